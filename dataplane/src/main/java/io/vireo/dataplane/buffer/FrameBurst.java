@@ -1,0 +1,122 @@
+package io.vireo.dataplane.buffer;
+
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * A burst of frames held in pre-allocated off-heap slots, owned by one forwarding thread and reused
+ * for every receive.
+ * <pre>
+ *  slot 0                          slot 1
+ * +----------+--------------------+----------+--------------------+---
+ * | headroom | frame (length[0])  | headroom | frame (length[1])  | ...
+ * +----------+--------------------+----------+--------------------+---
+ * |<-------- slotSize ----------->|
+ * </pre>
+ * The headroom in front of every frame lets an encapsulation prepend its headers without a copy.
+ * A port receives by writing a frame at {@link #nextFrameAddress()} (at most
+ * {@link #frameCapacity()} bytes) and calling {@link #commit(int)} with the length it got.
+ */
+public final class FrameBurst
+{
+    private final UnsafeBuffer buffer;
+    private final long baseAddress;
+    private final int slotSize;
+    private final int headroom;
+    private final int capacity;
+    private final int[] lengths;
+    private int size;
+
+    /**
+     * @param capacity frames per burst.
+     * @param slotSize bytes per slot, a power of two.
+     * @param headroom bytes kept free in front of each frame.
+     */
+    public FrameBurst(final int capacity, final int slotSize, final int headroom)
+    {
+        if (capacity <= 0 || Integer.bitCount(slotSize) != 1 || headroom < 0 || headroom >= slotSize)
+        {
+            throw new IllegalArgumentException(
+                "bad frame burst geometry: capacity=" + capacity + " slotSize=" + slotSize + " headroom=" + headroom);
+        }
+        this.buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(capacity * slotSize, 64));
+        this.baseAddress = buffer.addressOffset();
+        this.slotSize = slotSize;
+        this.headroom = headroom;
+        this.capacity = capacity;
+        this.lengths = new int[capacity];
+    }
+
+    /** The whole burst memory; frame {@code i} starts at {@link #frameOffset(int)}. */
+    public UnsafeBuffer buffer()
+    {
+        return buffer;
+    }
+
+    public int capacity()
+    {
+        return capacity;
+    }
+
+    public int size()
+    {
+        return size;
+    }
+
+    public boolean isFull()
+    {
+        return size == capacity;
+    }
+
+    public void clear()
+    {
+        size = 0;
+    }
+
+    /** Largest frame a slot holds. */
+    public int frameCapacity()
+    {
+        return slotSize - headroom;
+    }
+
+    public int headroom()
+    {
+        return headroom;
+    }
+
+    /** Native address where the next received frame is written. */
+    public long nextFrameAddress()
+    {
+        return baseAddress + frameOffset(size);
+    }
+
+    /** Offset in {@link #buffer()} where the next received frame is written. */
+    public int nextFrameOffset()
+    {
+        return frameOffset(size);
+    }
+
+    /**
+     * Appends the frame just written at the next slot. The length is what the port reported and may
+     * exceed {@link #frameCapacity()} when the frame was truncated; the pipeline drops such frames.
+     */
+    public void commit(final int length)
+    {
+        lengths[size++] = length;
+    }
+
+    public int frameOffset(final int index)
+    {
+        return index * slotSize + headroom;
+    }
+
+    public long frameAddress(final int index)
+    {
+        return baseAddress + frameOffset(index);
+    }
+
+    public int frameLength(final int index)
+    {
+        return lengths[index];
+    }
+}

@@ -1,0 +1,42 @@
+package io.vireo.dataplane.port;
+
+import io.vireo.dataplane.buffer.FrameBurst;
+
+/**
+ * The contract every port type keeps. The pipeline never knows which kind of port a frame came
+ * from. {@link #receive} and {@link #transmit} are called only by the forwarding thread that owns the
+ * port; they never allocate, lock or throw.
+ */
+public interface Port extends AutoCloseable
+{
+    /** The port's name, unique within a switch (for a TAP, the interface name). */
+    String name();
+
+    /** The port type as users spell it: {@code tap}, {@code loopback}, ... */
+    String type();
+
+    /**
+     * Appends received frames to the burst until it is full or the port has none left.
+     *
+     * @return frames appended.
+     */
+    int receive(FrameBurst burst);
+
+    /**
+     * Sends frames {@code burst[indexes[0]] .. burst[indexes[count - 1]]} in that order, stopping at the
+     * first one the port refuses.
+     *
+     * @return frames sent, always the first ones; the caller counts the rest as dropped.
+     */
+    int transmit(FrameBurst burst, int[] indexes, int count);
+
+    /**
+     * 0 while the port works; the errno of the failure once the port has failed for good (its device
+     * was removed, say). A failed port receives and transmits nothing.
+     */
+    int failure();
+
+    /** Releases the port's resources; for a device the port created, removes the device. */
+    @Override
+    void close();
+}

@@ -1,0 +1,26 @@
+# Shared by Vireo's scripts: locations, the JVM flags, and building the runnable jar when it is
+# missing or older than the sources. Source it; do not run it.
+VIREO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VIREO_JAR="$VIREO_ROOT/vswitch/target/vireo.jar"
+VIREO_JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+# Agrona 2.x reaches jdk.internal.misc.Unsafe; jnr-ffi loads native code.
+VIREO_JVM_FLAGS=(--add-exports java.base/jdk.internal.misc=ALL-UNNAMED --enable-native-access=ALL-UNNAMED)
+
+vireo_jar_is_stale() {
+  [ -f "$VIREO_JAR" ] || return 0
+  [ -n "$(find "$VIREO_ROOT" -path "$VIREO_ROOT/.git" -prune -o \
+      \( -path '*/src/main/*' -o -name pom.xml \) -newer "$VIREO_JAR" -print -quit)" ]
+}
+
+# Builds vswitch/target/vireo.jar (and what it needs) if it is missing or stale. Build output goes to stderr.
+vireo_ensure_jar() {
+  vireo_jar_is_stale || return 0
+  mkdir -p "$VIREO_ROOT/vswitch/target"
+  (
+    flock 9
+    if vireo_jar_is_stale; then
+      echo "vireo: building $VIREO_JAR ..." >&2
+      (cd "$VIREO_ROOT" && mvn -q -B -ntp -DskipTests -pl vswitch -am package) >&2
+    fi
+  ) 9>"$VIREO_ROOT/vswitch/target/.build.lock"
+}
