@@ -31,7 +31,8 @@ public final class LoopbackPort implements Port
 
     /**
      * @param name     port name.
-     * @param ringSize bytes of frames each direction holds, a power of two.
+     * @param ringSize bytes of frames each direction holds, a power of two; the largest frame a
+     *                 direction carries is an eighth of it (Agrona's ring buffer limit).
      */
     public LoopbackPort(final String name, final int ringSize)
     {
@@ -46,7 +47,11 @@ public final class LoopbackPort implements Port
         return new UnsafeBuffer(memory);
     }
 
-    /** Queues a frame for the switch to receive; false if the receive ring is full. Any thread. */
+    /**
+     * Queues a frame for the switch to receive; false if the receive ring is full. Any thread.
+     *
+     * @throws IllegalArgumentException if the frame is longer than an eighth of the ring.
+     */
     public boolean inject(final DirectBuffer frame, final int offset, final int length)
     {
         return rx.write(MSG_TYPE_FRAME, frame, offset, length);
@@ -94,9 +99,14 @@ public final class LoopbackPort implements Port
     public int transmit(final FrameBurst burst, final int[] indexes, final int count)
     {
         int sent = 0;
-        while (sent < count &&
-            tx.write(MSG_TYPE_FRAME, burst.buffer(), burst.frameOffset(indexes[sent]), burst.frameLength(indexes[sent])))
+        while (sent < count)
         {
+            final int frame = indexes[sent];
+            final int length = burst.frameLength(frame);
+            if (length > tx.maxMsgLength() || !tx.write(MSG_TYPE_FRAME, burst.buffer(), burst.frameOffset(frame), length))
+            {
+                break;
+            }
             sent++;
         }
         return sent;

@@ -1,0 +1,158 @@
+package io.vireo.dataplane.port;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.nativeio.Errno;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A real TAP device in a network namespace of the test's own (needs root). */
+class TapPortIT
+{
+    private final String prefix = "vp" + String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000));
+    private final String netns = prefix + "-ns";
+    private final String name = prefix + "t0";
+    private final FrameBurst burst = new FrameBurst(8, 16384, 128);
+    private TapPort port;
+
+    @BeforeEach
+    void setUp() throws Exception
+    {
+        assertEquals("root", System.getProperty("user.name"), "TAP tests need root (scripts/test.sh)");
+        run("ip", "netns", "add", netns);
+        run("ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+            "net.ipv6.conf.default.disable_ipv6=1");
+    }
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        if (null != port)
+        {
+            port.close();
+        }
+        runQuietly("ip", "netns", "del", netns);
+        runQuietly("ip", "tuntap", "del", "mode", "tap", "name", name);
+    }
+
+    @Test
+    void framesFlowBothWaysAfterTheInterfaceMovesIntoANamespace() throws Exception
+    {
+        port = TapPort.open(name);
+        assertTrue(port.createdBySwitch());
+        assertTrue(Files.exists(Path.of("/sys/class/net", name)));
+        assertEquals(0, port.receive(burst), "nothing yet, and no blocking");
+
+        run("ip", "link", "set", "dev", name, "netns", netns);
+        run("ip", "-n", netns, "addr", "add", "10.95.0.1/24", "dev", name);
+        run("ip", "-n", netns, "link", "set", "dev", name, "up");
+        runQuietly("ip", "netns", "exec", netns, "ping", "-c", "1", "-W", "1", "10.95.0.2");
+
+        final int arp = receiveArp();
+        assertTrue(arp >= 0, "the namespace's ARP request came out of the TAP");
+        assertEquals(0xffffffffffffL, burst.buffer().getLong(burst.frameOffset(arp), java.nio.ByteOrder.BIG_ENDIAN) >>> 16);
+
+        final long before = rxPackets();
+        assertEquals(1, port.transmit(burst, new int[] {arp}, 1));
+        assertEquals(before + 1, rxPackets(), "the frame written to the TAP arrived in the namespace");
+
+        port.close();
+        port = null;
+        assertNotEquals(0, runQuietly("ip", "-n", netns, "link", "show", "dev", name), "closing removed the TAP");
+    }
+
+    @Test
+    void attachesToAPersistentTapAndLeavesItInPlace() throws Exception
+    {
+        run("ip", "tuntap", "add", "mode", "tap", "name", name);
+        port = TapPort.open(name);
+        assertFalse(port.createdBySwitch());
+        port.close();
+        port = null;
+        assertTrue(Files.exists(Path.of("/sys/class/net", name)), "a TAP the switch did not create outlives the port");
+    }
+
+    @Test
+    void refusesAnInterfaceThatIsNotATap()
+    {
+        final IllegalArgumentException ex = org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> TapPort.open("lo"));
+        assertTrue(ex.getMessage().contains("not a TAP"), ex.getMessage());
+    }
+
+    @Test
+    void failsForGoodWhenItsNamespaceIsDeleted() throws Exception
+    {
+        port = TapPort.open(name);
+        run("ip", "link", "set", "dev", name, "netns", netns);
+        run("ip", "netns", "del", netns);
+
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (0 == port.failure() && System.nanoTime() < deadline)
+        {
+            burst.clear();
+            port.receive(burst);
+            Thread.sleep(10);
+        }
+        assertTrue(List.of(Errno.EBADFD, Errno.EIO, Errno.ENODEV).contains(port.failure()), "failure " + port.failure());
+        burst.clear();
+        assertEquals(0, port.receive(burst));
+    }
+
+    private int receiveArp() throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline)
+        {
+            burst.clear();
+            final int received = port.receive(burst);
+            for (int i = 0; i < received; i++)
+            {
+                if (burst.buffer().getShort(burst.frameOffset(i) + 12, java.nio.ByteOrder.BIG_ENDIAN) == 0x0806)
+                {
+                    return i;
+                }
+            }
+            Thread.sleep(10);
+        }
+        return -1;
+    }
+
+    private long rxPackets() throws Exception
+    {
+        final Process process = new ProcessBuilder("ip", "netns", "exec", netns, "cat",
+            "/sys/class/net/" + name + "/statistics/rx_packets").start();
+        final String out = new String(process.getInputStream().readAllBytes()).trim();
+        process.waitFor();
+        return Long.parseLong(out);
+    }
+
+    private static void run(final String... command) throws IOException, InterruptedException
+    {
+        assertEquals(0, runQuietly(command), String.join(" ", command));
+    }
+
+    private static int runQuietly(final String... command) throws IOException, InterruptedException
+    {
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!process.waitFor(30, TimeUnit.SECONDS))
+        {
+            process.destroyForcibly();
+            return -1;
+        }
+        return process.exitValue();
+    }
+}
