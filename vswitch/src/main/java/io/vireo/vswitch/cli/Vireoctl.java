@@ -1,0 +1,321 @@
+package io.vireo.vswitch.cli;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vireo.vswitch.control.ControlApi;
+import io.vireo.vswitch.control.ControlClient;
+import io.vireo.vswitch.core.CountersFile;
+import io.vireo.vswitch.core.PortCounters;
+import org.agrona.concurrent.status.CountersReader;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code vireoctl}: the command line over a daemon's control socket. Exit 0 on success; otherwise
+ * one line on stderr naming what was wrong and exit 1 (2 for a usage error).
+ */
+@Command(name = "vireoctl", mixinStandardHelpOptions = true, version = "vireoctl 0.1.0",
+    description = "Control a running vireod.",
+    subcommands = {Vireoctl.BridgeCommand.class, Vireoctl.PortCommand.class, Vireoctl.FdbCommand.class,
+        Vireoctl.StatsCommand.class})
+public final class Vireoctl
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Option(names = "--run-dir", paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT,
+        description = "the daemon's run dir (default: /run/vireo)")
+    Path runDir = Vireod.DEFAULT_RUN_DIR;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    Vireoctl(final PrintStream out, final PrintStream err)
+    {
+        this.out = out;
+        this.err = err;
+    }
+
+    public static void main(final String[] args)
+    {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs one command; returns its exit code. */
+    public static int run(final String[] args, final PrintStream out, final PrintStream err)
+    {
+        final CommandLine commandLine = new CommandLine(new Vireoctl(out, err));
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        commandLine.setExecutionExceptionHandler((ex, cmd, parsed) ->
+        {
+            err.println("vireoctl: " + ex.getMessage());
+            return 1;
+        });
+        commandLine.setParameterExceptionHandler((ex, arguments) ->
+        {
+            err.println("vireoctl: " + ex.getMessage() + " (see vireoctl --help)");
+            return 2;
+        });
+        return commandLine.execute(args);
+    }
+
+    /** Sends a request; prints the JSON or a rendering of it; returns the exit code. */
+    int call(final String method, final String path, final Object body, final boolean json, final Renderer renderer)
+        throws JsonProcessingException
+    {
+        final String content = null == body ? null : JSON.writeValueAsString(body);
+        final ControlApi.Response response =
+            ControlClient.request(runDir.resolve(Vireod.SOCKET_NAME), method, path, content);
+        final JsonNode node = JSON.readTree(response.body());
+        if (response.status() >= 300)
+        {
+            err.println("vireoctl: " + (node.hasNonNull("error") ? node.get("error").asText() : response.body()));
+            return 1;
+        }
+        if (json)
+        {
+            out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node));
+        }
+        else
+        {
+            renderer.render(node, out);
+        }
+        return 0;
+    }
+
+    @FunctionalInterface
+    interface Renderer
+    {
+        void render(JsonNode node, PrintStream out);
+    }
+
+    static Renderer message(final String text)
+    {
+        return (node, out) -> out.println(text);
+    }
+
+    @Command(name = "bridge", description = "Add, delete and list bridges.", mixinStandardHelpOptions = true)
+    static final class BridgeCommand
+    {
+        @ParentCommand
+        Vireoctl root;
+
+        @Command(name = "add", description = "Add a bridge.")
+        int add(
+            @Parameters(paramLabel = "NAME") final String name,
+            @Option(names = "--aging", paramLabel = "SECONDS", description = "MAC aging time (default 300)") final Long aging,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("POST", "/v1/bridges", new ControlApi.BridgeRequest(name, aging), json,
+                message("bridge " + name + " added"));
+        }
+
+        @Command(name = "del", description = "Delete a bridge and its ports.")
+        int del(@Parameters(paramLabel = "NAME") final String name, @Option(names = "--json") final boolean json)
+            throws JsonProcessingException
+        {
+            return root.call("DELETE", "/v1/bridges/" + name, null, json, message("bridge " + name + " deleted"));
+        }
+
+        @Command(name = "list", description = "List bridges.")
+        int list(@Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("GET", "/v1/bridges", null, json, (node, out) ->
+            {
+                final Table table = new Table("BRIDGE", "AGING(s)", "FDB", "PORTS");
+                for (final JsonNode bridge : node)
+                {
+                    final List<String> ports = new ArrayList<>();
+                    bridge.get("ports").forEach(port -> ports.add(port.asText()));
+                    table.row(bridge.get("name").asText(), bridge.get("agingSeconds").asText(),
+                        bridge.get("fdbEntries").asText(), String.join(",", ports));
+                }
+                table.print(out);
+            });
+        }
+    }
+
+    @Command(name = "port", description = "Add, delete and list ports.", mixinStandardHelpOptions = true)
+    static final class PortCommand
+    {
+        @ParentCommand
+        Vireoctl root;
+
+        @Command(name = "add", description = "Add a port (creates the TAP; optionally moves and configures it).")
+        int add(
+            @Parameters(index = "0", paramLabel = "BRIDGE") final String bridge,
+            @Parameters(index = "1", paramLabel = "NAME") final String name,
+            @Option(names = "--type", paramLabel = "TYPE", defaultValue = "tap", description = "port type: tap") final String type,
+            @Option(names = "--netns", paramLabel = "NS", description = "move the interface into this named network namespace") final String netns,
+            @Option(names = "--ip", paramLabel = "CIDR", description = "address to add to the interface, e.g. 10.0.0.1/24") final String ip,
+            @Option(names = "--mac", paramLabel = "MAC", description = "MAC of the interface") final String mac,
+            @Option(names = "--mtu", paramLabel = "N", description = "MTU of the interface") final Integer mtu,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("POST", "/v1/ports", new ControlApi.PortRequest(bridge, name, type, netns, ip, mac, mtu),
+                json, message("port " + name + " added to " + bridge));
+        }
+
+        @Command(name = "del", description = "Delete a port (removes the interface the switch created).")
+        int del(@Parameters(paramLabel = "NAME") final String name, @Option(names = "--json") final boolean json)
+            throws JsonProcessingException
+        {
+            return root.call("DELETE", "/v1/ports/" + name, null, json, message("port " + name + " deleted"));
+        }
+
+        @Command(name = "list", description = "List ports.")
+        int list(@Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("GET", "/v1/ports", null, json, (node, out) ->
+            {
+                final Table table = new Table("PORT", "BRIDGE", "TYPE", "NETNS", "IP", "MAC", "MTU", "STATE", "RX", "TX");
+                for (final JsonNode port : node)
+                {
+                    table.row(text(port, "name"), text(port, "bridge"), text(port, "type"), text(port, "netns"),
+                        text(port, "ip"), text(port, "mac"), text(port, "mtu"), text(port, "state"),
+                        port.get("stats").get("rxPackets").asText(), port.get("stats").get("txPackets").asText());
+                }
+                table.print(out);
+            });
+        }
+    }
+
+    @Command(name = "fdb", description = "Show forwarding tables.", mixinStandardHelpOptions = true)
+    static final class FdbCommand
+    {
+        @ParentCommand
+        Vireoctl root;
+
+        @Command(name = "show", description = "Show a bridge's forwarding table.")
+        int show(@Parameters(paramLabel = "BRIDGE") final String bridge, @Option(names = "--json") final boolean json)
+            throws JsonProcessingException
+        {
+            return root.call("GET", "/v1/fdb/" + bridge, null, json, (node, out) ->
+            {
+                final Table table = new Table("MAC", "VLAN", "PORT", "AGE(s)");
+                for (final JsonNode entry : node.get("entries"))
+                {
+                    table.row(text(entry, "mac"), text(entry, "vlan"), text(entry, "port"),
+                        entry.get("isStatic").asBoolean() ? "static" : text(entry, "ageSeconds"));
+                }
+                table.print(out);
+            });
+        }
+    }
+
+    @Command(name = "stats", description = "Per-port counters, read from the daemon's counters file.",
+        mixinStandardHelpOptions = true)
+    static final class StatsCommand implements Callable<Integer>
+    {
+        @ParentCommand
+        Vireoctl root;
+
+        @Option(names = "--json")
+        boolean json;
+
+        @Override
+        public Integer call() throws JsonProcessingException
+        {
+            final Map<String, Map<String, Long>> byPort = new LinkedHashMap<>();
+            try (CountersFile file = CountersFile.open(root.runDir.resolve(CountersFile.FILE_NAME)))
+            {
+                final CountersReader reader = file.reader();
+                reader.forEach((counterId, typeId, keyBuffer, label) ->
+                {
+                    final String metric = PortCounters.metricName(typeId);
+                    if (null != metric)
+                    {
+                        byPort.computeIfAbsent(keyBuffer.getStringAscii(0), port -> new LinkedHashMap<>())
+                            .put(metric, reader.getCounterValue(counterId));
+                    }
+                });
+            }
+            if (json)
+            {
+                final List<Map<String, Object>> ports = new ArrayList<>();
+                byPort.forEach((port, values) ->
+                {
+                    final Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("port", port);
+                    row.putAll(values);
+                    ports.add(row);
+                });
+                root.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(Map.of("ports", ports)));
+                return 0;
+            }
+            final Table table = new Table("PORT", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES", "DROPS");
+            byPort.forEach((port, values) ->
+            {
+                final List<String> drops = new ArrayList<>();
+                values.forEach((metric, value) ->
+                {
+                    if (metric.startsWith("drop_") && value != 0)
+                    {
+                        drops.add(metric.substring(5) + "=" + value);
+                    }
+                });
+                table.row(port, String.valueOf(values.get("rx_packets")), String.valueOf(values.get("rx_bytes")),
+                    String.valueOf(values.get("tx_packets")), String.valueOf(values.get("tx_bytes")),
+                    drops.isEmpty() ? "-" : String.join(",", drops));
+            });
+            table.print(root.out);
+            return 0;
+        }
+    }
+
+    private static String text(final JsonNode node, final String field)
+    {
+        final JsonNode value = node.get(field);
+        return null == value || value.isNull() ? "-" : value.asText();
+    }
+
+    /** Left-aligned columns as wide as their widest cell. */
+    static final class Table
+    {
+        private final List<String[]> rows = new ArrayList<>();
+
+        Table(final String... header)
+        {
+            rows.add(header);
+        }
+
+        void row(final String... cells)
+        {
+            rows.add(cells);
+        }
+
+        void print(final PrintStream out)
+        {
+            final int[] widths = new int[rows.get(0).length];
+            for (final String[] row : rows)
+            {
+                for (int i = 0; i < row.length; i++)
+                {
+                    widths[i] = Math.max(widths[i], row[i].length());
+                }
+            }
+            for (final String[] row : rows)
+            {
+                final StringBuilder line = new StringBuilder();
+                for (int i = 0; i < row.length; i++)
+                {
+                    line.append(i == row.length - 1 ? row[i] : String.format("%-" + (widths[i] + 2) + "s", row[i]));
+                }
+                out.println(line.toString().stripTrailing());
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package io.vireo.vswitch.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import io.vireo.dataplane.nativeio.Native;
+import io.vireo.vswitch.control.ControlApi;
+import io.vireo.vswitch.control.ControlServer;
+import io.vireo.vswitch.core.BridgeInfo;
+import io.vireo.vswitch.core.CountersFile;
+import io.vireo.vswitch.core.Vireo;
+import io.vireo.vswitch.core.VireoContext;
+import io.vireo.vswitch.core.VireoException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
+
+/**
+ * {@code vireod}: the switch daemon, in the foreground. With no config it starts the embedded
+ * default: one bridge {@code br0}. Control socket {@code <run-dir>/vireo.sock}, counters
+ * {@code <run-dir>/counters.dat}. SIGTERM (or SIGINT) deletes every port, which removes the
+ * interfaces the daemon created, and exits 0. A lock file keeps two daemons off one run dir.
+ */
+@Command(name = "vireod", mixinStandardHelpOptions = true, version = "vireod 0.1.0",
+    description = "Vireo userspace virtual switch daemon (runs in the foreground).")
+public final class Vireod implements Callable<Integer>
+{
+    static final Path DEFAULT_RUN_DIR = Path.of("/run/vireo");
+    static final String SOCKET_NAME = "vireo.sock";
+    private static final String LOCK_NAME = "vireod.lock";
+
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "control socket and counters (default: ${DEFAULT-VALUE})")
+    Path runDir = DEFAULT_RUN_DIR;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML or JSON file of bridges and ports to create at start")
+    Path config;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    Vireod(final PrintStream out, final PrintStream err)
+    {
+        this.out = out;
+        this.err = err;
+    }
+
+    public static void main(final String[] args)
+    {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(final String[] args, final PrintStream out, final PrintStream err)
+    {
+        final CommandLine commandLine = new CommandLine(new Vireod(out, err));
+        commandLine.setOut(new java.io.PrintWriter(out, true));
+        commandLine.setErr(new java.io.PrintWriter(err, true));
+        return commandLine.execute(args);
+    }
+
+    @Override
+    public Integer call()
+    {
+        try
+        {
+            return serve();
+        }
+        catch (final VireoException | IllegalStateException | IllegalArgumentException ex)
+        {
+            err.println("vireod: " + ex.getMessage());
+            return 1;
+        }
+    }
+
+    private int serve()
+    {
+        if (!Privileges.isRoot())
+        {
+            err.println("vireod: must run as root (it creates TAP devices and configures network namespaces)");
+            return 1;
+        }
+        if (!Native.isAvailable())
+        {
+            err.println("vireod: " + Native.unavailableReason());
+            return 1;
+        }
+        final DaemonConfig daemonConfig = null == config ? DaemonConfig.embeddedDefault() : DaemonConfig.load(config);
+        createRunDir();
+        try (FileChannel lockFile = FileChannel.open(runDir.resolve(LOCK_NAME),
+            StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = lockFile.tryLock())
+        {
+            if (null == lock)
+            {
+                err.println("vireod: another vireod is running with run dir " + runDir);
+                return 1;
+            }
+            return serveLocked(daemonConfig);
+        }
+        catch (final IOException ex)
+        {
+            err.println("vireod: cannot lock " + runDir.resolve(LOCK_NAME) + ": " + ex.getMessage());
+            return 1;
+        }
+    }
+
+    private int serveLocked(final DaemonConfig daemonConfig)
+    {
+        final VireoContext context = new VireoContext()
+            .countersFile(runDir.resolve(CountersFile.FILE_NAME));
+        if (null != daemonConfig.agingSeconds())
+        {
+            context.defaultAgingSeconds(daemonConfig.agingSeconds());
+        }
+        final Vireo vireo = Vireo.launch(context);
+        final ControlServer server;
+        try
+        {
+            daemonConfig.applyTo(vireo);
+            server = ControlServer.start(new ControlApi(vireo), runDir.resolve(SOCKET_NAME));
+        }
+        catch (final RuntimeException ex)
+        {
+            vireo.close();
+            throw ex;
+        }
+
+        final CountDownLatch stopRequested = new CountDownLatch(1);
+        final SignalHandler stop = signal -> stopRequested.countDown();
+        Signal.handle(new Signal("TERM"), stop);
+        Signal.handle(new Signal("INT"), stop);
+        out.println("vireod: ready, pid " + ProcessHandle.current().pid() + ", control socket " + server.socketPath() +
+            ", bridges " + vireo.bridges().stream().map(BridgeInfo::name).toList());
+        out.flush();
+        try
+        {
+            stopRequested.await();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        server.close();
+        vireo.close();
+        out.println("vireod: stopped");
+        return 0;
+    }
+
+    private void createRunDir()
+    {
+        try
+        {
+            Files.createDirectories(runDir);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("cannot create run dir " + runDir + ": " + ex.getMessage(), ex);
+        }
+    }
+}

@@ -1,0 +1,264 @@
+package io.vireo.vswitch.control;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import io.vireo.vswitch.core.PortInfo;
+import io.vireo.vswitch.core.TapPortSpec;
+import io.vireo.vswitch.core.Vireo;
+import io.vireo.vswitch.core.VireoException;
+
+/**
+ * The control API, independent of transport: a method, a path and a JSON body in; a status and a
+ * JSON body out. Versioned paths:
+ * <pre>
+ * GET    /v1/bridges             list bridges
+ * POST   /v1/bridges             {"name": "br0", "agingSeconds": 300}
+ * DELETE /v1/bridges/{name}      delete a bridge and its ports
+ * GET    /v1/ports               list ports with counters
+ * GET    /v1/ports/{name}        one port
+ * POST   /v1/ports               {"bridge": "br0", "name": "tapA", "type": "tap", "netns": "ns1",
+ *                                 "ip": "10.0.0.1/24", "mac": "02:00:00:00:00:01", "mtu": 1500}
+ * DELETE /v1/ports/{name}        delete a port
+ * GET    /v1/fdb/{bridge}        forwarding table of a bridge
+ * GET    /v1/stats               counters of every port
+ * </pre>
+ * Errors are {@code {"error": "one line"}} with 400 (bad request), 404 (no such object or path),
+ * 405 (method), 409 (conflict) or 500 (the kernel or the switch failed).
+ */
+public final class ControlApi
+{
+    /** Request body of {@code POST /v1/bridges}. */
+    public record BridgeRequest(String name, Long agingSeconds)
+    {
+    }
+
+    /** Request body of {@code POST /v1/ports}. */
+    public record PortRequest(String bridge, String name, String type, String netns, String ip, String mac, Integer mtu)
+    {
+    }
+
+    /** A status and a JSON body. */
+    public record Response(int status, String body)
+    {
+    }
+
+    static final ObjectMapper JSON = new ObjectMapper()
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private final Vireo vireo;
+
+    public ControlApi(final Vireo vireo)
+    {
+        this.vireo = vireo;
+    }
+
+    public Response handle(final String method, final String rawPath, final String body)
+    {
+        try
+        {
+            return route(method, stripQuery(rawPath), body);
+        }
+        catch (final VireoException ex)
+        {
+            return error(statusOf(ex.kind()), ex.getMessage());
+        }
+        catch (final UnrecognizedPropertyException ex)
+        {
+            return error(400, "unknown field '" + ex.getPropertyName() + "'; known fields: " +
+                ex.getKnownPropertyIds());
+        }
+        catch (final JsonProcessingException ex)
+        {
+            return error(400, "malformed JSON: " + ex.getOriginalMessage());
+        }
+        catch (final MethodNotAllowed ex)
+        {
+            return error(405, ex.getMessage());
+        }
+        catch (final RuntimeException ex)
+        {
+            return error(500, "internal error: " + ex);
+        }
+    }
+
+    private Response route(final String method, final String path, final String body) throws JsonProcessingException
+    {
+        final String[] parts = path.split("/", -1);
+        if (parts.length < 3 || !parts[0].isEmpty() || !"v1".equals(parts[1]))
+        {
+            return error(404, "no such path " + path + "; the API is under /v1/");
+        }
+        final String collection = parts[2];
+        final String name = parts.length > 3 ? parts[3] : null;
+        if (parts.length > 4 || "".equals(name))
+        {
+            return error(404, "no such path " + path);
+        }
+        switch (collection)
+        {
+            case "bridges":
+                return bridges(method, name, body);
+            case "ports":
+                return ports(method, name, body);
+            case "fdb":
+                if (null == name)
+                {
+                    return error(404, "name the bridge: /v1/fdb/{bridge}");
+                }
+                requireMethod(method, "GET");
+                return ok(Map.of("bridge", name, "entries", vireo.fdb(name)));
+            case "stats":
+                requireMethod(method, "GET");
+                return ok(Map.of("ports", statsOf(vireo.ports())));
+            default:
+                return error(404, "no such path " + path);
+        }
+    }
+
+    private Response bridges(final String method, final String name, final String body) throws JsonProcessingException
+    {
+        if (null == name)
+        {
+            if ("GET".equals(method))
+            {
+                return ok(vireo.bridges());
+            }
+            requireMethod(method, "POST");
+            final BridgeRequest request = parse(body, BridgeRequest.class);
+            required(request.name(), "name");
+            return created(vireo.addBridge(request.name(), request.agingSeconds()));
+        }
+        requireMethod(method, "DELETE");
+        vireo.deleteBridge(name);
+        return ok(Map.of("deleted", name));
+    }
+
+    private Response ports(final String method, final String name, final String body) throws JsonProcessingException
+    {
+        if (null == name)
+        {
+            if ("GET".equals(method))
+            {
+                return ok(vireo.ports());
+            }
+            requireMethod(method, "POST");
+            final PortRequest request = parse(body, PortRequest.class);
+            required(request.bridge(), "bridge");
+            required(request.name(), "name");
+            final String type = null == request.type() ? "tap" : request.type();
+            if (!"tap".equals(type))
+            {
+                throw new VireoException(VireoException.Kind.INVALID, "unsupported port type '" + type +
+                    "'; supported: tap");
+            }
+            return created(vireo.addTapPort(request.bridge(),
+                new TapPortSpec(request.name(), request.netns(), request.ip(), request.mac(), request.mtu())));
+        }
+        if ("GET".equals(method))
+        {
+            return ok(vireo.port(name));
+        }
+        requireMethod(method, "DELETE");
+        vireo.deletePort(name);
+        return ok(Map.of("deleted", name));
+    }
+
+    private static List<Map<String, Object>> statsOf(final List<PortInfo> ports)
+    {
+        return ports.stream().map(port ->
+        {
+            final Map<String, Object> row = new LinkedHashMap<>();
+            row.put("port", port.name());
+            row.put("bridge", port.bridge());
+            row.put("state", port.state());
+            row.put("stats", port.stats());
+            return row;
+        }).toList();
+    }
+
+    private static <T> T parse(final String body, final Class<T> type) throws JsonProcessingException
+    {
+        if (null == body || body.isBlank())
+        {
+            throw new VireoException(VireoException.Kind.INVALID, "request body is empty; expected a JSON object");
+        }
+        final T value = JSON.readValue(body, type);
+        if (null == value)
+        {
+            throw new VireoException(VireoException.Kind.INVALID, "request body is null; expected a JSON object");
+        }
+        return value;
+    }
+
+    private static void required(final String value, final String field)
+    {
+        if (null == value)
+        {
+            throw new VireoException(VireoException.Kind.INVALID, "missing field '" + field + "'");
+        }
+    }
+
+    private static void requireMethod(final String method, final String allowed)
+    {
+        if (!allowed.equals(method))
+        {
+            throw new MethodNotAllowed(method + " not allowed here; use " + allowed);
+        }
+    }
+
+    private static String stripQuery(final String path)
+    {
+        final int query = path.indexOf('?');
+        return query < 0 ? path : path.substring(0, query);
+    }
+
+    private static int statusOf(final VireoException.Kind kind)
+    {
+        switch (kind)
+        {
+            case INVALID: return 400;
+            case NOT_FOUND: return 404;
+            case CONFLICT: return 409;
+            default: return 500;
+        }
+    }
+
+    private static Response ok(final Object value) throws JsonProcessingException
+    {
+        return new Response(200, JSON.writeValueAsString(value));
+    }
+
+    private static Response created(final Object value) throws JsonProcessingException
+    {
+        return new Response(201, JSON.writeValueAsString(value));
+    }
+
+    static Response error(final int status, final String message)
+    {
+        try
+        {
+            return new Response(status, JSON.writeValueAsString(Map.of("error", message)));
+        }
+        catch (final JsonProcessingException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    private static final class MethodNotAllowed extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        MethodNotAllowed(final String message)
+        {
+            super(message);
+        }
+    }
+}

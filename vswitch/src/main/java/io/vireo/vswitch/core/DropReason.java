@@ -1,0 +1,47 @@
+package io.vireo.vswitch.core;
+
+/**
+ * Every reason the pipeline drops a frame, in one table (as VPP's {@code *_error.def}). Each reason
+ * has a counter per port: the ingress port for receive-side reasons, the egress port for
+ * {@link #TX_ERROR}.
+ */
+public enum DropReason
+{
+    RUNT("runt", "frame shorter than an Ethernet header (or its VLAN tag)"),
+    OVERSIZE("oversize", "frame longer than the switch's maximum frame length"),
+    BAD_SOURCE_MAC("bad_source_mac", "multicast or zero source MAC"),
+    HAIRPIN("hairpin", "destination learned on the ingress port; never sent back"),
+    NO_ROUTE("no_route", "no other port in the bridge to send to"),
+    TX_ERROR("tx_error", "the egress port refused the frame");
+
+    private static final DropReason[] VALUES = values();
+
+    private final String metricName;
+    private final String description;
+
+    DropReason(final String metricName, final String description)
+    {
+        this.metricName = metricName;
+        this.description = description;
+    }
+
+    public String metricName()
+    {
+        return metricName;
+    }
+
+    public String description()
+    {
+        return description;
+    }
+
+    public static int count()
+    {
+        return VALUES.length;
+    }
+
+    public static DropReason of(final int ordinal)
+    {
+        return VALUES[ordinal];
+    }
+}

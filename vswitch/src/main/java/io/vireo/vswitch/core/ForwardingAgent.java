@@ -1,0 +1,270 @@
+package io.vireo.vswitch.core;
+
+import java.util.function.Consumer;
+
+import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.headers.EthernetFlyweight;
+import io.vireo.flowtable.ForwardingTable;
+import io.vireo.flowtable.MacAddress;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.CachedEpochClock;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+
+/**
+ * A poll-mode forwarding thread: for every port it owns, receive a burst, then for each frame parse
+ * the Ethernet header, learn the source, look the destination up and queue the frame on its output
+ * ports; then flush every output port's transmit burst once.
+ * <p>
+ * Only this agent's thread touches its ports' I/O and its tables of ports and bridges; the
+ * conductor changes them by {@link #submit commands} drained at the top of every duty cycle, so the
+ * hot path has no locks. Frames are never copied: a flooded frame is queued by index on every output
+ * port and written from the same slot.
+ */
+final class ForwardingAgent implements Agent
+{
+    private static final int COMMAND_LIMIT = 16;
+    private static final Consumer<Runnable> RUN = Runnable::run;
+
+    private final String roleName;
+    private final ForwardingTable fdb;
+    private final FrameBurst burst;
+    private final int maxFrameLength;
+    private final EpochClock systemClock;
+    private final CachedEpochClock clock = new CachedEpochClock();
+    private final EthernetFlyweight ethernet = new EthernetFlyweight();
+    private final ManyToOneConcurrentArrayQueue<Runnable> commands = new ManyToOneConcurrentArrayQueue<>(1024);
+
+    private final PortEntry[] ports;
+    private final int[][] bridgeMembers;
+    private final int[] bridgeMemberCounts;
+    private final int[] polled;
+    private int polledCount;
+    private final int[] pendingTx;
+    private int pendingTxCount;
+
+    ForwardingAgent(
+        final String roleName,
+        final ForwardingTable fdb,
+        final FrameBurst burst,
+        final int maxFrameLength,
+        final int maxPorts,
+        final int maxBridges,
+        final EpochClock systemClock)
+    {
+        this.roleName = roleName;
+        this.fdb = fdb;
+        this.burst = burst;
+        this.maxFrameLength = maxFrameLength;
+        this.systemClock = systemClock;
+        this.ports = new PortEntry[maxPorts];
+        this.bridgeMembers = new int[maxBridges][];
+        this.bridgeMemberCounts = new int[maxBridges];
+        this.polled = new int[maxPorts];
+        this.pendingTx = new int[maxPorts];
+    }
+
+    /** Queues a change for this agent's thread; false if the queue is full. Any thread. */
+    boolean submit(final Runnable command)
+    {
+        return commands.offer(command);
+    }
+
+    @Override
+    public String roleName()
+    {
+        return roleName;
+    }
+
+    @Override
+    public int doWork()
+    {
+        int work = commands.drain(RUN, COMMAND_LIMIT);
+        clock.update(systemClock.time());
+        for (int i = 0; i < polledCount; i++)
+        {
+            final PortEntry in = ports[polled[i]];
+            burst.clear();
+            final int received = in.port.receive(burst);
+            if (received > 0)
+            {
+                forward(in, received);
+                flush();
+                work += received;
+            }
+            if (0 != in.port.failure())
+            {
+                detach(in.id);
+                i--;
+            }
+        }
+        return work;
+    }
+
+    private void forward(final PortEntry in, final int received)
+    {
+        final int bridgeId = in.bridgeId;
+        final long now = clock.time();
+        long bytes = 0;
+        for (int frame = 0; frame < received; frame++)
+        {
+            final int length = burst.frameLength(frame);
+            bytes += length;
+            if (length > maxFrameLength || length > burst.frameCapacity())
+            {
+                drop(in, DropReason.OVERSIZE);
+                continue;
+            }
+            ethernet.wrap(burst.buffer(), burst.frameOffset(frame), length);
+            if (!ethernet.isValid())
+            {
+                drop(in, DropReason.RUNT);
+                continue;
+            }
+            final long source = ethernet.source();
+            if (MacAddress.isMulticast(source) || MacAddress.isZero(source))
+            {
+                drop(in, DropReason.BAD_SOURCE_MAC);
+                continue;
+            }
+            final int vlan = ethernet.vlanId();
+            fdb.learn(bridgeId, vlan, source, in.id, now);
+
+            final long destination = ethernet.destination();
+            final int out = MacAddress.isMulticast(destination) ? ForwardingTable.MISS :
+                fdb.lookup(bridgeId, vlan, destination);
+            if (out == ForwardingTable.MISS)
+            {
+                flood(in, frame);
+            }
+            else if (out == in.id)
+            {
+                drop(in, DropReason.HAIRPIN);
+            }
+            else
+            {
+                final PortEntry egress = ports[out];
+                if (null != egress && egress.bridgeId == bridgeId)
+                {
+                    enqueue(egress, frame);
+                }
+                else
+                {
+                    flood(in, frame);
+                }
+            }
+        }
+        in.counters.rxPackets.getAndAddRelease(received);
+        in.counters.rxBytes.getAndAddRelease(bytes);
+    }
+
+    /** Broadcast, multicast and unknown unicast: every port of the bridge but the ingress. */
+    private void flood(final PortEntry in, final int frame)
+    {
+        final int[] members = bridgeMembers[in.bridgeId];
+        final int count = bridgeMemberCounts[in.bridgeId];
+        boolean sent = false;
+        for (int i = 0; i < count; i++)
+        {
+            final int member = members[i];
+            if (member != in.id)
+            {
+                enqueue(ports[member], frame);
+                sent = true;
+            }
+        }
+        if (!sent)
+        {
+            drop(in, DropReason.NO_ROUTE);
+        }
+    }
+
+    private void enqueue(final PortEntry egress, final int frame)
+    {
+        if (0 == egress.txCount)
+        {
+            pendingTx[pendingTxCount++] = egress.id;
+        }
+        egress.txIndexes[egress.txCount++] = frame;
+    }
+
+    private void flush()
+    {
+        for (int i = 0; i < pendingTxCount; i++)
+        {
+            final PortEntry egress = ports[pendingTx[i]];
+            final int queued = egress.txCount;
+            final int sent = egress.port.transmit(burst, egress.txIndexes, queued);
+            long bytes = 0;
+            for (int j = 0; j < sent; j++)
+            {
+                bytes += burst.frameLength(egress.txIndexes[j]);
+            }
+            egress.counters.txPackets.getAndAddRelease(sent);
+            egress.counters.txBytes.getAndAddRelease(bytes);
+            if (sent < queued)
+            {
+                egress.counters.drops[DropReason.TX_ERROR.ordinal()].getAndAddRelease(queued - sent);
+            }
+            egress.txCount = 0;
+        }
+        pendingTxCount = 0;
+    }
+
+    private static void drop(final PortEntry in, final DropReason reason)
+    {
+        in.counters.drops[reason.ordinal()].incrementRelease();
+    }
+
+    // ---- commands, run on this agent's thread ----
+
+    void addBridge(final int bridgeId)
+    {
+        bridgeMembers[bridgeId] = new int[ports.length];
+        bridgeMemberCounts[bridgeId] = 0;
+    }
+
+    void removeBridge(final int bridgeId)
+    {
+        bridgeMembers[bridgeId] = null;
+        bridgeMemberCounts[bridgeId] = 0;
+    }
+
+    void attach(final PortEntry entry)
+    {
+        ports[entry.id] = entry;
+        polled[polledCount++] = entry.id;
+        bridgeMembers[entry.bridgeId][bridgeMemberCounts[entry.bridgeId]++] = entry.id;
+    }
+
+    /** Stops polling a port and removes it from its bridge; idempotent. */
+    void detach(final int portId)
+    {
+        final PortEntry entry = ports[portId];
+        if (null == entry)
+        {
+            return;
+        }
+        polledCount = remove(polled, polledCount, portId);
+        final int[] members = bridgeMembers[entry.bridgeId];
+        if (null != members)
+        {
+            bridgeMemberCounts[entry.bridgeId] = remove(members, bridgeMemberCounts[entry.bridgeId], portId);
+        }
+        ports[portId] = null;
+    }
+
+    private static int remove(final int[] values, final int count, final int value)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (values[i] == value)
+            {
+                System.arraycopy(values, i + 1, values, i, count - i - 1);
+                values[count - 1] = 0;
+                return count - 1;
+            }
+        }
+        return count;
+    }
+}

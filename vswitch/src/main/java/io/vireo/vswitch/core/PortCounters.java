@@ -1,0 +1,98 @@
+package io.vireo.vswitch.core;
+
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+
+/**
+ * A port's counters. Each has one writer, the forwarding thread that owns the port, which adds once
+ * per burst with release ordering; readers in other threads and processes see whole values.
+ * Counter type ids: {@link #TYPE_RX_PACKETS}..{@link #TYPE_TX_BYTES}, and
+ * {@link #TYPE_DROP_BASE} + {@link DropReason#ordinal()}. The counter key holds the port name.
+ */
+public final class PortCounters implements AutoCloseable
+{
+    public static final int TYPE_RX_PACKETS = 1;
+    public static final int TYPE_RX_BYTES = 2;
+    public static final int TYPE_TX_PACKETS = 3;
+    public static final int TYPE_TX_BYTES = 4;
+    public static final int TYPE_DROP_BASE = 100;
+
+    final AtomicCounter rxPackets;
+    final AtomicCounter rxBytes;
+    final AtomicCounter txPackets;
+    final AtomicCounter txBytes;
+    final AtomicCounter[] drops = new AtomicCounter[DropReason.count()];
+
+    public PortCounters(final CountersManager manager, final String portName)
+    {
+        rxPackets = allocate(manager, portName, TYPE_RX_PACKETS, "rx_packets");
+        rxBytes = allocate(manager, portName, TYPE_RX_BYTES, "rx_bytes");
+        txPackets = allocate(manager, portName, TYPE_TX_PACKETS, "tx_packets");
+        txBytes = allocate(manager, portName, TYPE_TX_BYTES, "tx_bytes");
+        for (int i = 0; i < drops.length; i++)
+        {
+            drops[i] = allocate(manager, portName, TYPE_DROP_BASE + i, "drop_" + DropReason.of(i).metricName());
+        }
+    }
+
+    private static AtomicCounter allocate(
+        final CountersManager manager, final String portName, final int typeId, final String metric)
+    {
+        final int id = manager.allocate(
+            "port " + portName + " " + metric, typeId, key -> key.putStringAscii(0, portName));
+        return new AtomicCounter(manager.valuesBuffer(), id, manager);
+    }
+
+    /** Type name of a counter type id, as {@code vireoctl stats} prints it. */
+    public static String metricName(final int typeId)
+    {
+        switch (typeId)
+        {
+            case TYPE_RX_PACKETS: return "rx_packets";
+            case TYPE_RX_BYTES: return "rx_bytes";
+            case TYPE_TX_PACKETS: return "tx_packets";
+            case TYPE_TX_BYTES: return "tx_bytes";
+            default:
+                final int drop = typeId - TYPE_DROP_BASE;
+                return drop >= 0 && drop < DropReason.count() ? "drop_" + DropReason.of(drop).metricName() : null;
+        }
+    }
+
+    public long rxPackets()
+    {
+        return rxPackets.get();
+    }
+
+    public long txPackets()
+    {
+        return txPackets.get();
+    }
+
+    public long rxBytes()
+    {
+        return rxBytes.get();
+    }
+
+    public long txBytes()
+    {
+        return txBytes.get();
+    }
+
+    public long drops(final DropReason reason)
+    {
+        return drops[reason.ordinal()].get();
+    }
+
+    @Override
+    public void close()
+    {
+        rxPackets.close();
+        rxBytes.close();
+        txPackets.close();
+        txBytes.close();
+        for (final AtomicCounter drop : drops)
+        {
+            drop.close();
+        }
+    }
+}

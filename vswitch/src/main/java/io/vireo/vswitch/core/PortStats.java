@@ -1,0 +1,8 @@
+package io.vireo.vswitch.core;
+
+import java.util.Map;
+
+/** A port's counters at one moment; {@code drops} by {@link DropReason#metricName()}. */
+public record PortStats(long rxPackets, long rxBytes, long txPackets, long txBytes, Map<String, Long> drops)
+{
+}

@@ -1,0 +1,189 @@
+package io.vireo.vswitch.core;
+
+import java.nio.file.Path;
+import java.util.function.Supplier;
+
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SystemEpochClock;
+
+/** Configuration of a {@link Vireo} switch; every setting has a production default. */
+public final class VireoContext
+{
+    private ThreadingMode threadingMode = ThreadingMode.DEDICATED;
+    private Supplier<IdleStrategy> forwardingIdleStrategy =
+        () -> new BackoffIdleStrategy(100, 10, 1_000, 1_000_000);
+    private int fdbCapacity = 65_536;
+    private int burstSize = 32;
+    private int slotSize = 16_384;
+    private int headroom = 128;
+    private int maxFrameLength = 9_216 + 14 + 8;
+    private long defaultAgingSeconds = 300;
+    private int maxPorts = 1_024;
+    private int maxBridges = 256;
+    private Path countersFile;
+    private int maxCounters = 16_384;
+    private EpochClock epochClock = SystemEpochClock.INSTANCE;
+
+    public ThreadingMode threadingMode()
+    {
+        return threadingMode;
+    }
+
+    public VireoContext threadingMode(final ThreadingMode threadingMode)
+    {
+        this.threadingMode = threadingMode;
+        return this;
+    }
+
+    public Supplier<IdleStrategy> forwardingIdleStrategy()
+    {
+        return forwardingIdleStrategy;
+    }
+
+    /** Idle strategy of forwarding threads: spin, yield, then park up to 1 ms by default. */
+    public VireoContext forwardingIdleStrategy(final Supplier<IdleStrategy> forwardingIdleStrategy)
+    {
+        this.forwardingIdleStrategy = forwardingIdleStrategy;
+        return this;
+    }
+
+    public int fdbCapacity()
+    {
+        return fdbCapacity;
+    }
+
+    public VireoContext fdbCapacity(final int fdbCapacity)
+    {
+        this.fdbCapacity = fdbCapacity;
+        return this;
+    }
+
+    public int burstSize()
+    {
+        return burstSize;
+    }
+
+    public VireoContext burstSize(final int burstSize)
+    {
+        this.burstSize = burstSize;
+        return this;
+    }
+
+    public int slotSize()
+    {
+        return slotSize;
+    }
+
+    /** Bytes per packet slot, a power of two holding the largest frame plus {@link #headroom()}. */
+    public VireoContext slotSize(final int slotSize)
+    {
+        this.slotSize = slotSize;
+        return this;
+    }
+
+    public int headroom()
+    {
+        return headroom;
+    }
+
+    public VireoContext headroom(final int headroom)
+    {
+        this.headroom = headroom;
+        return this;
+    }
+
+    public int maxFrameLength()
+    {
+        return maxFrameLength;
+    }
+
+    /** Longest frame forwarded; longer ones are dropped as oversize. Default: 9216-byte MTU + Ethernet + 2 VLAN tags. */
+    public VireoContext maxFrameLength(final int maxFrameLength)
+    {
+        this.maxFrameLength = maxFrameLength;
+        return this;
+    }
+
+    public long defaultAgingSeconds()
+    {
+        return defaultAgingSeconds;
+    }
+
+    public VireoContext defaultAgingSeconds(final long defaultAgingSeconds)
+    {
+        this.defaultAgingSeconds = defaultAgingSeconds;
+        return this;
+    }
+
+    public int maxPorts()
+    {
+        return maxPorts;
+    }
+
+    public VireoContext maxPorts(final int maxPorts)
+    {
+        this.maxPorts = maxPorts;
+        return this;
+    }
+
+    public int maxBridges()
+    {
+        return maxBridges;
+    }
+
+    public VireoContext maxBridges(final int maxBridges)
+    {
+        this.maxBridges = maxBridges;
+        return this;
+    }
+
+    public Path countersFile()
+    {
+        return countersFile;
+    }
+
+    /** Memory-mapped counters file other processes read; null keeps counters in this process only. */
+    public VireoContext countersFile(final Path countersFile)
+    {
+        this.countersFile = countersFile;
+        return this;
+    }
+
+    public int maxCounters()
+    {
+        return maxCounters;
+    }
+
+    public VireoContext maxCounters(final int maxCounters)
+    {
+        this.maxCounters = maxCounters;
+        return this;
+    }
+
+    public EpochClock epochClock()
+    {
+        return epochClock;
+    }
+
+    /** Clock for learning and aging; tests pass a controllable one. */
+    public VireoContext epochClock(final EpochClock epochClock)
+    {
+        this.epochClock = epochClock;
+        return this;
+    }
+
+    void validate()
+    {
+        if (headroom + maxFrameLength > slotSize)
+        {
+            throw VireoException.invalid("slotSize " + slotSize + " cannot hold headroom " + headroom +
+                " plus maxFrameLength " + maxFrameLength);
+        }
+        if (defaultAgingSeconds <= 0)
+        {
+            throw VireoException.invalid("aging time must be positive, got " + defaultAgingSeconds);
+        }
+    }
+}

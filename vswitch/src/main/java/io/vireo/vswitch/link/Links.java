@@ -1,0 +1,93 @@
+package io.vireo.vswitch.link;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Placement and configuration of a port's interface, as {@code vppctl create tap ... host-ns} does:
+ * move it into a named network namespace, set MAC and MTU, add an address, bring it up.
+ */
+public final class Links
+{
+    /** Where {@code ip netns add} puts named namespaces. */
+    private static final Path NETNS_DIR = Path.of("/run/netns");
+
+    private Links()
+    {
+    }
+
+    public static boolean namespaceExists(final String netns)
+    {
+        return isPlainName(netns) && Files.exists(NETNS_DIR.resolve(netns));
+    }
+
+    private static boolean isPlainName(final String name)
+    {
+        return !name.isEmpty() && !name.contains("/") && !".".equals(name) && !"..".equals(name);
+    }
+
+    /** True if an interface called {@code name} exists in {@code netns} (null: this process's namespace). */
+    public static boolean exists(final String netns, final String name)
+    {
+        if (null == netns)
+        {
+            return Files.exists(Path.of("/sys/class/net", name));
+        }
+        try
+        {
+            IpCommand.run(netns, "link", "show", "dev", name);
+            return true;
+        }
+        catch (final LinkException ex)
+        {
+            return false;
+        }
+    }
+
+    /**
+     * Moves {@code name} into {@code netns} (when not null), then sets MAC, MTU, address (each when
+     * not null) and brings it up there.
+     */
+    public static void configure(
+        final String name, final String netns, final String mac, final Integer mtu, final String cidr)
+    {
+        if (null != netns)
+        {
+            IpCommand.run(null, "link", "set", "dev", name, "netns", netns);
+        }
+        final List<String> set = new ArrayList<>(List.of("link", "set", "dev", name));
+        if (null != mac)
+        {
+            set.add("address");
+            set.add(mac);
+        }
+        if (null != mtu)
+        {
+            set.add("mtu");
+            set.add(Integer.toString(mtu));
+        }
+        set.add("up");
+        IpCommand.run(netns, set.toArray(String[]::new));
+        if (null != cidr)
+        {
+            IpCommand.run(netns, "addr", "add", cidr, "dev", name);
+        }
+    }
+
+    /** The interface's MAC address as the kernel reports it, or null if it cannot be read. */
+    public static String macAddress(final String netns, final String name)
+    {
+        try
+        {
+            final String out = IpCommand.run(netns, "-o", "link", "show", "dev", name);
+            final int at = out.indexOf("link/ether ");
+            return at < 0 ? null : out.substring(at + 11, at + 28);
+        }
+        catch (final LinkException ex)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package io.vireo.vswitch.it;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import io.vireo.vswitch.cli.Vireoctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** A {@code vireod} process started through {@code scripts/vireod}, and {@code vireoctl} against it. */
+final class Daemon
+{
+    static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+
+    final Path runDir;
+    final Path log;
+    final Process process;
+
+    private Daemon(final Path runDir, final Path log, final Process process)
+    {
+        this.runDir = runDir;
+        this.log = log;
+        this.process = process;
+    }
+
+    /** Starts {@code scripts/vireod --run-dir runDir [extra...]} and waits until it is ready. */
+    static Daemon start(final Sandbox sandbox, final Path runDir, final String... extra) throws IOException
+    {
+        final Path log = sandbox.tempFile(".vireod.log");
+        final List<String> command = new ArrayList<>(List.of(ROOT.resolve("scripts/vireod").toString(),
+            "--run-dir", runDir.toString()));
+        command.addAll(List.of(extra));
+        final Process process = sandbox.start(log, command.toArray(String[]::new));
+        final Daemon daemon = new Daemon(runDir, log, process);
+        TapForwardingIT.waitFor(() ->
+        {
+            if (!process.isAlive())
+            {
+                throw new AssertionError("vireod exited " + process.exitValue() + ": " + daemon.output());
+            }
+            return daemon.output().contains("vireod: ready");
+        }, "vireod ready");
+        return daemon;
+    }
+
+    String output() throws IOException
+    {
+        return Sandbox.readUtf8(log);
+    }
+
+    /** SIGTERM; returns the exit code. */
+    int terminate() throws InterruptedException
+    {
+        process.destroy();
+        if (!process.waitFor(20, TimeUnit.SECONDS))
+        {
+            process.destroyForcibly().waitFor();
+            throw new AssertionError("vireod did not stop within 20 s of SIGTERM");
+        }
+        return process.exitValue();
+    }
+
+    /** Runs vireoctl in this JVM against the daemon; exit code, stdout and stderr. */
+    Sandbox.Result ctl(final String... args)
+    {
+        final List<String> full = new ArrayList<>(List.of("--run-dir", runDir.toString()));
+        full.addAll(List.of(args));
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        final int exit = Vireoctl.run(full.toArray(String[]::new),
+            new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Sandbox.Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    Sandbox.Result ok(final String... args)
+    {
+        final Sandbox.Result result = ctl(args);
+        assertEquals(0, result.exit(), () -> "vireoctl " + String.join(" ", args) + ": " + result.all());
+        return result;
+    }
+}

@@ -1,0 +1,199 @@
+package io.vireo.vswitch.it;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * What an integration test creates on the machine: network namespaces and processes, all named
+ * with a unique prefix, all removed on {@link #close()} (processes by handle, namespaces by name),
+ * whether the test passed or not.
+ */
+final class Sandbox implements AutoCloseable
+{
+    /** Output and exit status of a finished command. */
+    record Result(int exit, String out, String err)
+    {
+        String all()
+        {
+            return out + err;
+        }
+    }
+
+    final String prefix = "vt" + String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000));
+    private final List<String> namespaces = new ArrayList<>();
+    private final Deque<Process> processes = new ArrayDeque<>();
+    private final List<Path> files = new ArrayList<>();
+
+    Sandbox()
+    {
+        if (!"root".equals(System.getProperty("user.name")))
+        {
+            fail("integration tests create namespaces and TAP devices: run them as root (scripts/test.sh)");
+        }
+    }
+
+    /** Creates namespace {@code <prefix>-<suffix>} with IPv6 off (no stray router solicitations) and lo up. */
+    String namespace(final String suffix)
+    {
+        final String name = prefix + "-" + suffix;
+        check(run("ip", "netns", "add", name));
+        namespaces.add(name);
+        check(run("ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+            "net.ipv6.conf.default.disable_ipv6=1"));
+        check(run("ip", "-n", name, "link", "set", "lo", "up"));
+        return name;
+    }
+
+    /** Forgets a namespace the test deleted itself. */
+    void namespaceDeleted(final String name)
+    {
+        namespaces.remove(name);
+    }
+
+    /** An interface name with the sandbox prefix (at most 15 characters). */
+    String ifname(final String suffix)
+    {
+        return prefix + suffix;
+    }
+
+    Path tempFile(final String suffix) throws IOException
+    {
+        final Path file = Files.createTempFile(prefix, suffix);
+        files.add(file);
+        return file;
+    }
+
+    Path tempDir(final String suffix) throws IOException
+    {
+        final Path dir = Files.createTempDirectory(prefix + suffix);
+        files.add(dir);
+        return dir;
+    }
+
+    Result run(final String... command)
+    {
+        return run(60, command);
+    }
+
+    Result run(final long timeoutSeconds, final String... command)
+    {
+        try
+        {
+            final Path out = Files.createTempFile(prefix, ".out");
+            final Path err = Files.createTempFile(prefix, ".err");
+            try
+            {
+                final Process process = new ProcessBuilder(command)
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                process.getOutputStream().close();
+                if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS))
+                {
+                    process.destroyForcibly().waitFor();
+                    fail("timed out after " + timeoutSeconds + " s: " + String.join(" ", command));
+                }
+                return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+            }
+            finally
+            {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    Result inNetns(final String netns, final String... command)
+    {
+        final List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", netns));
+        full.addAll(List.of(command));
+        return run(full.toArray(String[]::new));
+    }
+
+    /** Starts a background process, stopped (with its children) at close. Output goes to {@code log}. */
+    Process start(final Path log, final String... command) throws IOException
+    {
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        processes.push(process);
+        return process;
+    }
+
+    static Result check(final Result result)
+    {
+        assertEquals(0, result.exit(), result::all);
+        return result;
+    }
+
+    static String readUtf8(final Path file) throws IOException
+    {
+        return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close()
+    {
+        while (!processes.isEmpty())
+        {
+            stop(processes.pop());
+        }
+        for (final String ns : namespaces)
+        {
+            run("ip", "netns", "del", ns);
+        }
+        namespaces.clear();
+        for (final Path file : files)
+        {
+            run("rm", "-rf", file.toString());
+        }
+    }
+
+    /** SIGTERM, then SIGKILL after 20 s; descendants too (ip netns exec keeps the child's pid tree). */
+    static void stop(final Process process)
+    {
+        final List<ProcessHandle> descendants = process.descendants().toList();
+        process.destroy();
+        descendants.forEach(ProcessHandle::destroy);
+        try
+        {
+            if (!process.waitFor(20, TimeUnit.SECONDS))
+            {
+                process.destroyForcibly().waitFor();
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        descendants.forEach(ProcessHandle::destroyForcibly);
+    }
+
+    static Path resource(final String name)
+    {
+        try
+        {
+            return Path.of(Sandbox.class.getResource("/" + name).toURI());
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException("missing test resource " + name, ex);
+        }
+    }
+}
