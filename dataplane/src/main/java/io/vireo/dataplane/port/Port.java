@@ -31,6 +31,16 @@ public interface Port extends AutoCloseable
     int transmit(FrameBurst burst, int[] indexes, int count);
 
     /**
+     * A descriptor that becomes readable when the port may have frames to receive, so an idle
+     * forwarding thread can sleep in epoll; -1 if the port cannot tell, and then the thread never
+     * sleeps longer than a millisecond.
+     */
+    default int pollFd()
+    {
+        return -1;
+    }
+
+    /**
      * 0 while the port works; the errno of the failure once the port has failed for good (its device
      * was removed, say). A failed port receives and transmits nothing.
      */

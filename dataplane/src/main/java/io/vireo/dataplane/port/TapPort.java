@@ -104,6 +104,12 @@ public final class TapPort implements Port
     }
 
     @Override
+    public int pollFd()
+    {
+        return fd;
+    }
+
+    @Override
     public int failure()
     {
         return failure;

@@ -15,6 +15,7 @@ import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlServer;
 import io.vireo.vswitch.core.BridgeInfo;
 import io.vireo.vswitch.core.CountersFile;
+import io.vireo.vswitch.core.IdleMode;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoContext;
 import io.vireo.vswitch.core.VireoException;
@@ -44,6 +45,19 @@ public final class Vireod implements Callable<Integer>
     @Option(names = "--config", paramLabel = "FILE", description = "YAML or JSON file of bridges and ports to create at start")
     Path config;
 
+    @Option(names = "--idle", paramLabel = "MODE", converter = IdleModeConverter.class,
+        description = "how forwarding threads wait when idle: busy, backoff or adaptive (default: ${DEFAULT-VALUE})")
+    IdleMode idle = IdleMode.ADAPTIVE;
+
+    static final class IdleModeConverter implements CommandLine.ITypeConverter<IdleMode>
+    {
+        @Override
+        public IdleMode convert(final String value)
+        {
+            return IdleMode.parse(value);
+        }
+    }
+
     private final PrintStream out;
     private final PrintStream err;
 
@@ -63,6 +77,11 @@ public final class Vireod implements Callable<Integer>
         final CommandLine commandLine = new CommandLine(new Vireod(out, err));
         commandLine.setOut(new java.io.PrintWriter(out, true));
         commandLine.setErr(new java.io.PrintWriter(err, true));
+        commandLine.setParameterExceptionHandler((ex, arguments) ->
+        {
+            err.println("vireod: " + ex.getMessage() + " (see vireod --help)");
+            return 2;
+        });
         return commandLine.execute(args);
     }
 
@@ -115,6 +134,7 @@ public final class Vireod implements Callable<Integer>
     private int serveLocked(final DaemonConfig daemonConfig)
     {
         final VireoContext context = new VireoContext()
+            .idleMode(idle)
             .countersFile(runDir.resolve(CountersFile.FILE_NAME));
         if (null != daemonConfig.agingSeconds())
         {

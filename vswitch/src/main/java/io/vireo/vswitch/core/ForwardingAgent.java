@@ -42,6 +42,7 @@ final class ForwardingAgent implements Agent
     private int polledCount;
     private final int[] pendingTx;
     private int pendingTxCount;
+    private final PortWaitSet waitSet;
 
     ForwardingAgent(
         final String roleName,
@@ -50,7 +51,8 @@ final class ForwardingAgent implements Agent
         final int maxFrameLength,
         final int maxPorts,
         final int maxBridges,
-        final EpochClock systemClock)
+        final EpochClock systemClock,
+        final PortWaitSet waitSet)
     {
         this.roleName = roleName;
         this.fdb = fdb;
@@ -62,18 +64,36 @@ final class ForwardingAgent implements Agent
         this.bridgeMemberCounts = new int[maxBridges];
         this.polled = new int[maxPorts];
         this.pendingTx = new int[maxPorts];
+        this.waitSet = waitSet;
     }
 
-    /** Queues a change for this agent's thread; false if the queue is full. Any thread. */
+    /** Queues a change for this agent's thread and wakes it if it sleeps; false if the queue is full. Any thread. */
     boolean submit(final Runnable command)
     {
-        return commands.offer(command);
+        if (!commands.offer(command))
+        {
+            return false;
+        }
+        if (null != waitSet)
+        {
+            waitSet.wake();
+        }
+        return true;
     }
 
     @Override
     public String roleName()
     {
         return roleName;
+    }
+
+    @Override
+    public void onClose()
+    {
+        if (null != waitSet)
+        {
+            waitSet.close();
+        }
     }
 
     @Override
@@ -234,6 +254,10 @@ final class ForwardingAgent implements Agent
     {
         ports[entry.id] = entry;
         polled[polledCount++] = entry.id;
+        if (null != waitSet)
+        {
+            waitSet.add(entry.port.pollFd());
+        }
         bridgeMembers[entry.bridgeId][bridgeMemberCounts[entry.bridgeId]++] = entry.id;
     }
 
@@ -246,6 +270,10 @@ final class ForwardingAgent implements Agent
             return;
         }
         polledCount = remove(polled, polledCount, portId);
+        if (null != waitSet)
+        {
+            waitSet.remove(entry.port.pollFd());
+        }
         final int[] members = bridgeMembers[entry.bridgeId];
         if (null != members)
         {

@@ -27,7 +27,10 @@ import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.status.CountersManager;
 
@@ -92,16 +95,14 @@ public final class Vireo implements AutoCloseable
     {
         final PortEntry entry;
         final Bridge bridge;
-        final TapPortSpec spec;
-        final String mac;
+        final TapPortSpec details;
         boolean failureHandled;
 
-        PortRecord(final PortEntry entry, final Bridge bridge, final TapPortSpec spec, final String mac)
+        PortRecord(final PortEntry entry, final Bridge bridge, final TapPortSpec details)
         {
             this.entry = entry;
             this.bridge = bridge;
-            this.spec = spec;
-            this.mac = mac;
+            this.details = details;
         }
     }
 
@@ -117,6 +118,8 @@ public final class Vireo implements AutoCloseable
             CountersFile.create(context.countersFile(), context.maxCounters());
         this.countersManager = null == countersFile ? CountersFile.inMemory(context.maxCounters()) :
             countersFile.manager();
+        final boolean dedicated = context.threadingMode() == ThreadingMode.DEDICATED;
+        final PortWaitSet waitSet = dedicated && context.idleMode() == IdleMode.ADAPTIVE ? new PortWaitSet() : null;
         this.forwarding = new ForwardingAgent(
             "vireo-forwarding-0",
             fdb,
@@ -124,25 +127,36 @@ public final class Vireo implements AutoCloseable
             context.maxFrameLength(),
             context.maxPorts(),
             context.maxBridges(),
-            context.epochClock());
+            context.epochClock(),
+            waitSet);
 
         final Agent conductor = new Conductor();
         final ErrorHandler errorHandler = ex -> System.err.println("vireo: agent error: " + ex);
-        if (context.threadingMode() == ThreadingMode.INVOKER)
+        if (dedicated)
+        {
+            invoker = null;
+            forwardingRunner = new AgentRunner(idleStrategy(context.idleMode(), waitSet), errorHandler, null, forwarding);
+            conductorRunner = new AgentRunner(
+                new SleepingMillisIdleStrategy(CONDUCTOR_TICK_MS), errorHandler, null, conductor);
+            AgentRunner.startOnThread(forwardingRunner);
+            AgentRunner.startOnThread(conductorRunner);
+        }
+        else
         {
             forwardingRunner = null;
             conductorRunner = null;
             invoker = new AgentInvoker(errorHandler, null, new CompositeAgent(forwarding, conductor));
             invoker.start();
         }
-        else
+    }
+
+    private static IdleStrategy idleStrategy(final IdleMode mode, final PortWaitSet waitSet)
+    {
+        switch (mode)
         {
-            invoker = null;
-            forwardingRunner = new AgentRunner(context.forwardingIdleStrategy().get(), errorHandler, null, forwarding);
-            conductorRunner = new AgentRunner(
-                new SleepingMillisIdleStrategy(CONDUCTOR_TICK_MS), errorHandler, null, conductor);
-            AgentRunner.startOnThread(forwardingRunner);
-            AgentRunner.startOnThread(conductorRunner);
+            case BUSY: return new BusySpinIdleStrategy();
+            case BACKOFF: return new BackoffIdleStrategy(100, 10, 1_000, 1_000_000);
+            default: return waitSet;
         }
     }
 
@@ -272,8 +286,8 @@ public final class Vireo implements AutoCloseable
         try
         {
             Links.configure(spec.name(), spec.netns(), mac, spec.mtu(), spec.ip());
-            final String actualMac = null != mac ? mac : Links.macAddress(spec.netns(), spec.name());
-            return register(bridge, tap, spec, actualMac);
+            final Links.LinkState link = Links.state(spec.netns(), spec.name());
+            return register(bridge, tap, new TapPortSpec(spec.name(), spec.netns(), spec.ip(), link.mac(), link.mtu()));
         }
         catch (final LinkException ex)
         {
@@ -316,10 +330,11 @@ public final class Vireo implements AutoCloseable
         ensureOpen();
         final Bridge bridge = bridge(bridgeName);
         checkNewPortName(port.name());
-        return register(bridge, port, new TapPortSpec(port.name(), null, null, null, null), null);
+        return register(bridge, port, new TapPortSpec(port.name(), null, null, null, null));
     }
 
-    private PortInfo register(final Bridge bridge, final Port port, final TapPortSpec spec, final String mac)
+    /** {@code details} describe the port as configured: namespace, address, MAC, MTU (null where unknown). */
+    private PortInfo register(final Bridge bridge, final Port port, final TapPortSpec details)
     {
         final int id = portIds.nextClearBit(0);
         if (id >= context.maxPorts())
@@ -339,7 +354,7 @@ public final class Vireo implements AutoCloseable
         }
         portIds.set(id);
         portNamesById[id] = port.name();
-        final PortRecord record = new PortRecord(entry, bridge, spec, mac);
+        final PortRecord record = new PortRecord(entry, bridge, details);
         ports.put(port.name(), record);
         bridge.ports.add(port.name());
         return info(record);
@@ -390,9 +405,9 @@ public final class Vireo implements AutoCloseable
         final Port port = record.entry.port;
         final int failure = port.failure();
         final String state = 0 == failure ? "up" : "failed: " + Native.strerror(failure);
-        final TapPortSpec spec = record.spec;
-        return new PortInfo(port.name(), record.bridge.name, port.type(), spec.netns(), spec.ip(), record.mac,
-            spec.mtu(), state, stats(record.entry.counters));
+        final TapPortSpec details = record.details;
+        return new PortInfo(port.name(), record.bridge.name, port.type(), details.netns(), details.ip(), details.mac(),
+            details.mtu(), state, stats(record.entry.counters));
     }
 
     private static PortStats stats(final PortCounters counters)

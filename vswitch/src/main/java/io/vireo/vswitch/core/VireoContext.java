@@ -1,19 +1,15 @@
 package io.vireo.vswitch.core;
 
 import java.nio.file.Path;
-import java.util.function.Supplier;
 
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.EpochClock;
-import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SystemEpochClock;
 
 /** Configuration of a {@link Vireo} switch; every setting has a production default. */
 public final class VireoContext
 {
     private ThreadingMode threadingMode = ThreadingMode.DEDICATED;
-    private Supplier<IdleStrategy> forwardingIdleStrategy =
-        () -> new BackoffIdleStrategy(100, 10, 1_000, 1_000_000);
+    private IdleMode idleMode = IdleMode.ADAPTIVE;
     private int fdbCapacity = 65_536;
     private int burstSize = 32;
     private int slotSize = 16_384;
@@ -37,15 +33,15 @@ public final class VireoContext
         return this;
     }
 
-    public Supplier<IdleStrategy> forwardingIdleStrategy()
+    public IdleMode idleMode()
     {
-        return forwardingIdleStrategy;
+        return idleMode;
     }
 
-    /** Idle strategy of forwarding threads: spin, yield, then park up to 1 ms by default. */
-    public VireoContext forwardingIdleStrategy(final Supplier<IdleStrategy> forwardingIdleStrategy)
+    /** How forwarding threads wait when idle (dedicated threading only); {@link IdleMode#ADAPTIVE} by default. */
+    public VireoContext idleMode(final IdleMode idleMode)
     {
-        this.forwardingIdleStrategy = forwardingIdleStrategy;
+        this.idleMode = idleMode;
         return this;
     }
 

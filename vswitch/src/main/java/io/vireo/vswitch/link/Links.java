@@ -76,18 +76,33 @@ public final class Links
         }
     }
 
-    /** The interface's MAC address as the kernel reports it, or null if it cannot be read. */
-    public static String macAddress(final String netns, final String name)
+    /** MAC and MTU of an interface as the kernel reports them. */
+    public record LinkState(String mac, int mtu)
     {
-        try
+    }
+
+    /**
+     * Reads MAC and MTU of {@code name} in {@code netns} (null: this process's namespace).
+     *
+     * @throws LinkException if the interface cannot be shown.
+     */
+    public static LinkState state(final String netns, final String name)
+    {
+        final String out = IpCommand.run(netns, "-o", "link", "show", "dev", name);
+        return new LinkState(word(out, "link/ether"), Integer.parseInt(word(out, "mtu")));
+    }
+
+    /** The word after {@code key} in ip's one-line output. */
+    private static String word(final String out, final String key)
+    {
+        final String[] words = out.trim().split("\\s+");
+        for (int i = 0; i < words.length - 1; i++)
         {
-            final String out = IpCommand.run(netns, "-o", "link", "show", "dev", name);
-            final int at = out.indexOf("link/ether ");
-            return at < 0 ? null : out.substring(at + 11, at + 28);
+            if (words[i].equals(key))
+            {
+                return words[i + 1];
+            }
         }
-        catch (final LinkException ex)
-        {
-            return null;
-        }
+        throw new LinkException("ip did not report " + key + ": " + out.trim());
     }
 }

@@ -1,0 +1,74 @@
+package io.vireo.vswitch.it;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static io.vireo.vswitch.it.Sandbox.check;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The adaptive idle mode: an idle daemon costs next to no CPU and still answers the first frame at once. */
+class IdleIT
+{
+    private static final long CLOCK_TICKS_PER_SECOND = 100;
+    private static final Pattern RTT = Pattern.compile("time=([0-9.]+) ms");
+
+    private Sandbox sandbox;
+
+    @BeforeEach
+    void setUp()
+    {
+        sandbox = new Sandbox();
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        sandbox.close();
+    }
+
+    @Test
+    void anIdleDaemonUsesUnderOnePercentOfACoreAndWakesForTheFirstFrame() throws Exception
+    {
+        final Daemon daemon = Daemon.start(sandbox, sandbox.tempDir("run"));
+        final String nsA = sandbox.namespace("a");
+        final String nsB = sandbox.namespace("b");
+        daemon.ok("port", "add", "br0", sandbox.ifname("tA"), "--netns", nsA, "--ip", "10.94.0.1/24");
+        daemon.ok("port", "add", "br0", sandbox.ifname("tB"), "--netns", nsB, "--ip", "10.94.0.2/24");
+        check(sandbox.inNetns(nsA, "ping", "-c", "2", "-W", "2", "10.94.0.2"));
+        Thread.sleep(1_000);
+
+        final long pid = daemon.process.pid();
+        final long before = cpuTicks(pid);
+        Thread.sleep(10_000);
+        final long used = cpuTicks(pid) - before;
+        final double percentOfACore = 100.0 * used / (10 * CLOCK_TICKS_PER_SECOND);
+        System.out.printf("idle vireod: %.2f %% of a core over 10 s%n", percentOfACore);
+        assertTrue(percentOfACore < 1.0, "idle daemon used " + percentOfACore + " % of a core");
+
+        double best = Double.MAX_VALUE;
+        for (int round = 0; round < 3; round++)
+        {
+            Thread.sleep(1_000);
+            final String out = check(sandbox.inNetns(nsA, "ping", "-c", "1", "-W", "2", "10.94.0.2")).out();
+            final Matcher rtt = RTT.matcher(out);
+            assertTrue(rtt.find(), out);
+            best = Math.min(best, Double.parseDouble(rtt.group(1)));
+        }
+        System.out.printf("first frame after 1 s idle: ping RTT %.3f ms (best of 3)%n", best);
+        assertTrue(best < 1.0, "the first ping after idle took " + best + " ms");
+    }
+
+    /** utime + stime of a process, in clock ticks, from /proc/PID/stat. */
+    private static long cpuTicks(final long pid) throws Exception
+    {
+        final String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+    }
+}
