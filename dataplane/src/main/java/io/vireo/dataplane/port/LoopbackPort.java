@@ -84,7 +84,10 @@ public final class LoopbackPort implements Port
     public int receive(final FrameBurst burst)
     {
         receiving = burst;
-        return rx.read(copyIntoBurst, burst.capacity() - burst.size());
+        final int wanted = burst.capacity() - burst.size();
+        final int received = rx.read(copyIntoBurst, wanted);
+        // A read stops where the ring wraps; a second one picks up the rest.
+        return received < wanted ? received + rx.read(copyIntoBurst, wanted - received) : received;
     }
 
     private void copyIntoBurst(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)

@@ -72,6 +72,8 @@ public final class Vireo implements AutoCloseable
     private final BitSet portIds = new BitSet();
     private final long[] agingMsByBridge;
     private final String[] portNamesById;
+    private final PortRecord[] portsById;
+    private int agingSliceSlots;
     private final ForwardingTable.AgingPolicy agingPolicy;
     private long nextTickMs;
     private boolean closed;
@@ -112,6 +114,7 @@ public final class Vireo implements AutoCloseable
         this.context = context;
         this.agingMsByBridge = new long[context.maxBridges()];
         this.portNamesById = new String[context.maxPorts()];
+        this.portsById = new PortRecord[context.maxPorts()];
         this.agingPolicy = bridgeId -> agingMsByBridge[bridgeId];
         this.fdb = new ForwardingTable(context.fdbCapacity());
         this.countersFile = null == context.countersFile() ? null :
@@ -206,6 +209,7 @@ public final class Vireo implements AutoCloseable
         agingMsByBridge[id] = TimeUnit.SECONDS.toMillis(aging);
         final Bridge bridge = new Bridge(name, id, aging);
         bridges.put(name, bridge);
+        updateAgingSliceSlots();
         return info(bridge);
     }
 
@@ -222,6 +226,7 @@ public final class Vireo implements AutoCloseable
         fdb.removeBridge(bridge.id);
         bridges.remove(name);
         bridgeIds.clear(bridge.id);
+        updateAgingSliceSlots();
     }
 
     public synchronized List<BridgeInfo> bridges()
@@ -355,6 +360,7 @@ public final class Vireo implements AutoCloseable
         portIds.set(id);
         portNamesById[id] = port.name();
         final PortRecord record = new PortRecord(entry, bridge, details);
+        portsById[id] = record;
         ports.put(port.name(), record);
         bridge.ports.add(port.name());
         return info(record);
@@ -377,6 +383,7 @@ public final class Vireo implements AutoCloseable
         ports.remove(name);
         record.bridge.ports.remove(name);
         portNamesById[id] = null;
+        portsById[id] = null;
         portIds.clear(id);
     }
 
@@ -569,7 +576,10 @@ public final class Vireo implements AutoCloseable
         Thread.onSpinWait();
     }
 
-    /** The conductor's duty cycle: retire failed ports, age the forwarding table a slice at a time. */
+    /**
+     * The conductor's duty cycle: retire failed ports, age the forwarding table a slice at a time.
+     * Allocates nothing, so in invoker mode the invoking thread stays garbage-free.
+     */
     private synchronized int conductorTick()
     {
         final long now = context.epochClock().time();
@@ -579,22 +589,21 @@ public final class Vireo implements AutoCloseable
         }
         nextTickMs = now + CONDUCTOR_TICK_MS;
         int work = 0;
-        for (final PortRecord record : ports.values())
+        for (final PortRecord record : portsById)
         {
-            final int failure = record.entry.port.failure();
-            if (0 != failure && !record.failureHandled)
+            if (null != record && 0 != record.entry.port.failure() && !record.failureHandled)
             {
                 record.failureHandled = true;
                 work += fdb.removeDestination(record.entry.id);
                 System.err.println("vireo: port " + record.entry.port.name() + " failed: " +
-                    Native.strerror(failure) + "; it forwards nothing until deleted");
+                    Native.strerror(record.entry.port.failure()) + "; it forwards nothing until deleted");
             }
         }
-        return work + fdb.ageSlice(now, agingPolicy, agingSliceSlots());
+        return work + fdb.ageSlice(now, agingPolicy, agingSliceSlots);
     }
 
     /** Slots per tick so that a whole sweep takes at most half the shortest aging time (and at most 10 s). */
-    private int agingSliceSlots()
+    private void updateAgingSliceSlots()
     {
         long shortestAgingMs = MAX_SWEEP_MS * 2;
         for (final Bridge bridge : bridges.values())
@@ -603,7 +612,7 @@ public final class Vireo implements AutoCloseable
         }
         final long sweepMs = Math.max(CONDUCTOR_TICK_MS, shortestAgingMs / 2);
         final long ticksPerSweep = Math.max(1, sweepMs / CONDUCTOR_TICK_MS);
-        return (int)Math.min(fdb.capacity(), (fdb.capacity() + ticksPerSweep - 1) / ticksPerSweep);
+        agingSliceSlots = (int)Math.min(fdb.capacity(), (fdb.capacity() + ticksPerSweep - 1) / ticksPerSweep);
     }
 
     private final class Conductor implements Agent
