@@ -108,9 +108,9 @@ public class PipelineBenchmark
         final long macA = MacAddress.parse("02:00:00:00:00:0a");
         final long macB = MacAddress.parse("02:00:00:00:00:0b");
         fdb = new ForwardingTable(65_536);
-        agent = new ForwardingAgent("bench", fdb, new FrameBurst(BURST, 2048, 128), 1518, 16, 4,
-            SystemEpochClock.INSTANCE, null);
         final CountersManager counters = CountersFile.inMemory(64);
+        agent = new ForwardingAgent("bench", fdb, new FrameBurst(BURST, 2048, 128), 1518, 16, 4,
+            SystemEpochClock.INSTANCE, null, new ThreadCounters(counters, "bench"));
         agent.addBridge(0);
         agent.attach(new PortEntry(new SyntheticPort("a", frame(macB, macA)), 0, 0, new PortCounters(counters, "a"), BURST));
         agent.attach(new PortEntry(new SyntheticPort("b", frame(macA, macB)), 1, 0, new PortCounters(counters, "b"), BURST));

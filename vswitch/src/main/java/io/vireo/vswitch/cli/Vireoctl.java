@@ -16,6 +16,7 @@ import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlClient;
 import io.vireo.vswitch.core.CountersFile;
 import io.vireo.vswitch.core.PortCounters;
+import io.vireo.vswitch.core.ThreadCounters;
 import org.agrona.concurrent.status.CountersReader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -216,7 +217,8 @@ public final class Vireoctl
         }
     }
 
-    @Command(name = "stats", description = "Per-port counters, read from the daemon's counters file.",
+    @Command(name = "stats", description = "Per-port counters and where forwarding threads spend their time, "
+        + "read from the daemon's counters file without disturbing it.",
         mixinStandardHelpOptions = true)
     static final class StatsCommand implements Callable<Integer>
     {
@@ -230,33 +232,31 @@ public final class Vireoctl
         public Integer call() throws JsonProcessingException
         {
             final Map<String, Map<String, Long>> byPort = new LinkedHashMap<>();
+            final Map<String, Map<String, Long>> byThread = new LinkedHashMap<>();
             try (CountersFile file = CountersFile.open(root.runDir.resolve(CountersFile.FILE_NAME)))
             {
                 final CountersReader reader = file.reader();
                 reader.forEach((counterId, typeId, keyBuffer, label) ->
                 {
-                    final String metric = PortCounters.metricName(typeId);
-                    if (null != metric)
+                    final String portMetric = PortCounters.metricName(typeId);
+                    final String threadMetric = ThreadCounters.metricName(typeId);
+                    final Map<String, Map<String, Long>> owner = null != portMetric ? byPort : byThread;
+                    if (null != portMetric || null != threadMetric)
                     {
-                        byPort.computeIfAbsent(keyBuffer.getStringAscii(0), port -> new LinkedHashMap<>())
-                            .put(metric, reader.getCounterValue(counterId));
+                        owner.computeIfAbsent(keyBuffer.getStringAscii(0), name -> new LinkedHashMap<>())
+                            .put(null != portMetric ? portMetric : threadMetric, reader.getCounterValue(counterId));
                     }
                 });
             }
             if (json)
             {
-                final List<Map<String, Object>> ports = new ArrayList<>();
-                byPort.forEach((port, values) ->
-                {
-                    final Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("port", port);
-                    row.putAll(values);
-                    ports.add(row);
-                });
-                root.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(Map.of("ports", ports)));
+                final Map<String, Object> result = new LinkedHashMap<>();
+                result.put("ports", rows("port", byPort));
+                result.put("threads", rows("thread", byThread));
+                root.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
                 return 0;
             }
-            final Table table = new Table("PORT", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES", "DROPS");
+            final Table ports = new Table("PORT", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES", "DROPS");
             byPort.forEach((port, values) ->
             {
                 final List<String> drops = new ArrayList<>();
@@ -267,12 +267,42 @@ public final class Vireoctl
                         drops.add(metric.substring(5) + "=" + value);
                     }
                 });
-                table.row(port, String.valueOf(values.get("rx_packets")), String.valueOf(values.get("rx_bytes")),
+                ports.row(port, String.valueOf(values.get("rx_packets")), String.valueOf(values.get("rx_bytes")),
                     String.valueOf(values.get("tx_packets")), String.valueOf(values.get("tx_bytes")),
                     drops.isEmpty() ? "-" : String.join(",", drops));
             });
-            table.print(root.out);
+            ports.print(root.out);
+            root.out.println();
+            final Table threads = new Table("THREAD", "BUSY%", "LOOPS", "RX_POLLS", "RX_FRAMES", "FRAMES/BURST", "FRAMES/POLL");
+            byThread.forEach((thread, values) ->
+            {
+                final long busy = values.getOrDefault("busy_ns", 0L);
+                final long idle = values.getOrDefault("idle_ns", 0L);
+                final long frames = values.getOrDefault("rx_frames", 0L);
+                threads.row(thread, ratio(100.0 * busy, busy + idle), String.valueOf(values.get("loops")),
+                    String.valueOf(values.get("rx_polls")), String.valueOf(frames),
+                    ratio(frames, values.getOrDefault("rx_bursts", 0L)), ratio(frames, values.getOrDefault("rx_polls", 0L)));
+            });
+            threads.print(root.out);
             return 0;
+        }
+
+        private static String ratio(final double numerator, final long denominator)
+        {
+            return 0 == denominator ? "-" : String.format("%.2f", numerator / denominator);
+        }
+
+        private static List<Map<String, Object>> rows(final String key, final Map<String, Map<String, Long>> byOwner)
+        {
+            final List<Map<String, Object>> rows = new ArrayList<>();
+            byOwner.forEach((owner, values) ->
+            {
+                final Map<String, Object> row = new LinkedHashMap<>();
+                row.put(key, owner);
+                row.putAll(values);
+                rows.add(row);
+            });
+            return rows;
         }
     }
 

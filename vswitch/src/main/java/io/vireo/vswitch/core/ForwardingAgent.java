@@ -43,6 +43,7 @@ final class ForwardingAgent implements Agent
     private final int[] pendingTx;
     private int pendingTxCount;
     private final PortWaitSet waitSet;
+    private final ThreadCounters threadCounters;
 
     ForwardingAgent(
         final String roleName,
@@ -52,7 +53,8 @@ final class ForwardingAgent implements Agent
         final int maxPorts,
         final int maxBridges,
         final EpochClock systemClock,
-        final PortWaitSet waitSet)
+        final PortWaitSet waitSet,
+        final ThreadCounters threadCounters)
     {
         this.roleName = roleName;
         this.fdb = fdb;
@@ -65,6 +67,7 @@ final class ForwardingAgent implements Agent
         this.polled = new int[maxPorts];
         this.pendingTx = new int[maxPorts];
         this.waitSet = waitSet;
+        this.threadCounters = threadCounters;
     }
 
     /** Queues a change for this agent's thread and wakes it if it sleeps; false if the queue is full. Any thread. */
@@ -90,6 +93,7 @@ final class ForwardingAgent implements Agent
     @Override
     public void onClose()
     {
+        threadCounters.close();
         if (null != waitSet)
         {
             waitSet.close();
@@ -99,6 +103,7 @@ final class ForwardingAgent implements Agent
     @Override
     public int doWork()
     {
+        final long startNs = System.nanoTime();
         int work = commands.drain(RUN, COMMAND_LIMIT);
         clock.update(systemClock.time());
         for (int i = 0; i < polledCount; i++)
@@ -106,6 +111,7 @@ final class ForwardingAgent implements Agent
             final PortEntry in = ports[polled[i]];
             burst.clear();
             final int received = in.port.receive(burst);
+            threadCounters.onPoll(received);
             if (received > 0)
             {
                 forward(in, received);
@@ -118,6 +124,7 @@ final class ForwardingAgent implements Agent
                 i--;
             }
         }
+        threadCounters.onCycle(startNs, System.nanoTime(), work);
         return work;
     }
 

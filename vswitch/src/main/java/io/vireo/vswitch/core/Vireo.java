@@ -123,15 +123,17 @@ public final class Vireo implements AutoCloseable
             countersFile.manager();
         final boolean dedicated = context.threadingMode() == ThreadingMode.DEDICATED;
         final PortWaitSet waitSet = dedicated && context.idleMode() == IdleMode.ADAPTIVE ? new PortWaitSet() : null;
+        final String forwardingRole = "vireo-forwarding-0";
         this.forwarding = new ForwardingAgent(
-            "vireo-forwarding-0",
+            forwardingRole,
             fdb,
             new FrameBurst(context.burstSize(), context.slotSize(), context.headroom()),
             context.maxFrameLength(),
             context.maxPorts(),
             context.maxBridges(),
             context.epochClock(),
-            waitSet);
+            waitSet,
+            new ThreadCounters(countersManager, forwardingRole));
 
         final Agent conductor = new Conductor();
         final ErrorHandler errorHandler = ex -> System.err.println("vireo: agent error: " + ex);

@@ -62,10 +62,15 @@ class DaemonIT
         assertTrue(ports.get(0).get("stats").get("rxPackets").asLong() >= 4);
         assertTrue(daemon.ok("port", "list").out().contains(tapB));
 
-        final JsonNode stats = json(daemon.ok("stats", "--json")).get("ports");
-        assertEquals(tapA, stats.get(0).get("port").asText());
-        assertTrue(stats.get(0).get("rx_packets").asLong() >= 4, stats::toString);
-        assertTrue(daemon.ok("stats").out().contains(tapB));
+        final JsonNode stats = json(daemon.ok("stats", "--json"));
+        final JsonNode portStats = stats.get("ports");
+        assertEquals(tapA, portStats.get(0).get("port").asText());
+        assertTrue(portStats.get(0).get("rx_packets").asLong() >= 4, portStats::toString);
+        TapForwardingIT.waitFor(() -> json(daemon.ok("stats", "--json")).get("threads").get(0).get("rx_frames").asLong() >= 8,
+            "the forwarding thread's counters are published");
+        assertEquals("vireo-forwarding-0", stats.get("threads").get(0).get("thread").asText());
+        final String screen = daemon.ok("stats").out();
+        assertTrue(screen.contains(tapB) && screen.contains("FRAMES/BURST"), screen);
 
         daemon.ok("bridge", "add", "br1", "--aging", "60");
         assertEquals(60, json(daemon.ok("bridge", "list", "--json")).get(1).get("agingSeconds").asInt());
