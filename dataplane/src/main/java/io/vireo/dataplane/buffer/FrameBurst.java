@@ -7,18 +7,25 @@ import org.agrona.concurrent.UnsafeBuffer;
  * A burst of frames held in pre-allocated off-heap slots, owned by one forwarding thread and reused
  * for every receive.
  * <pre>
- *  slot 0                          slot 1
- * +----------+--------------------+----------+--------------------+---
- * | headroom | frame (length[0])  | headroom | frame (length[1])  | ...
- * +----------+--------------------+----------+--------------------+---
- * |<-------- slotSize ----------->|
+ *  slot 0                                        slot 1
+ * +----------+------------+--------------------+----------+------------+---
+ * | headroom | net header | frame (length[0])  | headroom | net header | ...
+ * +----------+------------+--------------------+----------+------------+---
+ *            |<-- 12 B -->|
+ * |<------------------- slotSize ------------->|
  * </pre>
- * The headroom in front of every frame lets an encapsulation prepend its headers without a copy.
+ * The 12 bytes right before every frame hold its virtio-net header ({@code virtio_net_hdr_v1}: GSO
+ * type and size, checksum offsets), so a frame read from an offloading TAP carries its offload
+ * metadata in place and is written to another one in a single call; ports without offloads zero it
+ * on receive. The rest of the headroom lets an encapsulation prepend its headers without a copy.
  * A port receives by writing a frame at {@link #nextFrameAddress()} (at most
  * {@link #frameCapacity()} bytes) and calling {@link #commit(int)} with the length it got.
  */
 public final class FrameBurst
 {
+    /** Length of the virtio-net header kept in front of every frame. */
+    public static final int NET_HEADER_LENGTH = 12;
+
     private final UnsafeBuffer buffer;
     private final long baseAddress;
     private final int slotSize;
@@ -30,11 +37,11 @@ public final class FrameBurst
     /**
      * @param capacity frames per burst.
      * @param slotSize bytes per slot, a power of two.
-     * @param headroom bytes kept free in front of each frame.
+     * @param headroom bytes in front of each frame, at least {@link #NET_HEADER_LENGTH}.
      */
     public FrameBurst(final int capacity, final int slotSize, final int headroom)
     {
-        if (capacity <= 0 || Integer.bitCount(slotSize) != 1 || headroom < 0 || headroom >= slotSize)
+        if (capacity <= 0 || Integer.bitCount(slotSize) != 1 || headroom < NET_HEADER_LENGTH || headroom >= slotSize)
         {
             throw new IllegalArgumentException(
                 "bad frame burst geometry: capacity=" + capacity + " slotSize=" + slotSize + " headroom=" + headroom);
@@ -113,6 +120,20 @@ public final class FrameBurst
     public long frameAddress(final int index)
     {
         return baseAddress + frameOffset(index);
+    }
+
+    /** Offset in {@link #buffer()} of frame {@code index}'s virtio-net header. */
+    public int netHeaderOffset(final int index)
+    {
+        return frameOffset(index) - NET_HEADER_LENGTH;
+    }
+
+    /** Zeroes the virtio-net header of the next frame: no offload, checksums complete. */
+    public void clearNextNetHeader()
+    {
+        final int offset = frameOffset(size) - NET_HEADER_LENGTH;
+        buffer.putLong(offset, 0);
+        buffer.putInt(offset + 8, 0);
     }
 
     public int frameLength(final int index)

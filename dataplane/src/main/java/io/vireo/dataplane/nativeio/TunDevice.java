@@ -23,7 +23,17 @@ public final class TunDevice
     public static final int IFF_VNET_HDR = 0x4000;
     public static final int IFF_MULTI_QUEUE = 0x0100;
 
+    /** TUNSETOFFLOAD flags: what the kernel may hand us unsegmented / without checksum. */
+    public static final int TUN_F_CSUM = 0x01;
+    public static final int TUN_F_TSO4 = 0x02;
+    public static final int TUN_F_TSO6 = 0x04;
+    public static final int TUN_F_TSO_ECN = 0x08;
+    public static final int TUN_F_USO4 = 0x20;
+    public static final int TUN_F_USO6 = 0x40;
+
     static final long TUNSETIFF = 0x400454caL;
+    static final long TUNSETOFFLOAD = 0x400454d0L;
+    static final long TUNSETVNETHDRSZ = 0x400454d8L;
     static final int O_RDWR = 0x2;
     static final int O_NONBLOCK = 0x800;
     static final int O_CLOEXEC = 0x80000;
@@ -61,5 +71,28 @@ public final class TunDevice
             throw new NativeException("TUNSETIFF " + name, errno);
         }
         return fd;
+    }
+
+    /** Sets the size of the virtio-net header that precedes every frame of an {@link #IFF_VNET_HDR} TAP. */
+    public static void setVnetHeaderSize(final int fd, final int size)
+    {
+        final Pointer value = Memory.allocateDirect(Native.runtime(), 4, true);
+        value.putInt(0, size);
+        if (Native.libc().ioctl(fd, TUNSETVNETHDRSZ, value) < 0)
+        {
+            throw new NativeException("TUNSETVNETHDRSZ " + size, Native.errno());
+        }
+    }
+
+    /**
+     * Tells the kernel which offloads the reader handles (the flags go by value, not by pointer);
+     * this also turns on checksum, TSO and USO offload on the interface.
+     */
+    public static void setOffloads(final int fd, final int flags)
+    {
+        if (Native.libc().ioctl(fd, TUNSETOFFLOAD, (long)flags) < 0)
+        {
+            throw new NativeException("TUNSETOFFLOAD 0x" + Integer.toHexString(flags), Native.errno());
+        }
     }
 }

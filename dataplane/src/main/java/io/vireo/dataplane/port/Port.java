@@ -16,7 +16,9 @@ public interface Port extends AutoCloseable
     String type();
 
     /**
-     * Appends received frames to the burst until it is full or the port has none left.
+     * Appends received frames to the burst until it is full or the port has none left, each with its
+     * virtio-net header in front ({@link FrameBurst#NET_HEADER_LENGTH} bytes, zero when the port has
+     * no offloads).
      *
      * @return frames appended.
      */
@@ -29,6 +31,16 @@ public interface Port extends AutoCloseable
      * @return frames sent, always the first ones; the caller counts the rest as dropped.
      */
     int transmit(FrameBurst burst, int[] indexes, int count);
+
+    /**
+     * True if the port takes frames as the pipeline holds them, virtio-net header included: GSO frames
+     * up to 64 KB and partial checksums (a TAP with offloads). Frames for a port that does not are
+     * segmented and checksummed in software first.
+     */
+    default boolean acceptsOffloads()
+    {
+        return false;
+    }
 
     /**
      * A descriptor that becomes readable when the port may have frames to receive, so an idle

@@ -7,11 +7,15 @@ import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.nativeio.Errno;
 import io.vireo.dataplane.nativeio.LibC;
 import io.vireo.dataplane.nativeio.Native;
+import io.vireo.dataplane.nativeio.NativeException;
 import io.vireo.dataplane.nativeio.TunDevice;
 
 /**
  * A TAP device read and written with one syscall per frame, straight into and out of the burst's
- * off-heap slots. The switch creates the device (and the kernel removes it when the port closes),
+ * off-heap slots. With offloads ({@code IFF_VNET_HDR}, TSO/USO/checksum through
+ * {@code TUNSETOFFLOAD}) the kernel hands over 64 KB GSO frames with their virtio-net header, which is
+ * read into and written from the 12 bytes in front of the frame in its slot: one read and one write per
+ * 64 KB. The switch creates the device (and the kernel removes it when the port closes),
  * or attaches to a persistent TAP that already exists (which then outlives the port). Once open,
  * the interface may be moved to any network namespace; the file descriptor keeps working.
  */
@@ -20,25 +24,31 @@ public final class TapPort implements Port
     private final String name;
     private final int fd;
     private final boolean createdBySwitch;
+    private final boolean offloads;
+    private final int netHeaderLength;
     private final LibC libc;
     private volatile int failure;
     private boolean closed;
 
-    private TapPort(final String name, final int fd, final boolean createdBySwitch)
+    private TapPort(final String name, final int fd, final boolean createdBySwitch, final boolean offloads)
     {
         this.name = name;
         this.fd = fd;
         this.createdBySwitch = createdBySwitch;
+        this.offloads = offloads;
+        this.netHeaderLength = offloads ? FrameBurst.NET_HEADER_LENGTH : 0;
         this.libc = Native.libc();
     }
 
     /**
      * Creates or attaches to the TAP {@code name} in the caller's network namespace.
      *
+     * @param offloads take GSO frames and partial checksums from the kernel and hand them back as they
+     *                 are (TSO4/6 with ECN, USO4/6 where the kernel has it, checksum).
      * @throws IllegalArgumentException if the name is invalid or an interface of another kind has it.
      * @throws io.vireo.dataplane.nativeio.NativeException if the kernel refuses.
      */
-    public static TapPort open(final String name)
+    public static TapPort open(final String name, final boolean offloads)
     {
         InterfaceNames.validate(name);
         final Path sysfs = Path.of("/sys/class/net", name);
@@ -47,7 +57,35 @@ public final class TapPort implements Port
         {
             throw new IllegalArgumentException("interface " + name + " exists and is not a TAP device");
         }
-        return new TapPort(name, TunDevice.openTap(name, 0), !exists);
+        final int fd = TunDevice.openTap(name, offloads ? TunDevice.IFF_VNET_HDR : 0);
+        if (offloads)
+        {
+            try
+            {
+                enableOffloads(fd);
+            }
+            catch (final NativeException ex)
+            {
+                Native.libc().close(fd);
+                throw ex;
+            }
+        }
+        return new TapPort(name, fd, !exists, offloads);
+    }
+
+    private static void enableOffloads(final int fd)
+    {
+        TunDevice.setVnetHeaderSize(fd, FrameBurst.NET_HEADER_LENGTH);
+        final int tcp = TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO6 | TunDevice.TUN_F_TSO_ECN;
+        try
+        {
+            TunDevice.setOffloads(fd, tcp | TunDevice.TUN_F_USO4 | TunDevice.TUN_F_USO6);
+        }
+        catch (final NativeException ex)
+        {
+            // Kernels before 6.2 know no USO: take TCP offloads alone.
+            TunDevice.setOffloads(fd, tcp);
+        }
     }
 
     /** True if the switch created the device, false if it attached to an existing persistent TAP. */
@@ -69,18 +107,29 @@ public final class TapPort implements Port
     }
 
     @Override
+    public boolean acceptsOffloads()
+    {
+        return offloads;
+    }
+
+    @Override
     public int receive(final FrameBurst burst)
     {
         int received = 0;
         while (!burst.isFull() && 0 == failure)
         {
-            final long length = libc.read(fd, burst.nextFrameAddress(), burst.frameCapacity());
+            if (!offloads)
+            {
+                burst.clearNextNetHeader();
+            }
+            final long length = libc.read(
+                fd, burst.nextFrameAddress() - netHeaderLength, burst.frameCapacity() + netHeaderLength);
             if (length < 0)
             {
                 checkError(Native.errno());
                 break;
             }
-            burst.commit((int)length);
+            burst.commit((int)Math.max(0, length - netHeaderLength));
             received++;
         }
         return received;
@@ -93,7 +142,7 @@ public final class TapPort implements Port
         while (sent < count && 0 == failure)
         {
             final int frame = indexes[sent];
-            if (libc.write(fd, burst.frameAddress(frame), burst.frameLength(frame)) < 0)
+            if (libc.write(fd, burst.frameAddress(frame) - netHeaderLength, burst.frameLength(frame) + netHeaderLength) < 0)
             {
                 checkError(Native.errno());
                 break;
@@ -137,6 +186,6 @@ public final class TapPort implements Port
     @Override
     public String toString()
     {
-        return "TapPort{" + name + ", fd=" + fd + ", created=" + createdBySwitch + "}";
+        return "TapPort{" + name + ", fd=" + fd + ", created=" + createdBySwitch + ", offloads=" + offloads + "}";
     }
 }

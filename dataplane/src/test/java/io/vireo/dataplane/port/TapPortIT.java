@@ -50,7 +50,7 @@ class TapPortIT
     @Test
     void framesFlowBothWaysAfterTheInterfaceMovesIntoANamespace() throws Exception
     {
-        port = TapPort.open(name);
+        port = TapPort.open(name, false);
         assertTrue(port.createdBySwitch());
         assertTrue(Files.exists(Path.of("/sys/class/net", name)));
         assertEquals(0, port.receive(burst), "nothing yet, and no blocking");
@@ -77,7 +77,7 @@ class TapPortIT
     void attachesToAPersistentTapAndLeavesItInPlace() throws Exception
     {
         run("ip", "tuntap", "add", "mode", "tap", "name", name);
-        port = TapPort.open(name);
+        port = TapPort.open(name, false);
         assertFalse(port.createdBySwitch());
         port.close();
         port = null;
@@ -95,7 +95,7 @@ class TapPortIT
     @Test
     void failsForGoodWhenItsNamespaceIsDeleted() throws Exception
     {
-        port = TapPort.open(name);
+        port = TapPort.open(name, false);
         run("ip", "link", "set", "dev", name, "netns", netns);
         run("ip", "netns", "del", netns);
 

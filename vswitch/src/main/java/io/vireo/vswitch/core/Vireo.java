@@ -289,7 +289,7 @@ public final class Vireo implements AutoCloseable
             }
         }
 
-        final TapPort tap = openTap(spec.name());
+        final TapPort tap = openTap(spec.name(), context.tapOffloads());
         try
         {
             Links.configure(spec.name(), spec.netns(), mac, spec.mtu(), spec.ip());
@@ -308,11 +308,11 @@ public final class Vireo implements AutoCloseable
         }
     }
 
-    private static TapPort openTap(final String name)
+    private static TapPort openTap(final String name, final boolean offloads)
     {
         try
         {
-            return TapPort.open(name);
+            return TapPort.open(name, offloads);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -614,7 +614,7 @@ public final class Vireo implements AutoCloseable
         }
         final long sweepMs = Math.max(CONDUCTOR_TICK_MS, shortestAgingMs / 2);
         final long ticksPerSweep = Math.max(1, sweepMs / CONDUCTOR_TICK_MS);
-        agingSliceSlots = (int)Math.min(fdb.capacity(), (fdb.capacity() + ticksPerSweep - 1) / ticksPerSweep);
+        agingSliceSlots = (int)Math.min(fdb.slotCount(), (fdb.slotCount() + ticksPerSweep - 1) / ticksPerSweep);
     }
 
     private final class Conductor implements Agent

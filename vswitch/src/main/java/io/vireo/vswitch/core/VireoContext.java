@@ -10,6 +10,7 @@ public final class VireoContext
 {
     private ThreadingMode threadingMode = ThreadingMode.DEDICATED;
     private IdleMode idleMode = IdleMode.ADAPTIVE;
+    private boolean tapOffloads = false;
     private int fdbCapacity = 65_536;
     private int burstSize = 32;
     private int slotSize = 16_384;
@@ -42,6 +43,21 @@ public final class VireoContext
     public VireoContext idleMode(final IdleMode idleMode)
     {
         this.idleMode = idleMode;
+        return this;
+    }
+
+    public boolean tapOffloads()
+    {
+        return tapOffloads;
+    }
+
+    /**
+     * Open TAP ports with {@code IFF_VNET_HDR} and TSO/USO/checksum offloads, so 64 KB GSO frames cross
+     * the switch in one read and one write.
+     */
+    public VireoContext tapOffloads(final boolean tapOffloads)
+    {
+        this.tapOffloads = tapOffloads;
         return this;
     }
 
