@@ -93,6 +93,7 @@ public final class LoopbackPort implements Port
     private void copyIntoBurst(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         final FrameBurst burst = receiving;
+        burst.clearNextNetHeader();
         final int copied = Math.min(length, burst.frameCapacity());
         burst.buffer().putBytes(burst.nextFrameOffset(), buffer, index, copied);
         burst.commit(length);

@@ -24,6 +24,8 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 final class ForwardingAgent implements Agent
 {
     private static final int COMMAND_LIMIT = 16;
+    /** virtio_net_hdr: flags u8, then gso_type u8. */
+    private static final int GSO_TYPE_OFFSET = 1;
     private static final Consumer<Runnable> RUN = Runnable::run;
 
     private final String roleName;
@@ -137,7 +139,7 @@ final class ForwardingAgent implements Agent
         {
             final int length = burst.frameLength(frame);
             bytes += length;
-            if (length > maxFrameLength || length > burst.frameCapacity())
+            if (length > burst.frameCapacity() || (length > maxFrameLength && !isGso(frame)))
             {
                 drop(in, DropReason.OVERSIZE);
                 continue;
@@ -183,6 +185,12 @@ final class ForwardingAgent implements Agent
         }
         in.counters.rxPackets.getAndAddRelease(received);
         in.counters.rxBytes.getAndAddRelease(bytes);
+    }
+
+    /** A GSO frame from an offloading port: longer than the MTU by design, segmented on the way out if need be. */
+    private boolean isGso(final int frame)
+    {
+        return 0 != burst.buffer().getByte(burst.netHeaderOffset(frame) + GSO_TYPE_OFFSET);
     }
 
     /** Broadcast, multicast and unknown unicast: every port of the bridge but the ingress. */

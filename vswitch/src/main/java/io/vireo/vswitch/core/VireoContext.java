@@ -13,7 +13,7 @@ public final class VireoContext
     private boolean tapOffloads = false;
     private int fdbCapacity = 65_536;
     private int burstSize = 32;
-    private int slotSize = 16_384;
+    private int slotSize;
     private int headroom = 128;
     private int maxFrameLength = 9_216 + 14 + 8;
     private long defaultAgingSeconds = 300;
@@ -83,9 +83,10 @@ public final class VireoContext
         return this;
     }
 
+    /** Bytes per packet slot; by default 16 KiB, or 128 KiB with TAP offloads (64 KB GSO frames). */
     public int slotSize()
     {
-        return slotSize;
+        return 0 != slotSize ? slotSize : tapOffloads ? 131_072 : 16_384;
     }
 
     /** Bytes per packet slot, a power of two holding the largest frame plus {@link #headroom()}. */
@@ -111,7 +112,10 @@ public final class VireoContext
         return maxFrameLength;
     }
 
-    /** Longest frame forwarded; longer ones are dropped as oversize. Default: 9216-byte MTU + Ethernet + 2 VLAN tags. */
+    /**
+     * Longest frame forwarded, GSO frames aside (they are bounded by the slot); longer ones are dropped
+     * as oversize. Default: 9216-byte MTU + Ethernet + 2 VLAN tags.
+     */
     public VireoContext maxFrameLength(final int maxFrameLength)
     {
         this.maxFrameLength = maxFrameLength;
@@ -188,9 +192,9 @@ public final class VireoContext
 
     void validate()
     {
-        if (headroom + maxFrameLength > slotSize)
+        if (headroom + maxFrameLength > slotSize())
         {
-            throw VireoException.invalid("slotSize " + slotSize + " cannot hold headroom " + headroom +
+            throw VireoException.invalid("slotSize " + slotSize() + " cannot hold headroom " + headroom +
                 " plus maxFrameLength " + maxFrameLength);
         }
         if (defaultAgingSeconds <= 0)

@@ -9,15 +9,19 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The forwarding thread allocates nothing in steady state: a million frames forwarded in invoker
- * mode (the test thread is the forwarding thread) must not grow its allocated bytes.
+ * mode (the test thread is the forwarding thread) must not grow its allocated bytes. A one-off of a
+ * few hundred bytes can appear when the JIT deoptimizes a method and rematerializes objects it had
+ * scalar-replaced; a single byte per frame would be a megabyte.
  */
 class ZeroAllocationTest
 {
     private static final int FRAMES = 1_000_000;
     private static final int PER_ROUND = 32;
+    private static final long ONE_OFF_ALLOWANCE_BYTES = 4096;
 
     private long transmitted;
     private final MessageHandler countFrame = (type, buffer, index, length) -> transmitted++;
@@ -48,7 +52,8 @@ class ZeroAllocationTest
             final long allocated = threads.getThreadAllocatedBytes(thread) - before;
 
             assertEquals(FRAMES, transmitted, () -> "every frame forwarded: " + vireo.ports());
-            assertEquals(0, allocated, "bytes allocated by the forwarding thread over " + FRAMES + " frames");
+            assertTrue(allocated <= ONE_OFF_ALLOWANCE_BYTES,
+                allocated + " bytes allocated by the forwarding thread over " + FRAMES + " frames");
         }
     }
 
