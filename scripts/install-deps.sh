@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the OS packages Vireo's demo and tests use, with apt-get, if any is missing.
 set -euo pipefail
-packages=(iproute2 iputils-ping iperf3 ethtool procps python3 util-linux maven)
+# dpdk-dev brings dpdk-testpmd, the real vhost-user frontend (virtio-user) the tests drive; its PMDs
+# are only recommended, so they are named here.
+packages=(iproute2 iputils-ping iperf3 ethtool procps python3 util-linux maven
+  dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-mempool-ring23)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

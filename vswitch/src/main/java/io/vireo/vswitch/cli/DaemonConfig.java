@@ -24,6 +24,10 @@ import io.vireo.vswitch.core.Vireo;
  *         ip: 10.0.0.1/24
  *         mac: 02:00:00:00:00:01
  *         mtu: 1500
+ *       - name: vm1
+ *         type: vhost-user
+ *         socket: /run/vireo/vm1.sock
+ *         client: false
  * </pre>
  */
 record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
@@ -32,7 +36,8 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
     {
     }
 
-    record PortConfig(String name, String type, String netns, String ip, String mac, Integer mtu)
+    record PortConfig(String name, String type, String netns, String ip, String mac, Integer mtu, String socket,
+        Boolean client)
     {
     }
 
@@ -72,12 +77,21 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
             vireo.addBridge(bridge.name(), bridge.agingSeconds());
             for (final PortConfig port : null == bridge.ports() ? List.<PortConfig>of() : bridge.ports())
             {
-                if (null != port.type() && !"tap".equals(port.type()))
+                if ("vhost-user".equals(port.type()))
                 {
-                    throw new IllegalArgumentException("port " + port.name() + ": unsupported type '" + port.type() + "'");
+                    vireo.addVhostUserPort(bridge.name(), port.name(),
+                        null == port.socket() ? null : Path.of(port.socket()), Boolean.TRUE.equals(port.client()));
                 }
-                vireo.addTapPort(bridge.name(),
-                    new TapPortSpec(port.name(), port.netns(), port.ip(), port.mac(), port.mtu()));
+                else if (null == port.type() || "tap".equals(port.type()))
+                {
+                    vireo.addTapPort(bridge.name(),
+                        new TapPortSpec(port.name(), port.netns(), port.ip(), port.mac(), port.mtu()));
+                }
+                else
+                {
+                    throw new IllegalArgumentException("port " + port.name() + ": unsupported type '" + port.type() +
+                        "'; supported: tap, vhost-user");
+                }
             }
         }
     }

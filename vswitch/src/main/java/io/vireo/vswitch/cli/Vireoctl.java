@@ -155,18 +155,23 @@ public final class Vireoctl
         @ParentCommand
         Vireoctl root;
 
-        @Command(name = "add", description = "Add a port (creates the TAP; optionally moves and configures it).")
+        @Command(name = "add", description = "Add a port: a TAP (created, optionally moved into a namespace and configured) "
+            + "or a vhost-user socket.")
         int add(
             @Parameters(index = "0", paramLabel = "BRIDGE") final String bridge,
             @Parameters(index = "1", paramLabel = "NAME") final String name,
-            @Option(names = "--type", paramLabel = "TYPE", defaultValue = "tap", description = "port type: tap") final String type,
+            @Option(names = "--type", paramLabel = "TYPE", defaultValue = "tap", description = "port type: tap or vhost-user") final String type,
             @Option(names = "--netns", paramLabel = "NS", description = "move the interface into this named network namespace") final String netns,
             @Option(names = "--ip", paramLabel = "CIDR", description = "address to add to the interface, e.g. 10.0.0.1/24") final String ip,
             @Option(names = "--mac", paramLabel = "MAC", description = "MAC of the interface") final String mac,
             @Option(names = "--mtu", paramLabel = "N", description = "MTU of the interface") final Integer mtu,
+            @Option(names = "--socket", paramLabel = "PATH", description = "vhost-user: the unix socket") final String socket,
+            @Option(names = "--client", description = "vhost-user: connect to the frontend's socket (and reconnect) instead of listening") final boolean client,
             @Option(names = "--json") final boolean json) throws JsonProcessingException
         {
-            return root.call("POST", "/v1/ports", new ControlApi.PortRequest(bridge, name, type, netns, ip, mac, mtu),
+            final String absoluteSocket = null == socket ? null : Path.of(socket).toAbsolutePath().toString();
+            return root.call("POST", "/v1/ports", new ControlApi.PortRequest(bridge, name, type, netns, ip, mac, mtu,
+                absoluteSocket, client ? Boolean.TRUE : null),
                 json, message("port " + name + " added to " + bridge));
         }
 
@@ -182,10 +187,11 @@ public final class Vireoctl
         {
             return root.call("GET", "/v1/ports", null, json, (node, out) ->
             {
-                final Table table = new Table("PORT", "BRIDGE", "TYPE", "NETNS", "IP", "MAC", "MTU", "STATE", "RX", "TX");
+                final Table table = new Table("PORT", "BRIDGE", "TYPE", "NETNS/SOCKET", "IP", "MAC", "MTU", "STATE", "RX", "TX");
                 for (final JsonNode port : node)
                 {
-                    table.row(text(port, "name"), text(port, "bridge"), text(port, "type"), text(port, "netns"),
+                    final String where = port.hasNonNull("socket") ? text(port, "socket") : text(port, "netns");
+                    table.row(text(port, "name"), text(port, "bridge"), text(port, "type"), where,
                         text(port, "ip"), text(port, "mac"), text(port, "mtu"), text(port, "state"),
                         port.get("stats").get("rxPackets").asText(), port.get("stats").get("txPackets").asText());
                 }

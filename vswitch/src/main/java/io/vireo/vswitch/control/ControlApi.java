@@ -1,5 +1,6 @@
 package io.vireo.vswitch.control;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,8 @@ import io.vireo.vswitch.core.VireoException;
  * GET    /v1/ports/{name}        one port
  * POST   /v1/ports               {"bridge": "br0", "name": "tapA", "type": "tap", "netns": "ns1",
  *                                 "ip": "10.0.0.1/24", "mac": "02:00:00:00:00:01", "mtu": 1500}
+ *                                {"bridge": "br0", "name": "vm1", "type": "vhost-user",
+ *                                 "socket": "/run/vireo/vm1.sock", "client": false}
  * DELETE /v1/ports/{name}        delete a port
  * GET    /v1/fdb/{bridge}        forwarding table of a bridge
  * GET    /v1/stats               counters of every port
@@ -39,7 +42,9 @@ public final class ControlApi
     }
 
     /** Request body of {@code POST /v1/ports}. */
-    public record PortRequest(String bridge, String name, String type, String netns, String ip, String mac, Integer mtu)
+    public record PortRequest(
+        String bridge, String name, String type, String netns, String ip, String mac, Integer mtu, String socket,
+        Boolean client)
     {
     }
 
@@ -152,14 +157,7 @@ public final class ControlApi
             final PortRequest request = parse(body, PortRequest.class);
             required(request.bridge(), "bridge");
             required(request.name(), "name");
-            final String type = null == request.type() ? "tap" : request.type();
-            if (!"tap".equals(type))
-            {
-                throw new VireoException(VireoException.Kind.INVALID, "unsupported port type '" + type +
-                    "'; supported: tap");
-            }
-            return created(vireo.addTapPort(request.bridge(),
-                new TapPortSpec(request.name(), request.netns(), request.ip(), request.mac(), request.mtu())));
+            return created(addPort(request));
         }
         if ("GET".equals(method))
         {
@@ -168,6 +166,33 @@ public final class ControlApi
         requireMethod(method, "DELETE");
         vireo.deletePort(name);
         return ok(Map.of("deleted", name));
+    }
+
+    private PortInfo addPort(final PortRequest request)
+    {
+        final String type = null == request.type() ? "tap" : request.type();
+        switch (type)
+        {
+            case "tap":
+                if (null != request.socket() || null != request.client())
+                {
+                    throw new VireoException(VireoException.Kind.INVALID, "socket and client are for vhost-user ports");
+                }
+                return vireo.addTapPort(request.bridge(),
+                    new TapPortSpec(request.name(), request.netns(), request.ip(), request.mac(), request.mtu()));
+            case "vhost-user":
+                if (null != request.netns() || null != request.ip() || null != request.mac() || null != request.mtu())
+                {
+                    throw new VireoException(VireoException.Kind.INVALID,
+                        "netns, ip, mac and mtu are for tap ports; a vhost-user port takes socket and client");
+                }
+                required(request.socket(), "socket");
+                return vireo.addVhostUserPort(request.bridge(), request.name(), Path.of(request.socket()),
+                    Boolean.TRUE.equals(request.client()));
+            default:
+                throw new VireoException(VireoException.Kind.INVALID, "unsupported port type '" + type +
+                    "'; supported: tap, vhost-user");
+        }
     }
 
     private static List<Map<String, Object>> statsOf(final List<PortInfo> ports)

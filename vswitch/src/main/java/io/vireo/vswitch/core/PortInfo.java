@@ -1,7 +1,7 @@
 package io.vireo.vswitch.core;
 
 /**
- * A port as the control plane reports it. {@code state} is {@code up}, or {@code failed: reason}
+ * A port as the control plane reports it; {@code socket} is a vhost-user port's socket path. {@code state} is {@code up}, or {@code failed: reason}
  * once the port's device went away (its namespace was deleted, say).
  */
 public record PortInfo(
@@ -12,6 +12,7 @@ public record PortInfo(
     String ip,
     String mac,
     Integer mtu,
+    String socket,
     String state,
     PortStats stats)
 {

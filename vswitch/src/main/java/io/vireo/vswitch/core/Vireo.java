@@ -1,5 +1,6 @@
 package io.vireo.vswitch.core;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.LinkedHashMap;
@@ -18,6 +19,7 @@ import io.vireo.dataplane.nativeio.NativeException;
 import io.vireo.dataplane.port.InterfaceNames;
 import io.vireo.dataplane.port.Port;
 import io.vireo.dataplane.port.TapPort;
+import io.vireo.dataplane.vhost.VhostUserPort;
 import io.vireo.flowtable.ForwardingTable;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.vswitch.link.Cidr;
@@ -97,15 +99,20 @@ public final class Vireo implements AutoCloseable
     {
         final PortEntry entry;
         final Bridge bridge;
-        final TapPortSpec details;
+        final PortDetails details;
         boolean failureHandled;
 
-        PortRecord(final PortEntry entry, final Bridge bridge, final TapPortSpec details)
+        PortRecord(final PortEntry entry, final Bridge bridge, final PortDetails details)
         {
             this.entry = entry;
             this.bridge = bridge;
             this.details = details;
         }
+    }
+
+    /** What a port was configured with, as reported: namespace, address, MAC, MTU, socket (null where none). */
+    private record PortDetails(String netns, String ip, String mac, Integer mtu, String socket)
+    {
     }
 
     private Vireo(final VireoContext context)
@@ -294,7 +301,7 @@ public final class Vireo implements AutoCloseable
         {
             Links.configure(spec.name(), spec.netns(), mac, spec.mtu(), spec.ip());
             final Links.LinkState link = Links.state(spec.netns(), spec.name());
-            return register(bridge, tap, new TapPortSpec(spec.name(), spec.netns(), spec.ip(), link.mac(), link.mtu()));
+            return register(bridge, tap, new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), null));
         }
         catch (final LinkException ex)
         {
@@ -331,17 +338,56 @@ public final class Vireo implements AutoCloseable
         }
     }
 
+    /**
+     * Adds a vhost-user port: the switch listens on {@code socket} for a frontend (QEMU, DPDK
+     * virtio-user), or with {@code client} connects to the frontend's socket and reconnects whenever it
+     * restarts.
+     */
+    public synchronized PortInfo addVhostUserPort(
+        final String bridgeName, final String name, final Path socket, final boolean client)
+    {
+        ensureOpen();
+        final Bridge bridge = bridge(bridgeName);
+        checkNewPortName(name);
+        if (null == socket)
+        {
+            throw VireoException.invalid("a vhost-user port needs a socket path");
+        }
+        final VhostUserPort port;
+        try
+        {
+            port = client ? VhostUserPort.client(name, socket) : VhostUserPort.server(name, socket);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw VireoException.invalid(ex.getMessage());
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new VireoException(VireoException.Kind.FAILED,
+                "cannot open vhost-user socket " + socket + ": " + ex.getMessage(), ex);
+        }
+        try
+        {
+            return register(bridge, port, new PortDetails(null, null, null, null, socket.toString()));
+        }
+        catch (final RuntimeException ex)
+        {
+            port.close();
+            throw ex;
+        }
+    }
+
     /** Adds a port the caller opened (a {@link io.vireo.dataplane.port.LoopbackPort}, say); the switch closes it on delete. */
     public synchronized PortInfo addPort(final String bridgeName, final Port port)
     {
         ensureOpen();
         final Bridge bridge = bridge(bridgeName);
         checkNewPortName(port.name());
-        return register(bridge, port, new TapPortSpec(port.name(), null, null, null, null));
+        return register(bridge, port, new PortDetails(null, null, null, null, null));
     }
 
-    /** {@code details} describe the port as configured: namespace, address, MAC, MTU (null where unknown). */
-    private PortInfo register(final Bridge bridge, final Port port, final TapPortSpec details)
+    private PortInfo register(final Bridge bridge, final Port port, final PortDetails details)
     {
         final int id = portIds.nextClearBit(0);
         if (id >= context.maxPorts())
@@ -414,9 +460,9 @@ public final class Vireo implements AutoCloseable
         final Port port = record.entry.port;
         final int failure = port.failure();
         final String state = 0 == failure ? "up" : "failed: " + Native.strerror(failure);
-        final TapPortSpec details = record.details;
+        final PortDetails details = record.details;
         return new PortInfo(port.name(), record.bridge.name, port.type(), details.netns(), details.ip(), details.mac(),
-            details.mtu(), state, stats(record.entry.counters));
+            details.mtu(), details.socket(), state, stats(record.entry.counters));
     }
 
     private static PortStats stats(final PortCounters counters)

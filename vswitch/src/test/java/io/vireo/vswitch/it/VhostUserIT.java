@@ -1,0 +1,87 @@
+package io.vireo.vswitch.it;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import io.vireo.vswitch.core.TapPortSpec;
+import io.vireo.vswitch.core.Vireo;
+import io.vireo.vswitch.core.VireoContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static io.vireo.vswitch.it.Sandbox.check;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A namespace on a TAP port and DPDK's testpmd on a vhost-user port (virtio-user frontend,
+ * {@code --forward-mode=icmpecho}, which answers ARP and ping for any address) on one bridge.
+ */
+class VhostUserIT
+{
+    private Sandbox sandbox;
+    private Vireo vireo;
+    private String ns;
+
+    @BeforeEach
+    void setUp()
+    {
+        sandbox = new Sandbox();
+        ns = sandbox.namespace("a");
+        vireo = Vireo.launch(new VireoContext());
+        vireo.addBridge("br0", null);
+        vireo.addTapPort("br0", new TapPortSpec(sandbox.ifname("tA"), ns, "10.92.0.1/24", null, null));
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        try
+        {
+            vireo.close();
+        }
+        finally
+        {
+            sandbox.close();
+        }
+    }
+
+    private Process testpmd(final Path socket, final boolean frontendIsServer) throws Exception
+    {
+        final Path log = sandbox.tempFile(".testpmd");
+        return sandbox.start(log, "dpdk-testpmd", "-l", "0,1", "--no-huge", "-m", "512", "--no-pci",
+            "--file-prefix", sandbox.prefix + (frontendIsServer ? "c" : "s"),
+            "--vdev", "net_virtio_user0,path=" + socket + ",queues=1" + (frontendIsServer ? ",server=1" : ""),
+            "--", "--nb-cores=1", "--forward-mode=icmpecho", "--total-num-mbufs=32768", "--stats-period", "1");
+    }
+
+    @Test
+    void aNamespacePingsTestpmdAcrossTheSwitchInServerAndClientMode() throws Exception
+    {
+        final Path dir = sandbox.tempDir("vhost");
+        final Path serverSocket = dir.resolve("server.sock");
+        vireo.addVhostUserPort("br0", sandbox.ifname("vS"), serverSocket, false);
+        final Process frontend = testpmd(serverSocket, false);
+        pingUntilAnswered("10.92.0.77");
+        Sandbox.stop(frontend);
+
+        final Path clientSocket = dir.resolve("client.sock");
+        final Process serverFrontend = testpmd(clientSocket, true);
+        TapForwardingIT.waitFor(() -> Files.exists(clientSocket), "testpmd listening");
+        vireo.deletePort(sandbox.ifname("vS"));
+        vireo.addVhostUserPort("br0", sandbox.ifname("vC"), clientSocket, true);
+        pingUntilAnswered("10.92.0.78");
+
+        Sandbox.stop(serverFrontend);
+        final Process restarted = testpmd(clientSocket, true);
+        pingUntilAnswered("10.92.0.79");
+        assertTrue(restarted.isAlive());
+    }
+
+    private void pingUntilAnswered(final String address)
+    {
+        TapForwardingIT.waitFor(() -> 0 == sandbox.inNetns(ns, "ping", "-c", "1", "-W", "1", address).exit(),
+            "testpmd answers ping for " + address + " through the switch");
+        check(sandbox.inNetns(ns, "ping", "-c", "5", "-i", "0.1", "-W", "1", address));
+    }
+}
