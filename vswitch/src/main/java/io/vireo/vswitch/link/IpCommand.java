@@ -19,16 +19,21 @@ final class IpCommand
     {
     }
 
-    /** Runs {@code ip [-n netns] args...}; returns stdout, throws {@link LinkException} with ip's own message on failure. */
+    /**
+     * Runs {@code ip args...} inside {@code netns} (a name under /run/netns or a path such as
+     * /proc/PID/ns/net; null: this process's namespace); returns stdout, throws {@link LinkException}
+     * with ip's own message on failure.
+     */
     static String run(final String netns, final String... args)
     {
         final List<String> command = new ArrayList<>();
-        command.add("ip");
         if (null != netns)
         {
-            command.add("-n");
-            command.add(netns);
+            command.add("nsenter");
+            command.add("--net=" + Links.namespacePath(netns));
+            command.add("--");
         }
+        command.add("ip");
         command.addAll(List.of(args));
         try
         {

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Placement and configuration of a port's interface, as {@code vppctl create tap ... host-ns} does:
- * move it into a named network namespace, set MAC and MTU, add an address, bring it up.
+ * move it into a network namespace (by name, or by path such as {@code /proc/PID/ns/net}), set MAC and
+ * MTU, add an address, bring it up.
  */
 public final class Links
 {
@@ -18,14 +19,16 @@ public final class Links
     {
     }
 
-    public static boolean namespaceExists(final String netns)
+    /** A namespace is named (as {@code ip netns add} names them) or given by path (as CNI runtimes do). */
+    static String namespacePath(final String netns)
     {
-        return isPlainName(netns) && Files.exists(NETNS_DIR.resolve(netns));
+        return netns.startsWith("/") ? netns : NETNS_DIR.resolve(netns).toString();
     }
 
-    private static boolean isPlainName(final String name)
+    public static boolean namespaceExists(final String netns)
     {
-        return !name.isEmpty() && !name.contains("/") && !".".equals(name) && !"..".equals(name);
+        final boolean plainName = !netns.isEmpty() && !netns.contains("/") && !".".equals(netns) && !"..".equals(netns);
+        return (plainName || netns.startsWith("/")) && Files.exists(Path.of(namespacePath(netns)));
     }
 
     /** True if an interface called {@code name} exists in {@code netns} (null: this process's namespace). */
@@ -55,7 +58,7 @@ public final class Links
     {
         if (null != netns)
         {
-            IpCommand.run(null, "link", "set", "dev", name, "netns", netns);
+            IpCommand.run(null, "link", "set", "dev", name, "netns", namespacePath(netns));
         }
         final List<String> set = new ArrayList<>(List.of("link", "set", "dev", name));
         if (null != mac)

@@ -47,7 +47,7 @@ class DaemonIT
         assertEquals("br0", json(daemon.ok("bridge", "list", "--json")).get(0).get("name").asText(), "embedded default");
         daemon.ok("port", "add", "br0", tapA, "--type", "tap", "--netns", nsA, "--ip", "10.98.0.1/24",
             "--mac", "02:98:00:00:00:0a", "--mtu", "1400");
-        daemon.ok("port", "add", "br0", tapB, "--netns", nsB, "--ip", "10.98.0.2/24");
+        daemon.ok("port", "add", "br0", tapB, "--netns", "/run/netns/" + nsB, "--ip", "10.98.0.2/24"); // by path, as CNI gives it
         assertTrue(check(sandbox.inNetns(nsA, "ip", "link", "show", "dev", tapA)).out().contains("mtu 1400"));
         check(sandbox.inNetns(nsA, "ping", "-c", "3", "-i", "0.05", "-W", "2", "10.98.0.2"));
         check(sandbox.inNetns(nsB, "ping", "-c", "3", "-i", "0.05", "-W", "2", "10.98.0.1"));
