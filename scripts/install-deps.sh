@@ -4,7 +4,8 @@ set -euo pipefail
 # dpdk-dev brings dpdk-testpmd, the real vhost-user frontend (virtio-user) the tests drive; its PMDs
 # are only recommended, so they are named here.
 packages=(iproute2 iputils-ping iperf3 ethtool procps python3 util-linux maven
-  dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-mempool-ring23)
+  dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-mempool-ring23
+  prometheus)  # for promtool, which checks a live scrape of the metrics endpoint
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

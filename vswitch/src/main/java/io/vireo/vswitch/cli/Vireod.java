@@ -2,6 +2,7 @@ package io.vireo.vswitch.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlServer;
+import io.vireo.vswitch.control.MetricsServer;
 import io.vireo.vswitch.core.BridgeInfo;
 import io.vireo.vswitch.core.CountersFile;
 import io.vireo.vswitch.core.IdleMode;
@@ -28,7 +30,7 @@ import sun.misc.SignalHandler;
 /**
  * {@code vireod}: the switch daemon, in the foreground. With no config it starts the embedded
  * default: one bridge {@code br0}. Control socket {@code <run-dir>/vireo.sock}, counters
- * {@code <run-dir>/counters.dat}. SIGTERM (or SIGINT) deletes every port, which removes the
+ * {@code <run-dir>/counters.dat}, Prometheus metrics on {@code 127.0.0.1:9477/metrics}. SIGTERM (or SIGINT) deletes every port, which removes the
  * interfaces the daemon created, and exits 0. A lock file keeps two daemons off one run dir.
  */
 @Command(name = "vireod", mixinStandardHelpOptions = true, version = "vireod 0.1.0",
@@ -44,6 +46,10 @@ public final class Vireod implements Callable<Integer>
 
     @Option(names = "--config", paramLabel = "FILE", description = "YAML or JSON file of bridges and ports to create at start")
     Path config;
+
+    @Option(names = "--metrics", paramLabel = "HOST:PORT|off",
+        description = "Prometheus metrics address (default: ${DEFAULT-VALUE}); off: none")
+    String metrics = "127.0.0.1:9477";
 
     @Option(names = "--idle", paramLabel = "MODE", converter = IdleModeConverter.class,
         description = "how forwarding threads wait when idle: busy, backoff or adaptive (default: ${DEFAULT-VALUE})")
@@ -142,10 +148,23 @@ public final class Vireod implements Callable<Integer>
         }
         final Vireo vireo = Vireo.launch(context);
         final ControlServer server;
+        final MetricsServer metricsServer;
         try
         {
             daemonConfig.applyTo(vireo);
-            server = ControlServer.start(new ControlApi(vireo), runDir.resolve(SOCKET_NAME));
+            metricsServer = "off".equals(metrics) ? null : MetricsServer.start(vireo, metricsAddress(metrics));
+            try
+            {
+                server = ControlServer.start(new ControlApi(vireo), runDir.resolve(SOCKET_NAME));
+            }
+            catch (final RuntimeException ex)
+            {
+                if (null != metricsServer)
+                {
+                    metricsServer.close();
+                }
+                throw ex;
+            }
         }
         catch (final RuntimeException ex)
         {
@@ -158,6 +177,8 @@ public final class Vireod implements Callable<Integer>
         Signal.handle(new Signal("TERM"), stop);
         Signal.handle(new Signal("INT"), stop);
         out.println("vireod: ready, pid " + ProcessHandle.current().pid() + ", control socket " + server.socketPath() +
+            ", metrics " + (null == metricsServer ? "off" : "http://" + metricsServer.address().getHostString() + ":" +
+            metricsServer.address().getPort() + "/metrics") +
             ", bridges " + vireo.bridges().stream().map(BridgeInfo::name).toList());
         out.flush();
         try
@@ -169,9 +190,35 @@ public final class Vireod implements Callable<Integer>
             Thread.currentThread().interrupt();
         }
         server.close();
+        if (null != metricsServer)
+        {
+            metricsServer.close();
+        }
         vireo.close();
         out.println("vireod: stopped");
         return 0;
+    }
+
+    private static InetSocketAddress metricsAddress(final String text)
+    {
+        final int colon = text.lastIndexOf(':');
+        try
+        {
+            if (colon <= 0)
+            {
+                throw new NumberFormatException();
+            }
+            final int port = Integer.parseInt(text.substring(colon + 1));
+            if (port < 0 || port > 65_535)
+            {
+                throw new NumberFormatException();
+            }
+            return new InetSocketAddress(text.substring(0, colon), port);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException("invalid --metrics '" + text + "': use HOST:PORT, e.g. 127.0.0.1:9477, or off");
+        }
     }
 
     private void createRunDir()

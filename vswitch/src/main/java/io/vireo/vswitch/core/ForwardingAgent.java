@@ -1,11 +1,14 @@
 package io.vireo.vswitch.core;
 
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.EthernetFlyweight;
 import io.vireo.flowtable.ForwardingTable;
 import io.vireo.flowtable.MacAddress;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.CachedEpochClock;
 import org.agrona.concurrent.EpochClock;
@@ -24,6 +27,7 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 final class ForwardingAgent implements Agent
 {
     private static final int COMMAND_LIMIT = 16;
+    private static final long MAX_RECORDED_NS = TimeUnit.SECONDS.toNanos(1);
     /** virtio_net_hdr: flags u8, then gso_type u8. */
     private static final int GSO_TYPE_OFFSET = 1;
     private static final Consumer<Runnable> RUN = Runnable::run;
@@ -46,6 +50,8 @@ final class ForwardingAgent implements Agent
     private int pendingTxCount;
     private final PortWaitSet waitSet;
     private final ThreadCounters threadCounters;
+    /** Time from the end of a receive to the end of its transmits, per non-empty burst; wait-free to record. */
+    private final Recorder burstLatency = new Recorder(TimeUnit.SECONDS.toNanos(1), 2);
 
     ForwardingAgent(
         final String roleName,
@@ -70,6 +76,17 @@ final class ForwardingAgent implements Agent
         this.pendingTx = new int[maxPorts];
         this.waitSet = waitSet;
         this.threadCounters = threadCounters;
+    }
+
+    /** The switch's time per burst since the last call; another thread reads it (HdrHistogram's Recorder). */
+    Histogram takeBurstLatency()
+    {
+        return burstLatency.getIntervalHistogram();
+    }
+
+    ThreadCounters threadCounters()
+    {
+        return threadCounters;
     }
 
     /** Queues a change for this agent's thread and wakes it if it sleeps; false if the queue is full. Any thread. */
@@ -116,8 +133,10 @@ final class ForwardingAgent implements Agent
             threadCounters.onPoll(received);
             if (received > 0)
             {
+                final long burstStartNs = System.nanoTime();
                 forward(in, received);
                 flush();
+                burstLatency.recordValue(Math.min(System.nanoTime() - burstStartNs, MAX_RECORDED_NS));
                 work += received;
             }
             if (0 != in.port.failure())

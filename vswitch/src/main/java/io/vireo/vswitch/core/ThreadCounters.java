@@ -1,5 +1,8 @@
 package io.vireo.vswitch.core;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
@@ -80,6 +83,17 @@ public final class ThreadCounters implements AutoCloseable
                 counters[i].setRelease(values[i]);
             }
         }
+    }
+
+    /** The published values by name, as another thread sees them. */
+    Map<String, Long> snapshot()
+    {
+        final Map<String, Long> values = new LinkedHashMap<>();
+        for (int i = 0; i < NAMES.length; i++)
+        {
+            values.put(NAMES[i], counters[i].get());
+        }
+        return values;
     }
 
     @Override

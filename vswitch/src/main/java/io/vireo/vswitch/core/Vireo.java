@@ -25,6 +25,7 @@ import io.vireo.flowtable.MacAddress;
 import io.vireo.vswitch.link.Cidr;
 import io.vireo.vswitch.link.LinkException;
 import io.vireo.vswitch.link.Links;
+import org.HdrHistogram.Histogram;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentInvoker;
@@ -75,6 +76,7 @@ public final class Vireo implements AutoCloseable
     private final long[] agingMsByBridge;
     private final String[] portNamesById;
     private final PortRecord[] portsById;
+    private final Histogram burstLatency = new Histogram(TimeUnit.SECONDS.toNanos(1), 2);
     private int agingSliceSlots;
     private final ForwardingTable.AgingPolicy agingPolicy;
     private long nextTickMs;
@@ -504,6 +506,21 @@ public final class Vireo implements AutoCloseable
         {
             throw VireoException.invalid(ex.getMessage());
         }
+    }
+
+    // ---- figures ----
+
+    /** Counters of each forwarding thread by thread name: loops, busy/idle ns, polls, bursts, frames. */
+    public Map<String, Map<String, Long>> threadStats()
+    {
+        return Map.of(forwarding.roleName(), forwarding.threadCounters().snapshot());
+    }
+
+    /** Nanoseconds the switch spent per burst (forwarding and transmitting), since the switch started. */
+    public synchronized Histogram burstLatency()
+    {
+        burstLatency.add(forwarding.takeBurstLatency());
+        return burstLatency.copy();
     }
 
     // ---- forwarding table ----

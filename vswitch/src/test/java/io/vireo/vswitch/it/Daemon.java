@@ -29,12 +29,15 @@ final class Daemon
         this.process = process;
     }
 
-    /** Starts {@code scripts/vireod --run-dir runDir [extra...]} and waits until it is ready. */
+    /**
+     * Starts {@code scripts/vireod --run-dir runDir --metrics 127.0.0.1:0 [extra...]} (metrics on a free
+     * port, so daemons run side by side) and waits until it is ready.
+     */
     static Daemon start(final Sandbox sandbox, final Path runDir, final String... extra) throws IOException
     {
         final Path log = sandbox.tempFile(".vireod.log");
         final List<String> command = new ArrayList<>(List.of(ROOT.resolve("scripts/vireod").toString(),
-            "--run-dir", runDir.toString()));
+            "--run-dir", runDir.toString(), "--metrics", "127.0.0.1:0"));
         command.addAll(List.of(extra));
         final Process process = sandbox.start(log, command.toArray(String[]::new));
         final Daemon daemon = new Daemon(runDir, log, process);
@@ -47,6 +50,17 @@ final class Daemon
             return daemon.output().contains("vireod: ready");
         }, "vireod ready");
         return daemon;
+    }
+
+    /** The metrics URL the daemon printed when it became ready. */
+    String metricsUrl() throws IOException
+    {
+        final java.util.regex.Matcher url = java.util.regex.Pattern.compile("metrics (http://\\S+/metrics)").matcher(output());
+        if (!url.find())
+        {
+            throw new AssertionError("vireod printed no metrics address: " + output());
+        }
+        return url.group(1);
     }
 
     String output() throws IOException

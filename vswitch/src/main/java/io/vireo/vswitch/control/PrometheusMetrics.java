@@ -1,0 +1,130 @@
+package io.vireo.vswitch.control;
+
+import java.util.Locale;
+import java.util.Map;
+
+import io.vireo.vswitch.core.BridgeInfo;
+import io.vireo.vswitch.core.PortInfo;
+import io.vireo.vswitch.core.Vireo;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The switch's figures in the Prometheus text format (version 0.0.4): per-port packets, bytes and
+ * drops by reason, forwarding-table sizes, forwarding-thread time and work, and a histogram of the
+ * time the switch spends per burst. Every family has HELP and TYPE lines; counters end in
+ * {@code _total}; times are in seconds.
+ */
+final class PrometheusMetrics
+{
+    static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    /** Upper bounds of the burst-latency buckets, in seconds. */
+    private static final double[] LATENCY_BUCKETS =
+        {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 1e-2};
+
+    private final Vireo vireo;
+
+    PrometheusMetrics(final Vireo vireo)
+    {
+        this.vireo = vireo;
+    }
+
+    String render()
+    {
+        final StringBuilder out = new StringBuilder(8192);
+        final var ports = vireo.ports();
+
+        family(out, "vireo_port_rx_packets_total", "counter", "Frames received on a port.");
+        ports.forEach(p -> sample(out, "vireo_port_rx_packets_total", portLabels(p), p.stats().rxPackets()));
+        family(out, "vireo_port_rx_bytes_total", "counter", "Bytes received on a port.");
+        ports.forEach(p -> sample(out, "vireo_port_rx_bytes_total", portLabels(p), p.stats().rxBytes()));
+        family(out, "vireo_port_tx_packets_total", "counter", "Frames sent on a port.");
+        ports.forEach(p -> sample(out, "vireo_port_tx_packets_total", portLabels(p), p.stats().txPackets()));
+        family(out, "vireo_port_tx_bytes_total", "counter", "Bytes sent on a port.");
+        ports.forEach(p -> sample(out, "vireo_port_tx_bytes_total", portLabels(p), p.stats().txBytes()));
+        family(out, "vireo_port_drops_total", "counter", "Frames dropped, by port and reason.");
+        for (final PortInfo port : ports)
+        {
+            port.stats().drops().forEach((reason, count) ->
+                sample(out, "vireo_port_drops_total", portLabels(port) + ",reason=\"" + reason + "\"", count));
+        }
+        family(out, "vireo_port_up", "gauge", "1 while a port works, 0 once its device failed.");
+        ports.forEach(p -> sample(out, "vireo_port_up", portLabels(p), "up".equals(p.state()) ? 1 : 0));
+
+        family(out, "vireo_fdb_entries", "gauge", "MAC addresses in a bridge's forwarding table.");
+        for (final BridgeInfo bridge : vireo.bridges())
+        {
+            sample(out, "vireo_fdb_entries", "bridge=\"" + escape(bridge.name()) + "\"", bridge.fdbEntries());
+        }
+
+        final Map<String, Map<String, Long>> threads = vireo.threadStats();
+        threadFamily(out, threads, "vireo_thread_busy_seconds_total", "busy_ns", 1e-9,
+            "Time a forwarding thread spent on duty cycles that moved frames.");
+        threadFamily(out, threads, "vireo_thread_idle_seconds_total", "idle_ns", 1e-9,
+            "Time a forwarding thread spent idle: empty polls and waiting.");
+        threadFamily(out, threads, "vireo_thread_loops_total", "loops", 1, "Duty cycles of a forwarding thread.");
+        threadFamily(out, threads, "vireo_thread_rx_polls_total", "rx_polls", 1, "Port receive calls.");
+        threadFamily(out, threads, "vireo_thread_rx_bursts_total", "rx_bursts", 1, "Receive calls that returned frames.");
+        threadFamily(out, threads, "vireo_thread_rx_frames_total", "rx_frames", 1, "Frames received by a forwarding thread.");
+
+        latencyHistogram(out, vireo.burstLatency());
+        return out.toString();
+    }
+
+    private static void threadFamily(
+        final StringBuilder out, final Map<String, Map<String, Long>> threads, final String name, final String key,
+        final double scale, final String help)
+    {
+        family(out, name, "counter", help);
+        threads.forEach((thread, values) ->
+            sample(out, name, "thread=\"" + escape(thread) + "\"", values.getOrDefault(key, 0L) * scale));
+    }
+
+    private static void latencyHistogram(final StringBuilder out, final Histogram nanos)
+    {
+        final String name = "vireo_burst_latency_seconds";
+        family(out, name, "histogram",
+            "Time the switch spends per received burst, from the end of the receive to the end of its transmits.");
+        for (final double bound : LATENCY_BUCKETS)
+        {
+            final long count = nanos.getTotalCount() == 0 ? 0 :
+                nanos.getCountBetweenValues(0, (long)(bound * 1e9));
+            sample(out, name + "_bucket", "le=\"" + format(bound) + "\"", count);
+        }
+        sample(out, name + "_bucket", "le=\"+Inf\"", nanos.getTotalCount());
+        sample(out, name + "_sum", "", nanos.getMean() * nanos.getTotalCount() * 1e-9);
+        sample(out, name + "_count", "", nanos.getTotalCount());
+    }
+
+    private static String portLabels(final PortInfo port)
+    {
+        return "bridge=\"" + escape(port.bridge()) + "\",port=\"" + escape(port.name()) + "\",type=\"" + port.type() + "\"";
+    }
+
+    private static void family(final StringBuilder out, final String name, final String type, final String help)
+    {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    private static void sample(final StringBuilder out, final String name, final String labels, final double value)
+    {
+        out.append(name);
+        if (!labels.isEmpty())
+        {
+            out.append('{').append(labels).append('}');
+        }
+        out.append(' ').append(format(value)).append('\n');
+    }
+
+    private static String format(final double value)
+    {
+        return value == Math.rint(value) && Math.abs(value) < 1e15 ?
+            Long.toString((long)value) : String.format(Locale.ROOT, "%.9g", value);
+    }
+
+    private static String escape(final String value)
+    {
+        return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+}
