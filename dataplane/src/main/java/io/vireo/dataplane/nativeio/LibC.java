@@ -2,6 +2,7 @@ package io.vireo.dataplane.nativeio;
 
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.SaveError;
+import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 import jnr.ffi.types.u_int64_t;
@@ -35,4 +36,74 @@ public interface LibC
     long write(int fd, @u_int64_t long address, @size_t long length);
 
     String strerror(int errno);
+
+    // Shared memory, eventfd and unix-domain sockets with descriptor passing, for vhost-user.
+    // Structures (msghdr, sockaddr_un, pollfd, struct stat) are passed as addresses of off-heap memory
+    // laid out by the typed wrappers MappedMemory, EventFd and UnixSocket.
+
+    /**
+     * The address hint is a {@link Pointer} (pass null): declared with six primitive arguments, jnr-ffi
+     * 2.2.17 passes the sixth (offset) wrongly and glibc fails the call with EINVAL.
+     *
+     * @return the mapping's address, or -1 (MAP_FAILED).
+     */
+    @SaveError
+    @u_int64_t
+    long mmap(Pointer hint, @size_t long length, int protection, int flags, int fd, @off_t long offset);
+
+    @SaveError
+    int munmap(@u_int64_t long address, @size_t long length);
+
+    @SaveError
+    int fstat(int fd, @u_int64_t long statAddress);
+
+    @SaveError
+    int memfd_create(String name, int flags);
+
+    @SaveError
+    int ftruncate(int fd, @off_t long length);
+
+    /** fcntl with an int argument (F_GETFL, F_SETFL). */
+    @SaveError
+    int fcntl(int fd, int command, int argument);
+
+    @SaveError
+    int eventfd(int initialValue, int flags);
+
+    @SaveError
+    int socket(int domain, int type, int protocol);
+
+    @SaveError
+    int bind(int fd, @u_int64_t long address, int addressLength);
+
+    @SaveError
+    int listen(int fd, int backlog);
+
+    @SaveError
+    int accept4(int fd, @u_int64_t long address, @u_int64_t long addressLengthAddress, int flags);
+
+    @SaveError
+    int connect(int fd, @u_int64_t long address, int addressLength);
+
+    @SaveError
+    @ssize_t
+    long sendmsg(int fd, @u_int64_t long messageAddress, int flags);
+
+    @SaveError
+    @ssize_t
+    long recvmsg(int fd, @u_int64_t long messageAddress, int flags);
+
+    @SaveError
+    int poll(@u_int64_t long pollfdAddress, @u_int64_t long count, int timeoutMillis);
+
+    // epoll, for forwarding threads that sleep until a port has frames (see Epoll).
+
+    @SaveError
+    int epoll_create1(int flags);
+
+    @SaveError
+    int epoll_ctl(int epollFd, int operation, int fd, @u_int64_t long eventAddress);
+
+    @SaveError
+    int epoll_wait(int epollFd, @u_int64_t long eventsAddress, int maxEvents, int timeoutMillis);
 }

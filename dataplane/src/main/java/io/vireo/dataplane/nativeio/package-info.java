@@ -1,6 +1,10 @@
 /**
  * The one door to native code: jnr-ffi bindings of the C library ({@link io.vireo.dataplane.nativeio.LibC}),
- * availability and errno ({@link io.vireo.dataplane.nativeio.Native}), and typed wrappers such as
- * {@link io.vireo.dataplane.nativeio.TunDevice}. Frame I/O passes raw addresses of off-heap memory.
+ * availability and errno ({@link io.vireo.dataplane.nativeio.Native}), and typed wrappers:
+ * {@link io.vireo.dataplane.nativeio.TunDevice} (TAP creation, vnet header size, offloads),
+ * {@link io.vireo.dataplane.nativeio.Epoll} (idle forwarding threads sleep here),
+ * {@link io.vireo.dataplane.nativeio.EventFd}, {@link io.vireo.dataplane.nativeio.MappedMemory}
+ * (bounds-checked shared mappings, memfds) and {@link io.vireo.dataplane.nativeio.UnixSocket}
+ * (non-blocking unix sockets with descriptor passing). Frame I/O passes raw addresses of off-heap memory.
  */
 package io.vireo.dataplane.nativeio;

@@ -88,7 +88,7 @@ class TapPortIT
     void refusesAnInterfaceThatIsNotATap()
     {
         final IllegalArgumentException ex = org.junit.jupiter.api.Assertions.assertThrows(
-            IllegalArgumentException.class, () -> TapPort.open("lo"));
+            IllegalArgumentException.class, () -> TapPort.open("lo", false));
         assertTrue(ex.getMessage().contains("not a TAP"), ex.getMessage());
     }
 

@@ -1,0 +1,477 @@
+package io.vireo.dataplane.vhost;
+
+import java.lang.invoke.VarHandle;
+
+import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
+import io.vireo.dataplane.nativeio.EventFd;
+import io.vireo.dataplane.nativeio.MappedMemory;
+import org.agrona.BufferUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * One running split virtqueue, polled by the forwarding thread: {@link #receive} takes frames the
+ * driver made available on its transmit queue, {@link #transmit} fills buffers the driver made
+ * available on its receive queue. Built by the control thread once the ring is complete, enabled
+ * and kicked; never touched again by it until the port has been quiesced.
+ * <pre>
+ * available ring (driver to device), 2-byte aligned:
+ *  0       2       4                                4 + 2 size
+ * +-------+-------+---------+-----+------------+------------+
+ * | flags |  idx  | ring[0] | ... | ring[n-1]  | used_event |
+ * +-------+-------+---------+-----+------------+------------+
+ *   bit 0 NO_INTERRUPT      u16 heads of chains  (EVENT_IDX only, not offered)
+ *
+ * used ring (device to driver), 4-byte aligned:
+ *  0       2       4       8       12                      4 + 8 size
+ * +-------+-------+-------+-------+-----+-----------------+-------------+
+ * | flags |  idx  |  id   |  len  | ... | id, len [n-1]   | avail_event |
+ * +-------+-------+-------+-------+-----+-----------------+-------------+
+ *   bit 0 NO_NOTIFY  u32 head, u32 bytes written
+ * </pre>
+ * Both {@code idx} are free-running 16-bit counters; entry {@code i} is {@code ring[i mod size]}.
+ * This side reads {@code avail.idx} with acquire, writes used entries plainly, then publishes
+ * {@code used.idx} with one 16-bit release store. It sets NO_NOTIFY (it polls, kicks are not
+ * wanted) and signals the call eventfd only when the driver has not set NO_INTERRUPT.
+ * <p>
+ * Every buffer is returned as soon as it is consumed, so the next available index and the used
+ * index are always equal between calls: one counter, {@link #nextAvail()}, which GET_VRING_BASE
+ * reports.
+ */
+final class Virtqueue
+{
+    static final int MAX_SIZE = 32768;
+    /** Largest frame accepted from a driver without GSO negotiated: more is a broken or hostile driver. */
+    static final int MAX_FRAME_LENGTH = 65536;
+
+    static final int VRING_AVAIL_F_NO_INTERRUPT = 1;
+    static final int VRING_USED_F_NO_NOTIFY = 1;
+    static final int IDX_OFFSET = 2;
+    static final int RING_OFFSET = 4;
+    static final int USED_ENTRY_LENGTH = 8;
+
+    private static final int HEADER_LENGTH = VirtioNetHeaderFlyweight.LENGTH;
+    private static final int NUM_BUFFERS_OFFSET = VirtioNetHeaderFlyweight.NUM_BUFFERS_OFFSET;
+    private static final int DELIVERED = 0;
+    private static final int NO_ROOM = 1;
+    private static final int INVALID = 2;
+
+    /** What a queue reports to its port from the forwarding thread; neither call may allocate or block. */
+    interface Events
+    {
+        void violation(Violation violation, int queue, long detail);
+
+        void refused(int frames);
+    }
+
+    private final int index;
+    private final int size;
+    private final int mask;
+    private final MappedMemory avail;
+    private final long availOffset;
+    private final MappedMemory used;
+    private final long usedOffset;
+    private final DescriptorChain chain;
+    private final boolean mergeable;
+    private final EventFd call;
+    private final Events events;
+    private final UnsafeBuffer header = new UnsafeBuffer(BufferUtil.allocateDirectAligned(HEADER_LENGTH, 8));
+    private int nextAvail;
+
+    // Where transmit is writing: the current buffer of the current chain, and where num_buffers landed.
+    private MappedMemory buffer;
+    private long bufferOffset;
+    private long bufferRoom;
+    private int chainHead;
+    private int chainWritten;
+    private int chains;
+    private MappedMemory numBuffersLow;
+    private long numBuffersLowOffset;
+    private MappedMemory numBuffersHigh;
+    private long numBuffersHighOffset;
+
+    private Virtqueue(
+        final int index, final int size, final Area desc, final Area avail, final Area used, final int base,
+        final GuestMemory memory, final long features, final EventFd call, final Events events)
+    {
+        this.index = index;
+        this.size = size;
+        this.mask = size - 1;
+        this.avail = avail.memory;
+        this.availOffset = avail.offset;
+        this.used = used.memory;
+        this.usedOffset = used.offset;
+        this.chain = new DescriptorChain(
+            memory, desc.memory, desc.offset, size, Features.has(features, Features.VIRTIO_RING_F_INDIRECT_DESC));
+        this.mergeable = Features.has(features, Features.VIRTIO_NET_F_MRG_RXBUF);
+        this.call = call;
+        this.events = events;
+        this.nextAvail = base & 0xFFFF;
+        new VirtioNetHeaderFlyweight().wrap(header, 0, HEADER_LENGTH).clear().numBuffers(1);
+    }
+
+    /**
+     * Validates and translates the ring addresses (frontend virtual addresses), tells the driver not
+     * to kick, and returns the queue ready to poll from {@code base}.
+     *
+     * @throws ViolationException if the size is not a power of two up to 32768, or a ring part is not
+     *                            whole inside one region or not aligned as the spec requires.
+     */
+    static Virtqueue start(
+        final int index, final int size, final long descAddress, final long availAddress, final long usedAddress,
+        final int base, final GuestMemory memory, final long features, final EventFd call, final Events events)
+    {
+        if (!validSize(size))
+        {
+            throw new ViolationException(Violation.RING_SIZE, "queue " + index + " size " + size);
+        }
+        final long descLength = (long)size * DescriptorChain.DESCRIPTOR_LENGTH;
+        final long availLength = RING_OFFSET + 2L * size + 2;
+        final long usedLength = RING_OFFSET + (long)USED_ENTRY_LENGTH * size + 2;
+        final Area desc = area(memory, index, "descriptor table", descAddress, descLength, 16);
+        final Area avail = area(memory, index, "available ring", availAddress, availLength, 2);
+        final Area used = area(memory, index, "used ring", usedAddress, usedLength, 4);
+        used.memory.putShortRelease(used.offset, (short)VRING_USED_F_NO_NOTIFY);
+        return new Virtqueue(index, size, desc, avail, used, base, memory, features, call, events);
+    }
+
+    static boolean validSize(final int size)
+    {
+        return size > 0 && size <= MAX_SIZE && Integer.bitCount(size) == 1;
+    }
+
+    private static Area area(
+        final GuestMemory memory, final int queue, final String what, final long address, final long length,
+        final int alignment)
+    {
+        final int region = memory.table().findUser(address, length);
+        if (region < 0)
+        {
+            throw new ViolationException(Violation.RING_ADDRESS,
+                "queue " + queue + " " + what + " at 0x" + Long.toHexString(address) + " (" + length + " bytes)");
+        }
+        // Mappings are page-aligned, so the offset's alignment is the host address's.
+        final long offset = memory.table().userToMapping(region, address);
+        if (0 != (offset & (alignment - 1)))
+        {
+            throw new ViolationException(Violation.RING_ADDRESS,
+                "queue " + queue + " " + what + " at 0x" + Long.toHexString(address) + " is not " + alignment +
+                "-byte aligned");
+        }
+        return new Area(memory.mapping(region), offset);
+    }
+
+    private record Area(MappedMemory memory, long offset)
+    {
+    }
+
+    int index()
+    {
+        return index;
+    }
+
+    /** The next available entry to consume, which is also the used index published so far. */
+    int nextAvail()
+    {
+        return nextAvail;
+    }
+
+    /**
+     * Appends the frames the driver has made available to {@code burst}, until it is full.
+     *
+     * @return frames appended; on a violation, those taken before it.
+     */
+    int receive(final FrameBurst burst)
+    {
+        final int available = available();
+        int taken = 0;
+        while (taken < available && !burst.isFull())
+        {
+            final int head = head(nextAvail + taken);
+            final int length = gather(head, burst);
+            if (length < 0)
+            {
+                break;
+            }
+            writeUsed(nextAvail + taken, head, 0);
+            burst.commit(length);
+            taken++;
+        }
+        if (taken > 0)
+        {
+            publish(taken);
+        }
+        return taken;
+    }
+
+    /** Copies the frame of the chain at {@code head} into the burst's next slot; its length or -1. */
+    private int gather(final int head, final FrameBurst burst)
+    {
+        if (!chain.start(head))
+        {
+            return invalidChain();
+        }
+        final MutableDirectBuffer destination = burst.buffer();
+        int position = burst.nextFrameOffset();
+        int room = burst.frameCapacity();
+        // The virtio-net header carries nothing while no offload is negotiated: skip it and give the
+        // frame a zero one in the burst. Issue 5 copies its flags, gso_type and csum fields there instead.
+        burst.clearNextNetHeader();
+        long skip = HEADER_LENGTH;
+        long total = 0;
+        do
+        {
+            long offset = chain.bufferOffset();
+            long length = chain.bufferLength();
+            total += length;
+            if (total > HEADER_LENGTH + MAX_FRAME_LENGTH)
+            {
+                return violation(Violation.OVERSIZED_FRAME, total);
+            }
+            final long skipped = Math.min(skip, length);
+            skip -= skipped;
+            offset += skipped;
+            length -= skipped;
+            final int copied = (int)Math.min(length, room);
+            if (copied > 0)
+            {
+                chain.bufferMemory().copyTo(offset, destination, position, copied);
+                position += copied;
+                room -= copied;
+            }
+        }
+        while (chain.advance());
+        if (null != chain.violation())
+        {
+            return invalidChain();
+        }
+        if (total < HEADER_LENGTH)
+        {
+            return violation(Violation.SHORT_FRAME, total);
+        }
+        return (int)(total - HEADER_LENGTH);
+    }
+
+    /**
+     * Writes {@code burst[indexes[0..count)]} into receive buffers, each behind a virtio-net header,
+     * stopping at the first frame that does not fit in the buffers available.
+     *
+     * @return frames written.
+     */
+    int transmit(final FrameBurst burst, final int[] indexes, final int count)
+    {
+        final int available = available();
+        if (available < 0)
+        {
+            return 0;
+        }
+        int consumed = 0;
+        int sent = 0;
+        while (sent < count)
+        {
+            final int outcome = deliver(burst, indexes[sent], available - consumed, nextAvail + consumed);
+            if (DELIVERED != outcome)
+            {
+                if (NO_ROOM == outcome)
+                {
+                    events.refused(count - sent);
+                }
+                break;
+            }
+            consumed += chains;
+            sent++;
+        }
+        if (consumed > 0)
+        {
+            publish(consumed);
+        }
+        return sent;
+    }
+
+    /**
+     * Writes one frame from available entry {@code slot} on, one chain without MRG_RXBUF, as many as
+     * it needs with it. Nothing is published here: a frame that does not fit leaves the entries it
+     * touched available for the next one.
+     */
+    private int deliver(final FrameBurst burst, final int frame, final int available, final int slot)
+    {
+        if (available <= 0)
+        {
+            return NO_ROOM;
+        }
+        chains = 0;
+        if (!openChain(slot))
+        {
+            return INVALID;
+        }
+        final int length = Math.min(burst.frameLength(frame), burst.frameCapacity());
+        int outcome = scatter(header, 0, HEADER_LENGTH, true, available, slot);
+        if (DELIVERED == outcome)
+        {
+            outcome = scatter(burst.buffer(), burst.frameOffset(frame), length, false, available, slot);
+        }
+        if (DELIVERED != outcome)
+        {
+            return outcome;
+        }
+        writeUsed(slot + chains - 1, chainHead, chainWritten);
+        if (chains > 1)
+        {
+            numBuffersLow.putByte(numBuffersLowOffset, (byte)chains);
+            numBuffersHigh.putByte(numBuffersHighOffset, (byte)(chains >>> 8));
+        }
+        return DELIVERED;
+    }
+
+    private int scatter(
+        final DirectBuffer source, final int sourceIndex, final int length, final boolean isHeader,
+        final int available, final int slot)
+    {
+        int index = sourceIndex;
+        int remaining = length;
+        while (remaining > 0)
+        {
+            if (0 == bufferRoom)
+            {
+                final int outcome = nextBuffer(available, slot);
+                if (DELIVERED != outcome)
+                {
+                    return outcome;
+                }
+                continue;
+            }
+            final int n = (int)Math.min(remaining, bufferRoom);
+            buffer.copyFrom(bufferOffset, source, index, n);
+            if (isHeader)
+            {
+                noteNumBuffers(index, n);
+            }
+            bufferOffset += n;
+            bufferRoom -= n;
+            chainWritten += n;
+            index += n;
+            remaining -= n;
+        }
+        return DELIVERED;
+    }
+
+    /** Remembers where the two bytes of num_buffers went: the header may be split across buffers. */
+    private void noteNumBuffers(final int headerIndex, final int n)
+    {
+        if (headerIndex <= NUM_BUFFERS_OFFSET && NUM_BUFFERS_OFFSET < headerIndex + n)
+        {
+            numBuffersLow = buffer;
+            numBuffersLowOffset = bufferOffset + NUM_BUFFERS_OFFSET - headerIndex;
+        }
+        if (headerIndex <= NUM_BUFFERS_OFFSET + 1 && NUM_BUFFERS_OFFSET + 1 < headerIndex + n)
+        {
+            numBuffersHigh = buffer;
+            numBuffersHighOffset = bufferOffset + NUM_BUFFERS_OFFSET + 1 - headerIndex;
+        }
+    }
+
+    private int nextBuffer(final int available, final int slot)
+    {
+        if (chain.advance())
+        {
+            return takeBuffer();
+        }
+        if (null != chain.violation())
+        {
+            invalidChain();
+            return INVALID;
+        }
+        if (!mergeable || chains == available)
+        {
+            return NO_ROOM;
+        }
+        writeUsed(slot + chains - 1, chainHead, chainWritten);
+        return openChain(slot + chains) ? DELIVERED : INVALID;
+    }
+
+    private boolean openChain(final int slot)
+    {
+        chainHead = head(slot);
+        chainWritten = 0;
+        chains++;
+        if (!chain.start(chainHead))
+        {
+            invalidChain();
+            return false;
+        }
+        return DELIVERED == takeBuffer();
+    }
+
+    private int takeBuffer()
+    {
+        if (!chain.writable())
+        {
+            violation(Violation.READ_ONLY_BUFFER, chainHead);
+            return INVALID;
+        }
+        buffer = chain.bufferMemory();
+        bufferOffset = chain.bufferOffset();
+        bufferRoom = chain.bufferLength();
+        return DELIVERED;
+    }
+
+    /** Entries the driver has made available and this side not consumed yet, or -1 on a bad index. */
+    private int available()
+    {
+        final int availIdx = avail.getShortAcquire(availOffset + IDX_OFFSET) & 0xFFFF;
+        final int count = (availIdx - nextAvail) & 0xFFFF;
+        if (count > size)
+        {
+            violation(Violation.AVAIL_INDEX, availIdx);
+            return -1;
+        }
+        return count;
+    }
+
+    private int head(final int slot)
+    {
+        return avail.getShort(availOffset + RING_OFFSET + 2L * (slot & mask)) & 0xFFFF;
+    }
+
+    private void writeUsed(final int slot, final int head, final int length)
+    {
+        final long entry = usedOffset + RING_OFFSET + (long)USED_ENTRY_LENGTH * (slot & mask);
+        used.putInt(entry, head);
+        used.putInt(entry + 4, length);
+    }
+
+    private void publish(final int entries)
+    {
+        nextAvail = (nextAvail + entries) & 0xFFFF;
+        used.putShortRelease(usedOffset + IDX_OFFSET, (short)nextAvail);
+        if (null != call)
+        {
+            // The driver's NO_INTERRUPT must be read after the index is visible, or a driver that
+            // clears it in between would sleep on a notification never sent.
+            VarHandle.fullFence();
+            if (0 == (avail.getShortAcquire(availOffset) & VRING_AVAIL_F_NO_INTERRUPT))
+            {
+                call.signal();
+            }
+        }
+    }
+
+    private int invalidChain()
+    {
+        return violation(chain.violation(), chain.violationDetail());
+    }
+
+    private int violation(final Violation violation, final long detail)
+    {
+        events.violation(violation, index, detail);
+        return -1;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "Virtqueue{" + index + ", size=" + size + ", next=" + nextAvail + (mergeable ? ", mergeable" : "") + "}";
+    }
+}

@@ -1,0 +1,395 @@
+package io.vireo.dataplane.vhost;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.nativeio.EventFd;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static io.vireo.dataplane.vhost.DescriptorChain.F_INDIRECT;
+import static io.vireo.dataplane.vhost.DescriptorChain.F_NEXT;
+import static io.vireo.dataplane.vhost.TestDriver.HEADER;
+import static io.vireo.dataplane.vhost.TestDriver.bufferOffset;
+import static io.vireo.dataplane.vhost.TestDriver.guest;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Split-ring semantics of {@link Virtqueue} against a hand-written driver, without the protocol. */
+class VirtqueueTest
+{
+    private static final int SIZE = 64;
+    private static final long ALL = Features.OFFERED;
+    private static final long NO_MERGE = Features.OFFERED & ~Features.VIRTIO_NET_F_MRG_RXBUF;
+
+    private final TestDriver driver = new TestDriver(SIZE);
+    private final GuestMemory memory = driver.guestMemory();
+    private final RecordingEvents events = new RecordingEvents();
+    private final FrameBurst burst = new FrameBurst(32, 2048, 64);
+
+    static final class RecordingEvents implements Virtqueue.Events
+    {
+        final List<Violation> violations = new ArrayList<>();
+        final List<Long> details = new ArrayList<>();
+        long refused;
+
+        @Override
+        public void violation(final Violation violation, final int queue, final long detail)
+        {
+            violations.add(violation);
+            details.add(detail);
+        }
+
+        @Override
+        public void refused(final int frames)
+        {
+            refused += frames;
+        }
+    }
+
+    @AfterEach
+    void close()
+    {
+        memory.close();
+        driver.close();
+    }
+
+    private Virtqueue queue(final int index, final long features, final EventFd call)
+    {
+        return Virtqueue.start(index, SIZE, driver.descUser(index), driver.availUser(index), driver.usedUser(index), 0,
+            memory, features, call, events);
+    }
+
+    static byte[] frame(final int length, final int seed)
+    {
+        final byte[] frame = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            frame[i] = (byte)(seed + i * 7);
+        }
+        return frame;
+    }
+
+    private byte[] burstFrame(final int index)
+    {
+        final byte[] bytes = new byte[burst.frameLength(index)];
+        burst.buffer().getBytes(burst.frameOffset(index), bytes);
+        return bytes;
+    }
+
+    private void putInBurst(final byte[]... frames)
+    {
+        burst.clear();
+        for (final byte[] frame : frames)
+        {
+            burst.buffer().putBytes(burst.nextFrameOffset(), frame);
+            burst.commit(frame.length);
+        }
+    }
+
+    private static int[] upTo(final int count)
+    {
+        final int[] indexes = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            indexes[i] = i;
+        }
+        return indexes;
+    }
+
+    @Test
+    void startAsksTheDriverNotToKick()
+    {
+        queue(1, ALL, null);
+
+        assertEquals(Virtqueue.VRING_USED_F_NO_NOTIFY, driver.usedFlags(1));
+    }
+
+    @Test
+    void receivesFramesLaidOutEveryWayADriverMay()
+    {
+        final Virtqueue queue = queue(1, ALL, null);
+        final byte[] plain = frame(60, 1);
+        final byte[] chained = frame(1514, 2);
+        final byte[] indirect = frame(333, 3);
+        final int first = driver.send(plain);
+        final int second = driver.sendChained(chained);
+        final int third = driver.sendIndirect(indirect);
+
+        assertEquals(3, queue.receive(burst));
+
+        assertArrayEquals(plain, burstFrame(0));
+        assertArrayEquals(chained, burstFrame(1));
+        assertArrayEquals(indirect, burstFrame(2));
+        assertEquals(3, driver.usedIdx(1));
+        assertEquals(first, driver.usedId(1, 0));
+        assertEquals(second, driver.usedId(1, 1));
+        assertEquals(third, driver.usedId(1, 2));
+        assertEquals(0, driver.usedLength(1, 0), "nothing written into a transmit buffer");
+        assertEquals(3, queue.nextAvail());
+        assertTrue(events.violations.isEmpty());
+    }
+
+    @Test
+    void receiveStopsWhenTheBurstIsFullAndResumes()
+    {
+        final Virtqueue queue = queue(1, ALL, null);
+        for (int i = 0; i < 40; i++)
+        {
+            driver.send(frame(64, i));
+        }
+
+        assertEquals(32, queue.receive(burst));
+        assertEquals(32, driver.usedIdx(1));
+        burst.clear();
+        assertEquals(8, queue.receive(burst));
+        assertArrayEquals(frame(64, 39), burstFrame(7));
+        assertEquals(0, queue.receive(burst));
+    }
+
+    @Test
+    void receiveTruncatesToTheSlotButReportsTheLength()
+    {
+        final FrameBurst small = new FrameBurst(4, 256, 64);
+        final Virtqueue queue = queue(1, ALL, null);
+        driver.send(frame(1000, 5));
+
+        assertEquals(1, queue.receive(small));
+
+        assertEquals(1000, small.frameLength(0));
+    }
+
+    @Test
+    void transmitWritesHeaderAndFrameIntoOneBuffer()
+    {
+        final Virtqueue queue = queue(0, NO_MERGE, null);
+        driver.postReceiveBuffers(4, 2048);
+        final byte[] first = frame(64, 9);
+        final byte[] second = frame(1514, 10);
+        putInBurst(first, second);
+
+        assertEquals(2, queue.transmit(burst, upTo(2), 2));
+
+        final List<byte[]> received = driver.receive();
+        assertEquals(2, received.size());
+        assertArrayEquals(first, received.get(0));
+        assertArrayEquals(second, received.get(1));
+        assertEquals(HEADER + 64, driver.usedLength(0, 0));
+        assertArrayEquals(new byte[]{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, driver.receivedHeader(driver.usedId(0, 0)),
+            "no offloads, num_buffers 1");
+    }
+
+    @Test
+    void transmitSpreadsAFrameOverMergeableBuffers()
+    {
+        final FrameBurst jumbo = new FrameBurst(2, 16384, 64);
+        final Virtqueue queue = queue(0, ALL, null);
+        driver.postReceiveBuffers(8, 2048);
+        final byte[] frame = frame(9000, 11);
+        jumbo.buffer().putBytes(jumbo.nextFrameOffset(), frame);
+        jumbo.commit(frame.length);
+
+        assertEquals(1, queue.transmit(jumbo, upTo(1), 1));
+
+        assertEquals(5, driver.usedIdx(0), "9012 bytes in 2048-byte buffers");
+        assertEquals(5, driver.receivedHeader(driver.usedId(0, 0))[10]);
+        final List<byte[]> received = driver.receive();
+        assertArrayEquals(frame, received.get(0));
+    }
+
+    @Test
+    void transmitRefusesWhatDoesNotFitAndLeavesTheBuffersAvailable()
+    {
+        final Virtqueue queue = queue(0, NO_MERGE, null);
+        driver.postReceiveBuffers(2, 128);
+        putInBurst(frame(64, 1), frame(200, 2), frame(64, 3));
+
+        assertEquals(1, queue.transmit(burst, upTo(3), 3), "the second frame does not fit a 128-byte buffer");
+        assertEquals(2, events.refused);
+        assertEquals(1, driver.usedIdx(0));
+
+        putInBurst(frame(100, 4));
+        assertEquals(1, queue.transmit(burst, upTo(1), 1), "the buffer the big frame touched is still usable");
+        assertArrayEquals(frame(100, 4), driver.receive().get(1));
+    }
+
+    @Test
+    void transmitRefusesWhenTheDriverHasNoBuffers()
+    {
+        final Virtqueue queue = queue(0, ALL, null);
+        putInBurst(frame(64, 1), frame(64, 2));
+
+        assertEquals(0, queue.transmit(burst, upTo(2), 2));
+        assertEquals(2, events.refused);
+
+        driver.postReceiveBuffers(1, 2048);
+        assertEquals(1, queue.transmit(burst, upTo(2), 2));
+        assertEquals(3, events.refused);
+    }
+
+    @Test
+    void signalsTheCallEventfdOnlyWhenTheDriverWantsInterrupts()
+    {
+        try (EventFd call = EventFd.create())
+        {
+            final Virtqueue queue = queue(1, ALL, call);
+            driver.availFlags(1, Virtqueue.VRING_AVAIL_F_NO_INTERRUPT);
+            driver.send(frame(64, 1));
+            assertEquals(1, queue.receive(burst));
+            assertEquals(0, call.drain());
+
+            driver.availFlags(1, 0);
+            driver.send(frame(64, 2));
+            assertEquals(1, queue.receive(burst));
+            assertEquals(1, call.drain());
+
+            assertEquals(0, queue.receive(burst));
+            assertEquals(0, call.drain(), "nothing used, nothing signalled");
+        }
+    }
+
+    @Test
+    void indexesWrapAround16Bits()
+    {
+        final Virtqueue queue = Virtqueue.start(1, SIZE, driver.descUser(1), driver.availUser(1), driver.usedUser(1),
+            65530, memory, ALL, null, events);
+        driver.availIdx(1, 65530);
+        for (int i = 0; i < 12; i++)
+        {
+            driver.send(frame(64, i));
+        }
+
+        assertEquals(12, queue.receive(burst));
+        assertEquals(6, queue.nextAvail());
+        assertEquals(6, driver.usedIdx(1));
+        assertArrayEquals(frame(64, 11), burstFrame(11));
+    }
+
+    @Test
+    void availableIndexRunningAheadIsAViolation()
+    {
+        final Virtqueue queue = queue(1, ALL, null);
+        driver.availIdx(1, SIZE + 1);
+
+        assertEquals(0, queue.receive(burst));
+
+        assertEquals(List.of(Violation.AVAIL_INDEX), events.violations);
+    }
+
+    @Test
+    void headBeyondTheRingIsAViolation()
+    {
+        final Virtqueue queue = queue(1, ALL, null);
+        driver.publish(1, SIZE);
+
+        assertEquals(0, queue.receive(burst));
+
+        assertEquals(List.of(Violation.DESCRIPTOR_INDEX), events.violations);
+        assertEquals(0, driver.usedIdx(1), "nothing returned");
+    }
+
+    @Test
+    void framesBeforeAViolationAreKept()
+    {
+        final Virtqueue queue = queue(1, ALL, null);
+        driver.send(frame(64, 1));
+        driver.descriptor(1, 5, guest(bufferOffset(1, 5)), 100, F_NEXT, 5);
+        driver.publish(1, 5);
+
+        assertEquals(1, queue.receive(burst));
+
+        assertEquals(List.of(Violation.CHAIN_LOOP), events.violations);
+        assertEquals(1, driver.usedIdx(1));
+    }
+
+    @Test
+    void hostileTransmitChainsAreViolations()
+    {
+        assertReceiveViolation(Violation.OUT_OF_MEMORY, d -> driver.descriptor(1, d, guest(TestDriver.REGION_SIZE), 64, 0, 0));
+        assertReceiveViolation(Violation.OUT_OF_MEMORY,
+            d -> driver.descriptor(1, d, guest(TestDriver.REGION_SIZE - 32), 64, 0, 0));
+        assertReceiveViolation(Violation.OUT_OF_MEMORY, d -> driver.descriptor(1, d, -16, 64, 0, 0));
+        assertReceiveViolation(Violation.OUT_OF_MEMORY, d -> driver.descriptor(1, d, guest(0), 0xFFFF_FFFFL, 0, 0));
+        assertReceiveViolation(Violation.SHORT_FRAME, d -> driver.descriptor(1, d, guest(bufferOffset(1, d)), 8, 0, 0));
+        assertReceiveViolation(Violation.OVERSIZED_FRAME,
+            d -> driver.descriptor(1, d, guest(bufferOffset(1, 0)), HEADER + Virtqueue.MAX_FRAME_LENGTH + 1, 0, 0));
+        assertReceiveViolation(Violation.INDIRECT_LENGTH,
+            d -> driver.descriptor(1, d, guest(TestDriver.tableOffset(d)), 24, F_INDIRECT, 0));
+        assertReceiveViolation(Violation.INDIRECT_MISPLACED,
+            d -> driver.descriptor(1, d, guest(TestDriver.tableOffset(d)), 32, F_INDIRECT | F_NEXT, 0));
+        assertReceiveViolation(Violation.INDIRECT_MISPLACED, d ->
+        {
+            driver.indirectEntry(d, 0, guest(TestDriver.tableOffset(d + 1)), 16, F_INDIRECT, 0);
+            driver.descriptor(1, d, guest(TestDriver.tableOffset(d)), 16, F_INDIRECT, 0);
+        });
+        assertReceiveViolation(Violation.CHAIN_LOOP, d ->
+        {
+            driver.indirectEntry(d, 0, guest(bufferOffset(1, d)), 12, F_NEXT, 1);
+            driver.indirectEntry(d, 1, guest(bufferOffset(1, d)), 12, F_NEXT, 0);
+            driver.descriptor(1, d, guest(TestDriver.tableOffset(d)), 32, F_INDIRECT, 0);
+        });
+    }
+
+    private void assertReceiveViolation(final Violation expected, final java.util.function.IntConsumer corrupt)
+    {
+        final Virtqueue queue = queue(1, ALL, null);
+        final int d = 7;
+        corrupt.accept(d);
+        driver.availIdx(1, 0);
+        driver.publish(1, d);
+        events.violations.clear();
+        burst.clear();
+
+        assertEquals(0, queue.receive(burst));
+
+        assertEquals(List.of(expected), events.violations);
+    }
+
+    @Test
+    void indirectWithoutTheFeatureIsAViolation()
+    {
+        final Virtqueue queue = queue(1, Features.OFFERED & ~Features.VIRTIO_RING_F_INDIRECT_DESC, null);
+        driver.sendIndirect(frame(64, 1));
+
+        assertEquals(0, queue.receive(burst));
+
+        assertEquals(List.of(Violation.INDIRECT_NOT_NEGOTIATED), events.violations);
+    }
+
+    @Test
+    void readOnlyReceiveBufferIsAViolation()
+    {
+        final Virtqueue queue = queue(0, ALL, null);
+        driver.descriptor(0, 0, guest(bufferOffset(0, 0)), 2048, 0, 0);
+        driver.publish(0, 0);
+        putInBurst(frame(64, 1));
+
+        assertEquals(0, queue.transmit(burst, upTo(1), 1));
+
+        assertEquals(List.of(Violation.READ_ONLY_BUFFER), events.violations);
+        assertEquals(0, events.refused, "a violation is not a refusal");
+    }
+
+    @Test
+    void startRejectsRingsOutsideMemoryMisalignedOrBadlySized()
+    {
+        assertStartViolation(Violation.RING_SIZE, 100, driver.descUser(1), driver.availUser(1), driver.usedUser(1));
+        assertStartViolation(Violation.RING_SIZE, 65536, driver.descUser(1), driver.availUser(1), driver.usedUser(1));
+        assertStartViolation(Violation.RING_ADDRESS, SIZE, TestDriver.user(TestDriver.REGION_SIZE - 512),
+            driver.availUser(1), driver.usedUser(1));
+        assertStartViolation(Violation.RING_ADDRESS, SIZE, driver.descUser(1) + 8, driver.availUser(1), driver.usedUser(1));
+        assertStartViolation(Violation.RING_ADDRESS, SIZE, driver.descUser(1), driver.availUser(1) + 1, driver.usedUser(1));
+        assertStartViolation(Violation.RING_ADDRESS, SIZE, driver.descUser(1), driver.availUser(1), driver.usedUser(1) + 2);
+        assertStartViolation(Violation.RING_ADDRESS, SIZE, TestDriver.guest(0), driver.availUser(1), driver.usedUser(1));
+    }
+
+    private void assertStartViolation(final Violation expected, final int size, final long desc, final long avail, final long used)
+    {
+        final ViolationException thrown = assertThrows(ViolationException.class,
+            () -> Virtqueue.start(1, size, desc, avail, used, 0, memory, ALL, null, events));
+        assertEquals(expected, thrown.violation());
+    }
+}
