@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import static io.vireo.vswitch.it.Sandbox.check;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -76,6 +77,45 @@ class VhostUserIT
         final Process restarted = testpmd(clientSocket, true);
         pingUntilAnswered("10.92.0.79");
         assertTrue(restarted.isAlive());
+    }
+
+    @Test
+    void twoVirtioUserPortsLoopFramesThroughTheSwitchWithoutLoss() throws Exception
+    {
+        final Path dir = sandbox.tempDir("vhost");
+        final String mac0 = "02:00:00:00:0c:00";
+        final String mac1 = "02:00:00:00:0c:01";
+        vireo.addVhostUserPort("br0", "v0", dir.resolve("v0.sock"), false);
+        vireo.addVhostUserPort("br0", "v1", dir.resolve("v1.sock"), false);
+        final Path log = sandbox.tempFile(".testpmd");
+        final Process testpmd = sandbox.start(log, "stdbuf", "-oL", "dpdk-testpmd", "-l", "0,1", "--no-huge", "-m", "512",
+            "--no-pci", "--file-prefix", sandbox.prefix + "l",
+            "--vdev", "net_virtio_user0,path=" + dir.resolve("v0.sock") + ",queues=1,mac=" + mac0,
+            "--vdev", "net_virtio_user1,path=" + dir.resolve("v1.sock") + ",queues=1,mac=" + mac1,
+            "--", "--nb-cores=1", "--forward-mode=mac", "--eth-peer=0," + mac1, "--eth-peer=1," + mac0,
+            "--tx-first", "--total-num-mbufs=32768", "--stats-period", "1");
+        TapForwardingIT.waitFor(() -> vireo.port("v1").stats().txPackets() > 100_000, "frames looping through the switch");
+        Thread.sleep(2_000);
+        // While the frontend runs nothing is lost; once it stops, the frames in flight are.
+        for (final String port : new String[] {"v0", "v1"})
+        {
+            final var stats = vireo.port(port).stats();
+            assertTrue(stats.drops().values().stream().allMatch(count -> count == 0), () -> port + " dropped: " + stats);
+            assertTrue(stats.rxPackets() > 100_000, () -> port + ": " + stats);
+        }
+        final ProcessHandle handle = testpmd.toHandle();
+        new ProcessBuilder("kill", "-INT", Long.toString(handle.pid())).start().waitFor();
+        assertTrue(testpmd.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "testpmd stopped on SIGINT");
+
+        final String out = Files.readString(log);
+        final java.util.regex.Matcher dropped = java.util.regex.Pattern.compile("TX-dropped:\\s+(\\d+)").matcher(out);
+        int ports = 0;
+        while (dropped.find())
+        {
+            assertEquals("0", dropped.group(1), () -> "testpmd counted a loss:\n" + out);
+            ports++;
+        }
+        assertTrue(ports >= 2, () -> "testpmd printed its final statistics:\n" + out);
     }
 
     private void pingUntilAnswered(final String address)

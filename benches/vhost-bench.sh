@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# vhost-user loop benchmark: one dpdk-testpmd with two virtio-user ports (mac forwarding, --tx-first)
+# loops frames through a switch between its two vhost-user sockets; frames/s = what testpmd receives.
+# Switches, in one run: Vireo (vireod, busy idle mode, 2 vhost-user ports on one bridge) and DPDK's own
+# net_vhost (a second testpmd with two net_vhost ports in io mode). On 2 cores the switch gets CPU 0,
+# the frontend's forwarding lcore CPU 1.
+#   benches/vhost-bench.sh [--seconds 10] [--sizes "64 1518"]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+seconds=10
+sizes="64 1518"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    --sizes) sizes="$2"; shift 2 ;;
+    *) echo "vhost-bench: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "vhost-bench: run as root" >&2; exit 1; }
+vireo_ensure_jar
+work="$(mktemp -d /tmp/vhost-bench.XXXXXX)"
+prefix="vhb$$"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work" "/var/run/dpdk/${prefix}"*
+}
+trap cleanup EXIT
+
+mac0=02:00:00:00:0b:00 mac1=02:00:00:00:0b:01
+
+# Runs the frontend for $seconds with frames of $1 bytes against sockets $2 $3; prints RX Mpps and drops.
+frontend() {
+  local size="$1" s0="$2" s1="$3" log="$work/frontend.$size.log"
+  timeout -s INT $((seconds + 20)) stdbuf -oL dpdk-testpmd -l 0,1 --no-huge -m 512 --no-pci --file-prefix "${prefix}f" \
+    --vdev "net_virtio_user0,path=$s0,queues=1,mac=$mac0" --vdev "net_virtio_user1,path=$s1,queues=1,mac=$mac1" \
+    -- --nb-cores=1 --forward-mode=mac --eth-peer=0,$mac1 --eth-peer=1,$mac0 --tx-first --burst=256 --txpkts="$size" \
+    --total-num-mbufs=32768 --stats-period "$seconds" >"$log" 2>&1 &
+  local pid=$!
+  sleep $((seconds * 2 + 8))
+  kill -INT "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  # The last periodic stats block is after a full measuring period: sum both ports' Rx-pps.
+  python3 - "$log" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", text)]
+drops = [int(x) for x in re.findall(r"TX-dropped:\s+(\d+)", text)]
+print(f"{sum(pps[-2:]) / 1e6:.2f} Mpps (rx both ports), tx-dropped {sum(drops[-2:]) if drops else 'n/a'}")
+PY
+}
+
+for size in $sizes; do
+  # Vireo
+  run="$work/vireo-run"
+  mkdir -p "$run"
+  printf 'bridges:\n  - name: br0\n    ports:\n      - {name: v0, type: vhost-user, socket: %s}\n      - {name: v1, type: vhost-user, socket: %s}\n' \
+    "$work/v0.sock" "$work/v1.sock" >"$work/vireo.yaml"
+  taskset -c 0 "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
+    --run-dir "$run" --config "$work/vireo.yaml" --idle busy --metrics off >"$work/vireod.log" 2>&1 &
+  vpid=$!; pids+=("$vpid")
+  for _ in $(seq 1 100); do grep -q 'vireod: ready' "$work/vireod.log" && break; sleep 0.1; done
+  echo "vireo      ${size} B: $(frontend "$size" "$work/v0.sock" "$work/v1.sock")"
+  kill -TERM "$vpid"; wait "$vpid" 2>/dev/null || true
+
+  # DPDK net_vhost as the switch
+  taskset -c 0 dpdk-testpmd --lcores 0@0,1@0 --no-huge -m 512 --no-pci --file-prefix "${prefix}s" \
+    --vdev "net_vhost0,iface=$work/d0.sock,queues=1" --vdev "net_vhost1,iface=$work/d1.sock,queues=1" \
+    -- --nb-cores=1 --forward-mode=io --total-num-mbufs=32768 --stats-period 3600 >"$work/dpdk-switch.log" 2>&1 &
+  dpid=$!; pids+=("$dpid")
+  for _ in $(seq 1 100); do [ -S "$work/d1.sock" ] && break; sleep 0.1; done
+  echo "dpdk-vhost ${size} B: $(frontend "$size" "$work/d0.sock" "$work/d1.sock")"
+  kill -INT "$dpid"; wait "$dpid" 2>/dev/null || true
+  rm -f "$work"/*.sock
+done
