@@ -24,6 +24,7 @@ import io.vireo.vswitch.core.Vireo;
  *         ip: 10.0.0.1/24
  *         mac: 02:00:00:00:00:01
  *         mtu: 1500
+ *         offloads: true     # default: the daemon's (on)
  *       - name: vm1
  *         type: vhost-user
  *         socket: /run/vireo/vm1.sock
@@ -36,8 +37,8 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
     {
     }
 
-    record PortConfig(String name, String type, String netns, String ip, String mac, Integer mtu, String socket,
-        Boolean client)
+    record PortConfig(String name, String type, String netns, String ip, String mac, Integer mtu, Boolean offloads,
+        String socket, Boolean client)
     {
     }
 
@@ -85,7 +86,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
                 else if (null == port.type() || "tap".equals(port.type()))
                 {
                     vireo.addTapPort(bridge.name(),
-                        new TapPortSpec(port.name(), port.netns(), port.ip(), port.mac(), port.mtu()));
+                        new TapPortSpec(port.name(), port.netns(), port.ip(), port.mac(), port.mtu(), port.offloads()));
                 }
                 else
                 {

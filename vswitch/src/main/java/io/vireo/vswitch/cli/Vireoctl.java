@@ -165,13 +165,14 @@ public final class Vireoctl
             @Option(names = "--ip", paramLabel = "CIDR", description = "address to add to the interface, e.g. 10.0.0.1/24") final String ip,
             @Option(names = "--mac", paramLabel = "MAC", description = "MAC of the interface") final String mac,
             @Option(names = "--mtu", paramLabel = "N", description = "MTU of the interface") final Integer mtu,
+            @Option(names = "--offloads", paramLabel = "on|off", description = "tap: TSO/USO/checksum offloads (default: the daemon's)") final String offloads,
             @Option(names = "--socket", paramLabel = "PATH", description = "vhost-user: the unix socket") final String socket,
             @Option(names = "--client", description = "vhost-user: connect to the frontend's socket (and reconnect) instead of listening") final boolean client,
             @Option(names = "--json") final boolean json) throws JsonProcessingException
         {
             final String absoluteSocket = null == socket ? null : Path.of(socket).toAbsolutePath().toString();
             return root.call("POST", "/v1/ports", new ControlApi.PortRequest(bridge, name, type, netns, ip, mac, mtu,
-                absoluteSocket, client ? Boolean.TRUE : null),
+                onOff(offloads), absoluteSocket, client ? Boolean.TRUE : null),
                 json, message("port " + name + " added to " + bridge));
         }
 
@@ -310,6 +311,20 @@ public final class Vireoctl
             });
             return rows;
         }
+    }
+
+    private static Boolean onOff(final String value)
+    {
+        if (null == value)
+        {
+            return null;
+        }
+        if (!"on".equals(value) && !"off".equals(value))
+        {
+            throw new CommandLine.ParameterException(new CommandLine(new Vireoctl(null, null)),
+                "invalid --offloads '" + value + "': use on or off");
+        }
+        return "on".equals(value);
     }
 
     private static String text(final JsonNode node, final String field)

@@ -24,7 +24,7 @@ import io.vireo.vswitch.core.VireoException;
  * GET    /v1/ports               list ports with counters
  * GET    /v1/ports/{name}        one port
  * POST   /v1/ports               {"bridge": "br0", "name": "tapA", "type": "tap", "netns": "ns1",
- *                                 "ip": "10.0.0.1/24", "mac": "02:00:00:00:00:01", "mtu": 1500}
+ *                                 "ip": "10.0.0.1/24", "mac": "02:00:00:00:00:01", "mtu": 1500, "offloads": true}
  *                                {"bridge": "br0", "name": "vm1", "type": "vhost-user",
  *                                 "socket": "/run/vireo/vm1.sock", "client": false}
  * DELETE /v1/ports/{name}        delete a port
@@ -43,8 +43,8 @@ public final class ControlApi
 
     /** Request body of {@code POST /v1/ports}. */
     public record PortRequest(
-        String bridge, String name, String type, String netns, String ip, String mac, Integer mtu, String socket,
-        Boolean client)
+        String bridge, String name, String type, String netns, String ip, String mac, Integer mtu, Boolean offloads,
+        String socket, Boolean client)
     {
     }
 
@@ -178,13 +178,14 @@ public final class ControlApi
                 {
                     throw new VireoException(VireoException.Kind.INVALID, "socket and client are for vhost-user ports");
                 }
-                return vireo.addTapPort(request.bridge(),
-                    new TapPortSpec(request.name(), request.netns(), request.ip(), request.mac(), request.mtu()));
+                return vireo.addTapPort(request.bridge(), new TapPortSpec(
+                    request.name(), request.netns(), request.ip(), request.mac(), request.mtu(), request.offloads()));
             case "vhost-user":
-                if (null != request.netns() || null != request.ip() || null != request.mac() || null != request.mtu())
+                if (null != request.netns() || null != request.ip() || null != request.mac() || null != request.mtu() ||
+                    null != request.offloads())
                 {
                     throw new VireoException(VireoException.Kind.INVALID,
-                        "netns, ip, mac and mtu are for tap ports; a vhost-user port takes socket and client");
+                        "netns, ip, mac, mtu and offloads are for tap ports; a vhost-user port takes socket and client");
                 }
                 required(request.socket(), "socket");
                 return vireo.addVhostUserPort(request.bridge(), request.name(), Path.of(request.socket()),

@@ -3,7 +3,7 @@ package io.vireo.vswitch.core;
 /**
  * Every reason the pipeline drops a frame, in one table (as VPP's {@code *_error.def}). Each reason
  * has a counter per port: the ingress port for receive-side reasons, the egress port for
- * {@link #TX_ERROR}.
+ * {@link #BAD_OFFLOAD} and {@link #TX_ERROR}.
  */
 public enum DropReason
 {
@@ -12,6 +12,7 @@ public enum DropReason
     BAD_SOURCE_MAC("bad_source_mac", "multicast or zero source MAC"),
     HAIRPIN("hairpin", "destination learned on the ingress port; never sent back"),
     NO_ROUTE("no_route", "no other port in the bridge to send to"),
+    BAD_OFFLOAD("bad_offload", "a GSO or partial-checksum frame whose headers do not allow segmentation"),
     TX_ERROR("tx_error", "the egress port refused the frame");
 
     private static final DropReason[] VALUES = values();

@@ -49,6 +49,7 @@ final class ForwardingAgent implements Agent
     private final int[] pendingTx;
     private int pendingTxCount;
     private final PortWaitSet waitSet;
+    private final SoftwareOffloadTransmitter softwareOffload;
     private final ThreadCounters threadCounters;
     /** Time from the end of a receive to the end of its transmits, per non-empty burst; wait-free to record. */
     private final Recorder burstLatency = new Recorder(TimeUnit.SECONDS.toNanos(1), 2);
@@ -76,6 +77,7 @@ final class ForwardingAgent implements Agent
         this.pendingTx = new int[maxPorts];
         this.waitSet = waitSet;
         this.threadCounters = threadCounters;
+        this.softwareOffload = new SoftwareOffloadTransmitter(burst.capacity());
     }
 
     /** The switch's time per burst since the last call; another thread reads it (HdrHistogram's Recorder). */
@@ -247,22 +249,46 @@ final class ForwardingAgent implements Agent
         for (int i = 0; i < pendingTxCount; i++)
         {
             final PortEntry egress = ports[pendingTx[i]];
-            final int queued = egress.txCount;
-            final int sent = egress.port.transmit(burst, egress.txIndexes, queued);
-            long bytes = 0;
-            for (int j = 0; j < sent; j++)
+            if (egress.port.acceptsOffloads() || !anyNeedsOffloadWork(egress))
             {
-                bytes += burst.frameLength(egress.txIndexes[j]);
+                transmit(egress);
             }
-            egress.counters.txPackets.getAndAddRelease(sent);
-            egress.counters.txBytes.getAndAddRelease(bytes);
-            if (sent < queued)
+            else
             {
-                egress.counters.drops[DropReason.TX_ERROR.ordinal()].getAndAddRelease(queued - sent);
+                softwareOffload.transmit(burst, egress);
             }
             egress.txCount = 0;
         }
         pendingTxCount = 0;
+    }
+
+    private boolean anyNeedsOffloadWork(final PortEntry egress)
+    {
+        for (int j = 0; j < egress.txCount; j++)
+        {
+            if (SoftwareOffloadTransmitter.needsWork(burst, egress.txIndexes[j]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void transmit(final PortEntry egress)
+    {
+        final int queued = egress.txCount;
+        final int sent = egress.port.transmit(burst, egress.txIndexes, queued);
+        long bytes = 0;
+        for (int j = 0; j < sent; j++)
+        {
+            bytes += burst.frameLength(egress.txIndexes[j]);
+        }
+        egress.counters.txPackets.getAndAddRelease(sent);
+        egress.counters.txBytes.getAndAddRelease(bytes);
+        if (sent < queued)
+        {
+            egress.counters.drops[DropReason.TX_ERROR.ordinal()].getAndAddRelease(queued - sent);
+        }
     }
 
     private static void drop(final PortEntry in, final DropReason reason)

@@ -298,7 +298,7 @@ public final class Vireo implements AutoCloseable
             }
         }
 
-        final TapPort tap = openTap(spec.name(), context.tapOffloads());
+        final TapPort tap = openTap(spec.name(), null == spec.offloads() ? context.tapOffloads() : spec.offloads());
         try
         {
             Links.configure(spec.name(), spec.netns(), mac, spec.mtu(), spec.ip());

@@ -10,7 +10,7 @@ public final class VireoContext
 {
     private ThreadingMode threadingMode = ThreadingMode.DEDICATED;
     private IdleMode idleMode = IdleMode.ADAPTIVE;
-    private boolean tapOffloads = false;
+    private boolean tapOffloads = true;
     private int fdbCapacity = 65_536;
     private int burstSize = 32;
     private int slotSize;
@@ -53,7 +53,8 @@ public final class VireoContext
 
     /**
      * Open TAP ports with {@code IFF_VNET_HDR} and TSO/USO/checksum offloads, so 64 KB GSO frames cross
-     * the switch in one read and one write.
+     * the switch in one read and one write (on by default); ports that take no offloads get them
+     * segmented in software.
      */
     public VireoContext tapOffloads(final boolean tapOffloads)
     {

@@ -14,14 +14,19 @@ import static io.vireo.vswitch.it.Sandbox.check;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** TAP ports with offloads: the namespaces see TSO on, and 64 KB GSO frames cross the switch intact. */
+/**
+ * TAP ports with offloads: the namespaces see TSO on, 64 KB GSO frames cross the switch intact, and
+ * towards a TAP without offloads they are segmented in software on the way out.
+ */
 class TapOffloadsIT
 {
     private Sandbox sandbox;
     private Vireo vireo;
     private String nsA;
     private String nsB;
+    private String nsC;
     private String tapA;
+    private String tapC;
 
     @BeforeEach
     void setUp()
@@ -30,10 +35,13 @@ class TapOffloadsIT
         nsA = sandbox.namespace("a");
         nsB = sandbox.namespace("b");
         tapA = sandbox.ifname("tA");
+        nsC = sandbox.namespace("c");
+        tapC = sandbox.ifname("tC");
         vireo = Vireo.launch(new VireoContext().tapOffloads(true));
         vireo.addBridge("br0", null);
         vireo.addTapPort("br0", new TapPortSpec(tapA, nsA, "10.93.0.1/24", null, null));
         vireo.addTapPort("br0", new TapPortSpec(sandbox.ifname("tB"), nsB, "10.93.0.2/24", null, null));
+        vireo.addTapPort("br0", new TapPortSpec(tapC, nsC, "10.93.0.3/24", null, null, false));
     }
 
     @AfterEach
@@ -56,19 +64,42 @@ class TapOffloadsIT
         assertTrue(features.contains("tcp-segmentation-offload: on"), features);
         check(sandbox.inNetns(nsA, "ping", "-c", "2", "-i", "0.1", "-W", "2", "10.93.0.2"));
 
-        final Path script = Sandbox.resource("tcp_transfer.py");
-        final Path receiverLog = sandbox.tempFile(".recv");
-        final Process receiver = sandbox.start(receiverLog,
-            "ip", "netns", "exec", nsB, "python3", script.toString(), "recv", "10.93.0.2", "5201");
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(receiverLog).contains("listening"), "receiver listening");
-        final String sent = check(sandbox.run(120,
-            "ip", "netns", "exec", nsA, "python3", script.toString(), "send", "10.93.0.2", "5201", "104857600")).out().trim();
-        assertTrue(receiver.waitFor(30, TimeUnit.SECONDS));
-        final String received = Sandbox.readUtf8(receiverLog).lines().reduce((first, second) -> second).orElse("");
-        assertEquals(sent, received.trim());
-
+        transfer(nsB, "10.93.0.2");
         final long rxFrames = vireo.port(tapA).stats().rxPackets();
         final long rxBytes = vireo.port(tapA).stats().rxBytes();
         assertTrue(rxBytes / rxFrames > 3_000, "GSO: frames average " + rxBytes / rxFrames + " bytes, over the 1500 MTU");
+    }
+
+    @Test
+    void towardsATapWithoutOffloadsGsoFramesAreSegmentedInSoftware() throws Exception
+    {
+        final String features = check(sandbox.inNetns(nsC, "ethtool", "-k", tapC)).out();
+        assertTrue(features.contains("tcp-segmentation-offload: off"), features);
+        check(sandbox.inNetns(nsA, "ping", "-c", "2", "-i", "0.1", "-W", "2", "10.93.0.3"));
+
+        transfer(nsC, "10.93.0.3");
+
+        final long txFrames = vireo.port(tapC).stats().txPackets();
+        final long txBytes = vireo.port(tapC).stats().txBytes();
+        assertTrue(txBytes / txFrames <= 1514, "segments of at most the MTU: average " + txBytes / txFrames);
+        assertTrue(vireo.port(tapA).stats().rxBytes() / vireo.port(tapA).stats().rxPackets() > 3_000, "A sent GSO frames");
+        assertEquals(0L, vireo.port(tapC).stats().drops().get("bad_offload"));
+        final String csumErrors = check(sandbox.inNetns(nsC, "nstat", "-az", "TcpInCsumErrors")).out();
+        assertTrue(csumErrors.matches("(?s).*TcpInCsumErrors\\s+0\\s.*"), csumErrors);
+    }
+
+    /** 100 MiB from namespace A to {@code address} in {@code netns}, compared by sha256. */
+    private void transfer(final String netns, final String address) throws Exception
+    {
+        final Path script = Sandbox.resource("tcp_transfer.py");
+        final Path receiverLog = sandbox.tempFile(".recv");
+        final Process receiver = sandbox.start(receiverLog,
+            "ip", "netns", "exec", netns, "python3", script.toString(), "recv", address, "5201");
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(receiverLog).contains("listening"), "receiver listening");
+        final String sent = check(sandbox.run(120,
+            "ip", "netns", "exec", nsA, "python3", script.toString(), "send", address, "5201", "104857600")).out().trim();
+        assertTrue(receiver.waitFor(30, TimeUnit.SECONDS));
+        final String received = Sandbox.readUtf8(receiverLog).lines().reduce((first, second) -> second).orElse("");
+        assertEquals(sent, received.trim());
     }
 }

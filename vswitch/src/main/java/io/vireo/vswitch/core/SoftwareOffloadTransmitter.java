@@ -1,0 +1,142 @@
+package io.vireo.vswitch.core;
+
+import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
+import io.vireo.dataplane.offload.SegmentSink;
+import io.vireo.dataplane.offload.SoftwareOffload;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * Transmits to a port that takes no offloads (a TAP without {@code IFF_VNET_HDR}, a vhost-user port,
+ * a loopback port): frames whose virtio-net header asks for GSO are cut into segments and frames with
+ * a partial checksum are completed, by the one shared {@link SoftwareOffload}; the rest go out as they
+ * are, all in their original order. One per forwarding thread; allocates nothing.
+ */
+final class SoftwareOffloadTransmitter implements SegmentSink
+{
+    private static final int SEGMENT_BURST = 64;
+    private static final int SEGMENT_SLOT = 16_384;
+
+    private final SoftwareOffload offload = new SoftwareOffload();
+    private final VirtioNetHeaderFlyweight header = new VirtioNetHeaderFlyweight();
+    private final FrameBurst segments = new FrameBurst(SEGMENT_BURST, SEGMENT_SLOT, FrameBurst.NET_HEADER_LENGTH);
+    private final int[] segmentIndexes = new int[SEGMENT_BURST];
+    private final int[] plain;
+    private int plainCount;
+    private PortEntry egress;
+    private boolean segmentsRefused;
+
+    SoftwareOffloadTransmitter(final int burstSize)
+    {
+        this.plain = new int[burstSize];
+        for (int i = 0; i < SEGMENT_BURST; i++)
+        {
+            segmentIndexes[i] = i;
+        }
+    }
+
+    /** True if frame {@code frame} of the burst carries offload work: GSO or a partial checksum. */
+    static boolean needsWork(final FrameBurst burst, final int frame)
+    {
+        return 0 != burst.buffer().getShort(burst.netHeaderOffset(frame));
+    }
+
+    /** Sends {@code egress}'s queued frames of {@code burst}, resolving offloads; counts on the port. */
+    void transmit(final FrameBurst burst, final PortEntry egress)
+    {
+        this.egress = egress;
+        final MutableDirectBuffer buffer = burst.buffer();
+        plainCount = 0;
+        for (int i = 0; i < egress.txCount; i++)
+        {
+            final int frame = egress.txIndexes[i];
+            if (!needsWork(burst, frame))
+            {
+                plain[plainCount++] = frame;
+                continue;
+            }
+            header.wrap(buffer, burst.netHeaderOffset(frame), FrameBurst.NET_HEADER_LENGTH);
+            if (VirtioNetHeaderFlyweight.GSO_NONE != header.gsoType())
+            {
+                sendPlain(burst);
+                segmentsRefused = false;
+                final int result = offload.segment(buffer, burst.frameOffset(frame), burst.frameLength(frame), header, this);
+                if (result < 0)
+                {
+                    drop(DropReason.BAD_OFFLOAD, 1);
+                }
+                sendSegments();
+            }
+            else if (offload.completeChecksum(buffer, burst.frameOffset(frame), burst.frameLength(frame), header))
+            {
+                plain[plainCount++] = frame;
+            }
+            else
+            {
+                drop(DropReason.BAD_OFFLOAD, 1);
+            }
+        }
+        sendPlain(burst);
+        this.egress = null;
+    }
+
+    @Override
+    public void onSegment(final MutableDirectBuffer buffer, final int offset, final int length)
+    {
+        if (length > segments.frameCapacity())
+        {
+            drop(DropReason.OVERSIZE, 1);
+            return;
+        }
+        segments.clearNextNetHeader();
+        segments.buffer().putBytes(segments.nextFrameOffset(), buffer, offset, length);
+        segments.commit(length);
+        if (segments.isFull())
+        {
+            sendSegments();
+        }
+    }
+
+    private void sendSegments()
+    {
+        final int count = segments.size();
+        if (count > 0)
+        {
+            // After a refusal the rest of this frame's segments are dropped too: a TCP sender recovers
+            // a whole lost GSO frame the same way as a partial one.
+            final int sent = segmentsRefused ? 0 : egress.port.transmit(segments, segmentIndexes, count);
+            segmentsRefused |= sent < count;
+            account(segments, segmentIndexes, sent, count);
+            segments.clear();
+        }
+    }
+
+    private void sendPlain(final FrameBurst burst)
+    {
+        if (plainCount > 0)
+        {
+            account(burst, plain, egress.port.transmit(burst, plain, plainCount), plainCount);
+            plainCount = 0;
+        }
+    }
+
+    private void account(final FrameBurst frames, final int[] indexes, final int sent, final int queued)
+    {
+        long bytes = 0;
+        for (int j = 0; j < sent; j++)
+        {
+            bytes += frames.frameLength(indexes[j]);
+        }
+        egress.counters.txPackets.getAndAddRelease(sent);
+        egress.counters.txBytes.getAndAddRelease(bytes);
+        if (sent < queued)
+        {
+            drop(DropReason.TX_ERROR, queued - sent);
+        }
+    }
+
+    private void drop(final DropReason reason, final int frames)
+    {
+        egress.counters.drops[reason.ordinal()].getAndAddRelease(frames);
+    }
+}
