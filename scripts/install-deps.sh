@@ -5,6 +5,7 @@ set -euo pipefail
 # are only recommended, so they are named here.
 packages=(iproute2 iputils-ping iperf3 ethtool procps python3 util-linux maven
   dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-mempool-ring23
+  containernetworking-plugins  # host-local IPAM for the CNI plugin's tests
   prometheus)  # for promtool, which checks a live scrape of the metrics endpoint
 missing=()
 for p in "${packages[@]}"; do

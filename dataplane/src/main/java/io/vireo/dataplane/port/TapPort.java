@@ -164,10 +164,14 @@ public final class TapPort implements Port
         return failure;
     }
 
-    /** EAGAIN and EINTR are the normal life of a non-blocking fd; the device being gone is final. */
+    /**
+     * EAGAIN and EINTR are the normal life of a non-blocking fd, and EIO is what a write gets while the
+     * link is down (for a moment whenever someone moves or renames the interface): the frame is lost,
+     * the port is not. The device being gone (EBADFD once its namespace is deleted) is final.
+     */
     private void checkError(final int errno)
     {
-        if (errno == Errno.EBADFD || errno == Errno.EIO || errno == Errno.ENODEV || errno == Errno.EBADF)
+        if (errno == Errno.EBADFD || errno == Errno.ENODEV || errno == Errno.EBADF)
         {
             failure = errno;
         }

@@ -37,8 +37,8 @@ import sun.misc.SignalHandler;
     description = "Vireo userspace virtual switch daemon (runs in the foreground).")
 public final class Vireod implements Callable<Integer>
 {
-    static final Path DEFAULT_RUN_DIR = Path.of("/run/vireo");
-    static final String SOCKET_NAME = "vireo.sock";
+    public static final Path DEFAULT_RUN_DIR = Path.of("/run/vireo");
+    public static final String SOCKET_NAME = "vireo.sock";
     private static final String LOCK_NAME = "vireod.lock";
 
     @Option(names = "--run-dir", paramLabel = "DIR", description = "control socket and counters (default: ${DEFAULT-VALUE})")

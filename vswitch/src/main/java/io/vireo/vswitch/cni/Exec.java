@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /** Runs a helper program (nsenter and ip, an IPAM plugin) to completion, with a time limit. */
@@ -18,6 +20,14 @@ final class Exec
     record Output(int exit, String stdout, String stderr)
     {
     }
+
+    /** A thread per pipe: a reader blocks until its program closes the pipe. */
+    private static final ExecutorService READERS = Executors.newCachedThreadPool(runnable ->
+    {
+        final Thread thread = new Thread(runnable, "vireo-cni-pipe");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private Exec()
     {
@@ -48,8 +58,8 @@ final class Exec
             throw new CniException(CniException.PLUGIN_SPECIFIC, "cannot run " + command.get(0) + ": " + ex.getMessage());
         }
         // Both pipes drain while the program runs, so neither can fill up and stall it.
-        final CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
-        final CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
+        final CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()), READERS);
+        final CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()), READERS);
         try (OutputStream in = process.getOutputStream())
         {
             if (null != stdin)

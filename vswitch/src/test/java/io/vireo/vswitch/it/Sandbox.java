@@ -196,4 +196,47 @@ final class Sandbox implements AutoCloseable
             throw new IllegalStateException("missing test resource " + name, ex);
         }
     }
+
+    /**
+     * Runs a command as a CNI runtime runs a plugin: this process's environment plus {@code env}, and
+     * {@code stdin} as its standard input.
+     */
+    Result runWithInput(final java.util.Map<String, String> env, final String stdin, final String... command)
+    {
+        try
+        {
+            final Path in = Files.createTempFile(prefix, ".in");
+            final Path out = Files.createTempFile(prefix, ".out");
+            final Path err = Files.createTempFile(prefix, ".err");
+            try
+            {
+                Files.writeString(in, stdin);
+                final ProcessBuilder builder = new ProcessBuilder(command)
+                    .redirectInput(in.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile());
+                builder.environment().putAll(env);
+                final Process process = builder.start();
+                if (!process.waitFor(60, TimeUnit.SECONDS))
+                {
+                    process.destroyForcibly().waitFor();
+                    fail("timed out after 60 s: " + String.join(" ", command));
+                }
+                return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+            }
+            finally
+            {
+                Files.deleteIfExists(in);
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
+    }
 }

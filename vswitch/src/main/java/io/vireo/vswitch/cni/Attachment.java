@@ -1,0 +1,429 @@
+package io.vireo.vswitch.cni;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vireo.vswitch.control.ControlApi;
+import io.vireo.vswitch.control.ControlClient;
+
+/**
+ * One CNI attachment — a (container id, interface name) pair on one network — made of a Vireo TAP port.
+ * <p>
+ * ADD asks the daemon for a TAP port under a host-unique name ({@code vc} and 12 hex digits of a hash of the
+ * pair, so DEL finds it again from the same pair): the daemon creates it, moves it into the container's
+ * namespace, sets MAC, MTU and the first IPv4 address there and attaches it to the bridge. The plugin then
+ * renames it to {@code CNI_IFNAME} inside the namespace (the daemon's file descriptor does not care about
+ * names) and adds the other addresses and the routes the IPAM plugin returned. Anything that fails undoes
+ * what came before it, addresses included.
+ * <p>
+ * The MTU is the config's {@code mtu}. VXLAN bridges do not exist yet; when they do, the daemon should report
+ * a bridge's overlay MTU (underlay MTU less 50 bytes of VXLAN over IPv4, 70 over IPv6) and ADD should use
+ * the smaller of the two and say so in the result.
+ */
+final class Attachment
+{
+    private static final String PORT_PREFIX = "vc";
+    private static final int PORT_HASH_BYTES = 6;
+    /** How often a port that failed during the rename is replaced before ADD gives up. */
+    private static final int MAX_ATTEMPTS = 3;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final NetworkConfig config;
+    private final String containerId;
+    private final String ifname;
+    private final ContainerNetns netns;
+    private final DelegatedIpam ipam;
+    private final PrintStream err;
+    private final String portName;
+
+    /**
+     * @param netns the container's namespace; may be null for DEL only.
+     * @param ipam  the delegated IPAM plugin, or null when the config has none.
+     */
+    Attachment(final NetworkConfig config, final String containerId, final String ifname, final ContainerNetns netns,
+        final DelegatedIpam ipam, final PrintStream err)
+    {
+        this.config = config;
+        this.containerId = containerId;
+        this.ifname = ifname;
+        this.netns = netns;
+        this.ipam = ipam;
+        this.err = err;
+        this.portName = portName(containerId, ifname);
+    }
+
+    /** The daemon's port name for an attachment: fits IFNAMSIZ and is the same for every call about it. */
+    static String portName(final String containerId, final String ifname)
+    {
+        try
+        {
+            final byte[] digest = MessageDigest.getInstance("SHA-256")
+                .digest((containerId + "/" + ifname).getBytes(StandardCharsets.UTF_8));
+            return PORT_PREFIX + HexFormat.of().formatHex(digest, 0, PORT_HASH_BYTES);
+        }
+        catch (final NoSuchAlgorithmException ex)
+        {
+            throw new IllegalStateException("every Java runtime has SHA-256", ex);
+        }
+    }
+
+    CniResult add()
+    {
+        final CniResult previous = null == config.prevResult() ? null : CniResult.parse(config.prevResult(), "prevResult");
+        requireBridge();
+        if (netns.hasInterface(ifname))
+        {
+            throw new CniException(CniException.PLUGIN_SPECIFIC,
+                "an interface named " + ifname + " already exists in " + netns.path());
+        }
+        if (200 == call("GET", "/v1/ports/" + portName, null).status())
+        {
+            throw new CniException(CniException.PLUGIN_SPECIFIC, "container " + containerId + " already has " + ifname +
+                " on vireo (port " + portName + "); DEL it first");
+        }
+        final CniResult assigned = null == ipam ? CniResult.EMPTY : ipam.add();
+        try
+        {
+            final String mac = attachPort(assigned);
+            final CniResult made = new CniResult(
+                List.of(new CniResult.Interface(ifname, mac, netns.path())),
+                assigned.ips().stream().map(ip -> ip.onInterface(0)).toList(),
+                assigned.routes(),
+                null != config.dns() ? config.dns() : assigned.dns());
+            return null == previous ? made : previous.followedBy(made);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (null != ipam)
+            {
+                ipam.release();
+            }
+            throw ex;
+        }
+    }
+
+    /** Checks the port, the interface, its MAC, MTU and addresses against the prevResult, then the IPAM plugin. */
+    void check()
+    {
+        if (!config.supportsCheck())
+        {
+            throw new CniException(CniException.INCOMPATIBLE_VERSION,
+                "CHECK needs cniVersion 0.4.0 or later; the config says " + config.cniVersion());
+        }
+        if (null == config.prevResult())
+        {
+            throw new CniException(CniException.INVALID_CONFIG, "CHECK needs the prevResult of the ADD in the config");
+        }
+        final CniResult expected = CniResult.parse(config.prevResult(), "prevResult");
+        final int index = interfaceIndex(expected);
+        final JsonNode port = port();
+        if (!config.bridge().equals(port.path("bridge").asText()))
+        {
+            throw failed("port " + portName + " is on bridge " + port.path("bridge").asText() + ", not " + config.bridge());
+        }
+        if (!"up".equals(port.path("state").asText()))
+        {
+            throw failed("port " + portName + " is " + port.path("state").asText());
+        }
+        final JsonNode link = netns.describe(ifname);
+        if (null == link)
+        {
+            throw failed("there is no interface " + ifname + " in " + netns.path());
+        }
+        final String mac = expected.interfaces().get(index).mac();
+        if (null != mac && !mac.equalsIgnoreCase(link.path("address").asText()))
+        {
+            throw failed(ifname + " has MAC " + link.path("address").asText() + ", the ADD gave it " + mac);
+        }
+        if (!hasFlag(link, "UP"))
+        {
+            throw failed(ifname + " in " + netns.path() + " is down");
+        }
+        if (null != config.mtu() && link.path("mtu").asInt() != config.mtu())
+        {
+            throw failed(ifname + " has MTU " + link.path("mtu").asInt() + ", the config says " + config.mtu());
+        }
+        for (final CniResult.IpConfig ip : expected.ips())
+        {
+            if (null != ip.interfaceIndex() && index == ip.interfaceIndex() && !hasAddress(link, ip.address()))
+            {
+                throw failed(ifname + " in " + netns.path() + " lacks its address " + ip.address());
+            }
+        }
+        if (null != ipam)
+        {
+            ipam.check();
+        }
+    }
+
+    /** Deletes the port and releases the addresses; whatever is already gone counts as done. */
+    void del()
+    {
+        CniException failure = null;
+        try
+        {
+            detach();
+        }
+        catch (final CniException ex)
+        {
+            failure = ex;
+        }
+        if (null != ipam)
+        {
+            try
+            {
+                ipam.delete();
+            }
+            catch (final CniException ex)
+            {
+                failure = null == failure ? ex : failure;
+            }
+        }
+        if (null != failure)
+        {
+            throw failure;
+        }
+    }
+
+    private void requireBridge()
+    {
+        final ControlApi.Response response = call("GET", "/v1/bridges", null);
+        if (200 != response.status())
+        {
+            throw refused(response, "listing bridges");
+        }
+        for (final JsonNode bridge : json(response))
+        {
+            if (config.bridge().equals(bridge.path("name").asText()))
+            {
+                return;
+            }
+        }
+        throw new CniException(CniException.INVALID_CONFIG, "vireod at " + config.runDir() + " has no bridge named " +
+            config.bridge() + " (vireoctl bridge add " + config.bridge() + ")");
+    }
+
+    /**
+     * Creates the port and finishes the interface inside the container; returns its MAC.
+     * <p>
+     * Renaming needs the link down for a moment, and the switch fails a TAP port whose write meets a down
+     * link (EIO). A frame flooded to the port in that moment is rare but fatal to it, so a port found failed
+     * after the rename is replaced. This goes once the daemon names the interface inside the namespace
+     * before it attaches the port, or treats EIO on write as a link that is down.
+     */
+    private String attachPort(final CniResult assigned)
+    {
+        final String daemonAddress = assigned.ips().stream()
+            .filter(ip -> !ip.isIpv6()).map(CniResult.IpConfig::address).findFirst().orElse(null);
+        final ObjectNode request = JSON.createObjectNode()
+            .put("bridge", config.bridge())
+            .put("name", portName)
+            .put("type", "tap")
+            .put("netns", netns.path())
+            .put("ip", daemonAddress)
+            .put("mac", config.mac())
+            .put("mtu", config.mtu());
+        for (int attempt = 1; ; attempt++)
+        {
+            final ControlApi.Response created = call("POST", "/v1/ports", request);
+            if (201 != created.status())
+            {
+                throw refused(created, "adding port " + portName + " to bridge " + config.bridge());
+            }
+            final String state;
+            try
+            {
+                netns.batch(containerSide(assigned, daemonAddress), "configuring " + ifname);
+                state = port().path("state").asText();
+            }
+            catch (final RuntimeException ex)
+            {
+                detachQuietly();
+                throw ex;
+            }
+            if ("up".equals(state))
+            {
+                return json(created).path("mac").asText();
+            }
+            detachQuietly();
+            if (MAX_ATTEMPTS == attempt)
+            {
+                throw failed("port " + portName + " failed while " + ifname + " was renamed: " + state);
+            }
+            err.println("vireo-cni: port " + portName + " failed while " + ifname + " was renamed (" + state +
+                "); replacing it");
+        }
+    }
+
+    /** The ip commands that turn the daemon's TAP into CNI_IFNAME with all its addresses and routes. */
+    private List<String> containerSide(final CniResult assigned, final String daemonAddress)
+    {
+        final List<String> commands = new ArrayList<>(List.of(
+            "link set dev " + portName + " down",
+            "link set dev " + portName + " name " + ifname,
+            "link set dev " + ifname + " up"));
+        for (final CniResult.IpConfig ip : assigned.ips())
+        {
+            if (!ip.address().equals(daemonAddress))
+            {
+                commands.add("addr add " + ip.address() + " dev " + ifname);
+            }
+        }
+        for (final CniResult.Route route : assigned.routes())
+        {
+            final String gateway = null != route.gw() ? route.gw() : assigned.gatewayFor(route.dst());
+            commands.add("route add " + route.dst() + (null == gateway ? "" : " via " + gateway) + " dev " + ifname);
+        }
+        return commands;
+    }
+
+    private JsonNode port()
+    {
+        final ControlApi.Response response = call("GET", "/v1/ports/" + portName, null);
+        if (404 == response.status())
+        {
+            throw failed("vireod has no port " + portName + " for container " + containerId + ", " + ifname);
+        }
+        if (200 != response.status())
+        {
+            throw refused(response, "reading port " + portName);
+        }
+        return json(response);
+    }
+
+    private void detach()
+    {
+        if (!Files.exists(config.controlSocket()))
+        {
+            // No daemon serves this run dir: its ports, and the TAPs their file descriptors kept, went with it.
+            err.println("vireo-cni: no vireod at " + config.controlSocket() + ", so no port to delete");
+            return;
+        }
+        final ControlApi.Response response = call("DELETE", "/v1/ports/" + portName, null);
+        if (200 != response.status() && 404 != response.status())
+        {
+            throw refused(response, "deleting port " + portName);
+        }
+    }
+
+    private void detachQuietly()
+    {
+        try
+        {
+            detach();
+        }
+        catch (final CniException ex)
+        {
+            err.println("vireo-cni: cleaning up port " + portName + " failed: " + ex.getMessage());
+        }
+    }
+
+    private int interfaceIndex(final CniResult expected)
+    {
+        for (int i = 0; i < expected.interfaces().size(); i++)
+        {
+            final CniResult.Interface candidate = expected.interfaces().get(i);
+            if (ifname.equals(candidate.name()) && netns.path().equals(candidate.sandbox()))
+            {
+                return i;
+            }
+        }
+        throw failed("the prevResult lists no interface " + ifname + " in " + netns.path());
+    }
+
+    private static boolean hasFlag(final JsonNode link, final String flag)
+    {
+        for (final JsonNode value : link.path("flags"))
+        {
+            if (flag.equals(value.asText()))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean hasAddress(final JsonNode link, final String cidr)
+    {
+        final int slash = cidr.indexOf('/');
+        final InetAddress wanted = literal(cidr.substring(0, slash));
+        final int prefix = Integer.parseInt(cidr.substring(slash + 1));
+        for (final JsonNode address : link.path("addr_info"))
+        {
+            if (prefix == address.path("prefixlen").asInt() && wanted.equals(literal(address.path("local").asText())))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Parses an address literal (never a DNS lookup: CniResult only admits literals). */
+    private static InetAddress literal(final String address)
+    {
+        try
+        {
+            return InetAddress.getByName(address);
+        }
+        catch (final UnknownHostException ex)
+        {
+            throw new CniException(CniException.DECODING_FAILURE, "not an IP address: " + address);
+        }
+    }
+
+    private ControlApi.Response call(final String method, final String path, final Object body)
+    {
+        try
+        {
+            return ControlClient.request(config.controlSocket(), method, path,
+                null == body ? null : JSON.writeValueAsString(body));
+        }
+        catch (final IllegalStateException ex)
+        {
+            throw new CniException(CniException.TRY_AGAIN_LATER, "vireod is not reachable: " + ex.getMessage());
+        }
+        catch (final JsonProcessingException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    /** The daemon refused: a request it found invalid points at the network config, anything else is its own. */
+    private static CniException refused(final ControlApi.Response response, final String what)
+    {
+        final int code = 400 == response.status() || 404 == response.status() ?
+            CniException.INVALID_CONFIG : CniException.PLUGIN_SPECIFIC;
+        return new CniException(code, what + ": " + json(response).path("error").asText(response.body()));
+    }
+
+    private static CniException failed(final String message)
+    {
+        return new CniException(CniException.PLUGIN_SPECIFIC, message);
+    }
+
+    private static JsonNode json(final ControlApi.Response response)
+    {
+        try
+        {
+            return JSON.readTree(response.body());
+        }
+        catch (final IOException ex)
+        {
+            throw new CniException(CniException.PLUGIN_SPECIFIC, "vireod answered something that is not JSON",
+                response.body());
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package io.vireo.vswitch.cni;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vireo.vswitch.cli.Vireod;
+
+/**
+ * The network configuration a runtime writes on the plugin's stdin, checked:
+ * <pre>
+ * {
+ *   "cniVersion": "1.0.0",          0.3.0, 0.3.1, 0.4.0 or 1.0.0 (CHECK needs 0.4.0 or later)
+ *   "name": "vireo-net",
+ *   "type": "vireo",                the plugin's file name in the CNI bin dir
+ *   "bridge": "br0",                the Vireo bridge the port joins (default br0)
+ *   "runDir": "/run/vireo",         the daemon's run dir, holding vireo.sock (default /run/vireo)
+ *   "mtu": 1450,                    the container interface's MTU (default: the kernel's, 1500)
+ *   "ipam": {"type": "host-local", ...},   delegated address management (optional)
+ *   "dns": {...}, "prevResult": {...}, "runtimeConfig": {"mac": "02:..."}, "capabilities": {...}, "args": {...}
+ * }
+ * </pre>
+ * Any other key is refused (code 2), so a misspelt {@code brdige} does not quietly attach to br0.
+ */
+record NetworkConfig(
+    String cniVersion,
+    String name,
+    String bridge,
+    Path runDir,
+    Integer mtu,
+    String ipamType,
+    String mac,
+    JsonNode dns,
+    JsonNode prevResult)
+{
+    static final List<String> SUPPORTED_VERSIONS = List.of("0.3.0", "0.3.1", "0.4.0", "1.0.0");
+    static final String LATEST_VERSION = "1.0.0";
+
+    private static final String DEFAULT_BRIDGE = "br0";
+    private static final int MIN_MTU = 68;
+    private static final int MAX_MTU = 65535;
+    private static final List<String> KNOWN_FIELDS = List.of(
+        "cniVersion", "name", "type", "bridge", "runDir", "mtu", "ipam", "dns", "prevResult", "runtimeConfig",
+        "capabilities", "args");
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /** The bytes as JSON, or null if they are not a JSON object. */
+    static JsonNode tryDecode(final byte[] stdin)
+    {
+        try
+        {
+            final JsonNode root = JSON.readTree(stdin);
+            return null != root && root.isObject() ? root : null;
+        }
+        catch (final IOException ex)
+        {
+            return null;
+        }
+    }
+
+    /**
+     * Decodes stdin as a JSON object.
+     *
+     * @throws CniException code 6 if it is not one.
+     */
+    static JsonNode decode(final byte[] stdin)
+    {
+        if (0 == stdin.length)
+        {
+            throw new CniException(CniException.DECODING_FAILURE, "no network config on stdin");
+        }
+        try
+        {
+            final JsonNode root = JSON.readTree(stdin);
+            if (null == root || !root.isObject())
+            {
+                throw new CniException(CniException.DECODING_FAILURE, "the network config on stdin is not a JSON object");
+            }
+            return root;
+        }
+        catch (final IOException ex)
+        {
+            throw new CniException(CniException.DECODING_FAILURE, "cannot decode the network config on stdin",
+                firstLine(ex.getMessage()));
+        }
+    }
+
+    /** The version the config declares, whether or not it is supported; null if it declares none. */
+    static String declaredVersion(final JsonNode root)
+    {
+        return null != root && root.path("cniVersion").isTextual() ? root.get("cniVersion").asText() : null;
+    }
+
+    /**
+     * Checks the config.
+     *
+     * @throws CniException code 1 for a version this plugin does not speak, 2 for an unknown key, 7 for a
+     *                      missing or invalid value.
+     */
+    static NetworkConfig parse(final JsonNode root)
+    {
+        final String version = declaredVersion(root);
+        if (null == version)
+        {
+            throw new CniException(CniException.INVALID_CONFIG, "the network config has no cniVersion");
+        }
+        if (!SUPPORTED_VERSIONS.contains(version))
+        {
+            throw new CniException(CniException.INCOMPATIBLE_VERSION, "incompatible CNI version " + version +
+                "; vireo supports " + String.join(", ", SUPPORTED_VERSIONS));
+        }
+        for (final Map.Entry<String, JsonNode> field : root.properties())
+        {
+            if (!KNOWN_FIELDS.contains(field.getKey()))
+            {
+                throw new CniException(CniException.UNSUPPORTED_FIELD, "unsupported field '" + field.getKey() +
+                    "': " + field.getValue() + "; vireo knows " + String.join(", ", KNOWN_FIELDS));
+            }
+        }
+        final String name = text(root, "name", null);
+        if (null == name || name.isEmpty())
+        {
+            throw new CniException(CniException.INVALID_CONFIG, "the network config has no name");
+        }
+        final String runDir = text(root, "runDir", Vireod.DEFAULT_RUN_DIR.toString());
+        if (!runDir.startsWith("/"))
+        {
+            throw new CniException(CniException.INVALID_CONFIG, "runDir must be an absolute path, not '" + runDir + "'");
+        }
+        return new NetworkConfig(version, name, text(root, "bridge", DEFAULT_BRIDGE), Path.of(runDir), mtu(root),
+            ipamType(root), text(object(root, "runtimeConfig"), "mac", null), object(root, "dns"), object(root, "prevResult"));
+    }
+
+    /** CHECK came with spec 0.4.0. */
+    boolean supportsCheck()
+    {
+        return !cniVersion.startsWith("0.3.");
+    }
+
+    Path controlSocket()
+    {
+        return runDir.resolve(Vireod.SOCKET_NAME);
+    }
+
+    private static Integer mtu(final JsonNode root)
+    {
+        final JsonNode mtu = root.get("mtu");
+        if (null == mtu || mtu.isNull())
+        {
+            return null;
+        }
+        if (!mtu.isInt() || mtu.asInt() < MIN_MTU || mtu.asInt() > MAX_MTU)
+        {
+            throw new CniException(CniException.INVALID_CONFIG,
+                "invalid mtu " + mtu + ": must be a number " + MIN_MTU + ".." + MAX_MTU);
+        }
+        return mtu.asInt();
+    }
+
+    /** The IPAM plugin to delegate to, or null: no {@code ipam} section, or an empty one. */
+    private static String ipamType(final JsonNode root)
+    {
+        final JsonNode ipam = object(root, "ipam");
+        if (null == ipam || ipam.isEmpty())
+        {
+            return null;
+        }
+        final String type = text(ipam, "type", null);
+        if (null == type || type.isEmpty() || type.contains("/") || type.startsWith("."))
+        {
+            throw new CniException(CniException.INVALID_CONFIG,
+                "ipam.type must name an IPAM plugin in CNI_PATH, such as host-local; got " + ipam.get("type"));
+        }
+        return type;
+    }
+
+    private static String text(final JsonNode node, final String field, final String otherwise)
+    {
+        final JsonNode value = null == node ? null : node.get(field);
+        if (null == value || value.isNull())
+        {
+            return otherwise;
+        }
+        if (!value.isTextual())
+        {
+            throw new CniException(CniException.INVALID_CONFIG, "'" + field + "' must be a string, not " + value);
+        }
+        return value.asText();
+    }
+
+    private static JsonNode object(final JsonNode root, final String field)
+    {
+        final JsonNode value = root.get(field);
+        if (null == value || value.isNull())
+        {
+            return null;
+        }
+        if (!value.isObject())
+        {
+            throw new CniException(CniException.INVALID_CONFIG, "'" + field + "' must be a JSON object, not " + value);
+        }
+        return value;
+    }
+
+    private static String firstLine(final String text)
+    {
+        final int end = null == text ? -1 : text.indexOf('\n');
+        return end < 0 ? String.valueOf(text) : text.substring(0, end);
+    }
+}

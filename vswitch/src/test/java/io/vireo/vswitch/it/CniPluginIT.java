@@ -1,0 +1,241 @@
+package io.vireo.vswitch.it;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static io.vireo.vswitch.it.Sandbox.check;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code scripts/vireo-cni} driven exactly as a container runtime drives a plugin — found as {@code vireo} in
+ * {@code CNI_PATH}, CNI_* variables, the network config on stdin, a real namespace — against a real daemon,
+ * with Debian's {@code host-local} (containernetworking-plugins, /usr/lib/cni) managing addresses.
+ */
+class CniPluginIT
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path CNI_PLUGINS = Path.of("/usr/lib/cni");
+
+    private Sandbox sandbox;
+    private Daemon daemon;
+    private Path cniBin;
+    private Path ipamDir;
+    private String network;
+
+    @BeforeEach
+    void setUp() throws Exception
+    {
+        sandbox = new Sandbox();
+        assertTrue(Files.isExecutable(CNI_PLUGINS.resolve("host-local")),
+            "host-local is missing: apt-get install containernetworking-plugins");
+        daemon = Daemon.start(sandbox, sandbox.tempDir("run"));
+        cniBin = sandbox.tempDir("cnibin");
+        Files.createSymbolicLink(cniBin.resolve("vireo"), Daemon.ROOT.resolve("scripts/vireo-cni"));
+        ipamDir = sandbox.tempDir("ipam");
+        network = sandbox.prefix + "-net";
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        sandbox.close();
+    }
+
+    @Test
+    void twoContainersAttachedAsARuntimeDoesPingEachOtherAndDetachCleanly() throws Exception
+    {
+        final String nsA = sandbox.namespace("a");
+        final String nsB = sandbox.namespace("b");
+        final String idA = sandbox.prefix + "-container-a";
+        final String idB = sandbox.prefix + "-container-b";
+
+        final JsonNode addA = success(cni("ADD", idA, "/run/netns/" + nsA, config("1.0.0", "br0")));
+        assertEquals("1.0.0", addA.get("cniVersion").asText());
+        final JsonNode eth0 = addA.get("interfaces").get(0);
+        assertEquals("eth0", eth0.get("name").asText());
+        assertEquals("/run/netns/" + nsA, eth0.get("sandbox").asText());
+        final String link = check(sandbox.inNetns(nsA, "ip", "-o", "link", "show", "dev", "eth0")).out();
+        assertTrue(link.contains("link/ether " + eth0.get("mac").asText()) && link.contains("mtu 1400"), link);
+        final JsonNode ipA = addA.get("ips").get(0);
+        assertTrue(ipA.get("address").asText().matches("10\\.94\\.0\\.\\d+/24"), ipA::toString);
+        assertEquals("10.94.0.1", ipA.get("gateway").asText());
+        assertEquals(0, ipA.get("interface").asInt());
+        assertTrue(!ipA.has("version"), "1.0.0 results carry no IP version");
+        assertEquals("10.95.0.0/16", addA.get("routes").get(0).get("dst").asText());
+        assertTrue(check(sandbox.inNetns(nsA, "ip", "route", "show", "10.95.0.0/16")).out().contains("via 10.94.0.1 dev eth0"));
+
+        final JsonNode addB = success(cni("ADD", idB, "/run/netns/" + nsB, config("0.4.0", "br0")));
+        assertEquals("4", addB.get("ips").get(0).get("version").asText(), "a 0.4.0 result names the IP version");
+        final String addressA = address(addA);
+        final String addressB = address(addB);
+        check(sandbox.inNetns(nsA, "ping", "-c", "3", "-i", "0.05", "-W", "2", addressB));
+        check(sandbox.inNetns(nsB, "ping", "-c", "3", "-i", "0.05", "-W", "2", addressA));
+        final JsonNode ports = JSON.readTree(daemon.ok("port", "list", "--json").out());
+        assertEquals(2, ports.size());
+        assertEquals("/run/netns/" + nsA, ports.get(0).get("netns").asText());
+        assertTrue(ports.get(0).get("name").asText().startsWith("vc"));
+
+        final Sandbox.Result checkA = cni("CHECK", idA, "/run/netns/" + nsA, withPrevResult(config("1.0.0", "br0"), addA));
+        assertEquals(0, checkA.exit(), checkA::all);
+        assertEquals("", checkA.out(), "CHECK prints nothing when all is well");
+        check(sandbox.inNetns(nsA, "ip", "addr", "del", ipA.get("address").asText(), "dev", "eth0"));
+        assertTrue(failure(999, cni("CHECK", idA, "/run/netns/" + nsA, withPrevResult(config("1.0.0", "br0"), addA)))
+            .get("msg").asText().endsWith("lacks its address " + ipA.get("address").asText()));
+
+        assertEquals(0, cni("DEL", idA, "/run/netns/" + nsA, config("1.0.0", "br0")).exit());
+        assertNotEquals(0, sandbox.inNetns(nsA, "ip", "link", "show", "dev", "eth0").exit(), "eth0 is gone");
+        assertEquals(1, JSON.readTree(daemon.ok("port", "list", "--json").out()).size());
+        assertEquals(List.of(addressB), allocations(), "A's address went back to host-local");
+        final JsonNode afterDel = failure(999, cni("CHECK", idA, "/run/netns/" + nsA, withPrevResult(config("1.0.0", "br0"), addA)));
+        assertTrue(afterDel.get("msg").asText().startsWith("vireod has no port vc"), afterDel::toString);
+        assertEquals(0, cni("DEL", idA, "/run/netns/" + nsA, config("1.0.0", "br0")).exit(), "DEL twice is no error");
+
+        assertEquals(0, cni("DEL", idB, "/run/netns/" + nsB, config("0.4.0", "br0")).exit());
+        assertNothingLeft(nsB);
+    }
+
+    @Test
+    void versionListsTheSupportedVersions() throws Exception
+    {
+        final JsonNode version = success(cni("VERSION", null, null, "{\"cniVersion\":\"1.0.0\"}"));
+        assertEquals("1.0.0", version.get("cniVersion").asText());
+        assertEquals("[\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\"]", version.get("supportedVersions").toString());
+    }
+
+    @Test
+    void failuresAnswerWithTheSpecsCodeAndLeaveNothingBehind() throws Exception
+    {
+        final String ns = sandbox.namespace("a");
+        final String path = "/run/netns/" + ns;
+        final String id = sandbox.prefix + "-container";
+
+        assertTrue(failure(7, cni("ADD", id, path, config("1.0.0", "nope"))).get("msg").asText().contains("no bridge named nope"));
+        assertNothingLeft(ns);
+        assertEquals("0.2.0", failure(1, cni("ADD", id, path, config("0.2.0", "br0"))).get("cniVersion").asText());
+        assertNothingLeft(ns);
+        assertTrue(failure(4, cni("ADD", id, null, config("1.0.0", "br0"))).get("msg").asText().contains("CNI_NETNS"));
+        assertNothingLeft(ns);
+        failure(3, cni("ADD", id, "/run/netns/" + sandbox.prefix + "-missing", config("1.0.0", "br0")));
+        assertNothingLeft(ns);
+        failure(6, cni("ADD", id, path, "{\"cniVersion\": \"1.0.0\", \"name\": "));
+        assertNothingLeft(ns);
+
+        // The daemon refuses the port after host-local allocated an address: the address is released.
+        final ObjectNode badMac = (ObjectNode)JSON.readTree(config("1.0.0", "br0"));
+        badMac.putObject("runtimeConfig").put("mac", "01:00:5e:00:00:01");
+        assertTrue(failure(7, cni("ADD", id, path, badMac.toString())).get("msg").asText().contains("invalid MAC"));
+        assertNothingLeft(ns);
+
+        check(sandbox.inNetns(ns, "ip", "tuntap", "add", "dev", "eth0", "mode", "tap"));
+        assertTrue(failure(999, cni("ADD", id, path, config("1.0.0", "br0"))).get("msg").asText()
+            .contains("an interface named eth0 already exists"));
+        check(sandbox.inNetns(ns, "ip", "link", "del", "eth0"));
+        assertNothingLeft(ns);
+
+        final Sandbox.Result neverAdded = cni("DEL", sandbox.prefix + "-never", path, config("1.0.0", "br0"));
+        assertEquals(0, neverAdded.exit(), neverAdded::all);
+        assertEquals("", neverAdded.out());
+        assertNothingLeft(ns);
+    }
+
+    /** Runs the plugin as a runtime does; null containerId or netns leaves the variable unset. */
+    private Sandbox.Result cni(final String command, final String containerId, final String netns, final String config)
+    {
+        final Map<String, String> env = new HashMap<>();
+        env.put("CNI_COMMAND", command);
+        env.put("CNI_IFNAME", "eth0");
+        env.put("CNI_PATH", cniBin + ":" + CNI_PLUGINS);
+        env.put("CNI_ARGS", "IgnoreUnknown=1;K8S_POD_NAMESPACE=default");
+        if (null != containerId)
+        {
+            env.put("CNI_CONTAINERID", containerId);
+        }
+        if (null != netns)
+        {
+            env.put("CNI_NETNS", netns);
+        }
+        return sandbox.runWithInput(env, config, cniBin.resolve("vireo").toString());
+    }
+
+    private String config(final String version, final String bridge) throws IOException
+    {
+        try (InputStream in = CniPluginIT.class.getResourceAsStream("/cni/network.json"))
+        {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                .replace("{{VERSION}}", version)
+                .replace("{{NAME}}", network)
+                .replace("{{BRIDGE}}", bridge)
+                .replace("{{RUN_DIR}}", daemon.runDir.toString())
+                .replace("{{IPAM_DIR}}", ipamDir.toString());
+        }
+    }
+
+    private static String withPrevResult(final String config, final JsonNode result) throws IOException
+    {
+        final ObjectNode withPrevious = (ObjectNode)JSON.readTree(config);
+        withPrevious.set("prevResult", result);
+        return withPrevious.toString();
+    }
+
+    private static JsonNode success(final Sandbox.Result result) throws IOException
+    {
+        assertEquals(0, result.exit(), result::all);
+        return JSON.readTree(result.out());
+    }
+
+    /** The spec's error object on stdout with this code, a line on stderr, a non-zero exit. */
+    private static JsonNode failure(final int code, final Sandbox.Result result) throws IOException
+    {
+        assertNotEquals(0, result.exit(), result::all);
+        final JsonNode error = JSON.readTree(result.out());
+        assertEquals(code, error.get("code").asInt(), result::all);
+        assertTrue(error.get("msg").isTextual() && error.has("cniVersion"), error::toString);
+        assertTrue(result.err().contains("vireo-cni: " + error.get("msg").asText()), result::all);
+        return error;
+    }
+
+    private static String address(final JsonNode result)
+    {
+        final String cidr = result.get("ips").get(0).get("address").asText();
+        return cidr.substring(0, cidr.indexOf('/'));
+    }
+
+    /** The addresses host-local holds for this network (it keeps one file per address). */
+    private List<String> allocations() throws IOException
+    {
+        final Path dir = ipamDir.resolve(network);
+        if (!Files.isDirectory(dir))
+        {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(dir))
+        {
+            return files.map(file -> file.getFileName().toString()).filter(name -> name.matches("[0-9.]+")).sorted().toList();
+        }
+    }
+
+    /** No port in the daemon, nothing but lo in the namespace, no address allocated. */
+    private void assertNothingLeft(final String ns) throws IOException
+    {
+        assertEquals("[ ]", daemon.ok("port", "list", "--json").out().strip(), "no port in the daemon");
+        final String links = check(sandbox.inNetns(ns, "ip", "-o", "link", "show")).out();
+        assertEquals(1, links.lines().count(), links);
+        assertEquals(List.of(), allocations(), "no address held by host-local");
+    }
+}
