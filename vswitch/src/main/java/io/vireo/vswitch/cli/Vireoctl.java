@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlClient;
 import io.vireo.vswitch.core.CountersFile;
+import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortCounters;
 import io.vireo.vswitch.core.ThreadCounters;
 import org.agrona.concurrent.status.CountersReader;
@@ -31,7 +32,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "vireoctl", mixinStandardHelpOptions = true, version = "vireoctl 0.1.0",
     description = "Control a running vireod.",
     subcommands = {Vireoctl.BridgeCommand.class, Vireoctl.PortCommand.class, Vireoctl.FdbCommand.class,
-        Vireoctl.StatsCommand.class})
+        Vireoctl.PolicyCommand.class, Vireoctl.StatsCommand.class})
 public final class Vireoctl
 {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -219,6 +220,72 @@ public final class Vireoctl
                     table.row(text(entry, "mac"), text(entry, "vlan"), text(entry, "port"),
                         entry.get("isStatic").asBoolean() ? "static" : text(entry, "ageSeconds"));
                 }
+                table.print(out);
+            });
+        }
+    }
+
+    @Command(name = "policy", description = "Endpoint policy of a bridge: rules that allow or deny traffic.",
+        mixinStandardHelpOptions = true)
+    static final class PolicyCommand
+    {
+        @ParentCommand
+        Vireoctl root;
+
+        @Command(name = "add", description = "Add a rule; it applies to existing flows at once.")
+        int add(
+            @Parameters(paramLabel = "BRIDGE") final String bridge,
+            @Option(names = "--action", required = true, paramLabel = "allow|deny") final String action,
+            @Option(names = "--priority", paramLabel = "N", description = "0..65535, higher wins (default 100)") final Integer priority,
+            @Option(names = "--src", paramLabel = "PREFIX", description = "source address or prefix, IPv4 or IPv6") final String src,
+            @Option(names = "--dst", paramLabel = "PREFIX", description = "destination address or prefix") final String dst,
+            @Option(names = "--src-mac", paramLabel = "MAC") final String srcMac,
+            @Option(names = "--dst-mac", paramLabel = "MAC") final String dstMac,
+            @Option(names = "--proto", paramLabel = "PROTO", description = "tcp, udp, sctp, icmp, icmpv6 or a number") final String protocol,
+            @Option(names = "--sport", paramLabel = "PORT[-PORT]") final String srcPorts,
+            @Option(names = "--dport", paramLabel = "PORT[-PORT]") final String dstPorts,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("POST", "/v1/policy/" + bridge,
+                new PolicySpec(null, priority, action, srcMac, dstMac, src, dst, protocol, srcPorts, dstPorts), json,
+                (node, out) -> out.println("rule " + node.get("id").asText() + " added to " + bridge));
+        }
+
+        @Command(name = "del", description = "Delete a rule.")
+        int del(
+            @Parameters(index = "0", paramLabel = "BRIDGE") final String bridge,
+            @Parameters(index = "1", paramLabel = "ID") final int id,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("DELETE", "/v1/policy/" + bridge + "/" + id, null, json,
+                message("rule " + id + " deleted from " + bridge));
+        }
+
+        @Command(name = "default", description = "What the bridge does with frames no rule matches.")
+        int defaultAction(
+            @Parameters(index = "0", paramLabel = "BRIDGE") final String bridge,
+            @Parameters(index = "1", paramLabel = "allow|deny") final String action,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("PUT", "/v1/policy/" + bridge + "/default", new ControlApi.DefaultPolicyRequest(action), json,
+                message("default policy of " + bridge + ": " + action));
+        }
+
+        @Command(name = "list", description = "List a bridge's rules in evaluation order.")
+        int list(@Parameters(paramLabel = "BRIDGE") final String bridge, @Option(names = "--json") final boolean json)
+            throws JsonProcessingException
+        {
+            return root.call("GET", "/v1/policy/" + bridge, null, json, (node, out) ->
+            {
+                final Table table = new Table("ID", "PRIORITY", "ACTION", "SRC", "DST", "SRC_MAC", "DST_MAC", "PROTO",
+                    "SPORT", "DPORT");
+                for (final JsonNode rule : node.get("rules"))
+                {
+                    table.row(text(rule, "id"), text(rule, "priority"), text(rule, "action"), text(rule, "src"),
+                        text(rule, "dst"), text(rule, "srcMac"), text(rule, "dstMac"), text(rule, "protocol"),
+                        text(rule, "srcPorts"), text(rule, "dstPorts"));
+                }
+                table.row("-", "-", node.get("default").asText(), "(default)", "-", "-", "-", "-", "-", "-");
                 table.print(out);
             });
         }

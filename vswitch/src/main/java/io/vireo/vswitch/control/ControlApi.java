@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortInfo;
 import io.vireo.vswitch.core.TapPortSpec;
 import io.vireo.vswitch.core.Vireo;
@@ -30,6 +31,11 @@ import io.vireo.vswitch.core.VireoException;
  * DELETE /v1/ports/{name}        delete a port
  * GET    /v1/fdb/{bridge}        forwarding table of a bridge
  * GET    /v1/stats               counters of every port
+ * GET    /v1/policy/{bridge}     endpoint policy: default action and rules in evaluation order
+ * POST   /v1/policy/{bridge}     {"priority": 200, "action": "deny", "src": "10.0.0.0/24", "dst": "10.0.0.2",
+ *                                 "protocol": "tcp", "dstPorts": "5000-5001", "srcMac": .., "dstMac": .., "srcPorts": ..}
+ * DELETE /v1/policy/{bridge}/{id}  delete a rule
+ * PUT    /v1/policy/{bridge}/default  {"action": "deny"}
  * </pre>
  * Errors are {@code {"error": "one line"}} with 400 (bad request), 404 (no such object or path),
  * 405 (method), 409 (conflict) or 500 (the kernel or the switch failed).
@@ -45,6 +51,11 @@ public final class ControlApi
     public record PortRequest(
         String bridge, String name, String type, String netns, String ip, String mac, Integer mtu, Boolean offloads,
         String socket, Boolean client)
+    {
+    }
+
+    /** Request body of {@code PUT /v1/policy/{bridge}/default}. */
+    public record DefaultPolicyRequest(String action)
     {
     }
 
@@ -102,6 +113,10 @@ public final class ControlApi
         }
         final String collection = parts[2];
         final String name = parts.length > 3 ? parts[3] : null;
+        if ("policy".equals(collection) && null != name && !name.isEmpty() && parts.length <= 5)
+        {
+            return policy(method, name, parts.length > 4 ? parts[4] : null, body);
+        }
         if (parts.length > 4 || "".equals(name))
         {
             return error(404, "no such path " + path);
@@ -166,6 +181,50 @@ public final class ControlApi
         requireMethod(method, "DELETE");
         vireo.deletePort(name);
         return ok(Map.of("deleted", name));
+    }
+
+    private Response policy(final String method, final String bridge, final String item, final String body)
+        throws JsonProcessingException
+    {
+        if (null == item)
+        {
+            if ("GET".equals(method))
+            {
+                final Map<String, Object> result = new LinkedHashMap<>();
+                result.put("bridge", bridge);
+                result.put("default", vireo.defaultPolicy(bridge));
+                result.put("rules", vireo.policies(bridge));
+                return ok(result);
+            }
+            requireMethod(method, "POST");
+            final PolicySpec rule = parse(body, PolicySpec.class);
+            if (null != rule.id())
+            {
+                throw new VireoException(VireoException.Kind.INVALID, "id is assigned by the switch; leave it out");
+            }
+            required(rule.action(), "action");
+            return created(vireo.addPolicy(bridge, rule));
+        }
+        if ("default".equals(item))
+        {
+            requireMethod(method, "PUT");
+            final DefaultPolicyRequest request = parse(body, DefaultPolicyRequest.class);
+            required(request.action(), "action");
+            vireo.defaultPolicy(bridge, request.action());
+            return ok(Map.of("bridge", bridge, "default", vireo.defaultPolicy(bridge)));
+        }
+        requireMethod(method, "DELETE");
+        final int id;
+        try
+        {
+            id = Integer.parseInt(item);
+        }
+        catch (final NumberFormatException ex)
+        {
+            return error(404, "no such path: policy rule ids are numbers, not '" + item + "'");
+        }
+        vireo.deletePolicy(bridge, id);
+        return ok(Map.of("deleted", id));
     }
 
     private PortInfo addPort(final PortRequest request)

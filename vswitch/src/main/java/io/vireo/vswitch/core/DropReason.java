@@ -11,6 +11,7 @@ public enum DropReason
     OVERSIZE("oversize", "frame longer than the switch's maximum frame length"),
     BAD_SOURCE_MAC("bad_source_mac", "multicast or zero source MAC"),
     HAIRPIN("hairpin", "destination learned on the ingress port; never sent back"),
+    POLICY("policy", "denied by the bridge's endpoint policy"),
     NO_ROUTE("no_route", "no other port in the bridge to send to"),
     BAD_OFFLOAD("bad_offload", "a GSO or partial-checksum frame whose headers do not allow segmentation"),
     TX_ERROR("tx_error", "the egress port refused the frame");

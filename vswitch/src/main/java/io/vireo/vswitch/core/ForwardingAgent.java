@@ -5,8 +5,12 @@ import java.util.function.Consumer;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.EthernetFlyweight;
+import io.vireo.flowtable.FlowCache;
+import io.vireo.flowtable.FlowKey;
 import io.vireo.flowtable.ForwardingTable;
+import io.vireo.flowtable.Generations;
 import io.vireo.flowtable.MacAddress;
+import io.vireo.flowtable.PolicyTable;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.agrona.concurrent.Agent;
@@ -16,7 +20,9 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 /**
  * A poll-mode forwarding thread: for every port it owns, receive a burst, then for each frame parse
- * the Ethernet header, learn the source, look the destination up and queue the frame on its output
+ * the Ethernet header, learn the source, and find the action in its exact-match flow cache — on a
+ * miss, policy then forwarding table decide, and the action is cached under the bridge's generation
+ * (bumped whenever the table or the policy of the bridge changes) — and queue the frame on its output
  * ports; then flush every output port's transmit burst once.
  * <p>
  * Only this agent's thread touches its ports' I/O and its tables of ports and bridges; the
@@ -27,6 +33,9 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 final class ForwardingAgent implements Agent
 {
     private static final int COMMAND_LIMIT = 16;
+    /** Flow-cache actions besides an output port id (which is never negative). */
+    private static final int ACTION_FLOOD = -1;
+    private static final int ACTION_DENY = -2;
     private static final long MAX_RECORDED_NS = TimeUnit.SECONDS.toNanos(1);
     /** virtio_net_hdr: flags u8, then gso_type u8. */
     private static final int GSO_TYPE_OFFSET = 1;
@@ -50,6 +59,11 @@ final class ForwardingAgent implements Agent
     private int pendingTxCount;
     private final PortWaitSet waitSet;
     private final SoftwareOffloadTransmitter softwareOffload;
+    private final Generations generations;
+    private final PolicyTable policy;
+    private final FlowCache flowCache;
+    private final FlowKey flowKey = new FlowKey();
+    private final FlowKeyBuilder flowKeys = new FlowKeyBuilder();
     private final ThreadCounters threadCounters;
     /** Time from the end of a receive to the end of its transmits, per non-empty burst; wait-free to record. */
     private final Recorder burstLatency = new Recorder(TimeUnit.SECONDS.toNanos(1), 2);
@@ -63,7 +77,10 @@ final class ForwardingAgent implements Agent
         final int maxBridges,
         final EpochClock systemClock,
         final PortWaitSet waitSet,
-        final ThreadCounters threadCounters)
+        final ThreadCounters threadCounters,
+        final Generations generations,
+        final PolicyTable policy,
+        final int flowCacheCapacity)
     {
         this.roleName = roleName;
         this.fdb = fdb;
@@ -78,6 +95,9 @@ final class ForwardingAgent implements Agent
         this.waitSet = waitSet;
         this.threadCounters = threadCounters;
         this.softwareOffload = new SoftwareOffloadTransmitter(burst.capacity());
+        this.generations = generations;
+        this.policy = policy;
+        this.flowCache = new FlowCache(flowCacheCapacity, generations);
     }
 
     /** The switch's time per burst since the last call; another thread reads it (HdrHistogram's Recorder). */
@@ -111,10 +131,22 @@ final class ForwardingAgent implements Agent
         return roleName;
     }
 
+    /** Flow-cache hits and misses so far; another thread may read them (plain longs, a little stale). */
+    long flowCacheHits()
+    {
+        return flowCache.hits();
+    }
+
+    long flowCacheMisses()
+    {
+        return flowCache.misses();
+    }
+
     @Override
     public void onClose()
     {
         threadCounters.close();
+        flowCache.close();
         if (null != waitSet)
         {
             waitSet.close();
@@ -178,34 +210,68 @@ final class ForwardingAgent implements Agent
                 continue;
             }
             final int vlan = ethernet.vlanId();
-            fdb.learn(bridgeId, vlan, source, in.id, now);
+            final int learned = fdb.learn(bridgeId, vlan, source, in.id, now);
+            if (learned == ForwardingTable.LEARNED || learned == ForwardingTable.MOVED)
+            {
+                generations.bump(bridgeId);
+            }
 
             final long destination = ethernet.destination();
-            final int out = MacAddress.isMulticast(destination) ? ForwardingTable.MISS :
-                fdb.lookup(bridgeId, vlan, destination);
-            if (out == ForwardingTable.MISS)
+            flowKeys.fill(flowKey, ethernet, in.id, bridgeId, vlan, source, destination);
+            int action = flowCache.lookup(flowKey);
+            if (action == FlowCache.MISS)
             {
-                flood(in, frame);
+                final long generation = generations.current(bridgeId);
+                action = decide(bridgeId, vlan, destination);
+                flowCache.insert(flowKey, action, generation);
             }
-            else if (out == in.id)
-            {
-                drop(in, DropReason.HAIRPIN);
-            }
-            else
-            {
-                final PortEntry egress = ports[out];
-                if (null != egress && egress.bridgeId == bridgeId)
-                {
-                    enqueue(egress, frame);
-                }
-                else
-                {
-                    flood(in, frame);
-                }
-            }
+            apply(in, frame, action);
         }
         in.counters.rxPackets.getAndAddRelease(received);
         in.counters.rxBytes.getAndAddRelease(bytes);
+    }
+
+    /** On a flow-cache miss: policy first, then the forwarding table. */
+    private int decide(final int bridgeId, final int vlan, final long destination)
+    {
+        if (PolicyTable.action(policy.classify(flowKey)) == PolicyTable.DENY)
+        {
+            return ACTION_DENY;
+        }
+        if (MacAddress.isMulticast(destination))
+        {
+            return ACTION_FLOOD;
+        }
+        final int out = fdb.lookup(bridgeId, vlan, destination);
+        return out == ForwardingTable.MISS ? ACTION_FLOOD : out;
+    }
+
+    private void apply(final PortEntry in, final int frame, final int action)
+    {
+        if (action == ACTION_FLOOD)
+        {
+            flood(in, frame);
+        }
+        else if (action == ACTION_DENY)
+        {
+            drop(in, DropReason.POLICY);
+        }
+        else if (action == in.id)
+        {
+            drop(in, DropReason.HAIRPIN);
+        }
+        else
+        {
+            final PortEntry egress = ports[action];
+            if (null != egress && egress.bridgeId == in.bridgeId)
+            {
+                enqueue(egress, frame);
+            }
+            else
+            {
+                flood(in, frame);
+            }
+        }
     }
 
     /** A GSO frame from an offloading port: longer than the MTU by design, segmented on the way out if need be. */

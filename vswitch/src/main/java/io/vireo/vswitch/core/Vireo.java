@@ -21,6 +21,8 @@ import io.vireo.dataplane.port.Port;
 import io.vireo.dataplane.port.TapPort;
 import io.vireo.dataplane.vhost.VhostUserPort;
 import io.vireo.flowtable.ForwardingTable;
+import io.vireo.flowtable.Generations;
+import io.vireo.flowtable.PolicyTable;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.vswitch.link.Cidr;
 import io.vireo.vswitch.link.LinkException;
@@ -62,6 +64,8 @@ public final class Vireo implements AutoCloseable
 
     private final VireoContext context;
     private final ForwardingTable fdb;
+    private final Generations generations = new Generations();
+    private final PolicyTable policy = new PolicyTable(generations);
     private final CountersFile countersFile;
     private final CountersManager countersManager;
     private final ForwardingAgent forwarding;
@@ -142,7 +146,10 @@ public final class Vireo implements AutoCloseable
             context.maxBridges(),
             context.epochClock(),
             waitSet,
-            new ThreadCounters(countersManager, forwardingRole));
+            new ThreadCounters(countersManager, forwardingRole),
+            generations,
+            policy,
+            context.flowCacheCapacity());
 
         final Agent conductor = new Conductor();
         final ErrorHandler errorHandler = ex -> System.err.println("vireo: agent error: " + ex);
@@ -235,6 +242,8 @@ public final class Vireo implements AutoCloseable
         }
         execute(() -> forwarding.removeBridge(bridge.id));
         fdb.removeBridge(bridge.id);
+        policy.removeBridge(bridge.id);
+        generations.bump(bridge.id);
         bridges.remove(name);
         bridgeIds.clear(bridge.id);
         updateAgingSliceSlots();
@@ -428,6 +437,7 @@ public final class Vireo implements AutoCloseable
         final int id = record.entry.id;
         execute(() -> forwarding.detach(id));
         fdb.removeDestination(id);
+        generations.bump(record.bridge.id);
         record.entry.port.close();
         record.entry.counters.close();
         ports.remove(name);
@@ -508,7 +518,55 @@ public final class Vireo implements AutoCloseable
         }
     }
 
+    // ---- endpoint policy ----
+
+    /** Adds a rule to a bridge's policy; it applies to existing flows at once. Returns it with its id. */
+    public synchronized PolicySpec addPolicy(final String bridgeName, final PolicySpec spec)
+    {
+        ensureOpen();
+        final Bridge bridge = bridge(bridgeName);
+        final int id = checkArgument(() -> policy.add(bridge.id, PolicyRules.toRule(spec)));
+        return policies(bridgeName).stream().filter(rule -> rule.id() == id).findFirst().orElseThrow();
+    }
+
+    public synchronized void deletePolicy(final String bridgeName, final int ruleId)
+    {
+        ensureOpen();
+        if (!policy.remove(bridge(bridgeName).id, ruleId))
+        {
+            throw VireoException.notFound("bridge " + bridgeName + " has no policy rule " + ruleId);
+        }
+    }
+
+    /** A bridge's rules in evaluation order (highest priority first). */
+    public synchronized List<PolicySpec> policies(final String bridgeName)
+    {
+        final List<PolicySpec> rules = new ArrayList<>();
+        policy.list(bridge(bridgeName).id).forEach(rule -> rules.add(PolicyRules.toSpec(rule)));
+        return rules;
+    }
+
+    /** What a bridge does with frames no rule matches: allow (the default) or deny. */
+    public synchronized void defaultPolicy(final String bridgeName, final String action)
+    {
+        ensureOpen();
+        final Bridge bridge = bridge(bridgeName);
+        final int value = checkArgument(() -> PolicyRules.action(action));
+        policy.defaultAction(bridge.id, value);
+    }
+
+    public synchronized String defaultPolicy(final String bridgeName)
+    {
+        return PolicyRules.actionName(policy.defaultAction(bridge(bridgeName).id));
+    }
+
     // ---- figures ----
+
+    /** Exact-match flow cache hits and misses of the forwarding thread. */
+    public long[] flowCacheHitsAndMisses()
+    {
+        return new long[] {forwarding.flowCacheHits(), forwarding.flowCacheMisses()};
+    }
 
     /** Counters of each forwarding thread by thread name: loops, busy/idle ns, polls, bursts, frames. */
     public Map<String, Map<String, Long>> threadStats()
@@ -660,11 +718,21 @@ public final class Vireo implements AutoCloseable
             {
                 record.failureHandled = true;
                 work += fdb.removeDestination(record.entry.id);
+                generations.bump(record.bridge.id);
                 System.err.println("vireo: port " + record.entry.port.name() + " failed: " +
                     Native.strerror(record.entry.port.failure()) + "; it forwards nothing until deleted");
             }
         }
-        return work + fdb.ageSlice(now, agingPolicy, agingSliceSlots);
+        final int aged = fdb.ageSlice(now, agingPolicy, agingSliceSlots);
+        if (aged > 0)
+        {
+            // The table does not say whose entries aged: make every bridge's cached flows stale.
+            for (int bridgeId = bridgeIds.nextSetBit(0); bridgeId >= 0; bridgeId = bridgeIds.nextSetBit(bridgeId + 1))
+            {
+                generations.bump(bridgeId);
+            }
+        }
+        return work + aged;
     }
 
     /** Slots per tick so that a whole sweep takes at most half the shortest aging time (and at most 10 s). */

@@ -12,6 +12,7 @@ public final class VireoContext
     private IdleMode idleMode = IdleMode.ADAPTIVE;
     private boolean tapOffloads = true;
     private int fdbCapacity = 65_536;
+    private int flowCacheCapacity = 8_192;
     private int burstSize = 32;
     private int slotSize;
     private int headroom = 128;
@@ -70,6 +71,18 @@ public final class VireoContext
     public VireoContext fdbCapacity(final int fdbCapacity)
     {
         this.fdbCapacity = fdbCapacity;
+        return this;
+    }
+
+    public int flowCacheCapacity()
+    {
+        return flowCacheCapacity;
+    }
+
+    /** Entries of each forwarding thread's exact-match flow cache, a power of two. */
+    public VireoContext flowCacheCapacity(final int flowCacheCapacity)
+    {
+        this.flowCacheCapacity = flowCacheCapacity;
         return this;
     }
 
