@@ -76,6 +76,19 @@ public final class PolicyTable
     }
 
     /**
+     * Whether a bridge has any policy: a rule, or a default of deny. A forwarding thread skips
+     * classification (and the flow cache that saves it) on bridges without. Forwarding path.
+     *
+     * @param bridgeId 0..{@link #MAX_BRIDGE_ID}.
+     * @return false if every frame of the bridge is allowed without looking.
+     */
+    public boolean isActive(final int bridgeId)
+    {
+        final RuleSet rules = bridges.getAcquire(bridgeId);
+        return null != rules && (rules.rules().length > 0 || rules.defaultAction() == DENY);
+    }
+
+    /**
      * @param verdict from {@link #classify}.
      * @return {@link #ALLOW} or {@link #DENY}.
      */

@@ -5,7 +5,10 @@ import java.util.concurrent.TimeUnit;
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.port.Port;
 import io.vireo.flowtable.ForwardingTable;
+import io.vireo.flowtable.Generations;
 import io.vireo.flowtable.MacAddress;
+import io.vireo.flowtable.PolicyRule;
+import io.vireo.flowtable.PolicyTable;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
@@ -25,8 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The whole forwarding pipeline per frame: receive into the burst (a 64-byte copy, as a real port's
- * read does), parse Ethernet, learn the source, look the destination up, queue and flush to the
- * egress port. Two ports exchange learned unicast, a burst each per duty cycle; the ports do no I/O,
+ * read does), parse Ethernet, learn the source, build the flow key and hit the flow cache (the
+ * policy and forwarding-table lookups run on a miss only), queue and flush to the egress port. Two ports exchange learned unicast, a burst each per duty cycle; the ports do no I/O,
  * so the figure is the switch's own cost.
  */
 @State(Scope.Thread)
@@ -41,6 +44,10 @@ public class PipelineBenchmark
 
     @Param({"64"})
     int frameLength;
+
+    /** With a policy rule on the bridge, every frame goes through the flow key and the flow cache. */
+    @Param({"false", "true"})
+    boolean policy;
 
     private ForwardingTable fdb;
     private ForwardingAgent agent;
@@ -109,8 +116,14 @@ public class PipelineBenchmark
         final long macB = MacAddress.parse("02:00:00:00:00:0b");
         fdb = new ForwardingTable(65_536);
         final CountersManager counters = CountersFile.inMemory(64);
+        final Generations generations = new Generations();
+        final PolicyTable policyTable = new PolicyTable(generations);
+        if (policy)
+        {
+            policyTable.add(0, PolicyRule.builder().deny().protocol(PolicyRule.PROTOCOL_TCP).destinationPorts(22, 22).build());
+        }
         agent = new ForwardingAgent("bench", fdb, new FrameBurst(BURST, 2048, 128), 1518, 16, 4,
-            SystemEpochClock.INSTANCE, null, new ThreadCounters(counters, "bench"));
+            SystemEpochClock.INSTANCE, null, new ThreadCounters(counters, "bench"), generations, policyTable, 8192);
         agent.addBridge(0);
         agent.attach(new PortEntry(new SyntheticPort("a", frame(macB, macA)), 0, 0, new PortCounters(counters, "a"), BURST));
         agent.attach(new PortEntry(new SyntheticPort("b", frame(macA, macB)), 1, 0, new PortCounters(counters, "b"), BURST));

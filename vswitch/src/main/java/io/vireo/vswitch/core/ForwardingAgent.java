@@ -20,10 +20,11 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 /**
  * A poll-mode forwarding thread: for every port it owns, receive a burst, then for each frame parse
- * the Ethernet header, learn the source, and find the action in its exact-match flow cache — on a
- * miss, policy then forwarding table decide, and the action is cached under the bridge's generation
- * (bumped whenever the table or the policy of the bridge changes) — and queue the frame on its output
- * ports; then flush every output port's transmit burst once.
+ * the Ethernet header, learn the source, find the action, and queue the frame on its output ports;
+ * then flush every output port's transmit burst once. On a bridge without policy the action is the
+ * forwarding table's answer; on a bridge with policy it comes from an exact-match flow cache, and on a
+ * miss policy then forwarding table decide and the action is cached under the bridge's generation
+ * (bumped whenever the table or the policy of the bridge changes).
  * <p>
  * Only this agent's thread touches its ports' I/O and its tables of ports and bridges; the
  * conductor changes them by {@link #submit commands} drained at the top of every duty cycle, so the
@@ -217,27 +218,34 @@ final class ForwardingAgent implements Agent
             }
 
             final long destination = ethernet.destination();
-            flowKeys.fill(flowKey, ethernet, in.id, bridgeId, vlan, source, destination);
-            int action = flowCache.lookup(flowKey);
-            if (action == FlowCache.MISS)
-            {
-                final long generation = generations.current(bridgeId);
-                action = decide(bridgeId, vlan, destination);
-                flowCache.insert(flowKey, action, generation);
-            }
-            apply(in, frame, action);
+            apply(in, frame, policy.isActive(bridgeId) ?
+                policedAction(in, bridgeId, vlan, source, destination) : l2Action(bridgeId, vlan, destination));
         }
         in.counters.rxPackets.getAndAddRelease(received);
         in.counters.rxBytes.getAndAddRelease(bytes);
     }
 
-    /** On a flow-cache miss: policy first, then the forwarding table. */
-    private int decide(final int bridgeId, final int vlan, final long destination)
+    /**
+     * On a bridge with policy: the action cached for the frame's flow, or on a miss policy first,
+     * then the forwarding table, cached under the generation read before deciding.
+     */
+    private int policedAction(final PortEntry in, final int bridgeId, final int vlan, final long source, final long destination)
     {
-        if (PolicyTable.action(policy.classify(flowKey)) == PolicyTable.DENY)
+        flowKeys.fill(flowKey, ethernet, in.id, bridgeId, vlan, source, destination);
+        int action = flowCache.lookup(flowKey);
+        if (action == FlowCache.MISS)
         {
-            return ACTION_DENY;
+            final long generation = generations.current(bridgeId);
+            action = PolicyTable.action(policy.classify(flowKey)) == PolicyTable.DENY ?
+                ACTION_DENY : l2Action(bridgeId, vlan, destination);
+            flowCache.insert(flowKey, action, generation);
         }
+        return action;
+    }
+
+    /** Flood for group and unknown destinations, else the port the forwarding table names. */
+    private int l2Action(final int bridgeId, final int vlan, final long destination)
+    {
         if (MacAddress.isMulticast(destination))
         {
             return ACTION_FLOOD;

@@ -1,6 +1,7 @@
 package io.vireo.vswitch.core;
 
 import java.lang.management.ManagementFactory;
+import java.util.Arrays;
 
 import io.vireo.dataplane.port.LoopbackPort;
 import io.vireo.flowtable.MacAddress;
@@ -13,15 +14,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The forwarding thread allocates nothing in steady state: a million frames forwarded in invoker
- * mode (the test thread is the forwarding thread) must not grow its allocated bytes. A one-off of a
- * few hundred bytes can appear when the JIT deoptimizes a method and rematerializes objects it had
- * scalar-replaced; a single byte per frame would be a megabyte.
+ * mode (the test thread is the forwarding thread), measured in sixteen windows, must not grow its
+ * allocated bytes. The JIT's last recompilations, a second or two in, can allocate a few kilobytes
+ * once (when it deoptimizes and rematerializes objects it had scalar-replaced), so up to four windows
+ * may show a one-off; any per-frame allocation shows in every window.
  */
 class ZeroAllocationTest
 {
-    private static final int FRAMES = 1_000_000;
+    private static final int FRAMES = 1 << 20; // a million, in windows that are whole rounds of 64
     private static final int PER_ROUND = 32;
-    private static final long ONE_OFF_ALLOWANCE_BYTES = 4096;
+    private static final int WINDOWS = 16;
+    private static final long WARM_UP_NS = 2_000_000_000L;
+    /** Windows in which the JIT's last recompilations may allocate once; a leak shows in every window. */
+    private static final int JIT_WINDOWS_ALLOWED = 4;
 
     private long transmitted;
     private final MessageHandler countFrame = (type, buffer, index, length) -> transmitted++;
@@ -44,16 +49,25 @@ class ZeroAllocationTest
             final UnsafeBuffer fromB = new UnsafeBuffer(Frames.ethernet(
                 MacAddress.parse("02:00:00:00:00:0a"), MacAddress.parse("02:00:00:00:00:0b"), 0x0800, 50));
 
-            // Warm up until the JIT has compiled every path (first runs of a path may allocate once).
-            forward(vireo, a, b, fromA, fromB, FRAMES);
-            final long before = threads.getThreadAllocatedBytes(thread);
+            // Warm up for a while: the JIT's last recompilations come by time more than by frames.
+            final long warmUpEnd = System.nanoTime() + WARM_UP_NS;
+            while (System.nanoTime() < warmUpEnd)
+            {
+                forward(vireo, a, b, fromA, fromB, FRAMES / WINDOWS);
+            }
             transmitted = 0;
-            forward(vireo, a, b, fromA, fromB, FRAMES);
-            final long allocated = threads.getThreadAllocatedBytes(thread) - before;
+            final long[] allocated = new long[WINDOWS];
+            for (int window = 0; window < WINDOWS; window++)
+            {
+                final long before = threads.getThreadAllocatedBytes(thread);
+                forward(vireo, a, b, fromA, fromB, FRAMES / WINDOWS);
+                allocated[window] = threads.getThreadAllocatedBytes(thread) - before;
+            }
 
             assertEquals(FRAMES, transmitted, () -> "every frame forwarded: " + vireo.ports());
-            assertTrue(allocated <= ONE_OFF_ALLOWANCE_BYTES,
-                allocated + " bytes allocated by the forwarding thread over " + FRAMES + " frames");
+            final long windowsThatAllocated = Arrays.stream(allocated).filter(bytes -> bytes > 0).count();
+            assertTrue(windowsThatAllocated <= JIT_WINDOWS_ALLOWED,
+                "bytes allocated per window of " + FRAMES / WINDOWS + " frames: " + Arrays.toString(allocated));
         }
     }
 
