@@ -109,20 +109,6 @@ public final class ControlClient
         }
     }
 
-    /** True if something answers the control API on this socket. */
-    static boolean isServing(final Path socket)
-    {
-        try
-        {
-            request(socket, "GET", "/v1/bridges", null);
-            return true;
-        }
-        catch (final IllegalStateException ex)
-        {
-            return false;
-        }
-    }
-
     private static final class ResponseHandler extends SimpleChannelInboundHandler<FullHttpResponse>
     {
         private final CompletableFuture<ControlApi.Response> answer;

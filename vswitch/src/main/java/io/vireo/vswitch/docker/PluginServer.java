@@ -1,59 +1,39 @@
 package io.vireo.vswitch.docker;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.vireo.vswitch.control.ControlApi;
-import io.vireo.vswitch.control.ControlClient;
+import io.vireo.vswitch.control.DomainSocketHttpServer;
 
 /**
- * Serves a {@link NetworkDriver} as HTTP/1.1 on a unix socket (Netty epoll), where Docker looks for plugins:
+ * Serves a {@link NetworkDriver} as HTTP/1.1 on a unix socket ({@link DomainSocketHttpServer}), where Docker looks for plugins:
  * {@code /run/docker/plugins/NAME.sock} makes the network driver {@code NAME}. The driver's calls to the
  * daemon block, so they run on a thread of their own, never on the socket's event loop.
  */
 final class PluginServer implements AutoCloseable
 {
-    private static final int MAX_REQUEST_BYTES = 1 << 20;
-
-    private final Path socketPath;
-    private final EventLoopGroup group;
+    private final DomainSocketHttpServer server;
     private final ExecutorService driverThread;
-    private final Channel channel;
 
-    private PluginServer(final Path socketPath, final EventLoopGroup group, final ExecutorService driverThread,
-        final Channel channel)
+    private PluginServer(final DomainSocketHttpServer server, final ExecutorService driverThread)
     {
-        this.socketPath = socketPath;
-        this.group = group;
+        this.server = server;
         this.driverThread = driverThread;
-        this.channel = channel;
     }
 
     /**
@@ -63,23 +43,6 @@ final class PluginServer implements AutoCloseable
      */
     static PluginServer start(final NetworkDriver driver, final Path socketPath)
     {
-        try
-        {
-            Files.createDirectories(socketPath.toAbsolutePath().getParent());
-            if (Files.exists(socketPath))
-            {
-                if (isServing(socketPath))
-                {
-                    throw new IllegalStateException("another plugin is already serving " + socketPath);
-                }
-                Files.delete(socketPath);
-            }
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException("cannot prepare " + socketPath + ": " + ex.getMessage(), ex);
-        }
-        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         final ExecutorService driverThread = Executors.newSingleThreadExecutor(runnable ->
         {
             final Thread thread = new Thread(runnable, "vireo-docker-driver");
@@ -88,57 +51,25 @@ final class PluginServer implements AutoCloseable
         });
         try
         {
-            final Channel channel = new ServerBootstrap()
-                .group(group)
-                .channel(EpollServerDomainSocketChannel.class)
-                .childHandler(new ChannelInitializer<Channel>()
-                {
-                    @Override
-                    protected void initChannel(final Channel ch)
-                    {
-                        ch.pipeline()
-                            .addLast(new HttpServerCodec())
-                            .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                            .addLast(new RequestHandler(driver, driverThread));
-                    }
-                })
-                .bind(new DomainSocketAddress(socketPath.toFile()))
-                .syncUninterruptibly()
-                .channel();
-            Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-rw----"));
-            return new PluginServer(socketPath, group, driverThread, channel);
+            return new PluginServer(
+                DomainSocketHttpServer.start(socketPath, () -> new RequestHandler(driver, driverThread)), driverThread);
         }
-        catch (final IOException | RuntimeException ex)
+        catch (final RuntimeException ex)
         {
-            group.shutdownGracefully();
             driverThread.shutdown();
-            throw new IllegalStateException("cannot serve " + socketPath + ": " + ex.getMessage(), ex);
-        }
-    }
-
-    private static boolean isServing(final Path socketPath)
-    {
-        try
-        {
-            ControlClient.request(socketPath, "POST", "/Plugin.Activate", null);
-            return true;
-        }
-        catch (final IllegalStateException ex)
-        {
-            return false;
+            throw ex;
         }
     }
 
     Path socketPath()
     {
-        return socketPath;
+        return server.socketPath();
     }
 
     @Override
     public void close()
     {
-        channel.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        server.close();
         driverThread.shutdown();
         try
         {
@@ -147,14 +78,6 @@ final class PluginServer implements AutoCloseable
         catch (final InterruptedException ex)
         {
             Thread.currentThread().interrupt();
-        }
-        try
-        {
-            Files.deleteIfExists(socketPath);
-        }
-        catch (final IOException ignore)
-        {
-            // the directory may be gone already; nothing serves the socket either way
         }
     }
 

@@ -1,0 +1,137 @@
+package io.vireo.vswitch.control;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+
+/**
+ * HTTP/1.1 on a unix domain socket (Netty epoll, one event-loop thread), for the control API and the
+ * Docker driver: replaces a stale socket file, refuses one something still answers on, creates the
+ * socket with mode 0660 and removes it on close.
+ */
+public final class DomainSocketHttpServer implements AutoCloseable
+{
+    private static final int MAX_REQUEST_BYTES = 1 << 20;
+
+    private final Path socketPath;
+    private final EventLoopGroup group;
+    private final Channel channel;
+
+    private DomainSocketHttpServer(final Path socketPath, final EventLoopGroup group, final Channel channel)
+    {
+        this.socketPath = socketPath;
+        this.group = group;
+        this.channel = channel;
+    }
+
+    /**
+     * Binds {@code socketPath} (creating its directory); each connection gets a fresh handler of
+     * aggregated {@code FullHttpRequest}s from {@code handler}.
+     *
+     * @throws IllegalStateException with a one-line reason if something answers on the socket already
+     *                               or it cannot be bound.
+     */
+    public static DomainSocketHttpServer start(final Path socketPath, final Supplier<ChannelHandler> handler)
+    {
+        prepare(socketPath);
+        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try
+        {
+            final Channel channel = new ServerBootstrap()
+                .group(group)
+                .channel(EpollServerDomainSocketChannel.class)
+                .childHandler(new ChannelInitializer<Channel>()
+                {
+                    @Override
+                    protected void initChannel(final Channel ch)
+                    {
+                        ch.pipeline()
+                            .addLast(new HttpServerCodec())
+                            .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
+                            .addLast(handler.get());
+                    }
+                })
+                .bind(new DomainSocketAddress(socketPath.toFile()))
+                .syncUninterruptibly()
+                .channel();
+            Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-rw----"));
+            return new DomainSocketHttpServer(socketPath, group, channel);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            group.shutdownGracefully();
+            throw new IllegalStateException("cannot serve " + socketPath + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    private static void prepare(final Path socketPath)
+    {
+        try
+        {
+            Files.createDirectories(socketPath.toAbsolutePath().getParent());
+            if (Files.exists(socketPath))
+            {
+                if (isListening(socketPath))
+                {
+                    throw new IllegalStateException("another process is already serving " + socketPath);
+                }
+                Files.delete(socketPath);
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("cannot prepare " + socketPath + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** True if a process accepts connections on the socket: it is not a stale file. */
+    private static boolean isListening(final Path socketPath)
+    {
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX))
+        {
+            return probe.connect(UnixDomainSocketAddress.of(socketPath));
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
+    }
+
+    public Path socketPath()
+    {
+        return socketPath;
+    }
+
+    @Override
+    public void close()
+    {
+        channel.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        try
+        {
+            Files.deleteIfExists(socketPath);
+        }
+        catch (final IOException ignore)
+        {
+            // the directory may already be gone; nothing is left to serve either way
+        }
+    }
+}
