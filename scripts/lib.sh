@@ -6,6 +6,19 @@ VIREO_JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 # Agrona 2.x reaches jdk.internal.misc.Unsafe; jnr-ffi loads native code.
 VIREO_JVM_FLAGS=(--add-exports java.base/jdk.internal.misc=ALL-UNNAMED --enable-native-access=ALL-UNNAMED)
 
+# The JDK's feature version, from its release file (no JVM start).
+vireo_java_feature() {
+  local java home
+  java="$(command -v "$VIREO_JAVA")" || return 1
+  home="$(dirname "$(dirname "$(readlink -f "$java")")")"
+  sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release" 2>/dev/null
+}
+# From JDK 23 on, jnr-ffi's use of sun.misc.Unsafe would print a warning on stderr, where our errors
+# are one line each; the flag does not exist before.
+if [ "$(vireo_java_feature)" -ge 23 ] 2>/dev/null; then
+  VIREO_JVM_FLAGS+=(--sun-misc-unsafe-memory-access=allow)
+fi
+
 vireo_jar_is_stale() {
   [ -f "$VIREO_JAR" ] || return 0
   [ -n "$(find "$VIREO_ROOT" -path "$VIREO_ROOT/.git" -prune -o \

@@ -302,8 +302,29 @@ public final class Vireoctl
         @Option(names = "--json")
         boolean json;
 
+        @Option(names = "--watch", description = "redraw every --interval seconds until interrupted")
+        boolean watch;
+
+        @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "1", description = "with --watch (default 1)")
+        double interval;
+
         @Override
-        public Integer call() throws JsonProcessingException
+        public Integer call() throws JsonProcessingException, InterruptedException
+        {
+            if (!watch)
+            {
+                return printOnce();
+            }
+            while (true)
+            {
+                root.out.print("\033[H\033[2J"); // home and clear, as watch(1) does
+                printOnce();
+                root.out.flush();
+                Thread.sleep((long)(Math.max(0.1, interval) * 1000));
+            }
+        }
+
+        private int printOnce() throws JsonProcessingException
         {
             final Map<String, Map<String, Long>> byPort = new LinkedHashMap<>();
             final Map<String, Map<String, Long>> byThread = new LinkedHashMap<>();

@@ -71,6 +71,10 @@ class DaemonIT
         assertEquals("vireo-forwarding-0", stats.get("threads").get(0).get("thread").asText());
         final String screen = daemon.ok("stats").out();
         assertTrue(screen.contains(tapB) && screen.contains("FRAMES/BURST"), screen);
+        final Sandbox.Result watch = sandbox.run(60, "timeout", "4", Daemon.ROOT.resolve("scripts/vireoctl").toString(),
+            "--run-dir", daemon.runDir.toString(), "stats", "--watch", "--interval", "0.5");
+        assertEquals(124, watch.exit(), "--watch runs until stopped: " + watch.all());
+        assertTrue(watch.out().split("FRAMES/BURST", -1).length > 2, "--watch redraws: " + watch.out());
 
         daemon.ok("bridge", "add", "br1", "--aging", "60");
         assertEquals(60, json(daemon.ok("bridge", "list", "--json")).get(1).get("agingSeconds").asInt());
