@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.UnsafeApi;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Exact-match flow cache in front of the FDB and policy, like Open vSwitch's EMC: a
@@ -20,7 +19,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * line of metadata and, if a signature matches, one line of key. Off-heap, cache-line aligned, in
  * two regions: {@code capacity} keys of {@link FlowKey#LENGTH} bytes (entry {@code i} at
  * {@code i * 64}), then {@code capacity} metadata records of 16 bytes (entry {@code i} at
- * {@code capacity * 64 + i * 16}), native byte order:
+ * {@code capacity * 64 + i * 16}), native byte order; 80 bytes per entry, 640 KiB for the default
+ * capacity:
  * <pre>
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -37,12 +37,19 @@ import org.agrona.concurrent.UnsafeBuffer;
  * A set's two records share a cache line. The set index comes from the hash's high bits and the
  * signature from its low bits, so the signature filters keys that share a set; the full 64-byte key
  * is compared before a hit, so a hash collision can never return another flow's action.
+ * <p>
+ * The cache reads and writes its own memory by address, with no bounds check per access (checks
+ * cost more than the rest of a hit): every address comes from a set index masked to the table's
+ * size, so it is in range by construction. A key is checked once, as a whole, against the capacity
+ * of the buffer its flyweight wraps (a key wrapped outside its buffer is a programming error and
+ * throws {@link IndexOutOfBoundsException}).
  *
  * <h2>Replacement</h2>
  * {@link #insert} overwrites the entry holding the same key if there is one; otherwise it fills an
  * empty or stale way, else evicts the way used less recently (one byte per set remembers the way
- * last hit or filled). A flow that keeps hitting survives a stream of one-packet flows through its
- * set, which a direct-mapped cache would not give it.
+ * last hit or filled). A busy flow that hit since the last insert into its set is never the one
+ * evicted, so one-packet flows through its set do not push it out as they would in a direct-mapped
+ * cache.
  *
  * <h2>Generations</h2>
  * Read the generation with {@link Generations#current} <em>before</em> consulting the FDB and
@@ -59,7 +66,6 @@ public final class FlowCache implements AutoCloseable
     public static final int MAX_CAPACITY = 1 << 24;
 
     private static final int WAYS = 2;
-    private static final int KEY_WORDS = FlowKey.LENGTH / Long.BYTES;
     private static final int META_LENGTH = 16;
     private static final int GENERATION_OFFSET = 0;
     private static final int SIGNATURE_OFFSET = 8;
@@ -71,8 +77,8 @@ public final class FlowCache implements AutoCloseable
     private final int capacity;
     private final int setMask;
     private final ByteBuffer memory;
-    private final UnsafeBuffer keys;
-    private final UnsafeBuffer meta;
+    private final long keysAddress;
+    private final long metaAddress;
     private final byte[] recentWay;
     private long hits;
     private long misses;
@@ -94,16 +100,14 @@ public final class FlowCache implements AutoCloseable
         this.capacity = capacity;
         final int sets = capacity / WAYS;
         setMask = sets - 1;
-        final int keysLength = capacity * FlowKey.LENGTH;
-        final int metaLength = capacity * META_LENGTH;
-        memory = ByteBuffer.allocateDirect(keysLength + metaLength + ALIGNMENT);
-        final int padding = (int)(-BufferUtil.address(memory) & (ALIGNMENT - 1));
-        keys = new UnsafeBuffer(memory, padding, keysLength);
-        meta = new UnsafeBuffer(memory, padding + keysLength, metaLength);
         recentWay = new byte[sets];
+        memory = ByteBuffer.allocateDirect(capacity * (FlowKey.LENGTH + META_LENGTH) + ALIGNMENT);
+        final long address = BufferUtil.address(memory);
+        keysAddress = address + (-address & (ALIGNMENT - 1));
+        metaAddress = keysAddress + (long)capacity * FlowKey.LENGTH;
         for (int entry = 0; entry < capacity; entry++)
         {
-            meta.putLong(entry * META_LENGTH + GENERATION_OFFSET, EMPTY);
+            UnsafeApi.putLong(meta(entry) + GENERATION_OFFSET, EMPTY);
         }
     }
 
@@ -112,14 +116,18 @@ public final class FlowCache implements AutoCloseable
      *
      * @param key the frame's key.
      * @return the action, or {@link #MISS} if the key has no entry or its entry was computed under
-     * an older generation of the key's bridge.
+     * an older generation of the key's bridge (or the cache is closed).
      */
     public int lookup(final FlowKey key)
     {
         final MutableDirectBuffer buffer = key.buffer();
-        buffer.boundsCheck(key.offset(), FlowKey.LENGTH);
         final byte[] array = buffer.byteArray();
-        final long base = buffer.addressOffset() + key.offset();
+        final long base = address(key, buffer);
+        if (closed)
+        {
+            return MISS;
+        }
+
         final long w0 = UnsafeApi.getLong(array, base);
         final long w1 = UnsafeApi.getLong(array, base + 8);
         final long w2 = UnsafeApi.getLong(array, base + 16);
@@ -136,14 +144,14 @@ public final class FlowCache implements AutoCloseable
         for (int way = 0; way < WAYS; way++)
         {
             final int entry = set * WAYS + way;
-            final int metaOffset = entry * META_LENGTH;
-            if (meta.getInt(metaOffset + SIGNATURE_OFFSET) == signature &&
-                meta.getLong(metaOffset + GENERATION_OFFSET) == generation &&
+            final long meta = meta(entry);
+            if (UnsafeApi.getInt(meta + SIGNATURE_OFFSET) == signature &&
+                UnsafeApi.getLong(meta + GENERATION_OFFSET) == generation &&
                 keyEquals(entry, w0, w1, w2, w3, w4, w5, w6, w7))
             {
                 recentWay[set] = (byte)way;
                 hits++;
-                return meta.getInt(metaOffset + ACTION_OFFSET);
+                return UnsafeApi.getInt(meta + ACTION_OFFSET);
             }
         }
 
@@ -163,34 +171,40 @@ public final class FlowCache implements AutoCloseable
     public void insert(final FlowKey key, final int action, final long generation)
     {
         final MutableDirectBuffer buffer = key.buffer();
-        final int base = key.offset();
-        final long w0 = buffer.getLong(base);
-        final long w1 = buffer.getLong(base + 8);
-        final long w2 = buffer.getLong(base + 16);
-        final long w3 = buffer.getLong(base + 24);
-        final long w4 = buffer.getLong(base + 32);
-        final long w5 = buffer.getLong(base + 40);
-        final long w6 = buffer.getLong(base + 48);
-        final long w7 = buffer.getLong(base + 56);
+        final byte[] array = buffer.byteArray();
+        final long base = address(key, buffer);
+        if (closed)
+        {
+            return;
+        }
+
+        final long w0 = UnsafeApi.getLong(array, base);
+        final long w1 = UnsafeApi.getLong(array, base + 8);
+        final long w2 = UnsafeApi.getLong(array, base + 16);
+        final long w3 = UnsafeApi.getLong(array, base + 24);
+        final long w4 = UnsafeApi.getLong(array, base + 32);
+        final long w5 = UnsafeApi.getLong(array, base + 40);
+        final long w6 = UnsafeApi.getLong(array, base + 48);
+        final long w7 = UnsafeApi.getLong(array, base + 56);
         final long hash = hash(w0, w1, w2, w3, w4, w5, w6, w7);
         final int set = set(hash);
         final int signature = (int)hash;
 
         final int way = wayFor(set, signature, w0, w1, w2, w3, w4, w5, w6, w7);
         final int entry = set * WAYS + way;
-        final int keyOffset = entry * FlowKey.LENGTH;
-        keys.putLong(keyOffset, w0);
-        keys.putLong(keyOffset + 8, w1);
-        keys.putLong(keyOffset + 16, w2);
-        keys.putLong(keyOffset + 24, w3);
-        keys.putLong(keyOffset + 32, w4);
-        keys.putLong(keyOffset + 40, w5);
-        keys.putLong(keyOffset + 48, w6);
-        keys.putLong(keyOffset + 56, w7);
-        final int metaOffset = entry * META_LENGTH;
-        meta.putLong(metaOffset + GENERATION_OFFSET, generation);
-        meta.putInt(metaOffset + SIGNATURE_OFFSET, signature);
-        meta.putInt(metaOffset + ACTION_OFFSET, action);
+        final long keyAddress = keysAddress + (long)entry * FlowKey.LENGTH;
+        UnsafeApi.putLong(keyAddress, w0);
+        UnsafeApi.putLong(keyAddress + 8, w1);
+        UnsafeApi.putLong(keyAddress + 16, w2);
+        UnsafeApi.putLong(keyAddress + 24, w3);
+        UnsafeApi.putLong(keyAddress + 32, w4);
+        UnsafeApi.putLong(keyAddress + 40, w5);
+        UnsafeApi.putLong(keyAddress + 48, w6);
+        UnsafeApi.putLong(keyAddress + 56, w7);
+        final long meta = meta(entry);
+        UnsafeApi.putLong(meta + GENERATION_OFFSET, generation);
+        UnsafeApi.putInt(meta + SIGNATURE_OFFSET, signature);
+        UnsafeApi.putInt(meta + ACTION_OFFSET, action);
         recentWay[set] = (byte)way;
     }
 
@@ -227,15 +241,13 @@ public final class FlowCache implements AutoCloseable
     }
 
     /**
-     * Free the off-heap memory. The owning thread must have stopped using the cache.
+     * Free the off-heap memory. Owning thread; later lookups miss and inserts do nothing.
      */
     public void close()
     {
         if (!closed)
         {
             closed = true;
-            keys.wrap(new byte[0]);
-            meta.wrap(new byte[0]);
             BufferUtil.free(memory);
         }
     }
@@ -250,6 +262,17 @@ public final class FlowCache implements AutoCloseable
     }
 
     /**
+     * The one bounds check of a key read: the flyweight's 64 bytes must lie inside its buffer.
+     *
+     * @return the address of the key's first byte, relative to {@code buffer.byteArray()}.
+     */
+    private static long address(final FlowKey key, final MutableDirectBuffer buffer)
+    {
+        buffer.boundsCheck(key.offset(), FlowKey.LENGTH);
+        return buffer.addressOffset() + key.offset();
+    }
+
+    /**
      * The way an insert writes: the one holding the key, else an empty or stale one, else the one
      * used less recently.
      */
@@ -261,7 +284,7 @@ public final class FlowCache implements AutoCloseable
         for (int way = 0; way < WAYS; way++)
         {
             final int entry = set * WAYS + way;
-            if (meta.getInt(entry * META_LENGTH + SIGNATURE_OFFSET) == signature &&
+            if (UnsafeApi.getInt(meta(entry) + SIGNATURE_OFFSET) == signature &&
                 keyEquals(entry, w0, w1, w2, w3, w4, w5, w6, w7))
             {
                 return way;
@@ -270,7 +293,7 @@ public final class FlowCache implements AutoCloseable
         for (int way = 0; way < WAYS; way++)
         {
             final int entry = set * WAYS + way;
-            final long generation = meta.getLong(entry * META_LENGTH + GENERATION_OFFSET);
+            final long generation = UnsafeApi.getLong(meta(entry) + GENERATION_OFFSET);
             if (EMPTY == generation || generation != generations.current(bridgeIdOf(entry)))
             {
                 return way;
@@ -284,9 +307,14 @@ public final class FlowCache implements AutoCloseable
         return (int)(hash >>> 32) & setMask;
     }
 
+    private long meta(final int entry)
+    {
+        return metaAddress + (long)entry * META_LENGTH;
+    }
+
     private int bridgeIdOf(final int entry)
     {
-        return keys.getShort(entry * FlowKey.LENGTH + FlowKey.BRIDGE_ID_OFFSET) & 0xFFFF;
+        return UnsafeApi.getShort(keysAddress + (long)entry * FlowKey.LENGTH + FlowKey.BRIDGE_ID_OFFSET) & 0xFFFF;
     }
 
     private boolean keyEquals(
@@ -294,15 +322,15 @@ public final class FlowCache implements AutoCloseable
         final long w0, final long w1, final long w2, final long w3,
         final long w4, final long w5, final long w6, final long w7)
     {
-        final int offset = entry * FlowKey.LENGTH;
-        return keys.getLong(offset) == w0 &&
-            keys.getLong(offset + 8) == w1 &&
-            keys.getLong(offset + 16) == w2 &&
-            keys.getLong(offset + 24) == w3 &&
-            keys.getLong(offset + 32) == w4 &&
-            keys.getLong(offset + 40) == w5 &&
-            keys.getLong(offset + 48) == w6 &&
-            keys.getLong(offset + 56) == w7;
+        final long address = keysAddress + (long)entry * FlowKey.LENGTH;
+        return UnsafeApi.getLong(address) == w0 &&
+            UnsafeApi.getLong(address + 8) == w1 &&
+            UnsafeApi.getLong(address + 16) == w2 &&
+            UnsafeApi.getLong(address + 24) == w3 &&
+            UnsafeApi.getLong(address + 32) == w4 &&
+            UnsafeApi.getLong(address + 40) == w5 &&
+            UnsafeApi.getLong(address + 48) == w6 &&
+            UnsafeApi.getLong(address + 56) == w7;
     }
 
     /**

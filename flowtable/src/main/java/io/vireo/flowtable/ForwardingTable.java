@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.agrona.BufferUtil;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -87,6 +88,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>
  * Memory is freed by {@link #close()}, which must be called only after every thread has stopped
  * using the table.
+ * <p>
+ * Probes (lookups, and the reads learning and settling share with them) read slots by address,
+ * with the same acquire, plain and volatile loads, but without the buffer's bounds check per access:
+ * every slot index is below {@link #slotCount()} by construction, and the checks cost a cached
+ * lookup half its time. After {@link #close()} probes find nothing.
  */
 public final class ForwardingTable implements AutoCloseable
 {
@@ -158,6 +164,7 @@ public final class ForwardingTable implements AutoCloseable
     private final int probeLimit;
     private final ByteBuffer memory;
     private final UnsafeBuffer slots;
+    private final long slotsAddress;
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicInteger tombstones = new AtomicInteger();
     private final AtomicLong tableFull = new AtomicLong();
@@ -181,6 +188,7 @@ public final class ForwardingTable implements AutoCloseable
         memory = ByteBuffer.allocateDirect(slotCount * SLOT_LENGTH + ALIGNMENT);
         final int padding = (int)(-BufferUtil.address(memory) & (ALIGNMENT - 1));
         slots = new UnsafeBuffer(memory, padding, slotCount * SLOT_LENGTH);
+        slotsAddress = slots.addressOffset();
         agingCursor = slotCount - 1;
     }
 
@@ -224,10 +232,10 @@ public final class ForwardingTable implements AutoCloseable
         {
             final int vlan = vlans[i];
             int home = MISS;
-            if (isValidKey(bridgeIds[i], vlan, macs[i]))
+            if (!closed && isValidKey(bridgeIds[i], vlan, macs[i]))
             {
                 home = home(key(bridgeIds[i], macs[i]), vlan);
-                home = EMPTY == state(slots.getLongAcquire(offset(home))) ? MISS : home;
+                home = EMPTY == state(UnsafeApi.getLongAcquire(null, slotsAddress + offset(home))) ? MISS : home;
             }
             destinations[i] = home;
         }
@@ -596,6 +604,11 @@ public final class ForwardingTable implements AutoCloseable
      */
     private long locate(final int home, final long key, final int vlan, final boolean wait)
     {
+        if (closed)
+        {
+            return NOT_FOUND;
+        }
+
         int index = home;
         for (int probes = 0; probes < probeLimit; probes++)
         {
@@ -622,9 +635,10 @@ public final class ForwardingTable implements AutoCloseable
      */
     private long match(final int offset, final long key, final int vlan, final boolean wait)
     {
+        final long address = slotsAddress + offset;
         for (int attempt = 0; ; attempt++)
         {
-            final long control = slots.getLongAcquire(offset);
+            final long control = UnsafeApi.getLongAcquire(null, address);
             final int state = state(control);
             if (EMPTY == state)
             {
@@ -636,8 +650,8 @@ public final class ForwardingTable implements AutoCloseable
             }
             if (BUSY != state)
             {
-                final long slotKey = slots.getLong(offset + KEY_OFFSET);
-                final long value = slots.getLong(offset + VALUE_OFFSET);
+                final long slotKey = UnsafeApi.getLong(address + KEY_OFFSET);
+                final long value = UnsafeApi.getLong(address + VALUE_OFFSET);
                 if (isStable(offset, control))
                 {
                     return matches(slotKey, value, key, vlan) ? value & LOW_32_MASK : NO_MATCH;
@@ -1251,7 +1265,7 @@ public final class ForwardingTable implements AutoCloseable
     private boolean isStable(final int offset, final long control)
     {
         VarHandle.acquireFence();
-        return ((slots.getLongVolatile(offset) ^ control) & VERSION_STATE_MASK) == 0;
+        return ((UnsafeApi.getLongVolatile(null, slotsAddress + offset) ^ control) & VERSION_STATE_MASK) == 0;
     }
 
     private int home(final long key, final int vlan)

@@ -1,6 +1,7 @@
 package io.vireo.flowtable;
 
 import org.agrona.BufferUtil;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -34,17 +35,20 @@ public final class Generations
 
     private final UnsafeBuffer counters = new UnsafeBuffer(
         BufferUtil.allocateDirectAligned((MAX_BRIDGE_ID + 1) * Long.BYTES, ALIGNMENT));
+    private final long address = counters.addressOffset();
 
     /**
      * The generation a cached action must carry to be valid. Forwarding path: no allocation, no
-     * lock.
+     * lock, no exception. Read by address: masking the id keeps it in range, so no bounds check is
+     * needed.
      *
-     * @param bridgeId 0..{@link #MAX_BRIDGE_ID}, as {@link FlowKey#bridgeId()} returns it.
+     * @param bridgeId 0..{@link #MAX_BRIDGE_ID}, as {@link FlowKey#bridgeId()} returns it; higher
+     *                 bits are ignored.
      * @return the bridge's current generation.
      */
     public long current(final int bridgeId)
     {
-        return counters.getLongAcquire(bridgeId * Long.BYTES);
+        return UnsafeApi.getLongAcquire(null, address + (long)(bridgeId & MAX_BRIDGE_ID) * Long.BYTES);
     }
 
     /**

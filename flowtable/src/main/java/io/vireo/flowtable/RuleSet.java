@@ -30,13 +30,17 @@ import java.util.function.ToLongFunction;
  *          ├─ source port ───── table[65536] ──────────┤
  *          └─ destination port  table[65536] ──────────┘
  * </pre>
- * Classifying is seven lookups, then an AND of seven rows from the most important word on, stopping
- * at the first word with a bit set: when a high-priority rule matches, only the first word is read.
- * A dimension no rule restricts has one row of all rules and costs one load per word. Nothing is
- * allocated and no loop depends on the number of rules except the AND, n / 64 words at most.
+ * Classifying is seven lookups (the address searches take log n steps without data-dependent
+ * branches), then an AND of seven rows from the most important word on, stopping at the first word
+ * with a bit set: when a high-priority rule matches, only the first word is read, and at most n / 64
+ * words are. A dimension no rule restricts has one row of all rules and costs one load per word.
+ * Nothing is allocated.
  * <p>
  * Memory is one row per distinct cell set, at most O(n<sup>2</sup>) bits per dimension but far
- * less for real policies, plus 128 KiB per port dimension that some rule restricts.
+ * less for real policies, plus 128 KiB per port dimension that some rule restricts. The arrays are
+ * on the heap rather than off-heap on purpose: a replaced rule set may still be in use by a
+ * forwarding thread, and the garbage collector frees it only once no thread can reach it, which is
+ * the grace period copy-on-write publication needs.
  */
 final class RuleSet
 {

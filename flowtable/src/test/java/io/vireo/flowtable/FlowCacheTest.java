@@ -1,5 +1,6 @@
 package io.vireo.flowtable;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -153,16 +154,35 @@ class FlowCacheTest
     }
 
     @Test
-    void readsKeysFromAnyBufferAndOffset()
+    void readsKeysFromHeapAndOffHeapBuffersAtAnyOffset()
     {
         final FlowCache cache = cache(64);
-        final UnsafeBuffer burst = new UnsafeBuffer(new byte[FlowKey.LENGTH * 3]);
-        final FlowKey slot = new FlowKey().wrap(burst, FlowKey.LENGTH * 2);
-        FlowKeyTest.fullKey(slot);
+        final UnsafeBuffer heap = new UnsafeBuffer(new byte[FlowKey.LENGTH * 3]);
+        final UnsafeBuffer direct = new UnsafeBuffer(ByteBuffer.allocateDirect(FlowKey.LENGTH * 3));
+        final FlowKey inHeap = FlowKeyTest.fullKey(new FlowKey().wrap(heap, FlowKey.LENGTH * 2));
+        final FlowKey offHeap = FlowKeyTest.fullKey(new FlowKey().wrap(direct, FlowKey.LENGTH + 8)).vlan(1);
 
-        cache.insert(slot, ACTION_A, generations.current(0xFFFF));
+        cache.insert(inHeap, ACTION_A, generations.current(0xFFFF));
+        cache.insert(offHeap, ACTION_B, generations.current(0xFFFF));
 
         assertEquals(ACTION_A, cache.lookup(FlowKeyTest.fullKey(new FlowKey())));
+        assertEquals(ACTION_B, cache.lookup(FlowKeyTest.fullKey(new FlowKey()).vlan(1)));
+        assertEquals(ACTION_A, cache.lookup(inHeap));
+        assertEquals(ACTION_B, cache.lookup(offHeap));
+    }
+
+    @Test
+    void aClosedCacheMissesAndIgnoresInserts()
+    {
+        final FlowCache cache = new FlowCache(64, generations);
+        final FlowKey key = tcpFlow(1, 40000);
+        cache.insert(key, ACTION_A, 0);
+
+        cache.close();
+        cache.insert(key, ACTION_B, 0);
+
+        assertEquals(MISS, cache.lookup(key));
+        cache.close();
     }
 
     /**

@@ -67,6 +67,19 @@ class ForwardingTableBurstTest
     }
 
     @Test
+    void findsNothingOnceClosed()
+    {
+        fdb.learn(1, 0, ForwardingTableTest.mac(1), 5, 0);
+        final int[] destinations = new int[1];
+
+        fdb.close();
+        fdb.lookupBurst(new int[] { 1 }, new int[1], new long[] { ForwardingTableTest.mac(1) }, 1, destinations);
+
+        assertEquals(MISS, destinations[0]);
+        assertEquals(MISS, fdb.lookup(1, 0, ForwardingTableTest.mac(1)));
+    }
+
+    @Test
     void allocatesNothing()
     {
         final int[] bridgeIds = new int[BURST];

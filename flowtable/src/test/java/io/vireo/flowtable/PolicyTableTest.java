@@ -39,6 +39,20 @@ class PolicyTableTest
     }
 
     @Test
+    void aBridgeIsActiveWithRulesOrADefaultOfDeny()
+    {
+        assertFalse(policy.isActive(BRIDGE));
+        final int id = policy.add(BRIDGE, PolicyRule.builder().allow().build());
+        assertTrue(policy.isActive(BRIDGE));
+        policy.remove(BRIDGE, id);
+        assertFalse(policy.isActive(BRIDGE));
+        policy.defaultAction(BRIDGE, DENY);
+        assertTrue(policy.isActive(BRIDGE));
+        policy.defaultAction(BRIDGE, ALLOW);
+        assertFalse(policy.isActive(BRIDGE));
+    }
+
+    @Test
     void theDefaultActionDecidesWhenNoRuleMatches()
     {
         policy.defaultAction(BRIDGE, DENY);

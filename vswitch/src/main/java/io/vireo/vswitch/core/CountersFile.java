@@ -5,6 +5,7 @@ import java.nio.MappedByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.agrona.BufferUtil;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
@@ -99,8 +100,8 @@ public final class CountersFile implements AutoCloseable
     public static CountersManager inMemory(final int maxCounters)
     {
         return new CountersManager(
-            new UnsafeBuffer(new byte[maxCounters * CountersReader.METADATA_LENGTH]),
-            new UnsafeBuffer(new byte[maxCounters * CountersReader.COUNTER_LENGTH]));
+            new UnsafeBuffer(BufferUtil.allocateDirectAligned(maxCounters * CountersReader.METADATA_LENGTH, 64)),
+            new UnsafeBuffer(BufferUtil.allocateDirectAligned(maxCounters * CountersReader.COUNTER_LENGTH, 64)));
     }
 
     public long writerPid()
