@@ -1,7 +1,6 @@
 package io.vireo.dataplane.offload;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -207,7 +206,8 @@ class SoftwareOffloadIT
     private Forwarder transfer(final String address, final long bytes, final int captureLimit) throws Exception
     {
         final Forwarder forwarder = new Forwarder(tapA, tapB, captureLimit);
-        final String script = resource("tcp_transfer.py");
+        final String script = Path.of(System.getProperty("user.dir")).getParent()
+            .resolve("scripts/testing/tcp_transfer.py").toString();
         final Path receiverLog = sandbox.tempFile(".recv");
         final Path senderLog = sandbox.tempFile(".send");
         final Process receiver = sandbox.startInNetns(hostB, receiverLog, "python3", script, "recv", address, "5201");
@@ -303,10 +303,5 @@ class SoftwareOffloadIT
             }
             Thread.sleep(10);
         }
-    }
-
-    private static String resource(final String name) throws URISyntaxException
-    {
-        return Path.of(SoftwareOffloadIT.class.getResource("/offload/" + name).toURI()).toString();
     }
 }

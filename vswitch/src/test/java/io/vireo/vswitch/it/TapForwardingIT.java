@@ -90,7 +90,7 @@ class TapForwardingIT
     @Test
     void tcpTransferOf100MbArrivesByteExact() throws Exception
     {
-        final Path script = Sandbox.resource("tcp_transfer.py");
+        final Path script = Daemon.ROOT.resolve("scripts/testing/tcp_transfer.py");
         final Path receiverLog = sandbox.tempFile(".recv");
         final Process receiver = sandbox.start(receiverLog,
             "ip", "netns", "exec", nsB, "python3", script.toString(), "recv", "10.99.0.2", "5201");

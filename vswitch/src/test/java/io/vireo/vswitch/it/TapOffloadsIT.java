@@ -91,7 +91,7 @@ class TapOffloadsIT
     /** 100 MiB from namespace A to {@code address} in {@code netns}, compared by sha256. */
     private void transfer(final String netns, final String address) throws Exception
     {
-        final Path script = Sandbox.resource("tcp_transfer.py");
+        final Path script = Daemon.ROOT.resolve("scripts/testing/tcp_transfer.py");
         final Path receiverLog = sandbox.tempFile(".recv");
         final Process receiver = sandbox.start(receiverLog,
             "ip", "netns", "exec", netns, "python3", script.toString(), "recv", address, "5201");

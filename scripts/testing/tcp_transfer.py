@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""Byte-exact TCP transfer check for Vireo's integration tests.
+"""Byte-exact TCP transfer check for the integration tests of dataplane and vswitch (IPv4 and IPv6;
+data that never repeats within a MiB, so a misplaced slice changes the digest).
 
   tcp_transfer.py recv ADDRESS PORT        accept one connection, print "<bytes> <sha256>" of what arrived
   tcp_transfer.py send ADDRESS PORT BYTES  send BYTES pseudo-random bytes, print "<bytes> <sha256>" of what was sent
 """
 import hashlib
+import random
 import socket
 import sys
 
 
+def family(address):
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
 def recv(address, port):
-    with socket.create_server((address, port)) as server:
+    with socket.create_server((address, port), family=family(address)) as server:
         print("listening", flush=True)
         conn, _ = server.accept()
         digest, total = hashlib.sha256(), 0
@@ -25,7 +31,7 @@ def recv(address, port):
 
 
 def send(address, port, length):
-    block = hashlib.sha256(b"vireo").digest() * 32768  # 1 MiB, varied within
+    block = random.Random(5).randbytes(1 << 20)  # so a misplaced slice of payload changes the digest
     digest, total = hashlib.sha256(), 0
     with socket.create_connection((address, port), timeout=60) as conn:
         counter = 0
