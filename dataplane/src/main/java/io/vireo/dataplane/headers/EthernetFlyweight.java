@@ -60,7 +60,6 @@ public final class EthernetFlyweight extends HeaderFlyweight
     public static final int ETHER_TYPE_QINQ = 0x88A8;
 
     public static final int VLAN_ID_MASK = 0x0FFF;
-    public static final long BROADCAST_MAC = 0xFFFF_FFFF_FFFFL;
 
     private static final int INVALID = -1;
 
@@ -78,14 +77,6 @@ public final class EthernetFlyweight extends HeaderFlyweight
         return vlanTagCount() != INVALID;
     }
 
-    /**
-     * @param mac a MAC address in the low 48 bits.
-     * @return true for group addresses (multicast and broadcast): the I/G bit of the first octet.
-     */
-    public static boolean isMulticast(final long mac)
-    {
-        return (mac & 0x0100_0000_0000L) != 0;
-    }
 
     public long destination()
     {

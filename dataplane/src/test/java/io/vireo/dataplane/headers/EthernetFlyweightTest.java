@@ -1,5 +1,6 @@
 package io.vireo.dataplane.headers;
 
+import io.vireo.flowtable.MacAddress;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,9 +49,9 @@ class EthernetFlyweightTest
         eth.wrap(frame(ARP_REQUEST), OFFSET, 42);
 
         assertTrue(eth.isValid());
-        assertEquals(EthernetFlyweight.BROADCAST_MAC, eth.destination());
-        assertTrue(EthernetFlyweight.isMulticast(eth.destination()));
-        assertFalse(EthernetFlyweight.isMulticast(eth.source()));
+        assertEquals(MacAddress.BROADCAST, eth.destination());
+        assertTrue(MacAddress.isMulticast(eth.destination()));
+        assertFalse(MacAddress.isMulticast(eth.source()));
         assertEquals(EthernetFlyweight.ETHER_TYPE_ARP, eth.payloadEtherType());
         assertEquals(ArpFlyweight.LENGTH, eth.payloadLength());
     }
@@ -58,10 +59,10 @@ class EthernetFlyweightTest
     @Test
     void recognisesMulticastByTheFirstOctet()
     {
-        assertTrue(EthernetFlyweight.isMulticast(0x3333_0000_0016L));
-        assertTrue(EthernetFlyweight.isMulticast(0x0100_5E00_00FBL));
-        assertFalse(EthernetFlyweight.isMulticast(0x0200_0000_0001L));
-        assertFalse(EthernetFlyweight.isMulticast(0x00FF_FFFF_FFFFL));
+        assertTrue(MacAddress.isMulticast(0x3333_0000_0016L));
+        assertTrue(MacAddress.isMulticast(0x0100_5E00_00FBL));
+        assertFalse(MacAddress.isMulticast(0x0200_0000_0001L));
+        assertFalse(MacAddress.isMulticast(0x00FF_FFFF_FFFFL));
     }
 
     @Test

@@ -31,13 +31,9 @@ public final class Links
         return (plainName || netns.startsWith("/")) && Files.exists(Path.of(namespacePath(netns)));
     }
 
-    /** True if an interface called {@code name} exists in {@code netns} (null: this process's namespace). */
+    /** True if an interface called {@code name} exists in network namespace {@code netns}. */
     public static boolean exists(final String netns, final String name)
     {
-        if (null == netns)
-        {
-            return Files.exists(Path.of("/sys/class/net", name));
-        }
         try
         {
             IpCommand.run(netns, "link", "show", "dev", name);
