@@ -66,6 +66,10 @@ final class PrometheusMetrics
         threadFamily(out, threads, "vireo_thread_rx_polls_total", "rx_polls", 1, "Port receive calls.");
         threadFamily(out, threads, "vireo_thread_rx_bursts_total", "rx_bursts", 1, "Receive calls that returned frames.");
         threadFamily(out, threads, "vireo_thread_rx_frames_total", "rx_frames", 1, "Frames received by a forwarding thread.");
+        threadFamily(out, threads, "vireo_flow_cache_hits_total", "flow_cache_hits", 1,
+            "Frames whose action a forwarding thread's flow cache held (bridges with policy).");
+        threadFamily(out, threads, "vireo_flow_cache_misses_total", "flow_cache_misses", 1,
+            "Frames a forwarding thread classified and forwarded the slow way, then cached.");
 
         latencyHistogram(out, vireo.burstLatency());
         return out.toString();

@@ -562,16 +562,16 @@ public final class Vireo implements AutoCloseable
 
     // ---- figures ----
 
-    /** Exact-match flow cache hits and misses of the forwarding thread. */
-    public long[] flowCacheHitsAndMisses()
-    {
-        return new long[] {forwarding.flowCacheHits(), forwarding.flowCacheMisses()};
-    }
-
-    /** Counters of each forwarding thread by thread name: loops, busy/idle ns, polls, bursts, frames. */
+    /**
+     * Counters of each forwarding thread by thread name: loops, busy/idle ns, polls, bursts, frames, and
+     * its flow cache's hits and misses.
+     */
     public Map<String, Map<String, Long>> threadStats()
     {
-        return Map.of(forwarding.roleName(), forwarding.threadCounters().snapshot());
+        final Map<String, Long> values = forwarding.threadCounters().snapshot();
+        values.put("flow_cache_hits", forwarding.flowCacheHits());
+        values.put("flow_cache_misses", forwarding.flowCacheMisses());
+        return Map.of(forwarding.roleName(), values);
     }
 
     /** Nanoseconds the switch spent per burst (forwarding and transmitting), since the switch started. */

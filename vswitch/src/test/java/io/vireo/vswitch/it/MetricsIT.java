@@ -53,6 +53,7 @@ class MetricsIT
         assertTrue(body.contains("vireo_port_drops_total{bridge=\"br0\",port=\"" + tapA + "\",type=\"tap\",reason=\"hairpin\"} 0"), body);
         assertTrue(body.contains("vireo_fdb_entries{bridge=\"br0\"} 2"), body);
         assertTrue(body.contains("vireo_thread_busy_seconds_total{thread=\"vireo-forwarding-0\"}"), body);
+        assertTrue(body.contains("vireo_flow_cache_misses_total{thread=\"vireo-forwarding-0\"} 0"), body);
         assertTrue(body.contains("# TYPE vireo_burst_latency_seconds histogram"), body);
         assertTrue(body.contains("vireo_burst_latency_seconds_bucket{le=\"+Inf\"} "), body);
 
