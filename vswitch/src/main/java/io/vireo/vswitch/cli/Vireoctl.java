@@ -1,7 +1,6 @@
 package io.vireo.vswitch.cli;
 
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -58,20 +57,7 @@ public final class Vireoctl
     /** Runs one command; returns its exit code. */
     public static int run(final String[] args, final PrintStream out, final PrintStream err)
     {
-        final CommandLine commandLine = new CommandLine(new Vireoctl(out, err));
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        commandLine.setExecutionExceptionHandler((ex, cmd, parsed) ->
-        {
-            err.println("vireoctl: " + ex.getMessage());
-            return 1;
-        });
-        commandLine.setParameterExceptionHandler((ex, arguments) ->
-        {
-            err.println("vireoctl: " + ex.getMessage() + " (see vireoctl --help)");
-            return 2;
-        });
-        return commandLine.execute(args);
+        return Commands.execute("vireoctl", new Vireoctl(out, err), args, out, err);
     }
 
     /** Sends a request; prints the JSON or a rendering of it; returns the exit code. */

@@ -80,15 +80,7 @@ public final class Vireod implements Callable<Integer>
 
     static int run(final String[] args, final PrintStream out, final PrintStream err)
     {
-        final CommandLine commandLine = new CommandLine(new Vireod(out, err));
-        commandLine.setOut(new java.io.PrintWriter(out, true));
-        commandLine.setErr(new java.io.PrintWriter(err, true));
-        commandLine.setParameterExceptionHandler((ex, arguments) ->
-        {
-            err.println("vireod: " + ex.getMessage() + " (see vireod --help)");
-            return 2;
-        });
-        return commandLine.execute(args);
+        return Commands.execute("vireod", new Vireod(out, err), args, out, err);
     }
 
     @Override

@@ -1,16 +1,15 @@
 package io.vireo.vswitch.docker;
 
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
+import io.vireo.vswitch.cli.Commands;
 import io.vireo.vswitch.cli.Vireod;
 
 /**
@@ -49,15 +48,7 @@ public final class VireoDocker implements Callable<Integer>
 
     static int run(final String[] args, final PrintStream out, final PrintStream err)
     {
-        final CommandLine commandLine = new CommandLine(new VireoDocker(out, err));
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        commandLine.setParameterExceptionHandler((ex, arguments) ->
-        {
-            err.println("vireo-docker: " + ex.getMessage() + " (see vireo-docker --help)");
-            return 2;
-        });
-        return commandLine.execute(args);
+        return Commands.execute("vireo-docker", new VireoDocker(out, err), args, out, err);
     }
 
     @Override
