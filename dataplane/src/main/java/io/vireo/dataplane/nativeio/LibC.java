@@ -96,6 +96,17 @@ public interface LibC
     @SaveError
     int poll(@u_int64_t long pollfdAddress, @u_int64_t long count, int timeoutMillis);
 
+    // Datagram batches, for VXLAN (see MessageBatch).
+
+    @SaveError
+    int setsockopt(int fd, int level, int name, @u_int64_t long valueAddress, int valueLength);
+
+    @SaveError
+    int recvmmsg(int fd, @u_int64_t long messagesAddress, int count, int flags, @u_int64_t long timeoutAddress);
+
+    @SaveError
+    int sendmmsg(int fd, @u_int64_t long messagesAddress, int count, int flags);
+
     // epoll, for forwarding threads that sleep until a port has frames (see Epoll).
 
     @SaveError

@@ -1,0 +1,125 @@
+package io.vireo.dataplane.nativeio;
+
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Non-blocking, close-on-exec IPv4 datagram sockets for the data path, as raw descriptors to use
+ * with {@link MessageBatch}: a UDP socket bound to an address and port, and a raw UDP socket that
+ * sends datagrams whose UDP header the caller writes (so it chooses the source port per datagram).
+ * Addresses are IPv4 as an int, first octet highest.
+ */
+public final class InetSockets
+{
+    private static final int AF_INET = 2;
+    private static final int SOCK_DGRAM = 2;
+    private static final int SOCK_RAW = 3;
+    private static final int SOCK_NONBLOCK = 0x800;
+    private static final int SOCK_CLOEXEC = 0x80000;
+    private static final int IPPROTO_UDP = 17;
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_SNDBUF = 7;
+    private static final int SO_RCVBUF = 8;
+    private static final int SO_SNDBUFFORCE = 32;
+    private static final int SO_RCVBUFFORCE = 33;
+    private static final int IPPROTO_IP = 0;
+    private static final int IP_TTL = 2;
+    private static final int IP_MTU_DISCOVER = 10;
+    /** Always set DF; never fragment locally, EMSGSIZE instead. */
+    private static final int IP_PMTUDISC_DO = 2;
+
+    private InetSockets()
+    {
+    }
+
+    /**
+     * A UDP socket bound to {@code address}:{@code port}.
+     *
+     * @throws NativeException naming the address (EADDRINUSE if another socket has it, EADDRNOTAVAIL
+     *                         if no interface of this namespace owns the address).
+     */
+    public static int udp(final int address, final int port)
+    {
+        final int fd = open(SOCK_DGRAM, 0, address, port);
+        bind(fd, address, port);
+        return fd;
+    }
+
+    /**
+     * A raw IPv4 socket for protocol UDP, bound to source {@code address}, with DF always set and
+     * time to live {@code ttl}: what is written is the UDP header and payload, the kernel adds the IP
+     * header and routes it. Needs CAP_NET_RAW.
+     */
+    public static int rawUdp(final int address, final int ttl)
+    {
+        final int fd = open(SOCK_RAW, IPPROTO_UDP, address, 0);
+        bind(fd, address, 0);
+        setInt(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO, "IP_MTU_DISCOVER");
+        setInt(fd, IPPROTO_IP, IP_TTL, ttl, "IP_TTL");
+        return fd;
+    }
+
+    /**
+     * Asks for socket buffers of {@code bytes} each way, beyond the sysctl limits when privileged (a
+     * burst of 64 KB frames replicated to every peer must not overflow the default), else up to
+     * them; best effort, as a smaller buffer only costs drops under load.
+     */
+    public static void buffers(final int fd, final int bytes)
+    {
+        if (!trySetInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, bytes))
+        {
+            trySetInt(fd, SOL_SOCKET, SO_SNDBUF, bytes);
+        }
+        if (!trySetInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, bytes))
+        {
+            trySetInt(fd, SOL_SOCKET, SO_RCVBUF, bytes);
+        }
+    }
+
+    /** The dotted form of an IPv4 address given as an int. */
+    public static String format(final int address)
+    {
+        return (address >>> 24) + "." + ((address >>> 16) & 0xFF) + "." + ((address >>> 8) & 0xFF) + "." + (address & 0xFF);
+    }
+
+    private static int open(final int type, final int protocol, final int address, final int port)
+    {
+        final int fd = Native.libc().socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+        if (fd < 0)
+        {
+            throw new NativeException("socket for " + format(address) + ":" + port, Native.errno());
+        }
+        return fd;
+    }
+
+    private static void bind(final int fd, final int address, final int port)
+    {
+        final UnsafeBuffer name = new UnsafeBuffer(BufferUtil.allocateDirectAligned(16, 8));
+        name.putShort(0, (short)AF_INET);
+        name.putShort(2, Short.reverseBytes((short)port));
+        name.putInt(4, Integer.reverseBytes(address));
+        if (Native.libc().bind(fd, name.addressOffset(), 16) < 0)
+        {
+            final int errno = Native.errno();
+            Native.libc().close(fd);
+            throw new NativeException("bind " + format(address) + (port == 0 ? "" : ":" + port), errno);
+        }
+    }
+
+    private static void setInt(final int fd, final int level, final int option, final int value, final String what)
+    {
+        if (!trySetInt(fd, level, option, value))
+        {
+            final int errno = Native.errno();
+            Native.libc().close(fd);
+            throw new NativeException("setsockopt " + what + "=" + value, errno);
+        }
+    }
+
+    private static boolean trySetInt(final int fd, final int level, final int option, final int value)
+    {
+        final UnsafeBuffer cell = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4, 4));
+        cell.putInt(0, value);
+        return Native.libc().setsockopt(fd, level, option, cell.addressOffset(), 4) == 0;
+    }
+}

@@ -1,0 +1,589 @@
+package io.vireo.tunnel.vxlan;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.headers.EthernetFlyweight;
+import io.vireo.dataplane.headers.UdpFlyweight;
+import io.vireo.dataplane.headers.VxlanFlyweight;
+import io.vireo.dataplane.nativeio.Errno;
+import io.vireo.dataplane.nativeio.InetSockets;
+import io.vireo.dataplane.nativeio.MessageBatch;
+import io.vireo.dataplane.nativeio.Native;
+import io.vireo.dataplane.port.Port;
+import org.agrona.BufferUtil;
+import org.agrona.collections.Int2IntHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * A VXLAN tunnel endpoint (RFC 7348) over an IPv4 underlay: one bridge's door to its peers, seen by
+ * the bridge as one port.
+ * <p>
+ * <b>Receive</b>: one {@code recvmmsg} on a UDP socket bound to the local address and port puts each
+ * datagram's payload straight into a burst slot, with the 8-byte VXLAN header landing in the headroom
+ * in front of the frame (where the frame's virtio-net header goes, zeroed once the VXLAN header has
+ * been checked), so the inner frame is where every port puts frames and is never copied. A datagram
+ * is dropped and counted if its VXLAN header is short or lacks the I flag, carries another VNI,
+ * comes from an address that is not a peer (unless the endpoint learns peers from any address), or
+ * holds less than an Ethernet header. {@link #ingressPeer} tells which peer each frame came from.
+ * <p>
+ * <b>Transmit</b>: {@link #transmit(FrameBurst, int[], int[], int)} sends each queued frame to one
+ * peer, or to every peer ({@link #ALL_PEERS}: head-end replication for broadcast, multicast and
+ * unknown unicast), with one {@code sendmmsg} per batch through a raw UDP socket, so the UDP source
+ * port can follow a hash of the inner flow (RFC 7348 section 5) and the underlay can spread flows.
+ * Each datagram is gathered from two iovecs, its 16-byte UDP + VXLAN header from this endpoint's
+ * header area and the frame from its slot, so nothing is copied and a frame flooded to other ports too
+ * keeps its own headroom intact. DF is always set and the UDP checksum is zero, as RFC 7348 allows
+ * for IPv4. The datagram a frame becomes:
+ * <pre>
+ *  kernel: IPv4 header, DF, TTL, protocol 17, local address to peer address
+ *  +----------------+----------------+----------------+----------------+
+ *  | source port (hash of the flow)  | destination port (the VTEP's)   |  UDP, from the header area
+ *  | length = 16 + frame             | checksum = 0                    |
+ *  +--------+-----------------------------------------------------------+
+ *  | 0x08   |              reserved (0)                                 |  VXLAN, from the header area
+ *  |                VNI                                    |  reserved  |
+ *  +--------+-----------------------------------------------------------+
+ *  | inner Ethernet frame ...                                           |  the frame, from its slot
+ * </pre>
+ * Peers are kept by index ({@link #MAX_PEERS} at most), the number the forwarding table stores for a
+ * remote MAC; an index is stable while its peer exists. Everything but {@link #peers()} runs on the
+ * owning forwarding thread; {@link #peers()} reads a snapshot published on every change.
+ */
+public final class Vtep implements Port
+{
+    /** {@link #transmit(FrameBurst, int[], int[], int)}: send to every peer. */
+    public static final int ALL_PEERS = -1;
+    /** {@link #addPeer} and {@link #ingressPeer}: no such peer, or no room for another. */
+    public static final int NO_PEER = -1;
+    public static final int MAX_PEERS = 1024;
+    public static final int DEFAULT_UDP_PORT = VxlanFlyweight.UDP_PORT;
+    public static final int DEFAULT_TTL = 64;
+    /** Outer Ethernet, IPv4, UDP and VXLAN headers: what the underlay's MTU must hold beyond the inner IP packet. */
+    public static final int OVERHEAD = EthernetFlyweight.HEADER_LENGTH + 20 + UdpFlyweight.HEADER_LENGTH + VxlanFlyweight.LENGTH;
+
+    private static final int HEADER_LENGTH = UdpFlyweight.HEADER_LENGTH + VxlanFlyweight.LENGTH;
+    private static final int TX_BATCH = 64;
+    private static final int SOCKET_BUFFER_BYTES = 4 << 20;
+    /** RFC 7348: source ports from the dynamic range 49152-65535. */
+    private static final int SOURCE_PORT_BASE = 49_152;
+    private static final int SOURCE_PORT_MASK = 0x3FFF;
+
+    /** Where the VTEP counts what it drops and sends. Called on the forwarding thread; must not allocate. */
+    public interface Listener
+    {
+        void onDrop(VxlanDrop reason, int frames);
+
+        /** {@code datagrams} left for peers, carrying {@code frameBytes} bytes of inner frames. */
+        void onSent(int datagrams, long frameBytes);
+    }
+
+    /** A peer as listed: its address, and whether it was learned from traffic rather than configured. */
+    public record Peer(String address, boolean learned)
+    {
+    }
+
+    private final String name;
+    private final int vni;
+    private final int localAddress;
+    private final int udpPort;
+    private final boolean learnAnyPeer;
+    private final Listener listener;
+    private final int rxFd;
+    private final int txFd;
+    private final MessageBatch rx;
+    private final MessageBatch tx;
+    private final UnsafeBuffer headers = new UnsafeBuffer(BufferUtil.allocateDirectAligned(TX_BATCH * HEADER_LENGTH, 64));
+    private final long headersAddress = headers.addressOffset();
+    private final VxlanFlyweight vxlan = new VxlanFlyweight();
+    private final int[] ingressPeers;
+    private final int[] txFrameLengths = new int[TX_BATCH];
+    private int txCount;
+
+    private final int[] peerAddresses = new int[MAX_PEERS];
+    private final boolean[] peerLearned = new boolean[MAX_PEERS];
+    private final Int2IntHashMap peerIndexes = new Int2IntHashMap(NO_PEER);
+    /** One past the highest index in use; flooding walks indexes below it. */
+    private int peerLimit;
+    private volatile List<Peer> peerSnapshot = List.of();
+    private volatile int failure;
+    private boolean closed;
+
+    private Vtep(
+        final String name,
+        final int vni,
+        final int localAddress,
+        final int udpPort,
+        final boolean learnAnyPeer,
+        final Listener listener,
+        final int rxFd,
+        final int txFd,
+        final int burstCapacity)
+    {
+        this.name = name;
+        this.vni = vni;
+        this.localAddress = localAddress;
+        this.udpPort = udpPort;
+        this.learnAnyPeer = learnAnyPeer;
+        this.listener = listener;
+        this.rxFd = rxFd;
+        this.txFd = txFd;
+        this.rx = new MessageBatch(burstCapacity, 1);
+        this.tx = new MessageBatch(TX_BATCH, 2);
+        this.ingressPeers = new int[burstCapacity];
+    }
+
+    /**
+     * Opens the endpoint's sockets in the caller's network namespace.
+     *
+     * @param name          the port's name.
+     * @param vni           the VXLAN network identifier, 0 to {@link VxlanFlyweight#MAX_VNI}.
+     * @param localAddress  the local IPv4 address to listen on and send from.
+     * @param udpPort       the UDP port to listen on and send to.
+     * @param ttl           time to live of the datagrams sent, 1 to 255.
+     * @param learnAnyPeer  accept datagrams from any address and add it as a learned peer.
+     * @param listener      counts drops and sends.
+     * @param burstCapacity frames per receive burst.
+     * @throws IllegalArgumentException on a value out of range.
+     * @throws io.vireo.dataplane.nativeio.NativeException if the kernel refuses a socket (the address
+     *                                                      is not local, the port is taken).
+     */
+    public static Vtep open(
+        final String name,
+        final int vni,
+        final int localAddress,
+        final int udpPort,
+        final int ttl,
+        final boolean learnAnyPeer,
+        final Listener listener,
+        final int burstCapacity)
+    {
+        if (vni < 0 || vni > VxlanFlyweight.MAX_VNI)
+        {
+            throw new IllegalArgumentException("VNI " + vni + " is out of range 0-" + VxlanFlyweight.MAX_VNI);
+        }
+        if (udpPort < 1 || udpPort > 0xFFFF)
+        {
+            throw new IllegalArgumentException("UDP port " + udpPort + " is out of range 1-65535");
+        }
+        if (ttl < 1 || ttl > 255)
+        {
+            throw new IllegalArgumentException("TTL " + ttl + " is out of range 1-255");
+        }
+        final int rxFd = InetSockets.udp(localAddress, udpPort);
+        final int txFd;
+        try
+        {
+            txFd = InetSockets.rawUdp(localAddress, ttl);
+        }
+        catch (final RuntimeException ex)
+        {
+            Native.libc().close(rxFd);
+            throw ex;
+        }
+        InetSockets.buffers(rxFd, SOCKET_BUFFER_BYTES);
+        InetSockets.buffers(txFd, SOCKET_BUFFER_BYTES);
+        return new Vtep(name, vni, localAddress, udpPort, learnAnyPeer, listener, rxFd, txFd, burstCapacity);
+    }
+
+    @Override
+    public String name()
+    {
+        return name;
+    }
+
+    @Override
+    public String type()
+    {
+        return "vxlan";
+    }
+
+    public int vni()
+    {
+        return vni;
+    }
+
+    public int localAddress()
+    {
+        return localAddress;
+    }
+
+    public int udpPort()
+    {
+        return udpPort;
+    }
+
+    public boolean learnAnyPeer()
+    {
+        return learnAnyPeer;
+    }
+
+    // ---- peers ----
+
+    /**
+     * Adds a configured peer, or makes a learned one configured.
+     *
+     * @param address a unicast IPv4 address other than this endpoint's ({@link #checkPeerAddress}).
+     * @return its index, or {@link #NO_PEER} if {@link #MAX_PEERS} peers exist already.
+     */
+    public int addPeer(final int address)
+    {
+        final int existing = peerIndexes.get(address);
+        if (existing != NO_PEER)
+        {
+            if (peerLearned[existing])
+            {
+                peerLearned[existing] = false;
+                publishPeers();
+            }
+            return existing;
+        }
+        return insertPeer(address, false);
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the address unless it is a unicast IPv4 address other
+     *                                  than {@code localAddress}.
+     */
+    public static void checkPeerAddress(final int address, final int localAddress)
+    {
+        final int firstOctet = address >>> 24;
+        if (0 == firstOctet || firstOctet >= 224 || address == localAddress)
+        {
+            throw new IllegalArgumentException("VXLAN peer " + InetSockets.format(address) +
+                " must be a unicast IPv4 address other than the local VTEP address");
+        }
+    }
+
+    /**
+     * Removes a peer.
+     *
+     * @return the index it had, or {@link #NO_PEER} if there was none.
+     */
+    public int removePeer(final int address)
+    {
+        final int index = peerIndexes.remove(address);
+        if (index != NO_PEER)
+        {
+            peerAddresses[index] = 0;
+            peerLearned[index] = false;
+            while (peerLimit > 0 && 0 == peerAddresses[peerLimit - 1])
+            {
+                peerLimit--;
+            }
+            publishPeers();
+        }
+        return index;
+    }
+
+    /** The peer at {@code index}, as an IPv4 address int, or 0 if none. */
+    public int peerAddress(final int index)
+    {
+        return index >= 0 && index < MAX_PEERS ? peerAddresses[index] : 0;
+    }
+
+    /** The peers, in index order; any thread. */
+    public List<Peer> peers()
+    {
+        return peerSnapshot;
+    }
+
+    private int insertPeer(final int address, final boolean learned)
+    {
+        for (int index = 0; index < MAX_PEERS; index++)
+        {
+            if (0 == peerAddresses[index])
+            {
+                peerAddresses[index] = address;
+                peerLearned[index] = learned;
+                peerIndexes.put(address, index);
+                peerLimit = Math.max(peerLimit, index + 1);
+                publishPeers();
+                return index;
+            }
+        }
+        return NO_PEER;
+    }
+
+    private void publishPeers()
+    {
+        final List<Peer> peers = new ArrayList<>();
+        for (int index = 0; index < peerLimit; index++)
+        {
+            if (0 != peerAddresses[index])
+            {
+                peers.add(new Peer(InetSockets.format(peerAddresses[index]), peerLearned[index]));
+            }
+        }
+        peerSnapshot = List.copyOf(peers);
+    }
+
+    // ---- receive ----
+
+    /** The peer frame {@code frame} of the last receive came from. */
+    public int ingressPeer(final int frame)
+    {
+        return ingressPeers[frame];
+    }
+
+    @Override
+    public int receive(final FrameBurst burst)
+    {
+        int received = 0;
+        while (!burst.isFull() && 0 == failure)
+        {
+            final int first = burst.size();
+            final int wanted = burst.capacity() - first;
+            for (int message = 0; message < wanted; message++)
+            {
+                rx.iov(message, 0, burst.frameAddress(first + message) - VxlanFlyweight.LENGTH,
+                    burst.frameCapacity() + VxlanFlyweight.LENGTH);
+            }
+            final int datagrams = rx.receive(rxFd, wanted);
+            if (datagrams < 0)
+            {
+                checkError(-datagrams);
+                break;
+            }
+            for (int message = 0; message < datagrams; message++)
+            {
+                received += accept(burst, first + message, message);
+            }
+            if (datagrams < wanted)
+            {
+                break;
+            }
+        }
+        return received;
+    }
+
+    /** Checks datagram {@code message}, in slot {@code slot}; appends its inner frame to the burst if it is good. */
+    private int accept(final FrameBurst burst, final int slot, final int message)
+    {
+        final int length = rx.length(message);
+        final int headerOffset = burst.frameOffset(slot) - VxlanFlyweight.LENGTH;
+        vxlan.wrap(burst.buffer(), headerOffset, length);
+        final VxlanDrop drop;
+        int peer = NO_PEER;
+        if (rx.truncated(message))
+        {
+            drop = VxlanDrop.OVERSIZE;
+        }
+        else if (!vxlan.isValid())
+        {
+            drop = VxlanDrop.BAD_HEADER;
+        }
+        else if (vxlan.vni() != vni)
+        {
+            drop = VxlanDrop.UNKNOWN_VNI;
+        }
+        else if (length - VxlanFlyweight.LENGTH < EthernetFlyweight.HEADER_LENGTH)
+        {
+            drop = VxlanDrop.RUNT;
+        }
+        else if (NO_PEER == (peer = sourcePeer(rx.peerAddress(message))))
+        {
+            drop = VxlanDrop.UNKNOWN_PEER;
+        }
+        else
+        {
+            drop = null;
+        }
+        if (null != drop)
+        {
+            listener.onDrop(drop, 1);
+            return 0;
+        }
+        final int target = burst.size();
+        final int frameLength = length - VxlanFlyweight.LENGTH;
+        if (target != slot)
+        {
+            // An earlier datagram of this batch was dropped: close the gap (bad input only).
+            burst.buffer().putBytes(burst.nextFrameOffset(), burst.buffer(), burst.frameOffset(slot), frameLength);
+        }
+        burst.clearNextNetHeader();
+        ingressPeers[target] = peer;
+        burst.commit(frameLength);
+        return 1;
+    }
+
+    private int sourcePeer(final int address)
+    {
+        final int peer = peerIndexes.get(address);
+        if (peer != NO_PEER || !learnAnyPeer || 0 == address)
+        {
+            return peer;
+        }
+        return insertPeer(address, true);
+    }
+
+    // ---- transmit ----
+
+    /** Sends every frame to every peer; {@link #transmit(FrameBurst, int[], int[], int)} chooses per frame. */
+    @Override
+    public int transmit(final FrameBurst burst, final int[] indexes, final int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            queueToAll(burst, indexes[i]);
+        }
+        flushBatch();
+        return count;
+    }
+
+    /**
+     * Sends frame {@code indexes[i]} to peer {@code peers[i]} (an index, or {@link #ALL_PEERS}) for
+     * every {@code i < count}. Sends and failures are counted through the listener; a frame for a peer
+     * that no longer exists is dropped and counted.
+     *
+     * @return {@code count}: every frame was dealt with.
+     */
+    public int transmit(final FrameBurst burst, final int[] indexes, final int[] peers, final int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            final int peer = peers[i];
+            if (peer == ALL_PEERS)
+            {
+                queueToAll(burst, indexes[i]);
+            }
+            else if (0 != peerAddress(peer))
+            {
+                queue(burst, indexes[i], peer);
+            }
+            else
+            {
+                listener.onDrop(VxlanDrop.NO_PEER, 1);
+            }
+        }
+        flushBatch();
+        return count;
+    }
+
+    private void queueToAll(final FrameBurst burst, final int frame)
+    {
+        for (int peer = 0; peer < peerLimit; peer++)
+        {
+            if (0 != peerAddresses[peer])
+            {
+                queue(burst, frame, peer);
+            }
+        }
+    }
+
+    private void queue(final FrameBurst burst, final int frame, final int peer)
+    {
+        if (txCount == TX_BATCH)
+        {
+            flushBatch();
+        }
+        final int message = txCount++;
+        final int length = burst.frameLength(frame);
+        final int header = message * HEADER_LENGTH;
+        headers.putShort(header, Short.reverseBytes((short)sourcePort(burst, frame, length)));
+        headers.putShort(header + 2, Short.reverseBytes((short)udpPort));
+        headers.putShort(header + 4, Short.reverseBytes((short)(HEADER_LENGTH + length)));
+        headers.putShort(header + 6, (short)UdpFlyweight.NO_CHECKSUM);
+        vxlan.wrap(headers, header + UdpFlyweight.HEADER_LENGTH, VxlanFlyweight.LENGTH).header(vni);
+        tx.iov(message, 0, headersAddress + header, HEADER_LENGTH);
+        tx.iov(message, 1, burst.frameAddress(frame), length);
+        tx.peer(message, peerAddresses[peer], 0);
+        txFrameLengths[message] = length;
+    }
+
+    /**
+     * A port from the dynamic range chosen by a hash of the inner frame: its MACs and, in frames long
+     * enough, bytes 26 to 37, which for untagged IPv4 without options are the addresses and the TCP or
+     * UDP ports (for other frames just some bytes of the same flow's headers).
+     */
+    private static int sourcePort(final FrameBurst burst, final int frame, final int length)
+    {
+        final UnsafeBuffer buffer = burst.buffer();
+        final int offset = burst.frameOffset(frame);
+        long hash = buffer.getLong(offset) * 0x9E3779B97F4A7C15L ^ buffer.getInt(offset + 8);
+        if (length >= 38)
+        {
+            hash = (hash ^ buffer.getLong(offset + 26)) * 0x9E3779B97F4A7C15L ^ buffer.getInt(offset + 34);
+        }
+        hash *= 0x9E3779B97F4A7C15L;
+        return SOURCE_PORT_BASE + (int)((hash >>> 40) & SOURCE_PORT_MASK);
+    }
+
+    private void flushBatch()
+    {
+        int from = 0;
+        int datagrams = 0;
+        long bytes = 0;
+        while (from < txCount && 0 == failure)
+        {
+            final int sent = tx.send(txFd, from, txCount - from);
+            if (sent > 0)
+            {
+                for (int message = from; message < from + sent; message++)
+                {
+                    bytes += txFrameLengths[message];
+                }
+                datagrams += sent;
+                from += sent;
+            }
+            else if (0 == sent)
+            {
+                break; // the socket buffer is full: the rest is lost, like a full transmit ring
+            }
+            else
+            {
+                // This datagram cannot go (no route to the peer, larger than the path MTU): skip it.
+                checkError(-sent);
+                listener.onDrop(VxlanDrop.TX_ERROR, 1);
+                from++;
+            }
+        }
+        if (from < txCount)
+        {
+            listener.onDrop(VxlanDrop.TX_ERROR, txCount - from);
+        }
+        if (datagrams > 0)
+        {
+            listener.onSent(datagrams, bytes);
+        }
+        txCount = 0;
+    }
+
+    @Override
+    public int pollFd()
+    {
+        return rxFd;
+    }
+
+    @Override
+    public int failure()
+    {
+        return failure;
+    }
+
+    private void checkError(final int errno)
+    {
+        if (errno == Errno.EBADF || errno == Errno.EBADFD || errno == Errno.ENODEV)
+        {
+            failure = errno;
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        if (!closed)
+        {
+            closed = true;
+            Native.libc().close(rxFd);
+            Native.libc().close(txFd);
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "Vtep{" + name + ", vni=" + vni + ", local=" + InetSockets.format(localAddress) + ":" + udpPort + "}";
+    }
+}

@@ -1,0 +1,267 @@
+package io.vireo.tunnel.vxlan;
+
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.nativeio.NativeException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two endpoints on loopback addresses (127.0.0.1 and 127.0.0.2) with real kernel sockets, plain UDP
+ * sockets as a third party that sends bad datagrams and as a peer that checks the bytes on the wire.
+ */
+class VtepIT
+{
+    private static final int VNI = 42;
+    private static final int A = 0x7F00_0001;
+    private static final int B = 0x7F00_0002;
+    private static final int C = 0x7F00_0003;
+    private static final int D = 0x7F00_0004;
+
+    private final Counting countsA = new Counting();
+    private final Counting countsB = new Counting();
+    private int port;
+    private Vtep a;
+    private Vtep b;
+    private final FrameBurst out = new FrameBurst(32, 2048, 64);
+    private final FrameBurst in = new FrameBurst(32, 2048, 64);
+
+    static final class Counting implements Vtep.Listener
+    {
+        final Map<VxlanDrop, Integer> drops = new EnumMap<>(VxlanDrop.class);
+        int datagrams;
+        long bytes;
+
+        @Override
+        public void onDrop(final VxlanDrop reason, final int frames)
+        {
+            drops.merge(reason, frames, Integer::sum);
+        }
+
+        @Override
+        public void onSent(final int datagrams, final long frameBytes)
+        {
+            this.datagrams += datagrams;
+            this.bytes += frameBytes;
+        }
+    }
+
+    @BeforeEach
+    void setUp() throws Exception
+    {
+        try (DatagramSocket probe = new DatagramSocket(0, InetAddress.getByName("127.0.0.2")))
+        {
+            port = probe.getLocalPort();
+        }
+        a = Vtep.open("vxa", VNI, A, port, 64, false, countsA, 32);
+        b = Vtep.open("vxb", VNI, B, port, 64, false, countsB, 32);
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        a.close();
+        b.close();
+    }
+
+    @Test
+    void framesCrossBetweenTwoEndpointsWithTheirPeerKnown()
+    {
+        final int peerB = a.addPeer(B);
+        final int peerA = b.addPeer(A);
+        final byte[] first = frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_00_0AL, 100, 1);
+        final byte[] second = frame(0xFF_FF_FF_FF_FF_FFL, 0x02_00_00_00_00_0AL, 1400, 2);
+        put(out, first);
+        put(out, second);
+
+        assertEquals(2, a.transmit(out, new int[] {0, 1}, new int[] {peerB, Vtep.ALL_PEERS}, 2));
+        assertEquals(2, countsA.datagrams, countsA.drops::toString);
+        assertEquals(first.length + second.length, countsA.bytes);
+
+        final int received = receiveAtLeast(b, in, 2);
+        assertEquals(2, received);
+        assertArrayEquals(first, bytes(in, 0));
+        assertArrayEquals(second, bytes(in, 1));
+        assertEquals(peerA, b.ingressPeer(0));
+        assertEquals(0L, in.buffer().getLong(in.netHeaderOffset(0)), "the VXLAN header's place is a zeroed net header");
+        assertTrue(countsB.drops.isEmpty(), countsB.drops::toString);
+    }
+
+    @Test
+    void theWireCarriesVxlanWithTheVniAndAFlowHashedSourcePort() throws Exception
+    {
+        a.addPeer(D);
+        try (DatagramSocket peer = new DatagramSocket(new InetSocketAddress("127.0.0.4", port)))
+        {
+            peer.setSoTimeout(5_000);
+            final byte[] frame = frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_00_0AL, 64, 7);
+            put(out, frame);
+            a.transmit(out, new int[] {0}, 1);
+            final DatagramPacket packet = new DatagramPacket(new byte[4096], 4096);
+            peer.receive(packet);
+            assertEquals("127.0.0.1", packet.getAddress().getHostAddress());
+            assertTrue(packet.getPort() >= 49_152, "source port from the dynamic range: " + packet.getPort());
+            assertEquals(8 + frame.length, packet.getLength());
+            final byte[] data = packet.getData();
+            assertArrayEquals(new byte[] {0x08, 0, 0, 0, 0, 0, 42, 0}, java.util.Arrays.copyOf(data, 8));
+            assertArrayEquals(frame, java.util.Arrays.copyOfRange(data, 8, 8 + frame.length));
+
+            final int firstPort = packet.getPort();
+            boolean spread = false;
+            for (int flow = 0; flow < 16 && !spread; flow++)
+            {
+                out.clear();
+                put(out, frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_01_00L + flow, 64, flow));
+                a.transmit(out, new int[] {0}, 1);
+                peer.receive(packet);
+                spread = packet.getPort() != firstPort;
+            }
+            assertTrue(spread, "other flows get other source ports");
+        }
+    }
+
+    @Test
+    void badDatagramsAreDroppedAndCountedAndGoodOnesStillArrive() throws Exception
+    {
+        b.addPeer(A);
+        final byte[] good = frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_00_0AL, 60, 9);
+        try (DatagramSocket fromPeer = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
+             DatagramSocket stranger = new DatagramSocket(new InetSocketAddress("127.0.0.3", 0)))
+        {
+            final InetSocketAddress target = new InetSocketAddress("127.0.0.2", port);
+            send(fromPeer, target, new byte[] {0x08, 0, 0, 0});                           // shorter than VXLAN
+            send(fromPeer, target, concat(header(0x00, VNI), good));                       // no I flag
+            send(fromPeer, target, concat(header(0x08, 7), good));                         // another VNI
+            send(fromPeer, target, concat(header(0x08, VNI), new byte[10]));               // inner runt
+            send(stranger, target, concat(header(0x08, VNI), good));                       // not a peer
+            send(fromPeer, target, concat(header(0x08, VNI), new byte[3000]));             // larger than a slot
+            send(fromPeer, target, concat(header(0x0C, VNI), good));                       // other flag bits: ignored
+            send(fromPeer, target, concat(header(0x08, VNI), good));
+        }
+        assertEquals(2, receiveAtLeast(b, in, 2));
+        assertArrayEquals(good, bytes(in, 0));
+        assertArrayEquals(good, bytes(in, 1));
+        assertEquals(Map.of(VxlanDrop.BAD_HEADER, 2, VxlanDrop.UNKNOWN_VNI, 1, VxlanDrop.RUNT, 1,
+            VxlanDrop.UNKNOWN_PEER, 1, VxlanDrop.OVERSIZE, 1), countsB.drops);
+    }
+
+    @Test
+    void anEndpointThatLearnsPeersTakesAnyAddressAndListsIt() throws Exception
+    {
+        b.close();
+        b = Vtep.open("vxb", VNI, B, port, 64, true, countsB, 32);
+        try (DatagramSocket stranger = new DatagramSocket(new InetSocketAddress("127.0.0.3", 0)))
+        {
+            send(stranger, new InetSocketAddress("127.0.0.2", port),
+                concat(header(0x08, VNI), frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_00_0CL, 60, 3)));
+        }
+        assertEquals(1, receiveAtLeast(b, in, 1));
+        assertEquals(List.of(new Vtep.Peer("127.0.0.3", true)), b.peers());
+        assertEquals(C, b.peerAddress(b.ingressPeer(0)));
+        b.addPeer(C);
+        assertEquals(List.of(new Vtep.Peer("127.0.0.3", false)), b.peers(), "configuring a learned peer keeps its index");
+        assertEquals(b.ingressPeer(0), b.removePeer(C));
+        assertEquals(List.of(), b.peers());
+        assertEquals(Vtep.NO_PEER, b.removePeer(C));
+    }
+
+    @Test
+    void framesForARemovedPeerAreCountedNotSent()
+    {
+        final int peer = a.addPeer(B);
+        a.removePeer(B);
+        put(out, frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_00_0AL, 60, 1));
+        a.transmit(out, new int[] {0}, new int[] {peer}, 1);
+        assertEquals(Map.of(VxlanDrop.NO_PEER, 1), countsA.drops);
+        assertEquals(0, countsA.datagrams);
+    }
+
+    @Test
+    void badSettingsAreRefusedWithTheirName()
+    {
+        assertThrows(IllegalArgumentException.class, () -> Vtep.open("x", 1 << 24, A, port, 64, false, countsA, 32));
+        assertThrows(IllegalArgumentException.class, () -> Vtep.open("x", 1, A, 0, 64, false, countsA, 32));
+        assertThrows(IllegalArgumentException.class, () -> Vtep.open("x", 1, A, port, 0, false, countsA, 32));
+        final NativeException taken = assertThrows(NativeException.class, () -> Vtep.open("x", 1, A, port, 64, false, countsA, 32));
+        assertTrue(taken.getMessage().contains("127.0.0.1:" + port), taken.getMessage());
+        final NativeException foreign = assertThrows(NativeException.class,
+            () -> Vtep.open("x", 1, 0x0A_FF_FF_01, port, 64, false, countsA, 32));
+        assertTrue(foreign.getMessage().contains("10.255.255.1"), foreign.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Vtep.checkPeerAddress(0xE000_0001, A));
+        assertThrows(IllegalArgumentException.class, () -> Vtep.checkPeerAddress(A, A));
+        assertThrows(IllegalArgumentException.class, () -> Vtep.checkPeerAddress(0, A));
+        Vtep.checkPeerAddress(B, A);
+    }
+
+    private static int receiveAtLeast(final Vtep vtep, final FrameBurst burst, final int frames)
+    {
+        burst.clear();
+        final long deadline = System.nanoTime() + 5_000_000_000L;
+        while (burst.size() < frames && System.nanoTime() < deadline)
+        {
+            vtep.receive(burst);
+        }
+        return burst.size();
+    }
+
+    private static void send(final DatagramSocket socket, final InetSocketAddress target, final byte[] payload) throws Exception
+    {
+        socket.send(new DatagramPacket(payload, payload.length, target));
+    }
+
+    static byte[] header(final int flags, final int vni)
+    {
+        return new byte[] {(byte)flags, 0, 0, 0, (byte)(vni >>> 16), (byte)(vni >>> 8), (byte)vni, 0};
+    }
+
+    static byte[] concat(final byte[] first, final byte[] second)
+    {
+        final byte[] all = java.util.Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, all, first.length, second.length);
+        return all;
+    }
+
+    /** An Ethernet frame of {@code length} bytes: MACs, EtherType 0x0800, then bytes derived from {@code seed}. */
+    static byte[] frame(final long destination, final long source, final int length, final int seed)
+    {
+        final byte[] frame = new byte[length];
+        for (int i = 0; i < 6; i++)
+        {
+            frame[i] = (byte)(destination >>> (40 - 8 * i));
+            frame[6 + i] = (byte)(source >>> (40 - 8 * i));
+        }
+        frame[12] = 0x08;
+        for (int i = 14; i < length; i++)
+        {
+            frame[i] = (byte)(seed * 31 + i);
+        }
+        return frame;
+    }
+
+    private static void put(final FrameBurst burst, final byte[] frame)
+    {
+        burst.clearNextNetHeader();
+        burst.buffer().putBytes(burst.nextFrameOffset(), frame);
+        burst.commit(frame.length);
+    }
+
+    private static byte[] bytes(final FrameBurst burst, final int index)
+    {
+        final byte[] bytes = new byte[burst.frameLength(index)];
+        burst.buffer().getBytes(burst.frameOffset(index), bytes);
+        return bytes;
+    }
+}
