@@ -60,8 +60,11 @@ public final class Vtep implements Port
     public static final int MAX_PEERS = 1024;
     public static final int DEFAULT_UDP_PORT = VxlanFlyweight.UDP_PORT;
     public static final int DEFAULT_TTL = 64;
-    /** Outer Ethernet, IPv4, UDP and VXLAN headers: what the underlay's MTU must hold beyond the inner IP packet. */
-    public static final int OVERHEAD = EthernetFlyweight.HEADER_LENGTH + 20 + UdpFlyweight.HEADER_LENGTH + VxlanFlyweight.LENGTH;
+    /**
+     * The outer IPv4, UDP and VXLAN headers and the inner Ethernet header: what the underlay's MTU must
+     * hold beyond the inner IP packet (so a 1500-byte underlay carries 1450-byte packets).
+     */
+    public static final int OVERHEAD = 20 + UdpFlyweight.HEADER_LENGTH + VxlanFlyweight.LENGTH + EthernetFlyweight.HEADER_LENGTH;
 
     private static final int HEADER_LENGTH = UdpFlyweight.HEADER_LENGTH + VxlanFlyweight.LENGTH;
     private static final int TX_BATCH = 64;
@@ -79,8 +82,8 @@ public final class Vtep implements Port
         void onSent(int datagrams, long frameBytes);
     }
 
-    /** A peer as listed: its address, and whether it was learned from traffic rather than configured. */
-    public record Peer(String address, boolean learned)
+    /** A peer as listed: its index, its address, and whether it was learned from traffic rather than configured. */
+    public record Peer(int index, String address, boolean learned)
     {
     }
 
@@ -313,7 +316,7 @@ public final class Vtep implements Port
         {
             if (0 != peerAddresses[index])
             {
-                peers.add(new Peer(InetSockets.format(peerAddresses[index]), peerLearned[index]));
+                peers.add(new Peer(index, InetSockets.format(peerAddresses[index]), peerLearned[index]));
             }
         }
         peerSnapshot = List.copyOf(peers);
@@ -463,6 +466,11 @@ public final class Vtep implements Port
 
     private void queueToAll(final FrameBurst burst, final int frame)
     {
+        if (0 == peerLimit)
+        {
+            listener.onDrop(VxlanDrop.NO_PEER, 1);
+            return;
+        }
         for (int peer = 0; peer < peerLimit; peer++)
         {
             if (0 != peerAddresses[peer])

@@ -13,7 +13,7 @@ public enum VxlanDrop
     RUNT,
     /** A datagram longer than a frame slot. */
     OVERSIZE,
-    /** A frame for a peer removed since it was queued. */
+    /** A frame for a peer removed since it was queued, or flooded while there is no peer. */
     NO_PEER,
     /** A datagram the kernel refused to send (no route, larger than the path MTU, socket buffer full). */
     TX_ERROR

@@ -169,10 +169,11 @@ class VtepIT
                 concat(header(0x08, VNI), frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_00_0CL, 60, 3)));
         }
         assertEquals(1, receiveAtLeast(b, in, 1));
-        assertEquals(List.of(new Vtep.Peer("127.0.0.3", true)), b.peers());
-        assertEquals(C, b.peerAddress(b.ingressPeer(0)));
-        b.addPeer(C);
-        assertEquals(List.of(new Vtep.Peer("127.0.0.3", false)), b.peers(), "configuring a learned peer keeps its index");
+        final int learned = b.ingressPeer(0);
+        assertEquals(List.of(new Vtep.Peer(learned, "127.0.0.3", true)), b.peers());
+        assertEquals(C, b.peerAddress(learned));
+        assertEquals(learned, b.addPeer(C));
+        assertEquals(List.of(new Vtep.Peer(learned, "127.0.0.3", false)), b.peers(), "configuring a learned peer keeps its index");
         assertEquals(b.ingressPeer(0), b.removePeer(C));
         assertEquals(List.of(), b.peers());
         assertEquals(Vtep.NO_PEER, b.removePeer(C));

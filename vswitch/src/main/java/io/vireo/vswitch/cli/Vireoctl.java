@@ -17,6 +17,7 @@ import io.vireo.vswitch.core.CountersFile;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortCounters;
 import io.vireo.vswitch.core.ThreadCounters;
+import io.vireo.vswitch.core.VxlanSpec;
 import org.agrona.concurrent.status.CountersReader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,7 +32,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "vireoctl", mixinStandardHelpOptions = true, version = "vireoctl 0.1.0",
     description = "Control a running vireod.",
     subcommands = {Vireoctl.BridgeCommand.class, Vireoctl.PortCommand.class, Vireoctl.FdbCommand.class,
-        Vireoctl.PolicyCommand.class, Vireoctl.StatsCommand.class})
+        Vireoctl.PolicyCommand.class, Vireoctl.VxlanCommand.class, Vireoctl.StatsCommand.class})
 public final class Vireoctl
 {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -101,13 +102,21 @@ public final class Vireoctl
         @ParentCommand
         Vireoctl root;
 
-        @Command(name = "add", description = "Add a bridge.")
+        @Command(name = "add", description = "Add a bridge; with --vni and --vtep-local, one that reaches its VXLAN peers.")
         int add(
             @Parameters(paramLabel = "NAME") final String name,
             @Option(names = "--aging", paramLabel = "SECONDS", description = "MAC aging time (default 300)") final Long aging,
+            @Option(names = "--vni", paramLabel = "N", description = "VXLAN network identifier, 0-16777215") final Integer vni,
+            @Option(names = "--vtep-local", paramLabel = "IP", description = "VXLAN: local IPv4 address to listen on and send from") final String local,
+            @Option(names = "--vtep-port", paramLabel = "PORT", description = "VXLAN: UDP port (default 4789)") final Integer port,
+            @Option(names = "--ttl", paramLabel = "N", description = "VXLAN: TTL of the datagrams (default 64)") final Integer ttl,
+            @Option(names = "--mtu", paramLabel = "N", description = "VXLAN: the overlay's MTU, the default of the bridge's ports (default 1450)") final Integer mtu,
+            @Option(names = "--learn-any-peer", description = "VXLAN: accept datagrams from any address and add it as a peer") final boolean learnAnyPeer,
             @Option(names = "--json") final boolean json) throws JsonProcessingException
         {
-            return root.call("POST", "/v1/bridges", new ControlApi.BridgeRequest(name, aging), json,
+            final boolean vxlan = null != vni || null != local || null != port || null != ttl || null != mtu || learnAnyPeer;
+            final VxlanSpec spec = vxlan ? new VxlanSpec(vni, local, port, ttl, mtu, learnAnyPeer ? Boolean.TRUE : null) : null;
+            return root.call("POST", "/v1/bridges", new ControlApi.BridgeRequest(name, aging, spec), json,
                 message("bridge " + name + " added"));
         }
 
@@ -123,13 +132,17 @@ public final class Vireoctl
         {
             return root.call("GET", "/v1/bridges", null, json, (node, out) ->
             {
-                final Table table = new Table("BRIDGE", "AGING(s)", "FDB", "PORTS");
+                final Table table = new Table("BRIDGE", "AGING(s)", "FDB", "VXLAN", "PORTS");
                 for (final JsonNode bridge : node)
                 {
                     final List<String> ports = new ArrayList<>();
                     bridge.get("ports").forEach(port -> ports.add(port.asText()));
+                    final JsonNode vxlan = bridge.get("vxlan");
+                    final String overlay = null == vxlan || vxlan.isNull() ? "-" : "vni " + vxlan.get("vni").asText() + " " +
+                        vxlan.get("local").asText() + ":" + vxlan.get("port").asText() + " mtu " + vxlan.get("mtu").asText() +
+                        " peers " + vxlan.get("peers").size();
                     table.row(bridge.get("name").asText(), bridge.get("agingSeconds").asText(),
-                        bridge.get("fdbEntries").asText(), String.join(",", ports));
+                        bridge.get("fdbEntries").asText(), overlay, String.join(",", ports));
                 }
                 table.print(out);
             });
@@ -200,14 +213,64 @@ public final class Vireoctl
         {
             return root.call("GET", "/v1/fdb/" + bridge, null, json, (node, out) ->
             {
-                final Table table = new Table("MAC", "VLAN", "PORT", "AGE(s)");
+                final Table table = new Table("MAC", "VLAN", "PORT", "REMOTE", "AGE(s)");
                 for (final JsonNode entry : node.get("entries"))
                 {
-                    table.row(text(entry, "mac"), text(entry, "vlan"), text(entry, "port"),
+                    table.row(text(entry, "mac"), text(entry, "vlan"), text(entry, "port"), text(entry, "remote"),
                         entry.get("isStatic").asBoolean() ? "static" : text(entry, "ageSeconds"));
                 }
                 table.print(out);
             });
+        }
+    }
+
+    @Command(name = "vxlan", description = "VXLAN peers of a bridge.", mixinStandardHelpOptions = true,
+        subcommands = VxlanCommand.PeerCommand.class)
+    static final class VxlanCommand
+    {
+        @ParentCommand
+        Vireoctl root;
+
+        @Command(name = "peer", description = "Add, delete and list a VXLAN bridge's peers.", mixinStandardHelpOptions = true)
+        static final class PeerCommand
+        {
+            @ParentCommand
+            VxlanCommand vxlan;
+
+            @Command(name = "add", description = "Add a peer: broadcast and unknown unicast go to every peer.")
+            int add(
+                @Parameters(index = "0", paramLabel = "BRIDGE") final String bridge,
+                @Parameters(index = "1", paramLabel = "IP") final String address,
+                @Option(names = "--json") final boolean json) throws JsonProcessingException
+            {
+                return vxlan.root.call("POST", "/v1/vxlan/" + bridge + "/peers", new ControlApi.PeerRequest(address), json,
+                    message("peer " + address + " added to " + bridge));
+            }
+
+            @Command(name = "del", description = "Delete a peer and the MACs learned behind it.")
+            int del(
+                @Parameters(index = "0", paramLabel = "BRIDGE") final String bridge,
+                @Parameters(index = "1", paramLabel = "IP") final String address,
+                @Option(names = "--json") final boolean json) throws JsonProcessingException
+            {
+                return vxlan.root.call("DELETE", "/v1/vxlan/" + bridge + "/peers/" + address, null, json,
+                    message("peer " + address + " deleted from " + bridge));
+            }
+
+            @Command(name = "list", description = "List a bridge's peers.")
+            int list(@Parameters(paramLabel = "BRIDGE") final String bridge, @Option(names = "--json") final boolean json)
+                throws JsonProcessingException
+            {
+                return vxlan.root.call("GET", "/v1/vxlan/" + bridge + "/peers", null, json, (node, out) ->
+                {
+                    final Table table = new Table("PEER", "ORIGIN");
+                    for (final JsonNode peer : node.get("peers"))
+                    {
+                        table.row(text(peer, "address"), peer.get("learned").asBoolean() ? "learned" : "configured");
+                    }
+                    table.print(out);
+                });
+            }
         }
     }
 

@@ -14,6 +14,7 @@ import io.vireo.vswitch.core.PortInfo;
 import io.vireo.vswitch.core.TapPortSpec;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoException;
+import io.vireo.vswitch.core.VxlanSpec;
 
 /**
  * The control API, independent of transport: a method, a path and a JSON body in; a status and a
@@ -21,6 +22,8 @@ import io.vireo.vswitch.core.VireoException;
  * <pre>
  * GET    /v1/bridges             list bridges
  * POST   /v1/bridges             {"name": "br0", "agingSeconds": 300}
+ *                                {"name": "br1", "vxlan": {"vni": 42, "local": "192.0.2.1", "port": 4789,
+ *                                 "ttl": 64, "mtu": 1450, "learnAnyPeer": false}}
  * DELETE /v1/bridges/{name}      delete a bridge and its ports
  * GET    /v1/ports               list ports with counters
  * GET    /v1/ports/{name}        one port
@@ -36,6 +39,9 @@ import io.vireo.vswitch.core.VireoException;
  *                                 "protocol": "tcp", "dstPorts": "5000-5001", "srcMac": .., "dstMac": .., "srcPorts": ..}
  * DELETE /v1/policy/{bridge}/{id}  delete a rule
  * PUT    /v1/policy/{bridge}/default  {"action": "deny"}
+ * GET    /v1/vxlan/{bridge}/peers     VXLAN peers of a bridge
+ * POST   /v1/vxlan/{bridge}/peers     {"address": "192.0.2.2"}
+ * DELETE /v1/vxlan/{bridge}/peers/{address}  remove a peer and the MACs learned behind it
  * </pre>
  * Errors are {@code {"error": "one line"}} with 400 (bad request), 404 (no such object or path),
  * 405 (method), 409 (conflict) or 500 (the kernel or the switch failed).
@@ -43,7 +49,12 @@ import io.vireo.vswitch.core.VireoException;
 public final class ControlApi
 {
     /** Request body of {@code POST /v1/bridges}. */
-    public record BridgeRequest(String name, Long agingSeconds)
+    public record BridgeRequest(String name, Long agingSeconds, VxlanSpec vxlan)
+    {
+    }
+
+    /** Request body of {@code POST /v1/vxlan/{bridge}/peers}. */
+    public record PeerRequest(String address)
     {
     }
 
@@ -117,6 +128,11 @@ public final class ControlApi
         {
             return policy(method, name, parts.length > 4 ? parts[4] : null, body);
         }
+        if ("vxlan".equals(collection) && null != name && !name.isEmpty() && parts.length >= 5 && parts.length <= 6 &&
+            "peers".equals(parts[4]))
+        {
+            return vxlanPeers(method, name, parts.length > 5 ? parts[5] : null, body);
+        }
         if (parts.length > 4 || "".equals(name))
         {
             return error(404, "no such path " + path);
@@ -153,7 +169,7 @@ public final class ControlApi
             requireMethod(method, "POST");
             final BridgeRequest request = parse(body, BridgeRequest.class);
             required(request.name(), "name");
-            return created(vireo.addBridge(request.name(), request.agingSeconds()));
+            return created(vireo.addBridge(request.name(), request.agingSeconds(), request.vxlan()));
         }
         requireMethod(method, "DELETE");
         vireo.deleteBridge(name);
@@ -225,6 +241,25 @@ public final class ControlApi
         }
         vireo.deletePolicy(bridge, id);
         return ok(Map.of("deleted", id));
+    }
+
+    private Response vxlanPeers(final String method, final String bridge, final String address, final String body)
+        throws JsonProcessingException
+    {
+        if (null == address)
+        {
+            if ("GET".equals(method))
+            {
+                return ok(Map.of("bridge", bridge, "peers", vireo.vxlanPeers(bridge)));
+            }
+            requireMethod(method, "POST");
+            final PeerRequest request = parse(body, PeerRequest.class);
+            required(request.address(), "address");
+            return created(Map.of("bridge", bridge, "peers", vireo.addVxlanPeer(bridge, request.address())));
+        }
+        requireMethod(method, "DELETE");
+        vireo.deleteVxlanPeer(bridge, address);
+        return ok(Map.of("deleted", address));
     }
 
     private PortInfo addPort(final PortRequest request)

@@ -1,5 +1,6 @@
 package io.vireo.vswitch.core;
 
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -11,6 +12,8 @@ import io.vireo.flowtable.ForwardingTable;
 import io.vireo.flowtable.Generations;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.PolicyTable;
+import io.vireo.tunnel.vxlan.PacketTooBig;
+import io.vireo.tunnel.vxlan.Vtep;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.agrona.concurrent.Agent;
@@ -30,6 +33,13 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
  * conductor changes them by {@link #submit commands} drained at the top of every duty cycle, so the
  * hot path has no locks. Frames are never copied: a flooded frame is queued by index on every output
  * port and written from the same slot.
+ * <p>
+ * A bridge with VXLAN has one more port, its endpoint ({@link Vtep}). The forwarding table names a MAC
+ * behind a peer by a remote destination ({@link #remoteDestination}: the bridge and the peer's index),
+ * learned from the peer each frame came from; frames for it are queued on the endpoint with that peer,
+ * flooded frames with {@link Vtep#ALL_PEERS}. Frames from the overlay never go back into it (split
+ * horizon: every peer floods to every other itself). A frame whose IP packet exceeds the overlay's MTU
+ * is dropped and counted on the endpoint, and its sender gets an ICMP answer ({@link PacketTooBig}).
  */
 final class ForwardingAgent implements Agent
 {
@@ -41,6 +51,11 @@ final class ForwardingAgent implements Agent
     /** virtio_net_hdr: flags u8, then gso_type u8. */
     private static final int GSO_TYPE_OFFSET = 1;
     private static final Consumer<Runnable> RUN = Runnable::run;
+    /** Forwarding-table destinations from here on name a bridge's VXLAN peer, not a port. */
+    static final int REMOTE_BASE = 1 << 20;
+    /** ICMP answers to frames too big for an overlay, at most this many per millisecond, as the kernel limits its own. */
+    private static final int TOO_BIG_REPLIES_PER_MS = 4;
+    private static final int NO_PORT = -1;
 
     private final String roleName;
     private final ForwardingTable fdb;
@@ -54,6 +69,8 @@ final class ForwardingAgent implements Agent
     private final PortEntry[] ports;
     private final int[][] bridgeMembers;
     private final int[] bridgeMemberCounts;
+    /** Each bridge's VXLAN endpoint port, or {@link #NO_PORT}. */
+    private final int[] bridgeTunnels;
     private final int[] polled;
     private int polledCount;
     private final int[] pendingTx;
@@ -68,6 +85,11 @@ final class ForwardingAgent implements Agent
     private final ThreadCounters threadCounters;
     /** Time from the end of a receive to the end of its transmits, per non-empty burst; wait-free to record. */
     private final Recorder burstLatency = new Recorder(TimeUnit.SECONDS.toNanos(1), 2);
+    private final PacketTooBig packetTooBig = new PacketTooBig();
+    private final FrameBurst replies = new FrameBurst(1, 4096, FrameBurst.NET_HEADER_LENGTH);
+    private final int[] firstFrame = {0};
+    private long tooBigMs;
+    private int tooBigReplies;
 
     ForwardingAgent(
         final String roleName,
@@ -91,6 +113,8 @@ final class ForwardingAgent implements Agent
         this.ports = new PortEntry[maxPorts];
         this.bridgeMembers = new int[maxBridges][];
         this.bridgeMemberCounts = new int[maxBridges];
+        this.bridgeTunnels = new int[maxBridges];
+        Arrays.fill(bridgeTunnels, NO_PORT);
         this.polled = new int[maxPorts];
         this.pendingTx = new int[maxPorts];
         this.waitSet = waitSet;
@@ -99,6 +123,18 @@ final class ForwardingAgent implements Agent
         this.generations = generations;
         this.policy = policy;
         this.flowCache = new FlowCache(flowCacheCapacity, generations);
+    }
+
+    /** The forwarding-table destination of peer {@code peer} of bridge {@code bridgeId}'s VXLAN endpoint. */
+    static int remoteDestination(final int bridgeId, final int peer)
+    {
+        return REMOTE_BASE + bridgeId * Vtep.MAX_PEERS + peer;
+    }
+
+    /** The peer index in a {@link #remoteDestination}. */
+    static int peerOf(final int destination)
+    {
+        return (destination - REMOTE_BASE) % Vtep.MAX_PEERS;
     }
 
     /** The switch's time per burst since the last call; another thread reads it (HdrHistogram's Recorder). */
@@ -211,7 +247,8 @@ final class ForwardingAgent implements Agent
                 continue;
             }
             final int vlan = ethernet.vlanId();
-            final int learned = fdb.learn(bridgeId, vlan, source, in.id, now);
+            final int learnAs = null == in.vtep ? in.id : remoteDestination(bridgeId, in.vtep.ingressPeer(frame));
+            final int learned = fdb.learn(bridgeId, vlan, source, learnAs, now);
             if (learned == ForwardingTable.LEARNED || learned == ForwardingTable.MOVED)
             {
                 generations.bump(bridgeId);
@@ -264,9 +301,21 @@ final class ForwardingAgent implements Agent
         {
             drop(in, DropReason.POLICY);
         }
-        else if (action == in.id)
+        else if (action == in.id || (action >= REMOTE_BASE && null != in.vtep))
         {
             drop(in, DropReason.HAIRPIN);
+        }
+        else if (action >= REMOTE_BASE)
+        {
+            final int tunnel = bridgeTunnels[in.bridgeId];
+            if (NO_PORT == tunnel)
+            {
+                flood(in, frame);
+            }
+            else
+            {
+                enqueueRemote(in, ports[tunnel], frame, peerOf(action));
+            }
         }
         else
         {
@@ -297,15 +346,61 @@ final class ForwardingAgent implements Agent
         for (int i = 0; i < count; i++)
         {
             final int member = members[i];
-            if (member != in.id)
+            if (member == in.id)
             {
-                enqueue(ports[member], frame);
-                sent = true;
+                continue;
             }
+            final PortEntry egress = ports[member];
+            if (null == egress.vtep)
+            {
+                enqueue(egress, frame);
+            }
+            else
+            {
+                enqueueRemote(in, egress, frame, Vtep.ALL_PEERS);
+            }
+            sent = true;
         }
         if (!sent)
         {
             drop(in, DropReason.NO_ROUTE);
+        }
+    }
+
+    /**
+     * Queues a frame for a peer ({@link Vtep#ALL_PEERS}: every peer) of a VXLAN endpoint if the overlay
+     * can carry it; else drops it, counted on the endpoint, and answers the sender.
+     */
+    private void enqueueRemote(final PortEntry in, final PortEntry tunnel, final int frame, final int peer)
+    {
+        final int offset = burst.frameOffset(frame);
+        final int length = burst.frameLength(frame);
+        final int packetSize = packetTooBig.packetSize(burst.buffer(), burst.netHeaderOffset(frame), offset, length);
+        if ((packetSize < 0 ? length - EthernetFlyweight.HEADER_LENGTH : packetSize) <= tunnel.overlayMtu)
+        {
+            tunnel.txPeers[tunnel.txCount] = peer;
+            enqueue(tunnel, frame);
+            return;
+        }
+        drop(tunnel, DropReason.OVERSIZE);
+        final long now = clock.time();
+        if (now != tooBigMs)
+        {
+            tooBigMs = now;
+            tooBigReplies = 0;
+        }
+        if (tooBigReplies < TOO_BIG_REPLIES_PER_MS)
+        {
+            replies.clear();
+            replies.clearNextNetHeader();
+            final int reply = packetTooBig.reply(burst.buffer(), offset, length, tunnel.overlayMtu,
+                replies.buffer(), replies.nextFrameOffset());
+            if (reply > 0)
+            {
+                tooBigReplies++;
+                replies.commit(reply);
+                in.countTransmit(replies, firstFrame, in.port.transmit(replies, firstFrame, 1), 1);
+            }
         }
     }
 
@@ -351,18 +446,7 @@ final class ForwardingAgent implements Agent
     private void transmit(final PortEntry egress)
     {
         final int queued = egress.txCount;
-        final int sent = egress.port.transmit(burst, egress.txIndexes, queued);
-        long bytes = 0;
-        for (int j = 0; j < sent; j++)
-        {
-            bytes += burst.frameLength(egress.txIndexes[j]);
-        }
-        egress.counters.txPackets.getAndAddRelease(sent);
-        egress.counters.txBytes.getAndAddRelease(bytes);
-        if (sent < queued)
-        {
-            egress.counters.drops[DropReason.TX_ERROR.ordinal()].getAndAddRelease(queued - sent);
-        }
+        egress.countTransmit(burst, egress.txIndexes, egress.transmit(burst, egress.txIndexes, egress.txPeers, queued), queued);
     }
 
     private static void drop(final PortEntry in, final DropReason reason)
@@ -382,11 +466,16 @@ final class ForwardingAgent implements Agent
     {
         bridgeMembers[bridgeId] = null;
         bridgeMemberCounts[bridgeId] = 0;
+        bridgeTunnels[bridgeId] = NO_PORT;
     }
 
     void attach(final PortEntry entry)
     {
         ports[entry.id] = entry;
+        if (null != entry.vtep)
+        {
+            bridgeTunnels[entry.bridgeId] = entry.id;
+        }
         polled[polledCount++] = entry.id;
         if (null != waitSet)
         {
@@ -412,6 +501,10 @@ final class ForwardingAgent implements Agent
         if (null != members)
         {
             bridgeMemberCounts[entry.bridgeId] = remove(members, bridgeMemberCounts[entry.bridgeId], portId);
+        }
+        if (bridgeTunnels[entry.bridgeId] == portId)
+        {
+            bridgeTunnels[entry.bridgeId] = NO_PORT;
         }
         ports[portId] = null;
     }

@@ -1,10 +1,13 @@
 package io.vireo.vswitch.core;
 
+import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.port.Port;
+import io.vireo.tunnel.vxlan.Vtep;
 
 /**
  * A port as the forwarding thread sees it: the port, its bridge, its counters and its pending
- * transmit burst (indexes of frames in the current receive burst).
+ * transmit burst (indexes of frames in the current receive burst). A bridge's VXLAN endpoint is a
+ * port too; its frames also carry the peer each goes to, and it counts its own transmits.
  */
 final class PortEntry
 {
@@ -14,13 +17,54 @@ final class PortEntry
     final PortCounters counters;
     final int[] txIndexes;
     int txCount;
+    /** The port as a VXLAN endpoint, or null. */
+    final Vtep vtep;
+    /** With {@link #vtep}: the peer of each queued frame, or {@link Vtep#ALL_PEERS}. */
+    final int[] txPeers;
+    /** With {@link #vtep}: the largest IP packet the overlay carries. */
+    final int overlayMtu;
 
     PortEntry(final Port port, final int id, final int bridgeId, final PortCounters counters, final int burstSize)
+    {
+        this(port, id, bridgeId, counters, burstSize, 0);
+    }
+
+    PortEntry(
+        final Port port, final int id, final int bridgeId, final PortCounters counters, final int burstSize, final int overlayMtu)
     {
         this.port = port;
         this.id = id;
         this.bridgeId = bridgeId;
         this.counters = counters;
         this.txIndexes = new int[burstSize];
+        this.vtep = port instanceof Vtep tunnel ? tunnel : null;
+        this.txPeers = null == vtep ? null : new int[burstSize];
+        this.overlayMtu = overlayMtu;
+    }
+
+    /** Sends frames {@code indexes[0..count)} of {@code frames}, to {@code peers[i]} each on a VXLAN endpoint. */
+    int transmit(final FrameBurst frames, final int[] indexes, final int[] peers, final int count)
+    {
+        return null == vtep ? port.transmit(frames, indexes, count) : vtep.transmit(frames, indexes, peers, count);
+    }
+
+    /** Adds sent frames to the port's counters, and what it refused as {@link DropReason#TX_ERROR}; a VXLAN endpoint counts itself. */
+    void countTransmit(final FrameBurst frames, final int[] indexes, final int sent, final int queued)
+    {
+        if (null != vtep)
+        {
+            return;
+        }
+        long bytes = 0;
+        for (int j = 0; j < sent; j++)
+        {
+            bytes += frames.frameLength(indexes[j]);
+        }
+        counters.txPackets.getAndAddRelease(sent);
+        counters.txBytes.getAndAddRelease(bytes);
+        if (sent < queued)
+        {
+            counters.drops[DropReason.TX_ERROR.ordinal()].getAndAddRelease(queued - sent);
+        }
     }
 }

@@ -1,5 +1,7 @@
 package io.vireo.vswitch.core;
 
+import java.util.Arrays;
+
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.offload.SegmentSink;
@@ -8,7 +10,7 @@ import org.agrona.MutableDirectBuffer;
 
 /**
  * Transmits to a port that takes no offloads (a TAP without {@code IFF_VNET_HDR}, a vhost-user port,
- * a loopback port): frames whose virtio-net header asks for GSO are cut into segments and frames with
+ * a loopback port, a VXLAN endpoint): frames whose virtio-net header asks for GSO are cut into segments and frames with
  * a partial checksum are completed, by the one shared {@link SoftwareOffload}; the rest go out as they
  * are, all in their original order. One per forwarding thread; allocates nothing.
  */
@@ -21,7 +23,9 @@ final class SoftwareOffloadTransmitter implements SegmentSink
     private final VirtioNetHeaderFlyweight header = new VirtioNetHeaderFlyweight();
     private final FrameBurst segments = new FrameBurst(SEGMENT_BURST, SEGMENT_SLOT, FrameBurst.NET_HEADER_LENGTH);
     private final int[] segmentIndexes = new int[SEGMENT_BURST];
+    private final int[] segmentPeers = new int[SEGMENT_BURST];
     private final int[] plain;
+    private final int[] plainPeers;
     private int plainCount;
     private PortEntry egress;
     private boolean segmentsRefused;
@@ -29,6 +33,7 @@ final class SoftwareOffloadTransmitter implements SegmentSink
     SoftwareOffloadTransmitter(final int burstSize)
     {
         this.plain = new int[burstSize];
+        this.plainPeers = new int[burstSize];
         for (int i = 0; i < SEGMENT_BURST; i++)
         {
             segmentIndexes[i] = i;
@@ -41,7 +46,10 @@ final class SoftwareOffloadTransmitter implements SegmentSink
         return 0 != burst.buffer().getShort(burst.netHeaderOffset(frame));
     }
 
-    /** Sends {@code egress}'s queued frames of {@code burst}, resolving offloads; counts on the port. */
+    /**
+     * Sends {@code egress}'s queued frames of {@code burst}, resolving offloads; counts on the port.
+     * On a VXLAN endpoint each frame's segments go to the frame's peer.
+     */
     void transmit(final FrameBurst burst, final PortEntry egress)
     {
         this.egress = egress;
@@ -50,9 +58,10 @@ final class SoftwareOffloadTransmitter implements SegmentSink
         for (int i = 0; i < egress.txCount; i++)
         {
             final int frame = egress.txIndexes[i];
+            final int peer = null == egress.txPeers ? 0 : egress.txPeers[i];
             if (!needsWork(burst, frame))
             {
-                plain[plainCount++] = frame;
+                addPlain(frame, peer);
                 continue;
             }
             header.wrap(buffer, burst.netHeaderOffset(frame), FrameBurst.NET_HEADER_LENGTH);
@@ -60,6 +69,7 @@ final class SoftwareOffloadTransmitter implements SegmentSink
             {
                 sendPlain(burst);
                 segmentsRefused = false;
+                Arrays.fill(segmentPeers, peer);
                 final int result = offload.segment(buffer, burst.frameOffset(frame), burst.frameLength(frame), header, this);
                 if (result < 0)
                 {
@@ -69,7 +79,7 @@ final class SoftwareOffloadTransmitter implements SegmentSink
             }
             else if (offload.completeChecksum(buffer, burst.frameOffset(frame), burst.frameLength(frame), header))
             {
-                plain[plainCount++] = frame;
+                addPlain(frame, peer);
             }
             else
             {
@@ -104,34 +114,25 @@ final class SoftwareOffloadTransmitter implements SegmentSink
         {
             // After a refusal the rest of this frame's segments are dropped too: a TCP sender recovers
             // a whole lost GSO frame the same way as a partial one.
-            final int sent = segmentsRefused ? 0 : egress.port.transmit(segments, segmentIndexes, count);
+            final int sent = segmentsRefused ? 0 : egress.transmit(segments, segmentIndexes, segmentPeers, count);
             segmentsRefused |= sent < count;
-            account(segments, segmentIndexes, sent, count);
+            egress.countTransmit(segments, segmentIndexes, sent, count);
             segments.clear();
         }
+    }
+
+    private void addPlain(final int frame, final int peer)
+    {
+        plainPeers[plainCount] = peer;
+        plain[plainCount++] = frame;
     }
 
     private void sendPlain(final FrameBurst burst)
     {
         if (plainCount > 0)
         {
-            account(burst, plain, egress.port.transmit(burst, plain, plainCount), plainCount);
+            egress.countTransmit(burst, plain, egress.transmit(burst, plain, plainPeers, plainCount), plainCount);
             plainCount = 0;
-        }
-    }
-
-    private void account(final FrameBurst frames, final int[] indexes, final int sent, final int queued)
-    {
-        long bytes = 0;
-        for (int j = 0; j < sent; j++)
-        {
-            bytes += frames.frameLength(indexes[j]);
-        }
-        egress.counters.txPackets.getAndAddRelease(sent);
-        egress.counters.txBytes.getAndAddRelease(bytes);
-        if (sent < queued)
-        {
-            drop(DropReason.TX_ERROR, queued - sent);
         }
     }
 

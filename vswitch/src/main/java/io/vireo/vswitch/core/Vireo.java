@@ -3,6 +3,7 @@ package io.vireo.vswitch.core;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +23,10 @@ import io.vireo.dataplane.port.TapPort;
 import io.vireo.dataplane.vhost.VhostUserPort;
 import io.vireo.flowtable.ForwardingTable;
 import io.vireo.flowtable.Generations;
-import io.vireo.flowtable.PolicyTable;
+import io.vireo.flowtable.IpPrefix;
 import io.vireo.flowtable.MacAddress;
+import io.vireo.flowtable.PolicyTable;
+import io.vireo.tunnel.vxlan.Vtep;
 import io.vireo.vswitch.link.Cidr;
 import io.vireo.vswitch.link.LinkException;
 import io.vireo.vswitch.link.Links;
@@ -61,6 +64,8 @@ public final class Vireo implements AutoCloseable
     private static final long MAX_SWEEP_MS = 10_000;
     private static final int MIN_MTU = 68;
     private static final int MAX_MTU = 65_535;
+    /** The usual 1500-byte underlay less the VXLAN overhead. */
+    private static final int DEFAULT_OVERLAY_MTU = 1_500 - Vtep.OVERHEAD;
 
     private final VireoContext context;
     private final ForwardingTable fdb;
@@ -92,6 +97,9 @@ public final class Vireo implements AutoCloseable
         final int id;
         final long agingSeconds;
         final List<String> ports = new ArrayList<>();
+        /** The bridge's VXLAN endpoint and its settings, or null. */
+        PortRecord vxlanPort;
+        VxlanInfo vxlan;
 
         Bridge(final String name, final int id, final long agingSeconds)
         {
@@ -202,6 +210,16 @@ public final class Vireo implements AutoCloseable
     /** Adds a bridge; {@code agingSeconds} null takes the switch default. */
     public synchronized BridgeInfo addBridge(final String name, final Long agingSeconds)
     {
+        return addBridge(name, agingSeconds, null);
+    }
+
+    /**
+     * Adds a bridge, with a VXLAN endpoint unless {@code vxlan} is null: a port named
+     * {@code <bridge>-vxlan} that carries the bridge to its peers ({@link #addVxlanPeer}). Everything
+     * is checked first; on any failure nothing is left behind.
+     */
+    public synchronized BridgeInfo addBridge(final String name, final Long agingSeconds, final VxlanSpec vxlan)
+    {
         ensureOpen();
         if (null == name || !BRIDGE_NAME.matcher(name).matches())
         {
@@ -217,6 +235,7 @@ public final class Vireo implements AutoCloseable
         {
             throw VireoException.invalid("invalid aging time " + aging + " s: must be 1..1000000");
         }
+        final VxlanInfo settings = null == vxlan ? null : vxlanSettings(name, vxlan);
         final int id = bridgeIds.nextClearBit(0);
         if (id >= context.maxBridges())
         {
@@ -228,7 +247,102 @@ public final class Vireo implements AutoCloseable
         final Bridge bridge = new Bridge(name, id, aging);
         bridges.put(name, bridge);
         updateAgingSliceSlots();
+        if (null != settings)
+        {
+            try
+            {
+                addVxlanPort(bridge, settings);
+            }
+            catch (final RuntimeException ex)
+            {
+                deleteBridge(name);
+                throw ex;
+            }
+        }
         return info(bridge);
+    }
+
+    private VxlanInfo vxlanSettings(final String bridgeName, final VxlanSpec spec)
+    {
+        if (null == spec.vni() || spec.vni() < 0 || spec.vni() > 0xFF_FFFF)
+        {
+            throw VireoException.invalid("a VXLAN bridge needs a VNI of 0..16777215, got " + spec.vni());
+        }
+        if (null == spec.local())
+        {
+            throw VireoException.invalid("a VXLAN bridge needs the local VTEP address (vtep-local)");
+        }
+        final int local = ipv4Address(spec.local(), "local VTEP address");
+        final int port = null == spec.port() ? Vtep.DEFAULT_UDP_PORT : spec.port();
+        if (port < 1 || port > 0xFFFF)
+        {
+            throw VireoException.invalid("invalid VXLAN UDP port " + port + ": must be 1..65535");
+        }
+        final int ttl = null == spec.ttl() ? Vtep.DEFAULT_TTL : spec.ttl();
+        if (ttl < 1 || ttl > 255)
+        {
+            throw VireoException.invalid("invalid VXLAN TTL " + ttl + ": must be 1..255");
+        }
+        final int mtu = null == spec.mtu() ? DEFAULT_OVERLAY_MTU : spec.mtu();
+        if (mtu < MIN_MTU || mtu > MAX_MTU - Vtep.OVERHEAD)
+        {
+            throw VireoException.invalid("invalid overlay MTU " + mtu + ": must be " + MIN_MTU + ".." + (MAX_MTU - Vtep.OVERHEAD));
+        }
+        for (final Bridge other : bridges.values())
+        {
+            if (null != other.vxlan && other.vxlan.port() == port && other.vxlan.local().equals(IpPrefix.formatIpv4(local)))
+            {
+                throw VireoException.conflict("bridge " + other.name + " already has a VXLAN endpoint on " +
+                    other.vxlan.local() + ":" + port);
+            }
+        }
+        final String portName = bridgeName + "-vxlan";
+        if (ports.containsKey(portName))
+        {
+            throw VireoException.conflict("port " + portName + " already exists");
+        }
+        return new VxlanInfo(spec.vni(), IpPrefix.formatIpv4(local), port, ttl, mtu,
+            Boolean.TRUE.equals(spec.learnAnyPeer()), portName, List.of());
+    }
+
+    private void addVxlanPort(final Bridge bridge, final VxlanInfo settings)
+    {
+        final PortCounters counters = new PortCounters(countersManager, settings.portName());
+        final Vtep vtep;
+        try
+        {
+            vtep = Vtep.open(settings.portName(), settings.vni(), ipv4Address(settings.local(), "local VTEP address"),
+                settings.port(), settings.ttl(), settings.learnAnyPeer(), new VtepCounters(counters), context.burstSize());
+        }
+        catch (final NativeException ex)
+        {
+            counters.close();
+            final String hint = ex.errno() == Errno.EADDRNOTAVAIL ? " (no interface of the daemon's namespace has that address)" :
+                ex.errno() == Errno.EADDRINUSE ? " (another socket, the kernel's vxlan say, has that port)" : "";
+            throw new VireoException(VireoException.Kind.FAILED,
+                "cannot open the VXLAN endpoint of bridge " + bridge.name + ": " + ex.getMessage() + hint, ex);
+        }
+        try
+        {
+            bridge.vxlanPort = register(bridge, vtep, new PortDetails(null, settings.local() + ":" + settings.port(),
+                null, settings.mtu(), null), counters, settings.mtu());
+            bridge.vxlan = settings;
+        }
+        catch (final RuntimeException ex)
+        {
+            vtep.close();
+            throw ex;
+        }
+    }
+
+    private static int ipv4Address(final String text, final String what)
+    {
+        final IpPrefix address = checkArgument(() -> IpPrefix.parse(text));
+        if (!address.isIpv4() || text.indexOf('/') >= 0)
+        {
+            throw VireoException.invalid("invalid " + what + " '" + text + "': an IPv4 address is needed (the underlay is IPv4)");
+        }
+        return (int)address.low();
     }
 
     /** Deletes a bridge and every port on it. */
@@ -238,7 +352,7 @@ public final class Vireo implements AutoCloseable
         final Bridge bridge = bridge(name);
         for (final String port : List.copyOf(bridge.ports))
         {
-            deletePort(port);
+            removePort(ports.get(port));
         }
         execute(() -> forwarding.removeBridge(bridge.id));
         fdb.removeBridge(bridge.id);
@@ -261,7 +375,73 @@ public final class Vireo implements AutoCloseable
 
     private BridgeInfo info(final Bridge bridge)
     {
-        return new BridgeInfo(bridge.name, bridge.agingSeconds, List.copyOf(bridge.ports), fdb.size(bridge.id));
+        return new BridgeInfo(bridge.name, bridge.agingSeconds, List.copyOf(bridge.ports), fdb.size(bridge.id),
+            null == bridge.vxlan ? null : new VxlanInfo(bridge.vxlan.vni(), bridge.vxlan.local(), bridge.vxlan.port(),
+                bridge.vxlan.ttl(), bridge.vxlan.mtu(), bridge.vxlan.learnAnyPeer(), bridge.vxlan.portName(), vxlanPeers(bridge)));
+    }
+
+    // ---- VXLAN peers ----
+
+    /** Adds a peer to a VXLAN bridge (or makes a learned one configured); idempotent. */
+    public synchronized List<VxlanPeer> addVxlanPeer(final String bridgeName, final String address)
+    {
+        ensureOpen();
+        final Bridge bridge = vxlanBridge(bridgeName);
+        final int peer = ipv4Address(address, "VXLAN peer");
+        final Vtep vtep = bridge.vxlanPort.entry.vtep;
+        checkArgument(() ->
+        {
+            Vtep.checkPeerAddress(peer, vtep.localAddress());
+            return peer;
+        });
+        final int[] index = new int[1];
+        execute(() -> index[0] = vtep.addPeer(peer));
+        if (index[0] == Vtep.NO_PEER)
+        {
+            throw VireoException.conflict("bridge " + bridgeName + " has " + Vtep.MAX_PEERS + " VXLAN peers, the limit");
+        }
+        return vxlanPeers(bridge);
+    }
+
+    /** Removes a peer from a VXLAN bridge, and the MACs learned behind it. */
+    public synchronized void deleteVxlanPeer(final String bridgeName, final String address)
+    {
+        ensureOpen();
+        final Bridge bridge = vxlanBridge(bridgeName);
+        final int peer = ipv4Address(address, "VXLAN peer");
+        final int[] index = new int[1];
+        execute(() -> index[0] = bridge.vxlanPort.entry.vtep.removePeer(peer));
+        if (index[0] == Vtep.NO_PEER)
+        {
+            throw VireoException.notFound("bridge " + bridgeName + " has no VXLAN peer " + address);
+        }
+        fdb.removeDestination(ForwardingAgent.remoteDestination(bridge.id, index[0]));
+        generations.bump(bridge.id);
+    }
+
+    public synchronized List<VxlanPeer> vxlanPeers(final String bridgeName)
+    {
+        return vxlanPeers(vxlanBridge(bridgeName));
+    }
+
+    private static List<VxlanPeer> vxlanPeers(final Bridge bridge)
+    {
+        final List<VxlanPeer> peers = new ArrayList<>();
+        for (final Vtep.Peer peer : bridge.vxlanPort.entry.vtep.peers())
+        {
+            peers.add(new VxlanPeer(peer.address(), peer.learned()));
+        }
+        return peers;
+    }
+
+    private Bridge vxlanBridge(final String name)
+    {
+        final Bridge bridge = bridge(name);
+        if (null == bridge.vxlanPort)
+        {
+            throw VireoException.invalid("bridge " + name + " has no VXLAN endpoint");
+        }
+        return bridge;
     }
 
     private Bridge bridge(final String name)
@@ -307,10 +487,11 @@ public final class Vireo implements AutoCloseable
             }
         }
 
+        final Integer mtu = null != spec.mtu() || null == bridge.vxlan ? spec.mtu() : Integer.valueOf(bridge.vxlan.mtu());
         final TapPort tap = openTap(spec.name(), null == spec.offloads() ? context.tapOffloads() : spec.offloads());
         try
         {
-            Links.configure(spec.name(), spec.netns(), mac, spec.mtu(), spec.ip());
+            Links.configure(spec.name(), spec.netns(), mac, mtu, spec.ip());
             final Links.LinkState link = Links.state(spec.netns(), spec.name());
             return register(bridge, tap, new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), null));
         }
@@ -400,15 +581,21 @@ public final class Vireo implements AutoCloseable
 
     private PortInfo register(final Bridge bridge, final Port port, final PortDetails details)
     {
+        return info(register(bridge, port, details, new PortCounters(countersManager, port.name()), 0));
+    }
+
+    /** Attaches a port with its counters (closed if this fails); {@code overlayMtu} for a VXLAN endpoint, else 0. */
+    private PortRecord register(
+        final Bridge bridge, final Port port, final PortDetails details, final PortCounters counters, final int overlayMtu)
+    {
         final int id = portIds.nextClearBit(0);
-        if (id >= context.maxPorts())
-        {
-            throw VireoException.conflict("too many ports (the limit is " + context.maxPorts() + ")");
-        }
-        final PortCounters counters = new PortCounters(countersManager, port.name());
-        final PortEntry entry = new PortEntry(port, id, bridge.id, counters, context.burstSize());
+        final PortEntry entry = new PortEntry(port, id, bridge.id, counters, context.burstSize(), overlayMtu);
         try
         {
+            if (id >= context.maxPorts())
+            {
+                throw VireoException.conflict("too many ports (the limit is " + context.maxPorts() + ")");
+            }
             execute(() -> forwarding.attach(entry));
         }
         catch (final RuntimeException ex)
@@ -422,7 +609,7 @@ public final class Vireo implements AutoCloseable
         portsById[id] = record;
         ports.put(port.name(), record);
         bridge.ports.add(port.name());
-        return info(record);
+        return record;
     }
 
     /** Removes a port: stops forwarding on it, flushes its FDB entries, removes the interfaces it created. */
@@ -434,7 +621,18 @@ public final class Vireo implements AutoCloseable
         {
             throw VireoException.notFound("no port named " + name);
         }
+        if (record == record.bridge.vxlanPort)
+        {
+            throw VireoException.invalid("port " + name + " is the VXLAN endpoint of bridge " + record.bridge.name +
+                ": it goes with the bridge");
+        }
+        removePort(record);
+    }
+
+    private void removePort(final PortRecord record)
+    {
         final int id = record.entry.id;
+        final String name = record.entry.port.name();
         execute(() -> forwarding.detach(id));
         fdb.removeDestination(id);
         generations.bump(record.bridge.id);
@@ -589,14 +787,21 @@ public final class Vireo implements AutoCloseable
         final Bridge bridge = bridge(bridgeName);
         final long now = context.epochClock().time();
         final List<FdbEntry> entries = new ArrayList<>();
+        final Map<Integer, String> remotes = new HashMap<>();
+        if (null != bridge.vxlanPort)
+        {
+            bridge.vxlanPort.entry.vtep.peers().forEach(peer -> remotes.put(peer.index(), peer.address()));
+        }
         fdb.forEach(bridge.id, (vlan, mac, destination, lastSeenMs, isStatic) ->
         {
-            final String port = destination >= 0 && destination < portNamesById.length ?
-                portNamesById[destination] : null;
-            if (null != port)
+            final boolean remote = destination >= ForwardingAgent.REMOTE_BASE;
+            final String port = remote ? (null == bridge.vxlan ? null : bridge.vxlan.portName()) :
+                destination >= 0 && destination < portNamesById.length ? portNamesById[destination] : null;
+            final String peer = remote ? remotes.get(ForwardingAgent.peerOf(destination)) : null;
+            if (null != port && (!remote || null != peer))
             {
                 final long age = isStatic ? 0 : Math.max(0, now - lastSeenMs) / 1000;
-                entries.add(new FdbEntry(MacAddress.format(mac), vlan, port, age, isStatic));
+                entries.add(new FdbEntry(MacAddress.format(mac), vlan, port, peer, age, isStatic));
             }
         });
         return entries;
@@ -614,9 +819,9 @@ public final class Vireo implements AutoCloseable
             {
                 return;
             }
-            for (final String port : List.copyOf(ports.keySet()))
+            for (final PortRecord port : List.copyOf(ports.values()))
             {
-                deletePort(port);
+                removePort(port);
             }
             closed = true;
         }

@@ -2,6 +2,8 @@ package io.vireo.vswitch.core;
 
 import java.nio.file.Path;
 
+import io.vireo.flowtable.ForwardingTable;
+import io.vireo.tunnel.vxlan.Vtep;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
 
@@ -214,6 +216,16 @@ public final class VireoContext
         if (defaultAgingSeconds <= 0)
         {
             throw VireoException.invalid("aging time must be positive, got " + defaultAgingSeconds);
+        }
+        // Port ids and every bridge's VXLAN peers share the forwarding table's destination numbers.
+        if (maxPorts <= 0 || maxPorts > ForwardingAgent.REMOTE_BASE)
+        {
+            throw VireoException.invalid("maxPorts must be 1.." + ForwardingAgent.REMOTE_BASE + ", got " + maxPorts);
+        }
+        final int maxRemoteBridges = (ForwardingTable.MAX_DESTINATION - ForwardingAgent.REMOTE_BASE) / Vtep.MAX_PEERS;
+        if (maxBridges <= 0 || maxBridges > maxRemoteBridges)
+        {
+            throw VireoException.invalid("maxBridges must be 1.." + maxRemoteBridges + ", got " + maxBridges);
         }
     }
 }

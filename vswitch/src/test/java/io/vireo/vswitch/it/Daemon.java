@@ -35,8 +35,19 @@ final class Daemon
      */
     static Daemon start(final Sandbox sandbox, final Path runDir, final String... extra) throws IOException
     {
+        return startIn(sandbox, null, runDir, extra);
+    }
+
+    /** As {@link #start}, inside network namespace {@code netns} (null: this process's). */
+    static Daemon startIn(final Sandbox sandbox, final String netns, final Path runDir, final String... extra) throws IOException
+    {
         final Path log = sandbox.tempFile(".vireod.log");
-        final List<String> command = new ArrayList<>(List.of(ROOT.resolve("scripts/vireod").toString(),
+        final List<String> command = new ArrayList<>();
+        if (null != netns)
+        {
+            command.addAll(List.of("ip", "netns", "exec", netns));
+        }
+        command.addAll(List.of(ROOT.resolve("scripts/vireod").toString(),
             "--run-dir", runDir.toString(), "--metrics", "127.0.0.1:0"));
         command.addAll(List.of(extra));
         final Process process = sandbox.start(log, command.toArray(String[]::new));

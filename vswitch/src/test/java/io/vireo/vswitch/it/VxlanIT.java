@@ -1,0 +1,383 @@
+package io.vireo.vswitch.it;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static io.vireo.vswitch.it.Sandbox.check;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Hosts simulated by namespaces on one underlay (a kernel bridge in its own namespace, host N at
+ * 10.77.0.N), each with a container namespace (10.66.0.N, MAC 02:77:00:00:00:0N) on an overlay of
+ * VNI 42: Vireo hosts run {@code vireod} inside the host namespace with the container on a TAP port;
+ * kernel hosts have a kernel bridge with a {@code vxlan} device and the container on a veth.
+ */
+class VxlanIT
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String VNI = "42";
+    private static final Path TRANSFER = Daemon.ROOT.resolve("scripts/testing/tcp_transfer.py");
+
+    private Sandbox sandbox;
+    private String underlay;
+
+    /** A Vireo host: its daemon, its namespace and its container's namespace. */
+    private record VireoHost(Daemon daemon, String host, String container)
+    {
+    }
+
+    @BeforeEach
+    void setUp()
+    {
+        sandbox = new Sandbox();
+        underlay = sandbox.namespace("u");
+        check(sandbox.run("ip", "-n", underlay, "link", "add", "ub", "type", "bridge"));
+        check(sandbox.run("ip", "-n", underlay, "link", "set", "ub", "up"));
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        sandbox.close();
+    }
+
+    @Test
+    void twoVireoHostsPingBothWaysAndCarry100MbIntact() throws Exception
+    {
+        final VireoHost one = vireoHost(1, 2);
+        final VireoHost two = vireoHost(2, 1);
+
+        ping(one.container(), overlayIp(2));
+        ping(two.container(), overlayIp(1));
+        assertEquals("1450", mtu(one.container(), sandbox.ifname("t1")), "ports of a VXLAN bridge default to MTU 1450");
+        final JsonNode fdb = json(one.daemon().ok("fdb", "show", "br1", "--json")).get("entries");
+        assertTrue(fdb.toString().contains("\"mac\":\"" + mac(2) + "\",\"vlan\":0,\"port\":\"br1-vxlan\",\"remote\":\"" +
+            underlayIp(2) + "\""), fdb::toString);
+
+        transfer(one.container(), two.container(), overlayIp(2), 104_857_600);
+    }
+
+    @Test
+    void vireoAndTheKernelsVxlanTalkBothWaysAndTheWireIsWellFormed() throws Exception
+    {
+        final VireoHost one = vireoHost(1, 2);
+        final String hostTwo = host(2);
+        final String two = kernelHost(hostTwo, 2, 1);
+        final Path capture = sandbox.tempFile(".pcap");
+        final Process dumpcap = sandbox.start(sandbox.tempFile(".dumpcap"), "ip", "netns", "exec", hostTwo,
+            "dumpcap", "-q", "-i", "eth0", "-f", "udp port 4789", "-w", capture.toString(), "-a", "duration:60");
+        TapForwardingIT.waitFor(() -> Files.size(capture) > 0, "dumpcap capturing");
+
+        ping(one.container(), overlayIp(2));
+        ping(two, overlayIp(1));
+        assertTrue(check(sandbox.inNetns(two, "ip", "neigh", "show", overlayIp(1))).out().contains(mac(1)),
+            "ARP across the overlay resolved the Vireo side's container");
+        assertTrue(check(sandbox.inNetns(one.container(), "ip", "neigh", "show", overlayIp(2))).out().contains(mac(2)));
+        Thread.sleep(200);
+        dumpcap.destroy(); // SIGTERM: dumpcap writes out what it holds and stops
+        assertTrue(dumpcap.waitFor(20, TimeUnit.SECONDS), "dumpcap stopped");
+
+        final String decoded = check(sandbox.run("tshark", "-r", capture.toString(), "-Y", "vxlan && icmp",
+            "-T", "fields", "-E", "separator=,", "-E", "aggregator=;", "-e", "ip.src", "-e", "udp.checksum",
+            "-e", "vxlan.flags", "-e", "vxlan.vni", "-e", "icmp.type", "-e", "eth.src")).out();
+        // Fields that occur in both the outer and the inner frame (ip.src, eth.src) read "outer;inner".
+        final long fromVireo = decoded.lines().filter(line -> line.startsWith(underlayIp(1) + ";")).count();
+        assertTrue(fromVireo >= 6, () -> "Vireo's echo requests and replies on the wire: " + decoded + " in all: " +
+            sandbox.run("tshark", "-r", capture.toString()).all());
+        decoded.lines().filter(line -> line.startsWith(underlayIp(1) + ";")).forEach(line ->
+        {
+            final String[] fields = line.split(",");
+            assertEquals("0x0000", fields[1], "UDP checksum zero: " + line);
+            assertEquals("0x0800", fields[2], "flags (Wireshark's 16 bits): only I: " + line);
+            assertEquals(VNI, fields[3], line);
+            assertTrue(fields[4].equals("8") || fields[4].equals("0"), "an intact inner ICMP echo: " + line);
+            assertTrue(fields[0].endsWith(";" + overlayIp(1)) || fields[0].endsWith(";" + overlayIp(2)), line);
+            assertTrue(fields[5].endsWith(";" + mac(1)), "the inner frame is the container's: " + line);
+        });
+        final String malformed = check(sandbox.run("tshark", "-r", capture.toString(), "-Y", "_ws.malformed || _ws.expert.severity >= warning")).out();
+        assertEquals("", malformed.trim(), "tshark finds nothing malformed");
+
+        transfer(one.container(), two, overlayIp(2), 20_971_520);
+        transfer(two, one.container(), overlayIp(1), 20_971_520);
+    }
+
+    @Test
+    void broadcastReachesEachPeerOnceAndLearnedUnicastOnlyItsPeer() throws Exception
+    {
+        final VireoHost one = vireoHost(1, 2, 3);
+        final String two = kernelHost(host(2), 2, 1, 3);
+        final String three = kernelHost(host(3), 3, 1, 2);
+        ping(one.container(), overlayIp(2));
+        final Path twoLog = countFrames(two);
+        final Path threeLog = countFrames(three);
+        final String tap = sandbox.ifname("t1");
+
+        sendFrames(one.container(), tap, "ff:ff:ff:ff:ff:ff", 20);
+        sendFrames(one.container(), tap, mac(2), 10);
+        TapForwardingIT.waitFor(() -> countOf(twoLog, "unicast") == 10 && countOf(threeLog, "broadcast") == 20,
+            "the frames arrived");
+        Thread.sleep(500); // and no more
+
+        assertEquals(20, countOf(twoLog, "broadcast"), "host 2's container got each broadcast once");
+        assertEquals(20, countOf(threeLog, "broadcast"), "host 3's container got each broadcast once");
+        assertEquals(10, countOf(twoLog, "unicast"));
+        assertEquals(0, countOf(threeLog, "unicast"), "unicast to a learned MAC goes to its peer only");
+        final JsonNode vxlanPort = port(one.daemon(), "br1-vxlan");
+        assertTrue(vxlanPort.get("stats").get("txPackets").asLong() >= 20 * 2 + 10, vxlanPort::toString);
+    }
+
+    @Test
+    void aTcpSenderWithTooLargeAnMtuStillCompletesThroughPathMtuDiscovery() throws Exception
+    {
+        final VireoHost one = vireoHost(1, 2);
+        final VireoHost two = vireoHost(2, 1);
+        for (final VireoHost host : new VireoHost[] {one, two})
+        {
+            check(sandbox.inNetns(host.container(), "ip", "link", "set", "dev", tapOf(host), "mtu", "1500"));
+        }
+        ping(one.container(), overlayIp(2));
+
+        transfer(one.container(), two.container(), overlayIp(2), 20_971_520);
+
+        final JsonNode drops = port(one.daemon(), "br1-vxlan").get("stats").get("drops");
+        assertTrue(drops.get("oversize").asLong() > 0, "packets over the overlay MTU were dropped: " + drops);
+        final String route = check(sandbox.inNetns(one.container(), "ip", "route", "get", overlayIp(2))).out();
+        assertTrue(route.contains("mtu 1450"), "the sender learned the overlay's MTU from Vireo's ICMP: " + route);
+    }
+
+    @Test
+    void badDatagramsAreDroppedAndCountedAndForwardingGoesOn() throws Exception
+    {
+        final VireoHost one = vireoHost(1, 2);
+        final VireoHost two = vireoHost(2, 1);
+        ping(one.container(), overlayIp(2));
+        final String hostTwo = two.host();
+        check(sandbox.run("ip", "-n", hostTwo, "addr", "add", "10.77.0.9/24", "dev", "eth0"));
+
+        final String inner = "bytes.fromhex('" + mac(1).replace(":", "") + "02770000000908004500')";
+        check(sandbox.inNetns(hostTwo, "python3", "-c", String.join("\n",
+            "import socket",
+            "def send(source, payload):",
+            "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+            "    s.bind((source, 0))",
+            "    s.sendto(payload, ('" + underlayIp(1) + "', 4789))",
+            "    s.close()",
+            "inner = " + inner + " + bytes(50)",
+            "send('" + underlayIp(2) + "', bytes([8, 0, 0, 0]))",
+            "send('" + underlayIp(2) + "', bytes([0, 0, 0, 0, 0, 0, 42, 0]) + inner)",
+            "send('" + underlayIp(2) + "', bytes([8, 0, 0, 0, 0, 0, 7, 0]) + inner)",
+            "send('" + underlayIp(2) + "', bytes([8, 0, 0, 0, 0, 0, 42, 0]) + bytes(10))",
+            "send('10.77.0.9', bytes([8, 0, 0, 0, 0, 0, 42, 0]) + inner)")));
+
+        TapForwardingIT.waitFor(() -> port(one.daemon(), "br1-vxlan").get("stats").get("drops").get("unknown_peer").asLong() == 1,
+            "the datagram from a stranger counted");
+        final JsonNode drops = port(one.daemon(), "br1-vxlan").get("stats").get("drops");
+        assertEquals(2, drops.get("bad_vxlan").asLong(), drops::toString);
+        assertEquals(1, drops.get("unknown_vni").asLong(), drops::toString);
+        assertEquals(1, drops.get("runt").asLong(), drops::toString);
+        ping(one.container(), overlayIp(2));
+        ping(two.container(), overlayIp(1));
+
+    }
+
+    @Test
+    void peersComeAndGoAndTheMacsBehindThemWithThem() throws Exception
+    {
+        final VireoHost one = vireoHost(1, 2);
+        final VireoHost two = vireoHost(2, 1);
+        ping(two.container(), overlayIp(1));
+        assertTrue(two.daemon().ok("fdb", "show", "br1").out().contains(mac(1)));
+
+        two.daemon().ok("vxlan", "peer", "del", "br1", underlayIp(1));
+        assertEquals("[]", json(two.daemon().ok("vxlan", "peer", "list", "br1", "--json")).get("peers").toString());
+        assertTrue(!two.daemon().ok("fdb", "show", "br1").out().contains(mac(1)), "MACs behind the peer are gone");
+        assertEquals(1, sandbox.inNetns(two.container(), "ping", "-c", "2", "-i", "0.2", "-W", "1", overlayIp(1)).exit(),
+            "no peer, no path");
+        assertTrue(port(two.daemon(), "br1-vxlan").get("stats").get("drops").get("no_route").asLong() > 0);
+        assertEquals(1, two.daemon().ctl("vxlan", "peer", "del", "br1", underlayIp(1)).exit(), "deleting it twice is an error");
+
+        two.daemon().ok("vxlan", "peer", "add", "br1", underlayIp(1));
+        ping(two.container(), overlayIp(1));
+        assertEquals(1, two.daemon().ctl("vxlan", "peer", "add", "br1", "224.0.0.1").exit(), "a group is no peer");
+        assertEquals(1, two.daemon().ctl("port", "del", "br1-vxlan").exit(), "the endpoint goes with its bridge");
+        assertEquals(1, two.daemon().ctl("bridge", "add", "br2", "--vni", "7", "--vtep-local", underlayIp(2)).exit(),
+            "one endpoint per local address and port");
+        assertEquals(1, two.daemon().ctl("bridge", "add", "br3", "--vni", "7", "--vtep-local", "10.77.0.200").exit(),
+            "the local address must be the host's");
+        two.daemon().ok("bridge", "add", "br4", "--vni", "7", "--vtep-local", underlayIp(2), "--vtep-port", "4790");
+        two.daemon().ok("bridge", "del", "br4");
+        assertEquals(2, json(two.daemon().ok("bridge", "list", "--json")).size(), "br0 and br1; nothing left of the failures");
+    }
+
+    // ---- topology ----
+
+    private static String underlayIp(final int host)
+    {
+        return "10.77.0." + host;
+    }
+
+    private static String overlayIp(final int host)
+    {
+        return "10.66.0." + host;
+    }
+
+    private static String mac(final int host)
+    {
+        return "02:77:00:00:00:0" + host;
+    }
+
+    private String tapOf(final VireoHost host)
+    {
+        return sandbox.ifname("t" + host.container().substring(host.container().length() - 1));
+    }
+
+    /** Host namespace {@code h<n>}, its {@code eth0} on the underlay bridge with 10.77.0.n/24. */
+    private String host(final int n)
+    {
+        final String ns = sandbox.namespace("h" + n);
+        check(sandbox.run("ip", "-n", underlay, "link", "add", "u" + n, "type", "veth", "peer", "name", "eth0", "netns", ns));
+        check(sandbox.run("ip", "-n", underlay, "link", "set", "u" + n, "master", "ub", "up"));
+        check(sandbox.run("ip", "-n", ns, "addr", "add", underlayIp(n) + "/24", "dev", "eth0"));
+        check(sandbox.run("ip", "-n", ns, "link", "set", "eth0", "up"));
+        return ns;
+    }
+
+    /** vireod in a new host {@code n} with bridge br1 (VNI 42) and the given peers, container {@code c<n>} on a TAP. */
+    private VireoHost vireoHost(final int n, final int... peers) throws Exception
+    {
+        final String hostNs = host(n);
+        final Daemon daemon = Daemon.startIn(sandbox, hostNs, sandbox.tempDir("run" + n));
+        daemon.ok("bridge", "add", "br1", "--vni", VNI, "--vtep-local", underlayIp(n));
+        for (final int peer : peers)
+        {
+            daemon.ok("vxlan", "peer", "add", "br1", underlayIp(peer));
+        }
+        final String container = sandbox.namespace("c" + n);
+        daemon.ok("port", "add", "br1", sandbox.ifname("t" + n), "--netns", container,
+            "--ip", overlayIp(n) + "/24", "--mac", mac(n));
+        return new VireoHost(daemon, hostNs, container);
+    }
+
+    /**
+     * In host namespace {@code hostNs}: a kernel bridge with a vxlan device (VNI 42, port 4789, static
+     * peers for head-end replication) and container {@code c<n>} on a veth with MTU 1450.
+     * <p>
+     * The underlay device computes checksums on transmit, as a NIC does: with offload on, a veth
+     * hands checksum-partial packets to the next namespace, so a VTEP that reads its datagrams from a
+     * UDP socket (as Vireo does) would get inner TCP checksums no NIC ever completed.
+     */
+    private String kernelHost(final String hostNs, final int n, final int... peers)
+    {
+        check(sandbox.inNetns(hostNs, "ethtool", "-K", "eth0", "tx", "off"));
+        check(sandbox.run("ip", "-n", hostNs, "link", "add", "vx0", "type", "vxlan", "id", VNI, "local", underlayIp(n),
+            "dstport", "4789", "dev", "eth0"));
+        check(sandbox.run("ip", "-n", hostNs, "link", "add", "br0", "type", "bridge"));
+        check(sandbox.run("ip", "-n", hostNs, "link", "set", "vx0", "master", "br0", "up"));
+        check(sandbox.run("ip", "-n", hostNs, "link", "set", "br0", "up"));
+        for (final int peer : peers)
+        {
+            check(sandbox.inNetns(hostNs, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "vx0", "dst", underlayIp(peer)));
+        }
+        final String container = sandbox.namespace("c" + n);
+        check(sandbox.run("ip", "-n", hostNs, "link", "add", "veth0", "type", "veth", "peer", "name", "eth0", "netns", container));
+        check(sandbox.run("ip", "-n", hostNs, "link", "set", "veth0", "master", "br0", "up"));
+        check(sandbox.run("ip", "-n", container, "link", "set", "eth0", "address", mac(n), "mtu", "1450", "up"));
+        check(sandbox.run("ip", "-n", container, "addr", "add", overlayIp(n) + "/24", "dev", "eth0"));
+        return container;
+    }
+
+    // ---- traffic ----
+
+    private void ping(final String netns, final String address)
+    {
+        check(sandbox.inNetns(netns, "ping", "-c", "3", "-i", "0.1", "-W", "2", address));
+    }
+
+    /** A byte-exact TCP transfer from {@code from} to {@code address} in {@code to}. */
+    private void transfer(final String from, final String to, final String address, final long bytes) throws Exception
+    {
+        final Path receiverLog = sandbox.tempFile(".recv");
+        final Process receiver = sandbox.start(receiverLog,
+            "ip", "netns", "exec", to, "python3", TRANSFER.toString(), "recv", address, "5201");
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(receiverLog).contains("listening"), "receiver listening");
+        final String sent = check(sandbox.run(180,
+            "ip", "netns", "exec", from, "python3", TRANSFER.toString(), "send", address, "5201", Long.toString(bytes))).out().trim();
+        assertTrue(receiver.waitFor(60, TimeUnit.SECONDS), "receiver finished");
+        final String received = Sandbox.readUtf8(receiverLog).lines().reduce((first, second) -> second).orElse("");
+        assertTrue(sent.startsWith(bytes + " "), sent);
+        assertEquals(sent, received.trim(), "bytes and sha256 of what arrived equal what was sent");
+    }
+
+    /** Sends {@code count} 60-byte frames (EtherType 0x88B5, local experimental) to {@code destination} out of {@code ifname}. */
+    private void sendFrames(final String netns, final String ifname, final String destination, final int count)
+    {
+        check(sandbox.inNetns(netns, "python3", "-c", String.join("\n",
+            "import socket",
+            "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)",
+            "s.bind(('" + ifname + "', 0))",
+            "source = open('/sys/class/net/" + ifname + "/address').read().strip()",
+            "frame = bytes.fromhex('" + destination.replace(":", "") + "' + source.replace(':', '') + '88b5') + bytes(46)",
+            "for _ in range(" + count + "):",
+            "    s.send(frame)")));
+    }
+
+    /** Starts counting frames of EtherType 0x88B5 arriving on {@code eth0} in {@code netns}; one line per frame in the log. */
+    private Path countFrames(final String netns) throws Exception
+    {
+        final Path log = sandbox.tempFile(".frames");
+        sandbox.start(log, "ip", "netns", "exec", netns, "python3", "-c", String.join("\n",
+            "import socket",
+            "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88b5))",
+            "s.bind(('eth0', 0))",
+            "print('ready', flush=True)",
+            "while True:",
+            "    frame, address = s.recvfrom(2048)",
+            "    if address[2] != socket.PACKET_OUTGOING:",
+            "        print('broadcast' if frame[0] == 0xff else 'unicast', flush=True)"));
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(log).contains("ready"), "frame counter in " + netns);
+        return log;
+    }
+
+    private static long countOf(final Path log, final String kind) throws Exception
+    {
+        return Sandbox.readUtf8(log).lines().filter(kind::equals).count();
+    }
+
+    private String mtu(final String netns, final String ifname)
+    {
+        return json(check(sandbox.run("ip", "-n", netns, "-j", "link", "show", "dev", ifname))).get(0).get("mtu").asText();
+    }
+
+    private static JsonNode port(final Daemon daemon, final String name)
+    {
+        for (final JsonNode port : json(daemon.ok("port", "list", "--json")))
+        {
+            if (name.equals(port.get("name").asText()))
+            {
+                return port;
+            }
+        }
+        return fail("no port " + name);
+    }
+
+    private static JsonNode json(final Sandbox.Result result)
+    {
+        try
+        {
+            return JSON.readTree(result.out());
+        }
+        catch (final Exception ex)
+        {
+            throw new AssertionError("not JSON: " + result.all(), ex);
+        }
+    }
+}
