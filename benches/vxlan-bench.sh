@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# VXLAN overlay benchmark: container-to-container TCP throughput (iperf3, one stream) and ping RTT
+# across a VXLAN overlay (VNI 42) between two hosts simulated by namespaces, joined by a veth
+# underlay with MTU 1500; the containers have MTU 1450. In one run, the same topology with:
+#   kernel  the Linux kernel's vxlan device and bridge on both hosts, the containers on veths;
+#   vireo   vireod on both hosts (bridge with --vni/--vtep-local, one peer), the containers on TAP ports.
+#   benches/vxlan-bench.sh [--seconds 10] [--reps 3] [--idle adaptive|busy|backoff]
+# Prints each repetition and the median per overlay.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+seconds=10
+reps=3
+idle=adaptive
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    --reps) reps="$2"; shift 2 ;;
+    --idle) idle="$2"; shift 2 ;;
+    *) echo "vxlan-bench: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "vxlan-bench: run as root" >&2; exit 1; }
+vireo_ensure_jar
+p="vxb$$"
+work="$(mktemp -d /tmp/vxlan-bench.XXXXXX)"
+namespaces=()
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+netns() { ip netns add "$1"; namespaces+=("$1"); ip -n "$1" link set lo up; }
+
+# Two hosts, 10.77.0.1 and .2 on a veth underlay, and their containers, 10.66.0.1 and .2.
+topology() {
+  for n in 1 2; do netns "${p}h$n"; netns "${p}c$n"; done
+  ip -n "${p}h1" link add eth0 type veth peer name eth0 netns "${p}h2"
+  for n in 1 2; do
+    ip -n "${p}h$n" addr add "10.77.0.$n/24" dev eth0
+    ip -n "${p}h$n" link set eth0 up
+  done
+}
+
+kernel_overlay() {
+  for n in 1 2; do
+    local h="${p}h$n" peer=$((3 - n))
+    ip -n "$h" link add vx0 type vxlan id 42 local "10.77.0.$n" remote "10.77.0.$peer" dstport 4789 dev eth0
+    ip -n "$h" link add br0 type bridge
+    ip -n "$h" link set vx0 master br0 up
+    ip -n "$h" link set br0 up
+    ip -n "$h" link add veth0 type veth peer name eth0 netns "${p}c$n"
+    ip -n "$h" link set veth0 master br0 up
+    ip -n "${p}c$n" link set eth0 mtu 1450 up
+    ip -n "${p}c$n" addr add "10.66.0.$n/24" dev eth0
+  done
+}
+
+vireo_overlay() {
+  for n in 1 2; do
+    local h="${p}h$n" run="$work/run$n"
+    mkdir -p "$run"
+    ip netns exec "$h" "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
+      --run-dir "$run" --idle "$idle" --metrics off >"$work/vireod$n.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 200); do grep -q 'vireod: ready' "$work/vireod$n.log" && break; sleep 0.1; done
+    local ctl=("$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireoctl --run-dir "$run")
+    "${ctl[@]}" bridge add br1 --vni 42 --vtep-local "10.77.0.$n" >/dev/null
+    "${ctl[@]}" vxlan peer add br1 "10.77.0.$((3 - n))" >/dev/null
+    "${ctl[@]}" port add br1 "${p}t$n" --netns "${p}c$n" --ip "10.66.0.$n/24" >/dev/null
+  done
+}
+
+# Prints "<Gbit/s> <ping avg ms>" for c1 -> c2.
+measure() {
+  ip netns exec "${p}c1" ping -c 3 -i 0.2 -W 2 10.66.0.2 >/dev/null
+  ip netns exec "${p}c2" iperf3 -s -1 -B 10.66.0.2 >/dev/null 2>&1 &
+  local server=$!
+  sleep 0.5
+  local gbits
+  gbits="$(ip netns exec "${p}c1" iperf3 -c 10.66.0.2 -t "$seconds" -J | python3 -c \
+    'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))')"
+  wait "$server" 2>/dev/null || true
+  local rtt
+  rtt="$(ip netns exec "${p}c1" ping -c 50 -i 0.02 -q 10.66.0.2 | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')"
+  echo "$gbits $rtt"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+declare -A tcp rtt
+for overlay in kernel vireo; do
+  for rep in $(seq 1 "$reps"); do
+    topology
+    "${overlay}_overlay"
+    read -r g r < <(measure)
+    echo "$overlay rep $rep: TCP $g Gbit/s, ping avg $r ms"
+    tcp[$overlay]+="$g "; rtt[$overlay]+="$r "
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    pids=()
+    for ns in "${namespaces[@]}"; do ip netns del "$ns"; done
+    namespaces=()
+  done
+done
+
+echo
+printf '%-8s %14s %14s\n' overlay "TCP Gbit/s" "ping avg ms"
+for overlay in kernel vireo; do
+  printf '%-8s %14s %14s\n' "$overlay" "$(tr ' ' '\n' <<<"${tcp[$overlay]}" | grep . | median)" \
+    "$(tr ' ' '\n' <<<"${rtt[$overlay]}" | grep . | median)"
+done
+echo "(median of $reps; $seconds s iperf3 single stream, 50 pings at 20 ms; $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r))"
