@@ -32,7 +32,8 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "vireoctl", mixinStandardHelpOptions = true, version = "vireoctl 0.1.0",
     description = "Control a running vireod.",
     subcommands = {Vireoctl.BridgeCommand.class, Vireoctl.PortCommand.class, Vireoctl.FdbCommand.class,
-        Vireoctl.PolicyCommand.class, Vireoctl.VxlanCommand.class, Vireoctl.StatsCommand.class})
+        Vireoctl.PolicyCommand.class, Vireoctl.VxlanCommand.class, Vireoctl.StatsCommand.class,
+        Vireoctl.CaptureCommand.class})
 public final class Vireoctl
 {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -221,6 +222,52 @@ public final class Vireoctl
                 }
                 table.print(out);
             });
+        }
+    }
+
+    @Command(name = "capture", mixinStandardHelpOptions = true,
+        description = "Capture a port's frames, both directions, into a pcap file (tshark, tcpdump and Wireshark read it), "
+            + "until COUNT frames or Ctrl-C. The daemon writes the file; forwarding never waits for it.")
+    static final class CaptureCommand implements Callable<Integer>
+    {
+        @ParentCommand
+        Vireoctl root;
+
+        @Parameters(paramLabel = "PORT")
+        String port;
+
+        @Option(names = "-w", paramLabel = "FILE", required = true, description = "the pcap file to write (replaced)")
+        Path file;
+
+        @Option(names = "-c", paramLabel = "COUNT", description = "stop after this many frames")
+        Long count;
+
+        @Override
+        public Integer call() throws JsonProcessingException, InterruptedException
+        {
+            final Path socket = root.runDir.resolve(Vireod.SOCKET_NAME);
+            final ControlApi.Response started = ControlClient.request(socket, "POST", "/v1/captures",
+                JSON.writeValueAsString(new ControlApi.CaptureRequest(port, file.toAbsolutePath().toString(), count)));
+            if (started.status() >= 300)
+            {
+                root.err.println("vireoctl: " + JSON.readTree(started.body()).path("error").asText(started.body()));
+                return 1;
+            }
+            final String path = "/v1/captures/" + JSON.readTree(started.body()).get("id").asInt();
+            final Thread stopOnInterrupt = new Thread(() -> ControlClient.request(socket, "DELETE", path, null));
+            Runtime.getRuntime().addShutdownHook(stopOnInterrupt);
+            JsonNode state = JSON.readTree(started.body());
+            while (state.path("running").asBoolean())
+            {
+                Thread.sleep(100);
+                state = JSON.readTree(ControlClient.request(socket, "GET", path, null).body());
+            }
+            Runtime.getRuntime().removeShutdownHook(stopOnInterrupt);
+            final JsonNode done = JSON.readTree(ControlClient.request(socket, "DELETE", path, null).body());
+            final JsonNode result = done.has("captured") ? done : state;
+            root.out.println(result.path("captured").asLong() + " frames captured to " + file.toAbsolutePath() +
+                (result.path("dropped").asLong() > 0 ? " (" + result.path("dropped").asLong() + " dropped)" : ""));
+            return 0;
         }
     }
 

@@ -42,6 +42,10 @@ import io.vireo.vswitch.core.VxlanSpec;
  * GET    /v1/vxlan/{bridge}/peers     VXLAN peers of a bridge
  * POST   /v1/vxlan/{bridge}/peers     {"address": "192.0.2.2"}
  * DELETE /v1/vxlan/{bridge}/peers/{address}  remove a peer and the MACs learned behind it
+ * GET    /v1/captures            packet captures
+ * POST   /v1/captures            {"port": "tapA", "file": "/tmp/a.pcap", "count": 100}   (count optional)
+ * GET    /v1/captures/{id}       one capture: frames captured and dropped, running
+ * DELETE /v1/captures/{id}       end a capture; its file is complete
  * </pre>
  * Errors are {@code {"error": "one line"}} with 400 (bad request), 404 (no such object or path),
  * 405 (method), 409 (conflict) or 500 (the kernel or the switch failed).
@@ -50,6 +54,11 @@ public final class ControlApi
 {
     /** Request body of {@code POST /v1/bridges}. */
     public record BridgeRequest(String name, Long agingSeconds, VxlanSpec vxlan)
+    {
+    }
+
+    /** Request body of {@code POST /v1/captures}. */
+    public record CaptureRequest(String port, String file, Long count)
     {
     }
 
@@ -150,6 +159,8 @@ public final class ControlApi
                 }
                 requireMethod(method, "GET");
                 return ok(Map.of("bridge", name, "entries", vireo.fdb(name)));
+            case "captures":
+                return captures(method, name, body);
             case "stats":
                 requireMethod(method, "GET");
                 return ok(Map.of("ports", statsOf(vireo.ports())));
@@ -241,6 +252,37 @@ public final class ControlApi
         }
         vireo.deletePolicy(bridge, id);
         return ok(Map.of("deleted", id));
+    }
+
+    private Response captures(final String method, final String id, final String body) throws JsonProcessingException
+    {
+        if (null == id)
+        {
+            if ("GET".equals(method))
+            {
+                return ok(vireo.captures());
+            }
+            requireMethod(method, "POST");
+            final CaptureRequest request = parse(body, CaptureRequest.class);
+            required(request.port(), "port");
+            required(request.file(), "file");
+            return created(vireo.startCapture(request.port(), Path.of(request.file()), request.count()));
+        }
+        final int number;
+        try
+        {
+            number = Integer.parseInt(id);
+        }
+        catch (final NumberFormatException ex)
+        {
+            return error(404, "no such path: capture ids are numbers, not '" + id + "'");
+        }
+        if ("GET".equals(method))
+        {
+            return ok(vireo.capture(number));
+        }
+        requireMethod(method, "DELETE");
+        return ok(vireo.stopCapture(number));
     }
 
     private Response vxlanPeers(final String method, final String bridge, final String address, final String body)

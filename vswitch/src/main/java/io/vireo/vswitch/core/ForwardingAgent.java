@@ -229,6 +229,7 @@ final class ForwardingAgent implements Agent
         {
             final int length = burst.frameLength(frame);
             bytes += length;
+            in.capture(burst, frame);
             if (length > burst.frameCapacity() || (length > maxFrameLength && !isGso(frame)))
             {
                 drop(in, DropReason.OVERSIZE);
@@ -399,6 +400,7 @@ final class ForwardingAgent implements Agent
             {
                 tooBigReplies++;
                 replies.commit(reply);
+                in.capture(replies, 0);
                 in.countTransmit(replies, firstFrame, in.port.transmit(replies, firstFrame, 1), 1);
             }
         }
@@ -406,6 +408,7 @@ final class ForwardingAgent implements Agent
 
     private void enqueue(final PortEntry egress, final int frame)
     {
+        egress.capture(burst, frame);
         if (0 == egress.txCount)
         {
             pendingTx[pendingTxCount++] = egress.id;
@@ -482,6 +485,16 @@ final class ForwardingAgent implements Agent
             waitSet.add(entry.port.pollFd());
         }
         bridgeMembers[entry.bridgeId][bridgeMemberCounts[entry.bridgeId]++] = entry.id;
+    }
+
+    /** Starts or (with null) ends the capture of a port's frames; a port that is gone is ignored. */
+    void capture(final int portId, final PacketCapture capture)
+    {
+        final PortEntry entry = ports[portId];
+        if (null != entry)
+        {
+            entry.capture = capture;
+        }
     }
 
     /** Stops polling a port and removes it from its bridge; idempotent. */

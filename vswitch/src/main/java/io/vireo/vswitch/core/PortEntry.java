@@ -23,6 +23,8 @@ final class PortEntry
     final int[] txPeers;
     /** With {@link #vtep}: the largest IP packet the overlay carries. */
     final int overlayMtu;
+    /** The capture of this port's frames, or null; set and read on the forwarding thread only. */
+    PacketCapture capture;
 
     PortEntry(final Port port, final int id, final int bridgeId, final PortCounters counters, final int burstSize)
     {
@@ -40,6 +42,15 @@ final class PortEntry
         this.vtep = port instanceof Vtep tunnel ? tunnel : null;
         this.txPeers = null == vtep ? null : new int[burstSize];
         this.overlayMtu = overlayMtu;
+    }
+
+    /** Adds a frame received on or queued for this port to its capture, if it has one. */
+    void capture(final FrameBurst frames, final int frame)
+    {
+        if (null != capture)
+        {
+            capture.record(frames.buffer(), frames.frameOffset(frame), Math.min(frames.frameLength(frame), frames.frameCapacity()));
+        }
     }
 
     /** Sends frames {@code indexes[0..count)} of {@code frames}, to {@code peers[i]} each on a VXLAN endpoint. */

@@ -79,6 +79,8 @@ public final class Vireo implements AutoCloseable
     private final AgentInvoker invoker;
 
     private final Map<String, Bridge> bridges = new LinkedHashMap<>();
+    private final Map<Integer, CaptureRecord> captures = new LinkedHashMap<>();
+    private int nextCaptureId = 1;
     private final Map<String, PortRecord> ports = new LinkedHashMap<>();
     private final BitSet bridgeIds = new BitSet();
     private final BitSet portIds = new BitSet();
@@ -122,6 +124,10 @@ public final class Vireo implements AutoCloseable
             this.bridge = bridge;
             this.details = details;
         }
+    }
+
+    private record CaptureRecord(PacketCapture capture, PortRecord port)
+    {
     }
 
     /** What a port was configured with, as reported: namespace, address, MAC, MTU, socket (null where none). */
@@ -633,6 +639,7 @@ public final class Vireo implements AutoCloseable
     {
         final int id = record.entry.id;
         final String name = record.entry.port.name();
+        captures.values().stream().filter(capture -> capture.port() == record).forEach(capture -> capture.capture().close());
         execute(() -> forwarding.detach(id));
         fdb.removeDestination(id);
         generations.bump(record.bridge.id);
@@ -758,6 +765,92 @@ public final class Vireo implements AutoCloseable
         return PolicyRules.actionName(policy.defaultAction(bridge(bridgeName).id));
     }
 
+    // ---- packet capture ----
+
+    /**
+     * Starts capturing a port's frames, both directions, into a pcap file (created or replaced), up to
+     * {@code limit} frames (null: until stopped). Forwarding never waits for the capture: frames it
+     * cannot keep up with are counted as dropped.
+     */
+    public synchronized CaptureInfo startCapture(final String portName, final Path file, final Long limit)
+    {
+        ensureOpen();
+        final PortRecord record = ports.get(portName);
+        if (null == record)
+        {
+            throw VireoException.notFound("no port named " + portName);
+        }
+        if (null == file || !file.isAbsolute())
+        {
+            throw VireoException.invalid("a capture needs an absolute file path, got " + file);
+        }
+        if (null != limit && limit <= 0)
+        {
+            throw VireoException.invalid("a capture's frame count must be positive, got " + limit);
+        }
+        for (final CaptureRecord running : captures.values())
+        {
+            if (running.port() == record)
+            {
+                throw VireoException.conflict("port " + portName + " is being captured already (capture " +
+                    running.capture().id() + ")");
+            }
+        }
+        final PacketCapture capture;
+        try
+        {
+            capture = new PacketCapture(nextCaptureId++, portName, file, limit);
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new VireoException(VireoException.Kind.FAILED, "cannot write capture file " + file + ": " + ex, ex);
+        }
+        final int portId = record.entry.id;
+        execute(() -> forwarding.capture(portId, capture));
+        captures.put(capture.id(), new CaptureRecord(capture, record));
+        return capture.info();
+    }
+
+    public synchronized List<CaptureInfo> captures()
+    {
+        final List<CaptureInfo> result = new ArrayList<>();
+        captures.values().forEach(record -> result.add(record.capture().info()));
+        return result;
+    }
+
+    public synchronized CaptureInfo capture(final int id)
+    {
+        return captureRecord(id).capture().info();
+    }
+
+    /** Ends a capture: the frames recorded so far are written and the file closed. */
+    public synchronized CaptureInfo stopCapture(final int id)
+    {
+        final CaptureRecord record = captureRecord(id);
+        if (ports.get(record.port().entry.port.name()) == record.port())
+        {
+            execute(() -> forwarding.capture(record.port().entry.id, null));
+        }
+        captures.remove(id);
+        record.capture().close();
+        if (null != record.capture().failure())
+        {
+            throw new VireoException(VireoException.Kind.FAILED, "capture " + id + " could not write its file: " +
+                record.capture().failure());
+        }
+        return record.capture().info();
+    }
+
+    private CaptureRecord captureRecord(final int id)
+    {
+        final CaptureRecord record = captures.get(id);
+        if (null == record)
+        {
+            throw VireoException.notFound("no capture " + id);
+        }
+        return record;
+    }
+
     // ---- figures ----
 
     /**
@@ -818,6 +911,17 @@ public final class Vireo implements AutoCloseable
             if (closed)
             {
                 return;
+            }
+            for (final int capture : List.copyOf(captures.keySet()))
+            {
+                try
+                {
+                    stopCapture(capture);
+                }
+                catch (final VireoException ex)
+                {
+                    System.err.println("vireo: " + ex.getMessage());
+                }
             }
             for (final PortRecord port : List.copyOf(ports.values()))
             {
