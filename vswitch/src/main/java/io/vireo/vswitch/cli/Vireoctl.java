@@ -16,6 +16,7 @@ import io.vireo.vswitch.control.ControlClient;
 import io.vireo.vswitch.core.CountersFile;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortCounters;
+import io.vireo.vswitch.core.TableCounters;
 import io.vireo.vswitch.core.ThreadCounters;
 import io.vireo.vswitch.core.VxlanSpec;
 import org.agrona.concurrent.status.CountersReader;
@@ -424,6 +425,7 @@ public final class Vireoctl
         {
             final Map<String, Map<String, Long>> byPort = new LinkedHashMap<>();
             final Map<String, Map<String, Long>> byThread = new LinkedHashMap<>();
+            final Map<String, Long> table = new LinkedHashMap<>();
             try (CountersFile file = CountersFile.open(root.runDir.resolve(CountersFile.FILE_NAME)))
             {
                 final CountersReader reader = file.reader();
@@ -431,6 +433,11 @@ public final class Vireoctl
                 {
                     final String portMetric = PortCounters.metricName(typeId);
                     final String threadMetric = ThreadCounters.metricName(typeId);
+                    final String tableMetric = TableCounters.metricName(typeId);
+                    if (null != tableMetric)
+                    {
+                        table.put(tableMetric, reader.getCounterValue(counterId));
+                    }
                     final Map<String, Map<String, Long>> owner = null != portMetric ? byPort : byThread;
                     if (null != portMetric || null != threadMetric)
                     {
@@ -444,6 +451,7 @@ public final class Vireoctl
                 final Map<String, Object> result = new LinkedHashMap<>();
                 result.put("ports", rows("port", byPort));
                 result.put("threads", rows("thread", byThread));
+                result.put("fdb", table);
                 root.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
                 return 0;
             }
@@ -464,17 +472,24 @@ public final class Vireoctl
             });
             ports.print(root.out);
             root.out.println();
-            final Table threads = new Table("THREAD", "BUSY%", "LOOPS", "RX_POLLS", "RX_FRAMES", "FRAMES/BURST", "FRAMES/POLL");
+            final Table threads = new Table("THREAD", "BUSY%", "LOOPS", "RX_POLLS", "RX_FRAMES", "FRAMES/BURST", "FRAMES/POLL",
+                "FLOW_CACHE_HIT%");
             byThread.forEach((thread, values) ->
             {
                 final long busy = values.getOrDefault("busy_ns", 0L);
                 final long idle = values.getOrDefault("idle_ns", 0L);
                 final long frames = values.getOrDefault("rx_frames", 0L);
+                final long hits = values.getOrDefault("flow_cache_hits", 0L);
                 threads.row(thread, ratio(100.0 * busy, busy + idle), String.valueOf(values.get("loops")),
                     String.valueOf(values.get("rx_polls")), String.valueOf(frames),
-                    ratio(frames, values.getOrDefault("rx_bursts", 0L)), ratio(frames, values.getOrDefault("rx_polls", 0L)));
+                    ratio(frames, values.getOrDefault("rx_bursts", 0L)), ratio(frames, values.getOrDefault("rx_polls", 0L)),
+                    ratio(100.0 * hits, hits + values.getOrDefault("flow_cache_misses", 0L)));
             });
             threads.print(root.out);
+            root.out.println();
+            root.out.println("FDB: " + table.getOrDefault("fdb_entries", 0L) + " entries of " +
+                table.getOrDefault("fdb_capacity", 0L) + ", " + table.getOrDefault("fdb_table_full", 0L) +
+                " learns refused (table full)");
             return 0;
         }
 

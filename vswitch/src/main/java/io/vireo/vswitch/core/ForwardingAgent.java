@@ -168,17 +168,6 @@ final class ForwardingAgent implements Agent
         return roleName;
     }
 
-    /** Flow-cache hits and misses so far; another thread may read them (plain longs, a little stale). */
-    long flowCacheHits()
-    {
-        return flowCache.hits();
-    }
-
-    long flowCacheMisses()
-    {
-        return flowCache.misses();
-    }
-
     @Override
     public void onClose()
     {
@@ -216,6 +205,7 @@ final class ForwardingAgent implements Agent
                 i--;
             }
         }
+        threadCounters.onFlowCache(flowCache.hits(), flowCache.misses());
         threadCounters.onCycle(startNs, System.nanoTime(), work);
         return work;
     }

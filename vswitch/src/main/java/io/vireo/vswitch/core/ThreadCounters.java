@@ -8,7 +8,7 @@ import org.agrona.concurrent.status.CountersManager;
 
 /**
  * Where a forwarding thread's time goes, as Open vSwitch's {@code pmd-perf-show}: duty cycles, busy
- * and idle nanoseconds, receive polls, non-empty bursts and frames. The thread accumulates in plain
+ * and idle nanoseconds, receive polls, non-empty bursts and frames, and its flow cache's hits and misses. The thread accumulates in plain
  * fields and publishes at most once a millisecond, so the hot loop pays two clock reads and no
  * shared-memory writes per cycle. The counter key holds the thread's role name.
  */
@@ -21,8 +21,10 @@ public final class ThreadCounters implements AutoCloseable
     static final int TYPE_RX_POLLS = 204;
     static final int TYPE_RX_BURSTS = 205;
     static final int TYPE_RX_FRAMES = 206;
+    static final int TYPE_FLOW_CACHE_HITS = 207;
+    static final int TYPE_FLOW_CACHE_MISSES = 208;
     private static final String[] NAMES =
-        {"loops", "busy_loops", "busy_ns", "idle_ns", "rx_polls", "rx_bursts", "rx_frames"};
+        {"loops", "busy_loops", "busy_ns", "idle_ns", "rx_polls", "rx_bursts", "rx_frames", "flow_cache_hits", "flow_cache_misses"};
     private static final long PUBLISH_INTERVAL_NS = 1_000_000;
 
     private final AtomicCounter[] counters = new AtomicCounter[NAMES.length];
@@ -55,6 +57,13 @@ public final class ThreadCounters implements AutoCloseable
             values[TYPE_RX_BURSTS - TYPE_LOOPS]++;
             values[TYPE_RX_FRAMES - TYPE_LOOPS] += frames;
         }
+    }
+
+    /** The flow cache's totals so far. */
+    void onFlowCache(final long hits, final long misses)
+    {
+        values[TYPE_FLOW_CACHE_HITS - TYPE_LOOPS] = hits;
+        values[TYPE_FLOW_CACHE_MISSES - TYPE_LOOPS] = misses;
     }
 
     /** One duty cycle from {@code startNs} to {@code endNs}; the gap since the last one was idle time. */

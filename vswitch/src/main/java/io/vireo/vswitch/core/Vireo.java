@@ -74,6 +74,7 @@ public final class Vireo implements AutoCloseable
     private final CountersFile countersFile;
     private final CountersManager countersManager;
     private final ForwardingAgent forwarding;
+    private final TableCounters tableCounters;
     private final AgentRunner forwardingRunner;
     private final AgentRunner conductorRunner;
     private final AgentInvoker invoker;
@@ -165,6 +166,7 @@ public final class Vireo implements AutoCloseable
             policy,
             context.flowCacheCapacity());
 
+        this.tableCounters = new TableCounters(countersManager);
         final Agent conductor = new Conductor();
         final ErrorHandler errorHandler = ex -> System.err.println("vireo: agent error: " + ex);
         if (dedicated)
@@ -859,10 +861,7 @@ public final class Vireo implements AutoCloseable
      */
     public Map<String, Map<String, Long>> threadStats()
     {
-        final Map<String, Long> values = forwarding.threadCounters().snapshot();
-        values.put("flow_cache_hits", forwarding.flowCacheHits());
-        values.put("flow_cache_misses", forwarding.flowCacheMisses());
-        return Map.of(forwarding.roleName(), values);
+        return Map.of(forwarding.roleName(), forwarding.threadCounters().snapshot());
     }
 
     /** Nanoseconds the switch spent per burst (forwarding and transmitting), since the switch started. */
@@ -939,6 +938,7 @@ public final class Vireo implements AutoCloseable
             forwardingRunner.close();
             conductorRunner.close();
         }
+        tableCounters.close();
         fdb.close();
         if (null != countersFile)
         {
@@ -1033,6 +1033,7 @@ public final class Vireo implements AutoCloseable
             }
         }
         final int aged = fdb.ageSlice(now, agingPolicy, agingSliceSlots);
+        tableCounters.publish(fdb.size(), fdb.capacity(), fdb.tableFullCount());
         if (aged > 0)
         {
             // The table does not say whose entries aged: make every bridge's cached flows stale.

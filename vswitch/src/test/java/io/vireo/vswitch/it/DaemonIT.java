@@ -69,8 +69,13 @@ class DaemonIT
         TapForwardingIT.waitFor(() -> json(daemon.ok("stats", "--json")).get("threads").get(0).get("rx_frames").asLong() >= 8,
             "the forwarding thread's counters are published");
         assertEquals("vireo-forwarding-0", stats.get("threads").get(0).get("thread").asText());
+        assertTrue(stats.get("threads").get(0).has("flow_cache_hits") && stats.get("threads").get(0).has("flow_cache_misses"));
+        TapForwardingIT.waitFor(() -> json(daemon.ok("stats", "--json")).get("fdb").get("fdb_entries").asLong() == 2,
+            "the FDB size is in the counters file");
+        assertTrue(json(daemon.ok("stats", "--json")).get("fdb").get("fdb_capacity").asLong() > 0);
         final String screen = daemon.ok("stats").out();
-        assertTrue(screen.contains(tapB) && screen.contains("FRAMES/BURST"), screen);
+        assertTrue(screen.contains(tapB) && screen.contains("FRAMES/BURST") && screen.contains("FLOW_CACHE_HIT%") &&
+            screen.contains("FDB: 2 entries of "), screen);
         final Sandbox.Result watch = sandbox.run(60, "timeout", "4", Daemon.ROOT.resolve("scripts/vireoctl").toString(),
             "--run-dir", daemon.runDir.toString(), "stats", "--watch", "--interval", "0.5");
         assertEquals(124, watch.exit(), "--watch runs until stopped: " + watch.all());
