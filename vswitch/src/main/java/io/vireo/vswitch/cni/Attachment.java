@@ -29,9 +29,9 @@ import io.vireo.vswitch.control.ControlClient;
  * names) and adds the other addresses and the routes the IPAM plugin returned. Anything that fails undoes
  * what came before it, addresses included.
  * <p>
- * The MTU is the config's {@code mtu}. VXLAN bridges do not exist yet; when they do, the daemon should report
- * a bridge's overlay MTU (underlay MTU less 50 bytes of VXLAN over IPv4, 70 over IPv6) and ADD should use
- * the smaller of the two and say so in the result.
+ * The MTU is the config's {@code mtu}; on a VXLAN bridge the overlay's MTU (the daemon reports it; 1450 on a
+ * 1500-byte underlay) when the config gives none or a larger one. The result reports it ({@code mtu} of the
+ * interface, as CNI 1.1 has it).
  */
 final class Attachment
 {
@@ -83,7 +83,7 @@ final class Attachment
     CniResult add()
     {
         final CniResult previous = null == config.prevResult() ? null : CniResult.parse(config.prevResult(), "prevResult");
-        requireBridge();
+        final Integer mtu = effectiveMtu(requireBridge());
         if (netns.hasInterface(ifname))
         {
             throw new CniException(CniException.PLUGIN_SPECIFIC,
@@ -97,9 +97,9 @@ final class Attachment
         final CniResult assigned = null == ipam ? CniResult.EMPTY : ipam.add();
         try
         {
-            final String mac = attachPort(assigned);
+            final String mac = attachPort(assigned, mtu);
             final CniResult made = new CniResult(
-                List.of(new CniResult.Interface(ifname, mac, netns.path())),
+                List.of(new CniResult.Interface(ifname, mac, netns.path(), null == mtu ? linkMtu() : mtu)),
                 assigned.ips().stream().map(ip -> ip.onInterface(0)).toList(),
                 assigned.routes(),
                 null != config.dns() ? config.dns() : assigned.dns());
@@ -152,9 +152,10 @@ final class Attachment
         {
             throw failed(ifname + " in " + netns.path() + " is down");
         }
-        if (null != config.mtu() && link.path("mtu").asInt() != config.mtu())
+        final Integer mtu = null != expected.interfaces().get(index).mtu() ? expected.interfaces().get(index).mtu() : config.mtu();
+        if (null != mtu && link.path("mtu").asInt() != mtu)
         {
-            throw failed(ifname + " has MTU " + link.path("mtu").asInt() + ", the config says " + config.mtu());
+            throw failed(ifname + " has MTU " + link.path("mtu").asInt() + ", the ADD gave it " + mtu);
         }
         for (final CniResult.IpConfig ip : expected.ips())
         {
@@ -198,7 +199,26 @@ final class Attachment
         }
     }
 
-    private void requireBridge()
+    /** The config's MTU, bounded by the overlay's on a VXLAN bridge; null: the kernel's default. */
+    private Integer effectiveMtu(final JsonNode bridge)
+    {
+        final JsonNode overlay = bridge.path("vxlan").path("mtu");
+        if (!overlay.isInt())
+        {
+            return config.mtu();
+        }
+        return null == config.mtu() ? overlay.asInt() : Math.min(config.mtu(), overlay.asInt());
+    }
+
+    /** The interface's MTU as the kernel has it, or null if it cannot be read. */
+    private Integer linkMtu()
+    {
+        final JsonNode link = netns.describe(ifname);
+        return null == link || !link.path("mtu").isInt() ? null : link.get("mtu").asInt();
+    }
+
+    /** The daemon's description of the config's bridge; a CNI error if it has none. */
+    private JsonNode requireBridge()
     {
         final ControlApi.Response response = call("GET", "/v1/bridges", null);
         if (200 != response.status())
@@ -209,7 +229,7 @@ final class Attachment
         {
             if (config.bridge().equals(bridge.path("name").asText()))
             {
-                return;
+                return bridge;
             }
         }
         throw new CniException(CniException.INVALID_CONFIG, "vireod at " + config.runDir() + " has no bridge named " +
@@ -224,7 +244,7 @@ final class Attachment
      * after the rename is replaced. This goes once the daemon names the interface inside the namespace
      * before it attaches the port, or treats EIO on write as a link that is down.
      */
-    private String attachPort(final CniResult assigned)
+    private String attachPort(final CniResult assigned, final Integer mtu)
     {
         final String daemonAddress = assigned.ips().stream()
             .filter(ip -> !ip.isIpv6()).map(CniResult.IpConfig::address).findFirst().orElse(null);
@@ -235,7 +255,7 @@ final class Attachment
             .put("netns", netns.path())
             .put("ip", daemonAddress)
             .put("mac", config.mac())
-            .put("mtu", config.mtu());
+            .put("mtu", mtu);
         for (int attempt = 1; ; attempt++)
         {
             final ControlApi.Response created = call("POST", "/v1/ports", request);

@@ -14,7 +14,7 @@ import io.vireo.vswitch.link.Cidr;
  * what this plugin prints after ADD. Read leniently (any spec version), written in the config's version:
  * <pre>
  * {"cniVersion": "1.0.0",
- *  "interfaces": [{"name": "eth0", "mac": "aa:..", "sandbox": "/run/netns/x"}],
+ *  "interfaces": [{"name": "eth0", "mac": "aa:..", "sandbox": "/run/netns/x", "mtu": 1450}],
  *  "ips": [{"address": "10.0.0.2/24", "gateway": "10.0.0.1", "interface": 0}],   0.3.x/0.4.0 add "version": "4"
  *  "routes": [{"dst": "0.0.0.0/0", "gw": "10.0.0.1"}],
  *  "dns": {"nameservers": [...], "domain": "...", "search": [...], "options": [...]}}
@@ -25,8 +25,11 @@ record CniResult(List<CniResult.Interface> interfaces, List<CniResult.IpConfig> 
 {
     static final CniResult EMPTY = new CniResult(List.of(), List.of(), List.of(), null);
 
-    /** An interface the attachment created; {@code sandbox} is the namespace path, empty on the host. */
-    record Interface(String name, String mac, String sandbox)
+    /**
+     * An interface the attachment created; {@code sandbox} is the namespace path, empty on the host;
+     * {@code mtu} as CNI 1.1 reports it, null where unknown.
+     */
+    record Interface(String name, String mac, String sandbox, Integer mtu)
     {
     }
 
@@ -63,7 +66,8 @@ record CniResult(List<CniResult.Interface> interfaces, List<CniResult.IpConfig> 
         final List<Interface> interfaces = new ArrayList<>();
         for (final JsonNode item : node.path("interfaces"))
         {
-            interfaces.add(new Interface(required(item, "name", source), optional(item, "mac"), optional(item, "sandbox")));
+            interfaces.add(new Interface(required(item, "name", source), optional(item, "mac"), optional(item, "sandbox"),
+                item.path("mtu").isInt() ? item.get("mtu").asInt() : null));
         }
         final List<IpConfig> ips = new ArrayList<>();
         for (final JsonNode item : node.path("ips"))
@@ -124,6 +128,10 @@ record CniResult(List<CniResult.Interface> interfaces, List<CniResult.IpConfig> 
             final ObjectNode entry = interfaceArray.addObject().put("name", item.name());
             putIfPresent(entry, "mac", item.mac());
             putIfPresent(entry, "sandbox", item.sandbox());
+            if (null != item.mtu())
+            {
+                entry.put("mtu", item.mtu());
+            }
         }
         final ArrayNode ipArray = root.putArray("ips");
         for (final IpConfig ip : ips)

@@ -35,11 +35,11 @@ class CniResultTest
     @Test
     void versionOneWritesNoIpVersionOlderVersionsDo() throws Exception
     {
-        final CniResult result = new CniResult(List.of(new CniResult.Interface("eth0", "02:00:00:00:00:01", "/run/netns/a")),
+        final CniResult result = new CniResult(List.of(new CniResult.Interface("eth0", "02:00:00:00:00:01", "/run/netns/a", 1450)),
             List.of(new CniResult.IpConfig("10.94.0.2/24", "10.94.0.1", 0)), List.of(new CniResult.Route("10.95.0.0/16", null)),
             null);
         assertEquals("{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"eth0\",\"mac\":\"02:00:00:00:00:01\"," +
-            "\"sandbox\":\"/run/netns/a\"}],\"ips\":[{\"address\":\"10.94.0.2/24\",\"gateway\":\"10.94.0.1\",\"interface\":0}]," +
+            "\"sandbox\":\"/run/netns/a\",\"mtu\":1450}],\"ips\":[{\"address\":\"10.94.0.2/24\",\"gateway\":\"10.94.0.1\",\"interface\":0}]," +
             "\"routes\":[{\"dst\":\"10.95.0.0/16\"}],\"dns\":{}}", result.toJson(JSON, "1.0.0").toString());
         final JsonNode old = result.toJson(JSON, "0.4.0");
         assertEquals("4", old.get("ips").get(0).get("version").asText());
@@ -51,7 +51,7 @@ class CniResultTest
     {
         final CniResult previous = CniResult.parse(JSON.readTree("{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"lo0\"}]," +
             "\"ips\":[{\"address\":\"192.0.2.1/32\",\"interface\":0}],\"dns\":{\"domain\":\"example\"}}"), "prevResult");
-        final CniResult mine = new CniResult(List.of(new CniResult.Interface("eth0", null, "/run/netns/a")),
+        final CniResult mine = new CniResult(List.of(new CniResult.Interface("eth0", null, "/run/netns/a", null)),
             List.of(new CniResult.IpConfig("10.94.0.2/24", null, 0)), List.of(), null);
         final CniResult both = previous.followedBy(mine);
         assertEquals(List.of("lo0", "eth0"), both.interfaces().stream().map(CniResult.Interface::name).toList());

@@ -70,6 +70,7 @@ class CniPluginIT
         final JsonNode eth0 = addA.get("interfaces").get(0);
         assertEquals("eth0", eth0.get("name").asText());
         assertEquals("/run/netns/" + nsA, eth0.get("sandbox").asText());
+        assertEquals(1400, eth0.get("mtu").asInt(), "the config's MTU, reported");
         final String link = check(sandbox.inNetns(nsA, "ip", "-o", "link", "show", "dev", "eth0")).out();
         assertTrue(link.contains("link/ether " + eth0.get("mac").asText()) && link.contains("mtu 1400"), link);
         final JsonNode ipA = addA.get("ips").get(0);
@@ -108,6 +109,35 @@ class CniPluginIT
 
         assertEquals(0, cni("DEL", idB, "/run/netns/" + nsB, config("0.4.0", "br0")).exit());
         assertNothingLeft(nsB);
+    }
+
+    @Test
+    void onAVxlanBridgeTheInterfaceGetsTheOverlaysMtuAndTheResultSaysSo() throws Exception
+    {
+        final String port = Integer.toString(40_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(20_000));
+        daemon.ok("bridge", "add", "brx", "--vni", "5", "--vtep-local", "127.0.0.1", "--vtep-port", port);
+        final String[] configMtus = {null, "9000", "1400"};
+        final int[] expected = {1450, 1450, 1400};
+        for (int i = 0; i < configMtus.length; i++)
+        {
+            final String ns = sandbox.namespace("x" + i);
+            final ObjectNode config = (ObjectNode)JSON.readTree(config("1.0.0", "brx"));
+            if (null == configMtus[i])
+            {
+                config.remove("mtu");
+            }
+            else
+            {
+                config.put("mtu", Integer.parseInt(configMtus[i]));
+            }
+            final JsonNode added = success(cni("ADD", sandbox.prefix + "-x" + i, "/run/netns/" + ns, config.toString()));
+            assertEquals(expected[i], added.get("interfaces").get(0).get("mtu").asInt(), added::toString);
+            assertTrue(check(sandbox.inNetns(ns, "ip", "-o", "link", "show", "dev", "eth0")).out().contains("mtu " + expected[i]));
+            final Sandbox.Result checked = cni("CHECK", sandbox.prefix + "-x" + i, "/run/netns/" + ns,
+                withPrevResult(config.toString(), added));
+            assertEquals(0, checked.exit(), checked::all);
+            assertEquals(0, cni("DEL", sandbox.prefix + "-x" + i, "/run/netns/" + ns, config.toString()).exit());
+        }
     }
 
     @Test
