@@ -2,6 +2,8 @@ package io.vireo.dataplane.port;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.nativeio.Errno;
@@ -18,6 +20,11 @@ import io.vireo.dataplane.nativeio.TunDevice;
  * 64 KB. The switch creates the device (and the kernel removes it when the port closes),
  * or attaches to a persistent TAP that already exists (which then outlives the port). Once open,
  * the interface may be moved to any network namespace; the file descriptor keeps working.
+ * <p>
+ * A multi-queue TAP ({@link #openQueues}, {@code IFF_MULTI_QUEUE}) is one device with a file
+ * descriptor per queue, each a {@code TapPort} of its own, so each forwarding thread reads and writes
+ * its own queue without a lock. The kernel puts all frames of a flow the interface sends on one queue,
+ * so a flow stays in order; the device goes away when the last queue closes.
  */
 public final class TapPort implements Port
 {
@@ -50,6 +57,24 @@ public final class TapPort implements Port
      */
     public static TapPort open(final String name, final boolean offloads)
     {
+        return openQueues(name, offloads, 1).get(0);
+    }
+
+    /**
+     * Creates or attaches to the TAP {@code name} with {@code queues} queues: with more than one, a
+     * multi-queue device (an existing TAP must be one too).
+     *
+     * @param offloads as for {@link #open}.
+     * @return one port per queue.
+     * @throws IllegalArgumentException if the name is invalid or an interface of another kind has it.
+     * @throws io.vireo.dataplane.nativeio.NativeException if the kernel refuses; no queue stays open.
+     */
+    public static List<TapPort> openQueues(final String name, final boolean offloads, final int queues)
+    {
+        if (queues < 1)
+        {
+            throw new IllegalArgumentException("a TAP needs at least one queue, got " + queues);
+        }
         InterfaceNames.validate(name);
         final Path sysfs = Path.of("/sys/class/net", name);
         final boolean exists = Files.exists(sysfs);
@@ -57,7 +82,26 @@ public final class TapPort implements Port
         {
             throw new IllegalArgumentException("interface " + name + " exists and is not a TAP device");
         }
-        final int fd = TunDevice.openTap(name, offloads ? TunDevice.IFF_VNET_HDR : 0);
+        final List<TapPort> opened = new ArrayList<>();
+        try
+        {
+            for (int queue = 0; queue < queues; queue++)
+            {
+                opened.add(openQueue(name, offloads, queues > 1, !exists));
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            opened.forEach(TapPort::close);
+            throw ex;
+        }
+        return opened;
+    }
+
+    private static TapPort openQueue(final String name, final boolean offloads, final boolean multiQueue, final boolean created)
+    {
+        final int fd = TunDevice.openTap(name,
+            (offloads ? TunDevice.IFF_VNET_HDR : 0) | (multiQueue ? TunDevice.IFF_MULTI_QUEUE : 0));
         if (offloads)
         {
             try
@@ -70,7 +114,7 @@ public final class TapPort implements Port
                 throw ex;
             }
         }
-        return new TapPort(name, fd, !exists, offloads);
+        return new TapPort(name, fd, created, offloads);
     }
 
     private static void enableOffloads(final int fd)

@@ -48,8 +48,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  *  | inner Ethernet frame ...                                           |  the frame, from its slot
  * </pre>
  * Peers are kept by index ({@link #MAX_PEERS} at most), the number the forwarding table stores for a
- * remote MAC; an index is stable while its peer exists. Everything but {@link #peers()} runs on the
- * owning forwarding thread; {@link #peers()} reads a snapshot published on every change.
+ * remote MAC; an index is stable while its peer exists. Receive, and changes to the peers, run on the
+ * owning forwarding thread; transmit on one thread at a time, which may be another (it then reads a
+ * peer's address as a plain int: a frame racing a peer's removal may still go to it, as it may with
+ * one thread); {@link #peers()} reads a snapshot published on every change.
  */
 public final class Vtep implements Port
 {
@@ -99,7 +101,9 @@ public final class Vtep implements Port
     private final MessageBatch tx;
     private final UnsafeBuffer headers = new UnsafeBuffer(BufferUtil.allocateDirectAligned(TX_BATCH * HEADER_LENGTH, 64));
     private final long headersAddress = headers.addressOffset();
-    private final VxlanFlyweight vxlan = new VxlanFlyweight();
+    /** One flyweight per direction: receive and transmit may run on different threads. */
+    private final VxlanFlyweight rxHeader = new VxlanFlyweight();
+    private final VxlanFlyweight txHeader = new VxlanFlyweight();
     private final int[] ingressPeers;
     private final int[] txFrameLengths = new int[TX_BATCH];
     private int txCount;
@@ -366,18 +370,18 @@ public final class Vtep implements Port
     {
         final int length = rx.length(message);
         final int headerOffset = burst.frameOffset(slot) - VxlanFlyweight.LENGTH;
-        vxlan.wrap(burst.buffer(), headerOffset, length);
+        rxHeader.wrap(burst.buffer(), headerOffset, length);
         final VxlanDrop drop;
         int peer = NO_PEER;
         if (rx.truncated(message))
         {
             drop = VxlanDrop.OVERSIZE;
         }
-        else if (!vxlan.isValid())
+        else if (!rxHeader.isValid())
         {
             drop = VxlanDrop.BAD_HEADER;
         }
-        else if (vxlan.vni() != vni)
+        else if (rxHeader.vni() != vni)
         {
             drop = VxlanDrop.UNKNOWN_VNI;
         }
@@ -493,7 +497,7 @@ public final class Vtep implements Port
         headers.putShort(header + 2, Short.reverseBytes((short)udpPort));
         headers.putShort(header + 4, Short.reverseBytes((short)(HEADER_LENGTH + length)));
         headers.putShort(header + 6, (short)UdpFlyweight.NO_CHECKSUM);
-        vxlan.wrap(headers, header + UdpFlyweight.HEADER_LENGTH, VxlanFlyweight.LENGTH).header(vni);
+        txHeader.wrap(headers, header + UdpFlyweight.HEADER_LENGTH, VxlanFlyweight.LENGTH).header(vni);
         tx.iov(message, 0, headersAddress + header, HEADER_LENGTH);
         tx.iov(message, 1, burst.frameAddress(frame), length);
         tx.peer(message, peerAddresses[peer], 0);

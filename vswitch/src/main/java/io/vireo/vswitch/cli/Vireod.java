@@ -55,6 +55,10 @@ public final class Vireod implements Callable<Integer>
         description = "how forwarding threads wait when idle: busy, backoff or adaptive (default: ${DEFAULT-VALUE})")
     IdleMode idle = IdleMode.ADAPTIVE;
 
+    @Option(names = "--threads", paramLabel = "N",
+        description = "forwarding threads; with more than one every TAP is multi-queue, a queue per thread (default: ${DEFAULT-VALUE})")
+    int threads = 1;
+
     static final class IdleModeConverter implements CommandLine.ITypeConverter<IdleMode>
     {
         @Override
@@ -133,6 +137,7 @@ public final class Vireod implements Callable<Integer>
     {
         final VireoContext context = new VireoContext()
             .idleMode(idle)
+            .forwardingThreads(threads)
             .countersFile(runDir.resolve(CountersFile.FILE_NAME));
         if (null != daemonConfig.agingSeconds())
         {

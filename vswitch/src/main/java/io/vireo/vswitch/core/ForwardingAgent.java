@@ -391,7 +391,7 @@ final class ForwardingAgent implements Agent
                 tooBigReplies++;
                 replies.commit(reply);
                 in.capture(replies, 0);
-                in.countTransmit(replies, firstFrame, in.port.transmit(replies, firstFrame, 1), 1);
+                in.countTransmit(replies, firstFrame, in.transmit(replies, firstFrame, null, 1), 1);
             }
         }
     }
@@ -469,10 +469,13 @@ final class ForwardingAgent implements Agent
         {
             bridgeTunnels[entry.bridgeId] = entry.id;
         }
-        polled[polledCount++] = entry.id;
-        if (null != waitSet)
+        if (entry.polled)
         {
-            waitSet.add(entry.port.pollFd());
+            polled[polledCount++] = entry.id;
+            if (null != waitSet)
+            {
+                waitSet.add(entry.port.pollFd());
+            }
         }
         bridgeMembers[entry.bridgeId][bridgeMemberCounts[entry.bridgeId]++] = entry.id;
     }
@@ -495,10 +498,13 @@ final class ForwardingAgent implements Agent
         {
             return;
         }
-        polledCount = remove(polled, polledCount, portId);
-        if (null != waitSet)
+        if (entry.polled)
         {
-            waitSet.remove(entry.port.pollFd());
+            polledCount = remove(polled, polledCount, portId);
+            if (null != waitSet)
+            {
+                waitSet.remove(entry.port.pollFd());
+            }
         }
         final int[] members = bridgeMembers[entry.bridgeId];
         if (null != members)

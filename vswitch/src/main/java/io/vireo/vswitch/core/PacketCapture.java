@@ -14,13 +14,13 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.EpochNanoClock;
 import org.agrona.concurrent.SystemEpochNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 /**
  * A capture of one port's frames, both directions, into a pcap file that tshark and tcpdump read.
  * <p>
- * The forwarding thread only copies each frame of the port into a ring buffer ({@link #record});
+ * The forwarding threads only copy each frame of the port into a ring buffer ({@link #record});
  * when the ring is full the frame is counted as dropped from the capture, never waited for, so a
  * capture cannot slow forwarding. A thread of the capture's own drains the ring into the file, which
  * it opens before the capture starts and closes when the capture ends. The file is classic pcap with
@@ -47,7 +47,7 @@ final class PacketCapture implements AutoCloseable
     private final Path file;
     private final Long limit;
     private final FileChannel channel;
-    private final OneToOneRingBuffer ring = new OneToOneRingBuffer(new UnsafeBuffer(
+    private final ManyToOneRingBuffer ring = new ManyToOneRingBuffer(new UnsafeBuffer(
         BufferUtil.allocateDirectAligned(RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH, 64)));
     private final EpochNanoClock clock = new SystemEpochNanoClock();
     private final ByteBuffer header = ByteBuffer.allocateDirect(RECORD_HEADER).order(ByteOrder.LITTLE_ENDIAN);
@@ -55,8 +55,8 @@ final class PacketCapture implements AutoCloseable
     private final AtomicLong captured = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final Thread writer;
-    /** Frames the forwarding thread has accepted into the ring; only it writes this. */
-    private long accepted;
+    /** Frames the forwarding threads have put into the ring. */
+    private final AtomicLong accepted = new AtomicLong();
     private volatile boolean stopping;
     private volatile IOException failure;
 
@@ -92,13 +92,13 @@ final class PacketCapture implements AutoCloseable
     }
 
     /**
-     * Copies a frame into the capture; forwarding thread only, never blocks, allocates nothing.
+     * Copies a frame into the capture; any forwarding thread, never blocks, allocates nothing.
      *
      * @return false once the capture has all the frames it wants.
      */
     boolean record(final DirectBuffer buffer, final int offset, final int length)
     {
-        if (null != limit && accepted >= limit)
+        if (null != limit && accepted.get() >= limit)
         {
             return false;
         }
@@ -113,7 +113,7 @@ final class PacketCapture implements AutoCloseable
         ringBuffer.putLong(index, clock.nanoTime());
         ringBuffer.putBytes(index + Long.BYTES, buffer, offset, captureLength);
         ring.commit(index);
-        accepted++;
+        accepted.incrementAndGet();
         return true;
     }
 

@@ -2,6 +2,7 @@ package io.vireo.vswitch.core;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -11,6 +12,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 import io.vireo.dataplane.buffer.FrameBurst;
@@ -73,9 +76,9 @@ public final class Vireo implements AutoCloseable
     private final PolicyTable policy = new PolicyTable(generations);
     private final CountersFile countersFile;
     private final CountersManager countersManager;
-    private final ForwardingAgent forwarding;
+    private final ForwardingAgent[] forwarders;
     private final TableCounters tableCounters;
-    private final AgentRunner forwardingRunner;
+    private final AgentRunner[] forwardingRunners;
     private final AgentRunner conductorRunner;
     private final AgentInvoker invoker;
 
@@ -114,16 +117,39 @@ public final class Vireo implements AutoCloseable
 
     private static final class PortRecord
     {
+        /** The entry of the thread that polls the port (of the first thread for a multi-queue TAP). */
         final PortEntry entry;
+        /** Every forwarding thread's entry, by thread. */
+        final PortEntry[] entries;
         final Bridge bridge;
         final PortDetails details;
         boolean failureHandled;
 
-        PortRecord(final PortEntry entry, final Bridge bridge, final PortDetails details)
+        PortRecord(final PortEntry entry, final PortEntry[] entries, final Bridge bridge, final PortDetails details)
         {
             this.entry = entry;
+            this.entries = entries;
             this.bridge = bridge;
             this.details = details;
+        }
+
+        /** The errno of the first queue that failed for good, or 0. */
+        int failure()
+        {
+            for (final PortEntry queue : entries)
+            {
+                if (0 != queue.port.failure())
+                {
+                    return queue.port.failure();
+                }
+            }
+            return 0;
+        }
+
+        /** Closes the port: every queue of a multi-queue TAP, the one port otherwise. */
+        void close()
+        {
+            Arrays.stream(entries).map(queue -> queue.port).distinct().forEach(Port::close);
         }
     }
 
@@ -150,21 +176,27 @@ public final class Vireo implements AutoCloseable
         this.countersManager = null == countersFile ? CountersFile.inMemory(context.maxCounters()) :
             countersFile.manager();
         final boolean dedicated = context.threadingMode() == ThreadingMode.DEDICATED;
-        final PortWaitSet waitSet = dedicated && context.idleMode() == IdleMode.ADAPTIVE ? new PortWaitSet() : null;
-        final String forwardingRole = "vireo-forwarding-0";
-        this.forwarding = new ForwardingAgent(
-            forwardingRole,
-            fdb,
-            new FrameBurst(context.burstSize(), context.slotSize(), context.headroom()),
-            context.maxFrameLength(),
-            context.maxPorts(),
-            context.maxBridges(),
-            context.epochClock(),
-            waitSet,
-            new ThreadCounters(countersManager, forwardingRole),
-            generations,
-            policy,
-            context.flowCacheCapacity());
+        final int threads = context.forwardingThreads();
+        this.forwarders = new ForwardingAgent[threads];
+        final PortWaitSet[] waitSets = new PortWaitSet[threads];
+        for (int i = 0; i < threads; i++)
+        {
+            waitSets[i] = dedicated && context.idleMode() == IdleMode.ADAPTIVE ? new PortWaitSet() : null;
+            final String role = "vireo-forwarding-" + i;
+            forwarders[i] = new ForwardingAgent(
+                role,
+                fdb,
+                new FrameBurst(context.burstSize(), context.slotSize(), context.headroom()),
+                context.maxFrameLength(),
+                context.maxPorts(),
+                context.maxBridges(),
+                context.epochClock(),
+                waitSets[i],
+                new ThreadCounters(countersManager, role),
+                generations,
+                policy,
+                context.flowCacheCapacity());
+        }
 
         this.tableCounters = new TableCounters(countersManager);
         final Agent conductor = new Conductor();
@@ -172,17 +204,23 @@ public final class Vireo implements AutoCloseable
         if (dedicated)
         {
             invoker = null;
-            forwardingRunner = new AgentRunner(idleStrategy(context.idleMode(), waitSet), errorHandler, null, forwarding);
+            forwardingRunners = new AgentRunner[threads];
+            for (int i = 0; i < threads; i++)
+            {
+                forwardingRunners[i] = new AgentRunner(idleStrategy(context.idleMode(), waitSets[i]), errorHandler, null, forwarders[i]);
+                AgentRunner.startOnThread(forwardingRunners[i]);
+            }
             conductorRunner = new AgentRunner(
                 new SleepingMillisIdleStrategy(CONDUCTOR_TICK_MS), errorHandler, null, conductor);
-            AgentRunner.startOnThread(forwardingRunner);
             AgentRunner.startOnThread(conductorRunner);
         }
         else
         {
-            forwardingRunner = null;
+            forwardingRunners = null;
             conductorRunner = null;
-            invoker = new AgentInvoker(errorHandler, null, new CompositeAgent(forwarding, conductor));
+            final List<Agent> agents = new ArrayList<>(List.of(forwarders));
+            agents.add(conductor);
+            invoker = new AgentInvoker(errorHandler, null, new CompositeAgent(agents));
             invoker.start();
         }
     }
@@ -249,7 +287,7 @@ public final class Vireo implements AutoCloseable
         {
             throw VireoException.conflict("too many bridges (the limit is " + context.maxBridges() + ")");
         }
-        execute(() -> forwarding.addBridge(id));
+        executeOnAll(agent -> agent.addBridge(id));
         bridgeIds.set(id);
         agingMsByBridge[id] = TimeUnit.SECONDS.toMillis(aging);
         final Bridge bridge = new Bridge(name, id, aging);
@@ -332,7 +370,7 @@ public final class Vireo implements AutoCloseable
         }
         try
         {
-            bridge.vxlanPort = register(bridge, vtep, new PortDetails(null, settings.local() + ":" + settings.port(),
+            bridge.vxlanPort = register(bridge, List.of(vtep), new PortDetails(null, settings.local() + ":" + settings.port(),
                 null, settings.mtu(), null), counters, settings.mtu());
             bridge.vxlan = settings;
         }
@@ -362,7 +400,7 @@ public final class Vireo implements AutoCloseable
         {
             removePort(ports.get(port));
         }
-        execute(() -> forwarding.removeBridge(bridge.id));
+        executeOnAll(agent -> agent.removeBridge(bridge.id));
         fdb.removeBridge(bridge.id);
         policy.removeBridge(bridge.id);
         generations.bump(bridge.id);
@@ -403,7 +441,7 @@ public final class Vireo implements AutoCloseable
             return peer;
         });
         final int[] index = new int[1];
-        execute(() -> index[0] = vtep.addPeer(peer));
+        execute(bridge.vxlanPort.entry, () -> index[0] = vtep.addPeer(peer));
         if (index[0] == Vtep.NO_PEER)
         {
             throw VireoException.conflict("bridge " + bridgeName + " has " + Vtep.MAX_PEERS + " VXLAN peers, the limit");
@@ -418,7 +456,7 @@ public final class Vireo implements AutoCloseable
         final Bridge bridge = vxlanBridge(bridgeName);
         final int peer = ipv4Address(address, "VXLAN peer");
         final int[] index = new int[1];
-        execute(() -> index[0] = bridge.vxlanPort.entry.vtep.removePeer(peer));
+        execute(bridge.vxlanPort.entry, () -> index[0] = bridge.vxlanPort.entry.vtep.removePeer(peer));
         if (index[0] == Vtep.NO_PEER)
         {
             throw VireoException.notFound("bridge " + bridgeName + " has no VXLAN peer " + address);
@@ -496,30 +534,33 @@ public final class Vireo implements AutoCloseable
         }
 
         final Integer mtu = null != spec.mtu() || null == bridge.vxlan ? spec.mtu() : Integer.valueOf(bridge.vxlan.mtu());
-        final TapPort tap = openTap(spec.name(), null == spec.offloads() ? context.tapOffloads() : spec.offloads());
+        final List<TapPort> queues = openTap(spec.name(), null == spec.offloads() ? context.tapOffloads() : spec.offloads(),
+            forwarders.length);
         try
         {
             Links.configure(spec.name(), spec.netns(), mac, mtu, spec.ip());
             final Links.LinkState link = Links.state(spec.netns(), spec.name());
-            return register(bridge, tap, new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), null));
+            return info(register(bridge, List.copyOf(queues), new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), null),
+                new PortCounters(countersManager, spec.name()), 0));
         }
         catch (final LinkException ex)
         {
-            tap.close();
+            queues.forEach(TapPort::close);
             throw new VireoException(VireoException.Kind.FAILED, ex.getMessage(), ex);
         }
         catch (final RuntimeException ex)
         {
-            tap.close();
+            queues.forEach(TapPort::close);
             throw ex;
         }
     }
 
-    private static TapPort openTap(final String name, final boolean offloads)
+    /** A TAP with a queue per forwarding thread (multi-queue when there are several). */
+    private static List<TapPort> openTap(final String name, final boolean offloads, final int queues)
     {
         try
         {
-            return TapPort.open(name, offloads);
+            return TapPort.openQueues(name, offloads, queues);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -589,31 +630,48 @@ public final class Vireo implements AutoCloseable
 
     private PortInfo register(final Bridge bridge, final Port port, final PortDetails details)
     {
-        return info(register(bridge, port, details, new PortCounters(countersManager, port.name()), 0));
+        return info(register(bridge, List.of(port), details, new PortCounters(countersManager, port.name()), 0));
     }
 
-    /** Attaches a port with its counters (closed if this fails); {@code overlayMtu} for a VXLAN endpoint, else 0. */
+    /**
+     * Attaches a port to every forwarding thread, with its counters (closed if this fails);
+     * {@code overlayMtu} for a VXLAN endpoint, else 0. With a queue per thread, thread i polls and
+     * writes queue i; a port with one queue is polled by one thread (by port id, round robin) and
+     * written by all under a lock.
+     */
     private PortRecord register(
-        final Bridge bridge, final Port port, final PortDetails details, final PortCounters counters, final int overlayMtu)
+        final Bridge bridge, final List<? extends Port> queues, final PortDetails details, final PortCounters counters,
+        final int overlayMtu)
     {
         final int id = portIds.nextClearBit(0);
-        final PortEntry entry = new PortEntry(port, id, bridge.id, counters, context.burstSize(), overlayMtu);
+        final int threads = forwarders.length;
+        final boolean queuePerThread = queues.size() == threads;
+        final int owner = queuePerThread ? 0 : id % threads;
+        final AtomicBoolean txLock = queuePerThread ? null : new AtomicBoolean();
+        final PortEntry[] entries = new PortEntry[threads];
+        for (int i = 0; i < threads; i++)
+        {
+            entries[i] = new PortEntry(queuePerThread ? queues.get(i) : queues.get(0), id, bridge.id, counters,
+                context.burstSize(), overlayMtu, queuePerThread || i == owner, txLock);
+        }
         try
         {
             if (id >= context.maxPorts())
             {
                 throw VireoException.conflict("too many ports (the limit is " + context.maxPorts() + ")");
             }
-            execute(() -> forwarding.attach(entry));
+            executeOnAll(agent -> agent.attach(entries[indexOf(agent)]));
         }
         catch (final RuntimeException ex)
         {
+            executeOnAll(agent -> agent.detach(id));
             counters.close();
             throw ex;
         }
+        final Port port = queues.get(0);
         portIds.set(id);
         portNamesById[id] = port.name();
-        final PortRecord record = new PortRecord(entry, bridge, details);
+        final PortRecord record = new PortRecord(entries[owner], entries, bridge, details);
         portsById[id] = record;
         ports.put(port.name(), record);
         bridge.ports.add(port.name());
@@ -642,10 +700,10 @@ public final class Vireo implements AutoCloseable
         final int id = record.entry.id;
         final String name = record.entry.port.name();
         captures.values().stream().filter(capture -> capture.port() == record).forEach(capture -> capture.capture().close());
-        execute(() -> forwarding.detach(id));
+        executeOnAll(agent -> agent.detach(id));
         fdb.removeDestination(id);
         generations.bump(record.bridge.id);
-        record.entry.port.close();
+        record.close();
         record.entry.counters.close();
         ports.remove(name);
         record.bridge.ports.remove(name);
@@ -677,7 +735,7 @@ public final class Vireo implements AutoCloseable
     private PortInfo info(final PortRecord record)
     {
         final Port port = record.entry.port;
-        final int failure = port.failure();
+        final int failure = record.failure();
         final String state = 0 == failure ? "up" : "failed: " + Native.strerror(failure);
         final PortDetails details = record.details;
         return new PortInfo(port.name(), record.bridge.name, port.type(), details.netns(), details.ip(), details.mac(),
@@ -808,7 +866,7 @@ public final class Vireo implements AutoCloseable
             throw new VireoException(VireoException.Kind.FAILED, "cannot write capture file " + file + ": " + ex, ex);
         }
         final int portId = record.entry.id;
-        execute(() -> forwarding.capture(portId, capture));
+        executeOnAll(agent -> agent.capture(portId, capture));
         captures.put(capture.id(), new CaptureRecord(capture, record));
         return capture.info();
     }
@@ -831,7 +889,7 @@ public final class Vireo implements AutoCloseable
         final CaptureRecord record = captureRecord(id);
         if (ports.get(record.port().entry.port.name()) == record.port())
         {
-            execute(() -> forwarding.capture(record.port().entry.id, null));
+            executeOnAll(agent -> agent.capture(record.port().entry.id, null));
         }
         captures.remove(id);
         record.capture().close();
@@ -861,13 +919,21 @@ public final class Vireo implements AutoCloseable
      */
     public Map<String, Map<String, Long>> threadStats()
     {
-        return Map.of(forwarding.roleName(), forwarding.threadCounters().snapshot());
+        final Map<String, Map<String, Long>> stats = new LinkedHashMap<>();
+        for (final ForwardingAgent agent : forwarders)
+        {
+            stats.put(agent.roleName(), agent.threadCounters().snapshot());
+        }
+        return stats;
     }
 
     /** Nanoseconds the switch spent per burst (forwarding and transmitting), since the switch started. */
     public synchronized Histogram burstLatency()
     {
-        burstLatency.add(forwarding.takeBurstLatency());
+        for (final ForwardingAgent agent : forwarders)
+        {
+            burstLatency.add(agent.takeBurstLatency());
+        }
         return burstLatency.copy();
     }
 
@@ -935,7 +1001,10 @@ public final class Vireo implements AutoCloseable
         }
         else
         {
-            forwardingRunner.close();
+            for (final AgentRunner runner : forwardingRunners)
+            {
+                runner.close();
+            }
             conductorRunner.close();
         }
         tableCounters.close();
@@ -954,8 +1023,36 @@ public final class Vireo implements AutoCloseable
         }
     }
 
-    /** Runs a change on the forwarding thread and waits until it is applied. */
-    private void execute(final Runnable change)
+    /** Runs a change on every forwarding thread, one after the other, each waited for. */
+    private void executeOnAll(final Consumer<ForwardingAgent> change)
+    {
+        for (final ForwardingAgent agent : forwarders)
+        {
+            execute(agent, () -> change.accept(agent));
+        }
+    }
+
+    /** Runs a change on the forwarding thread that polls a port. */
+    private void execute(final PortEntry entry, final Runnable change)
+    {
+        for (int i = 0; i < forwarders.length; i++)
+        {
+            if (portsById[entry.id].entries[i] == entry)
+            {
+                execute(forwarders[i], change);
+                return;
+            }
+        }
+        throw new IllegalStateException("no thread has the entry of port " + entry.port.name());
+    }
+
+    private int indexOf(final ForwardingAgent agent)
+    {
+        return Arrays.asList(forwarders).indexOf(agent);
+    }
+
+    /** Runs a change on a forwarding thread and waits until it is applied. */
+    private void execute(final ForwardingAgent forwarding, final Runnable change)
     {
         final CompletableFuture<Void> applied = new CompletableFuture<>();
         final Runnable command = () ->
@@ -1023,13 +1120,13 @@ public final class Vireo implements AutoCloseable
         int work = 0;
         for (final PortRecord record : portsById)
         {
-            if (null != record && 0 != record.entry.port.failure() && !record.failureHandled)
+            if (null != record && 0 != record.failure() && !record.failureHandled)
             {
                 record.failureHandled = true;
                 work += fdb.removeDestination(record.entry.id);
                 generations.bump(record.bridge.id);
                 System.err.println("vireo: port " + record.entry.port.name() + " failed: " +
-                    Native.strerror(record.entry.port.failure()) + "; it forwards nothing until deleted");
+                    Native.strerror(record.failure()) + "; it forwards nothing until deleted");
             }
         }
         final int aged = fdb.ageSlice(now, agingPolicy, agingSliceSlots);

@@ -10,8 +10,11 @@ import org.agrona.concurrent.SystemEpochClock;
 /** Configuration of a {@link Vireo} switch; every setting has a production default. */
 public final class VireoContext
 {
+    /** The kernel's limit of queues per TAP. */
+    public static final int MAX_FORWARDING_THREADS = 256;
     private ThreadingMode threadingMode = ThreadingMode.DEDICATED;
     private IdleMode idleMode = IdleMode.ADAPTIVE;
+    private int forwardingThreads = 1;
     private boolean tapOffloads = true;
     private int fdbCapacity = 65_536;
     private int flowCacheCapacity = 8_192;
@@ -85,6 +88,22 @@ public final class VireoContext
     public VireoContext flowCacheCapacity(final int flowCacheCapacity)
     {
         this.flowCacheCapacity = flowCacheCapacity;
+        return this;
+    }
+
+    /** Forwarding threads (default 1: on 2 cores one is usually best, as a TAP write runs the receiver's stack). */
+    public int forwardingThreads()
+    {
+        return forwardingThreads;
+    }
+
+    /**
+     * With several, every TAP is multi-queue with a queue per thread, each thread polls and writes its
+     * own queues, and ports with one queue (vhost-user, VXLAN, loopback) are polled by one thread each.
+     */
+    public VireoContext forwardingThreads(final int forwardingThreads)
+    {
+        this.forwardingThreads = forwardingThreads;
         return this;
     }
 
@@ -216,6 +235,10 @@ public final class VireoContext
         if (defaultAgingSeconds <= 0)
         {
             throw VireoException.invalid("aging time must be positive, got " + defaultAgingSeconds);
+        }
+        if (forwardingThreads < 1 || forwardingThreads > MAX_FORWARDING_THREADS)
+        {
+            throw VireoException.invalid("forwarding threads must be 1.." + MAX_FORWARDING_THREADS + ", got " + forwardingThreads);
         }
         // Port ids and every bridge's VXLAN peers share the forwarding table's destination numbers.
         if (maxPorts <= 0 || maxPorts > ForwardingAgent.REMOTE_BASE)

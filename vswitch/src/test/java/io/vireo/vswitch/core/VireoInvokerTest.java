@@ -35,12 +35,19 @@ class VireoInvokerTest
         clock.update(1_000_000);
         vireo = Vireo.launch(new VireoContext()
             .threadingMode(ThreadingMode.INVOKER)
+            .forwardingThreads(forwardingThreads())
             .epochClock(clock)
             .fdbCapacity(1024));
         vireo.addBridge("br0", 10L);
         p1 = addPort("br0", "p1");
         p2 = addPort("br0", "p2");
         p3 = addPort("br0", "p3");
+    }
+
+    /** One here; {@link VireoTwoThreadsInvokerTest} runs every test again with two. */
+    int forwardingThreads()
+    {
+        return 1;
     }
 
     @AfterEach

@@ -54,7 +54,7 @@ class VxlanIT
     void twoVireoHostsPingBothWaysAndCarry100MbIntact() throws Exception
     {
         final VireoHost one = vireoHost(1, 2);
-        final VireoHost two = vireoHost(2, 1);
+        final VireoHost two = vireoHost(2, new String[] {"--threads", "2"}, 1); // its VXLAN port shared by two threads
 
         ping(one.container(), overlayIp(2));
         ping(two.container(), overlayIp(1));
@@ -254,8 +254,13 @@ class VxlanIT
     /** vireod in a new host {@code n} with bridge br1 (VNI 42) and the given peers, container {@code c<n>} on a TAP. */
     private VireoHost vireoHost(final int n, final int... peers) throws Exception
     {
+        return vireoHost(n, new String[0], peers);
+    }
+
+    private VireoHost vireoHost(final int n, final String[] daemonOptions, final int... peers) throws Exception
+    {
         final String hostNs = host(n);
-        final Daemon daemon = Daemon.startIn(sandbox, hostNs, sandbox.tempDir("run" + n));
+        final Daemon daemon = Daemon.startIn(sandbox, hostNs, sandbox.tempDir("run" + n), daemonOptions);
         daemon.ok("bridge", "add", "br1", "--vni", VNI, "--vtep-local", underlayIp(n));
         for (final int peer : peers)
         {
