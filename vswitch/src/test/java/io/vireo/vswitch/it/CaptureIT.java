@@ -27,13 +27,11 @@ class CaptureIT
     void setUp() throws Exception
     {
         sandbox = new Sandbox();
-        daemon = Daemon.start(sandbox, sandbox.tempDir("run"));
-        nsA = sandbox.namespace("a");
-        nsB = sandbox.namespace("b");
-        tapA = sandbox.ifname("tA");
-        daemon.ok("port", "add", "br0", tapA, "--netns", nsA, "--ip", "10.97.0.1/24", "--mac", "02:97:00:00:00:0a");
-        daemon.ok("port", "add", "br0", sandbox.ifname("tB"), "--netns", nsB, "--ip", "10.97.0.2/24",
-            "--mac", "02:97:00:00:00:0b");
+        final TwoNamespaces two = TwoNamespaces.start(sandbox, "10.97.0");
+        daemon = two.daemon();
+        nsA = two.nsA();
+        nsB = two.nsB();
+        tapA = two.tapA();
         check(sandbox.inNetns(nsA, "ping", "-c", "1", "-W", "2", "10.97.0.2"));
     }
 

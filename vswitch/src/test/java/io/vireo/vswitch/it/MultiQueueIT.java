@@ -29,12 +29,11 @@ class MultiQueueIT
     void setUp() throws Exception
     {
         sandbox = new Sandbox();
-        daemon = Daemon.start(sandbox, sandbox.tempDir("run"), "--threads", "2");
-        nsA = sandbox.namespace("a");
-        nsB = sandbox.namespace("b");
-        tapA = sandbox.ifname("tA");
-        daemon.ok("port", "add", "br0", tapA, "--netns", nsA, "--ip", "10.93.0.1/24");
-        daemon.ok("port", "add", "br0", sandbox.ifname("tB"), "--netns", nsB, "--ip", "10.93.0.2/24");
+        final TwoNamespaces two = TwoNamespaces.start(sandbox, "10.93.0", "--threads", "2");
+        daemon = two.daemon();
+        nsA = two.nsA();
+        nsB = two.nsB();
+        tapA = two.tapA();
     }
 
     @AfterEach
