@@ -3,15 +3,19 @@
 # side with any reference switches named in --peers, in one run. All options are passed through, e.g.
 #   benches/netns-bench.sh --peers linux-bridge,ovs-userspace-tso,dpdk-testpmd --reps 3
 # Vireo runs on its daemon with one bridge and the harness's two TAP interfaces (no namespaces: the
-# harness moves the interfaces into its own).
+# harness moves the interfaces into its own). VIREO_THREADS=N runs N forwarding threads (multi-queue
+# TAPs; the row is then named vireo-Nt).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 harness="$VIREO_ROOT/../shared/bench/netns-bench.sh"
 [ -x "$harness" ] || harness="bash $harness"
 vireo_ensure_jar
 prefix="${NB_PREFIX:-a1}"
+threads="${VIREO_THREADS:-1}"
+name=vireo
+[ "$threads" = 1 ] || name="vireo-${threads}t"
 launch='cfg="$NB_WORKDIR/vireo.yaml"
 printf "bridges:\n  - name: br0\n    ports:\n      - name: %s\n      - name: %s\n" "$NB_IFACE_A" "$NB_IFACE_B" > "$cfg"
-exec '"$VIREO_ROOT"'/scripts/vireod --run-dir "$NB_WORKDIR/run" --config "$cfg"'
-exec $harness "$@" --name vireo --ifaces "${prefix}viA,${prefix}viB" --launch "$launch" \
+exec '"$VIREO_ROOT"'/scripts/vireod --run-dir "$NB_WORKDIR/run" --config "$cfg" --threads '"$threads"'
+exec $harness "$@" --name "$name" --ifaces "${prefix}viA,${prefix}viB" --launch "$launch" \
   --version-cmd "git -C '$VIREO_ROOT' describe --always --dirty"
