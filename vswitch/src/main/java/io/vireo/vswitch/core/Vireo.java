@@ -116,8 +116,9 @@ public final class Vireo implements AutoCloseable
         }
     }
 
-    /** What a port was configured with, as reported: namespace, address, MAC, MTU, socket (null where none). */
-    private record PortDetails(String netns, String ip, String mac, Integer mtu, String socket)
+    /** What a port was configured with, as reported: namespace, address, MAC, MTU, offloads, socket, client (null where none). */
+    private record PortDetails(
+        String netns, String ip, String mac, Integer mtu, Boolean offloads, String socket, Boolean client)
     {
     }
 
@@ -307,12 +308,13 @@ public final class Vireo implements AutoCloseable
             }
         }
 
-        final TapPort tap = openTap(spec.name(), null == spec.offloads() ? context.tapOffloads() : spec.offloads());
+        final boolean offloads = null == spec.offloads() ? context.tapOffloads() : spec.offloads();
+        final TapPort tap = openTap(spec.name(), offloads);
         try
         {
             Links.configure(spec.name(), spec.netns(), mac, spec.mtu(), spec.ip());
             final Links.LinkState link = Links.state(spec.netns(), spec.name());
-            return register(bridge, tap, new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), null));
+            return register(bridge, tap, new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), offloads, null, null));
         }
         catch (final LinkException ex)
         {
@@ -380,7 +382,7 @@ public final class Vireo implements AutoCloseable
         }
         try
         {
-            return register(bridge, port, new PortDetails(null, null, null, null, socket.toString()));
+            return register(bridge, port, new PortDetails(null, null, null, null, null, socket.toString(), client));
         }
         catch (final RuntimeException ex)
         {
@@ -395,7 +397,7 @@ public final class Vireo implements AutoCloseable
         ensureOpen();
         final Bridge bridge = bridge(bridgeName);
         checkNewPortName(port.name());
-        return register(bridge, port, new PortDetails(null, null, null, null, null));
+        return register(bridge, port, new PortDetails(null, null, null, null, null, null, null));
     }
 
     private PortInfo register(final Bridge bridge, final Port port, final PortDetails details)
@@ -474,7 +476,7 @@ public final class Vireo implements AutoCloseable
         final String state = 0 == failure ? "up" : "failed: " + Native.strerror(failure);
         final PortDetails details = record.details;
         return new PortInfo(port.name(), record.bridge.name, port.type(), details.netns(), details.ip(), details.mac(),
-            details.mtu(), details.socket(), state, stats(record.entry.counters));
+            details.mtu(), details.offloads(), details.socket(), details.client(), state, stats(record.entry.counters));
     }
 
     private static PortStats stats(final PortCounters counters)
