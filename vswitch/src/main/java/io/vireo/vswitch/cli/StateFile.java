@@ -50,7 +50,8 @@ final class StateFile implements ControlApi.ChangeListener
         throws IOException
     {
         final boolean exists = Files.exists(file);
-        final StateFile stateFile = new StateFile(exists ? file.toRealPath() : file.toAbsolutePath(), vireo, agingSeconds, log);
+        final StateFile stateFile =
+            new StateFile(exists ? file.toRealPath() : file.toAbsolutePath(), vireo, agingSeconds, log);
         if (exists)
         {
             stateFile.saved = DaemonConfig.of(vireo, agingSeconds);
@@ -65,6 +66,7 @@ final class StateFile implements ControlApi.ChangeListener
             {
                 throw new IOException("cannot create " + stateFile.file + ": " + reason(ex), ex);
             }
+            log.println("vireod: created " + stateFile.file);
         }
         return stateFile;
     }

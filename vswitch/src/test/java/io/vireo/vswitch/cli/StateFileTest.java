@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import io.vireo.vswitch.control.ControlApi;
@@ -96,6 +97,7 @@ class StateFileTest
     {
         open();
         assertEquals(List.of("br0"), savedBridges());
+        assertEquals("vireod: created " + file + "\n", log.toString(StandardCharsets.UTF_8));
         assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
 
         Files.delete(file);
@@ -103,11 +105,28 @@ class StateFileTest
             dir.resolve("c.sock") + "\"}";
         assertStatus(201, api.handle("POST", "/v1/ports", dockerPort));
         assertStatus(200, api.handle("GET", "/v1/bridges", null));
+        assertStatus(409, api.handle("POST", "/v1/bridges", "{\"name\":\"br0\"}"));
         assertStatus(200, api.handle("DELETE", "/v1/ports/vd0123456789ab", null));
-        assertFalse(Files.exists(file), "a container's port is not saved, so the file is not written");
+        assertFalse(Files.exists(file), "reads, refusals and a container's port leave the file alone");
 
         assertStatus(201, api.handle("POST", "/v1/bridges", "{\"name\":\"br1\"}"));
         assertEquals(List.of("br0", "br1"), savedBridges());
+    }
+
+    @Test
+    void theApiAsksForASaveAfterEachChangeItMadeAndAfterNothingElse()
+    {
+        final AtomicInteger saves = new AtomicInteger();
+        api = new ControlApi(vireo, saves::incrementAndGet);
+
+        assertStatus(200, api.handle("GET", "/v1/bridges", null));
+        assertStatus(409, api.handle("POST", "/v1/bridges", "{\"name\":\"br0\"}"));
+        assertStatus(404, api.handle("DELETE", "/v1/policy/br0/7", null));
+        assertEquals(0, saves.get());
+        assertStatus(201, api.handle("POST", "/v1/policy/br0", "{\"action\":\"deny\"}"));
+        assertStatus(200, api.handle("PUT", "/v1/policy/br0/default", "{\"action\":\"deny\"}"));
+        assertStatus(200, api.handle("DELETE", "/v1/bridges/br0", null));
+        assertEquals(3, saves.get());
     }
 
     @Test
@@ -122,7 +141,7 @@ class StateFileTest
         assertStatus(500, response);
         assertTrue(response.body().contains("done, but not saved to " + file + ": "), response.body());
         assertEquals(2, vireo.bridges().size(), "the change itself was made");
-        assertTrue(log.toString(StandardCharsets.UTF_8).startsWith("vireod: not saved to " + file), log::toString);
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("vireod: not saved to " + file + ": "), log::toString);
         assertEquals(List.of(file), filesInDir(), "no temporary file left");
     }
 }
