@@ -1,22 +1,39 @@
 package io.vireo.vswitch.cli;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import io.vireo.vswitch.core.BridgeInfo;
+import io.vireo.vswitch.core.PolicySpec;
+import io.vireo.vswitch.core.PortInfo;
 import io.vireo.vswitch.core.TapPortSpec;
 import io.vireo.vswitch.core.Vireo;
+import io.vireo.vswitch.core.VireoException;
 
 /**
- * The switch {@code vireod --config FILE} builds at start (YAML, or JSON which is YAML too):
+ * The switch {@code vireod --config FILE} builds at start and saves after every change (YAML, or JSON
+ * which is YAML too):
  * <pre>
  * agingSeconds: 300          # default for bridges that do not say
  * bridges:
  *   - name: br0
  *     agingSeconds: 60
+ *     defaultPolicy: deny    # what no rule matches (default: allow)
+ *     policies:              # as POST /v1/policy/{bridge} takes them, in evaluation order
+ *       - {priority: 200, action: allow, protocol: icmp}
  *     ports:
  *       - name: tapA
  *         type: tap
@@ -33,8 +50,20 @@ import io.vireo.vswitch.core.Vireo;
  */
 record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
 {
-    record BridgeConfig(String name, Long agingSeconds, List<PortConfig> ports)
+    // Lists left out of the file (or empty, and so not written) are empty, so a config equals itself read back.
+    DaemonConfig
     {
+        bridges = listOf(bridges);
+    }
+
+    record BridgeConfig(String name, Long agingSeconds, String defaultPolicy, List<PolicySpec> policies,
+        List<PortConfig> ports)
+    {
+        BridgeConfig
+        {
+            policies = listOf(policies);
+            ports = listOf(ports);
+        }
     }
 
     record PortConfig(String name, String type, String netns, String ip, String mac, Integer mtu, Boolean offloads,
@@ -42,19 +71,39 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
     {
     }
 
+    /**
+     * Ports the CNI plugin ({@code vc} + 12 hex digits, cni.Attachment) and the Docker driver ({@code vd} + 12
+     * characters of the endpoint id, docker.NetworkDriver) create: the container runtime owns them and makes them
+     * again, and the daemon could not, as they were renamed and given routes inside the container.
+     */
+    private static final Pattern CONTAINER_PORT = Pattern.compile("vc[0-9a-f]{12}|vd[0-9A-Za-z]{12}");
+
+    private static final String YAML_HEADER =
+        "# Saved by vireod after every change made through its API; edit it only while vireod is stopped.\n";
+
+    // Strings stay quoted: a YAML 1.1 reader takes a MAC such as 52:54:00:12:34:56 unquoted for a number.
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+        .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+        .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
+        .build())
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .setSerializationInclusion(JsonInclude.Include.NON_EMPTY);
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+        .enable(SerializationFeature.INDENT_OUTPUT)
+        .setSerializationInclusion(JsonInclude.Include.NON_EMPTY);
+
     /** With no config: one bridge, {@code br0}, no ports. */
     static DaemonConfig embeddedDefault()
     {
-        return new DaemonConfig(null, List.of(new BridgeConfig("br0", null, List.of())));
+        return new DaemonConfig(null, List.of(new BridgeConfig("br0", null, null, null, null)));
     }
 
     static DaemonConfig load(final Path file)
     {
-        final ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         try
         {
-            final DaemonConfig config = yaml.readValue(file.toFile(), DaemonConfig.class);
+            final DaemonConfig config = YAML.readValue(file.toFile(), DaemonConfig.class);
             if (null == config)
             {
                 throw new IllegalArgumentException("config " + file + " is empty");
@@ -67,33 +116,127 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
         }
     }
 
-    void applyTo(final Vireo vireo)
+    /**
+     * The switch as it is now, as a config that rebuilds it: every bridge with its policy, and its TAP and
+     * vhost-user ports except those of containers (see {@link #isSaved}). {@code agingSeconds} is the daemon's
+     * default, kept as it was given.
+     */
+    static DaemonConfig of(final Vireo vireo, final Long agingSeconds)
     {
-        if (null == bridges)
+        final Map<String, List<PortConfig>> portsByBridge = new LinkedHashMap<>();
+        for (final PortInfo port : vireo.ports())
         {
-            return;
+            if (isSaved(port))
+            {
+                portsByBridge.computeIfAbsent(port.bridge(), bridge -> new ArrayList<>()).add(new PortConfig(port.name(),
+                    port.type(), port.netns(), port.ip(), port.mac(), port.mtu(), port.offloads(), port.socket(), port.client()));
+            }
         }
+        final List<BridgeConfig> bridges = new ArrayList<>();
+        for (final BridgeInfo bridge : vireo.bridges())
+        {
+            bridges.add(new BridgeConfig(bridge.name(), bridge.agingSeconds(), vireo.defaultPolicy(bridge.name()),
+                vireo.policies(bridge.name()).stream().map(DaemonConfig::withoutId).toList(),
+                portsByBridge.getOrDefault(bridge.name(), List.of())));
+        }
+        return new DaemonConfig(agingSeconds, bridges);
+    }
+
+    /**
+     * Ports a restart can make again. Not those of containers ({@link #CONTAINER_PORT}), nor those in a namespace
+     * given as {@code /proc/PID/ns/net}: after a restart that pid is another process or none.
+     */
+    static boolean isSaved(final PortInfo port)
+    {
+        return ("tap".equals(port.type()) || "vhost-user".equals(port.type())) &&
+            !CONTAINER_PORT.matcher(port.name()).matches() &&
+            (null == port.netns() || !port.netns().startsWith("/proc/"));
+    }
+
+    /** Rule ids are the switch's to assign (and are again at the next start); the file keeps the rules' order. */
+    private static PolicySpec withoutId(final PolicySpec rule)
+    {
+        return new PolicySpec(null, rule.priority(), rule.action(), rule.srcMac(), rule.dstMac(), rule.src(), rule.dst(),
+            rule.protocol(), rule.srcPorts(), rule.dstPorts());
+    }
+
+    /** The file's text: JSON if its name ends in {@code .json}, else YAML. */
+    String format(final Path file) throws JsonProcessingException
+    {
+        return file.getFileName().toString().endsWith(".json") ?
+            JSON.writeValueAsString(this) + "\n" : YAML_HEADER + YAML.writeValueAsString(this);
+    }
+
+    /**
+     * Builds the switch. A config that is wrong as written (invalid name, address or rule, unsupported port type)
+     * is refused; a port that cannot be made now (its namespace is gone, the kernel refuses) is logged on
+     * {@code log} and skipped, so the daemon starts with the rest. Each bridge gets its policy before its ports,
+     * so no frame crosses it unfiltered.
+     */
+    void applyTo(final Vireo vireo, final PrintStream log)
+    {
         for (final BridgeConfig bridge : bridges)
         {
-            vireo.addBridge(bridge.name(), bridge.agingSeconds());
-            for (final PortConfig port : null == bridge.ports() ? List.<PortConfig>of() : bridge.ports())
+            try
             {
-                if ("vhost-user".equals(port.type()))
+                vireo.addBridge(bridge.name(), bridge.agingSeconds());
+                if (null != bridge.defaultPolicy())
                 {
-                    vireo.addVhostUserPort(bridge.name(), port.name(),
-                        null == port.socket() ? null : Path.of(port.socket()), Boolean.TRUE.equals(port.client()));
+                    vireo.defaultPolicy(bridge.name(), bridge.defaultPolicy());
                 }
-                else if (null == port.type() || "tap".equals(port.type()))
+                for (final PolicySpec rule : bridge.policies())
                 {
-                    vireo.addTapPort(bridge.name(),
-                        new TapPortSpec(port.name(), port.netns(), port.ip(), port.mac(), port.mtu(), port.offloads()));
+                    if (null != rule.id())
+                    {
+                        throw new IllegalArgumentException("policy rule ids are assigned by the switch; leave id out");
+                    }
+                    vireo.addPolicy(bridge.name(), rule);
                 }
-                else
+            }
+            catch (final VireoException | IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException("config: bridge " + bridge.name() + ": " + ex.getMessage(), ex);
+            }
+            for (final PortConfig port : bridge.ports())
+            {
+                try
                 {
-                    throw new IllegalArgumentException("port " + port.name() + ": unsupported type '" + port.type() +
-                        "'; supported: tap, vhost-user");
+                    addPort(vireo, bridge.name(), port);
+                }
+                catch (final VireoException ex)
+                {
+                    if (VireoException.Kind.INVALID == ex.kind())
+                    {
+                        throw new IllegalArgumentException("config: port " + port.name() + ": " + ex.getMessage(), ex);
+                    }
+                    log.println("vireod: port " + port.name() + " on bridge " + bridge.name() + " not restored: " +
+                        ex.getMessage());
                 }
             }
         }
+    }
+
+    private static void addPort(final Vireo vireo, final String bridge, final PortConfig port)
+    {
+        if ("vhost-user".equals(port.type()))
+        {
+            vireo.addVhostUserPort(bridge, port.name(),
+                null == port.socket() ? null : Path.of(port.socket()), Boolean.TRUE.equals(port.client()));
+        }
+        else if (null == port.type() || "tap".equals(port.type()))
+        {
+            vireo.addTapPort(bridge,
+                new TapPortSpec(port.name(), port.netns(), port.ip(), port.mac(), port.mtu(), port.offloads()));
+        }
+        else
+        {
+            throw new IllegalArgumentException("config: port " + port.name() + ": unsupported type '" + port.type() +
+                "'; supported: tap, vhost-user");
+        }
+    }
+
+    private static <T> List<T> listOf(final List<T> list)
+    {
+        return null == list ? List.of() : list;
     }
 }

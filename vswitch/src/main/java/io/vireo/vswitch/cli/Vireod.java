@@ -29,7 +29,9 @@ import sun.misc.SignalHandler;
 
 /**
  * {@code vireod}: the switch daemon, in the foreground. With no config it starts the embedded
- * default: one bridge {@code br0}. Control socket {@code <run-dir>/vireo.sock}, counters
+ * default: one bridge {@code br0}, and keeps no state. With {@code --config FILE} it builds the switch from
+ * the file (the embedded default if there is no file yet) and saves every change made through the control
+ * API there ({@link StateFile}). Control socket {@code <run-dir>/vireo.sock}, counters
  * {@code <run-dir>/counters.dat}, Prometheus metrics on {@code 127.0.0.1:9477/metrics}. SIGTERM (or SIGINT) deletes every port, which removes the
  * interfaces the daemon created, and exits 0. A lock file keeps two daemons off one run dir.
  */
@@ -44,7 +46,7 @@ public final class Vireod implements Callable<Integer>
     @Option(names = "--run-dir", paramLabel = "DIR", description = "control socket and counters (default: ${DEFAULT-VALUE})")
     Path runDir = DEFAULT_RUN_DIR;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML or JSON file of bridges and ports to create at start")
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML or JSON file of bridges, ports and policies to create at start, and to save changes to")
     Path config;
 
     @Option(names = "--metrics", paramLabel = "HOST:PORT|off",
@@ -113,7 +115,8 @@ public final class Vireod implements Callable<Integer>
             err.println("vireod: " + Native.unavailableReason());
             return 1;
         }
-        final DaemonConfig daemonConfig = null == config ? DaemonConfig.embeddedDefault() : DaemonConfig.load(config);
+        final DaemonConfig daemonConfig = null == config || !Files.exists(config) ?
+            DaemonConfig.embeddedDefault() : DaemonConfig.load(config);
         createRunDir();
         try (FileChannel lockFile = FileChannel.open(runDir.resolve(LOCK_NAME),
             StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -144,15 +147,18 @@ public final class Vireod implements Callable<Integer>
             context.defaultAgingSeconds(daemonConfig.agingSeconds());
         }
         final Vireo vireo = Vireo.launch(context);
+        final StateFile stateFile;
         final ControlServer server;
         final MetricsServer metricsServer;
         try
         {
-            daemonConfig.applyTo(vireo);
+            daemonConfig.applyTo(vireo, err);
+            stateFile = null == config ? null : openStateFile(vireo, daemonConfig);
             metricsServer = "off".equals(metrics) ? null : MetricsServer.start(vireo, metricsAddress(metrics));
             try
             {
-                server = ControlServer.start(new ControlApi(vireo), runDir.resolve(SOCKET_NAME));
+                server = ControlServer.start(null == stateFile ? new ControlApi(vireo) : new ControlApi(vireo, stateFile),
+                    runDir.resolve(SOCKET_NAME));
             }
             catch (final RuntimeException ex)
             {
@@ -176,7 +182,8 @@ public final class Vireod implements Callable<Integer>
         out.println("vireod: ready, pid " + ProcessHandle.current().pid() + ", control socket " + server.socketPath() +
             ", metrics " + (null == metricsServer ? "off" : "http://" + metricsServer.address().getHostString() + ":" +
             metricsServer.address().getPort() + "/metrics") +
-            ", bridges " + vireo.bridges().stream().map(BridgeInfo::name).toList());
+            ", bridges " + vireo.bridges().stream().map(BridgeInfo::name).toList() +
+            ", changes " + (null == stateFile ? "not saved (no --config)" : "saved to " + stateFile.path()));
         out.flush();
         try
         {
@@ -194,6 +201,18 @@ public final class Vireod implements Callable<Integer>
         vireo.close();
         out.println("vireod: stopped");
         return 0;
+    }
+
+    private StateFile openStateFile(final Vireo vireo, final DaemonConfig daemonConfig)
+    {
+        try
+        {
+            return StateFile.open(config, vireo, daemonConfig.agingSeconds(), err);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex.getMessage(), ex);
+        }
     }
 
     private static InetSocketAddress metricsAddress(final String text)

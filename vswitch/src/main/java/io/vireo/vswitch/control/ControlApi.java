@@ -1,5 +1,6 @@
 package io.vireo.vswitch.control;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,7 +49,8 @@ import io.vireo.vswitch.core.VxlanSpec;
  * DELETE /v1/captures/{id}       end a capture; its file is complete
  * </pre>
  * Errors are {@code {"error": "one line"}} with 400 (bad request), 404 (no such object or path),
- * 405 (method), 409 (conflict) or 500 (the kernel or the switch failed).
+ * 405 (method), 409 (conflict) or 500 (the kernel or the switch failed, or the change was made but its
+ * {@link ChangeListener} failed).
  */
 public final class ControlApi
 {
@@ -79,6 +81,14 @@ public final class ControlApi
     {
     }
 
+    /** Told after every request that changed the switch ({@code vireod} saves its state there). */
+    @FunctionalInterface
+    public interface ChangeListener
+    {
+        /** @throws IOException reported to the client as a 500 that says the change itself was made. */
+        void switchChanged() throws IOException;
+    }
+
     /** A status and a JSON body. */
     public record Response(int status, String body)
     {
@@ -89,17 +99,25 @@ public final class ControlApi
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Vireo vireo;
+    private final ChangeListener changeListener;
 
     public ControlApi(final Vireo vireo)
     {
+        this(vireo, () -> { });
+    }
+
+    public ControlApi(final Vireo vireo, final ChangeListener changeListener)
+    {
         this.vireo = vireo;
+        this.changeListener = changeListener;
     }
 
     public Response handle(final String method, final String rawPath, final String body)
     {
         try
         {
-            return route(method, stripQuery(rawPath), body);
+            final Response response = route(method, stripQuery(rawPath), body);
+            return !"GET".equals(method) && response.status() < 300 ? changed(response) : response;
         }
         catch (final VireoException ex)
         {
@@ -121,6 +139,19 @@ public final class ControlApi
         catch (final RuntimeException ex)
         {
             return error(500, "internal error: " + ex);
+        }
+    }
+
+    private Response changed(final Response response)
+    {
+        try
+        {
+            changeListener.switchChanged();
+            return response;
+        }
+        catch (final IOException ex)
+        {
+            return error(500, "done, but " + ex.getMessage());
         }
     }
 

@@ -1,7 +1,8 @@
 package io.vireo.vswitch.core;
 
 /**
- * A port as the control plane reports it; {@code socket} is a vhost-user port's socket path. {@code state} is {@code up}, or {@code failed: reason}
+ * A port as the control plane reports it; {@code offloads} is a TAP port's, {@code socket} and {@code client} are
+ * a vhost-user port's (null for other types). {@code state} is {@code up}, or {@code failed: reason}
  * once the port's device went away (its namespace was deleted, say).
  */
 public record PortInfo(
@@ -12,7 +13,9 @@ public record PortInfo(
     String ip,
     String mac,
     Integer mtu,
+    Boolean offloads,
     String socket,
+    Boolean client,
     String state,
     PortStats stats)
 {

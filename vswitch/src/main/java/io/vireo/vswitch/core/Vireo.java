@@ -157,8 +157,9 @@ public final class Vireo implements AutoCloseable
     {
     }
 
-    /** What a port was configured with, as reported: namespace, address, MAC, MTU, socket (null where none). */
-    private record PortDetails(String netns, String ip, String mac, Integer mtu, String socket)
+    /** What a port was configured with, as reported: namespace, address, MAC, MTU, offloads, socket, client (null where none). */
+    private record PortDetails(
+        String netns, String ip, String mac, Integer mtu, Boolean offloads, String socket, Boolean client)
     {
     }
 
@@ -371,7 +372,7 @@ public final class Vireo implements AutoCloseable
         try
         {
             bridge.vxlanPort = register(bridge, List.of(vtep), new PortDetails(null, settings.local() + ":" + settings.port(),
-                null, settings.mtu(), null), counters, settings.mtu());
+                null, settings.mtu(), null, null, null), counters, settings.mtu());
             bridge.vxlan = settings;
         }
         catch (final RuntimeException ex)
@@ -534,13 +535,14 @@ public final class Vireo implements AutoCloseable
         }
 
         final Integer mtu = null != spec.mtu() || null == bridge.vxlan ? spec.mtu() : Integer.valueOf(bridge.vxlan.mtu());
-        final List<TapPort> queues = openTap(spec.name(), null == spec.offloads() ? context.tapOffloads() : spec.offloads(),
-            forwarders.length);
+        final boolean offloads = null == spec.offloads() ? context.tapOffloads() : spec.offloads();
+        final List<TapPort> queues = openTap(spec.name(), offloads, forwarders.length);
         try
         {
             Links.configure(spec.name(), spec.netns(), mac, mtu, spec.ip());
             final Links.LinkState link = Links.state(spec.netns(), spec.name());
-            return info(register(bridge, List.copyOf(queues), new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), null),
+            return info(register(bridge, List.copyOf(queues),
+                new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), offloads, null, null),
                 new PortCounters(countersManager, spec.name()), 0));
         }
         catch (final LinkException ex)
@@ -610,7 +612,7 @@ public final class Vireo implements AutoCloseable
         }
         try
         {
-            return register(bridge, port, new PortDetails(null, null, null, null, socket.toString()));
+            return register(bridge, port, new PortDetails(null, null, null, null, null, socket.toString(), client));
         }
         catch (final RuntimeException ex)
         {
@@ -625,7 +627,7 @@ public final class Vireo implements AutoCloseable
         ensureOpen();
         final Bridge bridge = bridge(bridgeName);
         checkNewPortName(port.name());
-        return register(bridge, port, new PortDetails(null, null, null, null, null));
+        return register(bridge, port, new PortDetails(null, null, null, null, null, null, null));
     }
 
     private PortInfo register(final Bridge bridge, final Port port, final PortDetails details)
@@ -739,7 +741,7 @@ public final class Vireo implements AutoCloseable
         final String state = 0 == failure ? "up" : "failed: " + Native.strerror(failure);
         final PortDetails details = record.details;
         return new PortInfo(port.name(), record.bridge.name, port.type(), details.netns(), details.ip(), details.mac(),
-            details.mtu(), details.socket(), state, stats(record.entry.counters));
+            details.mtu(), details.offloads(), details.socket(), details.client(), state, stats(record.entry.counters));
     }
 
     private static PortStats stats(final PortCounters counters)

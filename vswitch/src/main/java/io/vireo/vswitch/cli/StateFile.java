@@ -1,0 +1,153 @@
+package io.vireo.vswitch.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+
+import io.vireo.vswitch.control.ControlApi;
+import io.vireo.vswitch.core.Vireo;
+
+/**
+ * The config file as {@code vireod} keeps it: after each change made through the control API it is rewritten
+ * with the switch as it is then ({@link DaemonConfig#of}), so a restart with the same {@code --config} builds
+ * the same switch. Only a change to what the file holds writes it (a container's port coming and going does
+ * not). A write goes to a temporary file in the same directory, is synced and renamed over the file, so the
+ * file is always either the old or the new version; the file keeps its mode and owner (a new one gets 0644).
+ */
+final class StateFile implements ControlApi.ChangeListener
+{
+    private final Path file;
+    private final Vireo vireo;
+    private final Long agingSeconds;
+    private final PrintStream log;
+    private DaemonConfig saved;
+
+    private StateFile(final Path file, final Vireo vireo, final Long agingSeconds, final PrintStream log)
+    {
+        this.file = file;
+        this.vireo = vireo;
+        this.agingSeconds = agingSeconds;
+        this.log = log;
+    }
+
+    /**
+     * Keeps {@code file} in step with {@code vireo} from now on; writes it at once if it does not exist yet.
+     * A symbolic link is followed, so the file it points to is the one replaced.
+     *
+     * @param agingSeconds the daemon's default aging, as the config gave it (null: none given).
+     */
+    static StateFile open(final Path file, final Vireo vireo, final Long agingSeconds, final PrintStream log)
+        throws IOException
+    {
+        final boolean exists = Files.exists(file);
+        final StateFile stateFile =
+            new StateFile(exists ? file.toRealPath() : file.toAbsolutePath(), vireo, agingSeconds, log);
+        if (exists)
+        {
+            stateFile.saved = DaemonConfig.of(vireo, agingSeconds);
+        }
+        else
+        {
+            try
+            {
+                stateFile.save();
+            }
+            catch (final IOException ex)
+            {
+                throw new IOException("cannot create " + stateFile.file + ": " + reason(ex), ex);
+            }
+            log.println("vireod: created " + stateFile.file);
+        }
+        return stateFile;
+    }
+
+    Path path()
+    {
+        return file;
+    }
+
+    /** Saves the switch if what the file holds changed; logs a failure and throws it for the client. */
+    @Override
+    public synchronized void switchChanged() throws IOException
+    {
+        try
+        {
+            save();
+        }
+        catch (final IOException ex)
+        {
+            final String message = "not saved to " + file + ": " + reason(ex);
+            log.println("vireod: " + message);
+            throw new IOException(message, ex);
+        }
+    }
+
+    private void save() throws IOException
+    {
+        final DaemonConfig now = DaemonConfig.of(vireo, agingSeconds);
+        if (!now.equals(saved))
+        {
+            replace(now.format(file).getBytes(StandardCharsets.UTF_8));
+            saved = now;
+        }
+    }
+
+    private static String reason(final IOException ex)
+    {
+        return ex instanceof FileSystemException fs && null != fs.getReason() ? fs.getReason() : ex.toString();
+    }
+
+    private void replace(final byte[] content) throws IOException
+    {
+        final Path directory = file.getParent();
+        final Path temporary = Files.createTempFile(directory, "." + file.getFileName() + ".", ".tmp");
+        try
+        {
+            keepModeAndOwner(temporary);
+            try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE))
+            {
+                final ByteBuffer buffer = ByteBuffer.wrap(content);
+                while (buffer.hasRemaining())
+                {
+                    channel.write(buffer);
+                }
+                channel.force(true);
+            }
+            Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
+        }
+        catch (final IOException ex)
+        {
+            Files.deleteIfExists(temporary);
+            throw ex;
+        }
+        // The rename is only durable once the directory is.
+        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ))
+        {
+            channel.force(true);
+        }
+    }
+
+    private void keepModeAndOwner(final Path temporary) throws IOException
+    {
+        if (!Files.exists(file))
+        {
+            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-r--r--"));
+            return;
+        }
+        final PosixFileAttributes old = Files.readAttributes(file, PosixFileAttributes.class);
+        final PosixFileAttributeView view = Files.getFileAttributeView(temporary, PosixFileAttributeView.class);
+        view.setOwner(old.owner());
+        view.setGroup(old.group());
+        view.setPermissions(old.permissions());
+    }
+}
