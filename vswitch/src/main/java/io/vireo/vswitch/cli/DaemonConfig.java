@@ -22,6 +22,9 @@ import io.vireo.vswitch.core.PortInfo;
 import io.vireo.vswitch.core.TapPortSpec;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoException;
+import io.vireo.vswitch.core.VxlanInfo;
+import io.vireo.vswitch.core.VxlanPeer;
+import io.vireo.vswitch.core.VxlanSpec;
 
 /**
  * The switch {@code vireod --config FILE} builds at start and saves after every change (YAML, or JSON
@@ -31,6 +34,8 @@ import io.vireo.vswitch.core.VireoException;
  * bridges:
  *   - name: br0
  *     agingSeconds: 60
+ *     vxlan: {vni: 42, local: 192.0.2.1}   # a VXLAN bridge; also port, ttl, mtu, learnAnyPeer
+ *     peers: [192.0.2.2, 192.0.2.3]       # its configured VXLAN peers (learned ones are not saved)
  *     defaultPolicy: deny    # what no rule matches (default: allow)
  *     policies:              # as POST /v1/policy/{bridge} takes them, in evaluation order
  *       - {priority: 200, action: allow, protocol: icmp}
@@ -56,11 +61,12 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
         bridges = listOf(bridges);
     }
 
-    record BridgeConfig(String name, Long agingSeconds, String defaultPolicy, List<PolicySpec> policies,
-        List<PortConfig> ports)
+    record BridgeConfig(String name, Long agingSeconds, VxlanSpec vxlan, List<String> peers, String defaultPolicy,
+        List<PolicySpec> policies, List<PortConfig> ports)
     {
         BridgeConfig
         {
+            peers = listOf(peers);
             policies = listOf(policies);
             ports = listOf(ports);
         }
@@ -96,7 +102,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
     /** With no config: one bridge, {@code br0}, no ports. */
     static DaemonConfig embeddedDefault()
     {
-        return new DaemonConfig(null, List.of(new BridgeConfig("br0", null, null, null, null)));
+        return new DaemonConfig(null, List.of(new BridgeConfig("br0", null, null, null, null, null, null)));
     }
 
     static DaemonConfig load(final Path file)
@@ -135,7 +141,12 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
         final List<BridgeConfig> bridges = new ArrayList<>();
         for (final BridgeInfo bridge : vireo.bridges())
         {
-            bridges.add(new BridgeConfig(bridge.name(), bridge.agingSeconds(), vireo.defaultPolicy(bridge.name()),
+            final VxlanInfo vxlan = bridge.vxlan();
+            bridges.add(new BridgeConfig(bridge.name(), bridge.agingSeconds(),
+                null == vxlan ? null : new VxlanSpec(vxlan.vni(), vxlan.local(), vxlan.port(), vxlan.ttl(), vxlan.mtu(),
+                    vxlan.learnAnyPeer() ? Boolean.TRUE : null),
+                null == vxlan ? null : vxlan.peers().stream().filter(peer -> !peer.learned()).map(VxlanPeer::address).toList(),
+                vireo.defaultPolicy(bridge.name()),
                 vireo.policies(bridge.name()).stream().map(DaemonConfig::withoutId).toList(),
                 portsByBridge.getOrDefault(bridge.name(), List.of())));
         }
@@ -179,7 +190,11 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
         {
             try
             {
-                vireo.addBridge(bridge.name(), bridge.agingSeconds());
+                vireo.addBridge(bridge.name(), bridge.agingSeconds(), bridge.vxlan());
+                for (final String peer : bridge.peers())
+                {
+                    vireo.addVxlanPeer(bridge.name(), peer);
+                }
                 if (null != bridge.defaultPolicy())
                 {
                     vireo.defaultPolicy(bridge.name(), bridge.defaultPolicy());

@@ -61,20 +61,28 @@ class PersistenceIT
         daemon.ok("port", "add", "lan", tapC, "--netns", nsC, "--ip", "10.95.0.3/24");
         daemon.ok("policy", "add", "lan", "--action", "deny", "--proto", "icmp", "--dst", "10.95.0.3", "--priority", "200");
         daemon.ok("policy", "default", "br0", "deny");
+        final String vxlanPort = Integer.toString(40_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(20_000));
+        daemon.ok("bridge", "add", "wan", "--vni", "9", "--vtep-local", "127.0.0.1", "--vtep-port", vxlanPort, "--ttl", "3");
+        daemon.ok("vxlan", "peer", "add", "wan", "127.0.0.2");
         assertForwardsAndFilters(nsA);
         final JsonNode portsBefore = ports(daemon);
         final JsonNode policyBefore = policy(daemon);
         assertEquals(0, daemon.terminate());
         assertNotEquals(0, sandbox.inNetns(nsA, "ip", "link", "show", "dev", tapA).exit(), "the TAP went with the daemon");
-        assertEquals(List.of("br0", "lan"), names(yaml(config).get("bridges")));
+        assertEquals(List.of("br0", "lan", "wan"), names(yaml(config).get("bridges")));
 
         daemon = Daemon.start(sandbox, runDir, "--config", config.toString());
 
         final JsonNode bridges = JSON.readTree(daemon.ok("bridge", "list", "--json").out());
-        assertEquals(List.of("br0", "lan"), names(bridges));
+        assertEquals(List.of("br0", "lan", "wan"), names(bridges));
         assertEquals(60, bridges.get(1).get("agingSeconds").asInt());
+        final JsonNode vxlan = bridges.get(2).get("vxlan");
+        assertEquals(List.of(9, "127.0.0.1", Integer.parseInt(vxlanPort), 3, 1450),
+            List.of(vxlan.get("vni").asInt(), vxlan.get("local").asText(), vxlan.get("port").asInt(), vxlan.get("ttl").asInt(),
+                vxlan.get("mtu").asInt()), vxlan::toString);
+        assertEquals("127.0.0.2", vxlan.get("peers").get(0).get("address").asText(), "the VXLAN peer is back");
         final JsonNode portsAfter = ports(daemon);
-        assertEquals(List.of(tapA, tapB, tapC), names(portsAfter));
+        assertEquals(List.of(tapA, tapB, tapC, "wan-vxlan"), names(portsAfter), "the VXLAN port comes with its bridge");
         for (int i = 0; i < 3; i++)
         {
             for (final String field : List.of("bridge", "netns", "ip", "mac", "mtu", "offloads", "state"))
