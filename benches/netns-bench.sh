@@ -16,6 +16,6 @@ name=vireo
 [ "$threads" = 1 ] || name="vireo-${threads}t"
 launch='cfg="$NB_WORKDIR/vireo.yaml"
 printf "bridges:\n  - name: br0\n    ports:\n      - name: %s\n      - name: %s\n" "$NB_IFACE_A" "$NB_IFACE_B" > "$cfg"
-exec '"$VIREO_ROOT"'/scripts/vireod --run-dir "$NB_WORKDIR/run" --config "$cfg" --threads '"$threads"'
+exec '"$VIREO_ROOT"'/scripts/vireod --run-dir "$NB_WORKDIR/run" --config "$cfg" --threads '"$threads"
 exec $harness "$@" --name "$name" --ifaces "${prefix}viA,${prefix}viB" --launch "$launch" \
   --version-cmd "git -C '$VIREO_ROOT' describe --always --dirty"
