@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -77,13 +76,6 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
     {
     }
 
-    /**
-     * Ports the CNI plugin ({@code vc} + 12 hex digits, cni.Attachment) and the Docker driver ({@code vd} + 12
-     * characters of the endpoint id, docker.NetworkDriver) create: the container runtime owns them and makes them
-     * again, and the daemon could not, as they were renamed and given routes inside the container.
-     */
-    private static final Pattern CONTAINER_PORT = Pattern.compile("vc[0-9a-f]{12}|vd[0-9A-Za-z]{12}");
-
     private static final String YAML_HEADER =
         "# Saved by vireod after every change made through its API; edit it only while vireod is stopped.\n";
 
@@ -124,7 +116,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
 
     /**
      * The switch as it is now, as a config that rebuilds it: every bridge with its policy, and its TAP and
-     * vhost-user ports except those of containers (see {@link #isSaved}). {@code agingSeconds} is the daemon's
+     * vhost-user ports except those something else manages (see {@link #isSaved}). {@code agingSeconds} is the daemon's
      * default, kept as it was given.
      */
     static DaemonConfig of(final Vireo vireo, final Long agingSeconds)
@@ -154,13 +146,14 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
     }
 
     /**
-     * Ports a restart can make again. Not those of containers ({@link #CONTAINER_PORT}), nor those in a namespace
-     * given as {@code /proc/PID/ns/net}: after a restart that pid is another process or none.
+     * Ports a restart can make again: those an operator made. Not those something else manages (the CNI plugin,
+     * the Docker driver: the runtime adds them again, and they were renamed and given routes inside the
+     * container), nor those in a namespace given as {@code /proc/PID/ns/net}: after a restart that pid is another
+     * process or none.
      */
     static boolean isSaved(final PortInfo port)
     {
-        return ("tap".equals(port.type()) || "vhost-user".equals(port.type())) &&
-            !CONTAINER_PORT.matcher(port.name()).matches() &&
+        return ("tap".equals(port.type()) || "vhost-user".equals(port.type())) && null == port.owner() &&
             (null == port.netns() || !port.netns().startsWith("/proc/"));
     }
 

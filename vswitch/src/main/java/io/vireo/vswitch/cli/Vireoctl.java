@@ -174,7 +174,7 @@ public final class Vireoctl
         {
             final String absoluteSocket = null == socket ? null : Path.of(socket).toAbsolutePath().toString();
             return root.call("POST", "/v1/ports", new ControlApi.PortRequest(bridge, name, type, netns, ip, mac, mtu,
-                onOff(offloads), absoluteSocket, client ? Boolean.TRUE : null),
+                onOff(offloads), absoluteSocket, client ? Boolean.TRUE : null, null),
                 json, message("port " + name + " added to " + bridge));
         }
 

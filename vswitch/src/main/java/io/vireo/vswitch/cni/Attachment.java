@@ -252,6 +252,7 @@ final class Attachment
             .put("bridge", config.bridge())
             .put("name", portName)
             .put("type", "tap")
+            .put("owner", "cni")
             .put("netns", netns.path())
             .put("ip", daemonAddress)
             .put("mac", config.mac())

@@ -29,7 +29,8 @@ import io.vireo.vswitch.core.VxlanSpec;
  * GET    /v1/ports               list ports with counters
  * GET    /v1/ports/{name}        one port
  * POST   /v1/ports               {"bridge": "br0", "name": "tapA", "type": "tap", "netns": "ns1",
- *                                 "ip": "10.0.0.1/24", "mac": "02:00:00:00:00:01", "mtu": 1500, "offloads": true}
+ *                                 "ip": "10.0.0.1/24", "mac": "02:00:00:00:00:01", "mtu": 1500, "offloads": true,
+ *                                 "owner": "cni"}   (owner: what manages the port; such ports are not saved)
  *                                {"bridge": "br0", "name": "vm1", "type": "vhost-user",
  *                                 "socket": "/run/vireo/vm1.sock", "client": false}
  * DELETE /v1/ports/{name}        delete a port
@@ -72,7 +73,7 @@ public final class ControlApi
     /** Request body of {@code POST /v1/ports}. */
     public record PortRequest(
         String bridge, String name, String type, String netns, String ip, String mac, Integer mtu, Boolean offloads,
-        String socket, Boolean client)
+        String socket, Boolean client, String owner)
     {
     }
 
@@ -346,7 +347,7 @@ public final class ControlApi
                     throw new VireoException(VireoException.Kind.INVALID, "socket and client are for vhost-user ports");
                 }
                 return vireo.addTapPort(request.bridge(), new TapPortSpec(
-                    request.name(), request.netns(), request.ip(), request.mac(), request.mtu(), request.offloads()));
+                    request.name(), request.netns(), request.ip(), request.mac(), request.mtu(), request.offloads()), request.owner());
             case "vhost-user":
                 if (null != request.netns() || null != request.ip() || null != request.mac() || null != request.mtu() ||
                     null != request.offloads())
@@ -356,7 +357,7 @@ public final class ControlApi
                 }
                 required(request.socket(), "socket");
                 return vireo.addVhostUserPort(request.bridge(), request.name(), Path.of(request.socket()),
-                    Boolean.TRUE.equals(request.client()));
+                    Boolean.TRUE.equals(request.client()), request.owner());
             default:
                 throw new VireoException(VireoException.Kind.INVALID, "unsupported port type '" + type +
                     "'; supported: tap, vhost-user");

@@ -3,7 +3,8 @@ package io.vireo.vswitch.core;
 /**
  * A port as the control plane reports it; {@code offloads} is a TAP port's, {@code socket} and {@code client} are
  * a vhost-user port's (null for other types). {@code state} is {@code up}, or {@code failed: reason}
- * once the port's device went away (its namespace was deleted, say).
+ * once the port's device went away (its namespace was deleted, say). {@code owner} names what manages the
+ * port ({@code cni}, {@code docker}), null for ports an operator made; the config file saves only those.
  */
 public record PortInfo(
     String name,
@@ -17,6 +18,7 @@ public record PortInfo(
     String socket,
     Boolean client,
     String state,
-    PortStats stats)
+    PortStats stats,
+    String owner)
 {
 }

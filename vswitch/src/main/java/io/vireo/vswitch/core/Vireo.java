@@ -62,6 +62,7 @@ import org.agrona.concurrent.status.CountersManager;
 public final class Vireo implements AutoCloseable
 {
     private static final Pattern BRIDGE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,31}");
+    private static final Pattern OWNER = Pattern.compile("[A-Za-z0-9_.-]{1,32}");
     private static final long COMMAND_TIMEOUT_MS = 5_000;
     private static final long CONDUCTOR_TICK_MS = 100;
     private static final long MAX_SWEEP_MS = 10_000;
@@ -159,7 +160,7 @@ public final class Vireo implements AutoCloseable
 
     /** What a port was configured with, as reported: namespace, address, MAC, MTU, offloads, socket, client (null where none). */
     private record PortDetails(
-        String netns, String ip, String mac, Integer mtu, Boolean offloads, String socket, Boolean client)
+        String netns, String ip, String mac, Integer mtu, Boolean offloads, String socket, Boolean client, String owner)
     {
     }
 
@@ -372,7 +373,7 @@ public final class Vireo implements AutoCloseable
         try
         {
             bridge.vxlanPort = register(bridge, List.of(vtep), new PortDetails(null, settings.local() + ":" + settings.port(),
-                null, settings.mtu(), null, null, null), counters, settings.mtu());
+                null, settings.mtu(), null, null, null, null), counters, settings.mtu());
             bridge.vxlan = settings;
         }
         catch (final RuntimeException ex)
@@ -509,7 +510,14 @@ public final class Vireo implements AutoCloseable
      */
     public synchronized PortInfo addTapPort(final String bridgeName, final TapPortSpec spec)
     {
+        return addTapPort(bridgeName, spec, null);
+    }
+
+    /** As {@link #addTapPort(String, TapPortSpec)}, for a port that {@code owner} (a CNI plugin, say) manages. */
+    public synchronized PortInfo addTapPort(final String bridgeName, final TapPortSpec spec, final String owner)
+    {
         ensureOpen();
+        checkOwner(owner);
         final Bridge bridge = bridge(bridgeName);
         checkNewPortName(spec.name());
         final String mac = null == spec.mac() ? null : validMac(spec.mac());
@@ -542,7 +550,7 @@ public final class Vireo implements AutoCloseable
             Links.configure(spec.name(), spec.netns(), mac, mtu, spec.ip());
             final Links.LinkState link = Links.state(spec.netns(), spec.name());
             return info(register(bridge, List.copyOf(queues),
-                new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), offloads, null, null),
+                new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), offloads, null, null, owner),
                 new PortCounters(countersManager, spec.name()), 0));
         }
         catch (final LinkException ex)
@@ -589,7 +597,15 @@ public final class Vireo implements AutoCloseable
     public synchronized PortInfo addVhostUserPort(
         final String bridgeName, final String name, final Path socket, final boolean client)
     {
+        return addVhostUserPort(bridgeName, name, socket, client, null);
+    }
+
+    /** As {@link #addVhostUserPort(String, String, Path, boolean)}, for a port that {@code owner} manages. */
+    public synchronized PortInfo addVhostUserPort(
+        final String bridgeName, final String name, final Path socket, final boolean client, final String owner)
+    {
         ensureOpen();
+        checkOwner(owner);
         final Bridge bridge = bridge(bridgeName);
         checkNewPortName(name);
         if (null == socket)
@@ -612,7 +628,7 @@ public final class Vireo implements AutoCloseable
         }
         try
         {
-            return register(bridge, port, new PortDetails(null, null, null, null, null, socket.toString(), client));
+            return register(bridge, port, new PortDetails(null, null, null, null, null, socket.toString(), client, owner));
         }
         catch (final RuntimeException ex)
         {
@@ -627,7 +643,7 @@ public final class Vireo implements AutoCloseable
         ensureOpen();
         final Bridge bridge = bridge(bridgeName);
         checkNewPortName(port.name());
-        return register(bridge, port, new PortDetails(null, null, null, null, null, null, null));
+        return register(bridge, port, new PortDetails(null, null, null, null, null, null, null, null));
     }
 
     private PortInfo register(final Bridge bridge, final Port port, final PortDetails details)
@@ -741,7 +757,8 @@ public final class Vireo implements AutoCloseable
         final String state = 0 == failure ? "up" : "failed: " + Native.strerror(failure);
         final PortDetails details = record.details;
         return new PortInfo(port.name(), record.bridge.name, port.type(), details.netns(), details.ip(), details.mac(),
-            details.mtu(), details.offloads(), details.socket(), details.client(), state, stats(record.entry.counters));
+            details.mtu(), details.offloads(), details.socket(), details.client(), state, stats(record.entry.counters),
+            details.owner());
     }
 
     private static PortStats stats(final PortCounters counters)
@@ -760,6 +777,14 @@ public final class Vireo implements AutoCloseable
         if (ports.containsKey(name))
         {
             throw VireoException.conflict("port " + name + " already exists");
+        }
+    }
+
+    private static void checkOwner(final String owner)
+    {
+        if (null != owner && !OWNER.matcher(owner).matches())
+        {
+            throw VireoException.invalid("invalid owner '" + owner + "': 1-32 letters, digits, '_', '.', '-'");
         }
     }
 

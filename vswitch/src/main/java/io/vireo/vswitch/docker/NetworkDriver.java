@@ -231,6 +231,7 @@ final class NetworkDriver
             .put("bridge", network.bridge())
             .put("name", endpoint.port())
             .put("type", "tap")
+            .put("owner", "docker")
             .put("mac", endpoint.mac())
             .put("mtu", network.mtu());
         expect(call("POST", "/v1/ports", port.toString()), "adding port " + endpoint.port() + " to bridge " + network.bridge(), 201);

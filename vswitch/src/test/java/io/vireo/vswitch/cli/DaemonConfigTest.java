@@ -72,7 +72,7 @@ class DaemonConfigTest
         first.deletePolicy("lan", deleted);
         first.addVhostUserPort("lan", "vm1", dir.resolve("vm1.sock"), false);
         first.addVhostUserPort("dmz", "vm2", dir.resolve("vm2.sock"), true);
-        first.addVhostUserPort("dmz", "vc0123456789ab", dir.resolve("cni.sock"), false); // a CNI plugin's port
+        first.addVhostUserPort("dmz", "vc0123456789ab", dir.resolve("cni.sock"), false, "cni"); // a CNI plugin's port
 
         final DaemonConfig saved = DaemonConfig.of(first, 120L);
         assertEquals(List.of("vm2"), saved.bridges().get(1).ports().stream().map(DaemonConfig.PortConfig::name).toList(),

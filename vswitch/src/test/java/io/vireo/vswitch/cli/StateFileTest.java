@@ -102,7 +102,7 @@ class StateFileTest
 
         Files.delete(file);
         final String dockerPort = "{\"bridge\":\"br0\",\"name\":\"vd0123456789ab\",\"type\":\"vhost-user\",\"socket\":\"" +
-            dir.resolve("c.sock") + "\"}";
+            dir.resolve("c.sock") + "\",\"owner\":\"docker\"}";
         assertStatus(201, api.handle("POST", "/v1/ports", dockerPort));
         assertStatus(200, api.handle("GET", "/v1/bridges", null));
         assertStatus(409, api.handle("POST", "/v1/bridges", "{\"name\":\"br0\"}"));

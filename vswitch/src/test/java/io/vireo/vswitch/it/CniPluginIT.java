@@ -91,6 +91,7 @@ class CniPluginIT
         assertEquals(2, ports.size());
         assertEquals("/run/netns/" + nsA, ports.get(0).get("netns").asText());
         assertTrue(ports.get(0).get("name").asText().startsWith("vc"));
+        assertEquals("cni", ports.get(0).get("owner").asText(), "the plugin's ports say who manages them");
 
         final Sandbox.Result checkA = cni("CHECK", idA, "/run/netns/" + nsA, withPrevResult(config("1.0.0", "br0"), addA));
         assertEquals(0, checkA.exit(), checkA::all);
