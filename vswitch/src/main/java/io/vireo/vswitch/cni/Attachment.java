@@ -37,8 +37,6 @@ final class Attachment
 {
     private static final String PORT_PREFIX = "vc";
     private static final int PORT_HASH_BYTES = 6;
-    /** How often a port that failed during the rename is replaced before ADD gives up. */
-    private static final int MAX_ATTEMPTS = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final NetworkConfig config;
@@ -237,12 +235,8 @@ final class Attachment
     }
 
     /**
-     * Creates the port and finishes the interface inside the container; returns its MAC.
-     * <p>
-     * Renaming needs the link down for a moment, and the switch fails a TAP port whose write meets a down
-     * link (EIO). A frame flooded to the port in that moment is rare but fatal to it, so a port found failed
-     * after the rename is replaced. This goes once the daemon names the interface inside the namespace
-     * before it attaches the port, or treats EIO on write as a link that is down.
+     * Creates the port and finishes the interface inside the container; returns its MAC. Renaming takes the
+     * link down for a moment; the daemon's TAP port loses what it writes then (EIO) and goes on.
      */
     private String attachPort(final CniResult assigned, final Integer mtu)
     {
@@ -257,36 +251,26 @@ final class Attachment
             .put("ip", daemonAddress)
             .put("mac", config.mac())
             .put("mtu", mtu);
-        for (int attempt = 1; ; attempt++)
+        final ControlApi.Response created = call("POST", "/v1/ports", request);
+        if (201 != created.status())
         {
-            final ControlApi.Response created = call("POST", "/v1/ports", request);
-            if (201 != created.status())
-            {
-                throw refused(created, "adding port " + portName + " to bridge " + config.bridge());
-            }
-            final String state;
-            try
-            {
-                netns.batch(containerSide(assigned, daemonAddress), "configuring " + ifname);
-                state = port().path("state").asText();
-            }
-            catch (final RuntimeException ex)
-            {
-                detachQuietly();
-                throw ex;
-            }
-            if ("up".equals(state))
-            {
-                return json(created).path("mac").asText();
-            }
-            detachQuietly();
-            if (MAX_ATTEMPTS == attempt)
-            {
-                throw failed("port " + portName + " failed while " + ifname + " was renamed: " + state);
-            }
-            err.println("vireo-cni: port " + portName + " failed while " + ifname + " was renamed (" + state +
-                "); replacing it");
+            throw refused(created, "adding port " + portName + " to bridge " + config.bridge());
         }
+        try
+        {
+            netns.batch(containerSide(assigned, daemonAddress), "configuring " + ifname);
+            final String state = port().path("state").asText();
+            if (!"up".equals(state))
+            {
+                throw failed("port " + portName + " is " + state + " after " + ifname + " was configured");
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            detachQuietly();
+            throw ex;
+        }
+        return json(created).path("mac").asText();
     }
 
     /** The ip commands that turn the daemon's TAP into CNI_IFNAME with all its addresses and routes. */
