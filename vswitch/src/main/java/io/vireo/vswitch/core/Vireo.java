@@ -662,6 +662,11 @@ public final class Vireo implements AutoCloseable
         final int overlayMtu)
     {
         final int id = portIds.nextClearBit(0);
+        if (id >= context.maxPorts())
+        {
+            counters.close();
+            throw VireoException.conflict("too many ports (the limit is " + context.maxPorts() + ")");
+        }
         final int threads = forwarders.length;
         final boolean queuePerThread = queues.size() == threads;
         final int owner = queuePerThread ? 0 : id % threads;
@@ -674,10 +679,6 @@ public final class Vireo implements AutoCloseable
         }
         try
         {
-            if (id >= context.maxPorts())
-            {
-                throw VireoException.conflict("too many ports (the limit is " + context.maxPorts() + ")");
-            }
             executeOnAll(agent -> agent.attach(entries[indexOf(agent)]));
         }
         catch (final RuntimeException ex)
