@@ -69,7 +69,7 @@ public final class PacketTooBig
         netHeader.wrap(buffer, netHeaderOffset, VirtioNetHeaderFlyweight.LENGTH);
         final int gsoType = netHeader.gsoType() & ~VirtioNetHeaderFlyweight.GSO_ECN;
         final int l4Offset = netHeader.csumStart();
-        if (gsoType == VirtioNetHeaderFlyweight.GSO_NONE || l4Offset <= l2Length || l4Offset + UdpFlyweight.HEADER_LENGTH > length)
+        if (gsoType == VirtioNetHeaderFlyweight.GSO_NONE || l4Offset <= l2Length || l4Offset + TcpFlyweight.MIN_HEADER_LENGTH > length)
         {
             return length - l2Length;
         }
