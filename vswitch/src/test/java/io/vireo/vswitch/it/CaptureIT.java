@@ -18,21 +18,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CaptureIT
 {
     private Sandbox sandbox;
-    private Daemon daemon;
-    private String nsA;
-    private String nsB;
-    private String tapA;
+    private TwoNamespaces net;
 
     @BeforeEach
     void setUp() throws Exception
     {
         sandbox = new Sandbox();
-        final TwoNamespaces two = TwoNamespaces.start(sandbox, "10.97.0");
-        daemon = two.daemon();
-        nsA = two.nsA();
-        nsB = two.nsB();
-        tapA = two.tapA();
-        check(sandbox.inNetns(nsA, "ping", "-c", "1", "-W", "2", "10.97.0.2"));
+        net = TwoNamespaces.start(sandbox, "10.97.0");
+        check(sandbox.inNetns(net.nsA(), "ping", "-c", "1", "-W", "2", "10.97.0.2"));
     }
 
     @AfterEach
@@ -46,10 +39,10 @@ class CaptureIT
     {
         final Path file = sandbox.tempDir("cap").resolve("a.pcap");
         final Path log = sandbox.tempFile(".capture");
-        final Process capture = sandbox.start(log, vireoctl("capture", tapA, "-w", file.toString(), "-c", "10"));
+        final Process capture = sandbox.start(log, vireoctl("capture", net.tapA(), "-w", file.toString(), "-c", "10"));
         TapForwardingIT.waitFor(() -> captures().contains("\"running\":true"), "the capture started");
 
-        check(sandbox.inNetns(nsA, "ping", "-c", "8", "-i", "0.05", "-W", "2", "10.97.0.2"));
+        check(sandbox.inNetns(net.nsA(), "ping", "-c", "8", "-i", "0.05", "-W", "2", "10.97.0.2"));
         assertTrue(capture.waitFor(30, TimeUnit.SECONDS), "the capture ended by itself after 10 frames");
         assertEquals(0, capture.exitValue(), Sandbox.readUtf8(log));
         assertTrue(Sandbox.readUtf8(log).startsWith("10 frames captured to " + file), Sandbox.readUtf8(log));
@@ -67,27 +60,27 @@ class CaptureIT
     {
         final Path file = sandbox.tempDir("cap").resolve("open.pcap");
         final Path log = sandbox.tempFile(".capture");
-        final Process capture = sandbox.start(log, vireoctl("capture", tapA, "-w", file.toString()));
+        final Process capture = sandbox.start(log, vireoctl("capture", net.tapA(), "-w", file.toString()));
         TapForwardingIT.waitFor(() -> captures().contains("\"running\":true"), "the capture started");
-        check(sandbox.inNetns(nsA, "ping", "-c", "5", "-i", "0.05", "-W", "2", "10.97.0.2"));
+        check(sandbox.inNetns(net.nsA(), "ping", "-c", "5", "-i", "0.05", "-W", "2", "10.97.0.2"));
 
         capture.destroy(); // SIGTERM, as Ctrl-C would
         assertTrue(capture.waitFor(30, TimeUnit.SECONDS));
         final long frames = check(sandbox.run("tshark", "-r", file.toString(), "-Y", "icmp")).out().lines().count();
         assertEquals(10, frames, "5 requests and 5 replies");
         assertEquals("[]", captures(), "the interrupted command ended its capture");
-        assertEquals(1, daemon.ctl("capture", "nosuchport", "-w", file.toString()).exit());
+        assertEquals(1, net.daemon().ctl("capture", "nosuchport", "-w", file.toString()).exit());
     }
 
     private String captures()
     {
-        return ControlClient.request(daemon.runDir.resolve("vireo.sock"), "GET", "/v1/captures", null).body();
+        return ControlClient.request(net.daemon().runDir.resolve("vireo.sock"), "GET", "/v1/captures", null).body();
     }
 
     private String[] vireoctl(final String... args)
     {
         final List<String> command = new ArrayList<>(List.of(
-            Daemon.ROOT.resolve("scripts/vireoctl").toString(), "--run-dir", daemon.runDir.toString()));
+            Daemon.ROOT.resolve("scripts/vireoctl").toString(), "--run-dir", net.daemon().runDir.toString()));
         command.addAll(List.of(args));
         return command.toArray(String[]::new);
     }
