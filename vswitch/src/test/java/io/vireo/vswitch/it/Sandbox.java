@@ -128,6 +128,17 @@ final class Sandbox implements AutoCloseable
         return run(full.toArray(String[]::new));
     }
 
+    /**
+     * A DPDK {@code --file-prefix} of this sandbox; DPDK's runtime directory
+     * {@code /var/run/dpdk/<prefix>}, which the application leaves behind, is removed at close.
+     */
+    String dpdkFilePrefix(final String suffix)
+    {
+        final String filePrefix = prefix + suffix;
+        files.add(Path.of("/var/run/dpdk", filePrefix));
+        return filePrefix;
+    }
+
     /** Starts a background process, stopped (with its children) at close. Output goes to {@code log}. */
     Process start(final Path log, final String... command) throws IOException
     {

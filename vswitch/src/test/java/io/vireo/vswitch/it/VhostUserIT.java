@@ -51,7 +51,7 @@ class VhostUserIT
     {
         final Path log = sandbox.tempFile(".testpmd");
         return sandbox.start(log, "dpdk-testpmd", "-l", "0,1", "--no-huge", "-m", "512", "--no-pci",
-            "--file-prefix", sandbox.prefix + (frontendIsServer ? "c" : "s"),
+            "--file-prefix", sandbox.dpdkFilePrefix(frontendIsServer ? "c" : "s"),
             "--vdev", "net_virtio_user0,path=" + socket + ",queues=1" + (frontendIsServer ? ",server=1" : ""),
             "--", "--nb-cores=1", "--forward-mode=icmpecho", "--total-num-mbufs=32768", "--stats-period", "1");
     }
@@ -89,7 +89,7 @@ class VhostUserIT
         vireo.addVhostUserPort("br0", "v1", dir.resolve("v1.sock"), false);
         final Path log = sandbox.tempFile(".testpmd");
         final Process testpmd = sandbox.start(log, "stdbuf", "-oL", "dpdk-testpmd", "-l", "0,1", "--no-huge", "-m", "512",
-            "--no-pci", "--file-prefix", sandbox.prefix + "l",
+            "--no-pci", "--file-prefix", sandbox.dpdkFilePrefix("l"),
             "--vdev", "net_virtio_user0,path=" + dir.resolve("v0.sock") + ",queues=1,mac=" + mac0,
             "--vdev", "net_virtio_user1,path=" + dir.resolve("v1.sock") + ",queues=1,mac=" + mac1,
             "--", "--nb-cores=1", "--forward-mode=mac", "--eth-peer=0," + mac1, "--eth-peer=1," + mac0,
