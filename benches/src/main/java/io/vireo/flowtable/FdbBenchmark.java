@@ -6,6 +6,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 import org.agrona.BufferUtil;
+import org.agrona.UnsafeApi;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.LongHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -34,8 +35,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * key array is read in order, which the prefetcher hides.
  * <p>
  * {@code lookupHitBurst} looks up 32 keys per call with {@link ForwardingTable#lookupBurst} and is
- * reported per key; {@code randomReadBaseline} is one random 8-byte read over the table's footprint,
- * what a single lookup cannot go below.
+ * reported per key. Three baselines over memory the size of the table bound what any lookup can do:
+ * <ul>
+ *   <li>{@code randomReadBaseline}: one random 8-byte read, what a lookup cannot go below;</li>
+ *   <li>{@code lineCompareBaseline}: the least work of a lookup that finds its key in one cache line,
+ *   a random 64-byte line whose four 16-byte slots are compared with the key, branch-free, with no
+ *   check of state, VLAN or concurrent change (so it is no usable table);</li>
+ *   <li>{@code dependentReadBaseline}: a chain of random reads, each address read from the line
+ *   before, which is the memory latency: the reads of independent lookups overlap, so a lookup costs
+ *   this latency divided by how many lookups the CPU keeps in flight.</li>
+ * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -48,6 +57,7 @@ public class FdbBenchmark
     static final int VLAN = 0;
     static final int BURST = 32;
     static final int DESTINATIONS = 64;
+    static final int LINE = 64;
 
     /** The stored MACs and the lookup sequences, shared by every structure measured. */
     @State(Scope.Thread)
@@ -182,13 +192,18 @@ public class FdbBenchmark
         }
     }
 
-    /** Memory the size of the FDB's slots and random 8-byte-aligned offsets in it. */
+    /**
+     * Memory the size of the FDB's slots, random 8-byte-aligned offsets in it, and a random cycle
+     * through its cache lines: the first int of each line holds the offset of the next line.
+     */
     @State(Scope.Thread)
     public static class Footprint
     {
         ByteBuffer memory;
         UnsafeBuffer buffer;
         int[] offsets;
+        int lines;
+        int chase;
 
         @Setup
         public void setUp(final Fdb fdb, final Keys keys)
@@ -201,6 +216,24 @@ public class FdbBenchmark
             for (int i = 0; i < offsets.length; i++)
             {
                 offsets[i] = random.nextInt(length / Long.BYTES) * Long.BYTES;
+            }
+
+            lines = length / LINE;
+            final int[] order = new int[lines];
+            for (int i = 0; i < lines; i++)
+            {
+                order[i] = i;
+            }
+            for (int i = lines - 1; i > 0; i--)
+            {
+                final int j = random.nextInt(i + 1);
+                final int swap = order[i];
+                order[i] = order[j];
+                order[j] = swap;
+            }
+            for (int i = 0; i < lines; i++)
+            {
+                buffer.putInt(order[i] * LINE, order[(i + 1) % lines] * LINE);
             }
         }
 
@@ -258,6 +291,29 @@ public class FdbBenchmark
     public long randomReadBaseline(final Keys keys, final Footprint footprint)
     {
         return footprint.buffer.getLong(footprint.offsets[keys.next++ & keys.mask]);
+    }
+
+    @Benchmark
+    public long lineCompareBaseline(final Keys keys, final Footprint footprint)
+    {
+        final long key = key(keys.nextHit());
+        final int line = (int)(((key * 0x9E3779B97F4A7C15L >>> 32) * footprint.lines) >>> 32);
+        final long address = footprint.buffer.addressOffset() + (long)line * LINE;
+        final long k0 = UnsafeApi.getLong(address);
+        final long k1 = UnsafeApi.getLong(address + 16);
+        final long k2 = UnsafeApi.getLong(address + 32);
+        final long k3 = UnsafeApi.getLong(address + 48);
+        long value = k3 == key ? UnsafeApi.getLong(address + 56) : 0;
+        value = k2 == key ? UnsafeApi.getLong(address + 40) : value;
+        value = k1 == key ? UnsafeApi.getLong(address + 24) : value;
+        return k0 == key ? UnsafeApi.getLong(address + 8) : value;
+    }
+
+    @Benchmark
+    public int dependentReadBaseline(final Footprint footprint)
+    {
+        footprint.chase = footprint.buffer.getInt(footprint.chase);
+        return footprint.chase;
     }
 
     static int destination(final long mac)
