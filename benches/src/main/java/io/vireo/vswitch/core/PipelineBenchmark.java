@@ -122,7 +122,7 @@ public class PipelineBenchmark
         {
             policyTable.add(0, PolicyRule.builder().deny().protocol(PolicyRule.PROTOCOL_TCP).destinationPorts(22, 22).build());
         }
-        agent = new ForwardingAgent("bench", fdb, new FrameBurst(BURST, 2048, 128), 1518, 16, 4,
+        agent = new ForwardingAgent("bench", ForwardingAgent.ANY_CPU, fdb, new FrameBurst(BURST, 2048, 128), 1518, 16, 4,
             SystemEpochClock.INSTANCE, null, new ThreadCounters(counters, "bench"), generations, policyTable, 8192);
         agent.addBridge(0);
         agent.attach(new PortEntry(new SyntheticPort("a", frame(macB, macA)), 0, 0, new PortCounters(counters, "a"), BURST));

@@ -1,6 +1,8 @@
 package io.vireo.dataplane.nativeio;
 
 import jnr.ffi.Pointer;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
@@ -36,6 +38,16 @@ public interface LibC
     long write(int fd, @u_int64_t long address, @size_t long length);
 
     String strerror(int errno);
+
+    /** {@code pid} 0: the calling thread. The mask is {@code size} bytes of CPU bits, CPU 0 in bit 0 of word 0. */
+    @SaveError
+    int sched_setaffinity(int pid, @size_t long size, @In long[] mask);
+
+    @SaveError
+    int sched_getaffinity(int pid, @size_t long size, @Out long[] mask);
+
+    /** The calling thread's kernel id, as in {@code /proc/self/task/TID}. */
+    int gettid();
 
     // Shared memory, eventfd and unix-domain sockets with descriptor passing, for vhost-user.
     // Structures (msghdr, sockaddr_un, pollfd, struct stat) are passed as addresses of off-heap memory

@@ -50,6 +50,7 @@ import io.vireo.vswitch.core.VxlanSpec;
  *         type: vhost-user
  *         socket: /run/vireo/vm1.sock
  *         client: false
+ *         thread: 1          # the forwarding thread that receives from it (default: round robin)
  * </pre>
  */
 record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
@@ -72,7 +73,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
     }
 
     record PortConfig(String name, String type, String netns, String ip, String mac, Integer mtu, Boolean offloads,
-        String socket, Boolean client)
+        String socket, Boolean client, Integer thread)
     {
     }
 
@@ -127,7 +128,8 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
             if (isSaved(port))
             {
                 portsByBridge.computeIfAbsent(port.bridge(), bridge -> new ArrayList<>()).add(new PortConfig(port.name(),
-                    port.type(), port.netns(), port.ip(), port.mac(), port.mtu(), port.offloads(), port.socket(), port.client()));
+                    port.type(), port.netns(), port.ip(), port.mac(), port.mtu(), port.offloads(), port.socket(), port.client(),
+                    port.thread()));
             }
         }
         final List<BridgeConfig> bridges = new ArrayList<>();
@@ -240,6 +242,18 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
         {
             throw new IllegalArgumentException("config: port " + port.name() + ": unsupported type '" + port.type() +
                 "'; supported: tap, vhost-user");
+        }
+        if (null != port.thread())
+        {
+            try
+            {
+                vireo.movePort(port.name(), port.thread());
+            }
+            catch (final VireoException ex)
+            {
+                vireo.deletePort(port.name());
+                throw ex;
+            }
         }
     }
 

@@ -34,7 +34,7 @@ import picocli.CommandLine.ParentCommand;
     description = "Control a running vireod.",
     subcommands = {Vireoctl.BridgeCommand.class, Vireoctl.PortCommand.class, Vireoctl.FdbCommand.class,
         Vireoctl.PolicyCommand.class, Vireoctl.VxlanCommand.class, Vireoctl.StatsCommand.class,
-        Vireoctl.CaptureCommand.class})
+        Vireoctl.CaptureCommand.class, Vireoctl.ThreadsCommand.class})
 public final class Vireoctl
 {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -170,12 +170,24 @@ public final class Vireoctl
             @Option(names = "--offloads", paramLabel = "on|off", description = "tap: TSO/USO/checksum offloads (default: the daemon's)") final String offloads,
             @Option(names = "--socket", paramLabel = "PATH", description = "vhost-user: the unix socket") final String socket,
             @Option(names = "--client", description = "vhost-user: connect to the frontend's socket (and reconnect) instead of listening") final boolean client,
+            @Option(names = "--thread", paramLabel = "N", description = "the forwarding thread that receives from the port (ports with one queue; default: round robin)") final Integer thread,
             @Option(names = "--json") final boolean json) throws JsonProcessingException
         {
             final String absoluteSocket = null == socket ? null : Path.of(socket).toAbsolutePath().toString();
             return root.call("POST", "/v1/ports", new ControlApi.PortRequest(bridge, name, type, netns, ip, mac, mtu,
-                onOff(offloads), absoluteSocket, client ? Boolean.TRUE : null, null),
+                onOff(offloads), absoluteSocket, client ? Boolean.TRUE : null, null, thread),
                 json, message("port " + name + " added to " + bridge));
+        }
+
+        @Command(name = "set", description = "Move a port with one queue (vhost-user, a VXLAN endpoint, any port when "
+            + "there is one thread) to another forwarding thread; no frame is lost.")
+        int set(
+            @Parameters(paramLabel = "NAME") final String name,
+            @Option(names = "--thread", paramLabel = "N", required = true, description = "the forwarding thread, 0..threads-1") final int thread,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("PATCH", "/v1/ports/" + name, new ControlApi.PortChange(thread), json,
+                message("port " + name + " moved to forwarding thread " + thread));
         }
 
         @Command(name = "del", description = "Delete a port (removes the interface the switch created).")
@@ -197,6 +209,35 @@ public final class Vireoctl
                     table.row(text(port, "name"), text(port, "bridge"), text(port, "type"), where,
                         text(port, "ip"), text(port, "mac"), text(port, "mtu"), text(port, "state"),
                         port.get("stats").get("rxPackets").asText(), port.get("stats").get("txPackets").asText());
+                }
+                table.print(out);
+            });
+        }
+    }
+
+    @Command(name = "threads", mixinStandardHelpOptions = true,
+        description = "Forwarding threads: the CPU each is pinned to, its kernel thread id and the ports it receives from "
+            + "(`stats` shows where their time goes).")
+    static final class ThreadsCommand implements Callable<Integer>
+    {
+        @ParentCommand
+        Vireoctl root;
+
+        @Option(names = "--json")
+        boolean json;
+
+        @Override
+        public Integer call() throws JsonProcessingException
+        {
+            return root.call("GET", "/v1/threads", null, json, (node, out) ->
+            {
+                final Table table = new Table("THREAD", "NAME", "CPU", "TID", "PORTS");
+                for (final JsonNode thread : node)
+                {
+                    final List<String> ports = new ArrayList<>();
+                    thread.get("ports").forEach(port -> ports.add(port.asText()));
+                    table.row(text(thread, "index"), text(thread, "name"), thread.get("cpu").isNull() ? "any" : text(thread, "cpu"),
+                        text(thread, "threadId"), ports.isEmpty() ? "-" : String.join(",", ports));
                 }
                 table.print(out);
             });

@@ -17,6 +17,7 @@ import io.vireo.vswitch.control.ControlServer;
 import io.vireo.vswitch.control.MetricsServer;
 import io.vireo.vswitch.core.BridgeInfo;
 import io.vireo.vswitch.core.CountersFile;
+import io.vireo.vswitch.core.CpuList;
 import io.vireo.vswitch.core.IdleMode;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoContext;
@@ -60,6 +61,10 @@ public final class Vireod implements Callable<Integer>
     @Option(names = "--threads", paramLabel = "N",
         description = "forwarding threads; with more than one every TAP is multi-queue, a queue per thread (default: ${DEFAULT-VALUE})")
     int threads = 1;
+
+    @Option(names = "--cpus", paramLabel = "LIST",
+        description = "pin forwarding thread i to the i-th CPU of LIST, one CPU per thread, e.g. 1 or 0,1 or 2-3 (default: not pinned)")
+    String cpus;
 
     static final class IdleModeConverter implements CommandLine.ITypeConverter<IdleMode>
     {
@@ -141,6 +146,7 @@ public final class Vireod implements Callable<Integer>
         final VireoContext context = new VireoContext()
             .idleMode(idle)
             .forwardingThreads(threads)
+            .forwardingCpus(null == cpus ? null : cpuList(cpus))
             .countersFile(runDir.resolve(CountersFile.FILE_NAME));
         if (null != daemonConfig.agingSeconds())
         {
@@ -246,6 +252,18 @@ public final class Vireod implements Callable<Integer>
         catch (final IOException ex)
         {
             throw new IllegalStateException("cannot create run dir " + runDir + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    private static int[] cpuList(final String text)
+    {
+        try
+        {
+            return CpuList.parse(text);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new VireoException(VireoException.Kind.INVALID, "--cpus: " + ex.getMessage());
         }
     }
 }

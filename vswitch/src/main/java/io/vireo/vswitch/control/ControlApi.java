@@ -32,8 +32,11 @@ import io.vireo.vswitch.core.VxlanSpec;
  *                                 "ip": "10.0.0.1/24", "mac": "02:00:00:00:00:01", "mtu": 1500, "offloads": true,
  *                                 "owner": "cni"}   (owner: what manages the port; such ports are not saved)
  *                                {"bridge": "br0", "name": "vm1", "type": "vhost-user",
- *                                 "socket": "/run/vireo/vm1.sock", "client": false}
+ *                                 "socket": "/run/vireo/vm1.sock", "client": false, "thread": 1}
+ *                                (thread: the forwarding thread that receives from a port with one queue)
+ * PATCH  /v1/ports/{name}        {"thread": 1}   move a port with one queue to another forwarding thread
  * DELETE /v1/ports/{name}        delete a port
+ * GET    /v1/threads             forwarding threads: CPU, kernel thread id, the ports each receives from
  * GET    /v1/fdb/{bridge}        forwarding table of a bridge
  * GET    /v1/stats               counters of every port
  * GET    /v1/policy/{bridge}     endpoint policy: default action and rules in evaluation order
@@ -73,7 +76,12 @@ public final class ControlApi
     /** Request body of {@code POST /v1/ports}. */
     public record PortRequest(
         String bridge, String name, String type, String netns, String ip, String mac, Integer mtu, Boolean offloads,
-        String socket, Boolean client, String owner)
+        String socket, Boolean client, String owner, Integer thread)
+    {
+    }
+
+    /** Request body of {@code PATCH /v1/ports/{name}}. */
+    public record PortChange(Integer thread)
     {
     }
 
@@ -193,6 +201,13 @@ public final class ControlApi
                 return ok(Map.of("bridge", name, "entries", vireo.fdb(name)));
             case "captures":
                 return captures(method, name, body);
+            case "threads":
+                requireMethod(method, "GET");
+                if (null != name)
+                {
+                    return error(404, "no such path " + path);
+                }
+                return ok(vireo.threads());
             case "stats":
                 requireMethod(method, "GET");
                 return ok(Map.of("ports", statsOf(vireo.ports())));
@@ -231,11 +246,18 @@ public final class ControlApi
             final PortRequest request = parse(body, PortRequest.class);
             required(request.bridge(), "bridge");
             required(request.name(), "name");
-            return created(addPort(request));
+            final PortInfo port = addPort(request);
+            return created(null == request.thread() ? port : placeNewPort(port.name(), request.thread()));
         }
         if ("GET".equals(method))
         {
             return ok(vireo.port(name));
+        }
+        if ("PATCH".equals(method))
+        {
+            final PortChange change = parse(body, PortChange.class);
+            required(change.thread(), "thread");
+            return ok(vireo.movePort(name, change.thread()));
         }
         requireMethod(method, "DELETE");
         vireo.deletePort(name);
@@ -336,6 +358,20 @@ public final class ControlApi
         return ok(Map.of("deleted", address));
     }
 
+    /** A port just added goes to the thread asked for, or is deleted again: a refused request leaves nothing behind. */
+    private PortInfo placeNewPort(final String name, final int thread)
+    {
+        try
+        {
+            return vireo.movePort(name, thread);
+        }
+        catch (final RuntimeException ex)
+        {
+            vireo.deletePort(name);
+            throw ex;
+        }
+    }
+
     private PortInfo addPort(final PortRequest request)
     {
         final String type = null == request.type() ? "tap" : request.type();
@@ -391,7 +427,7 @@ public final class ControlApi
         return value;
     }
 
-    private static void required(final String value, final String field)
+    private static void required(final Object value, final String field)
     {
         if (null == value)
         {

@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.EthernetFlyweight;
+import io.vireo.dataplane.nativeio.CpuAffinity;
 import io.vireo.flowtable.FlowCache;
 import io.vireo.flowtable.FlowKey;
 import io.vireo.flowtable.ForwardingTable;
@@ -56,8 +57,12 @@ final class ForwardingAgent implements Agent
     /** ICMP answers to frames too big for an overlay, at most this many per millisecond, as the kernel limits its own. */
     private static final int TOO_BIG_REPLIES_PER_MS = 4;
     private static final int NO_PORT = -1;
+    static final int ANY_CPU = -1;
 
     private final String roleName;
+    /** The CPU this thread is pinned to at start, or {@link #ANY_CPU}. */
+    private final int cpu;
+    private volatile int threadId;
     private final ForwardingTable fdb;
     private final FrameBurst burst;
     private final int maxFrameLength;
@@ -93,6 +98,7 @@ final class ForwardingAgent implements Agent
 
     ForwardingAgent(
         final String roleName,
+        final int cpu,
         final ForwardingTable fdb,
         final FrameBurst burst,
         final int maxFrameLength,
@@ -106,6 +112,7 @@ final class ForwardingAgent implements Agent
         final int flowCacheCapacity)
     {
         this.roleName = roleName;
+        this.cpu = cpu;
         this.fdb = fdb;
         this.burst = burst;
         this.maxFrameLength = maxFrameLength;
@@ -166,6 +173,29 @@ final class ForwardingAgent implements Agent
     public String roleName()
     {
         return roleName;
+    }
+
+    /** Pins the thread to its CPU, if it has one, and notes the thread's kernel id. */
+    @Override
+    public void onStart()
+    {
+        threadId = CpuAffinity.currentThreadId();
+        if (ANY_CPU != cpu)
+        {
+            CpuAffinity.pinCurrentThread(cpu);
+        }
+    }
+
+    /** The CPU the thread is pinned to, or {@link #ANY_CPU}. */
+    int cpu()
+    {
+        return cpu;
+    }
+
+    /** The thread's kernel id once it has started, else 0. Any thread. */
+    int threadId()
+    {
+        return threadId;
     }
 
     @Override
@@ -478,6 +508,40 @@ final class ForwardingAgent implements Agent
             }
         }
         bridgeMembers[entry.bridgeId][bridgeMemberCounts[entry.bridgeId]++] = entry.id;
+    }
+
+    /**
+     * Starts or stops receiving from a port whose one queue all threads share (the others go on writing
+     * it); a port that is gone, or already in that state, is left alone. Frames the port receives meanwhile
+     * wait in its queue for the thread that polls it next.
+     */
+    void poll(final int portId, final boolean poll)
+    {
+        final PortEntry entry = ports[portId];
+        if (null == entry || entry.polled == poll)
+        {
+            return;
+        }
+        entry.polled = poll;
+        if (poll)
+        {
+            polled[polledCount++] = portId;
+        }
+        else
+        {
+            polledCount = remove(polled, polledCount, portId);
+        }
+        if (null != waitSet)
+        {
+            if (poll)
+            {
+                waitSet.add(entry.port.pollFd());
+            }
+            else
+            {
+                waitSet.remove(entry.port.pollFd());
+            }
+        }
     }
 
     /** Starts or (with null) ends the capture of a port's frames; a port that is gone is ignored. */

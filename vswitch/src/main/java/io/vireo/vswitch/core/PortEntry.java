@@ -34,8 +34,8 @@ final class PortEntry
     final int overlayMtu;
     /** The capture of this port's frames, or null; set and read on the forwarding thread only. */
     PacketCapture capture;
-    /** True if this thread receives from the port. */
-    final boolean polled;
+    /** True if this thread receives from the port; changed on this thread only ({@link ForwardingAgent#poll}). */
+    boolean polled;
     /** Taken around every transmit when threads share the port's one queue; null when they do not. */
     private final AtomicBoolean txLock;
 

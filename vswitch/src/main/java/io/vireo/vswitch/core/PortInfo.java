@@ -5,6 +5,8 @@ package io.vireo.vswitch.core;
  * a vhost-user port's (null for other types). {@code state} is {@code up}, or {@code failed: reason}
  * once the port's device went away (its namespace was deleted, say). {@code owner} names what manages the
  * port ({@code cni}, {@code docker}), null for ports an operator made; the config file saves only those.
+ * {@code thread} is the forwarding thread an operator put the port on ({@link Vireo#movePort}), null when
+ * the switch placed it ({@link Vireo#threads} says which thread polls what).
  */
 public record PortInfo(
     String name,
@@ -19,6 +21,7 @@ public record PortInfo(
     Boolean client,
     String state,
     PortStats stats,
-    String owner)
+    String owner,
+    Integer thread)
 {
 }

@@ -17,6 +17,7 @@ import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.nativeio.CpuAffinity;
 import io.vireo.dataplane.nativeio.Errno;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.nativeio.NativeException;
@@ -64,6 +65,8 @@ public final class Vireo implements AutoCloseable
     private static final Pattern BRIDGE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,31}");
     private static final Pattern OWNER = Pattern.compile("[A-Za-z0-9_.-]{1,32}");
     private static final long COMMAND_TIMEOUT_MS = 5_000;
+    /** {@link PortRecord#thread} of a port with a queue per thread: every thread polls its own. */
+    private static final int QUEUE_PER_THREAD = -1;
     private static final long CONDUCTOR_TICK_MS = 100;
     private static final long MAX_SWEEP_MS = 10_000;
     private static final int MIN_MTU = 68;
@@ -118,17 +121,25 @@ public final class Vireo implements AutoCloseable
 
     private static final class PortRecord
     {
-        /** The entry of the thread that polls the port (of the first thread for a multi-queue TAP). */
-        final PortEntry entry;
+        /**
+         * The entry of the thread that polls the port (of the first thread for a multi-queue TAP); it changes
+         * when the port moves to another thread.
+         */
+        volatile PortEntry entry;
         /** Every forwarding thread's entry, by thread. */
         final PortEntry[] entries;
         final Bridge bridge;
         final PortDetails details;
+        /** The thread that polls the port, or {@link #QUEUE_PER_THREAD}. */
+        int thread;
+        /** The thread an operator put the port on ({@link #movePort}), or null: placed round robin. */
+        Integer placedThread;
         boolean failureHandled;
 
-        PortRecord(final PortEntry entry, final PortEntry[] entries, final Bridge bridge, final PortDetails details)
+        PortRecord(final int thread, final PortEntry[] entries, final Bridge bridge, final PortDetails details)
         {
-            this.entry = entry;
+            this.thread = thread;
+            this.entry = entries[Math.max(thread, 0)];
             this.entries = entries;
             this.bridge = bridge;
             this.details = details;
@@ -179,6 +190,11 @@ public final class Vireo implements AutoCloseable
             countersFile.manager();
         final boolean dedicated = context.threadingMode() == ThreadingMode.DEDICATED;
         final int threads = context.forwardingThreads();
+        final int[] cpus = context.forwardingCpus();
+        if (null != cpus)
+        {
+            checkCpus(cpus);
+        }
         this.forwarders = new ForwardingAgent[threads];
         final PortWaitSet[] waitSets = new PortWaitSet[threads];
         for (int i = 0; i < threads; i++)
@@ -187,6 +203,7 @@ public final class Vireo implements AutoCloseable
             final String role = "vireo-forwarding-" + i;
             forwarders[i] = new ForwardingAgent(
                 role,
+                null == cpus ? ForwardingAgent.ANY_CPU : cpus[i],
                 fdb,
                 new FrameBurst(context.burstSize(), context.slotSize(), context.headroom()),
                 context.maxFrameLength(),
@@ -224,6 +241,20 @@ public final class Vireo implements AutoCloseable
             agents.add(conductor);
             invoker = new AgentInvoker(errorHandler, null, new CompositeAgent(agents));
             invoker.start();
+        }
+    }
+
+    /** Every CPU must be one the process may run on, else a thread would fail to pin itself at start. */
+    private static void checkCpus(final int[] cpus)
+    {
+        final BitSet allowed = CpuAffinity.allowedCpus();
+        for (final int cpu : cpus)
+        {
+            if (cpu < 0 || !allowed.get(cpu))
+            {
+                throw VireoException.invalid("CPU " + cpu + " is not one this process may run on (allowed: " +
+                    CpuList.format(allowed) + ")");
+            }
         }
     }
 
@@ -669,7 +700,7 @@ public final class Vireo implements AutoCloseable
         }
         final int threads = forwarders.length;
         final boolean queuePerThread = queues.size() == threads;
-        final int owner = queuePerThread ? 0 : id % threads;
+        final int owner = queuePerThread ? QUEUE_PER_THREAD : id % threads;
         final AtomicBoolean txLock = queuePerThread ? null : new AtomicBoolean();
         final PortEntry[] entries = new PortEntry[threads];
         for (int i = 0; i < threads; i++)
@@ -690,11 +721,64 @@ public final class Vireo implements AutoCloseable
         final Port port = queues.get(0);
         portIds.set(id);
         portNamesById[id] = port.name();
-        final PortRecord record = new PortRecord(entries[owner], entries, bridge, details);
+        final PortRecord record = new PortRecord(owner, entries, bridge, details);
         portsById[id] = record;
         ports.put(port.name(), record);
         bridge.ports.add(port.name());
         return record;
+    }
+
+    /**
+     * Moves the polling of a port with one queue (vhost-user, a bridge's VXLAN endpoint, a TAP when there is
+     * one thread) to forwarding thread {@code thread}; every thread goes on writing it. The old thread stops
+     * first and the new one starts after, so no frame is lost (they wait in the port's queue meanwhile) and
+     * no two threads ever receive from it at once. The placement is kept in the port's {@link PortInfo#thread}.
+     */
+    public synchronized PortInfo movePort(final String name, final int thread)
+    {
+        ensureOpen();
+        final PortRecord record = ports.get(name);
+        if (null == record)
+        {
+            throw VireoException.notFound("no port named " + name);
+        }
+        if (thread < 0 || thread >= forwarders.length)
+        {
+            throw VireoException.invalid("thread must be 0.." + (forwarders.length - 1) + ": " + thread);
+        }
+        if (QUEUE_PER_THREAD == record.thread)
+        {
+            throw VireoException.invalid("port " + name + " has a queue per forwarding thread; thread i polls queue i");
+        }
+        if (thread != record.thread)
+        {
+            final int id = record.entry.id;
+            execute(forwarders[record.thread], () -> forwarders[record.thread].poll(id, false));
+            execute(forwarders[thread], () -> forwarders[thread].poll(id, true));
+            record.thread = thread;
+            record.entry = record.entries[thread];
+        }
+        record.placedThread = thread;
+        return info(record);
+    }
+
+    /** The forwarding threads: CPU, kernel thread id, and the ports each receives from. */
+    public synchronized List<ThreadInfo> threads()
+    {
+        final List<ThreadInfo> result = new ArrayList<>();
+        for (int i = 0; i < forwarders.length; i++)
+        {
+            final int index = i;
+            final List<String> polled = ports.values().stream()
+                .filter(record -> QUEUE_PER_THREAD == record.thread || index == record.thread)
+                .map(record -> record.entry.port.name())
+                .sorted()
+                .toList();
+            final ForwardingAgent agent = forwarders[i];
+            result.add(new ThreadInfo(i, agent.roleName(), ForwardingAgent.ANY_CPU == agent.cpu() ? null : agent.cpu(),
+                0 == agent.threadId() ? null : agent.threadId(), polled));
+        }
+        return result;
     }
 
     /** Removes a port: stops forwarding on it, flushes its FDB entries, removes the interfaces it created. */
@@ -759,7 +843,7 @@ public final class Vireo implements AutoCloseable
         final PortDetails details = record.details;
         return new PortInfo(port.name(), record.bridge.name, port.type(), details.netns(), details.ip(), details.mac(),
             details.mtu(), details.offloads(), details.socket(), details.client(), state, stats(record.entry.counters),
-            details.owner());
+            details.owner(), record.placedThread);
     }
 
     private static PortStats stats(final PortCounters counters)

@@ -15,6 +15,7 @@ public final class VireoContext
     private ThreadingMode threadingMode = ThreadingMode.DEDICATED;
     private IdleMode idleMode = IdleMode.ADAPTIVE;
     private int forwardingThreads = 1;
+    private int[] forwardingCpus;
     private boolean tapOffloads = true;
     private int fdbCapacity = 65_536;
     private int flowCacheCapacity = 8_192;
@@ -104,6 +105,22 @@ public final class VireoContext
     public VireoContext forwardingThreads(final int forwardingThreads)
     {
         this.forwardingThreads = forwardingThreads;
+        return this;
+    }
+
+    /** The CPU each forwarding thread is pinned to, by thread, or null: not pinned (the default). */
+    public int[] forwardingCpus()
+    {
+        return null == forwardingCpus ? null : forwardingCpus.clone();
+    }
+
+    /**
+     * Pins forwarding thread i to CPU {@code cpus[i]}: one CPU per thread, CPUs the process may run on,
+     * dedicated threading only. Null unpins.
+     */
+    public VireoContext forwardingCpus(final int... cpus)
+    {
+        this.forwardingCpus = null == cpus ? null : cpus.clone();
         return this;
     }
 
@@ -239,6 +256,18 @@ public final class VireoContext
         if (forwardingThreads < 1 || forwardingThreads > MAX_FORWARDING_THREADS)
         {
             throw VireoException.invalid("forwarding threads must be 1.." + MAX_FORWARDING_THREADS + ", got " + forwardingThreads);
+        }
+        if (null != forwardingCpus)
+        {
+            if (forwardingCpus.length != forwardingThreads)
+            {
+                throw VireoException.invalid("give one CPU per forwarding thread: " + forwardingThreads +
+                    " thread(s), " + forwardingCpus.length + " CPU(s)");
+            }
+            if (threadingMode != ThreadingMode.DEDICATED)
+            {
+                throw VireoException.invalid("forwarding CPUs need dedicated forwarding threads");
+            }
         }
         // Port ids and every bridge's VXLAN peers share the forwarding table's destination numbers.
         if (maxPorts <= 0 || maxPorts > ForwardingAgent.REMOTE_BASE)

@@ -1,5 +1,6 @@
 package io.vireo.vswitch.it;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -47,7 +48,12 @@ class VhostUserIT
         }
     }
 
-    private Process testpmd(final Path socket, final boolean frontendIsServer) throws Exception
+    /**
+     * testpmd on one virtio-user port at {@code socket}, answering ARP and ping for any address; it listens on
+     * the socket itself if {@code frontendIsServer}.
+     */
+    static Process icmpEchoFrontend(final Sandbox sandbox, final Path socket, final boolean frontendIsServer)
+        throws IOException
     {
         final Path log = sandbox.tempFile(".testpmd");
         return sandbox.start(log, "dpdk-testpmd", "-l", "0,1", "--no-huge", "-m", "512", "--no-pci",
@@ -62,19 +68,19 @@ class VhostUserIT
         final Path dir = sandbox.tempDir("vhost");
         final Path serverSocket = dir.resolve("server.sock");
         vireo.addVhostUserPort("br0", sandbox.ifname("vS"), serverSocket, false);
-        final Process frontend = testpmd(serverSocket, false);
+        final Process frontend = icmpEchoFrontend(sandbox, serverSocket, false);
         pingUntilAnswered("10.92.0.77");
         Sandbox.stop(frontend);
 
         final Path clientSocket = dir.resolve("client.sock");
-        final Process serverFrontend = testpmd(clientSocket, true);
+        final Process serverFrontend = icmpEchoFrontend(sandbox, clientSocket, true);
         TapForwardingIT.waitFor(() -> Files.exists(clientSocket), "testpmd listening");
         vireo.deletePort(sandbox.ifname("vS"));
         vireo.addVhostUserPort("br0", sandbox.ifname("vC"), clientSocket, true);
         pingUntilAnswered("10.92.0.78");
 
         Sandbox.stop(serverFrontend);
-        final Process restarted = testpmd(clientSocket, true);
+        final Process restarted = icmpEchoFrontend(sandbox, clientSocket, true);
         pingUntilAnswered("10.92.0.79");
         assertTrue(restarted.isAlive());
     }
