@@ -746,11 +746,12 @@ public final class Vireo implements AutoCloseable
         {
             throw VireoException.invalid("thread must be 0.." + (forwarders.length - 1) + ": " + thread);
         }
-        if (QUEUE_PER_THREAD == record.thread)
+        // With one thread every port counts as having a queue per thread, and thread 0 is the only place.
+        if (QUEUE_PER_THREAD == record.thread && forwarders.length > 1)
         {
             throw VireoException.invalid("port " + name + " has a queue per forwarding thread; thread i polls queue i");
         }
-        if (thread != record.thread)
+        if (QUEUE_PER_THREAD != record.thread && thread != record.thread)
         {
             final int id = record.entry.id;
             execute(forwarders[record.thread], () -> forwarders[record.thread].poll(id, false));

@@ -105,6 +105,25 @@ class VireoInvokerTest
     }
 
     @Test
+    void aPortPlacedOnEachThreadInTurnForwardsFromEvery()
+    {
+        final int threads = vireo.threads().size();
+        assertEquals(forwardingThreads(), threads);
+        for (int thread = 0; thread < threads; thread++)
+        {
+            assertEquals(thread, vireo.movePort("p1", thread).thread());
+            final int polledBy = thread;
+            assertTrue(vireo.threads().get(thread).ports().contains("p1"));
+            send(p1, Frames.ethernet(BROADCAST, MAC_A, 0x0806, 28));
+            assertEquals(1, transmitted(p2).size(), () -> "forwarded from thread " + polledBy);
+            assertEquals(1, transmitted(p3).size());
+        }
+        final VireoException outOfRange = assertThrows(VireoException.class, () -> vireo.movePort("p1", threads));
+        assertEquals("thread must be 0.." + (threads - 1) + ": " + threads, outOfRange.getMessage());
+        assertEquals(VireoException.Kind.NOT_FOUND, assertThrows(VireoException.class, () -> vireo.movePort("nope", 0)).kind());
+    }
+
+    @Test
     void learnedUnicastGoesToOnePortOnly()
     {
         send(p1, Frames.ethernet(MAC_B, MAC_A, 0x0800, 46)); // unknown unicast: flooded
