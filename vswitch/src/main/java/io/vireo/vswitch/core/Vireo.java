@@ -754,8 +754,17 @@ public final class Vireo implements AutoCloseable
         if (QUEUE_PER_THREAD != record.thread && thread != record.thread)
         {
             final int id = record.entry.id;
-            execute(forwarders[record.thread], () -> forwarders[record.thread].poll(id, false));
-            execute(forwarders[thread], () -> forwarders[thread].poll(id, true));
+            final int from = record.thread;
+            execute(forwarders[from], () -> forwarders[from].poll(id, false));
+            try
+            {
+                execute(forwarders[thread], () -> forwarders[thread].poll(id, true));
+            }
+            catch (final RuntimeException ex)
+            {
+                execute(forwarders[from], () -> forwarders[from].poll(id, true)); // never leave the port unpolled
+                throw ex;
+            }
             record.thread = thread;
             record.entry = record.entries[thread];
         }
