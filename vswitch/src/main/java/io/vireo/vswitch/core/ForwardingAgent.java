@@ -501,11 +501,7 @@ final class ForwardingAgent implements Agent
         }
         if (entry.polled)
         {
-            polled[polledCount++] = entry.id;
-            if (null != waitSet)
-            {
-                waitSet.add(entry.port.pollFd());
-            }
+            startPolling(entry);
         }
         bridgeMembers[entry.bridgeId][bridgeMemberCounts[entry.bridgeId]++] = entry.id;
     }
@@ -525,22 +521,29 @@ final class ForwardingAgent implements Agent
         entry.polled = poll;
         if (poll)
         {
-            polled[polledCount++] = portId;
+            startPolling(entry);
         }
         else
         {
-            polledCount = remove(polled, polledCount, portId);
+            stopPolling(entry);
         }
+    }
+
+    private void startPolling(final PortEntry entry)
+    {
+        polled[polledCount++] = entry.id;
         if (null != waitSet)
         {
-            if (poll)
-            {
-                waitSet.add(entry.port.pollFd());
-            }
-            else
-            {
-                waitSet.remove(entry.port.pollFd());
-            }
+            waitSet.add(entry.port.pollFd());
+        }
+    }
+
+    private void stopPolling(final PortEntry entry)
+    {
+        polledCount = remove(polled, polledCount, entry.id);
+        if (null != waitSet)
+        {
+            waitSet.remove(entry.port.pollFd());
         }
     }
 
@@ -564,11 +567,7 @@ final class ForwardingAgent implements Agent
         }
         if (entry.polled)
         {
-            polledCount = remove(polled, polledCount, portId);
-            if (null != waitSet)
-            {
-                waitSet.remove(entry.port.pollFd());
-            }
+            stopPolling(entry);
         }
         final int[] members = bridgeMembers[entry.bridgeId];
         if (null != members)
