@@ -33,13 +33,15 @@ public interface Port extends AutoCloseable
     int transmit(FrameBurst burst, int[] indexes, int count);
 
     /**
-     * True if the port takes frames as the pipeline holds them, virtio-net header included: GSO frames
-     * up to 64 KB and partial checksums (a TAP with offloads). Frames for a port that does not are
-     * segmented and checksummed in software first.
+     * The offloads ({@link io.vireo.dataplane.offload.Offloads} bits) of frames the port takes as the
+     * pipeline holds them, virtio-net header included: partial checksums, GSO frames up to 64 KB of the
+     * kinds named. A frame that needs an offload the port does not take is segmented or has its
+     * checksum completed in software first. May change while the port runs (a vhost-user driver
+     * renegotiates); the pipeline reads it at every flush. 0 by default: every frame is resolved.
      */
-    default boolean acceptsOffloads()
+    default int offloads()
     {
-        return false;
+        return 0;
     }
 
     /**

@@ -11,6 +11,7 @@ import io.vireo.dataplane.nativeio.LibC;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.nativeio.NativeException;
 import io.vireo.dataplane.nativeio.TunDevice;
+import io.vireo.dataplane.offload.Offloads;
 
 /**
  * A TAP device read and written with one syscall per frame, straight into and out of the burst's
@@ -32,17 +33,19 @@ public final class TapPort implements Port
     private final int fd;
     private final boolean createdBySwitch;
     private final boolean offloads;
+    private final int accepted;
     private final int netHeaderLength;
     private final LibC libc;
     private volatile int failure;
     private boolean closed;
 
-    private TapPort(final String name, final int fd, final boolean createdBySwitch, final boolean offloads)
+    private TapPort(final String name, final int fd, final boolean createdBySwitch, final int accepted)
     {
         this.name = name;
         this.fd = fd;
         this.createdBySwitch = createdBySwitch;
-        this.offloads = offloads;
+        this.offloads = 0 != accepted;
+        this.accepted = accepted;
         this.netHeaderLength = offloads ? FrameBurst.NET_HEADER_LENGTH : 0;
         this.libc = Native.libc();
     }
@@ -102,11 +105,12 @@ public final class TapPort implements Port
     {
         final int fd = TunDevice.openTap(name,
             (offloads ? TunDevice.IFF_VNET_HDR : 0) | (multiQueue ? TunDevice.IFF_MULTI_QUEUE : 0));
+        int accepted = 0;
         if (offloads)
         {
             try
             {
-                enableOffloads(fd);
+                accepted = enableOffloads(fd);
             }
             catch (final NativeException ex)
             {
@@ -114,21 +118,25 @@ public final class TapPort implements Port
                 throw ex;
             }
         }
-        return new TapPort(name, fd, created, offloads);
+        return new TapPort(name, fd, created, accepted);
     }
 
-    private static void enableOffloads(final int fd)
+    /** Returns the offloads frames written to the device may use: what the kernel takes from us too. */
+    private static int enableOffloads(final int fd)
     {
         TunDevice.setVnetHeaderSize(fd, FrameBurst.NET_HEADER_LENGTH);
         final int tcp = TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO6 | TunDevice.TUN_F_TSO_ECN;
+        final int tcpOffloads = Offloads.CHECKSUM | Offloads.TCP4 | Offloads.TCP6 | Offloads.TCP_ECN;
         try
         {
             TunDevice.setOffloads(fd, tcp | TunDevice.TUN_F_USO4 | TunDevice.TUN_F_USO6);
+            return tcpOffloads | Offloads.UDP_L4;
         }
         catch (final NativeException ex)
         {
-            // Kernels before 6.2 know no USO: take TCP offloads alone.
+            // Kernels before 6.2 know no USO, neither to hand us nor to take from us: TCP offloads alone.
             TunDevice.setOffloads(fd, tcp);
+            return tcpOffloads;
         }
     }
 
@@ -151,9 +159,9 @@ public final class TapPort implements Port
     }
 
     @Override
-    public boolean acceptsOffloads()
+    public int offloads()
     {
-        return offloads;
+        return accepted;
     }
 
     @Override

@@ -93,6 +93,7 @@ public final class VhostUserPort implements Port
 
     private volatile Virtqueue toGuest;
     private volatile Virtqueue fromGuest;
+    private volatile int offloads;
     private volatile int receiving;
     private volatile int transmitting;
     private volatile Violation pendingViolation;
@@ -307,6 +308,16 @@ public final class VhostUserPort implements Port
         return sent;
     }
 
+    /**
+     * What the driver's receive queue takes ({@code GUEST_CSUM}, {@code GUEST_TSO4}, ... as
+     * {@link io.vireo.dataplane.offload.Offloads} bits), 0 while it does not run.
+     */
+    @Override
+    public int offloads()
+    {
+        return offloads;
+    }
+
     @Override
     public int failure()
     {
@@ -349,6 +360,7 @@ public final class VhostUserPort implements Port
     /** Takes both queues away from the forwarding threads and waits until neither is inside one. */
     void quiesce()
     {
+        offloads = 0;
         toGuest = null;
         fromGuest = null;
         for (int spins = 0; 0 != receiving || 0 != transmitting; spins++)
@@ -370,6 +382,7 @@ public final class VhostUserPort implements Port
     {
         this.toGuest = toGuest;
         this.fromGuest = fromGuest;
+        this.offloads = null == toGuest ? 0 : toGuest.guestOffloads();
     }
 
     boolean hasForwardingViolation()

@@ -167,6 +167,12 @@ final class VhostUserSession
             throw new ViolationException(Violation.FEATURES, "SET_FEATURES 0x" + Long.toHexString(requested) +
                 " (offered 0x" + Long.toHexString(Features.OFFERED) + ")");
         }
+        final String broken = Features.brokenDependency(requested);
+        if (null != broken)
+        {
+            throw new ViolationException(Violation.FEATURES,
+                "SET_FEATURES 0x" + Long.toHexString(requested) + ": " + broken);
+        }
         stopRings();
         features = requested;
         port.negotiated(requested);

@@ -16,12 +16,13 @@ enum Violation
     INDIRECT_LENGTH("indirect table length not a multiple of 16 between 16 and 16 x ring size"),
     READ_ONLY_BUFFER("device-readable descriptor in a receive chain"),
     SHORT_FRAME("chain shorter than the virtio-net header"),
-    OVERSIZED_FRAME("frame longer than 64 KiB"),
+    OVERSIZED_FRAME("frame longer than 64 KiB and its headers"),
     RING_SIZE("ring size not a power of two between 1 and 32768"),
     RING_ADDRESS("ring outside the frontend's memory or misaligned"),
     MEMORY_TABLE("memory table rejected"),
     QUEUE_INDEX("queue index beyond the queues offered"),
-    FEATURES("features not offered, or VIRTIO_F_VERSION_1 not accepted"),
+    FEATURES("features not offered, VIRTIO_F_VERSION_1 not accepted, or an offload without the one it needs"),
+    NET_HEADER("virtio-net header asking for an offload not negotiated"),
     MESSAGE("malformed message");
 
     private final String text;

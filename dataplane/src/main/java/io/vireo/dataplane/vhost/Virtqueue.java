@@ -6,6 +6,7 @@ import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.nativeio.EventFd;
 import io.vireo.dataplane.nativeio.MappedMemory;
+import io.vireo.dataplane.offload.Offloads;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -43,8 +44,11 @@ import org.agrona.concurrent.UnsafeBuffer;
 final class Virtqueue
 {
     static final int MAX_SIZE = 32768;
-    /** Largest frame accepted from a driver without GSO negotiated: more is a broken or hostile driver. */
-    static final int MAX_FRAME_LENGTH = 65536;
+    /**
+     * Largest frame accepted from a driver: a 64 KiB GSO segment behind an Ethernet header and two VLAN
+     * tags fits, more is a broken or hostile driver.
+     */
+    static final int MAX_FRAME_LENGTH = 65536 + 128;
 
     static final int VRING_AVAIL_F_NO_INTERRUPT = 1;
     static final int VRING_USED_F_NO_NOTIFY = 1;
@@ -54,9 +58,12 @@ final class Virtqueue
 
     private static final int HEADER_LENGTH = VirtioNetHeaderFlyweight.LENGTH;
     private static final int NUM_BUFFERS_OFFSET = VirtioNetHeaderFlyweight.NUM_BUFFERS_OFFSET;
+    /** Header flags a device may hand its driver once GUEST_CSUM is negotiated. */
+    private static final int GUEST_FLAGS = VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM | VirtioNetHeaderFlyweight.FLAG_DATA_VALID;
     private static final int DELIVERED = 0;
     private static final int NO_ROOM = 1;
     private static final int INVALID = 2;
+    private static final int UNSUPPORTED = 3;
 
     /** What a queue reports to its port from the forwarding thread; neither call may allocate or block. */
     interface Events
@@ -75,6 +82,8 @@ final class Virtqueue
     private final long usedOffset;
     private final DescriptorChain chain;
     private final boolean mergeable;
+    private final int hostOffloads;
+    private final int guestOffloads;
     private final EventFd call;
     private final Events events;
     private final UnsafeBuffer header = new UnsafeBuffer(BufferUtil.allocateDirectAligned(HEADER_LENGTH, 8));
@@ -106,6 +115,8 @@ final class Virtqueue
         this.chain = new DescriptorChain(
             memory, desc.memory, desc.offset, size, Features.has(features, Features.VIRTIO_RING_F_INDIRECT_DESC));
         this.mergeable = Features.has(features, Features.VIRTIO_NET_F_MRG_RXBUF);
+        this.hostOffloads = Features.hostOffloads(features);
+        this.guestOffloads = Features.guestOffloads(features);
         this.call = call;
         this.events = events;
         this.nextAvail = base & 0xFFFF;
@@ -172,6 +183,12 @@ final class Virtqueue
         return index;
     }
 
+    /** The offloads ({@link Offloads} bits) of frames this queue may hand its driver, as negotiated. */
+    int guestOffloads()
+    {
+        return guestOffloads;
+    }
+
     /** The next available entry to consume, which is also the used index published so far. */
     int nextAvail()
     {
@@ -206,7 +223,11 @@ final class Virtqueue
         return taken;
     }
 
-    /** Copies the frame of the chain at {@code head} into the burst's next slot; its length or -1. */
+    /**
+     * Copies the chain at {@code head} into the burst's next slot: its virtio-net header into the 12
+     * bytes the slot keeps in front of the frame, the frame behind it, as one run whatever the chain's
+     * layout. Returns the frame's length, or -1.
+     */
     private int gather(final int head, final FrameBurst burst)
     {
         if (!chain.start(head))
@@ -214,30 +235,22 @@ final class Virtqueue
             return invalidChain();
         }
         final MutableDirectBuffer destination = burst.buffer();
-        int position = burst.nextFrameOffset();
-        int room = burst.frameCapacity();
-        // The virtio-net header carries nothing while no offload is negotiated: skip it and give the
-        // frame a zero one in the burst. Issue 5 copies its flags, gso_type and csum fields there instead.
-        burst.clearNextNetHeader();
-        long skip = HEADER_LENGTH;
+        final int headerOffset = burst.netHeaderOffset(burst.size());
+        int position = headerOffset;
+        int room = HEADER_LENGTH + burst.frameCapacity();
         long total = 0;
         do
         {
-            long offset = chain.bufferOffset();
-            long length = chain.bufferLength();
+            final long length = chain.bufferLength();
             total += length;
             if (total > HEADER_LENGTH + MAX_FRAME_LENGTH)
             {
                 return violation(Violation.OVERSIZED_FRAME, total);
             }
-            final long skipped = Math.min(skip, length);
-            skip -= skipped;
-            offset += skipped;
-            length -= skipped;
             final int copied = (int)Math.min(length, room);
             if (copied > 0)
             {
-                chain.bufferMemory().copyTo(offset, destination, position, copied);
+                chain.bufferMemory().copyTo(chain.bufferOffset(), destination, position, copied);
                 position += copied;
                 room -= copied;
             }
@@ -251,12 +264,29 @@ final class Virtqueue
         {
             return violation(Violation.SHORT_FRAME, total);
         }
+        if (0 == hostOffloads)
+        {
+            // Nothing negotiated, so nothing the header says can be meant: the frame is plain.
+            burst.clearNextNetHeader();
+        }
+        else
+        {
+            destination.putShort(headerOffset + NUM_BUFFERS_OFFSET, (short)0);
+            final int flags = destination.getByte(headerOffset);
+            if (0 != (flags & ~VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM) ||
+                !Offloads.covers(hostOffloads, Offloads.required(destination, headerOffset)))
+            {
+                return violation(Violation.NET_HEADER, destination.getShort(headerOffset) & 0xFFFF);
+            }
+        }
         return (int)(total - HEADER_LENGTH);
     }
 
     /**
      * Writes {@code burst[indexes[0..count)]} into receive buffers, each behind a virtio-net header,
-     * stopping at the first frame that does not fit in the buffers available.
+     * stopping at the first frame that does not fit in the buffers available, or that needs an offload
+     * the driver did not negotiate (the pipeline resolves those first; one arrives only when the driver
+     * renegotiated in between).
      *
      * @return frames written.
      */
@@ -301,10 +331,23 @@ final class Virtqueue
         {
             return NO_ROOM;
         }
+        final int netHeader = burst.netHeaderOffset(frame);
+        if (!Offloads.covers(guestOffloads, Offloads.required(burst.buffer(), netHeader)))
+        {
+            return UNSUPPORTED;
+        }
         chains = 0;
         if (!openChain(slot))
         {
             return INVALID;
+        }
+        if (0 != guestOffloads)
+        {
+            // The frame's own header, as the pipeline holds it: flags, GSO type and size, checksum offsets.
+            header.putLong(0, burst.buffer().getLong(netHeader));
+            header.putInt(8, burst.buffer().getInt(netHeader + 8));
+            header.putByte(0, (byte)(header.getByte(0) & GUEST_FLAGS));
+            header.putShort(NUM_BUFFERS_OFFSET, (short)1);
         }
         final int length = Math.min(burst.frameLength(frame), burst.frameCapacity());
         int outcome = scatter(header, 0, HEADER_LENGTH, true, available, slot);

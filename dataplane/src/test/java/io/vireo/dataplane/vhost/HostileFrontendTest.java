@@ -8,6 +8,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.nativeio.EventFd;
 import io.vireo.dataplane.nativeio.UnixSocket;
 import org.junit.jupiter.api.AfterEach;
@@ -175,6 +176,29 @@ class HostileFrontendTest
     {
         assertResetBy("longer than 64 KiB",
             transmitChain((driver, d) -> driver.descriptor(1, d, guest(bufferOffset(1, 0)), 200_000, 0, 0)));
+    }
+
+    @Test
+    void segmentationTheDriverDidNotNegotiate()
+    {
+        assertResetBy("offload not negotiated", liar ->
+        {
+            liar.start(Features.OFFERED & ~(Features.VIRTIO_NET_F_HOST_TSO4 | Features.VIRTIO_NET_F_HOST_ECN));
+            liar.driver.send(TestDriver.header(VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM, VirtioNetHeaderFlyweight.GSO_TCPV4,
+                54, 100, 34, 16), VirtqueueTest.frame(1000, 7));
+        });
+    }
+
+    @Test
+    void dataValidFromTheDriver()
+    {
+        // DATA_VALID is for the device to set; a driver must not (virtio 1.2, 5.1.6.2.1).
+        assertResetBy("offload not negotiated", liar ->
+        {
+            liar.start();
+            liar.driver.send(TestDriver.header(VirtioNetHeaderFlyweight.FLAG_DATA_VALID, VirtioNetHeaderFlyweight.GSO_NONE,
+                0, 0, 0, 0), VirtqueueTest.frame(100, 7));
+        });
     }
 
     @Test
@@ -363,7 +387,30 @@ class HostileFrontendTest
     {
         assertResetBy("features", liar ->
         {
-            liar.message().header(SET_FEATURES, VERSION, U64_LENGTH).u64(Features.OFFERED | 1L);
+            // VIRTIO_NET_F_CTRL_GUEST_OFFLOADS (bit 2) needs a control queue, which is not offered.
+            liar.message().header(SET_FEATURES, VERSION, U64_LENGTH).u64(Features.OFFERED | 1L << 2);
+            liar.send(null);
+        });
+    }
+
+    @Test
+    void segmentationWithoutChecksumOffload()
+    {
+        assertResetBy("HOST_TSO or HOST_USO without CSUM", liar ->
+        {
+            liar.message().header(SET_FEATURES, VERSION, U64_LENGTH)
+                .u64(Features.OFFERED & ~Features.VIRTIO_NET_F_CSUM);
+            liar.send(null);
+        });
+    }
+
+    @Test
+    void guestSegmentationWithoutGuestChecksum()
+    {
+        assertResetBy("GUEST_TSO or GUEST_USO without GUEST_CSUM", liar ->
+        {
+            liar.message().header(SET_FEATURES, VERSION, U64_LENGTH)
+                .u64(Features.OFFERED & ~Features.VIRTIO_NET_F_GUEST_CSUM);
             liar.send(null);
         });
     }

@@ -3,6 +3,7 @@ package io.vireo.dataplane.vhost;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.nativeio.MappedMemory;
 import io.vireo.dataplane.nativeio.Native;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -189,16 +190,32 @@ final class TestDriver implements AutoCloseable
 
     // Well-behaved driver operations.
 
-    /** Queues {@code frame} for the device on queue 1 in one descriptor: header then frame. */
+    /** Queues {@code frame} for the device on queue 1 in one descriptor: a zero header then frame. */
     int send(final byte[] frame)
+    {
+        return send(new byte[HEADER], frame);
+    }
+
+    /** Queues {@code frame} behind the virtio-net header {@code header} (12 bytes) in one descriptor. */
+    int send(final byte[] header, final byte[] frame)
     {
         final int d = takeDescriptors(1, 1);
         final long buffer = bufferOffset(1, d);
-        file.setMemory(fileOffset(buffer), HEADER, (byte)0);
+        file.copyFrom(fileOffset(buffer), new UnsafeBuffer(header), 0, HEADER);
         file.copyFrom(fileOffset(buffer) + HEADER, new UnsafeBuffer(frame), 0, frame.length);
         descriptor(1, d, guest(buffer), HEADER + frame.length, 0, 0);
         publish(1, d);
         return d;
+    }
+
+    /** A virtio-net header with these fields and num_buffers 0. */
+    static byte[] header(
+        final int flags, final int gsoType, final int hdrLen, final int gsoSize, final int csumStart, final int csumOffset)
+    {
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[HEADER]);
+        new VirtioNetHeaderFlyweight().wrap(header, 0, HEADER).clear()
+            .flags(flags).gsoType(gsoType).hdrLen(hdrLen).gsoSize(gsoSize).csumStart(csumStart).csumOffset(csumOffset);
+        return header.byteArray();
     }
 
     /** Queues {@code frame} as a chain: the header alone, then the frame cut in two. */

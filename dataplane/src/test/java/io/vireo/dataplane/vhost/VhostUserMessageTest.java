@@ -95,7 +95,9 @@ class VhostUserMessageTest
     {
         message.header(VhostUserMessage.GET_FEATURES, VhostUserMessage.REPLY_FLAGS, VhostUserMessage.U64_LENGTH)
             .u64(Features.OFFERED);
-        assertArrayEquals(bytes("01000000 05000000 08000000 0080005001000000"), written());
+        // CSUM GUEST_CSUM GUEST_TSO4/6 GUEST_ECN HOST_TSO4/6 HOST_ECN MRG_RXBUF INDIRECT_DESC PROTOCOL_FEATURES
+        // VERSION_1 GUEST_USO4/6 HOST_USO: bits 0 1 7 8 9 11 12 13 15 28 30 32 54 55 56.
+        assertArrayEquals(bytes("01000000 05000000 08000000 83bb00500100c001"), written());
 
         message.header(VhostUserMessage.GET_VRING_BASE, VhostUserMessage.REPLY_FLAGS, VhostUserMessage.VRING_STATE_LENGTH)
             .vringState(1, 0x1234);

@@ -5,9 +5,17 @@ import java.util.List;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.nativeio.EventFd;
+import io.vireo.dataplane.offload.Offloads;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.FLAG_DATA_VALID;
+import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM;
+import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.GSO_ECN;
+import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.GSO_TCPV4;
+import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.GSO_TCPV6;
+import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.GSO_UDP_L4;
+import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.NUM_BUFFERS_OFFSET;
 import static io.vireo.dataplane.vhost.DescriptorChain.F_INDIRECT;
 import static io.vireo.dataplane.vhost.DescriptorChain.F_NEXT;
 import static io.vireo.dataplane.vhost.TestDriver.HEADER;
@@ -214,6 +222,104 @@ class VirtqueueTest
         putInBurst(frame(100, 4));
         assertEquals(1, queue.transmit(burst, upTo(1), 1), "the buffer the big frame touched is still usable");
         assertArrayEquals(frame(100, 4), driver.receive().get(1));
+    }
+
+    private byte[] burstHeader(final int index)
+    {
+        final byte[] bytes = new byte[HEADER];
+        burst.buffer().getBytes(burst.netHeaderOffset(index), bytes);
+        return bytes;
+    }
+
+    @Test
+    void receiveCarriesTheDriversOffloadsInTheFramesHeader()
+    {
+        final Virtqueue queue = queue(1, ALL, null);
+        final byte[] header = TestDriver.header(FLAG_NEEDS_CSUM, GSO_TCPV4 | GSO_ECN, 66, 1448, 34, 16);
+        final byte[] frame = frame(1500, 4);
+        driver.send(header, frame);
+        driver.sendChained(frame(1514, 5));
+
+        assertEquals(2, queue.receive(burst));
+
+        assertArrayEquals(header, burstHeader(0));
+        assertArrayEquals(frame, burstFrame(0));
+        assertArrayEquals(new byte[HEADER], burstHeader(1), "a header in its own descriptor, all zero");
+        assertTrue(events.violations.isEmpty());
+    }
+
+    @Test
+    void receiveIgnoresTheHeaderWhenNoOffloadWasNegotiated()
+    {
+        final Virtqueue queue = queue(1, ALL & ~Features.HOST_OFFLOADS, null);
+        burst.buffer().setMemory(0, burst.buffer().capacity(), (byte)0x5A);
+        driver.send(TestDriver.header(FLAG_NEEDS_CSUM, GSO_TCPV4, 66, 1448, 34, 16), frame(64, 4));
+
+        assertEquals(1, queue.receive(burst));
+
+        assertArrayEquals(new byte[HEADER], burstHeader(0));
+        assertTrue(events.violations.isEmpty());
+    }
+
+    @Test
+    void receiveRefusesAHeaderAskingForAnOffloadNotNegotiated()
+    {
+        final Virtqueue queue = queue(1, ALL & ~Features.VIRTIO_NET_F_HOST_USO, null);
+        driver.send(frame(64, 1));
+        driver.send(TestDriver.header(FLAG_NEEDS_CSUM, GSO_UDP_L4, 42, 1400, 34, 6), frame(3000, 2));
+
+        assertEquals(1, queue.receive(burst), "the frame before it is kept");
+
+        assertEquals(List.of(Violation.NET_HEADER), events.violations);
+    }
+
+    @Test
+    void transmitHandsTheFramesOffloadsToADriverThatTakesThem()
+    {
+        final FrameBurst large = new FrameBurst(2, 16384, 64);
+        final Virtqueue queue = queue(0, ALL, null);
+        driver.postReceiveBuffers(4, 2048);
+        final byte[] frame = frame(3000, 6);
+        final byte[] header = TestDriver.header(FLAG_NEEDS_CSUM | FLAG_DATA_VALID, GSO_TCPV4, 66, 1448, 34, 16);
+        large.buffer().putBytes(large.netHeaderOffset(0), header);
+        large.buffer().putBytes(large.nextFrameOffset(), frame);
+        large.commit(frame.length);
+
+        assertEquals(1, queue.transmit(large, upTo(1), 1));
+
+        header[NUM_BUFFERS_OFFSET] = 2;
+        assertArrayEquals(header, driver.receivedHeader(driver.usedId(0, 0)), "3012 bytes in 2048-byte buffers");
+        assertArrayEquals(frame, driver.receive().get(0));
+        assertEquals(Offloads.ALL, queue.guestOffloads());
+    }
+
+    @Test
+    void transmitStopsAtAnOffloadTheDriverDoesNotTake()
+    {
+        final Virtqueue queue = queue(0, ALL & ~(Features.VIRTIO_NET_F_GUEST_TSO6 | Features.VIRTIO_NET_F_GUEST_ECN), null);
+        driver.postReceiveBuffers(8, 2048);
+        putInBurst(frame(64, 1), frame(3000, 2), frame(64, 3));
+        burst.buffer().putBytes(burst.netHeaderOffset(1), TestDriver.header(FLAG_NEEDS_CSUM, GSO_TCPV6, 74, 1428, 54, 16));
+
+        assertEquals(1, queue.transmit(burst, upTo(3), 3));
+
+        assertEquals(Offloads.CHECKSUM | Offloads.TCP4 | Offloads.UDP_L4, queue.guestOffloads());
+        assertEquals(0, events.refused, "not for want of buffers");
+        assertEquals(1, driver.usedIdx(0));
+    }
+
+    @Test
+    void transmitGivesADriverWithoutGuestOffloadsAZeroHeader()
+    {
+        final Virtqueue queue = queue(0, ALL & ~Features.GUEST_OFFLOADS, null);
+        driver.postReceiveBuffers(2, 2048);
+        putInBurst(frame(64, 1));
+        burst.buffer().putBytes(burst.netHeaderOffset(0), TestDriver.header(FLAG_DATA_VALID, 0, 0, 0, 0, 0));
+
+        assertEquals(1, queue.transmit(burst, upTo(1), 1));
+
+        assertArrayEquals(new byte[]{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, driver.receivedHeader(driver.usedId(0, 0)));
+        assertEquals(0, queue.guestOffloads());
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.EthernetFlyweight;
 import io.vireo.dataplane.nativeio.CpuAffinity;
+import io.vireo.dataplane.offload.Offloads;
 import io.vireo.flowtable.FlowCache;
 import io.vireo.flowtable.FlowKey;
 import io.vireo.flowtable.ForwardingTable;
@@ -441,24 +442,25 @@ final class ForwardingAgent implements Agent
         for (int i = 0; i < pendingTxCount; i++)
         {
             final PortEntry egress = ports[pendingTx[i]];
-            if (egress.port.acceptsOffloads() || !anyNeedsOffloadWork(egress))
+            final int accepted = egress.port.offloads();
+            if (Offloads.ALL == accepted || !anyNeedsOffloadWork(egress, accepted))
             {
                 transmit(egress);
             }
             else
             {
-                softwareOffload.transmit(burst, egress);
+                softwareOffload.transmit(burst, egress, accepted);
             }
             egress.txCount = 0;
         }
         pendingTxCount = 0;
     }
 
-    private boolean anyNeedsOffloadWork(final PortEntry egress)
+    private boolean anyNeedsOffloadWork(final PortEntry egress, final int accepted)
     {
         for (int j = 0; j < egress.txCount; j++)
         {
-            if (SoftwareOffloadTransmitter.needsWork(burst, egress.txIndexes[j]))
+            if (SoftwareOffloadTransmitter.needsWork(burst, egress.txIndexes[j], accepted))
             {
                 return true;
             }

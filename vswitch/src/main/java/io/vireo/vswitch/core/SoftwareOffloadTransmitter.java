@@ -4,15 +4,18 @@ import java.util.Arrays;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
+import io.vireo.dataplane.offload.Offloads;
 import io.vireo.dataplane.offload.SegmentSink;
 import io.vireo.dataplane.offload.SoftwareOffload;
 import org.agrona.MutableDirectBuffer;
 
 /**
- * Transmits to a port that takes no offloads (a TAP without {@code IFF_VNET_HDR}, a vhost-user port,
- * a loopback port, a VXLAN endpoint): frames whose virtio-net header asks for GSO are cut into segments and frames with
- * a partial checksum are completed, by the one shared {@link SoftwareOffload}; the rest go out as they
- * are, all in their original order. One per forwarding thread; allocates nothing.
+ * Transmits to a port that does not take every offload (a TAP without {@code IFF_VNET_HDR}, a vhost-user
+ * port whose driver did not negotiate them all, a loopback port, a VXLAN endpoint): frames whose
+ * virtio-net header asks for a GSO the port does not take are cut into segments, and frames with a
+ * partial checksum it cannot take are completed, by the one shared {@link SoftwareOffload}; the rest
+ * (also GSO frames of a kind the port takes) go out as they are, all in their original order. One per
+ * forwarding thread; allocates nothing.
  */
 final class SoftwareOffloadTransmitter implements SegmentSink
 {
@@ -40,17 +43,23 @@ final class SoftwareOffloadTransmitter implements SegmentSink
         }
     }
 
-    /** True if frame {@code frame} of the burst carries offload work: GSO or a partial checksum. */
-    static boolean needsWork(final FrameBurst burst, final int frame)
+    /**
+     * True if frame {@code frame} of the burst carries offload work (GSO or a partial checksum) that a
+     * port taking {@code accepted} cannot do.
+     */
+    static boolean needsWork(final FrameBurst burst, final int frame, final int accepted)
     {
-        return 0 != burst.buffer().getShort(burst.netHeaderOffset(frame));
+        final int headerOffset = burst.netHeaderOffset(frame);
+        return 0 != burst.buffer().getShort(headerOffset) &&
+            !Offloads.covers(accepted, Offloads.required(burst.buffer(), headerOffset));
     }
 
     /**
-     * Sends {@code egress}'s queued frames of {@code burst}, resolving offloads; counts on the port.
+     * Sends {@code egress}'s queued frames of {@code burst}, resolving the offloads it does not take
+     * ({@code accepted}); counts on the port.
      * On a VXLAN endpoint each frame's segments go to the frame's peer.
      */
-    void transmit(final FrameBurst burst, final PortEntry egress)
+    void transmit(final FrameBurst burst, final PortEntry egress, final int accepted)
     {
         this.egress = egress;
         final MutableDirectBuffer buffer = burst.buffer();
@@ -59,7 +68,7 @@ final class SoftwareOffloadTransmitter implements SegmentSink
         {
             final int frame = egress.txIndexes[i];
             final int peer = null == egress.txPeers ? 0 : egress.txPeers[i];
-            if (!needsWork(burst, frame))
+            if (!needsWork(burst, frame, accepted))
             {
                 addPlain(frame, peer);
                 continue;
