@@ -6,7 +6,10 @@ package io.vireo.vswitch.core;
  * once the port's device went away (its namespace was deleted, say). {@code owner} names what manages the
  * port ({@code cni}, {@code docker}), null for ports an operator made; the config file saves only those.
  * {@code thread} is the forwarding thread an operator put the port on ({@link Vireo#movePort}), null when
- * the switch placed it ({@link Vireo#threads} says which thread polls what).
+ * the switch placed it ({@link Vireo#threads} says which thread polls what). {@code takes} lists the
+ * offloads frames may carry to the port now, comma-separated ({@code checksum,tcp4,tcp6,tcp-ecn,udp}; empty
+ * when none, and then the switch segments and checksums in software): a TAP's are fixed when it opens, a
+ * vhost-user port's are what its driver negotiated.
  */
 public record PortInfo(
     String name,
@@ -17,6 +20,7 @@ public record PortInfo(
     String mac,
     Integer mtu,
     Boolean offloads,
+    String takes,
     String socket,
     Boolean client,
     String state,

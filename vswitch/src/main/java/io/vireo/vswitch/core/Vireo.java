@@ -21,6 +21,7 @@ import io.vireo.dataplane.nativeio.CpuAffinity;
 import io.vireo.dataplane.nativeio.Errno;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.nativeio.NativeException;
+import io.vireo.dataplane.offload.Offloads;
 import io.vireo.dataplane.port.InterfaceNames;
 import io.vireo.dataplane.port.Port;
 import io.vireo.dataplane.port.TapPort;
@@ -852,7 +853,7 @@ public final class Vireo implements AutoCloseable
         final String state = 0 == failure ? "up" : "failed: " + Native.strerror(failure);
         final PortDetails details = record.details;
         return new PortInfo(port.name(), record.bridge.name, port.type(), details.netns(), details.ip(), details.mac(),
-            details.mtu(), details.offloads(), details.socket(), details.client(), state, stats(record.entry.counters),
+            details.mtu(), details.offloads(), Offloads.describe(port.offloads()), details.socket(), details.client(), state, stats(record.entry.counters),
             details.owner(), record.placedThread);
     }
 

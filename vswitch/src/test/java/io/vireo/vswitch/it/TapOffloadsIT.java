@@ -88,16 +88,21 @@ class TapOffloadsIT
         assertTrue(csumErrors.matches("(?s).*TcpInCsumErrors\\s+0\\s.*"), csumErrors);
     }
 
-    /** 100 MiB from namespace A to {@code address} in {@code netns}, compared by sha256. */
     private void transfer(final String netns, final String address) throws Exception
+    {
+        transfer(sandbox, nsA, netns, address);
+    }
+
+    /** 100 MiB from namespace {@code from} to {@code address} in {@code to}, compared by sha256. */
+    static void transfer(final Sandbox sandbox, final String from, final String to, final String address) throws Exception
     {
         final Path script = Daemon.ROOT.resolve("scripts/testing/tcp_transfer.py");
         final Path receiverLog = sandbox.tempFile(".recv");
         final Process receiver = sandbox.start(receiverLog,
-            "ip", "netns", "exec", netns, "python3", script.toString(), "recv", address, "5201");
+            "ip", "netns", "exec", to, "python3", script.toString(), "recv", address, "5201");
         TapForwardingIT.waitFor(() -> Sandbox.readUtf8(receiverLog).contains("listening"), "receiver listening");
         final String sent = check(sandbox.run(120,
-            "ip", "netns", "exec", nsA, "python3", script.toString(), "send", address, "5201", "104857600")).out().trim();
+            "ip", "netns", "exec", from, "python3", script.toString(), "send", address, "5201", "104857600")).out().trim();
         assertTrue(receiver.waitFor(30, TimeUnit.SECONDS));
         final String received = Sandbox.readUtf8(receiverLog).lines().reduce((first, second) -> second).orElse("");
         assertEquals(sent, received.trim());
