@@ -3,16 +3,21 @@
 # loops frames through a switch between its two vhost-user sockets; frames/s = what testpmd receives.
 # Switches, in one run: Vireo (vireod, busy idle mode, 2 vhost-user ports on one bridge) and DPDK's own
 # net_vhost (a second testpmd with two net_vhost ports in io mode). On 2 cores the switch gets CPU 0,
-# the frontend's forwarding lcore CPU 1.
-#   benches/vhost-bench.sh [--seconds 10] [--sizes "64 1518"]
+# the frontend's forwarding lcore CPU 1. With --rounds N the two switches take turns N times per size
+# and the summary gives each one's median and the median of the per-round ratios: this VM's speed
+# drifts by up to 2x over minutes (a single-threaded loop with no frontend does too), so only ratios
+# of neighbouring runs are sound.
+#   benches/vhost-bench.sh [--seconds 10] [--sizes "64 1518"] [--rounds 1]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 seconds=10
 sizes="64 1518"
+rounds=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --sizes) sizes="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     *) echo "vhost-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -30,7 +35,8 @@ trap cleanup EXIT
 
 mac0=02:00:00:00:0b:00 mac1=02:00:00:00:0b:01
 
-# Runs the frontend for $seconds with frames of $1 bytes against sockets $2 $3; prints RX Mpps and drops.
+# Runs the frontend for $seconds with frames of $1 bytes against sockets $2 $3; prints RX Mpps (both
+# ports) and drops.
 frontend() {
   local size="$1" s0="$2" s1="$3" log="$work/frontend.$size.log"
   timeout -s INT $((seconds + 20)) stdbuf -oL dpdk-testpmd -l 0,1 --no-huge -m 512 --no-pci --file-prefix "${prefix}f" \
@@ -47,30 +53,51 @@ import re, sys
 text = open(sys.argv[1]).read()
 pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", text)]
 drops = [int(x) for x in re.findall(r"TX-dropped:\s+(\d+)", text)]
-print(f"{sum(pps[-2:]) / 1e6:.2f} Mpps (rx both ports), tx-dropped {sum(drops[-2:]) if drops else 'n/a'}")
+print(f"{sum(pps[-2:]) / 1e6:.2f} Mpps, tx-dropped {sum(drops[-2:]) if drops else 'n/a'}")
 PY
 }
 
-for size in $sizes; do
-  # Vireo
-  run="$work/vireo-run"
+vireo_round() {
+  local size="$1" run="$work/vireo-run"
   mkdir -p "$run"
   printf 'bridges:\n  - name: br0\n    ports:\n      - {name: v0, type: vhost-user, socket: %s}\n      - {name: v1, type: vhost-user, socket: %s}\n' \
     "$work/v0.sock" "$work/v1.sock" >"$work/vireo.yaml"
   taskset -c 0 "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
     --run-dir "$run" --config "$work/vireo.yaml" --idle busy --metrics off >"$work/vireod.log" 2>&1 &
-  vpid=$!; pids+=("$vpid")
+  local vpid=$!; pids+=("$vpid")
   for _ in $(seq 1 100); do grep -q 'vireod: ready' "$work/vireod.log" && break; sleep 0.1; done
-  echo "vireo      ${size} B: $(frontend "$size" "$work/v0.sock" "$work/v1.sock")"
+  frontend "$size" "$work/v0.sock" "$work/v1.sock"
   kill -TERM "$vpid"; wait "$vpid" 2>/dev/null || true
+}
 
-  # DPDK net_vhost as the switch
+# DPDK net_vhost as the switch
+dpdk_round() {
+  local size="$1"
   taskset -c 0 dpdk-testpmd --lcores 0@0,1@0 --no-huge -m 512 --no-pci --file-prefix "${prefix}s" \
     --vdev "net_vhost0,iface=$work/d0.sock,queues=1" --vdev "net_vhost1,iface=$work/d1.sock,queues=1" \
     -- --nb-cores=1 --forward-mode=io --total-num-mbufs=32768 --stats-period 3600 >"$work/dpdk-switch.log" 2>&1 &
-  dpid=$!; pids+=("$dpid")
+  local dpid=$!; pids+=("$dpid")
   for _ in $(seq 1 100); do [ -S "$work/d1.sock" ] && break; sleep 0.1; done
-  echo "dpdk-vhost ${size} B: $(frontend "$size" "$work/d0.sock" "$work/d1.sock")"
+  frontend "$size" "$work/d0.sock" "$work/d1.sock"
   kill -INT "$dpid"; wait "$dpid" 2>/dev/null || true
   rm -f "$work"/*.sock
+}
+
+for size in $sizes; do
+  : >"$work/rounds.$size"
+  for round in $(seq 1 "$rounds"); do
+    # Not in $(...): the switch's pid must reach the cleanup trap if the run is interrupted.
+    vireo_round "$size" >"$work/result"; v="$(cat "$work/result")"; echo "vireo      ${size} B round $round: $v"
+    dpdk_round "$size" >"$work/result"; d="$(cat "$work/result")"; echo "dpdk-vhost ${size} B round $round: $d"
+    echo "${v%% *} ${d%% *}" >>"$work/rounds.$size"
+  done
+  python3 - "$size" "$work/rounds.$size" <<'PY'
+import statistics, sys
+pairs = [tuple(map(float, line.split())) for line in open(sys.argv[2]) if line.strip()]
+vireo, dpdk = [p[0] for p in pairs], [p[1] for p in pairs]
+ratios = [v / d for v, d in pairs if d > 0]
+print(f"summary {sys.argv[1]} B, {len(pairs)} rounds: vireo median {statistics.median(vireo):.2f} Mpps, "
+      f"dpdk-vhost median {statistics.median(dpdk):.2f} Mpps, ratio per round "
+      f"{' '.join(f'{r:.2f}' for r in ratios)}, median ratio {statistics.median(ratios):.2f}")
+PY
 done
