@@ -22,3 +22,31 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q >&2
   apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 fi
+
+# The guest's kernel: Debian's, unpacked (not installed) with the virtio-net modules it needs.
+guest_kernel=/var/cache/vireo/guest-kernel
+if [ ! -f "$guest_kernel/vmlinuz" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: no guest kernel in $guest_kernel; run as root to fetch it" >&2
+    exit 1
+  fi
+  package="$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
+  if [ -z "$package" ]; then
+    apt-get update -q >&2
+    package="$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
+  fi
+  echo "install-deps: fetching $package for the QEMU guest" >&2
+  scratch="$(mktemp -d)"
+  chmod 755 "$scratch"  # apt-get download fetches as its own user
+  (cd "$scratch" && apt-get download -q "$package" >&2 && dpkg-deb -x ./*.deb root)
+  release="${package#linux-image-}"
+  mkdir -p "$guest_kernel/modules"
+  for module in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_legacy_dev \
+      drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci net/core/failover drivers/net/net_failover \
+      drivers/net/virtio_net; do
+    cp "$scratch/root/lib/modules/$release/kernel/$module.ko" "$guest_kernel/modules/"
+  done
+  cp "$scratch/root/boot/vmlinuz-$release" "$guest_kernel/vmlinuz.part"
+  mv "$guest_kernel/vmlinuz.part" "$guest_kernel/vmlinuz"
+  rm -rf "$scratch"
+fi
