@@ -32,7 +32,7 @@ public final class TapPort implements Port
     private final String name;
     private final int fd;
     private final boolean createdBySwitch;
-    private final boolean offloads;
+    /** {@link Offloads} bits the device takes; 0 without {@code IFF_VNET_HDR}. */
     private final int accepted;
     private final int netHeaderLength;
     private final LibC libc;
@@ -44,9 +44,8 @@ public final class TapPort implements Port
         this.name = name;
         this.fd = fd;
         this.createdBySwitch = createdBySwitch;
-        this.offloads = 0 != accepted;
         this.accepted = accepted;
-        this.netHeaderLength = offloads ? FrameBurst.NET_HEADER_LENGTH : 0;
+        this.netHeaderLength = 0 != accepted ? FrameBurst.NET_HEADER_LENGTH : 0;
         this.libc = Native.libc();
     }
 
@@ -170,7 +169,7 @@ public final class TapPort implements Port
         int received = 0;
         while (!burst.isFull() && 0 == failure)
         {
-            if (!offloads)
+            if (0 == netHeaderLength)
             {
                 burst.clearNextNetHeader();
             }
@@ -242,6 +241,6 @@ public final class TapPort implements Port
     @Override
     public String toString()
     {
-        return "TapPort{" + name + ", fd=" + fd + ", created=" + createdBySwitch + ", offloads=" + offloads + "}";
+        return "TapPort{" + name + ", fd=" + fd + ", created=" + createdBySwitch + ", offloads=" + Offloads.describe(accepted) + "}";
     }
 }
