@@ -60,51 +60,60 @@ final class Features
     }
 
     /**
-     * The first dependency between offload bits that {@code features} breaks (virtio 1.2, 5.1.3.1:
-     * segmentation needs checksum offload in the same direction, ECN needs TCP segmentation), or null.
+     * The offload bits of one direction: the driver sending (CSUM, HOST_*) or receiving (GUEST_*).
+     * Both directions name the same offloads, so one table serves the dependency check and the mapping
+     * to {@link Offloads} bits.
+     */
+    private record Direction(String prefix, String csumName, long csum, long tso4, long tso6, long ecn, long uso)
+    {
+        /** The first dependency (virtio 1.2, 5.1.3.1) {@code features} breaks, or null. */
+        String brokenDependency(final long features)
+        {
+            if (0 != (features & (tso4 | tso6 | uso)) && !has(features, csum))
+            {
+                return prefix + "TSO or " + prefix + "USO without " + csumName;
+            }
+            if (0 != (features & ecn) && 0 == (features & (tso4 | tso6)))
+            {
+                return prefix + "ECN without " + prefix + "TSO4 or " + prefix + "TSO6";
+            }
+            return null;
+        }
+
+        int offloads(final long features)
+        {
+            return (has(features, csum) ? Offloads.CHECKSUM : 0) | (has(features, tso4) ? Offloads.TCP4 : 0) |
+                (has(features, tso6) ? Offloads.TCP6 : 0) | (has(features, ecn) ? Offloads.TCP_ECN : 0) |
+                (has(features, uso) ? Offloads.UDP_L4 : 0);
+        }
+    }
+
+    private static final Direction HOST = new Direction("HOST_", "CSUM", VIRTIO_NET_F_CSUM, VIRTIO_NET_F_HOST_TSO4,
+        VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_USO);
+    private static final Direction GUEST = new Direction("GUEST_", "GUEST_CSUM", VIRTIO_NET_F_GUEST_CSUM,
+        VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_ECN,
+        VIRTIO_NET_F_GUEST_USO4 | VIRTIO_NET_F_GUEST_USO6);
+
+    /**
+     * The first dependency between offload bits that {@code features} breaks (segmentation needs
+     * checksum offload in the same direction, ECN needs TCP segmentation), or null.
      */
     static String brokenDependency(final long features)
     {
-        if (0 != (features & (VIRTIO_NET_F_HOST_TSO4 | VIRTIO_NET_F_HOST_TSO6 | VIRTIO_NET_F_HOST_USO)) &&
-            !has(features, VIRTIO_NET_F_CSUM))
-        {
-            return "HOST_TSO or HOST_USO without CSUM";
-        }
-        if (has(features, VIRTIO_NET_F_HOST_ECN) && 0 == (features & (VIRTIO_NET_F_HOST_TSO4 | VIRTIO_NET_F_HOST_TSO6)))
-        {
-            return "HOST_ECN without HOST_TSO4 or HOST_TSO6";
-        }
-        if (0 != (features & (VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_GUEST_TSO6 | VIRTIO_NET_F_GUEST_USO4 |
-            VIRTIO_NET_F_GUEST_USO6)) && !has(features, VIRTIO_NET_F_GUEST_CSUM))
-        {
-            return "GUEST_TSO or GUEST_USO without GUEST_CSUM";
-        }
-        if (has(features, VIRTIO_NET_F_GUEST_ECN) &&
-            0 == (features & (VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_GUEST_TSO6)))
-        {
-            return "GUEST_ECN without GUEST_TSO4 or GUEST_TSO6";
-        }
-        return null;
+        final String host = HOST.brokenDependency(features);
+        return null != host ? host : GUEST.brokenDependency(features);
     }
 
     /** What a driver with {@code features} takes on its receive queue, as {@link Offloads} bits. */
     static int guestOffloads(final long features)
     {
-        return (has(features, VIRTIO_NET_F_GUEST_CSUM) ? Offloads.CHECKSUM : 0) |
-            (has(features, VIRTIO_NET_F_GUEST_TSO4) ? Offloads.TCP4 : 0) |
-            (has(features, VIRTIO_NET_F_GUEST_TSO6) ? Offloads.TCP6 : 0) |
-            (has(features, VIRTIO_NET_F_GUEST_ECN) ? Offloads.TCP_ECN : 0) |
-            (has(features, VIRTIO_NET_F_GUEST_USO4 | VIRTIO_NET_F_GUEST_USO6) ? Offloads.UDP_L4 : 0);
+        return GUEST.offloads(features);
     }
 
     /** What a driver with {@code features} may send on its transmit queue, as {@link Offloads} bits. */
     static int hostOffloads(final long features)
     {
-        return (has(features, VIRTIO_NET_F_CSUM) ? Offloads.CHECKSUM : 0) |
-            (has(features, VIRTIO_NET_F_HOST_TSO4) ? Offloads.TCP4 : 0) |
-            (has(features, VIRTIO_NET_F_HOST_TSO6) ? Offloads.TCP6 : 0) |
-            (has(features, VIRTIO_NET_F_HOST_ECN) ? Offloads.TCP_ECN : 0) |
-            (has(features, VIRTIO_NET_F_HOST_USO) ? Offloads.UDP_L4 : 0);
+        return HOST.offloads(features);
     }
 
     /** Names of the known bits set in {@code features}, for logs. */
