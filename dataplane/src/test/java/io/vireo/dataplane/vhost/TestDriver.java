@@ -218,18 +218,24 @@ final class TestDriver implements AutoCloseable
         return header.byteArray();
     }
 
-    /** Queues {@code frame} as a chain: the header alone, then the frame cut in two. */
+    /** Queues {@code frame} as a chain: a zero header alone, then the frame cut in two. */
     int sendChained(final byte[] frame)
     {
+        return sendChained(new byte[HEADER], frame);
+    }
+
+    /** Queues {@code frame} as a chain: {@code header} (12 bytes) alone, then the frame cut in two. */
+    int sendChained(final byte[] header, final byte[] frame)
+    {
         final int d = takeDescriptors(1, 3);
-        final long header = bufferOffset(1, d);
+        final long headerBuffer = bufferOffset(1, d);
         final long first = bufferOffset(1, d + 1);
         final long second = bufferOffset(1, d + 2);
         final int half = frame.length / 2;
-        file.setMemory(fileOffset(header), HEADER, (byte)0);
+        file.copyFrom(fileOffset(headerBuffer), new UnsafeBuffer(header), 0, HEADER);
         file.copyFrom(fileOffset(first), new UnsafeBuffer(frame), 0, half);
         file.copyFrom(fileOffset(second), new UnsafeBuffer(frame), half, frame.length - half);
-        descriptor(1, d, guest(header), HEADER, DescriptorChain.F_NEXT, d + 1);
+        descriptor(1, d, guest(headerBuffer), HEADER, DescriptorChain.F_NEXT, d + 1);
         descriptor(1, d + 1, guest(first), half, DescriptorChain.F_NEXT, d + 2);
         descriptor(1, d + 2, guest(second), frame.length - half, 0, 0);
         publish(1, d);

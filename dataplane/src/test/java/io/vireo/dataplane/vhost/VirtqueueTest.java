@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.FLAG_DATA_VALID;
 import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM;
 import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.GSO_ECN;
+import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.GSO_NONE;
 import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.GSO_TCPV4;
 import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.GSO_TCPV6;
 import static io.vireo.dataplane.headers.VirtioNetHeaderFlyweight.GSO_UDP_L4;
@@ -236,15 +237,18 @@ class VirtqueueTest
     {
         final Virtqueue queue = queue(1, ALL, null);
         final byte[] header = TestDriver.header(FLAG_NEEDS_CSUM, GSO_TCPV4 | GSO_ECN, 66, 1448, 34, 16);
+        final byte[] chainedHeader = TestDriver.header(FLAG_NEEDS_CSUM, GSO_NONE, 0, 0, 34, 16);
         final byte[] frame = frame(1500, 4);
+        final byte[] chained = frame(1514, 5);
         driver.send(header, frame);
-        driver.sendChained(frame(1514, 5));
+        driver.sendChained(chainedHeader, chained);
 
         assertEquals(2, queue.receive(burst));
 
         assertArrayEquals(header, burstHeader(0));
         assertArrayEquals(frame, burstFrame(0));
-        assertArrayEquals(new byte[HEADER], burstHeader(1), "a header in its own descriptor, all zero");
+        assertArrayEquals(chainedHeader, burstHeader(1), "a header in a descriptor of its own");
+        assertArrayEquals(chained, burstFrame(1));
         assertTrue(events.violations.isEmpty());
     }
 
