@@ -25,7 +25,7 @@ fi
 
 # The guest's kernel: Debian's, unpacked (not installed) with the virtio-net modules it needs.
 guest_kernel=/var/cache/vireo/guest-kernel
-if [ ! -f "$guest_kernel/vmlinuz" ]; then
+if [ ! -f "$guest_kernel/vmlinuz" ] || [ ! -f "$guest_kernel/modules/order" ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps: no guest kernel in $guest_kernel; run as root to fetch it" >&2
     exit 1
@@ -41,10 +41,13 @@ if [ ! -f "$guest_kernel/vmlinuz" ]; then
   (cd "$scratch" && apt-get download -q "$package" >&2 && dpkg-deb -x ./*.deb root)
   release="${package#linux-image-}"
   mkdir -p "$guest_kernel/modules"
+  # In dependency order, which modules/order keeps for the guest's /init (it has no modprobe).
+  : >"$guest_kernel/modules/order"
   for module in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_legacy_dev \
       drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci net/core/failover drivers/net/net_failover \
       drivers/net/virtio_net; do
     cp "$scratch/root/lib/modules/$release/kernel/$module.ko" "$guest_kernel/modules/"
+    basename "$module" >>"$guest_kernel/modules/order"
   done
   cp "$scratch/root/boot/vmlinuz-$release" "$guest_kernel/vmlinuz.part"
   mv "$guest_kernel/vmlinuz.part" "$guest_kernel/vmlinuz"

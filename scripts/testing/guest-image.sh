@@ -7,12 +7,12 @@
 set -euo pipefail
 out="$1"
 kernel=/var/cache/vireo/guest-kernel
-[ -f "$kernel/vmlinuz" ] || { echo "guest-image: no guest kernel in $kernel (run scripts/install-deps.sh)" >&2; exit 1; }
+[ -f "$kernel/vmlinuz" ] && [ -f "$kernel/modules/order" ] || { echo "guest-image: no guest kernel in $kernel (run scripts/install-deps.sh)" >&2; exit 1; }
 root="$(mktemp -d)"
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,mod,proc,sys,dev}
 cp /bin/busybox "$root/bin/"
-cp "$kernel"/modules/*.ko "$root/mod/"
+cp "$kernel"/modules/*.ko "$kernel/modules/order" "$root/mod/"
 cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -22,8 +22,8 @@ mount -t devtmpfs dev /dev
 for arg in $(cat /proc/cmdline); do
   case "$arg" in vireo.*=*) key="${arg%%=*}"; eval "${key#vireo.}=${arg#*=}" ;; esac
 done
-# In dependency order (no modprobe here).
-for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net; do
+# In dependency order, as install-deps.sh wrote it (no modprobe here).
+for m in $(cat /mod/order); do
   insmod "/mod/$m.ko"
 done
 ip link set eth0 up
