@@ -7,7 +7,8 @@ packages=(iproute2 iputils-ping iperf3 ethtool procps python3 util-linux maven
   dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-mempool-ring23
   containernetworking-plugins  # host-local IPAM for the CNI plugin's tests
   prometheus  # for promtool, which checks a live scrape of the metrics endpoint
-  tshark)  # decodes the VXLAN underlay the tests capture
+  tshark  # decodes the VXLAN underlay the tests capture
+  qemu-system-x86 busybox-static)  # QemuGuestIT: a Linux guest on a vhost-user port, its initramfs
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
