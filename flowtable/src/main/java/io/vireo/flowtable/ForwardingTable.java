@@ -251,6 +251,17 @@ public final class ForwardingTable implements AutoCloseable
         }
     }
 
+    /** {@code outcomes[i] = learn(bridgeIds[i], vlans[i], macs[i], destinations[i], nowMs)} for each {@code i < count}. */
+    public void learnBurst(
+        final int[] bridgeIds, final int[] vlans, final long[] macs, final int[] destinations, final int count,
+        final long nowMs, final int[] outcomes)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            outcomes[i] = learn(bridgeIds[i], vlans[i], macs[i], destinations[i], nowMs);
+        }
+    }
+
     /**
      * Learn that a source MAC was seen behind a destination. Forwarding path: no allocation, no lock,
      * no exception.

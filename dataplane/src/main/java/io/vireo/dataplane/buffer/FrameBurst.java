@@ -20,11 +20,19 @@ import org.agrona.concurrent.UnsafeBuffer;
  * on receive. The rest of the headroom lets an encapsulation prepend its headers without a copy.
  * A port receives by writing a frame at {@link #nextFrameAddress()} (at most
  * {@link #frameCapacity()} bytes) and calling {@link #commit(int)} with the length it got.
+ * <p>
+ * Every frame also carries a <b>peer</b>, metadata for ports that reach several remote endpoints
+ * through one port (a VXLAN port's peers): on receive, the peer the frame came from ({@link #NO_PEER}
+ * from any other port); once queued for such a port, the peer it goes to, or {@link #ALL_PEERS}.
  */
 public final class FrameBurst
 {
     /** Length of the virtio-net header kept in front of every frame. */
     public static final int NET_HEADER_LENGTH = 12;
+    /** {@link #peer(int)} of a frame that came from, or goes to, no particular peer. */
+    public static final int NO_PEER = -1;
+    /** {@link #peer(int)} of a frame that goes to every peer of its port (head-end replication). */
+    public static final int ALL_PEERS = -2;
 
     private final UnsafeBuffer buffer;
     private final long baseAddress;
@@ -32,6 +40,7 @@ public final class FrameBurst
     private final int headroom;
     private final int capacity;
     private final int[] lengths;
+    private final int[] peers;
     private int size;
 
     /**
@@ -52,6 +61,7 @@ public final class FrameBurst
         this.headroom = headroom;
         this.capacity = capacity;
         this.lengths = new int[capacity];
+        this.peers = new int[capacity];
     }
 
     /** The whole burst memory; frame {@code i} starts at {@link #frameOffset(int)}. */
@@ -109,7 +119,19 @@ public final class FrameBurst
      */
     public void commit(final int length)
     {
+        peers[size] = NO_PEER;
         lengths[size++] = length;
+    }
+
+    /** The peer frame {@code index} came from or goes to: a port's peer index, {@link #NO_PEER} or {@link #ALL_PEERS}. */
+    public int peer(final int index)
+    {
+        return peers[index];
+    }
+
+    public void peer(final int index, final int peer)
+    {
+        peers[index] = peer;
     }
 
     public int frameOffset(final int index)

@@ -26,11 +26,32 @@ public interface Port extends AutoCloseable
 
     /**
      * Sends frames {@code burst[indexes[0]] .. burst[indexes[count - 1]]} in that order, stopping at the
-     * first one the port refuses.
+     * first one the port refuses. A port with peers sends each frame to its {@link FrameBurst#peer peer}.
      *
      * @return frames sent, always the first ones; the caller counts the rest as dropped.
      */
     int transmit(FrameBurst burst, int[] indexes, int count);
+
+    /**
+     * The largest IP packet the port carries (a VXLAN port's overlay MTU), or 0 if it takes every frame
+     * that fits a slot. The pipeline drops a larger packet, counted as {@code oversize} on this port,
+     * and answers its sender with an ICMP "fragmentation needed" or "packet too big".
+     */
+    default int mtu()
+    {
+        return 0;
+    }
+
+    /**
+     * True if the port counts what it sends in the counters it was opened with, because one frame may
+     * leave as several packets (a VXLAN port sends a flooded frame to every peer) or not at all; the
+     * pipeline then leaves its transmit counters alone. False by default: the pipeline counts the
+     * frames {@link #transmit} took as sent and the rest as {@code tx_error}.
+     */
+    default boolean countsTransmits()
+    {
+        return false;
+    }
 
     /**
      * The offloads ({@link io.vireo.dataplane.offload.Offloads} bits) of frames the port takes as the

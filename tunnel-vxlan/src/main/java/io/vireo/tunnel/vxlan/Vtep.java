@@ -11,6 +11,9 @@ import io.vireo.dataplane.nativeio.Errno;
 import io.vireo.dataplane.nativeio.InetSockets;
 import io.vireo.dataplane.nativeio.MessageBatch;
 import io.vireo.dataplane.nativeio.Native;
+import io.vireo.dataplane.pipeline.Destination;
+import io.vireo.dataplane.pipeline.DropReason;
+import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.dataplane.port.Port;
 import org.agrona.BufferUtil;
 import org.agrona.collections.Int2IntHashMap;
@@ -26,11 +29,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  * been checked), so the inner frame is where every port puts frames and is never copied. A datagram
  * is dropped and counted if its VXLAN header is short or lacks the I flag, carries another VNI,
  * comes from an address that is not a peer (unless the endpoint learns peers from any address), or
- * holds less than an Ethernet header. {@link #ingressPeer} tells which peer each frame came from.
+ * holds less than an Ethernet header. Each frame's {@link FrameBurst#peer peer} says which peer it came from.
  * <p>
- * <b>Transmit</b>: {@link #transmit(FrameBurst, int[], int[], int)} sends each queued frame to one
- * peer, or to every peer ({@link #ALL_PEERS}: head-end replication for broadcast, multicast and
- * unknown unicast), with one {@code sendmmsg} per batch through a raw UDP socket, so the UDP source
+ * <b>Transmit</b>: {@link #transmit} sends each frame to its {@link FrameBurst#peer peer}, or to every
+ * peer ({@link #ALL_PEERS}: head-end replication for broadcast, multicast and unknown unicast), with one
+ * {@code sendmmsg} per batch through a raw UDP socket, so the UDP source
  * port can follow a hash of the inner flow (RFC 7348 section 5) and the underlay can spread flows.
  * Each datagram is gathered from two iovecs, its 16-byte UDP + VXLAN header from this endpoint's
  * header area and the frame from its slot, so nothing is copied and a frame flooded to other ports too
@@ -47,6 +50,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  *  +--------+-----------------------------------------------------------+
  *  | inner Ethernet frame ...                                           |  the frame, from its slot
  * </pre>
+ * The endpoint counts what it sends (a datagram per peer) and drops in its port's counters; its
+ * {@link #mtu()} is the overlay's, the largest inner IP packet the switch sends it.
  * Peers are kept by index ({@link #MAX_PEERS} at most), the number the forwarding table stores for a
  * remote MAC; an index is stable while its peer exists. Receive, and changes to the peers, run on the
  * owning forwarding thread; transmit on one thread at a time, which may be another (it then reads a
@@ -55,11 +60,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class Vtep implements Port
 {
-    /** {@link #transmit(FrameBurst, int[], int[], int)}: send to every peer. */
-    public static final int ALL_PEERS = -1;
-    /** {@link #addPeer} and {@link #ingressPeer}: no such peer, or no room for another. */
-    public static final int NO_PEER = -1;
-    public static final int MAX_PEERS = 1024;
+    /** A frame's {@link FrameBurst#peer peer} when it goes to every peer. */
+    public static final int ALL_PEERS = FrameBurst.ALL_PEERS;
+    /** {@link #addPeer}, {@link #removePeer}: no such peer, or no room for another. */
+    public static final int NO_PEER = FrameBurst.NO_PEER;
+    public static final int MAX_PEERS = Destination.MAX_PEERS;
     public static final int DEFAULT_UDP_PORT = VxlanFlyweight.UDP_PORT;
     public static final int DEFAULT_TTL = 64;
     /**
@@ -69,20 +74,13 @@ public final class Vtep implements Port
     public static final int OVERHEAD = 20 + UdpFlyweight.HEADER_LENGTH + VxlanFlyweight.LENGTH + EthernetFlyweight.HEADER_LENGTH;
 
     private static final int HEADER_LENGTH = UdpFlyweight.HEADER_LENGTH + VxlanFlyweight.LENGTH;
+    private static final int MIN_MTU = 68;
+    private static final int MAX_MTU = 65_535 - OVERHEAD;
     private static final int TX_BATCH = 64;
     private static final int SOCKET_BUFFER_BYTES = 4 << 20;
     /** RFC 7348: source ports from the dynamic range 49152-65535. */
     private static final int SOURCE_PORT_BASE = 49_152;
     private static final int SOURCE_PORT_MASK = 0x3FFF;
-
-    /** Where the VTEP counts what it drops and sends. Called on the forwarding thread; must not allocate. */
-    public interface Listener
-    {
-        void onDrop(VxlanDrop reason, int frames);
-
-        /** {@code datagrams} left for peers, carrying {@code frameBytes} bytes of inner frames. */
-        void onSent(int datagrams, long frameBytes);
-    }
 
     /** A peer as listed: its index, its address, and whether it was learned from traffic rather than configured. */
     public record Peer(int index, String address, boolean learned)
@@ -94,7 +92,8 @@ public final class Vtep implements Port
     private final int localAddress;
     private final int udpPort;
     private final boolean learnAnyPeer;
-    private final Listener listener;
+    private final int mtu;
+    private final PortCounters counters;
     private final int rxFd;
     private final int txFd;
     private final MessageBatch rx;
@@ -104,7 +103,6 @@ public final class Vtep implements Port
     /** One flyweight per direction: receive and transmit may run on different threads. */
     private final VxlanFlyweight rxHeader = new VxlanFlyweight();
     private final VxlanFlyweight txHeader = new VxlanFlyweight();
-    private final int[] ingressPeers;
     private final int[] txFrameLengths = new int[TX_BATCH];
     private int txCount;
 
@@ -123,7 +121,8 @@ public final class Vtep implements Port
         final int localAddress,
         final int udpPort,
         final boolean learnAnyPeer,
-        final Listener listener,
+        final int mtu,
+        final PortCounters counters,
         final int rxFd,
         final int txFd,
         final int burstCapacity)
@@ -133,12 +132,12 @@ public final class Vtep implements Port
         this.localAddress = localAddress;
         this.udpPort = udpPort;
         this.learnAnyPeer = learnAnyPeer;
-        this.listener = listener;
+        this.mtu = mtu;
+        this.counters = counters;
         this.rxFd = rxFd;
         this.txFd = txFd;
         this.rx = new MessageBatch(burstCapacity, 1);
         this.tx = new MessageBatch(TX_BATCH, 2);
-        this.ingressPeers = new int[burstCapacity];
     }
 
     /**
@@ -149,8 +148,9 @@ public final class Vtep implements Port
      * @param localAddress  the local IPv4 address to listen on and send from.
      * @param udpPort       the UDP port to listen on and send to.
      * @param ttl           time to live of the datagrams sent, 1 to 255.
+     * @param mtu           the overlay's MTU: the largest inner IP packet, 68 to 65535 less {@link #OVERHEAD}.
      * @param learnAnyPeer  accept datagrams from any address and add it as a learned peer.
-     * @param listener      counts drops and sends.
+     * @param counters      the port's counters, where the endpoint counts what it drops and sends.
      * @param burstCapacity frames per receive burst.
      * @throws IllegalArgumentException on a value out of range.
      * @throws io.vireo.dataplane.nativeio.NativeException if the kernel refuses a socket (the address
@@ -162,8 +162,9 @@ public final class Vtep implements Port
         final int localAddress,
         final int udpPort,
         final int ttl,
+        final int mtu,
         final boolean learnAnyPeer,
-        final Listener listener,
+        final PortCounters counters,
         final int burstCapacity)
     {
         if (vni < 0 || vni > VxlanFlyweight.MAX_VNI)
@@ -178,6 +179,10 @@ public final class Vtep implements Port
         {
             throw new IllegalArgumentException("TTL " + ttl + " is out of range 1-255");
         }
+        if (mtu < MIN_MTU || mtu > MAX_MTU)
+        {
+            throw new IllegalArgumentException("overlay MTU " + mtu + " is out of range " + MIN_MTU + "-" + MAX_MTU);
+        }
         final int rxFd = InetSockets.udp(localAddress, udpPort);
         final int txFd;
         try
@@ -191,7 +196,7 @@ public final class Vtep implements Port
         }
         InetSockets.buffers(rxFd, SOCKET_BUFFER_BYTES);
         InetSockets.buffers(txFd, SOCKET_BUFFER_BYTES);
-        return new Vtep(name, vni, localAddress, udpPort, learnAnyPeer, listener, rxFd, txFd, burstCapacity);
+        return new Vtep(name, vni, localAddress, udpPort, learnAnyPeer, mtu, counters, rxFd, txFd, burstCapacity);
     }
 
     @Override
@@ -224,6 +229,19 @@ public final class Vtep implements Port
     public boolean learnAnyPeer()
     {
         return learnAnyPeer;
+    }
+
+    @Override
+    public int mtu()
+    {
+        return mtu;
+    }
+
+    /** True: a flooded frame leaves as a datagram per peer, which the endpoint counts itself. */
+    @Override
+    public boolean countsTransmits()
+    {
+        return true;
     }
 
     // ---- peers ----
@@ -328,12 +346,6 @@ public final class Vtep implements Port
 
     // ---- receive ----
 
-    /** The peer frame {@code frame} of the last receive came from. */
-    public int ingressPeer(final int frame)
-    {
-        return ingressPeers[frame];
-    }
-
     @Override
     public int receive(final FrameBurst burst)
     {
@@ -371,27 +383,27 @@ public final class Vtep implements Port
         final int length = rx.length(message);
         final int headerOffset = burst.frameOffset(slot) - VxlanFlyweight.LENGTH;
         rxHeader.wrap(burst.buffer(), headerOffset, length);
-        final VxlanDrop drop;
+        final DropReason drop;
         int peer = NO_PEER;
         if (rx.truncated(message))
         {
-            drop = VxlanDrop.OVERSIZE;
+            drop = DropReason.OVERSIZE;
         }
         else if (!rxHeader.isValid())
         {
-            drop = VxlanDrop.BAD_HEADER;
+            drop = DropReason.BAD_VXLAN;
         }
         else if (rxHeader.vni() != vni)
         {
-            drop = VxlanDrop.UNKNOWN_VNI;
+            drop = DropReason.UNKNOWN_VNI;
         }
         else if (length - VxlanFlyweight.LENGTH < EthernetFlyweight.HEADER_LENGTH)
         {
-            drop = VxlanDrop.RUNT;
+            drop = DropReason.RUNT;
         }
         else if (NO_PEER == (peer = sourcePeer(rx.peerAddress(message))))
         {
-            drop = VxlanDrop.UNKNOWN_PEER;
+            drop = DropReason.UNKNOWN_PEER;
         }
         else
         {
@@ -399,7 +411,7 @@ public final class Vtep implements Port
         }
         if (null != drop)
         {
-            listener.onDrop(drop, 1);
+            counters.dropped(drop, 1);
             return 0;
         }
         final int target = burst.size();
@@ -410,8 +422,8 @@ public final class Vtep implements Port
             burst.buffer().putBytes(burst.nextFrameOffset(), burst.buffer(), burst.frameOffset(slot), frameLength);
         }
         burst.clearNextNetHeader();
-        ingressPeers[target] = peer;
         burst.commit(frameLength);
+        burst.peer(target, peer);
         return 1;
     }
 
@@ -427,41 +439,30 @@ public final class Vtep implements Port
 
     // ---- transmit ----
 
-    /** Sends every frame to every peer; {@link #transmit(FrameBurst, int[], int[], int)} chooses per frame. */
+    /**
+     * Sends each frame {@code indexes[i]} to its {@link FrameBurst#peer peer}, or to every peer. Sends and
+     * failures are counted on the port; a frame for a peer that no longer exists is dropped and counted.
+     *
+     * @return {@code count}: every frame was dealt with.
+     */
     @Override
     public int transmit(final FrameBurst burst, final int[] indexes, final int count)
     {
         for (int i = 0; i < count; i++)
         {
-            queueToAll(burst, indexes[i]);
-        }
-        flushBatch();
-        return count;
-    }
-
-    /**
-     * Sends frame {@code indexes[i]} to peer {@code peers[i]} (an index, or {@link #ALL_PEERS}) for
-     * every {@code i < count}. Sends and failures are counted through the listener; a frame for a peer
-     * that no longer exists is dropped and counted.
-     *
-     * @return {@code count}: every frame was dealt with.
-     */
-    public int transmit(final FrameBurst burst, final int[] indexes, final int[] peers, final int count)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            final int peer = peers[i];
+            final int frame = indexes[i];
+            final int peer = burst.peer(frame);
             if (peer == ALL_PEERS)
             {
-                queueToAll(burst, indexes[i]);
+                queueToAll(burst, frame);
             }
             else if (0 != peerAddress(peer))
             {
-                queue(burst, indexes[i], peer);
+                queue(burst, frame, peer);
             }
             else
             {
-                listener.onDrop(VxlanDrop.NO_PEER, 1);
+                counters.dropped(DropReason.NO_ROUTE, 1);
             }
         }
         flushBatch();
@@ -472,7 +473,7 @@ public final class Vtep implements Port
     {
         if (0 == peerLimit)
         {
-            listener.onDrop(VxlanDrop.NO_PEER, 1);
+            counters.dropped(DropReason.NO_ROUTE, 1);
             return;
         }
         for (int peer = 0; peer < peerLimit; peer++)
@@ -547,17 +548,17 @@ public final class Vtep implements Port
             {
                 // This datagram cannot go (no route to the peer, larger than the path MTU): skip it.
                 checkError(-sent);
-                listener.onDrop(VxlanDrop.TX_ERROR, 1);
+                counters.dropped(DropReason.TX_ERROR, 1);
                 from++;
             }
         }
         if (from < txCount)
         {
-            listener.onDrop(VxlanDrop.TX_ERROR, txCount - from);
+            counters.dropped(DropReason.TX_ERROR, txCount - from);
         }
         if (datagrams > 0)
         {
-            listener.onSent(datagrams, bytes);
+            counters.sent(datagrams, bytes);
         }
         txCount = 0;
     }

@@ -10,6 +10,12 @@ import java.util.Map;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.nativeio.NativeException;
+import io.vireo.dataplane.pipeline.DropReason;
+import io.vireo.dataplane.pipeline.PortCounters;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+import org.agrona.concurrent.status.CountersReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,32 +36,40 @@ class VtepIT
     private static final int B = 0x7F00_0002;
     private static final int C = 0x7F00_0003;
     private static final int D = 0x7F00_0004;
+    private static final int MTU = 1450;
 
-    private final Counting countsA = new Counting();
-    private final Counting countsB = new Counting();
+    private final Counting countsA = new Counting("vxa");
+    private final Counting countsB = new Counting("vxb");
     private int port;
     private Vtep a;
     private Vtep b;
     private final FrameBurst out = new FrameBurst(32, 2048, 64);
     private final FrameBurst in = new FrameBurst(32, 2048, 64);
 
-    static final class Counting implements Vtep.Listener
+    /** A port's real counters, in memory. */
+    static final class Counting
     {
-        final Map<VxlanDrop, Integer> drops = new EnumMap<>(VxlanDrop.class);
-        int datagrams;
-        long bytes;
+        final PortCounters counters;
 
-        @Override
-        public void onDrop(final VxlanDrop reason, final int frames)
+        Counting(final String port)
         {
-            drops.merge(reason, frames, Integer::sum);
+            counters = new PortCounters(new CountersManager(
+                new UnsafeBuffer(BufferUtil.allocateDirectAligned(64 * CountersReader.METADATA_LENGTH, 64)),
+                new UnsafeBuffer(BufferUtil.allocateDirectAligned(64 * CountersReader.COUNTER_LENGTH, 64))), port);
         }
 
-        @Override
-        public void onSent(final int datagrams, final long frameBytes)
+        /** The drops counted, by reason, those not zero. */
+        Map<DropReason, Long> drops()
         {
-            this.datagrams += datagrams;
-            this.bytes += frameBytes;
+            final Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
+            for (final DropReason reason : DropReason.values())
+            {
+                if (0 != counters.drops(reason))
+                {
+                    drops.put(reason, counters.drops(reason));
+                }
+            }
+            return drops;
         }
     }
 
@@ -66,8 +80,8 @@ class VtepIT
         {
             port = probe.getLocalPort();
         }
-        a = Vtep.open("vxa", VNI, A, port, 64, false, countsA, 32);
-        b = Vtep.open("vxb", VNI, B, port, 64, false, countsB, 32);
+        a = Vtep.open("vxa", VNI, A, port, 64, MTU, false, countsA.counters, 32);
+        b = Vtep.open("vxb", VNI, B, port, 64, MTU, false, countsB.counters, 32);
     }
 
     @AfterEach
@@ -86,18 +100,20 @@ class VtepIT
         final byte[] second = frame(0xFF_FF_FF_FF_FF_FFL, 0x02_00_00_00_00_0AL, 1400, 2);
         put(out, first);
         put(out, second);
+        out.peer(0, peerB);
+        out.peer(1, Vtep.ALL_PEERS);
 
-        assertEquals(2, a.transmit(out, new int[] {0, 1}, new int[] {peerB, Vtep.ALL_PEERS}, 2));
-        assertEquals(2, countsA.datagrams, countsA.drops::toString);
-        assertEquals(first.length + second.length, countsA.bytes);
+        assertEquals(2, a.transmit(out, new int[] {0, 1}, 2));
+        assertEquals(2, countsA.counters.txPackets(), countsA.drops()::toString);
+        assertEquals(first.length + second.length, countsA.counters.txBytes());
 
         final int received = receiveAtLeast(b, in, 2);
         assertEquals(2, received);
         assertArrayEquals(first, bytes(in, 0));
         assertArrayEquals(second, bytes(in, 1));
-        assertEquals(peerA, b.ingressPeer(0));
+        assertEquals(peerA, in.peer(0));
         assertEquals(0L, in.buffer().getLong(in.netHeaderOffset(0)), "the VXLAN header's place is a zeroed net header");
-        assertTrue(countsB.drops.isEmpty(), countsB.drops::toString);
+        assertTrue(countsB.drops().isEmpty(), countsB.drops()::toString);
     }
 
     @Test
@@ -109,6 +125,7 @@ class VtepIT
             peer.setSoTimeout(5_000);
             final byte[] frame = frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_00_0AL, 64, 7);
             put(out, frame);
+            out.peer(0, Vtep.ALL_PEERS);
             a.transmit(out, new int[] {0}, 1);
             final DatagramPacket packet = new DatagramPacket(new byte[4096], 4096);
             peer.receive(packet);
@@ -125,6 +142,7 @@ class VtepIT
             {
                 out.clear();
                 put(out, frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_01_00L + flow, 64, flow));
+                out.peer(0, Vtep.ALL_PEERS);
                 a.transmit(out, new int[] {0}, 1);
                 peer.receive(packet);
                 spread = packet.getPort() != firstPort;
@@ -154,27 +172,27 @@ class VtepIT
         assertEquals(2, receiveAtLeast(b, in, 2));
         assertArrayEquals(good, bytes(in, 0));
         assertArrayEquals(good, bytes(in, 1));
-        assertEquals(Map.of(VxlanDrop.BAD_HEADER, 2, VxlanDrop.UNKNOWN_VNI, 1, VxlanDrop.RUNT, 1,
-            VxlanDrop.UNKNOWN_PEER, 1, VxlanDrop.OVERSIZE, 1), countsB.drops);
+        assertEquals(Map.of(DropReason.BAD_VXLAN, 2L, DropReason.UNKNOWN_VNI, 1L, DropReason.RUNT, 1L,
+            DropReason.UNKNOWN_PEER, 1L, DropReason.OVERSIZE, 1L), countsB.drops());
     }
 
     @Test
     void anEndpointThatLearnsPeersTakesAnyAddressAndListsIt() throws Exception
     {
         b.close();
-        b = Vtep.open("vxb", VNI, B, port, 64, true, countsB, 32);
+        b = Vtep.open("vxb", VNI, B, port, 64, MTU, true, countsB.counters, 32);
         try (DatagramSocket stranger = new DatagramSocket(new InetSocketAddress("127.0.0.3", 0)))
         {
             send(stranger, new InetSocketAddress("127.0.0.2", port),
                 concat(header(0x08, VNI), frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_00_0CL, 60, 3)));
         }
         assertEquals(1, receiveAtLeast(b, in, 1));
-        final int learned = b.ingressPeer(0);
+        final int learned = in.peer(0);
         assertEquals(List.of(new Vtep.Peer(learned, "127.0.0.3", true)), b.peers());
         assertEquals(C, b.peerAddress(learned));
         assertEquals(learned, b.addPeer(C));
         assertEquals(List.of(new Vtep.Peer(learned, "127.0.0.3", false)), b.peers(), "configuring a learned peer keeps its index");
-        assertEquals(b.ingressPeer(0), b.removePeer(C));
+        assertEquals(learned, b.removePeer(C));
         assertEquals(List.of(), b.peers());
         assertEquals(Vtep.NO_PEER, b.removePeer(C));
     }
@@ -185,21 +203,23 @@ class VtepIT
         final int peer = a.addPeer(B);
         a.removePeer(B);
         put(out, frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_00_0AL, 60, 1));
-        a.transmit(out, new int[] {0}, new int[] {peer}, 1);
-        assertEquals(Map.of(VxlanDrop.NO_PEER, 1), countsA.drops);
-        assertEquals(0, countsA.datagrams);
+        out.peer(0, peer);
+        a.transmit(out, new int[] {0}, 1);
+        assertEquals(Map.of(DropReason.NO_ROUTE, 1L), countsA.drops());
+        assertEquals(0, countsA.counters.txPackets());
     }
 
     @Test
     void badSettingsAreRefusedWithTheirName()
     {
-        assertThrows(IllegalArgumentException.class, () -> Vtep.open("x", 1 << 24, A, port, 64, false, countsA, 32));
-        assertThrows(IllegalArgumentException.class, () -> Vtep.open("x", 1, A, 0, 64, false, countsA, 32));
-        assertThrows(IllegalArgumentException.class, () -> Vtep.open("x", 1, A, port, 0, false, countsA, 32));
-        final NativeException taken = assertThrows(NativeException.class, () -> Vtep.open("x", 1, A, port, 64, false, countsA, 32));
+        assertThrows(IllegalArgumentException.class, () -> Vtep.open("x", 1 << 24, A, port, 64, MTU, false, countsA.counters, 32));
+        assertThrows(IllegalArgumentException.class, () -> Vtep.open("x", 1, A, 0, 64, MTU, false, countsA.counters, 32));
+        assertThrows(IllegalArgumentException.class, () -> Vtep.open("x", 1, A, port, 0, MTU, false, countsA.counters, 32));
+        assertThrows(IllegalArgumentException.class, () -> Vtep.open("x", 1, A, port, 64, 67, false, countsA.counters, 32));
+        final NativeException taken = assertThrows(NativeException.class, () -> Vtep.open("x", 1, A, port, 64, MTU, false, countsA.counters, 32));
         assertTrue(taken.getMessage().contains("127.0.0.1:" + port), taken.getMessage());
         final NativeException foreign = assertThrows(NativeException.class,
-            () -> Vtep.open("x", 1, 0x0A_FF_FF_01, port, 64, false, countsA, 32));
+            () -> Vtep.open("x", 1, 0x0A_FF_FF_01, port, 64, MTU, false, countsA.counters, 32));
         assertTrue(foreign.getMessage().contains("10.255.255.1"), foreign.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Vtep.checkPeerAddress(0xE000_0001, A));
         assertThrows(IllegalArgumentException.class, () -> Vtep.checkPeerAddress(A, A));

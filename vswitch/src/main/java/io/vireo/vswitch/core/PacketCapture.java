@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.vireo.vswitch.pipeline.FrameRecorder;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.EpochNanoClock;
@@ -33,7 +34,7 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  * </pre>
  * A ring record is the frame prefixed by its time: {@code | epoch ns (8) | frame |}.
  */
-final class PacketCapture implements AutoCloseable
+final class PacketCapture implements FrameRecorder, AutoCloseable
 {
     private static final int RING_BYTES = 8 << 20;
     private static final int SNAPLEN = 262_144;
@@ -92,29 +93,28 @@ final class PacketCapture implements AutoCloseable
     }
 
     /**
-     * Copies a frame into the capture; any forwarding thread, never blocks, allocates nothing.
-     *
-     * @return false once the capture has all the frames it wants.
+     * Copies a frame into the capture, unless it has all the frames it wants; any forwarding thread, never
+     * blocks, allocates nothing.
      */
-    boolean record(final DirectBuffer buffer, final int offset, final int length)
+    @Override
+    public void record(final DirectBuffer buffer, final int offset, final int length)
     {
         if (null != limit && accepted.get() >= limit)
         {
-            return false;
+            return;
         }
         final int captureLength = Math.min(length, SNAPLEN);
         final int index = ring.tryClaim(MSG_TYPE, Long.BYTES + captureLength);
         if (index <= 0)
         {
             dropped.incrementAndGet();
-            return true;
+            return;
         }
         final var ringBuffer = ring.buffer();
         ringBuffer.putLong(index, clock.nanoTime());
         ringBuffer.putBytes(index + Long.BYTES, buffer, offset, captureLength);
         ring.commit(index);
         accepted.incrementAndGet();
-        return true;
     }
 
     /** Running until stopped or, with a limit, until that many frames are written or dropped. */

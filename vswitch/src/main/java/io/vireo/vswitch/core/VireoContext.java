@@ -2,8 +2,8 @@ package io.vireo.vswitch.core;
 
 import java.nio.file.Path;
 
+import io.vireo.dataplane.pipeline.Destination;
 import io.vireo.flowtable.ForwardingTable;
-import io.vireo.tunnel.vxlan.Vtep;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
 
@@ -269,15 +269,15 @@ public final class VireoContext
                 throw VireoException.invalid("forwarding CPUs need dedicated forwarding threads");
             }
         }
-        // Port ids and every bridge's VXLAN peers share the forwarding table's destination numbers.
-        if (maxPorts <= 0 || maxPorts > ForwardingAgent.REMOTE_BASE)
+        // Port ids, and the peers behind ports, share the forwarding table's destination numbers.
+        final int maxPortIds = Destination.maxPortId(ForwardingTable.MAX_DESTINATION) + 1;
+        if (maxPorts <= 0 || maxPorts > maxPortIds)
         {
-            throw VireoException.invalid("maxPorts must be 1.." + ForwardingAgent.REMOTE_BASE + ", got " + maxPorts);
+            throw VireoException.invalid("maxPorts must be 1.." + maxPortIds + ", got " + maxPorts);
         }
-        final int maxRemoteBridges = (ForwardingTable.MAX_DESTINATION - ForwardingAgent.REMOTE_BASE) / Vtep.MAX_PEERS;
-        if (maxBridges <= 0 || maxBridges > maxRemoteBridges)
+        if (maxBridges <= 0 || maxBridges > ForwardingTable.MAX_BRIDGE_ID + 1)
         {
-            throw VireoException.invalid("maxBridges must be 1.." + maxRemoteBridges + ", got " + maxBridges);
+            throw VireoException.invalid("maxBridges must be 1.." + (ForwardingTable.MAX_BRIDGE_ID + 1) + ", got " + maxBridges);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.vireo.vswitch.core;
 
+import java.util.function.Supplier;
+
 /** A request the switch refused, with a one-line message that names what was wrong. */
 public final class VireoException extends RuntimeException
 {
@@ -46,5 +48,18 @@ public final class VireoException extends RuntimeException
     static VireoException conflict(final String message)
     {
         return new VireoException(Kind.CONFLICT, message);
+    }
+
+    /** The value of a check that throws {@link IllegalArgumentException}, which becomes an {@link Kind#INVALID} refusal. */
+    static <T> T checked(final Supplier<T> check)
+    {
+        try
+        {
+            return check.get();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw invalid(ex.getMessage());
+        }
     }
 }

@@ -29,6 +29,9 @@ final class Daemon
         this.process = process;
     }
 
+    /** A JVM start, restoring a config's ports with `ip` commands, on a 2-core machine busy with other builds. */
+    private static final int READY_SECONDS = 60;
+
     /**
      * Starts {@code scripts/vireod --run-dir runDir --metrics 127.0.0.1:0 [extra...]} (metrics on a free
      * port, so daemons run side by side) and waits until it is ready.
@@ -59,7 +62,7 @@ final class Daemon
                 throw new AssertionError("vireod exited " + process.exitValue() + ": " + daemon.output());
             }
             return daemon.output().contains("vireod: ready");
-        }, "vireod ready");
+        }, "vireod ready", READY_SECONDS);
         return daemon;
     }
 

@@ -198,7 +198,12 @@ class TapForwardingIT
 
     static void waitFor(final Condition condition, final String what) throws RuntimeException
     {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        waitFor(condition, what, 15);
+    }
+
+    static void waitFor(final Condition condition, final String what, final int seconds) throws RuntimeException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         try
         {
             while (!condition.holds())

@@ -1,4 +1,4 @@
-package io.vireo.tunnel.vxlan;
+package io.vireo.dataplane.icmp;
 
 import io.vireo.dataplane.headers.Checksums;
 import io.vireo.dataplane.headers.Ipv4Flyweight;

@@ -1,4 +1,4 @@
-package io.vireo.vswitch.core;
+package io.vireo.vswitch.pipeline;
 
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -7,6 +7,7 @@ import java.util.List;
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.offload.Offloads;
+import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.dataplane.port.Port;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;

@@ -1,11 +1,13 @@
-package io.vireo.vswitch.core;
+package io.vireo.dataplane.pipeline;
 
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
 /**
- * A port's counters. Each has one writer, the forwarding thread that owns the port, which adds once
- * per burst with release ordering; readers in other threads and processes see whole values.
+ * A port's counters, in the switch's counters file. The pipeline counts what it receives and what it
+ * sends on the port, and the drops of its stages; a port may count what it drops or sends itself
+ * ({@link io.vireo.dataplane.port.Port#countsTransmits()}). Writers add with release ordering, once per
+ * burst where they can; readers in other threads and processes see whole values.
  * Counter type ids: {@link #TYPE_RX_PACKETS}..{@link #TYPE_TX_BYTES}, and
  * {@link #TYPE_DROP_BASE} + {@link DropReason#ordinal()}. The counter key holds the port name.
  */
@@ -17,11 +19,11 @@ public final class PortCounters implements AutoCloseable
     public static final int TYPE_TX_BYTES = 4;
     public static final int TYPE_DROP_BASE = 100;
 
-    final AtomicCounter rxPackets;
-    final AtomicCounter rxBytes;
-    final AtomicCounter txPackets;
-    final AtomicCounter txBytes;
-    final AtomicCounter[] drops = new AtomicCounter[DropReason.count()];
+    private final AtomicCounter rxPackets;
+    private final AtomicCounter rxBytes;
+    private final AtomicCounter txPackets;
+    private final AtomicCounter txBytes;
+    private final AtomicCounter[] drops = new AtomicCounter[DropReason.count()];
 
     public PortCounters(final CountersManager manager, final String portName)
     {
@@ -56,6 +58,26 @@ public final class PortCounters implements AutoCloseable
                 final int drop = typeId - TYPE_DROP_BASE;
                 return drop >= 0 && drop < DropReason.count() ? "drop_" + DropReason.of(drop).metricName() : null;
         }
+    }
+
+    /** Adds {@code packets} received, {@code bytes} long in all. */
+    public void received(final int packets, final long bytes)
+    {
+        rxPackets.getAndAddRelease(packets);
+        rxBytes.getAndAddRelease(bytes);
+    }
+
+    /** Adds {@code packets} sent, {@code bytes} long in all. */
+    public void sent(final int packets, final long bytes)
+    {
+        txPackets.getAndAddRelease(packets);
+        txBytes.getAndAddRelease(bytes);
+    }
+
+    /** Adds {@code frames} dropped for {@code reason}. */
+    public void dropped(final DropReason reason, final int frames)
+    {
+        drops[reason.ordinal()].getAndAddRelease(frames);
     }
 
     public long rxPackets()

@@ -1,19 +1,20 @@
-package io.vireo.vswitch.core;
+package io.vireo.dataplane.pipeline;
 
 /**
- * Every reason the pipeline drops a frame, in one table (as VPP's {@code *_error.def}). Each reason
- * has a counter per port: the ingress port for receive-side reasons, the egress port for
- * {@link #BAD_OFFLOAD} and {@link #TX_ERROR}, and a bridge's VXLAN port for what its endpoint drops
- * and for frames larger than the overlay's MTU.
+ * Every reason a frame is dropped, by the pipeline's stages or by a port, in one table (as VPP's
+ * {@code *_error.def}); a new stage or port type adds its reasons here. Each reason has a counter per
+ * port ({@link PortCounters}): the ingress port for receive-side reasons, the egress port for
+ * {@link #BAD_OFFLOAD}, {@link #TX_ERROR} and packets larger than its {@link io.vireo.dataplane.port.Port#mtu()},
+ * and a port for what it drops itself (a VXLAN port: bad datagrams, frames for a peer that is gone).
  */
 public enum DropReason
 {
     RUNT("runt", "frame shorter than an Ethernet header (or its VLAN tag)"),
-    OVERSIZE("oversize", "frame longer than the switch's maximum frame length, or than a VXLAN overlay's MTU"),
+    OVERSIZE("oversize", "frame longer than the switch's maximum frame length, or IP packet larger than the egress port's MTU"),
     BAD_SOURCE_MAC("bad_source_mac", "multicast or zero source MAC"),
     HAIRPIN("hairpin", "destination learned on the ingress port; never sent back"),
     POLICY("policy", "denied by the bridge's endpoint policy"),
-    NO_ROUTE("no_route", "no other port in the bridge to send to"),
+    NO_ROUTE("no_route", "no other port in the bridge to send to, or no peer behind a VXLAN port"),
     BAD_OFFLOAD("bad_offload", "a GSO or partial-checksum frame whose headers do not allow segmentation"),
     TX_ERROR("tx_error", "the egress port refused the frame"),
     BAD_VXLAN("bad_vxlan", "a VXLAN datagram shorter than its header or without the I flag"),

@@ -1,15 +1,15 @@
-package io.vireo.vswitch.core;
+package io.vireo.vswitch.pipeline;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.pipeline.DropReason;
+import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.dataplane.port.Port;
-import io.vireo.tunnel.vxlan.Vtep;
 
 /**
  * A port as one forwarding thread sees it: the port, its bridge, its counters and its pending
- * transmit burst (indexes of frames in the current receive burst). A bridge's VXLAN endpoint is a
- * port too; its frames also carry the peer each goes to, and it counts its own transmits.
+ * transmit burst (indexes of frames in the current receive burst).
  * <p>
  * With several forwarding threads every thread has an entry for every port. A multi-queue TAP gives
  * each thread a queue of its own: it polls and writes that queue, no lock. A port with one queue is
@@ -18,39 +18,39 @@ import io.vireo.tunnel.vxlan.Vtep;
  * queues than threads); its receive side and its transmit side may run at once on two threads, which
  * every port type allows.
  */
-final class PortEntry
+public final class PortEntry
 {
     final Port port;
     final int id;
     final int bridgeId;
     final PortCounters counters;
+    /** {@link Port#mtu()}, fixed for the port's life. */
+    final int mtu;
     final int[] txIndexes;
     int txCount;
-    /** The port as a VXLAN endpoint, or null. */
-    final Vtep vtep;
-    /** With {@link #vtep}: the peer of each queued frame, or {@link Vtep#ALL_PEERS}. */
-    final int[] txPeers;
-    /** With {@link #vtep}: the largest IP packet the overlay carries. */
-    final int overlayMtu;
     /** The capture of this port's frames, or null; set and read on the forwarding thread only. */
-    PacketCapture capture;
+    FrameRecorder capture;
     /** True if this thread receives from the port; changed on this thread only ({@link ForwardingAgent#poll}). */
     boolean polled;
     /** Taken around every transmit when threads share the port's one queue; null when they do not. */
     private final AtomicBoolean txLock;
 
-    PortEntry(final Port port, final int id, final int bridgeId, final PortCounters counters, final int burstSize)
+    /** A port that this thread polls and writes alone. */
+    public PortEntry(final Port port, final int id, final int bridgeId, final PortCounters counters, final int burstSize)
     {
-        this(port, id, bridgeId, counters, burstSize, 0, true, null);
+        this(port, id, bridgeId, counters, burstSize, true, null);
     }
 
-    PortEntry(
+    /**
+     * @param polled true if this thread receives from the port.
+     * @param txLock shared by every thread's entry of a port with one queue; null for a queue of this thread's own.
+     */
+    public PortEntry(
         final Port port,
         final int id,
         final int bridgeId,
         final PortCounters counters,
         final int burstSize,
-        final int overlayMtu,
         final boolean polled,
         final AtomicBoolean txLock)
     {
@@ -60,10 +60,23 @@ final class PortEntry
         this.id = id;
         this.bridgeId = bridgeId;
         this.counters = counters;
+        this.mtu = port.mtu();
         this.txIndexes = new int[burstSize];
-        this.vtep = port instanceof Vtep tunnel ? tunnel : null;
-        this.txPeers = null == vtep ? null : new int[burstSize];
-        this.overlayMtu = overlayMtu;
+    }
+
+    public Port port()
+    {
+        return port;
+    }
+
+    public int id()
+    {
+        return id;
+    }
+
+    public PortCounters counters()
+    {
+        return counters;
     }
 
     /** Adds a frame received on or queued for this port to its capture, if it has one. */
@@ -75,12 +88,18 @@ final class PortEntry
         }
     }
 
-    /** Sends frames {@code indexes[0..count)} of {@code frames}, to {@code peers[i]} each on a VXLAN endpoint. */
-    int transmit(final FrameBurst frames, final int[] indexes, final int[] peers, final int count)
+    /** Sends frames {@code indexes[0..count)} of {@code frames} and counts them. */
+    void transmit(final FrameBurst frames, final int[] indexes, final int count)
+    {
+        countTransmit(frames, indexes, send(frames, indexes, count), count);
+    }
+
+    /** Sends frames {@code indexes[0..count)} of {@code frames}; returns how many the port took. */
+    int send(final FrameBurst frames, final int[] indexes, final int count)
     {
         if (null == txLock)
         {
-            return send(frames, indexes, peers, count);
+            return port.transmit(frames, indexes, count);
         }
         while (!txLock.compareAndSet(false, true))
         {
@@ -88,7 +107,7 @@ final class PortEntry
         }
         try
         {
-            return send(frames, indexes, peers, count);
+            return port.transmit(frames, indexes, count);
         }
         finally
         {
@@ -96,15 +115,13 @@ final class PortEntry
         }
     }
 
-    private int send(final FrameBurst frames, final int[] indexes, final int[] peers, final int count)
-    {
-        return null == vtep ? port.transmit(frames, indexes, count) : vtep.transmit(frames, indexes, peers, count);
-    }
-
-    /** Adds sent frames to the port's counters, and what it refused as {@link DropReason#TX_ERROR}; a VXLAN endpoint counts itself. */
+    /**
+     * Adds sent frames to the port's counters, and what it refused as {@link DropReason#TX_ERROR}, unless
+     * the port {@link Port#countsTransmits() counts them itself}.
+     */
     void countTransmit(final FrameBurst frames, final int[] indexes, final int sent, final int queued)
     {
-        if (null != vtep)
+        if (port.countsTransmits())
         {
             return;
         }
@@ -113,11 +130,10 @@ final class PortEntry
         {
             bytes += frames.frameLength(indexes[j]);
         }
-        counters.txPackets.getAndAddRelease(sent);
-        counters.txBytes.getAndAddRelease(bytes);
+        counters.sent(sent, bytes);
         if (sent < queued)
         {
-            counters.drops[DropReason.TX_ERROR.ordinal()].getAndAddRelease(queued - sent);
+            counters.dropped(DropReason.TX_ERROR, queued - sent);
         }
     }
 }

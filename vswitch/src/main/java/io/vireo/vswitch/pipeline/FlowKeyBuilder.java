@@ -1,4 +1,4 @@
-package io.vireo.vswitch.core;
+package io.vireo.vswitch.pipeline;
 
 import java.nio.ByteOrder;
 

@@ -1,12 +1,11 @@
-package io.vireo.vswitch.core;
-
-import java.util.Arrays;
+package io.vireo.vswitch.pipeline;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.offload.Offloads;
 import io.vireo.dataplane.offload.SegmentSink;
 import io.vireo.dataplane.offload.SoftwareOffload;
+import io.vireo.dataplane.pipeline.DropReason;
 import org.agrona.MutableDirectBuffer;
 
 /**
@@ -26,17 +25,16 @@ final class SoftwareOffloadTransmitter implements SegmentSink
     private final VirtioNetHeaderFlyweight header = new VirtioNetHeaderFlyweight();
     private final FrameBurst segments = new FrameBurst(SEGMENT_BURST, SEGMENT_SLOT, FrameBurst.NET_HEADER_LENGTH);
     private final int[] segmentIndexes = new int[SEGMENT_BURST];
-    private final int[] segmentPeers = new int[SEGMENT_BURST];
     private final int[] plain;
-    private final int[] plainPeers;
     private int plainCount;
+    /** The peer of the frame being segmented, which each of its segments goes to. */
+    private int segmentPeer;
     private PortEntry egress;
     private boolean segmentsRefused;
 
     SoftwareOffloadTransmitter(final int burstSize)
     {
         this.plain = new int[burstSize];
-        this.plainPeers = new int[burstSize];
         for (int i = 0; i < SEGMENT_BURST; i++)
         {
             segmentIndexes[i] = i;
@@ -56,8 +54,7 @@ final class SoftwareOffloadTransmitter implements SegmentSink
 
     /**
      * Sends {@code egress}'s queued frames of {@code burst}, resolving the offloads it does not take
-     * ({@code accepted}); counts on the port.
-     * On a VXLAN endpoint each frame's segments go to the frame's peer.
+     * ({@code accepted}); counts on the port. Each frame's segments go to the frame's peer.
      */
     void transmit(final FrameBurst burst, final PortEntry egress, final int accepted)
     {
@@ -67,10 +64,9 @@ final class SoftwareOffloadTransmitter implements SegmentSink
         for (int i = 0; i < egress.txCount; i++)
         {
             final int frame = egress.txIndexes[i];
-            final int peer = null == egress.txPeers ? 0 : egress.txPeers[i];
             if (!needsWork(burst, frame, accepted))
             {
-                addPlain(frame, peer);
+                plain[plainCount++] = frame;
                 continue;
             }
             header.wrap(buffer, burst.netHeaderOffset(frame), FrameBurst.NET_HEADER_LENGTH);
@@ -78,7 +74,7 @@ final class SoftwareOffloadTransmitter implements SegmentSink
             {
                 sendPlain(burst);
                 segmentsRefused = false;
-                Arrays.fill(segmentPeers, peer);
+                segmentPeer = burst.peer(frame);
                 final int result = offload.segment(buffer, burst.frameOffset(frame), burst.frameLength(frame), header, this);
                 if (result < 0)
                 {
@@ -88,7 +84,7 @@ final class SoftwareOffloadTransmitter implements SegmentSink
             }
             else if (offload.completeChecksum(buffer, burst.frameOffset(frame), burst.frameLength(frame), header))
             {
-                addPlain(frame, peer);
+                plain[plainCount++] = frame;
             }
             else
             {
@@ -110,6 +106,7 @@ final class SoftwareOffloadTransmitter implements SegmentSink
         segments.clearNextNetHeader();
         segments.buffer().putBytes(segments.nextFrameOffset(), buffer, offset, length);
         segments.commit(length);
+        segments.peer(segments.size() - 1, segmentPeer);
         if (segments.isFull())
         {
             sendSegments();
@@ -123,30 +120,24 @@ final class SoftwareOffloadTransmitter implements SegmentSink
         {
             // After a refusal the rest of this frame's segments are dropped too: a TCP sender recovers
             // a whole lost GSO frame the same way as a partial one.
-            final int sent = segmentsRefused ? 0 : egress.transmit(segments, segmentIndexes, segmentPeers, count);
+            final int sent = segmentsRefused ? 0 : egress.send(segments, segmentIndexes, count);
             segmentsRefused |= sent < count;
             egress.countTransmit(segments, segmentIndexes, sent, count);
             segments.clear();
         }
     }
 
-    private void addPlain(final int frame, final int peer)
-    {
-        plainPeers[plainCount] = peer;
-        plain[plainCount++] = frame;
-    }
-
     private void sendPlain(final FrameBurst burst)
     {
         if (plainCount > 0)
         {
-            egress.countTransmit(burst, plain, egress.transmit(burst, plain, plainPeers, plainCount), plainCount);
+            egress.transmit(burst, plain, plainCount);
             plainCount = 0;
         }
     }
 
     private void drop(final DropReason reason, final int frames)
     {
-        egress.counters.drops[reason.ordinal()].getAndAddRelease(frames);
+        egress.counters.dropped(reason, frames);
     }
 }

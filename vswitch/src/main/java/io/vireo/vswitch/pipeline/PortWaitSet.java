@@ -1,4 +1,4 @@
-package io.vireo.vswitch.core;
+package io.vireo.vswitch.pipeline;
 
 import io.vireo.dataplane.nativeio.Epoll;
 import io.vireo.dataplane.nativeio.EventFd;
@@ -10,7 +10,7 @@ import org.agrona.concurrent.IdleStrategy;
  * polled port has no descriptor (a loopback port), sleeps are capped at a millisecond.
  * Only {@link #wake()} may be called from other threads.
  */
-final class PortWaitSet implements IdleStrategy, AutoCloseable
+public final class PortWaitSet implements IdleStrategy, AutoCloseable
 {
     private static final int MAX_SPINS = 1_000;
     private static final int MAX_YIELDS = 100;
@@ -24,7 +24,7 @@ final class PortWaitSet implements IdleStrategy, AutoCloseable
     private int spins;
     private int yields;
 
-    PortWaitSet()
+    public PortWaitSet()
     {
         epoll.add(wakeup.fd());
     }

@@ -1,4 +1,4 @@
-package io.vireo.vswitch.core;
+package io.vireo.vswitch.pipeline;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,7 +32,7 @@ public final class ThreadCounters implements AutoCloseable
     private long lastEndNs;
     private long lastPublishNs;
 
-    ThreadCounters(final CountersManager manager, final String role)
+    public ThreadCounters(final CountersManager manager, final String role)
     {
         for (int i = 0; i < NAMES.length; i++)
         {
@@ -95,7 +95,7 @@ public final class ThreadCounters implements AutoCloseable
     }
 
     /** The published values by name, as another thread sees them. */
-    Map<String, Long> snapshot()
+    public Map<String, Long> snapshot()
     {
         final Map<String, Long> values = new LinkedHashMap<>();
         for (int i = 0; i < NAMES.length; i++)

@@ -1,0 +1,131 @@
+package io.vireo.dataplane.pipeline;
+
+import java.util.Arrays;
+
+import io.vireo.dataplane.buffer.FrameBurst;
+
+/**
+ * A received burst on its way through the {@link Stage stages}, with the per-frame scratch they share
+ * (VPP's vector with its per-buffer metadata). One per forwarding thread, reused for every burst; all
+ * frames of a burst came from one port, so the ingress port and its bridge are per burst.
+ * <pre>
+ *  frame i:  | vlan[i] | source[i] | destination[i] | action[i] |   and in the burst: length, peer
+ *  action:   UNDECIDED --(a stage)--> FLOOD | a destination (&gt;= 0, {@link Destination}) | DROPPED
+ * </pre>
+ * The parse stage fills the VLAN and MACs; the stages after it decide each frame's action; the output
+ * stage carries it out. A dropped frame is counted once, on the ingress port, under its reason.
+ */
+public final class BurstContext
+{
+    /** No stage has decided where the frame goes yet. */
+    public static final int UNDECIDED = -1;
+    /** To every port of the bridge but the ingress one. */
+    public static final int FLOOD = -2;
+    /** Dropped and counted; no later stage looks at it. */
+    public static final int DROPPED = -3;
+
+    private final FrameBurst frames;
+    private final int[] vlans;
+    private final long[] sources;
+    private final long[] destinations;
+    private final int[] actions;
+    private int size;
+    private int ingressPort;
+    private int bridgeId;
+    private PortCounters ingressCounters;
+    private long nowMs;
+
+    public BurstContext(final FrameBurst frames)
+    {
+        this.frames = frames;
+        final int capacity = frames.capacity();
+        this.vlans = new int[capacity];
+        this.sources = new long[capacity];
+        this.destinations = new long[capacity];
+        this.actions = new int[capacity];
+    }
+
+    /** Starts a burst: the frames now in {@link #frames()}, received on {@code ingressPort} of {@code bridgeId}. */
+    public void begin(final int ingressPort, final int bridgeId, final PortCounters ingressCounters, final long nowMs)
+    {
+        this.size = frames.size();
+        this.ingressPort = ingressPort;
+        this.bridgeId = bridgeId;
+        this.ingressCounters = ingressCounters;
+        this.nowMs = nowMs;
+        Arrays.fill(actions, 0, size, UNDECIDED);
+    }
+
+    public FrameBurst frames()
+    {
+        return frames;
+    }
+
+    /** Frames in the burst, dropped ones included. */
+    public int size()
+    {
+        return size;
+    }
+
+    public int ingressPort()
+    {
+        return ingressPort;
+    }
+
+    public int bridgeId()
+    {
+        return bridgeId;
+    }
+
+    /** The forwarding thread's clock when the burst arrived, in ms. */
+    public long nowMs()
+    {
+        return nowMs;
+    }
+
+    public int vlan(final int frame)
+    {
+        return vlans[frame];
+    }
+
+    public long source(final int frame)
+    {
+        return sources[frame];
+    }
+
+    public long destination(final int frame)
+    {
+        return destinations[frame];
+    }
+
+    /** Sets the parsed Ethernet fields of a frame: VLAN (0: untagged), source and destination MAC. */
+    public void addresses(final int frame, final int vlan, final long source, final long destination)
+    {
+        vlans[frame] = vlan;
+        sources[frame] = source;
+        destinations[frame] = destination;
+    }
+
+    public int action(final int frame)
+    {
+        return actions[frame];
+    }
+
+    /** Sets where a frame goes: {@link #FLOOD} or a {@link Destination}. */
+    public void action(final int frame, final int action)
+    {
+        actions[frame] = action;
+    }
+
+    public boolean isDropped(final int frame)
+    {
+        return DROPPED == actions[frame];
+    }
+
+    /** Drops a frame, counted on the ingress port under {@code reason}. */
+    public void drop(final int frame, final DropReason reason)
+    {
+        actions[frame] = DROPPED;
+        ingressCounters.dropped(reason, 1);
+    }
+}

@@ -1,0 +1,126 @@
+package io.vireo.vswitch.core;
+
+import java.util.concurrent.TimeUnit;
+
+import io.vireo.dataplane.nativeio.Native;
+import io.vireo.flowtable.ForwardingTable;
+import io.vireo.flowtable.Generations;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.EpochClock;
+
+/**
+ * The control plane's own duty cycle, every {@link ForwardingThreads#CONDUCTOR_TICK_MS} ms: retire
+ * ports that failed for good (their MACs are flushed), age the forwarding table a slice at a time, and
+ * publish the table's figures. Runs under the switch's lock; allocates nothing, so in invoker mode the
+ * invoking thread stays garbage-free.
+ */
+final class Conductor implements Agent
+{
+    private static final long MAX_SWEEP_MS = 10_000;
+
+    private final Object lock;
+    private final Topology topology;
+    private final ForwardingTable fdb;
+    private final Generations generations;
+    private final TableCounters tableCounters;
+    private final EpochClock clock;
+    private final long[] agingMsByBridge;
+    private final ForwardingTable.AgingPolicy agingPolicy;
+    private int agingSliceSlots;
+    private long nextTickMs;
+    private boolean closed;
+
+    Conductor(
+        final Object lock,
+        final Topology topology,
+        final ForwardingTable fdb,
+        final Generations generations,
+        final TableCounters tableCounters,
+        final EpochClock clock,
+        final int maxBridges)
+    {
+        this.lock = lock;
+        this.topology = topology;
+        this.fdb = fdb;
+        this.generations = generations;
+        this.tableCounters = tableCounters;
+        this.clock = clock;
+        this.agingMsByBridge = new long[maxBridges];
+        this.agingPolicy = bridgeId -> agingMsByBridge[bridgeId];
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "vireo-conductor";
+    }
+
+    @Override
+    public int doWork()
+    {
+        synchronized (lock)
+        {
+            final long now = clock.time();
+            if (closed || now < nextTickMs)
+            {
+                return 0;
+            }
+            nextTickMs = now + ForwardingThreads.CONDUCTOR_TICK_MS;
+            return retireFailedPorts() + age(now);
+        }
+    }
+
+    private int retireFailedPorts()
+    {
+        int work = 0;
+        for (final PortRecord record : topology.portsById())
+        {
+            if (null != record && 0 != record.failure() && !record.failureHandled)
+            {
+                record.failureHandled = true;
+                work += fdb.removeDestination(record.id);
+                generations.bump(record.bridge.id);
+                System.err.println("vireo: port " + record.name() + " failed: " +
+                    Native.strerror(record.failure()) + "; it forwards nothing until deleted");
+            }
+        }
+        return work;
+    }
+
+    private int age(final long now)
+    {
+        final int aged = fdb.ageSlice(now, agingPolicy, agingSliceSlots);
+        tableCounters.publish(fdb.size(), fdb.capacity(), fdb.tableFullCount());
+        if (aged > 0)
+        {
+            // The table does not say whose entries aged: make every bridge's cached flows stale.
+            for (int bridgeId = topology.bridgeIds().nextSetBit(0); bridgeId >= 0;
+                bridgeId = topology.bridgeIds().nextSetBit(bridgeId + 1))
+            {
+                generations.bump(bridgeId);
+            }
+        }
+        return aged;
+    }
+
+    /** Sets a bridge's aging time (0 for a bridge deleted); the slice per tick follows the shortest. Under the lock. */
+    void aging(final int bridgeId, final long agingSeconds)
+    {
+        agingMsByBridge[bridgeId] = TimeUnit.SECONDS.toMillis(agingSeconds);
+        long shortestAgingMs = MAX_SWEEP_MS * 2;
+        for (final Bridge bridge : topology.bridges())
+        {
+            shortestAgingMs = Math.min(shortestAgingMs, agingMsByBridge[bridge.id]);
+        }
+        // Slots per tick so that a whole sweep takes at most half the shortest aging time (and at most 10 s).
+        final long sweepMs = Math.max(ForwardingThreads.CONDUCTOR_TICK_MS, shortestAgingMs / 2);
+        final long ticksPerSweep = Math.max(1, sweepMs / ForwardingThreads.CONDUCTOR_TICK_MS);
+        agingSliceSlots = (int)Math.min(fdb.slotCount(), (fdb.slotCount() + ticksPerSweep - 1) / ticksPerSweep);
+    }
+
+    /** Stops ticking; under the lock. */
+    void close()
+    {
+        closed = true;
+    }
+}

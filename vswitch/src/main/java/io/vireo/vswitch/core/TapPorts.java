@@ -1,0 +1,125 @@
+package io.vireo.vswitch.core;
+
+import java.util.List;
+
+import io.vireo.dataplane.nativeio.Errno;
+import io.vireo.dataplane.nativeio.NativeException;
+import io.vireo.dataplane.pipeline.PortCounters;
+import io.vireo.dataplane.port.TapPort;
+import io.vireo.flowtable.MacAddress;
+import io.vireo.vswitch.link.Cidr;
+import io.vireo.vswitch.link.LinkException;
+import io.vireo.vswitch.link.Links;
+import org.agrona.concurrent.status.CountersManager;
+
+/**
+ * Opens TAP ports: creates (or attaches to) the TAP with a queue per forwarding thread, moves it into
+ * its namespace and sets MAC, MTU and address there with {@code ip}, brings it up. Everything is
+ * checked first; on any failure nothing is left behind.
+ */
+final class TapPorts
+{
+    static final int MIN_MTU = 68;
+    static final int MAX_MTU = 65_535;
+
+    private TapPorts()
+    {
+    }
+
+    /** Checks a TAP port's settings before anything is made. */
+    static void check(final TapPortSpec spec)
+    {
+        if (null != spec.mac())
+        {
+            validMac(spec.mac());
+        }
+        if (null != spec.ip())
+        {
+            VireoException.checked(() -> Cidr.validate(spec.ip()));
+        }
+        if (null != spec.mtu() && (spec.mtu() < MIN_MTU || spec.mtu() > MAX_MTU))
+        {
+            throw VireoException.invalid("invalid MTU " + spec.mtu() + ": must be " + MIN_MTU + ".." + MAX_MTU);
+        }
+        if (null != spec.netns())
+        {
+            if (!Links.namespaceExists(spec.netns()))
+            {
+                throw VireoException.notFound("no network namespace named " + spec.netns());
+            }
+            if (Links.exists(spec.netns(), spec.name()))
+            {
+                throw VireoException.conflict(
+                    "an interface named " + spec.name() + " already exists in namespace " + spec.netns());
+            }
+        }
+    }
+
+    /**
+     * Opens and configures the TAP and adds it to the bridge.
+     *
+     * @param defaultMtu the MTU when the spec gives none (a VXLAN bridge's overlay MTU), or null.
+     */
+    static PortRecord open(
+        final Topology topology, final CountersManager counters, final Bridge bridge, final TapPortSpec spec,
+        final boolean defaultOffloads, final Integer defaultMtu, final String owner)
+    {
+        check(spec);
+        final String mac = null == spec.mac() ? null : validMac(spec.mac());
+        final Integer mtu = null != spec.mtu() ? spec.mtu() : defaultMtu;
+        final boolean offloads = null == spec.offloads() ? defaultOffloads : spec.offloads();
+        final List<TapPort> queues = openQueues(spec.name(), offloads, topology.threads());
+        try
+        {
+            Links.configure(spec.name(), spec.netns(), mac, mtu, spec.ip());
+            final Links.LinkState link = Links.state(spec.netns(), spec.name());
+            return topology.add(bridge, List.copyOf(queues),
+                new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), offloads, null, null, owner),
+                new PortCounters(counters, spec.name()), null);
+        }
+        catch (final LinkException ex)
+        {
+            queues.forEach(TapPort::close);
+            throw new VireoException(VireoException.Kind.FAILED, ex.getMessage(), ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            queues.forEach(TapPort::close);
+            throw ex;
+        }
+    }
+
+    /** A TAP with a queue per forwarding thread (multi-queue when there are several). */
+    private static List<TapPort> openQueues(final String name, final boolean offloads, final int queues)
+    {
+        try
+        {
+            return TapPort.openQueues(name, offloads, queues);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw VireoException.conflict(ex.getMessage());
+        }
+        catch (final NativeException ex)
+        {
+            final String hint = ex.errno() == Errno.EPERM ? " (vireod needs root or CAP_NET_ADMIN)" :
+                ex.errno() == Errno.EBUSY ? " (another process holds this TAP)" : "";
+            throw new VireoException(VireoException.Kind.FAILED, "cannot open TAP " + name + ": " +
+                ex.getMessage() + hint, ex);
+        }
+        catch (final IllegalStateException ex)
+        {
+            throw new VireoException(VireoException.Kind.FAILED, ex.getMessage(), ex);
+        }
+    }
+
+    private static String validMac(final String text)
+    {
+        final long mac = VireoException.checked(() -> MacAddress.parse(text));
+        if (MacAddress.isMulticast(mac) || MacAddress.isZero(mac))
+        {
+            throw VireoException.invalid("invalid MAC " + text + ": a port needs a unicast, non-zero address");
+        }
+        return MacAddress.format(mac);
+    }
+}

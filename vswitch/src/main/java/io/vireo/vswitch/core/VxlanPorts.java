@@ -1,0 +1,119 @@
+package io.vireo.vswitch.core;
+
+import java.util.Collection;
+import java.util.List;
+
+import io.vireo.dataplane.nativeio.Errno;
+import io.vireo.dataplane.nativeio.NativeException;
+import io.vireo.dataplane.pipeline.PortCounters;
+import io.vireo.flowtable.IpPrefix;
+import io.vireo.tunnel.vxlan.Vtep;
+import org.agrona.concurrent.status.CountersManager;
+
+/**
+ * Opens a VXLAN bridge's port, {@code <bridge>-vxlan}: its tunnel endpoint, a UDP socket on the local
+ * address and port, carrying the bridge to its peers.
+ */
+final class VxlanPorts
+{
+    /** The usual 1500-byte underlay less the VXLAN overhead. */
+    private static final int DEFAULT_OVERLAY_MTU = 1_500 - Vtep.OVERHEAD;
+
+    private VxlanPorts()
+    {
+    }
+
+    /** Checks a VXLAN bridge's settings against the bridges there are, and fills in the defaults. */
+    static VxlanInfo settings(final String bridgeName, final VxlanSpec spec, final Topology topology)
+    {
+        if (null == spec.vni() || spec.vni() < 0 || spec.vni() > 0xFF_FFFF)
+        {
+            throw VireoException.invalid("a VXLAN bridge needs a VNI of 0..16777215, got " + spec.vni());
+        }
+        if (null == spec.local())
+        {
+            throw VireoException.invalid("a VXLAN bridge needs the local VTEP address (vtep-local)");
+        }
+        final int local = ipv4Address(spec.local(), "local VTEP address");
+        final int port = null == spec.port() ? Vtep.DEFAULT_UDP_PORT : spec.port();
+        if (port < 1 || port > 0xFFFF)
+        {
+            throw VireoException.invalid("invalid VXLAN UDP port " + port + ": must be 1..65535");
+        }
+        final int ttl = null == spec.ttl() ? Vtep.DEFAULT_TTL : spec.ttl();
+        if (ttl < 1 || ttl > 255)
+        {
+            throw VireoException.invalid("invalid VXLAN TTL " + ttl + ": must be 1..255");
+        }
+        final int mtu = null == spec.mtu() ? DEFAULT_OVERLAY_MTU : spec.mtu();
+        if (mtu < TapPorts.MIN_MTU || mtu > TapPorts.MAX_MTU - Vtep.OVERHEAD)
+        {
+            throw VireoException.invalid("invalid overlay MTU " + mtu + ": must be " + TapPorts.MIN_MTU + ".." +
+                (TapPorts.MAX_MTU - Vtep.OVERHEAD));
+        }
+        for (final Bridge other : topology.bridges())
+        {
+            if (null != other.vxlan && other.vxlan.port() == port && other.vxlan.local().equals(IpPrefix.formatIpv4(local)))
+            {
+                throw VireoException.conflict("bridge " + other.name + " already has a VXLAN endpoint on " +
+                    other.vxlan.local() + ":" + port);
+            }
+        }
+        final String portName = bridgeName + "-vxlan";
+        if (topology.hasPort(portName))
+        {
+            throw VireoException.conflict("port " + portName + " already exists");
+        }
+        return new VxlanInfo(spec.vni(), IpPrefix.formatIpv4(local), port, ttl, mtu,
+            Boolean.TRUE.equals(spec.learnAnyPeer()), portName, List.of());
+    }
+
+    /** Opens the endpoint and adds it to the bridge as its VXLAN port. */
+    static PortRecord open(
+        final Topology topology, final CountersManager counters, final Bridge bridge, final VxlanInfo settings,
+        final int burstSize)
+    {
+        final PortCounters portCounters = new PortCounters(counters, settings.portName());
+        final Vtep vtep;
+        try
+        {
+            vtep = Vtep.open(settings.portName(), settings.vni(), ipv4Address(settings.local(), "local VTEP address"),
+                settings.port(), settings.ttl(), settings.mtu(), settings.learnAnyPeer(), portCounters, burstSize);
+        }
+        catch (final NativeException ex)
+        {
+            portCounters.close();
+            final String hint = ex.errno() == Errno.EADDRNOTAVAIL ? " (no interface of the daemon's namespace has that address)" :
+                ex.errno() == Errno.EADDRINUSE ? " (another socket, the kernel's vxlan say, has that port)" : "";
+            throw new VireoException(VireoException.Kind.FAILED,
+                "cannot open the VXLAN endpoint of bridge " + bridge.name + ": " + ex.getMessage() + hint, ex);
+        }
+        try
+        {
+            return topology.add(bridge, List.of(vtep), new PortDetails(null, settings.local() + ":" + settings.port(),
+                null, settings.mtu(), null, null, null, null), portCounters, vtep);
+        }
+        catch (final RuntimeException ex)
+        {
+            vtep.close();
+            throw ex;
+        }
+    }
+
+    /** A bridge's peers as reported. */
+    static List<VxlanPeer> peers(final Vtep vtep)
+    {
+        final Collection<Vtep.Peer> peers = vtep.peers();
+        return peers.stream().map(peer -> new VxlanPeer(peer.address(), peer.learned())).toList();
+    }
+
+    static int ipv4Address(final String text, final String what)
+    {
+        final IpPrefix address = VireoException.checked(() -> IpPrefix.parse(text));
+        if (!address.isIpv4() || text.indexOf('/') >= 0)
+        {
+            throw VireoException.invalid("invalid " + what + " '" + text + "': an IPv4 address is needed (the underlay is IPv4)");
+        }
+        return (int)address.low();
+    }
+}

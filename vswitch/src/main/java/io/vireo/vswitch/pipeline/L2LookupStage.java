@@ -1,0 +1,71 @@
+package io.vireo.vswitch.pipeline;
+
+import io.vireo.dataplane.pipeline.BurstContext;
+import io.vireo.dataplane.pipeline.Stage;
+import io.vireo.flowtable.ForwardingTable;
+import io.vireo.flowtable.MacAddress;
+
+/**
+ * Decides where the frames no earlier stage decided go: group and unknown destinations flood, a known
+ * MAC goes to the destination the forwarding table names. The whole burst goes to the table at once,
+ * so the cache misses of a large table overlap.
+ */
+final class L2LookupStage implements Stage
+{
+    private static final int SKIP = -1;
+
+    private final ForwardingTable fdb;
+    private final int[] bridgeIds;
+    private final int[] vlans;
+    private final long[] macs;
+    private final int[] found;
+
+    L2LookupStage(final ForwardingTable fdb, final int burstSize)
+    {
+        this.fdb = fdb;
+        this.bridgeIds = new int[burstSize];
+        this.vlans = new int[burstSize];
+        this.macs = new long[burstSize];
+        this.found = new int[burstSize];
+    }
+
+    /** Flood for group and unknown destinations, else the destination the forwarding table names. */
+    static int action(final ForwardingTable fdb, final int bridgeId, final int vlan, final long destination)
+    {
+        if (MacAddress.isMulticast(destination))
+        {
+            return BurstContext.FLOOD;
+        }
+        final int out = fdb.lookup(bridgeId, vlan, destination);
+        return out == ForwardingTable.MISS ? BurstContext.FLOOD : out;
+    }
+
+    @Override
+    public void process(final BurstContext burst)
+    {
+        final int size = burst.size();
+        final int bridgeId = burst.bridgeId();
+        int pending = 0;
+        for (int frame = 0; frame < size; frame++)
+        {
+            final long destination = burst.destination(frame);
+            final boolean lookUp = BurstContext.UNDECIDED == burst.action(frame) && !MacAddress.isMulticast(destination);
+            pending += lookUp ? 1 : 0;
+            bridgeIds[frame] = lookUp ? bridgeId : SKIP;
+            vlans[frame] = burst.vlan(frame);
+            macs[frame] = destination;
+        }
+        if (pending > 0)
+        {
+            fdb.lookupBurst(bridgeIds, vlans, macs, size, found);
+        }
+        for (int frame = 0; frame < size; frame++)
+        {
+            if (BurstContext.UNDECIDED == burst.action(frame))
+            {
+                final int out = SKIP == bridgeIds[frame] ? ForwardingTable.MISS : found[frame];
+                burst.action(frame, out == ForwardingTable.MISS ? BurstContext.FLOOD : out);
+            }
+        }
+    }
+}

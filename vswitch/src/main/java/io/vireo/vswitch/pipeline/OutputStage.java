@@ -1,0 +1,181 @@
+package io.vireo.vswitch.pipeline;
+
+import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.headers.EthernetFlyweight;
+import io.vireo.dataplane.icmp.PacketTooBig;
+import io.vireo.dataplane.offload.Offloads;
+import io.vireo.dataplane.pipeline.BurstContext;
+import io.vireo.dataplane.pipeline.Destination;
+import io.vireo.dataplane.pipeline.DropReason;
+import io.vireo.dataplane.pipeline.Stage;
+
+/**
+ * The last stage: carries out each frame's action and sends. A frame for a destination is queued on
+ * its port, with the destination's peer in the frame's metadata; a flooded frame on every other port
+ * of the bridge, to all peers of a port that has peers (a frame never goes back out of the port it came
+ * in on: so nothing from the overlay goes back into it either). A frame for its own ingress port is
+ * dropped as {@code hairpin}; one for a port that is gone or on another bridge is flooded. Then every
+ * port with frames queued is sent its burst once, with the offloads it does not take done in software.
+ * <p>
+ * A port with an {@link io.vireo.dataplane.port.Port#mtu() MTU} (a VXLAN port's overlay) gets no IP
+ * packet larger than it: such a frame is dropped, counted as {@code oversize} on that port, and its
+ * sender gets an ICMP answer ({@link PacketTooBig}), at most {@link #TOO_BIG_REPLIES_PER_MS} per
+ * millisecond, as the kernel limits its own. Frames are never copied: a flooded frame is queued by
+ * index on every output port and written from the same slot.
+ */
+final class OutputStage implements Stage
+{
+    private static final int TOO_BIG_REPLIES_PER_MS = 4;
+
+    private final PortTable ports;
+    private final int[] pendingTx;
+    private int pendingTxCount;
+    private final SoftwareOffloadTransmitter softwareOffload;
+    private final PacketTooBig packetTooBig = new PacketTooBig();
+    private final FrameBurst replies = new FrameBurst(1, 4096, FrameBurst.NET_HEADER_LENGTH);
+    private final int[] firstFrame = {0};
+    private long tooBigMs;
+    private int tooBigReplies;
+
+    OutputStage(final PortTable ports, final int maxPorts, final int burstSize)
+    {
+        this.ports = ports;
+        this.pendingTx = new int[maxPorts];
+        this.softwareOffload = new SoftwareOffloadTransmitter(burstSize);
+    }
+
+    @Override
+    public void process(final BurstContext burst)
+    {
+        final PortEntry in = ports.port(burst.ingressPort());
+        for (int frame = 0, size = burst.size(); frame < size; frame++)
+        {
+            final int action = burst.action(frame);
+            if (action == BurstContext.FLOOD)
+            {
+                flood(burst, in, frame);
+            }
+            else if (action >= 0)
+            {
+                final int portId = Destination.port(action);
+                final PortEntry egress = ports.port(portId);
+                if (portId == in.id)
+                {
+                    burst.drop(frame, DropReason.HAIRPIN);
+                }
+                else if (null != egress && egress.bridgeId == in.bridgeId)
+                {
+                    enqueue(burst, in, egress, frame, Destination.peer(action));
+                }
+                else
+                {
+                    flood(burst, in, frame);
+                }
+            }
+        }
+        flush(burst.frames());
+    }
+
+    /** Broadcast, multicast and unknown unicast: every port of the bridge but the ingress. */
+    private void flood(final BurstContext burst, final PortEntry in, final int frame)
+    {
+        final int[] members = ports.members(in.bridgeId);
+        final int count = ports.memberCount(in.bridgeId);
+        boolean sent = false;
+        for (int i = 0; i < count; i++)
+        {
+            final int member = members[i];
+            if (member != in.id)
+            {
+                enqueue(burst, in, ports.port(member), frame, FrameBurst.ALL_PEERS);
+                sent = true;
+            }
+        }
+        if (!sent)
+        {
+            burst.drop(frame, DropReason.NO_ROUTE);
+        }
+    }
+
+    private void enqueue(final BurstContext burst, final PortEntry in, final PortEntry egress, final int frame, final int peer)
+    {
+        final FrameBurst frames = burst.frames();
+        if (0 != egress.mtu && tooBig(frames, frame, egress.mtu))
+        {
+            egress.counters.dropped(DropReason.OVERSIZE, 1);
+            answerTooBig(burst, in, frame, egress.mtu);
+            return;
+        }
+        egress.capture(frames, frame);
+        frames.peer(frame, peer);
+        if (0 == egress.txCount)
+        {
+            pendingTx[pendingTxCount++] = egress.id;
+        }
+        egress.txIndexes[egress.txCount++] = frame;
+    }
+
+    private boolean tooBig(final FrameBurst frames, final int frame, final int mtu)
+    {
+        final int length = frames.frameLength(frame);
+        final int packetSize = packetTooBig.packetSize(frames.buffer(), frames.netHeaderOffset(frame), frames.frameOffset(frame), length);
+        return (packetSize < 0 ? length - EthernetFlyweight.HEADER_LENGTH : packetSize) > mtu;
+    }
+
+    /** Tells the sender of a frame too big for {@code mtu}, rate limited; the answer goes straight out of the ingress port. */
+    private void answerTooBig(final BurstContext burst, final PortEntry in, final int frame, final int mtu)
+    {
+        final long now = burst.nowMs();
+        if (now != tooBigMs)
+        {
+            tooBigMs = now;
+            tooBigReplies = 0;
+        }
+        if (tooBigReplies < TOO_BIG_REPLIES_PER_MS)
+        {
+            final FrameBurst frames = burst.frames();
+            replies.clear();
+            replies.clearNextNetHeader();
+            final int reply = packetTooBig.reply(frames.buffer(), frames.frameOffset(frame), frames.frameLength(frame), mtu,
+                replies.buffer(), replies.nextFrameOffset());
+            if (reply > 0)
+            {
+                tooBigReplies++;
+                replies.commit(reply);
+                in.capture(replies, 0);
+                in.transmit(replies, firstFrame, 1);
+            }
+        }
+    }
+
+    private void flush(final FrameBurst frames)
+    {
+        for (int i = 0; i < pendingTxCount; i++)
+        {
+            final PortEntry egress = ports.port(pendingTx[i]);
+            final int accepted = egress.port.offloads();
+            if (Offloads.ALL == accepted || !anyNeedsOffloadWork(frames, egress, accepted))
+            {
+                egress.transmit(frames, egress.txIndexes, egress.txCount);
+            }
+            else
+            {
+                softwareOffload.transmit(frames, egress, accepted);
+            }
+            egress.txCount = 0;
+        }
+        pendingTxCount = 0;
+    }
+
+    private static boolean anyNeedsOffloadWork(final FrameBurst frames, final PortEntry egress, final int accepted)
+    {
+        for (int j = 0; j < egress.txCount; j++)
+        {
+            if (SoftwareOffloadTransmitter.needsWork(frames, egress.txIndexes[j], accepted))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,82 @@
+package io.vireo.vswitch.pipeline;
+
+import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.pipeline.Features;
+import io.vireo.dataplane.pipeline.Stage;
+import io.vireo.flowtable.ForwardingTable;
+import io.vireo.flowtable.Generations;
+import io.vireo.flowtable.PolicyTable;
+import org.agrona.concurrent.EpochClock;
+
+/**
+ * The forwarding pipeline: the tables every forwarding thread shares, and the stages each thread runs
+ * over its bursts, in order:
+ * <pre>
+ *  receive -&gt; parse -&gt; learn -&gt; [policy] -&gt; L2 lookup -&gt; output (local, flood, a port with peers) -&gt; send
+ * </pre>
+ * A stage in brackets runs only on bridges with its {@link Features feature}. A new capability (a
+ * router, NAT, load balancing) is a new {@link Stage} placed in {@link #stages}, with its tables, its
+ * drop reasons in {@link io.vireo.dataplane.pipeline.DropReason} and its feature bit; the agent only
+ * iterates.
+ *
+ * @param fdb               the forwarding table, shared by every thread (safe for concurrent learners).
+ * @param policy            the endpoint policy, shared.
+ * @param generations       each bridge's generation, bumped on every change that makes cached flows stale.
+ * @param features          each bridge's feature bits.
+ * @param geometry          the sizes of bursts and per-thread tables.
+ */
+public record Pipeline(
+    ForwardingTable fdb, PolicyTable policy, Generations generations, Features features, Geometry geometry)
+{
+    /**
+     * @param burstSize         frames per receive burst.
+     * @param slotSize          bytes per frame slot, a power of two.
+     * @param headroom          bytes in front of each frame.
+     * @param maxFrameLength    the longest frame forwarded (GSO frames aside).
+     * @param maxPorts          port ids are below this.
+     * @param maxBridges        bridge ids are below this.
+     * @param flowCacheCapacity entries of each thread's flow cache.
+     */
+    public record Geometry(
+        int burstSize, int slotSize, int headroom, int maxFrameLength, int maxPorts, int maxBridges, int flowCacheCapacity)
+    {
+    }
+
+    /** A forwarding thread running this pipeline; {@code waitSet} null unless it sleeps in epoll when idle. */
+    public ForwardingAgent newAgent(
+        final String roleName, final int cpu, final EpochClock clock, final PortWaitSet waitSet, final ThreadCounters counters)
+    {
+        return new ForwardingAgent(roleName, cpu, this, clock, waitSet, counters);
+    }
+
+    FrameBurst newBurst()
+    {
+        return new FrameBurst(geometry.burstSize(), geometry.slotSize(), geometry.headroom());
+    }
+
+    int maxPorts()
+    {
+        return geometry.maxPorts();
+    }
+
+    int maxBridges()
+    {
+        return geometry.maxBridges();
+    }
+
+    PolicyStage policyStage()
+    {
+        return new PolicyStage(fdb, policy, generations, geometry.flowCacheCapacity());
+    }
+
+    /** One thread's stages, in order, over its table of ports. */
+    Stage[] stages(final PortTable ports, final PolicyStage policyStage)
+    {
+        return new Stage[] {
+            new ParseStage(geometry.maxFrameLength()),
+            new LearnStage(fdb, generations, geometry.burstSize()),
+            policyStage,
+            new L2LookupStage(fdb, geometry.burstSize()),
+            new OutputStage(ports, geometry.maxPorts(), geometry.burstSize())};
+    }
+}
