@@ -1,6 +1,5 @@
 package io.vireo.tunnel.vxlan;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import io.vireo.dataplane.buffer.FrameBurst;
@@ -16,7 +15,6 @@ import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.dataplane.port.Port;
 import org.agrona.BufferUtil;
-import org.agrona.collections.Int2IntHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -106,12 +104,7 @@ public final class Vtep implements Port
     private final int[] txFrameLengths = new int[TX_BATCH];
     private int txCount;
 
-    private final int[] peerAddresses = new int[MAX_PEERS];
-    private final boolean[] peerLearned = new boolean[MAX_PEERS];
-    private final Int2IntHashMap peerIndexes = new Int2IntHashMap(NO_PEER);
-    /** One past the highest index in use; flooding walks indexes below it. */
-    private int peerLimit;
-    private volatile List<Peer> peerSnapshot = List.of();
+    private final VtepPeers peers = new VtepPeers();
     private volatile int failure;
     private boolean closed;
 
@@ -254,17 +247,7 @@ public final class Vtep implements Port
      */
     public int addPeer(final int address)
     {
-        final int existing = peerIndexes.get(address);
-        if (existing != NO_PEER)
-        {
-            if (peerLearned[existing])
-            {
-                peerLearned[existing] = false;
-                publishPeers();
-            }
-            return existing;
-        }
-        return insertPeer(address, false);
+        return peers.add(address, false);
     }
 
     /**
@@ -288,60 +271,19 @@ public final class Vtep implements Port
      */
     public int removePeer(final int address)
     {
-        final int index = peerIndexes.remove(address);
-        if (index != NO_PEER)
-        {
-            peerAddresses[index] = 0;
-            peerLearned[index] = false;
-            while (peerLimit > 0 && 0 == peerAddresses[peerLimit - 1])
-            {
-                peerLimit--;
-            }
-            publishPeers();
-        }
-        return index;
+        return peers.remove(address);
     }
 
     /** The peer at {@code index}, as an IPv4 address int, or 0 if none. */
     public int peerAddress(final int index)
     {
-        return index >= 0 && index < MAX_PEERS ? peerAddresses[index] : 0;
+        return peers.address(index);
     }
 
     /** The peers, in index order; any thread. */
     public List<Peer> peers()
     {
-        return peerSnapshot;
-    }
-
-    private int insertPeer(final int address, final boolean learned)
-    {
-        for (int index = 0; index < MAX_PEERS; index++)
-        {
-            if (0 == peerAddresses[index])
-            {
-                peerAddresses[index] = address;
-                peerLearned[index] = learned;
-                peerIndexes.put(address, index);
-                peerLimit = Math.max(peerLimit, index + 1);
-                publishPeers();
-                return index;
-            }
-        }
-        return NO_PEER;
-    }
-
-    private void publishPeers()
-    {
-        final List<Peer> peers = new ArrayList<>();
-        for (int index = 0; index < peerLimit; index++)
-        {
-            if (0 != peerAddresses[index])
-            {
-                peers.add(new Peer(index, InetSockets.format(peerAddresses[index]), peerLearned[index]));
-            }
-        }
-        peerSnapshot = List.copyOf(peers);
+        return peers.list();
     }
 
     // ---- receive ----
@@ -429,12 +371,12 @@ public final class Vtep implements Port
 
     private int sourcePeer(final int address)
     {
-        final int peer = peerIndexes.get(address);
+        final int peer = peers.indexOf(address);
         if (peer != NO_PEER || !learnAnyPeer || 0 == address)
         {
             return peer;
         }
-        return insertPeer(address, true);
+        return peers.add(address, true);
     }
 
     // ---- transmit ----
@@ -471,14 +413,15 @@ public final class Vtep implements Port
 
     private void queueToAll(final FrameBurst burst, final int frame)
     {
-        if (0 == peerLimit)
+        final int limit = peers.limit();
+        if (0 == limit)
         {
             counters.dropped(DropReason.NO_ROUTE, 1);
             return;
         }
-        for (int peer = 0; peer < peerLimit; peer++)
+        for (int peer = 0; peer < limit; peer++)
         {
-            if (0 != peerAddresses[peer])
+            if (0 != peers.address(peer))
             {
                 queue(burst, frame, peer);
             }
@@ -501,7 +444,7 @@ public final class Vtep implements Port
         txHeader.wrap(headers, header + UdpFlyweight.HEADER_LENGTH, VxlanFlyweight.LENGTH).header(vni);
         tx.iov(message, 0, headersAddress + header, HEADER_LENGTH);
         tx.iov(message, 1, burst.frameAddress(frame), length);
-        tx.peer(message, peerAddresses[peer], 0);
+        tx.peer(message, peers.address(peer), 0);
         txFrameLengths[message] = length;
     }
 
