@@ -1,6 +1,5 @@
 package io.vireo.flowtable;
 
-import java.lang.management.ManagementFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -8,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import io.vireo.testkit.Allocations;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -483,17 +483,10 @@ class ForwardingTableTest
     @Test
     void hotPathAllocatesNothing()
     {
-        final com.sun.management.ThreadMXBean threads =
-            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
         final ForwardingTable fdb = table(100_000);
         fdb.destinationLimit(3, 50_000);
-        exercise(fdb, 200_000);
 
-        final long before = threads.getCurrentThreadAllocatedBytes();
-        final long sum = exercise(fdb, 1_000_000);
-        final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-
-        assertEquals(0, allocated, "bytes allocated by learn and lookup (checksum " + sum + ")");
+        Allocations.assertAllocatesNothing("a million learns and lookups", () -> exercise(fdb, 1_000_000));
     }
 
     private static long exercise(final ForwardingTable fdb, final int operations)

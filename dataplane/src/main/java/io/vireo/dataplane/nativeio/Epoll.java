@@ -25,16 +25,15 @@ public final class Epoll implements AutoCloseable
     private static final int DATA_OFFSET = 4;
 
     private final LibC libc;
-    private final int fd;
+    private final Fd fd;
     private final int maxEvents;
     private final UnsafeBuffer events;
     private final long eventsAddress;
-    private boolean closed;
 
     private Epoll(final LibC libc, final int fd, final int maxEvents)
     {
         this.libc = libc;
-        this.fd = fd;
+        this.fd = Fd.own(fd);
         this.maxEvents = maxEvents;
         this.events = new UnsafeBuffer(BufferUtil.allocateDirectAligned((maxEvents + 1) * EVENT_LENGTH, 64));
         this.eventsAddress = events.addressOffset();
@@ -59,7 +58,7 @@ public final class Epoll implements AutoCloseable
         final int controlOffset = maxEvents * EVENT_LENGTH;
         events.putInt(controlOffset, EPOLLIN);
         events.putLong(controlOffset + DATA_OFFSET, watched);
-        if (libc.epoll_ctl(fd, EPOLL_CTL_ADD, watched, eventsAddress + controlOffset) < 0)
+        if (libc.epoll_ctl(fd.value(), EPOLL_CTL_ADD, watched, eventsAddress + controlOffset) < 0)
         {
             throw new NativeException("epoll_ctl add fd " + watched, Native.errno());
         }
@@ -68,7 +67,7 @@ public final class Epoll implements AutoCloseable
     /** Stops watching {@code watched}; a descriptor that was already closed has left the set by itself. */
     public void remove(final int watched)
     {
-        libc.epoll_ctl(fd, EPOLL_CTL_DEL, watched, eventsAddress + (long)maxEvents * EVENT_LENGTH);
+        libc.epoll_ctl(fd.value(), EPOLL_CTL_DEL, watched, eventsAddress + (long)maxEvents * EVENT_LENGTH);
     }
 
     /**
@@ -78,7 +77,7 @@ public final class Epoll implements AutoCloseable
      */
     public int await(final int timeoutMillis)
     {
-        final int ready = libc.epoll_wait(fd, eventsAddress, maxEvents, timeoutMillis);
+        final int ready = libc.epoll_wait(fd.value(), eventsAddress, maxEvents, timeoutMillis);
         return Math.max(ready, 0);
     }
 
@@ -91,10 +90,6 @@ public final class Epoll implements AutoCloseable
     @Override
     public void close()
     {
-        if (!closed)
-        {
-            closed = true;
-            libc.close(fd);
-        }
+        fd.close();
     }
 }

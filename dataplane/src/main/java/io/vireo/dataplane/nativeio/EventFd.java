@@ -17,15 +17,12 @@ public final class EventFd implements AutoCloseable
     static final int F_SETFL = 4;
     static final int O_NONBLOCK = 0x800;
 
-    private final int fd;
-    private final LibC libc;
+    private final Fd fd;
     private final UnsafeBuffer value = new UnsafeBuffer(BufferUtil.allocateDirectAligned(8, 8));
-    private boolean closed;
 
     private EventFd(final int fd)
     {
-        this.fd = fd;
-        this.libc = Native.libc();
+        this.fd = Fd.own(fd);
     }
 
     /** A new eventfd with counter 0, non-blocking and close-on-exec. */
@@ -59,7 +56,7 @@ public final class EventFd implements AutoCloseable
 
     public int fd()
     {
-        return fd;
+        return fd.value();
     }
 
     /**
@@ -69,23 +66,19 @@ public final class EventFd implements AutoCloseable
     public void signal()
     {
         value.putLong(0, 1L);
-        libc.write(fd, value.addressOffset(), 8);
+        fd.write(value.addressOffset(), 8);
     }
 
     /** Reads and resets the counter; 0 if nothing was signalled since the last drain. */
     public long drain()
     {
-        return 8 == libc.read(fd, value.addressOffset(), 8) ? value.getLong(0) : 0;
+        return 8 == fd.read(value.addressOffset(), 8) ? value.getLong(0) : 0;
     }
 
     @Override
     public void close()
     {
-        if (!closed)
-        {
-            closed = true;
-            libc.close(fd);
-        }
+        fd.close();
     }
 
     @Override

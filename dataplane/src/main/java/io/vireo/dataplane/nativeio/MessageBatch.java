@@ -131,13 +131,8 @@ public final class MessageBatch
             memory.putInt(header + MSG_NAMELEN, SOCKADDR_IN_LENGTH);
             memory.putInt(header + MSG_FLAGS, 0);
         }
-        final int received = libc.recvmmsg(fd, base, Math.min(count, capacity), MSG_DONTWAIT, 0);
-        if (received >= 0)
-        {
-            return received;
-        }
-        final int errno = Native.errno();
-        return errno == Errno.EAGAIN || errno == Errno.EINTR ? 0 : -errno;
+        final long received = Fd.result(libc.recvmmsg(fd, base, Math.min(count, capacity), MSG_DONTWAIT, 0));
+        return Fd.isTransient(received) ? 0 : (int)received;
     }
 
     /**
@@ -148,13 +143,8 @@ public final class MessageBatch
      */
     public int send(final int fd, final int from, final int count)
     {
-        final int sent = libc.sendmmsg(fd, base + (long)from * MMSGHDR_LENGTH, count, MSG_DONTWAIT);
-        if (sent >= 0)
-        {
-            return sent;
-        }
-        final int errno = Native.errno();
-        return errno == Errno.EAGAIN || errno == Errno.EINTR ? 0 : -errno;
+        final long sent = Fd.result(libc.sendmmsg(fd, base + (long)from * MMSGHDR_LENGTH, count, MSG_DONTWAIT));
+        return Fd.isTransient(sent) ? 0 : (int)sent;
     }
 
     private int nameOffset(final int message)

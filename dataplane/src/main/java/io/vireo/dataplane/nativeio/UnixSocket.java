@@ -37,8 +37,6 @@ public final class UnixSocket implements AutoCloseable
     static final int MSG_CMSG_CLOEXEC = 0x40000000;
     static final short POLLIN = 0x1;
     static final short POLLOUT = 0x4;
-    static final int EAGAIN = 11;
-    static final int EINTR = 4;
     static final int EMSGSIZE = 90;
     static final int ETIMEDOUT = 110;
 
@@ -60,15 +58,14 @@ public final class UnixSocket implements AutoCloseable
     private static final int POLLFD_OFFSET = 200;
     private static final int SCRATCH_LENGTH = 208;
 
-    private final int fd;
+    private final Fd fd;
     private final String description;
     private final LibC libc;
     private final UnsafeBuffer scratch = new UnsafeBuffer(BufferUtil.allocateDirectAligned(SCRATCH_LENGTH, 64));
-    private boolean closed;
 
     private UnixSocket(final int fd, final String description)
     {
-        this.fd = fd;
+        this.fd = Fd.own(fd);
         this.description = description;
         this.libc = Native.libc();
     }
@@ -83,7 +80,7 @@ public final class UnixSocket implements AutoCloseable
         final UnixSocket socket = open(path);
         final UnsafeBuffer address = socketAddress(path);
         final LibC libc = socket.libc;
-        if (libc.bind(socket.fd, address.addressOffset(), SOCKADDR_UN_LENGTH) < 0 || libc.listen(socket.fd, 1) < 0)
+        if (libc.bind(socket.fd(), address.addressOffset(), SOCKADDR_UN_LENGTH) < 0 || libc.listen(socket.fd(), 1) < 0)
         {
             final int errno = Native.errno();
             socket.close();
@@ -102,7 +99,7 @@ public final class UnixSocket implements AutoCloseable
     {
         final UnixSocket socket = open(path);
         final UnsafeBuffer address = socketAddress(path);
-        if (socket.libc.connect(socket.fd, address.addressOffset(), SOCKADDR_UN_LENGTH) < 0)
+        if (socket.libc.connect(socket.fd(), address.addressOffset(), SOCKADDR_UN_LENGTH) < 0)
         {
             final int errno = Native.errno();
             socket.close();
@@ -155,23 +152,22 @@ public final class UnixSocket implements AutoCloseable
 
     public int fd()
     {
-        return fd;
+        return fd.value();
     }
 
     /** Accepts a pending connection on a listening socket; null if none is pending. */
     public UnixSocket accept()
     {
-        final int accepted = libc.accept4(fd, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        final long accepted = Fd.result(libc.accept4(fd.value(), 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (accepted < 0)
         {
-            final int errno = Native.errno();
-            if (EAGAIN == errno || EINTR == errno)
+            if (Fd.isTransient(accepted))
             {
                 return null;
             }
-            throw new NativeException("accept on " + description, errno);
+            throw new NativeException("accept on " + description, (int)-accepted);
         }
-        return new UnixSocket(accepted, description);
+        return new UnixSocket((int)accepted, description);
     }
 
     /**
@@ -187,11 +183,11 @@ public final class UnixSocket implements AutoCloseable
 
     private boolean await(final short events, final int timeoutMillis)
     {
-        scratch.putInt(POLLFD_OFFSET, fd);
+        scratch.putInt(POLLFD_OFFSET, fd.value());
         scratch.putShort(POLLFD_OFFSET + 4, events);
         scratch.putShort(POLLFD_OFFSET + 6, (short)0);
         final int ready = libc.poll(scratch.addressOffset() + POLLFD_OFFSET, 1, timeoutMillis);
-        if (ready < 0 && EINTR != Native.errno())
+        if (ready < 0 && Errno.EINTR != Native.errno())
         {
             throw new NativeException("poll on " + description, Native.errno());
         }
@@ -210,15 +206,14 @@ public final class UnixSocket implements AutoCloseable
     {
         buffer.boundsCheck(index, length);
         prepareMessage(addressOf(buffer) + index, length, CONTROL_LENGTH);
-        final long read = libc.recvmsg(fd, scratch.addressOffset() + MSGHDR_OFFSET, MSG_CMSG_CLOEXEC);
+        final long read = Fd.result(libc.recvmsg(fd.value(), scratch.addressOffset() + MSGHDR_OFFSET, MSG_CMSG_CLOEXEC));
         if (read < 0)
         {
-            final int errno = Native.errno();
-            if (EAGAIN == errno || EINTR == errno)
+            if (Fd.isTransient(read))
             {
                 return -1;
             }
-            throw new NativeException("recvmsg on " + description, errno);
+            throw new NativeException("recvmsg on " + description, (int)-read);
         }
         collectDescriptors(fds);
         if ((scratch.getInt(MSGHDR_OFFSET + MSG_FLAGS) & MSG_CTRUNC) != 0)
@@ -276,20 +271,16 @@ public final class UnixSocket implements AutoCloseable
                     scratch.putInt(CONTROL_OFFSET + CMSG_HEADER_LENGTH + i * 4, fds[i]);
                 }
             }
-            final long written = libc.sendmsg(fd, scratch.addressOffset() + MSGHDR_OFFSET, MSG_NOSIGNAL);
+            final long written = Fd.result(libc.sendmsg(fd.value(), scratch.addressOffset() + MSGHDR_OFFSET, MSG_NOSIGNAL));
             if (written < 0)
             {
-                final int errno = Native.errno();
-                if (EAGAIN == errno)
+                if (!Fd.isTransient(written))
                 {
-                    if (!await(POLLOUT, timeoutMillis))
-                    {
-                        throw new NativeException("send on " + description, ETIMEDOUT);
-                    }
+                    throw new NativeException("sendmsg on " + description, (int)-written);
                 }
-                else if (EINTR != errno)
+                if (-Errno.EAGAIN == written && !await(POLLOUT, timeoutMillis))
                 {
-                    throw new NativeException("sendmsg on " + description, errno);
+                    throw new NativeException("send on " + description, ETIMEDOUT);
                 }
                 continue;
             }
@@ -325,11 +316,7 @@ public final class UnixSocket implements AutoCloseable
     @Override
     public void close()
     {
-        if (!closed)
-        {
-            closed = true;
-            libc.close(fd);
-        }
+        fd.close();
     }
 
     @Override

@@ -1,6 +1,7 @@
 /**
  * The one door to native code: jnr-ffi bindings of the C library ({@link io.vireo.dataplane.nativeio.LibC}),
- * availability and errno ({@link io.vireo.dataplane.nativeio.Native}), and typed wrappers:
+ * availability and errno ({@link io.vireo.dataplane.nativeio.Native}), owned descriptors with one errno rule for
+ * their I/O and failure ({@link io.vireo.dataplane.nativeio.Fd}), and typed wrappers:
  * {@link io.vireo.dataplane.nativeio.TunDevice} (TAP creation, vnet header size, offloads),
  * {@link io.vireo.dataplane.nativeio.Epoll} (idle forwarding threads sleep here),
  * {@link io.vireo.dataplane.nativeio.EventFd}, {@link io.vireo.dataplane.nativeio.MappedMemory}

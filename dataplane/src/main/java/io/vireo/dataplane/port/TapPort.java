@@ -6,8 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.vireo.dataplane.buffer.FrameBurst;
-import io.vireo.dataplane.nativeio.Errno;
-import io.vireo.dataplane.nativeio.LibC;
+import io.vireo.dataplane.nativeio.Fd;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.nativeio.NativeException;
 import io.vireo.dataplane.nativeio.TunDevice;
@@ -30,23 +29,19 @@ import io.vireo.dataplane.offload.Offloads;
 public final class TapPort implements Port
 {
     private final String name;
-    private final int fd;
+    private final Fd fd;
     private final boolean createdBySwitch;
     /** {@link Offloads} bits the device takes; 0 without {@code IFF_VNET_HDR}. */
     private final int accepted;
     private final int netHeaderLength;
-    private final LibC libc;
-    private volatile int failure;
-    private boolean closed;
 
     private TapPort(final String name, final int fd, final boolean createdBySwitch, final int accepted)
     {
         this.name = name;
-        this.fd = fd;
+        this.fd = Fd.own(fd);
         this.createdBySwitch = createdBySwitch;
         this.accepted = accepted;
         this.netHeaderLength = 0 != accepted ? FrameBurst.NET_HEADER_LENGTH : 0;
-        this.libc = Native.libc();
     }
 
     /**
@@ -167,17 +162,15 @@ public final class TapPort implements Port
     public int receive(final FrameBurst burst)
     {
         int received = 0;
-        while (!burst.isFull() && 0 == failure)
+        while (!burst.isFull() && 0 == fd.failure())
         {
             if (0 == netHeaderLength)
             {
                 burst.clearNextNetHeader();
             }
-            final long length = libc.read(
-                fd, burst.nextFrameAddress() - netHeaderLength, burst.frameCapacity() + netHeaderLength);
+            final long length = fd.read(burst.nextFrameAddress() - netHeaderLength, burst.frameCapacity() + netHeaderLength);
             if (length < 0)
             {
-                checkError(Native.errno());
                 break;
             }
             burst.commit((int)Math.max(0, length - netHeaderLength));
@@ -190,12 +183,11 @@ public final class TapPort implements Port
     public int transmit(final FrameBurst burst, final int[] indexes, final int count)
     {
         int sent = 0;
-        while (sent < count && 0 == failure)
+        while (sent < count && 0 == fd.failure())
         {
             final int frame = indexes[sent];
-            if (libc.write(fd, burst.frameAddress(frame) - netHeaderLength, burst.frameLength(frame) + netHeaderLength) < 0)
+            if (fd.write(burst.frameAddress(frame) - netHeaderLength, burst.frameLength(frame) + netHeaderLength) < 0)
             {
-                checkError(Native.errno());
                 break;
             }
             sent++;
@@ -206,36 +198,25 @@ public final class TapPort implements Port
     @Override
     public int pollFd()
     {
-        return fd;
-    }
-
-    @Override
-    public int failure()
-    {
-        return failure;
+        return fd.value();
     }
 
     /**
-     * EAGAIN and EINTR are the normal life of a non-blocking fd, and EIO is what a write gets while the
-     * link is down (for a moment whenever someone moves or renames the interface): the frame is lost,
-     * the port is not. The device being gone (EBADFD once its namespace is deleted) is final.
+     * The errno that ended the port ({@link Fd#isFatal}: the device is gone, EBADFD once its namespace is
+     * deleted), 0 while it works. Any other error costs only the frame: EIO is what a write gets while the
+     * link is down, for a moment whenever someone moves or renames the interface.
      */
-    private void checkError(final int errno)
+    @Override
+    public int failure()
     {
-        if (errno == Errno.EBADFD || errno == Errno.ENODEV || errno == Errno.EBADF)
-        {
-            failure = errno;
-        }
+        return fd.failure();
     }
 
+    /** Closes the queue's descriptor once; the kernel removes a device the switch created with its last queue. */
     @Override
     public void close()
     {
-        if (!closed)
-        {
-            closed = true;
-            libc.close(fd);
-        }
+        fd.close();
     }
 
     @Override

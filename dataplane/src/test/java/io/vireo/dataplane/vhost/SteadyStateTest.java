@@ -1,9 +1,9 @@
 package io.vireo.dataplane.vhost;
 
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 
 import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.testkit.Allocations;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class SteadyStateTest
 {
     private static final int BURST = 32;
+    private static final int FRAMES = 1 << 20; // a million each way, in windows of whole bursts
 
     @TempDir
     Path dir;
@@ -47,29 +48,20 @@ class SteadyStateTest
             {
                 Thread.onSpinWait();
             }
-            final com.sun.management.ThreadMXBean threads =
-                (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+            final int perWindow = FRAMES / Allocations.WINDOWS;
 
-            // Warm-up allocates on this thread once (compilation, method handle customisation); a
-            // per-frame allocation would show in every window, so one clean window proves there is none.
-            long allocated = -1;
-            for (int window = 0; window < 5 && 0 != allocated; window++)
-            {
-                final long before = threads.getCurrentThreadAllocatedBytes();
-                forward(port, driver, burst, indexes, 1_000_000);
-                allocated = threads.getCurrentThreadAllocatedBytes() - before;
-            }
-
-            assertEquals(0, allocated, "bytes allocated by a million frames each way");
+            Allocations.assertAllocatesNothing(perWindow + " frames each way", () -> forward(port, driver, burst, indexes, perWindow));
             assertEquals(0, port.violations());
             assertEquals(0, port.refusedNoBuffers());
         }
     }
 
-    private static void forward(
+    /** Sends and receives {@code frames} frames in bursts; returns how many went each way. */
+    private static long forward(
         final VhostUserPort port, final TestDriver driver, final FrameBurst burst, final int[] indexes, final int frames)
     {
         int next = 0;
+        long forwarded = 0;
         for (int done = 0; done < frames; done += BURST)
         {
             for (int i = 0; i < BURST; i++)
@@ -84,6 +76,8 @@ class SteadyStateTest
             {
                 throw new AssertionError("a burst did not go through: " + port);
             }
+            forwarded += received;
         }
+        return forwarded;
     }
 }

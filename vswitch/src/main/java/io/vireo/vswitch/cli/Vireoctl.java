@@ -19,6 +19,8 @@ import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.vswitch.core.TableCounters;
 import io.vireo.vswitch.pipeline.ThreadCounters;
 import io.vireo.vswitch.core.VxlanSpec;
+import io.vireo.vswitch.launch.Commands;
+import io.vireo.vswitch.launch.RunDir;
 import org.agrona.concurrent.status.CountersReader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -41,7 +43,7 @@ public final class Vireoctl
 
     @Option(names = "--run-dir", paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT,
         description = "the daemon's run dir (default: /run/vireo)")
-    Path runDir = Vireod.DEFAULT_RUN_DIR;
+    RunDir runDir = RunDir.DEFAULT;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -69,7 +71,7 @@ public final class Vireoctl
     {
         final String content = null == body ? null : JSON.writeValueAsString(body);
         final ControlApi.Response response =
-            ControlClient.request(runDir.resolve(Vireod.SOCKET_NAME), method, path, content);
+            ControlClient.request(runDir.controlSocket(), method, path, content);
         final JsonNode node = JSON.readTree(response.body());
         if (response.status() >= 300)
         {
@@ -287,7 +289,7 @@ public final class Vireoctl
         @Override
         public Integer call() throws JsonProcessingException, InterruptedException
         {
-            final Path socket = root.runDir.resolve(Vireod.SOCKET_NAME);
+            final Path socket = root.runDir.controlSocket();
             final ControlApi.Response started = ControlClient.request(socket, "POST", "/v1/captures",
                 JSON.writeValueAsString(new ControlApi.CaptureRequest(port, file.toAbsolutePath().toString(), count)));
             if (started.status() >= 300)
@@ -467,7 +469,7 @@ public final class Vireoctl
             final Map<String, Map<String, Long>> byPort = new LinkedHashMap<>();
             final Map<String, Map<String, Long>> byThread = new LinkedHashMap<>();
             final Map<String, Long> table = new LinkedHashMap<>();
-            try (CountersFile file = CountersFile.open(root.runDir.resolve(CountersFile.FILE_NAME)))
+            try (CountersFile file = CountersFile.open(root.runDir.countersFile()))
             {
                 final CountersReader reader = file.reader();
                 reader.forEach((counterId, typeId, keyBuffer, label) ->

@@ -9,43 +9,38 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlServer;
 import io.vireo.vswitch.control.MetricsServer;
 import io.vireo.vswitch.core.BridgeInfo;
-import io.vireo.vswitch.core.CountersFile;
 import io.vireo.vswitch.core.CpuList;
 import io.vireo.vswitch.core.IdleMode;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoContext;
 import io.vireo.vswitch.core.VireoException;
+import io.vireo.vswitch.launch.Commands;
+import io.vireo.vswitch.launch.RunDir;
+import io.vireo.vswitch.launch.StopSignal;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import sun.misc.Signal;
-import sun.misc.SignalHandler;
 
 /**
  * {@code vireod}: the switch daemon, in the foreground. With no config it starts the embedded
  * default: one bridge {@code br0}, and keeps no state. With {@code --config FILE} it builds the switch from
  * the file (the embedded default if there is no file yet) and saves every change made through the control
  * API there ({@link StateFile}). Control socket {@code <run-dir>/vireo.sock}, counters
- * {@code <run-dir>/counters.dat}, Prometheus metrics on {@code 127.0.0.1:9477/metrics}. SIGTERM (or SIGINT) deletes every port, which removes the
+ * {@code <run-dir>/counters.dat} ({@link RunDir}), Prometheus metrics on {@code 127.0.0.1:9477/metrics}. SIGTERM (or SIGINT) deletes every port, which removes the
  * interfaces the daemon created, and exits 0. A lock file keeps two daemons off one run dir.
  */
 @Command(name = "vireod", mixinStandardHelpOptions = true, version = "vireod 0.1.0",
     description = "Vireo userspace virtual switch daemon (runs in the foreground).")
 public final class Vireod implements Callable<Integer>
 {
-    public static final Path DEFAULT_RUN_DIR = Path.of("/run/vireo");
-    public static final String SOCKET_NAME = "vireo.sock";
-    private static final String LOCK_NAME = "vireod.lock";
-
     @Option(names = "--run-dir", paramLabel = "DIR", description = "control socket and counters (default: ${DEFAULT-VALUE})")
-    Path runDir = DEFAULT_RUN_DIR;
+    RunDir runDir = RunDir.DEFAULT;
 
     @Option(names = "--config", paramLabel = "FILE", description = "YAML or JSON file of bridges, ports and policies to create at start, and to save changes to")
     Path config;
@@ -123,7 +118,7 @@ public final class Vireod implements Callable<Integer>
         final DaemonConfig daemonConfig = null == config || !Files.exists(config) ?
             DaemonConfig.embeddedDefault() : DaemonConfig.load(config);
         createRunDir();
-        try (FileChannel lockFile = FileChannel.open(runDir.resolve(LOCK_NAME),
+        try (FileChannel lockFile = FileChannel.open(runDir.lockFile(),
             StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock = lockFile.tryLock())
         {
@@ -136,7 +131,7 @@ public final class Vireod implements Callable<Integer>
         }
         catch (final IOException ex)
         {
-            err.println("vireod: cannot lock " + runDir.resolve(LOCK_NAME) + ": " + ex.getMessage());
+            err.println("vireod: cannot lock " + runDir.lockFile() + ": " + ex.getMessage());
             return 1;
         }
     }
@@ -147,7 +142,7 @@ public final class Vireod implements Callable<Integer>
             .idleMode(idle)
             .forwardingThreads(threads)
             .forwardingCpus(null == cpus ? null : cpuList(cpus))
-            .countersFile(runDir.resolve(CountersFile.FILE_NAME));
+            .countersFile(runDir.countersFile());
         if (null != daemonConfig.agingSeconds())
         {
             context.defaultAgingSeconds(daemonConfig.agingSeconds());
@@ -164,7 +159,7 @@ public final class Vireod implements Callable<Integer>
             try
             {
                 server = ControlServer.start(null == stateFile ? new ControlApi(vireo) : new ControlApi(vireo, stateFile),
-                    runDir.resolve(SOCKET_NAME));
+                    runDir.controlSocket());
             }
             catch (final RuntimeException ex)
             {
@@ -181,24 +176,14 @@ public final class Vireod implements Callable<Integer>
             throw ex;
         }
 
-        final CountDownLatch stopRequested = new CountDownLatch(1);
-        final SignalHandler stop = signal -> stopRequested.countDown();
-        Signal.handle(new Signal("TERM"), stop);
-        Signal.handle(new Signal("INT"), stop);
+        final StopSignal stop = StopSignal.install();
         out.println("vireod: ready, pid " + ProcessHandle.current().pid() + ", control socket " + server.socketPath() +
             ", metrics " + (null == metricsServer ? "off" : "http://" + metricsServer.address().getHostString() + ":" +
             metricsServer.address().getPort() + "/metrics") +
             ", bridges " + vireo.bridges().stream().map(BridgeInfo::name).toList() +
             ", changes " + (null == stateFile ? "not saved (no --config)" : "saved to " + stateFile.path()));
         out.flush();
-        try
-        {
-            stopRequested.await();
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
+        stop.await();
         server.close();
         if (null != metricsServer)
         {
@@ -247,7 +232,7 @@ public final class Vireod implements Callable<Integer>
     {
         try
         {
-            Files.createDirectories(runDir);
+            Files.createDirectories(runDir.path());
         }
         catch (final IOException ex)
         {

@@ -8,7 +8,7 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.vireo.vswitch.cli.Vireod;
+import io.vireo.vswitch.launch.RunDir;
 
 /**
  * The network configuration a runtime writes on the plugin's stdin, checked:
@@ -30,7 +30,7 @@ record NetworkConfig(
     String cniVersion,
     String name,
     String bridge,
-    Path runDir,
+    RunDir runDir,
     Integer mtu,
     String ipamType,
     String mac,
@@ -128,12 +128,12 @@ record NetworkConfig(
         {
             throw new CniException(CniException.INVALID_CONFIG, "the network config has no name");
         }
-        final String runDir = text(root, "runDir", Vireod.DEFAULT_RUN_DIR.toString());
+        final String runDir = text(root, "runDir", RunDir.DEFAULT.toString());
         if (!runDir.startsWith("/"))
         {
             throw new CniException(CniException.INVALID_CONFIG, "runDir must be an absolute path, not '" + runDir + "'");
         }
-        return new NetworkConfig(version, name, text(root, "bridge", DEFAULT_BRIDGE), Path.of(runDir), mtu(root),
+        return new NetworkConfig(version, name, text(root, "bridge", DEFAULT_BRIDGE), RunDir.of(runDir), mtu(root),
             ipamType(root), text(object(root, "runtimeConfig"), "mac", null), object(root, "dns"), object(root, "prevResult"));
     }
 
@@ -145,7 +145,7 @@ record NetworkConfig(
 
     Path controlSocket()
     {
-        return runDir.resolve(Vireod.SOCKET_NAME);
+        return runDir.controlSocket();
     }
 
     private static Integer mtu(final JsonNode root)

@@ -8,19 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
 
 /**
  * HTTP/1.1 on a unix domain socket (Netty epoll, one event-loop thread), for the control API and the
@@ -43,13 +38,13 @@ public final class DomainSocketHttpServer implements AutoCloseable
     }
 
     /**
-     * Binds {@code socketPath} (creating its directory); each connection gets a fresh handler of
-     * aggregated {@code FullHttpRequest}s from {@code handler}.
+     * Binds {@code socketPath} (creating its directory); {@code handler} answers every request
+     * ({@link HttpResponder}).
      *
      * @throws IllegalStateException with a one-line reason if something answers on the socket already
      *                               or it cannot be bound.
      */
-    public static DomainSocketHttpServer start(final Path socketPath, final Supplier<ChannelHandler> handler)
+    public static DomainSocketHttpServer start(final Path socketPath, final HttpResponder.RequestHandler handler)
     {
         prepare(socketPath);
         final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
@@ -58,17 +53,7 @@ public final class DomainSocketHttpServer implements AutoCloseable
             final Channel channel = new ServerBootstrap()
                 .group(group)
                 .channel(EpollServerDomainSocketChannel.class)
-                .childHandler(new ChannelInitializer<Channel>()
-                {
-                    @Override
-                    protected void initChannel(final Channel ch)
-                    {
-                        ch.pipeline()
-                            .addLast(new HttpServerCodec())
-                            .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                            .addLast(handler.get());
-                    }
-                })
+                .childHandler(HttpResponder.channelInitializer(MAX_REQUEST_BYTES, handler))
                 .bind(new DomainSocketAddress(socketPath.toFile()))
                 .syncUninterruptibly()
                 .channel();

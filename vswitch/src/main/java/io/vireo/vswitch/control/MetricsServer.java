@@ -1,34 +1,24 @@
 package io.vireo.vswitch.control;
 
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.vireo.vswitch.core.Vireo;
 
 /** Serves {@link PrometheusMetrics} at {@code GET /metrics} over HTTP on a TCP address (Netty epoll). */
 public final class MetricsServer implements AutoCloseable
 {
+    private static final int MAX_REQUEST_BYTES = 4096;
+
     private final EventLoopGroup group;
     private final Channel channel;
 
@@ -52,17 +42,7 @@ public final class MetricsServer implements AutoCloseable
             final Channel channel = new ServerBootstrap()
                 .group(group)
                 .channel(EpollServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<Channel>()
-                {
-                    @Override
-                    protected void initChannel(final Channel ch)
-                    {
-                        ch.pipeline()
-                            .addLast(new HttpServerCodec())
-                            .addLast(new HttpObjectAggregator(4096))
-                            .addLast(new ScrapeHandler(metrics));
-                    }
-                })
+                .childHandler(HttpResponder.channelInitializer(MAX_REQUEST_BYTES, (ctx, request) -> scrape(metrics, ctx, request)))
                 .bind(address)
                 .syncUninterruptibly()
                 .channel();
@@ -86,37 +66,21 @@ public final class MetricsServer implements AutoCloseable
     public void close()
     {
         channel.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    private static final class ScrapeHandler extends SimpleChannelInboundHandler<FullHttpRequest>
+    /** {@code GET /metrics} (with any query) is a scrape; anything else is 404. The connection closes after either. */
+    private static void scrape(final PrometheusMetrics metrics, final ChannelHandlerContext ctx, final FullHttpRequest request)
     {
-        private final PrometheusMetrics metrics;
-
-        ScrapeHandler(final PrometheusMetrics metrics)
+        final boolean scrape = HttpMethod.GET.equals(request.method()) &&
+            ("/metrics".equals(request.uri()) || request.uri().startsWith("/metrics?"));
+        if (scrape)
         {
-            this.metrics = metrics;
+            HttpResponder.respondAndClose(ctx, 200, PrometheusMetrics.CONTENT_TYPE, metrics.render());
         }
-
-        @Override
-        protected void channelRead0(final ChannelHandlerContext ctx, final FullHttpRequest request)
+        else
         {
-            final boolean scrape = HttpMethod.GET.equals(request.method()) &&
-                ("/metrics".equals(request.uri()) || request.uri().startsWith("/metrics?"));
-            final String body = scrape ? metrics.render() : "not found: metrics are at /metrics\n";
-            final FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                scrape ? HttpResponseStatus.OK : HttpResponseStatus.NOT_FOUND,
-                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
-            response.headers().set(HttpHeaderNames.CONTENT_TYPE,
-                scrape ? PrometheusMetrics.CONTENT_TYPE : "text/plain; charset=utf-8");
-            HttpUtil.setContentLength(response, response.content().readableBytes());
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-        }
-
-        @Override
-        public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
-        {
-            ctx.close();
+            HttpResponder.respondAndClose(ctx, 404, "text/plain; charset=utf-8", "not found: metrics are at /metrics\n");
         }
     }
 }

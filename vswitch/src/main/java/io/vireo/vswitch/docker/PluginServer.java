@@ -6,19 +6,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.DomainSocketHttpServer;
+import io.vireo.vswitch.control.HttpResponder;
 
 /**
  * Serves a {@link NetworkDriver} as HTTP/1.1 on a unix socket ({@link DomainSocketHttpServer}), where Docker looks for plugins:
@@ -52,7 +45,8 @@ final class PluginServer implements AutoCloseable
         try
         {
             return new PluginServer(
-                DomainSocketHttpServer.start(socketPath, () -> new RequestHandler(driver, driverThread)), driverThread);
+                DomainSocketHttpServer.start(socketPath, (ctx, request) -> serve(driver, driverThread, ctx, request)),
+                driverThread);
         }
         catch (final RuntimeException ex)
         {
@@ -82,48 +76,20 @@ final class PluginServer implements AutoCloseable
     }
 
     /** Reads each request on the event loop, answers it on the driver's thread, one at a time, in order. */
-    private static final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest>
+    private static void serve(
+        final NetworkDriver driver, final ExecutorService driverThread, final ChannelHandlerContext ctx,
+        final FullHttpRequest request)
     {
-        private final NetworkDriver driver;
-        private final ExecutorService driverThread;
-
-        RequestHandler(final NetworkDriver driver, final ExecutorService driverThread)
+        final boolean decoded = request.decoderResult().isSuccess();
+        final String method = request.method().name();
+        final String uri = request.uri();
+        final String body = request.content().toString(StandardCharsets.UTF_8);
+        final boolean keepAlive = HttpUtil.isKeepAlive(request);
+        driverThread.execute(() ->
         {
-            this.driver = driver;
-            this.driverThread = driverThread;
-        }
-
-        @Override
-        protected void channelRead0(final ChannelHandlerContext ctx, final FullHttpRequest request)
-        {
-            final boolean decoded = request.decoderResult().isSuccess();
-            final String method = request.method().name();
-            final String uri = request.uri();
-            final String body = request.content().toString(StandardCharsets.UTF_8);
-            final boolean keepAlive = HttpUtil.isKeepAlive(request);
-            driverThread.execute(() -> respond(ctx, keepAlive, decoded ? driver.handle(method, uri, body) :
-                new ControlApi.Response(400, "{\"Err\":\"malformed HTTP request\"}")));
-        }
-
-        private static void respond(final ChannelHandlerContext ctx, final boolean keepAlive, final ControlApi.Response response)
-        {
-            final FullHttpResponse http = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.valueOf(response.status()),
-                Unpooled.copiedBuffer(response.body() + "\n", StandardCharsets.UTF_8));
-            http.headers().set(HttpHeaderNames.CONTENT_TYPE, NetworkDriver.CONTENT_TYPE);
-            HttpUtil.setContentLength(http, http.content().readableBytes());
-            HttpUtil.setKeepAlive(http, keepAlive);
-            final var written = ctx.writeAndFlush(http);
-            if (!keepAlive)
-            {
-                written.addListener(ChannelFutureListener.CLOSE);
-            }
-        }
-
-        @Override
-        public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
-        {
-            ctx.close();
-        }
+            final ControlApi.Response response = decoded ? driver.handle(method, uri, body) :
+                new ControlApi.Response(400, "{\"Err\":\"malformed HTTP request\"}");
+            HttpResponder.respond(ctx, keepAlive, response.status(), NetworkDriver.CONTENT_TYPE, response.body() + "\n");
+        });
     }
 }

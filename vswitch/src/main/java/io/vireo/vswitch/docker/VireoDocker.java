@@ -3,14 +3,12 @@ package io.vireo.vswitch.docker;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
+import io.vireo.vswitch.launch.Commands;
+import io.vireo.vswitch.launch.RunDir;
+import io.vireo.vswitch.launch.StopSignal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import sun.misc.Signal;
-import sun.misc.SignalHandler;
-import io.vireo.vswitch.cli.Commands;
-import io.vireo.vswitch.cli.Vireod;
 
 /**
  * {@code vireo-docker}: the Docker network driver, in the foreground. Docker finds it by its socket
@@ -23,7 +21,7 @@ import io.vireo.vswitch.cli.Vireod;
 public final class VireoDocker implements Callable<Integer>
 {
     @Option(names = "--run-dir", paramLabel = "DIR", description = "the daemon's run dir (default: ${DEFAULT-VALUE})")
-    Path runDir = Vireod.DEFAULT_RUN_DIR;
+    RunDir runDir = RunDir.DEFAULT;
 
     @Option(names = "--socket", paramLabel = "PATH", description = "where Docker finds the plugin (default: ${DEFAULT-VALUE})")
     Path socket = Path.of("/run/docker/plugins/vireo.sock");
@@ -58,7 +56,7 @@ public final class VireoDocker implements Callable<Integer>
         try
         {
             final NetworkDriver driver = new NetworkDriver(
-                ControlChannel.socket(runDir.resolve(Vireod.SOCKET_NAME)), DriverState.load(stateFile));
+                ControlChannel.socket(runDir.controlSocket()), DriverState.load(stateFile));
             server = PluginServer.start(driver, socket);
         }
         catch (final IllegalStateException ex)
@@ -66,21 +64,11 @@ public final class VireoDocker implements Callable<Integer>
             err.println("vireo-docker: " + ex.getMessage());
             return 1;
         }
-        final CountDownLatch stopRequested = new CountDownLatch(1);
-        final SignalHandler stop = signal -> stopRequested.countDown();
-        Signal.handle(new Signal("TERM"), stop);
-        Signal.handle(new Signal("INT"), stop);
+        final StopSignal stop = StopSignal.install();
         out.println("vireo-docker: ready, pid " + ProcessHandle.current().pid() + ", plugin socket " + server.socketPath() +
-            ", vireod " + runDir.resolve(Vireod.SOCKET_NAME) + ", state " + stateFile);
+            ", vireod " + runDir.controlSocket() + ", state " + stateFile);
         out.flush();
-        try
-        {
-            stopRequested.await();
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
+        stop.await();
         server.close();
         out.println("vireo-docker: stopped");
         return 0;

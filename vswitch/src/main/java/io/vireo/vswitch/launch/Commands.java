@@ -1,4 +1,4 @@
-package io.vireo.vswitch.cli;
+package io.vireo.vswitch.launch;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -8,7 +8,7 @@ import picocli.CommandLine;
 /**
  * How every Vireo command runs: picocli writing to the given streams, a usage error as one line
  * ({@code NAME: message (see NAME --help)}, exit 2) and an unexpected failure as one line
- * ({@code NAME: message}, exit 1).
+ * ({@code NAME: message}, exit 1). A {@link RunDir} option takes the path as given.
  */
 public final class Commands
 {
@@ -21,6 +21,7 @@ public final class Commands
         final String name, final Object command, final String[] args, final PrintStream out, final PrintStream err)
     {
         final CommandLine commandLine = new CommandLine(command);
+        commandLine.registerConverter(RunDir.class, RunDir::of);
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setExecutionExceptionHandler((ex, cmd, parsed) ->
