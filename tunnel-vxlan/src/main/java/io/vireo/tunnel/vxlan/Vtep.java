@@ -6,7 +6,7 @@ import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.EthernetFlyweight;
 import io.vireo.dataplane.headers.UdpFlyweight;
 import io.vireo.dataplane.headers.VxlanFlyweight;
-import io.vireo.dataplane.nativeio.Errno;
+import io.vireo.dataplane.nativeio.Fd;
 import io.vireo.dataplane.nativeio.InetSockets;
 import io.vireo.dataplane.nativeio.MessageBatch;
 import io.vireo.dataplane.nativeio.Native;
@@ -92,8 +92,8 @@ public final class Vtep implements Port
     private final boolean learnAnyPeer;
     private final int mtu;
     private final PortCounters counters;
-    private final int rxFd;
-    private final int txFd;
+    private final Fd rxFd;
+    private final Fd txFd;
     private final MessageBatch rx;
     private final MessageBatch tx;
     private final UnsafeBuffer headers = new UnsafeBuffer(BufferUtil.allocateDirectAligned(TX_BATCH * HEADER_LENGTH, 64));
@@ -105,8 +105,6 @@ public final class Vtep implements Port
     private int txCount;
 
     private final VtepPeers peers = new VtepPeers();
-    private volatile int failure;
-    private boolean closed;
 
     private Vtep(
         final String name,
@@ -127,8 +125,8 @@ public final class Vtep implements Port
         this.learnAnyPeer = learnAnyPeer;
         this.mtu = mtu;
         this.counters = counters;
-        this.rxFd = rxFd;
-        this.txFd = txFd;
+        this.rxFd = Fd.own(rxFd);
+        this.txFd = Fd.own(txFd);
         this.rx = new MessageBatch(burstCapacity, 1);
         this.tx = new MessageBatch(TX_BATCH, 2);
     }
@@ -292,7 +290,7 @@ public final class Vtep implements Port
     public int receive(final FrameBurst burst)
     {
         int received = 0;
-        while (!burst.isFull() && 0 == failure)
+        while (!burst.isFull() && 0 == failure())
         {
             final int first = burst.size();
             final int wanted = burst.capacity() - first;
@@ -301,10 +299,10 @@ public final class Vtep implements Port
                 rx.iov(message, 0, burst.frameAddress(first + message) - VxlanFlyweight.LENGTH,
                     burst.frameCapacity() + VxlanFlyweight.LENGTH);
             }
-            final int datagrams = rx.receive(rxFd, wanted);
+            final int datagrams = rx.receive(rxFd.value(), wanted);
             if (datagrams < 0)
             {
-                checkError(-datagrams);
+                rxFd.check(datagrams);
                 break;
             }
             for (int message = 0; message < datagrams; message++)
@@ -471,9 +469,9 @@ public final class Vtep implements Port
         int from = 0;
         int datagrams = 0;
         long bytes = 0;
-        while (from < txCount && 0 == failure)
+        while (from < txCount && 0 == failure())
         {
-            final int sent = tx.send(txFd, from, txCount - from);
+            final int sent = tx.send(txFd.value(), from, txCount - from);
             if (sent > 0)
             {
                 for (int message = from; message < from + sent; message++)
@@ -490,7 +488,7 @@ public final class Vtep implements Port
             else
             {
                 // This datagram cannot go (no route to the peer, larger than the path MTU): skip it.
-                checkError(-sent);
+                txFd.check(sent);
                 counters.dropped(DropReason.TX_ERROR, 1);
                 from++;
             }
@@ -509,32 +507,22 @@ public final class Vtep implements Port
     @Override
     public int pollFd()
     {
-        return rxFd;
+        return rxFd.value();
     }
 
+    /** The errno that made a socket unusable (EBADF, EBADFD, ENODEV), or 0. */
     @Override
     public int failure()
     {
-        return failure;
-    }
-
-    private void checkError(final int errno)
-    {
-        if (errno == Errno.EBADF || errno == Errno.EBADFD || errno == Errno.ENODEV)
-        {
-            failure = errno;
-        }
+        final int rxFailure = rxFd.failure();
+        return 0 != rxFailure ? rxFailure : txFd.failure();
     }
 
     @Override
     public void close()
     {
-        if (!closed)
-        {
-            closed = true;
-            Native.libc().close(rxFd);
-            Native.libc().close(txFd);
-        }
+        rxFd.close();
+        txFd.close();
     }
 
     @Override
