@@ -63,6 +63,13 @@ public final class ForwardingTable implements AutoCloseable
     /** {@link #learn}: an id out of range, or a group or all-zero source MAC; nothing changed. */
     public static final int INVALID = 7;
 
+    /**
+     * A bridge id that tells {@link #lookupBurst} and {@link #learnBurst} to skip a key, e.g. a frame
+     * an earlier stage dropped: its result is {@link #MISS} or {@link #INVALID} and the table is not
+     * read. Any negative bridge id does the same.
+     */
+    public static final int SKIP = -1;
+
     /** Largest bridge id. */
     public static final int MAX_BRIDGE_ID = SlotCodec.BRIDGE_MASK;
     /** Largest VLAN id. */
@@ -73,6 +80,9 @@ public final class ForwardingTable implements AutoCloseable
     public static final int MAX_CAPACITY = 1 << 25;
     /** No entry lives further than this many slots from its home slot. */
     public static final int MAX_PROBES = 1024;
+
+    /** A burst's first pass: the key is not valid or is skipped. */
+    private static final int NO_HOME = Integer.MIN_VALUE;
 
     private final int capacity;
     private final SlotArray slots;
@@ -120,17 +130,19 @@ public final class ForwardingTable implements AutoCloseable
 
     /**
      * Look up a burst of keys: {@code destinations[i] = lookup(bridgeIds[i], vlans[i], macs[i])} for
-     * each {@code i < count}. A first pass computes every key's home slot and reads its control word
-     * (an EMPTY home slot already means a miss); a second pass probes. The loads of the first pass do
-     * not depend on one another, so their cache misses overlap instead of following one after the
-     * other, and the second pass mostly finds its slots in cache. Forwarding path: no allocation, no
-     * lock, no exception.
+     * each {@code i < count}; a key whose bridge id is {@link #SKIP} (or any negative id) gives
+     * {@link #MISS} without reading the table. A first pass computes every key's home slot and reads
+     * its control word (an EMPTY home slot already means a miss); a second pass probes. The loads of
+     * the first pass do not depend on one another, so their cache misses overlap instead of following
+     * one after the other, and the second pass mostly finds its slots in cache. Forwarding path: no
+     * allocation, no lock, no exception.
      *
-     * @param bridgeIds    0..{@link #MAX_BRIDGE_ID} per key.
+     * @param bridgeIds    0..{@link #MAX_BRIDGE_ID} per key, or {@link #SKIP}.
      * @param vlans        0..{@link #MAX_VLAN} per key.
      * @param macs         per key, in the low 48 bits.
      * @param count        keys to look up, at most the length of each array.
-     * @param destinations receives each key's destination id, or {@link #MISS}.
+     * @param destinations receives each key's destination id, or {@link #MISS}; entries from
+     *                     {@code count} on are left alone.
      */
     public void lookupBurst(
         final int[] bridgeIds, final int[] vlans, final long[] macs, final int count, final int[] destinations)
@@ -139,24 +151,21 @@ public final class ForwardingTable implements AutoCloseable
         for (int i = 0; i < count; i++)
         {
             final int vlan = vlans[i];
-            int home = MISS;
-            if (!closed && isValidKey(bridgeIds[i], vlan, macs[i]))
-            {
-                home = slots.home(key(bridgeIds[i], macs[i]), vlan);
-                home = EMPTY == state(slots.touch(home)) ? MISS : home;
-            }
-            destinations[i] = home;
+            destinations[i] = !closed && isValidKey(bridgeIds[i], vlan, macs[i]) ?
+                touchHome(key(bridgeIds[i], macs[i]), vlan) : NO_HOME;
         }
 
         for (int i = 0; i < count; i++)
         {
             final int home = destinations[i];
-            if (MISS != home)
+            int destination = MISS;
+            if (home >= 0)
             {
                 final long key = key(bridgeIds[i], macs[i]);
                 final long found = slots.locate(home, null, SlotArray.DESTINATION, key, vlans[i], SPIN);
-                destinations[i] = NOT_FOUND == found ? MISS : destination(found);
+                destination = NOT_FOUND == found ? MISS : destination(found);
             }
+            destinations[i] = destination;
         }
     }
 
@@ -174,14 +183,62 @@ public final class ForwardingTable implements AutoCloseable
      */
     public int learn(final int bridgeId, final int vlan, final long mac, final int destination, final long nowMs)
     {
-        if (!isValidKey(bridgeId, vlan, mac) || !isValidDestination(destination) ||
-            MacAddress.isMulticast(mac) || MacAddress.isZero(mac))
+        if (!isLearnable(bridgeId, vlan, mac, destination))
         {
             return INVALID;
         }
 
         final long key = key(bridgeId, mac);
         return learner.learn(slots.home(key, vlan), key, vlan, destination, SlotCodec.time(nowMs));
+    }
+
+    /**
+     * Learn a burst of sources: {@code outcomes[i] = learn(bridgeIds[i], vlans[i], macs[i],
+     * destinations[i], nowMs)} for each {@code i < count}, in that order, so a key that comes twice
+     * in a burst is learned, then refreshed, as by two calls. A key whose bridge id is {@link #SKIP}
+     * (or any negative id) gives {@link #INVALID} without reading the table.
+     * <p>
+     * A first pass computes every key's home slot and reads its control word; the loads do not depend
+     * on one another, so their cache misses overlap. The second pass learns each key from its home
+     * slot, mostly in cache, exactly as {@link #learn} does: a known source on its known destination
+     * is read once more and, if {@code nowMs} is not later than its last-seen time, nothing is
+     * written; otherwise one CAS of the control word stores the time. Concurrent learners and the
+     * control thread are safe as with {@link #learn}. Forwarding path: no allocation, no lock, no
+     * exception.
+     *
+     * @param bridgeIds    0..{@link #MAX_BRIDGE_ID} per key, or {@link #SKIP}.
+     * @param vlans        0..{@link #MAX_VLAN} per key.
+     * @param macs         per key, a unicast, non-zero MAC in the low 48 bits.
+     * @param destinations per key, 0..{@link #MAX_DESTINATION}.
+     * @param count        keys to learn, at most the length of each array.
+     * @param nowMs        the caller's clock, one reading for the burst.
+     * @param outcomes     receives each key's outcome, as {@link #learn} returns it; entries from
+     *                     {@code count} on are left alone.
+     */
+    public void learnBurst(
+        final int[] bridgeIds, final int[] vlans, final long[] macs, final int[] destinations, final int count,
+        final long nowMs, final int[] outcomes)
+    {
+        final boolean closed = slots.isClosed();
+        for (int i = 0; i < count; i++)
+        {
+            final int vlan = vlans[i];
+            int home = NO_HOME;
+            if (isLearnable(bridgeIds[i], vlan, macs[i], destinations[i]))
+            {
+                final long key = key(bridgeIds[i], macs[i]);
+                home = closed ? slots.home(key, vlan) : touchHome(key, vlan);
+            }
+            outcomes[i] = home;
+        }
+
+        final long time = SlotCodec.time(nowMs);
+        for (int i = 0; i < count; i++)
+        {
+            final int home = outcomes[i];
+            outcomes[i] = NO_HOME == home ? INVALID :
+                learner.learn(home < 0 ? ~home : home, key(bridgeIds[i], macs[i]), vlans[i], destinations[i], time);
+        }
     }
 
     /**
@@ -424,6 +481,18 @@ public final class ForwardingTable implements AutoCloseable
         void accept(int vlan, long mac, int destination, long lastSeenMs, boolean isStatic);
     }
 
+    /**
+     * A burst's first pass for one key: its home slot, whose control word is loaded now so that the
+     * cache misses of the burst's keys overlap.
+     *
+     * @return the home slot, or its complement ({@code ~home}, negative) if the slot was EMPTY.
+     */
+    private int touchHome(final long key, final int vlan)
+    {
+        final int home = slots.home(key, vlan);
+        return EMPTY == state(slots.touch(home)) ? ~home : home;
+    }
+
     private void ensureOpen()
     {
         if (slots.isClosed())
@@ -435,6 +504,12 @@ public final class ForwardingTable implements AutoCloseable
     private static boolean isValidKey(final int bridgeId, final int vlan, final long mac)
     {
         return (bridgeId & ~MAX_BRIDGE_ID) == 0 && (vlan & ~MAX_VLAN) == 0 && (mac & ~SlotCodec.MAC_MASK) == 0;
+    }
+
+    private static boolean isLearnable(final int bridgeId, final int vlan, final long mac, final int destination)
+    {
+        return isValidKey(bridgeId, vlan, mac) && isValidDestination(destination) &&
+            !MacAddress.isMulticast(mac) && !MacAddress.isZero(mac);
     }
 
     private static boolean isValidDestination(final int destination)
