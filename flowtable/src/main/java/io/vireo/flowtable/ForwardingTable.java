@@ -1,13 +1,12 @@
 package io.vireo.flowtable;
 
-import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-
-import org.agrona.BufferUtil;
-import org.agrona.UnsafeApi;
-import org.agrona.concurrent.UnsafeBuffer;
+import static io.vireo.flowtable.SlotArray.FOREVER;
+import static io.vireo.flowtable.SlotArray.NOT_FOUND;
+import static io.vireo.flowtable.SlotArray.SPIN;
+import static io.vireo.flowtable.SlotCodec.EMPTY;
+import static io.vireo.flowtable.SlotCodec.destination;
+import static io.vireo.flowtable.SlotCodec.key;
+import static io.vireo.flowtable.SlotCodec.state;
 
 /**
  * The forwarding database (FDB): (bridge id, VLAN, MAC) to destination id, last-seen time and a
@@ -16,83 +15,34 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <h2>Layout</h2>
  * Linear probing over {@link #slotCount()} = capacity + capacity / 3 slots of 24 bytes, so the
  * table is at most 75 % full and takes at most 32 bytes per entry of capacity (capacity &ge; 3).
- * A slot is three 64-bit words in native byte order; bit 0 is the least significant:
- * <pre>
- *   0                   1                   2                   3
- *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
- *  +---+-----------------------------------------------------------+
- *  | St|                          Version                          |  control, bits 0-31
- *  +---+-----------------------------------------------------------+
- *  |                     Last seen, low 32 bits                    |  control, bits 32-63
- *  +---------------------------------------------------------------+
- *  |                        MAC, low 32 bits                       |  key, bits 0-31
- *  +-------------------------------+-------------------------------+
- *  |       MAC, high 16 bits       |           Bridge id           |  key, bits 32-63
- *  +-------------------------------+---------------------------+-+-+
- *  |                        Destination                        |S|C|  value, bits 0-31
- *  +-----------------------+-----------------------------------+-+-+
- *  |        VLAN id        |        Last seen, high 20 bits        |  value, bits 32-63
- *  +-----------------------+---------------------------------------+
- * </pre>
- * <ul>
- *   <li>St: the slot state. EMPTY (free; ends a probe; zeroed memory is all EMPTY), LIVE,
- *   TOMBSTONE (removed; probes go on past it; an insert may take it) or BUSY (a writer owns the
- *   slot).</li>
- *   <li>Version: 30 bits, incremented each time a writer releases the slot or removes its entry.</li>
- *   <li>S: a static entry. C: the entry is counted against its destination's MAC limit.</li>
- *   <li>Last seen: the caller's millisecond clock modulo 2<sup>52</sup>. The low half sits in the
- *   control word so that a refresh is one CAS.</li>
- * </ul>
+ * A slot is three 64-bit words: a control word (state, version, low half of the last-seen time), the
+ * key (bridge id, MAC) and the value (destination, VLAN, flags, high half of the time); the layout
+ * is drawn in {@link SlotCodec}.
  *
  * <h2>Concurrency</h2>
- * Any number of forwarding threads may {@link #lookup} and {@link #learn} at once while one control
- * thread calls the other methods. Nothing takes a lock.
+ * Any number of forwarding threads may {@link #lookup}, {@link #lookupBurst}, {@link #learn} and
+ * {@link #learnBurst} at once while one control thread calls the other methods. Nothing takes a lock.
  * <ul>
- *   <li><b>Writers</b> own a slot by a CAS of its control word to BUSY (version kept), write key and
- *   value, then store the control word with release ordering: new state, version + 1. A
- *   {@code releaseFence} after the CAS keeps the data stores after it. Refreshing the last-seen time
- *   is one CAS of the control word that keeps state and version; removing is one CAS from LIVE to
- *   TOMBSTONE with version + 1. Each CAS compares the whole control word, so it fails if anything
- *   in the slot changed since the writer read it, and the writer starts again.</li>
- *   <li><b>Readers</b> work seqlock style, like {@link java.util.concurrent.locks.StampedLock}: load
- *   the control word with acquire ordering, load key and value, {@code acquireFence}, load the
- *   control word again, and use the words only if state and version did not change. A reader that
- *   loaded any store of a later writer must, after its fence, also see that writer's earlier CAS,
- *   so a mix of two entries (a torn entry) always fails the check. A lookup that finds a slot BUSY
- *   spins a little, then passes over it: it may miss an entry that is being rewritten (the frame is
- *   flooded) but never returns a destination that was not stored for its key.</li>
- *   <li><b>Inserts</b> hold no lock across their probe, so two threads may insert one key into two
- *   slots, and the control thread may free a slot under a probe. After publishing, an insert
- *   therefore <em>settles</em>: it walks its key's probe sequence again, waiting out BUSY slots. An
- *   EMPTY slot before its own means its entry may be unreachable: it removes the entry and starts
- *   again. A duplicate is resolved by one rule both sides apply (a static entry beats a dynamic
- *   one, else the slot nearer home wins); the loser is removed. Publishing and the settle walk are
- *   release/acquire and volatile accesses, so of two racing inserts at least one sees the other's
- *   entry. Nobody waits while owning a slot, so waiting for BUSY slots cannot deadlock.</li>
- *   <li><b>Deletion</b> leaves a TOMBSTONE, which the control thread then closes by backward-shift
- *   deletion (in {@link #remove}, the flushes and {@link #ageSlice}): it owns the hole, looks ahead
- *   up to the next EMPTY slot for the first entry whose home is at or before the hole, owns that
- *   entry's slot, copies the entry into the hole and publishes it there, and goes on with the slot
- *   it left as the next hole. The moved entry stays on its own probe sequence, nearer home, and is
- *   visible at its new place before its old slot can change. A hole that nothing after it depends
- *   on becomes EMPTY. A BUSY or changing slot in the look-ahead stops the shift and leaves a
- *   tombstone. Only this can turn a slot EMPTY, and it owns the hole before it looks ahead, so an
- *   insert racing with it is either seen by the look-ahead (the hole stays) or, settling, meets the
- *   hole BUSY or EMPTY and starts again. Tombstones that remain (blocked shifts, inserts that lost a
- *   race) are reused by inserts, counted ({@link #tombstoneCount()}) and closed by the next aging
- *   pass, so churn never fills the table with them.</li>
+ *   <li>Writers own a slot by a CAS of its control word, write, and publish the control word with
+ *   release ordering and a new version; readers read seqlock style and use a read only if the
+ *   control word did not change under it, so nobody ever sees a torn entry ({@link SlotArray}).</li>
+ *   <li>A lookup that finds a slot BUSY spins a little, then passes over it: it may miss an entry
+ *   that is being rewritten (the frame is flooded) but never returns a destination that was not
+ *   stored for its key.</li>
+ *   <li>Inserts take no lock across their probe and <em>settle</em> afterwards, so racing inserts of
+ *   one key leave one entry ({@link Learner}).</li>
+ *   <li>Deletion leaves a tombstone, which the control thread then closes by backward-shift deletion
+ *   (in {@link #remove}, the flushes and {@link #ageSlice}); tombstones that remain are reused by
+ *   inserts, counted ({@link #tombstoneCount()}) and closed by the next aging pass
+ *   ({@link Sweeper}).</li>
  * </ul>
  * No entry lives more than {@value #MAX_PROBES} slots from its home slot, which bounds every probe.
  * The table never evicts: when it holds {@link #capacity()} entries {@link #learn} returns
  * {@link #TABLE_FULL} and counts it ({@link #tableFullCount()}); the caller floods.
  * <p>
  * Memory is freed by {@link #close()}, which must be called only after every thread has stopped
- * using the table.
- * <p>
- * Probes (lookups, and the reads learning and settling share with them) read slots by address,
- * with the same acquire, plain and volatile loads, but without the buffer's bounds check per access:
- * every slot index is below {@link #slotCount()} by construction, and the checks cost a cached
- * lookup half its time. After {@link #close()} probes find nothing.
+ * using the table. After it, lookups find nothing and the control thread's scans throw
+ * {@link IllegalStateException}.
  */
 public final class ForwardingTable implements AutoCloseable
 {
@@ -113,64 +63,32 @@ public final class ForwardingTable implements AutoCloseable
     /** {@link #learn}: an id out of range, or a group or all-zero source MAC; nothing changed. */
     public static final int INVALID = 7;
 
+    /**
+     * A bridge id that tells {@link #lookupBurst} and {@link #learnBurst} to skip a key, e.g. a frame
+     * an earlier stage dropped: its result is {@link #MISS} or {@link #INVALID} and the table is not
+     * read. Any negative bridge id does the same.
+     */
+    public static final int SKIP = -1;
+
     /** Largest bridge id. */
-    public static final int MAX_BRIDGE_ID = 0xFFFF;
+    public static final int MAX_BRIDGE_ID = SlotCodec.BRIDGE_MASK;
     /** Largest VLAN id. */
-    public static final int MAX_VLAN = 0xFFF;
+    public static final int MAX_VLAN = SlotCodec.VLAN_MASK;
     /** Largest destination id. */
-    public static final int MAX_DESTINATION = (1 << 30) - 1;
+    public static final int MAX_DESTINATION = SlotCodec.DESTINATION_MASK;
     /** Largest capacity. */
     public static final int MAX_CAPACITY = 1 << 25;
     /** No entry lives further than this many slots from its home slot. */
     public static final int MAX_PROBES = 1024;
 
-    private static final int KEY_OFFSET = 8;
-    private static final int VALUE_OFFSET = 16;
-    private static final int SLOT_LENGTH = 24;
-    private static final int ALIGNMENT = 64;
-
-    private static final int EMPTY = 0;
-    private static final int LIVE = 1;
-    private static final int TOMBSTONE = 2;
-    private static final int BUSY = 3;
-    private static final long STATE_MASK = 0b11;
-    private static final long VERSION_UNIT = 0b100;
-    private static final long VERSION_MASK = 0xFFFF_FFFCL;
-    private static final long VERSION_STATE_MASK = 0xFFFF_FFFFL;
-
-    private static final long MAC_MASK = 0xFFFF_FFFF_FFFFL;
-    private static final int BRIDGE_SHIFT = 48;
-    private static final long STATIC_FLAG = 1L << 30;
-    private static final long COUNTED_FLAG = 1L << 31;
-    private static final int VLAN_SHIFT = 32;
-    private static final int TIME_HIGH_SHIFT = 44;
-    private static final long LOW_32_MASK = 0xFFFF_FFFFL;
-    private static final long TIME_MASK = (1L << 52) - 1;
-
-    private static final int RETRY = 0;
-    private static final long NOT_FOUND = -1;
-    private static final long NO_MATCH = -1;
-    private static final long END = -2;
-    private static final int SHIFT_END = 0;
-    private static final int SHIFT_SKIP = 1;
-    private static final int SHIFT_BLOCKED = 2;
-    private static final int SHIFT_MOVED = 3;
-    private static final int NO_SLOT = -1;
-    private static final int ANY = -1;
-    private static final int SPIN_LIMIT = 64;
+    /** A burst's first pass: the key is not valid or is skipped. */
+    private static final int NO_HOME = Integer.MIN_VALUE;
 
     private final int capacity;
-    private final int slotCount;
-    private final int probeLimit;
-    private final ByteBuffer memory;
-    private final UnsafeBuffer slots;
-    private final long slotsAddress;
-    private final AtomicInteger size = new AtomicInteger();
-    private final AtomicInteger tombstones = new AtomicInteger();
-    private final AtomicLong tableFull = new AtomicLong();
-    private volatile DestinationLimits limits;
-    private int agingCursor;
-    private boolean closed;
+    private final SlotArray slots;
+    private final MacLimits limits;
+    private final Learner learner;
+    private final Sweeper sweeper;
 
     /**
      * @param capacity the most entries the table holds, 1 to {@link #MAX_CAPACITY}.
@@ -183,13 +101,11 @@ public final class ForwardingTable implements AutoCloseable
         }
 
         this.capacity = capacity;
-        slotCount = capacity + Math.max(1, capacity / 3);
-        probeLimit = Math.min(slotCount, MAX_PROBES);
-        memory = ByteBuffer.allocateDirect(slotCount * SLOT_LENGTH + ALIGNMENT);
-        final int padding = (int)(-BufferUtil.address(memory) & (ALIGNMENT - 1));
-        slots = new UnsafeBuffer(memory, padding, slotCount * SLOT_LENGTH);
-        slotsAddress = slots.addressOffset();
-        agingCursor = slotCount - 1;
+        final int slotCount = capacity + Math.max(1, capacity / 3);
+        slots = new SlotArray(slotCount, Math.min(slotCount, MAX_PROBES));
+        limits = new MacLimits(slots);
+        learner = new Learner(slots, limits, capacity);
+        sweeper = new Sweeper(slots, limits);
     }
 
     /**
@@ -207,58 +123,49 @@ public final class ForwardingTable implements AutoCloseable
             return MISS;
         }
 
-        final long found = locate(key(bridgeId, mac), vlan, false);
+        final long key = key(bridgeId, mac);
+        final long found = slots.locate(slots.home(key, vlan), null, SlotArray.DESTINATION, key, vlan, SPIN);
         return NOT_FOUND == found ? MISS : destination(found);
     }
 
     /**
      * Look up a burst of keys: {@code destinations[i] = lookup(bridgeIds[i], vlans[i], macs[i])} for
-     * each {@code i < count}. A first pass computes every key's home slot and reads its control word
-     * (an EMPTY home slot already means a miss); a second pass probes. The loads of the first pass do
-     * not depend on one another, so their cache misses overlap instead of following one after the
-     * other, and the second pass mostly finds its slots in cache. Forwarding path: no allocation, no
-     * lock, no exception.
+     * each {@code i < count}; a key whose bridge id is {@link #SKIP} (or any negative id) gives
+     * {@link #MISS} without reading the table. A first pass computes every key's home slot and reads
+     * its control word (an EMPTY home slot already means a miss); a second pass probes. The loads of
+     * the first pass do not depend on one another, so their cache misses overlap instead of following
+     * one after the other, and the second pass mostly finds its slots in cache. Forwarding path: no
+     * allocation, no lock, no exception.
      *
-     * @param bridgeIds    0..{@link #MAX_BRIDGE_ID} per key.
+     * @param bridgeIds    0..{@link #MAX_BRIDGE_ID} per key, or {@link #SKIP}.
      * @param vlans        0..{@link #MAX_VLAN} per key.
      * @param macs         per key, in the low 48 bits.
      * @param count        keys to look up, at most the length of each array.
-     * @param destinations receives each key's destination id, or {@link #MISS}.
+     * @param destinations receives each key's destination id, or {@link #MISS}; entries from
+     *                     {@code count} on are left alone.
      */
     public void lookupBurst(
         final int[] bridgeIds, final int[] vlans, final long[] macs, final int count, final int[] destinations)
     {
+        final boolean closed = slots.isClosed();
         for (int i = 0; i < count; i++)
         {
             final int vlan = vlans[i];
-            int home = MISS;
-            if (!closed && isValidKey(bridgeIds[i], vlan, macs[i]))
-            {
-                home = home(key(bridgeIds[i], macs[i]), vlan);
-                home = EMPTY == state(UnsafeApi.getLongAcquire(null, slotsAddress + offset(home))) ? MISS : home;
-            }
-            destinations[i] = home;
+            destinations[i] = !closed && isValidKey(bridgeIds[i], vlan, macs[i]) ?
+                touchHome(key(bridgeIds[i], macs[i]), vlan) : NO_HOME;
         }
 
         for (int i = 0; i < count; i++)
         {
             final int home = destinations[i];
-            if (MISS != home)
+            int destination = MISS;
+            if (home >= 0)
             {
-                final long found = locate(home, key(bridgeIds[i], macs[i]), vlans[i], false);
-                destinations[i] = NOT_FOUND == found ? MISS : destination(found);
+                final long key = key(bridgeIds[i], macs[i]);
+                final long found = slots.locate(home, null, SlotArray.DESTINATION, key, vlans[i], SPIN);
+                destination = NOT_FOUND == found ? MISS : destination(found);
             }
-        }
-    }
-
-    /** {@code outcomes[i] = learn(bridgeIds[i], vlans[i], macs[i], destinations[i], nowMs)} for each {@code i < count}. */
-    public void learnBurst(
-        final int[] bridgeIds, final int[] vlans, final long[] macs, final int[] destinations, final int count,
-        final long nowMs, final int[] outcomes)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            outcomes[i] = learn(bridgeIds[i], vlans[i], macs[i], destinations[i], nowMs);
+            destinations[i] = destination;
         }
     }
 
@@ -276,29 +183,62 @@ public final class ForwardingTable implements AutoCloseable
      */
     public int learn(final int bridgeId, final int vlan, final long mac, final int destination, final long nowMs)
     {
-        if (!isValidKey(bridgeId, vlan, mac) || !isValidDestination(destination) ||
-            MacAddress.isMulticast(mac) || MacAddress.isZero(mac))
+        if (!isLearnable(bridgeId, vlan, mac, destination))
         {
             return INVALID;
         }
 
         final long key = key(bridgeId, mac);
-        final long time = nowMs & TIME_MASK;
-        int outcome;
-        do
-        {
-            final long found = locate(key, vlan, false);
-            outcome = NOT_FOUND == found ?
-                insert(key, vlan, destination, false, time) :
-                relearn(slotOf(found), key, vlan, destination, time);
-        }
-        while (RETRY == outcome);
+        return learner.learn(slots.home(key, vlan), key, vlan, destination, SlotCodec.time(nowMs));
+    }
 
-        if (TABLE_FULL == outcome)
+    /**
+     * Learn a burst of sources: {@code outcomes[i] = learn(bridgeIds[i], vlans[i], macs[i],
+     * destinations[i], nowMs)} for each {@code i < count}, in that order, so a key that comes twice
+     * in a burst is learned, then refreshed, as by two calls. A key whose bridge id is {@link #SKIP}
+     * (or any negative id) gives {@link #INVALID} without reading the table.
+     * <p>
+     * A first pass computes every key's home slot and reads its control word; the loads do not depend
+     * on one another, so their cache misses overlap. The second pass learns each key from its home
+     * slot, mostly in cache, exactly as {@link #learn} does: a known source on its known destination
+     * is read once more and, if {@code nowMs} is not later than its last-seen time, nothing is
+     * written; otherwise one CAS of the control word stores the time. Concurrent learners and the
+     * control thread are safe as with {@link #learn}. Forwarding path: no allocation, no lock, no
+     * exception.
+     *
+     * @param bridgeIds    0..{@link #MAX_BRIDGE_ID} per key, or {@link #SKIP}.
+     * @param vlans        0..{@link #MAX_VLAN} per key.
+     * @param macs         per key, a unicast, non-zero MAC in the low 48 bits.
+     * @param destinations per key, 0..{@link #MAX_DESTINATION}.
+     * @param count        keys to learn, at most the length of each array.
+     * @param nowMs        the caller's clock, one reading for the burst.
+     * @param outcomes     receives each key's outcome, as {@link #learn} returns it; entries from
+     *                     {@code count} on are left alone.
+     */
+    public void learnBurst(
+        final int[] bridgeIds, final int[] vlans, final long[] macs, final int[] destinations, final int count,
+        final long nowMs, final int[] outcomes)
+    {
+        final boolean closed = slots.isClosed();
+        for (int i = 0; i < count; i++)
         {
-            tableFull.incrementAndGet();
+            final int vlan = vlans[i];
+            int home = NO_HOME;
+            if (isLearnable(bridgeIds[i], vlan, macs[i], destinations[i]))
+            {
+                final long key = key(bridgeIds[i], macs[i]);
+                home = closed ? slots.home(key, vlan) : touchHome(key, vlan);
+            }
+            outcomes[i] = home;
         }
-        return outcome;
+
+        final long time = SlotCodec.time(nowMs);
+        for (int i = 0; i < count; i++)
+        {
+            final int home = outcomes[i];
+            outcomes[i] = NO_HOME == home ? INVALID :
+                learner.learn(home < 0 ? ~home : home, key(bridgeIds[i], macs[i]), vlans[i], destinations[i], time);
+        }
     }
 
     /**
@@ -317,17 +257,7 @@ public final class ForwardingTable implements AutoCloseable
         checkDestination(destination);
 
         final long key = key(bridgeId, mac);
-        int outcome;
-        do
-        {
-            final long found = locate(key, vlan, true);
-            outcome = NOT_FOUND == found ?
-                insert(key, vlan, destination, true, 0) :
-                pin(slotOf(found), key, vlan, destination);
-        }
-        while (RETRY == outcome);
-
-        return TABLE_FULL != outcome;
+        return learner.addStatic(slots.home(key, vlan), key, vlan, destination);
     }
 
     /**
@@ -343,15 +273,15 @@ public final class ForwardingTable implements AutoCloseable
         checkKey(bridgeId, vlan, mac);
 
         final long key = key(bridgeId, mac);
-        final long found = locate(key, vlan, true);
+        final long found = slots.locate(slots.home(key, vlan), null, SlotArray.DESTINATION, key, vlan, FOREVER);
         if (NOT_FOUND == found)
         {
             return false;
         }
 
-        final int index = slotOf(found);
-        final boolean removed = discard(index, key, vlan);
-        compact(index, probeLimit);
+        final int index = (int)(found >>> 32);
+        final boolean removed = learner.discard(index, key, vlan);
+        sweeper.compact(index, slots.probeLimit());
         return removed;
     }
 
@@ -367,13 +297,8 @@ public final class ForwardingTable implements AutoCloseable
     {
         checkDestination(destination);
 
-        final int removed = removeAll(ANY, destination);
-        final DestinationLimits limits = this.limits;
-        final int tracked = null == limits ? DestinationLimits.UNTRACKED : limits.find(destination);
-        if (DestinationLimits.UNTRACKED != tracked)
-        {
-            limits.limit(tracked, 0);
-        }
+        final int removed = sweeper.removeAll(Sweeper.ANY, destination);
+        limits.clear(destination);
         return removed;
     }
 
@@ -386,7 +311,7 @@ public final class ForwardingTable implements AutoCloseable
     public int removeBridge(final int bridgeId)
     {
         checkBridge(bridgeId);
-        return removeAll(bridgeId, ANY);
+        return sweeper.removeAll(bridgeId, Sweeper.ANY);
     }
 
     /**
@@ -408,30 +333,8 @@ public final class ForwardingTable implements AutoCloseable
             throw new IllegalArgumentException("maxMacs must be >= 0: " + maxMacs);
         }
 
-        DestinationLimits limits = this.limits;
-        if (null == limits)
-        {
-            if (0 == maxMacs)
-            {
-                return;
-            }
-            limits = new DestinationLimits();
-            this.limits = limits;
-        }
-
-        final int tracked = limits.find(destination);
-        if (DestinationLimits.UNTRACKED != tracked)
-        {
-            limits.limit(tracked, maxMacs);
-        }
-        else if (0 != maxMacs)
-        {
-            limits.track(destination, maxMacs);
-            for (int index = 0; index < slotCount; index++)
-            {
-                countIfLimited(index, destination);
-            }
-        }
+        ensureOpen();
+        limits.limit(destination, maxMacs);
     }
 
     /**
@@ -450,18 +353,8 @@ public final class ForwardingTable implements AutoCloseable
      */
     public int ageSlice(final long nowMs, final AgingPolicy policy, final int maxSlots)
     {
-        final long now = nowMs & TIME_MASK;
-        int budget = maxSlots;
-        int removed = 0;
-        for (int visited = 0; budget > 0 && visited < slotCount; visited++)
-        {
-            final int index = agingCursor;
-            agingCursor = 0 == index ? slotCount - 1 : index - 1;
-            budget--;
-            removed += expire(index, now, policy);
-            budget -= compact(index, budget);
-        }
-        return removed;
+        ensureOpen();
+        return sweeper.ageSlice(nowMs, policy, maxSlots);
     }
 
     /**
@@ -469,7 +362,7 @@ public final class ForwardingTable implements AutoCloseable
      */
     public int size()
     {
-        return size.get();
+        return slots.size.get();
     }
 
     /**
@@ -498,7 +391,7 @@ public final class ForwardingTable implements AutoCloseable
      */
     public int slotCount()
     {
-        return slotCount;
+        return slots.slotCount();
     }
 
     /**
@@ -506,7 +399,7 @@ public final class ForwardingTable implements AutoCloseable
      */
     public long memoryBytes()
     {
-        return (long)slotCount * SLOT_LENGTH;
+        return (long)slots.slotCount() * SlotCodec.SLOT_LENGTH;
     }
 
     /**
@@ -514,7 +407,7 @@ public final class ForwardingTable implements AutoCloseable
      */
     public long tableFullCount()
     {
-        return tableFull.get();
+        return learner.tableFullCount();
     }
 
     /**
@@ -522,7 +415,7 @@ public final class ForwardingTable implements AutoCloseable
      */
     public int tombstoneCount()
     {
-        return tombstones.get();
+        return slots.tombstones.get();
     }
 
     /**
@@ -535,10 +428,8 @@ public final class ForwardingTable implements AutoCloseable
     public void forEach(final int bridgeId, final EntryConsumer consumer)
     {
         checkBridge(bridgeId);
-        for (int index = 0; index < slotCount; index++)
-        {
-            report(index, bridgeId, consumer);
-        }
+        ensureOpen();
+        sweeper.forEach(bridgeId, consumer);
     }
 
     /**
@@ -546,12 +437,7 @@ public final class ForwardingTable implements AutoCloseable
      */
     public void close()
     {
-        if (!closed)
-        {
-            closed = true;
-            slots.wrap(new byte[0]);
-            BufferUtil.free(memory);
-        }
+        slots.close();
     }
 
     /**
@@ -562,9 +448,7 @@ public final class ForwardingTable implements AutoCloseable
      */
     int limitedCount(final int destination)
     {
-        final DestinationLimits limits = this.limits;
-        final int tracked = null == limits ? DestinationLimits.UNTRACKED : limits.find(destination);
-        return DestinationLimits.UNTRACKED == tracked ? -1 : limits.count(tracked);
+        return limits.counted(destination);
     }
 
     /**
@@ -597,782 +481,35 @@ public final class ForwardingTable implements AutoCloseable
         void accept(int vlan, long mac, int destination, long lastSeenMs, boolean isStatic);
     }
 
-    // Probing.
-
     /**
-     * Walk the key's probe sequence.
+     * A burst's first pass for one key: its home slot, whose control word is loaded now so that the
+     * cache misses of the burst's keys overlap.
      *
-     * @return the slot index in the high 32 bits and the value word's low 32 bits (destination and
-     * flags) in the low 32 bits, or {@link #NOT_FOUND}.
+     * @return the home slot, or its complement ({@code ~home}, negative) if the slot was EMPTY.
      */
-    private long locate(final long key, final int vlan, final boolean wait)
+    private int touchHome(final long key, final int vlan)
     {
-        return locate(home(key, vlan), key, vlan, wait);
+        final int home = slots.home(key, vlan);
+        return EMPTY == state(slots.touch(home)) ? ~home : home;
     }
 
-    /**
-     * {@link #locate(long, int, boolean)} from a home slot computed already.
-     */
-    private long locate(final int home, final long key, final int vlan, final boolean wait)
+    private void ensureOpen()
     {
-        if (closed)
+        if (slots.isClosed())
         {
-            return NOT_FOUND;
+            throw new IllegalStateException("the forwarding table is closed");
         }
-
-        int index = home;
-        for (int probes = 0; probes < probeLimit; probes++)
-        {
-            final long match = match(offset(index), key, vlan, wait);
-            if (match >= 0)
-            {
-                return ((long)index << 32) | match;
-            }
-            if (END == match)
-            {
-                break;
-            }
-            index = next(index);
-        }
-        return NOT_FOUND;
-    }
-
-    /**
-     * Compare one slot with a key, seqlock style. A BUSY or changing slot is read again: for a
-     * while, or until it settles if {@code wait}.
-     *
-     * @return the value word's low 32 bits if the slot holds the key, {@link #NO_MATCH}, or
-     * {@link #END} for an EMPTY slot.
-     */
-    private long match(final int offset, final long key, final int vlan, final boolean wait)
-    {
-        final long address = slotsAddress + offset;
-        for (int attempt = 0; ; attempt++)
-        {
-            final long control = UnsafeApi.getLongAcquire(null, address);
-            final int state = state(control);
-            if (EMPTY == state)
-            {
-                return END;
-            }
-            if (TOMBSTONE == state)
-            {
-                return NO_MATCH;
-            }
-            if (BUSY != state)
-            {
-                final long slotKey = UnsafeApi.getLong(address + KEY_OFFSET);
-                final long value = UnsafeApi.getLong(address + VALUE_OFFSET);
-                if (isStable(offset, control))
-                {
-                    return matches(slotKey, value, key, vlan) ? value & LOW_32_MASK : NO_MATCH;
-                }
-            }
-            if (!wait && attempt >= SPIN_LIMIT)
-            {
-                return NO_MATCH;
-            }
-            pause(attempt);
-        }
-    }
-
-    /**
-     * The key was found at {@code index}: refresh it, move it, or leave a static entry alone.
-     */
-    private int relearn(final int index, final long key, final int vlan, final int destination, final long time)
-    {
-        final int offset = offset(index);
-        final long control = slots.getLongAcquire(offset);
-        final long slotKey = slots.getLong(offset + KEY_OFFSET);
-        final long value = slots.getLong(offset + VALUE_OFFSET);
-        if (!isStable(offset, control) || LIVE != state(control) || !matches(slotKey, value, key, vlan))
-        {
-            return RETRY;
-        }
-        if (isStatic(value))
-        {
-            return STATIC_ENTRY;
-        }
-        if (destination(value) == destination)
-        {
-            return refresh(offset, control, value, time) ? REFRESHED : RETRY;
-        }
-        return move(index, control, value, destination, time);
-    }
-
-    /**
-     * Advance the last-seen time, never back. Within one 2<sup>32</sup> ms epoch (49.7 days) that is
-     * a CAS of the control word; across epochs the value word changes too.
-     */
-    private boolean refresh(final int offset, final long control, final long value, final long time)
-    {
-        if (time <= lastSeen(control, value))
-        {
-            return true;
-        }
-        if ((value >>> TIME_HIGH_SHIFT) == (time >>> 32))
-        {
-            return slots.compareAndSetLong(offset, control, (time << 32) | (control & VERSION_STATE_MASK));
-        }
-        return rewrite(offset, control, withTime(value, time), time);
-    }
-
-    private int move(final int index, final long control, final long value, final int destination, final long time)
-    {
-        final int tracked = acquireLimit(destination);
-        if (DestinationLimits.LIMIT_REACHED == tracked)
-        {
-            return PORT_LIMIT;
-        }
-
-        final long moved = value(destination, vlan(value), false, DestinationLimits.UNTRACKED != tracked, time);
-        if (!rewrite(offset(index), control, moved, time))
-        {
-            releaseLimit(tracked);
-            return RETRY;
-        }
-
-        releaseCounted(value);
-        if (DestinationLimits.UNTRACKED == tracked)
-        {
-            countIfLimited(index, destination);
-        }
-        return MOVED;
-    }
-
-    /**
-     * Make the entry at {@code index} static with this destination.
-     */
-    private int pin(final int index, final long key, final int vlan, final int destination)
-    {
-        final int offset = offset(index);
-        final long control = slots.getLongAcquire(offset);
-        final long slotKey = slots.getLong(offset + KEY_OFFSET);
-        final long value = slots.getLong(offset + VALUE_OFFSET);
-        if (!isStable(offset, control) || LIVE != state(control) || !matches(slotKey, value, key, vlan))
-        {
-            return RETRY;
-        }
-        if (isStatic(value) && destination(value) == destination)
-        {
-            return STATIC_ENTRY;
-        }
-
-        final long lastSeen = lastSeen(control, value);
-        if (!rewrite(offset, control, value(destination, vlan, true, false, lastSeen), lastSeen))
-        {
-            return RETRY;
-        }
-        releaseCounted(value);
-        return STATIC_ENTRY;
-    }
-
-    // Inserting.
-
-    private int insert(final long key, final int vlan, final int destination, final boolean isStatic, final long time)
-    {
-        if (!reserveEntry())
-        {
-            return TABLE_FULL;
-        }
-
-        final int tracked = isStatic ? DestinationLimits.UNTRACKED : acquireLimit(destination);
-        if (DestinationLimits.LIMIT_REACHED == tracked)
-        {
-            size.decrementAndGet();
-            return PORT_LIMIT;
-        }
-
-        final int index = claimFree(home(key, vlan));
-        if (NO_SLOT == index)
-        {
-            size.decrementAndGet();
-            releaseLimit(tracked);
-            return TABLE_FULL;
-        }
-
-        final int offset = offset(index);
-        slots.putLong(offset + KEY_OFFSET, key);
-        slots.putLong(offset + VALUE_OFFSET,
-            value(destination, vlan, isStatic, DestinationLimits.UNTRACKED != tracked, time));
-        publish(offset, LIVE, time);
-
-        if (!settle(index, key, vlan, isStatic))
-        {
-            return RETRY;
-        }
-        if (!isStatic && DestinationLimits.UNTRACKED == tracked)
-        {
-            countIfLimited(index, destination);
-        }
-        return LEARNED;
-    }
-
-    private boolean reserveEntry()
-    {
-        while (true)
-        {
-            final int current = size.get();
-            if (current >= capacity)
-            {
-                return false;
-            }
-            if (size.compareAndSet(current, current + 1))
-            {
-                return true;
-            }
-        }
-    }
-
-    /**
-     * Own the first EMPTY or TOMBSTONE slot of a probe sequence.
-     *
-     * @return its index, or {@link #NO_SLOT} if none is within the probe limit.
-     */
-    private int claimFree(final int home)
-    {
-        int index = home;
-        int probes = 0;
-        while (probes < probeLimit)
-        {
-            final int offset = offset(index);
-            final long control = slots.getLongAcquire(offset);
-            final int state = state(control);
-            if (EMPTY == state || TOMBSTONE == state)
-            {
-                if (claim(offset, control))
-                {
-                    if (TOMBSTONE == state)
-                    {
-                        tombstones.decrementAndGet();
-                    }
-                    return index;
-                }
-                continue;
-            }
-            index = next(index);
-            probes++;
-        }
-        return NO_SLOT;
-    }
-
-    /**
-     * After publishing at {@code index}, make sure the entry is reachable and the only one for its
-     * key (see the class comment).
-     *
-     * @return false if this entry was removed and the caller must start again.
-     */
-    private boolean settle(final int index, final long key, final int vlan, final boolean isStatic)
-    {
-        final int home = home(key, vlan);
-        final int own = distance(home, index);
-        int probe = home;
-        for (int distance = 0; distance < probeLimit; distance++, probe = next(probe))
-        {
-            if (distance == own)
-            {
-                continue;
-            }
-
-            final long match = match(offset(probe), key, vlan, true);
-            if (END == match)
-            {
-                if (distance < own)
-                {
-                    discard(index, key, vlan);
-                    return false;
-                }
-                break;
-            }
-            if (match >= 0)
-            {
-                final boolean otherIsStatic = isStatic(match);
-                if (otherIsStatic != isStatic ? otherIsStatic : distance < own)
-                {
-                    discard(index, key, vlan);
-                    return false;
-                }
-                discard(probe, key, vlan);
-            }
-        }
-        return true;
-    }
-
-    // Writing slots.
-
-    private boolean claim(final int offset, final long control)
-    {
-        if (!slots.compareAndSetLong(offset, control, (control & ~STATE_MASK) | BUSY))
-        {
-            return false;
-        }
-        VarHandle.releaseFence();
-        return true;
-    }
-
-    /**
-     * Release an owned slot: new state, next version, last-seen low bits.
-     */
-    private void publish(final int offset, final int state, final long time)
-    {
-        final long owned = slots.getLong(offset);
-        slots.putLongRelease(offset, (time << 32) | ((owned + VERSION_UNIT) & VERSION_MASK) | state);
-    }
-
-    private boolean rewrite(final int offset, final long control, final long value, final long time)
-    {
-        if (!claim(offset, control))
-        {
-            return false;
-        }
-        slots.putLong(offset + VALUE_OFFSET, value);
-        publish(offset, LIVE, time);
-        return true;
-    }
-
-    /**
-     * Remove the entry at {@code offset} if the control word is still {@code control}.
-     */
-    private boolean kill(final int offset, final long control, final long value)
-    {
-        final long tombstone = (control & ~VERSION_STATE_MASK) | ((control + VERSION_UNIT) & VERSION_MASK) | TOMBSTONE;
-        if (!slots.compareAndSetLong(offset, control, tombstone))
-        {
-            return false;
-        }
-        size.decrementAndGet();
-        tombstones.incrementAndGet();
-        releaseCounted(value);
-        return true;
-    }
-
-    /**
-     * Remove the entry at {@code index} if it still holds the key.
-     */
-    private boolean discard(final int index, final long key, final int vlan)
-    {
-        final int offset = offset(index);
-        for (int attempt = 0; ; attempt++)
-        {
-            final long control = slots.getLongAcquire(offset);
-            final int state = state(control);
-            if (BUSY != state)
-            {
-                if (LIVE != state)
-                {
-                    return false;
-                }
-                final long slotKey = slots.getLong(offset + KEY_OFFSET);
-                final long value = slots.getLong(offset + VALUE_OFFSET);
-                if (isStable(offset, control))
-                {
-                    if (!matches(slotKey, value, key, vlan))
-                    {
-                        return false;
-                    }
-                    if (kill(offset, control, value))
-                    {
-                        return true;
-                    }
-                }
-            }
-            pause(attempt);
-        }
-    }
-
-    // Control thread: scans, aging, backward-shift deletion.
-
-    /**
-     * Remove matching entries in one pass backwards, closing gaps as it goes. Starting just before
-     * an EMPTY slot means every look-ahead covers slots this pass has finished with.
-     */
-    private int removeAll(final int bridgeId, final int destination)
-    {
-        int index = anEmptySlot();
-        int removed = 0;
-        for (int visited = 0; visited < slotCount; visited++)
-        {
-            index = 0 == index ? slotCount - 1 : index - 1;
-            removed += removeIf(index, bridgeId, destination);
-            compact(index, probeLimit);
-        }
-        return removed;
-    }
-
-    private int anEmptySlot()
-    {
-        for (int index = 0; index < slotCount; index++)
-        {
-            if (EMPTY == state(slots.getLongAcquire(offset(index))))
-            {
-                return index;
-            }
-        }
-        return 0;
-    }
-
-    private int removeIf(final int index, final int bridgeId, final int destination)
-    {
-        final int offset = offset(index);
-        for (int attempt = 0; ; attempt++)
-        {
-            final long control = slots.getLongAcquire(offset);
-            final int state = state(control);
-            if (BUSY != state)
-            {
-                if (LIVE != state)
-                {
-                    return 0;
-                }
-                final long key = slots.getLong(offset + KEY_OFFSET);
-                final long value = slots.getLong(offset + VALUE_OFFSET);
-                if (isStable(offset, control))
-                {
-                    if ((ANY != bridgeId && bridgeId(key) != bridgeId) ||
-                        (ANY != destination && destination(value) != destination))
-                    {
-                        return 0;
-                    }
-                    if (kill(offset, control, value))
-                    {
-                        return 1;
-                    }
-                }
-            }
-            pause(attempt);
-        }
-    }
-
-    private void report(final int index, final int bridgeId, final EntryConsumer consumer)
-    {
-        final int offset = offset(index);
-        for (int attempt = 0; ; attempt++)
-        {
-            final long control = slots.getLongAcquire(offset);
-            final int state = state(control);
-            if (BUSY != state)
-            {
-                if (LIVE != state)
-                {
-                    return;
-                }
-                final long key = slots.getLong(offset + KEY_OFFSET);
-                final long value = slots.getLong(offset + VALUE_OFFSET);
-                if (isStable(offset, control))
-                {
-                    if (bridgeId(key) == bridgeId)
-                    {
-                        consumer.accept(
-                            vlan(value), key & MAC_MASK, destination(value), lastSeen(control, value), isStatic(value));
-                    }
-                    return;
-                }
-            }
-            pause(attempt);
-        }
-    }
-
-    /**
-     * @return 1 if the slot held a dynamic entry older than its bridge's maximum age and it was
-     * removed, else 0. A slot that is BUSY or being refreshed is left for the next sweep.
-     */
-    private int expire(final int index, final long now, final AgingPolicy policy)
-    {
-        final int offset = offset(index);
-        final long control = slots.getLongAcquire(offset);
-        if (LIVE != state(control))
-        {
-            return 0;
-        }
-
-        final long key = slots.getLong(offset + KEY_OFFSET);
-        final long value = slots.getLong(offset + VALUE_OFFSET);
-        if (!isStable(offset, control) || isStatic(value))
-        {
-            return 0;
-        }
-
-        final long maxAgeMs = policy.maxAgeMs(bridgeId(key));
-        final boolean expired = maxAgeMs > 0 && now - lastSeen(control, value) > maxAgeMs;
-        return expired && kill(offset, control, value) ? 1 : 0;
-    }
-
-    /**
-     * Backward-shift deletion, starting from the tombstone at {@code index}. Own the hole, look
-     * ahead for the first entry whose home is at or before the hole, move that entry into the hole
-     * (it stays on its probe sequence, nearer home) and go on with the slot it left, still owned,
-     * as the hole. A hole with no such entry up to the next EMPTY slot, or within the probe limit,
-     * becomes EMPTY. A BUSY or changing slot in the way, or running out of look-ahead, leaves a
-     * tombstone.
-     *
-     * @param maxLookAhead the most slots to look at after holes.
-     * @return slots looked at after holes.
-     */
-    private int compact(final int index, final int maxLookAhead)
-    {
-        int holeOffset = offset(index);
-        final long control = slots.getLongAcquire(holeOffset);
-        if (maxLookAhead <= 0 || TOMBSTONE != state(control) || !claim(holeOffset, control))
-        {
-            return 0;
-        }
-
-        int fill = TOMBSTONE;
-        int examined = 0;
-        int probe = index;
-        for (int distance = 1; examined < maxLookAhead; distance++)
-        {
-            if (distance == probeLimit)
-            {
-                fill = EMPTY;
-                break;
-            }
-            probe = next(probe);
-            examined++;
-            final int shift = shift(probe, distance);
-            if (SHIFT_END == shift || SHIFT_BLOCKED == shift)
-            {
-                fill = SHIFT_END == shift ? EMPTY : TOMBSTONE;
-                break;
-            }
-            if (SHIFT_MOVED == shift)
-            {
-                moveInto(holeOffset, offset(probe));
-                holeOffset = offset(probe);
-                distance = 0;
-            }
-        }
-
-        publish(holeOffset, fill, 0);
-        if (EMPTY == fill)
-        {
-            tombstones.decrementAndGet();
-        }
-        return examined;
-    }
-
-    /**
-     * Look at the slot {@code distance} after an owned hole; own it if its entry must move into the
-     * hole.
-     *
-     * @return {@link #SHIFT_END} for an EMPTY slot, {@link #SHIFT_BLOCKED} for a BUSY or changing
-     * slot, {@link #SHIFT_MOVED} if the slot is now owned and its entry must move, else
-     * {@link #SHIFT_SKIP}.
-     */
-    private int shift(final int index, final int distance)
-    {
-        final int offset = offset(index);
-        final long control = slots.getLongAcquire(offset);
-        final int state = state(control);
-        if (EMPTY == state)
-        {
-            return SHIFT_END;
-        }
-        if (TOMBSTONE == state)
-        {
-            return SHIFT_SKIP;
-        }
-        if (BUSY == state)
-        {
-            return SHIFT_BLOCKED;
-        }
-
-        final long key = slots.getLong(offset + KEY_OFFSET);
-        final long value = slots.getLong(offset + VALUE_OFFSET);
-        if (!isStable(offset, control))
-        {
-            return SHIFT_BLOCKED;
-        }
-        if (distance(home(key, vlan(value)), index) < distance)
-        {
-            return SHIFT_SKIP;
-        }
-        return claim(offset, control) ? SHIFT_MOVED : SHIFT_BLOCKED;
-    }
-
-    /**
-     * Copy the entry of one owned slot into an owned hole and publish the hole. The source slot
-     * stays owned: it is the next hole.
-     */
-    private void moveInto(final int holeOffset, final int fromOffset)
-    {
-        slots.putLong(holeOffset + KEY_OFFSET, slots.getLong(fromOffset + KEY_OFFSET));
-        slots.putLong(holeOffset + VALUE_OFFSET, slots.getLong(fromOffset + VALUE_OFFSET));
-        publish(holeOffset, LIVE, slots.getLong(fromOffset) >>> 32);
-    }
-
-    // Port security.
-
-    private int acquireLimit(final int destination)
-    {
-        final DestinationLimits limits = this.limits;
-        return null == limits ? DestinationLimits.UNTRACKED : limits.acquire(destination);
-    }
-
-    private void releaseLimit(final int tracked)
-    {
-        if (tracked >= 0)
-        {
-            limits.release(tracked);
-        }
-    }
-
-    private void releaseCounted(final long value)
-    {
-        if (0 != (value & COUNTED_FLAG))
-        {
-            final DestinationLimits limits = this.limits;
-            limits.release(limits.find(destination(value)));
-        }
-    }
-
-    /**
-     * Count the entry at {@code index} against its destination's limit if it is a dynamic entry of
-     * {@code destination}, the destination has a limit and the entry is not counted yet. Setting the
-     * flag while owning the slot makes the count exactly-once whether the inserting thread or the
-     * control thread's first-limit scan gets there first.
-     */
-    private void countIfLimited(final int index, final int destination)
-    {
-        final DestinationLimits limits = this.limits;
-        final int tracked = null == limits ? DestinationLimits.UNTRACKED : limits.find(destination);
-        if (DestinationLimits.UNTRACKED == tracked)
-        {
-            return;
-        }
-
-        final int offset = offset(index);
-        for (int attempt = 0; ; attempt++)
-        {
-            final long control = slots.getLongAcquire(offset);
-            final int state = state(control);
-            if (BUSY != state)
-            {
-                if (LIVE != state)
-                {
-                    return;
-                }
-                final long value = slots.getLong(offset + VALUE_OFFSET);
-                if (isStable(offset, control))
-                {
-                    if (isStatic(value) || 0 != (value & COUNTED_FLAG) || destination(value) != destination)
-                    {
-                        return;
-                    }
-                    limits.add(tracked);
-                    if (rewrite(offset, control, value | COUNTED_FLAG, lastSeen(control, value)))
-                    {
-                        return;
-                    }
-                    limits.release(tracked);
-                }
-            }
-            pause(attempt);
-        }
-    }
-
-    // Encoding.
-
-    private boolean isStable(final int offset, final long control)
-    {
-        VarHandle.acquireFence();
-        return ((UnsafeApi.getLongVolatile(null, slotsAddress + offset) ^ control) & VERSION_STATE_MASK) == 0;
-    }
-
-    private int home(final long key, final int vlan)
-    {
-        long hash = key * 0x9E3779B97F4A7C15L + vlan;
-        hash = (hash ^ (hash >>> 32)) * 0xD6E8FEB86659FD93L;
-        return (int)(((hash >>> 32) * slotCount) >>> 32);
-    }
-
-    private int next(final int index)
-    {
-        return index + 1 == slotCount ? 0 : index + 1;
-    }
-
-    private int distance(final int from, final int to)
-    {
-        return to >= from ? to - from : to - from + slotCount;
-    }
-
-    private static int offset(final int index)
-    {
-        return index * SLOT_LENGTH;
-    }
-
-    private static void pause(final int attempt)
-    {
-        if (attempt < SPIN_LIMIT)
-        {
-            Thread.onSpinWait();
-        }
-        else
-        {
-            Thread.yield();
-        }
-    }
-
-    private static int state(final long control)
-    {
-        return (int)(control & STATE_MASK);
-    }
-
-    private static long lastSeen(final long control, final long value)
-    {
-        return ((value >>> TIME_HIGH_SHIFT) << 32) | (control >>> 32);
-    }
-
-    private static long key(final int bridgeId, final long mac)
-    {
-        return ((long)bridgeId << BRIDGE_SHIFT) | mac;
-    }
-
-    private static int bridgeId(final long key)
-    {
-        return (int)(key >>> BRIDGE_SHIFT);
-    }
-
-    private static long value(
-        final int destination, final int vlan, final boolean isStatic, final boolean counted, final long time)
-    {
-        return ((time >>> 32) << TIME_HIGH_SHIFT) | ((long)vlan << VLAN_SHIFT) |
-            (counted ? COUNTED_FLAG : 0) | (isStatic ? STATIC_FLAG : 0) | destination;
-    }
-
-    private static long withTime(final long value, final long time)
-    {
-        return ((time >>> 32) << TIME_HIGH_SHIFT) | (value & ((1L << TIME_HIGH_SHIFT) - 1));
-    }
-
-    private static boolean matches(final long slotKey, final long value, final long key, final int vlan)
-    {
-        return slotKey == key && vlan(value) == vlan;
-    }
-
-    private static int destination(final long value)
-    {
-        return (int)(value & MAX_DESTINATION);
-    }
-
-    private static int vlan(final long value)
-    {
-        return (int)(value >>> VLAN_SHIFT) & MAX_VLAN;
-    }
-
-    private static boolean isStatic(final long value)
-    {
-        return 0 != (value & STATIC_FLAG);
-    }
-
-    private static int slotOf(final long found)
-    {
-        return (int)(found >>> 32);
     }
 
     private static boolean isValidKey(final int bridgeId, final int vlan, final long mac)
     {
-        return (bridgeId & ~MAX_BRIDGE_ID) == 0 && (vlan & ~MAX_VLAN) == 0 && (mac & ~MAC_MASK) == 0;
+        return (bridgeId & ~MAX_BRIDGE_ID) == 0 && (vlan & ~MAX_VLAN) == 0 && (mac & ~SlotCodec.MAC_MASK) == 0;
+    }
+
+    private static boolean isLearnable(final int bridgeId, final int vlan, final long mac, final int destination)
+    {
+        return isValidKey(bridgeId, vlan, mac) && isValidDestination(destination) &&
+            !MacAddress.isMulticast(mac) && !MacAddress.isZero(mac);
     }
 
     private static boolean isValidDestination(final int destination)
@@ -1387,7 +524,7 @@ public final class ForwardingTable implements AutoCloseable
         {
             throw new IllegalArgumentException("VLAN must be 0.." + MAX_VLAN + ": " + vlan);
         }
-        if ((mac & ~MAC_MASK) != 0)
+        if ((mac & ~SlotCodec.MAC_MASK) != 0)
         {
             throw new IllegalArgumentException("not a 48-bit MAC address: 0x" + Long.toHexString(mac));
         }

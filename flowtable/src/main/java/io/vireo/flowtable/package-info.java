@@ -4,7 +4,7 @@
  * <ul>
  *   <li>{@link io.vireo.flowtable.ForwardingTable}: the forwarding database, (bridge id, VLAN, MAC)
  *   to a destination id (a port, or later a remote VXLAN tunnel endpoint by index), with last-seen
- *   time, static entries, incremental aging, per-destination MAC limits and a burst lookup.</li>
+ *   time, static entries, incremental aging, per-destination MAC limits, and burst lookup and learning.</li>
  *   <li>{@link io.vireo.flowtable.FlowKey}: the 64-byte key of a frame (ingress port, bridge, VLAN,
  *   MACs, EtherType, IPv4/IPv6 addresses, protocol, L4 ports), a flyweight the pipeline fills from
  *   the parsed headers.</li>
@@ -33,7 +33,8 @@
  * <h2>Threading contract</h2>
  * <ul>
  *   <li><b>Forwarding threads</b>, any number, call the hot-path methods
- *   ({@code lookup}, {@code lookupBurst}, {@code learn}, {@code classify}, {@code current})
+ *   ({@code lookup}, {@code lookupBurst}, {@code learn}, {@code learnBurst}, {@code classify},
+ *   {@code current})
  *   concurrently. These allocate nothing, take no lock and throw nothing; bad arguments give
  *   {@code MISS} or {@code INVALID}.</li>
  *   <li>A {@link io.vireo.flowtable.FlowCache} belongs to one forwarding thread and is never shared.</li>

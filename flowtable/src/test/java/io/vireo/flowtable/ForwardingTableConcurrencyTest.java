@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Several forwarding threads learn and look up while a control thread removes, ages, flushes,
- * pins static entries, sets limits and iterates.
+ * Several forwarding threads learn and look up, one of them in bursts, while a control thread
+ * removes, ages, flushes, pins static entries, sets limits and iterates.
  * <p>
  * Each key owns its own destinations, {@code key * 8 + 0..3} when learned and {@code key * 8 + 4..7}
  * when static, except two groups of keys that learn only on a shared, limited destination. A lookup
@@ -42,6 +42,7 @@ class ForwardingTableConcurrencyTest
     private static final int SHARED_A = 1 << 29;
     private static final int SHARED_B = SHARED_A + 1;
     private static final int SHARED_LIMIT = 200;
+    private static final int BURST = 32;
 
     private ForwardingTable fdb;
     private int keys;
@@ -78,7 +79,7 @@ class ForwardingTableConcurrencyTest
         for (int t = 0; t < FORWARDERS; t++)
         {
             final int id = t;
-            threads.add(new Thread(() -> operations[id] = forward(id), "forwarder-" + t));
+            threads.add(new Thread(() -> operations[id] = 0 == id ? forwardBursts() : forward(id), "forwarder-" + t));
         }
         threads.add(new Thread(this::control, "control"));
         threads.forEach(Thread::start);
@@ -163,6 +164,57 @@ class ForwardingTableConcurrencyTest
                 fail("torn entry: lookup of key " + lookupKey + " returned destination " + destination);
             }
             operations++;
+        }
+        return operations;
+    }
+
+    /**
+     * {@link #forward} a burst at a time, with some keys skipped.
+     */
+    private long forwardBursts()
+    {
+        final SplittableRandom random = new SplittableRandom(-1);
+        final int[] burstKeys = new int[BURST];
+        final int[] burstBridges = new int[BURST];
+        final int[] burstVlans = new int[BURST];
+        final long[] burstMacs = new long[BURST];
+        final int[] burstDestinations = new int[BURST];
+        final int[] results = new int[BURST];
+        long operations = 0;
+        while (running.get() && null == failure.get())
+        {
+            for (int i = 0; i < BURST; i++)
+            {
+                final int key = pickKey(random);
+                burstKeys[i] = key;
+                burstBridges[i] = random.nextInt(16) == 0 ? ForwardingTable.SKIP : bridges[key];
+                burstVlans[i] = vlans[key];
+                burstMacs[i] = macs[key];
+                burstDestinations[i] = learnedDestination(key, random);
+            }
+            fdb.learnBurst(burstBridges, burstVlans, burstMacs, burstDestinations, BURST, clock.get(), results);
+            for (int i = 0; i < BURST; i++)
+            {
+                final boolean skipped = ForwardingTable.SKIP == burstBridges[i];
+                if (skipped ? ForwardingTable.INVALID != results[i] : results[i] < LEARNED || results[i] > STATIC_ENTRY)
+                {
+                    fail("learnBurst gave " + results[i] + " for key " + burstKeys[i] + (skipped ? ", skipped" : ""));
+                }
+                final int key = pickKey(random);
+                burstKeys[i] = key;
+                burstBridges[i] = bridges[key];
+                burstVlans[i] = vlans[key];
+                burstMacs[i] = macs[key];
+            }
+            fdb.lookupBurst(burstBridges, burstVlans, burstMacs, BURST, results);
+            for (int i = 0; i < BURST; i++)
+            {
+                if (MISS != results[i] && !owns(burstKeys[i], results[i]))
+                {
+                    fail("torn entry: lookupBurst of key " + burstKeys[i] + " returned destination " + results[i]);
+                }
+            }
+            operations += BURST;
         }
         return operations;
     }
