@@ -32,6 +32,10 @@ final class Testpmd implements AutoCloseable
     private static final String TOTALS = "Accumulated forward statistics for all ports";
     private static final Pattern COUNTS = Pattern.compile(
         "RX-packets:\\s+(\\d+)\\s+RX-dropped:\\s+(\\d+).*?TX-packets:\\s+(\\d+)\\s+TX-dropped:\\s+(\\d+)", Pattern.DOTALL);
+    private static final String PORT_STATS = "NIC statistics for port 0";
+    private static final Pattern PORT_COUNTS = Pattern.compile(
+        "RX-packets:\\s+(\\d+)\\s+RX-missed:\\s+(\\d+).*?RX-errors:\\s+(\\d+)\\s+RX-nombuf:\\s+(\\d+)" +
+        "\\s+TX-packets:\\s+(\\d+)\\s+TX-errors:\\s+(\\d+)", Pattern.DOTALL);
     private static final long COMMAND_TIMEOUT_MILLIS = 10_000;
 
     private final Process process;
@@ -40,9 +44,20 @@ final class Testpmd implements AutoCloseable
     private final StringBuilder output = new StringBuilder();
     private final Thread reader;
     private int stopMark;
+    private int portStatsMark;
 
     /** What testpmd counted on its port between {@code start} and {@code stop}. */
     record Totals(long rxPackets, long rxDropped, long txPackets, long txDropped)
+    {
+    }
+
+    /**
+     * Port 0's counters since it started ({@code show port stats 0}), readable while forwarding runs. The
+     * virtio PMD counts a frame it takes from its ring in {@code rxPackets}, or in {@code rxErrors} if it
+     * drops it, and mbufs it could not allocate in {@code rxNoMbufs}; what it frees from its ring while the
+     * port starts, it counts nowhere.
+     */
+    record PortStats(long rxPackets, long rxMissed, long rxErrors, long rxNoMbufs, long txPackets, long txErrors)
     {
     }
 
@@ -135,17 +150,44 @@ final class Testpmd implements AutoCloseable
     /** The totals printed since {@link #requestStop()}, or null while they have not been. */
     Totals totals()
     {
-        final String since = output().substring(stopMark);
-        final int totals = since.indexOf(TOTALS);
-        if (totals < 0)
+        final Matcher counts = printedSince(stopMark, TOTALS, COUNTS);
+        return null == counts ? null : new Totals(count(counts, 1), count(counts, 2), count(counts, 3), count(counts, 4));
+    }
+
+    /**
+     * {@code show port stats 0}, which {@link #portStats()} returns once testpmd has answered. testpmd
+     * reads commands one at a time, so the answer also means every command before it has completed.
+     */
+    void requestPortStats()
+    {
+        portStatsMark = output().length();
+        command("show port stats 0");
+    }
+
+    /** The port counters printed since {@link #requestPortStats()}, or null while they have not been. */
+    PortStats portStats()
+    {
+        final Matcher counts = printedSince(portStatsMark, PORT_STATS, PORT_COUNTS);
+        return null == counts ? null : new PortStats(count(counts, 1), count(counts, 2), count(counts, 3),
+            count(counts, 4), count(counts, 5), count(counts, 6));
+    }
+
+    /** {@code counts} matched in what testpmd printed from {@code heading} on, since {@code mark}; or null. */
+    private Matcher printedSince(final int mark, final String heading, final Pattern counts)
+    {
+        final String since = output().substring(mark);
+        final int at = since.indexOf(heading);
+        if (at < 0)
         {
             return null;
         }
-        final Matcher counts = COUNTS.matcher(since.substring(totals));
-        return counts.find() ?
-            new Totals(Long.parseLong(counts.group(1)), Long.parseLong(counts.group(2)),
-                Long.parseLong(counts.group(3)), Long.parseLong(counts.group(4))) :
-            null;
+        final Matcher matcher = counts.matcher(since.substring(at));
+        return matcher.find() ? matcher : null;
+    }
+
+    private static long count(final Matcher counts, final int group)
+    {
+        return Long.parseLong(counts.group(group));
     }
 
     private void command(final String line)
