@@ -13,9 +13,11 @@ import org.HdrHistogram.Histogram;
 /**
  * The conductor's one way to change what the forwarding threads do: a method per command (as Aeron's
  * {@code SenderProxy}), each queued to the threads it concerns and run there between two bursts, so
- * the threads' tables need no lock. Every command here is awaited: it returns once each thread has
- * applied it, so the caller may act on the result (close a port a thread no longer touches, say). In
- * invoker mode the waiting caller runs the agents' duty cycles itself.
+ * the threads' tables need no lock. A thread runs its commands in the order they were sent. Commands
+ * whose effect the caller builds on are awaited: they return once each thread has applied them (a port
+ * detached can be closed, a capture stopped can close its file). Adding and removing a bridge are
+ * fire-and-forget: nothing waits on them, and every later command about the bridge is queued behind
+ * them. In invoker mode a waiting caller runs the agents' duty cycles itself.
  */
 public final class ForwardingProxy
 {
@@ -45,19 +47,21 @@ public final class ForwardingProxy
         return agents.length;
     }
 
+    /** Gives every thread a bridge; fire-and-forget. */
     public void addBridge(final int bridgeId)
     {
         for (final ForwardingAgent agent : agents)
         {
-            await(agent, () -> agent.addBridge(bridgeId));
+            send(agent, () -> agent.addBridge(bridgeId));
         }
     }
 
+    /** Takes a bridge, which has no ports left, from every thread; fire-and-forget. */
     public void removeBridge(final int bridgeId)
     {
         for (final ForwardingAgent agent : agents)
         {
-            await(agent, () -> agent.removeBridge(bridgeId));
+            send(agent, () -> agent.removeBridge(bridgeId));
         }
     }
 
@@ -139,6 +143,16 @@ public final class ForwardingProxy
         return agents[thread];
     }
 
+    /** Queues a command for a forwarding thread without waiting for it to run. */
+    private void send(final ForwardingAgent agent, final Runnable command)
+    {
+        final long deadline = System.currentTimeMillis() + COMMAND_TIMEOUT_MS;
+        while (!agent.submit(command))
+        {
+            awaitProgress(deadline);
+        }
+    }
+
     /** Runs a command on a forwarding thread and waits until it is applied. */
     private void await(final ForwardingAgent agent, final Runnable change)
     {
@@ -164,11 +178,8 @@ public final class ForwardingProxy
                 applied.completeExceptionally(ex);
             }
         };
+        send(agent, command);
         final long deadline = System.currentTimeMillis() + COMMAND_TIMEOUT_MS;
-        while (!agent.submit(command))
-        {
-            awaitProgress(deadline);
-        }
         while (!applied.isDone())
         {
             awaitProgress(deadline);
