@@ -60,8 +60,8 @@ public class PipelineBenchmark
     /** Frames each port cycles through, each with its own MACs: more than any cache holds at 1 M MACs. */
     private static final int SEQUENCE = 1 << 20;
 
-    /** MACs in the forwarding table, half behind each port. */
-    @Param({"1000", "1000000"})
+    /** MACs in the forwarding table, half behind each port (2: every frame the same, as a single flow). */
+    @Param({"2", "1000", "1000000"})
     int macs;
 
     /** With a policy rule on the bridge, every frame goes through the flow key and the flow cache. */
