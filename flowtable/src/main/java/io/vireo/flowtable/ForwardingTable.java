@@ -3,10 +3,8 @@ package io.vireo.flowtable;
 import static io.vireo.flowtable.SlotArray.FOREVER;
 import static io.vireo.flowtable.SlotArray.NOT_FOUND;
 import static io.vireo.flowtable.SlotArray.SPIN;
-import static io.vireo.flowtable.SlotCodec.EMPTY;
 import static io.vireo.flowtable.SlotCodec.destination;
 import static io.vireo.flowtable.SlotCodec.key;
-import static io.vireo.flowtable.SlotCodec.state;
 
 /**
  * The forwarding database (FDB): (bridge id, VLAN, MAC) to destination id, last-seen time and a
@@ -65,8 +63,8 @@ public final class ForwardingTable implements AutoCloseable
 
     /**
      * A bridge id that tells {@link #lookupBurst} and {@link #learnBurst} to skip a key, e.g. a frame
-     * an earlier stage dropped: its result is {@link #MISS} or {@link #INVALID} and the table is not
-     * read. Any negative bridge id does the same.
+     * an earlier stage dropped: its result is {@link #MISS} or {@link #INVALID}, nothing changes and
+     * no slot of the key is read. Any negative bridge id does the same.
      */
     public static final int SKIP = -1;
 
@@ -80,9 +78,6 @@ public final class ForwardingTable implements AutoCloseable
     public static final int MAX_CAPACITY = 1 << 25;
     /** No entry lives further than this many slots from its home slot. */
     public static final int MAX_PROBES = 1024;
-
-    /** A burst's first pass: the key is not valid or is skipped. */
-    private static final int NO_HOME = Integer.MIN_VALUE;
 
     private final int capacity;
     private final SlotArray slots;
@@ -124,18 +119,18 @@ public final class ForwardingTable implements AutoCloseable
         }
 
         final long key = key(bridgeId, mac);
-        final long found = slots.locate(slots.home(key, vlan), null, SlotArray.DESTINATION, key, vlan, SPIN);
+        final long found = slots.locate(slots.home(key, vlan), key, vlan, SlotArray.DESTINATION, SPIN);
         return NOT_FOUND == found ? MISS : destination(found);
     }
 
     /**
      * Look up a burst of keys: {@code destinations[i] = lookup(bridgeIds[i], vlans[i], macs[i])} for
      * each {@code i < count}; a key whose bridge id is {@link #SKIP} (or any negative id) gives
-     * {@link #MISS} without reading the table. A first pass computes every key's home slot and reads
-     * its control word (an EMPTY home slot already means a miss); a second pass probes. The loads of
-     * the first pass do not depend on one another, so their cache misses overlap instead of following
-     * one after the other, and the second pass mostly finds its slots in cache. Forwarding path: no
-     * allocation, no lock, no exception.
+     * {@link #MISS} and costs no cache miss. A first pass computes every key's home slot and loads
+     * the cache lines a probe from there mostly reads; a second pass probes. The loads of the first
+     * pass do not depend on one another, so their cache misses overlap instead of following one after
+     * the other, and the second pass mostly finds its slots in cache. Forwarding path: no allocation,
+     * no lock, no exception.
      *
      * @param bridgeIds    0..{@link #MAX_BRIDGE_ID} per key, or {@link #SKIP}.
      * @param vlans        0..{@link #MAX_VLAN} per key.
@@ -147,22 +142,17 @@ public final class ForwardingTable implements AutoCloseable
     public void lookupBurst(
         final int[] bridgeIds, final int[] vlans, final long[] macs, final int count, final int[] destinations)
     {
-        final boolean closed = slots.isClosed();
+        touchHomes(bridgeIds, vlans, macs, count, destinations);
         for (int i = 0; i < count; i++)
         {
+            final int bridgeId = bridgeIds[i];
             final int vlan = vlans[i];
-            destinations[i] = !closed && isValidKey(bridgeIds[i], vlan, macs[i]) ?
-                touchHome(key(bridgeIds[i], macs[i]), vlan) : NO_HOME;
-        }
-
-        for (int i = 0; i < count; i++)
-        {
-            final int home = destinations[i];
+            final long mac = macs[i];
             int destination = MISS;
-            if (home >= 0)
+            if (isValidKey(bridgeId, vlan, mac))
             {
-                final long key = key(bridgeIds[i], macs[i]);
-                final long found = slots.locate(home, null, SlotArray.DESTINATION, key, vlans[i], SPIN);
+                final long key = key(bridgeId, mac);
+                final long found = slots.locate(destinations[i], key, vlan, SlotArray.DESTINATION, SPIN);
                 destination = NOT_FOUND == found ? MISS : destination(found);
             }
             destinations[i] = destination;
@@ -196,15 +186,15 @@ public final class ForwardingTable implements AutoCloseable
      * Learn a burst of sources: {@code outcomes[i] = learn(bridgeIds[i], vlans[i], macs[i],
      * destinations[i], nowMs)} for each {@code i < count}, in that order, so a key that comes twice
      * in a burst is learned, then refreshed, as by two calls. A key whose bridge id is {@link #SKIP}
-     * (or any negative id) gives {@link #INVALID} without reading the table.
+     * (or any negative id) gives {@link #INVALID}, changes nothing and costs no cache miss.
      * <p>
-     * A first pass computes every key's home slot and reads its control word; the loads do not depend
-     * on one another, so their cache misses overlap. The second pass learns each key from its home
-     * slot, mostly in cache, exactly as {@link #learn} does: a known source on its known destination
-     * is read once more and, if {@code nowMs} is not later than its last-seen time, nothing is
-     * written; otherwise one CAS of the control word stores the time. Concurrent learners and the
-     * control thread are safe as with {@link #learn}. Forwarding path: no allocation, no lock, no
-     * exception.
+     * A first pass computes every key's home slot and loads the cache lines a probe from there mostly
+     * reads; the loads do not depend on one another, so their cache misses overlap. The second pass
+     * learns each key from its home slot, mostly in cache, exactly as {@link #learn} does: a known
+     * source on its known destination is read once more and, if {@code nowMs} is not later than its
+     * last-seen time, nothing is written; otherwise one CAS of the control word stores the time.
+     * Concurrent learners and the control thread are safe as with {@link #learn}. Forwarding path: no
+     * allocation, no lock, no exception.
      *
      * @param bridgeIds    0..{@link #MAX_BRIDGE_ID} per key, or {@link #SKIP}.
      * @param vlans        0..{@link #MAX_VLAN} per key.
@@ -219,25 +209,16 @@ public final class ForwardingTable implements AutoCloseable
         final int[] bridgeIds, final int[] vlans, final long[] macs, final int[] destinations, final int count,
         final long nowMs, final int[] outcomes)
     {
-        final boolean closed = slots.isClosed();
-        for (int i = 0; i < count; i++)
-        {
-            final int vlan = vlans[i];
-            int home = NO_HOME;
-            if (isLearnable(bridgeIds[i], vlan, macs[i], destinations[i]))
-            {
-                final long key = key(bridgeIds[i], macs[i]);
-                home = closed ? slots.home(key, vlan) : touchHome(key, vlan);
-            }
-            outcomes[i] = home;
-        }
-
+        touchHomes(bridgeIds, vlans, macs, count, outcomes);
         final long time = SlotCodec.time(nowMs);
         for (int i = 0; i < count; i++)
         {
-            final int home = outcomes[i];
-            outcomes[i] = NO_HOME == home ? INVALID :
-                learner.learn(home < 0 ? ~home : home, key(bridgeIds[i], macs[i]), vlans[i], destinations[i], time);
+            final int bridgeId = bridgeIds[i];
+            final int vlan = vlans[i];
+            final long mac = macs[i];
+            final int destination = destinations[i];
+            outcomes[i] = isLearnable(bridgeId, vlan, mac, destination) ?
+                learner.learn(outcomes[i], key(bridgeId, mac), vlan, destination, time) : INVALID;
         }
     }
 
@@ -273,7 +254,7 @@ public final class ForwardingTable implements AutoCloseable
         checkKey(bridgeId, vlan, mac);
 
         final long key = key(bridgeId, mac);
-        final long found = slots.locate(slots.home(key, vlan), null, SlotArray.DESTINATION, key, vlan, FOREVER);
+        final long found = slots.locate(slots.home(key, vlan), key, vlan, SlotArray.DESTINATION, FOREVER);
         if (NOT_FOUND == found)
         {
             return false;
@@ -482,15 +463,30 @@ public final class ForwardingTable implements AutoCloseable
     }
 
     /**
-     * A burst's first pass for one key: its home slot, whose control word is loaded now so that the
-     * cache misses of the burst's keys overlap.
+     * A burst's first pass: each key's home slot, with the cache lines its probe mostly reads loaded
+     * now ({@link SlotArray#touch}), so that the cache misses of the burst's keys overlap. Nothing is
+     * checked here, to keep the loop short: a key that is not valid gets a home slot like any other
+     * (home slots are in range whatever the key) and the second pass does not probe it; a skipped key
+     * gets slot 0, so it costs no cache miss.
      *
-     * @return the home slot, or its complement ({@code ~home}, negative) if the slot was EMPTY.
+     * @param homes receives each key's home slot.
      */
-    private int touchHome(final long key, final int vlan)
+    private void touchHomes(
+        final int[] bridgeIds, final int[] vlans, final long[] macs, final int count, final int[] homes)
     {
-        final int home = slots.home(key, vlan);
-        return EMPTY == state(slots.touch(home)) ? ~home : home;
+        final boolean open = !slots.isClosed();
+        long touched = 0;
+        for (int i = 0; i < count; i++)
+        {
+            final int bridgeId = bridgeIds[i];
+            final int home = bridgeId < 0 ? 0 : slots.home(key(bridgeId, macs[i]), vlans[i]);
+            if (open)
+            {
+                touched ^= slots.touch(home);
+            }
+            homes[i] = home;
+        }
+        SlotArray.keep(touched);
     }
 
     private void ensureOpen()

@@ -70,10 +70,10 @@ final class Learner
         int outcome;
         do
         {
-            final long found = slots.locate(home, null, SlotArray.STAMP, key, vlan, SPIN);
+            final long found = slots.locate(home, key, vlan, SlotArray.STAMP, SPIN);
             outcome = NOT_FOUND == found ?
                 insert(home, key, vlan, destination, false, time) :
-                (int)Math.max(RETRY, slots.read(slotOf(found), this, RELEARN, time, argument(found, destination), ONCE));
+                relearn(found, destination, time);
         }
         while (RETRY == outcome);
 
@@ -94,10 +94,10 @@ final class Learner
         int outcome;
         do
         {
-            final long found = slots.locate(home, null, SlotArray.STAMP, key, vlan, FOREVER);
+            final long found = slots.locate(home, key, vlan, SlotArray.STAMP, FOREVER);
             outcome = NOT_FOUND == found ?
                 insert(home, key, vlan, destination, true, 0) :
-                (int)Math.max(RETRY, slots.read(slotOf(found), this, PIN, 0, argument(found, destination), ONCE));
+                pin(found, destination);
         }
         while (RETRY == outcome);
 
@@ -123,6 +123,11 @@ final class Learner
     /**
      * The key was found: refresh it, move it, or leave a static entry alone.
      */
+    private int relearn(final long found, final int destination, final long time)
+    {
+        return (int)Math.max(RETRY, slots.read(slotOf(found), this, RELEARN, time, stampAnd(found, destination), ONCE));
+    }
+
     private static long relearn(
         final Learner self, final int index, final long control, final long key, final long value,
         final long time, final long stampAndDestination)
@@ -168,7 +173,8 @@ final class Learner
             return PORT_LIMIT;
         }
 
-        final long moved = SlotCodec.value(destination, vlan(value), false, DestinationLimits.UNTRACKED != tracked, time);
+        final boolean counted = DestinationLimits.UNTRACKED != tracked;
+        final long moved = SlotCodec.value(destination, vlan(value), false, counted, time);
         if (!slots.rewrite(index, control, moved, time))
         {
             limits.release(tracked);
@@ -186,6 +192,11 @@ final class Learner
     /**
      * Make the entry found static with this destination.
      */
+    private int pin(final long found, final int destination)
+    {
+        return (int)Math.max(RETRY, slots.read(slotOf(found), this, PIN, 0, stampAnd(found, destination), ONCE));
+    }
+
     private static long pin(
         final Learner self, final int index, final long control, final long key, final long value,
         final long unused, final long stampAndDestination)
@@ -201,7 +212,8 @@ final class Learner
         }
 
         final long lastSeen = lastSeen(control, value);
-        if (!self.slots.rewrite(index, control, SlotCodec.value(destination, vlan(value), true, false, lastSeen), lastSeen))
+        final long pinned = SlotCodec.value(destination, vlan(value), true, false, lastSeen);
+        if (!self.slots.rewrite(index, control, pinned, lastSeen))
         {
             return RETRY;
         }
@@ -245,7 +257,8 @@ final class Learner
             return TABLE_FULL;
         }
 
-        slots.put(index, key, SlotCodec.value(destination, vlan, isStatic, DestinationLimits.UNTRACKED != tracked, time));
+        final boolean counted = DestinationLimits.UNTRACKED != tracked;
+        slots.put(index, key, SlotCodec.value(destination, vlan, isStatic, counted, time));
         slots.publish(index, LIVE, time);
 
         if (!settle(home, index, key, vlan, isStatic))
@@ -350,7 +363,7 @@ final class Learner
     /**
      * @return what a found entry's writer needs: the stamp the probe saw, and the destination.
      */
-    private static long argument(final long found, final int destination)
+    private static long stampAnd(final long found, final int destination)
     {
         return (found & LOW_32_MASK) | ((long)destination << 32);
     }

@@ -63,6 +63,9 @@ final class SlotArray
     static final int FOREVER = Integer.MAX_VALUE;
 
     private static final int ALIGNMENT = 64;
+    private static final int LINE = 64;
+    private static final int TOUCH_LINES = 3;
+    private static final long KEEP = 0x5DEE_CE66_D1CE_F00DL;
 
     /**
      * Receives a consistent read of a LIVE slot from {@link #read}. The forwarding path's visitors are
@@ -114,7 +117,7 @@ final class SlotArray
     {
         this.slotCount = slotCount;
         this.probeLimit = probeLimit;
-        memory = ByteBuffer.allocateDirect(slotCount * SLOT_LENGTH + ALIGNMENT);
+        memory = ByteBuffer.allocateDirect(slotCount * SLOT_LENGTH + ALIGNMENT + TOUCH_LINES * LINE);
         final int padding = (int)(-BufferUtil.address(memory) & (ALIGNMENT - 1));
         buffer = new UnsafeBuffer(memory, padding, slotCount * SLOT_LENGTH);
         address = buffer.addressOffset();
@@ -194,14 +197,14 @@ final class SlotArray
     }
 
     /**
-     * Walk a key's probe sequence from its home slot, reading each slot with the visitor until one
-     * gives a result &ge; 0. Finds nothing once the table is closed.
+     * Walk a key's probe sequence from its home slot, reading each slot with a probe visitor
+     * ({@link #DESTINATION} or {@link #STAMP}) until one holds the key. Finds nothing once the table
+     * is closed.
      *
      * @return the slot index in the high 32 bits and the visitor's result (at most 32 bits) in the
      * low 32 bits, or {@link #NOT_FOUND}.
      */
-    <T> long locate(
-        final int home, final T context, final Visitor<T> visitor, final long a, final long b, final int patience)
+    long locate(final int home, final long key, final int vlan, final Visitor<Void> visitor, final int patience)
     {
         if (closed)
         {
@@ -211,7 +214,7 @@ final class SlotArray
         int index = home;
         for (int probes = 0; probes < probeLimit; probes++)
         {
-            final long result = read(index, context, visitor, a, b, patience);
+            final long result = read(index, null, visitor, key, vlan, patience);
             if (result >= 0)
             {
                 return ((long)index << 32) | result;
@@ -226,12 +229,33 @@ final class SlotArray
     }
 
     /**
-     * Load a slot's control word with acquire ordering and no bounds check: the first, independent
-     * load of a burst, which brings the slot's cache line in. Not after {@link #close}.
+     * A burst's first pass for a probe that starts at slot {@code index}: load a word of the slot's
+     * cache line and of each of the {@value #TOUCH_LINES} - 1 lines after it, where a slot that
+     * straddles two lines or a probe that goes on past its home slot mostly ends. These loads do not
+     * depend on one another, so a burst's cache misses overlap. No bounds check (the memory has room
+     * for these lines after the last slot), so not after {@link #close}.
+     *
+     * @return the words, XORed: pass the XOR of a burst's touches to {@link #keep}.
      */
     long touch(final int index)
     {
-        return UnsafeApi.getLongAcquire(null, address + offset(index));
+        final long slot = address + offset(index);
+        return UnsafeApi.getLong(slot) ^ UnsafeApi.getLong(slot + LINE) ^ UnsafeApi.getLong(slot + 2 * LINE);
+    }
+
+    /**
+     * Keep a burst's {@link #touch} loads: the JIT drops a load whose value nothing uses, and a load it
+     * drops brings no cache line in. Whatever the words are, this costs a compare; in the unlikely
+     * case that they XOR to this one value, a spin-wait hint as well.
+     *
+     * @param touched the XOR of what {@link #touch} returned.
+     */
+    static void keep(final long touched)
+    {
+        if (KEEP == touched)
+        {
+            Thread.onSpinWait();
+        }
     }
 
     /**

@@ -240,7 +240,8 @@ final class Sweeper
     {
         if (bridgeId(key) == bridgeId)
         {
-            consumer.accept(vlan(value), SlotCodec.mac(key), destination(value), lastSeen(control, value), isStatic(value));
+            consumer.accept(
+                vlan(value), SlotCodec.mac(key), destination(value), lastSeen(control, value), isStatic(value));
         }
         return 0;
     }
