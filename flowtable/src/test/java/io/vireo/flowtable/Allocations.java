@@ -6,7 +6,7 @@ import java.util.function.LongSupplier;
 /**
  * Measures what the forwarding path allocates once the JIT has settled.
  */
-final class Allocations
+public final class Allocations
 {
     private static final int RUNS = 5;
 
@@ -22,7 +22,7 @@ final class Allocations
      * @param work returns a checksum so the JIT cannot drop it.
      * @return bytes allocated by the best run: 0 in steady state.
      */
-    static long steadyState(final LongSupplier work)
+    public static long steadyState(final LongSupplier work)
     {
         final com.sun.management.ThreadMXBean threads =
             (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();

@@ -4,11 +4,11 @@ import java.util.concurrent.TimeUnit;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.port.Port;
-import io.vireo.flowtable.ForwardingTable;
-import io.vireo.flowtable.Generations;
 import io.vireo.flowtable.MacAddress;
-import io.vireo.flowtable.PolicyRule;
-import io.vireo.flowtable.PolicyTable;
+import io.vireo.flowtable.fdb.ForwardingTable;
+import io.vireo.flowtable.flowcache.Generations;
+import io.vireo.flowtable.policy.PolicyRule;
+import io.vireo.flowtable.policy.PolicyTable;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;

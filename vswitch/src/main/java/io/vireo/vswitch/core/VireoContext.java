@@ -2,7 +2,7 @@ package io.vireo.vswitch.core;
 
 import java.nio.file.Path;
 
-import io.vireo.flowtable.ForwardingTable;
+import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.tunnel.vxlan.Vtep;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
