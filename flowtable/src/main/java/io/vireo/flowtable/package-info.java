@@ -2,20 +2,14 @@
  * Off-heap tables the forwarding path consults for every frame, with no I/O and no per-entry
  * objects.
  * <ul>
- *   <li>{@link io.vireo.flowtable.ForwardingTable}: the forwarding database, (bridge id, VLAN, MAC)
- *   to a destination id (a port, or later a remote VXLAN tunnel endpoint by index), with last-seen
- *   time, static entries, incremental aging, per-destination MAC limits, and burst lookup and learning.</li>
- *   <li>{@link io.vireo.flowtable.FlowKey}: the 64-byte key of a frame (ingress port, bridge, VLAN,
- *   MACs, EtherType, IPv4/IPv6 addresses, protocol, L4 ports), a flyweight the pipeline fills from
- *   the parsed headers.</li>
- *   <li>{@link io.vireo.flowtable.FlowCache}: the exact-match flow cache, key to resolved action,
- *   one per forwarding thread, in front of the FDB and the policy.</li>
- *   <li>{@link io.vireo.flowtable.Generations}: one generation number per bridge; bumping it makes
- *   every cached action of the bridge stale at once.</li>
- *   <li>{@link io.vireo.flowtable.PolicyTable}, {@link io.vireo.flowtable.PolicyRule},
- *   {@link io.vireo.flowtable.IpPrefix}: endpoint policy, per-bridge allow/deny rules on MACs,
- *   IPv4/IPv6 prefixes, protocol and port ranges with priorities and a default action, classified
- *   on a flow-cache miss.</li>
+ *   <li>{@link io.vireo.flowtable.fdb}: the forwarding database, (bridge id, VLAN, MAC) to a
+ *   destination id, with last-seen time, static entries, incremental aging, per-destination MAC
+ *   limits, and burst lookup and learning.</li>
+ *   <li>{@link io.vireo.flowtable.flowcache}: the key of a frame, the exact-match flow cache (one per
+ *   forwarding thread, in front of the FDB and the policy) and the per-bridge generations that make
+ *   cached actions stale.</li>
+ *   <li>{@link io.vireo.flowtable.policy}: endpoint policy, per-bridge allow/deny rules classified on
+ *   a flow-cache miss.</li>
  *   <li>{@link io.vireo.flowtable.MacAddress}: MAC addresses packed in a {@code long}.</li>
  * </ul>
  *
@@ -37,7 +31,8 @@
  *   {@code current})
  *   concurrently. These allocate nothing, take no lock and throw nothing; bad arguments give
  *   {@code MISS} or {@code INVALID}.</li>
- *   <li>A {@link io.vireo.flowtable.FlowCache} belongs to one forwarding thread and is never shared.</li>
+ *   <li>A {@link io.vireo.flowtable.flowcache.FlowCache} belongs to one forwarding thread and is
+ *   never shared.</li>
  *   <li><b>One control thread</b> calls everything else (adding static entries, removal, aging,
  *   limits, iteration, policy changes) while the forwarding threads keep running. Control-plane
  *   methods validate their arguments and throw {@link java.lang.IllegalArgumentException}. Two

@@ -3,8 +3,8 @@ package io.vireo.vswitch.core;
 import java.util.concurrent.TimeUnit;
 
 import io.vireo.dataplane.nativeio.Native;
-import io.vireo.flowtable.ForwardingTable;
-import io.vireo.flowtable.Generations;
+import io.vireo.flowtable.fdb.ForwardingTable;
+import io.vireo.flowtable.flowcache.Generations;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.EpochClock;
 

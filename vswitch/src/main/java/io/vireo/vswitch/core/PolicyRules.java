@@ -1,9 +1,9 @@
 package io.vireo.vswitch.core;
 
-import io.vireo.flowtable.IpPrefix;
 import io.vireo.flowtable.MacAddress;
-import io.vireo.flowtable.PolicyRule;
-import io.vireo.flowtable.PolicyTable;
+import io.vireo.flowtable.policy.IpPrefix;
+import io.vireo.flowtable.policy.PolicyRule;
+import io.vireo.flowtable.policy.PolicyTable;
 
 /** Translation between {@link PolicySpec} (what users write) and flowtable's {@link PolicyRule}. */
 final class PolicyRules

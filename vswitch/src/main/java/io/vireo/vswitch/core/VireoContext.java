@@ -3,7 +3,7 @@ package io.vireo.vswitch.core;
 import java.nio.file.Path;
 
 import io.vireo.dataplane.pipeline.Destination;
-import io.vireo.flowtable.ForwardingTable;
+import io.vireo.flowtable.fdb.ForwardingTable;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
 

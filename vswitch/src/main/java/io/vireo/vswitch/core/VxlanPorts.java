@@ -6,7 +6,7 @@ import java.util.List;
 import io.vireo.dataplane.nativeio.Errno;
 import io.vireo.dataplane.nativeio.NativeException;
 import io.vireo.dataplane.pipeline.PortCounters;
-import io.vireo.flowtable.IpPrefix;
+import io.vireo.flowtable.policy.IpPrefix;
 import io.vireo.tunnel.vxlan.Vtep;
 import org.agrona.concurrent.status.CountersManager;
 

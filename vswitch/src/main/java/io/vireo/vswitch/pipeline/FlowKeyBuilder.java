@@ -3,7 +3,7 @@ package io.vireo.vswitch.pipeline;
 import java.nio.ByteOrder;
 
 import io.vireo.dataplane.headers.EthernetFlyweight;
-import io.vireo.flowtable.FlowKey;
+import io.vireo.flowtable.flowcache.FlowKey;
 import org.agrona.MutableDirectBuffer;
 
 /**

@@ -2,8 +2,8 @@ package io.vireo.vswitch.pipeline;
 
 import io.vireo.dataplane.pipeline.BurstContext;
 import io.vireo.dataplane.pipeline.Stage;
-import io.vireo.flowtable.ForwardingTable;
 import io.vireo.flowtable.MacAddress;
+import io.vireo.flowtable.fdb.ForwardingTable;
 
 /**
  * Decides where the frames no earlier stage decided go: group and unknown destinations flood, a known

@@ -3,8 +3,8 @@ package io.vireo.vswitch.pipeline;
 import io.vireo.dataplane.pipeline.BurstContext;
 import io.vireo.dataplane.pipeline.Destination;
 import io.vireo.dataplane.pipeline.Stage;
-import io.vireo.flowtable.ForwardingTable;
-import io.vireo.flowtable.Generations;
+import io.vireo.flowtable.fdb.ForwardingTable;
+import io.vireo.flowtable.flowcache.Generations;
 
 /**
  * Learns every frame's source MAC against where it came from: the ingress port, or the peer behind it

@@ -3,9 +3,9 @@ package io.vireo.vswitch.pipeline;
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.pipeline.Features;
 import io.vireo.dataplane.pipeline.Stage;
-import io.vireo.flowtable.ForwardingTable;
-import io.vireo.flowtable.Generations;
-import io.vireo.flowtable.PolicyTable;
+import io.vireo.flowtable.fdb.ForwardingTable;
+import io.vireo.flowtable.flowcache.Generations;
+import io.vireo.flowtable.policy.PolicyTable;
 import org.agrona.concurrent.EpochClock;
 
 /**

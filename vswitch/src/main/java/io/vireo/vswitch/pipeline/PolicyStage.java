@@ -6,11 +6,11 @@ import io.vireo.dataplane.pipeline.BurstContext;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.dataplane.pipeline.Features;
 import io.vireo.dataplane.pipeline.Stage;
-import io.vireo.flowtable.FlowCache;
-import io.vireo.flowtable.FlowKey;
-import io.vireo.flowtable.ForwardingTable;
-import io.vireo.flowtable.Generations;
-import io.vireo.flowtable.PolicyTable;
+import io.vireo.flowtable.fdb.ForwardingTable;
+import io.vireo.flowtable.flowcache.FlowCache;
+import io.vireo.flowtable.flowcache.FlowKey;
+import io.vireo.flowtable.flowcache.Generations;
+import io.vireo.flowtable.policy.PolicyTable;
 
 /**
  * Endpoint policy, on bridges with the {@link Features#POLICY} feature: each frame's action comes from

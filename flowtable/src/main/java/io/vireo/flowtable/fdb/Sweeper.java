@@ -1,0 +1,248 @@
+package io.vireo.flowtable.fdb;
+
+import static io.vireo.flowtable.fdb.SlotArray.END;
+import static io.vireo.flowtable.fdb.SlotArray.FOREVER;
+import static io.vireo.flowtable.fdb.SlotArray.GAVE_UP;
+import static io.vireo.flowtable.fdb.SlotArray.NO_MATCH;
+import static io.vireo.flowtable.fdb.SlotArray.ONCE;
+import static io.vireo.flowtable.fdb.SlotArray.RETRY;
+import static io.vireo.flowtable.fdb.SlotCodec.EMPTY;
+import static io.vireo.flowtable.fdb.SlotCodec.TOMBSTONE;
+import static io.vireo.flowtable.fdb.SlotCodec.bridgeId;
+import static io.vireo.flowtable.fdb.SlotCodec.destination;
+import static io.vireo.flowtable.fdb.SlotCodec.isStatic;
+import static io.vireo.flowtable.fdb.SlotCodec.lastSeen;
+import static io.vireo.flowtable.fdb.SlotCodec.state;
+import static io.vireo.flowtable.fdb.SlotCodec.vlan;
+
+/**
+ * The control thread's passes over the slots of a {@link ForwardingTable}: aging, flushes by bridge
+ * or destination, iteration, and the backward-shift deletion that closes the gaps removal leaves.
+ * <p>
+ * Deletion leaves a TOMBSTONE, which {@link #compact} then closes: it owns the hole, looks ahead up
+ * to the next EMPTY slot for the first entry whose home is at or before the hole, owns that entry's
+ * slot, copies the entry into the hole and publishes it there, and goes on with the slot it left as
+ * the next hole. The moved entry stays on its own probe sequence, nearer home, and is visible at
+ * its new place before its old slot can change. A hole that nothing after it depends on becomes
+ * EMPTY. A BUSY or changing slot in the look-ahead stops the shift and leaves a tombstone. Only this
+ * can turn a slot EMPTY, and it owns the hole before it looks ahead, so an insert racing with it is
+ * either seen by the look-ahead (the hole stays) or, settling, meets the hole BUSY or EMPTY and
+ * starts again. Tombstones that remain (blocked shifts, inserts that lost a race) are reused by
+ * inserts, counted and closed by the next aging pass, so churn never fills the table with them.
+ */
+final class Sweeper
+{
+    /** {@link #removeAll}: any bridge or any destination. */
+    static final int ANY = -1;
+
+    private static final int SHIFT_END = 0;
+    private static final int SHIFT_SKIP = 1;
+    private static final int SHIFT_BLOCKED = 2;
+    private static final int SHIFT_MOVED = 3;
+
+    private static final SlotArray.Visitor<MacLimits> REMOVE_IF = Sweeper::removeIf;
+    private static final SlotArray.Visitor<ForwardingTable.EntryConsumer> REPORT = Sweeper::report;
+    private static final SlotArray.Visitor<SlotArray> SHIFT = Sweeper::shift;
+
+    private final SlotArray slots;
+    private final MacLimits limits;
+    private final SlotArray.Visitor<ForwardingTable.AgingPolicy> expire = this::expire;
+    private int agingCursor;
+
+    Sweeper(final SlotArray slots, final MacLimits limits)
+    {
+        this.slots = slots;
+        this.limits = limits;
+        agingCursor = slots.slotCount() - 1;
+    }
+
+    /**
+     * See {@link ForwardingTable#ageSlice}.
+     */
+    int ageSlice(final long nowMs, final ForwardingTable.AgingPolicy policy, final int maxSlots)
+    {
+        final long now = SlotCodec.time(nowMs);
+        final int slotCount = slots.slotCount();
+        int budget = maxSlots;
+        int removed = 0;
+        for (int visited = 0; budget > 0 && visited < slotCount; visited++)
+        {
+            final int index = agingCursor;
+            agingCursor = 0 == index ? slotCount - 1 : index - 1;
+            budget--;
+            removed += (int)Math.max(0, slots.read(index, policy, expire, now, 0, ONCE));
+            budget -= compact(index, budget);
+        }
+        return removed;
+    }
+
+    /**
+     * Remove matching entries in one pass backwards, closing gaps as it goes. Starting just before
+     * an EMPTY slot means every look-ahead covers slots this pass has finished with.
+     *
+     * @param bridgeId    a bridge, or {@link #ANY}.
+     * @param destination a destination, or {@link #ANY}.
+     * @return entries removed.
+     */
+    int removeAll(final int bridgeId, final int destination)
+    {
+        final int slotCount = slots.slotCount();
+        int index = anEmptySlot();
+        int removed = 0;
+        for (int visited = 0; visited < slotCount; visited++)
+        {
+            index = 0 == index ? slotCount - 1 : index - 1;
+            removed += (int)Math.max(0, slots.read(index, limits, REMOVE_IF, bridgeId, destination, FOREVER));
+            compact(index, slots.probeLimit());
+        }
+        return removed;
+    }
+
+    /**
+     * Report each entry of a bridge, a consistent snapshot of that entry.
+     */
+    void forEach(final int bridgeId, final ForwardingTable.EntryConsumer consumer)
+    {
+        for (int index = 0; index < slots.slotCount(); index++)
+        {
+            slots.read(index, consumer, REPORT, bridgeId, 0, FOREVER);
+        }
+    }
+
+    /**
+     * Backward-shift deletion, starting from the tombstone at {@code index} (see the class comment).
+     * A hole with no entry to move into it up to the next EMPTY slot, or within the probe limit,
+     * becomes EMPTY. A BUSY or changing slot in the way, or running out of look-ahead, leaves a
+     * tombstone.
+     *
+     * @param maxLookAhead the most slots to look at after holes.
+     * @return slots looked at after holes.
+     */
+    int compact(final int index, final int maxLookAhead)
+    {
+        final long control = slots.control(index);
+        if (maxLookAhead <= 0 || TOMBSTONE != state(control) || !slots.claim(index, control))
+        {
+            return 0;
+        }
+
+        int hole = index;
+        int fill = TOMBSTONE;
+        int examined = 0;
+        int probe = index;
+        for (int distance = 1; examined < maxLookAhead; distance++)
+        {
+            if (distance == slots.probeLimit())
+            {
+                fill = EMPTY;
+                break;
+            }
+            probe = slots.next(probe);
+            examined++;
+            final int shift = shift(probe, distance);
+            if (SHIFT_END == shift || SHIFT_BLOCKED == shift)
+            {
+                fill = SHIFT_END == shift ? EMPTY : TOMBSTONE;
+                break;
+            }
+            if (SHIFT_MOVED == shift)
+            {
+                slots.moveInto(hole, probe);
+                hole = probe;
+                distance = 0;
+            }
+        }
+
+        slots.publish(hole, fill, 0);
+        if (EMPTY == fill)
+        {
+            slots.tombstones.decrementAndGet();
+        }
+        return examined;
+    }
+
+    private int anEmptySlot()
+    {
+        for (int index = 0; index < slots.slotCount(); index++)
+        {
+            if (EMPTY == state(slots.control(index)))
+            {
+                return index;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Look at the slot {@code distance} after an owned hole; own it if its entry must move into the
+     * hole.
+     *
+     * @return {@link #SHIFT_END} for an EMPTY slot, {@link #SHIFT_BLOCKED} for a BUSY or changing
+     * slot, {@link #SHIFT_MOVED} if the slot is now owned and its entry must move, else
+     * {@link #SHIFT_SKIP}.
+     */
+    private int shift(final int index, final int distance)
+    {
+        final long result = slots.read(index, slots, SHIFT, distance, 0, ONCE);
+        if (END == result)
+        {
+            return SHIFT_END;
+        }
+        if (NO_MATCH == result)
+        {
+            return SHIFT_SKIP;
+        }
+        return GAVE_UP == result ? SHIFT_BLOCKED : (int)result;
+    }
+
+    private static long shift(
+        final SlotArray slots, final int index, final long control, final long key, final long value,
+        final long distance, final long unused)
+    {
+        if (slots.distance(slots.home(key, vlan(value)), index) < distance)
+        {
+            return SHIFT_SKIP;
+        }
+        return slots.claim(index, control) ? SHIFT_MOVED : SHIFT_BLOCKED;
+    }
+
+    /**
+     * @return 1 if the slot held a dynamic entry older than its bridge's maximum age and it was
+     * removed, else 0. A slot that is BUSY or being refreshed is left for the next sweep.
+     */
+    private long expire(
+        final ForwardingTable.AgingPolicy policy, final int index, final long control, final long key,
+        final long value, final long now, final long unused)
+    {
+        if (isStatic(value))
+        {
+            return 0;
+        }
+        final long maxAgeMs = policy.maxAgeMs(bridgeId(key));
+        final boolean expired = maxAgeMs > 0 && now - lastSeen(control, value) > maxAgeMs;
+        return expired && limits.remove(index, control, value) ? 1 : 0;
+    }
+
+    private static long removeIf(
+        final MacLimits limits, final int index, final long control, final long key, final long value,
+        final long bridgeId, final long destination)
+    {
+        if ((ANY != bridgeId && bridgeId(key) != bridgeId) || (ANY != destination && destination(value) != destination))
+        {
+            return 0;
+        }
+        return limits.remove(index, control, value) ? 1 : RETRY;
+    }
+
+    private static long report(
+        final ForwardingTable.EntryConsumer consumer, final int index, final long control, final long key,
+        final long value, final long bridgeId, final long unused)
+    {
+        if (bridgeId(key) == bridgeId)
+        {
+            consumer.accept(
+                vlan(value), SlotCodec.mac(key), destination(value), lastSeen(control, value), isStatic(value));
+        }
+        return 0;
+    }
+}
