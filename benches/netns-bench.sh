@@ -12,6 +12,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 harness="$VIREO_ROOT/../shared/bench/netns-bench.sh"
 [ -x "$harness" ] || harness="bash $harness"
 vireo_ensure_jar
+# What the harness runs in every row (sockperf for latency, netsniff-ng's trafgen for 64-byte frames),
+# beyond what scripts/install-deps.sh brings.
+missing=()
+for p in sockperf netsniff-ng; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "netns-bench: installing ${missing[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+    { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; }
+fi
 prefix="${NB_PREFIX:-a1}"
 threads="${VIREO_THREADS:-1}"
 name=vireo
