@@ -13,7 +13,7 @@
  *   <li>{@link io.vireo.flowtable.MacAddress}: MAC addresses packed in a {@code long}.</li>
  * </ul>
  *
- * <h2>Per frame</h2>
+ * <h2>Per frame, on a bridge with policy</h2>
  * <pre>
  *   key.reset(), fill from headers
  *   action = flowCache.lookup(key)

@@ -1,6 +1,6 @@
 /**
  * The forwarding database: {@link io.vireo.flowtable.fdb.ForwardingTable}, (bridge id, VLAN, MAC) to
- * a destination id (a port, or later a remote VXLAN tunnel endpoint by index), with last-seen time,
+ * a destination id (a port, or a peer behind a port such as a VXLAN port: see the pipeline's Destination), with last-seen time,
  * static entries, incremental aging, per-destination MAC limits, and burst lookup and learning.
  * <p>
  * Its pieces, package-private:
