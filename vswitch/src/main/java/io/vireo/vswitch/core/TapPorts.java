@@ -26,13 +26,10 @@ final class TapPorts
     {
     }
 
-    /** Checks a TAP port's settings before anything is made. */
-    static void check(final TapPortSpec spec)
+    /** Checks a TAP port's settings before anything is made; returns its MAC, normalized, or null. */
+    private static String check(final TapPortSpec spec)
     {
-        if (null != spec.mac())
-        {
-            validMac(spec.mac());
-        }
+        final String mac = null == spec.mac() ? null : validMac(spec.mac());
         if (null != spec.ip())
         {
             VireoException.checked(() -> Cidr.validate(spec.ip()));
@@ -53,6 +50,7 @@ final class TapPorts
                     "an interface named " + spec.name() + " already exists in namespace " + spec.netns());
             }
         }
+        return mac;
     }
 
     /**
@@ -64,8 +62,7 @@ final class TapPorts
         final Topology topology, final CountersManager counters, final Bridge bridge, final TapPortSpec spec,
         final boolean defaultOffloads, final Integer defaultMtu, final String owner)
     {
-        check(spec);
-        final String mac = null == spec.mac() ? null : validMac(spec.mac());
+        final String mac = check(spec);
         final Integer mtu = null != spec.mtu() ? spec.mtu() : defaultMtu;
         final boolean offloads = null == spec.offloads() ? defaultOffloads : spec.offloads();
         final List<TapPort> queues = openQueues(spec.name(), offloads, topology.threads());

@@ -138,11 +138,6 @@ public final class ForwardingProxy
         return result;
     }
 
-    public ForwardingAgent agent(final int thread)
-    {
-        return agents[thread];
-    }
-
     /** Queues a command for a forwarding thread without waiting for it to run. */
     private void send(final ForwardingAgent agent, final Runnable command)
     {
