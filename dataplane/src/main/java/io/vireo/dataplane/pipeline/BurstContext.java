@@ -98,6 +98,27 @@ public final class BurstContext
         return destinations[frame];
     }
 
+    /**
+     * Every frame's VLAN, by frame index, for a stage that hands the burst to a table's burst call; valid
+     * below {@link #size()}, not to be written.
+     */
+    public int[] vlans()
+    {
+        return vlans;
+    }
+
+    /** Every frame's source MAC, as {@link #vlans()}. */
+    public long[] sources()
+    {
+        return sources;
+    }
+
+    /** Every frame's destination MAC, as {@link #vlans()}. */
+    public long[] destinations()
+    {
+        return destinations;
+    }
+
     /** Sets the parsed Ethernet fields of a frame: VLAN (0: untagged), source and destination MAC. */
     public void addresses(final int frame, final int vlan, final long source, final long destination)
     {

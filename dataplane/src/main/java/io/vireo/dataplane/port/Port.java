@@ -35,7 +35,8 @@ public interface Port extends AutoCloseable
     /**
      * The largest IP packet the port carries (a VXLAN port's overlay MTU), or 0 if it takes every frame
      * that fits a slot. The pipeline drops a larger packet, counted as {@code oversize} on this port,
-     * and answers its sender with an ICMP "fragmentation needed" or "packet too big".
+     * and answers its sender with an ICMP "fragmentation needed" or "packet too big". Fixed for the
+     * port's life: the pipeline reads it once.
      */
     default int mtu()
     {
@@ -46,7 +47,7 @@ public interface Port extends AutoCloseable
      * True if the port counts what it sends in the counters it was opened with, because one frame may
      * leave as several packets (a VXLAN port sends a flooded frame to every peer) or not at all; the
      * pipeline then leaves its transmit counters alone. False by default: the pipeline counts the
-     * frames {@link #transmit} took as sent and the rest as {@code tx_error}.
+     * frames {@link #transmit} took as sent and the rest as {@code tx_error}. Fixed for the port's life.
      */
     default boolean countsTransmits()
     {

@@ -12,20 +12,14 @@ import io.vireo.flowtable.fdb.ForwardingTable;
  */
 final class L2LookupStage implements Stage
 {
-    private static final int SKIP = -1;
-
     private final ForwardingTable fdb;
     private final int[] bridgeIds;
-    private final int[] vlans;
-    private final long[] macs;
     private final int[] found;
 
     L2LookupStage(final ForwardingTable fdb, final int burstSize)
     {
         this.fdb = fdb;
         this.bridgeIds = new int[burstSize];
-        this.vlans = new int[burstSize];
-        this.macs = new long[burstSize];
         this.found = new int[burstSize];
     }
 
@@ -51,19 +45,17 @@ final class L2LookupStage implements Stage
             final long destination = burst.destination(frame);
             final boolean lookUp = BurstContext.UNDECIDED == burst.action(frame) && !MacAddress.isMulticast(destination);
             pending += lookUp ? 1 : 0;
-            bridgeIds[frame] = lookUp ? bridgeId : SKIP;
-            vlans[frame] = burst.vlan(frame);
-            macs[frame] = destination;
+            bridgeIds[frame] = lookUp ? bridgeId : ForwardingTable.SKIP;
         }
         if (pending > 0)
         {
-            fdb.lookupBurst(bridgeIds, vlans, macs, size, found);
+            fdb.lookupBurst(bridgeIds, burst.vlans(), burst.destinations(), size, found);
         }
         for (int frame = 0; frame < size; frame++)
         {
             if (BurstContext.UNDECIDED == burst.action(frame))
             {
-                final int out = SKIP == bridgeIds[frame] ? ForwardingTable.MISS : found[frame];
+                final int out = ForwardingTable.SKIP == bridgeIds[frame] ? ForwardingTable.MISS : found[frame];
                 burst.action(frame, out == ForwardingTable.MISS ? BurstContext.FLOOD : out);
             }
         }

@@ -14,13 +14,10 @@ import io.vireo.flowtable.flowcache.Generations;
  */
 final class LearnStage implements Stage
 {
-    private static final int SKIP = -1;
 
     private final ForwardingTable fdb;
     private final Generations generations;
     private final int[] bridgeIds;
-    private final int[] vlans;
-    private final long[] macs;
     private final int[] learnAs;
     private final int[] outcomes;
 
@@ -29,8 +26,6 @@ final class LearnStage implements Stage
         this.fdb = fdb;
         this.generations = generations;
         this.bridgeIds = new int[burstSize];
-        this.vlans = new int[burstSize];
-        this.macs = new long[burstSize];
         this.learnAs = new int[burstSize];
         this.outcomes = new int[burstSize];
     }
@@ -43,12 +38,10 @@ final class LearnStage implements Stage
         final int ingress = burst.ingressPort();
         for (int frame = 0; frame < size; frame++)
         {
-            bridgeIds[frame] = burst.isDropped(frame) ? SKIP : bridgeId;
-            vlans[frame] = burst.vlan(frame);
-            macs[frame] = burst.source(frame);
+            bridgeIds[frame] = burst.isDropped(frame) ? ForwardingTable.SKIP : bridgeId;
             learnAs[frame] = Destination.of(ingress, burst.frames().peer(frame));
         }
-        fdb.learnBurst(bridgeIds, vlans, macs, learnAs, size, burst.nowMs(), outcomes);
+        fdb.learnBurst(bridgeIds, burst.vlans(), burst.sources(), learnAs, size, burst.nowMs(), outcomes);
         for (int frame = 0; frame < size; frame++)
         {
             final int outcome = outcomes[frame];

@@ -26,6 +26,8 @@ public final class PortEntry
     final PortCounters counters;
     /** {@link Port#mtu()}, fixed for the port's life. */
     final int mtu;
+    /** {@link Port#countsTransmits()}, fixed for the port's life. */
+    private final boolean portCountsTransmits;
     final int[] txIndexes;
     int txCount;
     /** The capture of this port's frames, or null; set and read on the forwarding thread only. */
@@ -61,6 +63,7 @@ public final class PortEntry
         this.bridgeId = bridgeId;
         this.counters = counters;
         this.mtu = port.mtu();
+        this.portCountsTransmits = port.countsTransmits();
         this.txIndexes = new int[burstSize];
     }
 
@@ -121,7 +124,7 @@ public final class PortEntry
      */
     void countTransmit(final FrameBurst frames, final int[] indexes, final int sent, final int queued)
     {
-        if (port.countsTransmits())
+        if (portCountsTransmits)
         {
             return;
         }
