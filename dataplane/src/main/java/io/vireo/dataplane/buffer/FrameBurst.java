@@ -162,4 +162,10 @@ public final class FrameBurst
     {
         return lengths[index];
     }
+
+    /** Sets the length of a frame already in the burst: a port that appended bytes to it (at most {@link #frameCapacity()}). */
+    public void frameLength(final int index, final int length)
+    {
+        lengths[index] = length;
+    }
 }

@@ -5,8 +5,10 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Non-blocking, close-on-exec IPv4 datagram sockets for the data path, as raw descriptors to use
- * with {@link MessageBatch}: a UDP socket bound to an address and port, and a raw UDP socket that
- * sends datagrams whose UDP header the caller writes (so it chooses the source port per datagram).
+ * with {@link MessageBatch}: a UDP socket bound to an address and port (to receive, optionally with
+ * {@link #receiveCoalesced UDP_GRO}, or to send with DF and a TTL and {@code UDP_SEGMENT}), and a raw
+ * UDP socket that sends datagrams whose UDP header the caller writes (so it chooses the source port
+ * per datagram).
  * Addresses are IPv4 as an int, first octet highest.
  */
 public final class InetSockets
@@ -27,6 +29,7 @@ public final class InetSockets
     private static final int IP_MTU_DISCOVER = 10;
     /** Always set DF; never fragment locally, EMSGSIZE instead. */
     private static final int IP_PMTUDISC_DO = 2;
+    private static final int UDP_GRO = 104;
 
     private InetSockets()
     {
@@ -43,6 +46,35 @@ public final class InetSockets
         final int fd = open(SOCK_DGRAM, 0, address, port);
         bind(fd, address, port);
         return fd;
+    }
+
+    /**
+     * A UDP socket bound to {@code address}:{@code port} to send from, with DF always set and time to
+     * live {@code ttl}; messages may ask the kernel to cut them into datagrams
+     * ({@link MessageBatch#segmentSize(int, int)}), with the UDP checksum computed.
+     *
+     * @throws NativeException as {@link #udp}.
+     */
+    public static int udpSender(final int address, final int port, final int ttl)
+    {
+        final int fd = udp(address, port);
+        setInt(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO, "IP_MTU_DISCOVER");
+        setInt(fd, IPPROTO_IP, IP_TTL, ttl, "IP_TTL");
+        return fd;
+    }
+
+    /**
+     * Lets the kernel hand a train of datagrams of one sender, all of one size but the last, as one
+     * message ({@code UDP_GRO}; {@link MessageBatch#segmentSize(int)} reads the size).
+     *
+     * @throws NativeException if the kernel does not know the option (before Linux 5.0).
+     */
+    public static void receiveCoalesced(final int fd)
+    {
+        if (!trySetInt(fd, IPPROTO_UDP, UDP_GRO, 1))
+        {
+            throw new NativeException("setsockopt UDP_GRO=1", Native.errno());
+        }
     }
 
     /**

@@ -152,6 +152,54 @@ class VtepIT
     }
 
     @Test
+    void aGsoFrameLeavesAsOneTrainOfSegmentsAndArrivesWhole() throws Exception
+    {
+        a.addPeer(B);
+        a.addPeer(D);
+        b.addPeer(A);
+        final FrameBurst bigOut = new FrameBurst(4, 131_072, 64);
+        final FrameBurst bigIn = new FrameBurst(4, 131_072, 64);
+        final int payload = 20_000;
+        final int segmentSize = 1_398;
+        final int segments = (payload + segmentSize - 1) / segmentSize;
+        final byte[] gso = tcpFrame(payload);
+        put(bigOut, gso);
+        bigOut.buffer().putBytes(bigOut.netHeaderOffset(0), netHeader(segmentSize));
+        bigOut.peer(0, Vtep.ALL_PEERS);
+        try (DatagramSocket wire = new DatagramSocket(new InetSocketAddress("127.0.0.4", port)))
+        {
+            wire.setSoTimeout(5_000);
+            assertEquals(1, a.transmit(bigOut, new int[] {0}, 1));
+            assertEquals(2L * segments, countsA.counters.txPackets(), countsA.drops()::toString);
+            assertEquals(2L * (gso.length + (segments - 1) * 54L), countsA.counters.txBytes(), "each segment's inner bytes, per peer");
+
+            int sourcePort = -1;
+            int received = 0;
+            for (int i = 0; i < segments; i++)
+            {
+                final DatagramPacket packet = new DatagramPacket(new byte[4096], 4096);
+                wire.receive(packet);
+                final int expected = 8 + 54 + Math.min(segmentSize, payload - i * segmentSize);
+                assertEquals(expected, packet.getLength(), "datagram " + i);
+                assertArrayEquals(header(0x08, VNI), java.util.Arrays.copyOf(packet.getData(), 8));
+                assertTrue(packet.getPort() >= 49_152, "source port from the dynamic range: " + packet.getPort());
+                assertTrue(sourcePort == -1 || sourcePort == packet.getPort(), "one flow, one source port");
+                sourcePort = packet.getPort();
+                received += packet.getLength() - 8 - 54;
+            }
+            assertEquals(payload, received);
+        }
+
+        assertEquals(1, receiveAtLeast(b, bigIn, 1));
+        assertArrayEquals(gso, bytes(bigIn, 0), "the segments merged back into the frame that was sent");
+        final byte[] header = new byte[FrameBurst.NET_HEADER_LENGTH];
+        bigIn.buffer().getBytes(bigIn.netHeaderOffset(0), header);
+        assertArrayEquals(netHeader(segmentSize), header);
+        assertEquals(A, b.peerAddress(bigIn.peer(0)));
+        assertTrue(countsB.drops().isEmpty(), countsB.drops()::toString);
+    }
+
+    @Test
     void badDatagramsAreDroppedAndCountedAndGoodOnesStillArrive() throws Exception
     {
         b.addPeer(A);
@@ -270,6 +318,38 @@ class VtepIT
             frame[i] = (byte)(seed * 31 + i);
         }
         return frame;
+    }
+
+    /**
+     * An IPv4 TCP frame as a TAP with offloads hands a 64 KB send over: PSH and ACK, the TCP checksum
+     * field holding the pseudo-header sum for the whole length (the virtio NEEDS_CSUM contract).
+     */
+    static byte[] tcpFrame(final int payload)
+    {
+        final java.nio.ByteBuffer frame = java.nio.ByteBuffer.allocate(54 + payload);
+        frame.putShort((short)0x0200).putInt(0x0B).putShort((short)0x0200).putInt(0x0A).putShort((short)0x0800);
+        frame.put((byte)0x45).put((byte)0).putShort((short)(40 + payload)).putShort((short)0x100).putShort((short)0x4000)
+            .put((byte)64).put((byte)6).putShort((short)0).putInt(0x0A00_0001).putInt(0x0A00_0002);
+        frame.putShort((short)40_000).putShort((short)5201).putInt(1_000).putInt(77).put((byte)0x50).put((byte)0x18)
+            .putShort((short)512).putShort((short)0).putShort((short)0);
+        for (int i = 0; i < payload; i++)
+        {
+            frame.put((byte)(i * 7 + i / 251));
+        }
+        final UnsafeBuffer bytes = new UnsafeBuffer(frame.array());
+        bytes.putShort(24, (short)io.vireo.dataplane.headers.Checksums.checksum(bytes, 14, 20), java.nio.ByteOrder.BIG_ENDIAN);
+        final long pseudo = io.vireo.dataplane.headers.Checksums.ipv4PseudoHeaderSum(0x0A00_0001, 0x0A00_0002, 6, 20 + payload);
+        bytes.putShort(50, (short)io.vireo.dataplane.headers.Checksums.fold(pseudo), java.nio.ByteOrder.BIG_ENDIAN);
+        return frame.array();
+    }
+
+    /** virtio_net_hdr: NEEDS_CSUM at the TCP checksum, GSO TCPV4, headers 54 bytes. */
+    static byte[] netHeader(final int segmentSize)
+    {
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[FrameBurst.NET_HEADER_LENGTH]);
+        new io.vireo.dataplane.headers.VirtioNetHeaderFlyweight().wrap(header, 0, FrameBurst.NET_HEADER_LENGTH)
+            .flags(1).gsoType(1).hdrLen(54).gsoSize(segmentSize).csumStart(34).csumOffset(16);
+        return header.byteArray();
     }
 
     private static void put(final FrameBurst burst, final byte[] frame)
