@@ -98,19 +98,6 @@ final class VtepSourcePorts implements AutoCloseable
         return sockets[flow];
     }
 
-    /** The errno that made a socket unusable, or 0. */
-    int failure()
-    {
-        for (final Fd socket : sockets)
-        {
-            if (null != socket && 0 != socket.failure())
-            {
-                return socket.failure();
-            }
-        }
-        return 0;
-    }
-
     @Override
     public void close()
     {

@@ -69,6 +69,8 @@ final class VtepTransmitter implements SegmentSink
     private final int[] trainDatagrams = new int[TRAIN_BATCH];
     private final long[] trainBytes = new long[TRAIN_BATCH];
     private int trainCount;
+    /** The errno that made a source port's socket unusable, or 0: kept here so {@link #failure} reads one field. */
+    private int sourcePortFailure;
 
     VtepTransmitter(
         final int raw, final VtepSourcePorts sourcePorts, final int vni, final int udpPort, final VtepPeers peers,
@@ -86,7 +88,7 @@ final class VtepTransmitter implements SegmentSink
     int failure()
     {
         final int failure = raw.failure();
-        return 0 != failure ? failure : sourcePorts.failure();
+        return 0 != failure ? failure : sourcePortFailure;
     }
 
     void close()
@@ -202,6 +204,10 @@ final class VtepTransmitter implements SegmentSink
             else
             {
                 socket.check(sent);
+                if (socket != raw && 0 != socket.failure())
+                {
+                    sourcePortFailure = socket.failure();
+                }
                 counters.dropped(DropReason.TX_ERROR, null == datagrams ? 1 : datagrams[from]);
                 from++;
             }
