@@ -4,6 +4,7 @@ import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.Checksums;
 import io.vireo.dataplane.headers.EthernetFlyweight;
 import io.vireo.dataplane.headers.TcpFlyweight;
+import io.vireo.dataplane.headers.UdpFlyweight;
 import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -35,7 +36,15 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  *   and its receiver drops it;</li>
  *   <li>the merged IP packet stays within 65,535 bytes and the frame within a slot.</li>
  * </ul>
- * Anything else starts a frame of its own, unchanged, its virtio-net header zeroed. A merged frame's
+ * Anything else starts a frame of its own, unchanged, with a zeroed virtio-net header, except that a
+ * TCP or UDP frame whose checksum field holds just the pseudo-header sum for its length, and does not
+ * sum right as a whole, is taken for what it is: a sender's offloaded checksum that nothing on the way
+ * completed (the kernel's vxlan over a veth underlay sends them so, and keeps the fact in metadata a
+ * socket does not pass on). It gets {@code NEEDS_CSUM}, so its receiver fills it in rather than drop
+ * it, and such a TCP segment may join a frame as a verified one does. The same sender over the same
+ * underlay hands over whole GSO frames too, one "datagram" of up to 64 KB: a TCP frame whose IP packet
+ * exceeds {@code mtu} becomes a GSO frame of its own, cut at {@code mtu} when it is segmented (its
+ * sender's segments would have had that size). A merged frame's
  * IPv4 total length and header checksum (or IPv6 payload length) are rewritten, PSH is kept if the
  * last segment had it, and the TCP checksum field holds the pseudo-header sum for the merged length,
  * as the virtio {@code NEEDS_CSUM} contract wants it. One instance per receiving port and thread;
@@ -43,8 +52,8 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  */
 public final class SegmentCoalescer
 {
-    /** Frames shorter than this are never TCP segments worth merging: Ethernet, IPv4 and TCP headers. */
-    private static final int MIN_SEGMENT = EthernetFlyweight.HEADER_LENGTH + 20 + TcpFlyweight.MIN_HEADER_LENGTH;
+    /** Frames shorter than this carry no TCP or UDP header to look at: Ethernet, IPv4 and UDP headers. */
+    private static final int MIN_L4_FRAME = EthernetFlyweight.HEADER_LENGTH + 20 + UdpFlyweight.HEADER_LENGTH;
     private static final int IP_OFFSET = EthernetFlyweight.HEADER_LENGTH;
     private static final int IPV4_HEADER = 20;
     private static final int IPV6_HEADER = 40;
@@ -55,13 +64,16 @@ public final class SegmentCoalescer
     private static final int TCP_WINDOW = 14;
     private static final int TCP_CHECKSUM = 16;
     private static final int TCP_URGENT = 18;
+    private static final int UDP_CHECKSUM = 6;
     private static final int MERGEABLE_FLAGS = TcpFlyweight.FLAG_ACK;
     private static final int ENDING_FLAGS = TcpFlyweight.FLAG_ACK | TcpFlyweight.FLAG_PSH;
 
     private final VirtioNetHeaderFlyweight netHeader = new VirtioNetHeaderFlyweight();
+    private final int mtu;
 
-    // The segment last looked at by parse().
+    // The frame last looked at by parse().
     private boolean isIpv4;
+    private int protocol;
     private int l4Offset;
     private int headersLength;
     private int payloadLength;
@@ -77,6 +89,15 @@ public final class SegmentCoalescer
     private boolean openEnded;
 
     /**
+     * @param mtu the largest IP packet a segment may be, the link's MTU (for a VXLAN port, the overlay's);
+     *            a TCP frame with a larger one is taken for an unsegmented GSO frame.
+     */
+    public SegmentCoalescer(final int mtu)
+    {
+        this.mtu = mtu;
+    }
+
+    /**
      * Appends a frame to the burst, merged into the burst's last frame if it continues that frame's TCP
      * flow (see the class comment), else as a frame of its own with a zeroed virtio-net header.
      *
@@ -89,7 +110,10 @@ public final class SegmentCoalescer
      */
     public boolean append(final DirectBuffer source, final int offset, final int length, final int peer, final FrameBurst burst)
     {
-        final boolean isSegment = parse(source, offset, length);
+        final boolean hasL4 = parse(source, offset, length);
+        final boolean isTcp = hasL4 && TcpFlyweight.PROTOCOL == protocol && payloadLength > 0;
+        final boolean isGsoFrame = isTcp && length - IP_OFFSET > mtu;
+        final boolean isSegment = isTcp && !isGsoFrame;
         if (isSegment && -1 != open && joins(source, offset, length, peer, burst))
         {
             final int frameOffset = burst.frameOffset(open);
@@ -116,6 +140,18 @@ public final class SegmentCoalescer
         burst.buffer().putBytes(burst.nextFrameOffset(), source, offset, length);
         burst.commit(length);
         burst.peer(index, peer);
+        if (isGsoFrame)
+        {
+            markGso(burst, index, source, offset, length);
+        }
+        else if (hasL4 && checksumField(source, offset, length) == partialSum(source, offset, length) &&
+            !checksumHolds(source, offset, length))
+        {
+            netHeader.wrap(burst.buffer(), burst.netHeaderOffset(index), FrameBurst.NET_HEADER_LENGTH)
+                .flags(VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM)
+                .csumStart(l4Offset)
+                .csumOffset(checksumOffset());
+        }
         if (isSegment && MERGEABLE_FLAGS == (source.getByte(offset + l4Offset + TCP_FLAGS) & 0xFF))
         {
             open = index;
@@ -143,10 +179,13 @@ public final class SegmentCoalescer
         open = -1;
     }
 
-    /** True if the frame is an untagged IPv4 or IPv6 TCP segment with a payload; sets the parse fields. */
+    /**
+     * True if the frame is untagged IPv4 (no options, not a fragment) or IPv6 carrying TCP or UDP
+     * right after the IP header, lengths consistent; sets the parse fields.
+     */
     private boolean parse(final DirectBuffer source, final int offset, final int length)
     {
-        if (length < MIN_SEGMENT)
+        if (length < MIN_L4_FRAME)
         {
             return false;
         }
@@ -155,33 +194,44 @@ public final class SegmentCoalescer
         if (EthernetFlyweight.ETHER_TYPE_IPV4 == etherType)
         {
             final int fragment = source.getShort(ip + 6, BIG_ENDIAN) & 0x3FFF; // MF and the fragment offset
-            if (0x45 != source.getByte(ip) || 0 != fragment || TcpFlyweight.PROTOCOL != source.getByte(ip + 9) ||
+            if (0x45 != source.getByte(ip) || 0 != fragment ||
                 (source.getShort(ip + 2, BIG_ENDIAN) & 0xFFFF) != length - IP_OFFSET)
             {
                 return false;
             }
             isIpv4 = true;
+            protocol = source.getByte(ip + 9);
             l4Offset = IP_OFFSET + IPV4_HEADER;
         }
         else if (EthernetFlyweight.ETHER_TYPE_IPV6 == etherType)
         {
-            if (6 != (source.getByte(ip) & 0xF0) >>> 4 || TcpFlyweight.PROTOCOL != source.getByte(ip + 6) ||
-                length < IP_OFFSET + IPV6_HEADER + TcpFlyweight.MIN_HEADER_LENGTH ||
+            if (6 != (source.getByte(ip) & 0xF0) >>> 4 || length < IP_OFFSET + IPV6_HEADER + UdpFlyweight.HEADER_LENGTH ||
                 (source.getShort(ip + 4, BIG_ENDIAN) & 0xFFFF) != length - IP_OFFSET - IPV6_HEADER)
             {
                 return false;
             }
             isIpv4 = false;
+            protocol = source.getByte(ip + 6);
             l4Offset = IP_OFFSET + IPV6_HEADER;
         }
         else
         {
             return false;
         }
+        if (UdpFlyweight.PROTOCOL == protocol)
+        {
+            headersLength = l4Offset + UdpFlyweight.HEADER_LENGTH;
+            payloadLength = length - headersLength;
+            return true;
+        }
+        if (TcpFlyweight.PROTOCOL != protocol || length < l4Offset + TcpFlyweight.MIN_HEADER_LENGTH)
+        {
+            return false;
+        }
         final int tcpHeader = ((source.getByte(offset + l4Offset + 12) & 0xF0) >>> 4) * 4;
         headersLength = l4Offset + tcpHeader;
         payloadLength = length - headersLength;
-        return tcpHeader >= TcpFlyweight.MIN_HEADER_LENGTH && payloadLength > 0;
+        return tcpHeader >= TcpFlyweight.MIN_HEADER_LENGTH && payloadLength >= 0;
     }
 
     /** True if the segment just parsed may join the open frame (see the class comment). */
@@ -204,13 +254,12 @@ public final class SegmentCoalescer
         {
             return false;
         }
-        if (!tcpChecksumHolds(source, offset, length))
+        if (!intact(source, offset, length))
         {
             return false;
         }
         // The first segment's checksums are checked only now, when a merge would hide them.
-        return openSegments > 1 ||
-            (ipv4ChecksumHolds(frames, frame) && tcpChecksumHolds(frames, frame, frameLength));
+        return openSegments > 1 || (ipv4ChecksumHolds(frames, frame) && intact(frames, frame, frameLength));
     }
 
     /** The header bytes that must match: all but IP length, id and checksum and TCP sequence, flags and checksum. */
@@ -256,24 +305,76 @@ public final class SegmentCoalescer
         return !openIsIpv4 || 0 == Checksums.checksum(frame, offset + IP_OFFSET, IPV4_HEADER);
     }
 
-    /** True if the TCP checksum of the segment at {@code offset} (of the kind just parsed) sums right. */
-    private boolean tcpChecksumHolds(final DirectBuffer segment, final int offset, final int length)
+    /** True if the frame's L4 checksum (of the kind just parsed) sums right or is a sender's offloaded one. */
+    private boolean intact(final DirectBuffer frame, final int offset, final int length)
+    {
+        return checksumHolds(frame, offset, length) || checksumField(frame, offset, length) == partialSum(frame, offset, length);
+    }
+
+    /** True if the L4 checksum of the frame at {@code offset} (of the kind just parsed) sums right. */
+    private boolean checksumHolds(final DirectBuffer frame, final int offset, final int length)
     {
         final int l4Length = length - l4Offset;
-        return 0 == Checksums.finish(pseudoHeaderSum(segment, offset, l4Length) + Checksums.sum(segment, offset + l4Offset, l4Length));
+        return 0 == Checksums.finish(pseudoHeaderSum(frame, offset, l4Length) + Checksums.sum(frame, offset + l4Offset, l4Length));
+    }
+
+    private int checksumField(final DirectBuffer frame, final int offset, final int length)
+    {
+        return frame.getShort(offset + l4Offset + checksumOffset(), BIG_ENDIAN) & 0xFFFF;
+    }
+
+    /** What a sender that offloads the checksum leaves in the field: the folded pseudo-header sum. */
+    private int partialSum(final DirectBuffer frame, final int offset, final int length)
+    {
+        return Checksums.fold(pseudoHeaderSum(frame, offset, length - l4Offset));
+    }
+
+    private int checksumOffset()
+    {
+        return TcpFlyweight.PROTOCOL == protocol ? TCP_CHECKSUM : UDP_CHECKSUM;
     }
 
     private long pseudoHeaderSum(final DirectBuffer frame, final int offset, final int l4Length)
+    {
+        return pseudoHeaderSum(frame, offset, l4Length, isIpv4, protocol);
+    }
+
+    private static long pseudoHeaderSum(
+        final DirectBuffer frame, final int offset, final int l4Length, final boolean isIpv4, final int protocol)
     {
         final int ip = offset + IP_OFFSET;
         if (isIpv4)
         {
             return Checksums.ipv4PseudoHeaderSum(
-                frame.getInt(ip + 12, BIG_ENDIAN), frame.getInt(ip + 16, BIG_ENDIAN), TcpFlyweight.PROTOCOL, l4Length);
+                frame.getInt(ip + 12, BIG_ENDIAN), frame.getInt(ip + 16, BIG_ENDIAN), protocol, l4Length);
         }
         return Checksums.ipv6PseudoHeaderSum(
             frame.getLong(ip + 8, BIG_ENDIAN), frame.getLong(ip + 16, BIG_ENDIAN),
-            frame.getLong(ip + 24, BIG_ENDIAN), frame.getLong(ip + 32, BIG_ENDIAN), TcpFlyweight.PROTOCOL, l4Length);
+            frame.getLong(ip + 24, BIG_ENDIAN), frame.getLong(ip + 32, BIG_ENDIAN), protocol, l4Length);
+    }
+
+    /**
+     * Makes frame {@code index}, a TCP frame larger than a segment (parsed), a GSO frame cut at the MTU,
+     * if its checksum is intact; a damaged one is left as it came, for its receiver to drop.
+     */
+    private void markGso(final FrameBurst burst, final int index, final DirectBuffer source, final int offset, final int length)
+    {
+        if (!intact(source, offset, length))
+        {
+            return;
+        }
+        final UnsafeBuffer frames = burst.buffer();
+        final int frame = burst.frameOffset(index);
+        frames.putShort(frame + l4Offset + TCP_CHECKSUM, (short)partialSum(source, offset, length), BIG_ENDIAN);
+        final boolean congestionWindowReduced = 0 != (source.getByte(offset + l4Offset + TCP_FLAGS) & TcpFlyweight.FLAG_CWR);
+        netHeader.wrap(frames, burst.netHeaderOffset(index), FrameBurst.NET_HEADER_LENGTH)
+            .flags(VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM)
+            .gsoType((isIpv4 ? VirtioNetHeaderFlyweight.GSO_TCPV4 : VirtioNetHeaderFlyweight.GSO_TCPV6) |
+                (congestionWindowReduced ? VirtioNetHeaderFlyweight.GSO_ECN : 0))
+            .hdrLen(headersLength)
+            .gsoSize(mtu - (headersLength - IP_OFFSET))
+            .csumStart(l4Offset)
+            .csumOffset(TCP_CHECKSUM);
     }
 
     /** Makes frame {@code index}, which segments joined, a GSO frame: lengths, checksums, virtio-net header. */
@@ -282,10 +383,9 @@ public final class SegmentCoalescer
         final UnsafeBuffer frames = burst.buffer();
         final int frame = burst.frameOffset(index);
         final int length = burst.frameLength(index);
-        isIpv4 = openIsIpv4;
-        l4Offset = IP_OFFSET + (isIpv4 ? IPV4_HEADER : IPV6_HEADER);
+        final int l4 = IP_OFFSET + (openIsIpv4 ? IPV4_HEADER : IPV6_HEADER);
         final int ip = frame + IP_OFFSET;
-        if (isIpv4)
+        if (openIsIpv4)
         {
             frames.putShort(ip + 2, (short)(length - IP_OFFSET), BIG_ENDIAN);
             frames.putShort(ip + 10, (short)0);
@@ -295,15 +395,14 @@ public final class SegmentCoalescer
         {
             frames.putShort(ip + 4, (short)(length - IP_OFFSET - IPV6_HEADER), BIG_ENDIAN);
         }
-        final int l4Length = length - l4Offset;
-        frames.putShort(frame + l4Offset + TCP_CHECKSUM,
-            (short)Checksums.fold(pseudoHeaderSum(frames, frame, l4Length)), BIG_ENDIAN);
+        final long pseudoHeaderSum = pseudoHeaderSum(frames, frame, length - l4, openIsIpv4, TcpFlyweight.PROTOCOL);
+        frames.putShort(frame + l4 + TCP_CHECKSUM, (short)Checksums.fold(pseudoHeaderSum), BIG_ENDIAN);
         netHeader.wrap(frames, burst.netHeaderOffset(index), FrameBurst.NET_HEADER_LENGTH)
             .flags(VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM)
-            .gsoType(isIpv4 ? VirtioNetHeaderFlyweight.GSO_TCPV4 : VirtioNetHeaderFlyweight.GSO_TCPV6)
+            .gsoType(openIsIpv4 ? VirtioNetHeaderFlyweight.GSO_TCPV4 : VirtioNetHeaderFlyweight.GSO_TCPV6)
             .hdrLen(openHeadersLength)
             .gsoSize(openSegmentSize)
-            .csumStart(l4Offset)
+            .csumStart(l4)
             .csumOffset(TCP_CHECKSUM);
     }
 }

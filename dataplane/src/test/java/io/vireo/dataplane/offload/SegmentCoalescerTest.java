@@ -23,7 +23,9 @@ class SegmentCoalescerTest
     private static final int PEER = 3;
 
     private final SoftwareOffload offload = new SoftwareOffload();
-    private final SegmentCoalescer coalescer = new SegmentCoalescer();
+    private static final int MTU = 1500;
+
+    private final SegmentCoalescer coalescer = new SegmentCoalescer(MTU);
     private final FrameBurst burst = new FrameBurst(8, 131_072, 64);
 
     @Test
@@ -148,6 +150,83 @@ class SegmentCoalescerTest
 
         assertEquals(1, small.size());
         assertEquals(2_000, small.frameLength(0) - 66);
+    }
+
+    @Test
+    void segmentsWithTheSendersOffloadedChecksumMergeAsVerifiedOnesDo()
+    {
+        final GsoFrame gso = GsoFrame.tcp4().payload(20_000, 5).gsoSize(1398).build();
+        final List<byte[]> segments = segments(gso);
+        segments.replaceAll(SegmentCoalescerTest::withOffloadedChecksum);
+        appendAll(segments);
+
+        assertEquals(1, burst.size());
+        assertArrayEquals(gso.frame(), frame(0));
+    }
+
+    @Test
+    void aLoneTcpOrUdpFrameWithAnOffloadedChecksumAsksItsReceiverToFillItIn()
+    {
+        final byte[] tcp = withOffloadedChecksum(segments(GsoFrame.tcp4().payload(100, 5).build()).get(0));
+        final byte[] udp = withOffloadedChecksum(segments(GsoFrame.udp4().payload(100, 5).build()).get(0));
+        final byte[] verified = segments(GsoFrame.tcp4().payload(100, 6).build()).get(0);
+        assertTrue(append(tcp, PEER));
+        assertTrue(append(udp, PEER));
+        assertTrue(append(verified, PEER));
+        coalescer.finish(burst);
+
+        assertEquals(3, burst.size());
+        assertArrayEquals(tcp, frame(0), "the frame itself is left alone");
+        assertArrayEquals(udp, frame(1));
+        assertNeedsChecksum(0, 34, 16);
+        assertNeedsChecksum(1, 34, 6);
+        assertEquals(0L, burst.buffer().getLong(burst.netHeaderOffset(2)), "a complete checksum asks for nothing");
+    }
+
+    @Test
+    void aWholeGsoFrameHandedOverAsOneFrameBecomesAGsoFrameCutAtTheMtu()
+    {
+        final GsoFrame gso = GsoFrame.tcp4().payload(30_000, 9).gsoSize(1398).build();
+        assertTrue(append(gso.frame(), PEER));
+        final GsoFrame damaged = GsoFrame.tcp4().payload(30_000, 9).gsoSize(1398).noChecksumOffload().build();
+        assertTrue(append(damaged.frame(), PEER));
+        coalescer.finish(burst);
+
+        assertEquals(2, burst.size());
+        assertArrayEquals(gso.frame(), frame(0), "its checksum field holds the pseudo-header sum already");
+        final VirtioNetHeaderFlyweight header =
+            new VirtioNetHeaderFlyweight().wrap(burst.buffer(), burst.netHeaderOffset(0), FrameBurst.NET_HEADER_LENGTH);
+        assertEquals(VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM, header.flags());
+        assertEquals(VirtioNetHeaderFlyweight.GSO_TCPV4, header.gsoType());
+        assertEquals(MTU - 20 - 32, header.gsoSize());
+        assertEquals(14 + 20 + 32, header.hdrLen());
+        assertEquals(34, header.csumStart());
+        assertEquals(16, header.csumOffset());
+        assertArrayEquals(damaged.frame(), frame(1));
+        assertEquals(0L, burst.buffer().getLong(burst.netHeaderOffset(1)), "one whose checksum is wrong goes on as it came");
+    }
+
+    private void assertNeedsChecksum(final int index, final int start, final int offset)
+    {
+        final VirtioNetHeaderFlyweight header =
+            new VirtioNetHeaderFlyweight().wrap(burst.buffer(), burst.netHeaderOffset(index), FrameBurst.NET_HEADER_LENGTH);
+        assertEquals(VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM, header.flags());
+        assertEquals(VirtioNetHeaderFlyweight.GSO_NONE, header.gsoType());
+        assertEquals(start, header.csumStart());
+        assertEquals(offset, header.csumOffset());
+    }
+
+    /** An IPv4 TCP or UDP frame as a sender that offloads its checksum leaves it: the pseudo-header sum in the field. */
+    private static byte[] withOffloadedChecksum(final byte[] segment)
+    {
+        final UnsafeBuffer frame = new UnsafeBuffer(segment.clone());
+        final int protocol = frame.getByte(23);
+        final int l4Length = segment.length - 34;
+        final long pseudo = io.vireo.dataplane.headers.Checksums.ipv4PseudoHeaderSum(
+            frame.getInt(26, java.nio.ByteOrder.BIG_ENDIAN), frame.getInt(30, java.nio.ByteOrder.BIG_ENDIAN), protocol, l4Length);
+        frame.putShort(34 + (6 == protocol ? 16 : 6), (short)io.vireo.dataplane.headers.Checksums.fold(pseudo),
+            java.nio.ByteOrder.BIG_ENDIAN);
+        return frame.byteArray();
     }
 
     private void assertRoundTrip(final GsoFrame gso)

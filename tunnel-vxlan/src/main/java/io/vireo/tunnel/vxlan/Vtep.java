@@ -158,7 +158,7 @@ public final class Vtep implements Port
             sourcePorts = new VtepSourcePorts(localAddress, udpPort, ttl);
             final VtepPeers peers = new VtepPeers();
             return new Vtep(name, vni, localAddress, udpPort, learnAnyPeer, mtu, peers,
-                new VtepReceiver(rxFd, vni, learnAnyPeer, peers, counters, burstCapacity),
+                new VtepReceiver(rxFd, vni, mtu, learnAnyPeer, peers, counters, burstCapacity),
                 new VtepTransmitter(txFd, sourcePorts, vni, udpPort, peers, counters));
         }
         catch (final RuntimeException ex)

@@ -28,8 +28,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 final class VtepReceiver
 {
-    /** The most a message holds: a UDP payload can not be longer. */
-    private static final int MESSAGE_BYTES = 65_536;
+    /**
+     * The most a message holds: a UDP payload is at most 65,507 bytes, but a kernel vxlan peer on the
+     * same host (a veth underlay) hands over a whole 64 KB GSO frame plus headers as one "datagram".
+     */
+    private static final int MESSAGE_BYTES = 131_072;
     private static final int UNRESOLVED = Integer.MIN_VALUE;
 
     private final int vni;
@@ -41,7 +44,7 @@ final class VtepReceiver
     private final MessageBatch batch;
     private final UnsafeBuffer staging;
     private final VxlanFlyweight header = new VxlanFlyweight();
-    private final SegmentCoalescer coalescer = new SegmentCoalescer();
+    private final SegmentCoalescer coalescer;
 
     /** Messages the last {@code recvmmsg} returned; the next one to take; where in it. */
     private int staged;
@@ -54,8 +57,8 @@ final class VtepReceiver
     private boolean socketDrained;
 
     VtepReceiver(
-        final int fd, final int vni, final boolean learnAnyPeer, final VtepPeers peers, final PortCounters counters,
-        final int messages)
+        final int fd, final int vni, final int mtu, final boolean learnAnyPeer, final VtepPeers peers,
+        final PortCounters counters, final int messages)
     {
         InetSockets.receiveCoalesced(fd);
         this.fd = Fd.own(fd);
@@ -64,6 +67,7 @@ final class VtepReceiver
         this.peers = peers;
         this.counters = counters;
         this.messages = messages;
+        this.coalescer = new SegmentCoalescer(mtu);
         this.batch = new MessageBatch(messages, 1, true);
         this.staging = new UnsafeBuffer(BufferUtil.allocateDirectAligned(messages * MESSAGE_BYTES, 64));
         for (int message = 0; message < messages; message++)

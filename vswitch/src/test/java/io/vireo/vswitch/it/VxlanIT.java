@@ -276,13 +276,12 @@ class VxlanIT
      * In host namespace {@code hostNs}: a kernel bridge with a vxlan device (VNI 42, port 4789, static
      * peers for head-end replication) and container {@code c<n>} on a veth with MTU 1450.
      * <p>
-     * The underlay device computes checksums on transmit, as a NIC does: with offload on, a veth
-     * hands checksum-partial packets to the next namespace, so a VTEP that reads its datagrams from a
-     * UDP socket (as Vireo does) would get inner TCP checksums no NIC ever completed.
+     * The underlay veth keeps its offloads, so the kernel sends what no NIC would put on a wire:
+     * inner TCP checksums left for a NIC to complete, and whole 64 KB GSO frames as one "datagram".
+     * Vireo's endpoint takes both (see SegmentCoalescer).
      */
     private String kernelHost(final String hostNs, final int n, final int... peers)
     {
-        check(sandbox.inNetns(hostNs, "ethtool", "-K", "eth0", "tx", "off"));
         check(sandbox.run("ip", "-n", hostNs, "link", "add", "vx0", "type", "vxlan", "id", VNI, "local", underlayIp(n),
             "dstport", "4789", "dev", "eth0"));
         check(sandbox.run("ip", "-n", hostNs, "link", "add", "br0", "type", "bridge"));
