@@ -66,6 +66,12 @@ public final class Vtep implements Port
     private static final int MIN_MTU = 68;
     private static final int MAX_MTU = 65_535 - OVERHEAD;
     private static final int SOCKET_BUFFER_BYTES = 4 << 20;
+    /**
+     * The receiving socket's buffer: 64 KB trains at several Gbit/s fill 4 MB in a few milliseconds,
+     * which a forwarding thread that shares its core may be away for (measured: UDP receive buffer
+     * errors and TCP retransmissions with four streams on two cores).
+     */
+    private static final int RECEIVE_BUFFER_BYTES = 32 << 20;
 
     /** A peer as listed: its index, its address, and whether it was learned from traffic rather than configured. */
     public record Peer(int index, String address, boolean learned)
@@ -152,7 +158,7 @@ public final class Vtep implements Port
         VtepSourcePorts sourcePorts = null;
         try
         {
-            InetSockets.buffers(rxFd, SOCKET_BUFFER_BYTES);
+            InetSockets.buffers(rxFd, RECEIVE_BUFFER_BYTES);
             txFd = InetSockets.rawUdp(localAddress, ttl);
             InetSockets.buffers(txFd, SOCKET_BUFFER_BYTES);
             sourcePorts = new VtepSourcePorts(localAddress, udpPort, ttl);
