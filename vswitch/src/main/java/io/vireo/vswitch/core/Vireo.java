@@ -23,6 +23,7 @@ import io.vireo.flowtable.flowcache.Generations;
 import io.vireo.flowtable.policy.PolicyTable;
 import io.vireo.tunnel.vxlan.Vtep;
 import io.vireo.vswitch.pipeline.ForwardingProxy;
+import io.vireo.vswitch.pipeline.ForwardingWarmUp;
 import io.vireo.vswitch.pipeline.Pipeline;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.status.CountersManager;
@@ -80,6 +81,7 @@ public final class Vireo implements AutoCloseable
         final Pipeline pipeline = new Pipeline(fdb, policy, generations, features, new Pipeline.Geometry(
             context.burstSize(), context.slotSize(), context.headroom(), context.maxFrameLength(), context.maxPorts(),
             context.maxBridges(), context.flowCacheCapacity()));
+        ForwardingWarmUp.run(pipeline.geometry(), context.warmUpBursts());
         this.threads = new ForwardingThreads(context, pipeline, countersManager);
         this.forwarding = threads.proxy();
         this.topology = new Topology(context.maxBridges(), context.maxPorts(), context.burstSize(), forwarding);

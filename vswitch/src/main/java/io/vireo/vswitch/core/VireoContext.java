@@ -29,6 +29,7 @@ public final class VireoContext
     private Path countersFile;
     private int maxCounters = 16_384;
     private EpochClock epochClock = SystemEpochClock.INSTANCE;
+    private int warmUpBursts = 20_000;
 
     public ThreadingMode threadingMode()
     {
@@ -242,8 +243,28 @@ public final class VireoContext
         return this;
     }
 
+    public int warmUpBursts()
+    {
+        return warmUpBursts;
+    }
+
+    /**
+     * Bursts of synthetic frames run through a private copy of the pipeline at launch, so the forwarding
+     * path is compiled before the first real frame ({@link io.vireo.vswitch.pipeline.ForwardingWarmUp});
+     * 0: none.
+     */
+    public VireoContext warmUpBursts(final int warmUpBursts)
+    {
+        this.warmUpBursts = warmUpBursts;
+        return this;
+    }
+
     void validate()
     {
+        if (warmUpBursts < 0)
+        {
+            throw VireoException.invalid("warm-up bursts must be 0 or more, got " + warmUpBursts);
+        }
         if (headroom + maxFrameLength > slotSize())
         {
             throw VireoException.invalid("slotSize " + slotSize() + " cannot hold headroom " + headroom +
