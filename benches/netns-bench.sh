@@ -61,9 +61,14 @@ spawn() {
   taskset -c "$switch_cpu" setsid "$@" >"$out/logs/$peer.$rep.$name.log" 2>&1 </dev/null 9>&- &
   pids+=($!)
 }
+# alive PID: the process runs (a child that has exited stays a zombie until waited for: not alive).
+alive() {
+  local state
+  state="$(ps -o stat= -p "$1" 2>/dev/null)" && [[ "$state" != Z* ]]
+}
 spawned_alive() {
   local pid
-  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || return 1; done
+  for pid in "${pids[@]}"; do alive "$pid" || return 1; done
 }
 
 # Stops what this rep started (process groups by their leader's pid, SIGKILL after 10 s), deletes its
@@ -72,7 +77,7 @@ teardown() {
   local pid
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do
-    wait_until 10 eval "! kill -0 $pid" || kill -KILL -- "-$pid" 2>/dev/null || true
+    wait_until 10 eval "! alive $pid" || kill -KILL -- "-$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
   pids=()
@@ -194,7 +199,7 @@ m_tcp() {
   local server=$!
   wait_until 10 listening 1 t 5201
   in_ns 0 iperf3 -c "$ip_b" -p 5201 -t "$seconds" -O 1 -J >"$f" 9>&- || true
-  wait_until 5 eval "! kill -0 $server" || kill -TERM "$server" 2>/dev/null || true
+  wait_until 5 eval "! alive $server" || kill -TERM "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
   record tcp_gbps "$(python3 -c 'import json, sys
 print(round(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9, 3))' "$f")"
@@ -225,8 +230,11 @@ m_udp64() {
 bring_up() {
   reason="switch setup failed"
   "up_$peer" >>"$out/logs/$peer.$rep.setup.log" 2>&1 || return 1
-  reason="interfaces $ifa, $ifb did not appear (or the switch exited)"
-  wait_ifaces 90 || return 1
+  reason="interfaces $ifa, $ifb did not appear"
+  if ! wait_ifaces 90; then
+    spawned_alive || reason="the switch exited at start (see its log)"
+    return 1
+  fi
   reason="could not move the interfaces into namespaces"
   local n dev
   for n in 0 1; do
