@@ -8,7 +8,8 @@
 # all down, holding /tmp/vireo-bench.lock from start to end (so a busy-polling peer never runs while
 # someone else measures). The switch is pinned to --switch-cpu, every tool to --tools-cpu.
 # Measures: ping at 1 per second on the idle switch (avg), sockperf UDP ping-pong p50/p99 (full
-# round trip, 64-byte messages), iperf3 single-stream TCP, 64-byte frames/s with trafgen.
+# round trip, 64-byte messages), iperf3 single-stream TCP, 64-byte frames/s with trafgen; and, as
+# noise, the CPU that processes not started by this script used meanwhile (benches/othercpu.py).
 # Appends to DIR/raw.tsv (group, peer, rep, metric, value) and DIR/meta.tsv (group, peer, key, value);
 # logs in DIR/logs. benches/compare.sh turns them into a report.
 set -euo pipefail
@@ -270,10 +271,12 @@ run_rep() {
     return 0
   fi
   meta offloads "$(ip netns exec "${p}n0" ethtool -k "$ifa" | awk '/^tcp-segmentation-offload:/ {print "TSO " $2}')"
+  python3 "$here/othercpu.py" start $$ "$work/othercpu.json"
   for t in m_ping m_sockperf m_tcp m_udp64; do
     "$t" || log "$peer rep $rep: ${t#m_} failed"
     spawned_alive || { meta "status.$rep" "FAILED: the switch exited during ${t#m_}"; return 0; }
   done
+  record other_cpu_pct "$(python3 "$here/othercpu.py" stop $$ "$work/othercpu.json")"
   meta "status.$rep" ok
   log "$peer rep $rep: $(awk -F'\t' -v p="$peer" -v r="$rep" '$2 == p && $3 == r {printf "%s %s  ", $4, $5}' "$out/raw.tsv")"
 }
