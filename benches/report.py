@@ -14,20 +14,21 @@ import statistics
 import sys
 from pathlib import Path
 
-# group -> (title, the script, [(metric, label, unit, higher is better)])
+# group -> (title, the script, [(metric, label, unit, higher is better)], [(noise metric, label)])
 GROUPS = {
     "tap": ("TAP to TAP between two namespaces", "benches/netns-bench.sh", [
         ("ping_idle_us", "ping, idle switch, avg", "µs", False),
         ("sp_p50_us", "sockperf p50", "µs", False),
         ("sp_p99_us", "sockperf p99", "µs", False),
         ("tcp_gbps", "TCP, 1 stream", "Gbit/s", True),
-        ("udp64_kpps", "64-byte frames", "kframes/s", True)]),
+        ("udp64_kpps", "64-byte frames", "kframes/s", True)],
+        [("other_cpu_pct", "CPU used by other processes meanwhile, % of a core (noise)")]),
     "vxlan": ("VXLAN overlay, container to container across two hosts", "benches/vxlan-bench.sh", [
         ("tcp_gbps", "TCP, 1 stream", "Gbit/s", True),
-        ("ping_us", "ping every 20 ms, avg", "µs", False)]),
+        ("ping_us", "ping every 20 ms, avg", "µs", False)], []),
     "vhost": ("vhost-user loop through dpdk-testpmd", "benches/vhost-bench.sh", [
         ("mpps_64", "64-byte frames", "Mpps", True),
-        ("mpps_1518", "1518-byte frames", "Mpps", True)]),
+        ("mpps_1518", "1518-byte frames", "Mpps", True)], []),
 }
 
 
@@ -48,7 +49,9 @@ class Results:
     def __init__(self, out):
         self.values, self.meta, self.peers = {}, {}, {}
         for group, peer, key, value in read_tsv(out / "meta.tsv", 4):
-            self.meta.setdefault((group, peer), {})[key] = value
+            m = self.meta.setdefault((group, peer), {})
+            if key != "version" or key not in m:  # the version at the start of the run
+                m[key] = value
             self._add_peer(group, peer)
         for group, peer, _rep, metric, value in read_tsv(out / "raw.tsv", 5):
             self._add_peer(group, peer)
@@ -96,19 +99,20 @@ def markdown(r):
              f"- command: `{i.get('command', '?')}`",
              f"- {i.get('reps', '?')} reps interleaved across peers, {i.get('seconds', '?')} s per timed test; "
              "each cell: median (min–max of the reps); the CSV also has the coefficient of variation", ""]
-    for group, (title, script, metrics) in GROUPS.items():
+    for group, (title, script, metrics, noise) in GROUPS.items():
         peers = r.peers.get(group)
         if not peers:
             continue
         lines += [f"## {title} (`{script}`)", ""]
         head = ["switch", "status"] + (["offloads"] if group == "tap" else [])
         head += [f"{label} {unit} ({'higher' if hib else 'lower'} is better)" for _, label, unit, hib in metrics]
+        head += [label for _, label in noise]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for peer in peers:
             row = [f"**{peer}**" if peer == r.vireo(group) else peer, r.status(group, peer)]
             if group == "tap":
                 row.append(r.meta.get((group, peer), {}).get("offloads", "—"))
-            for metric, *_ in metrics:
+            for metric, *_ in metrics + noise:
                 s = r.stats(group, peer, metric)
                 row.append(f"{fmt(s[0])} ({fmt(s[1])}–{fmt(s[2])})" if s else "—")
             lines.append("| " + " | ".join(row) + " |")
@@ -133,11 +137,11 @@ def write_csv(r, path):
         w = csv.writer(f)
         w.writerow(["group", "peer", "metric", "unit", "higher_is_better", "reps", "median", "min", "max",
                     "cv_pct", "vireo_ratio", "status"])
-        for group, (_, _, metrics) in GROUPS.items():
+        for group, (_, _, metrics, noise) in GROUPS.items():
             for peer in r.peers.get(group, []):
-                for metric, _, unit, hib in metrics:
+                for metric, _, unit, hib in metrics + [(m, label, "%", "") for m, label in noise]:
                     s = r.stats(group, peer, metric)
-                    ratio = r.ratio(group, peer, metric) if peer != r.vireo(group) else None
+                    ratio = r.ratio(group, peer, metric) if peer != r.vireo(group) and hib != "" else None
                     nums = [s[4], *(round(x, 4) for x in s[:4])] if s else ["0", "", "", "", ""]
                     w.writerow([group, peer, metric, unit, hib, *nums,
                                 "" if ratio is None else round(ratio, 4), r.status(group, peer)])
@@ -158,9 +162,9 @@ def svg(r):
     y += 18
     text(10, y, f"{i.get('date', '?')} · {i.get('cpu', '?')}, {i.get('cores', '?')} cores · kernel "
                 f"{i.get('kernel', '?')} · {i.get('git', '?')} · median of {i.get('reps', '?')} reps, "
-                "whiskers min–max", 11, fill="#555")
+                "whiskers min–max; right: the median, and Vireo's ÷ it", 11, fill="#555")
     y += 14
-    for group, (title, _, metrics) in GROUPS.items():
+    for group, (title, _, metrics, _) in GROUPS.items():
         peers = r.peers.get(group, [])
         if not peers:
             continue
