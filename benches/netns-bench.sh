@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     --switch-cpu) switch_cpu="$2"; shift 2 ;;
     --tools-cpu) tools_cpu="$2"; shift 2 ;;
     --vireo-args) vireo_args="$2"; shift 2 ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "netns-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -93,17 +93,18 @@ trap 'teardown; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
 # --- peers: each brings its switch up and sets ifa/ifb, the two interfaces it makes in the root
-# namespace; `version_<peer>` prints what is measured.
+# namespace; `version_<peer>` prints what is measured. They run as a condition (errexit is off), so
+# each step that can fail says so; they may set $reason, what the report gives as the cause.
 
 up_linux-bridge() {
-  ip link add "${p}br" type bridge
+  ip link add "${p}br" type bridge || return 1
   links+=("${p}br")
   for side in A B; do
-    ip link add "${p}l$side" type veth peer name "${p}l${side}p"
+    ip link add "${p}l$side" type veth peer name "${p}l${side}p" || return 1
     links+=("${p}l${side}p")
-    ip link set "${p}l${side}p" master "${p}br" up
+    ip link set "${p}l${side}p" master "${p}br" up || return 1
   done
-  ip link set "${p}br" up
+  ip link set "${p}br" up || return 1
   ifa="${p}lA" ifb="${p}lB"
 }
 version_linux-bridge() { echo "kernel bridge, veth ports, $(uname -r)"; }
@@ -115,29 +116,29 @@ up_ovs() {
   local d="$scratch" tso="${1:-}"
   # The userspace datapath makes a TAP with this fixed name; another one's would be taken over.
   if ip link show ovs-netdev >/dev/null 2>&1; then
-    log "ovs-netdev exists: another Open vSwitch userspace datapath runs on this machine"
+    reason="ovs-netdev exists: another Open vSwitch userspace datapath runs on this machine"
     return 1
   fi
   links+=(ovs-netdev)
   local ovs=(env OVS_RUNDIR="$d" OVS_LOGDIR="$d" OVS_DBDIR="$d" OVS_SYSCONFDIR="$d")
   local vsctl=("${ovs[@]}" ovs-vsctl --db="unix:$d/db.sock" --timeout=30)
-  "${ovs[@]}" ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+  "${ovs[@]}" ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
   spawn ovsdb-server "${ovs[@]}" ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" \
     --unixctl="$d/ovsdb-server.ctl" --log-file="$d/ovsdb-server.log" --no-chdir
   wait_until 10 test -S "$d/db.sock" || return 1
-  "${vsctl[@]}" --no-wait init
+  "${vsctl[@]}" --no-wait init || return 1
   # Read once at start: the TAPs of ports made after it get IFF_VNET_HDR and TSO offloads.
-  [ -z "$tso" ] || "${vsctl[@]}" --no-wait set Open_vSwitch . other_config:userspace-tso-enable=true
+  [ -z "$tso" ] || "${vsctl[@]}" --no-wait set Open_vSwitch . other_config:userspace-tso-enable=true || return 1
   spawn ovs-vswitchd "${ovs[@]}" ovs-vswitchd "unix:$d/db.sock" --unixctl="$d/ovs-vswitchd.ctl" \
     --log-file="$out/logs/$peer.$rep.ovs-vswitchd.file.log" --no-chdir
   wait_until 10 test -S "$d/ovs-vswitchd.ctl" || return 1
   "${vsctl[@]}" add-br "${p}ob" -- set bridge "${p}ob" datapath_type=netdev \
     -- add-port "${p}ob" "${p}oA" -- set Interface "${p}oA" type=internal \
-    -- add-port "${p}ob" "${p}oB" -- set Interface "${p}oB" type=internal
+    -- add-port "${p}ob" "${p}oB" -- set Interface "${p}oB" type=internal || return 1
   links+=("${p}ob")
   if [ -n "$tso" ] && ! grep -q 'Userspace TCP Segmentation Offloading support enabled' \
       "$out/logs/$peer.$rep.ovs-vswitchd.file.log"; then
-    log "ovs-vswitchd did not enable userspace TSO"
+    reason="ovs-vswitchd did not enable userspace TSO"
     return 1
   fi
   ifa="${p}oA" ifb="${p}oB"
@@ -229,7 +230,7 @@ m_udp64() {
 
 # Brings the switch up and its interfaces into the namespaces; on failure says why in $reason.
 bring_up() {
-  reason="switch setup failed"
+  reason="switch setup failed (see $peer.$rep.setup.log)"
   "up_$peer" >>"$out/logs/$peer.$rep.setup.log" 2>&1 || return 1
   reason="interfaces $ifa, $ifb did not appear"
   if ! wait_ifaces 90; then
