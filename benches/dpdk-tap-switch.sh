@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# DPDK testpmd forwarding between two net_tap ports, as a switch plugged into netns-bench
-# (`--launch 'exec benches/dpdk-tap-switch.sh'`; uses NB_IFACE_A, NB_IFACE_B, NB_SWITCH_CPU, NB_WORKDIR).
+# DPDK testpmd forwarding between two net_tap ports: the dpdk-tap peer of benches/netns-bench.sh, which
+# starts it with NB_IFACE_A, NB_IFACE_B, NB_SWITCH_CPU and NB_WORKDIR set; not meant to be run by hand.
 #
-# The harness moves each interface into its namespace as soon as the interface appears, but net_tap
+# The harness moves the interfaces into their namespaces as soon as both exist, but net_tap
 # configures its ports by interface name in the root namespace, so a port that is not started yet
-# when its interface moves fails with "No such device" (the harness's own dpdk-testpmd peer loses
-# that race on this machine). So testpmd creates the TAPs under temporary names, and they get the
-# harness's names only after testpmd reports both ports started. Forwarding then only uses the file
-# descriptors testpmd holds.
+# when its interface moves fails with "No such device". So testpmd creates the TAPs under temporary
+# names, and they get the harness's names only after testpmd reports both ports started. Forwarding
+# then only uses the file descriptors testpmd holds.
 set -euo pipefail
 : "${NB_IFACE_A:?} ${NB_IFACE_B:?} ${NB_SWITCH_CPU:?} ${NB_WORKDIR:?}"
 tmp_a="${NB_IFACE_A}_t" tmp_b="${NB_IFACE_B}_t"

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # TCP throughput with 1 and with 4 parallel streams (iperf3 -P) between two namespaces, through:
 #   linux-bridge  the kernel's bridge, veth ports;
-#   c-tapfwd-b    ../shared/bench/tapfwd.c -m b (vnet_hdr + TSO), the ceiling of TAP forwarding;
+#   c-tapfwd      benches/tapfwd.c (vnet_hdr + TSO, busy-polling), the ceiling of TAP forwarding;
 #   vireo         vireod on its defaults, two TAP ports.
-# The shared netns-bench measures one stream only; this fills in the multi-stream column the same way:
+# benches/netns-bench.sh measures one stream only; this fills in the multi-stream column the same way:
 # the switch pinned to CPU 1, iperf3 client and server pinned to CPU 0, MTU 1500.
 #   benches/tcp-streams-bench.sh [--seconds 10] [--reps 3] [--streams "1 4"] [--vireo-args "--idle busy"]
-# Prints each measurement and the median per switch and stream count.
+# Prints each measurement and the median per switch and stream count. Each rep of each switch holds
+# /tmp/vireo-bench.lock.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+source "$VIREO_ROOT/benches/lib.sh"
 seconds=10
 reps=3
 streams="1 4"
@@ -23,10 +25,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "tcp-streams-bench: run as root" >&2; exit 1; }
+bench_ensure_deps
 vireo_ensure_jar
 p="tsb$$"
 work="$(mktemp -d /tmp/tcp-streams-bench.XXXXXX)"
-gcc -O2 -pthread -o "$work/tapfwd" "$VIREO_ROOT/../shared/bench/tapfwd.c"
+gcc -O2 -o "$work/tapfwd" "$VIREO_ROOT/benches/tapfwd.c"
 namespaces=()
 pids=()
 links=()
@@ -66,8 +69,8 @@ switch_linux-bridge() {
   done
 }
 
-switch_c-tapfwd-b() {
-  "$work/tapfwd" -m b -n "${p}a" -N "${p}b" -c 1 >"$work/tapfwd.log" 2>&1 &
+switch_c-tapfwd() {
+  taskset -c 1 "$work/tapfwd" "${p}a" "${p}b" >"$work/tapfwd.log" 2>&1 &
   pids+=($!)
   attach "${p}a" 0
   attach "${p}b" 1
@@ -99,10 +102,11 @@ measure() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-switches=(linux-bridge c-tapfwd-b vireo)
+switches=(linux-bridge c-tapfwd vireo)
 declare -A results
 for switch in "${switches[@]}"; do
   for rep in $(seq 1 "$reps"); do
+    bench_lock
     namespaces_up
     "switch_$switch"
     ip netns exec "${p}n0" ping -c 3 -i 0.2 -W 2 10.203.0.2 >/dev/null
@@ -112,6 +116,7 @@ for switch in "${switches[@]}"; do
       results[$switch/$n]+="$g "
     done
     stop_all
+    bench_unlock
   done
 done
 

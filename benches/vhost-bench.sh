@@ -6,10 +6,11 @@
 # the frontend's forwarding lcore CPU 1. With --rounds N the two switches take turns N times per size
 # and the summary gives each one's median and the median of the per-round ratios: this VM's speed
 # drifts by up to 2x over minutes (a single-threaded loop with no frontend does too), so only ratios
-# of neighbouring runs are sound.
+# of neighbouring runs are sound. Each round holds /tmp/vireo-bench.lock.
 #   benches/vhost-bench.sh [--seconds 10] [--sizes "64 1518"] [--rounds 1]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+source "$VIREO_ROOT/benches/lib.sh"
 seconds=10
 sizes="64 1518"
 rounds=1
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "vhost-bench: run as root" >&2; exit 1; }
+bench_ensure_deps
 vireo_ensure_jar
 work="$(mktemp -d /tmp/vhost-bench.XXXXXX)"
 prefix="vhb$$"
@@ -87,8 +89,10 @@ for size in $sizes; do
   : >"$work/rounds.$size"
   for round in $(seq 1 "$rounds"); do
     # Not in $(...): the switch's pid must reach the cleanup trap if the run is interrupted.
+    bench_lock
     vireo_round "$size" >"$work/result"; v="$(cat "$work/result")"; echo "vireo      ${size} B round $round: $v"
     dpdk_round "$size" >"$work/result"; d="$(cat "$work/result")"; echo "dpdk-vhost ${size} B round $round: $d"
+    bench_unlock
     echo "${v%% *} ${d%% *}" >>"$work/rounds.$size"
   done
   python3 - "$size" "$work/rounds.$size" <<'PY'

@@ -4,10 +4,12 @@
 # underlay with MTU 1500; the containers have MTU 1450. In one run, the same topology with:
 #   kernel  the Linux kernel's vxlan device and bridge on both hosts, the containers on veths;
 #   vireo   vireod on both hosts (bridge with --vni/--vtep-local, one peer), the containers on TAP ports.
+# The two take turns (rep 1 of each, then rep 2, ...), each rep under /tmp/vireo-bench.lock.
 #   benches/vxlan-bench.sh [--seconds 10] [--reps 3] [--idle adaptive|busy|backoff]
 # Prints each repetition and the median per overlay.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+source "$VIREO_ROOT/benches/lib.sh"
 seconds=10
 reps=3
 idle=adaptive
@@ -20,6 +22,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "vxlan-bench: run as root" >&2; exit 1; }
+bench_ensure_deps
 vireo_ensure_jar
 p="vxb$$"
 work="$(mktemp -d /tmp/vxlan-bench.XXXXXX)"
@@ -92,8 +95,9 @@ measure() {
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 declare -A tcp rtt
-for overlay in kernel vireo; do
-  for rep in $(seq 1 "$reps"); do
+for rep in $(seq 1 "$reps"); do
+  for overlay in kernel vireo; do
+    bench_lock
     topology
     "${overlay}_overlay"
     read -r g r < <(measure)
@@ -104,6 +108,7 @@ for overlay in kernel vireo; do
     pids=()
     for ns in "${namespaces[@]}"; do ip netns del "$ns"; done
     namespaces=()
+    bench_unlock
   done
 done
 
