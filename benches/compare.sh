@@ -49,10 +49,11 @@ mkdir -p "$out/logs"
 log() { echo "compare $(date +%T): $*" >&2; }
 
 # The two peers of each other benchmark, and how the result lines of its output become raw.tsv rows.
-declare -A peers_of=([vxlan]="kernel-vxlan vireo-vxlan" [vhost]="vireo-vhost dpdk-vhost")
-# vxlan-bench prints "kernel rep 1: TCP 12.65 Gbit/s, ping avg 0.104 ms".
+declare -A peers_of=([vxlan]="kernel-vxlan vireo-vxlan vireo-kernel-vxlan kernel-vireo-vxlan" [vhost]="vireo-vhost dpdk-vhost")
+# vxlan-bench prints "kernel rep 1: TCP 12.65 Gbit/s, ping avg 0.104 ms, 4 streams 14.2 Gbit/s".
 vxlan_rows='/ rep [0-9]+: TCP / {
   printf "%s\t%s-vxlan\t%s\ttcp_gbps\t%s\n", g, $1, r, $5
+  printf "%s\t%s-vxlan\t%s\ttcp4_gbps\t%s\n", g, $1, r, $13
   printf "%s\t%s-vxlan\t%s\tping_us\t%s\n", g, $1, r, $9 * 1000 }'
 # vhost-bench prints "vireo      64 B round 1: 4.11 Mpps, tx-dropped 0" (and "dpdk-vhost ...").
 vhost_rows='/ B round [0-9]+: / {
@@ -76,8 +77,9 @@ other_rep() {
 versions() {
   local vireo
   vireo="Vireo $(git -C "$VIREO_ROOT" describe --always --dirty)"
-  [ "$vxlan" = 0 ] || printf 'vxlan\tkernel-vxlan\tversion\tkernel %s, vxlan device and bridge\nvxlan\tvireo-vxlan\tversion\t%s\n' \
-    "$(uname -r)" "$vireo" >>"$out/meta.tsv"
+  [ "$vxlan" = 0 ] || printf '%s\n' "vxlan	kernel-vxlan	version	kernel $(uname -r), vxlan device and bridge" \
+    "vxlan	vireo-vxlan	version	$vireo" "vxlan	vireo-kernel-vxlan	version	$vireo sending to kernel $(uname -r)" \
+    "vxlan	kernel-vireo-vxlan	version	kernel $(uname -r) sending to $vireo" >>"$out/meta.tsv"
   [ "$vhost" = 0 ] || printf 'vhost\tvireo-vhost\tversion\t%s, --idle busy\nvhost\tdpdk-vhost\tversion\tDPDK %s net_vhost, io forwarding\n' \
     "$vireo" "$(dpkg-query -W -f='${Version}' dpdk-dev)" >>"$out/meta.tsv"
 }

@@ -25,6 +25,7 @@ GROUPS = {
         [("other_cpu_pct", "CPU used by other processes meanwhile, % of a core (noise)")]),
     "vxlan": ("VXLAN overlay, container to container across two hosts", "benches/vxlan-bench.sh", [
         ("tcp_gbps", "TCP, 1 stream", "Gbit/s", True),
+        ("tcp4_gbps", "TCP, 4 streams", "Gbit/s", True),
         ("ping_us", "ping every 20 ms, avg", "µs", False)], []),
     "vhost": ("vhost-user loop through dpdk-testpmd", "benches/vhost-bench.sh", [
         ("mpps_64", "64-byte frames", "Mpps", True),

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# VXLAN overlay benchmark: container-to-container TCP throughput (iperf3, one stream) and ping RTT
-# across a VXLAN overlay (VNI 42) between two hosts simulated by namespaces, joined by a veth
-# underlay with MTU 1500; the containers have MTU 1450. In one run, the same topology with:
-#   kernel  the Linux kernel's vxlan device and bridge on both hosts, the containers on veths;
-#   vireo   vireod on both hosts (bridge with --vni/--vtep-local, one peer), the containers on TAP ports.
-# The two take turns (rep 1 of each, then rep 2, ...), each rep under /tmp/vireo-bench.lock.
+# VXLAN overlay benchmark: container-to-container TCP throughput (iperf3, one stream and four) and
+# ping RTT across a VXLAN overlay (VNI 42) between two hosts simulated by namespaces, joined by a veth
+# underlay with MTU 1500; the containers have MTU 1450. Container 1 sends to container 2. In one run,
+# the same topology with, on host 1 and host 2:
+#   kernel        the Linux kernel's vxlan device and bridge on both, the containers on veths;
+#   vireo         vireod on both (bridge with --vni/--vtep-local, one peer), the containers on TAP ports;
+#   vireo-kernel  vireod on host 1, the kernel on host 2 (Vireo sends, the kernel receives);
+#   kernel-vireo  the kernel on host 1, vireod on host 2.
+# The overlays take turns (rep 1 of each, then rep 2, ...), each rep under /tmp/vireo-bench.lock.
 #   benches/vxlan-bench.sh [--seconds 10] [--reps 3] [--idle adaptive|busy|backoff]
+#                          [--overlays "kernel vireo vireo-kernel kernel-vireo"]
 # Prints each repetition and the median per overlay.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -13,8 +17,10 @@ source "$VIREO_ROOT/benches/lib.sh"
 seconds=10
 reps=3
 idle=adaptive
+overlays="kernel vireo vireo-kernel kernel-vireo"
 while [ $# -gt 0 ]; do
   case "$1" in
+    --overlays) overlays="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --reps) reps="$2"; shift 2 ;;
     --idle) idle="$2"; shift 2 ;;
@@ -48,61 +54,75 @@ topology() {
   done
 }
 
-kernel_overlay() {
-  for n in 1 2; do
-    local h="${p}h$n" peer=$((3 - n))
-    ip -n "$h" link add vx0 type vxlan id 42 local "10.77.0.$n" remote "10.77.0.$peer" dstport 4789 dev eth0
-    ip -n "$h" link add br0 type bridge
-    ip -n "$h" link set vx0 master br0 up
-    ip -n "$h" link set br0 up
-    ip -n "$h" link add veth0 type veth peer name eth0 netns "${p}c$n"
-    ip -n "$h" link set veth0 master br0 up
-    ip -n "${p}c$n" link set eth0 mtu 1450 up
-    ip -n "${p}c$n" addr add "10.66.0.$n/24" dev eth0
-  done
+# kernel_host N: host N's kernel vxlan device and bridge, its container on a veth.
+kernel_host() {
+  local n="$1" h="${p}h$1" peer=$((3 - $1))
+  ip -n "$h" link add vx0 type vxlan id 42 local "10.77.0.$n" remote "10.77.0.$peer" dstport 4789 dev eth0
+  ip -n "$h" link add br0 type bridge
+  ip -n "$h" link set vx0 master br0 up
+  ip -n "$h" link set br0 up
+  ip -n "$h" link add veth0 type veth peer name eth0 netns "${p}c$n"
+  ip -n "$h" link set veth0 master br0 up
+  ip -n "${p}c$n" link set eth0 mtu 1450 up
+  ip -n "${p}c$n" addr add "10.66.0.$n/24" dev eth0
 }
 
-vireo_overlay() {
-  for n in 1 2; do
-    local h="${p}h$n" run="$work/run$n"
-    mkdir -p "$run"
-    ip netns exec "$h" "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
-      --run-dir "$run" --idle "$idle" --metrics off >"$work/vireod$n.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 1 200); do grep -q 'vireod: ready' "$work/vireod$n.log" && break; sleep 0.1; done
-    local ctl=("$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireoctl --run-dir "$run")
-    "${ctl[@]}" bridge add br1 --vni 42 --vtep-local "10.77.0.$n" >/dev/null
-    "${ctl[@]}" vxlan peer add br1 "10.77.0.$((3 - n))" >/dev/null
-    "${ctl[@]}" port add br1 "${p}t$n" --netns "${p}c$n" --ip "10.66.0.$n/24" >/dev/null
-  done
+# vireo_host N: vireod in host N, its container on a TAP port of a VXLAN bridge.
+vireo_host() {
+  local n="$1" h="${p}h$1" run="$work/run$1"
+  mkdir -p "$run"
+  ip netns exec "$h" "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
+    --run-dir "$run" --idle "$idle" --metrics off >"$work/vireod$n.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 200); do grep -q 'vireod: ready' "$work/vireod$n.log" && break; sleep 0.1; done
+  local ctl=("$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireoctl --run-dir "$run")
+  "${ctl[@]}" bridge add br1 --vni 42 --vtep-local "10.77.0.$n" >/dev/null
+  "${ctl[@]}" vxlan peer add br1 "10.77.0.$((3 - n))" >/dev/null
+  "${ctl[@]}" port add br1 "${p}t$n" --netns "${p}c$n" --ip "10.66.0.$n/24" >/dev/null
 }
 
-# Prints "<Gbit/s> <ping avg ms>" for c1 -> c2.
-measure() {
-  ip netns exec "${p}c1" ping -c 3 -i 0.2 -W 2 10.66.0.2 >/dev/null
+# overlay NAME: sets both hosts up as NAME says (host 1's kind, then host 2's).
+overlay() {
+  case "$1" in
+    kernel) kernel_host 1; kernel_host 2 ;;
+    vireo) vireo_host 1; vireo_host 2 ;;
+    vireo-kernel) vireo_host 1; kernel_host 2 ;;
+    kernel-vireo) kernel_host 1; vireo_host 2 ;;
+    *) echo "vxlan-bench: unknown overlay $1" >&2; exit 2 ;;
+  esac
+}
+
+# throughput STREAMS: Gbit/s from c1 to c2 (iperf3).
+throughput() {
   ip netns exec "${p}c2" iperf3 -s -1 -B 10.66.0.2 >/dev/null 2>&1 &
   local server=$!
-  sleep 0.5
-  local gbits
-  gbits="$(ip netns exec "${p}c1" iperf3 -c 10.66.0.2 -t "$seconds" -J | python3 -c \
-    'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))')"
+  wait_until 5 bash -c "ip netns exec '${p}c2' ss -ltnH 'sport = :5201' | grep -q ."
+  ip netns exec "${p}c1" iperf3 -c 10.66.0.2 -t "$seconds" -P "$1" -J | python3 -c \
+    'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
   wait "$server" 2>/dev/null || true
-  local rtt
+}
+
+# Prints "<Gbit/s, one stream> <ping avg ms> <Gbit/s, four streams>" for c1 -> c2.
+measure() {
+  ip netns exec "${p}c1" ping -c 3 -i 0.2 -W 2 10.66.0.2 >/dev/null
+  local one four rtt
+  one="$(throughput 1)"
+  four="$(throughput 4)"
   rtt="$(ip netns exec "${p}c1" ping -c 50 -i 0.02 -q 10.66.0.2 | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')"
-  echo "$gbits $rtt"
+  echo "$one $rtt $four"
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -A tcp rtt
+declare -A tcp rtt tcp4
 for rep in $(seq 1 "$reps"); do
-  for overlay in kernel vireo; do
+  for overlay in $overlays; do
     bench_lock
     topology
-    "${overlay}_overlay"
-    read -r g r < <(measure)
-    echo "$overlay rep $rep: TCP $g Gbit/s, ping avg $r ms"
-    tcp[$overlay]+="$g "; rtt[$overlay]+="$r "
+    overlay "$overlay"
+    read -r g r g4 < <(measure)
+    echo "$overlay rep $rep: TCP $g Gbit/s, ping avg $r ms, 4 streams $g4 Gbit/s"
+    tcp[$overlay]+="$g "; rtt[$overlay]+="$r "; tcp4[$overlay]+="$g4 "
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     pids=()
@@ -112,10 +132,10 @@ for rep in $(seq 1 "$reps"); do
   done
 done
 
+med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 echo
-printf '%-8s %14s %14s\n' overlay "TCP Gbit/s" "ping avg ms"
-for overlay in kernel vireo; do
-  printf '%-8s %14s %14s\n' "$overlay" "$(tr ' ' '\n' <<<"${tcp[$overlay]}" | grep . | median)" \
-    "$(tr ' ' '\n' <<<"${rtt[$overlay]}" | grep . | median)"
+printf '%-13s %14s %18s %14s\n' overlay "TCP Gbit/s" "4 streams Gbit/s" "ping avg ms"
+for overlay in $overlays; do
+  printf '%-13s %14s %18s %14s\n' "$overlay" "$(med "${tcp[$overlay]}")" "$(med "${tcp4[$overlay]}")" "$(med "${rtt[$overlay]}")"
 done
-echo "(median of $reps; $seconds s iperf3 single stream, 50 pings at 20 ms; $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r))"
+echo "(median of $reps; $seconds s iperf3, one stream and four, 50 pings at 20 ms; $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r))"
