@@ -2,7 +2,10 @@
 # TAP to TAP between two network namespaces, through each switch ("peer") in turn:
 #   benches/netns-bench.sh [--peers LIST] [--reps 3] [--seconds 10] [--pings 20] [--out DIR]
 #                          [--first-rep 1] [--switch-cpu 1] [--tools-cpu 0] [--vireo-args "ARGS"]
-# Peers (default: all, in this order): linux-bridge ovs-userspace ovs-userspace-tso dpdk-tap c-tapfwd vireo.
+#                          [--baseline DIR]
+# Peers (default: all, in this order): linux-bridge ovs-userspace ovs-userspace-tso dpdk-tap c-tapfwd vireo;
+# --baseline adds vireo-baseline, the Vireo of another checkout DIR (its jar built there, e.g. with
+# `git worktree add DIR REV && DIR/scripts/vireod --help`), to compare two revisions in one run.
 # Reps are interleaved: rep 1 of every peer, then rep 2, ... Each rep of each peer brings the switch
 # up, moves its two interfaces into namespaces (10.211.0.1/24, 10.211.0.2/24), measures, and tears it
 # all down, holding /tmp/vireo-bench.lock from start to end (so a busy-polling peer never runs while
@@ -18,7 +21,7 @@ source "$here/../scripts/lib.sh"
 source "$here/lib.sh"
 
 all_peers="linux-bridge ovs-userspace ovs-userspace-tso dpdk-tap c-tapfwd vireo"
-peers="$all_peers" reps=3 first_rep=1 seconds=10 pings=20 out="" switch_cpu=1 tools_cpu=0 vireo_args=""
+peers="$all_peers" reps=3 first_rep=1 seconds=10 pings=20 out="" switch_cpu=1 tools_cpu=0 vireo_args="" baseline=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --peers) peers="${2//,/ }"; shift 2 ;;
@@ -30,7 +33,8 @@ while [ $# -gt 0 ]; do
     --switch-cpu) switch_cpu="$2"; shift 2 ;;
     --tools-cpu) tools_cpu="$2"; shift 2 ;;
     --vireo-args) vireo_args="$2"; shift 2 ;;
-    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    --baseline) baseline="$(cd "$2" && pwd)"; all_peers+=" vireo-baseline"; peers+=" vireo-baseline"; shift 2 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "netns-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -162,15 +166,19 @@ up_c-tapfwd() {
 }
 version_c-tapfwd() { echo "benches/tapfwd.c, $(gcc -dumpfullversion) -O2, IFF_VNET_HDR + TSO, busy-polling"; }
 
-up_vireo() {
+# vireo_from ROOT: the Vireo of checkout ROOT, one bridge with the two interfaces.
+vireo_from() {
   ifa="${p}vA" ifb="${p}vB"
   printf 'bridges:\n  - name: br0\n    ports:\n      - name: %s\n      - name: %s\n' "$ifa" "$ifb" \
     >"$scratch/vireo.yaml"
   # shellcheck disable=SC2086 # vireo_args are words
-  spawn vireod env VIREO_NO_BUILD=1 "$VIREO_ROOT/scripts/vireod" --run-dir "$scratch/run" \
+  spawn vireod env VIREO_NO_BUILD=1 "$1/scripts/vireod" --run-dir "$scratch/run" \
     --config "$scratch/vireo.yaml" $vireo_args
 }
+up_vireo() { vireo_from "$VIREO_ROOT"; }
 version_vireo() { echo "Vireo $(git -C "$VIREO_ROOT" describe --always --dirty)${vireo_args:+ $vireo_args}"; }
+up_vireo-baseline() { vireo_from "$baseline"; }
+version_vireo-baseline() { echo "Vireo $(git -C "$baseline" describe --always --dirty)${vireo_args:+ $vireo_args}"; }
 
 # --- measurements: each records its metrics for this peer and rep.
 
