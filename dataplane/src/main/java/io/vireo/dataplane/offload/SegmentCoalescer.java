@@ -106,7 +106,8 @@ public final class SegmentCoalescer
      * @param length bytes of the frame, at most {@code burst.frameCapacity()}.
      * @param peer   the frame's {@link FrameBurst#peer peer}; frames of different peers never merge.
      * @param burst  where it goes.
-     * @return false, with nothing changed, if it needed a slot of its own and the burst is full.
+     * @return false if it needed a slot of its own and the burst is full: the frame is not taken (and
+     *         the burst's last frame is final, as after {@link #finish}).
      */
     public boolean append(final DirectBuffer source, final int offset, final int length, final int peer, final FrameBurst burst)
     {
