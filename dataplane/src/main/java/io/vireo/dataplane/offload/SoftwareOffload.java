@@ -186,6 +186,35 @@ public final class SoftwareOffload
         final VirtioNetHeaderFlyweight header,
         final SegmentSink sink)
     {
+        return segment(buffer, frameOffset, frameLength, header, sink, null);
+    }
+
+    /**
+     * As {@link #segment}, but without copying the payload: each segment's headers are written to the
+     * scratch memory, final (the L4 checksum covers the payload where it lies in the frame), and the
+     * sink is told where the payload is, for a sender that gathers headers and payload into one packet.
+     *
+     * @return as {@link #segment}.
+     */
+    public int segmentHeaders(
+        final MutableDirectBuffer buffer,
+        final int frameOffset,
+        final int frameLength,
+        final VirtioNetHeaderFlyweight header,
+        final SegmentHeaderSink sink)
+    {
+        return segment(buffer, frameOffset, frameLength, header, null, sink);
+    }
+
+    /** Segments into {@code sink} whole, or into {@code headerSink} headers only (the other null). */
+    private int segment(
+        final MutableDirectBuffer buffer,
+        final int frameOffset,
+        final int frameLength,
+        final VirtioNetHeaderFlyweight header,
+        final SegmentSink sink,
+        final SegmentHeaderSink headerSink)
+    {
         if (!header.isValid() || !isInBuffer(buffer, frameOffset, frameLength))
         {
             return MALFORMED_HEADERS;
@@ -221,7 +250,7 @@ public final class SoftwareOffload
             return TOO_MANY_SEGMENTS;
         }
 
-        cut(buffer, frameOffset, gsoSize, segments, l4Protocol, sink);
+        cut(buffer, frameOffset, gsoSize, segments, l4Protocol, sink, headerSink);
         return segments;
     }
 
@@ -231,8 +260,10 @@ public final class SoftwareOffload
         final int gsoSize,
         final int segments,
         final int l4Protocol,
-        final SegmentSink sink)
+        final SegmentSink sink,
+        final SegmentHeaderSink headerSink)
     {
+        final boolean copyPayload = null == headerSink;
         final int headersLength = l4Offset + l4HeaderLength - frameOffset;
         final int payloadEnd = l4Offset + l4Length;
         final int ipDelta = ipOffset - frameOffset;
@@ -254,7 +285,12 @@ public final class SoftwareOffload
             final int segmentL4Length = l4HeaderLength + payload;
             final int start = BitUtil.align(cursor + headroom, SEGMENT_ALIGNMENT);
             scratch.putBytes(start, buffer, frameOffset, headersLength);
-            scratch.putBytes(start + headersLength, buffer, payloadOffset, payload);
+            if (copyPayload)
+            {
+                scratch.putBytes(start + headersLength, buffer, payloadOffset, payload);
+            }
+            // Headers only: the L4 checksum sums the payload where it lies (headers are even-length).
+            final long payloadSum = copyPayload ? 0 : Checksums.sum(buffer, payloadOffset, payload);
 
             if (isIpv4)
             {
@@ -280,21 +316,35 @@ public final class SoftwareOffload
                 {
                     flags &= ~TCP_NOT_LAST_CLEARS;
                 }
-                tcp.wrap(scratch, start + l4Delta, segmentL4Length)
+                tcp.wrap(scratch, start + l4Delta, copyPayload ? segmentL4Length : l4HeaderLength)
                     .sequenceNumber(firstSequence + i * gsoSize)
                     .flags(flags)
-                    .updateChecksum(pseudoHeaderSum);
+                    .updateChecksum(pseudoHeaderSum + payloadSum);
             }
-            else
+            else if (copyPayload)
             {
                 udp.wrap(scratch, start + l4Delta, segmentL4Length)
                     .datagramLength(segmentL4Length)
                     .updateChecksum(pseudoHeaderSum);
             }
+            else
+            {
+                udp.wrap(scratch, start + l4Delta, UdpFlyweight.HEADER_LENGTH).datagramLength(segmentL4Length).checksum(0);
+                final int checksum = Checksums.finish(
+                    pseudoHeaderSum + Checksums.sum(scratch, start + l4Delta, UdpFlyweight.HEADER_LENGTH) + payloadSum);
+                udp.checksum(0 == checksum ? 0xFFFF : checksum);
+            }
 
-            final int segmentLength = headersLength + payload;
-            sink.onSegment(scratch, start, segmentLength);
-            cursor = start + segmentLength;
+            if (copyPayload)
+            {
+                sink.onSegment(scratch, start, headersLength + payload);
+                cursor = start + headersLength + payload;
+            }
+            else
+            {
+                headerSink.onSegment(scratch, start, headersLength, payloadOffset, payload);
+                cursor = start + headersLength;
+            }
             payloadOffset += payload;
         }
     }

@@ -2,6 +2,7 @@ package io.vireo.dataplane.offload;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -356,6 +357,33 @@ class SoftwareOffloadTest
                 assertArrayEquals(expected.get(i), sink.segments.get(i), "frame " + n + " segment " + i);
                 assertTrue(Reference.l4ChecksumVerifies(sink.segments.get(i)));
                 assertTrue(Reference.ipChecksumVerifies(sink.segments.get(i)));
+            }
+        }
+    }
+
+    @Test
+    void headersOnlyGiveTheSameSegmentsGatheredWithTheirPayloadInTheFrame()
+    {
+        final Random random = new Random(43);
+        for (int n = 0; n < 300; n++)
+        {
+            final GsoFrame gso = GsoFrame.random(random, 65_000);
+            final UnsafeBuffer frame = gso.buffer();
+            final List<byte[]> gathered = new ArrayList<>();
+            final int segments = offload.segmentHeaders(frame, GsoFrame.OFFSET, gso.frame().length, gso.netHeader(),
+                (headers, headersOffset, headersLength, payloadOffset, payloadLength) ->
+                {
+                    final byte[] packet = new byte[headersLength + payloadLength];
+                    headers.getBytes(headersOffset, packet, 0, headersLength);
+                    frame.getBytes(payloadOffset, packet, headersLength, payloadLength);
+                    gathered.add(packet);
+                });
+
+            final List<byte[]> expected = Reference.segment(gso);
+            assertEquals(expected.size(), segments, "frame " + n);
+            for (int i = 0; i < segments; i++)
+            {
+                assertArrayEquals(expected.get(i), gathered.get(i), "frame " + n + " segment " + i);
             }
         }
     }

@@ -6,7 +6,7 @@ import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.headers.VxlanFlyweight;
 import io.vireo.dataplane.nativeio.Fd;
 import io.vireo.dataplane.nativeio.MessageBatch;
-import io.vireo.dataplane.offload.SegmentSink;
+import io.vireo.dataplane.offload.SegmentHeaderSink;
 import io.vireo.dataplane.offload.SoftwareOffload;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.dataplane.pipeline.PortCounters;
@@ -23,20 +23,23 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   from two iovecs: its UDP and VXLAN header from a header area, the frame from its slot. The UDP
  *   checksum is 0, as RFC 7348 allows over IPv4; a partial inner checksum is completed first.</li>
  *   <li><b>A GSO frame</b> (a TCP stream's 64 KB) is cut into segments by the shared
- *   {@link SoftwareOffload}, each with room for its VXLAN header in front, and the segments go to the
- *   kernel as one message per peer through the UDP socket of the flow's source port, with
- *   {@code UDP_SEGMENT} set to the segments' size: one system call, and the kernel cuts the train into
- *   datagrams (and computes their UDP checksums), as its own vxlan device does with GSO.</li>
+ *   {@link SoftwareOffload}, headers only: each segment's headers (with room for its VXLAN header in
+ *   front) in the offload's scratch memory, its payload left in the frame's slot. The segments go to
+ *   the kernel as one message per peer through the UDP socket of the flow's source port, two iovecs a
+ *   segment, with {@code UDP_SEGMENT} set to the segments' size: one system call, the payload copied
+ *   once (by the kernel), and the kernel cuts the train into datagrams (and computes their UDP
+ *   checksums), as its own vxlan device does with GSO.</li>
  * </ul>
  * <pre>
- *  scratch   | VXLAN | segment 0 | pad | VXLAN | segment 1 | pad | ... | VXLAN | segment n |
- *  message     iov 0 ------------>       iov 1 ------------>             iov n ------------>
- *  wire        UDP datagram 0            UDP datagram 1                  UDP datagram n  (same size but the last)
+ *  scratch   | VXLAN | headers 0 | pad | VXLAN | headers 1 | pad | ...
+ *  slot      | headers | payload 0 | payload 1 | ... | payload n |          (the GSO frame)
+ *  message     iov 0: VXLAN + headers 0, iov 1: payload 0, iov 2: VXLAN + headers 1, iov 3: payload 1, ...
+ *  wire        UDP datagram 0, UDP datagram 1, ... UDP datagram n  (same size but the last)
  * </pre>
  * Every socket has DF set and the endpoint's TTL. A flooded frame goes to every peer. Sends and drops
  * are counted on the port: a datagram per peer sent, its inner frame's bytes. One thread at a time.
  */
-final class VtepTransmitter implements SegmentSink
+final class VtepTransmitter implements SegmentHeaderSink
 {
     private static final int HEADER_LENGTH = UdpFlyweight.HEADER_LENGTH + VxlanFlyweight.LENGTH;
     private static final int BATCH = 64;
@@ -62,10 +65,14 @@ final class VtepTransmitter implements SegmentSink
     private final VirtioNetHeaderFlyweight netHeader = new VirtioNetHeaderFlyweight();
     private final VxlanFlyweight vxlanHeader = new VxlanFlyweight();
     private final SoftwareOffload offload = new SoftwareOffload(SoftwareOffload.DEFAULT_MAX_SEGMENTS, VxlanFlyweight.LENGTH);
-    private final long[] segmentAddresses = new long[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
-    private final int[] segmentLengths = new int[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
+    private final long[] headerAddresses = new long[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
+    private final int[] headerLengths = new int[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
+    private final long[] payloadAddresses = new long[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
+    private final int[] payloadLengths = new int[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
+    /** Native address of the buffer holding the frame being segmented. */
+    private long frameBufferAddress;
     private int segmentCount;
-    private final MessageBatch trains = new MessageBatch(TRAIN_BATCH, MAX_TRAIN_DATAGRAMS, true);
+    private final MessageBatch trains = new MessageBatch(TRAIN_BATCH, 2 * MAX_TRAIN_DATAGRAMS, true);
     private final int[] trainDatagrams = new int[TRAIN_BATCH];
     private final long[] trainBytes = new long[TRAIN_BATCH];
     private int trainCount;
@@ -227,7 +234,8 @@ final class VtepTransmitter implements SegmentSink
     private void sendSegmented(final MutableDirectBuffer buffer, final int offset, final int length, final int peer, final int flow)
     {
         segmentCount = 0;
-        if (offload.segment(buffer, offset, length, netHeader, this) < 0)
+        frameBufferAddress = buffer.addressOffset();
+        if (offload.segmentHeaders(buffer, offset, length, netHeader, this) < 0)
         {
             counters.dropped(DropReason.BAD_OFFLOAD, 1);
             return;
@@ -247,14 +255,18 @@ final class VtepTransmitter implements SegmentSink
         flushTrains(socket);
     }
 
-    /** A segment in the offload's scratch: its VXLAN header goes in the headroom in front of it. */
+    /** A segment: its headers in the offload's scratch, its VXLAN header in the headroom in front of them. */
     @Override
-    public void onSegment(final MutableDirectBuffer buffer, final int offset, final int length)
+    public void onSegment(
+        final MutableDirectBuffer headers, final int headersOffset, final int headersLength,
+        final int payloadOffset, final int payloadLength)
     {
-        final int datagram = offset - VxlanFlyweight.LENGTH;
-        vxlanHeader.wrap(buffer, datagram, VxlanFlyweight.LENGTH).header(vni);
-        segmentAddresses[segmentCount] = buffer.addressOffset() + datagram;
-        segmentLengths[segmentCount++] = VxlanFlyweight.LENGTH + length;
+        final int datagram = headersOffset - VxlanFlyweight.LENGTH;
+        vxlanHeader.wrap(headers, datagram, VxlanFlyweight.LENGTH).header(vni);
+        headerAddresses[segmentCount] = headers.addressOffset() + datagram;
+        headerLengths[segmentCount] = VxlanFlyweight.LENGTH + headersLength;
+        payloadAddresses[segmentCount] = frameBufferAddress + payloadOffset;
+        payloadLengths[segmentCount++] = payloadLength;
     }
 
     /** Queues the segments for one peer, as few messages as the kernel's bounds allow. */
@@ -264,7 +276,7 @@ final class VtepTransmitter implements SegmentSink
         {
             return;
         }
-        final int size = segmentLengths[0];
+        final int size = headerLengths[0] + payloadLengths[0];
         final int perTrain = Math.max(1, Math.min(MAX_TRAIN_DATAGRAMS, MAX_TRAIN_BYTES / size));
         for (int first = 0; first < segmentCount; first += perTrain)
         {
@@ -278,10 +290,11 @@ final class VtepTransmitter implements SegmentSink
             for (int i = 0; i < datagrams; i++)
             {
                 final int segment = first + i;
-                trains.iov(message, i, segmentAddresses[segment], segmentLengths[segment]);
-                bytes += segmentLengths[segment] - VxlanFlyweight.LENGTH;
+                trains.iov(message, 2 * i, headerAddresses[segment], headerLengths[segment]);
+                trains.iov(message, 2 * i + 1, payloadAddresses[segment], payloadLengths[segment]);
+                bytes += headerLengths[segment] - VxlanFlyweight.LENGTH + payloadLengths[segment];
             }
-            trains.iovCount(message, datagrams);
+            trains.iovCount(message, 2 * datagrams);
             trains.segmentSize(message, datagrams > 1 ? size : 0);
             trains.peer(message, address, udpPort);
             trainDatagrams[message] = datagrams;
