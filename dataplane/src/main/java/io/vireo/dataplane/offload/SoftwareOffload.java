@@ -289,8 +289,9 @@ public final class SoftwareOffload
             {
                 scratch.putBytes(start + headersLength, buffer, payloadOffset, payload);
             }
-            // Headers only: the L4 checksum sums the payload where it lies (headers are even-length).
-            final long payloadSum = copyPayload ? 0 : Checksums.sum(buffer, payloadOffset, payload);
+            // The L4 checksum sums the headers in the scratch and the payload where it lies in the
+            // frame (the L4 header is even-length, so the two sums add up to the segment's).
+            final long payloadSum = Checksums.sum(buffer, payloadOffset, payload);
 
             if (isIpv4)
             {
@@ -316,16 +317,10 @@ public final class SoftwareOffload
                 {
                     flags &= ~TCP_NOT_LAST_CLEARS;
                 }
-                tcp.wrap(scratch, start + l4Delta, copyPayload ? segmentL4Length : l4HeaderLength)
+                tcp.wrap(scratch, start + l4Delta, l4HeaderLength)
                     .sequenceNumber(firstSequence + i * gsoSize)
                     .flags(flags)
                     .updateChecksum(pseudoHeaderSum + payloadSum);
-            }
-            else if (copyPayload)
-            {
-                udp.wrap(scratch, start + l4Delta, segmentL4Length)
-                    .datagramLength(segmentL4Length)
-                    .updateChecksum(pseudoHeaderSum);
             }
             else
             {
