@@ -306,10 +306,13 @@ public final class SegmentCoalescer
         return !openIsIpv4 || 0 == Checksums.checksum(frame, offset + IP_OFFSET, IPV4_HEADER);
     }
 
-    /** True if the frame's L4 checksum (of the kind just parsed) sums right or is a sender's offloaded one. */
+    /**
+     * True if the frame's L4 checksum (of the kind just parsed) is a sender's offloaded one or sums
+     * right; the cheap test first, so an offloaded segment costs no pass over its payload.
+     */
     private boolean intact(final DirectBuffer frame, final int offset, final int length)
     {
-        return checksumHolds(frame, offset, length) || checksumField(frame, offset, length) == partialSum(frame, offset, length);
+        return checksumField(frame, offset, length) == partialSum(frame, offset, length) || checksumHolds(frame, offset, length);
     }
 
     /** True if the L4 checksum of the frame at {@code offset} (of the kind just parsed) sums right. */
