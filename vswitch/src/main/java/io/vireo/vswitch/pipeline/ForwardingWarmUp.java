@@ -13,6 +13,7 @@ import io.vireo.flowtable.flowcache.Generations;
 import io.vireo.flowtable.policy.PolicyTable;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.CachedEpochClock;
+import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 import org.agrona.concurrent.status.CountersReader;
@@ -51,6 +52,7 @@ public final class ForwardingWarmUp
     /** A host no port has: frames for it are unknown unicast, flooded. */
     private static final long UNKNOWN_HOST = 0x02_00_00_00_FF_FFL;
     private static final long IPV6_SOLICITED_NODE = 0x33_33_FF_00_00_01L;
+    private static final MessageHandler DISCARD = (type, buffer, index, length) -> { };
 
     private ForwardingWarmUp()
     {
@@ -101,7 +103,7 @@ public final class ForwardingWarmUp
         {
             frames[port] = framesFrom(port).toArray(new byte[0][]);
         }
-        final long[] sent = {0};
+        long sent = 0;
         int next = 0;
         for (int burst = 0; burst < bursts; burst++)
         {
@@ -117,10 +119,10 @@ public final class ForwardingWarmUp
             agent.doWork();
             for (final LoopbackPort out : ports)
             {
-                out.drainTransmitted((type, buffer, index, length) -> sent[0]++);
+                sent += out.drainTransmitted(DISCARD);
             }
         }
-        return sent[0];
+        return sent;
     }
 
     /** Every kind of frame, from each host behind {@code port} to hosts behind the others, the broadcast, multicast and unknown ones. */
