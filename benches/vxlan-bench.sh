@@ -74,7 +74,7 @@ vireo_host() {
   ip netns exec "$h" "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
     --run-dir "$run" --idle "$idle" --metrics off >"$work/vireod$n.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 200); do grep -q 'vireod: ready' "$work/vireod$n.log" && break; sleep 0.1; done
+  wait_until 60 grep -q 'vireod: ready' "$work/vireod$n.log"
   local ctl=("$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireoctl --run-dir "$run")
   "${ctl[@]}" bridge add br1 --vni 42 --vtep-local "10.77.0.$n" >/dev/null
   "${ctl[@]}" vxlan peer add br1 "10.77.0.$((3 - n))" >/dev/null
