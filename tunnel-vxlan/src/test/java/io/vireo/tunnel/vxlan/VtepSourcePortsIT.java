@@ -46,13 +46,4 @@ class VtepSourcePortsIT
             assertEquals(VtepSourcePorts.COUNT, chosen.size());
         }
     }
-
-    @Test
-    void aFlowIsOneOfThePortsAndTheSameFramesGiveTheSameFlow()
-    {
-        final byte[] frame = VtepIT.tcpFrame(100);
-        final int flow = VtepSourcePorts.flow(new org.agrona.concurrent.UnsafeBuffer(frame), 0, frame.length);
-        assertTrue(flow >= 0 && flow < VtepSourcePorts.COUNT, "flow " + flow);
-        assertEquals(flow, VtepSourcePorts.flow(new org.agrona.concurrent.UnsafeBuffer(frame.clone()), 0, frame.length));
-    }
 }
