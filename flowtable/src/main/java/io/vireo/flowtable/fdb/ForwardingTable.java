@@ -101,8 +101,9 @@ public final class ForwardingTable implements AutoCloseable
         final int slotCount = capacity + Math.max(1, capacity / 3);
         slots = new SlotArray(slotCount, Math.min(slotCount, MAX_PROBES));
         limits = new MacLimits(slots);
-        learner = new Learner(slots, limits, capacity);
-        sweeper = new Sweeper(slots, limits);
+        final MoveGate gate = new MoveGate();
+        learner = new Learner(slots, limits, gate, capacity);
+        sweeper = new Sweeper(slots, limits, gate);
     }
 
     /**

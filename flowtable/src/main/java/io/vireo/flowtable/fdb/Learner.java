@@ -37,7 +37,9 @@ import static io.vireo.flowtable.fdb.SlotCodec.vlan;
  * removes the entry and starts again. A duplicate is resolved by one rule both sides apply (a static
  * entry beats a dynamic one, else the slot nearer home wins); the loser is removed. Publishing and
  * the settle walk are release/acquire and volatile accesses, so of two racing inserts at least one
- * sees the other's entry. Nobody waits while owning a slot, so waiting for BUSY slots cannot
+ * sees the other's entry. No entry moves from before the insert claims its slot until it has
+ * settled ({@link MoveGate}), so the walk sees every entry where it is and the insert's own entry
+ * stays where it was written. Nobody waits while owning a slot, so waiting for BUSY slots cannot
  * deadlock.
  */
 final class Learner
@@ -52,13 +54,15 @@ final class Learner
 
     private final SlotArray slots;
     private final MacLimits limits;
+    private final MoveGate gate;
     private final int capacity;
     private final AtomicLong tableFull = new AtomicLong();
 
-    Learner(final SlotArray slots, final MacLimits limits, final int capacity)
+    Learner(final SlotArray slots, final MacLimits limits, final MoveGate gate, final int capacity)
     {
         this.slots = slots;
         this.limits = limits;
+        this.gate = gate;
         this.capacity = capacity;
     }
 
@@ -249,27 +253,35 @@ final class Learner
             return PORT_LIMIT;
         }
 
-        final int index = claimFree(home);
-        if (NO_SLOT == index)
+        gate.enterSettle();
+        try
         {
-            slots.size.decrementAndGet();
-            limits.release(tracked);
-            return TABLE_FULL;
-        }
+            final int index = claimFree(home);
+            if (NO_SLOT == index)
+            {
+                slots.size.decrementAndGet();
+                limits.release(tracked);
+                return TABLE_FULL;
+            }
 
-        final boolean counted = DestinationLimits.UNTRACKED != tracked;
-        slots.put(index, key, SlotCodec.value(destination, vlan, isStatic, counted, time));
-        slots.publish(index, LIVE, time);
+            final boolean counted = DestinationLimits.UNTRACKED != tracked;
+            slots.put(index, key, SlotCodec.value(destination, vlan, isStatic, counted, time));
+            slots.publish(index, LIVE, time);
 
-        if (!settle(home, index, key, vlan, isStatic))
-        {
-            return RETRY;
+            if (!settle(home, index, key, vlan, isStatic))
+            {
+                return RETRY;
+            }
+            if (!isStatic && DestinationLimits.UNTRACKED == tracked)
+            {
+                limits.countIfLimited(index, destination);
+            }
+            return LEARNED;
         }
-        if (!isStatic && DestinationLimits.UNTRACKED == tracked)
+        finally
         {
-            limits.countIfLimited(index, destination);
+            gate.leaveSettle();
         }
-        return LEARNED;
     }
 
     private boolean reserveEntry()

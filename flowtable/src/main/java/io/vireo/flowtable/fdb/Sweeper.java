@@ -24,8 +24,9 @@ import static io.vireo.flowtable.fdb.SlotCodec.vlan;
  * slot, copies the entry into the hole and publishes it there, and goes on with the slot it left as
  * the next hole. The moved entry stays on its own probe sequence, nearer home, and is visible at
  * its new place before its old slot can change. A hole that nothing after it depends on becomes
- * EMPTY. A BUSY or changing slot in the look-ahead stops the shift and leaves a tombstone. Only this
- * can turn a slot EMPTY, and it owns the hole before it looks ahead, so an insert racing with it is
+ * EMPTY. A BUSY or changing slot in the look-ahead stops the shift and leaves a tombstone, and so
+ * does an entry that must move while an insert is settling: entries move only through the
+ * {@link MoveGate}, which keeps them still for a settling insert. Only this can turn a slot EMPTY, and it owns the hole before it looks ahead, so an insert racing with it is
  * either seen by the look-ahead (the hole stays) or, settling, meets the hole BUSY or EMPTY and
  * starts again. Tombstones that remain (blocked shifts, inserts that lost a race) are reused by
  * inserts, counted and closed by the next aging pass, so churn never fills the table with them.
@@ -42,17 +43,19 @@ final class Sweeper
 
     private static final SlotArray.Visitor<MacLimits> REMOVE_IF = Sweeper::removeIf;
     private static final SlotArray.Visitor<ForwardingTable.EntryConsumer> REPORT = Sweeper::report;
-    private static final SlotArray.Visitor<SlotArray> SHIFT = Sweeper::shift;
 
     private final SlotArray slots;
     private final MacLimits limits;
+    private final MoveGate gate;
+    private final SlotArray.Visitor<Void> shift = this::shift;
     private final SlotArray.Visitor<ForwardingTable.AgingPolicy> expire = this::expire;
     private int agingCursor;
 
-    Sweeper(final SlotArray slots, final MacLimits limits)
+    Sweeper(final SlotArray slots, final MacLimits limits, final MoveGate gate)
     {
         this.slots = slots;
         this.limits = limits;
+        this.gate = gate;
         agingCursor = slots.slotCount() - 1;
     }
 
@@ -130,6 +133,7 @@ final class Sweeper
         int fill = TOMBSTONE;
         int examined = 0;
         int probe = index;
+        boolean moving = false;
         for (int distance = 1; examined < maxLookAhead; distance++)
         {
             if (distance == slots.probeLimit())
@@ -139,7 +143,7 @@ final class Sweeper
             }
             probe = slots.next(probe);
             examined++;
-            final int shift = shift(probe, distance);
+            final int shift = shift(probe, distance, moving);
             if (SHIFT_END == shift || SHIFT_BLOCKED == shift)
             {
                 fill = SHIFT_END == shift ? EMPTY : TOMBSTONE;
@@ -147,6 +151,7 @@ final class Sweeper
             }
             if (SHIFT_MOVED == shift)
             {
+                moving = true;
                 slots.moveInto(hole, probe);
                 hole = probe;
                 distance = 0;
@@ -154,6 +159,10 @@ final class Sweeper
         }
 
         slots.publish(hole, fill, 0);
+        if (moving)
+        {
+            gate.endMoves();
+        }
         if (EMPTY == fill)
         {
             slots.tombstones.decrementAndGet();
@@ -175,15 +184,16 @@ final class Sweeper
 
     /**
      * Look at the slot {@code distance} after an owned hole; own it if its entry must move into the
-     * hole.
+     * hole. The first entry of a shift to move opens the {@link MoveGate}.
      *
+     * @param moving true if this shift holds the gate open already.
      * @return {@link #SHIFT_END} for an EMPTY slot, {@link #SHIFT_BLOCKED} for a BUSY or changing
-     * slot, {@link #SHIFT_MOVED} if the slot is now owned and its entry must move, else
-     * {@link #SHIFT_SKIP}.
+     * slot or a closed gate, {@link #SHIFT_MOVED} if the slot is now owned and its entry must move,
+     * else {@link #SHIFT_SKIP}.
      */
-    private int shift(final int index, final int distance)
+    private int shift(final int index, final int distance, final boolean moving)
     {
-        final long result = slots.read(index, slots, SHIFT, distance, 0, ONCE);
+        final long result = slots.read(index, null, shift, distance, moving ? 1 : 0, ONCE);
         if (END == result)
         {
             return SHIFT_END;
@@ -195,15 +205,27 @@ final class Sweeper
         return GAVE_UP == result ? SHIFT_BLOCKED : (int)result;
     }
 
-    private static long shift(
-        final SlotArray slots, final int index, final long control, final long key, final long value,
-        final long distance, final long unused)
+    private long shift(
+        final Void unused, final int index, final long control, final long key, final long value,
+        final long distance, final long moving)
     {
         if (slots.distance(slots.home(key, vlan(value)), index) < distance)
         {
             return SHIFT_SKIP;
         }
-        return slots.claim(index, control) ? SHIFT_MOVED : SHIFT_BLOCKED;
+        if (0 == moving && !gate.beginMoves())
+        {
+            return SHIFT_BLOCKED;
+        }
+        if (slots.claim(index, control))
+        {
+            return SHIFT_MOVED;
+        }
+        if (0 == moving)
+        {
+            gate.endMoves();
+        }
+        return SHIFT_BLOCKED;
     }
 
     /**

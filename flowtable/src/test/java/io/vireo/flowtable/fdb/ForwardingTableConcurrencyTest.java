@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -141,6 +142,113 @@ class ForwardingTableConcurrencyTest
         {
             final int destination = fdb.lookup(1, 0, ForwardingTableTest.mac(round));
             assertTrue(0 == destination || 1 == destination, "key " + round + " -> " + destination);
+        }
+    }
+
+    /**
+     * Two threads insert one key at the same moment while the control thread keeps removing and
+     * re-adding static entries of the same home slot, so that backward shifts move entries under the
+     * inserts' settle walks: exactly one entry per key must remain. Without the {@link MoveGate}, a
+     * duplicate showed within a few thousand rounds.
+     */
+    @Test
+    void racingInsertsBesideBackwardShiftsLeaveOneEntry() throws InterruptedException
+    {
+        final int capacity = 12;
+        final int fillers = 3;
+        final int rounds = 50_000;
+        fdb = new ForwardingTable(capacity);
+        final long[] macs = macsWithOneHome(capacity, fillers + rounds);
+        for (int f = 0; f < fillers; f++)
+        {
+            assertTrue(fdb.addStatic(1, 0, macs[f], 100 + f));
+        }
+
+        final AtomicInteger started = new AtomicInteger(-1);
+        final AtomicIntegerArray progress = new AtomicIntegerArray(2);
+        final Thread[] inserters = new Thread[2];
+        for (int t = 0; t < 2; t++)
+        {
+            final int self = t;
+            inserters[t] = new Thread(() ->
+            {
+                for (int round = 0; round < rounds; round++)
+                {
+                    for (int attempt = 0; started.get() < round; attempt++)
+                    {
+                        if (null != failure.get())
+                        {
+                            return;
+                        }
+                        SlotArray.pause(attempt);
+                    }
+                    fdb.learn(1, 0, macs[fillers + round], self, round);
+                    progress.set(self, round + 1);
+                }
+            }, "inserter-" + t);
+            inserters[t].start();
+        }
+
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        int filler = 0;
+        int round = 0;
+        for (; round < rounds && null == failure.get() && System.nanoTime() < deadline; round++)
+        {
+            started.set(round);
+            for (int attempt = 0; progress.get(0) <= round || progress.get(1) <= round; attempt++)
+            {
+                fdb.remove(1, 0, macs[filler]);
+                fdb.addStatic(1, 0, macs[filler], 100 + filler);
+                filler = (filler + 1) % fillers;
+                SlotArray.pause(attempt);
+            }
+            final long mac = macs[fillers + round];
+            final int[] entries = new int[1];
+            fdb.forEach(1, (vlan, entryMac, destination, lastSeenMs, isStatic) -> entries[0] += mac == entryMac ? 1 : 0);
+            if (1 != entries[0])
+            {
+                fail("round " + round + ": " + entries[0] + " entries for " + MacAddress.format(mac));
+            }
+            fdb.remove(1, 0, mac);
+        }
+        final int roundsRun = round;
+        fail("stopped");
+        for (final Thread inserter : inserters)
+        {
+            inserter.join(30_000);
+            assertFalse(inserter.isAlive(), "stuck");
+        }
+
+        assertEquals("stopped", failure.get());
+        assertTrue(roundsRun >= 1_000, "only " + roundsRun + " rounds");
+        assertEquals(fillers, fdb.size());
+    }
+
+    /**
+     * @return MACs whose key on bridge 1, VLAN 0 has the same home slot in a table of this capacity.
+     */
+    private static long[] macsWithOneHome(final int capacity, final int count)
+    {
+        final ForwardingTable sizing = new ForwardingTable(capacity);
+        final SlotArray slots = new SlotArray(sizing.slotCount(), sizing.slotCount());
+        sizing.close();
+        try
+        {
+            final long[] macs = new long[count];
+            final int home = slots.home(SlotCodec.key(1, ForwardingTableTest.mac(0)), 0);
+            for (int i = 0, found = 0; found < count; i++)
+            {
+                final long mac = ForwardingTableTest.mac(i);
+                if (slots.home(SlotCodec.key(1, mac), 0) == home)
+                {
+                    macs[found++] = mac;
+                }
+            }
+            return macs;
+        }
+        finally
+        {
+            slots.close();
         }
     }
 
