@@ -149,7 +149,8 @@ class ForwardingTableConcurrencyTest
      * Two threads insert one key at the same moment while the control thread keeps removing and
      * re-adding static entries of the same home slot, so that backward shifts move entries under the
      * inserts' settle walks: exactly one entry per key must remain. Without the {@link MoveGate}, a
-     * duplicate showed within a few thousand rounds.
+     * duplicate showed within a few thousand rounds. Runs at least 2,000 rounds, then more until 5 s
+     * have passed, so a loaded machine makes it slower, never failed.
      */
     @Test
     void racingInsertsBesideBackwardShiftsLeaveOneEntry() throws InterruptedException
@@ -157,6 +158,7 @@ class ForwardingTableConcurrencyTest
         final int capacity = 12;
         final int fillers = 3;
         final int rounds = 50_000;
+        final int minRounds = 2_000;
         fdb = new ForwardingTable(capacity);
         final long[] macs = macsWithOneHome(capacity, fillers + rounds);
         for (int f = 0; f < fillers; f++)
@@ -192,7 +194,7 @@ class ForwardingTableConcurrencyTest
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         int filler = 0;
         int round = 0;
-        for (; round < rounds && null == failure.get() && System.nanoTime() < deadline; round++)
+        for (; round < rounds && null == failure.get() && (round < minRounds || System.nanoTime() < deadline); round++)
         {
             started.set(round);
             for (int attempt = 0; progress.get(0) <= round || progress.get(1) <= round; attempt++)
@@ -211,7 +213,6 @@ class ForwardingTableConcurrencyTest
             }
             fdb.remove(1, 0, mac);
         }
-        final int roundsRun = round;
         fail("stopped");
         for (final Thread inserter : inserters)
         {
@@ -220,7 +221,6 @@ class ForwardingTableConcurrencyTest
         }
 
         assertEquals("stopped", failure.get());
-        assertTrue(roundsRun >= 1_000, "only " + roundsRun + " rounds");
         assertEquals(fillers, fdb.size());
     }
 
