@@ -66,6 +66,15 @@ public interface LibC
     @SaveError
     int munmap(@u_int64_t long address, @size_t long length);
 
+    /** One byte per page of {@code [address, address + length)} into {@code vectorAddress}; bit 0: resident. */
+    @SaveError
+    int mincore(@u_int64_t long address, @size_t long length, @u_int64_t long vectorAddress);
+
+    long sysconf(int name);
+
+    @SaveError
+    int madvise(@u_int64_t long address, @size_t long length, int advice);
+
     @SaveError
     int fstat(int fd, @u_int64_t long statAddress);
 

@@ -10,7 +10,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * A file mapped shared, read-write, from its offset 0: how a vhost-user backend sees the memory of
- * its frontend (a memfd or a hugetlbfs file passed over the socket). Every accessor takes an offset
+ * its frontend (a memfd or a hugetlbfs file passed over the socket); or anonymous memory
+ * ({@link #mapAnonymous}), zero-filled and committed page by page as it is first written, for large
+ * sparse tables. Every accessor takes an offset
  * into the mapping and checks it, so code outside this package reads and writes the mapping without
  * ever holding its address; a wrong offset is an {@link IndexOutOfBoundsException}, never a stray
  * access. Byte order is the host's (virtio 1.x rings are little-endian, and so are the hosts Vireo
@@ -25,6 +27,11 @@ public final class MappedMemory implements AutoCloseable
     static final int PROT_WRITE = 0x2;
     static final int MAP_SHARED = 0x1;
     static final int MFD_CLOEXEC = 0x1;
+    static final int MAP_PRIVATE = 0x2;
+    static final int MAP_ANONYMOUS = 0x20;
+    static final int MAP_NORESERVE = 0x4000;
+    static final int MADV_NOHUGEPAGE = 15;
+    static final int SC_PAGESIZE = 30;
 
     // struct stat on x86_64 / aarch64 glibc: st_mode (u32) at 24, st_size (i64) at 48, 144 bytes.
     private static final int STAT_LENGTH = 144;
@@ -84,6 +91,38 @@ public final class MappedMemory implements AutoCloseable
     }
 
     /**
+     * Maps {@code length} bytes of private anonymous memory, read-write and zero-filled. Nothing is
+     * reserved up front (MAP_NORESERVE): the kernel commits a page when it is first written, so a large
+     * table that is mostly zero costs only the pages in use (reading an untouched page maps the shared
+     * zero page and commits nothing). Transparent huge pages are declined (MADV_NOHUGEPAGE), so a
+     * write commits 4 KB, not 2 MB, even where the kernel's THP setting is "always".
+     *
+     * @throws IllegalArgumentException if {@code length} is not positive.
+     * @throws NativeException          if the kernel refuses the mapping.
+     */
+    public static MappedMemory mapAnonymous(final long length)
+    {
+        if (length <= 0)
+        {
+            throw new IllegalArgumentException("cannot map " + length + " bytes");
+        }
+        final long address = Native.libc().mmap(
+            null, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (-1L == address)
+        {
+            throw new NativeException("mmap " + length + " anonymous bytes", Native.errno());
+        }
+        final MappedMemory memory = new MappedMemory(address, length);
+        if (Native.libc().madvise(address, length, MADV_NOHUGEPAGE) < 0)
+        {
+            final int errno = Native.errno();
+            memory.close();
+            throw new NativeException("madvise MADV_NOHUGEPAGE " + length + " bytes", errno);
+        }
+        return memory;
+    }
+
+    /**
      * Creates an anonymous memory file of {@code size} bytes (close-on-exec), as a frontend does to
      * share its memory; the caller owns the returned descriptor.
      */
@@ -117,6 +156,30 @@ public final class MappedMemory implements AutoCloseable
     public void putByte(final long offset, final byte value)
     {
         UnsafeApi.putByte(null, at(offset, 1), value);
+    }
+
+    /**
+     * The bytes of the mapping's pages in memory now, as mincore reports them. For an anonymous mapping
+     * these are the pages written so far, and the pages only read, which map the kernel's shared zero
+     * page: they take no memory but count here. One call reads one byte per page of the mapping, so
+     * this is for tests and statistics, not for a forwarding path.
+     */
+    public long residentBytes()
+    {
+        final LibC libc = Native.libc();
+        final long pageSize = libc.sysconf(SC_PAGESIZE);
+        final int pages = (int)((length + pageSize - 1) / pageSize);
+        final ByteBuffer vector = ByteBuffer.allocateDirect(pages);
+        if (libc.mincore(address, length, BufferUtil.address(vector)) < 0)
+        {
+            throw new NativeException("mincore " + length + " bytes", Native.errno());
+        }
+        long resident = 0;
+        for (int page = 0; page < pages; page++)
+        {
+            resident += vector.get(page) & 1;
+        }
+        return resident * pageSize;
     }
 
     public short getShort(final long offset)
@@ -157,6 +220,21 @@ public final class MappedMemory implements AutoCloseable
     public long getLong(final long offset)
     {
         return UnsafeApi.getLong(null, at(offset, 8));
+    }
+
+    /** A load that later loads and stores cannot move before: for a word another thread publishes. */
+    public long getLongAcquire(final long offset)
+    {
+        return UnsafeApi.getLongAcquire(null, at(offset, 8));
+    }
+
+    /**
+     * A single 64-bit store that earlier loads and stores cannot move after: how a word is published.
+     * The offset must be 8-byte aligned for the store not to tear.
+     */
+    public void putLongRelease(final long offset, final long value)
+    {
+        UnsafeApi.putLongRelease(null, at(offset, 8), value);
     }
 
     public void putLong(final long offset, final long value)
