@@ -1,6 +1,5 @@
 package io.vireo.dataplane.icmp;
 
-import io.vireo.dataplane.headers.Checksums;
 import io.vireo.dataplane.headers.EthernetFlyweight;
 import io.vireo.dataplane.headers.Ipv4Flyweight;
 import io.vireo.dataplane.headers.Ipv6Flyweight;
@@ -23,31 +22,23 @@ import org.agrona.MutableDirectBuffer;
  *  IPv6: | Ethernet (+ VLAN tags), MACs swapped | IPv6, 40 B, dst -> src, next header 58, hop limit 64 |
  *        | ICMPv6 type 2 code 0 | checksum | MTU (32 bits) | as much of the original as fits in 1280 B |
  * </pre>
- * No answer goes to an ICMP error, an IPv4 packet without DF or a non-first fragment, a group or
- * unspecified source, or a frame sent to a group MAC. One per forwarding thread; allocates nothing.
+ * No answer goes to an IPv4 packet without DF, a frame sent to a group MAC, or where {@link IcmpErrors}
+ * forbids an error (a non-first fragment, an ICMP error, a source that names no single host, an IPv4
+ * group destination). The IP and ICMP headers are {@link IcmpErrors}'s; the link header and the
+ * choice of addresses are this class's. One per forwarding thread; allocates nothing.
  */
 public final class PacketTooBig
 {
     /** The largest frame {@link #reply} builds: two VLAN tags, and IPv6's minimum MTU. */
-    public static final int MAX_REPLY_LENGTH = EthernetFlyweight.HEADER_LENGTH + 2 * EthernetFlyweight.VLAN_TAG_LENGTH + 1280;
+    public static final int MAX_REPLY_LENGTH = EthernetFlyweight.HEADER_LENGTH + 2 * EthernetFlyweight.VLAN_TAG_LENGTH + IcmpErrors.IPV6_MIN_MTU;
 
-    private static final int PROTOCOL_ICMP = 1;
-    private static final int PROTOCOL_ICMPV6 = 58;
-    private static final int ICMP_HEADER_LENGTH = 8;
-    private static final int ICMP_DESTINATION_UNREACHABLE = 3;
-    private static final int ICMP_FRAGMENTATION_NEEDED = 4;
-    private static final int ICMPV6_PACKET_TOO_BIG = 2;
-    private static final int ICMPV6_FIRST_INFORMATIONAL = 128;
-    private static final int IPV6_MIN_MTU = 1280;
-    private static final int TTL = 64;
-    /** DSCP CS6 (internetwork control), as the kernel marks its ICMP errors. */
-    private static final int DSCP_CS6 = 48;
+    /** What an IPv4 answer quotes after the offending header, as RFC 792 asks (RFC 1812 allows more). */
+    private static final int QUOTED_IPV4_PAYLOAD = 8;
 
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
-    private final Ipv4Flyweight replyIpv4 = new Ipv4Flyweight();
-    private final Ipv6Flyweight replyIpv6 = new Ipv6Flyweight();
+    private final IcmpErrors errors = new IcmpErrors();
     private final VirtioNetHeaderFlyweight netHeader = new VirtioNetHeaderFlyweight();
 
     /**
@@ -113,40 +104,16 @@ public final class PacketTooBig
         final MutableDirectBuffer out, final int outOffset)
     {
         ipv4.wrap(buffer, offset + l2Length, length - l2Length);
-        if (!ipv4.isValid() || !ipv4.dontFragment() || 0 != ipv4.fragmentOffset())
+        if (!ipv4.isValid() || !ipv4.dontFragment() || !IcmpErrors.mayAnswer(ipv4))
         {
             return 0;
         }
-        final int source = ipv4.sourceAddress();
-        final int firstOctet = source >>> 24;
-        if (0 == firstOctet || firstOctet >= 224 || isIcmpError(buffer, PROTOCOL_ICMP, ipv4.protocol(), ipv4.payloadOffset(), ipv4.payloadLength()))
-        {
-            return 0;
-        }
-        final int quoted = Math.min(ipv4.headerLength() + 8, length - l2Length);
-        final int ipOffset = outOffset + l2Length;
-        final int icmpOffset = ipOffset + Ipv4Flyweight.MIN_HEADER_LENGTH;
+        final int quoted = Math.min(ipv4.headerLength() + QUOTED_IPV4_PAYLOAD, ipv4.totalLength());
         writeL2(buffer, offset, l2Length, out, outOffset);
-        replyIpv4.wrap(out, ipOffset, Ipv4Flyweight.MIN_HEADER_LENGTH + ICMP_HEADER_LENGTH + quoted);
-        out.putByte(ipOffset, (byte)0x45);
-        replyIpv4.dscp(DSCP_CS6).ecn(0)
-            .totalLength(Ipv4Flyweight.MIN_HEADER_LENGTH + ICMP_HEADER_LENGTH + quoted)
-            .identification(0)
-            .flagsAndFragmentOffset(0)
-            .ttl(TTL)
-            .protocol(PROTOCOL_ICMP)
-            .sourceAddress(ipv4.destinationAddress())
-            .destinationAddress(source)
-            .headerChecksum(0)
-            .updateChecksum();
-        out.putByte(icmpOffset, (byte)ICMP_DESTINATION_UNREACHABLE);
-        out.putByte(icmpOffset + 1, (byte)ICMP_FRAGMENTATION_NEEDED);
-        out.putShort(icmpOffset + 2, (short)0);
-        out.putShort(icmpOffset + 4, (short)0);
-        putUnsignedShort(out, icmpOffset + 6, mtu);
-        out.putBytes(icmpOffset + ICMP_HEADER_LENGTH, buffer, ipv4.offset(), quoted);
-        putUnsignedShort(out, icmpOffset + 2, Checksums.checksum(out, icmpOffset, ICMP_HEADER_LENGTH + quoted));
-        return l2Length + Ipv4Flyweight.MIN_HEADER_LENGTH + ICMP_HEADER_LENGTH + quoted;
+        return l2Length + errors.writeIpv4(
+            out, outOffset + l2Length, ipv4.destinationAddress(), ipv4.sourceAddress(),
+            IcmpErrors.ICMP_DESTINATION_UNREACHABLE, IcmpErrors.ICMP_FRAGMENTATION_NEEDED, mtu & 0xFFFF,
+            buffer, ipv4.offset(), quoted);
     }
 
     private int replyIpv6(
@@ -154,37 +121,18 @@ public final class PacketTooBig
         final MutableDirectBuffer out, final int outOffset)
     {
         ipv6.wrap(buffer, offset + l2Length, length - l2Length);
-        if (!ipv6.isValid())
+        if (!ipv6.isValid() || !IcmpErrors.mayAnswer(ipv6, IcmpErrors.ICMPV6_PACKET_TOO_BIG, 0, false))
         {
             return 0;
         }
-        final long sourceHigh = ipv6.sourceAddressHigh();
-        final long sourceLow = ipv6.sourceAddressLow();
-        if ((sourceHigh >>> 56) == 0xFF || (0 == sourceHigh && 0 == sourceLow) ||
-            isIcmpError(buffer, PROTOCOL_ICMPV6, ipv6.nextHeader(), ipv6.payloadOffset(), length - l2Length - Ipv6Flyweight.HEADER_LENGTH))
-        {
-            return 0;
-        }
-        final int quoted = Math.min(length - l2Length, IPV6_MIN_MTU - Ipv6Flyweight.HEADER_LENGTH - ICMP_HEADER_LENGTH);
-        final int icmpLength = ICMP_HEADER_LENGTH + quoted;
-        final int ipOffset = outOffset + l2Length;
-        final int icmpOffset = ipOffset + Ipv6Flyweight.HEADER_LENGTH;
+        final int quoted = Math.min(
+            Ipv6Flyweight.HEADER_LENGTH + ipv6.payloadLength(), IcmpErrors.IPV6_MIN_MTU - IcmpErrors.IPV6_HEADERS_LENGTH);
         writeL2(buffer, offset, l2Length, out, outOffset);
-        replyIpv6.wrap(out, ipOffset, Ipv6Flyweight.HEADER_LENGTH + icmpLength);
-        replyIpv6.version(Ipv6Flyweight.VERSION).trafficClass(DSCP_CS6 << 2).flowLabel(0)
-            .payloadLength(icmpLength)
-            .nextHeader(PROTOCOL_ICMPV6)
-            .hopLimit(TTL)
-            .sourceAddress(ipv6.destinationAddressHigh(), ipv6.destinationAddressLow())
-            .destinationAddress(sourceHigh, sourceLow);
-        out.putByte(icmpOffset, (byte)ICMPV6_PACKET_TOO_BIG);
-        out.putByte(icmpOffset + 1, (byte)0);
-        out.putShort(icmpOffset + 2, (short)0);
-        out.putInt(icmpOffset + 4, Integer.reverseBytes(Math.max(mtu, IPV6_MIN_MTU)));
-        out.putBytes(icmpOffset + ICMP_HEADER_LENGTH, buffer, ipv6.offset(), quoted);
-        final long sum = replyIpv6.pseudoHeaderSum(PROTOCOL_ICMPV6, icmpLength) + Checksums.sum(out, icmpOffset, icmpLength);
-        putUnsignedShort(out, icmpOffset + 2, Checksums.finish(sum));
-        return l2Length + Ipv6Flyweight.HEADER_LENGTH + icmpLength;
+        return l2Length + errors.writeIpv6(
+            out, outOffset + l2Length,
+            ipv6.destinationAddressHigh(), ipv6.destinationAddressLow(), ipv6.sourceAddressHigh(), ipv6.sourceAddressLow(),
+            IcmpErrors.ICMPV6_PACKET_TOO_BIG, 0, Math.max(mtu, IcmpErrors.IPV6_MIN_MTU),
+            buffer, ipv6.offset(), quoted);
     }
 
     /** Copies the frame's Ethernet header and VLAN tags with the MACs swapped. */
@@ -197,29 +145,8 @@ public final class PacketTooBig
         ethernet.wrap(out, outOffset, l2Length).destination(source).source(destination);
     }
 
-    /**
-     * ICMP errors are never answered with an error (RFC 1122 3.2.2, RFC 4443 2.4): ICMPv6 types below
-     * 128, and ICMP's destination unreachable, source quench, redirect, time exceeded and parameter problem.
-     */
-    private static boolean isIcmpError(
-        final MutableDirectBuffer buffer, final int icmpProtocol, final int protocol, final int payloadOffset, final int payloadLength)
-    {
-        if (protocol != icmpProtocol || payloadLength < 1)
-        {
-            return false;
-        }
-        final int type = buffer.getByte(payloadOffset) & 0xFF;
-        return icmpProtocol == PROTOCOL_ICMPV6 ? type < ICMPV6_FIRST_INFORMATIONAL :
-            type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-    }
-
     private static boolean isGroup(final long mac)
     {
         return 0 != (mac & 0x0100_0000_0000L);
-    }
-
-    private static void putUnsignedShort(final MutableDirectBuffer buffer, final int index, final int value)
-    {
-        buffer.putShort(index, Short.reverseBytes((short)value));
     }
 }

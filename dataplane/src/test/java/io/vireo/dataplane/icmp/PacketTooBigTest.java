@@ -94,6 +94,9 @@ class PacketTooBigTest
         assertEquals(0, tooBig.reply(buffer, FRAME, icmpError, 1450, out, OUT), "an ICMP error");
         buffer.putByte(FRAME + 14 + 20, (byte)8);
         assertEquals(70, tooBig.reply(buffer, FRAME, icmpError, 1450, out, OUT), "an echo request is answered");
+        final int shortPacket = ipv4Tcp(60, Ipv4Flyweight.FLAG_DF);
+        new Ipv4Flyweight().wrap(buffer, FRAME + 14, shortPacket - 14).totalLength(24).updateChecksum();
+        assertEquals(14 + 28 + 24, tooBig.reply(buffer, FRAME, shortPacket, 20, out, OUT), "quotes the packet, not the padding");
         final int toGroup = ipv4Tcp(1500, Ipv4Flyweight.FLAG_DF);
         buffer.putByte(FRAME, (byte)0x01);
         assertEquals(0, tooBig.reply(buffer, FRAME, toGroup, 1450, out, OUT), "a frame to a group MAC");
@@ -104,6 +107,16 @@ class PacketTooBigTest
         buffer.putByte(FRAME + 14 + 6, (byte)58);
         buffer.putByte(FRAME + 14 + 40, (byte)1);
         assertEquals(0, tooBig.reply(buffer, FRAME, icmpv6Error, 1450, out, OUT), "an ICMPv6 error");
+        final int redirect = ipv6Udp(1500);
+        buffer.putByte(FRAME + 14 + 6, (byte)58);
+        buffer.putByte(FRAME + 14 + 40, (byte)137);
+        assertEquals(0, tooBig.reply(buffer, FRAME, redirect, 1450, out, OUT), "an ICMPv6 redirect");
+        final int fromLoopback = ipv4Tcp(1500, Ipv4Flyweight.FLAG_DF);
+        new Ipv4Flyweight().wrap(buffer, FRAME + 14, fromLoopback - 14).sourceAddress(0x7F00_0001).updateChecksum();
+        assertEquals(0, tooBig.reply(buffer, FRAME, fromLoopback, 1450, out, OUT), "from loopback");
+        final int toMulticast = ipv4Tcp(1500, Ipv4Flyweight.FLAG_DF);
+        new Ipv4Flyweight().wrap(buffer, FRAME + 14, toMulticast - 14).destinationAddress(0xE000_0005).updateChecksum();
+        assertEquals(0, tooBig.reply(buffer, FRAME, toMulticast, 1450, out, OUT), "to an IPv4 multicast address");
         buffer.putShort(FRAME + 12, Short.reverseBytes((short)0x0806));
         assertEquals(-1, tooBig.packetSize(buffer, NET_HEADER, FRAME, 60), "not IP");
         assertEquals(0, tooBig.reply(buffer, FRAME, 60, 1450, out, OUT), "not IP");
