@@ -153,7 +153,13 @@ public final class FrameBurst
     /** Zeroes the virtio-net header of the next frame: no offload, checksums complete. */
     public void clearNextNetHeader()
     {
-        final int offset = frameOffset(size) - NET_HEADER_LENGTH;
+        clearNetHeader(size);
+    }
+
+    /** Zeroes the virtio-net header of frame {@code index} (or of the next frame, at {@link #size()}). */
+    public void clearNetHeader(final int index)
+    {
+        final int offset = netHeaderOffset(index);
         buffer.putLong(offset, 0);
         buffer.putInt(offset + 8, 0);
     }

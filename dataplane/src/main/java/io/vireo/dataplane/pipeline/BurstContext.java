@@ -9,11 +9,16 @@ import io.vireo.dataplane.buffer.FrameBurst;
  * (VPP's vector with its per-buffer metadata). One per forwarding thread, reused for every burst; all
  * frames of a burst came from one port, so the ingress port and its bridge are per burst.
  * <pre>
- *  frame i:  | vlan[i] | source[i] | destination[i] | action[i] |   and in the burst: length, peer
+ *  frame i:  | vlan[i] | source[i] | destination[i] | action[i] | routedBridge[i] |   and in the burst: length, peer
  *  action:   UNDECIDED --(a stage)--> FLOOD | a destination (&gt;= 0, {@link Destination}) | DROPPED
  * </pre>
  * The parse stage fills the VLAN and MACs; the stages after it decide each frame's action; the output
  * stage carries it out. A dropped frame is counted once, on the ingress port, under its reason.
+ * <p>
+ * A frame is switched on the ingress port's bridge unless a router stage {@link #route routes} it:
+ * then it goes out on the bridge the router names, rewritten for it, and may leave through any port of
+ * that bridge, the ingress port included (an answer the router gives goes back where the question
+ * came from).
  */
 public final class BurstContext
 {
@@ -24,11 +29,14 @@ public final class BurstContext
     /** Dropped and counted; no later stage looks at it. */
     public static final int DROPPED = -3;
 
+    private static final int NOT_ROUTED = -1;
+
     private final FrameBurst frames;
     private final int[] vlans;
     private final long[] sources;
     private final long[] destinations;
     private final int[] actions;
+    private final int[] routedBridges;
     private int size;
     private int ingressPort;
     private int bridgeId;
@@ -43,6 +51,7 @@ public final class BurstContext
         this.sources = new long[capacity];
         this.destinations = new long[capacity];
         this.actions = new int[capacity];
+        this.routedBridges = new int[capacity];
     }
 
     /** Starts a burst: the frames now in {@link #frames()}, received on {@code ingressPort} of {@code bridgeId}. */
@@ -54,6 +63,7 @@ public final class BurstContext
         this.ingressCounters = ingressCounters;
         this.nowMs = nowMs;
         Arrays.fill(actions, 0, size, UNDECIDED);
+        Arrays.fill(routedBridges, 0, size, NOT_ROUTED);
     }
 
     public FrameBurst frames()
@@ -75,6 +85,12 @@ public final class BurstContext
     public int bridgeId()
     {
         return bridgeId;
+    }
+
+    /** The counters of the port the burst came from. */
+    public PortCounters ingressCounters()
+    {
+        return ingressCounters;
     }
 
     /** The forwarding thread's clock when the burst arrived, in ms. */
@@ -127,6 +143,30 @@ public final class BurstContext
         destinations[frame] = destination;
     }
 
+    /**
+     * A router sends the frame on, rewritten with a new destination MAC, untagged, on {@code bridgeId}:
+     * the stages after it switch it there, from no port in particular.
+     */
+    public void route(final int frame, final int bridgeId, final long destination)
+    {
+        routedBridges[frame] = bridgeId;
+        vlans[frame] = 0;
+        destinations[frame] = destination;
+    }
+
+    /** True if a router {@link #route routed} the frame. */
+    public boolean isRouted(final int frame)
+    {
+        return NOT_ROUTED != routedBridges[frame];
+    }
+
+    /** The bridge the frame is switched on: the ingress bridge, or the one a router sent it to. */
+    public int bridge(final int frame)
+    {
+        final int routed = routedBridges[frame];
+        return NOT_ROUTED == routed ? bridgeId : routed;
+    }
+
     public int action(final int frame)
     {
         return actions[frame];
@@ -141,6 +181,33 @@ public final class BurstContext
     public boolean isDropped(final int frame)
     {
         return DROPPED == actions[frame];
+    }
+
+    /**
+     * Adds a frame a stage wrote into the next free slot of {@link #frames()} (at
+     * {@link FrameBurst#nextFrameOffset()}, after {@link FrameBurst#clearNextNetHeader()}): routed on
+     * {@code bridgeId} to {@code destination}, undecided for the stages after. The caller checks that
+     * the burst is not {@link FrameBurst#isFull() full}.
+     *
+     * @return the new frame's index.
+     */
+    public int append(final int length, final int bridgeId, final long source, final long destination)
+    {
+        final int frame = size++;
+        frames.commit(length);
+        actions[frame] = UNDECIDED;
+        sources[frame] = source;
+        route(frame, bridgeId, destination);
+        return frame;
+    }
+
+    /**
+     * Counts a frame on the ingress port under {@code reason} without dropping it: a router consumed it
+     * and the frame now holds its answer (an ICMP error).
+     */
+    public void countDrop(final DropReason reason)
+    {
+        ingressCounters.dropped(reason, 1);
     }
 
     /** Drops a frame, counted on the ingress port under {@code reason}. */

@@ -19,7 +19,13 @@ public enum DropReason
     TX_ERROR("tx_error", "the egress port refused the frame"),
     BAD_VXLAN("bad_vxlan", "a VXLAN datagram shorter than its header or without the I flag"),
     UNKNOWN_VNI("unknown_vni", "a VXLAN datagram for another VNI"),
-    UNKNOWN_PEER("unknown_peer", "a VXLAN datagram from an address that is not a peer");
+    UNKNOWN_PEER("unknown_peer", "a VXLAN datagram from an address that is not a peer"),
+    BAD_IP("bad_ip", "a packet to a router with a malformed IP header or a bad header checksum"),
+    TTL_EXCEEDED("ttl_exceeded", "TTL or hop limit ran out at a router (answered with ICMP time exceeded)"),
+    ROUTER_NO_ROUTE("router_no_route", "a router has no route to the destination (answered with ICMP destination unreachable)"),
+    NEIGHBOUR_UNRESOLVED("neighbour_unresolved", "a router could not resolve the next hop's MAC in time, or had no room to hold the packet"),
+    FRAGMENTATION_NEEDED("fragmentation_needed", "larger than the router's egress MTU (answered with ICMP fragmentation needed or packet too big when allowed)"),
+    ROUTER_LOCAL("router_local", "to a router's own address, not ARP, neighbour discovery or an echo request");
 
     private static final DropReason[] VALUES = values();
 

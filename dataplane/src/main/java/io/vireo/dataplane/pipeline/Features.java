@@ -11,6 +11,8 @@ public final class Features
 {
     /** The bridge has endpoint policy: rules, or a default other than allow. */
     public static final int POLICY = 1;
+    /** A router has an interface on the bridge. */
+    public static final int ROUTER = 2;
 
     private final AtomicIntegerArray bits;
 

@@ -15,9 +15,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.core.BridgeInfo;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortInfo;
+import io.vireo.vswitch.core.RouterInfo;
 import io.vireo.vswitch.core.TapPortSpec;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoException;
@@ -51,14 +53,30 @@ import io.vireo.vswitch.core.VxlanSpec;
  *         socket: /run/vireo/vm1.sock
  *         client: false
  *         thread: 1          # the forwarding thread that receives from it (default: round robin)
+ * routers:
+ *   - name: r1
+ *     interfaces:            # as POST /v1/routers/{name}/interfaces takes them
+ *       - {bridge: br0, ip: [10.0.0.1/24, "fd00::1/64"], mac: "02:00:00:00:01:01", mtu: 1500}
+ *     routes:                # static routes; connected ones come with the interfaces
+ *       - {prefix: 10.2.0.0/16, via: 10.0.0.254}
  * </pre>
  */
-record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
+record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterConfig> routers)
 {
     // Lists left out of the file (or empty, and so not written) are empty, so a config equals itself read back.
     DaemonConfig
     {
         bridges = listOf(bridges);
+        routers = listOf(routers);
+    }
+
+    record RouterConfig(String name, List<ControlApi.InterfaceRequest> interfaces, List<ControlApi.RouteRequest> routes)
+    {
+        RouterConfig
+        {
+            interfaces = listOf(interfaces);
+            routes = listOf(routes);
+        }
     }
 
     record BridgeConfig(String name, Long agingSeconds, VxlanSpec vxlan, List<String> peers, String defaultPolicy,
@@ -95,7 +113,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
     /** With no config: one bridge, {@code br0}, no ports. */
     static DaemonConfig embeddedDefault()
     {
-        return new DaemonConfig(null, List.of(new BridgeConfig("br0", null, null, null, null, null, null)));
+        return new DaemonConfig(null, List.of(new BridgeConfig("br0", null, null, null, null, null, null)), null);
     }
 
     static DaemonConfig load(final Path file)
@@ -144,7 +162,16 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
                 vireo.policies(bridge.name()).stream().map(DaemonConfig::withoutId).toList(),
                 portsByBridge.getOrDefault(bridge.name(), List.of())));
         }
-        return new DaemonConfig(agingSeconds, bridges);
+        final List<RouterConfig> routers = new ArrayList<>();
+        for (final RouterInfo router : vireo.routers())
+        {
+            routers.add(new RouterConfig(router.name(),
+                router.interfaces().stream().map(routerInterface -> new ControlApi.InterfaceRequest(routerInterface.bridge(),
+                    routerInterface.addresses(), routerInterface.mac(), routerInterface.mtu())).toList(),
+                vireo.routes(router.name()).stream().filter(route -> !route.connected())
+                    .map(route -> new ControlApi.RouteRequest(route.prefix(), route.via())).toList()));
+        }
+        return new DaemonConfig(agingSeconds, bridges, routers);
     }
 
     /**
@@ -222,6 +249,32 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges)
                     log.println("vireod: port " + port.name() + " on bridge " + bridge.name() + " not restored: " +
                         ex.getMessage());
                 }
+            }
+        }
+        applyRouters(vireo);
+    }
+
+    /** Routers come after every bridge: an interface may be on any of them. */
+    private void applyRouters(final Vireo vireo)
+    {
+        for (final RouterConfig router : routers)
+        {
+            try
+            {
+                vireo.addRouter(router.name());
+                for (final ControlApi.InterfaceRequest routerInterface : router.interfaces())
+                {
+                    vireo.attachRouter(router.name(), routerInterface.bridge(), routerInterface.ip(), routerInterface.mac(),
+                        routerInterface.mtu());
+                }
+                for (final ControlApi.RouteRequest route : router.routes())
+                {
+                    vireo.addRoute(router.name(), route.prefix(), route.via());
+                }
+            }
+            catch (final VireoException ex)
+            {
+                throw new IllegalArgumentException("config: router " + router.name() + ": " + ex.getMessage(), ex);
             }
         }
     }

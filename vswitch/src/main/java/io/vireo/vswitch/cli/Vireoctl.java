@@ -36,7 +36,8 @@ import picocli.CommandLine.ParentCommand;
     description = "Control a running vireod.",
     subcommands = {Vireoctl.BridgeCommand.class, Vireoctl.PortCommand.class, Vireoctl.FdbCommand.class,
         Vireoctl.PolicyCommand.class, Vireoctl.VxlanCommand.class, Vireoctl.StatsCommand.class,
-        Vireoctl.CaptureCommand.class, Vireoctl.ThreadsCommand.class})
+        Vireoctl.CaptureCommand.class, Vireoctl.ThreadsCommand.class, Vireoctl.RouterCommand.class,
+        Vireoctl.RouteCommand.class})
 public final class Vireoctl
 {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -426,6 +427,121 @@ public final class Vireoctl
                         text(rule, "srcPorts"), text(rule, "dstPorts"));
                 }
                 table.row("-", "-", node.get("default").asText(), "(default)", "-", "-", "-", "-", "-", "-");
+                table.print(out);
+            });
+        }
+    }
+
+    @Command(name = "router", description = "Add, delete, list routers, and attach them to bridges.", mixinStandardHelpOptions = true)
+    static final class RouterCommand
+    {
+        @ParentCommand
+        Vireoctl root;
+
+        @Command(name = "add", description = "Add a router with no interfaces.")
+        int add(@Parameters(paramLabel = "NAME") final String name, @Option(names = "--json") final boolean json)
+            throws JsonProcessingException
+        {
+            return root.call("POST", "/v1/routers", new ControlApi.RouterRequest(name), json, message("router " + name + " added"));
+        }
+
+        @Command(name = "del", description = "Delete a router, its interfaces and routes.")
+        int del(@Parameters(paramLabel = "NAME") final String name, @Option(names = "--json") final boolean json)
+            throws JsonProcessingException
+        {
+            return root.call("DELETE", "/v1/routers/" + name, null, json, message("router " + name + " deleted"));
+        }
+
+        @Command(name = "attach", description = "Give a router an interface on a bridge: it answers ARP and neighbour "
+            + "solicitations for its addresses and is the gateway of the bridge's endpoints.")
+        int attach(
+            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
+            @Parameters(index = "1", paramLabel = "BRIDGE") final String bridge,
+            @Option(names = "--ip", required = true, paramLabel = "ADDRESS/LENGTH",
+                description = "an address of the interface, IPv4 or IPv6; repeat for more") final List<String> addresses,
+            @Option(names = "--mac", paramLabel = "MAC", description = "default: random, locally administered") final String mac,
+            @Option(names = "--mtu", paramLabel = "N", description = "the largest IP packet routed onto the bridge (default 1500)") final Integer mtu,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("POST", "/v1/routers/" + router + "/interfaces",
+                new ControlApi.InterfaceRequest(bridge, addresses, mac, mtu), json,
+                message("router " + router + " attached to " + bridge));
+        }
+
+        @Command(name = "detach", description = "Take a router off a bridge, with the routes through that interface.")
+        int detach(
+            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
+            @Parameters(index = "1", paramLabel = "BRIDGE") final String bridge,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("DELETE", "/v1/routers/" + router + "/interfaces/" + bridge, null, json,
+                message("router " + router + " detached from " + bridge));
+        }
+
+        @Command(name = "list", description = "List routers and their interfaces.")
+        int list(@Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("GET", "/v1/routers", null, json, (node, out) ->
+            {
+                final Table table = new Table("ROUTER", "BRIDGE", "MAC", "MTU", "ADDRESSES", "ROUTES");
+                for (final JsonNode router : node)
+                {
+                    if (router.get("interfaces").isEmpty())
+                    {
+                        table.row(text(router, "name"), "-", "-", "-", "-", text(router, "routes"));
+                    }
+                    for (final JsonNode routerInterface : router.get("interfaces"))
+                    {
+                        final List<String> addresses = new ArrayList<>();
+                        routerInterface.get("addresses").forEach(address -> addresses.add(address.asText()));
+                        table.row(text(router, "name"), text(routerInterface, "bridge"), text(routerInterface, "mac"),
+                            text(routerInterface, "mtu"), String.join(",", addresses), text(router, "routes"));
+                    }
+                }
+                table.print(out);
+            });
+        }
+    }
+
+    @Command(name = "route", description = "A router's routes.", mixinStandardHelpOptions = true)
+    static final class RouteCommand
+    {
+        @ParentCommand
+        Vireoctl root;
+
+        @Command(name = "add", description = "Add a static route through a gateway on one of the router's subnets.")
+        int add(
+            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
+            @Parameters(index = "1", paramLabel = "PREFIX", description = "IPv4 or IPv6, e.g. 10.2.0.0/16 or 0.0.0.0/0") final String prefix,
+            @Option(names = "--via", required = true, paramLabel = "IP", description = "the gateway") final String via,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("POST", "/v1/routers/" + router + "/routes", new ControlApi.RouteRequest(prefix, via), json,
+                message("route to " + prefix + " via " + via + " added to " + router));
+        }
+
+        @Command(name = "del", description = "Delete a static route.")
+        int del(
+            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
+            @Parameters(index = "1", paramLabel = "PREFIX") final String prefix,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("DELETE", "/v1/routers/" + router + "/routes/" + prefix, null, json,
+                message("route to " + prefix + " deleted from " + router));
+        }
+
+        @Command(name = "list", description = "List a router's routes: connected ones, then static ones.")
+        int list(@Parameters(paramLabel = "ROUTER") final String router, @Option(names = "--json") final boolean json)
+            throws JsonProcessingException
+        {
+            return root.call("GET", "/v1/routers/" + router + "/routes", null, json, (node, out) ->
+            {
+                final Table table = new Table("PREFIX", "VIA", "BRIDGE", "TYPE");
+                for (final JsonNode route : node.get("routes"))
+                {
+                    table.row(text(route, "prefix"), text(route, "via"), text(route, "bridge"),
+                        route.get("connected").asBoolean() ? "connected" : "static");
+                }
                 table.print(out);
             });
         }

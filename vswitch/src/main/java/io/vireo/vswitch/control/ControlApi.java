@@ -2,6 +2,7 @@ package io.vireo.vswitch.control;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +48,15 @@ import io.vireo.vswitch.core.VxlanSpec;
  * GET    /v1/vxlan/{bridge}/peers     VXLAN peers of a bridge
  * POST   /v1/vxlan/{bridge}/peers     {"address": "192.0.2.2"}
  * DELETE /v1/vxlan/{bridge}/peers/{address}  remove a peer and the MACs learned behind it
+ * GET    /v1/routers             routers
+ * POST   /v1/routers             {"name": "r1"}
+ * GET    /v1/routers/{name}      one router and its interfaces
+ * DELETE /v1/routers/{name}      delete a router, its interfaces and routes
+ * POST   /v1/routers/{name}/interfaces  {"bridge": "br0", "ip": ["10.0.0.1/24", "fd00::1/64"], "mac": .., "mtu": 1500}
+ * DELETE /v1/routers/{name}/interfaces/{bridge}  take the router off a bridge
+ * GET    /v1/routers/{name}/routes      connected and static routes
+ * POST   /v1/routers/{name}/routes      {"prefix": "10.2.0.0/16", "via": "10.0.0.254"}
+ * DELETE /v1/routers/{name}/routes/{prefix}  e.g. /v1/routers/r1/routes/10.2.0.0/16
  * GET    /v1/captures            packet captures
  * POST   /v1/captures            {"port": "tapA", "file": "/tmp/a.pcap", "count": 100}   (count optional)
  * GET    /v1/captures/{id}       one capture: frames captured and dropped, running
@@ -82,6 +92,21 @@ public final class ControlApi
 
     /** Request body of {@code PATCH /v1/ports/{name}}. */
     public record PortChange(Integer thread)
+    {
+    }
+
+    /** Request body of {@code POST /v1/routers}. */
+    public record RouterRequest(String name)
+    {
+    }
+
+    /** Request body of {@code POST /v1/routers/{name}/interfaces}. */
+    public record InterfaceRequest(String bridge, List<String> ip, String mac, Integer mtu)
+    {
+    }
+
+    /** Request body of {@code POST /v1/routers/{name}/routes}. */
+    public record RouteRequest(String prefix, String via)
     {
     }
 
@@ -177,6 +202,10 @@ public final class ControlApi
         {
             return policy(method, name, parts.length > 4 ? parts[4] : null, body);
         }
+        if ("routers".equals(collection) && parts.length > 4 && null != name && !name.isEmpty())
+        {
+            return routerItems(method, name, parts, body);
+        }
         if ("vxlan".equals(collection) && null != name && !name.isEmpty() && parts.length >= 5 && parts.length <= 6 &&
             "peers".equals(parts[4]))
         {
@@ -201,6 +230,8 @@ public final class ControlApi
                 return ok(Map.of("bridge", name, "entries", vireo.fdb(name)));
             case "captures":
                 return captures(method, name, body);
+            case "routers":
+                return routers(method, name, body);
             case "threads":
                 requireMethod(method, "GET");
                 if (null != name)
@@ -306,6 +337,66 @@ public final class ControlApi
         }
         vireo.deletePolicy(bridge, id);
         return ok(Map.of("deleted", id));
+    }
+
+    private Response routers(final String method, final String name, final String body) throws JsonProcessingException
+    {
+        if (null == name)
+        {
+            if ("GET".equals(method))
+            {
+                return ok(vireo.routers());
+            }
+            requireMethod(method, "POST");
+            final RouterRequest request = parse(body, RouterRequest.class);
+            required(request.name(), "name");
+            return created(vireo.addRouter(request.name()));
+        }
+        if ("GET".equals(method))
+        {
+            return ok(vireo.router(name));
+        }
+        requireMethod(method, "DELETE");
+        vireo.deleteRouter(name);
+        return ok(Map.of("deleted", name));
+    }
+
+    /** {@code /v1/routers/{name}/interfaces[/{bridge}]} and {@code /v1/routers/{name}/routes[/{prefix}]}. */
+    private Response routerItems(final String method, final String router, final String[] parts, final String body)
+        throws JsonProcessingException
+    {
+        final String item = parts.length > 5 ? String.join("/", Arrays.copyOfRange(parts, 5, parts.length)) : null;
+        switch (parts[4])
+        {
+            case "interfaces":
+                if (null == item)
+                {
+                    requireMethod(method, "POST");
+                    final InterfaceRequest request = parse(body, InterfaceRequest.class);
+                    required(request.bridge(), "bridge");
+                    required(request.ip(), "ip");
+                    return created(vireo.attachRouter(router, request.bridge(), request.ip(), request.mac(), request.mtu()));
+                }
+                requireMethod(method, "DELETE");
+                return ok(vireo.detachRouter(router, item));
+            case "routes":
+                if (null == item)
+                {
+                    if ("GET".equals(method))
+                    {
+                        return ok(Map.of("router", router, "routes", vireo.routes(router)));
+                    }
+                    requireMethod(method, "POST");
+                    final RouteRequest request = parse(body, RouteRequest.class);
+                    required(request.prefix(), "prefix");
+                    return created(vireo.addRoute(router, request.prefix(), request.via()));
+                }
+                requireMethod(method, "DELETE");
+                vireo.deleteRoute(router, item);
+                return ok(Map.of("deleted", item));
+            default:
+                return error(404, "no such path: a router has interfaces and routes, not '" + parts[4] + "'");
+        }
     }
 
     private Response captures(final String method, final String id, final String body) throws JsonProcessingException

@@ -21,6 +21,8 @@ import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
 import io.vireo.flowtable.policy.PolicyTable;
+import io.vireo.gateway.router.NeighbourTable;
+import io.vireo.gateway.router.RouterDirectory;
 import io.vireo.tunnel.vxlan.Vtep;
 import io.vireo.vswitch.pipeline.ForwardingProxy;
 import io.vireo.vswitch.pipeline.ForwardingWarmUp;
@@ -50,6 +52,8 @@ public final class Vireo implements AutoCloseable
 {
     private static final Pattern BRIDGE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,31}");
     private static final Pattern OWNER = Pattern.compile("[A-Za-z0-9_.-]{1,32}");
+    /** Neighbours the routers remember, all bridges together. */
+    private static final int NEIGHBOURS = 65_536;
 
     private final VireoContext context;
     private final ForwardingTable fdb;
@@ -64,6 +68,8 @@ public final class Vireo implements AutoCloseable
     private final Topology topology;
     private final Captures captures;
     private final Conductor conductor;
+    private final NeighbourTable neighbours;
+    private final Routers routers;
     private final Histogram burstLatency = new Histogram(TimeUnit.SECONDS.toNanos(1), 2);
     private boolean closed;
 
@@ -78,15 +84,18 @@ public final class Vireo implements AutoCloseable
         this.countersManager = null == countersFile ? CountersFile.inMemory(context.maxCounters()) :
             countersFile.manager();
         this.tableCounters = new TableCounters(countersManager);
+        final RouterDirectory routerDirectory = new RouterDirectory(context.maxBridges());
+        this.neighbours = new NeighbourTable(NEIGHBOURS);
         final Pipeline pipeline = new Pipeline(fdb, policy, generations, features, new Pipeline.Geometry(
             context.burstSize(), context.slotSize(), context.headroom(), context.maxFrameLength(), context.maxPorts(),
-            context.maxBridges(), context.flowCacheCapacity()));
+            context.maxBridges(), context.flowCacheCapacity()), routerDirectory, neighbours);
         ForwardingWarmUp.run(pipeline.geometry(), context.warmUpBursts());
         this.threads = new ForwardingThreads(context, pipeline, countersManager);
         this.forwarding = threads.proxy();
         this.topology = new Topology(context.maxBridges(), context.maxPorts(), context.burstSize(), forwarding);
         this.captures = new Captures(forwarding);
         this.conductor = new Conductor(this, topology, fdb, generations, tableCounters, context.epochClock(), context.maxBridges());
+        this.routers = new Routers(routerDirectory, neighbours, features, forwarding::quiesce);
         threads.start(conductor);
     }
 
@@ -156,6 +165,7 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         final Bridge bridge = topology.bridge(name);
+        routers.bridgeDeleted(bridge);
         for (final String port : List.copyOf(bridge.ports))
         {
             removePort(topology.port(port));
@@ -538,6 +548,70 @@ public final class Vireo implements AutoCloseable
         return entries;
     }
 
+    // ---- routers ----
+
+    /** Adds a router with no interfaces. */
+    public synchronized RouterInfo addRouter(final String name)
+    {
+        ensureOpen();
+        return routers.add(name);
+    }
+
+    /** Deletes a router, its interfaces and routes. */
+    public synchronized void deleteRouter(final String name)
+    {
+        ensureOpen();
+        routers.delete(name);
+    }
+
+    public synchronized List<RouterInfo> routers()
+    {
+        return routers.list();
+    }
+
+    public synchronized RouterInfo router(final String name)
+    {
+        return routers.get(name);
+    }
+
+    /**
+     * Gives a router an interface on a bridge: it answers ARP and neighbour solicitations for the
+     * addresses ({@code ADDRESS/LENGTH}), is the gateway of the bridge's endpoints, and routes to their
+     * subnets. {@code mac} null picks a random locally administered one; {@code mtu} null is 1500.
+     */
+    public synchronized RouterInfo attachRouter(
+        final String router, final String bridgeName, final List<String> addresses, final String mac, final Integer mtu)
+    {
+        ensureOpen();
+        return routers.attach(router, topology.bridge(bridgeName), addresses, mac, mtu);
+    }
+
+    /** Takes a router's interface off a bridge, with the routes through it. */
+    public synchronized RouterInfo detachRouter(final String router, final String bridgeName)
+    {
+        ensureOpen();
+        return routers.detach(router, bridgeName);
+    }
+
+    /** Adds a static route: {@code prefix} (IPv4 or IPv6) via a gateway on one of the router's subnets. */
+    public synchronized RouteInfo addRoute(final String router, final String prefix, final String via)
+    {
+        ensureOpen();
+        return routers.addRoute(router, prefix, via);
+    }
+
+    public synchronized void deleteRoute(final String router, final String prefix)
+    {
+        ensureOpen();
+        routers.deleteRoute(router, prefix);
+    }
+
+    /** A router's routes: connected ones first, then static ones. */
+    public synchronized List<RouteInfo> routes(final String router)
+    {
+        return routers.routes(router);
+    }
+
     // ---- life cycle ----
 
     /** Deletes every port (removing the interfaces the switch created) and stops the agents. */
@@ -572,6 +646,7 @@ public final class Vireo implements AutoCloseable
         threads.close();
         tableCounters.close();
         fdb.close();
+        neighbours.close();
         if (null != countersFile)
         {
             countersFile.close();

@@ -127,6 +127,18 @@ public final class ForwardingProxy
         }
     }
 
+    /**
+     * Waits until every thread has run a command: the burst each was in has ended, so none still uses
+     * what the control thread unpublished before the call.
+     */
+    public void quiesce()
+    {
+        for (final ForwardingAgent agent : agents)
+        {
+            await(agent, () -> { });
+        }
+    }
+
     /** Something of every thread, in thread order. */
     public <T> List<T> perThread(final IntFunction<T> view)
     {

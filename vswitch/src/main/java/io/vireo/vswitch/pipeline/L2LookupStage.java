@@ -7,8 +7,9 @@ import io.vireo.flowtable.fdb.ForwardingTable;
 
 /**
  * Decides where the frames no earlier stage decided go: group and unknown destinations flood, a known
- * MAC goes to the destination the forwarding table names. The whole burst goes to the table at once,
- * so the cache misses of a large table overlap.
+ * MAC goes to the destination the forwarding table names on the frame's bridge (the ingress bridge,
+ * or the one a router sent it to). The whole burst goes to the table at once, so the cache misses of
+ * a large table overlap.
  */
 final class L2LookupStage implements Stage
 {
@@ -38,14 +39,13 @@ final class L2LookupStage implements Stage
     public void process(final BurstContext burst)
     {
         final int size = burst.size();
-        final int bridgeId = burst.bridgeId();
         int pending = 0;
         for (int frame = 0; frame < size; frame++)
         {
             final long destination = burst.destination(frame);
             final boolean lookUp = BurstContext.UNDECIDED == burst.action(frame) && !MacAddress.isMulticast(destination);
             pending += lookUp ? 1 : 0;
-            bridgeIds[frame] = lookUp ? bridgeId : ForwardingTable.SKIP;
+            bridgeIds[frame] = lookUp ? burst.bridge(frame) : ForwardingTable.SKIP;
         }
         if (pending > 0)
         {

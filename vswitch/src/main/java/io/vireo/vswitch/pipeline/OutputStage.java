@@ -14,8 +14,10 @@ import io.vireo.dataplane.pipeline.Stage;
  * its port, with the destination's peer in the frame's metadata; a flooded frame on every other port
  * of the bridge, to all peers of a port that has peers (a frame never goes back out of the port it came
  * in on: so nothing from the overlay goes back into it either). A frame for its own ingress port is
- * dropped as {@code hairpin}; one for a port that is gone or on another bridge is flooded. Then every
- * port with frames queued is sent its burst once, with the offloads it does not take done in software.
+ * dropped as {@code hairpin}; one for a port that is gone or on another bridge is flooded. A frame a
+ * router {@link BurstContext#route routed} goes out on the router's bridge instead, through any of its
+ * ports, the ingress port included. Then every port with frames queued is sent its burst once, with
+ * the offloads it does not take done in software.
  * <p>
  * A port with an {@link io.vireo.dataplane.port.Port#mtu() MTU} (a VXLAN port's overlay) gets no IP
  * packet larger than it: such a frame is dropped, counted as {@code oversize} on that port, and its
@@ -59,11 +61,12 @@ final class OutputStage implements Stage
             {
                 final int portId = Destination.port(action);
                 final PortEntry egress = ports.port(portId);
-                if (portId == in.id)
+                final boolean routed = burst.isRouted(frame);
+                if (portId == in.id && !routed)
                 {
                     burst.drop(frame, DropReason.HAIRPIN);
                 }
-                else if (null != egress && egress.bridgeId == in.bridgeId)
+                else if (null != egress && egress.bridgeId == burst.bridge(frame))
                 {
                     enqueue(burst, in, egress, frame, Destination.peer(action));
                 }
@@ -76,16 +79,21 @@ final class OutputStage implements Stage
         flush(burst.frames());
     }
 
-    /** Broadcast, multicast and unknown unicast: every port of the bridge but the ingress. */
+    /**
+     * Broadcast, multicast and unknown unicast: every port of the frame's bridge but the ingress (a
+     * routed frame comes from the router, so the ingress port gets it too).
+     */
     private void flood(final BurstContext burst, final PortEntry in, final int frame)
     {
-        final int[] members = ports.members(in.bridgeId);
-        final int count = ports.memberCount(in.bridgeId);
+        final int bridgeId = burst.bridge(frame);
+        final int except = burst.isRouted(frame) ? -1 : in.id;
+        final int[] members = ports.members(bridgeId);
+        final int count = ports.memberCount(bridgeId);
         boolean sent = false;
         for (int i = 0; i < count; i++)
         {
             final int member = members[i];
-            if (member != in.id)
+            if (member != except)
             {
                 enqueue(burst, in, ports.port(member), frame, FrameBurst.ALL_PEERS);
                 sent = true;

@@ -6,13 +6,16 @@ import io.vireo.dataplane.pipeline.Stage;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
 import io.vireo.flowtable.policy.PolicyTable;
+import io.vireo.gateway.router.NeighbourTable;
+import io.vireo.gateway.router.RouterDirectory;
+import io.vireo.gateway.router.RouterStage;
 import org.agrona.concurrent.EpochClock;
 
 /**
  * The forwarding pipeline: the tables every forwarding thread shares, and the stages each thread runs
  * over its bursts, in order:
  * <pre>
- *  receive -&gt; parse -&gt; learn -&gt; [policy] -&gt; L2 lookup -&gt; output (local, flood, a port with peers) -&gt; send
+ *  receive -&gt; parse -&gt; learn -&gt; [policy] -&gt; [router] -&gt; L2 lookup -&gt; output (local, flood, a port with peers) -&gt; send
  * </pre>
  * A stage in brackets runs only on bridges with its {@link Features feature}. A new capability (a
  * router, NAT, load balancing) is a new {@link Stage} placed in {@link #stages}, with its tables, its
@@ -24,10 +27,21 @@ import org.agrona.concurrent.EpochClock;
  * @param generations       each bridge's generation, bumped on every change that makes cached flows stale.
  * @param features          each bridge's feature bits.
  * @param geometry          the sizes of bursts and per-thread tables.
+ * @param routers           the routers and their interfaces, shared.
+ * @param neighbours        the routers' neighbour table, shared; null for a switch without routers.
  */
 public record Pipeline(
-    ForwardingTable fdb, PolicyTable policy, Generations generations, Features features, Geometry geometry)
+    ForwardingTable fdb, PolicyTable policy, Generations generations, Features features, Geometry geometry,
+    RouterDirectory routers, NeighbourTable neighbours)
 {
+    /** A pipeline without routers. */
+    public Pipeline(
+        final ForwardingTable fdb, final PolicyTable policy, final Generations generations, final Features features,
+        final Geometry geometry)
+    {
+        this(fdb, policy, generations, features, geometry, new RouterDirectory(geometry.maxBridges()), null);
+    }
+
     /**
      * @param burstSize         frames per receive burst.
      * @param slotSize          bytes per frame slot, a power of two.
@@ -72,11 +86,12 @@ public record Pipeline(
     /** One thread's stages, in order, over its table of ports. */
     Stage[] stages(final PortTable ports, final PolicyStage policyStage)
     {
-        return new Stage[] {
-            new ParseStage(geometry.maxFrameLength()),
-            new LearnStage(fdb, generations, geometry.burstSize()),
-            policyStage,
-            new L2LookupStage(fdb, geometry.burstSize()),
-            new OutputStage(ports, geometry.maxPorts(), geometry.burstSize())};
+        final Stage parse = new ParseStage(geometry.maxFrameLength());
+        final Stage learn = new LearnStage(fdb, generations, geometry.burstSize());
+        final Stage lookup = new L2LookupStage(fdb, geometry.burstSize());
+        final Stage output = new OutputStage(ports, geometry.maxPorts(), geometry.burstSize());
+        return null == neighbours ?
+            new Stage[] {parse, learn, policyStage, lookup, output} :
+            new Stage[] {parse, learn, policyStage, new RouterStage(routers, neighbours), lookup, output};
     }
 }

@@ -69,6 +69,8 @@ class PipelineTest
         final Queue<byte[]> toReceive = new ArrayDeque<>();
         final Queue<Integer> peers = new ArrayDeque<>();
         final List<Sent> sent = new ArrayList<>();
+        /** The bytes of each frame sent, in {@link #sent}'s order. */
+        final List<byte[]> sentBytes = new ArrayList<>();
 
         RecordingPort(final String name, final int mtu)
         {
@@ -118,6 +120,9 @@ class PipelineTest
                 final int offset = burst.frameOffset(indexes[i]);
                 sent.add(new Sent(MacAddress.read(burst.buffer(), offset), MacAddress.read(burst.buffer(), offset + 6),
                     burst.frameLength(indexes[i]), burst.peer(indexes[i])));
+                final byte[] bytes = new byte[burst.frameLength(indexes[i])];
+                burst.buffer().getBytes(offset, bytes);
+                sentBytes.add(bytes);
             }
             return count;
         }

@@ -1,0 +1,500 @@
+package io.vireo.vswitch.core;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import io.vireo.dataplane.pipeline.Features;
+import io.vireo.flowtable.MacAddress;
+import io.vireo.flowtable.policy.IpPrefix;
+import io.vireo.gateway.route.Ipv4RouteTable;
+import io.vireo.gateway.route.Ipv6RouteTable;
+import io.vireo.gateway.router.NeighbourTable;
+import io.vireo.gateway.router.NextHop;
+import io.vireo.gateway.router.RouterDirectory;
+import io.vireo.gateway.router.RouterInterface;
+import io.vireo.gateway.router.RouterView;
+
+/**
+ * The routers as the control plane keeps them: names, interfaces on bridges, static routes, and the
+ * route tables and next hops the forwarding threads read ({@link RouterDirectory}). Every change
+ * publishes a new snapshot before a route can name what it adds, and switches the
+ * {@link Features#ROUTER} stage on for the bridges that have an interface. Called under
+ * {@link Vireo}'s lock.
+ */
+final class Routers
+{
+    /** The MTU of a router interface unless given. */
+    static final int DEFAULT_MTU = 1500;
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,31}");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final RouterDirectory directory;
+    private final NeighbourTable neighbours;
+    private final Features features;
+    private final Runnable quiesce;
+    private final Map<String, Router> routers = new LinkedHashMap<>();
+    private final List<Router> byId = new ArrayList<>();
+
+    /**
+     * @param quiesce waits until no forwarding thread still reads a table that was unpublished.
+     */
+    Routers(final RouterDirectory directory, final NeighbourTable neighbours, final Features features, final Runnable quiesce)
+    {
+        this.directory = directory;
+        this.neighbours = neighbours;
+        this.features = features;
+        this.quiesce = quiesce;
+    }
+
+    RouterInfo add(final String name)
+    {
+        if (null == name || !NAME.matcher(name).matches())
+        {
+            throw VireoException.invalid("invalid router name '" + name +
+                "': 1-32 letters, digits, '_', '.', '-', starting with a letter or digit");
+        }
+        if (routers.containsKey(name))
+        {
+            throw VireoException.conflict("router " + name + " already exists");
+        }
+        int id = byId.indexOf(null);
+        if (id < 0)
+        {
+            id = byId.size();
+            byId.add(null);
+        }
+        final Router router = new Router(name, id);
+        routers.put(name, router);
+        byId.set(id, router);
+        publish();
+        return info(router);
+    }
+
+    void delete(final String name)
+    {
+        final Router router = router(name);
+        for (final Attachment attachment : List.copyOf(router.interfaces.values()))
+        {
+            detach(router, attachment);
+        }
+        routers.remove(name);
+        byId.set(router.id, null);
+        publish();
+        quiesce.run();
+        router.ipv4Routes.close();
+        router.ipv6Routes.close();
+    }
+
+    List<RouterInfo> list()
+    {
+        return routers.values().stream().map(this::info).toList();
+    }
+
+    RouterInfo get(final String name)
+    {
+        return info(router(name));
+    }
+
+    /**
+     * Gives a router an interface on a bridge with these addresses ({@code ADDRESS/LENGTH}, IPv4 or
+     * IPv6) and their connected routes.
+     */
+    RouterInfo attach(final String name, final Bridge bridge, final List<String> addresses, final String mac, final Integer mtu)
+    {
+        final Router router = router(name);
+        final RouterInterface existing = directory.snapshot().interfaceOn(bridge.id);
+        if (null != existing)
+        {
+            throw VireoException.conflict("bridge " + bridge.name + " already has an interface of router " +
+                byId.get(existing.routerId()).name);
+        }
+        if (null == addresses || addresses.isEmpty())
+        {
+            throw VireoException.invalid("give the interface at least one address (--ip ADDRESS/LENGTH)");
+        }
+        final int interfaceMtu = null == mtu ? DEFAULT_MTU : mtu;
+        if (interfaceMtu < 1280 || interfaceMtu > 9216)
+        {
+            throw VireoException.invalid("invalid MTU " + interfaceMtu + ": must be 1280..9216");
+        }
+        final long interfaceMac = null == mac ? randomMac() : parseMac(mac);
+        final List<Address> parsed = new ArrayList<>();
+        for (final String address : addresses)
+        {
+            final Address one = Address.parse(address);
+            for (final Attachment other : router.interfaces.values())
+            {
+                for (final Address taken : other.addresses)
+                {
+                    if (taken.subnet().equals(one.subnet()))
+                    {
+                        throw VireoException.conflict("router " + name + " has " + taken.text() + " on bridge " +
+                            other.bridgeName + " already, in the same subnet as " + address);
+                    }
+                }
+            }
+            parsed.add(one);
+        }
+
+        final Attachment attachment = new Attachment(bridge.name, bridge.id, interfaceMac, interfaceMtu, parsed);
+        router.interfaces.put(bridge.name, attachment);
+        final int connected = router.nextHop(NextHop.connected(bridge.id));
+        publish();
+        for (final Address address : parsed)
+        {
+            router.addRoute(address.subnet(), connected);
+        }
+        features.set(bridge.id, Features.ROUTER, true);
+        return info(router);
+    }
+
+    /** Takes a router's interface off a bridge, with its connected routes and the routes through it. */
+    RouterInfo detach(final String name, final String bridgeName)
+    {
+        final Router router = router(name);
+        final Attachment attachment = router.interfaces.get(bridgeName);
+        if (null == attachment)
+        {
+            throw VireoException.notFound("router " + name + " has no interface on bridge " + bridgeName);
+        }
+        detach(router, attachment);
+        return info(router);
+    }
+
+    /** Detaches whatever router has an interface on a bridge that is being deleted. */
+    void bridgeDeleted(final Bridge bridge)
+    {
+        for (final Router router : routers.values())
+        {
+            final Attachment attachment = router.interfaces.get(bridge.name);
+            if (null != attachment)
+            {
+                detach(router, attachment);
+            }
+        }
+    }
+
+    RouteInfo addRoute(final String name, final String prefix, final String via)
+    {
+        final Router router = router(name);
+        final IpPrefix destination = parsePrefix(prefix);
+        if (null == via)
+        {
+            throw VireoException.invalid("give the route a gateway: --via ADDRESS");
+        }
+        final IpPrefix gateway = parsePrefix(via);
+        if (gateway.isIpv4() != destination.isIpv4() || gateway.length() != gateway.addressBits())
+        {
+            throw VireoException.invalid("gateway " + via + " must be one " + (destination.isIpv4() ? "IPv4" : "IPv6") +
+                " address");
+        }
+        if (router.staticRoutes.containsKey(destination))
+        {
+            throw VireoException.conflict("router " + name + " has a route to " + destination + " already");
+        }
+        final Attachment on = router.onLink(gateway);
+        if (null == on)
+        {
+            throw VireoException.invalid("gateway " + via + " is not in the subnet of any interface of router " + name);
+        }
+        router.staticRoutes.put(destination, gateway);
+        router.addRoute(destination, router.nextHop(new NextHop(on.bridgeId, false, gateway.high(), gateway.low())));
+        return new RouteInfo(destination.toString(), host(gateway), on.bridgeName, false);
+    }
+
+    void deleteRoute(final String name, final String prefix)
+    {
+        final Router router = router(name);
+        final IpPrefix destination = parsePrefix(prefix);
+        if (null == router.staticRoutes.remove(destination))
+        {
+            throw VireoException.notFound("router " + name + " has no static route to " + destination);
+        }
+        router.removeRoute(destination);
+    }
+
+    List<RouteInfo> routes(final String name)
+    {
+        return router(name).routeInfos();
+    }
+
+    private void detach(final Router router, final Attachment attachment)
+    {
+        router.interfaces.remove(attachment.bridgeName);
+        for (final Address address : attachment.addresses)
+        {
+            router.removeRoute(address.subnet());
+        }
+        router.staticRoutes.entrySet().removeIf(route ->
+        {
+            if (null == router.onLink(route.getValue()))
+            {
+                router.removeRoute(route.getKey());
+                return true;
+            }
+            return false;
+        });
+        features.set(attachment.bridgeId, Features.ROUTER, false);
+        publish();
+        neighbours.removeBridge(attachment.bridgeId);
+    }
+
+    private Router router(final String name)
+    {
+        final Router router = routers.get(name);
+        if (null == router)
+        {
+            throw VireoException.notFound("no router " + name);
+        }
+        return router;
+    }
+
+    private void publish()
+    {
+        final RouterInterface[] interfaces = new RouterInterface[directory.snapshot().interfaces().length];
+        final RouterView[] views = new RouterView[byId.size()];
+        for (final Router router : routers.values())
+        {
+            final List<RouterInterface> own = new ArrayList<>();
+            for (final Attachment attachment : router.interfaces.values())
+            {
+                final RouterInterface routerInterface = attachment.toInterface(router.id);
+                interfaces[attachment.bridgeId] = routerInterface;
+                own.add(routerInterface);
+            }
+            views[router.id] = new RouterView(router.id, router.ipv4Routes, router.ipv6Routes,
+                router.nextHops.toArray(new NextHop[0]), own.toArray(new RouterInterface[0]));
+        }
+        directory.publish(new RouterDirectory.Snapshot(interfaces, views));
+    }
+
+    private RouterInfo info(final Router router)
+    {
+        final List<RouterInfo.InterfaceInfo> interfaces = router.interfaces.values().stream()
+            .map(attachment -> new RouterInfo.InterfaceInfo(attachment.bridgeName, MacAddress.format(attachment.mac),
+                attachment.mtu, attachment.addresses.stream().map(Address::text).toList()))
+            .toList();
+        return new RouterInfo(router.name, interfaces, router.routeInfos().size());
+    }
+
+    private static String host(final IpPrefix address)
+    {
+        return address.isIpv4() ? IpPrefix.formatIpv4((int)address.low()) : IpPrefix.formatIpv6(address.high(), address.low());
+    }
+
+    private static long randomMac()
+    {
+        // Locally administered, unicast: peers on other hosts' bridges must not see two routers with one MAC.
+        return (RANDOM.nextLong() & 0xFEFF_FFFF_FFFFL & MacAddress.BROADCAST) | 0x0200_0000_0000L;
+    }
+
+    private static long parseMac(final String text)
+    {
+        final long mac;
+        try
+        {
+            mac = MacAddress.parse(text);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw VireoException.invalid("invalid MAC '" + text + "': " + ex.getMessage());
+        }
+        if (MacAddress.isMulticast(mac) || MacAddress.isZero(mac))
+        {
+            throw VireoException.invalid("invalid MAC " + text + ": must be unicast and not zero");
+        }
+        return mac;
+    }
+
+    private static IpPrefix parsePrefix(final String text)
+    {
+        if (null == text)
+        {
+            throw VireoException.invalid("give a prefix: ADDRESS/LENGTH");
+        }
+        try
+        {
+            return IpPrefix.parse(text);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw VireoException.invalid("invalid prefix '" + text + "': " + ex.getMessage());
+        }
+    }
+
+    /** An interface address as given: the address, and its subnet (the connected route). */
+    private record Address(String text, IpPrefix address, IpPrefix subnet)
+    {
+        static Address parse(final String text)
+        {
+            final int slash = null == text ? -1 : text.indexOf('/');
+            if (slash < 0)
+            {
+                throw VireoException.invalid("invalid interface address '" + text + "': give ADDRESS/LENGTH");
+            }
+            final IpPrefix address = parsePrefix(text.substring(0, slash));
+            final int length;
+            try
+            {
+                length = Integer.parseInt(text.substring(slash + 1));
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw VireoException.invalid("invalid prefix length in '" + text + "'");
+            }
+            if (length < 1 || length >= address.addressBits())
+            {
+                throw VireoException.invalid("invalid prefix length in '" + text + "': must be 1.." + (address.addressBits() - 1));
+            }
+            final IpPrefix subnet = address.isIpv4() ?
+                IpPrefix.ipv4((int)address.low() & (-1 << (32 - length)), length) :
+                IpPrefix.ipv6(address.high() & mask(length), address.low() & mask(length - 64), length);
+            return new Address(text, address, subnet);
+        }
+
+        private static long mask(final int bits)
+        {
+            return bits <= 0 ? 0 : bits >= 64 ? -1L : -1L << (64 - bits);
+        }
+
+        boolean contains(final IpPrefix host)
+        {
+            if (host.isIpv4() != subnet.isIpv4())
+            {
+                return false;
+            }
+            final int length = subnet.length();
+            if (host.isIpv4())
+            {
+                final int hostMask = -1 << (32 - length);
+                return ((int)host.low() & hostMask) == (int)subnet.low();
+            }
+            return (host.high() & mask(length)) == subnet.high() && (host.low() & mask(length - 64)) == subnet.low();
+        }
+    }
+
+    /** A router's interface on one bridge. */
+    private record Attachment(String bridgeName, int bridgeId, long mac, int mtu, List<Address> addresses)
+    {
+        RouterInterface toInterface(final int routerId)
+        {
+            final List<Address> v4 = addresses.stream().filter(a -> a.address().isIpv4()).toList();
+            final List<Address> v6 = addresses.stream().filter(a -> !a.address().isIpv4()).toList();
+            return new RouterInterface(routerId, bridgeId, mac, mtu,
+                v4.stream().mapToInt(a -> (int)a.address().low()).toArray(),
+                v4.stream().mapToInt(a -> a.subnet().length()).toArray(),
+                v6.stream().mapToLong(a -> a.address().high()).toArray(),
+                v6.stream().mapToLong(a -> a.address().low()).toArray(),
+                v6.stream().mapToInt(a -> a.subnet().length()).toArray());
+        }
+    }
+
+    /** One router: its interfaces by bridge name, static routes, next hops and route tables. */
+    private final class Router
+    {
+        final String name;
+        final int id;
+        final Map<String, Attachment> interfaces = new LinkedHashMap<>();
+        /** Destination prefix to gateway address. */
+        final Map<IpPrefix, IpPrefix> staticRoutes = new LinkedHashMap<>();
+        final List<NextHop> nextHops = new ArrayList<>();
+        final Map<NextHop, Integer> nextHopIds = new HashMap<>();
+        final Ipv4RouteTable ipv4Routes = new Ipv4RouteTable();
+        final Ipv6RouteTable ipv6Routes = new Ipv6RouteTable();
+
+        Router(final String name, final int id)
+        {
+            this.name = name;
+            this.id = id;
+        }
+
+        /** The id of a next hop, added (and published) if it is new. */
+        int nextHop(final NextHop nextHop)
+        {
+            final Integer known = nextHopIds.get(nextHop);
+            if (null != known)
+            {
+                return known;
+            }
+            final int id = nextHops.size();
+            if (id > Ipv4RouteTable.MAX_NEXT_HOP)
+            {
+                throw VireoException.invalid("router " + name + " has " + id + " next hops already, the most it can have");
+            }
+            nextHops.add(nextHop);
+            nextHopIds.put(nextHop, id);
+            publish();
+            return id;
+        }
+
+        void addRoute(final IpPrefix prefix, final int nextHop)
+        {
+            try
+            {
+                if (prefix.isIpv4())
+                {
+                    ipv4Routes.add((int)prefix.low(), prefix.length(), nextHop);
+                }
+                else
+                {
+                    ipv6Routes.add(prefix.high(), prefix.low(), prefix.length(), nextHop);
+                }
+            }
+            catch (final IllegalStateException ex)
+            {
+                throw VireoException.conflict("router " + name + " cannot take the route to " + prefix + ": " + ex.getMessage());
+            }
+        }
+
+        void removeRoute(final IpPrefix prefix)
+        {
+            if (prefix.isIpv4())
+            {
+                ipv4Routes.remove((int)prefix.low(), prefix.length());
+            }
+            else
+            {
+                ipv6Routes.remove(prefix.high(), prefix.low(), prefix.length());
+            }
+        }
+
+        Attachment onLink(final IpPrefix host)
+        {
+            for (final Attachment attachment : interfaces.values())
+            {
+                for (final Address address : attachment.addresses)
+                {
+                    if (address.contains(host))
+                    {
+                        return attachment;
+                    }
+                }
+            }
+            return null;
+        }
+
+        List<RouteInfo> routeInfos()
+        {
+            final List<RouteInfo> routes = new ArrayList<>();
+            for (final Attachment attachment : interfaces.values())
+            {
+                for (final Address address : attachment.addresses)
+                {
+                    routes.add(new RouteInfo(address.subnet().toString(), null, attachment.bridgeName, true));
+                }
+            }
+            for (final Map.Entry<IpPrefix, IpPrefix> route : staticRoutes.entrySet())
+            {
+                final Attachment on = onLink(route.getValue());
+                routes.add(new RouteInfo(route.getKey().toString(), host(route.getValue()), null == on ? null : on.bridgeName, false));
+            }
+            return routes;
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package io.vireo.vswitch.it;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static io.vireo.vswitch.it.Sandbox.check;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A router between two bridges, end to end: namespace A on {@code br0} (10.91.1.0/24, fd91:1::/64),
+ * namespace B on {@code br1} (10.91.2.0/24, fd91:2::/64), router {@code r1} the gateway of both.
+ * The namespaces' kernels resolve the router with ARP and neighbour discovery, the router resolves
+ * them the same way, and its ICMP answers are what ping prints.
+ */
+class RouterIT
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Sandbox sandbox;
+    private Daemon daemon;
+    private String nsA;
+    private String nsB;
+    private String tapA;
+
+    @BeforeEach
+    void setUp() throws Exception
+    {
+        sandbox = new Sandbox();
+        daemon = Daemon.start(sandbox, sandbox.tempDir("run"));
+        nsA = sandbox.namespace("a");
+        nsB = sandbox.namespace("b");
+        tapA = sandbox.ifname("tA");
+        final String tapB = sandbox.ifname("tB");
+        daemon.ok("bridge", "add", "br1");
+        daemon.ok("port", "add", "br0", tapA, "--netns", nsA, "--ip", "10.91.1.2/24");
+        daemon.ok("port", "add", "br1", tapB, "--netns", nsB, "--ip", "10.91.2.2/24");
+        daemon.ok("router", "add", "r1");
+        daemon.ok("router", "attach", "r1", "br0", "--ip", "10.91.1.1/24", "--ip", "fd91:1::1/64");
+        daemon.ok("router", "attach", "r1", "br1", "--ip", "10.91.2.1/24", "--ip", "fd91:2::1/64");
+        configure(nsA, tapA, "10.91.1.1", "fd91:1::2/64", "fd91:1::1");
+        configure(nsB, tapB, "10.91.2.1", "fd91:2::2/64", "fd91:2::1");
+    }
+
+    private void configure(final String ns, final String tap, final String gateway, final String ipv6, final String gateway6)
+    {
+        check(sandbox.inNetns(ns, "ip", "route", "add", "default", "via", gateway));
+        // The sandbox turns IPv6 off in its namespaces, to keep stray solicitations out of other tests.
+        check(sandbox.inNetns(ns, "sysctl", "-qw", "net.ipv6.conf." + tap + ".disable_ipv6=0"));
+        check(sandbox.inNetns(ns, "ip", "-6", "addr", "add", ipv6, "dev", tap, "nodad"));
+        check(sandbox.inNetns(ns, "ip", "-6", "route", "add", "default", "via", gateway6));
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        sandbox.close();
+    }
+
+    @Test
+    void pingsCrossTheRouterWithOneHopTakenOffTheirTtl()
+    {
+        final Sandbox.Result gateway = sandbox.inNetns(nsA, "ping", "-c", "2", "-W", "2", "10.91.1.1");
+        assertTrue(gateway.out().contains("bytes from 10.91.1.1"), "the router answers on its address: " + gateway.all());
+
+        final Sandbox.Result across = sandbox.inNetns(nsA, "ping", "-c", "3", "-i", "0.2", "-W", "3", "10.91.2.2");
+        assertTrue(across.out().contains("bytes from 10.91.2.2") && across.out().contains("ttl=63"),
+            "B answers through the router, its reply one hop shorter: " + across.all());
+
+        final Sandbox.Result across6 = sandbox.inNetns(nsA, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "3", "fd91:2::2");
+        assertTrue(across6.out().contains("bytes from fd91:2::2") && across6.out().contains("ttl=63"),
+            "IPv6 too: " + across6.all());
+    }
+
+    @Test
+    void aTcpTransferThroughTheRouterArrivesByteExact() throws Exception
+    {
+        final Path data = sandbox.tempFile(".data");
+        final byte[] bytes = new byte[24 << 20];
+        new java.util.SplittableRandom(7).nextBytes(bytes);
+        Files.write(data, bytes);
+        final Path received = sandbox.tempFile(".received");
+        final Path serverLog = sandbox.tempFile(".server");
+        sandbox.start(serverLog, "ip", "netns", "exec", nsB, "python3", "-c",
+            "import socket,sys\n" +
+            "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('10.91.2.2', 5201)); s.listen(1)\n" +
+            "print('listening', flush=True)\n" +
+            "c,_=s.accept(); f=open(sys.argv[1],'wb')\n" +
+            "while True:\n" +
+            "    b=c.recv(1<<20)\n" +
+            "    if not b: break\n" +
+            "    f.write(b)\n" +
+            "f.close(); print('done', flush=True)\n", received.toString());
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(serverLog).contains("listening"), "the server listens");
+
+        check(sandbox.run(60, "ip", "netns", "exec", nsA, "python3", "-c",
+            "import socket,sys\n" +
+            "c=socket.create_connection(('10.91.2.2', 5201), timeout=30)\n" +
+            "c.sendall(open(sys.argv[1],'rb').read()); c.close()\n", data.toString()));
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(serverLog).contains("done"), "the server has it all", 30);
+        assertTrue(java.util.Arrays.equals(bytes, Files.readAllBytes(received)), "24 MB arrive byte-exact");
+    }
+
+    @Test
+    void expiryAndAMissingRouteAreAnsweredWithIcmp() throws Exception
+    {
+        final Sandbox.Result expired = sandbox.inNetns(nsA, "ping", "-c", "1", "-t", "1", "-W", "2", "10.91.2.2");
+        assertTrue(expired.out().contains("From 10.91.1.1") && expired.out().contains("Time to live exceeded"),
+            expired.all());
+
+        final Sandbox.Result unreachable = sandbox.inNetns(nsA, "ping", "-c", "1", "-W", "2", "10.91.9.9");
+        assertTrue(unreachable.out().contains("From 10.91.1.1") && unreachable.out().contains("Destination Net Unreachable"),
+            unreachable.all());
+
+        final Sandbox.Result unreachable6 = sandbox.inNetns(nsA, "ping", "-6", "-c", "1", "-W", "2", "fd91:9::9");
+        assertTrue(unreachable6.out().contains("From fd91:1::1") && unreachable6.out().contains("No route"),
+            unreachable6.all());
+
+        final JsonNode drops = port(tapA).get("stats").get("drops");
+        assertTrue(drops.get("ttl_exceeded").asLong() >= 1, drops.toString());
+        assertTrue(drops.get("router_no_route").asLong() >= 2, drops.toString());
+    }
+
+    @Test
+    void routesAreListedAndBadRequestsRefusedWithOneLine() throws Exception
+    {
+        daemon.ok("route", "add", "r1", "10.91.3.0/24", "--via", "10.91.2.2");
+        daemon.ok("route", "add", "r1", "fd91:3::/64", "--via", "fd91:2::2");
+        final JsonNode routes = JSON.readTree(daemon.ok("route", "list", "r1", "--json").out()).get("routes");
+        assertEquals(6, routes.size(), routes.toString());
+        final String table = daemon.ok("route", "list", "r1").out();
+        assertTrue(table.contains("10.91.3.0/24") && table.contains("10.91.2.2") && table.contains("static") &&
+            table.contains("10.91.1.0/24") && table.contains("connected"), table);
+
+        for (final String[] args : new String[][] {
+            {"route", "add", "r1", "10.91.4.0/24", "--via", "192.0.2.1"},
+            {"route", "add", "r1", "10.91.4.0/33", "--via", "10.91.2.2"},
+            {"route", "add", "r1", "10.91.3.0/24", "--via", "10.91.2.2"},
+            {"route", "add", "nope", "10.91.4.0/24", "--via", "10.91.2.2"},
+            {"route", "del", "r1", "10.91.5.0/24"},
+            {"router", "add", "r1"},
+            {"router", "attach", "r1", "br0", "--ip", "10.91.8.1/24"},
+            {"router", "attach", "r1", "nope", "--ip", "10.91.8.1/24"},
+            {"router", "add", "bad name"}})
+        {
+            final Sandbox.Result result = daemon.ctl(args);
+            assertEquals(1, result.exit(), () -> String.join(" ", args) + ": " + result.all());
+            assertTrue(result.err().startsWith("vireoctl: ") && result.err().strip().lines().count() == 1, result::all);
+        }
+
+        daemon.ok("route", "del", "r1", "10.91.3.0/24");
+        daemon.ok("router", "detach", "r1", "br1");
+        assertEquals(2, JSON.readTree(daemon.ok("route", "list", "r1", "--json").out()).get("routes").size(),
+            "the interface's connected routes and the IPv6 route through it went with it");
+        final Sandbox.Result gone = sandbox.inNetns(nsA, "ping", "-c", "1", "-W", "2", "10.91.2.2");
+        assertTrue(gone.out().contains("Destination Net Unreachable"), gone.all());
+        daemon.ok("router", "del", "r1");
+        assertEquals(0, JSON.readTree(daemon.ok("router", "list", "--json").out()).size());
+    }
+
+    private JsonNode port(final String name) throws Exception
+    {
+        for (final JsonNode port : JSON.readTree(daemon.ok("port", "list", "--json").out()))
+        {
+            if (name.equals(port.get("name").asText()))
+            {
+                return port;
+            }
+        }
+        throw new AssertionError("no port " + name);
+    }
+}

@@ -1,0 +1,225 @@
+package io.vireo.vswitch.pipeline;
+
+import java.nio.ByteOrder;
+
+import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.headers.Checksums;
+import io.vireo.dataplane.pipeline.DropReason;
+import io.vireo.dataplane.pipeline.Features;
+import io.vireo.dataplane.pipeline.PortCounters;
+import io.vireo.flowtable.MacAddress;
+import io.vireo.flowtable.fdb.ForwardingTable;
+import io.vireo.flowtable.flowcache.Generations;
+import io.vireo.flowtable.policy.PolicyTable;
+import io.vireo.gateway.route.Ipv4RouteTable;
+import io.vireo.gateway.route.Ipv6RouteTable;
+import io.vireo.gateway.router.NeighbourTable;
+import io.vireo.gateway.router.NextHop;
+import io.vireo.gateway.router.RouterDirectory;
+import io.vireo.gateway.router.RouterInterface;
+import io.vireo.gateway.router.RouterView;
+import io.vireo.vswitch.core.CountersFile;
+import io.vireo.vswitch.pipeline.PipelineTest.RecordingPort;
+import org.agrona.concurrent.CachedEpochClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The router stage inside the pipeline, between two bridges with one recording port each: it answers
+ * ARP for its address, resolves a next hop while holding the packet, routes across bridges with the
+ * TTL and checksum right, and answers expiry and a missing route to the sender.
+ */
+class RouterPipelineTest
+{
+    private static final long MAC_A = MacAddress.parse("02:00:00:00:00:0a");
+    private static final long MAC_B = MacAddress.parse("02:00:00:00:00:0b");
+    private static final long MAC_R0 = MacAddress.parse("02:00:00:00:01:00");
+    private static final long MAC_R1 = MacAddress.parse("02:00:00:00:01:01");
+    private static final int IP_A = 0x0A00_0102;
+    private static final int IP_R0 = 0x0A00_0101;
+    private static final int IP_B = 0x0A00_0202;
+    private static final int IP_R1 = 0x0A00_0201;
+    private static final int BURST = 8;
+    private static final ByteOrder NETWORK = ByteOrder.BIG_ENDIAN;
+
+    private final CachedEpochClock clock = new CachedEpochClock();
+    private final CountersManager counters = CountersFile.inMemory(256);
+    private final ForwardingTable fdb = new ForwardingTable(1024);
+    private final Generations generations = new Generations();
+    private final Features features = new Features(4);
+    private final NeighbourTable neighbours = new NeighbourTable(64);
+    private final Ipv4RouteTable ipv4Routes = new Ipv4RouteTable(16);
+    private final Ipv6RouteTable ipv6Routes = new Ipv6RouteTable(16);
+    private final RecordingPort a = new RecordingPort("a", 0);
+    private final RecordingPort b = new RecordingPort("b", 0);
+    private PortEntry entryA;
+    private ForwardingAgent agent;
+
+    @BeforeEach
+    void setUp()
+    {
+        clock.update(1_000);
+        final RouterDirectory directory = new RouterDirectory(4);
+        final Pipeline pipeline = new Pipeline(fdb, new PolicyTable(generations), generations, features,
+            new Pipeline.Geometry(BURST, 4096, 128, 1518, 8, 4, 64), directory, neighbours);
+        agent = pipeline.newAgent("test", ForwardingAgent.ANY_CPU, clock, null, new ThreadCounters(counters, "test"));
+        final ForwardingProxy proxy = new ForwardingProxy(new ForwardingAgent[] {agent}, agent::doWork);
+        proxy.addBridge(0);
+        proxy.addBridge(1);
+        entryA = new PortEntry(a, 0, 0, new PortCounters(counters, "a"), BURST);
+        proxy.attach(new PortEntry[] {entryA});
+        proxy.attach(new PortEntry[] {new PortEntry(b, 1, 1, new PortCounters(counters, "b"), BURST)});
+
+        final RouterInterface on0 = new RouterInterface(0, 0, MAC_R0, 1500, new int[] {IP_R0}, new int[] {24},
+            new long[0], new long[0], new int[0]);
+        final RouterInterface on1 = new RouterInterface(0, 1, MAC_R1, 1500, new int[] {IP_R1}, new int[] {24},
+            new long[0], new long[0], new int[0]);
+        directory.publish(new RouterDirectory.Snapshot(new RouterInterface[] {on0, on1, null, null},
+            new RouterView[] {new RouterView(0, ipv4Routes, ipv6Routes,
+                new NextHop[] {NextHop.connected(0), NextHop.connected(1)}, new RouterInterface[] {on0, on1})}));
+        ipv4Routes.add(0x0A00_0100, 24, 0);
+        ipv4Routes.add(0x0A00_0200, 24, 1);
+        features.set(0, Features.ROUTER, true);
+        features.set(1, Features.ROUTER, true);
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        fdb.close();
+        neighbours.close();
+        ipv4Routes.close();
+        ipv6Routes.close();
+    }
+
+    @Test
+    void theRouterAnswersArpForItsAddressOnTheBridgeAsked()
+    {
+        receive(a, arp(1, MacAddress.BROADCAST, MAC_A, IP_A, 0, IP_R0));
+        assertEquals(1, a.sent.size(), "the answer goes back to the asker");
+        assertTrue(b.sent.isEmpty(), "nothing crosses to the other bridge");
+        final UnsafeBuffer reply = new UnsafeBuffer(a.sentBytes.get(0));
+        assertEquals(MAC_A, MacAddress.read(reply, 0));
+        assertEquals(MAC_R0, MacAddress.read(reply, 6));
+        assertEquals(2, reply.getShort(20, NETWORK), "an ARP reply");
+        assertEquals(IP_R0, reply.getInt(28, NETWORK));
+        assertEquals(MAC_A, neighbours.resolveIpv4(0, IP_A, clock.time()), "and the router learned the asker");
+    }
+
+    @Test
+    void aPacketWaitsForItsNextHopThenCrossesWithOneHopOffItsTtl()
+    {
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64));
+        assertEquals(1, b.sent.size(), "the router asks for B");
+        final UnsafeBuffer request = new UnsafeBuffer(b.sentBytes.get(0));
+        assertEquals(MacAddress.BROADCAST, MacAddress.read(request, 0));
+        assertEquals(MAC_R1, MacAddress.read(request, 6));
+        assertEquals(IP_R1, request.getInt(28, NETWORK));
+        assertEquals(IP_B, request.getInt(38, NETWORK));
+
+        receive(b, arp(2, MAC_R1, MAC_B, IP_B, MAC_R1, IP_R1));
+        assertEquals(2, b.sent.size(), "the held packet goes once B answers");
+        assertRouted(b.sentBytes.get(1));
+
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64));
+        assertEquals(3, b.sent.size(), "the next one goes at once");
+        assertRouted(b.sentBytes.get(2));
+        assertTrue(a.sent.isEmpty());
+    }
+
+    @Test
+    void expiryAndNoRouteAreAnsweredToTheSenderAndBadHeadersDropped()
+    {
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 1));
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, 0x0A09_0909, 64));
+        assertEquals(2, a.sent.size());
+        assertIcmp(a.sentBytes.get(0), 11, 0);
+        assertIcmp(a.sentBytes.get(1), 3, 0);
+        assertEquals(1, entryA.counters.drops(DropReason.TTL_EXCEEDED));
+        assertEquals(1, entryA.counters.drops(DropReason.ROUTER_NO_ROUTE));
+
+        final byte[] corrupt = ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64);
+        corrupt[24] ^= 1;
+        receive(a, corrupt);
+        assertEquals(1, entryA.counters.drops(DropReason.BAD_IP));
+        assertTrue(b.sent.isEmpty());
+    }
+
+    private void assertRouted(final byte[] frame)
+    {
+        final UnsafeBuffer routed = new UnsafeBuffer(frame);
+        assertEquals(MAC_B, MacAddress.read(routed, 0));
+        assertEquals(MAC_R1, MacAddress.read(routed, 6));
+        assertEquals(63, routed.getByte(22) & 0xFF);
+        assertEquals(0, Checksums.checksum(routed, 14, 20), "the header checksum was updated with the TTL");
+        assertEquals(IP_B, routed.getInt(30, NETWORK));
+    }
+
+    private static void assertIcmp(final byte[] frame, final int type, final int code)
+    {
+        final UnsafeBuffer answer = new UnsafeBuffer(frame);
+        assertEquals(MAC_A, MacAddress.read(answer, 0));
+        assertEquals(MAC_R0, MacAddress.read(answer, 6));
+        assertEquals(IP_R0, answer.getInt(26, NETWORK), "from the router's address on the sender's bridge");
+        assertEquals(IP_A, answer.getInt(30, NETWORK));
+        assertEquals(1, answer.getByte(23));
+        assertEquals(type, answer.getByte(34) & 0xFF);
+        assertEquals(code, answer.getByte(35) & 0xFF);
+        assertEquals(0, Checksums.checksum(answer, 14, 20));
+    }
+
+    private void receive(final RecordingPort port, final byte[] frame)
+    {
+        port.toReceive.add(frame);
+        port.peers.add(FrameBurst.NO_PEER);
+        clock.advance(1);
+        agent.doWork();
+    }
+
+    private static byte[] arp(
+        final int operation, final long destination, final long sender, final int senderIp, final long target, final int targetIp)
+    {
+        final byte[] frame = new byte[60];
+        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
+        MacAddress.write(buffer, 0, destination);
+        MacAddress.write(buffer, 6, sender);
+        buffer.putShort(12, (short)0x0806, NETWORK);
+        buffer.putShort(14, (short)1, NETWORK);
+        buffer.putShort(16, (short)0x0800, NETWORK);
+        buffer.putByte(18, (byte)6);
+        buffer.putByte(19, (byte)4);
+        buffer.putShort(20, (short)operation, NETWORK);
+        MacAddress.write(buffer, 22, sender);
+        buffer.putInt(28, senderIp, NETWORK);
+        MacAddress.write(buffer, 32, target);
+        buffer.putInt(38, targetIp, NETWORK);
+        return frame;
+    }
+
+    /** A UDP datagram with 32 bytes of payload and a right header checksum. */
+    private static byte[] ipv4(final long destination, final long source, final int from, final int to, final int ttl)
+    {
+        final byte[] frame = new byte[14 + 20 + 8 + 32];
+        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
+        MacAddress.write(buffer, 0, destination);
+        MacAddress.write(buffer, 6, source);
+        buffer.putShort(12, (short)0x0800, NETWORK);
+        buffer.putByte(14, (byte)0x45);
+        buffer.putShort(16, (short)(frame.length - 14), NETWORK);
+        buffer.putByte(22, (byte)ttl);
+        buffer.putByte(23, (byte)17);
+        buffer.putInt(26, from, NETWORK);
+        buffer.putInt(30, to, NETWORK);
+        buffer.putShort(24, (short)Checksums.checksum(buffer, 14, 20), NETWORK);
+        buffer.putShort(34, (short)5000, NETWORK);
+        buffer.putShort(36, (short)5001, NETWORK);
+        buffer.putShort(38, (short)40, NETWORK);
+        return frame;
+    }
+}
