@@ -34,10 +34,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class PacketSocket implements AutoCloseable
 {
-    /** The 12-byte {@code virtio_net_hdr_v1} with {@code num_buffers}, as TAP and vhost-user ports have it. */
-    public static final int NET_HEADER_V1_LENGTH = 12;
-    /** The legacy 10-byte {@code virtio_net_hdr} of kernels before 6.2, which know no PACKET_VNET_HDR_SZ. */
-    public static final int NET_HEADER_LEGACY_LENGTH = 10;
+    /**
+     * Bytes of virtio-net header in front of every frame both ways: {@code struct virtio_net_hdr}, the
+     * 12-byte {@code virtio_net_hdr_v1} without {@code num_buffers}. The receive ring always has these
+     * 10 bytes right before the frame, whatever PACKET_VNET_HDR_SZ says (measured on Linux 6.18).
+     */
+    public static final int NET_HEADER_LENGTH = 10;
 
     static final int AF_PACKET = 17;
     static final int SOCK_RAW = 3;
@@ -83,7 +85,7 @@ public final class PacketSocket implements AutoCloseable
     private final LibC libc;
     private final UnsafeBuffer scratch = new UnsafeBuffer(BufferUtil.allocateDirectAligned(SCRATCH_LENGTH, 16));
     private MappedMemory ring;
-    private int netHeaderLength;
+    private boolean udpSegmentation;
     private boolean promiscuous;
     private boolean closed;
 
@@ -148,15 +150,12 @@ public final class PacketSocket implements AutoCloseable
             throw new NativeException("AF_PACKET on " + interfaceName + ": the interface is down", Errno.ENETDOWN);
         }
         setInt(PACKET_VERSION, TPACKET_V3, "PACKET_VERSION=TPACKET_V3");
-        // The header options must come before the ring, which the kernel lays out for them.
-        if (trySetInt(PACKET_VNET_HDR_SZ, NET_HEADER_V1_LENGTH))
-        {
-            netHeaderLength = NET_HEADER_V1_LENGTH;
-        }
-        else
+        // The header option must come before the ring, which the kernel lays out for it. Kernels that know
+        // PACKET_VNET_HDR_SZ (6.2 on) are those whose virtio-net header parsing knows UDP segmentation.
+        udpSegmentation = trySetInt(PACKET_VNET_HDR_SZ, NET_HEADER_LENGTH);
+        if (!udpSegmentation)
         {
             setInt(PACKET_VNET_HDR, 1, "PACKET_VNET_HDR");
-            netHeaderLength = NET_HEADER_LEGACY_LENGTH;
         }
         scratch.setMemory(0, TPACKET_REQ3_LENGTH, (byte)0);
         scratch.putInt(0, blockSize);
@@ -208,13 +207,10 @@ public final class PacketSocket implements AutoCloseable
         return ring;
     }
 
-    /**
-     * Bytes of virtio-net header in front of every frame, received and sent: {@link #NET_HEADER_V1_LENGTH},
-     * or {@link #NET_HEADER_LEGACY_LENGTH} on kernels before 6.2 (no {@code num_buffers}).
-     */
-    public int netHeaderLength()
+    /** True if the kernel takes UDP segmentation ({@code GSO_UDP_L4}) in a sent frame's virtio-net header (6.2 on). */
+    public boolean takesUdpSegmentation()
     {
-        return netHeaderLength;
+        return udpSegmentation;
     }
 
     /**

@@ -51,7 +51,6 @@ public final class AfPacketPort implements Port
     private final Fd fd;
     private final AfPacketRing ring;
     private final MessageBatch batch = new MessageBatch(TRANSMIT_BATCH, 2);
-    private final int netHeaderLength;
     private final int offloads;
     private long nextErrorCheckNs;
     private volatile int failure;
@@ -62,11 +61,9 @@ public final class AfPacketPort implements Port
         this.name = name;
         this.socket = socket;
         this.fd = socket.fd();
-        this.netHeaderLength = socket.netHeaderLength();
-        this.ring = new AfPacketRing(socket.ring(), blockSize, blockCount, netHeaderLength);
+        this.ring = new AfPacketRing(socket.ring(), blockSize, blockCount);
         final int tcp = Offloads.CHECKSUM | Offloads.TCP4 | Offloads.TCP6 | Offloads.TCP_ECN;
-        // The kernels that take a 12-byte header (6.2 on) are those that know UDP_L4 in it.
-        this.offloads = PacketSocket.NET_HEADER_V1_LENGTH == netHeaderLength ? tcp | Offloads.UDP_L4 : tcp;
+        this.offloads = socket.takesUdpSegmentation() ? tcp | Offloads.UDP_L4 : tcp;
         for (int message = 0; message < TRANSMIT_BATCH; message++)
         {
             batch.unaddressed(message);
@@ -170,7 +167,8 @@ public final class AfPacketPort implements Port
             {
                 final int frame = indexes[sent + message];
                 final long address = burst.frameAddress(frame);
-                batch.iov(message, 0, address - FrameBurst.NET_HEADER_LENGTH, netHeaderLength);
+                // The socket's header is the burst's 12 bytes less num_buffers: the first 10.
+                batch.iov(message, 0, address - FrameBurst.NET_HEADER_LENGTH, PacketSocket.NET_HEADER_LENGTH);
                 batch.iov(message, 1, address, burst.frameLength(frame));
             }
             final int result = (int)fd.check(batch.send(fd.value(), 0, chunk));

@@ -2,6 +2,7 @@ package io.vireo.dataplane.port;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.nativeio.MappedMemory;
+import io.vireo.dataplane.nativeio.PacketSocket;
 
 /**
  * The reader's side of a {@code TPACKET_V3} receive ring: blocks the kernel fills with frames packed
@@ -18,16 +19,17 @@ import io.vireo.dataplane.nativeio.MappedMemory;
  *  TP_STATUS_USER 1 = ours, | TP_STATUS_LOSING 4 = the kernel dropped frames, no block free)
  * 12 num_pkts  16 offset_to_first_pkt  20 blk_len  24 seq_num (u64)  32 ts_first  40 ts_last
  *
- * frame at offset_to_first_pkt, the next at + tp_next_offset (16-byte aligned):
+ * frame at offset_to_first_pkt, the next at + tp_next_offset (16-byte aligned), its 10-byte
+ * virtio_net_hdr right before the frame (the burst's 12-byte header gets num_buffers 0):
  *  0 tp_next_offset  4 tp_sec  8 tp_nsec  12 tp_snaplen (bytes here)  16 tp_len (bytes on the wire)
  * 20 tp_status  24 tp_mac (u16: frame start, from the frame header)  26 tp_net (u16)
  * 28 tp_rxhash  32 tp_vlan_tci  36 tp_vlan_tpid (u16)  38..47 padding
  * +------------------+--------- gap ---------+-------------------+--------------------+
  * | tpacket3_hdr 48B | sockaddr_ll, padding  | virtio-net header | frame (tp_snaplen) |
  * +------------------+-----------------------+-------------------+--------------------+
- *                                            ^ tp_mac - netHeaderLength  ^ tp_mac
+ *                                            ^ tp_mac - 10       ^ tp_mac
  * </pre>
- * A frame longer than what is left of a block (the ring's {@code blockSize} bounds the largest) comes
+ * A frame longer than a whole block can hold (the ring's {@code blockSize} bounds the largest) comes
  * with {@code tp_snaplen < tp_len}: it is counted as truncated and committed with a length beyond the
  * slot, which the pipeline drops as oversize. One thread; nothing here allocates.
  */
@@ -43,11 +45,11 @@ final class AfPacketRing
     static final int TP_STATUS_KERNEL = 0;
     static final int TP_STATUS_USER = 1;
     static final int TP_STATUS_LOSING = 1 << 2;
+    private static final int NET_HEADER_LENGTH = PacketSocket.NET_HEADER_LENGTH;
 
     private final MappedMemory ring;
     private final int blockSize;
     private final int blockCount;
-    private final int netHeaderLength;
     private int block;
     /** Frames of the current block not yet taken; 0 when no block is held. */
     private int remaining;
@@ -55,16 +57,11 @@ final class AfPacketRing
     private long truncated;
     private boolean losing;
 
-    /**
-     * @param netHeaderLength bytes of virtio-net header the kernel puts in front of each frame: 12, or 10
-     *                        (legacy; the burst's last two header bytes, {@code num_buffers}, are zeroed).
-     */
-    AfPacketRing(final MappedMemory ring, final int blockSize, final int blockCount, final int netHeaderLength)
+    AfPacketRing(final MappedMemory ring, final int blockSize, final int blockCount)
     {
         this.ring = ring;
         this.blockSize = blockSize;
         this.blockCount = blockCount;
-        this.netHeaderLength = netHeaderLength;
     }
 
     /**
@@ -115,11 +112,8 @@ final class AfPacketRing
         final int wireLength = ring.getInt(packet + PACKET_LEN_OFFSET);
         final long frame = packet + (ring.getShort(packet + PACKET_MAC_OFFSET) & 0xFFFF);
         final int headerOffset = burst.nextFrameOffset() - FrameBurst.NET_HEADER_LENGTH;
-        ring.copyTo(frame - netHeaderLength, burst.buffer(), headerOffset, netHeaderLength);
-        if (netHeaderLength < FrameBurst.NET_HEADER_LENGTH)
-        {
-            burst.buffer().putShort(headerOffset + netHeaderLength, (short)0);
-        }
+        ring.copyTo(frame - NET_HEADER_LENGTH, burst.buffer(), headerOffset, NET_HEADER_LENGTH);
+        burst.buffer().putShort(headerOffset + NET_HEADER_LENGTH, (short)0);
         final int capacity = burst.frameCapacity();
         ring.copyTo(frame, burst.buffer(), burst.nextFrameOffset(), Math.min(snapLength, capacity));
         if (snapLength < wireLength)

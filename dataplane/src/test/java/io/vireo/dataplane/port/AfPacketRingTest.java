@@ -44,7 +44,7 @@ class AfPacketRingTest
     void takesTheFramesOfABlockWithTheirHeadersAndHandsTheBlockBack()
     {
         block(0, TP_STATUS_USER, 60, 1400);
-        final AfPacketRing ring = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS, 12);
+        final AfPacketRing ring = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
 
         assertEquals(2, ring.receive(burst));
         assertEquals(60, burst.frameLength(0));
@@ -52,7 +52,8 @@ class AfPacketRingTest
         for (int frame = 0; frame < 2; frame++)
         {
             assertEquals(frame + 1, burst.buffer().getByte(burst.netHeaderOffset(frame)), "header flags");
-            assertEquals(0x5A5A, burst.buffer().getShort(burst.netHeaderOffset(frame) + 10) & 0xFFFF, "num_buffers as sent");
+            assertEquals(0x5A5A, burst.buffer().getShort(burst.netHeaderOffset(frame) + 8) & 0xFFFF, "csum_offset");
+            assertEquals(0, burst.buffer().getShort(burst.netHeaderOffset(frame) + 10), "num_buffers");
             assertEquals((byte)(frame + 1), burst.buffer().getByte(burst.frameOffset(frame)));
             assertEquals((byte)(frame + 1), burst.buffer().getByte(burst.frameOffset(frame) + burst.frameLength(frame) - 1));
         }
@@ -66,7 +67,7 @@ class AfPacketRingTest
     void holdsAPartlyTakenBlockUntilTheNextCall()
     {
         block(0, TP_STATUS_USER, 60, 61, 62);
-        final AfPacketRing ring = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS, 12);
+        final AfPacketRing ring = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
         final FrameBurst small = new FrameBurst(2, 2048, 64);
 
         assertEquals(2, ring.receive(small));
@@ -84,7 +85,7 @@ class AfPacketRingTest
         block(0, TP_STATUS_USER);
         block(1, TP_STATUS_USER | TP_STATUS_LOSING, 100);
         block(2, TP_STATUS_USER, 200);
-        final AfPacketRing ring = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS, 12);
+        final AfPacketRing ring = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
 
         assertEquals(2, ring.receive(burst));
         assertEquals(100, burst.frameLength(0));
@@ -103,7 +104,7 @@ class AfPacketRingTest
     {
         block(0, TP_STATUS_USER, 60);
         memory.putInt(FIRST_PACKET + PACKET_LEN_OFFSET, 1000);
-        final AfPacketRing ring = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS, 12);
+        final AfPacketRing ring = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
 
         assertEquals(1, ring.receive(burst));
         assertTrue(burst.frameLength(0) > burst.frameCapacity(), "the pipeline drops it as oversize");
@@ -111,22 +112,9 @@ class AfPacketRingTest
     }
 
     @Test
-    void zeroesNumBuffersBehindALegacyTenByteHeader()
-    {
-        block(0, TP_STATUS_USER, 60);
-        final AfPacketRing ring = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS, 10);
-        burst.buffer().setMemory(0, burst.buffer().capacity(), (byte)0x77);
-
-        assertEquals(1, ring.receive(burst));
-        final int header = burst.netHeaderOffset(0);
-        assertEquals(0x5A5A, burst.buffer().getShort(header + 8) & 0xFFFF, "the ten bytes before the frame");
-        assertEquals(0, burst.buffer().getShort(header + 10), "num_buffers");
-    }
-
-    @Test
     void receivingAllocatesNothing()
     {
-        final AfPacketRing ring = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS, 12);
+        final AfPacketRing ring = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
         Allocations.assertAllocatesNothing("ring receive", () ->
         {
             long frames = 0;
@@ -163,7 +151,8 @@ class AfPacketRingTest
 
     /**
      * Lays out block {@code index} with frames of the given lengths: frame i (from 1) is filled with byte i
-     * and has a virtio-net header whose flags byte is i and whose other bytes are 0x5A.
+     * and has a 10-byte virtio-net header whose flags byte is i and whose other bytes are 0x5A; the two
+     * bytes before that header are 0x77, which must not reach the burst.
      */
     private void block(final int index, final int status, final int... lengths)
     {
@@ -180,8 +169,9 @@ class AfPacketRingTest
             memory.putInt(packet + PACKET_SNAPLEN_OFFSET, length);
             memory.putInt(packet + PACKET_LEN_OFFSET, length);
             memory.putShort(packet + PACKET_MAC_OFFSET, (short)MAC);
-            memory.setMemory(packet + MAC - 12, 12, (byte)0x5A);
-            memory.putByte(packet + MAC - 12, (byte)(i + 1));
+            memory.setMemory(packet + MAC - 12, 2, (byte)0x77);
+            memory.setMemory(packet + MAC - 10, 10, (byte)0x5A);
+            memory.putByte(packet + MAC - 10, (byte)(i + 1));
             memory.setMemory(packet + MAC, length, (byte)(i + 1));
             packet += next;
         }
