@@ -122,6 +122,10 @@ public interface LibC
     @SaveError
     int setsockopt(int fd, int level, int name, @u_int64_t long valueAddress, int valueLength);
 
+    /** The value's length is an int at {@code lengthAddress}, in and out (PACKET_STATISTICS, SO_ERROR). */
+    @SaveError
+    int getsockopt(int fd, int level, int name, @u_int64_t long valueAddress, @u_int64_t long lengthAddress);
+
     @SaveError
     int recvmmsg(int fd, @u_int64_t long messagesAddress, int count, int flags, @u_int64_t long timeoutAddress);
 

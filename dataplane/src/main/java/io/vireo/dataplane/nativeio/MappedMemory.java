@@ -82,7 +82,28 @@ public final class MappedMemory implements AutoCloseable
             throw new IllegalArgumentException(
                 "fd " + fd + " holds " + fileSize + " bytes, " + length + " would be mapped");
         }
-        final long address = libc.mmap(null, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        return map(fd, length);
+    }
+
+    /**
+     * Maps the {@code length} bytes of a ring the socket behind {@code fd} has set up (an AF_PACKET
+     * {@code PACKET_RX_RING}): memory the kernel owns and shares, so there is no file size to check;
+     * the kernel refuses a length the ring does not have. The mapping outlives a close of the socket.
+     *
+     * @throws NativeException if the kernel refuses the mapping.
+     */
+    public static MappedMemory mapRing(final int fd, final long length)
+    {
+        if (length <= 0)
+        {
+            throw new IllegalArgumentException("cannot map " + length + " bytes");
+        }
+        return map(fd, length);
+    }
+
+    private static MappedMemory map(final int fd, final long length)
+    {
+        final long address = Native.libc().mmap(null, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (-1L == address)
         {
             throw new NativeException("mmap " + length + " bytes of fd " + fd, Native.errno());
@@ -215,6 +236,18 @@ public final class MappedMemory implements AutoCloseable
     public void putInt(final long offset, final int value)
     {
         UnsafeApi.putInt(null, at(offset, 4), value);
+    }
+
+    /** A load that later loads and stores cannot move before: for a status word the peer publishes. */
+    public int getIntAcquire(final long offset)
+    {
+        return UnsafeApi.getIntAcquire(null, at(offset, 4));
+    }
+
+    /** A single 32-bit store that earlier loads and stores cannot move after: how a status word is handed back. */
+    public void putIntRelease(final long offset, final int value)
+    {
+        UnsafeApi.putIntRelease(null, at(offset, 4), value);
     }
 
     public long getLong(final long offset)

@@ -188,6 +188,16 @@ public final class MessageBatch
         memory.putInt(name + 4, Integer.reverseBytes(address));
     }
 
+    /**
+     * Sends {@code message} without an address ({@code msg_namelen} 0): to where the socket is bound or
+     * connected, as a packet socket bound to an interface needs (it refuses a {@code sockaddr_in}).
+     * Only for sending: {@link #receive} gives every message its address room back.
+     */
+    public void unaddressed(final int message)
+    {
+        memory.putInt(message * MMSGHDR_LENGTH + MSG_NAMELEN, 0);
+    }
+
     /** The IPv4 address a received {@code message} came from (first octet highest). */
     public int peerAddress(final int message)
     {

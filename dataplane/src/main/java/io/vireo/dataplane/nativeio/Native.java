@@ -76,8 +76,11 @@ public final class Native
         return RUNTIME.getLastError();
     }
 
+    /** The C library's text for {@code errno} and its name where {@link Errno} knows it: {@code No such device (ENODEV, errno 19)}. */
     public static String strerror(final int errno)
     {
-        return null == LIBC ? "errno " + errno : LIBC.strerror(errno) + " (errno " + errno + ")";
+        final String name = Errno.name(errno);
+        final String number = (null == name ? "" : name + ", ") + "errno " + errno;
+        return null == LIBC ? number : LIBC.strerror(errno) + " (" + number + ")";
     }
 }

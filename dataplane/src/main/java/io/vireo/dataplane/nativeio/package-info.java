@@ -5,7 +5,9 @@
  * {@link io.vireo.dataplane.nativeio.TunDevice} (TAP creation, vnet header size, offloads),
  * {@link io.vireo.dataplane.nativeio.Epoll} (idle forwarding threads sleep here),
  * {@link io.vireo.dataplane.nativeio.EventFd}, {@link io.vireo.dataplane.nativeio.MappedMemory}
- * (bounds-checked shared and anonymous mappings, memfds) and {@link io.vireo.dataplane.nativeio.UnixSocket}
+ * (bounds-checked shared and anonymous mappings, memfds, packet rings),
+ * {@link io.vireo.dataplane.nativeio.PacketSocket} (an AF_PACKET socket on one interface with a
+ * TPACKET_V3 receive ring) and {@link io.vireo.dataplane.nativeio.UnixSocket}
  * (non-blocking unix sockets with descriptor passing). Frame I/O passes raw addresses of off-heap memory.
  */
 package io.vireo.dataplane.nativeio;
