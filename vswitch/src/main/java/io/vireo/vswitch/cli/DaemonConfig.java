@@ -53,6 +53,8 @@ import io.vireo.vswitch.core.VxlanSpec;
  *         socket: /run/vireo/vm1.sock
  *         client: false
  *         thread: 1          # the forwarding thread that receives from it (default: round robin)
+ *       - name: eth1         # an existing host interface, attached as it is
+ *         type: af-packet
  * routers:
  *   - name: r1
  *     interfaces:            # as POST /v1/routers/{name}/interfaces takes them
@@ -182,7 +184,8 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
      */
     static boolean isSaved(final PortInfo port)
     {
-        return ("tap".equals(port.type()) || "vhost-user".equals(port.type())) && null == port.owner() &&
+        return ("tap".equals(port.type()) || "vhost-user".equals(port.type()) || "af-packet".equals(port.type())) &&
+            null == port.owner() &&
             (null == port.netns() || !port.netns().startsWith("/proc/"));
     }
 
@@ -286,6 +289,10 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
             vireo.addVhostUserPort(bridge, port.name(),
                 null == port.socket() ? null : Path.of(port.socket()), Boolean.TRUE.equals(port.client()));
         }
+        else if ("af-packet".equals(port.type()))
+        {
+            vireo.addAfPacketPort(bridge, port.name());
+        }
         else if (null == port.type() || "tap".equals(port.type()))
         {
             vireo.addTapPort(bridge,
@@ -294,7 +301,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
         else
         {
             throw new IllegalArgumentException("config: port " + port.name() + ": unsupported type '" + port.type() +
-                "'; supported: tap, vhost-user");
+                "'; supported: tap, vhost-user, af-packet");
         }
         if (null != port.thread())
         {

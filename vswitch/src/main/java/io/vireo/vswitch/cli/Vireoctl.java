@@ -160,12 +160,12 @@ public final class Vireoctl
         @ParentCommand
         Vireoctl root;
 
-        @Command(name = "add", description = "Add a port: a TAP (created, optionally moved into a namespace and configured) "
-            + "or a vhost-user socket.")
+        @Command(name = "add", description = "Add a port: a TAP (created, optionally moved into a namespace and configured), "
+            + "a vhost-user socket, or an existing host interface (af-packet; NAME is the interface).")
         int add(
             @Parameters(index = "0", paramLabel = "BRIDGE") final String bridge,
             @Parameters(index = "1", paramLabel = "NAME") final String name,
-            @Option(names = "--type", paramLabel = "TYPE", defaultValue = "tap", description = "port type: tap or vhost-user") final String type,
+            @Option(names = "--type", paramLabel = "TYPE", defaultValue = "tap", description = "port type: tap, vhost-user or af-packet") final String type,
             @Option(names = "--netns", paramLabel = "NS", description = "move the interface into this network namespace (a name, or a path such as /proc/PID/ns/net)") final String netns,
             @Option(names = "--ip", paramLabel = "CIDR", description = "address to add to the interface, e.g. 10.0.0.1/24") final String ip,
             @Option(names = "--mac", paramLabel = "MAC", description = "MAC of the interface") final String mac,

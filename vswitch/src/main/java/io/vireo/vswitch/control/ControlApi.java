@@ -35,6 +35,7 @@ import io.vireo.vswitch.core.VxlanSpec;
  *                                {"bridge": "br0", "name": "vm1", "type": "vhost-user",
  *                                 "socket": "/run/vireo/vm1.sock", "client": false, "thread": 1}
  *                                (thread: the forwarding thread that receives from a port with one queue)
+ *                                {"bridge": "br0", "name": "eth1", "type": "af-packet"}   (an existing interface)
  * PATCH  /v1/ports/{name}        {"thread": 1}   move a port with one queue to another forwarding thread
  * DELETE /v1/ports/{name}        delete a port
  * GET    /v1/threads             forwarding threads: CPU, kernel thread id, the ports each receives from
@@ -485,9 +486,17 @@ public final class ControlApi
                 required(request.socket(), "socket");
                 return vireo.addVhostUserPort(request.bridge(), request.name(), Path.of(request.socket()),
                     Boolean.TRUE.equals(request.client()), request.owner());
+            case "af-packet":
+                if (null != request.netns() || null != request.ip() || null != request.mac() || null != request.mtu() ||
+                    null != request.offloads() || null != request.socket() || null != request.client() || null != request.owner())
+                {
+                    throw new VireoException(VireoException.Kind.INVALID,
+                        "an af-packet port attaches an existing interface as it is: it takes only bridge and name");
+                }
+                return vireo.addAfPacketPort(request.bridge(), request.name());
             default:
                 throw new VireoException(VireoException.Kind.INVALID, "unsupported port type '" + type +
-                    "'; supported: tap, vhost-user");
+                    "'; supported: tap, vhost-user, af-packet");
         }
     }
 

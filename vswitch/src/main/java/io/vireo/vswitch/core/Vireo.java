@@ -285,6 +285,18 @@ public final class Vireo implements AutoCloseable
         return info(VhostUserPorts.open(topology, countersManager, bridge, name, socket, client, owner));
     }
 
+    /**
+     * Attaches an existing host interface (a NIC, a veth) to a bridge through an AF_PACKET socket; the port
+     * has the interface's name. Deleting the port detaches the interface and leaves it as it was.
+     */
+    public synchronized PortInfo addAfPacketPort(final String bridgeName, final String ifname)
+    {
+        ensureOpen();
+        final Bridge bridge = topology.bridge(bridgeName);
+        checkNewPortName(ifname);
+        return info(AfPacketPorts.open(topology, countersManager, bridge, ifname));
+    }
+
     /** Adds a port the caller opened (a {@link io.vireo.dataplane.port.LoopbackPort}, say); the switch closes it on delete. */
     public synchronized PortInfo addPort(final String bridgeName, final Port port)
     {

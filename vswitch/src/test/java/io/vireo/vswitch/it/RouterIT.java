@@ -127,6 +127,56 @@ class RouterIT
         assertTrue(drops.get("router_no_route").asLong() >= 2, drops.toString());
     }
 
+    /**
+     * The gateway's uplink: an "outside" namespace behind a veth whose host end is attached to bridge
+     * {@code up} with {@code --type af-packet}, the router's third interface on it. Namespace A reaches
+     * the outside host through the router, with ping and TCP; deleting the port leaves the veth as it was.
+     */
+    @Test
+    void anOutsideHostBehindAnAfPacketUplinkIsReachedThroughTheRouter() throws Exception
+    {
+        final String outside = sandbox.namespace("o");
+        final String uplink = sandbox.ifname("up");
+        final String far = sandbox.ifname("far");
+        check(sandbox.run("ip", "link", "add", uplink, "type", "veth", "peer", "name", far, "netns", outside));
+        check(sandbox.run("ip", "link", "set", uplink, "up"));
+        check(sandbox.inNetns(outside, "ip", "addr", "add", "10.93.0.2/24", "dev", far));
+        check(sandbox.inNetns(outside, "ip", "link", "set", far, "up"));
+        check(sandbox.inNetns(outside, "ip", "route", "add", "10.91.0.0/16", "via", "10.93.0.1"));
+
+        daemon.ok("bridge", "add", "up");
+        daemon.ok("port", "add", "up", uplink, "--type", "af-packet");
+        daemon.ok("router", "attach", "r1", "up", "--ip", "10.93.0.1/24");
+        assertEquals("af-packet", port(uplink).get("type").asText());
+
+        final Sandbox.Result ping = sandbox.inNetns(nsA, "ping", "-c", "3", "-i", "0.2", "-W", "3", "10.93.0.2");
+        assertTrue(ping.out().contains("bytes from 10.93.0.2") && ping.out().contains("ttl=63"), ping.all());
+
+        final Path serverLog = sandbox.tempFile(".server");
+        sandbox.start(serverLog, "ip", "netns", "exec", outside, "python3", "-c",
+            "import socket,hashlib\n" +
+            "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('10.93.0.2', 5202)); s.listen(1)\n" +
+            "print('listening', flush=True)\n" +
+            "c,_=s.accept(); h=hashlib.sha256()\n" +
+            "while True:\n" +
+            "    b=c.recv(1<<20)\n" +
+            "    if not b: break\n" +
+            "    h.update(b)\n" +
+            "print('sha256', h.hexdigest(), flush=True)\n");
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(serverLog).contains("listening"), "the outside server listens");
+        final Sandbox.Result sent = check(sandbox.run(60, "ip", "netns", "exec", nsA, "python3", "-c",
+            "import socket,hashlib,random\n" +
+            "data=random.Random(9).randbytes(16<<20)\n" +
+            "c=socket.create_connection(('10.93.0.2', 5202), timeout=30); c.sendall(data); c.close()\n" +
+            "print(hashlib.sha256(data).hexdigest())\n"));
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(serverLog).contains("sha256"), "the outside server has it all", 30);
+        assertTrue(Sandbox.readUtf8(serverLog).contains("sha256 " + sent.out().strip()),
+            "16 MB arrive byte-exact outside: " + Sandbox.readUtf8(serverLog) + " vs " + sent.out());
+
+        daemon.ok("port", "del", uplink);
+        check(sandbox.run("ip", "link", "show", uplink));
+    }
+
     @Test
     void routesAreListedAndBadRequestsRefusedWithOneLine() throws Exception
     {
@@ -147,6 +197,8 @@ class RouterIT
             {"router", "add", "r1"},
             {"router", "attach", "r1", "br0", "--ip", "10.91.8.1/24"},
             {"router", "attach", "r1", "nope", "--ip", "10.91.8.1/24"},
+            {"port", "add", "br0", sandbox.ifname("none"), "--type", "af-packet"},
+            {"port", "add", "br0", "lo", "--type", "af-packet", "--ip", "10.0.0.1/24"},
             {"router", "add", "bad name"}})
         {
             final Sandbox.Result result = daemon.ctl(args);
