@@ -1,6 +1,5 @@
 package io.vireo.vswitch.it;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -81,30 +80,7 @@ class RouterIT
     @Test
     void aTcpTransferThroughTheRouterArrivesByteExact() throws Exception
     {
-        final Path data = sandbox.tempFile(".data");
-        final byte[] bytes = new byte[24 << 20];
-        new java.util.SplittableRandom(7).nextBytes(bytes);
-        Files.write(data, bytes);
-        final Path received = sandbox.tempFile(".received");
-        final Path serverLog = sandbox.tempFile(".server");
-        sandbox.start(serverLog, "ip", "netns", "exec", nsB, "python3", "-c",
-            "import socket,sys\n" +
-            "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('10.91.2.2', 5201)); s.listen(1)\n" +
-            "print('listening', flush=True)\n" +
-            "c,_=s.accept(); f=open(sys.argv[1],'wb')\n" +
-            "while True:\n" +
-            "    b=c.recv(1<<20)\n" +
-            "    if not b: break\n" +
-            "    f.write(b)\n" +
-            "f.close(); print('done', flush=True)\n", received.toString());
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(serverLog).contains("listening"), "the server listens");
-
-        check(sandbox.run(60, "ip", "netns", "exec", nsA, "python3", "-c",
-            "import socket,sys\n" +
-            "c=socket.create_connection(('10.91.2.2', 5201), timeout=30)\n" +
-            "c.sendall(open(sys.argv[1],'rb').read()); c.close()\n", data.toString()));
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(serverLog).contains("done"), "the server has it all", 30);
-        assertTrue(java.util.Arrays.equals(bytes, Files.readAllBytes(received)), "24 MB arrive byte-exact");
+        assertTcpArrivesByteExact(nsB, "10.91.2.2", 24);
     }
 
     @Test
@@ -152,26 +128,7 @@ class RouterIT
         final Sandbox.Result ping = sandbox.inNetns(nsA, "ping", "-c", "3", "-i", "0.2", "-W", "3", "10.93.0.2");
         assertTrue(ping.out().contains("bytes from 10.93.0.2") && ping.out().contains("ttl=63"), ping.all());
 
-        final Path serverLog = sandbox.tempFile(".server");
-        sandbox.start(serverLog, "ip", "netns", "exec", outside, "python3", "-c",
-            "import socket,hashlib\n" +
-            "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('10.93.0.2', 5202)); s.listen(1)\n" +
-            "print('listening', flush=True)\n" +
-            "c,_=s.accept(); h=hashlib.sha256()\n" +
-            "while True:\n" +
-            "    b=c.recv(1<<20)\n" +
-            "    if not b: break\n" +
-            "    h.update(b)\n" +
-            "print('sha256', h.hexdigest(), flush=True)\n");
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(serverLog).contains("listening"), "the outside server listens");
-        final Sandbox.Result sent = check(sandbox.run(60, "ip", "netns", "exec", nsA, "python3", "-c",
-            "import socket,hashlib,random\n" +
-            "data=random.Random(9).randbytes(16<<20)\n" +
-            "c=socket.create_connection(('10.93.0.2', 5202), timeout=30); c.sendall(data); c.close()\n" +
-            "print(hashlib.sha256(data).hexdigest())\n"));
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(serverLog).contains("sha256"), "the outside server has it all", 30);
-        assertTrue(Sandbox.readUtf8(serverLog).contains("sha256 " + sent.out().strip()),
-            "16 MB arrive byte-exact outside: " + Sandbox.readUtf8(serverLog) + " vs " + sent.out());
+        assertTcpArrivesByteExact(outside, "10.93.0.2", 16);
 
         daemon.ok("port", "del", uplink);
         check(sandbox.run("ip", "link", "show", uplink));
@@ -214,6 +171,32 @@ class RouterIT
         assertTrue(gone.out().contains("Destination Net Unreachable"), gone.all());
         daemon.ok("router", "del", "r1");
         assertEquals(0, JSON.readTree(daemon.ok("router", "list", "--json").out()).size());
+    }
+
+    /** Sends {@code megabytes} of random data from namespace A to a sink at {@code address}; both ends' SHA-256 agree. */
+    private void assertTcpArrivesByteExact(final String sinkNamespace, final String address, final int megabytes)
+        throws Exception
+    {
+        final Path sinkLog = sandbox.tempFile(".sink");
+        sandbox.start(sinkLog, "ip", "netns", "exec", sinkNamespace, "python3", "-c",
+            "import socket,hashlib,sys\n" +
+            "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((sys.argv[1], 5201)); s.listen(1)\n" +
+            "print('listening', flush=True)\n" +
+            "c,_=s.accept(); h=hashlib.sha256(); n=0\n" +
+            "while True:\n" +
+            "    b=c.recv(1<<20)\n" +
+            "    if not b: break\n" +
+            "    h.update(b); n+=len(b)\n" +
+            "print('sha256', h.hexdigest(), n, flush=True)\n", address);
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sinkLog).contains("listening"), "the sink listens");
+        final Sandbox.Result sent = check(sandbox.run(60, "ip", "netns", "exec", nsA, "python3", "-c",
+            "import socket,hashlib,random,sys\n" +
+            "data=random.Random(9).randbytes(int(sys.argv[2])<<20)\n" +
+            "c=socket.create_connection((sys.argv[1], 5201), timeout=30); c.sendall(data); c.close()\n" +
+            "print(hashlib.sha256(data).hexdigest(), len(data))\n", address, Integer.toString(megabytes)));
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sinkLog).contains("sha256"), "the sink has it all", 30);
+        assertTrue(Sandbox.readUtf8(sinkLog).contains("sha256 " + sent.out().strip()),
+            megabytes + " MB arrive byte-exact: " + Sandbox.readUtf8(sinkLog) + " vs " + sent.out());
     }
 
     private JsonNode port(final String name) throws Exception
