@@ -49,6 +49,10 @@ import static io.vireo.gateway.conntrack.ConnectionTable.MISS;
  *   <li>Only the control thread removes: it makes the state NONE by CAS, takes the entry out of the
  *   index, then frees it. An entry the index refers to is therefore never on the free list.</li>
  * </ul>
+ * {@code flowtable}'s {@code SlotArray} read loop is not reused: it is package-private there, reads a
+ * 24-byte slot of three words into a visitor, and retries a slot that changes; an entry here is read
+ * field by field under one version, and a change means another connection, never a retry.
+ * <p>
  * A handle is {@code generation (31 bits) << 32 | entry << 1 | direction}: a stale handle fails every
  * check once its entry was taken for another connection (after 2<sup>31</sup> reuses of one entry while
  * a thread holds a handle, it would not: far beyond any real hold). Reads of the hot path go by
@@ -61,18 +65,20 @@ final class ConnectionEntries
     /** {@link #stateOf}: the handle's connection is gone. */
     static final long STALE = -1;
 
-    static final int ENTRY_LENGTH = 64;
-    static final int VERSION_OFFSET = 0;
-    static final int STATE_OFFSET = 8;
-    static final int META_OFFSET = 16;
+    /** Direction 0's addresses; direction 1's follow. */
     static final int ADDRESSES_OFFSET = 24;
+    /** Both directions' ports: direction 0's in the low half. */
     static final int PORTS_OFFSET = 40;
-    static final int CREATED_OFFSET = 48;
-    static final int NEXT_OFFSET = 56;
-
-    static final int IPV4 = 4;
-    static final int GENERATION_MASK = 0x7FFF_FFFF;
     static final long LOW_32_MASK = 0xFFFF_FFFFL;
+
+    private static final int ENTRY_LENGTH = 64;
+    private static final int VERSION_OFFSET = 0;
+    private static final int STATE_OFFSET = 8;
+    private static final int META_OFFSET = 16;
+    private static final int CREATED_OFFSET = 48;
+    private static final int NEXT_OFFSET = 56;
+    private static final int IPV4 = 4;
+    private static final int GENERATION_MASK = 0x7FFF_FFFF;
 
     private final int capacity;
     private final AlignedMemory memory;

