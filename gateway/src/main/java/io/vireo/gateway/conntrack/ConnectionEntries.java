@@ -38,7 +38,7 @@ import static io.vireo.gateway.conntrack.ConnectionTable.MISS;
  *
  * <h2>Concurrency</h2>
  * <ul>
- *   <li>The tuples (words 16-48) are written only by the thread that took the entry off the free list,
+ *   <li>The tuples (bytes 16 to 55) are written only by the thread that took the entry off the free list,
  *   between two increments of the version: odd while it writes, even once published. The version
  *   therefore counts the entry's connections: its generation is {@code version / 2}. Readers of the
  *   tuples (lookups, the stage's translated-tuple reads) read seqlock style against the version; a
