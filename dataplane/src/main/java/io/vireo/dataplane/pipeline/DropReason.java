@@ -25,7 +25,10 @@ public enum DropReason
     ROUTER_NO_ROUTE("router_no_route", "a router has no route to the destination (answered with ICMP destination unreachable)"),
     NEIGHBOUR_UNRESOLVED("neighbour_unresolved", "a router could not resolve the next hop's MAC in time, or had no room to hold the packet"),
     FRAGMENTATION_NEEDED("fragmentation_needed", "larger than the router's egress MTU (answered with ICMP fragmentation needed or packet too big when allowed)"),
-    ROUTER_LOCAL("router_local", "to a router's own address, not ARP, neighbour discovery or an echo request");
+    ROUTER_LOCAL("router_local", "to a router's own address, not ARP, neighbour discovery or an echo request"),
+    CONNTRACK_FULL("conntrack_full", "a new connection through a router with NAT while the connection table is full"),
+    NAT_NO_PORT("nat_no_port", "no free port to masquerade a new connection with (or its translation is in use)"),
+    NAT_FRAGMENT("nat_fragment", "a non-first IPv4 fragment at a router with NAT, which has no ports to translate by");
 
     private static final DropReason[] VALUES = values();
 

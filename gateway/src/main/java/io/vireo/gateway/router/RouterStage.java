@@ -8,6 +8,7 @@ import io.vireo.dataplane.headers.Checksums;
 import io.vireo.dataplane.headers.EthernetFlyweight;
 import io.vireo.dataplane.headers.Ipv4Flyweight;
 import io.vireo.dataplane.headers.Ipv6Flyweight;
+import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.icmp.PacketTooBig;
 import io.vireo.dataplane.pipeline.BurstContext;
 import io.vireo.dataplane.pipeline.DropReason;
@@ -15,6 +16,9 @@ import io.vireo.dataplane.pipeline.Features;
 import io.vireo.dataplane.pipeline.Stage;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.gateway.answer.RouterAnswers;
+import io.vireo.gateway.conntrack.ConnectionTable;
+import io.vireo.gateway.nat.Ipv4Nat;
+import io.vireo.gateway.nat.NatRules;
 import io.vireo.gateway.route.Ipv4RouteTable;
 import io.vireo.gateway.route.Ipv6RouteTable;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -36,6 +40,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   big answer with ICMP (from the ingress interface's address); an unresolved next hop sends an ARP
  *   request or neighbour solicitation (at most one a second per neighbour) and holds the packet up
  *   to {@link #HOLD_MS} ms, re-sent once the neighbour answers.</li>
+ *   <li>On a router with NAT rules, IPv4 connections are tracked and translated around the route
+ *   lookup ({@link Ipv4Nat}).</li>
  * </ul>
  * An answer replaces the frame that asked for it and goes back to its sender; a solicitation, and a
  * held packet that can go, are appended to the burst when it has room. One per forwarding thread; no
@@ -74,15 +80,18 @@ public final class RouterStage implements Stage
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
     private final HeldPackets held = new HeldPackets(HOLD_CAPACITY, FrameBurst.NET_HEADER_LENGTH + HOLD_MAX_LENGTH);
+    private final Ipv4Nat nat;
 
     /**
-     * @param directory  the routers, shared.
-     * @param neighbours the neighbour table, shared.
+     * @param directory   the routers, shared.
+     * @param neighbours  the neighbour table, shared.
+     * @param connections the connection table of routers with NAT, shared.
      */
-    public RouterStage(final RouterDirectory directory, final NeighbourTable neighbours)
+    public RouterStage(final RouterDirectory directory, final NeighbourTable neighbours, final ConnectionTable connections)
     {
         this.directory = directory;
         this.neighbours = neighbours;
+        this.nat = new Ipv4Nat(connections);
     }
 
     @Override
@@ -282,6 +291,15 @@ public final class RouterStage implements Stage
             burst.drop(frame, DropReason.BAD_IP);
             return;
         }
+        final NatRules rules = router.nat();
+        final boolean partialChecksum = isPartialChecksum(frames, frame);
+        final int natVerdict = rules.isEmpty() ? Ipv4Nat.UNTRACKED : nat.beforeRouting(buffer, ip, partialChecksum,
+            router.id(), rules, router.ownerOfIpv4(ipv4.destinationAddress()), burst.nowMs());
+        if (Ipv4Nat.FRAGMENT == natVerdict)
+        {
+            burst.drop(frame, DropReason.NAT_FRAGMENT);
+            return;
+        }
         final int destination = ipv4.destinationAddress();
         if (null != router.ownerOfIpv4(destination))
         {
@@ -316,6 +334,16 @@ public final class RouterStage implements Stage
                 burst.drop(frame, DropReason.FRAGMENTATION_NEEDED);
             }
             return;
+        }
+        if (Ipv4Nat.NEW == natVerdict)
+        {
+            final DropReason refused = nat.afterRouting(buffer, ip, partialChecksum, router.id(), rules, out, burst.bridgeId(),
+                burst.nowMs());
+            if (null != refused)
+            {
+                burst.drop(frame, refused);
+                return;
+            }
         }
 
         final int ttlAndProtocol = buffer.getShort(ip + Ipv4Flyweight.TTL_OFFSET, NETWORK) & 0xFFFF;
@@ -591,6 +619,12 @@ public final class RouterStage implements Stage
                 solicit(burst, out, isIpv6, high, low);
             }
         }
+    }
+
+    private static boolean isPartialChecksum(final FrameBurst frames, final int frame)
+    {
+        return 0 != (frames.buffer().getByte(frames.netHeaderOffset(frame) + VirtioNetHeaderFlyweight.FLAGS_OFFSET) &
+            VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM);
     }
 
     private static long readMac(final UnsafeBuffer buffer, final int offset)

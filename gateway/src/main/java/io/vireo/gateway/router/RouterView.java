@@ -1,5 +1,6 @@
 package io.vireo.gateway.router;
 
+import io.vireo.gateway.nat.NatRules;
 import io.vireo.gateway.route.Ipv4RouteTable;
 import io.vireo.gateway.route.Ipv6RouteTable;
 
@@ -13,9 +14,11 @@ import io.vireo.gateway.route.Ipv6RouteTable;
  * @param ipv6Routes the same for IPv6.
  * @param nextHops   by next hop index; a removed one is null.
  * @param interfaces the router's interfaces.
+ * @param nat        its address translation rules.
  */
 public record RouterView(
-    int id, Ipv4RouteTable ipv4Routes, Ipv6RouteTable ipv6Routes, NextHop[] nextHops, RouterInterface[] interfaces)
+    int id, Ipv4RouteTable ipv4Routes, Ipv6RouteTable ipv6Routes, NextHop[] nextHops, RouterInterface[] interfaces,
+    NatRules nat)
 {
     /** The interface that owns this IPv4 address, or null. */
     public RouterInterface ownerOfIpv4(final int address)

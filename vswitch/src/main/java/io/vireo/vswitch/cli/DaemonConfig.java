@@ -17,6 +17,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.core.BridgeInfo;
+import io.vireo.vswitch.core.NatRuleSpec;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortInfo;
 import io.vireo.vswitch.core.RouterInfo;
@@ -61,6 +62,9 @@ import io.vireo.vswitch.core.VxlanSpec;
  *       - {bridge: br0, ip: [10.0.0.1/24, "fd00::1/64"], mac: "02:00:00:00:01:01", mtu: 1500}
  *     routes:                # static routes; connected ones come with the interfaces
  *       - {prefix: 10.2.0.0/16, via: 10.0.0.254}
+ *     nat:                   # as POST /v1/routers/{name}/nat takes them
+ *       - {type: masquerade, out: up}
+ *       - {type: publish, protocol: tcp, port: 8080, to: "10.0.0.2:80", on: up}
  * </pre>
  */
 record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterConfig> routers)
@@ -72,12 +76,14 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
         routers = listOf(routers);
     }
 
-    record RouterConfig(String name, List<ControlApi.InterfaceRequest> interfaces, List<ControlApi.RouteRequest> routes)
+    record RouterConfig(String name, List<ControlApi.InterfaceRequest> interfaces, List<ControlApi.RouteRequest> routes,
+        List<NatRuleSpec> nat)
     {
         RouterConfig
         {
             interfaces = listOf(interfaces);
             routes = listOf(routes);
+            nat = listOf(nat);
         }
     }
 
@@ -171,7 +177,9 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
                 router.interfaces().stream().map(routerInterface -> new ControlApi.InterfaceRequest(routerInterface.bridge(),
                     routerInterface.addresses(), routerInterface.mac(), routerInterface.mtu())).toList(),
                 vireo.routes(router.name()).stream().filter(route -> !route.connected())
-                    .map(route -> new ControlApi.RouteRequest(route.prefix(), route.via())).toList()));
+                    .map(route -> new ControlApi.RouteRequest(route.prefix(), route.via())).toList(),
+                vireo.nat(router.name()).stream().map(rule -> new NatRuleSpec(null, rule.type(), rule.out(), rule.from(),
+                    rule.protocol(), rule.port(), rule.to(), rule.on())).toList()));
         }
         return new DaemonConfig(agingSeconds, bridges, routers);
     }
@@ -273,6 +281,10 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
                 for (final ControlApi.RouteRequest route : router.routes())
                 {
                     vireo.addRoute(router.name(), route.prefix(), route.via());
+                }
+                for (final NatRuleSpec rule : router.nat())
+                {
+                    vireo.addNat(router.name(), rule);
                 }
             }
             catch (final VireoException ex)

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlClient;
 import io.vireo.vswitch.core.CountersFile;
+import io.vireo.vswitch.core.NatRuleSpec;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.vswitch.core.TableCounters;
@@ -37,7 +38,7 @@ import picocli.CommandLine.ParentCommand;
     subcommands = {Vireoctl.BridgeCommand.class, Vireoctl.PortCommand.class, Vireoctl.FdbCommand.class,
         Vireoctl.PolicyCommand.class, Vireoctl.VxlanCommand.class, Vireoctl.StatsCommand.class,
         Vireoctl.CaptureCommand.class, Vireoctl.ThreadsCommand.class, Vireoctl.RouterCommand.class,
-        Vireoctl.RouteCommand.class})
+        Vireoctl.RouteCommand.class, Vireoctl.NatCommand.class, Vireoctl.ConntrackCommand.class})
 public final class Vireoctl
 {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -544,6 +545,98 @@ public final class Vireoctl
                 }
                 table.print(out);
             });
+        }
+    }
+
+    @Command(name = "nat", description = "A router's address translation: masquerade and published ports.",
+        mixinStandardHelpOptions = true)
+    static final class NatCommand
+    {
+        @ParentCommand
+        Vireoctl root;
+
+        @Command(name = "masquerade", description = "New connections leaving by the router's interface on BRIDGE get the "
+            + "router's address there as their source.")
+        int masquerade(
+            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
+            @Option(names = "--out", required = true, paramLabel = "BRIDGE") final String outBridge,
+            @Option(names = "--from", paramLabel = "PREFIX", description = "only sources in this IPv4 prefix (default: any)") final String from,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("POST", "/v1/routers/" + router + "/nat",
+                new NatRuleSpec(null, "masquerade", outBridge, from, null, null, null, null), json,
+                (node, out) -> out.println("rule " + node.get("id").asText() + " added to " + router));
+        }
+
+        @Command(name = "publish", description = "New connections to PORT of the router's address go to IP:PORT.")
+        int publish(
+            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
+            @Option(names = "--proto", required = true, paramLabel = "tcp|udp") final String protocol,
+            @Option(names = "--port", required = true, paramLabel = "PORT") final int port,
+            @Option(names = "--to", required = true, paramLabel = "IP:PORT") final String to,
+            @Option(names = "--on", paramLabel = "BRIDGE", description = "only on the router's address on this bridge (default: all)") final String on,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("POST", "/v1/routers/" + router + "/nat",
+                new NatRuleSpec(null, "publish", null, null, protocol, port, to, on), json,
+                (node, out) -> out.println("rule " + node.get("id").asText() + " added to " + router));
+        }
+
+        @Command(name = "del", description = "Delete a rule; connections it made go on until they end.")
+        int del(
+            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
+            @Parameters(index = "1", paramLabel = "ID") final int id,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return root.call("DELETE", "/v1/routers/" + router + "/nat/" + id, null, json,
+                message("rule " + id + " deleted from " + router));
+        }
+
+        @Command(name = "list", description = "List a router's address translation rules.")
+        int list(@Parameters(paramLabel = "ROUTER") final String router, @Option(names = "--json") final boolean json)
+            throws JsonProcessingException
+        {
+            return root.call("GET", "/v1/routers/" + router + "/nat", null, json, (node, out) ->
+            {
+                final Table table = new Table("ID", "TYPE", "OUT", "FROM", "PROTO", "PORT", "TO", "ON");
+                for (final JsonNode rule : node.get("rules"))
+                {
+                    table.row(text(rule, "id"), text(rule, "type"), text(rule, "out"), text(rule, "from"),
+                        text(rule, "protocol"), text(rule, "port"), text(rule, "to"), text(rule, "on"));
+                }
+                table.print(out);
+            });
+        }
+    }
+
+    @Command(name = "conntrack", description = "The connections a router's NAT tracks.", mixinStandardHelpOptions = true)
+    static final class ConntrackCommand
+    {
+        @ParentCommand
+        Vireoctl root;
+
+        @Command(name = "list", description = "List a router's connections.")
+        int list(@Parameters(paramLabel = "ROUTER") final String router, @Option(names = "--json") final boolean json)
+            throws JsonProcessingException
+        {
+            return root.call("GET", "/v1/routers/" + router + "/conntrack", null, json, (node, out) ->
+            {
+                final Table table = new Table("PROTO", "ORIGINAL", "REPLY", "STATE", "EXPIRES(s)");
+                for (final JsonNode connection : node.get("connections"))
+                {
+                    table.row(text(connection, "protocol"), text(connection, "original"), text(connection, "reply"),
+                        text(connection, "state"), text(connection, "expiresInSeconds"));
+                }
+                table.print(out);
+            });
+        }
+
+        @Command(name = "flush", description = "Forget a router's connections.")
+        int flush(@Parameters(paramLabel = "ROUTER") final String router, @Option(names = "--json") final boolean json)
+            throws JsonProcessingException
+        {
+            return root.call("DELETE", "/v1/routers/" + router + "/conntrack", null, json,
+                (node, out) -> out.println(node.get("flushed").asText() + " connections of " + router + " flushed"));
         }
     }
 

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import io.vireo.vswitch.core.NatRuleSpec;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortInfo;
 import io.vireo.vswitch.core.TapPortSpec;
@@ -58,6 +59,12 @@ import io.vireo.vswitch.core.VxlanSpec;
  * GET    /v1/routers/{name}/routes      connected and static routes
  * POST   /v1/routers/{name}/routes      {"prefix": "10.2.0.0/16", "via": "10.0.0.254"}
  * DELETE /v1/routers/{name}/routes/{prefix}  e.g. /v1/routers/r1/routes/10.2.0.0/16
+ * GET    /v1/routers/{name}/nat         address translation rules
+ * POST   /v1/routers/{name}/nat         {"type": "masquerade", "out": "up", "from": "10.1.0.0/16"}
+ *                                       {"type": "publish", "protocol": "tcp", "port": 8080, "to": "10.1.0.2:80", "on": "up"}
+ * DELETE /v1/routers/{name}/nat/{id}    delete a rule
+ * GET    /v1/routers/{name}/conntrack   the connections its NAT tracks
+ * DELETE /v1/routers/{name}/conntrack   forget them
  * GET    /v1/captures            packet captures
  * POST   /v1/captures            {"port": "tapA", "file": "/tmp/a.pcap", "count": 100}   (count optional)
  * GET    /v1/captures/{id}       one capture: frames captured and dropped, running
@@ -395,8 +402,39 @@ public final class ControlApi
                 requireMethod(method, "DELETE");
                 vireo.deleteRoute(router, item);
                 return ok(Map.of("deleted", item));
+            case "nat":
+                if (null == item)
+                {
+                    if ("GET".equals(method))
+                    {
+                        return ok(Map.of("router", router, "rules", vireo.nat(router)));
+                    }
+                    requireMethod(method, "POST");
+                    return created(vireo.addNat(router, parse(body, NatRuleSpec.class)));
+                }
+                requireMethod(method, "DELETE");
+                try
+                {
+                    vireo.deleteNat(router, Integer.parseInt(item));
+                }
+                catch (final NumberFormatException ex)
+                {
+                    return error(404, "no such path: NAT rule ids are numbers, not '" + item + "'");
+                }
+                return ok(Map.of("deleted", Integer.parseInt(item)));
+            case "conntrack":
+                if (null != item)
+                {
+                    return error(404, "no such path: /v1/routers/{name}/conntrack has no items");
+                }
+                if ("GET".equals(method))
+                {
+                    return ok(Map.of("router", router, "connections", vireo.connections(router)));
+                }
+                requireMethod(method, "DELETE");
+                return ok(Map.of("router", router, "flushed", vireo.flushConnections(router)));
             default:
-                return error(404, "no such path: a router has interfaces and routes, not '" + parts[4] + "'");
+                return error(404, "no such path: a router has interfaces, routes, nat and conntrack, not '" + parts[4] + "'");
         }
     }
 

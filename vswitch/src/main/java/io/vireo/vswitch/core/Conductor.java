@@ -5,22 +5,28 @@ import java.util.concurrent.TimeUnit;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
+import io.vireo.gateway.conntrack.ConnectionTable;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.EpochClock;
 
 /**
  * The control plane's own duty cycle, every {@link ForwardingThreads#CONDUCTOR_TICK_MS} ms: retire
- * ports that failed for good (their MACs are flushed), age the forwarding table a slice at a time, and
- * publish the table's figures. Runs under the switch's lock; allocates nothing, so in invoker mode the
+ * ports that failed for good (their MACs are flushed), age the forwarding table and expire the routers'
+ * connections a slice at a time, and publish the forwarding table's figures. Runs under the switch's lock; allocates nothing, so in invoker mode the
  * invoking thread stays garbage-free.
  */
 final class Conductor implements Agent
 {
     private static final long MAX_SWEEP_MS = 10_000;
+    /** A whole pass over the connection table's slots takes about this long. */
+    private static final long CONNECTION_SWEEP_MS = 10_000;
+    private static final long CONDUCTOR_TICK_MS = ForwardingThreads.CONDUCTOR_TICK_MS;
 
     private final Object lock;
     private final Topology topology;
     private final ForwardingTable fdb;
+    private final ConnectionTable connections;
+    private final int connectionSliceSlots;
     private final Generations generations;
     private final TableCounters tableCounters;
     private final EpochClock clock;
@@ -34,6 +40,7 @@ final class Conductor implements Agent
         final Object lock,
         final Topology topology,
         final ForwardingTable fdb,
+        final ConnectionTable connections,
         final Generations generations,
         final TableCounters tableCounters,
         final EpochClock clock,
@@ -42,6 +49,8 @@ final class Conductor implements Agent
         this.lock = lock;
         this.topology = topology;
         this.fdb = fdb;
+        this.connections = connections;
+        this.connectionSliceSlots = (int)Math.max(1024, connections.capacity() * CONDUCTOR_TICK_MS / CONNECTION_SWEEP_MS);
         this.generations = generations;
         this.tableCounters = tableCounters;
         this.clock = clock;
@@ -66,7 +75,7 @@ final class Conductor implements Agent
                 return 0;
             }
             nextTickMs = now + ForwardingThreads.CONDUCTOR_TICK_MS;
-            return retireFailedPorts() + age(now);
+            return retireFailedPorts() + age(now) + connections.expire(now, connectionSliceSlots);
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.regex.Pattern;
 import io.vireo.dataplane.pipeline.Features;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.policy.IpPrefix;
+import io.vireo.gateway.nat.NatRules;
 import io.vireo.gateway.route.Ipv4RouteTable;
 import io.vireo.gateway.route.Ipv6RouteTable;
 import io.vireo.gateway.router.NeighbourTable;
@@ -224,6 +225,41 @@ final class Routers
         return router(name).routeInfos();
     }
 
+    /** Adds an address translation rule; it applies to new connections from now on. */
+    NatRuleSpec addNat(final String name, final NatRuleSpec spec)
+    {
+        final Router router = router(name);
+        if (null != spec.id())
+        {
+            throw VireoException.invalid("id is assigned by the switch; leave it out");
+        }
+        final NatRuleSpec rule = Nat.check(spec, router.nextNatId++, router.interfaces.keySet());
+        router.nat.add(rule);
+        publish();
+        return rule;
+    }
+
+    void deleteNat(final String name, final int id)
+    {
+        final Router router = router(name);
+        if (!router.nat.removeIf(rule -> rule.id() == id))
+        {
+            throw VireoException.notFound("router " + name + " has no NAT rule " + id);
+        }
+        publish();
+    }
+
+    List<NatRuleSpec> nat(final String name)
+    {
+        return List.copyOf(router(name).nat);
+    }
+
+    /** The id the router's connections are tracked under. */
+    int zone(final String name)
+    {
+        return router(name).id;
+    }
+
     private void detach(final Router router, final Attachment attachment)
     {
         router.interfaces.remove(attachment.bridgeName);
@@ -240,6 +276,7 @@ final class Routers
             }
             return false;
         });
+        router.nat.removeIf(rule -> attachment.bridgeName.equals(rule.out()) || attachment.bridgeName.equals(rule.on()));
         features.set(attachment.bridgeId, Features.ROUTER, false);
         publish();
         neighbours.removeBridge(attachment.bridgeId);
@@ -269,7 +306,7 @@ final class Routers
                 own.add(routerInterface);
             }
             views[router.id] = new RouterView(router.id, router.ipv4Routes, router.ipv6Routes,
-                router.nextHops.toArray(new NextHop[0]), own.toArray(new RouterInterface[0]));
+                router.nextHops.toArray(new NextHop[0]), own.toArray(new RouterInterface[0]), router.natRules());
         }
         directory.publish(new RouterDirectory.Snapshot(interfaces, views));
     }
@@ -312,7 +349,8 @@ final class Routers
         return mac;
     }
 
-    private static IpPrefix parsePrefix(final String text)
+    /** @throws VireoException (invalid) saying why the text is not a prefix. */
+    static IpPrefix parsePrefix(final String text)
     {
         if (null == text)
         {
@@ -407,6 +445,8 @@ final class Routers
         final Map<NextHop, Integer> nextHopIds = new HashMap<>();
         final Ipv4RouteTable ipv4Routes = new Ipv4RouteTable();
         final Ipv6RouteTable ipv6Routes = new Ipv6RouteTable();
+        final List<NatRuleSpec> nat = new ArrayList<>();
+        int nextNatId = 1;
 
         Router(final String name, final int id)
         {
@@ -462,6 +502,11 @@ final class Routers
             {
                 ipv6Routes.remove(prefix.high(), prefix.low(), prefix.length());
             }
+        }
+
+        NatRules natRules()
+        {
+            return Nat.compile(nat, bridge -> interfaces.get(bridge).bridgeId);
         }
 
         Attachment onLink(final IpPrefix host)

@@ -20,7 +20,9 @@ import io.vireo.dataplane.port.Port;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
+import io.vireo.flowtable.policy.IpPrefix;
 import io.vireo.flowtable.policy.PolicyTable;
+import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.router.NeighbourTable;
 import io.vireo.gateway.router.RouterDirectory;
 import io.vireo.tunnel.vxlan.Vtep;
@@ -69,6 +71,7 @@ public final class Vireo implements AutoCloseable
     private final Captures captures;
     private final Conductor conductor;
     private final NeighbourTable neighbours;
+    private final ConnectionTable connections;
     private final Routers routers;
     private final Histogram burstLatency = new Histogram(TimeUnit.SECONDS.toNanos(1), 2);
     private boolean closed;
@@ -86,15 +89,17 @@ public final class Vireo implements AutoCloseable
         this.tableCounters = new TableCounters(countersManager);
         final RouterDirectory routerDirectory = new RouterDirectory(context.maxBridges());
         this.neighbours = new NeighbourTable(NEIGHBOURS);
+        this.connections = new ConnectionTable(context.connectionCapacity());
         final Pipeline pipeline = new Pipeline(fdb, policy, generations, features, new Pipeline.Geometry(
             context.burstSize(), context.slotSize(), context.headroom(), context.maxFrameLength(), context.maxPorts(),
-            context.maxBridges(), context.flowCacheCapacity()), routerDirectory, neighbours);
+            context.maxBridges(), context.flowCacheCapacity()), routerDirectory, neighbours, connections);
         ForwardingWarmUp.run(pipeline.geometry(), context.warmUpBursts());
         this.threads = new ForwardingThreads(context, pipeline, countersManager);
         this.forwarding = threads.proxy();
         this.topology = new Topology(context.maxBridges(), context.maxPorts(), context.burstSize(), forwarding);
         this.captures = new Captures(forwarding);
-        this.conductor = new Conductor(this, topology, fdb, generations, tableCounters, context.epochClock(), context.maxBridges());
+        this.conductor = new Conductor(this, topology, fdb, connections, generations, tableCounters, context.epochClock(),
+            context.maxBridges());
         this.routers = new Routers(routerDirectory, neighbours, features, forwarding::quiesce);
         threads.start(conductor);
     }
@@ -624,6 +629,72 @@ public final class Vireo implements AutoCloseable
         return routers.routes(router);
     }
 
+    /**
+     * Adds an address translation rule to a router: {@code masquerade} (connections leaving by the
+     * interface on {@code out} get the router's address there) or {@code publish} (connections to a port
+     * of the router's address go to {@code to}). It applies to new connections.
+     */
+    public synchronized NatRuleSpec addNat(final String router, final NatRuleSpec rule)
+    {
+        ensureOpen();
+        return routers.addNat(router, rule);
+    }
+
+    public synchronized void deleteNat(final String router, final int id)
+    {
+        ensureOpen();
+        routers.deleteNat(router, id);
+    }
+
+    /** A router's address translation rules, in the order they were added. */
+    public synchronized List<NatRuleSpec> nat(final String router)
+    {
+        return routers.nat(router);
+    }
+
+    /** A router's tracked connections (those its NAT rules made). */
+    public synchronized List<ConnectionInfo> connections(final String router)
+    {
+        final int zone = routers.zone(router);
+        final long now = context.epochClock().time();
+        final List<ConnectionInfo> list = new ArrayList<>();
+        connections.forEach((connectionZone, protocol, originalSource, originalDestination, originalSourcePort,
+            originalDestinationPort, replySource, replyDestination, replySourcePort, replyDestinationPort, state, expiresAtMs) ->
+        {
+            if (connectionZone == zone)
+            {
+                list.add(new ConnectionInfo(protocolName(protocol),
+                    endpoints(originalSource, originalSourcePort, originalDestination, originalDestinationPort),
+                    endpoints(replySource, replySourcePort, replyDestination, replyDestinationPort),
+                    ConnectionTable.stateName(state), Math.max(0, (expiresAtMs - now) / 1000)));
+            }
+        });
+        return list;
+    }
+
+    /** Forgets a router's tracked connections; their next packets start new ones (or are refused). */
+    public synchronized int flushConnections(final String router)
+    {
+        ensureOpen();
+        return connections.flush(routers.zone(router));
+    }
+
+    private static String protocolName(final int protocol)
+    {
+        return switch (protocol)
+        {
+            case 1 -> "icmp";
+            case 6 -> "tcp";
+            case 17 -> "udp";
+            default -> Integer.toString(protocol);
+        };
+    }
+
+    private static String endpoints(final int source, final int sourcePort, final int destination, final int destinationPort)
+    {
+        return IpPrefix.formatIpv4(source) + ":" + sourcePort + " -> " + IpPrefix.formatIpv4(destination) + ":" + destinationPort;
+    }
+
     // ---- life cycle ----
 
     /** Deletes every port (removing the interfaces the switch created) and stops the agents. */
@@ -659,6 +730,7 @@ public final class Vireo implements AutoCloseable
         tableCounters.close();
         fdb.close();
         neighbours.close();
+        connections.close();
         if (null != countersFile)
         {
             countersFile.close();

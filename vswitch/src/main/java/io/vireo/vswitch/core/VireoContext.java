@@ -18,6 +18,7 @@ public final class VireoContext
     private int[] forwardingCpus;
     private boolean tapOffloads = true;
     private int fdbCapacity = 65_536;
+    private int connectionCapacity = 262_144;
     private int flowCacheCapacity = 8_192;
     private int burstSize = 32;
     private int slotSize;
@@ -78,6 +79,21 @@ public final class VireoContext
     public VireoContext fdbCapacity(final int fdbCapacity)
     {
         this.fdbCapacity = fdbCapacity;
+        return this;
+    }
+
+    public int connectionCapacity()
+    {
+        return connectionCapacity;
+    }
+
+    /**
+     * Connections the routers' NAT tracks at once, all routers together; a new one beyond is refused
+     * (counted as {@code conntrack_full}), the established ones go on.
+     */
+    public VireoContext connectionCapacity(final int connectionCapacity)
+    {
+        this.connectionCapacity = connectionCapacity;
         return this;
     }
 
@@ -269,6 +285,10 @@ public final class VireoContext
         {
             throw VireoException.invalid("slotSize " + slotSize() + " cannot hold headroom " + headroom +
                 " plus maxFrameLength " + maxFrameLength);
+        }
+        if (connectionCapacity < 1 || connectionCapacity > 1 << 24)
+        {
+            throw VireoException.invalid("connection capacity must be 1..16777216, got " + connectionCapacity);
         }
         if (defaultAgingSeconds <= 0)
         {

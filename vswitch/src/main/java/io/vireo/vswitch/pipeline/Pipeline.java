@@ -6,6 +6,7 @@ import io.vireo.dataplane.pipeline.Stage;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
 import io.vireo.flowtable.policy.PolicyTable;
+import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.router.NeighbourTable;
 import io.vireo.gateway.router.RouterDirectory;
 import io.vireo.gateway.router.RouterStage;
@@ -29,17 +30,18 @@ import org.agrona.concurrent.EpochClock;
  * @param geometry          the sizes of bursts and per-thread tables.
  * @param routers           the routers and their interfaces, shared.
  * @param neighbours        the routers' neighbour table, shared; null for a switch without routers.
+ * @param connections       the routers' connection table (NAT), shared; null for a switch without routers.
  */
 public record Pipeline(
     ForwardingTable fdb, PolicyTable policy, Generations generations, Features features, Geometry geometry,
-    RouterDirectory routers, NeighbourTable neighbours)
+    RouterDirectory routers, NeighbourTable neighbours, ConnectionTable connections)
 {
     /** A pipeline without routers. */
     public Pipeline(
         final ForwardingTable fdb, final PolicyTable policy, final Generations generations, final Features features,
         final Geometry geometry)
     {
-        this(fdb, policy, generations, features, geometry, new RouterDirectory(geometry.maxBridges()), null);
+        this(fdb, policy, generations, features, geometry, new RouterDirectory(geometry.maxBridges()), null, null);
     }
 
     /**
@@ -92,6 +94,6 @@ public record Pipeline(
         final Stage output = new OutputStage(ports, geometry.maxPorts(), geometry.burstSize());
         return null == neighbours ?
             new Stage[] {parse, learn, policyStage, lookup, output} :
-            new Stage[] {parse, learn, policyStage, new RouterStage(routers, neighbours), lookup, output};
+            new Stage[] {parse, learn, policyStage, new RouterStage(routers, neighbours, connections), lookup, output};
     }
 }

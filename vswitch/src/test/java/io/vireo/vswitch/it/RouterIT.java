@@ -1,7 +1,5 @@
 package io.vireo.vswitch.it;
 
-import java.nio.file.Path;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
@@ -112,12 +110,7 @@ class RouterIT
     void anOutsideHostBehindAnAfPacketUplinkIsReachedThroughTheRouter() throws Exception
     {
         final String outside = sandbox.namespace("o");
-        final String uplink = sandbox.ifname("up");
-        final String far = sandbox.ifname("far");
-        check(sandbox.run("ip", "link", "add", uplink, "type", "veth", "peer", "name", far, "netns", outside));
-        check(sandbox.run("ip", "link", "set", uplink, "up"));
-        check(sandbox.inNetns(outside, "ip", "addr", "add", "10.93.0.2/24", "dev", far));
-        check(sandbox.inNetns(outside, "ip", "link", "set", far, "up"));
+        final String uplink = Uplink.create(sandbox, outside, "10.93.0.2/24");
         check(sandbox.inNetns(outside, "ip", "route", "add", "10.91.0.0/16", "via", "10.93.0.1"));
 
         daemon.ok("bridge", "add", "up");
@@ -177,26 +170,8 @@ class RouterIT
     private void assertTcpArrivesByteExact(final String sinkNamespace, final String address, final int megabytes)
         throws Exception
     {
-        final Path sinkLog = sandbox.tempFile(".sink");
-        sandbox.start(sinkLog, "ip", "netns", "exec", sinkNamespace, "python3", "-c",
-            "import socket,hashlib,sys\n" +
-            "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((sys.argv[1], 5201)); s.listen(1)\n" +
-            "print('listening', flush=True)\n" +
-            "c,_=s.accept(); h=hashlib.sha256(); n=0\n" +
-            "while True:\n" +
-            "    b=c.recv(1<<20)\n" +
-            "    if not b: break\n" +
-            "    h.update(b); n+=len(b)\n" +
-            "print('sha256', h.hexdigest(), n, flush=True)\n", address);
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sinkLog).contains("listening"), "the sink listens");
-        final Sandbox.Result sent = check(sandbox.run(60, "ip", "netns", "exec", nsA, "python3", "-c",
-            "import socket,hashlib,random,sys\n" +
-            "data=random.Random(9).randbytes(int(sys.argv[2])<<20)\n" +
-            "c=socket.create_connection((sys.argv[1], 5201), timeout=30); c.sendall(data); c.close()\n" +
-            "print(hashlib.sha256(data).hexdigest(), len(data))\n", address, Integer.toString(megabytes)));
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sinkLog).contains("sha256"), "the sink has it all", 30);
-        assertTrue(Sandbox.readUtf8(sinkLog).contains("sha256 " + sent.out().strip()),
-            megabytes + " MB arrive byte-exact: " + Sandbox.readUtf8(sinkLog) + " vs " + sent.out());
+        assertEquals("10.91.1.2", TcpTransfer.send(sandbox, sinkNamespace, address, 5201, nsA, address, 5201, megabytes),
+            "the sink sees A: routing translates nothing");
     }
 
     private JsonNode port(final String name) throws Exception

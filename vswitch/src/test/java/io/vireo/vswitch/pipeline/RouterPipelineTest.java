@@ -11,6 +11,8 @@ import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
 import io.vireo.flowtable.policy.PolicyTable;
+import io.vireo.gateway.conntrack.ConnectionTable;
+import io.vireo.gateway.nat.NatRules;
 import io.vireo.gateway.route.Ipv4RouteTable;
 import io.vireo.gateway.route.Ipv6RouteTable;
 import io.vireo.gateway.router.NeighbourTable;
@@ -56,6 +58,7 @@ class RouterPipelineTest
     private final NeighbourTable neighbours = new NeighbourTable(64);
     private final Ipv4RouteTable ipv4Routes = new Ipv4RouteTable(16);
     private final Ipv6RouteTable ipv6Routes = new Ipv6RouteTable(16);
+    private final ConnectionTable connections = new ConnectionTable(64);
     private final RecordingPort a = new RecordingPort("a", 0);
     private final RecordingPort b = new RecordingPort("b", 0);
     private PortEntry entryA;
@@ -67,7 +70,7 @@ class RouterPipelineTest
         clock.update(1_000);
         final RouterDirectory directory = new RouterDirectory(4);
         final Pipeline pipeline = new Pipeline(fdb, new PolicyTable(generations), generations, features,
-            new Pipeline.Geometry(BURST, 4096, 128, 1518, 8, 4, 64), directory, neighbours);
+            new Pipeline.Geometry(BURST, 4096, 128, 1518, 8, 4, 64), directory, neighbours, connections);
         agent = pipeline.newAgent("test", ForwardingAgent.ANY_CPU, clock, null, new ThreadCounters(counters, "test"));
         final ForwardingProxy proxy = new ForwardingProxy(new ForwardingAgent[] {agent}, agent::doWork);
         proxy.addBridge(0);
@@ -82,7 +85,7 @@ class RouterPipelineTest
             new long[0], new long[0], new int[0]);
         directory.publish(new RouterDirectory.Snapshot(new RouterInterface[] {on0, on1, null, null},
             new RouterView[] {new RouterView(0, ipv4Routes, ipv6Routes,
-                new NextHop[] {NextHop.connected(0), NextHop.connected(1)}, new RouterInterface[] {on0, on1})}));
+                new NextHop[] {NextHop.connected(0), NextHop.connected(1)}, new RouterInterface[] {on0, on1}, NatRules.NONE)}));
         ipv4Routes.add(0x0A00_0100, 24, 0);
         ipv4Routes.add(0x0A00_0200, 24, 1);
         features.set(0, Features.ROUTER, true);
@@ -96,6 +99,7 @@ class RouterPipelineTest
         neighbours.close();
         ipv4Routes.close();
         ipv6Routes.close();
+        connections.close();
     }
 
     @Test

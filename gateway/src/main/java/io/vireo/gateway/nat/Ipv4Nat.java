@@ -1,0 +1,223 @@
+package io.vireo.gateway.nat;
+
+import java.nio.ByteOrder;
+
+import io.vireo.dataplane.pipeline.DropReason;
+import io.vireo.gateway.conntrack.ConnectionTable;
+import io.vireo.gateway.router.RouterInterface;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * A router's address translation for IPv4, in two steps around its route lookup, over the shared
+ * {@link ConnectionTable} (the router's id is the connection's zone):
+ * <ol>
+ *   <li>{@link #beforeRouting}: a packet of a known connection is translated at once, in either
+ *   direction (a reply to a masqueraded connection gets its inside address back); the first packet
+ *   of a connection to a published port of the router's address has its destination translated to
+ *   the rule's target, so the route lookup sees where it really goes.</li>
+ *   <li>{@link #afterRouting}: a first packet that is published or masqueraded (it leaves by an
+ *   interface with a masquerade rule, or a published connection would go back out of the interface
+ *   it came in by: hairpin) becomes a connection. A masqueraded one gets the router's address on
+ *   its egress interface and a free port, tried from a hash of the connection up to
+ *   {@link #PORT_TRIES} times (the table refuses a reply tuple in use, so no two connections share
+ *   one).</li>
+ * </ol>
+ * Only TCP, UDP and ICMP echo are tracked; a non-first fragment is dropped (it has no ports to find
+ * its connection by, and must not leave untranslated). One per forwarding thread; it keeps the first
+ * step's findings for the second, so a thread calls them for one packet at a time.
+ */
+public final class Ipv4Nat
+{
+    /** {@link #beforeRouting}: nothing to do with NAT; route the packet as it is. */
+    public static final int UNTRACKED = 0;
+    /** {@link #beforeRouting}: a packet of a known connection, translated. */
+    public static final int TRANSLATED = 1;
+    /** {@link #beforeRouting}: the first packet of a connection; {@link #afterRouting} decides. */
+    public static final int NEW = 2;
+    /** {@link #beforeRouting}: a non-first fragment; drop it. */
+    public static final int FRAGMENT = 3;
+
+    /** Ports tried for a masqueraded connection before it is refused. */
+    public static final int PORT_TRIES = 64;
+    /** Masqueraded connections get source ports in [FIRST_PORT, FIRST_PORT + PORTS), as Linux's ephemeral range. */
+    public static final int FIRST_PORT = 32_768;
+    public static final int PORTS = 28_232;
+
+    private static final ByteOrder NETWORK = ByteOrder.BIG_ENDIAN;
+    private static final int ICMP_ECHO_REPLY = 0;
+    private static final int ICMP_ECHO_REQUEST = 8;
+    private static final int TCP_FLAGS = 13;
+
+    private final ConnectionTable connections;
+    private int protocol;
+    private int tcpFlags;
+    private int source;
+    private int destination;
+    private int sourcePort;
+    private int destinationPort;
+    private int publishRule;
+
+    /**
+     * @param connections the connection table, shared by the forwarding threads.
+     */
+    public Ipv4Nat(final ConnectionTable connections)
+    {
+        this.connections = connections;
+    }
+
+    /**
+     * The first step (see the class comment), on a valid IPv4 packet to the router's MAC.
+     *
+     * @param ip              offset of the IPv4 header; the packet holds its whole L4 header if it has one.
+     * @param partialChecksum the packet's TCP/UDP checksum is partial (virtio {@code NEEDS_CSUM}).
+     * @param owner           the router's interface whose address the packet is sent to, or null.
+     * @return {@link #UNTRACKED}, {@link #TRANSLATED}, {@link #NEW} or {@link #FRAGMENT}.
+     */
+    public int beforeRouting(
+        final MutableDirectBuffer buffer, final int ip, final boolean partialChecksum, final int zone, final NatRules rules,
+        final RouterInterface owner, final long nowMs)
+    {
+        final int flagsAndOffset = buffer.getShort(ip + 6, NETWORK) & 0xFFFF;
+        if (0 != (flagsAndOffset & 0x1FFF))
+        {
+            return FRAGMENT;
+        }
+        if (!isTracked(buffer, ip))
+        {
+            return UNTRACKED;
+        }
+        source = buffer.getInt(ip + 12, NETWORK);
+        destination = buffer.getInt(ip + 16, NETWORK);
+        sourcePort = Ipv4Rewrite.sourcePort(buffer, ip);
+        destinationPort = Ipv4Rewrite.destinationPort(buffer, ip);
+        final long handle = connections.lookup(zone, protocol, source, destination, sourcePort, destinationPort);
+        if (ConnectionTable.MISS != handle && translate(buffer, ip, partialChecksum, handle))
+        {
+            connections.seen(handle, tcpFlags, nowMs);
+            return TRANSLATED;
+        }
+
+        publishRule = null == owner || Ipv4Rewrite.PROTOCOL_ICMP == protocol ? -1 :
+            rules.published(protocol, destinationPort, owner.bridgeId());
+        if (publishRule >= 0)
+        {
+            Ipv4Rewrite.destination(buffer, ip, partialChecksum, rules.publishTargets()[publishRule],
+                rules.publishTargetPorts()[publishRule]);
+        }
+        return NEW;
+    }
+
+    /**
+     * The second step, for a packet {@link #beforeRouting} found {@link #NEW}, once its egress
+     * interface is known.
+     *
+     * @param ingressBridgeId the bridge the packet came in on.
+     * @return null if the packet goes on (translated, or not NAT's business), else why it is dropped.
+     */
+    public DropReason afterRouting(
+        final MutableDirectBuffer buffer, final int ip, final boolean partialChecksum, final int zone, final NatRules rules,
+        final RouterInterface out, final int ingressBridgeId, final long nowMs)
+    {
+        final boolean published = publishRule >= 0;
+        final boolean masqueraded = rules.masquerades(out.bridgeId(), source) || (published && out.bridgeId() == ingressBridgeId);
+        if (!published && !masqueraded)
+        {
+            return null;
+        }
+        final int replySource = published ? rules.publishTargets()[publishRule] : destination;
+        final int replySourcePort = published ? rules.publishTargetPorts()[publishRule] : destinationPort;
+        if (!masqueraded)
+        {
+            final long handle = connections.create(zone, protocol, source, destination, sourcePort, destinationPort,
+                replySource, source, replySourcePort, sourcePort, nowMs);
+            return created(handle, nowMs);
+        }
+
+        final int address = out.primaryIpv4();
+        final int first = Math.floorMod(mix(source, destination, sourcePort, destinationPort), PORTS);
+        for (int attempt = 0; attempt < PORT_TRIES; attempt++)
+        {
+            final int port = FIRST_PORT + (first + attempt) % PORTS;
+            final long handle = connections.create(zone, protocol, source, destination, sourcePort, destinationPort,
+                replySource, address, Ipv4Rewrite.PROTOCOL_ICMP == protocol ? port : replySourcePort, port, nowMs);
+            if (ConnectionTable.TAKEN != handle)
+            {
+                final DropReason refused = created(handle, nowMs);
+                if (null == refused)
+                {
+                    Ipv4Rewrite.source(buffer, ip, partialChecksum, address, port);
+                }
+                return refused;
+            }
+        }
+        return DropReason.NAT_NO_PORT;
+    }
+
+    private DropReason created(final long handle, final long nowMs)
+    {
+        if (ConnectionTable.FULL == handle)
+        {
+            return DropReason.CONNTRACK_FULL;
+        }
+        if (handle < 0)
+        {
+            return DropReason.NAT_NO_PORT;
+        }
+        connections.seen(handle, tcpFlags, nowMs);
+        return null;
+    }
+
+    /**
+     * Rewrites the packet as its connection says for its direction.
+     *
+     * @return false if the connection changed under the read (the packet is then treated as new).
+     */
+    private boolean translate(final MutableDirectBuffer buffer, final int ip, final boolean partialChecksum, final long handle)
+    {
+        final int newSource = connections.translatedSource(handle);
+        final int newSourcePort = connections.translatedSourcePort(handle);
+        final int newDestination = connections.translatedDestination(handle);
+        final int newDestinationPort = connections.translatedDestinationPort(handle);
+        if (!connections.isCurrent(handle))
+        {
+            return false;
+        }
+        Ipv4Rewrite.source(buffer, ip, partialChecksum, newSource, newSourcePort);
+        Ipv4Rewrite.destination(buffer, ip, partialChecksum, newDestination, newDestinationPort);
+        return true;
+    }
+
+    /** TCP and UDP with their ports, and ICMP echo requests and replies; records protocol and TCP flags. */
+    private boolean isTracked(final MutableDirectBuffer buffer, final int ip)
+    {
+        protocol = buffer.getByte(ip + 9) & 0xFF;
+        final int headerLength = (buffer.getByte(ip) & 0x0F) * 4;
+        final int payload = (buffer.getShort(ip + 2, NETWORK) & 0xFFFF) - headerLength;
+        final int l4 = ip + headerLength;
+        tcpFlags = 0;
+        switch (protocol)
+        {
+            case Ipv4Rewrite.PROTOCOL_TCP:
+                if (payload < 20)
+                {
+                    return false;
+                }
+                tcpFlags = buffer.getByte(l4 + TCP_FLAGS) & 0xFF;
+                return true;
+            case Ipv4Rewrite.PROTOCOL_UDP:
+                return payload >= 8;
+            case Ipv4Rewrite.PROTOCOL_ICMP:
+                final int type = buffer.getByte(l4) & 0xFF;
+                return payload >= 8 && (ICMP_ECHO_REQUEST == type || ICMP_ECHO_REPLY == type);
+            default:
+                return false;
+        }
+    }
+
+    private static int mix(final int source, final int destination, final int sourcePort, final int destinationPort)
+    {
+        long hash = ((long)source << 32 | (destination & 0xFFFF_FFFFL)) * 0x9E37_79B9_7F4A_7C15L;
+        hash ^= (((long)sourcePort << 16) | destinationPort) * 0xC2B2_AE3D_27D4_EB4FL;
+        return (int)(hash ^ (hash >>> 32));
+    }
+}

@@ -1,0 +1,112 @@
+package io.vireo.vswitch.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static io.vireo.vswitch.it.Sandbox.check;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * An edge gateway end to end: containers A (10.94.1.2) and B (10.94.1.3) on {@code br0}, an outside
+ * host (10.95.0.2) behind a veth attached to bridge {@code up} with {@code --type af-packet}, and
+ * router {@code r1} between them with a masquerade rule on {@code up} and port 8080 of its outside
+ * address published to A's port 80. The outside host has no route to the containers' subnet: only
+ * translation makes replies find their way.
+ */
+class NatIT
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Sandbox sandbox;
+    private Daemon daemon;
+    private String nsA;
+    private String nsB;
+    private String outside;
+
+    @BeforeEach
+    void setUp() throws Exception
+    {
+        sandbox = new Sandbox();
+        daemon = Daemon.start(sandbox, sandbox.tempDir("run"));
+        nsA = sandbox.namespace("a");
+        nsB = sandbox.namespace("b");
+        outside = sandbox.namespace("o");
+        daemon.ok("port", "add", "br0", sandbox.ifname("tA"), "--netns", nsA, "--ip", "10.94.1.2/24");
+        daemon.ok("port", "add", "br0", sandbox.ifname("tB"), "--netns", nsB, "--ip", "10.94.1.3/24");
+        check(sandbox.inNetns(nsA, "ip", "route", "add", "default", "via", "10.94.1.1"));
+        check(sandbox.inNetns(nsB, "ip", "route", "add", "default", "via", "10.94.1.1"));
+
+        final String uplink = Uplink.create(sandbox, outside, "10.95.0.2/24");
+
+        daemon.ok("bridge", "add", "up");
+        daemon.ok("port", "add", "up", uplink, "--type", "af-packet");
+        daemon.ok("router", "add", "r1");
+        daemon.ok("router", "attach", "r1", "br0", "--ip", "10.94.1.1/24");
+        daemon.ok("router", "attach", "r1", "up", "--ip", "10.95.0.1/24");
+        daemon.ok("nat", "masquerade", "r1", "--out", "up");
+        daemon.ok("nat", "publish", "r1", "--proto", "tcp", "--port", "8080", "--to", "10.94.1.2:80", "--on", "up");
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        sandbox.close();
+    }
+
+    @Test
+    void containersReachTheOutsideAsTheRoutersAddress() throws Exception
+    {
+        final Sandbox.Result ping = sandbox.inNetns(nsA, "ping", "-c", "3", "-i", "0.2", "-W", "3", "10.95.0.2");
+        assertTrue(ping.out().contains("bytes from 10.95.0.2"), "ICMP echo is masqueraded too: " + ping.all());
+
+        final String seen = transfer(outside, "10.95.0.2", 5201, nsA, "10.95.0.2", 5201, 16);
+        assertEquals("10.95.0.1", seen, "the outside host sees only the router's address");
+
+        final String table = daemon.ok("conntrack", "list", "r1").out();
+        assertTrue(table.contains("10.94.1.2") && table.contains("10.95.0.1") && table.contains("tcp"), table);
+        assertTrue(JSON.readTree(daemon.ok("conntrack", "list", "r1", "--json").out()).get("connections").size() >= 2, table);
+        daemon.ok("conntrack", "flush", "r1");
+        assertEquals(0, JSON.readTree(daemon.ok("conntrack", "list", "r1", "--json").out()).get("connections").size());
+    }
+
+    @Test
+    void aPublishedPortIsReachedFromOutsideAndFromAnotherContainer() throws Exception
+    {
+        assertEquals("10.95.0.2", transfer(nsA, "10.94.1.2", 80, outside, "10.95.0.1", 8080, 16),
+            "from outside: the container sees the outside host");
+        assertEquals("10.94.1.1", transfer(nsA, "10.94.1.2", 80, nsB, "10.95.0.1", 8080, 4),
+            "hairpin: B reaches A through the published address, A answers the router");
+    }
+
+    @Test
+    void badRulesAreRefusedWithOneLine()
+    {
+        for (final String[] args : new String[][] {
+            {"nat", "masquerade", "r1", "--out", "nope"},
+            {"nat", "masquerade", "r1", "--out", "up", "--from", "10.94.1.1/24"},
+            {"nat", "publish", "r1", "--proto", "sctp", "--port", "80", "--to", "10.94.1.2:80"},
+            {"nat", "publish", "r1", "--proto", "tcp", "--port", "0", "--to", "10.94.1.2:80"},
+            {"nat", "publish", "r1", "--proto", "tcp", "--port", "80", "--to", "10.94.1.2"},
+            {"nat", "publish", "r1", "--proto", "tcp", "--port", "80", "--to", "fd00::1:80"},
+            {"nat", "del", "r1", "99"},
+            {"conntrack", "list", "nope"}})
+        {
+            final Sandbox.Result result = daemon.ctl(args);
+            assertEquals(1, result.exit(), () -> String.join(" ", args) + ": " + result.all());
+            assertTrue(result.err().startsWith("vireoctl: ") && result.err().strip().lines().count() == 1, result::all);
+        }
+        final String rules = daemon.ok("nat", "list", "r1").out();
+        assertTrue(rules.contains("masquerade") && rules.contains("publish") && rules.contains("10.94.1.2:80"), rules);
+    }
+
+    private String transfer(
+        final String sinkNamespace, final String sinkAddress, final int sinkPort, final String clientNamespace,
+        final String address, final int port, final int megabytes) throws Exception
+    {
+        return TcpTransfer.send(sandbox, sinkNamespace, sinkAddress, sinkPort, clientNamespace, address, port, megabytes);
+    }
+}

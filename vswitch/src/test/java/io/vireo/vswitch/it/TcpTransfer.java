@@ -1,0 +1,48 @@
+package io.vireo.vswitch.it;
+
+import java.nio.file.Path;
+
+import static io.vireo.vswitch.it.Sandbox.check;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** A TCP transfer between namespaces that proves its bytes arrived exactly: both ends' SHA-256. */
+final class TcpTransfer
+{
+    private TcpTransfer()
+    {
+    }
+
+    /**
+     * Sends {@code megabytes} of random data from {@code clientNamespace} to {@code address:port}, received by
+     * a sink listening in {@code sinkNamespace} on {@code sinkAddress:sinkPort} (the same, or another behind a
+     * translation); asserts that both ends' SHA-256 agree.
+     *
+     * @return the peer address the sink saw.
+     */
+    static String send(
+        final Sandbox sandbox, final String sinkNamespace, final String sinkAddress, final int sinkPort,
+        final String clientNamespace, final String address, final int port, final int megabytes) throws Exception
+    {
+        final Path sinkLog = sandbox.tempFile(".sink");
+        sandbox.start(sinkLog, "ip", "netns", "exec", sinkNamespace, "python3", "-c",
+            "import socket,hashlib,sys\n" +
+            "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1)\n" +
+            "print('listening', flush=True)\n" +
+            "c,peer=s.accept(); h=hashlib.sha256()\n" +
+            "while True:\n" +
+            "    b=c.recv(1<<20)\n" +
+            "    if not b: break\n" +
+            "    h.update(b)\n" +
+            "print('peer', peer[0], 'sha256', h.hexdigest(), flush=True)\n", sinkAddress, Integer.toString(sinkPort));
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sinkLog).contains("listening"), "the sink listens");
+        final Sandbox.Result sent = check(sandbox.run(60, "ip", "netns", "exec", clientNamespace, "python3", "-c",
+            "import socket,hashlib,random,sys\n" +
+            "data=random.Random(5).randbytes(int(sys.argv[3])<<20)\n" +
+            "c=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30); c.sendall(data); c.close()\n" +
+            "print(hashlib.sha256(data).hexdigest())\n", address, Integer.toString(port), Integer.toString(megabytes)));
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sinkLog).contains("sha256"), "the sink has it all", 30);
+        final String[] words = Sandbox.readUtf8(sinkLog).strip().lines().reduce((first, last) -> last).orElseThrow().split(" ");
+        assertEquals(sent.out().strip(), words[3], megabytes + " MB arrive byte-exact");
+        return words[1];
+    }
+}
