@@ -2,6 +2,7 @@ package io.vireo.gateway.nat;
 
 import java.nio.ByteOrder;
 
+import io.vireo.dataplane.headers.Checksums;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.router.RouterInterface;
@@ -23,7 +24,10 @@ import org.agrona.MutableDirectBuffer;
  *   one).</li>
  * </ol>
  * Only TCP, UDP and ICMP echo are tracked; a non-first fragment is dropped (it has no ports to find
- * its connection by, and must not leave untranslated). One per forwarding thread; it keeps the first
+ * its connection by, and must not leave untranslated). An ICMP error (destination unreachable, time
+ * exceeded, parameter problem) about a packet of a known connection is translated with it: its own
+ * addresses as a packet of that connection in the error's direction, and the packet it quotes back
+ * to what that packet was on the other side, so the sender learns of the error in its own terms. One per forwarding thread; it keeps the first
  * step's findings for the second, so a thread calls them for one packet at a time.
  */
 public final class Ipv4Nat
@@ -45,7 +49,12 @@ public final class Ipv4Nat
 
     private static final ByteOrder NETWORK = ByteOrder.BIG_ENDIAN;
     private static final int ICMP_ECHO_REPLY = 0;
+    private static final int ICMP_DESTINATION_UNREACHABLE = 3;
     private static final int ICMP_ECHO_REQUEST = 8;
+    private static final int ICMP_TIME_EXCEEDED = 11;
+    private static final int ICMP_PARAMETER_PROBLEM = 12;
+    private static final int ICMP_HEADER = 8;
+    private static final int ICMP_CHECKSUM = 2;
     private static final int TCP_FLAGS = 13;
 
     private final ConnectionTable connections;
@@ -81,6 +90,10 @@ public final class Ipv4Nat
         if (0 != (flagsAndOffset & 0x1FFF))
         {
             return FRAGMENT;
+        }
+        if (isIcmpError(buffer, ip))
+        {
+            return translateError(buffer, ip, zone) ? TRANSLATED : UNTRACKED;
         }
         if (!isTracked(buffer, ip))
         {
@@ -187,6 +200,68 @@ public final class Ipv4Nat
         return true;
     }
 
+    private static boolean isIcmpError(final MutableDirectBuffer buffer, final int ip)
+    {
+        if (Ipv4Rewrite.PROTOCOL_ICMP != (buffer.getByte(ip + 9) & 0xFF))
+        {
+            return false;
+        }
+        final int type = buffer.getByte(ip + (buffer.getByte(ip) & 0x0F) * 4) & 0xFF;
+        return ICMP_DESTINATION_UNREACHABLE == type || ICMP_TIME_EXCEEDED == type || ICMP_PARAMETER_PROBLEM == type;
+    }
+
+    /**
+     * Translates an ICMP error whose quoted packet belongs to a known connection (see the class
+     * comment), its ICMP checksum computed again over the changed quote.
+     *
+     * @return false, nothing changed, if it quotes too little (an IP header and 8 bytes of TCP, UDP or
+     * ICMP echo) or an unknown connection.
+     */
+    private boolean translateError(final MutableDirectBuffer buffer, final int ip, final int zone)
+    {
+        final int icmp = ip + (buffer.getByte(ip) & 0x0F) * 4;
+        final int end = ip + (buffer.getShort(ip + 2, NETWORK) & 0xFFFF);
+        final int quoted = icmp + ICMP_HEADER;
+        if (quoted + 20 > end || 4 != (buffer.getByte(quoted) & 0xFF) >>> 4)
+        {
+            return false;
+        }
+        final int quotedL4 = quoted + (buffer.getByte(quoted) & 0x0F) * 4;
+        final int quotedProtocol = buffer.getByte(quoted + 9) & 0xFF;
+        if (quotedL4 + 8 > end || (Ipv4Rewrite.PROTOCOL_TCP != quotedProtocol && Ipv4Rewrite.PROTOCOL_UDP != quotedProtocol &&
+            !(Ipv4Rewrite.PROTOCOL_ICMP == quotedProtocol && isEcho(buffer.getByte(quotedL4) & 0xFF))))
+        {
+            return false;
+        }
+
+        // The quoted packet went the other way: its reverse is a packet of the connection in the error's direction.
+        final long handle = connections.lookup(zone, quotedProtocol, buffer.getInt(quoted + 16, NETWORK),
+            buffer.getInt(quoted + 12, NETWORK), Ipv4Rewrite.destinationPort(buffer, quoted), Ipv4Rewrite.sourcePort(buffer, quoted));
+        if (ConnectionTable.MISS == handle)
+        {
+            return false;
+        }
+        final int newSource = connections.translatedSource(handle);
+        final int newSourcePort = connections.translatedSourcePort(handle);
+        final int newDestination = connections.translatedDestination(handle);
+        final int newDestinationPort = connections.translatedDestinationPort(handle);
+        if (!connections.isCurrent(handle))
+        {
+            return false;
+        }
+        Ipv4Rewrite.addresses(buffer, ip, newSource, newDestination);
+        Ipv4Rewrite.quotedSource(buffer, quoted, end, newDestination, newDestinationPort);
+        Ipv4Rewrite.quotedDestination(buffer, quoted, end, newSource, newSourcePort);
+        buffer.putShort(icmp + ICMP_CHECKSUM, (short)0, NETWORK);
+        buffer.putShort(icmp + ICMP_CHECKSUM, (short)Checksums.checksum(buffer, icmp, end - icmp), NETWORK);
+        return true;
+    }
+
+    private static boolean isEcho(final int icmpType)
+    {
+        return ICMP_ECHO_REQUEST == icmpType || ICMP_ECHO_REPLY == icmpType;
+    }
+
     /** TCP and UDP with their ports, and ICMP echo requests and replies; records protocol and TCP flags. */
     private boolean isTracked(final MutableDirectBuffer buffer, final int ip)
     {
@@ -207,8 +282,7 @@ public final class Ipv4Nat
             case Ipv4Rewrite.PROTOCOL_UDP:
                 return payload >= 8;
             case Ipv4Rewrite.PROTOCOL_ICMP:
-                final int type = buffer.getByte(l4) & 0xFF;
-                return payload >= 8 && (ICMP_ECHO_REQUEST == type || ICMP_ECHO_REPLY == type);
+                return payload >= 8 && isEcho(buffer.getByte(l4) & 0xFF);
             default:
                 return false;
         }

@@ -51,14 +51,42 @@ public final class Ipv4Rewrite
     public static void source(
         final MutableDirectBuffer buffer, final int ip, final boolean partialChecksum, final int address, final int port)
     {
-        rewrite(buffer, ip, partialChecksum, SOURCE_ADDRESS, 0, address, port);
+        rewrite(buffer, ip, end(buffer, ip), partialChecksum, SOURCE_ADDRESS, 0, address, port);
     }
 
     /** Gives the packet a new destination address and port; as {@link #source}. */
     public static void destination(
         final MutableDirectBuffer buffer, final int ip, final boolean partialChecksum, final int address, final int port)
     {
-        rewrite(buffer, ip, partialChecksum, DESTINATION_ADDRESS, 2, address, port);
+        rewrite(buffer, ip, end(buffer, ip), partialChecksum, DESTINATION_ADDRESS, 2, address, port);
+    }
+
+    /**
+     * {@link #source} for the packet an ICMP error quotes, which may end before its L4 checksum: a
+     * checksum that does not lie wholly before {@code end} is left alone. The quote must hold the
+     * first 8 bytes of the L4 header.
+     */
+    public static void quotedSource(
+        final MutableDirectBuffer buffer, final int ip, final int end, final int address, final int port)
+    {
+        rewrite(buffer, ip, end, false, SOURCE_ADDRESS, 0, address, port);
+    }
+
+    /** {@link #destination} for a quoted packet; as {@link #quotedSource}. */
+    public static void quotedDestination(
+        final MutableDirectBuffer buffer, final int ip, final int end, final int address, final int port)
+    {
+        rewrite(buffer, ip, end, false, DESTINATION_ADDRESS, 2, address, port);
+    }
+
+    /**
+     * Gives the packet new addresses and nothing else, the IP header checksum updated: the outer header
+     * of an ICMP error (whose own checksum covers no pseudo-header).
+     */
+    public static void addresses(final MutableDirectBuffer buffer, final int ip, final int source, final int destination)
+    {
+        address(buffer, ip, SOURCE_ADDRESS, source);
+        address(buffer, ip, DESTINATION_ADDRESS, destination);
     }
 
     /** The packet's source port (TCP, UDP) or echo identifier (ICMP). */
@@ -74,18 +102,12 @@ public final class Ipv4Rewrite
     }
 
     private static void rewrite(
-        final MutableDirectBuffer buffer, final int ip, final boolean partialChecksum, final int addressOffset,
-        final int portOffset, final int address, final int port)
+        final MutableDirectBuffer buffer, final int ip, final int end, final boolean partialChecksum,
+        final int addressOffset, final int portOffset, final int address, final int port)
     {
         final int protocol = buffer.getByte(ip + 9) & 0xFF;
         final int l4 = ip + (buffer.getByte(ip) & 0x0F) * 4;
-        final int oldAddress = buffer.getInt(ip + addressOffset, NETWORK);
-        if (oldAddress != address)
-        {
-            buffer.putInt(ip + addressOffset, address, NETWORK);
-            final int headerChecksum = buffer.getShort(ip + HEADER_CHECKSUM, NETWORK) & 0xFFFF;
-            buffer.putShort(ip + HEADER_CHECKSUM, (short)adjustAddress(headerChecksum, oldAddress, address), NETWORK);
-        }
+        final int oldAddress = address(buffer, ip, addressOffset, address);
 
         final int checksumAt = switch (protocol)
         {
@@ -98,7 +120,7 @@ public final class Ipv4Rewrite
         {
             return;
         }
-        int checksum = buffer.getShort(checksumAt, NETWORK) & 0xFFFF;
+        int checksum = checksumAt + 2 <= end ? buffer.getShort(checksumAt, NETWORK) & 0xFFFF : -1;
         if (PROTOCOL_UDP == protocol && 0 == checksum && !partialChecksum)
         {
             checksum = -1;
@@ -125,6 +147,24 @@ public final class Ipv4Rewrite
             checksum = 0xFFFF;
         }
         buffer.putShort(checksumAt, (short)checksum, NETWORK);
+    }
+
+    /** Writes one address of the IP header with its checksum updated; returns the address it replaced. */
+    private static int address(final MutableDirectBuffer buffer, final int ip, final int addressOffset, final int address)
+    {
+        final int oldAddress = buffer.getInt(ip + addressOffset, NETWORK);
+        if (oldAddress != address)
+        {
+            buffer.putInt(ip + addressOffset, address, NETWORK);
+            final int headerChecksum = buffer.getShort(ip + HEADER_CHECKSUM, NETWORK) & 0xFFFF;
+            buffer.putShort(ip + HEADER_CHECKSUM, (short)adjustAddress(headerChecksum, oldAddress, address), NETWORK);
+        }
+        return oldAddress;
+    }
+
+    private static int end(final MutableDirectBuffer buffer, final int ip)
+    {
+        return ip + (buffer.getShort(ip + 2, NETWORK) & 0xFFFF);
     }
 
     private static int adjustAddress(final int checksum, final int oldAddress, final int address)

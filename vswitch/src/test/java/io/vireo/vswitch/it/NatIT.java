@@ -73,6 +73,23 @@ class NatIT
         assertEquals(0, JSON.readTree(daemon.ok("conntrack", "list", "r1", "--json").out()).get("connections").size());
     }
 
+    /** The outside host's "port unreachable" is about the router's datagram; the container must learn of it as its own. */
+    @Test
+    void anIcmpErrorAboutAMasqueradedDatagramReachesTheContainer()
+    {
+        final Sandbox.Result refused = sandbox.run(20, "ip", "netns", "exec", nsA, "python3", "-c",
+            "import socket\n" +
+            "s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5); s.connect(('10.95.0.2', 9))\n" +
+            "s.send(b'x')\n" +
+            "try:\n" +
+            "    s.recv(100); print('answered')\n" +
+            "except ConnectionRefusedError:\n" +
+            "    print('refused')\n" +
+            "except socket.timeout:\n" +
+            "    print('timeout')\n");
+        assertEquals("refused", refused.out().strip(), refused.all());
+    }
+
     @Test
     void aPublishedPortIsReachedFromOutsideAndFromAnotherContainer() throws Exception
     {
