@@ -65,6 +65,10 @@ public final class Ipv4Nat
     private int sourcePort;
     private int destinationPort;
     private int publishRule;
+    private int newSource;
+    private int newSourcePort;
+    private int newDestination;
+    private int newDestinationPort;
 
     /**
      * @param connections the connection table, shared by the forwarding threads.
@@ -187,11 +191,7 @@ public final class Ipv4Nat
      */
     private boolean translate(final MutableDirectBuffer buffer, final int ip, final boolean partialChecksum, final long handle)
     {
-        final int newSource = connections.translatedSource(handle);
-        final int newSourcePort = connections.translatedSourcePort(handle);
-        final int newDestination = connections.translatedDestination(handle);
-        final int newDestinationPort = connections.translatedDestinationPort(handle);
-        if (!connections.isCurrent(handle))
+        if (!readTranslation(handle))
         {
             return false;
         }
@@ -237,15 +237,7 @@ public final class Ipv4Nat
         // The quoted packet went the other way: its reverse is a packet of the connection in the error's direction.
         final long handle = connections.lookup(zone, quotedProtocol, buffer.getInt(quoted + 16, NETWORK),
             buffer.getInt(quoted + 12, NETWORK), Ipv4Rewrite.destinationPort(buffer, quoted), Ipv4Rewrite.sourcePort(buffer, quoted));
-        if (ConnectionTable.MISS == handle)
-        {
-            return false;
-        }
-        final int newSource = connections.translatedSource(handle);
-        final int newSourcePort = connections.translatedSourcePort(handle);
-        final int newDestination = connections.translatedDestination(handle);
-        final int newDestinationPort = connections.translatedDestinationPort(handle);
-        if (!connections.isCurrent(handle))
+        if (ConnectionTable.MISS == handle || !readTranslation(handle))
         {
             return false;
         }
@@ -255,6 +247,20 @@ public final class Ipv4Nat
         buffer.putShort(icmp + ICMP_CHECKSUM, (short)0, NETWORK);
         buffer.putShort(icmp + ICMP_CHECKSUM, (short)Checksums.checksum(buffer, icmp, end - icmp), NETWORK);
         return true;
+    }
+
+    /**
+     * Reads the tuple a packet in the handle's direction leaves with into {@link #newSource} and the rest.
+     *
+     * @return false if the connection changed under the reads.
+     */
+    private boolean readTranslation(final long handle)
+    {
+        newSource = connections.translatedSource(handle);
+        newSourcePort = connections.translatedSourcePort(handle);
+        newDestination = connections.translatedDestination(handle);
+        newDestinationPort = connections.translatedDestinationPort(handle);
+        return connections.isCurrent(handle);
     }
 
     private static boolean isEcho(final int icmpType)
