@@ -155,6 +155,83 @@ class RouterPipelineTest
         assertTrue(b.sent.isEmpty());
     }
 
+    @Test
+    void hostileHeadersAreDroppedOrAnsweredAndCountedNeverRouted()
+    {
+        neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
+        final byte[] shortHeader = java.util.Arrays.copyOf(ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64), 14 + 19);
+        final byte[] smallIhl = ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64);
+        smallIhl[14] = 0x44;
+        final byte[] lyingLength = ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64);
+        lyingLength[16] = 0x7F;
+        final byte[] version6 = ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64);
+        version6[14] = 0x65;
+        for (final byte[] frame : new byte[][] {shortHeader, smallIhl, lyingLength, version6})
+        {
+            receive(a, frame);
+        }
+        assertEquals(4, entryA.counters.drops(DropReason.BAD_IP));
+
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 0));
+        assertIcmp(a.sentBytes.get(0), 11, 0);
+        receive(a, arp(1, MAC_R0, MAC_A, IP_A, 0, IP_R0));
+        final byte[] truncatedArp = java.util.Arrays.copyOf(arp(1, MAC_R0, MAC_A, IP_A, 0, IP_R0), 30);
+        receive(a, truncatedArp);
+        assertEquals(1, entryA.counters.drops(DropReason.ROUTER_LOCAL), "a truncated ARP to the router");
+        assertTrue(b.sent.isEmpty(), "nothing malformed crosses the router");
+
+        final byte[] withOptions = ipv4WithOptions();
+        receive(a, withOptions);
+        assertEquals(1, b.sent.size(), "a header with options is routed");
+        final UnsafeBuffer routed = new UnsafeBuffer(b.sentBytes.get(0));
+        assertEquals(63, routed.getByte(22) & 0xFF);
+        assertEquals(0, Checksums.checksum(routed, 14, 24));
+    }
+
+    @Test
+    void randomBytesToTheRouterNeverBreakTheThread()
+    {
+        neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
+        final java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        final int[] etherTypes = {0x0800, 0x86DD, 0x0806};
+        for (int i = 0; i < 20_000; i++)
+        {
+            final byte[] frame = new byte[14 + random.nextInt(200)];
+            random.nextBytes(frame);
+            final UnsafeBuffer buffer = new UnsafeBuffer(frame);
+            MacAddress.write(buffer, 0, 0 == i % 7 ? MacAddress.BROADCAST : MAC_R0);
+            MacAddress.write(buffer, 6, MAC_A);
+            buffer.putShort(12, (short)etherTypes[i % 3], NETWORK);
+            if (i % 2 == 0 && frame.length >= 34)
+            {
+                buffer.putByte(14, (byte)(i % 3 == 0 ? 0x45 : 0x60));
+            }
+            receive(a, frame);
+        }
+        assertEquals(20_000, entryA.counters.rxPackets());
+        for (final byte[] sent : b.sentBytes)
+        {
+            final UnsafeBuffer routed = new UnsafeBuffer(sent);
+            assertEquals(MAC_R1, MacAddress.read(routed, 6), "only the router's own frames reach the other bridge");
+        }
+    }
+
+    /** A UDP datagram to B with a 4-byte IP option (NOP, NOP, NOP, end), checksums right. */
+    private static byte[] ipv4WithOptions()
+    {
+        final byte[] plain = ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64);
+        final byte[] frame = new byte[plain.length + 4];
+        System.arraycopy(plain, 0, frame, 0, 34);
+        System.arraycopy(plain, 34, frame, 38, plain.length - 34);
+        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
+        buffer.putByte(14, (byte)0x46);
+        buffer.putShort(16, (short)(frame.length - 14), NETWORK);
+        buffer.putInt(34, 0x0101_0100, NETWORK);
+        buffer.putShort(24, (short)0, NETWORK);
+        buffer.putShort(24, (short)Checksums.checksum(buffer, 14, 24), NETWORK);
+        return frame;
+    }
+
     private void assertRouted(final byte[] frame)
     {
         final UnsafeBuffer routed = new UnsafeBuffer(frame);
