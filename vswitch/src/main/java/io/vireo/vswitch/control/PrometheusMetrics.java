@@ -57,6 +57,13 @@ final class PrometheusMetrics
             sample(out, "vireo_fdb_entries", "bridge=\"" + escape(bridge.name()) + "\"", bridge.fdbEntries());
         }
 
+        family(out, "vireo_conntrack_connections", "gauge", "Connections a router's NAT tracks, by state.");
+        vireo.connectionCounts().forEach((router, states) -> states.forEach((state, count) ->
+            sample(out, "vireo_conntrack_connections", "router=\"" + escape(router) + "\",state=\"" + escape(state) + "\"", count)));
+        family(out, "vireo_conntrack_refused_total", "counter",
+            "New connections refused because the connection table was full (all routers).");
+        sample(out, "vireo_conntrack_refused_total", "", vireo.connectionsRefused());
+
         final Map<String, Map<String, Long>> threads = vireo.threadStats();
         threadFamily(out, threads, "vireo_thread_busy_seconds_total", "busy_ns", 1e-9,
             "Time a forwarding thread spent on duty cycles that moved frames.");

@@ -672,6 +672,34 @@ public final class Vireo implements AutoCloseable
         return list;
     }
 
+    /** Every router's tracked connections counted by state, for the metrics: router name to state name to count. */
+    public synchronized Map<String, Map<String, Long>> connectionCounts()
+    {
+        final Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
+        final Map<Integer, String> names = new HashMap<>();
+        for (final RouterInfo router : routers.list())
+        {
+            names.put(routers.zone(router.name()), router.name());
+            counts.put(router.name(), new LinkedHashMap<>());
+        }
+        connections.forEach((zone, protocol, originalSource, originalDestination, originalSourcePort, originalDestinationPort,
+            replySource, replyDestination, replySourcePort, replyDestinationPort, state, expiresAtMs) ->
+        {
+            final String router = names.get(zone);
+            if (null != router)
+            {
+                counts.get(router).merge(ConnectionTable.stateName(state), 1L, Long::sum);
+            }
+        });
+        return counts;
+    }
+
+    /** New connections the routers' NAT refused because the connection table was full. */
+    public long connectionsRefused()
+    {
+        return connections.fullCount();
+    }
+
     /** Forgets a router's tracked connections; their next packets start new ones (or are refused). */
     public synchronized int flushConnections(final String router)
     {

@@ -69,6 +69,11 @@ class NatIT
         final String table = daemon.ok("conntrack", "list", "r1").out();
         assertTrue(table.contains("10.94.1.2") && table.contains("10.95.0.1") && table.contains("tcp"), table);
         assertTrue(JSON.readTree(daemon.ok("conntrack", "list", "r1", "--json").out()).get("connections").size() >= 2, table);
+        final String metrics = java.net.http.HttpClient.newHttpClient().send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(daemon.metricsUrl())).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("vireo_conntrack_connections{router=\"r1\",state=\"") &&
+            metrics.contains("vireo_conntrack_refused_total 0"), metrics);
         daemon.ok("conntrack", "flush", "r1");
         assertEquals(0, JSON.readTree(daemon.ok("conntrack", "list", "r1", "--json").out()).get("connections").size());
     }
