@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   iproute2 iputils-ping ethtool procps util-linux coreutils python3  # namespaces, pinning, parsing
   iperf3 sockperf netsniff-ng             # the load: TCP, latency, 64-byte frames (trafgen)
+  nftables                                # router-bench.sh: the kernel's masquerade
   gcc libc6-dev                           # the C forwarder, compiled at start
   openvswitch-switch openvswitch-common   # the ovs-userspace peers (the system service is never used)
   dpdk-dev librte-net-tap23               # dpdk-testpmd and its net_tap driver (the dpdk-tap peer)

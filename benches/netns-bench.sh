@@ -66,11 +66,6 @@ spawn() {
   taskset -c "$switch_cpu" setsid "$@" >"$out/logs/$peer.$rep.$name.log" 2>&1 </dev/null 9>&- &
   pids+=($!)
 }
-# alive PID: the process runs (a child that has exited stays a zombie until waited for: not alive).
-alive() {
-  local state
-  state="$(ps -o stat= -p "$1" 2>/dev/null)" && [[ "$state" != Z* ]]
-}
 spawned_alive() {
   local pid
   for pid in "${pids[@]}"; do alive "$pid" || return 1; done
@@ -215,23 +210,12 @@ m_tcp() {
 print(round(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9, 3))' "$f")"
 }
 
-rx_packets() { ip netns exec "${p}n1" cat "/sys/class/net/$ifb/statistics/rx_packets"; }
-rx_settled() { local a; a="$(rx_packets)"; sleep 0.2; [ "$a" = "$(rx_packets)" ]; }
-
-# 60-byte UDP frames (64 on the wire with the FCS) from trafgen (netsniff-ng) for $seconds, counted
-# where they arrive: the far interface's rx_packets. Nothing listens on port 9: the far end drops them.
+# 64-byte frames from trafgen for $seconds, counted where they arrive (benches/lib.sh, bench_udp64).
 m_udp64() {
-  local cfg="$work/trafgen.cfg" mac_a mac_b rx0
-  mac_a="$(ip netns exec "${p}n0" cat "/sys/class/net/$ifa/address")"
+  local mac_b
   mac_b="$(ip netns exec "${p}n1" cat "/sys/class/net/$ifb/address")"
-  printf '{ eth(da=%s, sa=%s), ipv4(saddr=%s, daddr=%s, ttl=64), udp(sp=40000, dp=9), fill(0x00, 18) }\n' \
-    "$mac_b" "$mac_a" "$ip_a" "$ip_b" >"$cfg"
-  rx0="$(rx_packets)"
-  # One sender process (trafgen binds it to CPU 0 itself); no tuning of socket memory or IRQs.
-  in_ns 0 timeout -s INT "$seconds" trafgen -o "$ifa" -i "$cfg" --cpus 1 --no-sock-mem --notouch-irq \
-    >"$out/logs/$peer.$rep.trafgen.txt" 2>&1 9>&- || true
-  wait_until 5 rx_settled || true
-  record udp64_kpps "$(python3 -c "print(round(($(rx_packets) - $rx0) / $seconds / 1e3, 1))")"
+  record udp64_kpps "$(bench_udp64 "$seconds" "$out/logs/$peer.$rep.trafgen.txt" "${p}n0" "$ifa" "$mac_b" \
+    "$ip_a" "$ip_b" "${p}n1" "$ifb" taskset -c "$tools_cpu")"
 }
 
 # --- one rep of one peer

@@ -30,6 +30,11 @@ GROUPS = {
     "vhost": ("vhost-user loop through dpdk-testpmd", "benches/vhost-bench.sh", [
         ("mpps_64", "64-byte frames", "Mpps", True),
         ("mpps_1518", "1518-byte frames", "Mpps", True)], []),
+    "router": ("Routing between two subnets, client to server namespace", "benches/router-bench.sh", [
+        ("tcp_gbps", "TCP, 1 stream", "Gbit/s", True),
+        ("tcp4_gbps", "TCP, 4 streams", "Gbit/s", True),
+        ("udp64_kpps", "64-byte frames", "kframes/s", True),
+        ("ping_us", "ping every 50 ms, median", "µs", False)], []),
 }
 
 

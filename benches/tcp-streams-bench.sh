@@ -90,18 +90,6 @@ switch_vireo() {
   done
 }
 
-# Prints the receiver's Gbit/s for n0 -> n1 with $1 parallel streams.
-measure() {
-  ip netns exec "${p}n1" taskset -c 0 iperf3 -s -1 -B 10.203.0.2 >/dev/null 2>&1 &
-  local server=$!
-  sleep 0.5
-  ip netns exec "${p}n0" taskset -c 0 iperf3 -c 10.203.0.2 -P "$1" -t "$seconds" -J | python3 -c \
-    'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
-  wait "$server" 2>/dev/null || true
-}
-
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
 switches=(linux-bridge c-tapfwd vireo)
 declare -A results
 for switch in "${switches[@]}"; do
@@ -111,7 +99,7 @@ for switch in "${switches[@]}"; do
     "switch_$switch"
     ip netns exec "${p}n0" ping -c 3 -i 0.2 -W 2 10.203.0.2 >/dev/null
     for n in $streams; do
-      g="$(measure "$n")"
+      g="$(bench_tcp "${p}n1" "${p}n0" 10.203.0.2 "$seconds" "$n" taskset -c 0)"
       echo "$switch rep $rep, $n stream(s): $g Gbit/s"
       results[$switch/$n]+="$g "
     done
@@ -126,7 +114,7 @@ for n in $streams; do printf ' %16s' "TCP x$n Gbit/s"; done
 echo
 for switch in "${switches[@]}"; do
   printf '%-14s' "$switch"
-  for n in $streams; do printf ' %16s' "$(tr ' ' '\n' <<<"${results[$switch/$n]}" | grep . | median)"; done
+  for n in $streams; do printf ' %16s' "$(median_of ${results[$switch/$n]})"; done
   echo
 done
 echo "(median of $reps; iperf3 ${seconds} s; switch on CPU 1, iperf3 on CPU 0; $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r))"

@@ -92,27 +92,15 @@ overlay() {
   esac
 }
 
-# throughput STREAMS: Gbit/s from c1 to c2 (iperf3).
-throughput() {
-  ip netns exec "${p}c2" iperf3 -s -1 -B 10.66.0.2 >/dev/null 2>&1 &
-  local server=$!
-  wait_until 5 bash -c "ip netns exec '${p}c2' ss -ltnH 'sport = :5201' | grep -q ."
-  ip netns exec "${p}c1" iperf3 -c 10.66.0.2 -t "$seconds" -P "$1" -J | python3 -c \
-    'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
-  wait "$server" 2>/dev/null || true
-}
-
 # Prints "<Gbit/s, one stream> <ping avg ms> <Gbit/s, four streams>" for c1 -> c2.
 measure() {
   ip netns exec "${p}c1" ping -c 3 -i 0.2 -W 2 10.66.0.2 >/dev/null
   local one four rtt
-  one="$(throughput 1)"
-  four="$(throughput 4)"
+  one="$(bench_tcp "${p}c2" "${p}c1" 10.66.0.2 "$seconds" 1)"
+  four="$(bench_tcp "${p}c2" "${p}c1" 10.66.0.2 "$seconds" 4)"
   rtt="$(ip netns exec "${p}c1" ping -c 50 -i 0.02 -q 10.66.0.2 | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')"
   echo "$one $rtt $four"
 }
-
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 declare -A tcp rtt tcp4
 for rep in $(seq 1 "$reps"); do
@@ -132,10 +120,9 @@ for rep in $(seq 1 "$reps"); do
   done
 done
 
-med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 echo
 printf '%-13s %14s %18s %14s\n' overlay "TCP Gbit/s" "4 streams Gbit/s" "ping avg ms"
 for overlay in $overlays; do
-  printf '%-13s %14s %18s %14s\n' "$overlay" "$(med "${tcp[$overlay]}")" "$(med "${tcp4[$overlay]}")" "$(med "${rtt[$overlay]}")"
+  printf '%-13s %14s %18s %14s\n' "$overlay" "$(median_of ${tcp[$overlay]})" "$(median_of ${tcp4[$overlay]})" "$(median_of ${rtt[$overlay]})"
 done
 echo "(median of $reps; $seconds s iperf3, one stream and four, 50 pings at 20 ms; $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r))"

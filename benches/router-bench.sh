@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Routing benchmark (issue 14): a client namespace C (10.81.1.2/24, default via 10.81.1.1) sends to a
+# server namespace S in another subnet (10.81.2.2/24, default via 10.81.2.1), routed by:
+#   kernel     a router namespace R with net.ipv4.ip_forward=1 (10.81.1.1/24 and 10.81.2.1/24), joined to
+#              C and S by veth pairs, offloads as the kernel sets them (TSO and GRO on);
+#   vireo      vireod (--idle IDLE): bridges b1 and b2, a TAP port into C on b1 and one into S on b2,
+#              router r1 attached to b1 (10.81.1.1/24) and b2 (10.81.2.1/24);
+#   vireo-l2   the reference for Vireo's own L2 path: C and S on one Vireo bridge, in one subnet (both
+#              /16, same addresses), no router;
+#   kernel-masquerade  (not run by default) kernel, plus nftables masquerade on R's way to S. Its Vireo
+#              counterpart comes with Vireo's NAT (then: a topology_vireo-masquerade and a ratio pair).
+# Per rep and topology, holding /tmp/vireo-bench.lock from setup to teardown: 20 pings C->S at 50 ms
+# (median RTT), iperf3 TCP C->S for SECONDS with 1 stream and with 4 (the receiver's Gbit/s), and
+# 64-byte frames/s: trafgen floods C's interface with one 60-byte UDP frame addressed to S's address
+# and to the MAC of C's next hop (the gateway; S itself on vireo-l2), counted as received by S's
+# interface. The topologies take turns (rep 1 of each, then rep 2, ...). As in netns-bench.sh, vireod
+# runs on --switch-cpu (1) and every tool on --tools-cpu (0) ("any": not pinned); the kernel's routing
+# runs in softirq on the sending CPU, so there it shares the tools CPU.
+#   benches/router-bench.sh [--seconds 10] [--reps 3] [--topologies "kernel vireo vireo-l2"]
+#                           [--idle adaptive|busy|backoff] [--switch-cpu 1] [--tools-cpu 0]
+# Prints each rep, the median per topology and the ratios vireo / kernel and vireo / vireo-l2; keeps the
+# logs (trafgen, vireod, `vireoctl stats --json` after each Vireo rep) in a directory it names. Each rep
+# also gives the CPU that processes not started here used meanwhile (benches/othercpu.py): the noise.
+set -eEuo pipefail
+shopt -s inherit_errexit
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+source "$VIREO_ROOT/benches/lib.sh"
+
+all_topologies="kernel vireo vireo-l2 kernel-masquerade"
+# Pairs "A:B" whose ratio A / B is printed when both ran (later: vireo-masquerade:kernel-masquerade).
+ratio_pairs="vireo:kernel vireo:vireo-l2"
+seconds=10 reps=3 idle=adaptive topologies="kernel vireo vireo-l2" pings=20 switch_cpu=1 tools_cpu=0
+die() { echo "router-bench: $*" >&2; exit 1; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="${2:-}"; shift 2 || die "--seconds takes a value" ;;
+    --reps) reps="${2:-}"; shift 2 || die "--reps takes a value" ;;
+    --topologies) topologies="${2:-}"; shift 2 || die "--topologies takes a value" ;;
+    --idle) idle="${2:-}"; shift 2 || die "--idle takes a value" ;;
+    --switch-cpu) switch_cpu="${2:-}"; shift 2 || die "--switch-cpu takes a value" ;;
+    --tools-cpu) tools_cpu="${2:-}"; shift 2 || die "--tools-cpu takes a value" ;;
+    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+    *) echo "router-bench: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[[ "$seconds" =~ ^[1-9][0-9]*$ && "$reps" =~ ^[1-9][0-9]*$ ]] || { echo "router-bench: --seconds and --reps take a whole number above 0" >&2; exit 2; }
+[[ " busy backoff adaptive " == *" $idle "* ]] || { echo "router-bench: --idle is busy, backoff or adaptive, not $idle" >&2; exit 2; }
+[ -n "${topologies// /}" ] || { echo "router-bench: --topologies is empty ($all_topologies)" >&2; exit 2; }
+for t in $topologies; do
+  [[ " $all_topologies " == *" $t "* ]] || { echo "router-bench: unknown topology $t (one of: $all_topologies)" >&2; exit 2; }
+done
+# pinned CPU: the command prefix that runs a command on CPU (none for "any").
+pinned() { [ "$1" = any ] || echo "taskset -c $1"; }
+for cpu in "$switch_cpu" "$tools_cpu"; do
+  [ "$cpu" = any ] || taskset -c "$cpu" true 2>/dev/null || { echo "router-bench: no CPU $cpu here (a number, or any)" >&2; exit 2; }
+done
+read -ra on_switch <<<"$(pinned "$switch_cpu")"
+read -ra on_tools <<<"$(pinned "$tools_cpu")"
+[ "$(id -u)" -eq 0 ] || die "run as root"
+bench_ensure_deps
+[[ " $topologies " != *" vireo"* ]] || vireo_ensure_jar
+
+p="rb$$"                                      # prefix of every namespace and interface made here
+nc="${p}nc" ns="${p}ns" nr="${p}nr"           # namespaces: client, server, kernel router
+ifc="${p}c" ifs="${p}s"                       # C's and S's interface (veth or Vireo TAP)
+ip_c=10.81.1.2 ip_s=10.81.2.2
+out="$(mktemp -d /tmp/router-bench.XXXXXX)"   # logs, kept
+namespaces=() pids=() nexthop="" run="" stage="start"
+
+# Stops vireod (SIGKILL after 10 s), kills whatever still runs in our namespaces (by pid), deletes
+# them with their interfaces. Between reps and on exit.
+teardown() {
+  local pid n
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_until 10 eval "! alive $pid" || kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  pids=()
+  for n in "${namespaces[@]}"; do
+    for pid in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$n" 2>/dev/null || true
+  done
+  namespaces=()
+  [ -z "$run" ] || rm -rf "$run"
+  run=""
+}
+trap teardown EXIT
+trap 'echo "router-bench: interrupted; removing what it made" >&2; exit 130' INT TERM
+trap 'rc=$?; [ "$BASH_SUBSHELL" != 0 ] || echo "router-bench: $stage: \"$BASH_COMMAND\" failed (exit $rc); logs in $out" >&2' ERR
+
+netns() {
+  ip netns add "$1"
+  namespaces+=("$1")
+  ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  ip -n "$1" link set lo up
+}
+
+# --- topologies: each builds C and S (and what joins them) and sets $nexthop, C's next hop to S.
+
+# kernel: R between C and S, with forwarding on; C and S with their addresses and default routes.
+topology_kernel() {
+  netns "$nc"; netns "$ns"; netns "$nr"
+  ip -n "$nc" link add "$ifc" type veth peer name "${p}rc" netns "$nr"
+  ip -n "$ns" link add "$ifs" type veth peer name "${p}rs" netns "$nr"
+  ip -n "$nr" addr add 10.81.1.1/24 dev "${p}rc"
+  ip -n "$nr" addr add 10.81.2.1/24 dev "${p}rs"
+  ip -n "$nr" link set "${p}rc" up
+  ip -n "$nr" link set "${p}rs" up
+  ip netns exec "$nr" sysctl -qw net.ipv4.ip_forward=1
+  ip -n "$nc" addr add "$ip_c/24" dev "$ifc"
+  ip -n "$ns" addr add "$ip_s/24" dev "$ifs"
+  ip -n "$nc" link set "$ifc" up
+  ip -n "$ns" link set "$ifs" up
+  default_routes
+}
+
+topology_kernel-masquerade() {
+  topology_kernel
+  ip netns exec "$nr" nft -f - <<EOF
+table ip nat {
+  chain postrouting { type nat hook postrouting priority srcnat; oifname "${p}rs" masquerade; }
+}
+EOF
+}
+
+default_routes() {
+  ip -n "$nc" route add default via 10.81.1.1
+  ip -n "$ns" route add default via 10.81.2.1
+  nexthop=10.81.1.1
+}
+
+# vireod in the root namespace, its control socket and counters in $run; its TAPs go into C and S.
+vireo_up() {
+  run="$(mktemp -d "$out/run.XXXXXX")"
+  VIREO_NO_BUILD=1 "${on_switch[@]}" "$VIREO_ROOT/scripts/vireod" --run-dir "$run" --idle "$idle" --metrics off \
+    >"$out/$topology.$rep.vireod.log" 2>&1 </dev/null 9>&- &
+  pids+=($!)
+  wait_until 60 eval "grep -q 'vireod: ready' '$out/$topology.$rep.vireod.log' || ! alive $!" || true
+  grep -q 'vireod: ready' "$out/$topology.$rep.vireod.log" ||
+    die "vireod did not start: $(tail -3 "$out/$topology.$rep.vireod.log")"
+  netns "$nc"; netns "$ns"
+}
+ctl() {
+  local msg
+  msg="$(VIREO_NO_BUILD=1 "$VIREO_ROOT/scripts/vireoctl" --run-dir "$run" "$@" 2>&1 9>&-)" ||
+    die "vireoctl $*: $msg"
+}
+
+topology_vireo() {
+  vireo_up
+  ctl bridge add b1
+  ctl bridge add b2
+  ctl port add b1 "$ifc" --netns "$nc" --ip "$ip_c/24"
+  ctl port add b2 "$ifs" --netns "$ns" --ip "$ip_s/24"
+  ctl router add r1
+  ctl router attach r1 b1 --ip 10.81.1.1/24
+  ctl router attach r1 b2 --ip 10.81.2.1/24
+  default_routes
+}
+
+topology_vireo-l2() {
+  vireo_up
+  ctl bridge add b1
+  ctl port add b1 "$ifc" --netns "$nc" --ip "$ip_c/16"
+  ctl port add b1 "$ifs" --netns "$ns" --ip "$ip_s/16"
+  nexthop="$ip_s"
+}
+
+# --- one rep of one topology: prints "<ping ms> <Gbit/s 1 stream> <Gbit/s 4 streams> <kframes/s
+# received> <kframes/s sent> <% of the time Vireo's forwarding threads were busy during the flood>"
+
+# vireo_stats FILE: Vireo's counters now, as JSON (the daemon's counters file, read by vireoctl).
+vireo_stats() { VIREO_NO_BUILD=1 "$VIREO_ROOT/scripts/vireoctl" --run-dir "$run" stats --json >"$1" 2>&1 9>&-; }
+# busy_pct BEFORE AFTER: the share of the forwarding threads' time between two snapshots spent busy.
+busy_pct() {
+  python3 -c 'import json, sys
+t = [sum(th[k] for th in json.load(open(f))["threads"]) for f in sys.argv[1:] for k in ("busy_ns", "idle_ns")]
+busy, idle = t[2] - t[0], t[3] - t[1]
+print(round(100 * busy / (busy + idle)) if busy + idle else "-")' "$1" "$2"
+}
+
+measure() {
+  local rtt one four kfps sent mac busy=- log="$out/$topology.$rep.trafgen.txt" stats="$out/$topology.$rep.flood"
+  rtt="$(ip netns exec "$nc" "${on_tools[@]}" ping -n -c "$pings" -i 0.05 -W 2 "$ip_s" | sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' | median)"
+  one="$(bench_tcp "$ns" "$nc" "$ip_s" "$seconds" 1 "${on_tools[@]}")"
+  four="$(bench_tcp "$ns" "$nc" "$ip_s" "$seconds" 4 "${on_tools[@]}")"
+  # The flood goes to the next hop's MAC, which C's kernel resolved for the pings.
+  mac="$(ip -n "$nc" neigh show "$nexthop" dev "$ifc" | sed -n 's/.* lladdr \([0-9a-f:]*\).*/\1/p')"
+  [ -n "$mac" ] || die "$topology: C has no MAC for its next hop $nexthop"
+  [ -z "$run" ] || vireo_stats "$stats.before.json"
+  kfps="$(bench_udp64 "$seconds" "$log" "$nc" "$ifc" "$mac" "$ip_c" "$ip_s" "$ns" "$ifs" "${on_tools[@]}")"
+  [ -z "$run" ] || { vireo_stats "$stats.after.json"; busy="$(busy_pct "$stats.before.json" "$stats.after.json")"; }
+  sent="$(awk -v s="$seconds" '{gsub("\r", "")} /packets outgoing/ {printf "%.1f", $1 / s / 1e3}' "$log")"
+  echo "${rtt:--} $one $four $kfps ${sent:--} $busy"
+}
+
+# Vireo's counters after the rep: the file, and the drop counters that are not 0 ("none" if none).
+vireo_drops() {
+  local f="$out/$topology.$rep.stats.json"
+  vireo_stats "$f" || { echo "(stats failed)"; return; }
+  python3 -c 'import json, sys
+d = [f"{p['"'"'port'"'"']} {k}={v}" for p in json.load(open(sys.argv[1]))["ports"] for k, v in p.items() if k.startswith("drop_") and v]
+print(", ".join(d) or "none")' "$f"
+}
+
+declare -A rtt tcp tcp4 kfps offloads
+for rep in $(seq 1 "$reps"); do
+  for topology in $topologies; do
+    stage="$topology rep $rep: waiting for $BENCH_LOCK"
+    bench_lock
+    stage="$topology rep $rep: setup"
+    "topology_$topology"
+    wait_until 30 ip netns exec "$nc" ping -c 1 -W 1 "$ip_s" || die "$topology: no ping from C to S (logs in $out)"
+    offloads[$topology]="$(ip netns exec "$nc" ethtool -k "$ifc" |
+      awk '/^tcp-segmentation-offload:/ {t = $2} /^generic-receive-offload:/ {g = $2} END {print "TSO " t ", GRO " g}')"
+    stage="$topology rep $rep: measuring"
+    python3 "$VIREO_ROOT/benches/othercpu.py" start $$ "$out/othercpu.json"
+    result="$(measure)"
+    read -r r g g4 k s b <<<"$result"
+    o="$(python3 "$VIREO_ROOT/benches/othercpu.py" stop $$ "$out/othercpu.json")"
+    line="$topology rep $rep: TCP $g Gbit/s, 4 streams $g4 Gbit/s, 64-byte $k kframes/s (of $s sent), ping p50 $r ms"
+    line+=", other processes $o % of a core"
+    [ -z "$run" ] || line+=", switch busy $b % during the flood, drops: $(vireo_drops)"
+    echo "$line"
+    rtt[$topology]+="$r " tcp[$topology]+="$g " tcp4[$topology]+="$g4 " kfps[$topology]+="$k "
+    stage="$topology rep $rep: teardown"
+    teardown
+    bench_unlock
+  done
+done
+stage="summary"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
+echo
+printf '%-18s %12s %18s %16s %13s  %s\n' topology "TCP Gbit/s" "4 streams Gbit/s" "64 B kframes/s" "ping p50 ms" "offloads (C)"
+# shellcheck disable=SC2086 # the lists are words
+for t in $topologies; do
+  printf '%-18s %12s %18s %16s %13s  %s\n' "$t" "$(median_of ${tcp[$t]})" "$(median_of ${tcp4[$t]})" \
+    "$(median_of ${kfps[$t]})" "$(median_of ${rtt[$t]})" "${offloads[$t]}"
+done
+# shellcheck disable=SC2086
+for pair in $ratio_pairs; do
+  a="${pair%%:*}" b="${pair#*:}"
+  [[ " $topologies " == *" $a "* && " $topologies " == *" $b "* ]] || continue
+  echo "$a / $b: TCP $(ratio "$(median_of ${tcp[$a]})" "$(median_of ${tcp[$b]})")x," \
+    "4 streams $(ratio "$(median_of ${tcp4[$a]})" "$(median_of ${tcp4[$b]})")x," \
+    "64-byte frames $(ratio "$(median_of ${kfps[$a]})" "$(median_of ${kfps[$b]})")x," \
+    "ping $(ratio "$(median_of ${rtt[$a]})" "$(median_of ${rtt[$b]})")x"
+done
+echo "(median of $reps; $seconds s iperf3 with 1 and 4 streams, $seconds s trafgen 64-byte frames counted at S," \
+  "$pings pings at 50 ms; vireod --idle $idle on CPU $switch_cpu, tools on CPU $tools_cpu; $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r); logs in $out)"
