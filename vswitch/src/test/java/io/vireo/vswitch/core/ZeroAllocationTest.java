@@ -49,6 +49,103 @@ class ZeroAllocationTest
         }
     }
 
+    /**
+     * Routed and masqueraded: frames from A on br0 to the router's MAC go out on br1 to B, each a packet
+     * of one tracked connection, translated by the connection table, TTL and checksums rewritten.
+     */
+    @Test
+    void aMillionRoutedAndTranslatedFramesAllocateNothing()
+    {
+        try (Vireo vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(4096)))
+        {
+            final long macA = MacAddress.parse("02:00:00:00:00:0a");
+            final long macB = MacAddress.parse("02:00:00:00:00:0b");
+            final long router0 = MacAddress.parse("02:00:00:00:01:00");
+            vireo.addBridge("br0", null);
+            vireo.addBridge("br1", null);
+            final LoopbackPort a = new LoopbackPort("a", 1 << 16);
+            final LoopbackPort b = new LoopbackPort("b", 1 << 16);
+            vireo.addPort("br0", a);
+            vireo.addPort("br1", b);
+            vireo.addRouter("r1");
+            vireo.attachRouter("r1", "br0", java.util.List.of("10.1.0.1/24"), "02:00:00:00:01:00", null);
+            vireo.attachRouter("r1", "br1", java.util.List.of("10.2.0.1/24"), "02:00:00:00:01:01", null);
+            vireo.addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null));
+            b.inject(arpRequest(macB, 0x0A02_0002, 0x0A02_0001));
+            vireo.invoke();
+            b.drainTransmitted(countFrame);
+            final UnsafeBuffer fromA = new UnsafeBuffer(udp(router0, macA, 0x0A01_0002, 0x0A02_0002));
+            final int perWindow = FRAMES / Allocations.WINDOWS;
+
+            final long transmittedBefore = transmitted;
+            Allocations.assertAllocatesNothing(perWindow + " routed frames", () ->
+            {
+                route(vireo, a, b, fromA, perWindow);
+                return transmitted;
+            });
+
+            assertTrue(transmitted - transmittedBefore >= FRAMES, () -> "every frame routed: " + vireo.ports());
+            assertTrue(vireo.connections("r1").size() == 1, () -> "one connection: " + vireo.connections("r1"));
+        }
+    }
+
+    private void route(final Vireo vireo, final LoopbackPort a, final LoopbackPort b, final UnsafeBuffer fromA, final int frames)
+    {
+        for (int sent = 0; sent < frames; sent += PER_ROUND)
+        {
+            for (int i = 0; i < PER_ROUND; i++)
+            {
+                a.inject(fromA, 0, fromA.capacity());
+            }
+            injected += PER_ROUND;
+            for (int idle = 0; transmitted < injected; idle++)
+            {
+                if (idle > 10_000)
+                {
+                    throw new AssertionError("routed frames stopped going out: " + vireo.ports());
+                }
+                vireo.invoke();
+                a.drainTransmitted(countFrame);
+                b.drainTransmitted(countFrame);
+            }
+        }
+    }
+
+    private static byte[] arpRequest(final long sender, final int senderIp, final int targetIp)
+    {
+        final byte[] frame = Frames.ethernet(MacAddress.BROADCAST, sender, 0x0806, 46);
+        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
+        buffer.putShort(14, (short)1, java.nio.ByteOrder.BIG_ENDIAN);
+        buffer.putShort(16, (short)0x0800, java.nio.ByteOrder.BIG_ENDIAN);
+        buffer.putByte(18, (byte)6);
+        buffer.putByte(19, (byte)4);
+        buffer.putShort(20, (short)1, java.nio.ByteOrder.BIG_ENDIAN);
+        MacAddress.write(buffer, 22, sender);
+        buffer.putInt(28, senderIp, java.nio.ByteOrder.BIG_ENDIAN);
+        buffer.putInt(38, targetIp, java.nio.ByteOrder.BIG_ENDIAN);
+        return frame;
+    }
+
+    /** An IPv4 UDP datagram with a valid header checksum and no UDP checksum, 64 bytes of payload. */
+    private static byte[] udp(final long destination, final long source, final int sourceIp, final int destinationIp)
+    {
+        final byte[] frame = Frames.ethernet(destination, source, 0x0800, 20 + 8 + 64);
+        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
+        final java.nio.ByteOrder network = java.nio.ByteOrder.BIG_ENDIAN;
+        buffer.setMemory(14, 28, (byte)0);
+        buffer.putByte(14, (byte)0x45);
+        buffer.putShort(16, (short)(20 + 8 + 64), network);
+        buffer.putByte(22, (byte)64);
+        buffer.putByte(23, (byte)17);
+        buffer.putInt(26, sourceIp, network);
+        buffer.putInt(30, destinationIp, network);
+        buffer.putShort(24, (short)io.vireo.dataplane.headers.Checksums.checksum(buffer, 14, 20), network);
+        buffer.putShort(34, (short)40_000, network);
+        buffer.putShort(36, (short)53, network);
+        buffer.putShort(38, (short)(8 + 64), network);
+        return frame;
+    }
+
     /** Injects {@code frames} frames, 32 per port at a time, and forwards until each round is through. */
     private void forward(
         final Vireo vireo, final LoopbackPort a, final LoopbackPort b, final UnsafeBuffer fromA, final UnsafeBuffer fromB,
