@@ -57,6 +57,10 @@ public final class Vireod implements Callable<Integer>
         description = "forwarding threads; with more than one every TAP is multi-queue, a queue per thread (default: ${DEFAULT-VALUE})")
     int threads = 1;
 
+    @Option(names = "--conntrack-capacity", paramLabel = "N",
+        description = "connections the routers' NAT tracks at once; beyond, new ones are refused (default: ${DEFAULT-VALUE})")
+    int conntrackCapacity = new VireoContext().connectionCapacity();
+
     @Option(names = "--cpus", paramLabel = "LIST",
         description = "pin forwarding thread i to the i-th CPU of LIST, one CPU per thread, e.g. 1 or 0,1 or 2-3 (default: not pinned)")
     String cpus;
@@ -142,6 +146,7 @@ public final class Vireod implements Callable<Integer>
             .idleMode(idle)
             .forwardingThreads(threads)
             .forwardingCpus(null == cpus ? null : cpuList(cpus))
+            .connectionCapacity(conntrackCapacity)
             .countersFile(runDir.countersFile());
         if (null != daemonConfig.agingSeconds())
         {

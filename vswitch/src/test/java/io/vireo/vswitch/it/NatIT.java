@@ -28,10 +28,15 @@ class NatIT
     private String outside;
 
     @BeforeEach
-    void setUp() throws Exception
+    void setUp()
     {
         sandbox = new Sandbox();
-        daemon = Daemon.start(sandbox, sandbox.tempDir("run"));
+    }
+
+    /** The gateway of the class comment, on a daemon started with these options. */
+    private void start(final String... daemonOptions) throws Exception
+    {
+        daemon = Daemon.start(sandbox, sandbox.tempDir("run"), daemonOptions);
         nsA = sandbox.namespace("a");
         nsB = sandbox.namespace("b");
         outside = sandbox.namespace("o");
@@ -60,6 +65,7 @@ class NatIT
     @Test
     void containersReachTheOutsideAsTheRoutersAddress() throws Exception
     {
+        start();
         final Sandbox.Result ping = sandbox.inNetns(nsA, "ping", "-c", "3", "-i", "0.2", "-W", "3", "10.95.0.2");
         assertTrue(ping.out().contains("bytes from 10.95.0.2"), "ICMP echo is masqueraded too: " + ping.all());
 
@@ -80,8 +86,9 @@ class NatIT
 
     /** The outside host's "port unreachable" is about the router's datagram; the container must learn of it as its own. */
     @Test
-    void anIcmpErrorAboutAMasqueradedDatagramReachesTheContainer()
+    void anIcmpErrorAboutAMasqueradedDatagramReachesTheContainer() throws Exception
     {
+        start();
         final Sandbox.Result refused = sandbox.run(20, "ip", "netns", "exec", nsA, "python3", "-c",
             "import socket\n" +
             "s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5); s.connect(('10.95.0.2', 9))\n" +
@@ -98,15 +105,60 @@ class NatIT
     @Test
     void aPublishedPortIsReachedFromOutsideAndFromAnotherContainer() throws Exception
     {
+        start();
         assertEquals("10.95.0.2", transfer(nsA, "10.94.1.2", 80, outside, "10.95.0.1", 8080, 16),
             "from outside: the container sees the outside host");
         assertEquals("10.94.1.1", transfer(nsA, "10.94.1.2", 80, nsB, "10.95.0.1", 8080, 4),
             "hairpin: B reaches A through the published address, A answers the router");
     }
 
+    /**
+     * With room for 4 connections: a TCP connection and 3 UDP flows fill the table, 7 more flows are
+     * refused and counted, and the TCP connection carries on to the end, byte-exact.
+     */
     @Test
-    void badRulesAreRefusedWithOneLine()
+    void aFullConnectionTableRefusesNewConnectionsAndKeepsTheOthers() throws Exception
     {
+        start("--conntrack-capacity", "4");
+        final java.nio.file.Path sinkLog = sandbox.tempFile(".sink");
+        sandbox.start(sinkLog, "ip", "netns", "exec", outside, "python3", "-c",
+            "import socket,hashlib\n" +
+            "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('10.95.0.2', 5203)); s.listen(1)\n" +
+            "print('listening', flush=True)\n" +
+            "c,peer=s.accept(); h=hashlib.sha256(); n=0\n" +
+            "while True:\n" +
+            "    b=c.recv(1<<20)\n" +
+            "    if not b: break\n" +
+            "    h.update(b); n+=len(b)\n" +
+            "print('sha256', h.hexdigest(), n, flush=True)\n");
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sinkLog).contains("listening"), "the sink listens");
+        final Sandbox.Result client = check(sandbox.run(60, "ip", "netns", "exec", nsA, "python3", "-c",
+            "import socket,hashlib,random,time\n" +
+            "data=random.Random(3).randbytes(2<<20)\n" +
+            "c=socket.create_connection(('10.95.0.2', 5203), timeout=30); c.sendall(data[:1<<20])\n" +
+            "for port in range(10):\n" +
+            "    u=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('10.94.1.2', 40000 + port))\n" +
+            "    u.sendto(b'new flow', ('10.95.0.2', 9999)); u.close()\n" +
+            "time.sleep(0.5)\n" +
+            "c.sendall(data[1<<20:]); c.close()\n" +
+            "print(hashlib.sha256(data).hexdigest(), len(data))\n"));
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sinkLog).contains("sha256"), "the sink has it all", 30);
+        assertTrue(Sandbox.readUtf8(sinkLog).contains("sha256 " + client.out().strip()),
+            "the established connection went on: " + Sandbox.readUtf8(sinkLog) + " vs " + client.out());
+
+        assertEquals(4, JSON.readTree(daemon.ok("conntrack", "list", "r1", "--json").out()).get("connections").size());
+        long refused = 0;
+        for (final JsonNode port : JSON.readTree(daemon.ok("port", "list", "--json").out()))
+        {
+            refused += port.get("stats").get("drops").get("conntrack_full").asLong();
+        }
+        assertEquals(7, refused, "the 7 flows beyond the table, each counted once");
+    }
+
+    @Test
+    void badRulesAreRefusedWithOneLine() throws Exception
+    {
+        start();
         for (final String[] args : new String[][] {
             {"nat", "masquerade", "r1", "--out", "nope"},
             {"nat", "masquerade", "r1", "--out", "up", "--from", "10.94.1.1/24"},
