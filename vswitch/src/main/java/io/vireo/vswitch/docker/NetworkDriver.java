@@ -256,15 +256,18 @@ final class NetworkDriver
         return JSON.createObjectNode();
     }
 
-    /** Nothing to program (no NAT here), but a published port would silently not work: refuse it. */
+    /**
+     * Nothing to program (the driver does not drive the routers' NAT yet), but a published port would
+     * silently not work: refuse it.
+     */
     private ObjectNode programExternalConnectivity(final JsonNode request)
     {
         endpoint(request);
         final JsonNode portMap = request.path("Options").path(OPTION_PORT_MAP);
         if (portMap.isArray() && !portMap.isEmpty())
         {
-            throw new DriverException("vireo does not publish container ports (-p); reach the container through " +
-                "the bridge or its gateway");
+            throw new DriverException("the vireo driver does not publish container ports (-p) yet; publish them with " +
+                "'vireoctl nat publish' on a router attached to the network's bridge");
         }
         return JSON.createObjectNode();
     }
