@@ -2,31 +2,42 @@
 """Byte-exact TCP transfer check for the integration tests of dataplane and vswitch (IPv4 and IPv6;
 data that never repeats within a MiB, so a misplaced slice changes the digest).
 
-  tcp_transfer.py recv ADDRESS PORT        accept one connection, print "<bytes> <sha256>" of what arrived
+  tcp_transfer.py recv ADDRESS PORT [RATE] accept one connection, print "<bytes> <sha256>" of what arrived;
+                                           with RATE (bytes/s), read no faster, through a 64 KiB receive
+                                           buffer, so that the sender's data queues up (and a TSO sender
+                                           sends multi-segment frames however slow its CPU)
   tcp_transfer.py send ADDRESS PORT BYTES  send BYTES pseudo-random bytes, print "<bytes> <sha256>" of what was sent
 """
 import hashlib
 import random
 import socket
 import sys
+import time
 
 
 def family(address):
     return socket.AF_INET6 if ":" in address else socket.AF_INET
 
 
-def recv(address, port):
-    with socket.create_server((address, port), family=family(address)) as server:
+def recv(address, port, rate=None):
+    with socket.socket(family(address), socket.SOCK_STREAM) as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if rate:
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)  # accepted sockets inherit it
+        server.bind((address, port))
+        server.listen(1)
         print("listening", flush=True)
         conn, _ = server.accept()
-        digest, total = hashlib.sha256(), 0
+        digest, total, start = hashlib.sha256(), 0, time.monotonic()
         with conn:
             while True:
-                chunk = conn.recv(1 << 20)
+                chunk = conn.recv(1 << 16 if rate else 1 << 20)
                 if not chunk:
                     break
                 digest.update(chunk)
                 total += len(chunk)
+                if rate:
+                    time.sleep(max(0.0, start + total / rate - time.monotonic()))
     print(total, digest.hexdigest(), flush=True)
 
 
@@ -49,6 +60,6 @@ def send(address, port, length):
 
 if __name__ == "__main__":
     if sys.argv[1] == "recv":
-        recv(sys.argv[2], int(sys.argv[3]))
+        recv(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else None)
     else:
         send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))

@@ -67,8 +67,10 @@ class QemuGuestIT
         check(sandbox.run(Daemon.ROOT.resolve("scripts/testing/guest-image.sh").toString(), dir.toString()));
         vireo.addVhostUserPort("br0", "vm1", dir.resolve("vm1.sock"), false);
         final Path receiverLog = sandbox.tempFile(".recv");
+        // Read at 4 MB/s through a small window: the guest's data then queues in its socket, so its TSO sends
+        // multi-segment frames even when a loaded host leaves the emulated CPU too slow to get ahead of the wire.
         final Process receiver = sandbox.start(receiverLog, "ip", "netns", "exec", ns, "python3",
-            Daemon.ROOT.resolve("scripts/testing/tcp_transfer.py").toString(), "recv", "10.96.0.1", "5201");
+            Daemon.ROOT.resolve("scripts/testing/tcp_transfer.py").toString(), "recv", "10.96.0.1", "5201", "4000000");
         TapForwardingIT.waitFor(() -> Sandbox.readUtf8(receiverLog).contains("listening"), "receiver listening");
 
         // vectors=0: QEMU 7.2 without KVM crashes setting up MSI-X notifiers for vhost (vhost_net_start).
