@@ -7,18 +7,30 @@
 #              router r1 attached to b1 (10.81.1.1/24) and b2 (10.81.2.1/24);
 #   vireo-l2   the reference for Vireo's own L2 path: C and S on one Vireo bridge, in one subnet (both
 #              /16, same addresses), no router;
-#   kernel-masquerade  (not run by default) kernel, plus nftables masquerade on R's way to S. Its Vireo
-#              counterpart comes with Vireo's NAT (then: a topology_vireo-masquerade and a ratio pair).
+#   kernel-masquerade  (not run by default) kernel, plus nftables masquerade on R's way to S;
+#   vireo-masquerade   (not run by default) vireo, plus `vireoctl nat masquerade r1 --out b2`.
+#              In both, S has no route beyond its own /24 (none back to C's subnet): only translation
+#              to the router's address 10.81.2.1 brings the answers back, and each rep checks that S's
+#              connection server saw 10.81.2.1 and nothing else (for vireo-masquerade also that
+#              `vireoctl conntrack list r1` held the iperf3 connections, reply side 10.81.2.1).
 # Per rep and topology, holding /tmp/vireo-bench.lock from setup to teardown: 20 pings C->S at 50 ms
-# (median RTT), iperf3 TCP C->S for SECONDS with 1 stream and with 4 (the receiver's Gbit/s), and
+# (median RTT), iperf3 TCP C->S for SECONDS with 1 stream and with 4 (the receiver's Gbit/s),
 # 64-byte frames/s: trafgen floods C's interface with one 60-byte UDP frame addressed to S's address
 # and to the MAC of C's next hop (the gateway; S itself on vireo-l2), counted as received by S's
-# interface. The topologies take turns (rep 1 of each, then rep 2, ...). As in netns-bench.sh, vireod
+# interface, and new TCP connections/s: CONN_CLIENTS processes of benches/connrate.c (compiled at
+# start) in C each keep 32 connections to S in flight for SECONDS (connect, 16 bytes, shutdown, S's
+# FIN awaited, close; the destination port going round 64 ports so that no 4-tuple space runs out),
+# S's connrate server reading each to its end and closing it; the figure is the connections S closed
+# within SECONDS / SECONDS, the line also gives those S received whole, the failed ones, whom S saw
+# as their source, and the router's connection table afterwards (Vireo: entries of
+# r1's conntrack; kernel-masquerade: R's nf_conntrack_count and its drop, early_drop and insert_failed
+# counters). The topologies take turns (rep 1 of each, then rep 2, ...). As in netns-bench.sh, vireod
 # runs on --switch-cpu (1) and every tool on --tools-cpu (0) ("any": not pinned); the kernel's routing
 # runs in softirq on the sending CPU, so there it shares the tools CPU.
 #   benches/router-bench.sh [--seconds 10] [--reps 3] [--topologies "kernel vireo vireo-l2"]
-#                           [--idle adaptive|busy|backoff] [--switch-cpu 1] [--tools-cpu 0]
-# Prints each rep, the median per topology and the ratios vireo / kernel and vireo / vireo-l2; keeps the
+#                           [--idle adaptive|busy|backoff] [--switch-cpu 1] [--tools-cpu 0] [--conn-clients 4]
+# Prints each rep, the median per topology and the ratios vireo / kernel, vireo / vireo-l2 and
+# vireo-masquerade / kernel-masquerade (of the pairs that ran); keeps the
 # logs (trafgen, vireod, `vireoctl stats --json` after each Vireo rep) in a directory it names. Each rep
 # also gives the CPU that processes not started here used meanwhile (benches/othercpu.py): the noise.
 set -eEuo pipefail
@@ -26,10 +38,11 @@ shopt -s inherit_errexit
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 source "$VIREO_ROOT/benches/lib.sh"
 
-all_topologies="kernel vireo vireo-l2 kernel-masquerade"
-# Pairs "A:B" whose ratio A / B is printed when both ran (later: vireo-masquerade:kernel-masquerade).
-ratio_pairs="vireo:kernel vireo:vireo-l2"
-seconds=10 reps=3 idle=adaptive topologies="kernel vireo vireo-l2" pings=20 switch_cpu=1 tools_cpu=0
+all_topologies="kernel vireo vireo-l2 kernel-masquerade vireo-masquerade"
+# Pairs "A:B" whose ratio A / B is printed when both ran.
+ratio_pairs="vireo:kernel vireo:vireo-l2 vireo-masquerade:kernel-masquerade"
+seconds=10 reps=3 idle=adaptive topologies="kernel vireo vireo-l2" pings=20 switch_cpu=1 tools_cpu=0 conn_clients=4
+conn_port=6000 conn_ports=64 conn_concurrency=32   # connrate: S's first port, its port count, connections in flight per client
 die() { echo "router-bench: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -39,11 +52,13 @@ while [ $# -gt 0 ]; do
     --idle) idle="${2:-}"; shift 2 || die "--idle takes a value" ;;
     --switch-cpu) switch_cpu="${2:-}"; shift 2 || die "--switch-cpu takes a value" ;;
     --tools-cpu) tools_cpu="${2:-}"; shift 2 || die "--tools-cpu takes a value" ;;
-    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+    --conn-clients) conn_clients="${2:-}"; shift 2 || die "--conn-clients takes a value" ;;
+    -h | --help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "router-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[[ "$seconds" =~ ^[1-9][0-9]*$ && "$reps" =~ ^[1-9][0-9]*$ ]] || { echo "router-bench: --seconds and --reps take a whole number above 0" >&2; exit 2; }
+[[ "$seconds" =~ ^[1-9][0-9]*$ && "$reps" =~ ^[1-9][0-9]*$ && "$conn_clients" =~ ^[1-9][0-9]*$ ]] ||
+  { echo "router-bench: --seconds, --reps and --conn-clients take a whole number above 0" >&2; exit 2; }
 [[ " busy backoff adaptive " == *" $idle "* ]] || { echo "router-bench: --idle is busy, backoff or adaptive, not $idle" >&2; exit 2; }
 [ -n "${topologies// /}" ] || { echo "router-bench: --topologies is empty ($all_topologies)" >&2; exit 2; }
 for t in $topologies; do
@@ -65,6 +80,7 @@ nc="${p}nc" ns="${p}ns" nr="${p}nr"           # namespaces: client, server, kern
 ifc="${p}c" ifs="${p}s"                       # C's and S's interface (veth or Vireo TAP)
 ip_c=10.81.1.2 ip_s=10.81.2.2
 out="$(mktemp -d /tmp/router-bench.XXXXXX)"   # logs, kept
+bin="$(mktemp -d /tmp/router-bench-bin.XXXXXX)"   # connrate, removed at exit
 namespaces=() pids=() nexthop="" run="" stage="start"
 
 # Stops vireod (SIGKILL after 10 s), kills whatever still runs in our namespaces (by pid), deletes
@@ -85,9 +101,10 @@ teardown() {
   [ -z "$run" ] || rm -rf "$run"
   run=""
 }
-trap teardown EXIT
+trap 'teardown; rm -rf "$bin"' EXIT
 trap 'echo "router-bench: interrupted; removing what it made" >&2; exit 130' INT TERM
 trap 'rc=$?; [ "$BASH_SUBSHELL" != 0 ] || echo "router-bench: $stage: \"$BASH_COMMAND\" failed (exit $rc); logs in $out" >&2' ERR
+gcc -O2 -Wall -o "$bin/connrate" "$VIREO_ROOT/benches/connrate.c"
 
 netns() {
   ip netns add "$1"
@@ -124,9 +141,11 @@ table ip nat {
 EOF
 }
 
+# C's default route via the router; S's too, but not with masquerade: there S reaches nothing beyond
+# its /24, so an answer to C that was not translated to the router's address goes nowhere.
 default_routes() {
   ip -n "$nc" route add default via 10.81.1.1
-  ip -n "$ns" route add default via 10.81.2.1
+  [[ "$topology" == *-masquerade ]] || ip -n "$ns" route add default via 10.81.2.1
   nexthop=10.81.1.1
 }
 
@@ -159,6 +178,11 @@ topology_vireo() {
   default_routes
 }
 
+topology_vireo-masquerade() {
+  topology_vireo
+  ctl nat masquerade r1 --out b2
+}
+
 topology_vireo-l2() {
   vireo_up
   ctl bridge add b1
@@ -168,7 +192,8 @@ topology_vireo-l2() {
 }
 
 # --- one rep of one topology: prints "<ping ms> <Gbit/s 1 stream> <Gbit/s 4 streams> <kframes/s
-# received> <kframes/s sent> <% of the time Vireo's forwarding threads were busy during the flood>"
+# received> <kframes/s sent> <% of the time Vireo's forwarding threads were busy during the flood>
+# <new connections/s> <% busy during them> <what S and the router's connection table saw>"
 
 # vireo_stats FILE: Vireo's counters now, as JSON (the daemon's counters file, read by vireoctl).
 vireo_stats() { VIREO_NO_BUILD=1 "$VIREO_ROOT/scripts/vireoctl" --run-dir "$run" stats --json >"$1" 2>&1 9>&-; }
@@ -180,11 +205,75 @@ busy, idle = t[2] - t[0], t[3] - t[1]
 print(round(100 * busy / (busy + idle)) if busy + idle else "-")' "$1" "$2"
 }
 
+# The source address S should see: the router's on S's side with masquerade, else C's own.
+expected_peer() { if [[ "$topology" == *-masquerade ]]; then echo 10.81.2.1; else echo "$ip_c"; fi; }
+
+# vireo_conntrack FILE: r1's connections as JSON into FILE; prints "<entries> <entries whose replies
+# go to 10.81.2.1> <count per state>" (fails if vireoctl does).
+vireo_conntrack() {
+  VIREO_NO_BUILD=1 "$VIREO_ROOT/scripts/vireoctl" --run-dir "$run" conntrack list r1 --json >"$1" 2>&1 9>&- || return 1
+  python3 -c 'import collections, json, sys
+c = json.load(open(sys.argv[1]))["connections"]
+states = collections.Counter(x["state"] for x in c)
+print(len(c), sum(1 for x in c if x["reply"].split(" -> ")[-1].startswith("10.81.2.1:")),
+      ",".join(f"{k}={v}" for k, v in sorted(states.items())) or "-")' "$1"
+}
+
+# kernel_conntrack: R's connection table: "<entries> drop=N early_drop=N insert_failed=N" (its
+# per-CPU counters summed).
+kernel_conntrack() {
+  echo "$(ip netns exec "$nr" cat /proc/sys/net/netfilter/nf_conntrack_count)" \
+    "$(ip netns exec "$nr" cat /proc/net/stat/nf_conntrack | python3 -c 'import sys
+rows = [l.split() for l in sys.stdin]
+sums = {k: sum(int(r[i], 16) for r in rows[1:]) for i, k in enumerate(rows[0])}
+print(" ".join(f"{k}={sums[k]}" for k in ("drop", "early_drop", "insert_failed")))')"
+}
+
+# conn_listening: S's connrate server listens on all its ports; conn_quiet: S has no connection open.
+conn_listening() { [ "$(ip netns exec "$ns" ss -ltnH "sport >= :$conn_port" | wc -l)" -ge "$conn_ports" ]; }
+conn_quiet() { [ "$(ip netns exec "$ns" ss -tnH state established state close-wait | wc -l)" -eq 0 ]; }
+
+# conn_rate: --conn-clients connrate clients in C, each with $conn_concurrency connections in flight,
+# to S's connrate server, for $seconds. Prints "<connections/s> <complete at S> <failed> <S's peers>";
+# stops the run if S saw another source address than expected_peer.
+conn_rate() {
+  local log="$out/$topology.$rep.connrate" server pid i total=0 failed=0 n f
+  local -a clients=()
+  ip netns exec "$ns" "${on_tools[@]}" "$bin/connrate" server "$ip_s" "$conn_port" "$conn_ports" >"$log.server.txt" 2>&1 9>&- &
+  server=$!
+  wait_until 5 conn_listening || die "$topology: connrate server not listening: $(cat "$log.server.txt")"
+  for i in $(seq 1 "$conn_clients"); do
+    ip netns exec "$nc" "${on_tools[@]}" "$bin/connrate" client "$ip_s" "$conn_port" "$conn_ports" "$seconds" \
+      "$conn_concurrency" >"$log.client$i.txt" 2>&1 9>&- &
+    clients+=($!)
+  done
+  for pid in "${clients[@]}"; do wait "$pid" || die "$topology: connrate client failed: $(cat "$log".client*.txt)"; done
+  wait_until 5 conn_quiet || true
+  kill -TERM "$server" 2>/dev/null || true
+  wait "$server" || true
+  for i in $(seq 1 "$conn_clients"); do
+    read -r _ n _ f _ <"$log.client$i.txt"
+    total=$((total + n)) failed=$((failed + f))
+  done
+  read -r _ _ _ complete _ peers <"$log.server.txt" || die "$topology: connrate server said nothing"
+  [[ "$peers" =~ ^$(expected_peer)=[0-9]+$ ]] ||
+    die "$topology: S saw connections from $peers, expected only $(expected_peer) (no translation?)"
+  echo "$((total / seconds)) $complete $failed $peers"
+}
+
 measure() {
   local rtt one four kfps sent mac busy=- log="$out/$topology.$rep.trafgen.txt" stats="$out/$topology.$rep.flood"
+  local cps complete failed peers cbusy=- table="" ct n translated
   rtt="$(ip netns exec "$nc" "${on_tools[@]}" ping -n -c "$pings" -i 0.05 -W 2 "$ip_s" | sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' | median)"
   one="$(bench_tcp "$ns" "$nc" "$ip_s" "$seconds" 1 "${on_tools[@]}")"
   four="$(bench_tcp "$ns" "$nc" "$ip_s" "$seconds" 4 "${on_tools[@]}")"
+  if [ "$topology" = vireo-masquerade ]; then
+    # The iperf3 connections just made, still in r1's table (TIME_WAIT): translated to 10.81.2.1?
+    ct="$(vireo_conntrack "$out/$topology.$rep.conntrack-tcp.json")" ||
+      die "$topology: vireoctl conntrack list r1 failed: $(head -c 300 "$out/$topology.$rep.conntrack-tcp.json")"
+    read -r n translated _ <<<"$ct"
+    [ "$translated" -ge 1 ] || die "$topology: r1's conntrack has $n connections, none translated to 10.81.2.1 (see $out/$topology.$rep.conntrack-tcp.json)"
+  fi
   # The flood goes to the next hop's MAC, which C's kernel resolved for the pings.
   mac="$(ip -n "$nc" neigh show "$nexthop" dev "$ifc" | sed -n 's/.* lladdr \([0-9a-f:]*\).*/\1/p')"
   [ -n "$mac" ] || die "$topology: C has no MAC for its next hop $nexthop"
@@ -192,7 +281,15 @@ measure() {
   kfps="$(bench_udp64 "$seconds" "$log" "$nc" "$ifc" "$mac" "$ip_c" "$ip_s" "$ns" "$ifs" "${on_tools[@]}")"
   [ -z "$run" ] || { vireo_stats "$stats.after.json"; busy="$(busy_pct "$stats.before.json" "$stats.after.json")"; }
   sent="$(awk -v s="$seconds" '{gsub("\r", "")} /packets outgoing/ {printf "%.1f", $1 / s / 1e3}' "$log")"
-  echo "${rtt:--} $one $four $kfps ${sent:--} $busy"
+  [ -z "$run" ] || vireo_stats "$stats.conn-before.json"
+  read -r cps complete failed peers <<<"$(conn_rate)"
+  [ -z "$run" ] || { vireo_stats "$stats.conn-after.json"; cbusy="$(busy_pct "$stats.conn-before.json" "$stats.conn-after.json")"; }
+  case "$topology" in
+    vireo-masquerade) table="; r1's conntrack after: $({ vireo_conntrack "$out/$topology.$rep.conntrack-conn.json" ||
+      echo "? (vireoctl conntrack list failed) -"; } | awk '{print $1 " entries (" $3 ")"}')" ;;
+    kernel-masquerade) table="; R's conntrack after: $(kernel_conntrack | awk '{$1 = $1 " entries,"; print}')" ;;
+  esac
+  echo "${rtt:--} $one $four $kfps ${sent:--} $busy $cps $cbusy S completed $complete, failed $failed, S saw $peers$table"
 }
 
 # Vireo's counters after the rep: the file, and the drop counters that are not 0 ("none" if none).
@@ -204,7 +301,7 @@ d = [f"{p['"'"'port'"'"']} {k}={v}" for p in json.load(open(sys.argv[1]))["ports
 print(", ".join(d) or "none")' "$f"
 }
 
-declare -A rtt tcp tcp4 kfps offloads
+declare -A rtt tcp tcp4 kfps cps noise offloads
 for rep in $(seq 1 "$reps"); do
   for topology in $topologies; do
     stage="$topology rep $rep: waiting for $BENCH_LOCK"
@@ -217,13 +314,14 @@ for rep in $(seq 1 "$reps"); do
     stage="$topology rep $rep: measuring"
     python3 "$VIREO_ROOT/benches/othercpu.py" start $$ "$out/othercpu.json"
     result="$(measure)"
-    read -r r g g4 k s b <<<"$result"
+    read -r r g g4 k s b c cb note <<<"$result"
     o="$(python3 "$VIREO_ROOT/benches/othercpu.py" stop $$ "$out/othercpu.json")"
     line="$topology rep $rep: TCP $g Gbit/s, 4 streams $g4 Gbit/s, 64-byte $k kframes/s (of $s sent), ping p50 $r ms"
-    line+=", other processes $o % of a core"
-    [ -z "$run" ] || line+=", switch busy $b % during the flood, drops: $(vireo_drops)"
+    line+=", new connections $c/s ($note), other processes $o % of a core"
+    [ -z "$run" ] || line+=", switch busy $b % during the flood and $cb % during the connections, drops: $(vireo_drops)"
     echo "$line"
-    rtt[$topology]+="$r " tcp[$topology]+="$g " tcp4[$topology]+="$g4 " kfps[$topology]+="$k "
+    rtt[$topology]+="$r " tcp[$topology]+="$g " tcp4[$topology]+="$g4 " kfps[$topology]+="$k " cps[$topology]+="$c "
+    noise[$topology]+="$o "
     stage="$topology rep $rep: teardown"
     teardown
     bench_unlock
@@ -232,12 +330,16 @@ done
 stage="summary"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
+# spread WORDS...: "median (min-max)" of its arguments.
+spread() { echo "$(median_of "$@") ($(printf '%s\n' "$@" | grep . | sort -g | sed -n '1p;$p' | paste -sd-))"; }
 echo
-printf '%-18s %12s %18s %16s %13s  %s\n' topology "TCP Gbit/s" "4 streams Gbit/s" "64 B kframes/s" "ping p50 ms" "offloads (C)"
-# shellcheck disable=SC2086 # the lists are words
+f='%-18s %22s %22s %22s %16s %22s %20s  %s\n'
+# shellcheck disable=SC2059 # the format is ours
+printf "$f" topology "TCP Gbit/s" "4 streams Gbit/s" "64 B kframes/s" "ping p50 ms" "new connections/s" "other % of a core" "offloads (C)"
+# shellcheck disable=SC2086,SC2059 # the lists are words
 for t in $topologies; do
-  printf '%-18s %12s %18s %16s %13s  %s\n' "$t" "$(median_of ${tcp[$t]})" "$(median_of ${tcp4[$t]})" \
-    "$(median_of ${kfps[$t]})" "$(median_of ${rtt[$t]})" "${offloads[$t]}"
+  printf "$f" "$t" "$(spread ${tcp[$t]})" "$(spread ${tcp4[$t]})" "$(spread ${kfps[$t]})" "$(spread ${rtt[$t]})" \
+    "$(spread ${cps[$t]})" "$(spread ${noise[$t]})" "${offloads[$t]}"
 done
 # shellcheck disable=SC2086
 for pair in $ratio_pairs; do
@@ -246,7 +348,9 @@ for pair in $ratio_pairs; do
   echo "$a / $b: TCP $(ratio "$(median_of ${tcp[$a]})" "$(median_of ${tcp[$b]})")x," \
     "4 streams $(ratio "$(median_of ${tcp4[$a]})" "$(median_of ${tcp4[$b]})")x," \
     "64-byte frames $(ratio "$(median_of ${kfps[$a]})" "$(median_of ${kfps[$b]})")x," \
-    "ping $(ratio "$(median_of ${rtt[$a]})" "$(median_of ${rtt[$b]})")x"
+    "ping $(ratio "$(median_of ${rtt[$a]})" "$(median_of ${rtt[$b]})")x," \
+    "new connections $(ratio "$(median_of ${cps[$a]})" "$(median_of ${cps[$b]})")x"
 done
-echo "(median of $reps; $seconds s iperf3 with 1 and 4 streams, $seconds s trafgen 64-byte frames counted at S," \
-  "$pings pings at 50 ms; vireod --idle $idle on CPU $switch_cpu, tools on CPU $tools_cpu; $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r); logs in $out)"
+echo "(median (min-max) of $reps; $seconds s iperf3 with 1 and 4 streams, $seconds s trafgen 64-byte frames counted at S," \
+  "$pings pings at 50 ms, $seconds s of new connections from $conn_clients connrate clients x $conn_concurrency in flight;" \
+  "vireod --idle $idle on CPU $switch_cpu, tools on CPU $tools_cpu; $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r); logs in $out)"
