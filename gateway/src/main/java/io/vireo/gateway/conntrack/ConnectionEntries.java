@@ -3,6 +3,7 @@ package io.vireo.gateway.conntrack;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.vireo.gateway.AlignedMemory;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 

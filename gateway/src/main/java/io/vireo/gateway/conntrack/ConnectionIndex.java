@@ -1,5 +1,6 @@
 package io.vireo.gateway.conntrack;
 
+import io.vireo.gateway.AlignedMemory;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 

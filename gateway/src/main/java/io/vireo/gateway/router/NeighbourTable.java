@@ -1,9 +1,8 @@
 package io.vireo.gateway.router;
 
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
 
-import org.agrona.BufferUtil;
+import io.vireo.gateway.AlignedMemory;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -60,7 +59,7 @@ public final class NeighbourTable implements AutoCloseable
     private static final int IPV6 = 6;
     private static final int READ_ATTEMPTS = 64;
 
-    private final ByteBuffer memory;
+    private final AlignedMemory memory;
     private final UnsafeBuffer slots;
     private final int slotCount;
 
@@ -74,9 +73,8 @@ public final class NeighbourTable implements AutoCloseable
             throw new IllegalArgumentException("neighbour table capacity must be 1..16777216: " + capacity);
         }
         slotCount = Math.max(WINDOW, Integer.highestOneBit(capacity - 1) << 1);
-        memory = ByteBuffer.allocateDirect(slotCount * SLOT + SLOT);
-        final int padding = (int)(-BufferUtil.address(memory) & (SLOT - 1));
-        slots = new UnsafeBuffer(memory, padding, slotCount * SLOT);
+        memory = new AlignedMemory(slotCount * SLOT);
+        slots = memory.buffer;
     }
 
     /**
@@ -175,7 +173,7 @@ public final class NeighbourTable implements AutoCloseable
     @Override
     public void close()
     {
-        BufferUtil.free(memory);
+        memory.close();
     }
 
     /**

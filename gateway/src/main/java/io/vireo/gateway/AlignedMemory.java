@@ -1,4 +1,4 @@
-package io.vireo.gateway.conntrack;
+package io.vireo.gateway;
 
 import java.nio.ByteBuffer;
 
@@ -6,20 +6,20 @@ import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * Zeroed off-heap memory that starts on a cache line, for the table's entries and index. Agrona's
+ * Zeroed off-heap memory that starts on a cache line, for the gateway's tables (connections, neighbours). Agrona's
  * {@code BufferUtil.allocateDirectAligned} gives a slice, which cannot be freed; this keeps the
  * whole buffer to free it.
  */
-final class AlignedMemory
+public final class AlignedMemory
 {
-    static final int LINE = 64;
+    public static final int LINE = 64;
 
-    final UnsafeBuffer buffer;
+    public final UnsafeBuffer buffer;
     /** The address of {@link #buffer}'s first byte, for reads without bounds checks. */
-    final long address;
+    public final long address;
     private final ByteBuffer memory;
 
-    AlignedMemory(final int length)
+    public AlignedMemory(final int length)
     {
         memory = ByteBuffer.allocateDirect(length + LINE);
         final int padding = (int)(-BufferUtil.address(memory) & (LINE - 1));
@@ -30,7 +30,7 @@ final class AlignedMemory
     /**
      * Free the memory; later bounds-checked accesses through {@link #buffer} fail instead of touching it.
      */
-    void close()
+    public void close()
     {
         buffer.wrap(new byte[0]);
         BufferUtil.free(memory);
