@@ -178,8 +178,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
                     routerInterface.addresses(), routerInterface.mac(), routerInterface.mtu())).toList(),
                 vireo.routes(router.name()).stream().filter(route -> !route.connected())
                     .map(route -> new ControlApi.RouteRequest(route.prefix(), route.via())).toList(),
-                vireo.nat(router.name()).stream().map(rule -> new NatRuleSpec(null, rule.type(), rule.out(), rule.from(),
-                    rule.protocol(), rule.port(), rule.to(), rule.on())).toList()));
+                vireo.nat(router.name()).stream().map(rule -> rule.withId(null)).toList()));
         }
         return new DaemonConfig(agingSeconds, bridges, routers);
     }

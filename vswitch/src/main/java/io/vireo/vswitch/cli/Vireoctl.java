@@ -564,7 +564,7 @@ public final class Vireoctl
             @Option(names = "--json") final boolean json) throws JsonProcessingException
         {
             return root.call("POST", "/v1/routers/" + router + "/nat",
-                new NatRuleSpec(null, "masquerade", outBridge, from, null, null, null, null), json,
+                new NatRuleSpec(null, "masquerade", outBridge, from, null, null, null, null, null), json,
                 (node, out) -> out.println("rule " + node.get("id").asText() + " added to " + router));
         }
 
@@ -578,7 +578,7 @@ public final class Vireoctl
             @Option(names = "--json") final boolean json) throws JsonProcessingException
         {
             return root.call("POST", "/v1/routers/" + router + "/nat",
-                new NatRuleSpec(null, "publish", null, null, protocol, port, to, on), json,
+                new NatRuleSpec(null, "publish", null, null, protocol, port, to, on, null), json,
                 (node, out) -> out.println("rule " + node.get("id").asText() + " added to " + router));
         }
 
@@ -598,11 +598,11 @@ public final class Vireoctl
         {
             return root.call("GET", "/v1/routers/" + router + "/nat", null, json, (node, out) ->
             {
-                final Table table = new Table("ID", "TYPE", "OUT", "FROM", "PROTO", "PORT", "TO", "ON");
+                final Table table = new Table("ID", "TYPE", "OUT", "FROM", "PROTO", "PORT", "TO", "ON", "OWNER");
                 for (final JsonNode rule : node.get("rules"))
                 {
                     table.row(text(rule, "id"), text(rule, "type"), text(rule, "out"), text(rule, "from"),
-                        text(rule, "protocol"), text(rule, "port"), text(rule, "to"), text(rule, "on"));
+                        text(rule, "protocol"), text(rule, "port"), text(rule, "to"), text(rule, "on"), text(rule, "owner"));
                 }
                 table.print(out);
             });

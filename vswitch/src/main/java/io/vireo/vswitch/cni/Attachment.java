@@ -16,8 +16,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vireo.flowtable.policy.IpPrefix;
 import io.vireo.vswitch.control.ControlApi;
+import io.vireo.vswitch.control.ControlChannel;
 import io.vireo.vswitch.control.ControlClient;
+import io.vireo.vswitch.control.NetworkGateway;
 
 /**
  * One CNI attachment — a (container id, interface name) pair on one network — made of a Vireo TAP port.
@@ -92,10 +95,20 @@ final class Attachment
             throw new CniException(CniException.PLUGIN_SPECIFIC, "container " + containerId + " already has " + ifname +
                 " on vireo (port " + portName + "); DEL it first");
         }
-        final CniResult assigned = null == ipam ? CniResult.EMPTY : ipam.add();
+        final CniResult assigned = withDefaultRoute(null == ipam ? CniResult.EMPTY : ipam.add());
         try
         {
             final String mac = attachPort(assigned, mtu);
+            try
+            {
+                programRouter(assigned);
+            }
+            catch (final RuntimeException ex)
+            {
+                withdrawQuietly();
+                detachQuietly();
+                throw ex;
+            }
             final CniResult made = new CniResult(
                 List.of(new CniResult.Interface(ifname, mac, netns.path(), null == mtu ? linkMtu() : mtu)),
                 assigned.ips().stream().map(ip -> ip.onInterface(0)).toList(),
@@ -168,12 +181,16 @@ final class Attachment
         }
     }
 
-    /** Deletes the port and releases the addresses; whatever is already gone counts as done. */
+    /**
+     * Takes back the attachment's published ports, deletes the port and releases the addresses; whatever is
+     * already gone counts as done. The gateway and the masquerade stay: they are the network's.
+     */
     void del()
     {
         CniException failure = null;
         try
         {
+            withdraw();
             detach();
         }
         catch (final CniException ex)
@@ -195,6 +212,136 @@ final class Attachment
         {
             throw failure;
         }
+    }
+
+    /** With isDefaultGateway, a default route through the gateway of each family, unless IPAM gave one. */
+    private CniResult withDefaultRoute(final CniResult assigned)
+    {
+        if (!config.isDefaultGateway())
+        {
+            return assigned;
+        }
+        final List<CniResult.Route> routes = new ArrayList<>(assigned.routes());
+        for (final String dst : List.of("0.0.0.0/0", "::/0"))
+        {
+            final boolean ipv6 = dst.contains(":");
+            final boolean hasFamily = assigned.ips().stream().anyMatch(ip -> ip.isIpv6() == ipv6 && null != ip.gateway());
+            if (hasFamily && routes.stream().noneMatch(route -> dst.equals(route.dst())))
+            {
+                routes.add(new CniResult.Route(dst, assigned.gatewayFor(dst)));
+            }
+        }
+        return new CniResult(assigned.interfaces(), assigned.ips(), List.copyOf(routes), assigned.dns());
+    }
+
+    /**
+     * What the config asks of the network's router: the gateway addresses on the bridge (isGateway), the
+     * subnet masqueraded out of the router's uplink (ipMasq), the runtime's port mappings published.
+     */
+    private void programRouter(final CniResult assigned)
+    {
+        if (!config.needsRouter())
+        {
+            return;
+        }
+        final NetworkGateway gateway = gateway();
+        try
+        {
+            if (config.isGateway())
+            {
+                final List<String> addresses = assigned.ips().stream().filter(ip -> null != ip.gateway())
+                    .map(ip -> ip.gateway() + ip.address().substring(ip.address().indexOf('/'))).distinct().toList();
+                if (addresses.isEmpty())
+                {
+                    throw new CniException(CniException.INVALID_CONFIG,
+                        "isGateway: the IPAM result has no gateway address (give the range a gateway)");
+                }
+                gateway.attach(config.bridge(), addresses);
+            }
+            final String containerAddress = assigned.ips().stream().filter(ip -> !ip.isIpv6())
+                .map(ip -> ip.address().substring(0, ip.address().indexOf('/'))).findFirst().orElse(null);
+            if (config.ipMasq())
+            {
+                for (final CniResult.IpConfig ip : assigned.ips())
+                {
+                    if (!ip.isIpv6())
+                    {
+                        gateway.masquerade(ipv4Subnet(ip.address()), "cni-network:" + config.name());
+                    }
+                }
+            }
+            if (!config.portMappings().isEmpty() && null == containerAddress)
+            {
+                throw new CniException(CniException.INVALID_CONFIG,
+                    "portMappings: the container has no IPv4 address to publish ports to");
+            }
+            for (final NetworkConfig.PortMapping mapping : config.portMappings())
+            {
+                gateway.publish(mapping.protocol(), mapping.hostPort(), containerAddress + ":" + mapping.containerPort(),
+                    mapping.hostIp(), owner());
+            }
+        }
+        catch (final NetworkGateway.GatewayException ex)
+        {
+            throw new CniException(ex.invalid() ? CniException.INVALID_CONFIG : CniException.PLUGIN_SPECIFIC, ex.getMessage());
+        }
+        catch (final IllegalStateException ex)
+        {
+            throw new CniException(CniException.TRY_AGAIN_LATER, "vireod is not reachable: " + ex.getMessage());
+        }
+    }
+
+    /** {@code 10.94.0.7/24} → {@code 10.94.0.0/24}. */
+    static String ipv4Subnet(final String cidr)
+    {
+        final int slash = cidr.indexOf('/');
+        final int length = Integer.parseInt(cidr.substring(slash + 1));
+        final int address = (int)IpPrefix.parse(cidr.substring(0, slash)).low();
+        return IpPrefix.ipv4(0 == length ? 0 : address & (-1 << (32 - length)), length).toString();
+    }
+
+    /** Takes back the ports this attachment published. */
+    private void withdraw()
+    {
+        if (!config.needsRouter() || !Files.exists(config.controlSocket()))
+        {
+            return;
+        }
+        try
+        {
+            gateway().withdraw(owner());
+        }
+        catch (final NetworkGateway.GatewayException ex)
+        {
+            throw new CniException(CniException.PLUGIN_SPECIFIC, ex.getMessage());
+        }
+        catch (final IllegalStateException ex)
+        {
+            throw new CniException(CniException.TRY_AGAIN_LATER, "vireod is not reachable: " + ex.getMessage());
+        }
+    }
+
+    private void withdrawQuietly()
+    {
+        try
+        {
+            withdraw();
+        }
+        catch (final CniException ex)
+        {
+            err.println("vireo-cni: taking back the published ports of " + portName + " failed: " + ex.getMessage());
+        }
+    }
+
+    /** The owner of the NAT rules this attachment makes: its port's name, unique to (container, interface). */
+    private String owner()
+    {
+        return "cni:" + portName;
+    }
+
+    private NetworkGateway gateway()
+    {
+        return new NetworkGateway(ControlChannel.socket(config.controlSocket()), config.router());
     }
 
     /** The config's MTU, bounded by the overlay's on a VXLAN bridge; null: the kernel's default. */

@@ -2,7 +2,9 @@ package io.vireo.vswitch.cni;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -21,7 +23,14 @@ import io.vireo.vswitch.launch.RunDir;
  *   "runDir": "/run/vireo",         the daemon's run dir, holding vireo.sock (default /run/vireo)
  *   "mtu": 1450,                    the container interface's MTU (default: the kernel's, 1500)
  *   "ipam": {"type": "host-local", ...},   delegated address management (optional)
- *   "dns": {...}, "prevResult": {...}, "runtimeConfig": {"mac": "02:..."}, "capabilities": {...}, "args": {...}
+ *   "isGateway": true,              a Vireo router answers the IPAM gateway address on the bridge (as the
+ *                                   reference bridge plugin gives it to the kernel's bridge)
+ *   "isDefaultGateway": true,       isGateway, and a default route through it in the container
+ *   "ipMasq": true,                 the router masquerades the network's subnet out of its uplink
+ *   "router": "vireo",              the router of isGateway, ipMasq and portMappings (default vireo)
+ *   "dns": {...}, "prevResult": {...}, "capabilities": {"portMappings": true}, "args": {...},
+ *   "runtimeConfig": {"mac": "02:...", "portMappings": [{"hostPort": 8080, "containerPort": 80,
+ *                     "protocol": "tcp", "hostIP": ""}]}   published on the router's addresses
  * }
  * </pre>
  * Any other key is refused (code 2), so a misspelt {@code brdige} does not quietly attach to br0.
@@ -35,17 +44,35 @@ record NetworkConfig(
     String ipamType,
     String mac,
     JsonNode dns,
-    JsonNode prevResult)
+    JsonNode prevResult,
+    boolean isGateway,
+    boolean isDefaultGateway,
+    boolean ipMasq,
+    String router,
+    List<PortMapping> portMappings)
 {
+    /**
+     * One entry of the {@code portMappings} capability, as runtimes pass it.
+     *
+     * @param hostPort      the port published on the router's addresses.
+     * @param containerPort the container's port it goes to.
+     * @param protocol      tcp or udp.
+     * @param hostIp        only this address of the router, or null for all.
+     */
+    record PortMapping(int hostPort, int containerPort, String protocol, String hostIp)
+    {
+    }
+
     static final List<String> SUPPORTED_VERSIONS = List.of("0.3.0", "0.3.1", "0.4.0", "1.0.0");
     static final String LATEST_VERSION = "1.0.0";
 
     private static final String DEFAULT_BRIDGE = "br0";
+    private static final String DEFAULT_ROUTER = "vireo";
     private static final int MIN_MTU = 68;
     private static final int MAX_MTU = 65535;
     private static final List<String> KNOWN_FIELDS = List.of(
         "cniVersion", "name", "type", "bridge", "runDir", "mtu", "ipam", "dns", "prevResult", "runtimeConfig",
-        "capabilities", "args");
+        "capabilities", "args", "isGateway", "isDefaultGateway", "ipMasq", "router");
 
     private static final ObjectMapper JSON = new ObjectMapper()
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -133,8 +160,18 @@ record NetworkConfig(
         {
             throw new CniException(CniException.INVALID_CONFIG, "runDir must be an absolute path, not '" + runDir + "'");
         }
+        final JsonNode runtimeConfig = object(root, "runtimeConfig");
+        final boolean isDefaultGateway = flag(root, "isDefaultGateway");
         return new NetworkConfig(version, name, text(root, "bridge", DEFAULT_BRIDGE), RunDir.of(runDir), mtu(root),
-            ipamType(root), text(object(root, "runtimeConfig"), "mac", null), object(root, "dns"), object(root, "prevResult"));
+            ipamType(root), text(runtimeConfig, "mac", null), object(root, "dns"), object(root, "prevResult"),
+            isDefaultGateway || flag(root, "isGateway"), isDefaultGateway, flag(root, "ipMasq"),
+            text(root, "router", DEFAULT_ROUTER), portMappings(runtimeConfig));
+    }
+
+    /** True if the config needs a Vireo router. */
+    boolean needsRouter()
+    {
+        return isGateway || ipMasq || !portMappings.isEmpty();
     }
 
     /** CHECK came with spec 0.4.0. */
@@ -178,6 +215,67 @@ record NetworkConfig(
                 "ipam.type must name an IPAM plugin in CNI_PATH, such as host-local; got " + ipam.get("type"));
         }
         return type;
+    }
+
+    private static boolean flag(final JsonNode root, final String field)
+    {
+        final JsonNode value = root.get(field);
+        if (null == value || value.isNull())
+        {
+            return false;
+        }
+        if (!value.isBoolean())
+        {
+            throw new CniException(CniException.INVALID_CONFIG, "'" + field + "' must be true or false, not " + value);
+        }
+        return value.asBoolean();
+    }
+
+    /** The runtime's {@code portMappings}: each checked, none if it passed none. */
+    private static List<PortMapping> portMappings(final JsonNode runtimeConfig)
+    {
+        final JsonNode list = null == runtimeConfig ? null : runtimeConfig.get("portMappings");
+        if (null == list || list.isNull())
+        {
+            return List.of();
+        }
+        if (!list.isArray())
+        {
+            throw new CniException(CniException.INVALID_CONFIG, "runtimeConfig.portMappings must be a list, not " + list);
+        }
+        final List<PortMapping> mappings = new ArrayList<>();
+        for (final JsonNode mapping : list)
+        {
+            if (!mapping.isObject())
+            {
+                throw new CniException(CniException.INVALID_CONFIG, "a port mapping must be a JSON object, not " + mapping);
+            }
+            final String protocol = text(mapping, "protocol", "tcp").toLowerCase(Locale.ROOT);
+            if (!"tcp".equals(protocol) && !"udp".equals(protocol))
+            {
+                throw new CniException(CniException.INVALID_CONFIG,
+                    "port mapping " + mapping + ": vireo publishes tcp and udp, not " + protocol);
+            }
+            final String hostIp = text(mapping, "hostIP", null);
+            if (null != hostIp && hostIp.contains(":") && !"::".equals(hostIp))
+            {
+                throw new CniException(CniException.INVALID_CONFIG,
+                    "port mapping " + mapping + ": vireo publishes on IPv4 addresses only");
+            }
+            mappings.add(new PortMapping(port(mapping, "hostPort"), port(mapping, "containerPort"), protocol, hostIp));
+        }
+        return List.copyOf(mappings);
+    }
+
+    private static int port(final JsonNode mapping, final String field)
+    {
+        final JsonNode value = mapping.get(field);
+        if (null == value || !value.isInt() || value.asInt() < 1 || value.asInt() > 65_535)
+        {
+            throw new CniException(CniException.INVALID_CONFIG,
+                "port mapping " + mapping + ": " + field + " must be a number 1..65535");
+        }
+        return value.asInt();
     }
 
     private static String text(final JsonNode node, final String field, final String otherwise)

@@ -3,6 +3,7 @@ package io.vireo.vswitch.core;
 import java.util.List;
 import java.util.Set;
 import java.util.function.ToIntFunction;
+import java.util.regex.Pattern;
 
 import io.vireo.flowtable.policy.IpPrefix;
 import io.vireo.gateway.nat.NatRules;
@@ -13,16 +14,19 @@ final class Nat
     static final String MASQUERADE = "masquerade";
     static final String PUBLISH = "publish";
 
+    private static final Pattern OWNER = Pattern.compile("[A-Za-z0-9:_.\\-]{1,128}");
+
     private Nat()
     {
     }
 
     /**
+     * @param id      the rule's id, or null.
      * @param bridges the bridges the router has interfaces on.
-     * @return the rule, normalised, with its id.
+     * @return the rule, normalised, with that id.
      * @throws VireoException (invalid) naming what is wrong.
      */
-    static NatRuleSpec check(final NatRuleSpec spec, final int id, final Set<String> bridges)
+    static NatRuleSpec check(final NatRuleSpec spec, final Integer id, final Set<String> bridges)
     {
         if (MASQUERADE.equals(spec.type()))
         {
@@ -32,7 +36,7 @@ final class Nat
             }
             requireInterface(spec.out(), "out", bridges);
             final String from = null == spec.from() ? null : prefix(spec.from()).toString();
-            return new NatRuleSpec(id, MASQUERADE, spec.out(), from, null, null, null, null);
+            return new NatRuleSpec(id, MASQUERADE, spec.out(), from, null, null, null, null, owner(spec.owner()));
         }
         if (PUBLISH.equals(spec.type()))
         {
@@ -47,9 +51,20 @@ final class Nat
             {
                 requireInterface(spec.on(), "on", bridges);
             }
-            return new NatRuleSpec(id, PUBLISH, null, null, spec.protocol(), spec.port(), spec.to(), spec.on());
+            return new NatRuleSpec(id, PUBLISH, null, null, spec.protocol(), spec.port(), spec.to(), spec.on(),
+                owner(spec.owner()));
         }
         throw VireoException.invalid("NAT rule type must be masquerade or publish: " + spec.type());
+    }
+
+    /**
+     * Whether two publish rules would both claim a new connection: the same protocol and port on a common
+     * address (one of them on all of the router's addresses, or both on one bridge).
+     */
+    static boolean overlaps(final NatRuleSpec a, final NatRuleSpec b)
+    {
+        return PUBLISH.equals(a.type()) && PUBLISH.equals(b.type()) && a.protocol().equals(b.protocol()) &&
+            a.port().equals(b.port()) && (null == a.on() || null == b.on() || a.on().equals(b.on()));
     }
 
     /** The rules of one router as its forwarding view, bridges named by id. */
@@ -70,6 +85,15 @@ final class Nat
             publish.stream().mapToInt(rule -> null == rule.on() ? -1 : bridgeId.applyAsInt(rule.on())).toArray(),
             publish.stream().mapToInt(rule -> (int)target(rule.to()).low()).toArray(),
             publish.stream().mapToInt(rule -> targetPort(rule.to())).toArray());
+    }
+
+    private static String owner(final String owner)
+    {
+        if (null != owner && !OWNER.matcher(owner).matches())
+        {
+            throw VireoException.invalid("invalid owner '" + owner + "': 1-128 letters, digits and ':_.-'");
+        }
+        return owner;
     }
 
     private static void requireInterface(final String bridge, final String field, final Set<String> bridges)

@@ -11,7 +11,15 @@ package io.vireo.vswitch.core;
  * @param port     publish: the port published on the router's address.
  * @param to       publish: {@code IP:PORT} the connections go to.
  * @param on       publish: only on the router's address on this bridge (default: all its addresses).
+ * @param owner    who made the rule, such as {@code cni:vc0123456789ab} or {@code docker:ENDPOINT}, so that it
+ *                 can take its own rules back; null for an operator's rule.
  */
-public record NatRuleSpec(Integer id, String type, String out, String from, String protocol, Integer port, String to, String on)
+public record NatRuleSpec(Integer id, String type, String out, String from, String protocol, Integer port, String to, String on,
+    String owner)
 {
+    /** The same rule under another id. */
+    public NatRuleSpec withId(final Integer newId)
+    {
+        return new NatRuleSpec(newId, type, out, from, protocol, port, to, on, owner);
+    }
 }

@@ -6,7 +6,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import io.vireo.dataplane.pipeline.Features;
 import io.vireo.flowtable.MacAddress;
@@ -109,12 +111,6 @@ final class Routers
     RouterInfo attach(final String name, final Bridge bridge, final List<String> addresses, final String mac, final Integer mtu)
     {
         final Router router = router(name);
-        final RouterInterface existing = directory.snapshot().interfaceOn(bridge.id);
-        if (null != existing)
-        {
-            throw VireoException.conflict("bridge " + bridge.name + " already has an interface of router " +
-                byId.get(existing.routerId()).name);
-        }
         if (null == addresses || addresses.isEmpty())
         {
             throw VireoException.invalid("give the interface at least one address (--ip ADDRESS/LENGTH)");
@@ -128,7 +124,22 @@ final class Routers
         final List<Address> parsed = new ArrayList<>();
         for (final String address : addresses)
         {
-            final Address one = Address.parse(address);
+            parsed.add(Address.parse(address));
+        }
+        final RouterInterface existing = directory.snapshot().interfaceOn(bridge.id);
+        if (null != existing)
+        {
+            final Attachment same = router.interfaces.get(bridge.name);
+            if (null != same && same.sameAs(parsed, null == mac ? same.mac : interfaceMac, null == mtu ? same.mtu : interfaceMtu))
+            {
+                // Asked again for what it has: the gateway of a network that two containers set up at once.
+                return info(router);
+            }
+            throw VireoException.conflict("bridge " + bridge.name + " already has an interface of router " +
+                byId.get(existing.routerId()).name + (null == same ? "" : " with " + same.addressTexts()));
+        }
+        for (final Address one : parsed)
+        {
             for (final Attachment other : router.interfaces.values())
             {
                 for (final Address taken : other.addresses)
@@ -136,11 +147,10 @@ final class Routers
                     if (taken.subnet().equals(one.subnet()))
                     {
                         throw VireoException.conflict("router " + name + " has " + taken.text() + " on bridge " +
-                            other.bridgeName + " already, in the same subnet as " + address);
+                            other.bridgeName + " already, in the same subnet as " + one.text());
                     }
                 }
             }
-            parsed.add(one);
         }
 
         final Attachment attachment = new Attachment(bridge.name, bridge.id, interfaceMac, interfaceMtu, parsed);
@@ -225,7 +235,13 @@ final class Routers
         return router(name).routeInfos();
     }
 
-    /** Adds an address translation rule; it applies to new connections from now on. */
+    /**
+     * Adds an address translation rule; it applies to new connections from now on. A rule equal to one the
+     * router has (owner included) is that rule: adding it again changes nothing and answers it, so that
+     * callers racing to set up one network need no lock.
+     *
+     * @throws VireoException (conflict) for a published port that another rule publishes already.
+     */
     NatRuleSpec addNat(final String name, final NatRuleSpec spec)
     {
         final Router router = router(name);
@@ -233,10 +249,24 @@ final class Routers
         {
             throw VireoException.invalid("id is assigned by the switch; leave it out");
         }
-        final NatRuleSpec rule = Nat.check(spec, router.nextNatId++, router.interfaces.keySet());
-        router.nat.add(rule);
+        final NatRuleSpec rule = Nat.check(spec, null, router.interfaces.keySet());
+        for (final NatRuleSpec existing : router.nat)
+        {
+            if (existing.withId(null).equals(rule))
+            {
+                return existing;
+            }
+            if (Nat.overlaps(existing, rule))
+            {
+                throw VireoException.conflict(rule.protocol() + " port " + rule.port() + " of router " + name +
+                    " is published to " + existing.to() + " already (rule " + existing.id() +
+                    (null == existing.owner() ? "" : ", owner " + existing.owner()) + ")");
+            }
+        }
+        final NatRuleSpec added = rule.withId(router.nextNatId++);
+        router.nat.add(added);
         publish();
-        return rule;
+        return added;
     }
 
     void deleteNat(final String name, final int id)
@@ -420,6 +450,22 @@ final class Routers
     /** A router's interface on one bridge. */
     private record Attachment(String bridgeName, int bridgeId, long mac, int mtu, List<Address> addresses)
     {
+        /** True if it has exactly these addresses (in any order and spelling), this MAC and MTU. */
+        boolean sameAs(final List<Address> others, final long otherMac, final int otherMtu)
+        {
+            return mac == otherMac && mtu == otherMtu && prefixes(addresses).equals(prefixes(others));
+        }
+
+        String addressTexts()
+        {
+            return String.join(", ", addresses.stream().map(Address::text).toList());
+        }
+
+        private static Set<List<IpPrefix>> prefixes(final List<Address> list)
+        {
+            return list.stream().map(a -> List.of(a.address(), a.subnet())).collect(Collectors.toSet());
+        }
+
         RouterInterface toInterface(final int routerId)
         {
             final List<Address> v4 = addresses.stream().filter(a -> a.address().isIpv4()).toList();

@@ -20,9 +20,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 final class DriverState
 {
-    /** A Docker network: the Vireo bridge it uses, whether the driver made that bridge, MTU and gateways. */
-    record Network(String id, String bridge, boolean ownsBridge, Integer mtu, String gateway, String gatewayIpv6)
+    /**
+     * A Docker network: the Vireo bridge it uses, whether the driver made that bridge, MTU, gateways (bare
+     * addresses, as Join answers them), and the router that answers them: its name, the gateway addresses
+     * in CIDR notation and the IPv4 subnets it masquerades (null and empty for an internal network).
+     */
+    record Network(String id, String bridge, boolean ownsBridge, Integer mtu, String gateway, String gatewayIpv6,
+        String router, List<String> gatewayAddresses, List<String> subnets)
     {
+        Network
+        {
+            gatewayAddresses = null == gatewayAddresses ? List.of() : List.copyOf(gatewayAddresses);
+            subnets = null == subnets ? List.of() : List.copyOf(subnets);
+        }
     }
 
     /** A Docker endpoint: its network, the Vireo port (and TAP) name, MAC and addresses in CIDR notation. */

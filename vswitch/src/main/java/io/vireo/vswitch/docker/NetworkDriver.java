@@ -4,16 +4,21 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Objects;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vireo.vswitch.control.ControlApi;
+import io.vireo.vswitch.control.ControlChannel;
+import io.vireo.vswitch.control.NetworkGateway;
 
 /**
  * Docker's libnetwork remote network driver protocol, independent of transport: every call is a POST of a
@@ -22,15 +27,26 @@ import io.vireo.vswitch.control.ControlApi;
  * <pre>
  * CreateNetwork   a Vireo bridge "docker-" + 12 characters of the network id, or the bridge named by
  *                 the option vireo.bridge (docker network create -d vireo -o vireo.bridge=br0 ...), which
- *                 is left alone on DeleteNetwork; com.docker.network.driver.mtu sets the MTU of its ports
+ *                 is left alone on DeleteNetwork; com.docker.network.driver.mtu sets the MTU of its ports.
+ *                 Unless the network is internal, a Vireo router (option vireo.router, default "docker",
+ *                 made if missing) gets an interface on the bridge with the network's gateway addresses,
+ *                 and masquerades the network's IPv4 subnet out of its uplink if it has one (the interface
+ *                 its default route leaves by); networks on one router are routed to each other
  * CreateEndpoint  records the endpoint; answers with a MAC (02:.. from the endpoint id) unless Docker gave one
  * Join            a TAP port "vd" + 12 characters of the endpoint id, created in the host's namespace;
  *                 Docker moves it into the container and renames it eth0, eth1...; the answer carries the
- *                 network's gateway unless it is internal
+ *                 network's gateway unless it is internal. The bridge and the router's interface and
+ *                 masquerade are made again if vireod lost them (a restart without its config file), and
+ *                 the masquerade is added if the router got an uplink since CreateNetwork
+ * ProgramExternalConnectivity   publishes the endpoint's ports (docker run -p HOST:CONTAINER) on the router's
+ *                 addresses: reachable from the outside (its uplink), from other containers (hairpin)
+ * RevokeExternalConnectivity    takes them back
  * Leave           deletes the port: the TAP goes with it, wherever it is by then (Docker calls Leave before
  *                 it would move the interface back, and takes its absence in its stride)
- * DeleteEndpoint  deletes the port if still there and forgets the endpoint; an unknown one is no error
- * DeleteNetwork   deletes the bridge the driver made; an unknown network is no error
+ * DeleteEndpoint  takes back its published ports, deletes the port if still there and forgets the endpoint;
+ *                 an unknown one is no error
+ * DeleteNetwork   takes the router off the bridge with the network's masquerade, deletes the bridge the
+ *                 driver made; an unknown network is no error
  * </pre>
  * Status 200 with the answer; 500 with {@code {"Err"}} for a request understood but not carried out (as
  * Docker's plugin helpers answer); 400 for a body that is not the JSON object the method takes; 404 for a
@@ -45,11 +61,13 @@ final class NetworkDriver
     private static final String BRIDGE_PREFIX = "docker-";
     private static final String PORT_PREFIX = "vd";
     private static final String OPTION_BRIDGE = "vireo.bridge";
+    private static final String OPTION_ROUTER = "vireo.router";
+    private static final String DEFAULT_ROUTER = "docker";
     private static final String OPTION_MTU = "com.docker.network.driver.mtu";
     private static final String OPTION_GENERIC = "com.docker.network.generic";
     private static final String OPTION_INTERNAL = "com.docker.network.internal";
     private static final String OPTION_PORT_MAP = "com.docker.network.portmap";
-    private static final List<String> VIREO_OPTIONS = List.of(OPTION_BRIDGE);
+    private static final List<String> VIREO_OPTIONS = List.of(OPTION_BRIDGE, OPTION_ROUTER);
     private static final int MIN_MTU = 68;
     private static final int MAX_MTU = 65535;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -95,7 +113,7 @@ final class NetworkDriver
                 case "/NetworkDriver.ProgramExternalConnectivity":
                     return ok(programExternalConnectivity(request(body)));
                 case "/NetworkDriver.RevokeExternalConnectivity":
-                    endpoint(request(body));
+                    withdraw(endpoint(request(body)));
                     return ok(JSON.createObjectNode());
                 case "/NetworkDriver.DiscoverNew":
                 case "/NetworkDriver.DiscoverDelete":
@@ -110,7 +128,7 @@ final class NetworkDriver
         {
             return error(400, ex.getMessage());
         }
-        catch (final DriverException | IllegalStateException ex)
+        catch (final DriverException | NetworkGateway.GatewayException | IllegalStateException ex)
         {
             return error(500, ex.getMessage());
         }
@@ -135,20 +153,49 @@ final class NetworkDriver
         }
         final Integer mtu = mtu(generic.get(OPTION_MTU));
         final boolean internal = options.path(OPTION_INTERNAL).asBoolean(false);
-        final String gateway = internal ? null : gateway(request.path("IPv4Data"));
-        final String gatewayIpv6 = internal ? null : gateway(request.path("IPv6Data"));
-        final String chosenBridge = generic.path(OPTION_BRIDGE).asText("");
-        if (!chosenBridge.isEmpty())
+        final String gateway = internal ? null : bare(gateway(request.path("IPv4Data")));
+        final String gatewayIpv6 = internal ? null : bare(gateway(request.path("IPv6Data")));
+        final List<String> gatewayAddresses = internal ? List.of() :
+            Stream.of(gateway(request.path("IPv4Data")), gateway(request.path("IPv6Data"))).filter(Objects::nonNull).toList();
+        final String router = gatewayAddresses.isEmpty() ? null : generic.path(OPTION_ROUTER).asText(DEFAULT_ROUTER);
+        final List<String> subnets = new ArrayList<>();
+        for (final JsonNode pool : request.path("IPv4Data"))
         {
-            requireBridge(chosenBridge);
-            state.put(new DriverState.Network(id, chosenBridge, false, mtu, gateway, gatewayIpv6));
+            if (null != text(pool, "Pool"))
+            {
+                subnets.add(text(pool, "Pool"));
+            }
+        }
+        final String chosenBridge = generic.path(OPTION_BRIDGE).asText("");
+        final boolean ownsBridge = chosenBridge.isEmpty();
+        final String bridge = ownsBridge ? BRIDGE_PREFIX + id.substring(0, SHORT_ID) : chosenBridge;
+        if (ownsBridge)
+        {
+            ensureBridge(bridge);
         }
         else
         {
-            final String bridge = BRIDGE_PREFIX + id.substring(0, SHORT_ID);
-            ensureBridge(bridge);
-            state.put(new DriverState.Network(id, bridge, true, mtu, gateway, gatewayIpv6));
+            requireBridge(chosenBridge);
         }
+        final DriverState.Network network = new DriverState.Network(id, bridge, ownsBridge, mtu, gateway, gatewayIpv6,
+            router, gatewayAddresses, internal ? List.of() : subnets);
+        try
+        {
+            programGateway(network);
+        }
+        catch (final RuntimeException ex)
+        {
+            try
+            {
+                removeGateway(network);
+            }
+            catch (final RuntimeException cleanup)
+            {
+                ex.addSuppressed(cleanup);
+            }
+            throw ex;
+        }
+        state.put(network);
         return JSON.createObjectNode();
     }
 
@@ -157,13 +204,53 @@ final class NetworkDriver
         final DriverState.Network network = state.network(id(request, "NetworkID"));
         if (null != network)
         {
-            if (network.ownsBridge())
-            {
-                expect(call("DELETE", "/v1/bridges/" + network.bridge(), null), "deleting bridge " + network.bridge(), 200, 404);
-            }
+            removeGateway(network);
             state.removeNetwork(network.id());
         }
         return JSON.createObjectNode();
+    }
+
+    /** The network's gateway on its router, and its masquerade if the router has an uplink; again is no harm. */
+    private void programGateway(final DriverState.Network network)
+    {
+        if (null == network.router())
+        {
+            return;
+        }
+        final NetworkGateway gateway = new NetworkGateway(control, network.router());
+        gateway.attach(network.bridge(), network.gatewayAddresses());
+        if (!network.subnets().isEmpty() && null != gateway.uplink())
+        {
+            for (final String subnet : network.subnets())
+            {
+                gateway.masquerade(subnet, networkOwner(network));
+            }
+        }
+    }
+
+    /** Undoes CreateNetwork: masquerade, the router's interface, the bridge if the driver made it. */
+    private void removeGateway(final DriverState.Network network)
+    {
+        if (null != network.router())
+        {
+            final NetworkGateway gateway = new NetworkGateway(control, network.router());
+            gateway.withdraw(networkOwner(network));
+            gateway.detach(network.bridge());
+        }
+        if (network.ownsBridge())
+        {
+            expect(call("DELETE", "/v1/bridges/" + network.bridge(), null), "deleting bridge " + network.bridge(), 200, 404);
+        }
+    }
+
+    private static String networkOwner(final DriverState.Network network)
+    {
+        return "docker-network:" + network.id().substring(0, SHORT_ID);
+    }
+
+    private static String endpointOwner(final DriverState.Endpoint endpoint)
+    {
+        return "docker:" + endpoint.id().substring(0, SHORT_ID);
     }
 
     private ObjectNode createEndpoint(final JsonNode request)
@@ -212,6 +299,7 @@ final class NetworkDriver
         final DriverState.Endpoint endpoint = state.endpoint(id(request, "EndpointID"));
         if (null != endpoint)
         {
+            withdraw(endpoint);
             deletePort(endpoint);
             state.removeEndpoint(endpoint.id());
         }
@@ -227,6 +315,7 @@ final class NetworkDriver
             // The bridge is gone if vireod restarted since CreateNetwork; Docker will not ask again.
             ensureBridge(network.bridge());
         }
+        programGateway(network);
         final ObjectNode port = JSON.createObjectNode()
             .put("bridge", network.bridge())
             .put("name", endpoint.port())
@@ -257,19 +346,72 @@ final class NetworkDriver
     }
 
     /**
-     * Nothing to program (the driver does not drive the routers' NAT yet), but a published port would
-     * silently not work: refuse it.
+     * Publishes the endpoint's port bindings ({@code docker run -p [HOSTIP:]HOSTPORT:PORT[/PROTO]}) on the
+     * network's router; all or none.
      */
     private ObjectNode programExternalConnectivity(final JsonNode request)
     {
-        endpoint(request);
+        final DriverState.Endpoint endpoint = endpoint(request);
         final JsonNode portMap = request.path("Options").path(OPTION_PORT_MAP);
-        if (portMap.isArray() && !portMap.isEmpty())
+        if (!portMap.isArray() || portMap.isEmpty())
         {
-            throw new DriverException("the vireo driver does not publish container ports (-p) yet; publish them with " +
-                "'vireoctl nat publish' on a router attached to the network's bridge");
+            return JSON.createObjectNode();
+        }
+        final DriverState.Network network = state.network(endpoint.networkId());
+        if (null == network.router())
+        {
+            throw new DriverException("network " + network.id() + " is internal: it has no router to publish ports on");
+        }
+        if (null == endpoint.address())
+        {
+            throw new DriverException("endpoint " + endpoint.id() + " has no IPv4 address to publish ports to");
+        }
+        final String address = bare(endpoint.address());
+        final NetworkGateway gateway = new NetworkGateway(control, network.router());
+        try
+        {
+            for (final JsonNode binding : portMap)
+            {
+                final int hostPort = binding.path("HostPort").asInt(0);
+                if (hostPort < 1 || hostPort > 65_535)
+                {
+                    throw new DriverException("publish with a host port (-p HOSTPORT:" + binding.path("Port").asInt() +
+                        "): vireo does not choose one, and Docker would not learn which it chose");
+                }
+                gateway.publish(protocol(binding.path("Proto").asInt()), hostPort,
+                    address + ":" + binding.path("Port").asInt(), text(binding, "HostIP"), endpointOwner(endpoint));
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            gateway.withdraw(endpointOwner(endpoint));
+            throw ex;
         }
         return JSON.createObjectNode();
+    }
+
+    /** Takes back the endpoint's published ports. */
+    private void withdraw(final DriverState.Endpoint endpoint)
+    {
+        final String router = state.network(endpoint.networkId()).router();
+        if (null != router)
+        {
+            new NetworkGateway(control, router).withdraw(endpointOwner(endpoint));
+        }
+    }
+
+    /** libnetwork's protocol numbers (types.Protocol). */
+    private static String protocol(final int number)
+    {
+        switch (number)
+        {
+            case 6:
+                return "tcp";
+            case 17:
+                return "udp";
+            default:
+                throw new DriverException("vireo publishes tcp and udp ports, not protocol " + number);
+        }
     }
 
     private void deletePort(final DriverState.Endpoint endpoint)
@@ -343,7 +485,7 @@ final class NetworkDriver
         throw new DriverException(what + ": " + json(response).path("error").asText(response.body()));
     }
 
-    /** The network's gateway address without its prefix length, from the first pool that has one. */
+    /** The network's gateway address as Docker gives it ({@code ADDRESS/LENGTH}), from the first pool that has one. */
     private static String gateway(final JsonNode pools)
     {
         for (final JsonNode pool : pools)
@@ -351,11 +493,20 @@ final class NetworkDriver
             final String gateway = text(pool, "Gateway");
             if (null != gateway)
             {
-                final int slash = gateway.indexOf('/');
-                return slash < 0 ? gateway : gateway.substring(0, slash);
+                if (gateway.indexOf('/') < 0)
+                {
+                    throw new DriverException("gateway " + gateway + " has no prefix length");
+                }
+                return gateway;
             }
         }
         return null;
+    }
+
+    /** The address of {@code ADDRESS/LENGTH}; null stays null. */
+    private static String bare(final String cidr)
+    {
+        return null == cidr ? null : cidr.substring(0, cidr.indexOf('/'));
     }
 
     /** Docker passes driver options as strings; a number is taken too. */

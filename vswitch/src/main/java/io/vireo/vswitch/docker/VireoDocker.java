@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
+import io.vireo.vswitch.control.ControlChannel;
 import io.vireo.vswitch.launch.Commands;
 import io.vireo.vswitch.launch.RunDir;
 import io.vireo.vswitch.launch.StopSignal;

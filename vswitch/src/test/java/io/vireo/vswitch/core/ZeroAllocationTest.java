@@ -70,7 +70,7 @@ class ZeroAllocationTest
             vireo.addRouter("r1");
             vireo.attachRouter("r1", "br0", java.util.List.of("10.1.0.1/24"), "02:00:00:00:01:00", null);
             vireo.attachRouter("r1", "br1", java.util.List.of("10.2.0.1/24"), "02:00:00:00:01:01", null);
-            vireo.addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null));
+            vireo.addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
             b.inject(arpRequest(macB, 0x0A02_0002, 0x0A02_0001));
             vireo.invoke();
             b.drainTransmitted(countFrame);

@@ -185,6 +185,68 @@ class CniPluginIT
         assertNothingLeft(ns);
     }
 
+    /**
+     * One config gives containers outside access and a published port, as the reference bridge plugin with
+     * {@code isGateway}, {@code ipMasq} and the {@code portmap} plugin do: router {@code edge}, set up by the
+     * operator with an uplink (a veth to an "outside" namespace, attached with {@code --type af-packet}) and a
+     * default route, answers the network's gateway, masquerades it and publishes port 8080 to container A.
+     */
+    @Test
+    void aGatewayConfigGivesOutsideAccessAndPublishedPortsThroughTheRouter() throws Exception
+    {
+        final String outside = sandbox.namespace("o");
+        final String uplink = Uplink.create(sandbox, outside, "10.95.0.2/24");
+        daemon.ok("bridge", "add", "wan");
+        daemon.ok("port", "add", "wan", uplink, "--type", "af-packet");
+        daemon.ok("router", "add", "edge");
+        daemon.ok("router", "attach", "edge", "wan", "--ip", "10.95.0.1/24");
+        daemon.ok("route", "add", "edge", "0.0.0.0/0", "--via", "10.95.0.2");
+
+        final ObjectNode gatewayConfig = (ObjectNode)JSON.readTree(config("1.0.0", "br0"));
+        ((ObjectNode)gatewayConfig.get("ipam")).remove("routes");
+        gatewayConfig.put("router", "edge").put("isDefaultGateway", true).put("ipMasq", true)
+            .putObject("capabilities").put("portMappings", true);
+        final ObjectNode published = gatewayConfig.deepCopy();
+        published.putObject("runtimeConfig").putArray("portMappings").addObject()
+            .put("hostPort", 8080).put("containerPort", 80).put("protocol", "tcp").put("hostIP", "");
+
+        final String nsA = sandbox.namespace("a");
+        final String nsB = sandbox.namespace("b");
+        final String pathA = "/run/netns/" + nsA;
+        final JsonNode resultA = success(cni("ADD", sandbox.prefix + "-a", pathA, published.toString()));
+        final JsonNode resultB = success(cni("ADD", sandbox.prefix + "-b", "/run/netns/" + nsB, gatewayConfig.toString()));
+        assertEquals("{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.94.0.1\"}", resultA.get("routes").get(0).toString(), resultA::toString);
+        final String addressA = address(resultA);
+
+        check(sandbox.inNetns(nsA, "ping", "-c", "2", "-i", "0.2", "-W", "3", "10.94.0.1"));
+        assertEquals("10.95.0.1", TcpTransfer.send(sandbox, outside, "10.95.0.2", 5201, nsA, "10.95.0.2", 5201, 8),
+            "the outside sees the router's address only");
+        assertEquals("10.95.0.2", TcpTransfer.send(sandbox, nsA, addressA, 80, outside, "10.95.0.1", 8080, 16),
+            "the published port reaches A from outside, byte-exact");
+        assertEquals("10.94.0.1", TcpTransfer.send(sandbox, nsA, addressA, 80, nsB, "10.94.0.1", 8080, 4),
+            "and from B through the gateway's address (hairpin)");
+
+        final JsonNode rules = JSON.readTree(daemon.ok("nat", "list", "edge", "--json").out()).get("rules");
+        assertEquals(2, rules.size(), rules::toString);
+        assertEquals("masquerade", rules.get(0).get("type").asText(), rules::toString);
+        assertEquals("10.94.0.0/24", rules.get(0).get("from").asText(), rules::toString);
+        assertEquals(addressA + ":80", rules.get(1).get("to").asText(), rules::toString);
+        assertTrue(rules.get(1).get("owner").asText().startsWith("cni:vc"), rules::toString);
+
+        final String nsC = sandbox.namespace("c");
+        final String taken = failure(7, cni("ADD", sandbox.prefix + "-c", "/run/netns/" + nsC, published.toString()))
+            .get("msg").asText();
+        assertTrue(taken.contains("tcp port 8080 of router edge is published to " + addressA + ":80 already"), taken);
+
+        assertEquals(0, cni("DEL", sandbox.prefix + "-a", pathA, published.toString()).exit());
+        final JsonNode left = JSON.readTree(daemon.ok("nat", "list", "edge", "--json").out()).get("rules");
+        assertEquals(1, left.size(), "DEL took back A's published port; the network's masquerade stays: " + left);
+        assertEquals("masquerade", left.get(0).get("type").asText(), left::toString);
+        assertEquals(0, cni("DEL", sandbox.prefix + "-b", "/run/netns/" + nsB, gatewayConfig.toString()).exit());
+        assertEquals(List.of(), allocations(), "no address held, not even by the refused ADD");
+        assertEquals(1, JSON.readTree(daemon.ok("port", "list", "--json").out()).size(), "the uplink only");
+    }
+
     /** Runs the plugin as a runtime does; null containerId or netns leaves the variable unset. */
     private Sandbox.Result cni(final String command, final String containerId, final String netns, final String config)
     {

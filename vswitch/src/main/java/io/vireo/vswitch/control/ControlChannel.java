@@ -1,16 +1,13 @@
-package io.vireo.vswitch.docker;
+package io.vireo.vswitch.control;
 
 import java.nio.file.Path;
 
-import io.vireo.vswitch.control.ControlApi;
-import io.vireo.vswitch.control.ControlClient;
-
 /**
- * How the driver reaches the switch: the daemon's control socket in production, a {@link ControlApi} in the
- * same process in tests.
+ * How a client (the Docker driver, the CNI plugin) reaches the switch: the daemon's control socket in
+ * production, a {@link ControlApi} in the same process in tests.
  */
 @FunctionalInterface
-interface ControlChannel
+public interface ControlChannel
 {
     /**
      * One control API request.
