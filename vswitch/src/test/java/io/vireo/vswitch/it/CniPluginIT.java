@@ -195,12 +195,7 @@ class CniPluginIT
     void aGatewayConfigGivesOutsideAccessAndPublishedPortsThroughTheRouter() throws Exception
     {
         final String outside = sandbox.namespace("o");
-        final String uplink = Uplink.create(sandbox, outside, "10.95.0.2/24");
-        daemon.ok("bridge", "add", "wan");
-        daemon.ok("port", "add", "wan", uplink, "--type", "af-packet");
-        daemon.ok("router", "add", "edge");
-        daemon.ok("router", "attach", "edge", "wan", "--ip", "10.95.0.1/24");
-        daemon.ok("route", "add", "edge", "0.0.0.0/0", "--via", "10.95.0.2");
+        Uplink.edgeRouter(sandbox, daemon, outside, "edge");
 
         final ObjectNode gatewayConfig = (ObjectNode)JSON.readTree(config("1.0.0", "br0"));
         ((ObjectNode)gatewayConfig.get("ipam")).remove("routes");
@@ -226,6 +221,17 @@ class CniPluginIT
         assertEquals("10.94.0.1", TcpTransfer.send(sandbox, nsA, addressA, 80, nsB, "10.94.0.1", 8080, 4),
             "and from B through the gateway's address (hairpin)");
 
+        // The host's way in, as the README gives it: a TAP on a bridge of its own where the router has an
+        // address, a route to the network through it. A namespace stands in for the host's.
+        final String host = sandbox.namespace("h");
+        daemon.ok("bridge", "add", "hostlink");
+        daemon.ok("port", "add", "hostlink", sandbox.ifname("host"), "--netns", host, "--ip", "10.96.0.2/30");
+        daemon.ok("router", "attach", "edge", "hostlink", "--ip", "10.96.0.1/30");
+        check(sandbox.inNetns(host, "ip", "route", "add", "10.94.0.0/24", "via", "10.96.0.1"));
+        assertEquals("10.96.0.2", TcpTransfer.send(sandbox, nsA, addressA, 80, host, "10.96.0.1", 8080, 4),
+            "from the host, at the router's address on the host link");
+        check(sandbox.inNetns(host, "ping", "-c", "2", "-i", "0.2", "-W", "3", addressA));
+
         final JsonNode rules = JSON.readTree(daemon.ok("nat", "list", "edge", "--json").out()).get("rules");
         assertEquals(2, rules.size(), rules::toString);
         assertEquals("masquerade", rules.get(0).get("type").asText(), rules::toString);
@@ -244,7 +250,7 @@ class CniPluginIT
         assertEquals("masquerade", left.get(0).get("type").asText(), left::toString);
         assertEquals(0, cni("DEL", sandbox.prefix + "-b", "/run/netns/" + nsB, gatewayConfig.toString()).exit());
         assertEquals(List.of(), allocations(), "no address held, not even by the refused ADD");
-        assertEquals(1, JSON.readTree(daemon.ok("port", "list", "--json").out()).size(), "the uplink only");
+        assertEquals(2, JSON.readTree(daemon.ok("port", "list", "--json").out()).size(), "the uplink and the host link only");
     }
 
     /** Runs the plugin as a runtime does; null containerId or netns leaves the variable unset. */

@@ -114,6 +114,50 @@ class DockerDriverIT
         assertFalse(Files.exists(socket), "and removes its socket");
     }
 
+    /**
+     * {@code docker run -p 8080:80} on a network whose router (the default, {@code docker}) an operator gave an
+     * uplink: a veth to an "outside" namespace attached with {@code --type af-packet}, and a default route.
+     * The container reaches the outside as the router's address, the outside reaches the container's port 80
+     * at the router's address, port 8080, and nothing of it is left once Docker has taken the container away.
+     */
+    @Test
+    void publishedPortsAndMasqueradeGoThroughTheNetworksRouter() throws Exception
+    {
+        final String outside = sandbox.namespace("o");
+        Uplink.edgeRouter(sandbox, daemon, outside, "docker");
+
+        ok(driverCall("CreateNetwork", "CreateNetwork", null));
+        final String bridge = "docker-" + ids.get("NETWORK_ID").substring(0, 12);
+        final String ns = sandbox.namespace("c1");
+        join("e1", "10.93.0.2/24", ns);
+        check(sandbox.inNetns(ns, "ip", "route", "add", "default", "via", "10.93.0.1"));
+        ok(driverCall("ProgramExternalConnectivity", "ProgramExternalConnectivity-published", "e1"));
+        final String rules = daemon.ok("nat", "list", "docker").out();
+        assertTrue(rules.contains("masquerade") && rules.contains("10.93.0.0/24") && rules.contains("10.93.0.2:80"), rules);
+
+        check(sandbox.inNetns(ns, "ping", "-c", "2", "-i", "0.2", "-W", "3", "10.93.0.1"));
+        assertEquals("10.95.0.1", TcpTransfer.send(sandbox, outside, "10.95.0.2", 5201, ns, "10.95.0.2", 5201, 8),
+            "the outside sees the router's address only");
+        assertEquals("10.95.0.2", TcpTransfer.send(sandbox, ns, "10.93.0.2", 80, outside, "10.95.0.1", 8080, 16),
+            "-p 8080:80 reaches the container from outside, byte-exact");
+
+        ok(driverCall("RevokeExternalConnectivity", "RevokeExternalConnectivity", "e1"));
+        assertFalse(daemon.ok("nat", "list", "docker").out().contains("10.93.0.2:80"), "revoked");
+        ok(driverCall("Leave", "Leave", "e1"));
+        ok(driverCall("DeleteEndpoint", "DeleteEndpoint", "e1"));
+        ok(driverCall("DeleteNetwork", "DeleteNetwork", null));
+        assertEquals(List.of("wan"), interfaces(JSON.readTree(daemon.ok("router", "list", "--json").out())),
+            "the router is off the network's bridge " + bridge + ", its uplink stays");
+        assertEquals(0, JSON.readTree(daemon.ok("nat", "list", "docker", "--json").out()).get("rules").size());
+    }
+
+    private static List<String> interfaces(final JsonNode routers)
+    {
+        final List<String> bridges = new ArrayList<>();
+        routers.forEach(router -> router.get("interfaces").forEach(i -> bridges.add(i.get("bridge").asText())));
+        return bridges;
+    }
+
     @Test
     void aRestartedDriverOrDaemonStillServesTheNetwork() throws Exception
     {

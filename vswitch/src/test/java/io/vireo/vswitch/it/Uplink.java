@@ -26,4 +26,19 @@ final class Uplink
         check(sandbox.inNetns(outsideNamespace, "ip", "link", "set", far, "up"));
         return uplink;
     }
+
+    /**
+     * An edge router as an operator sets it up before containers use it: {@code router} (added) on bridge
+     * {@code wan} at 10.95.0.1/24, whose {@code af-packet} port is a veth to {@code outsideNamespace} at
+     * 10.95.0.2, its default route via the outside host.
+     */
+    static void edgeRouter(final Sandbox sandbox, final Daemon daemon, final String outsideNamespace, final String router)
+    {
+        final String uplink = create(sandbox, outsideNamespace, "10.95.0.2/24");
+        daemon.ok("bridge", "add", "wan");
+        daemon.ok("port", "add", "wan", uplink, "--type", "af-packet");
+        daemon.ok("router", "add", router);
+        daemon.ok("router", "attach", router, "wan", "--ip", "10.95.0.1/24");
+        daemon.ok("route", "add", router, "0.0.0.0/0", "--via", "10.95.0.2");
+    }
 }
