@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(iproute2 iputils-ping iperf3 ethtool procps python3 util-linux maven
   dpdk-dev librte-net-vhost23 librte-net-virtio23 librte-mempool-ring23
   containernetworking-plugins  # host-local IPAM for the CNI plugin's tests
+  gcc libc6-dev  # the CNI plugin's client (scripts/cni-client.c), compiled on first use
   prometheus  # for promtool, which checks a live scrape of the metrics endpoint
   tshark  # decodes the VXLAN underlay the tests capture
   qemu-system-x86 busybox-static)  # QemuGuestIT: a Linux guest on a vhost-user port, its initramfs

@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Callable;
 
 import io.vireo.dataplane.nativeio.Native;
+import io.vireo.vswitch.cni.CniService;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlServer;
 import io.vireo.vswitch.control.MetricsServer;
@@ -163,8 +164,8 @@ public final class Vireod implements Callable<Integer>
             metricsServer = "off".equals(metrics) ? null : MetricsServer.start(vireo, metricsAddress(metrics));
             try
             {
-                server = ControlServer.start(null == stateFile ? new ControlApi(vireo) : new ControlApi(vireo, stateFile),
-                    runDir.controlSocket());
+                final ControlApi api = null == stateFile ? new ControlApi(vireo) : new ControlApi(vireo, stateFile);
+                server = ControlServer.start(api, new CniService(api::handle)::handle, runDir.controlSocket());
             }
             catch (final RuntimeException ex)
             {

@@ -19,7 +19,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vireo.flowtable.policy.IpPrefix;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlChannel;
-import io.vireo.vswitch.control.ControlClient;
 import io.vireo.vswitch.control.NetworkGateway;
 
 /**
@@ -48,14 +47,16 @@ final class Attachment
     private final ContainerNetns netns;
     private final DelegatedIpam ipam;
     private final PrintStream err;
+    private final ControlChannel control;
     private final String portName;
 
     /**
      * @param netns the container's namespace; may be null for DEL only.
-     * @param ipam  the delegated IPAM plugin, or null when the config has none.
+     * @param ipam    the delegated IPAM plugin, or null when the config has none.
+     * @param control the switch serving the config's run dir.
      */
     Attachment(final NetworkConfig config, final String containerId, final String ifname, final ContainerNetns netns,
-        final DelegatedIpam ipam, final PrintStream err)
+        final DelegatedIpam ipam, final PrintStream err, final ControlChannel control)
     {
         this.config = config;
         this.containerId = containerId;
@@ -63,6 +64,7 @@ final class Attachment
         this.netns = netns;
         this.ipam = ipam;
         this.err = err;
+        this.control = control;
         this.portName = portName(containerId, ifname);
     }
 
@@ -341,7 +343,7 @@ final class Attachment
 
     private NetworkGateway gateway()
     {
-        return new NetworkGateway(ControlChannel.socket(config.controlSocket()), config.router());
+        return new NetworkGateway(control, config.router());
     }
 
     /** The config's MTU, bounded by the overlay's on a VXLAN bridge; null: the kernel's default. */
@@ -540,8 +542,7 @@ final class Attachment
     {
         try
         {
-            return ControlClient.request(config.controlSocket(), method, path,
-                null == body ? null : JSON.writeValueAsString(body));
+            return control.request(method, path, null == body ? null : JSON.writeValueAsString(body));
         }
         catch (final IllegalStateException ex)
         {

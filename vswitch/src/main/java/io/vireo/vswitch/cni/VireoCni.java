@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -14,6 +15,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vireo.dataplane.port.InterfaceNames;
+import io.vireo.vswitch.control.ControlChannel;
 
 /**
  * {@code vireo-cni}: the CNI plugin (spec 1.0.0; 0.3.x and 0.4.0 configs too). The runtime sets
@@ -38,8 +40,19 @@ public final class VireoCni
         System.exit(run(System.getenv(), System.in, System.out, System.err));
     }
 
-    /** Runs one CNI operation; returns the exit status. */
+    /** Runs one CNI operation, reaching vireod through the control socket of the config's run dir; returns the exit status. */
     public static int run(final Map<String, String> env, final InputStream stdin, final PrintStream out, final PrintStream err)
+    {
+        return run(env, stdin, out, err, ControlChannel::socket);
+    }
+
+    /**
+     * Runs one CNI operation; returns the exit status.
+     *
+     * @param switches the channel to the switch serving a control socket (the config's {@code runDir} names it).
+     */
+    public static int run(final Map<String, String> env, final InputStream stdin, final PrintStream out, final PrintStream err,
+        final Function<Path, ControlChannel> switches)
     {
         String version = NetworkConfig.LATEST_VERSION;
         try
@@ -61,7 +74,7 @@ public final class VireoCni
                 return 0;
             }
             final NetworkConfig config = NetworkConfig.parse(NetworkConfig.decode(input));
-            final Attachment attachment = attachment(command, env, config, input, err);
+            final Attachment attachment = attachment(command, env, config, input, err, switches.apply(config.controlSocket()));
             switch (command)
             {
                 case "ADD":
@@ -88,7 +101,7 @@ public final class VireoCni
 
     /** Checks the environment the operation needs and puts the attachment together. */
     private static Attachment attachment(final String command, final Map<String, String> env,
-        final NetworkConfig config, final byte[] input, final PrintStream err)
+        final NetworkConfig config, final byte[] input, final PrintStream err, final ControlChannel control)
     {
         final String containerId = env.get("CNI_CONTAINERID");
         if (null == containerId || !CONTAINER_ID.matcher(containerId).matches())
@@ -125,7 +138,7 @@ public final class VireoCni
         final ContainerNetns netns = null == netnsPath || netnsPath.isEmpty() ? null : new ContainerNetns(netnsPath);
         final DelegatedIpam ipam = null == config.ipamType() ? null :
             DelegatedIpam.locate(config.ipamType(), env, input, err);
-        return new Attachment(config, containerId, ifname, netns, ipam, err);
+        return new Attachment(config, containerId, ifname, netns, ipam, err, control);
     }
 
     private static int fail(final PrintStream out, final PrintStream err, final String version, final CniException ex)

@@ -154,7 +154,8 @@ public final class ControlApi
         this.changeListener = changeListener;
     }
 
-    public Response handle(final String method, final String rawPath, final String body)
+    /** Answers one request; requests from several threads (the event loop, CNI calls in the daemon) take turns. */
+    public synchronized Response handle(final String method, final String rawPath, final String body)
     {
         try
         {
@@ -608,7 +609,7 @@ public final class ControlApi
         return new Response(201, JSON.writeValueAsString(value));
     }
 
-    static Response error(final int status, final String message)
+    public static Response error(final int status, final String message)
     {
         try
         {

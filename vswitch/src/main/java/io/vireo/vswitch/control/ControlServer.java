@@ -2,33 +2,88 @@ package io.vireo.vswitch.control;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
 
 /**
  * Serves {@link ControlApi} as HTTP/1.1 + JSON on a unix domain socket ({@link DomainSocketHttpServer}),
  * so {@code vireoctl}, the CNI plugin and {@code curl --unix-socket} all speak one API.
+ * <p>
+ * {@code POST /v1/cni} (the CNI plugin's calls, which run IPAM plugins and {@code ip} and may take a
+ * while) runs on threads of its own, so it never holds up the event loop that answers everything else.
  */
 public final class ControlServer implements AutoCloseable
 {
-    private final DomainSocketHttpServer server;
+    private static final String CNI_PATH = "/v1/cni";
+    private static final int CNI_THREADS = 4;
 
-    private ControlServer(final DomainSocketHttpServer server)
+    private final DomainSocketHttpServer server;
+    private final ExecutorService cniCalls;
+
+    private ControlServer(final DomainSocketHttpServer server, final ExecutorService cniCalls)
     {
         this.server = server;
+        this.cniCalls = cniCalls;
     }
 
     /**
      * Binds the socket, replacing a stale one left by a daemon that died.
      *
+     * @param cni answers {@code POST /v1/cni} with its body: 200 and text, or an error and JSON.
      * @throws IllegalStateException if a live daemon already serves this socket.
      */
-    public static ControlServer start(final ControlApi api, final Path socketPath)
+    public static ControlServer start(final ControlApi api, final Function<String, ControlApi.Response> cni,
+        final Path socketPath)
     {
-        return new ControlServer(DomainSocketHttpServer.start(socketPath, (ctx, request) -> serve(api, ctx, request)));
+        final AtomicInteger threads = new AtomicInteger();
+        final ExecutorService cniCalls = Executors.newFixedThreadPool(CNI_THREADS, task ->
+        {
+            final Thread thread = new Thread(task, "vireo-cni-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        try
+        {
+            return new ControlServer(DomainSocketHttpServer.start(socketPath, (ctx, request) ->
+            {
+                if (CNI_PATH.equals(request.uri()) && HttpMethod.POST.equals(request.method()) &&
+                    request.decoderResult().isSuccess())
+                {
+                    final String body = request.content().toString(StandardCharsets.UTF_8);
+                    final boolean keepAlive = HttpUtil.isKeepAlive(request);
+                    cniCalls.execute(() ->
+                    {
+                        final ControlApi.Response answer = cni.apply(body);
+                        if (200 == answer.status())
+                        {
+                            HttpResponder.respond(ctx, keepAlive, 200, HttpHeaderValues.TEXT_PLAIN, answer.body());
+                        }
+                        else
+                        {
+                            respond(ctx, keepAlive, answer);
+                        }
+                    });
+                    return;
+                }
+                final ControlApi.Response response = request.decoderResult().isSuccess() ?
+                    api.handle(request.method().name(), request.uri(), request.content().toString(StandardCharsets.UTF_8)) :
+                    ControlApi.error(400, "malformed HTTP request: " + request.decoderResult().cause());
+                respond(ctx, HttpUtil.isKeepAlive(request), response);
+            }), cniCalls);
+        }
+        catch (final RuntimeException ex)
+        {
+            cniCalls.shutdown();
+            throw ex;
+        }
     }
 
     public Path socketPath()
@@ -40,14 +95,11 @@ public final class ControlServer implements AutoCloseable
     public void close()
     {
         server.close();
+        cniCalls.shutdownNow();
     }
 
-    private static void serve(final ControlApi api, final ChannelHandlerContext ctx, final FullHttpRequest request)
+    private static void respond(final ChannelHandlerContext ctx, final boolean keepAlive, final ControlApi.Response response)
     {
-        final ControlApi.Response response = request.decoderResult().isSuccess() ?
-            api.handle(request.method().name(), request.uri(), request.content().toString(StandardCharsets.UTF_8)) :
-            ControlApi.error(400, "malformed HTTP request: " + request.decoderResult().cause());
-        HttpResponder.respond(ctx, HttpUtil.isKeepAlive(request), response.status(), HttpHeaderValues.APPLICATION_JSON,
-            response.body() + "\n");
+        HttpResponder.respond(ctx, keepAlive, response.status(), HttpHeaderValues.APPLICATION_JSON, response.body() + "\n");
     }
 }
