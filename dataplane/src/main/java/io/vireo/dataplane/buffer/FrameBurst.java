@@ -1,5 +1,8 @@
 package io.vireo.dataplane.buffer;
 
+import java.nio.ByteOrder;
+
+import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -123,6 +126,32 @@ public final class FrameBurst
         lengths[size++] = length;
     }
 
+    /**
+     * Appends a copy of frame {@code index} of {@code source}: its virtio-net header, bytes and peer. The
+     * source's slots must be no larger than this burst's.
+     */
+    public void append(final FrameBurst source, final int index)
+    {
+        final int length = source.lengths[index];
+        buffer.putBytes(nextFrameOffset() - NET_HEADER_LENGTH, source.buffer, source.netHeaderOffset(index),
+            NET_HEADER_LENGTH + length);
+        peers[size] = source.peers[index];
+        lengths[size++] = length;
+    }
+
+    /** Moves frames {@code [from, size)} to the front, in order, and forgets those before them. */
+    public void moveToFront(final int from)
+    {
+        for (int i = from; i < size; i++)
+        {
+            final int to = i - from;
+            buffer.putBytes(netHeaderOffset(to), buffer, netHeaderOffset(i), NET_HEADER_LENGTH + lengths[i]);
+            lengths[to] = lengths[i];
+            peers[to] = peers[i];
+        }
+        size -= from;
+    }
+
     /** The peer frame {@code index} came from or goes to: a port's peer index, {@link #NO_PEER} or {@link #ALL_PEERS}. */
     public int peer(final int index)
     {
@@ -167,6 +196,25 @@ public final class FrameBurst
     public int frameLength(final int index)
     {
         return lengths[index];
+    }
+
+    /**
+     * Bytes frame {@code index} takes on the wire: its length, plus the headers each further segment of a
+     * GSO frame repeats once it is cut (the virtio-net header's {@code gso_size} and {@code hdr_len}).
+     */
+    public long wireLength(final int index)
+    {
+        final int length = lengths[index];
+        final int netHeader = netHeaderOffset(index);
+        final int gsoSize = buffer.getShort(netHeader + VirtioNetHeaderFlyweight.GSO_SIZE_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        final int headers = buffer.getShort(netHeader + VirtioNetHeaderFlyweight.HDR_LEN_OFFSET, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        if ((buffer.getByte(netHeader + VirtioNetHeaderFlyweight.GSO_TYPE_OFFSET) & ~VirtioNetHeaderFlyweight.GSO_ECN) ==
+            VirtioNetHeaderFlyweight.GSO_NONE || 0 == gsoSize || headers >= length)
+        {
+            return length;
+        }
+        final long segments = (length - headers + gsoSize - 1) / gsoSize;
+        return length + (segments - 1) * headers;
     }
 
     /** Sets the length of a frame already in the burst: a port that appended bytes to it (at most {@link #frameCapacity()}). */

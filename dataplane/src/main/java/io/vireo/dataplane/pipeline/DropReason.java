@@ -28,7 +28,8 @@ public enum DropReason
     ROUTER_LOCAL("router_local", "to a router's own address, not ARP, neighbour discovery or an echo request"),
     CONNTRACK_FULL("conntrack_full", "a new connection through a router with NAT while the connection table is full"),
     NAT_NO_PORT("nat_no_port", "no free port to masquerade a new connection with (or its translation is in use)"),
-    NAT_FRAGMENT("nat_fragment", "a non-first IPv4 fragment at a router with NAT, which has no ports to translate by");
+    NAT_FRAGMENT("nat_fragment", "a non-first IPv4 fragment at a router with NAT, which has no ports to translate by"),
+    RATE_LIMITED("rate_limited", "over the port's egress rate limit with its shaping queue full (counted on that port)");
 
     private static final DropReason[] VALUES = values();
 

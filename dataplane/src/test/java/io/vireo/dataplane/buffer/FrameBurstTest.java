@@ -1,5 +1,6 @@
 package io.vireo.dataplane.buffer;
 
+import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,5 +40,22 @@ class FrameBurstTest
         assertThrows(IllegalArgumentException.class, () -> new FrameBurst(0, 2048, 128));
         assertThrows(IllegalArgumentException.class, () -> new FrameBurst(4, 3000, 128));
         assertThrows(IllegalArgumentException.class, () -> new FrameBurst(4, 2048, 2048));
+    }
+
+    /** A GSO frame takes its headers on the wire once per segment: 64,000 bytes of payload in 1,448-byte segments. */
+    @Test
+    void theWireLengthOfAGsoFrameCountsEverySegmentsHeaders()
+    {
+        final FrameBurst burst = new FrameBurst(2, 131072, 128);
+        burst.clearNextNetHeader();
+        burst.commit(1514);
+        assertEquals(1514, burst.wireLength(0), "a plain frame is its length");
+        burst.clearNextNetHeader();
+        final VirtioNetHeaderFlyweight header = new VirtioNetHeaderFlyweight()
+            .wrap(burst.buffer(), burst.netHeaderOffset(1), VirtioNetHeaderFlyweight.LENGTH);
+        header.gsoType(VirtioNetHeaderFlyweight.GSO_TCPV4 | VirtioNetHeaderFlyweight.GSO_ECN).hdrLen(66).gsoSize(1448);
+        burst.commit(66 + 64_000);
+        final long segments = (64_000 + 1447) / 1448;
+        assertEquals(66 + 64_000 + (segments - 1) * 66, burst.wireLength(1));
     }
 }

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.core.BridgeInfo;
 import io.vireo.vswitch.core.NatRuleSpec;
+import io.vireo.vswitch.core.RateLimit;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortInfo;
 import io.vireo.vswitch.core.RouterInfo;
@@ -54,6 +55,7 @@ import io.vireo.vswitch.core.VxlanSpec;
  *         socket: /run/vireo/vm1.sock
  *         client: false
  *         thread: 1          # the forwarding thread that receives from it (default: round robin)
+ *         ingress: {rate: 100000000, burst: 1048576}   # rate limits: bits/s, bytes (egress too)
  *       - name: eth1         # an existing host interface, attached as it is
  *         type: af-packet
  * routers:
@@ -99,7 +101,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
     }
 
     record PortConfig(String name, String type, String netns, String ip, String mac, Integer mtu, Boolean offloads,
-        String socket, Boolean client, Integer thread)
+        String socket, Boolean client, Integer thread, RateLimit ingress, RateLimit egress)
     {
     }
 
@@ -155,7 +157,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
             {
                 portsByBridge.computeIfAbsent(port.bridge(), bridge -> new ArrayList<>()).add(new PortConfig(port.name(),
                     port.type(), port.netns(), port.ip(), port.mac(), port.mtu(), port.offloads(), port.socket(), port.client(),
-                    port.thread()));
+                    port.thread(), port.ingress(), port.egress()));
             }
         }
         final List<BridgeConfig> bridges = new ArrayList<>();
@@ -314,11 +316,11 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
             throw new IllegalArgumentException("config: port " + port.name() + ": unsupported type '" + port.type() +
                 "'; supported: tap, vhost-user, af-packet");
         }
-        if (null != port.thread())
+        if (null != port.thread() || null != port.ingress() || null != port.egress())
         {
             try
             {
-                vireo.movePort(port.name(), port.thread());
+                vireo.changePort(port.name(), port.thread(), port.ingress(), port.egress());
             }
             catch (final VireoException ex)
             {

@@ -15,6 +15,7 @@ import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlClient;
 import io.vireo.vswitch.core.CountersFile;
 import io.vireo.vswitch.core.NatRuleSpec;
+import io.vireo.vswitch.core.RateLimit;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.vswitch.core.TableCounters;
@@ -25,6 +26,7 @@ import io.vireo.vswitch.launch.RunDir;
 import org.agrona.concurrent.status.CountersReader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -175,23 +177,67 @@ public final class Vireoctl
             @Option(names = "--socket", paramLabel = "PATH", description = "vhost-user: the unix socket") final String socket,
             @Option(names = "--client", description = "vhost-user: connect to the frontend's socket (and reconnect) instead of listening") final boolean client,
             @Option(names = "--thread", paramLabel = "N", description = "the forwarding thread that receives from the port (ports with one queue; default: round robin)") final Integer thread,
+            @Mixin final Limits limits,
             @Option(names = "--json") final boolean json) throws JsonProcessingException
         {
             final String absoluteSocket = null == socket ? null : Path.of(socket).toAbsolutePath().toString();
             return root.call("POST", "/v1/ports", new ControlApi.PortRequest(bridge, name, type, netns, ip, mac, mtu,
-                onOff(offloads), absoluteSocket, client ? Boolean.TRUE : null, null, thread),
+                onOff(offloads), absoluteSocket, client ? Boolean.TRUE : null, null, thread, limits.ingress(), limits.egress()),
                 json, message("port " + name + " added to " + bridge));
         }
 
         @Command(name = "set", description = "Move a port with one queue (vhost-user, a VXLAN endpoint, any port when "
-            + "there is one thread) to another forwarding thread; no frame is lost.")
+            + "there is one thread) to another forwarding thread (no frame is lost), or limit its rate.")
         int set(
             @Parameters(paramLabel = "NAME") final String name,
-            @Option(names = "--thread", paramLabel = "N", required = true, description = "the forwarding thread, 0..threads-1") final int thread,
+            @Option(names = "--thread", paramLabel = "N", description = "the forwarding thread, 0..threads-1") final Integer thread,
+            @Mixin final Limits limits,
             @Option(names = "--json") final boolean json) throws JsonProcessingException
         {
-            return root.call("PATCH", "/v1/ports/" + name, new ControlApi.PortChange(thread), json,
-                message("port " + name + " moved to forwarding thread " + thread));
+            if (null == thread && null == limits.ingress() && null == limits.egress())
+            {
+                throw new CommandLine.ParameterException(new CommandLine(new Vireoctl(null, null)),
+                    "give --thread or a rate (--ingress-rate, --egress-rate)");
+            }
+            return root.call("PATCH", "/v1/ports/" + name, new ControlApi.PortChange(thread, limits.ingress(), limits.egress()),
+                json, message("port " + name + " changed"));
+        }
+
+        /** A port's rate limits as options. */
+        static final class Limits
+        {
+            @Option(names = "--ingress-rate", paramLabel = "RATE", converter = Units.Rate.class,
+                description = "police what the port sends into the switch, e.g. 100mbit (0: no limit)")
+            Long ingressRate;
+            @Option(names = "--ingress-burst", paramLabel = "SIZE", converter = Units.Size.class,
+                description = "bytes that may pass at once above the ingress rate, e.g. 256kb (default: 10 ms of it, at least 64kb)")
+            Long ingressBurst;
+            @Option(names = "--egress-rate", paramLabel = "RATE", converter = Units.Rate.class,
+                description = "police what the switch sends to the port, e.g. 100mbit (0: no limit)")
+            Long egressRate;
+            @Option(names = "--egress-burst", paramLabel = "SIZE", converter = Units.Size.class,
+                description = "bytes that may pass at once above the egress rate (default: 10 ms of it, at least 64kb)")
+            Long egressBurst;
+
+            RateLimit ingress()
+            {
+                return limit(ingressRate, ingressBurst, "--ingress");
+            }
+
+            RateLimit egress()
+            {
+                return limit(egressRate, egressBurst, "--egress");
+            }
+
+            private static RateLimit limit(final Long rate, final Long burst, final String option)
+            {
+                if (null == rate && null != burst)
+                {
+                    throw new CommandLine.ParameterException(new CommandLine(new Vireoctl(null, null)),
+                        option + "-burst needs " + option + "-rate");
+                }
+                return null == rate ? null : new RateLimit(rate, burst);
+            }
         }
 
         @Command(name = "del", description = "Delete a port (removes the interface the switch created).")

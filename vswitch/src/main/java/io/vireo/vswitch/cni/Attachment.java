@@ -400,6 +400,9 @@ final class Attachment
             .put("ip", daemonAddress)
             .put("mac", config.mac())
             .put("mtu", mtu);
+        // The container's ingress is what the switch sends the port: the port's egress, and the other way round.
+        limit(request, "egress", config.bandwidth().ingressRate(), config.bandwidth().ingressBurst());
+        limit(request, "ingress", config.bandwidth().egressRate(), config.bandwidth().egressBurst());
         final ControlApi.Response created = call("POST", "/v1/ports", request);
         if (201 != created.status())
         {
@@ -420,6 +423,19 @@ final class Attachment
             throw ex;
         }
         return json(created).path("mac").asText();
+    }
+
+    /** Adds a rate limit to a port request: {@code rate} bits/s with a burst of {@code burstBits} bits (null: default). */
+    private static void limit(final ObjectNode request, final String direction, final Long rate, final Long burstBits)
+    {
+        if (null != rate)
+        {
+            final ObjectNode limit = request.putObject(direction).put("rate", rate);
+            if (null != burstBits)
+            {
+                limit.put("burst", Math.max(1, burstBits / 8));
+            }
+        }
     }
 
     /** The ip commands that turn the daemon's TAP into CNI_IFNAME with all its addresses and routes. */

@@ -30,7 +30,10 @@ import io.vireo.vswitch.launch.RunDir;
  *   "router": "vireo",              the router of isGateway, ipMasq and portMappings (default vireo)
  *   "dns": {...}, "prevResult": {...}, "capabilities": {"portMappings": true}, "args": {...},
  *   "runtimeConfig": {"mac": "02:...", "portMappings": [{"hostPort": 8080, "containerPort": 80,
- *                     "protocol": "tcp", "hostIP": ""}]}   published on the router's addresses
+ *                     "protocol": "tcp", "hostIP": ""}],   published on the router's addresses
+ *                     "bandwidth": {"ingressRate": 1000000, "ingressBurst": 800000, "egressRate": ..., "egressBurst": ...}}
+ *                                   the container's traffic limited as the bandwidth plugin does (bits/s,
+ *                                   bits): its ingress is the Vireo port's egress limit, and the other way round
  * }
  * </pre>
  * Any other key is refused (code 2), so a misspelt {@code brdige} does not quietly attach to br0.
@@ -49,8 +52,18 @@ record NetworkConfig(
     boolean isDefaultGateway,
     boolean ipMasq,
     String router,
-    List<PortMapping> portMappings)
+    List<PortMapping> portMappings,
+    Bandwidth bandwidth)
 {
+    /**
+     * The {@code bandwidth} capability, from the container's side, in bits per second and bits (null: no limit
+     * that way).
+     */
+    record Bandwidth(Long ingressRate, Long ingressBurst, Long egressRate, Long egressBurst)
+    {
+        static final Bandwidth NONE = new Bandwidth(null, null, null, null);
+    }
+
     /**
      * One entry of the {@code portMappings} capability, as runtimes pass it.
      *
@@ -165,7 +178,7 @@ record NetworkConfig(
         return new NetworkConfig(version, name, text(root, "bridge", DEFAULT_BRIDGE), RunDir.of(runDir), mtu(root),
             ipamType(root), text(runtimeConfig, "mac", null), object(root, "dns"), object(root, "prevResult"),
             isDefaultGateway || flag(root, "isGateway"), isDefaultGateway, flag(root, "ipMasq"),
-            text(root, "router", DEFAULT_ROUTER), portMappings(runtimeConfig));
+            text(root, "router", DEFAULT_ROUTER), portMappings(runtimeConfig), bandwidth(runtimeConfig));
     }
 
     /** True if the config needs a Vireo router. */
@@ -265,6 +278,36 @@ record NetworkConfig(
             mappings.add(new PortMapping(port(mapping, "hostPort"), port(mapping, "containerPort"), protocol, hostIp));
         }
         return List.copyOf(mappings);
+    }
+
+    private static Bandwidth bandwidth(final JsonNode runtimeConfig)
+    {
+        final JsonNode bandwidth = null == runtimeConfig ? null : runtimeConfig.get("bandwidth");
+        if (null == bandwidth || bandwidth.isNull())
+        {
+            return Bandwidth.NONE;
+        }
+        if (!bandwidth.isObject())
+        {
+            throw new CniException(CniException.INVALID_CONFIG, "runtimeConfig.bandwidth must be a JSON object, not " + bandwidth);
+        }
+        return new Bandwidth(positive(bandwidth, "ingressRate"), positive(bandwidth, "ingressBurst"),
+            positive(bandwidth, "egressRate"), positive(bandwidth, "egressBurst"));
+    }
+
+    private static Long positive(final JsonNode bandwidth, final String field)
+    {
+        final JsonNode value = bandwidth.get(field);
+        if (null == value || value.isNull() || (value.canConvertToLong() && 0 == value.asLong()))
+        {
+            return null;
+        }
+        if (!value.canConvertToLong() || !value.isIntegralNumber() || value.asLong() < 0)
+        {
+            throw new CniException(CniException.INVALID_CONFIG, "runtimeConfig.bandwidth." + field +
+                " must be a whole number above 0, not " + value);
+        }
+        return value.asLong();
     }
 
     private static int port(final JsonNode mapping, final String field)

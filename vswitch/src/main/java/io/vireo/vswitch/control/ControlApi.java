@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.vireo.vswitch.core.NatRuleSpec;
+import io.vireo.vswitch.core.RateLimit;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortInfo;
 import io.vireo.vswitch.core.TapPortSpec;
@@ -37,7 +38,9 @@ import io.vireo.vswitch.core.VxlanSpec;
  *                                 "socket": "/run/vireo/vm1.sock", "client": false, "thread": 1}
  *                                (thread: the forwarding thread that receives from a port with one queue)
  *                                {"bridge": "br0", "name": "eth1", "type": "af-packet"}   (an existing interface)
- * PATCH  /v1/ports/{name}        {"thread": 1}   move a port with one queue to another forwarding thread
+ * PATCH  /v1/ports/{name}        {"thread": 1}   move a port with one queue to another forwarding thread;
+ *                                {"ingress": {"rate": 100000000, "burst": 1000000}, "egress": {"rate": 0}}
+ *                                rate limits (bits/s, bytes; rate 0 removes one; POST /v1/ports takes them too)
  * DELETE /v1/ports/{name}        delete a port
  * GET    /v1/threads             forwarding threads: CPU, kernel thread id, the ports each receives from
  * GET    /v1/fdb/{bridge}        forwarding table of a bridge
@@ -94,12 +97,12 @@ public final class ControlApi
     /** Request body of {@code POST /v1/ports}. */
     public record PortRequest(
         String bridge, String name, String type, String netns, String ip, String mac, Integer mtu, Boolean offloads,
-        String socket, Boolean client, String owner, Integer thread)
+        String socket, Boolean client, String owner, Integer thread, RateLimit ingress, RateLimit egress)
     {
     }
 
-    /** Request body of {@code PATCH /v1/ports/{name}}. */
-    public record PortChange(Integer thread)
+    /** Request body of {@code PATCH /v1/ports/{name}}: each field present changes that. */
+    public record PortChange(Integer thread, RateLimit ingress, RateLimit egress)
     {
     }
 
@@ -287,7 +290,8 @@ public final class ControlApi
             required(request.bridge(), "bridge");
             required(request.name(), "name");
             final PortInfo port = addPort(request);
-            return created(null == request.thread() ? port : placeNewPort(port.name(), request.thread()));
+            return created(null == request.thread() && null == request.ingress() && null == request.egress() ? port :
+                placeNewPort(port.name(), request.thread(), request.ingress(), request.egress()));
         }
         if ("GET".equals(method))
         {
@@ -296,8 +300,11 @@ public final class ControlApi
         if ("PATCH".equals(method))
         {
             final PortChange change = parse(body, PortChange.class);
-            required(change.thread(), "thread");
-            return ok(vireo.movePort(name, change.thread()));
+            if (null == change.thread() && null == change.ingress() && null == change.egress())
+            {
+                throw new VireoException(VireoException.Kind.INVALID, "give thread, ingress or egress");
+            }
+            return ok(vireo.changePort(name, change.thread(), change.ingress(), change.egress()));
         }
         requireMethod(method, "DELETE");
         vireo.deletePort(name);
@@ -489,12 +496,15 @@ public final class ControlApi
         return ok(Map.of("deleted", address));
     }
 
-    /** A port just added goes to the thread asked for, or is deleted again: a refused request leaves nothing behind. */
-    private PortInfo placeNewPort(final String name, final int thread)
+    /**
+     * A port just added goes to the thread asked for, with the limits asked for, or is deleted again: a
+     * refused request leaves nothing behind.
+     */
+    private PortInfo placeNewPort(final String name, final Integer thread, final RateLimit ingress, final RateLimit egress)
     {
         try
         {
-            return vireo.movePort(name, thread);
+            return vireo.changePort(name, thread, ingress, egress);
         }
         catch (final RuntimeException ex)
         {

@@ -9,7 +9,9 @@ package io.vireo.vswitch.core;
  * the switch placed it ({@link Vireo#threads} says which thread polls what). {@code takes} lists the
  * offloads frames may carry to the port now, comma-separated ({@code checksum,tcp4,tcp6,tcp-ecn,udp}; empty
  * when none, and then the switch segments and checksums in software): a TAP's are fixed when it opens, a
- * vhost-user port's are what its driver negotiated.
+ * vhost-user port's are what its driver negotiated. {@code ingress} and {@code egress} are its rate limits
+ * ({@link Vireo#limitPort}; ingress: what the port sends into the switch, egress: what the switch sends it),
+ * null without one.
  */
 public record PortInfo(
     String name,
@@ -26,6 +28,8 @@ public record PortInfo(
     String state,
     PortStats stats,
     String owner,
-    Integer thread)
+    Integer thread,
+    RateLimit ingress,
+    RateLimit egress)
 {
 }

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.vireo.dataplane.pipeline.PortCounters;
+import io.vireo.dataplane.pipeline.TokenBucket;
 import io.vireo.dataplane.port.Port;
 import io.vireo.tunnel.vxlan.Vtep;
 import io.vireo.vswitch.pipeline.ForwardingProxy;
@@ -146,11 +147,13 @@ final class Topology
         final boolean queuePerThread = queues.size() == threads;
         final int owner = queuePerThread ? PortRecord.QUEUE_PER_THREAD : id % threads;
         final AtomicBoolean txLock = queuePerThread ? null : new AtomicBoolean();
+        final TokenBucket ingressLimit = new TokenBucket();
+        final TokenBucket egressLimit = new TokenBucket();
         final PortEntry[] entries = new PortEntry[threads];
         for (int i = 0; i < threads; i++)
         {
             entries[i] = new PortEntry(queuePerThread ? queues.get(i) : queues.get(0), id, bridge.id, counters,
-                burstSize, queuePerThread || i == owner, txLock);
+                burstSize, queuePerThread || i == owner, txLock, ingressLimit, egressLimit);
         }
         try
         {

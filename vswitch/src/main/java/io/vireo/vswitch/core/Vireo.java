@@ -15,6 +15,7 @@ import io.vireo.dataplane.pipeline.Destination;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.dataplane.pipeline.Features;
 import io.vireo.dataplane.pipeline.PortCounters;
+import io.vireo.dataplane.pipeline.TokenBucket;
 import io.vireo.dataplane.port.InterfaceNames;
 import io.vireo.dataplane.port.Port;
 import io.vireo.flowtable.MacAddress;
@@ -317,6 +318,67 @@ public final class Vireo implements AutoCloseable
      * first and the new one starts after, so no frame is lost (they wait in the port's queue meanwhile) and
      * no two threads ever receive from it at once. The placement is kept in the port's {@link PortInfo#thread}.
      */
+    /**
+     * Sets a port's rate limits: {@code ingress} polices what it sends into the switch, {@code egress} what the
+     * switch sends it; null leaves a direction as it is, rate 0 removes its limit. Applies to the next
+     * frame; both or neither change.
+     *
+     * @throws VireoException (invalid) for a rate or burst out of range.
+     */
+    public synchronized PortInfo limitPort(final String name, final RateLimit ingress, final RateLimit egress)
+    {
+        return changePort(name, null, ingress, egress);
+    }
+
+    /**
+     * {@link #movePort} and {@link #limitPort} at once: everything is checked before anything changes.
+     *
+     * @param thread null to leave the port where it is.
+     */
+    public synchronized PortInfo changePort(final String name, final Integer thread, final RateLimit ingress,
+        final RateLimit egress)
+    {
+        ensureOpen();
+        final PortRecord record = topology.port(name);
+        check(ingress, "ingress");
+        check(egress, "egress");
+        if (null != thread)
+        {
+            movePort(name, thread);
+        }
+        apply(record.entries[0].ingressLimit(), ingress);
+        apply(record.entries[0].egressLimit(), egress);
+        return info(record);
+    }
+
+    private static void check(final RateLimit limit, final String direction)
+    {
+        if (null == limit)
+        {
+            return;
+        }
+        if (null == limit.rate())
+        {
+            throw VireoException.invalid(direction + " rate limit: give rate in bits per second (0 removes the limit)");
+        }
+        try
+        {
+            new TokenBucket().set(limit.rate(), 0 == limit.rate() ? 0 : limit.burstOrDefault());
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw VireoException.invalid(direction + " rate limit: " + ex.getMessage());
+        }
+    }
+
+    private static void apply(final TokenBucket bucket, final RateLimit limit)
+    {
+        if (null != limit)
+        {
+            bucket.set(limit.rate(), 0 == limit.rate() ? 0 : limit.burstOrDefault());
+        }
+    }
+
     public synchronized PortInfo movePort(final String name, final int thread)
     {
         ensureOpen();
@@ -398,7 +460,13 @@ public final class Vireo implements AutoCloseable
         final PortDetails details = record.details;
         return new PortInfo(port.name(), record.bridge.name, port.type(), details.netns(), details.ip(), details.mac(),
             details.mtu(), details.offloads(), Offloads.describe(port.offloads()), details.socket(), details.client(), state,
-            stats(record.entries[0].counters()), details.owner(), record.placedThread);
+            stats(record.entries[0].counters()), details.owner(), record.placedThread,
+            limitOf(record.entries[0].ingressLimit()), limitOf(record.entries[0].egressLimit()));
+    }
+
+    private static RateLimit limitOf(final TokenBucket bucket)
+    {
+        return bucket.limited() ? new RateLimit(bucket.rate(), bucket.burst()) : null;
     }
 
     private static PortStats stats(final PortCounters counters)

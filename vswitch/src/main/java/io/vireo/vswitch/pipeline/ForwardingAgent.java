@@ -45,8 +45,12 @@ public final class ForwardingAgent implements Agent
     private final Stage[] stages;
     private final PortTable ports;
     private final PolicyStage policy;
+    private final OutputStage output;
     private final int[] polled;
     private int polledCount;
+    /** Ids of the ports this thread does not read while they are over their ingress limit. */
+    private final int[] suspended;
+    private int suspendedCount;
     private final PortWaitSet waitSet;
     private final ThreadCounters threadCounters;
     /** Time from the end of a receive to the end of its transmits, per non-empty burst; wait-free to record. */
@@ -68,8 +72,10 @@ public final class ForwardingAgent implements Agent
         this.features = pipeline.features();
         this.ports = new PortTable(pipeline.maxPorts(), pipeline.maxBridges());
         this.policy = pipeline.policyStage();
-        this.stages = pipeline.stages(ports, policy);
+        this.output = pipeline.outputStage(ports);
+        this.stages = pipeline.stages(ports, policy, output);
         this.polled = new int[pipeline.maxPorts()];
+        this.suspended = new int[pipeline.maxPorts()];
         this.waitSet = waitSet;
         this.threadCounters = threadCounters;
     }
@@ -145,15 +151,27 @@ public final class ForwardingAgent implements Agent
         final long startNs = System.nanoTime();
         int work = commands.drain(RUN, COMMAND_LIMIT);
         clock.update(systemClock.time());
+        long deadline = resumeReadyPorts(startNs);
         for (int i = 0; i < polledCount; i++)
         {
             final PortEntry in = ports.port(polled[i]);
+            if (in.ingressLimit.limited() && !in.ingressLimit.ready(startNs))
+            {
+                // Over its limit: its frames wait in the kernel's queue until the bucket refills.
+                suspend(in);
+                deadline = Math.min(deadline, in.ingressLimit.readyAt());
+                continue;
+            }
             frames.clear();
             final int received = in.port.receive(frames);
             threadCounters.onPoll(received);
             if (received > 0)
             {
                 final long burstStartNs = System.nanoTime();
+                if (in.ingressLimit.limited())
+                {
+                    chargeIngress(in, received, burstStartNs);
+                }
                 forward(in, received);
                 burstLatency.recordValue(Math.min(System.nanoTime() - burstStartNs, MAX_RECORDED_NS));
                 work += received;
@@ -163,6 +181,11 @@ public final class ForwardingAgent implements Agent
                 detach(in.id);
                 i--;
             }
+        }
+        work += output.drainShaping(System.nanoTime());
+        if (null != waitSet)
+        {
+            waitSet.wakeBy(Math.min(deadline, output.shapingDeadline()));
         }
         threadCounters.onFlowCache(policy.flowCache().hits(), policy.flowCache().misses());
         threadCounters.onCycle(startNs, System.nanoTime(), work);
@@ -188,6 +211,54 @@ public final class ForwardingAgent implements Agent
                 stage.process(burst);
             }
         }
+    }
+
+    /** Takes what a port just sent into the switch from its ingress bucket. */
+    private void chargeIngress(final PortEntry in, final int received, final long nowNanos)
+    {
+        long wire = 0;
+        for (int frame = 0; frame < received; frame++)
+        {
+            wire += frames.wireLength(frame);
+        }
+        in.ingressLimit.charge(wire, nowNanos);
+    }
+
+    /** Stops watching the descriptor of a port over its ingress limit, which would wake the thread at once. */
+    private void suspend(final PortEntry in)
+    {
+        if (null != waitSet && !in.suspended)
+        {
+            waitSet.remove(in.port.pollFd());
+            in.suspended = true;
+            suspended[suspendedCount++] = in.id;
+        }
+    }
+
+    /**
+     * Watches again the ports whose ingress bucket has refilled.
+     *
+     * @return when the first still suspended port will be ready; MAX_VALUE if none is.
+     */
+    private long resumeReadyPorts(final long nowNanos)
+    {
+        long deadline = Long.MAX_VALUE;
+        for (int i = 0; i < suspendedCount; i++)
+        {
+            final PortEntry entry = ports.port(suspended[i]);
+            if (null != entry && entry.suspended && !entry.ingressLimit.ready(nowNanos))
+            {
+                deadline = Math.min(deadline, entry.ingressLimit.readyAt());
+                continue;
+            }
+            if (null != entry && entry.suspended)
+            {
+                waitSet.add(entry.port.pollFd());
+                entry.suspended = false;
+            }
+            suspended[i--] = suspended[--suspendedCount];
+        }
+        return deadline;
     }
 
     // ---- commands, run on this agent's thread ----
@@ -246,7 +317,12 @@ public final class ForwardingAgent implements Agent
     private void stopPolling(final PortEntry entry)
     {
         polledCount = PortTable.remove(polled, polledCount, entry.id);
-        if (null != waitSet)
+        if (entry.suspended)
+        {
+            entry.suspended = false;
+            suspendedCount = PortTable.remove(suspended, suspendedCount, entry.id);
+        }
+        else if (null != waitSet)
         {
             waitSet.remove(entry.port.pollFd());
         }

@@ -7,6 +7,7 @@ import io.vireo.dataplane.offload.Offloads;
 import io.vireo.dataplane.pipeline.BurstContext;
 import io.vireo.dataplane.pipeline.Destination;
 import io.vireo.dataplane.pipeline.DropReason;
+import io.vireo.dataplane.pipeline.ShapingQueue;
 import io.vireo.dataplane.pipeline.Stage;
 
 /**
@@ -39,11 +40,26 @@ final class OutputStage implements Stage
     private long tooBigMs;
     private int tooBigReplies;
 
-    OutputStage(final PortTable ports, final int maxPorts, final int burstSize)
+    /** Frames a port's shaping queue holds on one thread. */
+    private static final int SHAPING_FRAMES = 64;
+    /** The bytes it holds: 100 ms at the port's rate, at least 256 KiB. */
+    private static final long SHAPING_MILLIS = 100;
+    private static final long SHAPING_MIN_BYTES = 256 * 1024;
+
+    /** Ids of the ports whose shaping queue on this thread holds frames. */
+    private final int[] shapingPorts;
+    private int shapingCount;
+    private final int slotSize;
+    private final int headroom;
+
+    OutputStage(final PortTable ports, final int maxPorts, final int burstSize, final int slotSize, final int headroom)
     {
         this.ports = ports;
         this.pendingTx = new int[maxPorts];
+        this.shapingPorts = new int[maxPorts];
         this.softwareOffload = new SoftwareOffloadTransmitter(burstSize);
+        this.slotSize = slotSize;
+        this.headroom = headroom;
     }
 
     @Override
@@ -161,18 +177,125 @@ final class OutputStage implements Stage
         for (int i = 0; i < pendingTxCount; i++)
         {
             final PortEntry egress = ports.port(pendingTx[i]);
-            final int accepted = egress.port.offloads();
-            if (Offloads.ALL == accepted || !anyNeedsOffloadWork(frames, egress, accepted))
+            if (egress.egressLimit.limited() || null != egress.shaping && !egress.shaping.isEmpty())
             {
-                egress.transmit(frames, egress.txIndexes, egress.txCount);
+                shape(frames, egress, System.nanoTime());
             }
-            else
-            {
-                softwareOffload.transmit(frames, egress, accepted);
-            }
+            send(frames, egress);
             egress.txCount = 0;
         }
         pendingTxCount = 0;
+    }
+
+    /** Sends the egress port's queued frames, segmenting or checksumming in software what it does not take. */
+    private void send(final FrameBurst frames, final PortEntry egress)
+    {
+        final int accepted = egress.port.offloads();
+        if (Offloads.ALL == accepted || !anyNeedsOffloadWork(frames, egress, accepted))
+        {
+            egress.transmit(frames, egress.txIndexes, egress.txCount);
+        }
+        else
+        {
+            softwareOffload.transmit(frames, egress, accepted);
+        }
+    }
+
+    /**
+     * Keeps queued for sending now the frames the egress limit lets pass, in order; the others wait in the
+     * port's shaping queue behind any already there, and what does not fit there is dropped and counted.
+     */
+    private void shape(final FrameBurst frames, final PortEntry egress, final long nowNanos)
+    {
+        if (null == egress.shaping)
+        {
+            egress.shaping = new ShapingQueue(SHAPING_FRAMES, slotSize, headroom);
+        }
+        final ShapingQueue queue = egress.shaping;
+        final long maxBytes = Math.max(SHAPING_MIN_BYTES, egress.egressLimit.rate() / 8 * SHAPING_MILLIS / 1000);
+        int kept = 0;
+        int dropped = 0;
+        for (int j = 0; j < egress.txCount; j++)
+        {
+            final int frame = egress.txIndexes[j];
+            final boolean wasEmpty = queue.isEmpty();
+            if (wasEmpty && egress.egressLimit.admit(frames.wireLength(frame), nowNanos))
+            {
+                egress.txIndexes[kept++] = frame;
+            }
+            else if (queue.offer(frames, frame, maxBytes))
+            {
+                if (wasEmpty)
+                {
+                    shapingPorts[shapingCount++] = egress.id;
+                }
+            }
+            else
+            {
+                dropped++;
+            }
+        }
+        if (dropped > 0)
+        {
+            egress.counters.dropped(DropReason.RATE_LIMITED, dropped);
+        }
+        egress.txCount = kept;
+    }
+
+    /**
+     * Sends what the shaping queues of this thread may send now.
+     *
+     * @return the frames sent.
+     */
+    int drainShaping(final long nowNanos)
+    {
+        int sent = 0;
+        for (int i = 0; i < shapingCount; i++)
+        {
+            final PortEntry egress = ports.port(shapingPorts[i]);
+            final ShapingQueue queue = null == egress ? null : egress.shaping;
+            if (null != queue && !queue.isEmpty())
+            {
+                final FrameBurst waiting = queue.frames();
+                int count = 0;
+                for (int frame = queue.head(); frame < waiting.size() && count < egress.txIndexes.length; frame++)
+                {
+                    if (!egress.egressLimit.admit(waiting.wireLength(frame), nowNanos))
+                    {
+                        break;
+                    }
+                    egress.txIndexes[count++] = frame;
+                }
+                if (count > 0)
+                {
+                    egress.txCount = count;
+                    send(waiting, egress);
+                    egress.txCount = 0;
+                    queue.remove(count);
+                    sent += count;
+                }
+            }
+            if (null == queue || queue.isEmpty())
+            {
+                shapingPorts[i--] = shapingPorts[--shapingCount];
+            }
+        }
+        return sent;
+    }
+
+    /** When the first shaping queue of this thread may send again ({@link System#nanoTime()} time); MAX_VALUE if none waits. */
+    long shapingDeadline()
+    {
+        long deadline = Long.MAX_VALUE;
+        for (int i = 0; i < shapingCount; i++)
+        {
+            final PortEntry egress = ports.port(shapingPorts[i]);
+            if (null != egress)
+            {
+                deadline = Math.min(deadline, egress.egressLimit.readyAt());
+            }
+        }
+        return deadline;
     }
 
     private static boolean anyNeedsOffloadWork(final FrameBurst frames, final PortEntry egress, final int accepted)

@@ -85,13 +85,17 @@ public record Pipeline(
         return new PolicyStage(fdb, policy, generations, geometry.flowCacheCapacity());
     }
 
+    OutputStage outputStage(final PortTable ports)
+    {
+        return new OutputStage(ports, geometry.maxPorts(), geometry.burstSize(), geometry.slotSize(), geometry.headroom());
+    }
+
     /** One thread's stages, in order, over its table of ports. */
-    Stage[] stages(final PortTable ports, final PolicyStage policyStage)
+    Stage[] stages(final PortTable ports, final PolicyStage policyStage, final OutputStage output)
     {
         final Stage parse = new ParseStage(geometry.maxFrameLength());
         final Stage learn = new LearnStage(fdb, generations, geometry.burstSize());
         final Stage lookup = new L2LookupStage(fdb, geometry.burstSize());
-        final Stage output = new OutputStage(ports, geometry.maxPorts(), geometry.burstSize());
         return null == neighbours ?
             new Stage[] {parse, learn, policyStage, lookup, output} :
             new Stage[] {parse, learn, policyStage, new RouterStage(routers, neighbours, connections), lookup, output};

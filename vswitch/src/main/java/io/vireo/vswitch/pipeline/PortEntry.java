@@ -5,6 +5,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.dataplane.pipeline.PortCounters;
+import io.vireo.dataplane.pipeline.ShapingQueue;
+import io.vireo.dataplane.pipeline.TokenBucket;
 import io.vireo.dataplane.port.Port;
 
 /**
@@ -36,16 +38,25 @@ public final class PortEntry
     boolean polled;
     /** Taken around every transmit when threads share the port's one queue; null when they do not. */
     private final AtomicBoolean txLock;
+    /** The port's rate limits, shared by every thread's entry: frames it sends into the switch, frames it is sent. */
+    final TokenBucket ingressLimit;
+    final TokenBucket egressLimit;
+    /** Frames this thread holds for the egress limit; made the first time one waits ({@link OutputStage}). */
+    ShapingQueue shaping;
+    /** True while this thread does not read the port, which is over its ingress limit, nor watch its descriptor. */
+    boolean suspended;
 
     /** A port that this thread polls and writes alone. */
     public PortEntry(final Port port, final int id, final int bridgeId, final PortCounters counters, final int burstSize)
     {
-        this(port, id, bridgeId, counters, burstSize, true, null);
+        this(port, id, bridgeId, counters, burstSize, true, null, new TokenBucket(), new TokenBucket());
     }
 
     /**
-     * @param polled true if this thread receives from the port.
-     * @param txLock shared by every thread's entry of a port with one queue; null for a queue of this thread's own.
+     * @param polled       true if this thread receives from the port.
+     * @param txLock       shared by every thread's entry of a port with one queue; null for a queue of this thread's own.
+     * @param ingressLimit the port's ingress policer, shared by every thread's entry of it.
+     * @param egressLimit  its egress policer, shared too.
      */
     public PortEntry(
         final Port port,
@@ -54,8 +65,12 @@ public final class PortEntry
         final PortCounters counters,
         final int burstSize,
         final boolean polled,
-        final AtomicBoolean txLock)
+        final AtomicBoolean txLock,
+        final TokenBucket ingressLimit,
+        final TokenBucket egressLimit)
     {
+        this.ingressLimit = ingressLimit;
+        this.egressLimit = egressLimit;
         this.polled = polled;
         this.txLock = txLock;
         this.port = port;
@@ -80,6 +95,16 @@ public final class PortEntry
     public PortCounters counters()
     {
         return counters;
+    }
+
+    public TokenBucket ingressLimit()
+    {
+        return ingressLimit;
+    }
+
+    public TokenBucket egressLimit()
+    {
+        return egressLimit;
     }
 
     /** Adds a frame received on or queued for this port to its capture, if it has one. */

@@ -7,7 +7,8 @@ import org.agrona.concurrent.IdleStrategy;
 /**
  * The adaptive idle strategy of a forwarding thread: spin, then yield, then sleep in epoll on the
  * descriptors of the ports it polls plus a wake-up eventfd that command submitters signal. While any
- * polled port has no descriptor (a loopback port), sleeps are capped at a millisecond.
+ * polled port has no descriptor (a loopback port), sleeps are capped at a millisecond; while a rate limit
+ * holds frames back, they end when its bucket refills ({@link #wakeBy}).
  * Only {@link #wake()} may be called from other threads.
  */
 public final class PortWaitSet implements IdleStrategy, AutoCloseable
@@ -21,6 +22,7 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
     private final Epoll epoll = Epoll.create(64);
     private final EventFd wakeup = EventFd.create();
     private int portsWithoutFd;
+    private long wakeByNanos = Long.MAX_VALUE;
     private int spins;
     private int yields;
 
@@ -52,6 +54,15 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
         {
             epoll.remove(fd);
         }
+    }
+
+    /**
+     * The next sleep ends by this {@link System#nanoTime()} time at the latest (a rate limit's bucket
+     * refills then); MAX_VALUE for no such time. Set before every idle.
+     */
+    void wakeBy(final long nanos)
+    {
+        wakeByNanos = nanos;
     }
 
     /** Ends a sleep at once; any thread. */
@@ -94,7 +105,12 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
 
     private void sleep()
     {
-        final int ready = epoll.await(portsWithoutFd > 0 ? SHORT_SLEEP_MILLIS : SLEEP_MILLIS);
+        int millis = portsWithoutFd > 0 ? SHORT_SLEEP_MILLIS : SLEEP_MILLIS;
+        if (Long.MAX_VALUE != wakeByNanos)
+        {
+            millis = (int)Math.max(0, Math.min(millis, (wakeByNanos - System.nanoTime() + 999_999) / 1_000_000));
+        }
+        final int ready = epoll.await(millis);
         for (int i = 0; i < ready; i++)
         {
             if (epoll.readyFd(i) == wakeup.fd())

@@ -10,6 +10,7 @@ import java.util.List;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortInfo;
+import io.vireo.vswitch.core.RateLimit;
 import io.vireo.vswitch.core.ThreadingMode;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoContext;
@@ -73,6 +74,7 @@ class DaemonConfigTest
         first.addVhostUserPort("lan", "vm1", dir.resolve("vm1.sock"), false);
         first.addVhostUserPort("dmz", "vm2", dir.resolve("vm2.sock"), true);
         first.addVhostUserPort("dmz", "vc0123456789ab", dir.resolve("cni.sock"), false, "cni"); // a CNI plugin's port
+        first.limitPort("vm2", new RateLimit(100_000_000L, null), new RateLimit(8_000_000L, 4096L));
 
         final DaemonConfig saved = DaemonConfig.of(first, 120L);
         assertEquals(List.of("vm2"), saved.bridges().get(1).ports().stream().map(DaemonConfig.PortConfig::name).toList(),
@@ -92,6 +94,8 @@ class DaemonConfigTest
         assertEquals(60, second.bridges().get(0).agingSeconds());
         final PortInfo vm2 = second.port("vm2");
         assertEquals(List.of("vhost-user", dir.resolve("vm2.sock").toString(), true), List.of(vm2.type(), vm2.socket(), vm2.client()));
+        assertEquals(List.of(new RateLimit(100_000_000L, 125_000L), new RateLimit(8_000_000L, 4096L)),
+            List.of(vm2.ingress(), vm2.egress()), "rate limits, the default burst (10 ms at the rate) as it was made");
         assertEquals("", log.toString(StandardCharsets.UTF_8));
     }
 

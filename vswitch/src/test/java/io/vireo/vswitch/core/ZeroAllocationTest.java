@@ -7,6 +7,7 @@ import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -18,6 +19,11 @@ class ZeroAllocationTest
     private static final int FRAMES = 1 << 20; // a million, in windows that are whole rounds of 64
     private static final int PER_ROUND = 32;
 
+    private static final UnsafeBuffer FROM_A = new UnsafeBuffer(Frames.ethernet(
+        MacAddress.parse("02:00:00:00:00:0b"), MacAddress.parse("02:00:00:00:00:0a"), 0x0800, 50));
+    private static final UnsafeBuffer FROM_B = new UnsafeBuffer(Frames.ethernet(
+        MacAddress.parse("02:00:00:00:00:0a"), MacAddress.parse("02:00:00:00:00:0b"), 0x0800, 50));
+
     private long injected;
     private long transmitted;
     private final MessageHandler countFrame = (type, buffer, index, length) -> transmitted++;
@@ -27,25 +33,45 @@ class ZeroAllocationTest
     {
         try (Vireo vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(4096)))
         {
-            vireo.addBridge("br0", null);
             final LoopbackPort a = new LoopbackPort("a", 1 << 16);
             final LoopbackPort b = new LoopbackPort("b", 1 << 16);
-            vireo.addPort("br0", a);
-            vireo.addPort("br0", b);
-            final UnsafeBuffer fromA = new UnsafeBuffer(Frames.ethernet(
-                MacAddress.parse("02:00:00:00:00:0b"), MacAddress.parse("02:00:00:00:00:0a"), 0x0800, 50));
-            final UnsafeBuffer fromB = new UnsafeBuffer(Frames.ethernet(
-                MacAddress.parse("02:00:00:00:00:0a"), MacAddress.parse("02:00:00:00:00:0b"), 0x0800, 50));
+            oneBridge(vireo, a, b);
             final int perWindow = FRAMES / Allocations.WINDOWS;
 
             final long transmittedBefore = transmitted;
             Allocations.assertAllocatesNothing(perWindow + " frames", () ->
             {
-                forward(vireo, a, b, fromA, fromB, perWindow);
+                forward(vireo, a, b, FROM_A, FROM_B, perWindow);
                 return transmitted;
             });
 
             assertTrue(transmitted - transmittedBefore >= FRAMES, () -> "every frame forwarded: " + vireo.ports());
+        }
+    }
+
+    /**
+     * Through rate limits (A's ingress, B's egress) with a burst of one frame: frames wait for A's bucket in
+     * its ring and for B's in B's shaping queue, and go on as the buckets refill.
+     */
+    @Test
+    void aMillionRateLimitedFramesAllocateNothing()
+    {
+        try (Vireo vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(4096)))
+        {
+            final LoopbackPort a = new LoopbackPort("a", 1 << 16);
+            final LoopbackPort b = new LoopbackPort("b", 1 << 16);
+            oneBridge(vireo, a, b);
+            vireo.limitPort("a", new RateLimit(4_000_000_000L, 64L), null);
+            vireo.limitPort("b", null, new RateLimit(2_000_000_000L, 64L));
+            final int perWindow = FRAMES / Allocations.WINDOWS;
+
+            Allocations.assertAllocatesNothing(perWindow + " frames", () ->
+            {
+                forward(vireo, a, b, FROM_A, FROM_B, perWindow);
+                return transmitted;
+            });
+
+            assertEquals(0, vireo.port("b").stats().drops().get("rate_limited"), "the queue held what waited");
         }
     }
 
@@ -147,6 +173,14 @@ class ZeroAllocationTest
     }
 
     /** Injects {@code frames} frames, 32 per port at a time, and forwards until each round is through. */
+    /** A on bridge br0 with B. */
+    private static void oneBridge(final Vireo vireo, final LoopbackPort a, final LoopbackPort b)
+    {
+        vireo.addBridge("br0", null);
+        vireo.addPort("br0", a);
+        vireo.addPort("br0", b);
+    }
+
     private void forward(
         final Vireo vireo, final LoopbackPort a, final LoopbackPort b, final UnsafeBuffer fromA, final UnsafeBuffer fromB,
         final int frames)

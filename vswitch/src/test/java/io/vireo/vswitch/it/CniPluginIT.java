@@ -202,8 +202,11 @@ class CniPluginIT
         gatewayConfig.put("router", "edge").put("isDefaultGateway", true).put("ipMasq", true)
             .putObject("capabilities").put("portMappings", true);
         final ObjectNode published = gatewayConfig.deepCopy();
-        published.putObject("runtimeConfig").putArray("portMappings").addObject()
+        final ObjectNode runtimeConfig = published.putObject("runtimeConfig");
+        runtimeConfig.putArray("portMappings").addObject()
             .put("hostPort", 8080).put("containerPort", 80).put("protocol", "tcp").put("hostIP", "");
+        runtimeConfig.putObject("bandwidth").put("ingressRate", 400_000_000).put("ingressBurst", 8_000_000)
+            .put("egressRate", 300_000_000).put("egressBurst", 4_000_000);
 
         final String nsA = sandbox.namespace("a");
         final String nsB = sandbox.namespace("b");
@@ -212,6 +215,18 @@ class CniPluginIT
         final JsonNode resultB = success(cni("ADD", sandbox.prefix + "-b", "/run/netns/" + nsB, gatewayConfig.toString()));
         assertEquals("{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.94.0.1\"}", resultA.get("routes").get(0).toString(), resultA::toString);
         final String addressA = address(resultA);
+        final List<JsonNode> portsOfA = new java.util.ArrayList<>();
+        JSON.readTree(daemon.ok("port", "list", "--json").out()).forEach(port ->
+        {
+            if (pathA.equals(port.path("netns").asText()))
+            {
+                portsOfA.add(port);
+            }
+        });
+        assertEquals(1, portsOfA.size(), portsOfA::toString);
+        assertEquals("{\"rate\":400000000,\"burst\":1000000}", portsOfA.get(0).get("egress").toString(),
+            "the bandwidth capability: what the container receives is the port's egress");
+        assertEquals("{\"rate\":300000000,\"burst\":500000}", portsOfA.get(0).get("ingress").toString());
 
         check(sandbox.inNetns(nsA, "ping", "-c", "2", "-i", "0.2", "-W", "3", "10.94.0.1"));
         assertEquals("10.95.0.1", TcpTransfer.send(sandbox, outside, "10.95.0.2", 5201, nsA, "10.95.0.2", 5201, 8),
