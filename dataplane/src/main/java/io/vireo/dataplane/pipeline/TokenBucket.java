@@ -103,6 +103,12 @@ public final class TokenBucket
         return 0 == picosPerByte || (long)FULL.getVolatile(this) - nowNanos <= burstNanos;
     }
 
+    /** How long the burst lasts at the rate, in ns: how far ahead of now the bucket lets traffic run. */
+    public long burstNanos()
+    {
+        return burstNanos;
+    }
+
     /** When the bucket will be {@link #ready} again ({@link System#nanoTime()} time); now or earlier if it is. */
     public long readyAt()
     {

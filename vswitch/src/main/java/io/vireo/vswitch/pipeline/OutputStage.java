@@ -9,6 +9,7 @@ import io.vireo.dataplane.pipeline.Destination;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.dataplane.pipeline.ShapingQueue;
 import io.vireo.dataplane.pipeline.Stage;
+import io.vireo.dataplane.pipeline.TokenBucket;
 
 /**
  * The last stage: carries out each frame's action and sends. A frame for a destination is queued on
@@ -45,6 +46,11 @@ final class OutputStage implements Stage
     /** The bytes it holds: 100 ms at the port's rate, at least 256 KiB. */
     private static final long SHAPING_MILLIS = 100;
     private static final long SHAPING_MIN_BYTES = 256 * 1024;
+    /**
+     * Queued frames go out once the bucket holds this much credit (half the burst's worth, at most 1 ms):
+     * a few frames per wake-up rather than one, which costs the thread and the receiver's ACKs far less.
+     */
+    private static final long SHAPING_BATCH_MAX_NANOS = 1_000_000;
 
     /** Ids of the ports whose shaping queue on this thread holds frames. */
     private final int[] shapingPorts;
@@ -254,7 +260,7 @@ final class OutputStage implements Stage
         {
             final PortEntry egress = ports.port(shapingPorts[i]);
             final ShapingQueue queue = null == egress ? null : egress.shaping;
-            if (null != queue && !queue.isEmpty())
+            if (null != queue && !queue.isEmpty() && nowNanos - releaseAt(egress) >= 0)
             {
                 final FrameBurst waiting = queue.frames();
                 int count = 0;
@@ -292,10 +298,17 @@ final class OutputStage implements Stage
             final PortEntry egress = ports.port(shapingPorts[i]);
             if (null != egress)
             {
-                deadline = Math.min(deadline, egress.egressLimit.readyAt());
+                deadline = Math.min(deadline, releaseAt(egress));
             }
         }
         return deadline;
+    }
+
+    /** When the egress port's queued frames go out next: once its bucket holds a batch's credit. */
+    private static long releaseAt(final PortEntry egress)
+    {
+        final TokenBucket limit = egress.egressLimit;
+        return limit.readyAt() + Math.min(limit.burstNanos() / 2, SHAPING_BATCH_MAX_NANOS);
     }
 
     private static boolean anyNeedsOffloadWork(final FrameBurst frames, final PortEntry egress, final int accepted)
