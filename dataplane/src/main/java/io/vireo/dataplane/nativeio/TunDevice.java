@@ -33,6 +33,7 @@ public final class TunDevice
 
     static final long TUNSETIFF = 0x400454caL;
     static final long TUNSETOFFLOAD = 0x400454d0L;
+    static final long TUNGETIFF = 0x800454d2L;
     static final long TUNSETVNETHDRSZ = 0x400454d8L;
     static final int O_RDWR = 0x2;
     static final int O_NONBLOCK = 0x800;
@@ -71,6 +72,21 @@ public final class TunDevice
             throw new NativeException("TUNSETIFF " + name, errno);
         }
         return fd;
+    }
+
+    /**
+     * The {@code IFF_*} flags a TAP descriptor was opened with ({@code TUNGETIFF}).
+     *
+     * @throws NativeException EBADFD once the kernel removed the device (its namespace was deleted).
+     */
+    public static int flags(final int fd)
+    {
+        final Pointer ifreq = Memory.allocateDirect(Native.runtime(), IFREQ_LENGTH, true);
+        if (Native.libc().ioctl(fd, TUNGETIFF, ifreq) < 0)
+        {
+            throw new NativeException("TUNGETIFF", Native.errno());
+        }
+        return ifreq.getShort(IFREQ_FLAGS_OFFSET) & 0xFFFF;
     }
 
     /** Sets the size of the virtio-net header that precedes every frame of an {@link #IFF_VNET_HDR} TAP. */

@@ -115,6 +115,27 @@ public final class TapPort implements Port
         return new TapPort(name, fd, created, accepted);
     }
 
+    /**
+     * A queue of a TAP whose descriptor stayed open elsewhere (the port keeper) while the switch restarted:
+     * the switch owns {@code fd} from now on, and with it the device's life, wherever and under whatever
+     * name the device is now.
+     *
+     * @throws io.vireo.dataplane.nativeio.NativeException if {@code fd} is not a TAP any more; {@code fd} is closed.
+     */
+    public static TapPort adopt(final String name, final int fd)
+    {
+        try
+        {
+            final boolean offloads = 0 != (TunDevice.flags(fd) & TunDevice.IFF_VNET_HDR);
+            return new TapPort(name, fd, true, offloads ? enableOffloads(fd) : 0);
+        }
+        catch (final NativeException ex)
+        {
+            Native.libc().close(fd);
+            throw ex;
+        }
+    }
+
     /** Returns the offloads frames written to the device may use: what the kernel takes from us too. */
     private static int enableOffloads(final int fd)
     {

@@ -101,7 +101,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
     }
 
     record PortConfig(String name, String type, String netns, String ip, String mac, Integer mtu, Boolean offloads,
-        String socket, Boolean client, Integer thread, RateLimit ingress, RateLimit egress)
+        String socket, Boolean client, Integer thread, RateLimit ingress, RateLimit egress, String owner)
     {
     }
 
@@ -150,14 +150,24 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
      */
     static DaemonConfig of(final Vireo vireo, final Long agingSeconds)
     {
+        return of(vireo, agingSeconds, false);
+    }
+
+    /**
+     * As {@link #of(Vireo, Long)}; with {@code everyTapPort}, also the TAP ports that are not {@link #isSaved saved}
+     * in a config file (those of containers), with their owner: the run dir's copy of the switch, from which
+     * a restarted daemon takes back what the port keeper holds.
+     */
+    static DaemonConfig of(final Vireo vireo, final Long agingSeconds, final boolean everyTapPort)
+    {
         final Map<String, List<PortConfig>> portsByBridge = new LinkedHashMap<>();
         for (final PortInfo port : vireo.ports())
         {
-            if (isSaved(port))
+            if (isSaved(port) || everyTapPort && "tap".equals(port.type()))
             {
                 portsByBridge.computeIfAbsent(port.bridge(), bridge -> new ArrayList<>()).add(new PortConfig(port.name(),
                     port.type(), port.netns(), port.ip(), port.mac(), port.mtu(), port.offloads(), port.socket(), port.client(),
-                    port.thread(), port.ingress(), port.egress()));
+                    port.thread(), port.ingress(), port.egress(), port.owner()));
             }
         }
         final List<BridgeConfig> bridges = new ArrayList<>();
@@ -248,19 +258,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
             }
             for (final PortConfig port : bridge.ports())
             {
-                try
-                {
-                    addPort(vireo, bridge.name(), port);
-                }
-                catch (final VireoException ex)
-                {
-                    if (VireoException.Kind.INVALID == ex.kind())
-                    {
-                        throw new IllegalArgumentException("config: port " + port.name() + ": " + ex.getMessage(), ex);
-                    }
-                    log.println("vireod: port " + port.name() + " on bridge " + bridge.name() + " not restored: " +
-                        ex.getMessage());
-                }
+                restore(vireo, bridge.name(), port, log);
             }
         }
         applyRouters(vireo);
@@ -295,6 +293,60 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
         }
     }
 
+    /**
+     * Adds the container ports of {@code runState} (the run dir's copy of the switch an earlier daemon left) whose
+     * TAPs the port keeper still holds, with their bridges where this switch has none of that name: a daemon
+     * restarted with a config file gets its containers back too.
+     */
+    void applyContainerPortsTo(final Vireo vireo, final PrintStream log)
+    {
+        final List<String> bridgeNames = vireo.bridges().stream().map(BridgeInfo::name).toList();
+        for (final BridgeConfig bridge : bridges)
+        {
+            final List<PortConfig> containerPorts = bridge.ports().stream().filter(port -> !isRestorable(port)).toList();
+            if (containerPorts.isEmpty())
+            {
+                continue;
+            }
+            if (!bridgeNames.contains(bridge.name()))
+            {
+                new DaemonConfig(null, List.of(new BridgeConfig(bridge.name(), bridge.agingSeconds(), bridge.vxlan(),
+                    bridge.peers(), bridge.defaultPolicy(), bridge.policies(), List.of())), List.of()).applyTo(vireo, log);
+            }
+            for (final PortConfig port : containerPorts)
+            {
+                restore(vireo, bridge.name(), port, log);
+            }
+        }
+    }
+
+    /** A port a config can make again (see {@link #isSaved}); the others come back only through the port keeper. */
+    private static boolean isRestorable(final PortConfig port)
+    {
+        return null == port.owner() && (null == port.netns() || !port.netns().startsWith("/proc/"));
+    }
+
+    private static void restore(final Vireo vireo, final String bridge, final PortConfig port, final PrintStream log)
+    {
+        if (!isRestorable(port) && !vireo.unclaimedPorts().contains(port.name()))
+        {
+            log.println("vireod: port " + port.name() + " on bridge " + bridge + " not restored: its TAP is gone");
+            return;
+        }
+        try
+        {
+            addPort(vireo, bridge, port);
+        }
+        catch (final VireoException ex)
+        {
+            if (VireoException.Kind.INVALID == ex.kind())
+            {
+                throw new IllegalArgumentException("config: port " + port.name() + ": " + ex.getMessage(), ex);
+            }
+            log.println("vireod: port " + port.name() + " on bridge " + bridge + " not restored: " + ex.getMessage());
+        }
+    }
+
     private static void addPort(final Vireo vireo, final String bridge, final PortConfig port)
     {
         if ("vhost-user".equals(port.type()))
@@ -309,7 +361,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
         else if (null == port.type() || "tap".equals(port.type()))
         {
             vireo.addTapPort(bridge,
-                new TapPortSpec(port.name(), port.netns(), port.ip(), port.mac(), port.mtu(), port.offloads()));
+                new TapPortSpec(port.name(), port.netns(), port.ip(), port.mac(), port.mtu(), port.offloads()), port.owner());
         }
         else
         {

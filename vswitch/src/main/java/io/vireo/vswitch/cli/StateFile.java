@@ -30,14 +30,18 @@ final class StateFile implements ControlApi.ChangeListener
     private final Vireo vireo;
     private final Long agingSeconds;
     private final PrintStream log;
+    /** Saves every TAP port, containers' too ({@link DaemonConfig#of(Vireo, Long, boolean)}): the run dir's copy. */
+    private final boolean everyTapPort;
     private DaemonConfig saved;
 
-    private StateFile(final Path file, final Vireo vireo, final Long agingSeconds, final PrintStream log)
+    private StateFile(final Path file, final Vireo vireo, final Long agingSeconds, final PrintStream log,
+        final boolean everyTapPort)
     {
         this.file = file;
         this.vireo = vireo;
         this.agingSeconds = agingSeconds;
         this.log = log;
+        this.everyTapPort = everyTapPort;
     }
 
     /**
@@ -49,12 +53,29 @@ final class StateFile implements ControlApi.ChangeListener
     static StateFile open(final Path file, final Vireo vireo, final Long agingSeconds, final PrintStream log)
         throws IOException
     {
+        return open(file, vireo, agingSeconds, log, false);
+    }
+
+    /**
+     * The run dir's copy of the switch, containers' ports included, which a daemon restarted on the run dir
+     * builds itself from (see {@code Vireod}); written at once.
+     */
+    static StateFile openRunState(final Path file, final Vireo vireo, final Long agingSeconds, final PrintStream log)
+        throws IOException
+    {
+        Files.deleteIfExists(file);
+        return open(file, vireo, agingSeconds, log, true);
+    }
+
+    private static StateFile open(final Path file, final Vireo vireo, final Long agingSeconds, final PrintStream log,
+        final boolean everyTapPort) throws IOException
+    {
         final boolean exists = Files.exists(file);
         final StateFile stateFile =
-            new StateFile(exists ? file.toRealPath() : file.toAbsolutePath(), vireo, agingSeconds, log);
+            new StateFile(exists ? file.toRealPath() : file.toAbsolutePath(), vireo, agingSeconds, log, everyTapPort);
         if (exists)
         {
-            stateFile.saved = DaemonConfig.of(vireo, agingSeconds);
+            stateFile.saved = DaemonConfig.of(vireo, agingSeconds, everyTapPort);
         }
         else
         {
@@ -66,7 +87,10 @@ final class StateFile implements ControlApi.ChangeListener
             {
                 throw new IOException("cannot create " + stateFile.file + ": " + reason(ex), ex);
             }
-            log.println("vireod: created " + stateFile.file);
+            if (!everyTapPort)
+            {
+                log.println("vireod: created " + stateFile.file);
+            }
         }
         return stateFile;
     }
@@ -94,7 +118,7 @@ final class StateFile implements ControlApi.ChangeListener
 
     private void save() throws IOException
     {
-        final DaemonConfig now = DaemonConfig.of(vireo, agingSeconds);
+        final DaemonConfig now = DaemonConfig.of(vireo, agingSeconds, everyTapPort);
         if (!now.equals(saved))
         {
             replace(now.format(file).getBytes(StandardCharsets.UTF_8));

@@ -62,6 +62,11 @@ public final class Vireod implements Callable<Integer>
         description = "connections the routers' NAT tracks at once; beyond, new ones are refused (default: ${DEFAULT-VALUE})")
     int conntrackCapacity = new VireoContext().connectionCapacity();
 
+    @Option(names = "--no-port-keeper", negatable = false,
+        description = "let TAP ports go when vireod stops, instead of keeping them (and the containers' interfaces) " +
+            "for the next vireod on this run dir")
+    boolean noPortKeeper;
+
     @Option(names = "--cpus", paramLabel = "LIST",
         description = "pin forwarding thread i to the i-th CPU of LIST, one CPU per thread, e.g. 1 or 0,1 or 2-3 (default: not pinned)")
     String cpus;
@@ -120,8 +125,7 @@ public final class Vireod implements Callable<Integer>
             err.println("vireod: " + Native.unavailableReason());
             return 1;
         }
-        final DaemonConfig daemonConfig = null == config || !Files.exists(config) ?
-            DaemonConfig.embeddedDefault() : DaemonConfig.load(config);
+        final DaemonConfig configured = null == config || !Files.exists(config) ? null : DaemonConfig.load(config);
         createRunDir();
         try (FileChannel lockFile = FileChannel.open(runDir.lockFile(),
             StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -132,7 +136,7 @@ public final class Vireod implements Callable<Integer>
                 err.println("vireod: another vireod is running with run dir " + runDir);
                 return 1;
             }
-            return serveLocked(daemonConfig);
+            return serveLocked(configured);
         }
         catch (final IOException ex)
         {
@@ -141,30 +145,57 @@ public final class Vireod implements Callable<Integer>
         }
     }
 
-    private int serveLocked(final DaemonConfig daemonConfig)
+    /**
+     * Builds the switch and serves it. The switch comes from {@code --config} when it names a file; else from the
+     * run dir's state, the switch as an earlier vireod on this run dir left it; else from the embedded default.
+     * Containers' ports come back from the run dir's state in either case, taking back the TAPs the port
+     * keeper held for them, so their interfaces never went away.
+     */
+    private int serveLocked(final DaemonConfig configured)
     {
+        final DaemonConfig earlier = runState();
+        final DaemonConfig daemonConfig = null != configured ? configured :
+            null == config && null != earlier ? earlier : DaemonConfig.embeddedDefault();
         final VireoContext context = new VireoContext()
             .idleMode(idle)
             .forwardingThreads(threads)
             .forwardingCpus(null == cpus ? null : cpuList(cpus))
             .connectionCapacity(conntrackCapacity)
-            .countersFile(runDir.countersFile());
+            .countersFile(runDir.countersFile())
+            .portKeeperDir(noPortKeeper ? null : runDir.path());
         if (null != daemonConfig.agingSeconds())
         {
             context.defaultAgingSeconds(daemonConfig.agingSeconds());
         }
         final Vireo vireo = Vireo.launch(context);
         final StateFile stateFile;
+        final ControlApi.ChangeListener changes;
         final ControlServer server;
         final MetricsServer metricsServer;
         try
         {
             daemonConfig.applyTo(vireo, err);
+            if (null != earlier && earlier != daemonConfig)
+            {
+                earlier.applyContainerPortsTo(vireo, err);
+            }
+            if (!vireo.unclaimedPorts().isEmpty())
+            {
+                err.println("vireod: the TAPs of ports " + vireo.unclaimedPorts() + " were kept, but no port claims them now: " +
+                    "let go");
+                vireo.releaseUnclaimedPorts();
+            }
             stateFile = null == config ? null : openStateFile(vireo, daemonConfig);
+            final StateFile runStateFile = openRunStateFile(vireo, daemonConfig);
+            changes = null == stateFile ? runStateFile : () ->
+            {
+                runStateFile.switchChanged();
+                stateFile.switchChanged();
+            };
             metricsServer = "off".equals(metrics) ? null : MetricsServer.start(vireo, metricsAddress(metrics));
             try
             {
-                final ControlApi api = null == stateFile ? new ControlApi(vireo) : new ControlApi(vireo, stateFile);
+                final ControlApi api = new ControlApi(vireo, changes);
                 server = ControlServer.start(api, new CniService(api::handle)::handle, runDir.controlSocket());
             }
             catch (final RuntimeException ex)
@@ -198,6 +229,36 @@ public final class Vireod implements Callable<Integer>
         vireo.close();
         out.println("vireod: stopped");
         return 0;
+    }
+
+    /** The run dir's state an earlier vireod left, or null: none, or one that cannot be read (logged). */
+    private DaemonConfig runState()
+    {
+        if (!Files.exists(runDir.stateFile()))
+        {
+            return null;
+        }
+        try
+        {
+            return DaemonConfig.load(runDir.stateFile());
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            err.println("vireod: ignoring " + runDir.stateFile() + ": " + ex.getMessage());
+            return null;
+        }
+    }
+
+    private StateFile openRunStateFile(final Vireo vireo, final DaemonConfig daemonConfig)
+    {
+        try
+        {
+            return StateFile.openRunState(runDir.stateFile(), vireo, daemonConfig.agingSeconds(), err);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex.getMessage(), ex);
+        }
     }
 
     private StateFile openStateFile(final Vireo vireo, final DaemonConfig daemonConfig)

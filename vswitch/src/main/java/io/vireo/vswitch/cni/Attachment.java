@@ -20,6 +20,8 @@ import io.vireo.flowtable.policy.IpPrefix;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlChannel;
 import io.vireo.vswitch.control.NetworkGateway;
+import io.vireo.vswitch.core.PortKeeper;
+import io.vireo.vswitch.core.VireoException;
 
 /**
  * One CNI attachment — a (container id, interface name) pair on one network — made of a Vireo TAP port.
@@ -313,13 +315,14 @@ final class Attachment
         {
             gateway().withdraw(owner());
         }
+        catch (final IllegalStateException ex)
+        {
+            // No daemon: the next one has the rules from its run dir's state, under this owner.
+            err.println("vireo-cni: cannot take back the published ports of " + portName + ": " + ex.getMessage());
+        }
         catch (final NetworkGateway.GatewayException ex)
         {
             throw new CniException(CniException.PLUGIN_SPECIFIC, ex.getMessage());
-        }
-        catch (final IllegalStateException ex)
-        {
-            throw new CniException(CniException.TRY_AGAIN_LATER, "vireod is not reachable: " + ex.getMessage());
         }
     }
 
@@ -476,16 +479,42 @@ final class Attachment
 
     private void detach()
     {
-        if (!Files.exists(config.controlSocket()))
+        final ControlApi.Response response;
+        try
         {
-            // No daemon serves this run dir: its ports, and the TAPs their file descriptors kept, went with it.
-            err.println("vireo-cni: no vireod at " + config.controlSocket() + ", so no port to delete");
+            if (!Files.exists(config.controlSocket()))
+            {
+                throw new CniException(CniException.TRY_AGAIN_LATER, "no vireod at " + config.controlSocket());
+            }
+            response = call("DELETE", "/v1/ports/" + portName, null);
+        }
+        catch (final CniException ex)
+        {
+            if (CniException.TRY_AGAIN_LATER != ex.code())
+            {
+                throw ex;
+            }
+            // No daemon serves this run dir: the port keeper may hold the TAP for the next one; let it go.
+            err.println("vireo-cni: " + ex.getMessage() + (releaseKept() ?
+                "; its port keeper let the TAP of " + portName + " go" : ", so no port to delete"));
             return;
         }
-        final ControlApi.Response response = call("DELETE", "/v1/ports/" + portName, null);
         if (200 != response.status() && 404 != response.status())
         {
             throw refused(response, "deleting port " + portName);
+        }
+    }
+
+    private boolean releaseKept()
+    {
+        try
+        {
+            return PortKeeper.release(config.runDir().path(), portName);
+        }
+        catch (final VireoException ex)
+        {
+            throw new CniException(CniException.TRY_AGAIN_LATER, "the port keeper of " + config.runDir() + ": " +
+                ex.getMessage());
         }
     }
 

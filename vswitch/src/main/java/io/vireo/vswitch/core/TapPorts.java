@@ -1,9 +1,11 @@
 package io.vireo.vswitch.core;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import io.vireo.dataplane.nativeio.Errno;
 import io.vireo.dataplane.nativeio.NativeException;
+import io.vireo.dataplane.nativeio.UnixSocket;
 import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.dataplane.port.TapPort;
 import io.vireo.flowtable.MacAddress;
@@ -78,6 +80,56 @@ final class TapPorts
         {
             queues.forEach(TapPort::close);
             throw new VireoException(VireoException.Kind.FAILED, ex.getMessage(), ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            queues.forEach(TapPort::close);
+            throw ex;
+        }
+    }
+
+    /**
+     * Adds to the bridge a TAP an earlier run of the switch made, through the descriptors the port keeper
+     * held ({@code fds}, one per queue; this takes them): the device is wherever, and named whatever, its
+     * user made it since, and is not touched; {@code spec} says what it was made with. With as many queues
+     * as forwarding threads each thread takes one; otherwise all share the first and the others close.
+     */
+    static PortRecord adopt(
+        final Topology topology, final CountersManager counters, final Bridge bridge, final TapPortSpec spec,
+        final int[] fds, final String owner)
+    {
+        final List<TapPort> queues = new ArrayList<>();
+        final int used = fds.length == topology.threads() ? fds.length : 1;
+        for (int i = used; i < fds.length; i++)
+        {
+            UnixSocket.closeDescriptor(fds[i]);
+        }
+        try
+        {
+            for (int i = 0; i < used; i++)
+            {
+                try
+                {
+                    queues.add(TapPort.adopt(spec.name(), fds[i]));
+                }
+                catch (final RuntimeException ex)
+                {
+                    for (int rest = i + 1; rest < used; rest++)
+                    {
+                        UnixSocket.closeDescriptor(fds[rest]);
+                    }
+                    throw ex;
+                }
+            }
+            return topology.add(bridge, List.copyOf(queues),
+                new PortDetails(spec.netns(), spec.ip(), spec.mac(), spec.mtu(), 0 != queues.get(0).offloads(), null, null, owner),
+                new PortCounters(counters, spec.name()), null);
+        }
+        catch (final NativeException ex)
+        {
+            queues.forEach(TapPort::close);
+            throw new VireoException(VireoException.Kind.FAILED, "cannot take back TAP " + spec.name() + ": " +
+                ex.getMessage(), ex);
         }
         catch (final RuntimeException ex)
         {

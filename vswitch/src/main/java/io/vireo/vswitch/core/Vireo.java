@@ -2,6 +2,7 @@ package io.vireo.vswitch.core;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 import io.vireo.dataplane.nativeio.Native;
+import io.vireo.dataplane.nativeio.UnixSocket;
 import io.vireo.dataplane.offload.Offloads;
 import io.vireo.dataplane.pipeline.Destination;
 import io.vireo.dataplane.pipeline.DropReason;
@@ -18,6 +20,7 @@ import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.dataplane.pipeline.TokenBucket;
 import io.vireo.dataplane.port.InterfaceNames;
 import io.vireo.dataplane.port.Port;
+import io.vireo.dataplane.port.TapPort;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
@@ -30,6 +33,7 @@ import io.vireo.tunnel.vxlan.Vtep;
 import io.vireo.vswitch.pipeline.ForwardingProxy;
 import io.vireo.vswitch.pipeline.ForwardingWarmUp;
 import io.vireo.vswitch.pipeline.Pipeline;
+import io.vireo.vswitch.pipeline.PortEntry;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.status.CountersManager;
 
@@ -75,6 +79,10 @@ public final class Vireo implements AutoCloseable
     private final ConnectionTable connections;
     private final Routers routers;
     private final Histogram burstLatency = new Histogram(TimeUnit.SECONDS.toNanos(1), 2);
+    /** Holds copies of the TAP ports' descriptors across restarts; null unless the context names a run dir for it. */
+    private final PortKeeper keeper;
+    /** Descriptors the keeper held for TAP ports of an earlier run, by port name, until a port claims them. */
+    private final Map<String, int[]> adoptable;
     private boolean closed;
 
     private Vireo(final VireoContext context)
@@ -102,6 +110,8 @@ public final class Vireo implements AutoCloseable
         this.conductor = new Conductor(this, topology, fdb, connections, generations, tableCounters, context.epochClock(),
             context.maxBridges());
         this.routers = new Routers(routerDirectory, neighbours, features, forwarding::quiesce);
+        this.keeper = null == context.portKeeperDir() ? null : PortKeeper.start(context.portKeeperDir());
+        this.adoptable = null == keeper ? new HashMap<>() : new HashMap<>(keeper.give());
         threads.start(conductor);
     }
 
@@ -174,6 +184,7 @@ public final class Vireo implements AutoCloseable
         routers.bridgeDeleted(bridge);
         for (final String port : List.copyOf(bridge.ports))
         {
+            forgetKept(topology.port(port));
             removePort(topology.port(port));
         }
         topology.removeBridge(bridge);
@@ -266,7 +277,44 @@ public final class Vireo implements AutoCloseable
         final Bridge bridge = topology.bridge(bridgeName);
         checkNewPortName(spec.name());
         final Integer overlayMtu = null == bridge.vxlan ? null : Integer.valueOf(bridge.vxlan.mtu());
-        return info(TapPorts.open(topology, countersManager, bridge, spec, context.tapOffloads(), overlayMtu, owner));
+        final int[] kept = adoptable.remove(spec.name());
+        final PortRecord record = null != kept ?
+            TapPorts.adopt(topology, countersManager, bridge, spec, kept, owner) :
+            TapPorts.open(topology, countersManager, bridge, spec, context.tapOffloads(), overlayMtu, owner);
+        if (null != keeper)
+        {
+            try
+            {
+                keeper.keep(spec.name(), Arrays.stream(record.entries).map(PortEntry::port).distinct()
+                    .mapToInt(Port::pollFd).toArray());
+            }
+            catch (final RuntimeException ex)
+            {
+                removePort(record);
+                throw ex;
+            }
+        }
+        return info(record);
+    }
+
+    /**
+     * Names of TAP ports of an earlier run whose devices the port keeper still holds and no port has claimed
+     * (by adding a TAP port of that name) since this switch started.
+     */
+    public synchronized List<String> unclaimedPorts()
+    {
+        return List.copyOf(adoptable.keySet());
+    }
+
+    /** Lets the TAPs of unclaimed ports go: the keeper drops them and the kernel removes them. */
+    public synchronized void releaseUnclaimedPorts()
+    {
+        for (final Map.Entry<String, int[]> port : adoptable.entrySet())
+        {
+            Arrays.stream(port.getValue()).forEach(UnixSocket::closeDescriptor);
+            keeper.drop(port.getKey());
+        }
+        adoptable.clear();
     }
 
     /**
@@ -431,7 +479,17 @@ public final class Vireo implements AutoCloseable
             throw VireoException.invalid("port " + name + " is the VXLAN endpoint of bridge " + record.bridge.name +
                 ": it goes with the bridge");
         }
+        forgetKept(record);
         removePort(record);
+    }
+
+    /** A port being deleted: the keeper's copies of its descriptors go first, so the TAP goes with it. */
+    private void forgetKept(final PortRecord record)
+    {
+        if (null != keeper && record.port() instanceof TapPort)
+        {
+            keeper.drop(record.name());
+        }
     }
 
     private void removePort(final PortRecord record)
@@ -793,7 +851,10 @@ public final class Vireo implements AutoCloseable
 
     // ---- life cycle ----
 
-    /** Deletes every port (removing the interfaces the switch created) and stops the agents. */
+    /**
+     * Closes every port and stops the agents. The interfaces the switch created go, but for the TAPs the
+     * port keeper holds: they wait for the next switch on the run dir.
+     */
     @Override
     public void close()
     {
@@ -823,6 +884,11 @@ public final class Vireo implements AutoCloseable
         }
         // Outside the lock: the conductor takes it on every tick and must be able to finish one.
         threads.close();
+        if (null != keeper)
+        {
+            adoptable.values().forEach(fds -> Arrays.stream(fds).forEach(UnixSocket::closeDescriptor));
+            keeper.close();
+        }
         tableCounters.close();
         fdb.close();
         neighbours.close();

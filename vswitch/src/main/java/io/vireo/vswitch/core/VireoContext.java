@@ -28,6 +28,7 @@ public final class VireoContext
     private int maxPorts = 1_024;
     private int maxBridges = 256;
     private Path countersFile;
+    private Path portKeeperDir;
     private int maxCounters = 16_384;
     private EpochClock epochClock = SystemEpochClock.INSTANCE;
     private int warmUpBursts = 20_000;
@@ -227,6 +228,23 @@ public final class VireoContext
     public Path countersFile()
     {
         return countersFile;
+    }
+
+    /** The run dir whose port keeper holds the TAP ports' descriptors across restarts; null: none. */
+    public Path portKeeperDir()
+    {
+        return portKeeperDir;
+    }
+
+    /**
+     * Keeps TAP ports across restarts: a port keeper process in {@code runDir} (started if none runs there)
+     * holds copies of their descriptors, and a TAP port added with the name of one it holds takes that
+     * device back ({@link Vireo#addTapPort}) instead of making a new one.
+     */
+    public VireoContext portKeeperDir(final Path runDir)
+    {
+        this.portKeeperDir = runDir;
+        return this;
     }
 
     /** Memory-mapped counters file other processes read; null keeps counters in this process only. */

@@ -45,6 +45,12 @@ public record RunDir(Path path)
         return path.resolve("vireod.lock");
     }
 
+    /** The switch as it last ran on this run dir, containers' ports included (written after every change). */
+    public Path stateFile()
+    {
+        return path.resolve("state.yaml");
+    }
+
     /** The path, as operators write it: what {@code --help} shows as the default and messages name. */
     @Override
     public String toString()

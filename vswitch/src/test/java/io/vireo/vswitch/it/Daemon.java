@@ -54,6 +54,7 @@ final class Daemon
             "--run-dir", runDir.toString(), "--metrics", "127.0.0.1:0"));
         command.addAll(List.of(extra));
         final Process process = sandbox.start(log, command.toArray(String[]::new));
+        sandbox.daemonRunsIn(runDir);
         final Daemon daemon = new Daemon(runDir, log, process);
         TapForwardingIT.waitFor(() ->
         {

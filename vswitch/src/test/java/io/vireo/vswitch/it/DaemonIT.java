@@ -150,10 +150,10 @@ class DaemonIT
     }
 
     @Test
-    void sigtermRemovesTheInterfacesTheDaemonCreatedAndExitsZero() throws Exception
+    void withoutAPortKeeperSigtermRemovesTheInterfacesTheDaemonCreatedAndExitsZero() throws Exception
     {
         final Path runDir = sandbox.tempDir("run");
-        final Daemon daemon = Daemon.start(sandbox, runDir);
+        final Daemon daemon = Daemon.start(sandbox, runDir, "--no-port-keeper");
         final String ns = sandbox.namespace("a");
         final String inNamespace = sandbox.ifname("tA");
         final String inRoot = sandbox.ifname("tR");
@@ -168,6 +168,7 @@ class DaemonIT
         assertNotEquals(0, sandbox.inNetns(ns, "ip", "link", "show", "dev", inNamespace).exit());
         assertFalse(Files.exists(runDir.resolve("vireo.sock")));
         assertFalse(Files.exists(runDir.resolve("counters.dat")));
+        assertFalse(Files.exists(runDir.resolve("keeper.sock")), "no port keeper was started");
     }
 
     @Test

@@ -34,6 +34,8 @@ final class Sandbox implements AutoCloseable
     private final List<String> namespaces = new ArrayList<>();
     private final Deque<Process> processes = new ArrayDeque<>();
     private final List<Path> files = new ArrayList<>();
+    /** Run dirs of daemons started here, whose port keepers outlive them and are stopped at close. */
+    private final java.util.Set<Path> runDirs = new java.util.LinkedHashSet<>();
 
     Sandbox()
     {
@@ -158,6 +160,12 @@ final class Sandbox implements AutoCloseable
         return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
     }
 
+    /** A daemon runs on {@code runDir}: its port keeper (which outlives it) is stopped at close. */
+    void daemonRunsIn(final Path runDir)
+    {
+        runDirs.add(runDir);
+    }
+
     @Override
     public void close()
     {
@@ -165,6 +173,7 @@ final class Sandbox implements AutoCloseable
         {
             stop(processes.pop());
         }
+        runDirs.forEach(Sandbox::stopPortKeeper);
         for (final String ns : namespaces)
         {
             run("ip", "netns", "del", ns);
@@ -173,6 +182,31 @@ final class Sandbox implements AutoCloseable
         for (final Path file : files)
         {
             run("rm", "-rf", file.toString());
+        }
+    }
+
+    /**
+     * Stops the port keeper of a run dir by the pid it wrote there, once its command line shows it is that
+     * keeper (a pid is reused once its process is gone), and waits until it has exited.
+     */
+    private static void stopPortKeeper(final Path runDir)
+    {
+        final Path pidFile = runDir.resolve("keeper.pid");
+        try
+        {
+            final long pid = Long.parseLong(Files.readString(pidFile).strip());
+            ProcessHandle.of(pid)
+                .filter(keeper -> keeper.info().commandLine().orElse("").contains(runDir.resolve("port-keeper.py").toString()))
+                .ifPresent(keeper ->
+                {
+                    keeper.destroy();
+                    keeper.onExit().orTimeout(20, TimeUnit.SECONDS).exceptionally(timeout -> keeper).join();
+                    keeper.destroyForcibly();
+                });
+        }
+        catch (final IOException | NumberFormatException ex)
+        {
+            // no keeper runs there (it wrote no pid file, or removed it as it exited)
         }
     }
 
