@@ -9,7 +9,9 @@ packages=(iproute2 iputils-ping iperf3 ethtool procps python3 util-linux maven
   gcc libc6-dev  # the CNI plugin's client (scripts/cni-client.c), compiled on first use
   prometheus  # for promtool, which checks a live scrape of the metrics endpoint
   tshark  # decodes the VXLAN underlay the tests capture
-  qemu-system-x86 busybox-static)  # QemuGuestIT: a Linux guest on a vhost-user port, its initramfs
+  qemu-system-x86 busybox-static  # QemuGuestIT: a Linux guest on a vhost-user port, its initramfs
+  podman runc  # PodmanIT: podman's CNI backend runs the plugin; runc, as podman would pick crun otherwise
+  docker.io)  # DockerEngineIT: a dockerd of the test's own finds the Docker driver as a plugin
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,7 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CniPluginIT
 {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Path CNI_PLUGINS = Path.of("/usr/lib/cni");
 
     private Sandbox sandbox;
     private Daemon daemon;
@@ -42,8 +40,7 @@ class CniPluginIT
     void setUp() throws Exception
     {
         sandbox = new Sandbox();
-        assertTrue(Files.isExecutable(CNI_PLUGINS.resolve("host-local")),
-            "host-local is missing: apt-get install containernetworking-plugins");
+        HostLocal.assertInstalled();
         daemon = Daemon.start(sandbox, sandbox.tempDir("run"));
         cniBin = sandbox.tempDir("cnibin");
         Files.createSymbolicLink(cniBin.resolve("vireo"), Daemon.ROOT.resolve("scripts/vireo-cni"));
@@ -274,7 +271,7 @@ class CniPluginIT
         final Map<String, String> env = new HashMap<>();
         env.put("CNI_COMMAND", command);
         env.put("CNI_IFNAME", "eth0");
-        env.put("CNI_PATH", cniBin + ":" + CNI_PLUGINS);
+        env.put("CNI_PATH", cniBin + ":" + HostLocal.PLUGIN_DIR);
         env.put("CNI_ARGS", "IgnoreUnknown=1;K8S_POD_NAMESPACE=default");
         if (null != containerId)
         {
@@ -330,18 +327,10 @@ class CniPluginIT
         return cidr.substring(0, cidr.indexOf('/'));
     }
 
-    /** The addresses host-local holds for this network (it keeps one file per address). */
+    /** The addresses host-local holds for this network. */
     private List<String> allocations() throws IOException
     {
-        final Path dir = ipamDir.resolve(network);
-        if (!Files.isDirectory(dir))
-        {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(dir))
-        {
-            return files.map(file -> file.getFileName().toString()).filter(name -> name.matches("[0-9.]+")).sorted().toList();
-        }
+        return HostLocal.allocations(ipamDir, network);
     }
 
     /** No port in the daemon, nothing but lo in the namespace, no address allocated. */

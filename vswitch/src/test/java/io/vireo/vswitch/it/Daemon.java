@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vireo.vswitch.cli.Vireoctl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 final class Daemon
 {
     static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     final Path runDir;
     final Path log;
@@ -105,6 +107,23 @@ final class Daemon
         final int exit = Vireoctl.run(full.toArray(String[]::new),
             new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Sandbox.Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** The daemon's bridges, by name. */
+    List<String> bridges() throws IOException
+    {
+        final List<String> names = new ArrayList<>();
+        JSON.readTree(ok("bridge", "list", "--json").out()).forEach(bridge -> names.add(bridge.get("name").asText()));
+        return names;
+    }
+
+    /** The bridges its routers have interfaces on. */
+    List<String> routerBridges() throws IOException
+    {
+        final List<String> bridges = new ArrayList<>();
+        JSON.readTree(ok("router", "list", "--json").out())
+            .forEach(router -> router.get("interfaces").forEach(i -> bridges.add(i.get("bridge").asText())));
+        return bridges;
     }
 
     Sandbox.Result ok(final String... args)

@@ -9,7 +9,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,7 +61,7 @@ class DockerDriverIT
         socket = pluginDir.resolve("vireo.sock");
         stateFile = pluginDir.resolve("state/docker-driver.json");
         ids.put("NETWORK_ID", DockerFixtures.dockerId());
-        driver = startDriver();
+        driver = DockerDriver.start(sandbox, daemon, socket, stateFile);
     }
 
     @AfterEach
@@ -82,7 +81,7 @@ class DockerDriverIT
 
         ok(driverCall("CreateNetwork", "CreateNetwork", null));
         final String bridge = "docker-" + ids.get("NETWORK_ID").substring(0, 12);
-        assertTrue(bridges().contains(bridge), "CreateNetwork made the bridge");
+        assertTrue(daemon.bridges().contains(bridge), "CreateNetwork made the bridge");
 
         final String ns1 = sandbox.namespace("c1");
         final String ns2 = sandbox.namespace("c2");
@@ -106,7 +105,7 @@ class DockerDriverIT
         assertFalse(Files.exists(Path.of("/sys/class/net", tap2)));
         assertNotEquals(0, sandbox.inNetns(ns2, "ip", "link", "show", "dev", "eth0").exit());
         ok(driverCall("DeleteNetwork", "DeleteNetwork", null));
-        assertFalse(bridges().contains(bridge), "DeleteNetwork removed the bridge");
+        assertFalse(daemon.bridges().contains(bridge), "DeleteNetwork removed the bridge");
         assertEquals("[ ]", daemon.ok("port", "list", "--json").out().strip());
 
         driver.destroy();
@@ -146,16 +145,9 @@ class DockerDriverIT
         ok(driverCall("Leave", "Leave", "e1"));
         ok(driverCall("DeleteEndpoint", "DeleteEndpoint", "e1"));
         ok(driverCall("DeleteNetwork", "DeleteNetwork", null));
-        assertEquals(List.of("wan"), interfaces(JSON.readTree(daemon.ok("router", "list", "--json").out())),
+        assertEquals(List.of("wan"), daemon.routerBridges(),
             "the router is off the network's bridge " + bridge + ", its uplink stays");
         assertEquals(0, JSON.readTree(daemon.ok("nat", "list", "docker", "--json").out()).get("rules").size());
-    }
-
-    private static List<String> interfaces(final JsonNode routers)
-    {
-        final List<String> bridges = new ArrayList<>();
-        routers.forEach(router -> router.get("interfaces").forEach(i -> bridges.add(i.get("bridge").asText())));
-        return bridges;
     }
 
     @Test
@@ -167,12 +159,12 @@ class DockerDriverIT
         assertEquals(0, driver.waitFor());
         assertEquals(0, daemon.terminate());
         daemon = Daemon.start(sandbox, daemon.runDir);
-        driver = startDriver();
+        driver = DockerDriver.start(sandbox, daemon, socket, stateFile);
 
         final JsonNode joined = ok(driverCall("Join", "Join", "e1", "SANDBOX_KEY", "/var/run/docker/netns/0123456789ab"));
         final String tap = joined.get("InterfaceName").get("SrcName").asText();
         assertTrue(Files.exists(Path.of("/sys/class/net", tap)), "Join after both restarts made the TAP");
-        assertTrue(bridges().contains("docker-" + ids.get("NETWORK_ID").substring(0, 12)), "and the bridge again");
+        assertTrue(daemon.bridges().contains("docker-" + ids.get("NETWORK_ID").substring(0, 12)), "and the bridge again");
         ok(driverCall("DeleteEndpoint", "DeleteEndpoint", "e1"));
         assertFalse(Files.exists(Path.of("/sys/class/net", tap)), "DeleteEndpoint without Leave removes the TAP too");
         ok(driverCall("DeleteNetwork", "DeleteNetwork", null));
@@ -189,7 +181,7 @@ class DockerDriverIT
         final Answer notJoined = driverCall("Join", "Join", "e9", "SANDBOX_KEY", "/var/run/docker/netns/0123456789ab");
         assertEquals(500, notJoined.status());
         assertTrue(notJoined.json().get("Err").asText().startsWith("no network "), notJoined.body());
-        assertEquals(List.of("br0"), bridges());
+        assertEquals(List.of("br0"), daemon.bridges());
     }
 
     /** CreateEndpoint and Join for endpoint {@code name}, then what Docker does with the TAP; returns its name. */
@@ -211,22 +203,6 @@ class DockerDriverIT
         check(sandbox.inNetns(ns, "ip", "addr", "add", address, "dev", "eth0"));
         check(sandbox.inNetns(ns, "ip", "link", "set", "dev", "eth0", "up"));
         return tap;
-    }
-
-    private Process startDriver() throws Exception
-    {
-        final Path log = sandbox.tempFile(".vireo-docker.log");
-        final Process process = sandbox.start(log, Daemon.ROOT.resolve("scripts/vireo-docker").toString(),
-            "--run-dir", daemon.runDir.toString(), "--socket", socket.toString(), "--state", stateFile.toString());
-        TapForwardingIT.waitFor(() ->
-        {
-            if (!process.isAlive())
-            {
-                throw new AssertionError("vireo-docker exited " + process.exitValue() + ": " + Sandbox.readUtf8(log));
-            }
-            return Sandbox.readUtf8(log).contains("vireo-docker: ready");
-        }, "vireo-docker ready");
-        return process;
     }
 
     /** {@code /NetworkDriver.METHOD} with the fixture, for endpoint {@code endpoint} (null: none) and extra values. */
@@ -277,12 +253,5 @@ class DockerDriverIT
         final JsonNode json = answer.json();
         assertFalse(json.has("Err"), answer.body());
         return json;
-    }
-
-    private List<String> bridges() throws IOException
-    {
-        final List<String> names = new ArrayList<>();
-        JSON.readTree(daemon.ok("bridge", "list", "--json").out()).forEach(bridge -> names.add(bridge.get("name").asText()));
-        return names;
     }
 }

@@ -32,6 +32,7 @@ final class Sandbox implements AutoCloseable
 
     final String prefix = "vt" + String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000));
     private final List<String> namespaces = new ArrayList<>();
+    private final List<String> hostInterfaces = new ArrayList<>();
     private final Deque<Process> processes = new ArrayDeque<>();
     private final List<Path> files = new ArrayList<>();
     /** Run dirs of daemons started here, whose port keepers outlive them and are stopped at close. */
@@ -67,6 +68,17 @@ final class Sandbox implements AutoCloseable
     String ifname(final String suffix)
     {
         return prefix + suffix;
+    }
+
+    /**
+     * An interface name with the sandbox prefix for something the test runs to create in this namespace (a CNI
+     * plugin's bridge), deleted at close if it is there.
+     */
+    String hostInterface(final String suffix)
+    {
+        final String name = ifname(suffix);
+        hostInterfaces.add(name);
+        return name;
     }
 
     Path tempFile(final String suffix) throws IOException
@@ -179,6 +191,13 @@ final class Sandbox implements AutoCloseable
             run("ip", "netns", "del", ns);
         }
         namespaces.clear();
+        for (final String name : hostInterfaces)
+        {
+            if (Files.exists(Path.of("/sys/class/net", name)))
+            {
+                run("ip", "link", "del", name);
+            }
+        }
         for (final Path file : files)
         {
             run("rm", "-rf", file.toString());

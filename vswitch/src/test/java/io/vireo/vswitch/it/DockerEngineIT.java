@@ -1,0 +1,110 @@
+package io.vireo.vswitch.it;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static io.vireo.vswitch.it.Sandbox.check;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Debian's dockerd running busybox containers on networks of the Vireo driver ({@code scripts/vireo-docker}), found
+ * as plugin {@code vireo-<prefix>} through a spec file, against a real vireod: what Docker sends is what the driver
+ * gets.
+ */
+class DockerEngineIT
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String NETWORK = "vnet";
+
+    private Sandbox sandbox;
+    private Daemon daemon;
+    private BusyboxRootfs rootfs;
+    private DockerEngine docker;
+    private String plugin;
+
+    @BeforeEach
+    void setUp() throws Exception
+    {
+        sandbox = new Sandbox();
+        daemon = Daemon.start(sandbox, sandbox.tempDir("run"));
+        final Path driverDir = sandbox.tempDir("driver");
+        final Path socket = driverDir.resolve("vireo.sock");
+        DockerDriver.start(sandbox, daemon, socket, driverDir.resolve("state.json"));
+        rootfs = BusyboxRootfs.create(sandbox, 16);
+        docker = DockerEngine.start(sandbox, rootfs);
+        plugin = "vireo-" + sandbox.prefix;
+        docker.plugin(plugin, socket);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        try
+        {
+            docker.close();
+        }
+        finally
+        {
+            sandbox.close();
+        }
+    }
+
+    @Test
+    void twoContainersPingAndTransferAndRmAndNetworkRmLeaveNothingBehind() throws Exception
+    {
+        final String networkId = check(docker.docker("network", "create", "-d", plugin, "--subnet", "10.91.0.0/24", NETWORK))
+            .out().strip();
+        final String bridge = "docker-" + networkId.substring(0, 12);
+        assertTrue(daemon.bridges().contains(bridge), "the driver made the network's bridge");
+        final Container one = docker.start("one", NETWORK);
+        final Container two = docker.start("two", NETWORK);
+        assertEquals(2, JSON.readTree(daemon.ok("port", "list", "--json").out()).size());
+
+        one.ping(two.address());
+        two.ping(one.address());
+        one.ping("10.91.0.1"); // the router answers the network's gateway
+        BusyboxRootfs.receiver(two, 5000);
+        rootfs.send(one, two.address(), 5000);
+
+        check(docker.docker("rm", "--force", "one", "two"));
+        assertEquals("[ ]", daemon.ok("port", "list", "--json").out().strip(), "no port left in vireod");
+        // Their namespaces stay mounted until Docker's collection, every 60 s; the engine's close unmounts them.
+        check(docker.docker("network", "rm", NETWORK));
+        assertEquals(List.of("br0"), daemon.bridges(), "the network's bridge is gone");
+        assertEquals(List.of(), daemon.routerBridges(), "and the router's interface on it");
+    }
+
+    /**
+     * {@code docker run -p 8080:80} on a network whose router (the driver's default, {@code docker}) an operator gave
+     * an uplink, as in {@link DockerDriverIT}: an "outside" namespace reaches the container at the router's address,
+     * port 8080; the container reaches the outside, masqueraded. Removing the container takes the published port
+     * back, removing the network the masquerade.
+     */
+    @Test
+    void aPublishedPortReachesTheContainerFromOutsideThroughTheRouter() throws Exception
+    {
+        final String outside = sandbox.namespace("o");
+        Uplink.edgeRouter(sandbox, daemon, outside, "docker");
+        check(docker.docker("network", "create", "-d", plugin, "--subnet", "10.92.0.0/24", NETWORK));
+        final Container web = docker.start("web", NETWORK, "-p", "8080:80");
+        final String rules = daemon.ok("nat", "list", "docker").out();
+        assertTrue(rules.contains("10.92.0.0/24") && rules.contains(web.address() + ":80"), rules);
+
+        web.ping("10.95.0.2"); // the outside has no route to 10.92.0.0/24: the answer comes back masqueraded
+        BusyboxRootfs.receiver(web, 80);
+        rootfs.sendFromNamespace(sandbox, outside, "10.95.0.1", 8080);
+
+        check(docker.docker("rm", "--force", "web"));
+        assertFalse(daemon.ok("nat", "list", "docker").out().contains(web.address() + ":80"), "the published port is taken back");
+        check(docker.docker("network", "rm", NETWORK));
+        assertEquals(0, JSON.readTree(daemon.ok("nat", "list", "docker", "--json").out()).get("rules").size());
+        assertEquals(List.of("wan"), daemon.routerBridges(), "the router keeps its uplink only");
+    }
+}
