@@ -44,6 +44,7 @@ final class Attachment
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final NetworkConfig config;
+    private final CniArgs args;
     private final String containerId;
     private final String ifname;
     private final ContainerNetns netns;
@@ -54,13 +55,15 @@ final class Attachment
 
     /**
      * @param netns the container's namespace; may be null for DEL only.
+     * @param args    what {@code CNI_ARGS} gave (its MAC when the config's runtimeConfig gives none).
      * @param ipam    the delegated IPAM plugin, or null when the config has none.
      * @param control the switch serving the config's run dir.
      */
-    Attachment(final NetworkConfig config, final String containerId, final String ifname, final ContainerNetns netns,
-        final DelegatedIpam ipam, final PrintStream err, final ControlChannel control)
+    Attachment(final NetworkConfig config, final CniArgs args, final String containerId, final String ifname,
+        final ContainerNetns netns, final DelegatedIpam ipam, final PrintStream err, final ControlChannel control)
     {
         this.config = config;
+        this.args = args;
         this.containerId = containerId;
         this.ifname = ifname;
         this.netns = netns;
@@ -401,7 +404,7 @@ final class Attachment
             .put("owner", "cni")
             .put("netns", netns.path())
             .put("ip", daemonAddress)
-            .put("mac", config.mac())
+            .put("mac", null != config.mac() ? config.mac() : args.mac())
             .put("mtu", mtu);
         // The container's ingress is what the switch sends the port: the port's egress, and the other way round.
         limit(request, "egress", config.bandwidth().ingressRate(), config.bandwidth().ingressBurst());

@@ -138,7 +138,9 @@ public final class VireoCni
         final ContainerNetns netns = null == netnsPath || netnsPath.isEmpty() ? null : new ContainerNetns(netnsPath);
         final DelegatedIpam ipam = null == config.ipamType() ? null :
             DelegatedIpam.locate(config.ipamType(), env, input, err);
-        return new Attachment(config, containerId, ifname, netns, ipam, err, control);
+        // DEL cleans up whatever the arguments: they only matter to what ADD makes.
+        final CniArgs args = "DEL".equals(command) ? new CniArgs(null) : CniArgs.parse(env.get("CNI_ARGS"));
+        return new Attachment(config, args, containerId, ifname, netns, ipam, err, control);
     }
 
     private static int fail(final PrintStream out, final PrintStream err, final String version, final CniException ex)

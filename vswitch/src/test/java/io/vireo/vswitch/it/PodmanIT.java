@@ -85,7 +85,6 @@ class PodmanIT
 
     /** Podman hands {@code --mac-address} to CNI plugins in CNI_ARGS ({@code MAC=...}), as the reference bridge reads it. */
     @Test
-    @Disabled("CNI_ARGS MAC not read yet")
     void macAddressIsTheContainers() throws Exception
     {
         final Container one = podman.start("one", NETWORK, "--mac-address", "02:00:5e:10:00:01");
