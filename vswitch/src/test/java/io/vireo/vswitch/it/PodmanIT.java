@@ -83,6 +83,31 @@ class PodmanIT
         assertFalse(Files.exists(one.netns()) || Files.exists(two.netns()), "podman removed the containers' namespaces");
     }
 
+    /**
+     * vireod killed and started again on its run dir while two podman containers run: their eth0 never goes
+     * (the port keeper holds the TAPs), the new daemon takes them back, and they ping each other again
+     * without podman doing anything.
+     */
+    @Test
+    void containersStayConnectedThroughASwitchCrashAndRestart() throws Exception
+    {
+        final Container one = podman.start("one", NETWORK);
+        final Container two = podman.start("two", NETWORK);
+        one.ping(two.address());
+        final String portsBefore = daemon.ok("port", "list", "--json").out();
+
+        daemon.process.destroyForcibly();
+        assertTrue(daemon.process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        check(one.exec("ip", "link", "show", "eth0"));
+        daemon = Daemon.start(sandbox, daemon.runDir);
+
+        assertEquals(JSON.readTree(portsBefore).size(), JSON.readTree(daemon.ok("port", "list", "--json").out()).size());
+        one.ping(two.address());
+        two.ping(one.address());
+        check(podman.podman("rm", "-f", "one", "two"));
+        assertEquals("[ ]", daemon.ok("port", "list", "--json").out().strip(), "podman rm deleted the ports as usual");
+    }
+
     /** Podman hands {@code --mac-address} to CNI plugins in CNI_ARGS ({@code MAC=...}), as the reference bridge reads it. */
     @Test
     void macAddressIsTheContainers() throws Exception
