@@ -12,15 +12,18 @@ public final class Errno
     public static final int EAGAIN = 11;
     public static final int ENOMEM = 12;
     public static final int EBUSY = 16;
+    public static final int EEXIST = 17;
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
     public static final int EMSGSIZE = 90;
     public static final int ENOPROTOOPT = 92;
     public static final int EOPNOTSUPP = 95;
+    public static final int EBADMSG = 74;
     public static final int EBADFD = 77;
     public static final int EADDRINUSE = 98;
     public static final int EADDRNOTAVAIL = 99;
     public static final int ENETDOWN = 100;
+    public static final int ETIMEDOUT = 110;
 
     private Errno()
     {
@@ -40,8 +43,10 @@ public final class Errno
             case EAGAIN: return "EAGAIN";
             case ENOMEM: return "ENOMEM";
             case EBUSY: return "EBUSY";
+            case EEXIST: return "EEXIST";
             case ENODEV: return "ENODEV";
             case EINVAL: return "EINVAL";
+            case EBADMSG: return "EBADMSG";
             case EBADFD: return "EBADFD";
             case EMSGSIZE: return "EMSGSIZE";
             case ENOPROTOOPT: return "ENOPROTOOPT";
@@ -49,6 +54,7 @@ public final class Errno
             case EADDRINUSE: return "EADDRINUSE";
             case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
             case ENETDOWN: return "ENETDOWN";
+            case ETIMEDOUT: return "ETIMEDOUT";
             default: return null;
         }
     }

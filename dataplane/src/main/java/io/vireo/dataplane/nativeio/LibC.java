@@ -142,4 +142,20 @@ public interface LibC
 
     @SaveError
     int epoll_wait(int epollFd, @u_int64_t long eventsAddress, int maxEvents, int timeoutMillis);
+
+    // Network namespaces and route netlink, for interface configuration (see RtNetlink).
+
+    /** Moves the calling thread into the namespace behind {@code fd}; {@code nstype} says which kind it must be. */
+    @SaveError
+    int setns(int fd, int nstype);
+
+    /** To the socket's default peer: on a netlink socket, the kernel. */
+    @SaveError
+    @ssize_t
+    long send(int fd, @u_int64_t long address, @size_t long length, int flags);
+
+    /** With MSG_TRUNC, returns a datagram's whole length even when it did not fit. */
+    @SaveError
+    @ssize_t
+    long recv(int fd, @u_int64_t long address, @size_t long length, int flags);
 }

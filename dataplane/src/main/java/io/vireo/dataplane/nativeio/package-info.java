@@ -7,7 +7,9 @@
  * {@link io.vireo.dataplane.nativeio.EventFd}, {@link io.vireo.dataplane.nativeio.MappedMemory}
  * (bounds-checked shared and anonymous mappings, memfds, packet rings),
  * {@link io.vireo.dataplane.nativeio.PacketSocket} (an AF_PACKET socket on one interface with a
- * TPACKET_V3 receive ring) and {@link io.vireo.dataplane.nativeio.UnixSocket}
- * (non-blocking unix sockets with descriptor passing). Frame I/O passes raw addresses of off-heap memory.
+ * TPACKET_V3 receive ring), {@link io.vireo.dataplane.nativeio.UnixSocket}
+ * (non-blocking unix sockets with descriptor passing) and {@link io.vireo.dataplane.nativeio.RtNetlink}
+ * (links, addresses and routes of a network namespace over route netlink, as iproute2 sets them). Frame I/O
+ * passes raw addresses of off-heap memory.
  */
 package io.vireo.dataplane.nativeio;
