@@ -16,12 +16,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vireo.dataplane.nativeio.RtNetlink;
 import io.vireo.flowtable.policy.IpPrefix;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlChannel;
 import io.vireo.vswitch.control.NetworkGateway;
 import io.vireo.vswitch.core.PortKeeper;
 import io.vireo.vswitch.core.VireoException;
+import io.vireo.vswitch.link.LinkOperation;
+import io.vireo.vswitch.link.Links;
 
 /**
  * One CNI attachment — a (container id, interface name) pair on one network — made of a Vireo TAP port.
@@ -156,24 +159,24 @@ final class Attachment
         {
             throw failed("port " + portName + " is " + port.path("state").asText());
         }
-        final JsonNode link = netns.describe(ifname);
+        final Links.LinkState link = netns.describe(ifname);
         if (null == link)
         {
             throw failed("there is no interface " + ifname + " in " + netns.path());
         }
         final String mac = expected.interfaces().get(index).mac();
-        if (null != mac && !mac.equalsIgnoreCase(link.path("address").asText()))
+        if (null != mac && !mac.equalsIgnoreCase(link.mac()))
         {
-            throw failed(ifname + " has MAC " + link.path("address").asText() + ", the ADD gave it " + mac);
+            throw failed(ifname + " has MAC " + link.mac() + ", the ADD gave it " + mac);
         }
-        if (!hasFlag(link, "UP"))
+        if (!link.up())
         {
             throw failed(ifname + " in " + netns.path() + " is down");
         }
         final Integer mtu = null != expected.interfaces().get(index).mtu() ? expected.interfaces().get(index).mtu() : config.mtu();
-        if (null != mtu && link.path("mtu").asInt() != mtu)
+        if (null != mtu && link.mtu() != mtu)
         {
-            throw failed(ifname + " has MTU " + link.path("mtu").asInt() + ", the ADD gave it " + mtu);
+            throw failed(ifname + " has MTU " + link.mtu() + ", the ADD gave it " + mtu);
         }
         for (final CniResult.IpConfig ip : expected.ips())
         {
@@ -366,8 +369,8 @@ final class Attachment
     /** The interface's MTU as the kernel has it, or null if it cannot be read. */
     private Integer linkMtu()
     {
-        final JsonNode link = netns.describe(ifname);
-        return null == link || !link.path("mtu").isInt() ? null : link.get("mtu").asInt();
+        final Links.LinkState link = netns.describe(ifname);
+        return null == link ? null : link.mtu();
     }
 
     /** The daemon's description of the config's bridge; a CNI error if it has none. */
@@ -416,7 +419,7 @@ final class Attachment
         }
         try
         {
-            netns.batch(containerSide(assigned, daemonAddress), "configuring " + ifname);
+            netns.apply(containerSide(assigned, daemonAddress), "configuring " + ifname);
             final String state = port().path("state").asText();
             if (!"up".equals(state))
             {
@@ -444,26 +447,29 @@ final class Attachment
         }
     }
 
-    /** The ip commands that turn the daemon's TAP into CNI_IFNAME with all its addresses and routes. */
-    private List<String> containerSide(final CniResult assigned, final String daemonAddress)
+    /**
+     * What turns the daemon's TAP into CNI_IFNAME with all its addresses and routes. A route to a destination
+     * the namespace has a route to already (another network's default route) is left to that one.
+     */
+    private List<LinkOperation> containerSide(final CniResult assigned, final String daemonAddress)
     {
-        final List<String> commands = new ArrayList<>(List.of(
-            "link set dev " + portName + " down",
-            "link set dev " + portName + " name " + ifname,
-            "link set dev " + ifname + " up"));
+        final List<LinkOperation> operations = new ArrayList<>(List.of(
+            LinkOperation.down(portName),
+            new LinkOperation.Rename(portName, ifname),
+            LinkOperation.up(ifname)));
         for (final CniResult.IpConfig ip : assigned.ips())
         {
             if (!ip.address().equals(daemonAddress))
             {
-                commands.add("addr add " + ip.address() + " dev " + ifname);
+                operations.add(new LinkOperation.AddAddress(ifname, ip.address()));
             }
         }
         for (final CniResult.Route route : assigned.routes())
         {
             final String gateway = null != route.gw() ? route.gw() : assigned.gatewayFor(route.dst());
-            commands.add("route add " + route.dst() + (null == gateway ? "" : " via " + gateway) + " dev " + ifname);
+            operations.add(new LinkOperation.AddRoute(route.dst(), gateway, ifname));
         }
-        return commands;
+        return operations;
     }
 
     private JsonNode port()
@@ -546,31 +552,11 @@ final class Attachment
         throw failed("the prevResult lists no interface " + ifname + " in " + netns.path());
     }
 
-    private static boolean hasFlag(final JsonNode link, final String flag)
-    {
-        for (final JsonNode value : link.path("flags"))
-        {
-            if (flag.equals(value.asText()))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean hasAddress(final JsonNode link, final String cidr)
+    private static boolean hasAddress(final Links.LinkState link, final String cidr)
     {
         final int slash = cidr.indexOf('/');
-        final InetAddress wanted = literal(cidr.substring(0, slash));
-        final int prefix = Integer.parseInt(cidr.substring(slash + 1));
-        for (final JsonNode address : link.path("addr_info"))
-        {
-            if (prefix == address.path("prefixlen").asInt() && wanted.equals(literal(address.path("local").asText())))
-            {
-                return true;
-            }
-        }
-        return false;
+        return link.addresses().contains(
+            new RtNetlink.Address(literal(cidr.substring(0, slash)), Integer.parseInt(cidr.substring(slash + 1))));
     }
 
     /** Parses an address literal (never a DNS lookup: CniResult only admits literals). */

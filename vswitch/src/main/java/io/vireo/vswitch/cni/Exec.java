@@ -13,7 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
-/** Runs a helper program (nsenter and ip, an IPAM plugin) to completion, with a time limit. */
+/** Runs a helper program (an IPAM plugin) to completion, with a time limit. */
 final class Exec
 {
     /** Exit status and what the program printed. */

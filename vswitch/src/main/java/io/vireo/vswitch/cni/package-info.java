@@ -6,7 +6,7 @@
  * <pre>
  *  runtime ──env + stdin──▶ VireoCni ──▶ Attachment ──HTTP/JSON──▶ vireod (vireo.sock): POST/GET/DELETE /v1/ports
  *                                          │  └─▶ DelegatedIpam ──exec──▶ CNI_PATH/host-local
- *                                          └─▶ ContainerNetns ──nsenter + ip──▶ rename, addresses, routes
+ *                                          └─▶ ContainerNetns ──rtnetlink──▶ rename, addresses, routes
  * </pre>
  * Error codes follow the spec: 1 incompatible version, 2 unsupported field, 3 no such namespace, 4 invalid
  * environment, 5 stdin unreadable, 6 undecodable input, 7 invalid config (a bridge the daemon lacks, an IPAM

@@ -16,8 +16,8 @@ import org.agrona.concurrent.status.CountersManager;
 
 /**
  * Opens TAP ports: creates (or attaches to) the TAP with a queue per forwarding thread, moves it into
- * its namespace and sets MAC, MTU and address there with {@code ip}, brings it up. Everything is
- * checked first; on any failure nothing is left behind.
+ * its namespace and sets MAC, MTU and address there over rtnetlink ({@link Links}), brings it up. Everything
+ * is checked first; on any failure nothing is left behind.
  */
 final class TapPorts
 {
@@ -70,8 +70,7 @@ final class TapPorts
         final List<TapPort> queues = openQueues(spec.name(), offloads, topology.threads());
         try
         {
-            Links.configure(spec.name(), spec.netns(), mac, mtu, spec.ip());
-            final Links.LinkState link = Links.state(spec.netns(), spec.name());
+            final Links.LinkState link = Links.configure(spec.name(), spec.netns(), mac, mtu, spec.ip());
             return topology.add(bridge, List.copyOf(queues),
                 new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), offloads, null, null, owner),
                 new PortCounters(counters, spec.name()), null);

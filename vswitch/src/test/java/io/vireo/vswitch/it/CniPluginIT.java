@@ -138,6 +138,36 @@ class CniPluginIT
         }
     }
 
+    /**
+     * {@code podman network connect}: a container on a second network whose IPAM gives a default route too. As
+     * with the reference plugins, the route the namespace has already wins and the ADD succeeds.
+     */
+    @Test
+    void aSecondNetworkWithADefaultRouteKeepsTheFirstNetworksRoute() throws Exception
+    {
+        final String ns = sandbox.namespace("a");
+        final String path = "/run/netns/" + ns;
+        final String id = sandbox.prefix + "-container";
+        daemon.ok("bridge", "add", "br1");
+        final ObjectNode first = (ObjectNode)JSON.readTree(config("1.0.0", "br0"));
+        ((ObjectNode)first.get("ipam")).putArray("routes").addObject().put("dst", "0.0.0.0/0");
+        final ObjectNode second = (ObjectNode)JSON.readTree(config("1.0.0", "br1"));
+        second.put("name", network + "-second");
+        final ObjectNode secondIpam = (ObjectNode)second.get("ipam");
+        secondIpam.putArray("ranges").addArray().addObject().put("subnet", "10.97.0.0/24").put("gateway", "10.97.0.1");
+        secondIpam.putArray("routes").addObject().put("dst", "0.0.0.0/0");
+
+        success(cni("ADD", id, path, first.toString(), "eth0"));
+        final JsonNode added = success(cni("ADD", id, path, second.toString(), "eth1"));
+        assertEquals("0.0.0.0/0", added.get("routes").get(0).get("dst").asText(), "the result says what IPAM gave: " + added);
+        assertEquals("default via 10.94.0.1 dev eth0", check(sandbox.inNetns(ns, "ip", "route", "show", "default")).out().strip());
+        assertTrue(check(sandbox.inNetns(ns, "ip", "-o", "addr", "show", "dev", "eth1")).out().contains("inet 10.97.0."));
+
+        assertEquals(0, cni("DEL", id, path, second.toString(), "eth1").exit());
+        assertEquals(0, cni("DEL", id, path, first.toString(), "eth0").exit());
+        assertNothingLeft(ns);
+    }
+
     @Test
     void versionListsTheSupportedVersions() throws Exception
     {
@@ -265,12 +295,18 @@ class CniPluginIT
         assertEquals(2, JSON.readTree(daemon.ok("port", "list", "--json").out()).size(), "the uplink and the host link only");
     }
 
-    /** Runs the plugin as a runtime does; null containerId or netns leaves the variable unset. */
+    /** Runs the plugin as a runtime does, for eth0; null containerId or netns leaves the variable unset. */
     private Sandbox.Result cni(final String command, final String containerId, final String netns, final String config)
+    {
+        return cni(command, containerId, netns, config, "eth0");
+    }
+
+    private Sandbox.Result cni(
+        final String command, final String containerId, final String netns, final String config, final String ifname)
     {
         final Map<String, String> env = new HashMap<>();
         env.put("CNI_COMMAND", command);
-        env.put("CNI_IFNAME", "eth0");
+        env.put("CNI_IFNAME", ifname);
         env.put("CNI_PATH", cniBin + ":" + HostLocal.PLUGIN_DIR);
         env.put("CNI_ARGS", "IgnoreUnknown=1;K8S_POD_NAMESPACE=default");
         if (null != containerId)
