@@ -92,6 +92,7 @@ final class Netlink
     static final int NLM_F_ACK_TLVS = 0x200;
 
     static final int ATTRIBUTE_HEADER_LENGTH = 4;
+    static final int ATTRIBUTE_TYPE_OFFSET = 2;
     /** rta_type without the nested and byte-order bits. */
     static final int ATTRIBUTE_TYPE_MASK = 0x3FFF;
 

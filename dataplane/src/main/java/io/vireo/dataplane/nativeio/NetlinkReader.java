@@ -16,75 +16,50 @@ import static io.vireo.dataplane.nativeio.Netlink.align;
 
 /**
  * Walks the messages of one datagram the kernel sent (layouts: {@link Netlink}). Every length is checked
- * against what was received before anything is read: a message or a structure that would reach past the
- * datagram is a {@link NetlinkException#malformed} answer, never a read of stale bytes.
+ * against what was received before anything is read ({@link NetlinkRecords}): a message or a structure that
+ * would reach past the datagram is a {@link NetlinkException#malformed} answer, never a read of stale bytes.
  */
 final class NetlinkReader
 {
+    private final NetlinkRecords messages = NetlinkRecords.messages();
     private final NetlinkAttributes errorAttributes = new NetlinkAttributes();
-    private DirectBuffer buffer;
-    private int end;
-    private int offset;
-    private int length;
-    private int next;
 
     /** Reads the {@code length} bytes received at the start of {@code buffer}. */
     NetlinkReader wrap(final DirectBuffer buffer, final int length)
     {
-        this.buffer = buffer;
-        this.end = length;
-        this.offset = 0;
-        this.length = 0;
-        this.next = 0;
+        messages.wrap(buffer, 0, length);
         return this;
     }
 
     /** Moves to the next message. @return false when there is none. */
     boolean next()
     {
-        if (next >= end)
-        {
-            return false;
-        }
-        final int left = end - next;
-        if (left < HEADER_LENGTH)
-        {
-            throw NetlinkException.malformed(left + " bytes after the last message, less than a header");
-        }
-        final int messageLength = buffer.getInt(next + LENGTH_OFFSET);
-        if (messageLength < HEADER_LENGTH || messageLength > left)
-        {
-            throw NetlinkException.malformed("a message of " + messageLength + " bytes where " + left + " are left");
-        }
-        offset = next;
-        length = messageLength;
-        next = offset + align(messageLength);
-        return true;
+        return messages.next();
     }
 
     DirectBuffer buffer()
     {
-        return buffer;
+        return messages.buffer();
     }
 
     int type()
     {
-        return buffer.getShort(offset + TYPE_OFFSET) & 0xFFFF;
+        return buffer().getShort(messages.offset() + TYPE_OFFSET) & 0xFFFF;
     }
 
     int flags()
     {
-        return buffer.getShort(offset + FLAGS_OFFSET) & 0xFFFF;
+        return buffer().getShort(messages.offset() + FLAGS_OFFSET) & 0xFFFF;
     }
 
     int sequence()
     {
-        return buffer.getInt(offset + SEQUENCE_OFFSET);
+        return buffer().getInt(messages.offset() + SEQUENCE_OFFSET);
     }
 
     int payloadLength()
     {
-        return length - HEADER_LENGTH;
+        return messages.length() - HEADER_LENGTH;
     }
 
     /**
@@ -99,13 +74,13 @@ final class NetlinkReader
             throw NetlinkException.malformed("message type " + type() + " has " + payloadLength() +
                 " bytes of payload, " + what + " takes " + size);
         }
-        return offset + HEADER_LENGTH;
+        return messages.offset() + HEADER_LENGTH;
     }
 
     /** The i32 of an NLMSG_ERROR (0: an acknowledgement; else minus the errno) or an NLMSG_DONE (0, or minus an errno). */
     int error()
     {
-        return buffer.getInt(payloadOffset(4, "the error code") + NLMSGERR_ERROR_OFFSET);
+        return buffer().getInt(payloadOffset(4, "the error code") + NLMSGERR_ERROR_OFFSET);
     }
 
     /** The kernel's explanation of an NLMSG_ERROR (NLMSGERR_ATTR_MSG), or null when it gave none. */
@@ -116,14 +91,15 @@ final class NetlinkReader
             return null;
         }
         final int request = payloadOffset(NLMSGERR_REQUEST_OFFSET + HEADER_LENGTH, "struct nlmsgerr") + NLMSGERR_REQUEST_OFFSET;
-        final int echoed = 0 != (flags() & NLM_F_CAPPED) ? HEADER_LENGTH : align(buffer.getInt(request + LENGTH_OFFSET));
+        final int echoed = 0 != (flags() & NLM_F_CAPPED) ? HEADER_LENGTH : align(buffer().getInt(request + LENGTH_OFFSET));
         final int attributes = request + echoed;
-        final int messageEnd = offset + length;
+        final int messageEnd = messages.offset() + messages.length();
         if (echoed < HEADER_LENGTH || echoed > messageEnd - request)
         {
-            throw NetlinkException.malformed("an error echoing a request of " + echoed + " bytes in a message of " + length);
+            throw NetlinkException.malformed(
+                "an error echoing a request of " + echoed + " bytes in a message of " + messages.length());
         }
-        errorAttributes.wrap(buffer, attributes, messageEnd - attributes);
+        errorAttributes.wrap(buffer(), attributes, messageEnd - attributes);
         while (errorAttributes.next())
         {
             if (NLMSGERR_ATTR_MSG == errorAttributes.type())

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import org.agrona.MutableDirectBuffer;
 
 import static io.vireo.dataplane.nativeio.Netlink.ATTRIBUTE_HEADER_LENGTH;
+import static io.vireo.dataplane.nativeio.Netlink.ATTRIBUTE_TYPE_OFFSET;
 import static io.vireo.dataplane.nativeio.Netlink.FLAGS_OFFSET;
 import static io.vireo.dataplane.nativeio.Netlink.HEADER_LENGTH;
 import static io.vireo.dataplane.nativeio.Netlink.IFADDRMSG_LENGTH;
@@ -132,7 +133,7 @@ final class NetlinkWriter
         }
         final int at = reserve(ATTRIBUTE_HEADER_LENGTH + valueLength);
         buffer.putShort(at, (short)(ATTRIBUTE_HEADER_LENGTH + valueLength));
-        buffer.putShort(at + 2, (short)type);
+        buffer.putShort(at + ATTRIBUTE_TYPE_OFFSET, (short)type);
         return at + ATTRIBUTE_HEADER_LENGTH;
     }
 

@@ -193,13 +193,13 @@ class RtMessagesTest
     void aDatagramCutShortIsMalformed()
     {
         reader.wrap(buffer(LINK_VETH), 100);
-        assertMalformed("a message of 1124 bytes where 100 are left", reader::next);
+        assertMalformed("message of 1124 bytes where 100 are left", reader::next);
         reader.wrap(buffer(LINK_ACK), 10);
         assertMalformed("10 bytes after the last message, less than a header", reader::next);
         final UnsafeBuffer shortLength = buffer(LINK_ACK);
         shortLength.putInt(0, 8);
         reader.wrap(shortLength, 36);
-        assertMalformed("a message of 8 bytes where 36 are left", reader::next);
+        assertMalformed("message of 8 bytes where 36 are left", reader::next);
     }
 
     @Test
@@ -211,12 +211,12 @@ class RtMessagesTest
         link[1] = 0;
         reader.wrap(new UnsafeBuffer(Arrays.copyOf(link, 100)), 100);
         assertTrue(reader.next());
-        assertMalformed("an attribute of 240 bytes where 68 are left", () -> messages.link(reader));
+        assertMalformed("attribute of 240 bytes where 68 are left", () -> messages.link(reader));
 
         link[32] = 2; // shorter than its own header
         reader.wrap(new UnsafeBuffer(Arrays.copyOf(link, 100)), 100);
         assertTrue(reader.next());
-        assertMalformed("an attribute of 2 bytes where 68 are left", () -> messages.link(reader));
+        assertMalformed("attribute of 2 bytes where 68 are left", () -> messages.link(reader));
 
         final byte[] mtu = HexFormat.of().parseHex(LINK_VETH.replace(" ", ""));
         mtu[72] = 6; // IFLA_MTU with a 2-byte value
