@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import static io.vireo.vswitch.it.Sandbox.check;
@@ -122,7 +121,6 @@ class PodmanIT
      * second network by its eth1.
      */
     @Test
-    @Disabled("ADD of a second network with its own default route fails: RTNETLINK answers: File exists")
     void aSecondNetworkWithItsOwnDefaultRouteConnects() throws Exception
     {
         daemon.ok("bridge", "add", "br1");
