@@ -1,5 +1,7 @@
 package io.vireo.dataplane.pipeline;
 
+import java.util.function.ToLongFunction;
+
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
@@ -58,6 +60,27 @@ public final class PortCounters implements AutoCloseable
                 final int drop = typeId - TYPE_DROP_BASE;
                 return drop >= 0 && drop < DropReason.count() ? "drop_" + DropReason.of(drop).metricName() : null;
         }
+    }
+
+    /**
+     * Starts the counters from the values a port of this name had in an earlier run of the switch, by
+     * counter label ({@code earlier} answers 0 for a label it does not know): before the port forwards.
+     */
+    public void carryOver(final ToLongFunction<String> earlier)
+    {
+        carryOver(rxPackets, earlier);
+        carryOver(rxBytes, earlier);
+        carryOver(txPackets, earlier);
+        carryOver(txBytes, earlier);
+        for (final AtomicCounter drop : drops)
+        {
+            carryOver(drop, earlier);
+        }
+    }
+
+    private static void carryOver(final AtomicCounter counter, final ToLongFunction<String> earlier)
+    {
+        counter.setRelease(earlier.applyAsLong(counter.label()));
     }
 
     /** Adds {@code packets} received, {@code bytes} long in all. */

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.MappedByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.HashMap;
 
 import org.agrona.BufferUtil;
 import org.agrona.IoUtil;
@@ -96,6 +98,36 @@ public final class CountersFile implements AutoCloseable
         return new CountersFile(path, mapped, false);
     }
 
+    /**
+     * The values in the counters file an earlier daemon left at {@code path}, by counter label; empty if
+     * there is none or it is not one.
+     */
+    public static Map<String, Long> earlierValues(final Path path)
+    {
+        final Map<String, Long> values = new HashMap<>();
+        if (Files.isReadable(path))
+        {
+            try
+            {
+                final CountersFile earlier = open(path);
+                try
+                {
+                    final CountersReader reader = earlier.reader();
+                    reader.forEach((counterId, typeId, key, label) -> values.put(label, reader.getCounterValue(counterId)));
+                }
+                finally
+                {
+                    IoUtil.unmap(earlier.mapped);
+                }
+            }
+            catch (final IllegalStateException ex)
+            {
+                values.clear();
+            }
+        }
+        return values;
+    }
+
     /** Counters in this process's memory only, for an embedded switch without a run dir. */
     public static CountersManager inMemory(final int maxCounters)
     {
@@ -127,8 +159,14 @@ public final class CountersFile implements AutoCloseable
     @Override
     public void close()
     {
+        close(false);
+    }
+
+    /** Unmaps the file; the writer deletes it unless {@code keep} (its values are for the next daemon). */
+    public void close(final boolean keep)
+    {
         IoUtil.unmap(mapped);
-        if (owner)
+        if (owner && !keep)
         {
             IoUtil.deleteIfExists(path.toFile());
         }

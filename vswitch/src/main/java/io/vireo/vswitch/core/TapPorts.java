@@ -2,6 +2,7 @@ package io.vireo.vswitch.core;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToLongFunction;
 
 import io.vireo.dataplane.nativeio.Errno;
 import io.vireo.dataplane.nativeio.NativeException;
@@ -90,12 +91,13 @@ final class TapPorts
     /**
      * Adds to the bridge a TAP an earlier run of the switch made, through the descriptors the port keeper
      * held ({@code fds}, one per queue; this takes them): the device is wherever, and named whatever, its
-     * user made it since, and is not touched; {@code spec} says what it was made with. With as many queues
+     * user made it since, and is not touched; {@code spec} says what it was made with, {@code earlierCounters}
+     * (by label) what its counters were. With as many queues
      * as forwarding threads each thread takes one; otherwise all share the first and the others close.
      */
     static PortRecord adopt(
         final Topology topology, final CountersManager counters, final Bridge bridge, final TapPortSpec spec,
-        final int[] fds, final String owner)
+        final int[] fds, final String owner, final ToLongFunction<String> earlierCounters)
     {
         final List<TapPort> queues = new ArrayList<>();
         final int used = fds.length == topology.threads() ? fds.length : 1;
@@ -120,9 +122,11 @@ final class TapPorts
                     throw ex;
                 }
             }
+            final PortCounters portCounters = new PortCounters(counters, spec.name());
+            portCounters.carryOver(earlierCounters);
             return topology.add(bridge, List.copyOf(queues),
                 new PortDetails(spec.netns(), spec.ip(), spec.mac(), spec.mtu(), 0 != queues.get(0).offloads(), null, null, owner),
-                new PortCounters(counters, spec.name()), null);
+                portCounters, null);
         }
         catch (final NativeException ex)
         {

@@ -83,6 +83,8 @@ public final class Vireo implements AutoCloseable
     private final PortKeeper keeper;
     /** Descriptors the keeper held for TAP ports of an earlier run, by port name, until a port claims them. */
     private final Map<String, int[]> adoptable;
+    /** The counters of that run, by label, for the ports that take their TAPs back. */
+    private final Map<String, Long> earlierCounters;
     private boolean closed;
 
     private Vireo(final VireoContext context)
@@ -91,6 +93,8 @@ public final class Vireo implements AutoCloseable
         this.context = context;
         this.fdb = new ForwardingTable(context.fdbCapacity());
         this.features = new Features(context.maxBridges());
+        this.earlierCounters = null == context.portKeeperDir() || null == context.countersFile() ? Map.of() :
+            CountersFile.earlierValues(context.countersFile());
         this.countersFile = null == context.countersFile() ? null :
             CountersFile.create(context.countersFile(), context.maxCounters());
         this.countersManager = null == countersFile ? CountersFile.inMemory(context.maxCounters()) :
@@ -279,7 +283,8 @@ public final class Vireo implements AutoCloseable
         final Integer overlayMtu = null == bridge.vxlan ? null : Integer.valueOf(bridge.vxlan.mtu());
         final int[] kept = adoptable.remove(spec.name());
         final PortRecord record = null != kept ?
-            TapPorts.adopt(topology, countersManager, bridge, spec, kept, owner) :
+            TapPorts.adopt(topology, countersManager, bridge, spec, kept, owner,
+                label -> earlierCounters.getOrDefault(label, 0L)) :
             TapPorts.open(topology, countersManager, bridge, spec, context.tapOffloads(), overlayMtu, owner);
         if (null != keeper)
         {
@@ -895,7 +900,7 @@ public final class Vireo implements AutoCloseable
         connections.close();
         if (null != countersFile)
         {
-            countersFile.close();
+            countersFile.close(null != keeper);
         }
     }
 

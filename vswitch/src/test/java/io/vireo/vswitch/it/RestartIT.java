@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A switch that crashes and is started again on its run dir, without a config file: container C (attached
  * by the CNI plugin, as a runtime does) and namespace A (a port an operator added) stay on bridge
  * {@code net1} throughout. Their interfaces never go (the port keeper holds the TAPs), and the new daemon
- * takes them back with the bridge, addresses and limits, so C reaches A again without anyone touching
- * the container.
+ * takes them back with the bridge, addresses, limits and counters, so C reaches A again without anyone
+ * touching the container.
  */
 class RestartIT
 {
@@ -84,6 +84,12 @@ class RestartIT
             {
                 assertEquals(portsBefore.get(i).get(field), portsAfter.get(i).get(field), portsAfter.get(i) + ": " + field);
             }
+        }
+        for (int i = 0; i < portsBefore.size(); i++)
+        {
+            final long before = portsBefore.get(i).get("stats").get("rxPackets").asLong();
+            assertTrue(before > 0 && portsAfter.get(i).get("stats").get("rxPackets").asLong() >= before,
+                "the counters go on from where they were: " + portsBefore.get(i) + " then " + portsAfter.get(i));
         }
         check(sandbox.inNetns(nsC, "ping", "-c", "2", "-i", "0.2", "-W", "3", "10.96.1.1"));
         assertTrue(TcpTransfer.send(sandbox, nsA, "10.96.1.1", 5201, nsC, "10.96.1.1", 5201, 8).equals(addressC));
