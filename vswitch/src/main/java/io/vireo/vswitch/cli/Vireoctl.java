@@ -726,6 +726,12 @@ public final class Vireoctl
             final Map<String, Long> table = new LinkedHashMap<>();
             try (CountersFile file = CountersFile.open(root.runDir.countersFile()))
             {
+                if (!ProcessHandle.of(file.writerPid()).map(ProcessHandle::isAlive).orElse(false))
+                {
+                    // A daemon that stopped leaves its counters for the next one (the port keeper's restarts).
+                    throw new IllegalStateException("no vireod is running with run dir " + root.runDir +
+                        " (the counters there are those of pid " + file.writerPid() + ", which has stopped)");
+                }
                 final CountersReader reader = file.reader();
                 reader.forEach((counterId, typeId, keyBuffer, label) ->
                 {
