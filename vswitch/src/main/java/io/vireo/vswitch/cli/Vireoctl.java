@@ -199,7 +199,7 @@ public final class Vireoctl
                 throw new CommandLine.ParameterException(new CommandLine(new Vireoctl(null, null)),
                     "give --thread or a rate (--ingress-rate, --egress-rate)");
             }
-            return root.call("PATCH", "/v1/ports/" + name, new ControlApi.PortChange(thread, limits.ingress(), limits.egress()),
+            return root.call("PATCH", "/v1/ports/" + name, new ControlApi.PortChange(thread, limits.ingress(), limits.egress(), null),
                 json, message("port " + name + " changed"));
         }
 

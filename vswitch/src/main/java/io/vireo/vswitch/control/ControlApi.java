@@ -40,7 +40,9 @@ import io.vireo.vswitch.core.VxlanSpec;
  *                                {"bridge": "br0", "name": "eth1", "type": "af-packet"}   (an existing interface)
  * PATCH  /v1/ports/{name}        {"thread": 1}   move a port with one queue to another forwarding thread;
  *                                {"ingress": {"rate": 100000000, "burst": 1000000}, "egress": {"rate": 0}}
- *                                rate limits (bits/s, bytes; rate 0 removes one; POST /v1/ports takes them too)
+ *                                rate limits (bits/s, bytes; rate 0 removes one; POST /v1/ports takes them too);
+ *                                {"location": {"netns": "/var/run/docker/netns/..", "ip": "10.0.0.2/24"}} where
+ *                                the owner of a TAP port put its interface (shown, not acted on)
  * DELETE /v1/ports/{name}        delete a port
  * GET    /v1/threads             forwarding threads: CPU, kernel thread id, the ports each receives from
  * GET    /v1/fdb/{bridge}        forwarding table of a bridge
@@ -102,7 +104,12 @@ public final class ControlApi
     }
 
     /** Request body of {@code PATCH /v1/ports/{name}}: each field present changes that. */
-    public record PortChange(Integer thread, RateLimit ingress, RateLimit egress)
+    public record PortChange(Integer thread, RateLimit ingress, RateLimit egress, PortLocation location)
+    {
+    }
+
+    /** Where a port's owner put its interface: a namespace (path) and an address; see {@code Vireo#locatePort}. */
+    public record PortLocation(String netns, String ip)
     {
     }
 
@@ -300,11 +307,16 @@ public final class ControlApi
         if ("PATCH".equals(method))
         {
             final PortChange change = parse(body, PortChange.class);
-            if (null == change.thread() && null == change.ingress() && null == change.egress())
+            if (null == change.thread() && null == change.ingress() && null == change.egress() && null == change.location())
             {
-                throw new VireoException(VireoException.Kind.INVALID, "give thread, ingress or egress");
+                throw new VireoException(VireoException.Kind.INVALID, "give thread, ingress, egress or location");
             }
-            return ok(vireo.changePort(name, change.thread(), change.ingress(), change.egress()));
+            if (null != change.location())
+            {
+                vireo.locatePort(name, change.location().netns(), change.location().ip());
+            }
+            return ok(null == change.thread() && null == change.ingress() && null == change.egress() ? vireo.port(name) :
+                vireo.changePort(name, change.thread(), change.ingress(), change.egress()));
         }
         requireMethod(method, "DELETE");
         vireo.deletePort(name);

@@ -5,4 +5,10 @@ record PortDetails(
     String netns, String ip, String mac, Integer mtu, Boolean offloads, String socket, Boolean client, String owner)
 {
     static final PortDetails NONE = new PortDetails(null, null, null, null, null, null, null, null);
+
+    /** The same, with the namespace and address its owner gave the interface. */
+    PortDetails locatedAt(final String newNetns, final String newIp)
+    {
+        return new PortDetails(newNetns, newIp, mac, mtu, offloads, socket, client, owner);
+    }
 }

@@ -16,7 +16,8 @@ final class PortRecord
     /** Every forwarding thread's entry, by thread. */
     final PortEntry[] entries;
     final Bridge bridge;
-    final PortDetails details;
+    /** Changed only by {@link Vireo#locatePort}, on the control thread. */
+    PortDetails details;
     /** The port as a VXLAN endpoint, whose peers the control plane changes; null for other ports. */
     final Vtep vtep;
     /** The thread that polls the port, or {@link #QUEUE_PER_THREAD}. */

@@ -30,6 +30,7 @@ import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.router.NeighbourTable;
 import io.vireo.gateway.router.RouterDirectory;
 import io.vireo.tunnel.vxlan.Vtep;
+import io.vireo.vswitch.link.Cidr;
 import io.vireo.vswitch.pipeline.ForwardingProxy;
 import io.vireo.vswitch.pipeline.ForwardingWarmUp;
 import io.vireo.vswitch.pipeline.Pipeline;
@@ -378,6 +379,30 @@ public final class Vireo implements AutoCloseable
      *
      * @throws VireoException (invalid) for a rate or burst out of range.
      */
+    /**
+     * Records where the owner of a TAP port put its interface, for a runtime that moves and addresses it itself
+     * (Docker moves the TAP into the container and names it eth0): {@code port list} shows it, the run dir's
+     * state keeps it. Nothing on the interface changes.
+     *
+     * @throws VireoException (invalid) for a port without an owner, or one that is not a TAP.
+     */
+    public synchronized PortInfo locatePort(final String name, final String netns, final String ip)
+    {
+        ensureOpen();
+        final PortRecord record = topology.port(name);
+        if (null == record.details.owner() || !(record.port() instanceof TapPort))
+        {
+            throw VireoException.invalid("only a TAP port that something else manages (one with an owner) is located: " +
+                "port " + name + " is configured by the switch");
+        }
+        if (null != ip)
+        {
+            VireoException.checked(() -> Cidr.validate(ip));
+        }
+        record.details = record.details.locatedAt(netns, ip);
+        return info(record);
+    }
+
     public synchronized PortInfo limitPort(final String name, final RateLimit ingress, final RateLimit egress)
     {
         return changePort(name, null, ingress, egress);

@@ -324,6 +324,10 @@ final class NetworkDriver
             .put("mac", endpoint.mac())
             .put("mtu", network.mtu());
         expect(call("POST", "/v1/ports", port.toString()), "adding port " + endpoint.port() + " to bridge " + network.bridge(), 201);
+        // Docker moves the TAP into the sandbox and names it eth0 once Join answers; port list shows where.
+        final ObjectNode location = JSON.createObjectNode();
+        location.putObject("location").put("netns", text(request, "SandboxKey")).put("ip", endpoint.address());
+        expect(call("PATCH", "/v1/ports/" + endpoint.port(), location.toString()), "locating port " + endpoint.port(), 200);
         final ObjectNode answer = JSON.createObjectNode();
         answer.putObject("InterfaceName").put("SrcName", endpoint.port()).put("DstPrefix", "eth");
         if (null != endpoint.address() && null != network.gateway())

@@ -195,6 +195,10 @@ class DockerDriverIT
         assertEquals("10.93.0.1", joined.get("Gateway").asText());
         final String link = check(sandbox.run("ip", "-o", "link", "show", "dev", tap)).out();
         assertTrue(link.contains("link/ether " + mac) && link.contains("mtu 1400"), link);
+        final JsonNode port = portNamed(tap);
+        assertEquals(List.of("/run/netns/" + ns, address, "docker"),
+            List.of(port.get("netns").asText(), port.get("ip").asText(), port.get("owner").asText()),
+            "port list shows where Docker puts the interface: " + port);
 
         // Docker's part: into the sandbox, renamed DstPrefix + index, addressed, up. The TAP is down from the
         // move until "up"; nothing is flooded to it meanwhile, as the other container is quiet.
@@ -253,5 +257,17 @@ class DockerDriverIT
         final JsonNode json = answer.json();
         assertFalse(json.has("Err"), answer.body());
         return json;
+    }
+
+    private JsonNode portNamed(final String name) throws IOException
+    {
+        for (final JsonNode port : JSON.readTree(daemon.ok("port", "list", "--json").out()))
+        {
+            if (name.equals(port.get("name").asText()))
+            {
+                return port;
+            }
+        }
+        throw new AssertionError("no port " + name);
     }
 }
