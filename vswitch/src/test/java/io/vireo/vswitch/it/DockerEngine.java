@@ -21,7 +21,7 @@ final class DockerEngine implements AutoCloseable
     /** The package's client; this image also has a newer one in /usr/local/bin. */
     private static final Path DOCKER = Path.of("/usr/bin/docker");
     private static final Path PLUGIN_SPECS = Path.of("/etc/docker/plugins");
-    private static final String IMAGE = "busybox-rootfs";
+    static final String IMAGE = "busybox-rootfs";
 
     private final Sandbox sandbox;
     private final Process dockerd;

@@ -107,4 +107,22 @@ class DockerEngineIT
         assertEquals(0, JSON.readTree(daemon.ok("nat", "list", "docker", "--json").out()).get("rules").size());
         assertEquals(List.of("wan"), daemon.routerBridges(), "the router keeps its uplink only");
     }
+
+    /**
+     * {@code docker run --rm ... true} on a Vireo network and on one of Docker's own bridge driver (a Linux bridge
+     * the test names with its prefix, no iptables), alternately; the figures are printed, not asserted.
+     */
+    @Test
+    void runRmTrueOnVireoAndOnDockersBridgeDriverTimed()
+    {
+        check(docker.docker("network", "create", "-d", plugin, "--subnet", "10.91.2.0/24", "vireo-timed"));
+        check(docker.docker("network", "create", "-d", "bridge", "--subnet", "10.91.3.0/24",
+            "-o", "com.docker.network.bridge.name=" + sandbox.hostInterface("br"), "bridge-timed"));
+        System.out.println("docker run --rm true: " + Alternately.time(
+            "vireo", () -> check(docker.docker("run", "--rm", "--network", "vireo-timed", DockerEngine.IMAGE, "true")),
+            "docker's bridge driver", () -> check(docker.docker("run", "--rm", "--network", "bridge-timed", DockerEngine.IMAGE, "true")),
+            5));
+        check(docker.docker("network", "rm", "vireo-timed", "bridge-timed"));
+        assertEquals("[ ]", daemon.ok("port", "list", "--json").out().strip(), "no port left in vireod");
+    }
 }

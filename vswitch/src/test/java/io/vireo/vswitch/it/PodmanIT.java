@@ -143,35 +143,12 @@ class PodmanIT
         podman.network("reference", """
             {"type": "bridge", "bridge": "%s", "ipam": {"type": "host-local", "dataDir": "%s",
              "ranges": [[{"subnet": "10.98.0.0/24"}]]}}""".formatted(sandbox.hostInterface("br"), ipamDir));
-        final List<Long> vireo = new ArrayList<>();
-        final List<Long> reference = new ArrayList<>();
-        for (int round = 0; round < 6; round++)
-        {
-            final long vireoMillis = runRmTrueMillis(NETWORK);
-            final long referenceMillis = runRmTrueMillis("reference");
-            if (round > 0) // the first is a warm-up
-            {
-                vireo.add(vireoMillis);
-                reference.add(referenceMillis);
-            }
-        }
-        System.out.println("podman run --rm /bin/true, ms: vireo " + summary(vireo) + ", reference bridge " + summary(reference));
+        System.out.println("podman run --rm /bin/true: " + Alternately.time(
+            "vireo", () -> check(podman.runOnce(NETWORK, "/bin/true")),
+            "reference bridge", () -> check(podman.runOnce("reference", "/bin/true")), 5));
         assertEquals("[ ]", daemon.ok("port", "list", "--json").out().strip(), "no port left in vireod");
         assertEquals(List.of(), HostLocal.allocations(ipamDir, NETWORK));
         assertEquals(List.of(), HostLocal.allocations(ipamDir, "reference"));
-    }
-
-    private long runRmTrueMillis(final String network)
-    {
-        final long start = System.nanoTime();
-        check(podman.runOnce(network, "/bin/true"));
-        return (System.nanoTime() - start) / 1_000_000;
-    }
-
-    private static String summary(final List<Long> millis)
-    {
-        final List<Long> sorted = millis.stream().sorted().toList();
-        return "median " + sorted.get(sorted.size() / 2) + " (" + sorted.get(0) + "-" + sorted.get(sorted.size() - 1) + ")";
     }
 
     /** The vireo plugin's config for {@code bridge}, addresses from host-local in {@code subnet}, then {@code ipamMore}. */
