@@ -34,7 +34,7 @@ class HeaderDecodersFuzzTest
     private final VirtioNetHeaderFlyweight virtio = new VirtioNetHeaderFlyweight();
     private final SoftwareOffload offload = new SoftwareOffload();
 
-    @FuzzTest(maxDuration = "10s")
+    @FuzzTest(maxDuration = "2m")
     void decodersStayInsideTheFrame(final byte[] bytes)
     {
         final UnsafeBuffer frame = new UnsafeBuffer(bytes);
@@ -64,7 +64,7 @@ class HeaderDecodersFuzzTest
      * it or hand out segments that lie inside their buffer and are no longer than an Ethernet jumbo frame
      * carrying headers of the input.
      */
-    @FuzzTest(maxDuration = "10s")
+    @FuzzTest(maxDuration = "2m")
     void offloadStaysInsideTheFrame(final FuzzedDataProvider data)
     {
         final UnsafeBuffer header = new UnsafeBuffer(data.consumeBytes(VirtioNetHeaderFlyweight.LENGTH));

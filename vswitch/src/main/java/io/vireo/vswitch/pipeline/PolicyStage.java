@@ -73,7 +73,9 @@ final class PolicyStage implements Stage
             {
                 burst.drop(frame, DropReason.POLICY);
             }
-            else
+            // A frame to no known port is left undecided: the router stage takes those sent to the router's
+            // MAC (never in the table), and the L2 lookup floods the rest as this stage would have.
+            else if (BurstContext.FLOOD != action)
             {
                 burst.action(frame, action);
             }
