@@ -73,9 +73,7 @@ final class PolicyStage implements Stage
             {
                 burst.drop(frame, DropReason.POLICY);
             }
-            // A frame to no known port is left undecided: the router stage takes those sent to the router's
-            // MAC (never in the table), and the L2 lookup floods the rest as this stage would have.
-            else if (BurstContext.FLOOD != action)
+            else
             {
                 burst.action(frame, action);
             }
