@@ -152,6 +152,8 @@ public final class BurstContext
         routedBridges[frame] = bridgeId;
         vlans[frame] = 0;
         destinations[frame] = destination;
+        // Whatever the policy stage chose by the old destination no longer applies.
+        actions[frame] = UNDECIDED;
     }
 
     /** True if a router {@link #route routed} the frame. */

@@ -125,7 +125,9 @@ public final class RouterStage implements Stage
         final UnsafeBuffer buffer = frames.buffer();
         for (int frame = 0; frame < received; frame++)
         {
-            if (BurstContext.UNDECIDED != burst.action(frame) || 0 != burst.vlan(frame))
+            // Not "undecided": on a bridge with a policy, the policy stage has already chosen where a frame to the
+            // router's MAC goes, by the forwarding table (flood, or a port that claimed that MAC).
+            if (burst.isDropped(frame) || 0 != burst.vlan(frame))
             {
                 continue;
             }

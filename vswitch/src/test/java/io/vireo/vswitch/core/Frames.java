@@ -40,6 +40,42 @@ public final class Frames
         return frame;
     }
 
+    /** An ARP request from {@code sender}. */
+    public static byte[] arpRequest(final long sender, final int senderIp, final int targetIp)
+    {
+        final byte[] frame = ethernet(MacAddress.BROADCAST, sender, 0x0806, 46);
+        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
+        buffer.putShort(14, (short)1, java.nio.ByteOrder.BIG_ENDIAN);
+        buffer.putShort(16, (short)0x0800, java.nio.ByteOrder.BIG_ENDIAN);
+        buffer.putByte(18, (byte)6);
+        buffer.putByte(19, (byte)4);
+        buffer.putShort(20, (short)1, java.nio.ByteOrder.BIG_ENDIAN);
+        MacAddress.write(buffer, 22, sender);
+        buffer.putInt(28, senderIp, java.nio.ByteOrder.BIG_ENDIAN);
+        buffer.putInt(38, targetIp, java.nio.ByteOrder.BIG_ENDIAN);
+        return frame;
+    }
+
+    /** An IPv4 UDP datagram with a valid header checksum and no UDP checksum, 64 bytes of payload. */
+    public static byte[] udp(final long destination, final long source, final int sourceIp, final int destinationIp)
+    {
+        final byte[] frame = ethernet(destination, source, 0x0800, 20 + 8 + 64);
+        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
+        final java.nio.ByteOrder network = java.nio.ByteOrder.BIG_ENDIAN;
+        buffer.setMemory(14, 28, (byte)0);
+        buffer.putByte(14, (byte)0x45);
+        buffer.putShort(16, (short)(20 + 8 + 64), network);
+        buffer.putByte(22, (byte)64);
+        buffer.putByte(23, (byte)17);
+        buffer.putInt(26, sourceIp, network);
+        buffer.putInt(30, destinationIp, network);
+        buffer.putShort(24, (short)io.vireo.dataplane.headers.Checksums.checksum(buffer, 14, 20), network);
+        buffer.putShort(34, (short)40_000, network);
+        buffer.putShort(36, (short)53, network);
+        buffer.putShort(38, (short)(8 + 64), network);
+        return frame;
+    }
+
     public static byte[] hex(final String hex)
     {
         return HexFormat.of().parseHex(hex);

@@ -97,10 +97,10 @@ class ZeroAllocationTest
             vireo.attachRouter("r1", "br0", java.util.List.of("10.1.0.1/24"), "02:00:00:00:01:00", null);
             vireo.attachRouter("r1", "br1", java.util.List.of("10.2.0.1/24"), "02:00:00:00:01:01", null);
             vireo.addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
-            b.inject(arpRequest(macB, 0x0A02_0002, 0x0A02_0001));
+            b.inject(Frames.arpRequest(macB, 0x0A02_0002, 0x0A02_0001));
             vireo.invoke();
             b.drainTransmitted(countFrame);
-            final UnsafeBuffer fromA = new UnsafeBuffer(udp(router0, macA, 0x0A01_0002, 0x0A02_0002));
+            final UnsafeBuffer fromA = new UnsafeBuffer(Frames.udp(router0, macA, 0x0A01_0002, 0x0A02_0002));
             final int perWindow = FRAMES / Allocations.WINDOWS;
 
             final long transmittedBefore = transmitted;
@@ -135,41 +135,6 @@ class ZeroAllocationTest
                 b.drainTransmitted(countFrame);
             }
         }
-    }
-
-    private static byte[] arpRequest(final long sender, final int senderIp, final int targetIp)
-    {
-        final byte[] frame = Frames.ethernet(MacAddress.BROADCAST, sender, 0x0806, 46);
-        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
-        buffer.putShort(14, (short)1, java.nio.ByteOrder.BIG_ENDIAN);
-        buffer.putShort(16, (short)0x0800, java.nio.ByteOrder.BIG_ENDIAN);
-        buffer.putByte(18, (byte)6);
-        buffer.putByte(19, (byte)4);
-        buffer.putShort(20, (short)1, java.nio.ByteOrder.BIG_ENDIAN);
-        MacAddress.write(buffer, 22, sender);
-        buffer.putInt(28, senderIp, java.nio.ByteOrder.BIG_ENDIAN);
-        buffer.putInt(38, targetIp, java.nio.ByteOrder.BIG_ENDIAN);
-        return frame;
-    }
-
-    /** An IPv4 UDP datagram with a valid header checksum and no UDP checksum, 64 bytes of payload. */
-    private static byte[] udp(final long destination, final long source, final int sourceIp, final int destinationIp)
-    {
-        final byte[] frame = Frames.ethernet(destination, source, 0x0800, 20 + 8 + 64);
-        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
-        final java.nio.ByteOrder network = java.nio.ByteOrder.BIG_ENDIAN;
-        buffer.setMemory(14, 28, (byte)0);
-        buffer.putByte(14, (byte)0x45);
-        buffer.putShort(16, (short)(20 + 8 + 64), network);
-        buffer.putByte(22, (byte)64);
-        buffer.putByte(23, (byte)17);
-        buffer.putInt(26, sourceIp, network);
-        buffer.putInt(30, destinationIp, network);
-        buffer.putShort(24, (short)io.vireo.dataplane.headers.Checksums.checksum(buffer, 14, 20), network);
-        buffer.putShort(34, (short)40_000, network);
-        buffer.putShort(36, (short)53, network);
-        buffer.putShort(38, (short)(8 + 64), network);
-        return frame;
     }
 
     /** Injects {@code frames} frames, 32 per port at a time, and forwards until each round is through. */
