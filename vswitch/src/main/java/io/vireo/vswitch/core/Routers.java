@@ -94,6 +94,16 @@ final class Routers
         router.ipv6Routes.close();
     }
 
+    /** Frees every router's route tables; once the forwarding threads have stopped, with the switch. */
+    void close()
+    {
+        for (final Router router : routers.values())
+        {
+            router.ipv4Routes.close();
+            router.ipv6Routes.close();
+        }
+    }
+
     List<RouterInfo> list()
     {
         return routers.values().stream().map(this::info).toList();

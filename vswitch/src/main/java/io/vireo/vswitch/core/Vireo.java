@@ -921,6 +921,7 @@ public final class Vireo implements AutoCloseable
         }
         tableCounters.close();
         fdb.close();
+        routers.close();
         neighbours.close();
         connections.close();
         if (null != countersFile)
