@@ -21,6 +21,9 @@ cleanup() {
   set +e
   [ -n "$iperf_pid" ] && kill "$iperf_pid" 2>/dev/null && wait "$iperf_pid" 2>/dev/null
   if [ -n "$vireod_pid" ]; then
+    # Deleted, not just left with the daemon: a stopped vireod keeps its TAPs for the next one (the port keeper).
+    "$VIREO_ROOT/scripts/vireoctl" port del "$tap_a" >/dev/null 2>&1
+    "$VIREO_ROOT/scripts/vireoctl" port del "$tap_b" >/dev/null 2>&1
     kill -TERM "$vireod_pid" 2>/dev/null
     wait "$vireod_pid" 2>/dev/null
     echo "== vireod output"; cat "$log"
@@ -34,7 +37,7 @@ trap cleanup EXIT
 step() { printf '\n== %s\n' "$*"; }
 ctl() { echo "\$ vireoctl $*"; "$VIREO_ROOT/scripts/vireoctl" "$@"; }
 
-step "starting vireod (embedded default: bridge br0, run dir /run/vireo)"
+step "starting vireod (run dir /run/vireo: the switch an earlier vireod left there, else the embedded default, bridge br0)"
 "$VIREO_ROOT/scripts/vireod" >"$log" 2>&1 &
 vireod_pid=$!
 for _ in $(seq 1 100); do
