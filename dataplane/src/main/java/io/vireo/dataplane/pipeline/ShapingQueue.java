@@ -34,12 +34,6 @@ public final class ShapingQueue
         return head == frames.size();
     }
 
-    /** Wire bytes waiting ({@link FrameBurst#wireLength}). */
-    public long bytes()
-    {
-        return bytes;
-    }
-
     /**
      * Copies frame {@code index} of {@code source} to the end of the queue, unless that would make it hold
      * more than its capacity or more than {@code maxBytes} (an empty queue takes any one frame).

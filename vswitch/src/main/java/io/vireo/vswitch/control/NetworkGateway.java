@@ -35,11 +35,6 @@ public final class NetworkGateway
         this.router = router;
     }
 
-    public String router()
-    {
-        return router;
-    }
-
     /** Gives the router (adding it if it does not exist) an interface on {@code bridge} with these addresses. */
     public void attach(final String bridge, final List<String> addresses)
     {
