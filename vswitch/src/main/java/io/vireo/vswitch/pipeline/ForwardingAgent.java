@@ -182,10 +182,14 @@ public final class ForwardingAgent implements Agent
                 i--;
             }
         }
-        work += output.drainShaping(System.nanoTime());
+        if (output.isShaping())
+        {
+            work += output.drainShaping(System.nanoTime());
+            deadline = Math.min(deadline, output.shapingDeadline());
+        }
         if (null != waitSet)
         {
-            waitSet.wakeBy(Math.min(deadline, output.shapingDeadline()));
+            waitSet.wakeBy(deadline);
         }
         threadCounters.onFlowCache(policy.flowCache().hits(), policy.flowCache().misses());
         threadCounters.onCycle(startNs, System.nanoTime(), work);

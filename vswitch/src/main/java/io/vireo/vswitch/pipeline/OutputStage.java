@@ -248,6 +248,12 @@ final class OutputStage implements Stage
         egress.txCount = kept;
     }
 
+    /** True while a shaping queue of this thread holds frames. */
+    boolean isShaping()
+    {
+        return shapingCount > 0;
+    }
+
     /**
      * Sends what the shaping queues of this thread may send now.
      *
