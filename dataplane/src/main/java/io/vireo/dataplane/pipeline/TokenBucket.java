@@ -64,6 +64,25 @@ public final class TokenBucket
             burstBytes = 0;
             return;
         }
+        check(rate, burst);
+        final long picos = PICOS_PER_BYTE_AT_ONE_BIT_PER_SECOND / rate;
+        burstNanos = burst * picos / 1000;
+        rateBitsPerSecond = rate;
+        burstBytes = burst;
+        picosPerByte = picos;
+    }
+
+    /**
+     * Checks a limit {@link #set} would take: rate 0 (none), or a rate and a burst in range.
+     *
+     * @throws IllegalArgumentException out of range, with the range.
+     */
+    public static void check(final long rate, final long burst)
+    {
+        if (0 == rate)
+        {
+            return;
+        }
         if (rate < MIN_RATE_BITS_PER_SECOND || rate > MAX_RATE_BITS_PER_SECOND)
         {
             throw new IllegalArgumentException("rate must be " + MIN_RATE_BITS_PER_SECOND + ".." +
@@ -73,11 +92,6 @@ public final class TokenBucket
         {
             throw new IllegalArgumentException("burst must be 1.." + MAX_BURST_BYTES + " bytes: " + burst);
         }
-        final long picos = PICOS_PER_BYTE_AT_ONE_BIT_PER_SECOND / rate;
-        burstNanos = burst * picos / 1000;
-        rateBitsPerSecond = rate;
-        burstBytes = burst;
-        picosPerByte = picos;
     }
 
     public boolean limited()

@@ -441,7 +441,7 @@ public final class Vireo implements AutoCloseable
         }
         try
         {
-            new TokenBucket().set(limit.rate(), 0 == limit.rate() ? 0 : limit.burstOrDefault());
+            TokenBucket.check(limit.rate(), 0 == limit.rate() ? 0 : limit.burstOrDefault());
         }
         catch (final IllegalArgumentException ex)
         {
