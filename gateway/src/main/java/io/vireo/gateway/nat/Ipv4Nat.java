@@ -145,7 +145,7 @@ public final class Ipv4Nat
             final ServiceView service = rules.services().find(protocol, destination, destinationPort);
             if (null != service)
             {
-                final int backend = service.select(source, sourcePort, backends.stats());
+                final int backend = service.select(source, backends.stats());
                 if (ServiceView.NO_BACKEND == backend)
                 {
                     return NO_BACKEND;

@@ -15,11 +15,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *   round.</li>
  *   <li>{@link #LEAST_CONN}: the healthy backend with the fewest open connections per unit of weight
  *   ({@link BackendStats#open}); ties go round.</li>
- *   <li>{@link #SOURCE_HASH}: the client's address hashed into the {@link Maglev} table: a client stays
- *   on one backend while it is healthy.</li>
- *   <li>{@link #MAGLEV}: the client's address and port hashed into the {@link Maglev} table, built from
- *   the healthy backends: every gateway with the same backends picks the same one for a flow.</li>
+ *   <li>{@link #SOURCE_HASH}: the client's address hashed modulo the number of healthy backends (as IPVS's
+ *   {@code sh}): a client stays on one backend while the healthy set stays as it is; a change of the set
+ *   moves most clients.</li>
+ *   <li>{@link #MAGLEV}: the client's address hashed into the {@link Maglev} table, built from the healthy
+ *   backends: a client stays on one backend, every gateway with the same backends picks the same one for
+ *   it, and a backend that goes moves only its own clients (about 1/N of them).</li>
  * </ul>
+ * Both hashes take the client's address alone, so that all of a client's connections land together;
+ * the connection table keeps each connection where it started either way.
  * Weights count for {@code wrr} and {@code least-conn}; the Maglev table gives every backend an equal
  * share.
  */
@@ -45,7 +49,7 @@ public final class ServiceView
     /** WRR: the stacked weights of the healthy backends, {@code stacked[i]} the end of healthy[i]'s share. */
     private final long[] stacked;
     private final long stride;
-    /** SOURCE_HASH, MAGLEV: the index into {@link #healthy} of each entry's backend. */
+    /** MAGLEV: the index into {@link #healthy} of each entry's backend. */
     private final int[] maglev;
     private final AtomicLong turn;
 
@@ -60,7 +64,7 @@ public final class ServiceView
      * @param slots      its {@link BackendStats} slot.
      * @param inSelection whether it is healthy.
      * @param turn       the service's turn counter, kept across views.
-     * @param maglevSize the Maglev table's size (a prime), for {@link #SOURCE_HASH} and {@link #MAGLEV}.
+     * @param maglevSize the Maglev table's size (a prime), for {@link #MAGLEV}.
      */
     public ServiceView(
         final int protocol, final int vip, final int port, final int algorithm, final int[] addresses, final int[] ports,
@@ -101,7 +105,7 @@ public final class ServiceView
             }
         }
         stride = strideFor(total);
-        if (SOURCE_HASH == algorithm || MAGLEV == algorithm)
+        if (MAGLEV == algorithm)
         {
             final long[] keys = new long[count];
             for (int i = 0; i < count; i++)
@@ -122,7 +126,7 @@ public final class ServiceView
      * @return the backend's index ({@link #address}, {@link #port}, {@link #slot}), or {@link #NO_BACKEND}
      * if none is healthy.
      */
-    public int select(final int source, final int sourcePort, final BackendStats stats)
+    public int select(final int source, final BackendStats stats)
     {
         final int count = healthy.length;
         if (0 == count)
@@ -139,10 +143,9 @@ public final class ServiceView
             case LEAST_CONN:
                 return leastConnected(stats);
             case SOURCE_HASH:
-                return healthy[maglev[(int)Long.remainderUnsigned(Maglev.mix(source), maglev.length)]];
+                return healthy[(int)Long.remainderUnsigned(Maglev.mix(source), count)];
             default:
-                return healthy[maglev[(int)Long.remainderUnsigned(
-                    Maglev.mix(((long)source << 32) | ((long)sourcePort << 8) | protocol), maglev.length)]];
+                return healthy[maglev[(int)Long.remainderUnsigned(Maglev.mix(source), maglev.length)]];
         }
     }
 

@@ -25,9 +25,9 @@ class ServiceViewTest
     void roundRobinTakesTheHealthyInTurn()
     {
         final ServiceView rr = view(ServiceView.RR, new int[] {1, 1, 1}, new boolean[] {true, false, true});
-        assertEquals(0, rr.select(1, 1, stats));
-        assertEquals(2, rr.select(1, 1, stats));
-        assertEquals(0, rr.select(1, 1, stats));
+        assertEquals(0, rr.select(1, stats));
+        assertEquals(2, rr.select(1, stats));
+        assertEquals(0, rr.select(1, stats));
     }
 
     @Test
@@ -40,7 +40,7 @@ class ServiceViewTest
         int previous = -1;
         for (int i = 0; i < 1000; i++)
         {
-            final int backend = wrr.select(1, 1, stats);
+            final int backend = wrr.select(1, stats);
             picks[backend]++;
             run = backend == previous ? run + 1 : 1;
             longestRun = Math.max(longestRun, run);
@@ -64,19 +64,19 @@ class ServiceViewTest
         counters.connected(SLOTS[2]);
         counters.connected(SLOTS[2]);
         // Open per weight: 2, 1, 1.5.
-        assertEquals(1, leastConn.select(1, 1, stats));
+        assertEquals(1, leastConn.select(1, stats));
         counters.connected(SLOTS[1]);
         counters.connected(SLOTS[1]);
         // 2, 3, 1.5.
-        assertEquals(2, leastConn.select(1, 1, stats));
+        assertEquals(2, leastConn.select(1, stats));
         stats.removed(0, BackendStats.label(SLOTS[0]), true);
         stats.removed(0, BackendStats.label(SLOTS[0]), true);
-        assertEquals(0, leastConn.select(1, 1, stats), "closed connections no longer count");
+        assertEquals(0, leastConn.select(1, stats), "closed connections no longer count");
         assertEquals(0, stats.open(SLOTS[0]));
     }
 
     @Test
-    void sourceHashAndMaglevKeepAClientOnOneBackendAndAgreeAcrossGateways()
+    void sourceHashAndMaglevKeepAClientOnOneBackendAndAgreeAcrossGatewaysAndMaglevMovesOnlyTheLostBackendsClients()
     {
         for (final int algorithm : new int[] {ServiceView.SOURCE_HASH, ServiceView.MAGLEV})
         {
@@ -86,9 +86,9 @@ class ServiceViewTest
             for (int client = 0; client < 300; client++)
             {
                 final int source = 0x0A02_0000 + client;
-                final int backend = one.select(source, 40_000, stats);
-                assertEquals(backend, one.select(source, 40_000, stats));
-                assertEquals(backend, other.select(source, 40_000, stats), "another gateway agrees");
+                final int backend = one.select(source, stats);
+                assertEquals(backend, one.select(source, stats));
+                assertEquals(backend, other.select(source, stats), "another gateway agrees");
                 seen[backend]++;
             }
             for (final int count : seen)
@@ -96,12 +96,23 @@ class ServiceViewTest
                 assertEquals(100, count, 40, "clients spread over the backends");
             }
         }
-        final ServiceView sourceHash = view(ServiceView.SOURCE_HASH, new int[] {1, 1, 1}, ALL);
-        final int backend = sourceHash.select(0x0A02_0001, 1, stats);
-        for (int port = 2; port < 100; port++)
+        // Maglev moves only the clients of a backend that goes; a plain hash moves most.
+        final ServiceView maglev = view(ServiceView.MAGLEV, new int[] {1, 1, 1}, ALL);
+        final ServiceView maglevLess = view(ServiceView.MAGLEV, new int[] {1, 1, 1}, new boolean[] {true, true, false});
+        final ServiceView hash = view(ServiceView.SOURCE_HASH, new int[] {1, 1, 1}, ALL);
+        final ServiceView hashLess = view(ServiceView.SOURCE_HASH, new int[] {1, 1, 1}, new boolean[] {true, true, false});
+        int maglevMoved = 0;
+        int hashMoved = 0;
+        for (int client = 0; client < 3000; client++)
         {
-            assertEquals(backend, sourceHash.select(0x0A02_0001, port, stats), "whatever the client's port");
+            final int source = 0x0A03_0000 + client;
+            final int before = maglev.select(source, stats);
+            maglevMoved += before != 2 && before != maglevLess.select(source, stats) ? 1 : 0;
+            final int hashBefore = hash.select(source, stats);
+            hashMoved += hashBefore != 2 && hashBefore != hashLess.select(source, stats) ? 1 : 0;
         }
+        assertEquals(0, maglevMoved, 30, "Maglev moves next to none of the clients of backends that stayed");
+        assertEquals(1000, hashMoved, 200, "a plain hash moves about half of the others");
     }
 
     @Test
@@ -109,7 +120,7 @@ class ServiceViewTest
     {
         for (int algorithm = ServiceView.RR; algorithm <= ServiceView.MAGLEV; algorithm++)
         {
-            assertEquals(ServiceView.NO_BACKEND, view(algorithm, new int[] {1, 1, 1}, new boolean[3]).select(1, 1, stats));
+            assertEquals(ServiceView.NO_BACKEND, view(algorithm, new int[] {1, 1, 1}, new boolean[3]).select(1, stats));
         }
         assertThrows(IllegalArgumentException.class, () -> view(ServiceView.WRR, new int[] {1, 0, 1}, ALL));
     }
