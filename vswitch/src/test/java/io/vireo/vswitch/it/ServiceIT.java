@@ -1,0 +1,269 @@
+package io.vireo.vswitch.it;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static io.vireo.vswitch.it.Sandbox.check;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Load balancing end to end: clients A (10.97.1.2, bridge {@code c1}) and B (10.97.2.2, bridge {@code c2}),
+ * backends S1, S2, S3 (10.97.3.2-4, bridge {@code be}), router {@code r1} on all three bridges, and
+ * services with virtual address 10.96.0.10, which no interface has: the clients reach it through their
+ * default route. Each backend runs a server that greets a connection with its name and then echoes.
+ */
+class ServiceIT
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String VIP = "10.96.0.10";
+    private static final String[] BACKENDS = {"10.97.3.2", "10.97.3.3", "10.97.3.4"};
+
+    /** A backend: greets each connection with its name (argv 1), then echoes until the client closes. */
+    private static final String SERVER =
+        "import socket,sys,threading\n" +
+        "name=sys.argv[1].encode(); s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n" +
+        "s.bind(('0.0.0.0', int(sys.argv[2]))); s.listen(1024); print('listening', flush=True)\n" +
+        "def serve(c):\n" +
+        "    try:\n" +
+        "        c.sendall(name + b'\\n')\n" +
+        "        while True:\n" +
+        "            b=c.recv(65536)\n" +
+        "            if not b: break\n" +
+        "            c.sendall(b)\n" +
+        "    except OSError: pass\n" +
+        "    finally: c.close()\n" +
+        "while True:\n" +
+        "    c,_=s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()\n";
+
+    /** Makes argv 3 connections to argv 1 : argv 2 one after the other; prints how many each backend greeted. */
+    private static final String CLIENT =
+        "import socket,sys,collections\n" +
+        "counts=collections.Counter()\n" +
+        "for i in range(int(sys.argv[3])):\n" +
+        "    c=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)\n" +
+        "    counts[c.makefile('rb').readline().strip().decode()]+=1; c.close()\n" +
+        "print(' '.join('%s=%d' % kv for kv in sorted(counts.items())))\n";
+
+    private Sandbox sandbox;
+    private Daemon daemon;
+    private String clientA;
+    private String clientB;
+    private final String[] backends = new String[3];
+
+    @BeforeEach
+    void setUp() throws Exception
+    {
+        sandbox = new Sandbox();
+        daemon = Daemon.start(sandbox, sandbox.tempDir("run"));
+        clientA = sandbox.namespace("ca");
+        clientB = sandbox.namespace("cb");
+        daemon.ok("bridge", "add", "c1");
+        daemon.ok("bridge", "add", "c2");
+        daemon.ok("bridge", "add", "be");
+        daemon.ok("port", "add", "c1", sandbox.ifname("tA"), "--netns", clientA, "--ip", "10.97.1.2/24");
+        daemon.ok("port", "add", "c2", sandbox.ifname("tB"), "--netns", clientB, "--ip", "10.97.2.2/24");
+        check(sandbox.inNetns(clientA, "ip", "route", "add", "default", "via", "10.97.1.1"));
+        check(sandbox.inNetns(clientB, "ip", "route", "add", "default", "via", "10.97.2.1"));
+        for (int i = 0; i < 3; i++)
+        {
+            backends[i] = sandbox.namespace("s" + (i + 1));
+            daemon.ok("port", "add", "be", sandbox.ifname("tS" + (i + 1)), "--netns", backends[i], "--ip", BACKENDS[i] + "/24");
+            check(sandbox.inNetns(backends[i], "ip", "route", "add", "default", "via", "10.97.3.1"));
+        }
+        daemon.ok("router", "add", "r1");
+        daemon.ok("router", "attach", "r1", "c1", "--ip", "10.97.1.1/24");
+        daemon.ok("router", "attach", "r1", "c2", "--ip", "10.97.2.1/24");
+        daemon.ok("router", "attach", "r1", "be", "--ip", "10.97.3.1/24");
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        sandbox.close();
+    }
+
+    /** Starts the greeting server on every backend at this port. */
+    private Process[] serve(final int port) throws Exception
+    {
+        final Process[] servers = new Process[3];
+        for (int i = 0; i < 3; i++)
+        {
+            final Path log = sandbox.tempFile(".server");
+            servers[i] = sandbox.start(log, "ip", "netns", "exec", backends[i], "python3", "-c", SERVER, "s" + (i + 1),
+                String.valueOf(port));
+            TapForwardingIT.waitFor(() -> Sandbox.readUtf8(log).contains("listening"), "backend s" + (i + 1) + " listens");
+        }
+        return servers;
+    }
+
+    /** Connections from a client, one after the other: how many each backend took. */
+    private Map<String, Integer> connect(final String client, final int port, final int connections)
+    {
+        final Sandbox.Result result = check(sandbox.run(120, "ip", "netns", "exec", client, "python3", "-c", CLIENT, VIP,
+            String.valueOf(port), String.valueOf(connections)));
+        final Map<String, Integer> counts = new HashMap<>();
+        for (final String pair : result.out().strip().split(" "))
+        {
+            final String[] nameAndCount = pair.split("=");
+            counts.put(nameAndCount[0], Integer.parseInt(nameAndCount[1]));
+        }
+        return counts;
+    }
+
+    private JsonNode service(final String name) throws Exception
+    {
+        for (final JsonNode service : JSON.readTree(daemon.ok("service", "list", "r1", "--json").out()).get("services"))
+        {
+            if (name.equals(service.get("name").asText()))
+            {
+                return service;
+            }
+        }
+        throw new AssertionError("no service " + name);
+    }
+
+    @Test
+    void weightedRoundRobinSpreadsConnectionsFromTwoBridgesInProportionToTheWeights() throws Exception
+    {
+        serve(8080);
+        daemon.ok("service", "add", "r1", "web", "--vip", VIP + ":80", "--algorithm", "wrr", "--no-health",
+            "--backend", BACKENDS[0] + ":8080/1", "--backend", BACKENDS[1] + ":8080/2");
+        daemon.ok("service", "backend", "add", "r1", "web", BACKENDS[2] + ":8080", "--weight", "3");
+        final Map<String, Integer> fromA = connect(clientA, 80, 1500);
+        final Map<String, Integer> fromB = connect(clientB, 80, 1500);
+        final int[] expected = {500, 1000, 1500};
+        final JsonNode web = service("web");
+        for (int i = 0; i < 3; i++)
+        {
+            final String name = "s" + (i + 1);
+            final int total = fromA.getOrDefault(name, 0) + fromB.getOrDefault(name, 0);
+            assertEquals(expected[i], total, expected[i] * 0.03, name + " took " + total + " of 3000: " + fromA + " " + fromB);
+            final JsonNode backend = web.get("backends").get(i);
+            assertEquals(total, backend.get("connections").asInt(), "service list counts " + name + "'s connections: " + web);
+            assertTrue(backend.get("packets").asLong() >= 4L * total, web.toString());
+        }
+        final String table = daemon.ok("service", "list", "r1").out();
+        assertTrue(table.contains("web") && table.contains(BACKENDS[2] + ":8080") && table.contains("wrr"), table);
+    }
+
+    @Test
+    void leastConnectionsSendsNewConnectionsToTheIdleBackend() throws Exception
+    {
+        serve(8080);
+        daemon.ok("service", "add", "r1", "web", "--vip", VIP + ":80", "--algorithm", "least-conn", "--no-health",
+            "--backend", BACKENDS[0] + ":8080", "--backend", BACKENDS[1] + ":8080", "--backend", BACKENDS[2] + ":8080");
+        // Six connections held open, two on each backend; then those on s1 close: s1 is the idle one.
+        final Sandbox.Result result = check(sandbox.run(60, "ip", "netns", "exec", clientA, "python3", "-c",
+            "import socket,collections\n" +
+            "held=[]\n" +
+            "for i in range(6):\n" +
+            "    c=socket.create_connection(('" + VIP + "', 80), timeout=10); held.append((c.makefile('rb').readline().strip().decode(), c))\n" +
+            "print('held', ' '.join(sorted(n for n,_ in held)))\n" +
+            "for n,c in held:\n" +
+            "    if n=='s1': c.close()\n" +
+            "import time; time.sleep(0.5)\n" +
+            "new=[]\n" +
+            "for i in range(2):\n" +
+            "    c=socket.create_connection(('" + VIP + "', 80), timeout=10); new.append(c.makefile('rb').readline().strip().decode())\n" +
+            "print('new', ' '.join(new))\n"));
+        assertTrue(result.out().contains("held s1 s1 s2 s2 s3 s3"), result.all());
+        assertTrue(result.out().contains("new s1 s1"), "the idle backend takes the new connections: " + result.all());
+    }
+
+    @Test
+    void sourceHashAndMaglevKeepEachClientOnOneBackend() throws Exception
+    {
+        serve(8080);
+        int port = 81;
+        for (final String algorithm : new String[] {"source-hash", "maglev"})
+        {
+            daemon.ok("service", "add", "r1", algorithm, "--vip", VIP + ":" + port, "--algorithm", algorithm, "--no-health",
+                "--backend", BACKENDS[0] + ":8080", "--backend", BACKENDS[1] + ":8080", "--backend", BACKENDS[2] + ":8080");
+            final Map<String, Integer> fromA = connect(clientA, port, 30);
+            final Map<String, Integer> fromB = connect(clientB, port, 30);
+            assertEquals(1, fromA.size(), algorithm + ": A's connections all on one backend: " + fromA);
+            assertEquals(1, fromB.size(), algorithm + ": B's connections all on one backend: " + fromB);
+            port++;
+        }
+        // Maglev: taking away a backend that is not A's leaves A where it was.
+        final String aBackend = connect(clientA, 82, 1).keySet().iterator().next();
+        final int other = aBackend.equals("s1") ? 1 : 0;
+        daemon.ok("service", "backend", "del", "r1", "maglev", BACKENDS[other] + ":8080");
+        assertEquals(Map.of(aBackend, 10), connect(clientA, 82, 10), "A stays on " + aBackend);
+    }
+
+    /**
+     * A transfer through the service carries on, byte-exact, while backends are added and deleted
+     * around it; deleting a backend ends its own open connection and no other.
+     */
+    @Test
+    void anEstablishedConnectionSurvivesChangesToTheOtherBackendsAndADeletedBackendEndsOnlyItsOwn() throws Exception
+    {
+        serve(8080);
+        daemon.ok("service", "add", "r1", "web", "--vip", VIP + ":80", "--no-health",
+            "--backend", BACKENDS[0] + ":8080", "--backend", BACKENDS[1] + ":8080");
+        final Path log = sandbox.tempFile(".client");
+        // Three connections (s1, s2, s1 by round robin); each echoes 2,000 chunks of 4 KB, one every 5 ms.
+        final Process client = sandbox.start(log, "ip", "netns", "exec", clientA, "python3", "-c",
+            "import socket,hashlib,random,time,sys\n" +
+            "conns=[socket.create_connection(('" + VIP + "', 80), timeout=10) for i in range(3)]\n" +
+            "names=[c.makefile('rb').readline().strip().decode() for c in conns]\n" +
+            "print('names', ' '.join(names), flush=True)\n" +
+            "rnd=random.Random(7); alive=[True]*3; sent=[hashlib.sha256() for c in conns]; got=[hashlib.sha256() for c in conns]\n" +
+            "for step in range(2000):\n" +
+            "    for i,c in enumerate(conns):\n" +
+            "        if not alive[i]: continue\n" +
+            "        data=rnd.randbytes(4096)\n" +
+            "        try:\n" +
+            "            c.sendall(data); sent[i].update(data); left=len(data)\n" +
+            "            while left:\n" +
+            "                b=c.recv(left)\n" +
+            "                if not b: raise ConnectionResetError()\n" +
+            "                got[i].update(b); left-=len(b)\n" +
+            "        except OSError as e:\n" +
+            "            alive[i]=False; print('ended', names[i], i, flush=True)\n" +
+            "    if step == 100: print('running', flush=True)\n" +
+            "    time.sleep(0.005)\n" +
+            "print('result', ' '.join('%s:%s' % (names[i], 'exact' if alive[i] and sent[i].digest()==got[i].digest() else 'ended') for i in range(3)), flush=True)\n");
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(log).contains("running"), "the transfers run", 30);
+        assertTrue(Sandbox.readUtf8(log).contains("names s1 s2 s1"), Sandbox.readUtf8(log));
+        daemon.ok("service", "backend", "add", "r1", "web", BACKENDS[2] + ":8080");
+        daemon.ok("service", "backend", "del", "r1", "web", BACKENDS[1] + ":8080");
+        final JsonNode web = service("web");
+        assertEquals(2, web.get("backends").get(0).get("open").asInt(), "s1's two connections are open still: " + web);
+        assertEquals(BACKENDS[2] + ":8080", web.get("backends").get(1).get("address").asText(), web.toString());
+        assertTrue(client.waitFor(120, TimeUnit.SECONDS), Sandbox.readUtf8(log));
+        final String out = Sandbox.readUtf8(log);
+        assertTrue(out.contains("result s1:exact s2:ended s1:exact"), out);
+        assertEquals(0, service("web").get("backends").get(0).get("open").asInt(), "closed, they no longer count");
+    }
+
+    @Test
+    void aServiceWithoutABackendRefusesConnectionsAtOnce() throws Exception
+    {
+        daemon.ok("service", "add", "r1", "empty", "--vip", VIP + ":80", "--no-health");
+        daemon.ok("service", "add", "r1", "dns", "--vip", VIP + ":53", "--proto", "udp");
+        final Sandbox.Result result = check(sandbox.run(30, "ip", "netns", "exec", clientA, "python3", "-c",
+            "import socket\n" +
+            "try:\n" +
+            "    socket.create_connection(('" + VIP + "', 80), timeout=5); print('tcp connected')\n" +
+            "except ConnectionRefusedError: print('tcp refused')\n" +
+            "except socket.timeout: print('tcp timeout')\n" +
+            "u=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(5); u.connect(('" + VIP + "', 53)); u.send(b'x')\n" +
+            "try:\n" +
+            "    u.recv(100); print('udp answered')\n" +
+            "except ConnectionRefusedError: print('udp refused')\n" +
+            "except socket.timeout: print('udp timeout')\n"));
+        assertEquals("tcp refused\nudp refused", result.out().strip(), result.all());
+        assertTrue(daemon.ok("stats", "--json").out().contains("service_no_backend"), "counted under its reason");
+    }
+}
