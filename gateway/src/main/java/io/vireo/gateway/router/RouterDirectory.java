@@ -1,6 +1,7 @@
 package io.vireo.gateway.router;
 
 import io.vireo.gateway.service.BackendStats;
+import io.vireo.gateway.service.HealthProbes;
 
 /**
  * The routers and their interfaces, as the forwarding threads read them: one immutable
@@ -10,6 +11,7 @@ import io.vireo.gateway.service.BackendStats;
 public final class RouterDirectory
 {
     private final BackendStats backendStats = new BackendStats();
+    private final HealthProbes healthProbes = new HealthProbes();
     private volatile Snapshot snapshot;
 
     /**
@@ -30,6 +32,12 @@ public final class RouterDirectory
     public BackendStats backendStats()
     {
         return backendStats;
+    }
+
+    /** Where the routers' health probes meet their answers, shared. */
+    public HealthProbes healthProbes()
+    {
+        return healthProbes;
     }
 
     /** Replaces the snapshot. Control thread. */

@@ -48,6 +48,7 @@ final class Routers
     private final ConnectionTable connections;
     private final BackendSlots slots;
     private final Map<String, Router> routers = new LinkedHashMap<>();
+    private final List<Service> probed = new ArrayList<>();
     private final List<Router> byId = new ArrayList<>();
 
     /**
@@ -98,6 +99,7 @@ final class Routers
         }
         final List<Service> services = List.copyOf(router.services.values());
         router.services.clear();
+        probed.removeAll(services);
         routers.remove(name);
         byId.set(router.id, null);
         publish();
@@ -331,7 +333,7 @@ final class Routers
     ServiceInfo addService(final String name, final ServiceSpec spec)
     {
         final Router router = router(name);
-        final Service service = Service.of(spec);
+        final Service service = Service.of(spec, router.id, router.name);
         final Service same = router.services.get(service.name);
         if (null != same)
         {
@@ -370,6 +372,10 @@ final class Routers
             throw VireoException.invalid("a service takes at most " + Service.MAX_BACKENDS_PER_SERVICE + " backends");
         }
         router.services.put(service.name, service);
+        if (service.health.enabled())
+        {
+            probed.add(service);
+        }
         try
         {
             checked.forEach((endpoint, weight) -> service.backends.add(
@@ -378,6 +384,7 @@ final class Routers
         catch (final VireoException ex)
         {
             router.services.remove(service.name);
+            probed.remove(service);
             service.backends.forEach(backend -> slots.free(backend.slot));
             throw ex;
         }
@@ -391,6 +398,7 @@ final class Routers
         final Router router = router(name);
         final Service service = service(router, serviceName);
         router.services.remove(serviceName);
+        probed.remove(service);
         publish();
         quiesce.run();
         endBackends(router, service.backends);
@@ -465,6 +473,25 @@ final class Routers
     List<ServiceSpec> serviceSpecs(final String name)
     {
         return router(name).services.values().stream().map(Service::spec).toList();
+    }
+
+    /** The services whose backends are probed, every router's: a list the prober walks by index, allocating nothing. */
+    List<Service> probed()
+    {
+        return probed;
+    }
+
+    /** Whether a router has a service whose backends are probed. */
+    boolean probes(final String name)
+    {
+        return router(name).services.values().stream().anyMatch(service -> service.health.enabled());
+    }
+
+    /** A backend of the service went in or out of selection. */
+    void healthChanged(final Service service)
+    {
+        service.changed();
+        publish();
     }
 
     private static Service service(final Router router, final String serviceName)

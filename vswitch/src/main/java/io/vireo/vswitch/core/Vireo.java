@@ -19,6 +19,7 @@ import io.vireo.dataplane.pipeline.Features;
 import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.dataplane.pipeline.TokenBucket;
 import io.vireo.dataplane.port.InterfaceNames;
+import io.vireo.dataplane.port.LoopbackPort;
 import io.vireo.dataplane.port.Port;
 import io.vireo.dataplane.port.TapPort;
 import io.vireo.flowtable.MacAddress;
@@ -62,6 +63,8 @@ public final class Vireo implements AutoCloseable
     private static final Pattern OWNER = Pattern.compile("[A-Za-z0-9_.-]{1,32}");
     /** Neighbours the routers remember, all bridges together. */
     private static final int NEIGHBOURS = 65_536;
+    /** Bytes of frames a bridge's probe port holds: probes are one frame per backend per interval. */
+    private static final int PROBE_RING_BYTES = 1 << 16;
 
     private final VireoContext context;
     private final ForwardingTable fdb;
@@ -79,6 +82,9 @@ public final class Vireo implements AutoCloseable
     private final NeighbourTable neighbours;
     private final ConnectionTable connections;
     private final Routers routers;
+    /** By bridge id: the port a router's health probes go out by, while the router there probes; else null. */
+    private final LoopbackPort[] probePorts;
+    private final HealthProber prober;
     private final Histogram burstLatency = new Histogram(TimeUnit.SECONDS.toNanos(1), 2);
     /** Holds copies of the TAP ports' descriptors across restarts; null unless the context names a run dir for it. */
     private final PortKeeper keeper;
@@ -112,10 +118,12 @@ public final class Vireo implements AutoCloseable
         this.forwarding = threads.proxy();
         this.topology = new Topology(context.maxBridges(), context.maxPorts(), context.burstSize(), forwarding);
         this.captures = new Captures(forwarding);
-        this.conductor = new Conductor(this, topology, fdb, connections, generations, tableCounters, context.epochClock(),
-            context.maxBridges());
         this.routers = new Routers(routerDirectory, neighbours, features, forwarding::quiesce, connections);
         connections.removalListener(routerDirectory.backendStats());
+        this.probePorts = new LoopbackPort[context.maxBridges()];
+        this.prober = new HealthProber(routers, routerDirectory, neighbours, bridgeId -> probePorts[bridgeId], System.err);
+        this.conductor = new Conductor(this, topology, fdb, connections, prober, generations, tableCounters,
+            context.epochClock(), context.maxBridges());
         this.keeper = null == context.portKeeperDir() ? null : PortKeeper.start(context.portKeeperDir());
         this.adoptable = null == keeper ? new HashMap<>() : new HashMap<>(keeper.give());
         threads.start(conductor);
@@ -188,6 +196,7 @@ public final class Vireo implements AutoCloseable
         ensureOpen();
         final Bridge bridge = topology.bridge(name);
         routers.bridgeDeleted(bridge);
+        probePorts[bridge.id] = null;   // removed with the bridge's other ports
         for (final String port : List.copyOf(bridge.ports))
         {
             forgetKept(topology.port(port));
@@ -510,6 +519,11 @@ public final class Vireo implements AutoCloseable
             throw VireoException.invalid("port " + name + " is the VXLAN endpoint of bridge " + record.bridge.name +
                 ": it goes with the bridge");
         }
+        if (record.port() == probePorts[record.bridge.id])
+        {
+            throw VireoException.invalid("port " + name + " carries the health probes of the router on bridge " +
+                record.bridge.name + ": it goes when no service there is probed");
+        }
         forgetKept(record);
         removePort(record);
     }
@@ -736,6 +750,7 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         routers.delete(name);
+        syncProbePorts();
     }
 
     public synchronized List<RouterInfo> routers()
@@ -757,14 +772,18 @@ public final class Vireo implements AutoCloseable
         final String router, final String bridgeName, final List<String> addresses, final String mac, final Integer mtu)
     {
         ensureOpen();
-        return routers.attach(router, topology.bridge(bridgeName), addresses, mac, mtu);
+        final RouterInfo attached = routers.attach(router, topology.bridge(bridgeName), addresses, mac, mtu);
+        syncProbePorts();
+        return attached;
     }
 
     /** Takes a router's interface off a bridge, with the routes through it. */
     public synchronized RouterInfo detachRouter(final String router, final String bridgeName)
     {
         ensureOpen();
-        return routers.detach(router, bridgeName);
+        final RouterInfo detached = routers.detach(router, bridgeName);
+        syncProbePorts();
+        return detached;
     }
 
     /** Adds a static route: {@code prefix} (IPv4 or IPv6) via a gateway on one of the router's subnets. */
@@ -816,7 +835,9 @@ public final class Vireo implements AutoCloseable
     public synchronized ServiceInfo addService(final String router, final ServiceSpec spec)
     {
         ensureOpen();
-        return routers.addService(router, spec);
+        final ServiceInfo added = routers.addService(router, spec);
+        syncProbePorts();
+        return added;
     }
 
     /** Deletes a service; its connections end. */
@@ -824,6 +845,42 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         routers.deleteService(router, service);
+        syncProbePorts();
+    }
+
+    /**
+     * Gives every bridge where a router probes its services' backends an injection port (type {@code router},
+     * named {@code vprobe<bridge id>}), and takes it from bridges where none does any more.
+     */
+    private void syncProbePorts()
+    {
+        final boolean[] wanted = new boolean[probePorts.length];
+        for (final RouterInfo router : routers.list())
+        {
+            if (routers.probes(router.name()))
+            {
+                for (final RouterInfo.InterfaceInfo routerInterface : router.interfaces())
+                {
+                    wanted[topology.bridge(routerInterface.bridge()).id] = true;
+                }
+            }
+        }
+        for (final Bridge bridge : topology.bridges())
+        {
+            final LoopbackPort existing = probePorts[bridge.id];
+            if (wanted[bridge.id] && null == existing)
+            {
+                final LoopbackPort port = LoopbackPort.forInjection("vprobe" + bridge.id, "router", PROBE_RING_BYTES);
+                checkNewPortName(port.name());
+                topology.add(bridge, List.of(port), PortDetails.NONE, new PortCounters(countersManager, port.name()), null);
+                probePorts[bridge.id] = port;
+            }
+            else if (!wanted[bridge.id] && null != existing)
+            {
+                probePorts[bridge.id] = null;
+                removePort(topology.port(existing.name()));
+            }
+        }
     }
 
     /** Adds a static backend to a service; it takes new connections from now on. */

@@ -247,6 +247,52 @@ class ServiceIT
         assertEquals(0, service("web").get("backends").get(0).get("open").asInt(), "closed, they no longer count");
     }
 
+    /**
+     * Probes every 300 ms, fall 2, rise 2: a backend whose server dies is out of selection within two probes
+     * and back two probes after it listens again; the change shows in service list and the daemon's log.
+     */
+    @Test
+    void aBackendWhoseServerDiesLeavesSelectionAfterItsFallCountAndComesBackAfterRise() throws Exception
+    {
+        final Process[] servers = serve(8080);
+        daemon.ok("service", "add", "r1", "web", "--vip", VIP + ":80", "--probe-interval", "300", "--probe-timeout", "200",
+            "--rise", "2", "--fall", "2",
+            "--backend", BACKENDS[0] + ":8080", "--backend", BACKENDS[1] + ":8080", "--backend", BACKENDS[2] + ":8080");
+        assertTrue(daemon.ok("port", "list").out().contains("router"), "the router's probe port is on the bridge");
+        assertEquals(Map.of("s1", 10, "s2", 10, "s3", 10), connect(clientA, 80, 30));
+
+        Sandbox.stop(servers[1]);
+        final long stopped = System.nanoTime();
+        TapForwardingIT.waitFor(() -> "down".equals(state("web", 1)), "s2 goes down", 20);
+        final long downMs = (System.nanoTime() - stopped) / 1_000_000;
+        // Two failed probes: at most two intervals and a tick, plus scheduling on a loaded machine.
+        assertTrue(downMs < 5_000, "down after " + downMs + " ms");
+        assertEquals(Map.of("s1", 15, "s3", 15), connect(clientA, 80, 30), "s2 is out of selection");
+        assertEquals("up", state("web", 0));
+
+        final Path log = sandbox.tempFile(".server");
+        sandbox.start(log, "ip", "netns", "exec", backends[1], "python3", "-c", SERVER, "s2", "8080");
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(log).contains("listening"), "s2 listens again");
+        TapForwardingIT.waitFor(() -> "up".equals(state("web", 1)), "s2 comes back", 20);
+        assertEquals(Map.of("s1", 10, "s2", 10, "s3", 10), connect(clientA, 80, 30));
+        final String daemonLog = daemon.output();
+        assertTrue(daemonLog.contains("service web backend " + BACKENDS[1] + ":8080 down: 2 probes failed") &&
+            daemonLog.contains("service web backend " + BACKENDS[1] + ":8080 up: 2 probes answered"), daemonLog);
+    }
+
+    /** A backend's state in service list, as it says it. */
+    private String state(final String service, final int backend)
+    {
+        try
+        {
+            return service(service).get("backends").get(backend).get("state").asText();
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
     @Test
     void aServiceWithoutABackendRefusesConnectionsAtOnce() throws Exception
     {
