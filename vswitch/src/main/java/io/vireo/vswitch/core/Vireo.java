@@ -908,6 +908,12 @@ public final class Vireo implements AutoCloseable
         return routers.service(router, service);
     }
 
+    /** Times a service's backend went out of selection or came back, since the switch started. */
+    public synchronized long backendTransitions()
+    {
+        return prober.transitions();
+    }
+
     /** A router's services as a config file writes them: static backends only. */
     public synchronized List<ServiceSpec> serviceSpecs(final String router)
     {

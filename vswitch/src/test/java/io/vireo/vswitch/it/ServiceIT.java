@@ -1,5 +1,9 @@
 package io.vireo.vswitch.it;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -269,6 +273,12 @@ class ServiceIT
         assertTrue(downMs < 5_000, "down after " + downMs + " ms");
         assertEquals(Map.of("s1", 15, "s3", 15), connect(clientA, 80, 30), "s2 is out of selection");
         assertEquals("up", state("web", 0));
+        final String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(daemon.metricsUrl())).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("vireo_service_backend_up{router=\"r1\",service=\"web\",backend=\"" + BACKENDS[1] +
+            ":8080\"} 0") && metrics.contains("vireo_service_backend_transitions_total 1") &&
+            metrics.contains("vireo_service_backend_connections_total{router=\"r1\",service=\"web\",backend=\"" + BACKENDS[0] +
+            ":8080\"} 25"), metrics);
 
         final Path log = sandbox.tempFile(".server");
         sandbox.start(log, "ip", "netns", "exec", backends[1], "python3", "-c", SERVER, "s2", "8080");
