@@ -35,7 +35,7 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * (0xC00C); an SRV target is written with its longest suffix that is already in the message (the
  * question's domain, an earlier target) as a pointer; the additional section has the A and AAAA
  * records of SRV targets the record set holds. Flags: QR, the query's OPCODE, RD and CD (RFC 4035
- * 3.1.6), RA if the caller has an upstream resolver, AA on answers from the domain.
+ * 3), RA if the caller has an upstream resolver, AA on answers from the domain.
  * <ul>
  *   <li>{@link #DROP}: shorter than a header, a response (QR set), or a response that would not fit
  *   even with no records. Nothing is written.</li>
@@ -46,8 +46,9 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  *   the question running past the message, a second OPT, an OPT not owned by the root, or OPT options
  *   that do not add up to its RDATA.</li>
  *   <li>BADVERS (RFC 6891 6.1.3): an OPT of a version above 0.</li>
- *   <li>{@link #FORWARD}: a name outside the domain when the caller has an upstream; nothing is
- *   written. Without one: REFUSED.</li>
+ *   <li>{@link #FORWARD}: a name outside the domain when the caller has an upstream and the query
+ *   asks for recursion (RD; a server recurses only when asked, RFC 1034 4.3.1); nothing is written.
+ *   Otherwise: REFUSED.</li>
  *   <li>REFUSED for a QCLASS other than IN (1), and for AXFR and IXFR: there is no zone in another
  *   class here and no transfer, a matter of what this server serves, as for a name outside its domain,
  *   rather than a kind of query it does not implement (NOTIMP, which is for opcodes).</li>
@@ -80,7 +81,7 @@ public final class DnsResponder
     public static final int NXDOMAIN = 2;
     /** Outcome: NOERROR with the answers that fit and TC set. */
     public static final int TRUNCATED = 3;
-    /** Outcome: REFUSED, a name outside the domain without an upstream, or a class or type not served. */
+    /** Outcome: REFUSED, a name outside the domain not forwarded, or a class or type not served. */
     public static final int REFUSED = 4;
     /** Outcome: FORMERR, a malformed query. */
     public static final int FORMERR = 5;
@@ -234,7 +235,7 @@ public final class DnsResponder
         nameLength = questionEnd - QUESTION_FIXED_LENGTH - (offset + HEADER_LENGTH);
         final int type = buffer.getShort(questionEnd - 4, BIG_ENDIAN) & 0xFFFF;
         final int refusal = refusal(otherRecords(questionEnd, queryEnd), type, buffer.getShort(questionEnd - 2, BIG_ENDIAN) & 0xFFFF);
-        if (FORWARD == refusal && hasUpstream)
+        if (FORWARD == refusal && hasUpstream && 0 != (flags & FLAG_RD))
         {
             outcome = FORWARDED;
             return FORWARD;

@@ -295,6 +295,12 @@ class DnsResponderTest
         assertEquals(DnsResponder.REFUSED, responder.outcome());
         assertCounts(response, 0, 0, 1);
         assertNotNull(response.getOPT(), "an OPT for the query's");
+
+        final Message iterative = query("example.com", Type.A);
+        iterative.getHeader().unsetFlag(Flags.RD);
+        final Message notForwarded = answer(iterative, UDP, true);
+        assertHeader(notForwarded, iterative, Rcode.REFUSED, false, false, true);
+        assertEquals(DnsResponder.REFUSED, responder.outcome(), "no recursion unless asked");
     }
 
     @Test
