@@ -8,7 +8,6 @@ import java.util.Arrays;
 import java.util.List;
 
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
@@ -35,6 +34,7 @@ import static io.vireo.gateway.dns.DnsFixtures.query;
 import static java.nio.ByteOrder.BIG_ENDIAN;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -60,12 +60,6 @@ class DnsResponderTest
     private final DnsRecords records = DnsFixtures.records();
     private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[OFFSET + CAPACITY + GUARD]);
     private int responseLength;
-
-    @BeforeEach
-    void fillWithGuardBytes()
-    {
-        buffer.setMemory(0, buffer.capacity(), GUARD_BYTE);
-    }
 
     @Test
     void anAQueryGetsEveryAddressInTheOrderStoredWithAuthority()
@@ -357,7 +351,7 @@ class DnsResponderTest
         }
 
         final Message edns = parse(respond(ednsQuery("many.svc.vireo", Type.A, 4096, 0).toWire(), CAPACITY, UDP, many, true));
-        assertTrue(!edns.getHeader().getFlag(Flags.TC));
+        assertFalse(edns.getHeader().getFlag(Flags.TC));
         assertEquals(DnsResponder.ANSWERED, responder.outcome());
         assertCounts(edns, 40, 0, 1);
         assertEquals(32 + 40 * 16 + 11, responseLength);
@@ -391,7 +385,7 @@ class DnsResponderTest
             .build();
         final Message response = parse(respond(query("_s._tcp.svc.vireo", Type.SRV).toWire(), CAPACITY, UDP, big, true));
 
-        assertTrue(!response.getHeader().getFlag(Flags.TC));
+        assertFalse(response.getHeader().getFlag(Flags.TC));
         assertCounts(response, 2, 0, 1);
         assertA(response.getSection(Section.ADDITIONAL).get(0), "small.svc.vireo", "10.3.0.1");
     }
@@ -612,7 +606,7 @@ class DnsResponderTest
         assertEquals(opt ? 1 : 0, response.getHeader().getCount(Section.ADDITIONAL), what);
         assertEquals(opt, null != response.getOPT(), what);
         assertEquals(0, response.getHeader().getCount(Section.ANSWER) + response.getHeader().getCount(Section.AUTHORITY), what);
-        assertTrue(!response.getHeader().getFlag(Flags.AA), what);
+        assertFalse(response.getHeader().getFlag(Flags.AA), what);
     }
 
     private static void assertHeader(
@@ -627,7 +621,7 @@ class DnsResponderTest
         assertEquals(truncated, header.getFlag(Flags.TC), "tc");
         assertEquals(query.getHeader().getFlag(Flags.RD), header.getFlag(Flags.RD), "rd copied");
         assertEquals(recursionAvailable, header.getFlag(Flags.RA), "ra");
-        assertTrue(!header.getFlag(Flags.AD), "ad");
+        assertFalse(header.getFlag(Flags.AD), "ad");
         assertEquals(query.getHeader().getFlag(Flags.CD), header.getFlag(Flags.CD), "cd copied");
         assertEquals(rcode, response.getRcode(), "rcode");
         assertEquals(1, header.getCount(Section.QUESTION));
