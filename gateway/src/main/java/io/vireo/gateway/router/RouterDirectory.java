@@ -1,5 +1,8 @@
 package io.vireo.gateway.router;
 
+import java.security.SecureRandom;
+
+import io.vireo.gateway.dns.DnsStats;
 import io.vireo.gateway.service.BackendStats;
 import io.vireo.gateway.service.HealthProbes;
 
@@ -12,6 +15,8 @@ public final class RouterDirectory
 {
     private final BackendStats backendStats = new BackendStats();
     private final HealthProbes healthProbes = new HealthProbes();
+    private final DnsStats dnsStats = new DnsStats();
+    private final long dnsSecret = new SecureRandom().nextLong();
     private volatile Snapshot snapshot;
 
     /**
@@ -38,6 +43,18 @@ public final class RouterDirectory
     public HealthProbes healthProbes()
     {
         return healthProbes;
+    }
+
+    /** How the routers' DNS answered, shared. */
+    public DnsStats dnsStats()
+    {
+        return dnsStats;
+    }
+
+    /** The key of the routers' DNS-over-TCP SYN cookies, the same for every forwarding thread. */
+    public long dnsSecret()
+    {
+        return dnsSecret;
     }
 
     /** Replaces the snapshot. Control thread. */

@@ -17,6 +17,7 @@ import io.vireo.dataplane.pipeline.Stage;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.gateway.answer.RouterAnswers;
 import io.vireo.gateway.conntrack.ConnectionTable;
+import io.vireo.gateway.dns.RouterDns;
 import io.vireo.gateway.nat.Ipv4Nat;
 import io.vireo.gateway.nat.NatRules;
 import io.vireo.gateway.route.Ipv4RouteTable;
@@ -33,7 +34,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   <li>ARP requests and IPv6 neighbour solicitations for the interface's addresses are answered,
  *   and teach the router their sender; ARP replies and neighbour advertisements teach it too
  *   ({@link NeighbourTable}).</li>
- *   <li>Echo requests to any of the router's addresses are answered.</li>
+ *   <li>Echo requests to any of the router's addresses are answered, and so are DNS queries to port 53
+ *   of its IPv4 addresses, over UDP and TCP, for a router with a DNS server ({@link RouterDns}).</li>
  *   <li>Anything else to the router's MAC is routed: header checked, TTL or hop limit decremented
  *   (the IPv4 checksum updated incrementally, RFC 1624), longest-prefix match, the egress MTU
  *   checked (per segment for a GSO frame, which crosses whole: only its MACs and TTL change, so its
@@ -89,6 +91,7 @@ public final class RouterStage implements Stage
     private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
     private final HeldPackets held = new HeldPackets(HOLD_CAPACITY, FrameBurst.NET_HEADER_LENGTH + HOLD_MAX_LENGTH);
     private final Ipv4Nat nat;
+    private final RouterDns dns;
 
     /**
      * @param directory   the routers, shared.
@@ -100,6 +103,7 @@ public final class RouterStage implements Stage
         this.directory = directory;
         this.neighbours = neighbours;
         this.nat = new Ipv4Nat(connections, directory.backendStats());
+        this.dns = new RouterDns(directory.dnsStats(), directory.dnsSecret());
     }
 
     @Override
@@ -306,6 +310,11 @@ public final class RouterStage implements Stage
         {
             return;
         }
+        if (null != owner && null != router.dns() && RouterDns.isDns(buffer, ip))
+        {
+            dns(burst, frame, in, router);
+            return;
+        }
         final NatRules rules = router.nat();
         final boolean partialChecksum = isPartialChecksum(frames, frame);
         final int natVerdict = rules.isEmpty() ? Ipv4Nat.UNTRACKED : nat.beforeRouting(buffer, ip, partialChecksum,
@@ -422,6 +431,22 @@ public final class RouterStage implements Stage
                 DropReason.ROUTER_LOCAL);
         }
         return true;
+    }
+
+    /** A DNS query to the router's address: answered in place, or dropped and counted. */
+    private void dns(final BurstContext burst, final int frame, final RouterInterface in, final RouterView router)
+    {
+        final FrameBurst frames = burst.frames();
+        final int verdict = dns.answer(frames.buffer(), frames.frameOffset(frame), frames.frameLength(frame),
+            frames.frameCapacity(), in.mac(), isPartialChecksum(frames, frame), router.dns(), router.dnsUpstream());
+        if (RouterDns.CONSUMED == verdict)
+        {
+            consume(burst, frame);
+        }
+        else
+        {
+            answer(burst, frame, verdict < 0 ? RouterAnswers.NONE : verdict, in, DropReason.BAD_DNS);
+        }
     }
 
     /** A new connection to a service with no healthy backend: a TCP reset, or an ICMP port unreachable. */

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -14,6 +15,7 @@ import io.vireo.dataplane.pipeline.Features;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.policy.IpPrefix;
 import io.vireo.gateway.conntrack.ConnectionTable;
+import io.vireo.gateway.dns.DnsRecords;
 import io.vireo.gateway.nat.NatRules;
 import io.vireo.gateway.route.Ipv4RouteTable;
 import io.vireo.gateway.route.Ipv6RouteTable;
@@ -49,6 +51,9 @@ final class Routers
     private final BackendSlots slots;
     private final Map<String, Router> routers = new LinkedHashMap<>();
     private final List<Service> probed = new ArrayList<>();
+    /** The registry's live instances by service name: {@code address << 16 | port} each (IPv4 only). */
+    private Map<String, List<Long>> registryNames = Map.of();
+    private long dnsSerial;
     private final List<Router> byId = new ArrayList<>();
 
     /**
@@ -388,6 +393,7 @@ final class Routers
             service.backends.forEach(backend -> slots.free(backend.slot));
             throw ex;
         }
+        router.dnsRecords = null;
         publish();
         return service.info(slots);
     }
@@ -399,6 +405,7 @@ final class Routers
         final Service service = service(router, serviceName);
         router.services.remove(serviceName);
         probed.remove(service);
+        router.dnsRecords = null;
         publish();
         quiesce.run();
         endBackends(router, service.backends);
@@ -473,6 +480,53 @@ final class Routers
     List<ServiceSpec> serviceSpecs(final String name)
     {
         return router(name).services.values().stream().map(Service::spec).toList();
+    }
+
+    /**
+     * Sets a router's DNS server: each field given replaces what it has.
+     *
+     * @throws VireoException (invalid) for a bad domain, TTL or upstream.
+     */
+    DnsSpec setDns(final String name, final DnsSpec spec)
+    {
+        final Router router = router(name);
+        final DnsSpec current = router.dns;
+        final DnsSpec next = new DnsSpec(null == spec.enabled() ? current.enabled() : spec.enabled(),
+            null == spec.domain() ? current.domain() : spec.domain().toLowerCase(Locale.ROOT),
+            null == spec.ttl() ? current.ttl() : spec.ttl(),
+            null == spec.upstream() ? current.upstream() : spec.upstream().isEmpty() ? null : spec.upstream());
+        try
+        {
+            DnsRecords.builder().domain(next.domain()).ttl(next.ttl()).build();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw VireoException.invalid("invalid DNS settings: " + ex.getMessage());
+        }
+        if (null != next.upstream())
+        {
+            Service.endpoint(next.upstream().contains(":") ? next.upstream() : next.upstream() + ":53", "upstream");
+        }
+        router.dns = next;
+        router.dnsRecords = null;
+        publish();
+        return next;
+    }
+
+    DnsSpec dns(final String name)
+    {
+        return router(name).dns;
+    }
+
+    /** The registry's live instances changed: every router's DNS names follow. */
+    void registryChanged(final Map<String, List<Long>> instances)
+    {
+        registryNames = Map.copyOf(instances);
+        for (final Router router : routers.values())
+        {
+            router.dnsRecords = null;
+        }
+        publish();
     }
 
     /** The services whose backends are probed, every router's: a list the prober walks by index, allocating nothing. */
@@ -566,7 +620,8 @@ final class Routers
                 own.add(routerInterface);
             }
             views[router.id] = new RouterView(router.id, router.ipv4Routes, router.ipv6Routes,
-                router.nextHops.toArray(new NextHop[0]), own.toArray(new RouterInterface[0]), router.natRules());
+                router.nextHops.toArray(new NextHop[0]), own.toArray(new RouterInterface[0]), router.natRules(),
+                router.dns.enabled() ? router.dnsRecords() : null, null != router.dns.upstream());
         }
         directory.publish(new RouterDirectory.Snapshot(interfaces, views));
     }
@@ -723,6 +778,9 @@ final class Routers
         final Ipv6RouteTable ipv6Routes = new Ipv6RouteTable();
         final List<NatRuleSpec> nat = new ArrayList<>();
         final Map<String, Service> services = new LinkedHashMap<>();
+        DnsSpec dns = DnsSpec.DEFAULT;
+        /** The records of its DNS server; null when something they show changed. */
+        DnsRecords dnsRecords;
         int nextNatId = 1;
 
         Router(final String name, final int id)
@@ -791,6 +849,38 @@ final class Routers
             return new NatRules(rules.masqueradeBridges(), rules.masqueradeFrom(), rules.masqueradeFromLengths(),
                 rules.publishProtocols(), rules.publishPorts(), rules.publishBridges(), rules.publishTargets(),
                 rules.publishTargetPorts(), new ServiceTable(services.values().stream().map(Service::view).toArray(ServiceView[]::new)));
+        }
+
+        /** Its services' names and the registry's, as its DNS server answers them. */
+        DnsRecords dnsRecords()
+        {
+            if (null == dnsRecords)
+            {
+                final String domain = "." + dns.domain();
+                final DnsRecords.Builder builder = DnsRecords.builder().domain(dns.domain()).ttl(dns.ttl())
+                    .serial(++dnsSerial & 0xFFFF_FFFFL);
+                for (final Service service : services.values())
+                {
+                    builder.addA(service.name + domain, service.vip);
+                    builder.addSrv(service.name + domain, 0, 1, service.port, service.name + domain);
+                }
+                registryNames.forEach((name, instances) ->
+                {
+                    if (!services.containsKey(name))
+                    {
+                        for (final long instance : instances)
+                        {
+                            final int address = (int)(instance >>> 16);
+                            final String target = IpPrefix.formatIpv4(address).replace('.', '-') + "." + name + domain;
+                            builder.addA(name + domain, address);
+                            builder.addA(target, address);
+                            builder.addSrv(name + domain, 0, 1, (int)instance & 0xFFFF, target);
+                        }
+                    }
+                });
+                dnsRecords = builder.build();
+            }
+            return dnsRecords;
         }
 
         /** The interface that has this IPv4 address, or null. */
