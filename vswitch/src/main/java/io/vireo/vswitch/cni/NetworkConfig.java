@@ -29,10 +29,10 @@ import io.vireo.vswitch.registry.ServiceRegistry;
  *   "isDefaultGateway": true,       isGateway, and a default route through it in the container
  *   "ipMasq": true,                 the router masquerades the network's subnet out of its uplink
  *   "router": "vireo",              the router of isGateway, ipMasq and portMappings (default vireo)
- *   "dns": {...}, "prevResult": {...}, "capabilities": {"portMappings": true}, "args": {...},
+ *   "dns": {...}, "prevResult": {...}, "capabilities": {"portMappings": true},
  *   "runtimeConfig": {"mac": "02:...", "portMappings": [{"hostPort": 8080, "containerPort": 80,
  *                     "protocol": "tcp", "hostIP": ""}],   published on the router's addresses
- *                     "bandwidth": {"ingressRate": 1000000, "ingressBurst": 800000, "egressRate": ..., "egressBurst": ...}}
+ *                     "bandwidth": {"ingressRate": 1000000, "ingressBurst": 800000, "egressRate": ..., "egressBurst": ...},
  *                                   the container's traffic limited as the bandwidth plugin does (bits/s,
  *                                   bits): its ingress is the Vireo port's egress limit, and the other way round
  *                     "vireo": {"services": [{"name": "web", "port": 80}]}}   registers the container in the
