@@ -437,8 +437,10 @@ public final class RouterStage implements Stage
     private void dns(final BurstContext burst, final int frame, final RouterInterface in, final RouterView router)
     {
         final FrameBurst frames = burst.frames();
+        // An answer no larger than the interface's MTU, whatever EDNS size the query offers.
         final int verdict = dns.answer(frames.buffer(), frames.frameOffset(frame), frames.frameLength(frame),
-            frames.frameCapacity(), in.mac(), isPartialChecksum(frames, frame), router.dns(), router.dnsUpstream());
+            Math.min(frames.frameCapacity(), ETHERNET + in.mtu()), in.mac(), isPartialChecksum(frames, frame), router.dns(),
+            router.dnsUpstream());
         if (RouterDns.CONSUMED == verdict)
         {
             consume(burst, frame);

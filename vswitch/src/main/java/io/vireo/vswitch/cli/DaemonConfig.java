@@ -23,6 +23,7 @@ import io.vireo.vswitch.core.NatRuleSpec;
 import io.vireo.vswitch.core.RateLimit;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortInfo;
+import io.vireo.vswitch.core.DnsSpec;
 import io.vireo.vswitch.core.RouterInfo;
 import io.vireo.vswitch.core.ServiceSpec;
 import io.vireo.vswitch.core.TapPortSpec;
@@ -75,6 +76,7 @@ import io.vireo.vswitch.registry.ServiceRegistry;
  *       - {type: publish, protocol: tcp, port: 8080, to: "10.0.0.2:80", on: up}
  *     services:              # as POST /v1/routers/{name}/services takes them
  *       - {name: web, vip: "10.96.0.10:80", algorithm: wrr, backends: [{address: "10.0.0.2:80", weight: 2}]}
+ *     dns: {domain: svc.vireo, ttl: 5, upstream: "10.0.0.53:53"}   # as PUT /v1/routers/{name}/dns takes it
  * registry:                  # the service registry's instances with no lease, as POST /v1/registry/{service} takes them
  *   - {service: web, id: web-1, address: 10.0.0.5, port: 80, metadata: {zone: a}}
  * </pre>
@@ -100,7 +102,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
     }
 
     record RouterConfig(String name, List<ControlApi.InterfaceRequest> interfaces, List<ControlApi.RouteRequest> routes,
-        List<NatRuleSpec> nat, List<ServiceSpec> services)
+        List<NatRuleSpec> nat, List<ServiceSpec> services, DnsSpec dns)
     {
         RouterConfig
         {
@@ -216,7 +218,8 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
                 vireo.routes(router.name()).stream().filter(route -> !route.connected())
                     .map(route -> new ControlApi.RouteRequest(route.prefix(), route.via())).toList(),
                 vireo.nat(router.name()).stream().map(rule -> rule.withId(null)).toList(),
-                vireo.serviceSpecs(router.name())));
+                vireo.serviceSpecs(router.name()),
+                DnsSpec.DEFAULT.equals(vireo.dns(router.name())) ? null : vireo.dns(router.name())));
         }
         return new DaemonConfig(agingSeconds, bridges, routers, List.of());
     }
@@ -337,6 +340,10 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
                 for (final ServiceSpec service : router.services())
                 {
                     vireo.addService(router.name(), service);
+                }
+                if (null != router.dns())
+                {
+                    vireo.setDns(router.name(), router.dns());
                 }
             }
             catch (final VireoException ex)

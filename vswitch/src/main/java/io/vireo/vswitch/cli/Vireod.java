@@ -189,6 +189,11 @@ public final class Vireod implements Callable<Integer>
         });
         final ServiceRegistry registry = new ServiceRegistry(SystemNanoClock.INSTANCE, registryThread,
             ex -> err.println("vireod: a service registry listener failed: " + ex));
+        // The routers' DNS names and the services with --from-registry follow the registry's live instances.
+        registry.addListener(listing -> vireo.registryChanged(listing.service(), listing.instances().stream()
+            .map(instance -> instance.address().contains(":") ? "[" + instance.address() + "]:" + instance.port() :
+                instance.address() + ":" + instance.port())
+            .toList()));
         registryThread.scheduleWithFixedDelay(
             registry::evictExpired, EVICTION_INTERVAL_MS, EVICTION_INTERVAL_MS, TimeUnit.MILLISECONDS);
         final StateFile stateFile;

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.vireo.vswitch.core.NatRuleSpec;
+import io.vireo.vswitch.core.DnsSpec;
 import io.vireo.vswitch.core.RateLimit;
 import io.vireo.vswitch.core.ServiceSpec;
 import io.vireo.vswitch.core.PolicySpec;
@@ -83,6 +84,9 @@ import org.agrona.concurrent.SystemNanoClock;
  * DELETE /v1/routers/{name}/services/{service}  delete it; its connections end
  * POST   /v1/routers/{name}/services/{service}/backends  {"address": "10.1.0.3:80", "weight": 1}
  * DELETE /v1/routers/{name}/services/{service}/backends/{ip:port}  take a backend out; only its connections end
+ * GET    /v1/routers/{name}/dns         its DNS server's settings and the queries answered, by outcome
+ * PUT    /v1/routers/{name}/dns         {"enabled": true, "domain": "svc.vireo", "ttl": 5, "upstream": "10.0.0.53:53"}
+ *                                       (fields left out stay; "upstream": "" removes it)
  * GET    /v1/routers/{name}/conntrack   the connections its NAT tracks
  * DELETE /v1/routers/{name}/conntrack   forget them
  * GET    /v1/captures            packet captures
@@ -495,6 +499,17 @@ public final class ControlApi
                 return ok(Map.of("deleted", Integer.parseInt(item)));
             case "services":
                 return services(method, router, Arrays.copyOfRange(parts, 5, parts.length), body);
+            case "dns":
+                if (null != item)
+                {
+                    return error(404, "no such path: /v1/routers/{name}/dns has no items");
+                }
+                if ("GET".equals(method))
+                {
+                    return ok(Map.of("router", router, "dns", vireo.dns(router), "queries", vireo.dnsCounts()));
+                }
+                requireMethod(method, "PUT");
+                return ok(vireo.setDns(router, parse(body, DnsSpec.class)));
             case "conntrack":
                 if (null != item)
                 {
@@ -507,7 +522,7 @@ public final class ControlApi
                 requireMethod(method, "DELETE");
                 return ok(Map.of("router", router, "flushed", vireo.flushConnections(router)));
             default:
-                return error(404, "no such path: a router has interfaces, routes, nat, services and conntrack, not '" +
+                return error(404, "no such path: a router has interfaces, routes, nat, services, dns and conntrack, not '" +
                     parts[4] + "'");
         }
     }

@@ -107,6 +107,8 @@ final class PrometheusMetrics
             "Packets of a backend's connections, both ways.", ServiceInfo.BackendInfo::packets);
         serviceFamily(out, services, "vireo_service_backend_bytes_total", "counter",
             "Bytes of IP packets of a backend's connections, both ways.", ServiceInfo.BackendInfo::bytes);
+        family(out, "vireo_dns_queries_total", "counter", "DNS queries the routers took, by how they were answered.");
+        vireo.dnsCounts().forEach((outcome, count) -> sample(out, "vireo_dns_queries_total", "outcome=\"" + outcome + "\"", count));
         family(out, "vireo_service_backend_transitions_total", "counter",
             "Times a backend went out of selection or came back, all services.");
         sample(out, "vireo_service_backend_transitions_total", "", vireo.backendTransitions());

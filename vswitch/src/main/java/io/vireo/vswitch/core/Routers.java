@@ -385,6 +385,10 @@ final class Routers
         {
             checked.forEach((endpoint, weight) -> service.backends.add(
                 new Service.Backend(endpoint, weight, false, slots.allocate())));
+            if (null != service.registry)
+            {
+                takeFromRegistry(service);
+            }
         }
         catch (final VireoException ex)
         {
@@ -505,7 +509,8 @@ final class Routers
         }
         if (null != next.upstream())
         {
-            Service.endpoint(next.upstream().contains(":") ? next.upstream() : next.upstream() + ":53", "upstream");
+            throw VireoException.invalid("forwarding to an upstream resolver is not built yet: names outside " +
+                next.domain() + " are refused");
         }
         router.dns = next;
         router.dnsRecords = null;
@@ -518,15 +523,65 @@ final class Routers
         return router(name).dns;
     }
 
-    /** The registry's live instances changed: every router's DNS names follow. */
+    /**
+     * The registry's live instances changed: every router's DNS names follow, and the services that take
+     * backends from the registry get its instances (weight 1) as backends; a backend whose instance went
+     * ends its connections.
+     *
+     * @param instances by registry service name: {@code address << 16 | port} of each live IPv4 instance.
+     */
     void registryChanged(final Map<String, List<Long>> instances)
     {
         registryNames = Map.copyOf(instances);
+        final List<Map.Entry<Router, Service.Backend>> gone = new ArrayList<>();
         for (final Router router : routers.values())
         {
             router.dnsRecords = null;
+            for (final Service service : router.services.values())
+            {
+                if (null != service.registry)
+                {
+                    for (final Service.Backend backend : takeFromRegistry(service))
+                    {
+                        gone.add(Map.entry(router, backend));
+                    }
+                }
+            }
         }
         publish();
+        if (!gone.isEmpty())
+        {
+            quiesce.run();
+            gone.forEach(entry -> endBackends(entry.getKey(), List.of(entry.getValue())));
+        }
+    }
+
+    /**
+     * Makes a service's registry backends the registry's live instances of its registry service.
+     *
+     * @return the backends taken out, whose connections must end once no thread sees them.
+     */
+    private List<Service.Backend> takeFromRegistry(final Service service)
+    {
+        final List<Long> wanted = registryNames.getOrDefault(service.registry, List.of());
+        final List<Service.Backend> removed = new ArrayList<>();
+        for (final Service.Backend backend : List.copyOf(service.backends))
+        {
+            if (backend.fromRegistry && !wanted.contains(backend.endpoint()))
+            {
+                service.backends.remove(backend);
+                removed.add(backend);
+            }
+        }
+        for (final long endpoint : wanted)
+        {
+            if (null == service.backend(endpoint) && service.backends.size() < Service.MAX_BACKENDS_PER_SERVICE)
+            {
+                service.backends.add(new Service.Backend(endpoint, 1, true, slots.allocate()));
+            }
+        }
+        service.changed();
+        return removed;
     }
 
     /** The services whose backends are probed, every router's: a list the prober walks by index, allocating nothing. */

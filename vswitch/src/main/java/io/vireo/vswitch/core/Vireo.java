@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -19,6 +20,8 @@ import io.vireo.dataplane.pipeline.Features;
 import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.dataplane.pipeline.TokenBucket;
 import io.vireo.dataplane.port.InterfaceNames;
+import io.vireo.gateway.dns.DnsResponder;
+import io.vireo.gateway.dns.DnsStats;
 import io.vireo.dataplane.port.LoopbackPort;
 import io.vireo.dataplane.port.Port;
 import io.vireo.dataplane.port.TapPort;
@@ -85,6 +88,9 @@ public final class Vireo implements AutoCloseable
     /** By bridge id: the port a router's health probes go out by, while the router there probes; else null. */
     private final LoopbackPort[] probePorts;
     private final HealthProber prober;
+    /** The registry's live IPv4 instances by service name, {@code address << 16 | port}. */
+    private final Map<String, List<Long>> registryInstances = new TreeMap<>();
+    private final RouterDirectory routerDirectory;
     private final Histogram burstLatency = new Histogram(TimeUnit.SECONDS.toNanos(1), 2);
     /** Holds copies of the TAP ports' descriptors across restarts; null unless the context names a run dir for it. */
     private final PortKeeper keeper;
@@ -107,7 +113,7 @@ public final class Vireo implements AutoCloseable
         this.countersManager = null == countersFile ? CountersFile.inMemory(context.maxCounters()) :
             countersFile.manager();
         this.tableCounters = new TableCounters(countersManager);
-        final RouterDirectory routerDirectory = new RouterDirectory(context.maxBridges());
+        this.routerDirectory = new RouterDirectory(context.maxBridges());
         this.neighbours = new NeighbourTable(NEIGHBOURS);
         this.connections = new ConnectionTable(context.connectionCapacity());
         final Pipeline pipeline = new Pipeline(fdb, policy, generations, features, new Pipeline.Geometry(
@@ -906,6 +912,56 @@ public final class Vireo implements AutoCloseable
     public synchronized ServiceInfo service(final String router, final String service)
     {
         return routers.service(router, service);
+    }
+
+    /**
+     * The registry's live instances of a service are now these ({@code IP:PORT} each; IPv6 ones are left out):
+     * the routers' DNS names and the services that take backends from the registry follow.
+     */
+    public synchronized void registryChanged(final String service, final List<String> instances)
+    {
+        ensureOpen();
+        final List<Long> endpoints = new ArrayList<>();
+        for (final String instance : instances)
+        {
+            if (!instance.startsWith("["))
+            {
+                endpoints.add(Service.endpoint(instance, "instance"));
+            }
+        }
+        if (endpoints.isEmpty())
+        {
+            registryInstances.remove(service);
+        }
+        else
+        {
+            registryInstances.put(service, List.copyOf(endpoints));
+        }
+        routers.registryChanged(registryInstances);
+        syncProbePorts();
+    }
+
+    /** Sets a router's DNS server: each field given replaces what it has. */
+    public synchronized DnsSpec setDns(final String router, final DnsSpec spec)
+    {
+        ensureOpen();
+        return routers.setDns(router, spec);
+    }
+
+    public synchronized DnsSpec dns(final String router)
+    {
+        return routers.dns(router);
+    }
+
+    /** DNS queries the routers answered, by outcome name: answered, nxdomain, formerr, dropped, ... */
+    public Map<String, Long> dnsCounts()
+    {
+        final Map<String, Long> counts = new LinkedHashMap<>();
+        for (int outcome = 0; outcome < DnsResponder.OUTCOMES; outcome++)
+        {
+            counts.put(DnsStats.name(outcome), routerDirectory.dnsStats().count(outcome));
+        }
+        return counts;
     }
 
     /** Times a service's backend went out of selection or came back, since the switch started. */

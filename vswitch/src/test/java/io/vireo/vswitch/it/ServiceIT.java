@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Load balancing end to end: clients A (10.97.1.2, bridge {@code c1}) and B (10.97.2.2, bridge {@code c2}),
+ * Services end to end (load balancing, health, DNS, the registry): clients A (10.97.1.2, bridge {@code c1}) and B (10.97.2.2, bridge {@code c2}),
  * backends S1, S2, S3 (10.97.3.2-4, bridge {@code be}), router {@code r1} on all three bridges, and
  * services with virtual address 10.96.0.10, which no interface has: the clients reach it through their
  * default route. Each backend runs a server that greets a connection with its name and then echoes.
@@ -301,6 +301,114 @@ class ServiceIT
         {
             throw new IllegalStateException(ex);
         }
+    }
+
+    /**
+     * Clients on two bridges find {@code web.svc.vireo} through their own gateway's DNS server with the
+     * system resolver (glibc, /etc/resolv.conf naming the gateway) and reach the service by name; dig
+     * sees the records over UDP and TCP, NXDOMAIN for an unknown name in the domain, REFUSED for one
+     * outside it.
+     */
+    @Test
+    void clientsOnTwoBridgesReachAServiceByNameThroughTheirGatewaysDns() throws Exception
+    {
+        serve(8080);
+        daemon.ok("service", "add", "r1", "web", "--vip", VIP + ":80", "--no-health",
+            "--backend", BACKENDS[0] + ":8080", "--backend", BACKENDS[1] + ":8080", "--backend", BACKENDS[2] + ":8080");
+        sandbox.resolvConf(clientA, "nameserver 10.97.1.1\nsearch svc.vireo\n");
+        sandbox.resolvConf(clientB, "nameserver 10.97.2.1\nsearch svc.vireo\n");
+        for (final String client : new String[] {clientA, clientB})
+        {
+            final Sandbox.Result byName = check(sandbox.run(30, "ip", "netns", "exec", client, "python3", "-c",
+                "import socket,collections\n" +
+                "print('resolved', socket.gethostbyname('web'))\n" +
+                "counts=collections.Counter()\n" +
+                "for i in range(6):\n" +
+                "    c=socket.create_connection(('web.svc.vireo', 80), timeout=10)\n" +
+                "    counts[c.makefile('rb').readline().strip().decode()]+=1; c.close()\n" +
+                "print(' '.join('%s=%d' % kv for kv in sorted(counts.items())))\n"));
+            assertTrue(byName.out().contains("resolved " + VIP) && byName.out().contains("s1=2 s2=2 s3=2"), byName.all());
+        }
+        final String gateway = "@10.97.1.1";
+        assertEquals(VIP, dig(clientA, gateway, "+short", "web.svc.vireo").strip());
+        assertEquals(VIP, dig(clientA, gateway, "+short", "+tcp", "web.svc.vireo").strip(), "over TCP too");
+        assertEquals("0 1 80 web.svc.vireo.", dig(clientB, "@10.97.2.1", "+short", "SRV", "web.svc.vireo").strip());
+        final String full = dig(clientA, gateway, "web.svc.vireo");
+        assertTrue(full.contains("status: NOERROR") && full.contains("flags: qr aa rd;") &&
+            full.contains("web.svc.vireo.\t\t5\tIN\tA\t" + VIP), full);
+        assertTrue(dig(clientA, gateway, "nosuch.svc.vireo").contains("status: NXDOMAIN"));
+        assertTrue(dig(clientA, gateway, "example.com").contains("status: REFUSED"), "no upstream: refused");
+    }
+
+    /**
+     * An instance registered with a 3 s lease resolves while its heartbeats go on, backs a service that
+     * takes its backends from the registry, and is evicted, stops resolving and stops being a backend
+     * once they stop.
+     */
+    @Test
+    void aRegistryInstanceResolvesAndBacksAServiceUntilItsHeartbeatsStop() throws Exception
+    {
+        serve(8080);
+        daemon.ok("registry", "register", "api", "api-1", "--address", BACKENDS[1], "--port", "8080", "--lease", "3");
+        daemon.ok("service", "add", "r1", "api-lb", "--vip", VIP + ":8000", "--from-registry", "api", "--no-health");
+        assertEquals(BACKENDS[1], dig(clientA, "@10.97.1.1", "+short", "api.svc.vireo").strip());
+        assertEquals("0 1 8080 10-97-3-3.api.svc.vireo.", dig(clientA, "@10.97.1.1", "+short", "SRV", "api.svc.vireo").strip());
+        assertEquals(Map.of("s2", 4), connect(clientA, 8000, 4), "the registry's instance is the service's backend");
+
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+        while (System.nanoTime() < deadline)
+        {
+            daemon.ok("registry", "heartbeat", "api", "api-1");
+            Thread.sleep(500);   // the heartbeat period itself, not a wait for a condition
+        }
+        assertEquals(BACKENDS[1], dig(clientA, "@10.97.1.1", "+short", "api.svc.vireo").strip(), "heartbeats keep it");
+        TapForwardingIT.waitFor(() -> dig(clientA, "@10.97.1.1", "api.svc.vireo").contains("status: NXDOMAIN"),
+            "the instance is evicted", 10);
+        assertTrue(service("api-lb").get("backends").isEmpty(), service("api-lb").toString());
+        final Sandbox.Result refused = check(sandbox.run(30, "ip", "netns", "exec", clientA, "python3", "-c",
+            "import socket\n" +
+            "try:\n" +
+            "    socket.create_connection(('" + VIP + "', 8000), timeout=5); print('connected')\n" +
+            "except ConnectionRefusedError: print('refused')\n"));
+        assertEquals("refused", refused.out().strip(), "no backend left: " + refused.all());
+    }
+
+    /** Malformed queries from a namespace are answered with FORMERR or NOTIMP, or dropped, and counted. */
+    @Test
+    void malformedDnsQueriesAreAnsweredOrDroppedAndCounted() throws Exception
+    {
+        final Sandbox.Result result = check(sandbox.run(30, "ip", "netns", "exec", clientA, "python3", "-c",
+            "import socket,struct\n" +
+            "u=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(1); u.connect(('10.97.1.1', 53))\n" +
+            "def ask(name, data):\n" +
+            "    u.send(data)\n" +
+            "    try:\n" +
+            "        r=u.recv(4096); print(name, 'rcode', r[3] & 15, 'id', struct.unpack('>H', r[:2])[0])\n" +
+            "    except socket.timeout: print(name, 'dropped')\n" +
+            "q=b'\\x03web\\x03svc\\x05vireo\\x00\\x00\\x01\\x00\\x01'\n" +
+            "ask('runt', b'\\x12\\x34\\x01')\n" +
+            "ask('two-questions', struct.pack('>HHHHHH', 7, 0x0100, 2, 0, 0, 0) + q + q)\n" +
+            "ask('status-opcode', struct.pack('>HHHHHH', 8, 0x1000, 1, 0, 0, 0) + q)\n" +
+            "ask('label-past-end', struct.pack('>HHHHHH', 9, 0x0100, 1, 0, 0, 0) + b'\\x3fabc')\n" +
+            "ask('a-response', struct.pack('>HHHHHH', 10, 0x8100, 1, 0, 0, 0) + q)\n"));
+        final String out = result.out();
+        assertTrue(out.contains("runt dropped") && out.contains("two-questions rcode 1 id 7") &&
+            out.contains("status-opcode rcode 4 id 8") && out.contains("label-past-end rcode 1 id 9") &&
+            out.contains("a-response dropped"), out);
+        final JsonNode queries = JSON.readTree(daemon.ok("service", "dns", "show", "r1", "--json").out()).get("queries");
+        assertEquals(2, queries.get("formerr").asInt(), queries.toString());
+        assertEquals(1, queries.get("notimp").asInt(), queries.toString());
+        assertEquals(2, queries.get("dropped").asInt(), queries.toString());
+        assertTrue(daemon.ok("stats", "--json").out().contains("bad_dns"), "dropped ones counted under their reason");
+    }
+
+    /** dig's answer, asked from a namespace. */
+    private String dig(final String client, final String... arguments)
+    {
+        final String[] command = new String[7 + arguments.length];
+        System.arraycopy(new String[] {"ip", "netns", "exec", client, "dig", "+time=2", "+tries=2"}, 0, command, 0, 7);
+        System.arraycopy(arguments, 0, command, 7, arguments.length);
+        return sandbox.run(30, command).out();
     }
 
     @Test
