@@ -1,6 +1,7 @@
 package io.vireo.gateway.dns;
 
 import io.vireo.dataplane.headers.Checksums;
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import static java.nio.ByteOrder.BIG_ENDIAN;
@@ -21,7 +22,8 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * acknowledgment number on, acknowledging the query; a FIN is answered by FIN+ACK; pure ACKs and resets
  * are taken silently. An answer is cut to 1,400 bytes (TC set beyond), so it is always one segment, and
  * a lost answer is asked for again by the client's retransmission of its query. Names outside the
- * domain are refused over TCP: only UDP queries are forwarded.
+ * domain are refused over TCP: only UDP queries are forwarded ({@link #forward}, {@link DnsForwarding}),
+ * and the upstream's answer comes back in a frame {@link #answerFrame} writes.
  * <p>
  * One instance per forwarding thread; no allocation.
  */
@@ -262,6 +264,60 @@ public final class RouterDns
             return MIN_FRAME_LENGTH;
         }
         return frameLength;
+    }
+
+    /**
+     * Queues the UDP query in the frame, which {@link #answer} said to {@link #FORWARD} (and left as it was),
+     * for the upstream resolver.
+     *
+     * @return false if the queue refused it.
+     */
+    public static boolean forward(
+        final MutableDirectBuffer buffer, final int offset, final int routerId, final int bridgeId, final long routerMac,
+        final DnsForwarding forwarding)
+    {
+        final int ip = offset + IP;
+        final int udp = offset + L4;
+        final long clientMac = ((long)(buffer.getShort(offset + 6, BIG_ENDIAN) & 0xFFFF) << 32) |
+            (buffer.getInt(offset + 8, BIG_ENDIAN) & 0xFFFF_FFFFL);
+        return forwarding.offer(routerId, bridgeId, routerMac, clientMac, buffer.getInt(ip + 16, BIG_ENDIAN),
+            buffer.getInt(ip + 12, BIG_ENDIAN), buffer.getShort(udp, BIG_ENDIAN) & 0xFFFF, buffer, udp + UDP_LENGTH,
+            (buffer.getShort(udp + 4, BIG_ENDIAN) & 0xFFFF) - UDP_LENGTH);
+    }
+
+    /**
+     * Writes the frame that carries an upstream's answer back to the client that asked: Ethernet, IPv4 and
+     * UDP headers from the query's record, in front of the message already at {@code offset} + 42.
+     *
+     * @param record the query's {@link DnsForwarding} record.
+     * @return the frame's length.
+     */
+    public static int answerFrame(
+        final MutableDirectBuffer buffer, final int offset, final int messageLength, final DirectBuffer record, final int index)
+    {
+        final long clientMac = record.getLong(index + DnsForwarding.CLIENT_MAC);
+        final long routerMac = record.getLong(index + DnsForwarding.ROUTER_MAC);
+        final int udp = offset + L4;
+        final int client = record.getInt(index + DnsForwarding.CLIENT_IP);
+        final int router = record.getInt(index + DnsForwarding.ROUTER_IP);
+        buffer.putShort(udp, (short)PORT, BIG_ENDIAN);
+        buffer.putShort(udp + 2, (short)record.getInt(index + DnsForwarding.CLIENT_PORT), BIG_ENDIAN);
+        buffer.putShort(udp + 4, (short)(UDP_LENGTH + messageLength), BIG_ENDIAN);
+        buffer.putShort(udp + 6, (short)0);
+        final int checksum = Checksums.finish(Checksums.ipv4PseudoHeaderSum(router, client, PROTOCOL_UDP,
+            UDP_LENGTH + messageLength) + Checksums.sum(buffer, udp, UDP_LENGTH + messageLength));
+        buffer.putShort(udp + 6, (short)(0 == checksum ? 0xFFFF : checksum), BIG_ENDIAN);
+        // As if the query were still in the slot: turnBack sends it back to its source, the client.
+        buffer.putShort(offset + 6, (short)(clientMac >>> 32), BIG_ENDIAN);
+        buffer.putInt(offset + 8, (int)clientMac, BIG_ENDIAN);
+        buffer.putShort(offset + 12, (short)0x0800, BIG_ENDIAN);
+        return turnBack(buffer, offset, routerMac, client, router, PROTOCOL_UDP, UDP_LENGTH + messageLength);
+    }
+
+    /** Where an answer's message goes in {@link #answerFrame}: after Ethernet, IPv4 and UDP headers. */
+    public static int answerMessageOffset()
+    {
+        return L4 + UDP_LENGTH;
     }
 
     private int dropped()

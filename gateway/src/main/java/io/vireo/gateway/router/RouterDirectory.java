@@ -2,6 +2,7 @@ package io.vireo.gateway.router;
 
 import java.security.SecureRandom;
 
+import io.vireo.gateway.dns.DnsForwarding;
 import io.vireo.gateway.dns.DnsStats;
 import io.vireo.gateway.service.BackendStats;
 import io.vireo.gateway.service.HealthProbes;
@@ -16,6 +17,7 @@ public final class RouterDirectory
     private final BackendStats backendStats = new BackendStats();
     private final HealthProbes healthProbes = new HealthProbes();
     private final DnsStats dnsStats = new DnsStats();
+    private final DnsForwarding dnsForwarding = new DnsForwarding();
     private final long dnsSecret = new SecureRandom().nextLong();
     private volatile Snapshot snapshot;
 
@@ -49,6 +51,12 @@ public final class RouterDirectory
     public DnsStats dnsStats()
     {
         return dnsStats;
+    }
+
+    /** The queries the routers' DNS servers pass to their upstream resolvers, shared. */
+    public DnsForwarding dnsForwarding()
+    {
+        return dnsForwarding;
     }
 
     /** The key of the routers' DNS-over-TCP SYN cookies, the same for every forwarding thread. */

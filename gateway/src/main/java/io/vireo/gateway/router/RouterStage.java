@@ -433,7 +433,10 @@ public final class RouterStage implements Stage
         return true;
     }
 
-    /** A DNS query to the router's address: answered in place, or dropped and counted. */
+    /**
+     * A DNS query to the router's address: answered in place, passed to the upstream resolver, or dropped
+     * and counted (a query the forwarding queue has no room for too).
+     */
     private void dns(final BurstContext burst, final int frame, final RouterInterface in, final RouterView router)
     {
         final FrameBurst frames = burst.frames();
@@ -441,7 +444,9 @@ public final class RouterStage implements Stage
         final int verdict = dns.answer(frames.buffer(), frames.frameOffset(frame), frames.frameLength(frame),
             Math.min(frames.frameCapacity(), ETHERNET + in.mtu()), in.mac(), isPartialChecksum(frames, frame), router.dns(),
             router.dnsUpstream());
-        if (RouterDns.CONSUMED == verdict)
+        if (RouterDns.CONSUMED == verdict ||
+            RouterDns.FORWARD == verdict && RouterDns.forward(frames.buffer(), frames.frameOffset(frame), router.id(),
+                in.bridgeId(), in.mac(), directory.dnsForwarding()))
         {
             consume(burst, frame);
         }

@@ -9,8 +9,8 @@ package io.vireo.vswitch.core;
  * @param enabled  whether it answers at all; default true.
  * @param domain   the domain it answers for with authority; default {@code svc.vireo}.
  * @param ttl      the TTL of its records in seconds; default 5.
- * @param upstream a resolver for names outside the domain: not built yet, so always null (those names are
- *                 refused); a request that names one is refused saying so.
+ * @param upstream {@code IP[:PORT]} (port 53 unless given) of a resolver that names outside the domain go to,
+ *                 UDP queries that ask for recursion, from the daemon's own network; null: they are refused.
  */
 public record DnsSpec(Boolean enabled, String domain, Integer ttl, String upstream)
 {

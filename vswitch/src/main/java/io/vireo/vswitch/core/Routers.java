@@ -1,5 +1,6 @@
 package io.vireo.vswitch.core;
 
+import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -509,8 +510,7 @@ final class Routers
         }
         if (null != next.upstream())
         {
-            throw VireoException.invalid("forwarding to an upstream resolver is not built yet: names outside " +
-                next.domain() + " are refused");
+            upstreamAddress(next.upstream());
         }
         router.dns = next;
         router.dnsRecords = null;
@@ -521,6 +521,28 @@ final class Routers
     DnsSpec dns(final String name)
     {
         return router(name).dns;
+    }
+
+    /** Each router's upstream resolver, by router id: those that have one. */
+    Map<Integer, InetSocketAddress> upstreams()
+    {
+        final Map<Integer, InetSocketAddress> upstreams = new HashMap<>();
+        for (final Router router : routers.values())
+        {
+            if (null != router.dns.upstream())
+            {
+                upstreams.put(router.id, upstreamAddress(router.dns.upstream()));
+            }
+        }
+        return upstreams;
+    }
+
+    /** {@code IP[:PORT]}, port 53 by default. */
+    private static InetSocketAddress upstreamAddress(final String text)
+    {
+        final long endpoint = Service.endpoint(text.contains(":") ? text : text + ":53", "upstream");
+        final int address = (int)(endpoint >>> 16);
+        return new InetSocketAddress(IpPrefix.formatIpv4(address), (int)endpoint & 0xFFFF);
     }
 
     /**

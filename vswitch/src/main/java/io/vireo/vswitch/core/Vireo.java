@@ -1,6 +1,7 @@
 package io.vireo.vswitch.core;
 
 import java.nio.file.Path;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -66,8 +67,8 @@ public final class Vireo implements AutoCloseable
     private static final Pattern OWNER = Pattern.compile("[A-Za-z0-9_.-]{1,32}");
     /** Neighbours the routers remember, all bridges together. */
     private static final int NEIGHBOURS = 65_536;
-    /** Bytes of frames a bridge's probe port holds: probes are one frame per backend per interval. */
-    private static final int PROBE_RING_BYTES = 1 << 16;
+    /** Bytes of frames a bridge's injection port holds: probes, and DNS answers of up to 9 KB. */
+    private static final int INJECTION_RING_BYTES = 1 << 17;
 
     private final VireoContext context;
     private final ForwardingTable fdb;
@@ -85,8 +86,12 @@ public final class Vireo implements AutoCloseable
     private final NeighbourTable neighbours;
     private final ConnectionTable connections;
     private final Routers routers;
-    /** By bridge id: the port a router's health probes go out by, while the router there probes; else null. */
-    private final LoopbackPort[] probePorts;
+    /**
+     * By bridge id: the port through which the router there sends frames of its own (health probes, answers
+     * from its DNS upstream) while it has such to send; else null.
+     */
+    private final LoopbackPort[] injectionPorts;
+    private DnsUpstream dnsUpstream;
     private final HealthProber prober;
     /** The registry's live IPv4 instances by service name, {@code address << 16 | port}. */
     private final Map<String, List<Long>> registryInstances = new TreeMap<>();
@@ -126,8 +131,8 @@ public final class Vireo implements AutoCloseable
         this.captures = new Captures(forwarding);
         this.routers = new Routers(routerDirectory, neighbours, features, forwarding::quiesce, connections);
         connections.removalListener(routerDirectory.backendStats());
-        this.probePorts = new LoopbackPort[context.maxBridges()];
-        this.prober = new HealthProber(routers, routerDirectory, neighbours, bridgeId -> probePorts[bridgeId], System.err);
+        this.injectionPorts = new LoopbackPort[context.maxBridges()];
+        this.prober = new HealthProber(routers, routerDirectory, neighbours, bridgeId -> injectionPorts[bridgeId], System.err);
         this.conductor = new Conductor(this, topology, fdb, connections, prober, generations, tableCounters,
             context.epochClock(), context.maxBridges());
         this.keeper = null == context.portKeeperDir() ? null : PortKeeper.start(context.portKeeperDir());
@@ -202,7 +207,7 @@ public final class Vireo implements AutoCloseable
         ensureOpen();
         final Bridge bridge = topology.bridge(name);
         routers.bridgeDeleted(bridge);
-        probePorts[bridge.id] = null;   // removed with the bridge's other ports
+        injectionPorts[bridge.id] = null;   // removed with the bridge's other ports
         for (final String port : List.copyOf(bridge.ports))
         {
             forgetKept(topology.port(port));
@@ -525,10 +530,10 @@ public final class Vireo implements AutoCloseable
             throw VireoException.invalid("port " + name + " is the VXLAN endpoint of bridge " + record.bridge.name +
                 ": it goes with the bridge");
         }
-        if (record.port() == probePorts[record.bridge.id])
+        if (record.port() == injectionPorts[record.bridge.id])
         {
-            throw VireoException.invalid("port " + name + " carries the health probes of the router on bridge " +
-                record.bridge.name + ": it goes when no service there is probed");
+            throw VireoException.invalid("port " + name + " carries what the router on bridge " + record.bridge.name +
+                " sends of its own (health probes, DNS answers): it goes when the router needs it no more");
         }
         forgetKept(record);
         removePort(record);
@@ -756,7 +761,7 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         routers.delete(name);
-        syncProbePorts();
+        syncInjectionPorts();
     }
 
     public synchronized List<RouterInfo> routers()
@@ -779,7 +784,7 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         final RouterInfo attached = routers.attach(router, topology.bridge(bridgeName), addresses, mac, mtu);
-        syncProbePorts();
+        syncInjectionPorts();
         return attached;
     }
 
@@ -788,7 +793,7 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         final RouterInfo detached = routers.detach(router, bridgeName);
-        syncProbePorts();
+        syncInjectionPorts();
         return detached;
     }
 
@@ -842,7 +847,7 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         final ServiceInfo added = routers.addService(router, spec);
-        syncProbePorts();
+        syncInjectionPorts();
         return added;
     }
 
@@ -851,19 +856,19 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         routers.deleteService(router, service);
-        syncProbePorts();
+        syncInjectionPorts();
     }
 
     /**
-     * Gives every bridge where a router probes its services' backends an injection port (type {@code router},
-     * named {@code vprobe<bridge id>}), and takes it from bridges where none does any more.
+     * Gives every bridge where a router probes its services' backends or has a DNS upstream an injection port
+     * (type {@code router}, named {@code vrouter<bridge id>}), and takes it from bridges where none does any more.
      */
-    private void syncProbePorts()
+    private void syncInjectionPorts()
     {
-        final boolean[] wanted = new boolean[probePorts.length];
+        final boolean[] wanted = new boolean[injectionPorts.length];
         for (final RouterInfo router : routers.list())
         {
-            if (routers.probes(router.name()))
+            if (routers.probes(router.name()) || null != routers.dns(router.name()).upstream())
             {
                 for (final RouterInfo.InterfaceInfo routerInterface : router.interfaces())
                 {
@@ -873,17 +878,17 @@ public final class Vireo implements AutoCloseable
         }
         for (final Bridge bridge : topology.bridges())
         {
-            final LoopbackPort existing = probePorts[bridge.id];
+            final LoopbackPort existing = injectionPorts[bridge.id];
             if (wanted[bridge.id] && null == existing)
             {
-                final LoopbackPort port = LoopbackPort.forInjection("vprobe" + bridge.id, "router", PROBE_RING_BYTES);
+                final LoopbackPort port = LoopbackPort.forInjection("vrouter" + bridge.id, "router", INJECTION_RING_BYTES);
                 checkNewPortName(port.name());
                 topology.add(bridge, List.of(port), PortDetails.NONE, new PortCounters(countersManager, port.name()), null);
-                probePorts[bridge.id] = port;
+                injectionPorts[bridge.id] = port;
             }
             else if (!wanted[bridge.id] && null != existing)
             {
-                probePorts[bridge.id] = null;
+                injectionPorts[bridge.id] = null;
                 removePort(topology.port(existing.name()));
             }
         }
@@ -938,14 +943,25 @@ public final class Vireo implements AutoCloseable
             registryInstances.put(service, List.copyOf(endpoints));
         }
         routers.registryChanged(registryInstances);
-        syncProbePorts();
+        syncInjectionPorts();
     }
 
     /** Sets a router's DNS server: each field given replaces what it has. */
     public synchronized DnsSpec setDns(final String router, final DnsSpec spec)
     {
         ensureOpen();
-        return routers.setDns(router, spec);
+        final DnsSpec set = routers.setDns(router, spec);
+        final Map<Integer, InetSocketAddress> upstreams = routers.upstreams();
+        if (null == dnsUpstream && !upstreams.isEmpty())
+        {
+            dnsUpstream = new DnsUpstream(routerDirectory, bridgeId -> injectionPorts[bridgeId]);
+        }
+        if (null != dnsUpstream)
+        {
+            dnsUpstream.upstreams(upstreams);
+        }
+        syncInjectionPorts();
+        return set;
     }
 
     public synchronized DnsSpec dns(final String router)
@@ -953,13 +969,21 @@ public final class Vireo implements AutoCloseable
         return routers.dns(router);
     }
 
-    /** DNS queries the routers answered, by outcome name: answered, nxdomain, formerr, dropped, ... */
-    public Map<String, Long> dnsCounts()
+    /**
+     * DNS queries the routers took, by outcome name (answered, nxdomain, formerr, dropped, ...), and those passed
+     * upstream: upstream_sent, upstream_answered, upstream_unanswered.
+     */
+    public synchronized Map<String, Long> dnsCounts()
     {
         final Map<String, Long> counts = new LinkedHashMap<>();
         for (int outcome = 0; outcome < DnsResponder.OUTCOMES; outcome++)
         {
             counts.put(DnsStats.name(outcome), routerDirectory.dnsStats().count(outcome));
+        }
+        final Map<String, Long> upstream = null == dnsUpstream ? Map.of() : dnsUpstream.counts();
+        for (final String name : List.of("sent", "answered", "unanswered"))
+        {
+            counts.put("upstream_" + name, upstream.getOrDefault(name, 0L));
         }
         return counts;
     }
@@ -1061,6 +1085,10 @@ public final class Vireo implements AutoCloseable
             if (closed)
             {
                 return;
+            }
+            if (null != dnsUpstream)
+            {
+                dnsUpstream.close();   // before the ports it injects into go
             }
             for (final int capture : captures.ids())
             {

@@ -373,6 +373,46 @@ class ServiceIT
         assertEquals("refused", refused.out().strip(), "no backend left: " + refused.all());
     }
 
+    /**
+     * With an upstream resolver (a DNS server of the test's on loopback, in the daemon's network), names
+     * outside the domain are answered by it, through the router, with the client's ID; names in the domain
+     * stay the router's.
+     */
+    @Test
+    void namesOutsideTheDomainGoToTheUpstreamResolver() throws Exception
+    {
+        final Path log = sandbox.tempFile(".upstream");
+        sandbox.start(log, "python3", "-c",
+            "import socket\n" +
+            "s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))\n" +
+            "print('port', s.getsockname()[1], flush=True)\n" +
+            "while True:\n" +
+            "    q,peer=s.recvfrom(4096)\n" +
+            "    end=12\n" +
+            "    while q[end]: end+=1+q[end]\n" +
+            "    question=q[12:end+5]\n" +
+            "    answer=b'\\xc0\\x0c\\x00\\x01\\x00\\x01\\x00\\x00\\x00\\x3c\\x00\\x04\\xc0\\x00\\x02\\x35'\n" +
+            "    s.sendto(q[:2] + b'\\x81\\x80\\x00\\x01\\x00\\x01\\x00\\x00\\x00\\x00' + question + answer, peer)\n");
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(log).contains("port "), "the upstream listens");
+        final String port = Sandbox.readUtf8(log).replaceAll("(?s).*port (\\d+).*", "$1");
+        daemon.ok("service", "add", "r1", "web", "--vip", VIP + ":80", "--no-health");
+        assertTrue(dig(clientA, "@10.97.1.1", "example.com").contains("status: REFUSED"), "no upstream yet");
+        daemon.ok("service", "dns", "set", "r1", "--upstream", "127.0.0.1:" + port);
+        assertTrue(daemon.ok("port", "list").out().contains("router"), "the router's injection port carries the answers");
+
+        final String answer = dig(clientA, "@10.97.1.1", "example.com");
+        assertTrue(answer.contains("status: NOERROR") && answer.contains("flags: qr rd ra;") &&
+            answer.contains("192.0.2.53") && answer.contains("SERVER: 10.97.1.1#53"), answer);
+        assertEquals(VIP, dig(clientB, "@10.97.2.1", "+short", "web.svc.vireo").strip(), "the domain stays the router's");
+        assertTrue(dig(clientA, "@10.97.1.1", "+norecurse", "example.com").contains("status: REFUSED"),
+            "a query that does not ask for recursion is not forwarded");
+        assertTrue(dig(clientA, "@10.97.1.1", "+tcp", "example.com").contains("status: REFUSED"), "nor one over TCP");
+        final JsonNode queries = JSON.readTree(daemon.ok("service", "dns", "show", "r1", "--json").out()).get("queries");
+        assertEquals(1, queries.get("upstream_answered").asInt(), queries.toString());
+        daemon.ok("service", "dns", "set", "r1", "--upstream", "");
+        assertTrue(dig(clientA, "@10.97.1.1", "example.com").contains("status: REFUSED"), "upstream removed");
+    }
+
     /** Malformed queries from a namespace are answered with FORMERR or NOTIMP, or dropped, and counted. */
     @Test
     void malformedDnsQueriesAreAnsweredOrDroppedAndCounted() throws Exception
