@@ -109,10 +109,15 @@ class ServiceIT
         return servers;
     }
 
-    /** Connections from a client, one after the other: how many each backend took. */
+    /** Connections from a client to the service address, one after the other: how many each backend took. */
     private Map<String, Integer> connect(final String client, final int port, final int connections)
     {
-        final Sandbox.Result result = check(sandbox.run(120, "ip", "netns", "exec", client, "python3", "-c", CLIENT, VIP,
+        return connect(client, VIP, port, connections);
+    }
+
+    private Map<String, Integer> connect(final String client, final String address, final int port, final int connections)
+    {
+        final Sandbox.Result result = check(sandbox.run(120, "ip", "netns", "exec", client, "python3", "-c", CLIENT, address,
             String.valueOf(port), String.valueOf(connections)));
         final Map<String, Integer> counts = new HashMap<>();
         for (final String pair : result.out().strip().split(" "))
@@ -329,6 +334,9 @@ class ServiceIT
                 "print(' '.join('%s=%d' % kv for kv in sorted(counts.items())))\n"));
             assertTrue(byName.out().contains("resolved " + VIP) && byName.out().contains("s1=2 s2=2 s3=2"), byName.all());
         }
+        // A service on the router's own address: clients connect to the router itself.
+        daemon.ok("service", "add", "r1", "edge", "--vip", "10.97.1.1:8081", "--no-health", "--backend", BACKENDS[2] + ":8080");
+        assertEquals(Map.of("s3", 3), connect(clientA, "10.97.1.1", 8081, 3));
         final String gateway = "@10.97.1.1";
         assertEquals(VIP, dig(clientA, gateway, "+short", "web.svc.vireo").strip());
         assertEquals(VIP, dig(clientA, gateway, "+short", "+tcp", "web.svc.vireo").strip(), "over TCP too");
