@@ -3,8 +3,9 @@ package io.vireo.vswitch.core;
 /**
  * A router's DNS server, as users set it: it answers on port 53 of its IPv4 addresses, over UDP and TCP,
  * for {@code NAME.<domain>}: A and SRV records of its services (the service's virtual address and port),
- * and A and SRV records of the registry's live instances of services it has none of that name for (each
- * instance's address, and {@code A-B-C-D.NAME.<domain>} as the SRV target of instance A.B.C.D).
+ * and A, AAAA and SRV records of the registry's live instances of services it has none of that name for
+ * (each instance's address, and {@code A-B-C-D.NAME.<domain>} as the SRV target of instance A.B.C.D, the
+ * 32 hex digits of an IPv6 instance's address as its target's first label).
  *
  * @param enabled  whether it answers at all; default true.
  * @param domain   the domain it answers for with authority; default {@code svc.vireo}.

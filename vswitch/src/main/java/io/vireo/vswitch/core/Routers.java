@@ -54,6 +54,8 @@ final class Routers
     private final List<Service> probed = new ArrayList<>();
     /** The registry's live instances by service name: {@code address << 16 | port} each (IPv4 only). */
     private Map<String, List<Long>> registryNames = Map.of();
+    /** The registry's live IPv6 instances by service name: DNS names only (NAT and services are IPv4). */
+    private Map<String, List<Ipv6Instance>> registryIpv6Names = Map.of();
     private long dnsSerial;
     private final List<Router> byId = new ArrayList<>();
 
@@ -537,6 +539,11 @@ final class Routers
         return upstreams;
     }
 
+    /** A live IPv6 instance of the registry: its address and port. */
+    record Ipv6Instance(long high, long low, int port)
+    {
+    }
+
     /** {@code IP[:PORT]}, port 53 by default. */
     private static InetSocketAddress upstreamAddress(final String text)
     {
@@ -550,11 +557,13 @@ final class Routers
      * backends from the registry get its instances (weight 1) as backends; a backend whose instance went
      * ends its connections.
      *
-     * @param instances by registry service name: {@code address << 16 | port} of each live IPv4 instance.
+     * @param instances     by registry service name: {@code address << 16 | port} of each live IPv4 instance.
+     * @param ipv6Instances by registry service name: each live IPv6 instance, for DNS.
      */
-    void registryChanged(final Map<String, List<Long>> instances)
+    void registryChanged(final Map<String, List<Long>> instances, final Map<String, List<Ipv6Instance>> ipv6Instances)
     {
         registryNames = Map.copyOf(instances);
+        registryIpv6Names = Map.copyOf(ipv6Instances);
         final List<Map.Entry<Router, Service.Backend>> gone = new ArrayList<>();
         for (final Router router : routers.values())
         {
@@ -952,6 +961,21 @@ final class Routers
                             builder.addA(name + domain, address);
                             builder.addA(target, address);
                             builder.addSrv(name + domain, 0, 1, (int)instance & 0xFFFF, target);
+                        }
+                    }
+                });
+                registryIpv6Names.forEach((name, instances) ->
+                {
+                    if (!services.containsKey(name))
+                    {
+                        for (final Ipv6Instance instance : instances)
+                        {
+                            // All 32 hex digits: a label whatever the address (no '::', no '-' first).
+                            final String target = String.format(Locale.ROOT, "%016x%016x", instance.high(), instance.low()) + "." +
+                                name + domain;
+                            builder.addAaaa(name + domain, instance.high(), instance.low());
+                            builder.addAaaa(target, instance.high(), instance.low());
+                            builder.addSrv(name + domain, 0, 1, instance.port(), target);
                         }
                     }
                 });

@@ -95,6 +95,8 @@ public final class Vireo implements AutoCloseable
     private final HealthProber prober;
     /** The registry's live IPv4 instances by service name, {@code address << 16 | port}. */
     private final Map<String, List<Long>> registryInstances = new TreeMap<>();
+    /** The registry's live IPv6 instances by service name. */
+    private final Map<String, List<Routers.Ipv6Instance>> registryIpv6Instances = new TreeMap<>();
     private final RouterDirectory routerDirectory;
     private final Histogram burstLatency = new Histogram(TimeUnit.SECONDS.toNanos(1), 2);
     /** Holds copies of the TAP ports' descriptors across restarts; null unless the context names a run dir for it. */
@@ -920,30 +922,44 @@ public final class Vireo implements AutoCloseable
     }
 
     /**
-     * The registry's live instances of a service are now these ({@code IP:PORT} each; IPv6 ones are left out):
-     * the routers' DNS names and the services that take backends from the registry follow.
+     * The registry's live instances of a service are now these ({@code IP:PORT} each, an IPv6 one as
+     * {@code [IP]:PORT}): the routers' DNS names (A and AAAA) follow, and so do the services that take
+     * backends from the registry (IPv4 instances only: services are IPv4).
      */
     public synchronized void registryChanged(final String service, final List<String> instances)
     {
         ensureOpen();
-        final List<Long> endpoints = new ArrayList<>();
+        final List<Long> ipv4 = new ArrayList<>();
+        final List<Routers.Ipv6Instance> ipv6 = new ArrayList<>();
         for (final String instance : instances)
         {
-            if (!instance.startsWith("["))
+            if (instance.startsWith("["))
             {
-                endpoints.add(Service.endpoint(instance, "instance"));
+                final int close = instance.indexOf("]:");
+                final IpPrefix address = Routers.parsePrefix(instance.substring(1, close));
+                ipv6.add(new Routers.Ipv6Instance(address.high(), address.low(), Integer.parseInt(instance.substring(close + 2))));
+            }
+            else
+            {
+                ipv4.add(Service.endpoint(instance, "instance"));
             }
         }
-        if (endpoints.isEmpty())
+        put(registryInstances, service, ipv4);
+        put(registryIpv6Instances, service, ipv6);
+        routers.registryChanged(registryInstances, registryIpv6Instances);
+        syncInjectionPorts();
+    }
+
+    private static <T> void put(final Map<String, List<T>> map, final String key, final List<T> values)
+    {
+        if (values.isEmpty())
         {
-            registryInstances.remove(service);
+            map.remove(key);
         }
         else
         {
-            registryInstances.put(service, List.copyOf(endpoints));
+            map.put(key, List.copyOf(values));
         }
-        routers.registryChanged(registryInstances);
-        syncInjectionPorts();
     }
 
     /** Sets a router's DNS server: each field given replaces what it has. */

@@ -345,6 +345,10 @@ class ServiceIT
         assertTrue(full.contains("status: NOERROR") && full.contains("flags: qr aa rd;") &&
             full.contains("web.svc.vireo.\t\t5\tIN\tA\t" + VIP), full);
         assertTrue(dig(clientA, gateway, "nosuch.svc.vireo").contains("status: NXDOMAIN"));
+        daemon.ok("registry", "register", "db", "db-6", "--address", "fd00::5", "--port", "5432", "--lease", "0");
+        assertEquals("fd00::5", dig(clientA, gateway, "+short", "AAAA", "db.svc.vireo").strip(), "an IPv6 instance: AAAA");
+        assertEquals("0 1 5432 fd000000000000000000000000000005.db.svc.vireo.",
+            dig(clientA, gateway, "+short", "SRV", "db.svc.vireo").strip());
         assertTrue(dig(clientA, gateway, "example.com").contains("status: REFUSED"), "no upstream: refused");
     }
 
