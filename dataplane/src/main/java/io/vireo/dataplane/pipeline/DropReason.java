@@ -29,7 +29,8 @@ public enum DropReason
     CONNTRACK_FULL("conntrack_full", "a new connection through a router with NAT while the connection table is full"),
     NAT_NO_PORT("nat_no_port", "no free port to masquerade a new connection with (or its translation is in use)"),
     NAT_FRAGMENT("nat_fragment", "a non-first IPv4 fragment at a router with NAT, which has no ports to translate by"),
-    RATE_LIMITED("rate_limited", "over the port's egress rate limit with its shaping queue full (counted on that port)");
+    RATE_LIMITED("rate_limited", "over the port's egress rate limit with its shaping queue full (counted on that port)"),
+    SERVICE_NO_BACKEND("service_no_backend", "a new connection to a service with no healthy backend (answered with a TCP reset or ICMP port unreachable)");
 
     private static final DropReason[] VALUES = values();
 

@@ -29,6 +29,9 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  *  Neighbour solicitation (86 B; 78 B from ::, which carries no option):
  *    | eth dst 33:33:ff:XX:XX:XX | IPv6 source -> ff02::1:ffXX:XXXX, hop limit 255 |
  *    | 135 | 0 | checksum | reserved | target | option 1, length 1, router MAC |
+ *  TCP reset (54 B + padding; IPv4 options and segment data dropped):
+ *    | eth dst = frame's source, src = router | IP dst <-> src, TTL 64, DF | ports swapped |
+ *    | RST, seq = segment's ACK; or RST+ACK, seq 0, ack = segment's SEQ + its length | window 0 |
  *  ICMP and ICMPv6 errors ({@link IcmpErrors}):
  *    | eth dst = frame's source, src = router | IP router -> offending source, TTL 64, CS6 |
  *    | type | code | checksum | MTU or 0 | quote: IPv4 up to 576 B in all, IPv6 up to 1280 B |
@@ -58,6 +61,8 @@ public final class RouterAnswers
     public static final int ICMP_NET_UNREACHABLE = 0;
     /** ICMP destination unreachable code: the host does not answer ARP. */
     public static final int ICMP_HOST_UNREACHABLE = 1;
+    /** ICMP destination unreachable code: nothing listens on the port (a service with no healthy backend). */
+    public static final int ICMP_PORT_UNREACHABLE = 3;
     /** ICMP destination unreachable code: fragmentation needed and DF set; carries the next-hop MTU. */
     public static final int ICMP_FRAGMENTATION_NEEDED = IcmpErrors.ICMP_FRAGMENTATION_NEEDED;
     /** ICMP type: time exceeded. */
@@ -79,6 +84,20 @@ public final class RouterAnswers
 
     private static final int ETHERNET_LENGTH = EthernetFlyweight.HEADER_LENGTH;
     private static final int IPV4_OFFSET = ETHERNET_LENGTH;
+    private static final int PROTOCOL_TCP = 6;
+    private static final int DONT_FRAGMENT = 0x4000;
+    private static final int TCP_HEADER_LENGTH = 20;
+    private static final int TCP_SEQUENCE = 4;
+    private static final int TCP_ACKNOWLEDGMENT = 8;
+    private static final int TCP_DATA_OFFSET = 12;
+    private static final int TCP_FLAGS = 13;
+    private static final int TCP_WINDOW = 14;
+    private static final int TCP_CHECKSUM = 16;
+    private static final int TCP_URGENT = 18;
+    private static final int TCP_FIN = 0x01;
+    private static final int TCP_SYN = 0x02;
+    private static final int TCP_RST = 0x04;
+    private static final int TCP_ACK = 0x10;
     private static final int IPV6_OFFSET = ETHERNET_LENGTH;
     private static final int ICMPV6_OFFSET = IPV6_OFFSET + Ipv6Flyweight.HEADER_LENGTH;
     private static final long BROADCAST_MAC = 0xFFFF_FFFF_FFFFL;
@@ -328,6 +347,75 @@ public final class RouterAnswers
         ethernet.destination(ethernet.source()).source(routerMac);
         final int restOfHeader = type == ICMP_DESTINATION_UNREACHABLE && code == ICMP_FRAGMENTATION_NEEDED ? nextHopMtu & 0xFFFF : 0;
         return IPV4_OFFSET + errors.writeIpv4(buffer, ipOffset, routerIp, offendingSource, type, code, restOfHeader, scratch, 0, quoted);
+    }
+
+    /**
+     * A TCP reset answering the IPv4 TCP segment in the frame, in place, as its destination would send it
+     * for a connection it refuses (RFC 9293 3.10.7.1): from the segment's destination address and port to
+     * its source; a segment with ACK gets RST with sequence number = its acknowledgment number, any other
+     * RST+ACK with acknowledgment number = its sequence number + its length (SYN and FIN count one each).
+     * The caller checked the IPv4 header checksum.
+     *
+     * @param buffer    holds the frame at {@code offset}.
+     * @param offset    index of the frame's first byte.
+     * @param length    bytes of the frame.
+     * @param routerMac the router's MAC on the bridge.
+     * @return the reset's length, or {@link #NONE} if the frame is not a whole, unfragmented TCP segment
+     * between unicast addresses, or is a reset itself (never answered, RFC 9293).
+     */
+    public int tcpReset(final MutableDirectBuffer buffer, final int offset, final int length, final long routerMac)
+    {
+        if (unicastEtherType(buffer, offset, length) != EthernetFlyweight.ETHER_TYPE_IPV4 || isGroup(ethernet.destination()))
+        {
+            return NONE;
+        }
+        final int ipOffset = offset + IPV4_OFFSET;
+        ipv4.wrap(buffer, ipOffset, length - IPV4_OFFSET);
+        if (!ipv4.isValid() || ipv4.isFragment() || ipv4.protocol() != PROTOCOL_TCP || ipv4.payloadLength() < TCP_HEADER_LENGTH)
+        {
+            return NONE;
+        }
+        final int segment = ipv4.payloadOffset();
+        final int segmentLength = ipv4.payloadLength();
+        final int dataOffset = ((buffer.getByte(segment + TCP_DATA_OFFSET) & 0xFF) >>> 4) * 4;
+        final int flags = buffer.getByte(segment + TCP_FLAGS) & 0xFF;
+        final int source = ipv4.sourceAddress();
+        final int destination = ipv4.destinationAddress();
+        if (dataOffset < TCP_HEADER_LENGTH || dataOffset > segmentLength || 0 != (flags & TCP_RST) ||
+            !IcmpErrors.isUnicastIpv4(source) || IcmpErrors.isGroupIpv4(destination))
+        {
+            return NONE;
+        }
+        final int sourcePort = buffer.getShort(segment, BIG_ENDIAN) & 0xFFFF;
+        final int destinationPort = buffer.getShort(segment + 2, BIG_ENDIAN) & 0xFFFF;
+        final int sequence = buffer.getInt(segment + TCP_SEQUENCE, BIG_ENDIAN);
+        final int acknowledgment = buffer.getInt(segment + TCP_ACKNOWLEDGMENT, BIG_ENDIAN);
+        final boolean hasAck = 0 != (flags & TCP_ACK);
+        final int consumed = segmentLength - dataOffset + (0 != (flags & TCP_SYN) ? 1 : 0) + (0 != (flags & TCP_FIN) ? 1 : 0);
+
+        final int tcp = ipOffset + Ipv4Flyweight.MIN_HEADER_LENGTH;
+        ipv4.headerLength(Ipv4Flyweight.MIN_HEADER_LENGTH)
+            .dscp(0)
+            .ecn(0)
+            .totalLength(Ipv4Flyweight.MIN_HEADER_LENGTH + TCP_HEADER_LENGTH)
+            .identification(0)
+            .flagsAndFragmentOffset(DONT_FRAGMENT)
+            .ttl(TTL)
+            .sourceAddress(destination)
+            .destinationAddress(source)
+            .updateChecksum();
+        buffer.putShort(tcp, (short)destinationPort, BIG_ENDIAN);
+        buffer.putShort(tcp + 2, (short)sourcePort, BIG_ENDIAN);
+        buffer.putInt(tcp + TCP_SEQUENCE, hasAck ? acknowledgment : 0, BIG_ENDIAN);
+        buffer.putInt(tcp + TCP_ACKNOWLEDGMENT, hasAck ? 0 : sequence + consumed, BIG_ENDIAN);
+        buffer.putByte(tcp + TCP_DATA_OFFSET, (byte)((TCP_HEADER_LENGTH / 4) << 4));
+        buffer.putByte(tcp + TCP_FLAGS, (byte)(hasAck ? TCP_RST : TCP_RST | TCP_ACK));
+        buffer.putInt(tcp + TCP_WINDOW, 0);   // window and checksum
+        buffer.putShort(tcp + TCP_URGENT, (short)0);
+        final long sum = ipv4.pseudoHeaderSum(PROTOCOL_TCP, TCP_HEADER_LENGTH) + Checksums.sum(buffer, tcp, TCP_HEADER_LENGTH);
+        buffer.putShort(tcp + TCP_CHECKSUM, (short)Checksums.finish(sum), BIG_ENDIAN);
+        ethernet.destination(ethernet.source()).source(routerMac);
+        return padded(buffer, offset, IPV4_OFFSET + Ipv4Flyweight.MIN_HEADER_LENGTH + TCP_HEADER_LENGTH);
     }
 
     /**

@@ -29,7 +29,7 @@ import static io.vireo.gateway.conntrack.ConnectionTable.MISS;
  *         +----------------+-----------------+-----------------+-----------------+
  *     48  |                  Created at: ms, the caller's clock                  |
  *         +----------------------------------+-----------------------------------+
- *     56  |    Free-list next: entry + 1     |                 0                 |
+ *     56  |    Free-list next: entry + 1     |  Label: the creator's, 0 for none  |
  *         +----------------------------------+-----------------------------------+
  * </pre>
  * Each word is one {@code long}, the first field in its low bits (a direction's ports are
@@ -39,7 +39,7 @@ import static io.vireo.gateway.conntrack.ConnectionTable.MISS;
  *
  * <h2>Concurrency</h2>
  * <ul>
- *   <li>The tuples (bytes 16 to 55) are written only by the thread that took the entry off the free list,
+ *   <li>The tuples (bytes 16 to 55) and the label are written only by the thread that took the entry off the free list,
  *   between two increments of the version: odd while it writes, even once published. The version
  *   therefore counts the entry's connections: its generation is {@code version / 2}. Readers of the
  *   tuples (lookups, the stage's translated-tuple reads) read seqlock style against the version; a
@@ -70,6 +70,8 @@ final class ConnectionEntries
     static final int ADDRESSES_OFFSET = 24;
     /** Both directions' ports: direction 0's in the low half. */
     static final int PORTS_OFFSET = 40;
+    /** The word whose high half is the label. */
+    static final int LABEL_WORD_OFFSET = 56;
     static final long LOW_32_MASK = 0xFFFF_FFFFL;
 
     private static final int ENTRY_LENGTH = 64;
@@ -78,6 +80,7 @@ final class ConnectionEntries
     private static final int META_OFFSET = 16;
     private static final int CREATED_OFFSET = 48;
     private static final int NEXT_OFFSET = 56;
+    private static final int LABEL_OFFSET = 60;
     private static final int IPV4 = 4;
     private static final int GENERATION_MASK = 0x7FFF_FFFF;
 
@@ -164,7 +167,8 @@ final class ConnectionEntries
      * @return the entry's new generation.
      */
     int write(
-        final int entry, final long meta, final long original, final long reply, final long ports, final long nowMs)
+        final int entry, final long meta, final long original, final long reply, final long ports, final int label,
+        final long nowMs)
     {
         final int offset = offset(entry);
         final long version = buffer.getLong(offset + VERSION_OFFSET) + 1;
@@ -175,6 +179,7 @@ final class ConnectionEntries
         buffer.putLong(offset + ADDRESSES_OFFSET + 8, reply);
         buffer.putLong(offset + PORTS_OFFSET, ports);
         buffer.putLong(offset + CREATED_OFFSET, nowMs);
+        buffer.putInt(offset + LABEL_OFFSET, label);
         buffer.putLongRelease(offset + VERSION_OFFSET, version + 1);
         return generationOf(version + 1);
     }
@@ -276,6 +281,11 @@ final class ConnectionEntries
     long createdMs(final int entry)
     {
         return buffer.getLong(offset(entry) + CREATED_OFFSET);
+    }
+
+    int labelOf(final int entry)
+    {
+        return buffer.getInt(offset(entry) + LABEL_OFFSET);
     }
 
     // Handles and words.

@@ -112,6 +112,24 @@ public final class ConnectionTable implements AutoCloseable
 
     /** Largest capacity. */
     public static final int MAX_CAPACITY = 1 << 24;
+    /** {@link #track}: this packet ended the connection's open life. */
+    public static final int ENDED = 0x100;
+    /** {@link #flush(int, long)}: whatever the label. */
+    public static final long ANY_LABEL = -1L;
+    /** The label of a connection created without one. */
+    public static final int NO_LABEL = 0;
+
+    /** Told of every connection the control thread removes (timeout, flush), on that thread. */
+    @FunctionalInterface
+    public interface RemovalListener
+    {
+        /**
+         * @param zone   the connection's zone.
+         * @param label  its label, {@link #NO_LABEL} if it had none.
+         * @param open   it had not begun to close ({@link #isOpen}): no packet of it was {@link #track ENDED}.
+         */
+        void removed(int zone, int label, boolean open);
+    }
 
     private final ConnectionEntries entries;
     private final ConnectionIndex index;
@@ -119,6 +137,7 @@ public final class ConnectionTable implements AutoCloseable
     private final AtomicLong full = new AtomicLong();
     private int expiryCursor;
     private boolean closed;
+    private RemovalListener removalListener = (zone, label, open) -> { };
 
     /**
      * @param capacity the most connections the table holds, 1 to {@link #MAX_CAPACITY}.
@@ -173,6 +192,20 @@ public final class ConnectionTable implements AutoCloseable
         final int origDport, final int replySrc, final int replyDst, final int replySport, final int replyDport,
         final long nowMs)
     {
+        return create(zone, protocol, origSrc, origDst, origSport, origDport, replySrc, replyDst, replySport, replyDport,
+            NO_LABEL, nowMs);
+    }
+
+    /**
+     * {@link #create} with a label: a number of the creator's that stays with the connection, read back with
+     * {@link #label} and told to the {@link RemovalListener} when it ends (a load
+     * balancer's backend, say).
+     */
+    public long create(
+        final int zone, final int protocol, final int origSrc, final int origDst, final int origSport,
+        final int origDport, final int replySrc, final int replyDst, final int replySport, final int replyDport,
+        final int label, final long nowMs)
+    {
         final long meta = meta(zone, protocol);
         final long original = addresses(origSrc, origDst);
         final long reply = addresses(replySrc, replyDst);
@@ -194,7 +227,7 @@ public final class ConnectionTable implements AutoCloseable
         }
 
         final int generation = entries.write(
-            entry, meta, original, reply, ConnectionEntries.portPair(originalPorts, replyPorts), nowMs);
+            entry, meta, original, reply, ConnectionEntries.portPair(originalPorts, replyPorts), label, nowMs);
         final int a = index.first(originalHash);
         final int b = index.second(originalHash);
         final int c = index.first(replyHash);
@@ -272,6 +305,22 @@ public final class ConnectionTable implements AutoCloseable
     }
 
     /**
+     * The label the connection was created with. Valid as {@link #translatedSource}.
+     */
+    public int label(final long handle)
+    {
+        return handle < 0 ? NO_LABEL : (int)(entries.word(handle, ConnectionEntries.LABEL_WORD_OFFSET) >>> 32);
+    }
+
+    /**
+     * Sets who is told of removed connections; before the control thread first expires or flushes.
+     */
+    public void removalListener(final RemovalListener listener)
+    {
+        this.removalListener = listener;
+    }
+
+    /**
      * @return true if the handle's connection is still in the table: the translated-tuple values read
      * before this call are its own.
      */
@@ -293,6 +342,19 @@ public final class ConnectionTable implements AutoCloseable
      */
     public int seen(final long handle, final int tcpFlags, final long nowMs)
     {
+        return track(handle, tcpFlags, nowMs) & ~ENDED;
+    }
+
+    /**
+     * {@link #seen}, telling also whether this packet ended the connection's open life: the first FIN or
+     * RST of a TCP connection that was opening or established moves it to a closing state once, and the
+     * one call that made that move returns the new state with {@link #ENDED} set. A load balancer counts
+     * a backend's open connections so.
+     *
+     * @return the new state, with {@link #ENDED} if this packet closed it; {@link #NONE} if it is gone.
+     */
+    public int track(final long handle, final int tcpFlags, final long nowMs)
+    {
         if (handle < 0)
         {
             return NONE;
@@ -307,11 +369,25 @@ public final class ConnectionTable implements AutoCloseable
                 return NONE;
             }
             final long next = ConnectionStates.next(state, direction, tcpFlags, nowMs);
-            if (next == state || entries.compareAndSetState(entry, state, next))
+            if (next == state)
             {
                 return ConnectionStates.state(next);
             }
+            if (entries.compareAndSetState(entry, state, next))
+            {
+                final int nextState = ConnectionStates.state(next);
+                return isOpen(ConnectionStates.state(state)) && !isOpen(nextState) ? nextState | ENDED : nextState;
+            }
         }
+    }
+
+    /**
+     * @return true for a connection that has not begun to close: any but a TCP connection past its first
+     * FIN or RST.
+     */
+    public static boolean isOpen(final int state)
+    {
+        return state < TCP_FIN_WAIT || state > TCP_CLOSE;
     }
 
     /**
@@ -355,11 +431,23 @@ public final class ConnectionTable implements AutoCloseable
      */
     public int flush(final int zone)
     {
+        return flush(zone, ANY_LABEL);
+    }
+
+    /**
+     * Removes the connections of a zone that carry this label (a backend went away), as {@link #flush(int)}.
+     *
+     * @param label the label, or {@link #ANY_LABEL} for every connection of the zone.
+     * @return connections removed.
+     */
+    public int flush(final int zone, final long label)
+    {
         int removed = 0;
         for (int entry = 0; entry < entries.capacity(); entry++)
         {
             long state = entries.state(entry);
-            while (isLive(state) && (int)entries.metaOf(entry) == zone)
+            while (isLive(state) && (int)entries.metaOf(entry) == zone &&
+                (ANY_LABEL == label || entries.labelOf(entry) == label))
             {
                 if (remove(entry, state))
                 {
@@ -475,8 +563,10 @@ public final class ConnectionTable implements AutoCloseable
             final int ports = entries.portsOf(entry, direction);
             index.remove(ConnectionIndex.hash(meta, addresses, ports), (entry << 1) | direction);
         }
+        final int label = entries.labelOf(entry);
         entries.free(entry);
         size.decrementAndGet();
+        removalListener.removed((int)meta, label, isOpen(ConnectionStates.state(state)));
         return true;
     }
 

@@ -6,6 +6,8 @@ import io.vireo.dataplane.headers.Checksums;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.router.RouterInterface;
+import io.vireo.gateway.service.BackendStats;
+import io.vireo.gateway.service.ServiceView;
 import org.agrona.MutableDirectBuffer;
 
 /**
@@ -15,7 +17,9 @@ import org.agrona.MutableDirectBuffer;
  *   <li>{@link #beforeRouting}: a packet of a known connection is translated at once, in either
  *   direction (a reply to a masqueraded connection gets its inside address back); the first packet
  *   of a connection to a published port of the router's address has its destination translated to
- *   the rule's target, so the route lookup sees where it really goes.</li>
+ *   the rule's target, and the first packet to a service's address and port to the backend its
+ *   algorithm picks ({@link ServiceView}), so the route lookup sees where it really goes. A service
+ *   without a healthy backend makes the verdict {@link #NO_BACKEND}.</li>
  *   <li>{@link #afterRouting}: a first packet that is published or masqueraded (it leaves by an
  *   interface with a masquerade rule, or a published connection would go back out of the interface
  *   it came in by: hairpin) becomes a connection. A masqueraded one gets the router's address on
@@ -27,8 +31,12 @@ import org.agrona.MutableDirectBuffer;
  * its connection by, and must not leave untranslated). An ICMP error (destination unreachable, time
  * exceeded, parameter problem) about a packet of a known connection is translated with it: its own
  * addresses as a packet of that connection in the error's direction, and the packet it quotes back
- * to what that packet was on the other side, so the sender learns of the error in its own terms. One per forwarding thread; it keeps the first
- * step's findings for the second, so a thread calls them for one packet at a time.
+ * to what that packet was on the other side, so the sender learns of the error in its own terms.
+ * <p>
+ * A service's connection carries its backend's slot as its label: its packets, both ways, are counted
+ * for the backend, and its first FIN or RST ends it as an open connection ({@link BackendStats}). One
+ * per forwarding thread; it keeps the first step's findings for the second, so a thread calls them for
+ * one packet at a time.
  */
 public final class Ipv4Nat
 {
@@ -40,6 +48,8 @@ public final class Ipv4Nat
     public static final int NEW = 2;
     /** {@link #beforeRouting}: a non-first fragment; drop it. */
     public static final int FRAGMENT = 3;
+    /** {@link #beforeRouting}: the first packet to a service none of whose backends is healthy; refuse it. */
+    public static final int NO_BACKEND = 4;
 
     /** Ports tried for a masqueraded connection before it is refused. */
     public static final int PORT_TRIES = 64;
@@ -58,6 +68,7 @@ public final class Ipv4Nat
     private static final int TCP_FLAGS = 13;
 
     private final ConnectionTable connections;
+    private final BackendStats.ThreadCounters backends;
     private int protocol;
     private int tcpFlags;
     private int source;
@@ -65,17 +76,23 @@ public final class Ipv4Nat
     private int sourcePort;
     private int destinationPort;
     private int publishRule;
+    private int backendSlot;
+    private int backendAddress;
+    private int backendPort;
     private int newSource;
     private int newSourcePort;
     private int newDestination;
     private int newDestinationPort;
+    private int label;
 
     /**
      * @param connections the connection table, shared by the forwarding threads.
+     * @param stats       the services' backend figures, shared; this thread counts into its own part.
      */
-    public Ipv4Nat(final ConnectionTable connections)
+    public Ipv4Nat(final ConnectionTable connections, final BackendStats stats)
     {
         this.connections = connections;
+        this.backends = stats.newThreadCounters();
     }
 
     /**
@@ -84,7 +101,7 @@ public final class Ipv4Nat
      * @param ip              offset of the IPv4 header; the packet holds its whole L4 header if it has one.
      * @param partialChecksum the packet's TCP/UDP checksum is partial (virtio {@code NEEDS_CSUM}).
      * @param owner           the router's interface whose address the packet is sent to, or null.
-     * @return {@link #UNTRACKED}, {@link #TRANSLATED}, {@link #NEW} or {@link #FRAGMENT}.
+     * @return {@link #UNTRACKED}, {@link #TRANSLATED}, {@link #NEW}, {@link #FRAGMENT} or {@link #NO_BACKEND}.
      */
     public int beforeRouting(
         final MutableDirectBuffer buffer, final int ip, final boolean partialChecksum, final int zone, final NatRules rules,
@@ -110,16 +127,34 @@ public final class Ipv4Nat
         final long handle = connections.lookup(zone, protocol, source, destination, sourcePort, destinationPort);
         if (ConnectionTable.MISS != handle && translate(buffer, ip, partialChecksum, handle))
         {
-            connections.seen(handle, tcpFlags, nowMs);
+            seen(handle, nowMs);
+            backends.packet(label, buffer.getShort(ip + 2, NETWORK) & 0xFFFF);
             return TRANSLATED;
         }
 
         publishRule = null == owner || Ipv4Rewrite.PROTOCOL_ICMP == protocol ? -1 :
             rules.published(protocol, destinationPort, owner.bridgeId());
+        backendSlot = -1;
         if (publishRule >= 0)
         {
             Ipv4Rewrite.destination(buffer, ip, partialChecksum, rules.publishTargets()[publishRule],
                 rules.publishTargetPorts()[publishRule]);
+        }
+        else if (Ipv4Rewrite.PROTOCOL_ICMP != protocol && !rules.services().isEmpty())
+        {
+            final ServiceView service = rules.services().find(protocol, destination, destinationPort);
+            if (null != service)
+            {
+                final int backend = service.select(source, backends.stats());
+                if (ServiceView.NO_BACKEND == backend)
+                {
+                    return NO_BACKEND;
+                }
+                backendSlot = service.slot(backend);
+                backendAddress = service.address(backend);
+                backendPort = service.port(backend);
+                Ipv4Rewrite.destination(buffer, ip, partialChecksum, backendAddress, backendPort);
+            }
         }
         return NEW;
     }
@@ -135,19 +170,22 @@ public final class Ipv4Nat
         final MutableDirectBuffer buffer, final int ip, final boolean partialChecksum, final int zone, final NatRules rules,
         final RouterInterface out, final int ingressBridgeId, final long nowMs)
     {
-        final boolean published = publishRule >= 0;
+        final boolean balanced = backendSlot >= 0;
+        final boolean published = publishRule >= 0 || balanced;
         final boolean masqueraded = rules.masquerades(out.bridgeId(), source) || (published && out.bridgeId() == ingressBridgeId);
         if (!published && !masqueraded)
         {
             return null;
         }
-        final int replySource = published ? rules.publishTargets()[publishRule] : destination;
-        final int replySourcePort = published ? rules.publishTargetPorts()[publishRule] : destinationPort;
+        final int replySource = balanced ? backendAddress : publishRule >= 0 ? rules.publishTargets()[publishRule] : destination;
+        final int replySourcePort = balanced ? backendPort :
+            publishRule >= 0 ? rules.publishTargetPorts()[publishRule] : destinationPort;
+        final int newLabel = balanced ? BackendStats.label(backendSlot) : ConnectionTable.NO_LABEL;
         if (!masqueraded)
         {
             final long handle = connections.create(zone, protocol, source, destination, sourcePort, destinationPort,
-                replySource, source, replySourcePort, sourcePort, nowMs);
-            return created(handle, nowMs);
+                replySource, source, replySourcePort, sourcePort, newLabel, nowMs);
+            return created(handle, newLabel, buffer, ip, nowMs);
         }
 
         final int address = out.primaryIpv4();
@@ -156,10 +194,10 @@ public final class Ipv4Nat
         {
             final int port = FIRST_PORT + (first + attempt) % PORTS;
             final long handle = connections.create(zone, protocol, source, destination, sourcePort, destinationPort,
-                replySource, address, Ipv4Rewrite.PROTOCOL_ICMP == protocol ? port : replySourcePort, port, nowMs);
+                replySource, address, Ipv4Rewrite.PROTOCOL_ICMP == protocol ? port : replySourcePort, port, newLabel, nowMs);
             if (ConnectionTable.TAKEN != handle)
             {
-                final DropReason refused = created(handle, nowMs);
+                final DropReason refused = created(handle, newLabel, buffer, ip, nowMs);
                 if (null == refused)
                 {
                     Ipv4Rewrite.source(buffer, ip, partialChecksum, address, port);
@@ -170,7 +208,8 @@ public final class Ipv4Nat
         return DropReason.NAT_NO_PORT;
     }
 
-    private DropReason created(final long handle, final long nowMs)
+    private DropReason created(
+        final long handle, final int newLabel, final MutableDirectBuffer buffer, final int ip, final long nowMs)
     {
         if (ConnectionTable.FULL == handle)
         {
@@ -180,8 +219,27 @@ public final class Ipv4Nat
         {
             return DropReason.NAT_NO_PORT;
         }
-        connections.seen(handle, tcpFlags, nowMs);
+        label = newLabel;
+        if (ConnectionTable.NO_LABEL != newLabel)
+        {
+            backends.connected(backendSlot);
+            backends.packet(newLabel, buffer.getShort(ip + 2, NETWORK) & 0xFFFF);
+        }
+        seen(handle, nowMs);
         return null;
+    }
+
+    /** Records a packet of the connection; one that closes a service's connection ends it for its backend. */
+    private void seen(final long handle, final long nowMs)
+    {
+        if (ConnectionTable.NO_LABEL == label)
+        {
+            connections.seen(handle, tcpFlags, nowMs);
+        }
+        else if (0 != (connections.track(handle, tcpFlags, nowMs) & ConnectionTable.ENDED))
+        {
+            backends.ended(label);
+        }
     }
 
     /**
@@ -260,6 +318,7 @@ public final class Ipv4Nat
         newSourcePort = connections.translatedSourcePort(handle);
         newDestination = connections.translatedDestination(handle);
         newDestinationPort = connections.translatedDestinationPort(handle);
+        label = connections.label(handle);
         return connections.isCurrent(handle);
     }
 

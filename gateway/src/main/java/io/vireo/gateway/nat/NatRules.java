@@ -1,5 +1,7 @@
 package io.vireo.gateway.nat;
 
+import io.vireo.gateway.service.ServiceTable;
+
 /**
  * A router's address translation rules, as the forwarding threads read them: immutable, replaced
  * whole with the router's snapshot. Addresses and prefixes are IPv4.
@@ -10,6 +12,8 @@ package io.vireo.gateway.nat;
  *   <li><b>Publish</b>: a new connection to one of the router's addresses (on the interface on
  *   {@code publishBridges[i]}, or any: -1) with this protocol and port goes to
  *   {@code publishTargets[i]:publishTargetPorts[i]} instead.</li>
+ *   <li><b>Services</b>: a new connection to a service's virtual address and port goes to one of its
+ *   backends, as its algorithm picks.</li>
  * </ul>
  *
  * @param masqueradeBridges     the egress interface's bridge of each masquerade rule.
@@ -20,18 +24,30 @@ package io.vireo.gateway.nat;
  * @param publishBridges        the bridge of the interface whose address is published, or -1 for all.
  * @param publishTargets        the address connections go to.
  * @param publishTargetPorts    the port they go to.
+ * @param services              the router's load-balanced services.
  */
 public record NatRules(
     int[] masqueradeBridges, int[] masqueradeFrom, int[] masqueradeFromLengths,
-    int[] publishProtocols, int[] publishPorts, int[] publishBridges, int[] publishTargets, int[] publishTargetPorts)
+    int[] publishProtocols, int[] publishPorts, int[] publishBridges, int[] publishTargets, int[] publishTargetPorts,
+    ServiceTable services)
 {
     /** No rules: the router translates nothing and tracks no connection. */
     public static final NatRules NONE = new NatRules(new int[0], new int[0], new int[0], new int[0], new int[0], new int[0],
         new int[0], new int[0]);
 
+    /** Rules without services. */
+    public NatRules(
+        final int[] masqueradeBridges, final int[] masqueradeFrom, final int[] masqueradeFromLengths,
+        final int[] publishProtocols, final int[] publishPorts, final int[] publishBridges, final int[] publishTargets,
+        final int[] publishTargetPorts)
+    {
+        this(masqueradeBridges, masqueradeFrom, masqueradeFromLengths, publishProtocols, publishPorts, publishBridges,
+            publishTargets, publishTargetPorts, ServiceTable.NONE);
+    }
+
     public boolean isEmpty()
     {
-        return 0 == masqueradeBridges.length && 0 == publishPorts.length;
+        return 0 == masqueradeBridges.length && 0 == publishPorts.length && services.isEmpty();
     }
 
     /** True if a new connection from {@code source} leaving onto {@code bridgeId} is masqueraded. */

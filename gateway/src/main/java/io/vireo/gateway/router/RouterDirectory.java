@@ -1,5 +1,7 @@
 package io.vireo.gateway.router;
 
+import io.vireo.gateway.service.BackendStats;
+
 /**
  * The routers and their interfaces, as the forwarding threads read them: one immutable
  * {@link Snapshot}, replaced whole by the control thread and read once per burst, so a change applies
@@ -7,6 +9,7 @@ package io.vireo.gateway.router;
  */
 public final class RouterDirectory
 {
+    private final BackendStats backendStats = new BackendStats();
     private volatile Snapshot snapshot;
 
     /**
@@ -21,6 +24,12 @@ public final class RouterDirectory
     public Snapshot snapshot()
     {
         return snapshot;
+    }
+
+    /** The figures of the routers' services' backends, shared. */
+    public BackendStats backendStats()
+    {
+        return backendStats;
     }
 
     /** Replaces the snapshot. Control thread. */

@@ -57,6 +57,7 @@ public final class RouterStage implements Stage
     private static final ByteOrder NETWORK = ByteOrder.BIG_ENDIAN;
     private static final int ETHERNET = EthernetFlyweight.HEADER_LENGTH;
     private static final int PROTOCOL_ICMP = 1;
+    private static final int PROTOCOL_TCP = 6;
     private static final int NEXT_HEADER_ICMPV6 = 58;
     private static final int ICMP_ECHO_REQUEST = 8;
     private static final int ICMPV6_ECHO_REQUEST = 128;
@@ -91,7 +92,7 @@ public final class RouterStage implements Stage
     {
         this.directory = directory;
         this.neighbours = neighbours;
-        this.nat = new Ipv4Nat(connections);
+        this.nat = new Ipv4Nat(connections, directory.backendStats());
     }
 
     @Override
@@ -302,6 +303,11 @@ public final class RouterStage implements Stage
             burst.drop(frame, DropReason.NAT_FRAGMENT);
             return;
         }
+        if (Ipv4Nat.NO_BACKEND == natVerdict)
+        {
+            refuse(burst, frame, in);
+            return;
+        }
         final int destination = ipv4.destinationAddress();
         if (null != router.ownerOfIpv4(destination))
         {
@@ -371,6 +377,22 @@ public final class RouterStage implements Stage
         final FrameBurst frames = burst.frames();
         answerError(burst, frame, answers.ipv4Error(frames.buffer(), frames.frameOffset(frame), frames.frameLength(frame),
             frames.frameCapacity(), in.mac(), in.primaryIpv4(), type, code, mtu), in, reason);
+    }
+
+    /** A new connection to a service with no healthy backend: a TCP reset, or an ICMP port unreachable. */
+    private void refuse(final BurstContext burst, final int frame, final RouterInterface in)
+    {
+        if (PROTOCOL_TCP == ipv4.protocol())
+        {
+            final FrameBurst frames = burst.frames();
+            answerError(burst, frame, answers.tcpReset(frames.buffer(), frames.frameOffset(frame), frames.frameLength(frame),
+                in.mac()), in, DropReason.SERVICE_NO_BACKEND);
+        }
+        else
+        {
+            ipv4Error(burst, frame, in, RouterAnswers.ICMP_DESTINATION_UNREACHABLE, RouterAnswers.ICMP_PORT_UNREACHABLE, 0,
+                DropReason.SERVICE_NO_BACKEND);
+        }
     }
 
     private void solicitIpv4(final BurstContext burst, final RouterInterface out, final int target)

@@ -1,5 +1,6 @@
 package io.vireo.gateway.answer;
 
+import io.vireo.dataplane.headers.Checksums;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,48 @@ class RouterAnswersTest
     void fillWithGarbage()
     {
         buffer.setMemory(0, buffer.capacity(), (byte)0x5A);
+    }
+
+    @Test
+    void aSynToARefusedServiceIsAnsweredWithAResetAndAnAckWithARstOfItsAckNumber()
+    {
+        // A SYN with 4 bytes of options and 6 of data: the reset acknowledges SEQ + 1 (SYN) + 6.
+        final int length = Frames.ipv4(buffer, OFFSET, Frames.HOST_IP, Frames.FAR_IP, 6, 30, 0, 0);
+        buffer.putShort(ICMP, (short)40_000, BIG_ENDIAN);
+        buffer.putShort(ICMP + 2, (short)80, BIG_ENDIAN);
+        buffer.putInt(ICMP + 4, 0x1000_0000, BIG_ENDIAN);
+        buffer.putByte(ICMP + 12, (byte)(6 << 4));
+        buffer.putByte(ICMP + 13, (byte)0x02);
+        assertEquals(60, answers.tcpReset(buffer, OFFSET, length, Frames.ROUTER_MAC));
+        assertEquals(Frames.HOST_MAC, Frames.mac(buffer, OFFSET), "back to the sender");
+        assertEquals(Frames.ROUTER_MAC, Frames.mac(buffer, OFFSET + 6));
+        assertEquals(40, (int)buffer.getShort(IP + 2, BIG_ENDIAN), "no options, no data");
+        assertEquals(Frames.FAR_IP, buffer.getInt(IP + 12, BIG_ENDIAN), "from the address the SYN went to");
+        assertEquals(Frames.HOST_IP, buffer.getInt(IP + 16, BIG_ENDIAN));
+        assertEquals(0, Frames.ipv4HeaderChecksum(buffer, OFFSET));
+        assertEquals(80, (int)buffer.getShort(ICMP, BIG_ENDIAN));
+        assertEquals(40_000, buffer.getShort(ICMP + 2, BIG_ENDIAN) & 0xFFFF);
+        assertEquals(0, buffer.getInt(ICMP + 4, BIG_ENDIAN));
+        assertEquals(0x1000_0007, buffer.getInt(ICMP + 8, BIG_ENDIAN));
+        assertEquals(0x14, (int)buffer.getByte(ICMP + 13), "RST+ACK");
+        assertEquals(0, Checksums.finish(Checksums.ipv4PseudoHeaderSum(Frames.FAR_IP, Frames.HOST_IP, 6, 20) +
+            Checksums.sum(buffer, ICMP, 20)), "TCP checksum");
+
+        final int ack = Frames.ipv4(buffer, OFFSET, Frames.HOST_IP, Frames.FAR_IP, 6, 20, 0, 0);
+        buffer.putInt(ICMP + 8, 0x2000_0000, BIG_ENDIAN);
+        buffer.putByte(ICMP + 12, (byte)(5 << 4));
+        buffer.putByte(ICMP + 13, (byte)0x10);
+        assertEquals(60, answers.tcpReset(buffer, OFFSET, ack, Frames.ROUTER_MAC));
+        assertEquals(0x2000_0000, buffer.getInt(ICMP + 4, BIG_ENDIAN), "SEQ = the segment's ACK");
+        assertEquals(0x04, (int)buffer.getByte(ICMP + 13), "RST alone");
+
+        final int reset = Frames.ipv4(buffer, OFFSET, Frames.HOST_IP, Frames.FAR_IP, 6, 20, 0, 0);
+        buffer.putByte(ICMP + 12, (byte)(5 << 4));
+        buffer.putByte(ICMP + 13, (byte)0x04);
+        assertEquals(RouterAnswers.NONE, answers.tcpReset(buffer, OFFSET, reset, Frames.ROUTER_MAC), "a reset is never answered");
+        final int lying = Frames.ipv4(buffer, OFFSET, Frames.HOST_IP, Frames.FAR_IP, 6, 20, 0, 0);
+        buffer.putByte(ICMP + 12, (byte)(6 << 4));
+        assertEquals(RouterAnswers.NONE, answers.tcpReset(buffer, OFFSET, lying, Frames.ROUTER_MAC), "a data offset past the end");
     }
 
     @Test

@@ -152,6 +152,30 @@ class ConnectionTableTest
     }
 
     @Test
+    void aLabelStaysWithItsConnectionTheFirstCloseEndsItOnceAndRemovalIsTold()
+    {
+        final List<String> removed = new ArrayList<>();
+        table.removalListener((zone, label, open) -> removed.add(zone + "/" + label + "/" + open));
+        final long handle = table.create(1, TCP, HOST, SERVER, 40_000, 443, SERVER, NAT, 443, 50_000, 77, T0);
+        assertEquals(77, table.label(handle));
+        assertEquals(77, table.label(handle | 1));
+        assertEquals(TCP_SYN_SENT, table.track(handle, FLAG_SYN, T0));
+        table.track(handle | 1, FLAG_SYN | FLAG_ACK, T0);
+        assertEquals(TCP_ESTABLISHED, table.track(handle, FLAG_ACK, T0));
+        assertEquals(TCP_FIN_WAIT | ConnectionTable.ENDED, table.track(handle, FLAG_FIN | FLAG_ACK, T0 + 1));
+        assertEquals(TCP_FIN_WAIT, table.track(handle, FLAG_FIN | FLAG_ACK, T0 + 2), "a retransmitted FIN ends nothing");
+        assertEquals(TCP_CLOSE, table.track(handle | 1, FLAG_RST, T0 + 3), "nor a reset after it");
+
+        final long open = table.create(2, UDP, HOST, SERVER, 40_001, 443, SERVER, NAT, 443, 50_001, 78, T0);
+        table.seen(open, 0, T0);
+        assertEquals(1, table.flush(2, 78));
+        assertEquals(0, table.flush(1, 78), "another label");
+        assertEquals(1, table.flush(1, 77));
+        assertEquals(List.of("2/78/true", "1/77/false"), removed);
+        assertEquals(ConnectionTable.NO_LABEL, table.label(snat(1, TCP, 40_002, 50_002)));
+    }
+
+    @Test
     void tcpCloseFromTheReplySide()
     {
         final long handle = established();

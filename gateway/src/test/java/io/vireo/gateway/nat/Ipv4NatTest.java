@@ -1,11 +1,16 @@
 package io.vireo.gateway.nat;
 
 import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.vireo.dataplane.headers.Checksums;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.router.RouterInterface;
+import io.vireo.gateway.service.BackendStats;
+import io.vireo.gateway.service.Maglev;
+import io.vireo.gateway.service.ServiceTable;
+import io.vireo.gateway.service.ServiceView;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -18,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Masquerade through {@link Ipv4Nat} on packets built byte by byte: a UDP datagram from inside host A
  * leaves as the router's address, the reply comes back to A, and an ICMP error about the translated
  * datagram reaches A about A's own datagram; a full table refuses a new connection and a non-first
- * fragment is refused outright.
+ * fragment is refused outright; a service's connections go to its backends and are counted for them.
  */
 class Ipv4NatTest
 {
@@ -33,7 +38,7 @@ class Ipv4NatTest
         new int[0], new int[0], new int[0], new int[0]);
 
     private final ConnectionTable connections = new ConnectionTable(16);
-    private final Ipv4Nat nat = new Ipv4Nat(connections);
+    private final Ipv4Nat nat = new Ipv4Nat(connections, new BackendStats());
 
     @AfterEach
     void close()
@@ -73,7 +78,7 @@ class Ipv4NatTest
     void aFullTableRefusesANewConnectionAndFragmentsAreRefused()
     {
         final ConnectionTable one = new ConnectionTable(1);
-        final Ipv4Nat tight = new Ipv4Nat(one);
+        final Ipv4Nat tight = new Ipv4Nat(one, new BackendStats());
         try
         {
             final UnsafeBuffer first = udp(A, X, 5000, 53);
@@ -92,6 +97,62 @@ class Ipv4NatTest
         final UnsafeBuffer fragment = udp(A, X, 5000, 53);
         fragment.putShort(6, (short)0x0010, NETWORK);
         assertEquals(Ipv4Nat.FRAGMENT, nat.beforeRouting(fragment, 0, false, ZONE, MASQUERADE, null, 1));
+    }
+
+    @Test
+    void aServiceConnectionGoesToItsBackendRepliesComeFromTheServiceAndTheBackendCountsIt()
+    {
+        final int vip = 0x0A60_000A;
+        final int first = 0xC000_0210;
+        final int second = 0xC000_0211;
+        final BackendStats stats = new BackendStats();
+        final Ipv4Nat balancer = new Ipv4Nat(connections, stats);
+        final NatRules rules = services(new ServiceView(17, vip, 53, ServiceView.RR, new int[] {first, second},
+            new int[] {5353, 5354}, new int[] {1, 1}, new int[] {7, 8}, new boolean[] {true, true}, new AtomicLong(),
+            Maglev.DEFAULT_TABLE_SIZE));
+
+        final UnsafeBuffer query = udp(A, vip, 5000, 53);
+        assertEquals(Ipv4Nat.NEW, balancer.beforeRouting(query, 0, false, ZONE, rules, null, 1));
+        assertEquals(first, query.getInt(16, NETWORK), "to the first backend");
+        assertEquals(5353, Ipv4Rewrite.destinationPort(query, 0));
+        assertNull(balancer.afterRouting(query, 0, false, ZONE, rules, OUT, 0, 1));
+        assertEquals(A, query.getInt(12, NETWORK), "not masqueraded: the backend sees the client");
+        assertValid(query);
+
+        final UnsafeBuffer answer = udp(first, A, 5353, 5000);
+        assertEquals(Ipv4Nat.TRANSLATED, balancer.beforeRouting(answer, 0, false, ZONE, rules, null, 2));
+        assertEquals(vip, answer.getInt(12, NETWORK), "the answer comes from the service");
+        assertEquals(53, Ipv4Rewrite.sourcePort(answer, 0));
+        assertValid(answer);
+
+        final UnsafeBuffer again = udp(A, vip, 5000, 53);
+        assertEquals(Ipv4Nat.TRANSLATED, balancer.beforeRouting(again, 0, false, ZONE, rules, null, 3));
+        assertEquals(first, again.getInt(16, NETWORK), "the connection stays on its backend");
+        assertEquals(1, stats.connections(7));
+        assertEquals(3, stats.packets(7));
+        assertEquals(120, stats.bytes(7));
+        assertEquals(1, stats.open(7));
+
+        final UnsafeBuffer other = udp(A, vip, 5001, 53);
+        balancer.beforeRouting(other, 0, false, ZONE, rules, null, 4);
+        assertNull(balancer.afterRouting(other, 0, false, ZONE, rules, OUT, 0, 4));
+        assertEquals(second, other.getInt(16, NETWORK), "a new connection takes the next backend");
+
+        connections.removalListener(stats);
+        assertEquals(1, connections.flush(ZONE, BackendStats.label(7)), "only the first backend's connection ends");
+        assertEquals(0, stats.open(7));
+        assertEquals(1, stats.open(8));
+        assertEquals(1, connections.size());
+
+        final NatRules down = services(new ServiceView(17, vip, 53, ServiceView.RR, new int[] {first}, new int[] {5353},
+            new int[] {1}, new int[] {7}, new boolean[] {false}, new AtomicLong(), Maglev.DEFAULT_TABLE_SIZE));
+        assertEquals(Ipv4Nat.NO_BACKEND, balancer.beforeRouting(udp(A, vip, 6000, 53), 0, false, ZONE, down, null, 5));
+    }
+
+    private static NatRules services(final ServiceView service)
+    {
+        return new NatRules(new int[0], new int[0], new int[0], new int[0], new int[0], new int[0], new int[0], new int[0],
+            new ServiceTable(new ServiceView[] {service}));
     }
 
     private static void assertValid(final UnsafeBuffer packet)

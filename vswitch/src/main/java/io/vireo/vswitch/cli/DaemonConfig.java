@@ -22,6 +22,7 @@ import io.vireo.vswitch.core.RateLimit;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortInfo;
 import io.vireo.vswitch.core.RouterInfo;
+import io.vireo.vswitch.core.ServiceSpec;
 import io.vireo.vswitch.core.TapPortSpec;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoException;
@@ -67,6 +68,8 @@ import io.vireo.vswitch.core.VxlanSpec;
  *     nat:                   # as POST /v1/routers/{name}/nat takes them
  *       - {type: masquerade, out: up}
  *       - {type: publish, protocol: tcp, port: 8080, to: "10.0.0.2:80", on: up}
+ *     services:              # as POST /v1/routers/{name}/services takes them
+ *       - {name: web, vip: "10.96.0.10:80", algorithm: wrr, backends: [{address: "10.0.0.2:80", weight: 2}]}
  * </pre>
  */
 record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterConfig> routers)
@@ -79,13 +82,14 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
     }
 
     record RouterConfig(String name, List<ControlApi.InterfaceRequest> interfaces, List<ControlApi.RouteRequest> routes,
-        List<NatRuleSpec> nat)
+        List<NatRuleSpec> nat, List<ServiceSpec> services)
     {
         RouterConfig
         {
             interfaces = listOf(interfaces);
             routes = listOf(routes);
             nat = listOf(nat);
+            services = listOf(services);
         }
     }
 
@@ -190,7 +194,8 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
                     routerInterface.addresses(), routerInterface.mac(), routerInterface.mtu())).toList(),
                 vireo.routes(router.name()).stream().filter(route -> !route.connected())
                     .map(route -> new ControlApi.RouteRequest(route.prefix(), route.via())).toList(),
-                vireo.nat(router.name()).stream().map(rule -> rule.withId(null)).toList()));
+                vireo.nat(router.name()).stream().map(rule -> rule.withId(null)).toList(),
+                vireo.serviceSpecs(router.name())));
         }
         return new DaemonConfig(agingSeconds, bridges, routers);
     }
@@ -284,6 +289,10 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
                 for (final NatRuleSpec rule : router.nat())
                 {
                     vireo.addNat(router.name(), rule);
+                }
+                for (final ServiceSpec service : router.services())
+                {
+                    vireo.addService(router.name(), service);
                 }
             }
             catch (final VireoException ex)

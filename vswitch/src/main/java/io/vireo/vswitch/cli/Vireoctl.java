@@ -40,7 +40,7 @@ import picocli.CommandLine.ParentCommand;
     subcommands = {Vireoctl.BridgeCommand.class, Vireoctl.PortCommand.class, Vireoctl.FdbCommand.class,
         Vireoctl.PolicyCommand.class, Vireoctl.VxlanCommand.class, Vireoctl.StatsCommand.class,
         Vireoctl.CaptureCommand.class, Vireoctl.ThreadsCommand.class, Vireoctl.RouterCommand.class,
-        Vireoctl.RouteCommand.class, Vireoctl.NatCommand.class, Vireoctl.ConntrackCommand.class})
+        Vireoctl.RouteCommand.class, Vireoctl.NatCommand.class, Vireoctl.ConntrackCommand.class, ServiceCommand.class})
 public final class Vireoctl
 {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -830,7 +830,7 @@ public final class Vireoctl
         return "on".equals(value);
     }
 
-    private static String text(final JsonNode node, final String field)
+    static String text(final JsonNode node, final String field)
     {
         final JsonNode value = node.get(field);
         return null == value || value.isNull() ? "-" : value.asText();

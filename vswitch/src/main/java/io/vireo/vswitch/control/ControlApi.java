@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.vireo.vswitch.core.NatRuleSpec;
 import io.vireo.vswitch.core.RateLimit;
+import io.vireo.vswitch.core.ServiceSpec;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortInfo;
 import io.vireo.vswitch.core.TapPortSpec;
@@ -68,6 +69,16 @@ import io.vireo.vswitch.core.VxlanSpec;
  * POST   /v1/routers/{name}/nat         {"type": "masquerade", "out": "up", "from": "10.1.0.0/16"}
  *                                       {"type": "publish", "protocol": "tcp", "port": 8080, "to": "10.1.0.2:80", "on": "up"}
  * DELETE /v1/routers/{name}/nat/{id}    delete a rule
+ * GET    /v1/routers/{name}/services    load-balanced services, backends with state and figures
+ * POST   /v1/routers/{name}/services    {"name": "web", "vip": "10.96.0.10:80", "protocol": "tcp", "algorithm": "wrr",
+ *                                        "registry": "web", "backends": [{"address": "10.1.0.2:80", "weight": 2}],
+ *                                        "health": {"enabled": true, "intervalMs": 2000, "timeoutMs": 1000, "rise": 2, "fall": 3}}
+ *                                       (algorithm rr, wrr, least-conn, source-hash or maglev; registry: take backends
+ *                                       from that registry service too)
+ * GET    /v1/routers/{name}/services/{service}  one service
+ * DELETE /v1/routers/{name}/services/{service}  delete it; its connections end
+ * POST   /v1/routers/{name}/services/{service}/backends  {"address": "10.1.0.3:80", "weight": 1}
+ * DELETE /v1/routers/{name}/services/{service}/backends/{ip:port}  take a backend out; only its connections end
  * GET    /v1/routers/{name}/conntrack   the connections its NAT tracks
  * DELETE /v1/routers/{name}/conntrack   forget them
  * GET    /v1/captures            packet captures
@@ -442,6 +453,8 @@ public final class ControlApi
                     return error(404, "no such path: NAT rule ids are numbers, not '" + item + "'");
                 }
                 return ok(Map.of("deleted", Integer.parseInt(item)));
+            case "services":
+                return services(method, router, Arrays.copyOfRange(parts, 5, parts.length), body);
             case "conntrack":
                 if (null != item)
                 {
@@ -454,8 +467,51 @@ public final class ControlApi
                 requireMethod(method, "DELETE");
                 return ok(Map.of("router", router, "flushed", vireo.flushConnections(router)));
             default:
-                return error(404, "no such path: a router has interfaces, routes, nat and conntrack, not '" + parts[4] + "'");
+                return error(404, "no such path: a router has interfaces, routes, nat, services and conntrack, not '" +
+                    parts[4] + "'");
         }
+    }
+
+    /** {@code /v1/routers/{router}/services[/{name}[/backends[/{address}]]]}: {@code items} is what follows services. */
+    private Response services(final String method, final String router, final String[] items, final String body)
+        throws JsonProcessingException
+    {
+        if (0 == items.length)
+        {
+            if ("GET".equals(method))
+            {
+                return ok(Map.of("router", router, "services", vireo.services(router)));
+            }
+            requireMethod(method, "POST");
+            final ServiceSpec spec = parse(body, ServiceSpec.class);
+            required(spec.name(), "name");
+            required(spec.vip(), "vip");
+            return created(vireo.addService(router, spec));
+        }
+        final String name = items[0];
+        if (1 == items.length)
+        {
+            if ("GET".equals(method))
+            {
+                return ok(vireo.service(router, name));
+            }
+            requireMethod(method, "DELETE");
+            vireo.deleteService(router, name);
+            return ok(Map.of("deleted", name));
+        }
+        if (!"backends".equals(items[1]) || items.length > 3)
+        {
+            return error(404, "no such path: a service has backends, /v1/routers/{name}/services/{service}/backends");
+        }
+        if (2 == items.length)
+        {
+            requireMethod(method, "POST");
+            final ServiceSpec.BackendSpec backend = parse(body, ServiceSpec.BackendSpec.class);
+            required(backend.address(), "address");
+            return created(vireo.addBackend(router, name, backend));
+        }
+        requireMethod(method, "DELETE");
+        return ok(vireo.deleteBackend(router, name, items[2]));
     }
 
     private Response captures(final String method, final String id, final String body) throws JsonProcessingException

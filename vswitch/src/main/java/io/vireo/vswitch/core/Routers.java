@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 import io.vireo.dataplane.pipeline.Features;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.policy.IpPrefix;
+import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.nat.NatRules;
 import io.vireo.gateway.route.Ipv4RouteTable;
 import io.vireo.gateway.route.Ipv6RouteTable;
@@ -21,10 +22,13 @@ import io.vireo.gateway.router.NextHop;
 import io.vireo.gateway.router.RouterDirectory;
 import io.vireo.gateway.router.RouterInterface;
 import io.vireo.gateway.router.RouterView;
+import io.vireo.gateway.service.BackendStats;
+import io.vireo.gateway.service.ServiceTable;
+import io.vireo.gateway.service.ServiceView;
 
 /**
- * The routers as the control plane keeps them: names, interfaces on bridges, static routes, and the
- * route tables and next hops the forwarding threads read ({@link RouterDirectory}). Every change
+ * The routers as the control plane keeps them: names, interfaces on bridges, static routes, NAT rules,
+ * services, and the route tables and next hops the forwarding threads read ({@link RouterDirectory}). Every change
  * publishes a new snapshot before a route can name what it adds, and switches the
  * {@link Features#ROUTER} stage on for the bridges that have an interface. Called under
  * {@link Vireo}'s lock.
@@ -41,18 +45,24 @@ final class Routers
     private final NeighbourTable neighbours;
     private final Features features;
     private final Runnable quiesce;
+    private final ConnectionTable connections;
+    private final BackendSlots slots;
     private final Map<String, Router> routers = new LinkedHashMap<>();
     private final List<Router> byId = new ArrayList<>();
 
     /**
-     * @param quiesce waits until no forwarding thread still reads a table that was unpublished.
+     * @param quiesce     waits until no forwarding thread still reads a table that was unpublished.
+     * @param connections the connection table: a backend that goes takes its connections with it.
      */
-    Routers(final RouterDirectory directory, final NeighbourTable neighbours, final Features features, final Runnable quiesce)
+    Routers(final RouterDirectory directory, final NeighbourTable neighbours, final Features features, final Runnable quiesce,
+        final ConnectionTable connections)
     {
         this.directory = directory;
         this.neighbours = neighbours;
         this.features = features;
         this.quiesce = quiesce;
+        this.connections = connections;
+        this.slots = new BackendSlots(directory.backendStats());
     }
 
     RouterInfo add(final String name)
@@ -86,10 +96,16 @@ final class Routers
         {
             detach(router, attachment);
         }
+        final List<Service> services = List.copyOf(router.services.values());
+        router.services.clear();
         routers.remove(name);
         byId.set(router.id, null);
         publish();
         quiesce.run();
+        for (final Service service : services)
+        {
+            endBackends(router, service.backends);
+        }
         router.ipv4Routes.close();
         router.ipv6Routes.close();
     }
@@ -273,6 +289,17 @@ final class Routers
                     (null == existing.owner() ? "" : ", owner " + existing.owner()) + ")");
             }
         }
+        if (Nat.PUBLISH.equals(rule.type()))
+        {
+            for (final Service service : router.services.values())
+            {
+                if (service.protocolName.equals(rule.protocol()) && service.port == rule.port() && null != router.ownerOf(service.vip))
+                {
+                    throw VireoException.conflict(rule.protocol() + " port " + rule.port() + " of router " + name +
+                        " is service " + service.name + " already");
+                }
+            }
+        }
         final NatRuleSpec added = rule.withId(router.nextNatId++);
         router.nat.add(added);
         publish();
@@ -292,6 +319,172 @@ final class Routers
     List<NatRuleSpec> nat(final String name)
     {
         return List.copyOf(router(name).nat);
+    }
+
+    /**
+     * Adds a service and the backends its spec names; new connections to its address and port go to them
+     * from now on.
+     *
+     * @throws VireoException (conflict) for a name, or an address, port and protocol, that another service
+     * of the router has, or a port of the router's own address that a NAT rule publishes.
+     */
+    ServiceInfo addService(final String name, final ServiceSpec spec)
+    {
+        final Router router = router(name);
+        final Service service = Service.of(spec);
+        final Service same = router.services.get(service.name);
+        if (null != same)
+        {
+            throw VireoException.conflict("router " + name + " has a service " + service.name + " already");
+        }
+        for (final Service other : router.services.values())
+        {
+            if (other.protocol == service.protocol && other.vip == service.vip && other.port == service.port)
+            {
+                throw VireoException.conflict("service " + other.name + " of router " + name + " is on " + service.protocolName +
+                    " " + service.vipText + " already");
+            }
+        }
+        if (null != router.ownerOf(service.vip))
+        {
+            for (final NatRuleSpec rule : router.nat)
+            {
+                if (Nat.PUBLISH.equals(rule.type()) && service.protocolName.equals(rule.protocol()) && service.port == rule.port())
+                {
+                    throw VireoException.conflict(service.protocolName + " port " + service.port + " of router " + name +
+                        " is published to " + rule.to() + " already (rule " + rule.id() + ")");
+                }
+            }
+        }
+        final List<ServiceSpec.BackendSpec> backends = null == spec.backends() ? List.of() : spec.backends();
+        final Map<Long, Integer> checked = new LinkedHashMap<>();
+        for (final ServiceSpec.BackendSpec backend : backends)
+        {
+            if (null != checked.put(Service.endpoint(backend.address(), "backend"), Service.weight(backend.weight())))
+            {
+                throw VireoException.invalid("backend " + backend.address() + " is given twice");
+            }
+        }
+        if (checked.size() > Service.MAX_BACKENDS_PER_SERVICE)
+        {
+            throw VireoException.invalid("a service takes at most " + Service.MAX_BACKENDS_PER_SERVICE + " backends");
+        }
+        router.services.put(service.name, service);
+        try
+        {
+            checked.forEach((endpoint, weight) -> service.backends.add(
+                new Service.Backend(endpoint, weight, false, slots.allocate())));
+        }
+        catch (final VireoException ex)
+        {
+            router.services.remove(service.name);
+            service.backends.forEach(backend -> slots.free(backend.slot));
+            throw ex;
+        }
+        publish();
+        return service.info(slots);
+    }
+
+    /** Deletes a service; its connections end (their next packets are refused or start new connections). */
+    void deleteService(final String name, final String serviceName)
+    {
+        final Router router = router(name);
+        final Service service = service(router, serviceName);
+        router.services.remove(serviceName);
+        publish();
+        quiesce.run();
+        endBackends(router, service.backends);
+    }
+
+    /**
+     * Adds a static backend to a service. Asked again for the backend it has with the same weight, it
+     * answers the service as it is.
+     *
+     * @throws VireoException (conflict) for a backend it has with another weight.
+     */
+    ServiceInfo addBackend(final String name, final String serviceName, final ServiceSpec.BackendSpec spec)
+    {
+        final Router router = router(name);
+        final Service service = service(router, serviceName);
+        final long endpoint = Service.endpoint(spec.address(), "backend");
+        final int weight = Service.weight(spec.weight());
+        final Service.Backend existing = service.backend(endpoint);
+        if (null != existing)
+        {
+            if (existing.weight == weight && !existing.fromRegistry)
+            {
+                return service.info(slots);
+            }
+            throw VireoException.conflict("service " + serviceName + " has backend " + existing.text() + " already" +
+                (existing.fromRegistry ? ", from the registry" : ", with weight " + existing.weight));
+        }
+        if (service.backends.size() >= Service.MAX_BACKENDS_PER_SERVICE)
+        {
+            throw VireoException.conflict("service " + serviceName + " has " + Service.MAX_BACKENDS_PER_SERVICE +
+                " backends already, the most it takes");
+        }
+        service.backends.add(new Service.Backend(endpoint, weight, false, slots.allocate()));
+        service.changed();
+        publish();
+        return service.info(slots);
+    }
+
+    /** Takes a static backend out of a service: its connections end, the others' go on. */
+    ServiceInfo deleteBackend(final String name, final String serviceName, final String address)
+    {
+        final Router router = router(name);
+        final Service service = service(router, serviceName);
+        final Service.Backend backend = service.backend(Service.endpoint(address, "backend"));
+        if (null == backend)
+        {
+            throw VireoException.notFound("service " + serviceName + " of router " + name + " has no backend " + address);
+        }
+        if (backend.fromRegistry)
+        {
+            throw VireoException.invalid("backend " + address + " comes from the registry: deregister it there");
+        }
+        service.backends.remove(backend);
+        service.changed();
+        publish();
+        quiesce.run();
+        endBackends(router, List.of(backend));
+        return service.info(slots);
+    }
+
+    List<ServiceInfo> services(final String name)
+    {
+        return router(name).services.values().stream().map(service -> service.info(slots)).toList();
+    }
+
+    ServiceInfo service(final String name, final String serviceName)
+    {
+        return service(router(name), serviceName).info(slots);
+    }
+
+    /** The services as they would be made again: static backends only. */
+    List<ServiceSpec> serviceSpecs(final String name)
+    {
+        return router(name).services.values().stream().map(Service::spec).toList();
+    }
+
+    private static Service service(final Router router, final String serviceName)
+    {
+        final Service service = router.services.get(serviceName);
+        if (null == service)
+        {
+            throw VireoException.notFound("router " + router.name + " has no service " + serviceName);
+        }
+        return service;
+    }
+
+    /** Ends the connections of backends taken out of every published view, and frees their slots. */
+    private void endBackends(final Router router, final List<Service.Backend> backends)
+    {
+        for (final Service.Backend backend : backends)
+        {
+            connections.flush(router.id, BackendStats.label(backend.slot));
+            slots.free(backend.slot);
+        }
     }
 
     /** The id the router's connections are tracked under. */
@@ -502,6 +695,7 @@ final class Routers
         final Ipv4RouteTable ipv4Routes = new Ipv4RouteTable();
         final Ipv6RouteTable ipv6Routes = new Ipv6RouteTable();
         final List<NatRuleSpec> nat = new ArrayList<>();
+        final Map<String, Service> services = new LinkedHashMap<>();
         int nextNatId = 1;
 
         Router(final String name, final int id)
@@ -562,7 +756,30 @@ final class Routers
 
         NatRules natRules()
         {
-            return Nat.compile(nat, bridge -> interfaces.get(bridge).bridgeId);
+            final NatRules rules = Nat.compile(nat, bridge -> interfaces.get(bridge).bridgeId);
+            if (services.isEmpty())
+            {
+                return rules;
+            }
+            return new NatRules(rules.masqueradeBridges(), rules.masqueradeFrom(), rules.masqueradeFromLengths(),
+                rules.publishProtocols(), rules.publishPorts(), rules.publishBridges(), rules.publishTargets(),
+                rules.publishTargetPorts(), new ServiceTable(services.values().stream().map(Service::view).toArray(ServiceView[]::new)));
+        }
+
+        /** The interface that has this IPv4 address, or null. */
+        Attachment ownerOf(final int address)
+        {
+            for (final Attachment attachment : interfaces.values())
+            {
+                for (final Address one : attachment.addresses)
+                {
+                    if (one.address().isIpv4() && (int)one.address().low() == address)
+                    {
+                        return attachment;
+                    }
+                }
+            }
+            return null;
         }
 
         Attachment onLink(final IpPrefix host)

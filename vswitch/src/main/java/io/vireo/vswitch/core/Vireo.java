@@ -114,7 +114,8 @@ public final class Vireo implements AutoCloseable
         this.captures = new Captures(forwarding);
         this.conductor = new Conductor(this, topology, fdb, connections, generations, tableCounters, context.epochClock(),
             context.maxBridges());
-        this.routers = new Routers(routerDirectory, neighbours, features, forwarding::quiesce);
+        this.routers = new Routers(routerDirectory, neighbours, features, forwarding::quiesce, connections);
+        connections.removalListener(routerDirectory.backendStats());
         this.keeper = null == context.portKeeperDir() ? null : PortKeeper.start(context.portKeeperDir());
         this.adoptable = null == keeper ? new HashMap<>() : new HashMap<>(keeper.give());
         threads.start(conductor);
@@ -806,6 +807,54 @@ public final class Vireo implements AutoCloseable
     public synchronized List<NatRuleSpec> nat(final String router)
     {
         return routers.nat(router);
+    }
+
+    /**
+     * Adds a load-balanced service to a router: new connections to its virtual address and port go to one
+     * of its backends, picked by its algorithm, and stay there.
+     */
+    public synchronized ServiceInfo addService(final String router, final ServiceSpec spec)
+    {
+        ensureOpen();
+        return routers.addService(router, spec);
+    }
+
+    /** Deletes a service; its connections end. */
+    public synchronized void deleteService(final String router, final String service)
+    {
+        ensureOpen();
+        routers.deleteService(router, service);
+    }
+
+    /** Adds a static backend to a service; it takes new connections from now on. */
+    public synchronized ServiceInfo addBackend(final String router, final String service, final ServiceSpec.BackendSpec backend)
+    {
+        ensureOpen();
+        return routers.addBackend(router, service, backend);
+    }
+
+    /** Takes a static backend ({@code IP:PORT}) out of a service: its connections end, no other connection moves. */
+    public synchronized ServiceInfo deleteBackend(final String router, final String service, final String address)
+    {
+        ensureOpen();
+        return routers.deleteBackend(router, service, address);
+    }
+
+    /** A router's services with their backends' state and figures. */
+    public synchronized List<ServiceInfo> services(final String router)
+    {
+        return routers.services(router);
+    }
+
+    public synchronized ServiceInfo service(final String router, final String service)
+    {
+        return routers.service(router, service);
+    }
+
+    /** A router's services as a config file writes them: static backends only. */
+    public synchronized List<ServiceSpec> serviceSpecs(final String router)
+    {
+        return routers.serviceSpecs(router);
     }
 
     /** A router's tracked connections (those its NAT rules made). */
