@@ -8,9 +8,9 @@
 #            forwarded) --host-record=web.svc.vireo,10.96.0.10 --srv-host=SRV,web.svc.vireo,80,0,0,
 #            --cache-size=150 (its default; local records are not served from the forwarding cache:
 #            0, 150 and 10,000 measured the same here), no logging of queries;
-#   vireo    vireod (--idle IDLE): bridge b1 with C's TAP, router r1 attached to b1 (10.84.1.1/24) and
-#            to an empty bridge b2 (10.84.2.1/24), the router answering DNS for NAME.svc.vireo from its
-#            services on its gateway address, with service `web` made by
+#   vireo    vireod (--idle IDLE): bridge b1 with C's TAP, bridge b2 with three backend namespaces'
+#            TAPs (10.84.2.2-4/24), router r1 attached to b1 (10.84.1.1/24) and b2 (10.84.2.1/24),
+#            answering DNS for NAME.svc.vireo from its services on its gateway address, service `web`:
 #              vireoctl service add r1 web --vip 10.96.0.10:80 --proto tcp --algorithm rr
 #              vireoctl service backend add r1 web 10.84.2.2:80     (and 10.84.2.3:80, 10.84.2.4:80)
 #            `vireoctl service list r1 --json` goes into the logs after each rep. Needs a vireoctl with
@@ -88,6 +88,7 @@ fi
 
 p="db$$"                                   # prefix of every namespace and interface made here
 nc="${p}c" nd="${p}d"                      # namespaces: client, dnsmasq's server; each one's interface has its name
+nss=("${p}s1" "${p}s2" "${p}s3")           # vireo: the service's backends
 out="$(mktemp -d /tmp/dns-bench.XXXXXX)"   # logs and query files, kept
 namespaces=() pids=() run="" stage="start"
 
@@ -104,6 +105,15 @@ teardown() {
     wait "$pid" 2>/dev/null || true
   done
   pids=()
+  # vireod's port keeper (vswitch's port-keeper.py, started detached by vireod, holding the TAPs for a
+  # next vireod on the run dir): stopped by the pid it wrote there.
+  if [ -n "$run" ] && [ -f "$run/keeper.pid" ]; then
+    pid="$(cat "$run/keeper.pid")"
+    if [[ "$pid" =~ ^[0-9]+$ ]] && ps -o args= -p "$pid" 2>/dev/null | grep -qF "port-keeper.py $run"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait_until 10 eval "! alive $pid" || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
   for n in "${namespaces[@]}"; do
     for pid in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
     ip netns del "$n" 2>/dev/null || true
@@ -170,17 +180,24 @@ ctl() {
   msg="$(vctl "$@" 2>&1)" || die "vireoctl $*: $msg"
 }
 
+# The backends are namespaces on b2 (nothing listens on port 80 there: the kernel's RST answers r1's
+# health probes, a TCP SYN, so they stay up).
 topology_vireo() {
-  local b
+  local i
   vireo_up
   ctl bridge add b1
   ctl bridge add b2
   ctl port add b1 "$nc" --netns "$nc" --ip "$ip_c/24"
+  for i in 0 1 2; do
+    netns "${nss[$i]}"
+    ctl port add b2 "${nss[$i]}" --netns "${nss[$i]}" --ip "${backends[$i]}/24"
+    ip -n "${nss[$i]}" route add default via "$gw_b"
+  done
   ctl router add r1
   ctl router attach r1 b1 --ip "$server/24"
   ctl router attach r1 b2 --ip "$gw_b/24"
   ctl service add r1 web --vip "$vip:$svc_port" --proto tcp --algorithm rr
-  for b in "${backends[@]}"; do ctl service backend add r1 web "$b:$svc_port"; done
+  for i in 0 1 2; do ctl service backend add r1 web "${backends[$i]}:$svc_port"; done
 }
 
 # --- measurements
@@ -244,7 +261,8 @@ for rep in $(seq 1 "$reps"); do
     stage="$topology rep $rep: setup"
     "topology_$topology"
     wait_until 30 eval "[ \"\$(ask $name A)\" = 'NOERROR A:$vip' ]" ||
-      die "$topology: no answer to $name A from $server:53 within 30 s: $(ask "$name" A) (see $out/$topology.$rep.dig.*)"
+      die "$topology: no answer to $name A from $server:53 within 30 s: $(ask "$name" A) (see $out/$topology.$rep.dig.*)$(
+        [ "$topology" != vireo ] || echo "; does this build's router answer DNS for its services?")"
     check_answers
     stage="$topology rep $rep: measuring"
     python3 "$VIREO_ROOT/benches/othercpu.py" start $$ "$out/othercpu.json"

@@ -120,6 +120,15 @@ teardown() {
     wait "$pid" 2>/dev/null || true
   done
   pids=()
+  # vireod's port keeper (vswitch's port-keeper.py, started detached by vireod, holding the TAPs for a
+  # next vireod on the run dir): stopped by the pid it wrote there.
+  if [ -n "$run" ] && [ -f "$run/keeper.pid" ]; then
+    pid="$(cat "$run/keeper.pid")"
+    if [[ "$pid" =~ ^[0-9]+$ ]] && ps -o args= -p "$pid" 2>/dev/null | grep -qF "port-keeper.py $run"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait_until 10 eval "! alive $pid" || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
   for n in "${namespaces[@]}"; do
     for pid in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
     ip netns del "$n" 2>/dev/null || true
@@ -348,6 +357,23 @@ vireo_drops() {
 d = [f"{p['"'"'port'"'"']} {k}={v}" for p in json.load(open(sys.argv[1]))["ports"] for k, v in p.items() if k.startswith("drop_") and v]
 print(", ".join(d) or "none")' "$f"
 }
+# vireo_services FILE: `vireoctl service list r1 --json` into FILE; prints the connections r1 counted per
+# backend over all services, and the backends not up.
+vireo_services() {
+  vctl service list r1 --json >"$1" 2>&1 || { echo "(vireoctl service list failed: $(head -c 200 "$1"))"; return; }
+  python3 -c 'import collections, json, sys
+services = json.load(open(sys.argv[1]))["services"]
+per, down = collections.Counter(), set()
+for s in services:
+    for b in s["backends"]:
+        ip = b["address"].split(":")[0]
+        per[ip] += b["connections"]
+        if b["state"] != "up":
+            down.add(f"{s['"'"'name'"'"']} {b['"'"'address'"'"']} {b['"'"'state'"'"']}")
+print(f"{len(services)} services, connections per backend " + "/".join(str(per[ip]) for ip in sorted(per))
+      + (", not up: " + ", ".join(sorted(down)) if down else ", all backends up"))' "$1"
+}
+
 # kernel_conntrack: R's table: "<entries> drop=N early_drop=N insert_failed=N".
 kernel_conntrack() {
   echo "$(ip netns exec "$nr" cat /proc/sys/net/netfilter/nf_conntrack_count)" \
@@ -467,7 +493,7 @@ for rep in $(seq 1 "$reps"); do
     o="$(python3 "$VIREO_ROOT/benches/othercpu.py" stop $$ "$out/othercpu.json")"
     line="$topology rep $rep: TCP $g Gbit/s, 4 streams $g4 Gbit/s, new connections $c/s ($note), other processes $o % of a core"
     if [ -n "$run" ]; then
-      vctl service list r1 --json >"$out/$topology.$rep.services.json" 2>&1 || line+=", (vireoctl service list failed)"
+      line+=", r1's services: $(vireo_services "$out/$topology.$rep.services.json")"
       line+=", switch busy $cb % during the connections, drops: $(vireo_drops)"
     fi
     echo "$line"
