@@ -3,6 +3,7 @@ package io.vireo.dataplane.port;
 import java.nio.ByteBuffer;
 
 import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.nativeio.EventFd;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -18,14 +19,22 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
  * thread are received by the switch, frames the switch transmits are queued for
  * {@link #drainTransmitted}. Both directions are off-heap ring buffers, so the forwarding thread
  * allocates nothing. Used by tests and by embedders that feed frames from their own code.
+ * <p>
+ * {@link #forInjection} makes one through which the control plane sends frames of its own into a bridge
+ * (a router's health probes): an injection wakes a forwarding thread that sleeps in epoll (an eventfd is
+ * its {@link #pollFd}), and what the switch sends the port is discarded (nobody drains it).
  */
 public final class LoopbackPort implements Port
 {
     private static final int MSG_TYPE_FRAME = 1;
 
     private final String name;
+    private final String type;
     private final RingBuffer rx;
+    /** Null for a port that discards what the switch sends it. */
     private final RingBuffer tx;
+    /** Null for a port that cannot wake a sleeping thread. */
+    private final EventFd injected;
     private final MessageHandler copyIntoBurst = this::copyIntoBurst;
     private FrameBurst receiving;
 
@@ -36,9 +45,26 @@ public final class LoopbackPort implements Port
      */
     public LoopbackPort(final String name, final int ringSize)
     {
+        this(name, "loopback", ringSize, new OneToOneRingBuffer(ring(ringSize)), null);
+    }
+
+    private LoopbackPort(final String name, final String type, final int ringSize, final RingBuffer tx, final EventFd injected)
+    {
         this.name = name;
+        this.type = type;
         this.rx = new ManyToOneRingBuffer(ring(ringSize));
-        this.tx = new OneToOneRingBuffer(ring(ringSize));
+        this.tx = tx;
+        this.injected = injected;
+    }
+
+    /**
+     * A port the control plane injects frames through (see the class comment).
+     *
+     * @param type the port type users see, such as {@code router}.
+     */
+    public static LoopbackPort forInjection(final String name, final String type, final int ringSize)
+    {
+        return new LoopbackPort(name, type, ringSize, null, EventFd.create());
     }
 
     private static UnsafeBuffer ring(final int size)
@@ -54,6 +80,12 @@ public final class LoopbackPort implements Port
      */
     public boolean inject(final DirectBuffer frame, final int offset, final int length)
     {
+        if (null != injected)
+        {
+            // Signalled first: a receive that drains the signal finds the frame, or one that comes too early
+            // leaves the signal for the next (see receive).
+            injected.signal();
+        }
         return rx.write(MSG_TYPE_FRAME, frame, offset, length);
     }
 
@@ -65,7 +97,7 @@ public final class LoopbackPort implements Port
     /** Hands each frame the switch transmitted on this port to {@code handler}; one consumer thread. */
     public int drainTransmitted(final MessageHandler handler)
     {
-        return tx.read(handler);
+        return null == tx ? 0 : tx.read(handler);
     }
 
     @Override
@@ -77,12 +109,28 @@ public final class LoopbackPort implements Port
     @Override
     public String type()
     {
-        return "loopback";
+        return type;
+    }
+
+    @Override
+    public int pollFd()
+    {
+        return null == injected ? -1 : injected.fd();
     }
 
     @Override
     public int receive(final FrameBurst burst)
     {
+        if (null != injected)
+        {
+            // No syscall while nothing was injected; the signal is drained before the ring is read, so an
+            // injection after the read wakes the thread again.
+            if (0 == rx.size())
+            {
+                return 0;
+            }
+            injected.drain();
+        }
         receiving = burst;
         final int wanted = burst.capacity() - burst.size();
         final int received = rx.read(copyIntoBurst, wanted);
@@ -102,6 +150,10 @@ public final class LoopbackPort implements Port
     @Override
     public int transmit(final FrameBurst burst, final int[] indexes, final int count)
     {
+        if (null == tx)
+        {
+            return count;
+        }
         int sent = 0;
         while (sent < count)
         {
@@ -125,5 +177,9 @@ public final class LoopbackPort implements Port
     @Override
     public void close()
     {
+        if (null != injected)
+        {
+            injected.close();
+        }
     }
 }

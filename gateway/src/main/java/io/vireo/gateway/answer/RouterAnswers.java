@@ -29,6 +29,8 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  *  Neighbour solicitation (86 B; 78 B from ::, which carries no option):
  *    | eth dst 33:33:ff:XX:XX:XX | IPv6 source -> ff02::1:ffXX:XXXX, hop limit 255 |
  *    | 135 | 0 | checksum | reserved | target | option 1, length 1, router MAC |
+ *  TCP SYN, a health probe (58 B + padding):
+ *    | eth dst = next hop, src = router | IP router -> backend, TTL 64, DF | SYN, seq, window 64240, MSS 1460 |
  *  TCP reset (54 B + padding; IPv4 options and segment data dropped):
  *    | eth dst = frame's source, src = router | IP dst <-> src, TTL 64, DF | ports swapped |
  *    | RST, seq = segment's ACK; or RST+ACK, seq 0, ack = segment's SEQ + its length | window 0 |
@@ -94,6 +96,9 @@ public final class RouterAnswers
     private static final int TCP_WINDOW = 14;
     private static final int TCP_CHECKSUM = 16;
     private static final int TCP_URGENT = 18;
+    /** Kind 2, length 4, 1460. */
+    private static final int MSS_OPTION = 0x0204_05B4;
+    private static final int PROBE_WINDOW = 64_240;
     private static final int TCP_FIN = 0x01;
     private static final int TCP_SYN = 0x02;
     private static final int TCP_RST = 0x04;
@@ -347,6 +352,46 @@ public final class RouterAnswers
         ethernet.destination(ethernet.source()).source(routerMac);
         final int restOfHeader = type == ICMP_DESTINATION_UNREACHABLE && code == ICMP_FRAGMENTATION_NEEDED ? nextHopMtu & 0xFFFF : 0;
         return IPV4_OFFSET + errors.writeIpv4(buffer, ipOffset, routerIp, offendingSource, type, code, restOfHeader, scratch, 0, quoted);
+    }
+
+    /**
+     * Writes a health probe, a TCP SYN with an MSS option of 1460, into the slot at {@code offset}.
+     *
+     * @return the frame's length.
+     */
+    public int tcpSyn(
+        final MutableDirectBuffer buffer, final int offset, final long routerMac, final long destinationMac, final int source,
+        final int destination, final int sourcePort, final int destinationPort, final int sequence)
+    {
+        final int tcpLength = TCP_HEADER_LENGTH + 4;
+        ethernet.wrap(buffer, offset, IPV4_OFFSET + Ipv4Flyweight.MIN_HEADER_LENGTH + tcpLength)
+            .destination(destinationMac).source(routerMac).etherType(EthernetFlyweight.ETHER_TYPE_IPV4);
+        ipv4.wrap(buffer, offset + IPV4_OFFSET, Ipv4Flyweight.MIN_HEADER_LENGTH + tcpLength)
+            .headerLength(Ipv4Flyweight.MIN_HEADER_LENGTH)
+            .dscp(0)
+            .ecn(0)
+            .totalLength(Ipv4Flyweight.MIN_HEADER_LENGTH + tcpLength)
+            .identification(0)
+            .flagsAndFragmentOffset(DONT_FRAGMENT)
+            .ttl(TTL)
+            .protocol(PROTOCOL_TCP)
+            .sourceAddress(source)
+            .destinationAddress(destination)
+            .updateChecksum();
+        final int tcp = offset + IPV4_OFFSET + Ipv4Flyweight.MIN_HEADER_LENGTH;
+        buffer.putShort(tcp, (short)sourcePort, BIG_ENDIAN);
+        buffer.putShort(tcp + 2, (short)destinationPort, BIG_ENDIAN);
+        buffer.putInt(tcp + TCP_SEQUENCE, sequence, BIG_ENDIAN);
+        buffer.putInt(tcp + TCP_ACKNOWLEDGMENT, 0);
+        buffer.putByte(tcp + TCP_DATA_OFFSET, (byte)((tcpLength / 4) << 4));
+        buffer.putByte(tcp + TCP_FLAGS, (byte)TCP_SYN);
+        buffer.putShort(tcp + TCP_WINDOW, (short)PROBE_WINDOW, BIG_ENDIAN);
+        buffer.putShort(tcp + TCP_CHECKSUM, (short)0);
+        buffer.putShort(tcp + TCP_URGENT, (short)0);
+        buffer.putInt(tcp + TCP_HEADER_LENGTH, MSS_OPTION, BIG_ENDIAN);
+        final long sum = ipv4.pseudoHeaderSum(PROTOCOL_TCP, tcpLength) + Checksums.sum(buffer, tcp, tcpLength);
+        buffer.putShort(tcp + TCP_CHECKSUM, (short)Checksums.finish(sum), BIG_ENDIAN);
+        return padded(buffer, offset, IPV4_OFFSET + Ipv4Flyweight.MIN_HEADER_LENGTH + tcpLength);
     }
 
     /**

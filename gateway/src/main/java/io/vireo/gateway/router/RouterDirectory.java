@@ -1,6 +1,11 @@
 package io.vireo.gateway.router;
 
+import java.security.SecureRandom;
+
+import io.vireo.gateway.dns.DnsForwarding;
+import io.vireo.gateway.dns.DnsStats;
 import io.vireo.gateway.service.BackendStats;
+import io.vireo.gateway.service.HealthProbes;
 
 /**
  * The routers and their interfaces, as the forwarding threads read them: one immutable
@@ -10,6 +15,10 @@ import io.vireo.gateway.service.BackendStats;
 public final class RouterDirectory
 {
     private final BackendStats backendStats = new BackendStats();
+    private final HealthProbes healthProbes = new HealthProbes();
+    private final DnsStats dnsStats = new DnsStats();
+    private final DnsForwarding dnsForwarding = new DnsForwarding();
+    private final long dnsSecret = new SecureRandom().nextLong();
     private volatile Snapshot snapshot;
 
     /**
@@ -30,6 +39,30 @@ public final class RouterDirectory
     public BackendStats backendStats()
     {
         return backendStats;
+    }
+
+    /** Where the routers' health probes meet their answers, shared. */
+    public HealthProbes healthProbes()
+    {
+        return healthProbes;
+    }
+
+    /** How the routers' DNS answered, shared. */
+    public DnsStats dnsStats()
+    {
+        return dnsStats;
+    }
+
+    /** The queries the routers' DNS servers pass to their upstream resolvers, shared. */
+    public DnsForwarding dnsForwarding()
+    {
+        return dnsForwarding;
+    }
+
+    /** The key of the routers' DNS-over-TCP SYN cookies, the same for every forwarding thread. */
+    public long dnsSecret()
+    {
+        return dnsSecret;
     }
 
     /** Replaces the snapshot. Control thread. */

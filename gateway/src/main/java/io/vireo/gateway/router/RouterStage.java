@@ -17,10 +17,12 @@ import io.vireo.dataplane.pipeline.Stage;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.gateway.answer.RouterAnswers;
 import io.vireo.gateway.conntrack.ConnectionTable;
+import io.vireo.gateway.dns.RouterDns;
 import io.vireo.gateway.nat.Ipv4Nat;
 import io.vireo.gateway.nat.NatRules;
 import io.vireo.gateway.route.Ipv4RouteTable;
 import io.vireo.gateway.route.Ipv6RouteTable;
+import io.vireo.gateway.service.HealthProbes;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -32,7 +34,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   <li>ARP requests and IPv6 neighbour solicitations for the interface's addresses are answered,
  *   and teach the router their sender; ARP replies and neighbour advertisements teach it too
  *   ({@link NeighbourTable}).</li>
- *   <li>Echo requests to any of the router's addresses are answered.</li>
+ *   <li>Echo requests to any of the router's addresses are answered, and so are DNS queries to port 53
+ *   of its IPv4 addresses, over UDP and TCP, for a router with a DNS server ({@link RouterDns}).</li>
  *   <li>Anything else to the router's MAC is routed: header checked, TTL or hop limit decremented
  *   (the IPv4 checksum updated incrementally, RFC 1624), longest-prefix match, the egress MTU
  *   checked (per segment for a GSO frame, which crosses whole: only its MACs and TTL change, so its
@@ -40,8 +43,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   big answer with ICMP (from the ingress interface's address); an unresolved next hop sends an ARP
  *   request or neighbour solicitation (at most one a second per neighbour) and holds the packet up
  *   to {@link #HOLD_MS} ms, re-sent once the neighbour answers.</li>
- *   <li>On a router with NAT rules, IPv4 connections are tracked and translated around the route
- *   lookup ({@link Ipv4Nat}).</li>
+ *   <li>On a router with NAT rules or services, IPv4 connections are tracked and translated around the
+ *   route lookup ({@link Ipv4Nat}); a new connection to a service without a healthy backend is refused
+ *   with a TCP reset or an ICMP port unreachable. Answers to the router's health probes are taken
+ *   ({@link HealthProbes}).</li>
  * </ul>
  * An answer replaces the frame that asked for it and goes back to its sender; a solicitation, and a
  * held packet that can go, are appended to the burst when it has room. One per forwarding thread; no
@@ -58,6 +63,10 @@ public final class RouterStage implements Stage
     private static final int ETHERNET = EthernetFlyweight.HEADER_LENGTH;
     private static final int PROTOCOL_ICMP = 1;
     private static final int PROTOCOL_TCP = 6;
+    private static final int TCP_HEADER_LENGTH = 20;
+    private static final int TCP_ACKNOWLEDGMENT = 8;
+    private static final int TCP_FLAGS = 13;
+    private static final int TCP_RST = 0x04;
     private static final int NEXT_HEADER_ICMPV6 = 58;
     private static final int ICMP_ECHO_REQUEST = 8;
     private static final int ICMPV6_ECHO_REQUEST = 128;
@@ -82,6 +91,7 @@ public final class RouterStage implements Stage
     private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
     private final HeldPackets held = new HeldPackets(HOLD_CAPACITY, FrameBurst.NET_HEADER_LENGTH + HOLD_MAX_LENGTH);
     private final Ipv4Nat nat;
+    private final RouterDns dns;
 
     /**
      * @param directory   the routers, shared.
@@ -93,6 +103,7 @@ public final class RouterStage implements Stage
         this.directory = directory;
         this.neighbours = neighbours;
         this.nat = new Ipv4Nat(connections, directory.backendStats());
+        this.dns = new RouterDns(directory.dnsStats(), directory.dnsSecret());
     }
 
     @Override
@@ -294,10 +305,20 @@ public final class RouterStage implements Stage
             burst.drop(frame, DropReason.BAD_IP);
             return;
         }
+        final RouterInterface owner = router.ownerOfIpv4(ipv4.destinationAddress());
+        if (null != owner && PROTOCOL_TCP == ipv4.protocol() && !ipv4.isFragment() && probeAnswered(burst, frame, in, ip))
+        {
+            return;
+        }
+        if (null != owner && null != router.dns() && RouterDns.isDns(buffer, ip))
+        {
+            dns(burst, frame, in, router);
+            return;
+        }
         final NatRules rules = router.nat();
         final boolean partialChecksum = isPartialChecksum(frames, frame);
         final int natVerdict = rules.isEmpty() ? Ipv4Nat.UNTRACKED : nat.beforeRouting(buffer, ip, partialChecksum,
-            router.id(), rules, router.ownerOfIpv4(ipv4.destinationAddress()), burst.nowMs());
+            router.id(), rules, owner, burst.nowMs());
         if (Ipv4Nat.FRAGMENT == natVerdict)
         {
             burst.drop(frame, DropReason.NAT_FRAGMENT);
@@ -377,6 +398,62 @@ public final class RouterStage implements Stage
         final FrameBurst frames = burst.frames();
         answerError(burst, frame, answers.ipv4Error(frames.buffer(), frames.frameOffset(frame), frames.frameLength(frame),
             frames.frameCapacity(), in.mac(), in.primaryIpv4(), type, code, mtu), in, reason);
+    }
+
+    /**
+     * A TCP segment to the router's address that answers one of its health probes ({@link HealthProbes}):
+     * recorded, and a SYN/ACK answered with a reset so the backend forgets the half-open connection.
+     *
+     * @return false if it answers no probe.
+     */
+    private boolean probeAnswered(final BurstContext burst, final int frame, final RouterInterface in, final int ip)
+    {
+        final UnsafeBuffer buffer = burst.frames().buffer();
+        final int tcp = ip + ipv4.headerLength();
+        if (ipv4.totalLength() - ipv4.headerLength() < TCP_HEADER_LENGTH)
+        {
+            return false;
+        }
+        final int flags = buffer.getByte(tcp + TCP_FLAGS) & 0xFF;
+        if (!directory.healthProbes().answer(buffer.getShort(tcp + 2, NETWORK) & 0xFFFF, flags,
+            buffer.getInt(tcp + TCP_ACKNOWLEDGMENT, NETWORK)))
+        {
+            return false;
+        }
+        if (0 != (flags & TCP_RST))
+        {
+            consume(burst, frame);
+        }
+        else
+        {
+            final FrameBurst frames = burst.frames();
+            answer(burst, frame, answers.tcpReset(buffer, frames.frameOffset(frame), frames.frameLength(frame), in.mac()), in,
+                DropReason.ROUTER_LOCAL);
+        }
+        return true;
+    }
+
+    /**
+     * A DNS query to the router's address: answered in place, passed to the upstream resolver, or dropped
+     * and counted (a query the forwarding queue has no room for too).
+     */
+    private void dns(final BurstContext burst, final int frame, final RouterInterface in, final RouterView router)
+    {
+        final FrameBurst frames = burst.frames();
+        // An answer no larger than the interface's MTU, whatever EDNS size the query offers.
+        final int verdict = dns.answer(frames.buffer(), frames.frameOffset(frame), frames.frameLength(frame),
+            Math.min(frames.frameCapacity(), ETHERNET + in.mtu()), in.mac(), isPartialChecksum(frames, frame), router.dns(),
+            router.dnsUpstream());
+        if (RouterDns.CONSUMED == verdict ||
+            RouterDns.FORWARD == verdict && RouterDns.forward(frames.buffer(), frames.frameOffset(frame), router.id(),
+                in.bridgeId(), in.mac(), directory.dnsForwarding()))
+        {
+            consume(burst, frame);
+        }
+        else
+        {
+            answer(burst, frame, verdict < 0 ? RouterAnswers.NONE : verdict, in, DropReason.BAD_DNS);
+        }
     }
 
     /** A new connection to a service with no healthy backend: a TCP reset, or an ICMP port unreachable. */

@@ -1,5 +1,6 @@
 package io.vireo.gateway.router;
 
+import io.vireo.gateway.dns.DnsRecords;
 import io.vireo.gateway.nat.NatRules;
 import io.vireo.gateway.route.Ipv4RouteTable;
 import io.vireo.gateway.route.Ipv6RouteTable;
@@ -15,11 +16,21 @@ import io.vireo.gateway.route.Ipv6RouteTable;
  * @param nextHops   by next hop index; a removed one is null.
  * @param interfaces the router's interfaces.
  * @param nat        its address translation rules.
+ * @param dns        the names its DNS server answers for on its addresses, or null if it has none.
+ * @param dnsUpstream names outside its domain go to an upstream resolver.
  */
 public record RouterView(
     int id, Ipv4RouteTable ipv4Routes, Ipv6RouteTable ipv6Routes, NextHop[] nextHops, RouterInterface[] interfaces,
-    NatRules nat)
+    NatRules nat, DnsRecords dns, boolean dnsUpstream)
 {
+    /** A router without a DNS server. */
+    public RouterView(
+        final int id, final Ipv4RouteTable ipv4Routes, final Ipv6RouteTable ipv6Routes, final NextHop[] nextHops,
+        final RouterInterface[] interfaces, final NatRules nat)
+    {
+        this(id, ipv4Routes, ipv6Routes, nextHops, interfaces, nat, null, false);
+    }
+
     /** The interface that owns this IPv4 address, or null. */
     public RouterInterface ownerOfIpv4(final int address)
     {

@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -21,6 +23,7 @@ import io.vireo.vswitch.core.NatRuleSpec;
 import io.vireo.vswitch.core.RateLimit;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortInfo;
+import io.vireo.vswitch.core.DnsSpec;
 import io.vireo.vswitch.core.RouterInfo;
 import io.vireo.vswitch.core.ServiceSpec;
 import io.vireo.vswitch.core.TapPortSpec;
@@ -29,6 +32,9 @@ import io.vireo.vswitch.core.VireoException;
 import io.vireo.vswitch.core.VxlanInfo;
 import io.vireo.vswitch.core.VxlanPeer;
 import io.vireo.vswitch.core.VxlanSpec;
+import io.vireo.vswitch.registry.ServiceInstance;
+import io.vireo.vswitch.registry.ServiceListing;
+import io.vireo.vswitch.registry.ServiceRegistry;
 
 /**
  * The switch {@code vireod --config FILE} builds at start and saves after every change (YAML, or JSON
@@ -70,19 +76,33 @@ import io.vireo.vswitch.core.VxlanSpec;
  *       - {type: publish, protocol: tcp, port: 8080, to: "10.0.0.2:80", on: up}
  *     services:              # as POST /v1/routers/{name}/services takes them
  *       - {name: web, vip: "10.96.0.10:80", algorithm: wrr, backends: [{address: "10.0.0.2:80", weight: 2}]}
+ *     dns: {domain: svc.vireo, ttl: 5, upstream: "10.0.0.53:53"}   # as PUT /v1/routers/{name}/dns takes it
+ * registry:                  # the service registry's instances with no lease, as POST /v1/registry/{service} takes them
+ *   - {service: web, id: web-1, address: 10.0.0.5, port: 80, metadata: {zone: a}}
  * </pre>
  */
-record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterConfig> routers)
+record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterConfig> routers,
+    List<InstanceConfig> registry)
 {
     // Lists left out of the file (or empty, and so not written) are empty, so a config equals itself read back.
     DaemonConfig
     {
         bridges = listOf(bridges);
         routers = listOf(routers);
+        registry = listOf(registry);
+    }
+
+    /** An instance of the service registry with no lease; the CNI plugin's have an owner, {@code cni:PORT}. */
+    record InstanceConfig(String service, String id, String address, int port, Map<String, String> metadata, String owner)
+    {
+        InstanceConfig
+        {
+            metadata = null == metadata ? Map.of() : metadata;
+        }
     }
 
     record RouterConfig(String name, List<ControlApi.InterfaceRequest> interfaces, List<ControlApi.RouteRequest> routes,
-        List<NatRuleSpec> nat, List<ServiceSpec> services)
+        List<NatRuleSpec> nat, List<ServiceSpec> services, DnsSpec dns)
     {
         RouterConfig
         {
@@ -109,6 +129,9 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
     {
     }
 
+    /** The owner the CNI plugin gives a container's registry instances: this and the container's port. */
+    private static final String CNI_OWNER = "cni:";
+
     private static final String YAML_HEADER =
         "# Saved by vireod after every change made through its API; edit it only while vireod is stopped.\n";
 
@@ -127,7 +150,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
     /** With no config: one bridge, {@code br0}, no ports. */
     static DaemonConfig embeddedDefault()
     {
-        return new DaemonConfig(null, List.of(new BridgeConfig("br0", null, null, null, null, null, null)), null);
+        return new DaemonConfig(null, List.of(new BridgeConfig("br0", null, null, null, null, null, null)), null, null);
     }
 
     static DaemonConfig load(final Path file)
@@ -195,9 +218,33 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
                 vireo.routes(router.name()).stream().filter(route -> !route.connected())
                     .map(route -> new ControlApi.RouteRequest(route.prefix(), route.via())).toList(),
                 vireo.nat(router.name()).stream().map(rule -> rule.withId(null)).toList(),
-                vireo.serviceSpecs(router.name())));
+                vireo.serviceSpecs(router.name()),
+                DnsSpec.DEFAULT.equals(vireo.dns(router.name())) ? null : vireo.dns(router.name())));
         }
-        return new DaemonConfig(agingSeconds, bridges, routers);
+        return new DaemonConfig(agingSeconds, bridges, routers, List.of());
+    }
+
+    /**
+     * As {@link #of(Vireo, Long, boolean)}, with the instances of {@code registry} that have no lease: those with no
+     * owner (an operator's), and with {@code everyTapPort} those of containers too.
+     */
+    static DaemonConfig of(final Vireo vireo, final ServiceRegistry registry, final Long agingSeconds,
+        final boolean everyTapPort)
+    {
+        final DaemonConfig switchOnly = of(vireo, agingSeconds, everyTapPort);
+        final List<InstanceConfig> instances = new ArrayList<>();
+        for (final ServiceListing listing : registry.services())
+        {
+            for (final ServiceInstance instance : listing.instances())
+            {
+                if (0 == instance.leaseSeconds() && (everyTapPort || null == instance.owner()))
+                {
+                    instances.add(new InstanceConfig(instance.service(), instance.id(), instance.address(), instance.port(),
+                        instance.metadata(), instance.owner()));
+                }
+            }
+        }
+        return new DaemonConfig(agingSeconds, switchOnly.bridges(), switchOnly.routers(), instances);
     }
 
     /**
@@ -294,6 +341,10 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
                 {
                     vireo.addService(router.name(), service);
                 }
+                if (null != router.dns())
+                {
+                    vireo.setDns(router.name(), router.dns());
+                }
             }
             catch (final VireoException ex)
             {
@@ -320,11 +371,60 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
             if (!bridgeNames.contains(bridge.name()))
             {
                 new DaemonConfig(null, List.of(new BridgeConfig(bridge.name(), bridge.agingSeconds(), bridge.vxlan(),
-                    bridge.peers(), bridge.defaultPolicy(), bridge.policies(), List.of())), List.of()).applyTo(vireo, log);
+                    bridge.peers(), bridge.defaultPolicy(), bridge.policies(), List.of())), List.of(), List.of())
+                    .applyTo(vireo, log);
             }
             for (final PortConfig port : containerPorts)
             {
                 restore(vireo, bridge.name(), port, log);
+            }
+        }
+    }
+
+    /**
+     * Registers the config's instances, with no lease, once the ports are back (after {@link #applyTo} and
+     * {@link #applyContainerPortsTo}): an instance the CNI plugin registered for a container (owner {@code cni:PORT})
+     * only if the container's port came back, so a container deleted while the daemon was down does not.
+     *
+     * @throws IllegalArgumentException naming an instance that is wrong as written.
+     */
+    void applyRegistryTo(final ServiceRegistry registry, final Vireo vireo, final PrintStream log)
+    {
+        register(registry, vireo, registry(), log);
+    }
+
+    /**
+     * As {@link #applyRegistryTo}, for the containers' instances only: those of the run dir's state, when the switch
+     * comes from a config file, which holds none.
+     */
+    void applyContainerInstancesTo(final ServiceRegistry registry, final Vireo vireo, final PrintStream log)
+    {
+        register(registry, vireo, registry().stream().filter(instance -> null != instance.owner()).toList(), log);
+    }
+
+    private static void register(final ServiceRegistry registry, final Vireo vireo, final List<InstanceConfig> instances,
+        final PrintStream log)
+    {
+        final Set<String> ports = new HashSet<>();
+        vireo.ports().forEach(port -> ports.add(port.name()));
+        for (final InstanceConfig instance : instances)
+        {
+            final String owner = instance.owner();
+            if (null != owner && owner.startsWith(CNI_OWNER) && !ports.contains(owner.substring(CNI_OWNER.length())))
+            {
+                log.println("vireod: instance " + instance.id() + " of service " + instance.service() +
+                    " not restored: its container's port " + owner.substring(CNI_OWNER.length()) + " is gone");
+                continue;
+            }
+            try
+            {
+                registry.register(instance.service(), instance.id(), instance.address(), instance.port(), instance.metadata(),
+                    0, owner);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException("config: registry instance " + instance.id() + " of " +
+                    instance.service() + ": " + ex.getMessage(), ex);
             }
         }
     }

@@ -4,6 +4,7 @@ import java.util.List;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.vireo.vswitch.core.DnsSpec;
 import io.vireo.vswitch.core.ServiceSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,7 +16,7 @@ import static io.vireo.vswitch.cli.Vireoctl.text;
 
 /** {@code vireoctl service}: a router's load-balanced services and their backends. */
 @Command(name = "service", description = "A router's load-balanced services: a virtual address whose connections go to backends.",
-    mixinStandardHelpOptions = true, subcommands = ServiceCommand.BackendCommand.class)
+    mixinStandardHelpOptions = true, subcommands = {ServiceCommand.BackendCommand.class, ServiceCommand.DnsCommand.class})
 final class ServiceCommand
 {
     @ParentCommand
@@ -103,6 +104,46 @@ final class ServiceCommand
         catch (final NumberFormatException ex)
         {
             throw new IllegalArgumentException("invalid weight in --backend " + text);
+        }
+    }
+
+    /** {@code vireoctl service dns}: the router's DNS server, which answers for its services' names. */
+    @Command(name = "dns", description = "A router's DNS server: it answers NAME.<domain> for its services and the "
+        + "registry's on port 53 of its addresses.", mixinStandardHelpOptions = true)
+    static final class DnsCommand
+    {
+        @ParentCommand
+        ServiceCommand service;
+
+        @Command(name = "set", description = "Change the DNS server's settings; those left out stay.")
+        int set(
+            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
+            @Option(names = "--domain", paramLabel = "DOMAIN", description = "default svc.vireo") final String domain,
+            @Option(names = "--ttl", paramLabel = "SECONDS", description = "of every record; default 5") final Integer ttl,
+            @Option(names = "--upstream", paramLabel = "IP[:PORT]",
+                description = "where names outside the domain go (\"\" for nowhere: refused)") final String upstream,
+            @Option(names = "--enabled", paramLabel = "true|false", arity = "1") final Boolean enabled,
+            @Option(names = "--json") final boolean json) throws JsonProcessingException
+        {
+            return service.root.call("PUT", "/v1/routers/" + router + "/dns", new DnsSpec(enabled, domain, ttl, upstream), json,
+                (node, out) -> out.println("router " + router + " DNS: " + describe(node)));
+        }
+
+        @Command(name = "show", description = "Show the DNS server's settings and the queries it answered, by outcome.")
+        int show(@Parameters(paramLabel = "ROUTER") final String router, @Option(names = "--json") final boolean json)
+            throws JsonProcessingException
+        {
+            return service.root.call("GET", "/v1/routers/" + router + "/dns", null, json, (node, out) ->
+            {
+                out.println("router " + router + " DNS: " + describe(node.get("dns")));
+                node.get("queries").fields().forEachRemaining(entry -> out.println("  " + entry.getKey() + " " + entry.getValue()));
+            });
+        }
+
+        private static String describe(final JsonNode dns)
+        {
+            return (dns.get("enabled").asBoolean() ? "on" : "off") + ", domain " + text(dns, "domain") + ", ttl " + text(dns, "ttl") +
+                " s, upstream " + text(dns, "upstream");
         }
     }
 

@@ -16,29 +16,32 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.core.Vireo;
+import io.vireo.vswitch.registry.ServiceRegistry;
 
 /**
  * The config file as {@code vireod} keeps it: after each change made through the control API it is rewritten
  * with the switch as it is then ({@link DaemonConfig#of}), so a restart with the same {@code --config} builds
- * the same switch. Only a change to what the file holds writes it (a container's port coming and going does
- * not). A write goes to a temporary file in the same directory, is synced and renamed over the file, so the
+ * the same switch, and the registry's instances that have no lease. Only a change to what the file holds writes
+ * it (a container's port coming and going does not, nor an instance with a lease). A write goes to a temporary file in the same directory, is synced and renamed over the file, so the
  * file is always either the old or the new version; the file keeps its mode and owner (a new one gets 0644).
  */
 final class StateFile implements ControlApi.ChangeListener
 {
     private final Path file;
     private final Vireo vireo;
+    private final ServiceRegistry registry;
     private final Long agingSeconds;
     private final PrintStream log;
-    /** Saves every TAP port, containers' too ({@link DaemonConfig#of(Vireo, Long, boolean)}): the run dir's copy. */
+    /** Saves every TAP port and instance, containers' too ({@link DaemonConfig#of(Vireo, Long, boolean)}): the run dir's copy. */
     private final boolean everyTapPort;
     private DaemonConfig saved;
 
-    private StateFile(final Path file, final Vireo vireo, final Long agingSeconds, final PrintStream log,
-        final boolean everyTapPort)
+    private StateFile(final Path file, final Vireo vireo, final ServiceRegistry registry, final Long agingSeconds,
+        final PrintStream log, final boolean everyTapPort)
     {
         this.file = file;
         this.vireo = vireo;
+        this.registry = registry;
         this.agingSeconds = agingSeconds;
         this.log = log;
         this.everyTapPort = everyTapPort;
@@ -50,32 +53,32 @@ final class StateFile implements ControlApi.ChangeListener
      *
      * @param agingSeconds the daemon's default aging, as the config gave it (null: none given).
      */
-    static StateFile open(final Path file, final Vireo vireo, final Long agingSeconds, final PrintStream log)
-        throws IOException
+    static StateFile open(final Path file, final Vireo vireo, final ServiceRegistry registry, final Long agingSeconds,
+        final PrintStream log) throws IOException
     {
-        return open(file, vireo, agingSeconds, log, false);
+        return open(file, vireo, registry, agingSeconds, log, false);
     }
 
     /**
      * The run dir's copy of the switch, containers' ports included, which a daemon restarted on the run dir
      * builds itself from (see {@code Vireod}); written at once.
      */
-    static StateFile openRunState(final Path file, final Vireo vireo, final Long agingSeconds, final PrintStream log)
-        throws IOException
+    static StateFile openRunState(final Path file, final Vireo vireo, final ServiceRegistry registry,
+        final Long agingSeconds, final PrintStream log) throws IOException
     {
         Files.deleteIfExists(file);
-        return open(file, vireo, agingSeconds, log, true);
+        return open(file, vireo, registry, agingSeconds, log, true);
     }
 
-    private static StateFile open(final Path file, final Vireo vireo, final Long agingSeconds, final PrintStream log,
-        final boolean everyTapPort) throws IOException
+    private static StateFile open(final Path file, final Vireo vireo, final ServiceRegistry registry,
+        final Long agingSeconds, final PrintStream log, final boolean everyTapPort) throws IOException
     {
         final boolean exists = Files.exists(file);
-        final StateFile stateFile =
-            new StateFile(exists ? file.toRealPath() : file.toAbsolutePath(), vireo, agingSeconds, log, everyTapPort);
+        final StateFile stateFile = new StateFile(
+            exists ? file.toRealPath() : file.toAbsolutePath(), vireo, registry, agingSeconds, log, everyTapPort);
         if (exists)
         {
-            stateFile.saved = DaemonConfig.of(vireo, agingSeconds, everyTapPort);
+            stateFile.saved = DaemonConfig.of(vireo, registry, agingSeconds, everyTapPort);
         }
         else
         {
@@ -118,7 +121,7 @@ final class StateFile implements ControlApi.ChangeListener
 
     private void save() throws IOException
     {
-        final DaemonConfig now = DaemonConfig.of(vireo, agingSeconds, everyTapPort);
+        final DaemonConfig now = DaemonConfig.of(vireo, registry, agingSeconds, everyTapPort);
         if (!now.equals(saved))
         {
             replace(now.format(file).getBytes(StandardCharsets.UTF_8));

@@ -39,6 +39,7 @@ import picocli.CommandLine.ParentCommand;
     description = "Control a running vireod.",
     subcommands = {Vireoctl.BridgeCommand.class, Vireoctl.PortCommand.class, Vireoctl.FdbCommand.class,
         Vireoctl.PolicyCommand.class, Vireoctl.VxlanCommand.class, Vireoctl.StatsCommand.class,
+        RegistryCommand.class,
         Vireoctl.CaptureCommand.class, Vireoctl.ThreadsCommand.class, Vireoctl.RouterCommand.class,
         Vireoctl.RouteCommand.class, Vireoctl.NatCommand.class, Vireoctl.ConntrackCommand.class, ServiceCommand.class})
 public final class Vireoctl

@@ -9,6 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.vswitch.cni.CniService;
@@ -24,6 +27,8 @@ import io.vireo.vswitch.core.VireoException;
 import io.vireo.vswitch.launch.Commands;
 import io.vireo.vswitch.launch.RunDir;
 import io.vireo.vswitch.launch.StopSignal;
+import io.vireo.vswitch.registry.ServiceRegistry;
+import org.agrona.concurrent.SystemNanoClock;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,6 +40,11 @@ import picocli.CommandLine.Option;
  * API there ({@link StateFile}). Control socket {@code <run-dir>/vireo.sock}, counters
  * {@code <run-dir>/counters.dat} ({@link RunDir}), Prometheus metrics on {@code 127.0.0.1:9477/metrics}. SIGTERM (or SIGINT) deletes every port, which removes the
  * interfaces the daemon created, and exits 0. A lock file keeps two daemons off one run dir.
+ * <p>
+ * The daemon keeps a service registry ({@code /v1/registry}): a thread of its own evicts the instances whose
+ * lease ran out, every second, and tells the registry's listeners of changes. Instances with no lease are saved
+ * with the switch and come back at the next start; those with a lease do not (their clients register again when
+ * a heartbeat is answered 404).
  */
 @Command(name = "vireod", mixinStandardHelpOptions = true, version = "vireod 0.1.0",
     description = "Vireo userspace virtual switch daemon (runs in the foreground).")
@@ -70,6 +80,9 @@ public final class Vireod implements Callable<Integer>
     @Option(names = "--cpus", paramLabel = "LIST",
         description = "pin forwarding thread i to the i-th CPU of LIST, one CPU per thread, e.g. 1 or 0,1 or 2-3 (default: not pinned)")
     String cpus;
+
+    /** How often the registry's expired leases are evicted. */
+    private static final long EVICTION_INTERVAL_MS = 1000;
 
     static final class IdleModeConverter implements CommandLine.ITypeConverter<IdleMode>
     {
@@ -168,6 +181,21 @@ public final class Vireod implements Callable<Integer>
             context.defaultAgingSeconds(daemonConfig.agingSeconds());
         }
         final Vireo vireo = Vireo.launch(context);
+        final ScheduledExecutorService registryThread = Executors.newSingleThreadScheduledExecutor(task ->
+        {
+            final Thread thread = new Thread(task, "vireo-registry");
+            thread.setDaemon(true);
+            return thread;
+        });
+        final ServiceRegistry registry = new ServiceRegistry(SystemNanoClock.INSTANCE, registryThread,
+            ex -> err.println("vireod: a service registry listener failed: " + ex));
+        // The routers' DNS names and the services with --from-registry follow the registry's live instances.
+        registry.addListener(listing -> vireo.registryChanged(listing.service(), listing.instances().stream()
+            .map(instance -> instance.address().contains(":") ? "[" + instance.address() + "]:" + instance.port() :
+                instance.address() + ":" + instance.port())
+            .toList()));
+        registryThread.scheduleWithFixedDelay(
+            registry::evictExpired, EVICTION_INTERVAL_MS, EVICTION_INTERVAL_MS, TimeUnit.MILLISECONDS);
         final StateFile stateFile;
         final ControlApi.ChangeListener changes;
         final ControlServer server;
@@ -185,8 +213,13 @@ public final class Vireod implements Callable<Integer>
                     "let go");
                 vireo.releaseUnclaimedPorts();
             }
-            stateFile = null == config ? null : openStateFile(vireo, daemonConfig);
-            final StateFile runStateFile = openRunStateFile(vireo, daemonConfig);
+            daemonConfig.applyRegistryTo(registry, vireo, err);
+            if (null != earlier && earlier != daemonConfig)
+            {
+                earlier.applyContainerInstancesTo(registry, vireo, err);
+            }
+            stateFile = null == config ? null : openStateFile(vireo, registry, daemonConfig);
+            final StateFile runStateFile = openRunStateFile(vireo, registry, daemonConfig);
             changes = null == stateFile ? runStateFile : () ->
             {
                 runStateFile.switchChanged();
@@ -195,7 +228,7 @@ public final class Vireod implements Callable<Integer>
             metricsServer = "off".equals(metrics) ? null : MetricsServer.start(vireo, metricsAddress(metrics));
             try
             {
-                final ControlApi api = new ControlApi(vireo, changes);
+                final ControlApi api = new ControlApi(vireo, registry, changes);
                 server = ControlServer.start(api, new CniService(api::handle)::handle, runDir.controlSocket());
             }
             catch (final RuntimeException ex)
@@ -209,6 +242,7 @@ public final class Vireod implements Callable<Integer>
         }
         catch (final RuntimeException ex)
         {
+            registryThread.shutdownNow();
             vireo.close();
             throw ex;
         }
@@ -222,6 +256,7 @@ public final class Vireod implements Callable<Integer>
         out.flush();
         stop.await();
         server.close();
+        registryThread.shutdownNow();
         if (null != metricsServer)
         {
             metricsServer.close();
@@ -249,11 +284,11 @@ public final class Vireod implements Callable<Integer>
         }
     }
 
-    private StateFile openRunStateFile(final Vireo vireo, final DaemonConfig daemonConfig)
+    private StateFile openRunStateFile(final Vireo vireo, final ServiceRegistry registry, final DaemonConfig daemonConfig)
     {
         try
         {
-            return StateFile.openRunState(runDir.stateFile(), vireo, daemonConfig.agingSeconds(), err);
+            return StateFile.openRunState(runDir.stateFile(), vireo, registry, daemonConfig.agingSeconds(), err);
         }
         catch (final IOException ex)
         {
@@ -261,11 +296,11 @@ public final class Vireod implements Callable<Integer>
         }
     }
 
-    private StateFile openStateFile(final Vireo vireo, final DaemonConfig daemonConfig)
+    private StateFile openStateFile(final Vireo vireo, final ServiceRegistry registry, final DaemonConfig daemonConfig)
     {
         try
         {
-            return StateFile.open(config, vireo, daemonConfig.agingSeconds(), err);
+            return StateFile.open(config, vireo, registry, daemonConfig.agingSeconds(), err);
         }
         catch (final IOException ex)
         {

@@ -39,6 +39,10 @@ import io.vireo.vswitch.link.Links;
  * The MTU is the config's {@code mtu}; on a VXLAN bridge the overlay's MTU (the daemon reports it; 1450 on a
  * 1500-byte underlay) when the config gives none or a larger one. The result reports it ({@code mtu} of the
  * interface, as CNI 1.1 has it).
+ * <p>
+ * With services in the config, ADD registers the container in the daemon's service registry under each, as
+ * instance {@code CONTAINERID:IFNAME} at its first IPv4 address (its first IPv6 one if it has none), with no
+ * lease and owner {@code cni:PORT}; DEL deregisters every instance of that owner.
  */
 final class Attachment
 {
@@ -112,9 +116,11 @@ final class Attachment
             try
             {
                 programRouter(assigned);
+                register(assigned);
             }
             catch (final RuntimeException ex)
             {
+                deregisterQuietly();
                 withdrawQuietly();
                 detachQuietly();
                 throw ex;
@@ -200,6 +206,7 @@ final class Attachment
         CniException failure = null;
         try
         {
+            deregister();
             withdraw();
             detach();
         }
@@ -310,6 +317,91 @@ final class Attachment
         return IpPrefix.ipv4(0 == length ? 0 : address & (-1 << (32 - length)), length).toString();
     }
 
+    /** Registers the container under the config's services. */
+    private void register(final CniResult assigned)
+    {
+        if (config.services().isEmpty())
+        {
+            return;
+        }
+        final String address = assigned.ips().stream().filter(ip -> !ip.isIpv6()).findFirst()
+            .or(() -> assigned.ips().stream().findFirst())
+            .map(ip -> ip.address().substring(0, ip.address().indexOf('/')))
+            .orElseThrow(() -> new CniException(CniException.INVALID_CONFIG,
+                "services: the container has no address to register (give the network an ipam section)"));
+        for (final NetworkConfig.Service service : config.services())
+        {
+            final ObjectNode instance = JSON.createObjectNode()
+                .put("id", instanceId())
+                .put("address", address)
+                .put("port", service.port())
+                .put("leaseSeconds", 0)
+                .put("owner", owner());
+            final ControlApi.Response registered = call("POST", "/v1/registry/" + service.name(), instance);
+            if (201 != registered.status())
+            {
+                throw refused(registered, "registering " + instanceId() + " as an instance of service " + service.name());
+            }
+        }
+    }
+
+    /** Deregisters every instance this attachment registered, whatever services the config names now. */
+    private void deregister()
+    {
+        if (!Files.exists(config.controlSocket()))
+        {
+            return;
+        }
+        final ControlApi.Response registry;
+        try
+        {
+            registry = call("GET", "/v1/registry", null);
+        }
+        catch (final CniException ex)
+        {
+            // No daemon: the next one brings back a container's instances only with its port, which DEL lets go.
+            err.println("vireo-cni: cannot deregister " + instanceId() + ": " + ex.getMessage());
+            return;
+        }
+        if (200 != registry.status())
+        {
+            throw refused(registry, "listing the service registry");
+        }
+        for (final JsonNode service : json(registry).path("services"))
+        {
+            for (final JsonNode instance : service.path("instances"))
+            {
+                if (owner().equals(instance.path("owner").asText(null)))
+                {
+                    final String path = "/v1/registry/" + service.path("service").asText() + "/" + instance.path("id").asText();
+                    final ControlApi.Response deleted = call("DELETE", path, null);
+                    if (200 != deleted.status() && 404 != deleted.status())
+                    {
+                        throw refused(deleted, "deregistering " + path);
+                    }
+                }
+            }
+        }
+    }
+
+    private void deregisterQuietly()
+    {
+        try
+        {
+            deregister();
+        }
+        catch (final CniException ex)
+        {
+            err.println("vireo-cni: deregistering " + instanceId() + " failed: " + ex.getMessage());
+        }
+    }
+
+    /** The container's instance id in the registry: unique to (container, interface), as container ids have no ':'. */
+    private String instanceId()
+    {
+        return containerId + ":" + ifname;
+    }
+
     /** Takes back the ports this attachment published. */
     private void withdraw()
     {
@@ -344,7 +436,10 @@ final class Attachment
         }
     }
 
-    /** The owner of the NAT rules this attachment makes: its port's name, unique to (container, interface). */
+    /**
+     * The owner of the NAT rules and registry instances this attachment makes: its port's name, unique to (container,
+     * interface).
+     */
     private String owner()
     {
         return "cni:" + portName;

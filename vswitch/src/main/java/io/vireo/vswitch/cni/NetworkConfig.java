@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vireo.vswitch.launch.RunDir;
+import io.vireo.vswitch.registry.ServiceRegistry;
 
 /**
  * The network configuration a runtime writes on the plugin's stdin, checked:
@@ -28,12 +29,15 @@ import io.vireo.vswitch.launch.RunDir;
  *   "isDefaultGateway": true,       isGateway, and a default route through it in the container
  *   "ipMasq": true,                 the router masquerades the network's subnet out of its uplink
  *   "router": "vireo",              the router of isGateway, ipMasq and portMappings (default vireo)
- *   "dns": {...}, "prevResult": {...}, "capabilities": {"portMappings": true}, "args": {...},
+ *   "dns": {...}, "prevResult": {...}, "capabilities": {"portMappings": true},
  *   "runtimeConfig": {"mac": "02:...", "portMappings": [{"hostPort": 8080, "containerPort": 80,
  *                     "protocol": "tcp", "hostIP": ""}],   published on the router's addresses
- *                     "bandwidth": {"ingressRate": 1000000, "ingressBurst": 800000, "egressRate": ..., "egressBurst": ...}}
+ *                     "bandwidth": {"ingressRate": 1000000, "ingressBurst": 800000, "egressRate": ..., "egressBurst": ...},
  *                                   the container's traffic limited as the bandwidth plugin does (bits/s,
  *                                   bits): its ingress is the Vireo port's egress limit, and the other way round
+ *                     "vireo": {"services": [{"name": "web", "port": 80}]}}   registers the container in the
+ *                                   daemon's service registry under these names (replaces args.vireo.services)
+ *   "args": {"vireo": {"services": [...]}}   the same, for every container of the network
  * }
  * </pre>
  * Any other key is refused (code 2), so a misspelt {@code brdige} does not quietly attach to br0.
@@ -53,8 +57,19 @@ record NetworkConfig(
     boolean ipMasq,
     String router,
     List<PortMapping> portMappings,
-    Bandwidth bandwidth)
+    Bandwidth bandwidth,
+    List<Service> services)
 {
+    /**
+     * A service the container registers under, with no lease, until DEL.
+     *
+     * @param name the service's name, a DNS label.
+     * @param port the container's port that serves it.
+     */
+    record Service(String name, int port)
+    {
+    }
+
     /**
      * The {@code bandwidth} capability, from the container's side, in bits per second and bits (null: no limit
      * that way).
@@ -178,7 +193,8 @@ record NetworkConfig(
         return new NetworkConfig(version, name, text(root, "bridge", DEFAULT_BRIDGE), RunDir.of(runDir), mtu(root),
             ipamType(root), text(runtimeConfig, "mac", null), object(root, "dns"), object(root, "prevResult"),
             isDefaultGateway || flag(root, "isGateway"), isDefaultGateway, flag(root, "ipMasq"),
-            text(root, "router", DEFAULT_ROUTER), portMappings(runtimeConfig), bandwidth(runtimeConfig));
+            text(root, "router", DEFAULT_ROUTER), portMappings(runtimeConfig), bandwidth(runtimeConfig),
+            services(runtimeConfig, object(root, "args")));
     }
 
     /** True if the config needs a Vireo router. */
@@ -278,6 +294,68 @@ record NetworkConfig(
             mappings.add(new PortMapping(port(mapping, "hostPort"), port(mapping, "containerPort"), protocol, hostIp));
         }
         return List.copyOf(mappings);
+    }
+
+    /** {@code runtimeConfig.vireo.services}, else {@code args.vireo.services}: each checked; none if neither. */
+    private static List<Service> services(final JsonNode runtimeConfig, final JsonNode args)
+    {
+        final JsonNode fromRuntime = vireoServices(runtimeConfig, "runtimeConfig");
+        final JsonNode list = null != fromRuntime ? fromRuntime : vireoServices(args, "args");
+        final String where = (null != fromRuntime ? "runtimeConfig" : "args") + ".vireo.services";
+        if (null == list)
+        {
+            return List.of();
+        }
+        if (!list.isArray())
+        {
+            throw new CniException(CniException.INVALID_CONFIG, where + " must be a list, not " + list);
+        }
+        final List<Service> services = new ArrayList<>();
+        for (final JsonNode entry : list)
+        {
+            final JsonNode port = entry.path("port");
+            if (!entry.isObject() || entry.size() != 2 || !entry.path("name").isTextual() || !port.isInt() ||
+                port.asInt() < 1 || port.asInt() > 65_535)
+            {
+                throw new CniException(CniException.INVALID_CONFIG,
+                    where + ": each service is {\"name\": NAME, \"port\": 1..65535}, not " + entry);
+            }
+            final String name = entry.get("name").asText();
+            try
+            {
+                ServiceRegistry.checkService(name);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new CniException(CniException.INVALID_CONFIG, where + ": " + ex.getMessage());
+            }
+            if (services.stream().anyMatch(service -> service.name().equals(name)))
+            {
+                throw new CniException(CniException.INVALID_CONFIG, where + " names service " + name + " twice");
+            }
+            services.add(new Service(name, port.asInt()));
+        }
+        return List.copyOf(services);
+    }
+
+    /** The {@code services} of {@code section.vireo}, or null; {@code vireo} takes nothing else. */
+    private static JsonNode vireoServices(final JsonNode section, final String name)
+    {
+        final JsonNode vireo = null == section ? null : object(section, "vireo");
+        if (null == vireo)
+        {
+            return null;
+        }
+        for (final Map.Entry<String, JsonNode> field : vireo.properties())
+        {
+            if (!"services".equals(field.getKey()))
+            {
+                throw new CniException(CniException.UNSUPPORTED_FIELD, "unsupported field '" + field.getKey() + "' in " +
+                    name + ".vireo: " + field.getValue() + "; vireo knows services");
+            }
+        }
+        final JsonNode services = vireo.get("services");
+        return null == services || services.isNull() ? null : services;
     }
 
     private static Bandwidth bandwidth(final JsonNode runtimeConfig)

@@ -5,6 +5,7 @@
  * IPAM plugin such as {@code host-local}.
  * <pre>
  *  runtime ──env + stdin──▶ VireoCni ──▶ Attachment ──HTTP/JSON──▶ vireod (vireo.sock): POST/GET/DELETE /v1/ports
+ *                                          │                       (and /v1/registry for the config's services)
  *                                          │  └─▶ DelegatedIpam ──exec──▶ CNI_PATH/host-local
  *                                          └─▶ ContainerNetns ──rtnetlink──▶ rename, addresses, routes
  * </pre>

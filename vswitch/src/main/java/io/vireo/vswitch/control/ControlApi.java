@@ -6,12 +6,14 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.vireo.vswitch.core.NatRuleSpec;
+import io.vireo.vswitch.core.DnsSpec;
 import io.vireo.vswitch.core.RateLimit;
 import io.vireo.vswitch.core.ServiceSpec;
 import io.vireo.vswitch.core.PolicySpec;
@@ -20,6 +22,9 @@ import io.vireo.vswitch.core.TapPortSpec;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoException;
 import io.vireo.vswitch.core.VxlanSpec;
+import io.vireo.vswitch.registry.ServiceRegistry;
+import org.agrona.LangUtil;
+import org.agrona.concurrent.SystemNanoClock;
 
 /**
  * The control API, independent of transport: a method, a path and a JSON body in; a status and a
@@ -79,12 +84,21 @@ import io.vireo.vswitch.core.VxlanSpec;
  * DELETE /v1/routers/{name}/services/{service}  delete it; its connections end
  * POST   /v1/routers/{name}/services/{service}/backends  {"address": "10.1.0.3:80", "weight": 1}
  * DELETE /v1/routers/{name}/services/{service}/backends/{ip:port}  take a backend out; only its connections end
+ * GET    /v1/routers/{name}/dns         its DNS server's settings and the queries answered, by outcome
+ * PUT    /v1/routers/{name}/dns         {"enabled": true, "domain": "svc.vireo", "ttl": 5, "upstream": "10.0.0.53:53"}
+ *                                       (fields left out stay; "upstream": "" removes it)
  * GET    /v1/routers/{name}/conntrack   the connections its NAT tracks
  * DELETE /v1/routers/{name}/conntrack   forget them
  * GET    /v1/captures            packet captures
  * POST   /v1/captures            {"port": "tapA", "file": "/tmp/a.pcap", "count": 100}   (count optional)
  * GET    /v1/captures/{id}       one capture: frames captured and dropped, running
  * DELETE /v1/captures/{id}       end a capture; its file is complete
+ * GET    /v1/registry            the service registry: every service with live instances ({@link RegistryApi})
+ * GET    /v1/registry/{service}  a service's live instances and index; ?index=N&amp;wait=SECONDS: a blocking query
+ * POST   /v1/registry/{service}  {"id": "web-1", "address": "10.0.0.5", "port": 80, "metadata": {..}, "leaseSeconds": 30}
+ * GET    /v1/registry/{service}/{id}  one instance
+ * PUT    /v1/registry/{service}/{id}  heartbeat: renews the lease (404: register again)
+ * DELETE /v1/registry/{service}/{id}  deregister
  * </pre>
  * Errors are {@code {"error": "one line"}} with 400 (bad request), 404 (no such object or path),
  * 405 (method), 409 (conflict) or 500 (the kernel or the switch failed, or the change was made but its
@@ -144,7 +158,10 @@ public final class ControlApi
     {
     }
 
-    /** Told after every request that changed the switch ({@code vireod} saves its state there). */
+    /**
+     * Told after every request that changed the switch or an instance of the registry with no lease ({@code vireod}
+     * saves its state there).
+     */
     @FunctionalInterface
     public interface ChangeListener
     {
@@ -163,16 +180,28 @@ public final class ControlApi
 
     private final Vireo vireo;
     private final ChangeListener changeListener;
+    private final RegistryApi registryApi;
 
     public ControlApi(final Vireo vireo)
     {
         this(vireo, () -> { });
     }
 
+    /** With a service registry of its own: its blocking queries are answered in the thread that changes it. */
     public ControlApi(final Vireo vireo, final ChangeListener changeListener)
+    {
+        this(vireo, new ServiceRegistry(SystemNanoClock.INSTANCE, Runnable::run, LangUtil::rethrowUnchecked), changeListener);
+    }
+
+    /**
+     * @param changeListener told after every request that changed the switch, or an instance of the registry that
+     *                       has no lease (heartbeats and leased instances are not saved, so they tell it nothing).
+     */
+    public ControlApi(final Vireo vireo, final ServiceRegistry registry, final ChangeListener changeListener)
     {
         this.vireo = vireo;
         this.changeListener = changeListener;
+        this.registryApi = new RegistryApi(registry);
     }
 
     /** Answers one request; requests from several threads (the event loop, CNI calls in the daemon) take turns. */
@@ -180,7 +209,13 @@ public final class ControlApi
     {
         try
         {
-            final Response response = route(method, stripQuery(rawPath), body);
+            final String path = stripQuery(rawPath);
+            if (RegistryApi.handles(path))
+            {
+                final RegistryApi.Answer answer = registryApi.handle(method, path, body);
+                return answer.savedStateChanged() ? changed(answer.response()) : answer.response();
+            }
+            final Response response = route(method, path, body);
             return !"GET".equals(method) && response.status() < 300 ? changed(response) : response;
         }
         catch (final VireoException ex)
@@ -204,6 +239,15 @@ public final class ControlApi
         {
             return error(500, "internal error: " + ex);
         }
+    }
+
+    /**
+     * A blocking query of the registry ({@link RegistryApi}): the answer once the index passes the query's or its
+     * wait is over. Takes no lock while it waits; cancel it to stop waiting.
+     */
+    CompletableFuture<Response> blockingQuery(final String uri)
+    {
+        return registryApi.blockingQuery(uri);
     }
 
     private Response changed(final Response response)
@@ -455,6 +499,17 @@ public final class ControlApi
                 return ok(Map.of("deleted", Integer.parseInt(item)));
             case "services":
                 return services(method, router, Arrays.copyOfRange(parts, 5, parts.length), body);
+            case "dns":
+                if (null != item)
+                {
+                    return error(404, "no such path: /v1/routers/{name}/dns has no items");
+                }
+                if ("GET".equals(method))
+                {
+                    return ok(Map.of("router", router, "dns", vireo.dns(router), "queries", vireo.dnsCounts()));
+                }
+                requireMethod(method, "PUT");
+                return ok(vireo.setDns(router, parse(body, DnsSpec.class)));
             case "conntrack":
                 if (null != item)
                 {
@@ -467,7 +522,7 @@ public final class ControlApi
                 requireMethod(method, "DELETE");
                 return ok(Map.of("router", router, "flushed", vireo.flushConnections(router)));
             default:
-                return error(404, "no such path: a router has interfaces, routes, nat, services and conntrack, not '" +
+                return error(404, "no such path: a router has interfaces, routes, nat, services, dns and conntrack, not '" +
                     parts[4] + "'");
         }
     }
@@ -630,7 +685,7 @@ public final class ControlApi
         }).toList();
     }
 
-    private static <T> T parse(final String body, final Class<T> type) throws JsonProcessingException
+    static <T> T parse(final String body, final Class<T> type) throws JsonProcessingException
     {
         if (null == body || body.isBlank())
         {
@@ -644,7 +699,7 @@ public final class ControlApi
         return value;
     }
 
-    private static void required(final Object value, final String field)
+    static void required(final Object value, final String field)
     {
         if (null == value)
         {
@@ -652,7 +707,7 @@ public final class ControlApi
         }
     }
 
-    private static void requireMethod(final String method, final String allowed)
+    static void requireMethod(final String method, final String allowed)
     {
         if (!allowed.equals(method))
         {
@@ -677,12 +732,12 @@ public final class ControlApi
         }
     }
 
-    private static Response ok(final Object value) throws JsonProcessingException
+    static Response ok(final Object value) throws JsonProcessingException
     {
         return new Response(200, JSON.writeValueAsString(value));
     }
 
-    private static Response created(final Object value) throws JsonProcessingException
+    static Response created(final Object value) throws JsonProcessingException
     {
         return new Response(201, JSON.writeValueAsString(value));
     }

@@ -2,11 +2,13 @@ package io.vireo.vswitch.control;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -19,6 +21,8 @@ import io.netty.handler.codec.http.HttpUtil;
  * <p>
  * {@code POST /v1/cni} (the CNI plugin's calls, which run IPAM plugins and {@code ip} and may take a
  * while) runs on threads of its own, so it never holds up the event loop that answers everything else.
+ * A blocking query of the service registry ({@link RegistryApi}) is answered when it is done waiting, from
+ * the thread that ends the wait.
  */
 public final class ControlServer implements AutoCloseable
 {
@@ -73,6 +77,12 @@ public final class ControlServer implements AutoCloseable
                     });
                     return;
                 }
+                if (RegistryApi.isBlockingQuery(request.method().name(), request.uri()) &&
+                    request.decoderResult().isSuccess())
+                {
+                    answerLater(ctx, HttpUtil.isKeepAlive(request), api.blockingQuery(request.uri()));
+                    return;
+                }
                 final ControlApi.Response response = request.decoderResult().isSuccess() ?
                     api.handle(request.method().name(), request.uri(), request.content().toString(StandardCharsets.UTF_8)) :
                     ControlApi.error(400, "malformed HTTP request: " + request.decoderResult().cause());
@@ -96,6 +106,19 @@ public final class ControlServer implements AutoCloseable
     {
         server.close();
         cniCalls.shutdownNow();
+    }
+
+    /** Answers once {@code answer} completes; a client that goes away first lets it go. */
+    private static void answerLater(
+        final ChannelHandlerContext ctx, final boolean keepAlive, final CompletableFuture<ControlApi.Response> answer)
+    {
+        final ChannelFutureListener cancel = closed -> answer.cancel(false);
+        ctx.channel().closeFuture().addListener(cancel);
+        answer.whenComplete((response, failure) ->
+        {
+            ctx.channel().closeFuture().removeListener(cancel);
+            respond(ctx, keepAlive, null != response ? response : ControlApi.error(500, "internal error: " + failure));
+        });
     }
 
     private static void respond(final ChannelHandlerContext ctx, final boolean keepAlive, final ControlApi.Response response)

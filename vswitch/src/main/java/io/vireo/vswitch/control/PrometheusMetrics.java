@@ -1,16 +1,21 @@
 package io.vireo.vswitch.control;
 
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 import io.vireo.vswitch.core.BridgeInfo;
 import io.vireo.vswitch.core.PortInfo;
+import io.vireo.vswitch.core.RouterInfo;
+import io.vireo.vswitch.core.ServiceInfo;
 import io.vireo.vswitch.core.Vireo;
 import org.HdrHistogram.Histogram;
 
 /**
  * The switch's figures in the Prometheus text format (version 0.0.4): per-port packets, bytes and
- * drops by reason, forwarding-table sizes, forwarding-thread time and work, and a histogram of the
+ * drops by reason, forwarding-table sizes, connections, services' backends, forwarding-thread time and work, and a histogram of the
  * time the switch spends per burst. Every family has HELP and TYPE lines; counters end in
  * {@code _total}; times are in seconds.
  */
@@ -64,6 +69,8 @@ final class PrometheusMetrics
             "New connections refused because the connection table was full (all routers).");
         sample(out, "vireo_conntrack_refused_total", "", vireo.connectionsRefused());
 
+        services(out);
+
         final Map<String, Map<String, Long>> threads = vireo.threadStats();
         threadFamily(out, threads, "vireo_thread_busy_seconds_total", "busy_ns", 1e-9,
             "Time a forwarding thread spent on duty cycles that moved frames.");
@@ -80,6 +87,49 @@ final class PrometheusMetrics
 
         latencyHistogram(out, vireo.burstLatency());
         return out.toString();
+    }
+
+    /** Each backend of each router's services: in selection or not, open and total connections, packets, bytes. */
+    private void services(final StringBuilder out)
+    {
+        final Map<String, List<ServiceInfo>> services = new LinkedHashMap<>();
+        for (final RouterInfo router : vireo.routers())
+        {
+            services.put(router.name(), vireo.services(router.name()));
+        }
+        serviceFamily(out, services, "vireo_service_backend_up", "gauge",
+            "1 while a service's backend is in selection, 0 while its health probes fail.", b -> "up".equals(b.state()) ? 1 : 0);
+        serviceFamily(out, services, "vireo_service_backend_open_connections", "gauge",
+            "Connections to a service's backend that are open now.", ServiceInfo.BackendInfo::open);
+        serviceFamily(out, services, "vireo_service_backend_connections_total", "counter",
+            "Connections a service sent to a backend.", ServiceInfo.BackendInfo::connections);
+        serviceFamily(out, services, "vireo_service_backend_packets_total", "counter",
+            "Packets of a backend's connections, both ways.", ServiceInfo.BackendInfo::packets);
+        serviceFamily(out, services, "vireo_service_backend_bytes_total", "counter",
+            "Bytes of IP packets of a backend's connections, both ways.", ServiceInfo.BackendInfo::bytes);
+        family(out, "vireo_dns_queries_total", "counter", "DNS queries the routers took, by how they were answered.");
+        vireo.dnsCounts().forEach((outcome, count) -> sample(out, "vireo_dns_queries_total", "outcome=\"" + outcome + "\"", count));
+        family(out, "vireo_service_backend_transitions_total", "counter",
+            "Times a backend went out of selection or came back, all services.");
+        sample(out, "vireo_service_backend_transitions_total", "", vireo.backendTransitions());
+    }
+
+    private static void serviceFamily(
+        final StringBuilder out, final Map<String, List<ServiceInfo>> services, final String name, final String type,
+        final String help, final ToDoubleFunction<ServiceInfo.BackendInfo> value)
+    {
+        family(out, name, type, help);
+        services.forEach((router, list) ->
+        {
+            for (final ServiceInfo service : list)
+            {
+                for (final ServiceInfo.BackendInfo backend : service.backends())
+                {
+                    sample(out, name, "router=\"" + escape(router) + "\",service=\"" + escape(service.name()) +
+                        "\",backend=\"" + backend.address() + "\"", value.applyAsDouble(backend));
+                }
+            }
+        });
     }
 
     private static void threadFamily(

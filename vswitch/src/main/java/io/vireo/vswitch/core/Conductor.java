@@ -12,7 +12,8 @@ import org.agrona.concurrent.EpochClock;
 /**
  * The control plane's own duty cycle, every {@link ForwardingThreads#CONDUCTOR_TICK_MS} ms: retire
  * ports that failed for good (their MACs are flushed), age the forwarding table and expire the routers'
- * connections a slice at a time, and publish the forwarding table's figures. Runs under the switch's lock; allocates nothing, so in invoker mode the
+ * connections a slice at a time, probe the services' backends ({@link HealthProber}), and publish the
+ * forwarding table's figures. Runs under the switch's lock; allocates nothing, so in invoker mode the
  * invoking thread stays garbage-free.
  */
 final class Conductor implements Agent
@@ -26,6 +27,7 @@ final class Conductor implements Agent
     private final Topology topology;
     private final ForwardingTable fdb;
     private final ConnectionTable connections;
+    private final HealthProber prober;
     private final int connectionSliceSlots;
     private final Generations generations;
     private final TableCounters tableCounters;
@@ -41,6 +43,7 @@ final class Conductor implements Agent
         final Topology topology,
         final ForwardingTable fdb,
         final ConnectionTable connections,
+        final HealthProber prober,
         final Generations generations,
         final TableCounters tableCounters,
         final EpochClock clock,
@@ -50,6 +53,7 @@ final class Conductor implements Agent
         this.topology = topology;
         this.fdb = fdb;
         this.connections = connections;
+        this.prober = prober;
         this.connectionSliceSlots = (int)Math.max(1024, connections.capacity() * CONDUCTOR_TICK_MS / CONNECTION_SWEEP_MS);
         this.generations = generations;
         this.tableCounters = tableCounters;
@@ -75,7 +79,7 @@ final class Conductor implements Agent
                 return 0;
             }
             nextTickMs = now + ForwardingThreads.CONDUCTOR_TICK_MS;
-            return retireFailedPorts() + age(now) + connections.expire(now, connectionSliceSlots);
+            return retireFailedPorts() + age(now) + connections.expire(now, connectionSliceSlots) + prober.tick(now);
         }
     }
 

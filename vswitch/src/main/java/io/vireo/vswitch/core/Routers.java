@@ -1,10 +1,12 @@
 package io.vireo.vswitch.core;
 
+import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -14,6 +16,7 @@ import io.vireo.dataplane.pipeline.Features;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.policy.IpPrefix;
 import io.vireo.gateway.conntrack.ConnectionTable;
+import io.vireo.gateway.dns.DnsRecords;
 import io.vireo.gateway.nat.NatRules;
 import io.vireo.gateway.route.Ipv4RouteTable;
 import io.vireo.gateway.route.Ipv6RouteTable;
@@ -48,6 +51,10 @@ final class Routers
     private final ConnectionTable connections;
     private final BackendSlots slots;
     private final Map<String, Router> routers = new LinkedHashMap<>();
+    private final List<Service> probed = new ArrayList<>();
+    /** The registry's live instances by service name: {@code address << 16 | port} each (IPv4 only). */
+    private Map<String, List<Long>> registryNames = Map.of();
+    private long dnsSerial;
     private final List<Router> byId = new ArrayList<>();
 
     /**
@@ -98,6 +105,7 @@ final class Routers
         }
         final List<Service> services = List.copyOf(router.services.values());
         router.services.clear();
+        probed.removeAll(services);
         routers.remove(name);
         byId.set(router.id, null);
         publish();
@@ -331,7 +339,7 @@ final class Routers
     ServiceInfo addService(final String name, final ServiceSpec spec)
     {
         final Router router = router(name);
-        final Service service = Service.of(spec);
+        final Service service = Service.of(spec, router.id, router.name);
         final Service same = router.services.get(service.name);
         if (null != same)
         {
@@ -370,17 +378,27 @@ final class Routers
             throw VireoException.invalid("a service takes at most " + Service.MAX_BACKENDS_PER_SERVICE + " backends");
         }
         router.services.put(service.name, service);
+        if (service.health.enabled())
+        {
+            probed.add(service);
+        }
         try
         {
             checked.forEach((endpoint, weight) -> service.backends.add(
                 new Service.Backend(endpoint, weight, false, slots.allocate())));
+            if (null != service.registry)
+            {
+                takeFromRegistry(service);
+            }
         }
         catch (final VireoException ex)
         {
             router.services.remove(service.name);
+            probed.remove(service);
             service.backends.forEach(backend -> slots.free(backend.slot));
             throw ex;
         }
+        router.dnsRecords = null;
         publish();
         return service.info(slots);
     }
@@ -391,6 +409,8 @@ final class Routers
         final Router router = router(name);
         final Service service = service(router, serviceName);
         router.services.remove(serviceName);
+        probed.remove(service);
+        router.dnsRecords = null;
         publish();
         quiesce.run();
         endBackends(router, service.backends);
@@ -467,6 +487,144 @@ final class Routers
         return router(name).services.values().stream().map(Service::spec).toList();
     }
 
+    /**
+     * Sets a router's DNS server: each field given replaces what it has.
+     *
+     * @throws VireoException (invalid) for a bad domain, TTL or upstream.
+     */
+    DnsSpec setDns(final String name, final DnsSpec spec)
+    {
+        final Router router = router(name);
+        final DnsSpec current = router.dns;
+        final DnsSpec next = new DnsSpec(null == spec.enabled() ? current.enabled() : spec.enabled(),
+            null == spec.domain() ? current.domain() : spec.domain().toLowerCase(Locale.ROOT),
+            null == spec.ttl() ? current.ttl() : spec.ttl(),
+            null == spec.upstream() ? current.upstream() : spec.upstream().isEmpty() ? null : spec.upstream());
+        try
+        {
+            DnsRecords.builder().domain(next.domain()).ttl(next.ttl()).build();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw VireoException.invalid("invalid DNS settings: " + ex.getMessage());
+        }
+        if (null != next.upstream())
+        {
+            upstreamAddress(next.upstream());
+        }
+        router.dns = next;
+        router.dnsRecords = null;
+        publish();
+        return next;
+    }
+
+    DnsSpec dns(final String name)
+    {
+        return router(name).dns;
+    }
+
+    /** Each router's upstream resolver, by router id: those that have one. */
+    Map<Integer, InetSocketAddress> upstreams()
+    {
+        final Map<Integer, InetSocketAddress> upstreams = new HashMap<>();
+        for (final Router router : routers.values())
+        {
+            if (null != router.dns.upstream())
+            {
+                upstreams.put(router.id, upstreamAddress(router.dns.upstream()));
+            }
+        }
+        return upstreams;
+    }
+
+    /** {@code IP[:PORT]}, port 53 by default. */
+    private static InetSocketAddress upstreamAddress(final String text)
+    {
+        final long endpoint = Service.endpoint(text.contains(":") ? text : text + ":53", "upstream");
+        final int address = (int)(endpoint >>> 16);
+        return new InetSocketAddress(IpPrefix.formatIpv4(address), (int)endpoint & 0xFFFF);
+    }
+
+    /**
+     * The registry's live instances changed: every router's DNS names follow, and the services that take
+     * backends from the registry get its instances (weight 1) as backends; a backend whose instance went
+     * ends its connections.
+     *
+     * @param instances by registry service name: {@code address << 16 | port} of each live IPv4 instance.
+     */
+    void registryChanged(final Map<String, List<Long>> instances)
+    {
+        registryNames = Map.copyOf(instances);
+        final List<Map.Entry<Router, Service.Backend>> gone = new ArrayList<>();
+        for (final Router router : routers.values())
+        {
+            router.dnsRecords = null;
+            for (final Service service : router.services.values())
+            {
+                if (null != service.registry)
+                {
+                    for (final Service.Backend backend : takeFromRegistry(service))
+                    {
+                        gone.add(Map.entry(router, backend));
+                    }
+                }
+            }
+        }
+        publish();
+        if (!gone.isEmpty())
+        {
+            quiesce.run();
+            gone.forEach(entry -> endBackends(entry.getKey(), List.of(entry.getValue())));
+        }
+    }
+
+    /**
+     * Makes a service's registry backends the registry's live instances of its registry service.
+     *
+     * @return the backends taken out, whose connections must end once no thread sees them.
+     */
+    private List<Service.Backend> takeFromRegistry(final Service service)
+    {
+        final List<Long> wanted = registryNames.getOrDefault(service.registry, List.of());
+        final List<Service.Backend> removed = new ArrayList<>();
+        for (final Service.Backend backend : List.copyOf(service.backends))
+        {
+            if (backend.fromRegistry && !wanted.contains(backend.endpoint()))
+            {
+                service.backends.remove(backend);
+                removed.add(backend);
+            }
+        }
+        for (final long endpoint : wanted)
+        {
+            if (null == service.backend(endpoint) && service.backends.size() < Service.MAX_BACKENDS_PER_SERVICE)
+            {
+                service.backends.add(new Service.Backend(endpoint, 1, true, slots.allocate()));
+            }
+        }
+        service.changed();
+        return removed;
+    }
+
+    /** The services whose backends are probed, every router's: a list the prober walks by index, allocating nothing. */
+    List<Service> probed()
+    {
+        return probed;
+    }
+
+    /** Whether a router has a service whose backends are probed. */
+    boolean probes(final String name)
+    {
+        return router(name).services.values().stream().anyMatch(service -> service.health.enabled());
+    }
+
+    /** A backend of the service went in or out of selection. */
+    void healthChanged(final Service service)
+    {
+        service.changed();
+        publish();
+    }
+
     private static Service service(final Router router, final String serviceName)
     {
         final Service service = router.services.get(serviceName);
@@ -539,7 +697,8 @@ final class Routers
                 own.add(routerInterface);
             }
             views[router.id] = new RouterView(router.id, router.ipv4Routes, router.ipv6Routes,
-                router.nextHops.toArray(new NextHop[0]), own.toArray(new RouterInterface[0]), router.natRules());
+                router.nextHops.toArray(new NextHop[0]), own.toArray(new RouterInterface[0]), router.natRules(),
+                router.dns.enabled() ? router.dnsRecords() : null, null != router.dns.upstream());
         }
         directory.publish(new RouterDirectory.Snapshot(interfaces, views));
     }
@@ -696,6 +855,9 @@ final class Routers
         final Ipv6RouteTable ipv6Routes = new Ipv6RouteTable();
         final List<NatRuleSpec> nat = new ArrayList<>();
         final Map<String, Service> services = new LinkedHashMap<>();
+        DnsSpec dns = DnsSpec.DEFAULT;
+        /** The records of its DNS server; null when something they show changed. */
+        DnsRecords dnsRecords;
         int nextNatId = 1;
 
         Router(final String name, final int id)
@@ -764,6 +926,38 @@ final class Routers
             return new NatRules(rules.masqueradeBridges(), rules.masqueradeFrom(), rules.masqueradeFromLengths(),
                 rules.publishProtocols(), rules.publishPorts(), rules.publishBridges(), rules.publishTargets(),
                 rules.publishTargetPorts(), new ServiceTable(services.values().stream().map(Service::view).toArray(ServiceView[]::new)));
+        }
+
+        /** Its services' names and the registry's, as its DNS server answers them. */
+        DnsRecords dnsRecords()
+        {
+            if (null == dnsRecords)
+            {
+                final String domain = "." + dns.domain();
+                final DnsRecords.Builder builder = DnsRecords.builder().domain(dns.domain()).ttl(dns.ttl())
+                    .serial(++dnsSerial & 0xFFFF_FFFFL);
+                for (final Service service : services.values())
+                {
+                    builder.addA(service.name + domain, service.vip);
+                    builder.addSrv(service.name + domain, 0, 1, service.port, service.name + domain);
+                }
+                registryNames.forEach((name, instances) ->
+                {
+                    if (!services.containsKey(name))
+                    {
+                        for (final long instance : instances)
+                        {
+                            final int address = (int)(instance >>> 16);
+                            final String target = IpPrefix.formatIpv4(address).replace('.', '-') + "." + name + domain;
+                            builder.addA(name + domain, address);
+                            builder.addA(target, address);
+                            builder.addSrv(name + domain, 0, 1, (int)instance & 0xFFFF, target);
+                        }
+                    }
+                });
+                dnsRecords = builder.build();
+            }
+            return dnsRecords;
         }
 
         /** The interface that has this IPv4 address, or null. */

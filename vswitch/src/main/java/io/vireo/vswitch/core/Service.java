@@ -28,6 +28,8 @@ final class Service
     private static final ServiceSpec.HealthCheck DEFAULT_HEALTH = new ServiceSpec.HealthCheck(true, 2_000L, 1_000L, 2, 3);
 
     final String name;
+    final int routerId;
+    final String routerName;
     final String vipText;
     final String protocolName;
     final int protocol;
@@ -40,10 +42,13 @@ final class Service
     private final AtomicLong turn = new AtomicLong();
     private ServiceView view;
 
-    private Service(final String name, final String vipText, final String protocolName, final int vip, final int port,
-        final String algorithm, final String registry, final ServiceSpec.HealthCheck health)
+    private Service(final String name, final int routerId, final String routerName, final String vipText,
+        final String protocolName, final int vip, final int port, final String algorithm, final String registry,
+        final ServiceSpec.HealthCheck health)
     {
         this.name = name;
+        this.routerId = routerId;
+        this.routerName = routerName;
         this.vipText = vipText;
         this.protocolName = protocolName;
         this.protocol = "udp".equals(protocolName) ? 17 : 6;
@@ -55,9 +60,11 @@ final class Service
     }
 
     /**
+     * @param routerId   the id of the router it belongs to.
+     * @param routerName that router's name.
      * @throws VireoException (invalid) naming what is wrong with the spec.
      */
-    static Service of(final ServiceSpec spec)
+    static Service of(final ServiceSpec spec, final int routerId, final String routerName)
     {
         if (null == spec.name() || !NAME.matcher(spec.name()).matches())
         {
@@ -79,8 +86,8 @@ final class Service
             throw VireoException.invalid("invalid registry service name '" + spec.registry() + "'");
         }
         final long endpoint = endpoint(spec.vip(), "vip");
-        return new Service(spec.name(), format(endpoint), protocol, (int)(endpoint >>> 16), (int)endpoint & 0xFFFF, algorithm,
-            spec.registry(), health(spec.health(), "udp".equals(protocol)));
+        return new Service(spec.name(), routerId, routerName, format(endpoint), protocol, (int)(endpoint >>> 16),
+            (int)endpoint & 0xFFFF, algorithm, spec.registry(), health(spec.health(), "udp".equals(protocol)));
     }
 
     /** The spec that makes this service again: its static backends, the health as filled in. */
@@ -233,6 +240,13 @@ final class Service
         boolean up = true;
         /** Probe results in a row: successes if positive, failures if negative. */
         int streak;
+        /** When the next probe goes. */
+        long nextProbeMs;
+        /** When the probe in flight began (its SYN may wait for the next hop's MAC), or -1 for none. */
+        long probeStartedMs = -1;
+        /** The probe's sequence number, once its SYN went. */
+        int probeSequence;
+        boolean probeSent;
 
         Backend(final long endpoint, final int weight, final boolean fromRegistry, final int slot)
         {

@@ -1,12 +1,14 @@
 package io.vireo.vswitch.core;
 
 import java.nio.file.Path;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -19,6 +21,9 @@ import io.vireo.dataplane.pipeline.Features;
 import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.dataplane.pipeline.TokenBucket;
 import io.vireo.dataplane.port.InterfaceNames;
+import io.vireo.gateway.dns.DnsResponder;
+import io.vireo.gateway.dns.DnsStats;
+import io.vireo.dataplane.port.LoopbackPort;
 import io.vireo.dataplane.port.Port;
 import io.vireo.dataplane.port.TapPort;
 import io.vireo.flowtable.MacAddress;
@@ -62,6 +67,8 @@ public final class Vireo implements AutoCloseable
     private static final Pattern OWNER = Pattern.compile("[A-Za-z0-9_.-]{1,32}");
     /** Neighbours the routers remember, all bridges together. */
     private static final int NEIGHBOURS = 65_536;
+    /** Bytes of frames a bridge's injection port holds: probes, and DNS answers of up to 9 KB. */
+    private static final int INJECTION_RING_BYTES = 1 << 17;
 
     private final VireoContext context;
     private final ForwardingTable fdb;
@@ -79,6 +86,16 @@ public final class Vireo implements AutoCloseable
     private final NeighbourTable neighbours;
     private final ConnectionTable connections;
     private final Routers routers;
+    /**
+     * By bridge id: the port through which the router there sends frames of its own (health probes, answers
+     * from its DNS upstream) while it has such to send; else null.
+     */
+    private final LoopbackPort[] injectionPorts;
+    private DnsUpstream dnsUpstream;
+    private final HealthProber prober;
+    /** The registry's live IPv4 instances by service name, {@code address << 16 | port}. */
+    private final Map<String, List<Long>> registryInstances = new TreeMap<>();
+    private final RouterDirectory routerDirectory;
     private final Histogram burstLatency = new Histogram(TimeUnit.SECONDS.toNanos(1), 2);
     /** Holds copies of the TAP ports' descriptors across restarts; null unless the context names a run dir for it. */
     private final PortKeeper keeper;
@@ -101,7 +118,7 @@ public final class Vireo implements AutoCloseable
         this.countersManager = null == countersFile ? CountersFile.inMemory(context.maxCounters()) :
             countersFile.manager();
         this.tableCounters = new TableCounters(countersManager);
-        final RouterDirectory routerDirectory = new RouterDirectory(context.maxBridges());
+        this.routerDirectory = new RouterDirectory(context.maxBridges());
         this.neighbours = new NeighbourTable(NEIGHBOURS);
         this.connections = new ConnectionTable(context.connectionCapacity());
         final Pipeline pipeline = new Pipeline(fdb, policy, generations, features, new Pipeline.Geometry(
@@ -112,10 +129,12 @@ public final class Vireo implements AutoCloseable
         this.forwarding = threads.proxy();
         this.topology = new Topology(context.maxBridges(), context.maxPorts(), context.burstSize(), forwarding);
         this.captures = new Captures(forwarding);
-        this.conductor = new Conductor(this, topology, fdb, connections, generations, tableCounters, context.epochClock(),
-            context.maxBridges());
         this.routers = new Routers(routerDirectory, neighbours, features, forwarding::quiesce, connections);
         connections.removalListener(routerDirectory.backendStats());
+        this.injectionPorts = new LoopbackPort[context.maxBridges()];
+        this.prober = new HealthProber(routers, routerDirectory, neighbours, bridgeId -> injectionPorts[bridgeId], System.err);
+        this.conductor = new Conductor(this, topology, fdb, connections, prober, generations, tableCounters,
+            context.epochClock(), context.maxBridges());
         this.keeper = null == context.portKeeperDir() ? null : PortKeeper.start(context.portKeeperDir());
         this.adoptable = null == keeper ? new HashMap<>() : new HashMap<>(keeper.give());
         threads.start(conductor);
@@ -188,6 +207,7 @@ public final class Vireo implements AutoCloseable
         ensureOpen();
         final Bridge bridge = topology.bridge(name);
         routers.bridgeDeleted(bridge);
+        injectionPorts[bridge.id] = null;   // removed with the bridge's other ports
         for (final String port : List.copyOf(bridge.ports))
         {
             forgetKept(topology.port(port));
@@ -510,6 +530,11 @@ public final class Vireo implements AutoCloseable
             throw VireoException.invalid("port " + name + " is the VXLAN endpoint of bridge " + record.bridge.name +
                 ": it goes with the bridge");
         }
+        if (record.port() == injectionPorts[record.bridge.id])
+        {
+            throw VireoException.invalid("port " + name + " carries what the router on bridge " + record.bridge.name +
+                " sends of its own (health probes, DNS answers): it goes when the router needs it no more");
+        }
         forgetKept(record);
         removePort(record);
     }
@@ -736,6 +761,7 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         routers.delete(name);
+        syncInjectionPorts();
     }
 
     public synchronized List<RouterInfo> routers()
@@ -757,14 +783,18 @@ public final class Vireo implements AutoCloseable
         final String router, final String bridgeName, final List<String> addresses, final String mac, final Integer mtu)
     {
         ensureOpen();
-        return routers.attach(router, topology.bridge(bridgeName), addresses, mac, mtu);
+        final RouterInfo attached = routers.attach(router, topology.bridge(bridgeName), addresses, mac, mtu);
+        syncInjectionPorts();
+        return attached;
     }
 
     /** Takes a router's interface off a bridge, with the routes through it. */
     public synchronized RouterInfo detachRouter(final String router, final String bridgeName)
     {
         ensureOpen();
-        return routers.detach(router, bridgeName);
+        final RouterInfo detached = routers.detach(router, bridgeName);
+        syncInjectionPorts();
+        return detached;
     }
 
     /** Adds a static route: {@code prefix} (IPv4 or IPv6) via a gateway on one of the router's subnets. */
@@ -816,7 +846,9 @@ public final class Vireo implements AutoCloseable
     public synchronized ServiceInfo addService(final String router, final ServiceSpec spec)
     {
         ensureOpen();
-        return routers.addService(router, spec);
+        final ServiceInfo added = routers.addService(router, spec);
+        syncInjectionPorts();
+        return added;
     }
 
     /** Deletes a service; its connections end. */
@@ -824,6 +856,42 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         routers.deleteService(router, service);
+        syncInjectionPorts();
+    }
+
+    /**
+     * Gives every bridge where a router probes its services' backends or has a DNS upstream an injection port
+     * (type {@code router}, named {@code vrouter<bridge id>}), and takes it from bridges where none does any more.
+     */
+    private void syncInjectionPorts()
+    {
+        final boolean[] wanted = new boolean[injectionPorts.length];
+        for (final RouterInfo router : routers.list())
+        {
+            if (routers.probes(router.name()) || null != routers.dns(router.name()).upstream())
+            {
+                for (final RouterInfo.InterfaceInfo routerInterface : router.interfaces())
+                {
+                    wanted[topology.bridge(routerInterface.bridge()).id] = true;
+                }
+            }
+        }
+        for (final Bridge bridge : topology.bridges())
+        {
+            final LoopbackPort existing = injectionPorts[bridge.id];
+            if (wanted[bridge.id] && null == existing)
+            {
+                final LoopbackPort port = LoopbackPort.forInjection("vrouter" + bridge.id, "router", INJECTION_RING_BYTES);
+                checkNewPortName(port.name());
+                topology.add(bridge, List.of(port), PortDetails.NONE, new PortCounters(countersManager, port.name()), null);
+                injectionPorts[bridge.id] = port;
+            }
+            else if (!wanted[bridge.id] && null != existing)
+            {
+                injectionPorts[bridge.id] = null;
+                removePort(topology.port(existing.name()));
+            }
+        }
     }
 
     /** Adds a static backend to a service; it takes new connections from now on. */
@@ -849,6 +917,81 @@ public final class Vireo implements AutoCloseable
     public synchronized ServiceInfo service(final String router, final String service)
     {
         return routers.service(router, service);
+    }
+
+    /**
+     * The registry's live instances of a service are now these ({@code IP:PORT} each; IPv6 ones are left out):
+     * the routers' DNS names and the services that take backends from the registry follow.
+     */
+    public synchronized void registryChanged(final String service, final List<String> instances)
+    {
+        ensureOpen();
+        final List<Long> endpoints = new ArrayList<>();
+        for (final String instance : instances)
+        {
+            if (!instance.startsWith("["))
+            {
+                endpoints.add(Service.endpoint(instance, "instance"));
+            }
+        }
+        if (endpoints.isEmpty())
+        {
+            registryInstances.remove(service);
+        }
+        else
+        {
+            registryInstances.put(service, List.copyOf(endpoints));
+        }
+        routers.registryChanged(registryInstances);
+        syncInjectionPorts();
+    }
+
+    /** Sets a router's DNS server: each field given replaces what it has. */
+    public synchronized DnsSpec setDns(final String router, final DnsSpec spec)
+    {
+        ensureOpen();
+        final DnsSpec set = routers.setDns(router, spec);
+        final Map<Integer, InetSocketAddress> upstreams = routers.upstreams();
+        if (null == dnsUpstream && !upstreams.isEmpty())
+        {
+            dnsUpstream = new DnsUpstream(routerDirectory, bridgeId -> injectionPorts[bridgeId]);
+        }
+        if (null != dnsUpstream)
+        {
+            dnsUpstream.upstreams(upstreams);
+        }
+        syncInjectionPorts();
+        return set;
+    }
+
+    public synchronized DnsSpec dns(final String router)
+    {
+        return routers.dns(router);
+    }
+
+    /**
+     * DNS queries the routers took, by outcome name (answered, nxdomain, formerr, dropped, ...), and those passed
+     * upstream: upstream_sent, upstream_answered, upstream_unanswered.
+     */
+    public synchronized Map<String, Long> dnsCounts()
+    {
+        final Map<String, Long> counts = new LinkedHashMap<>();
+        for (int outcome = 0; outcome < DnsResponder.OUTCOMES; outcome++)
+        {
+            counts.put(DnsStats.name(outcome), routerDirectory.dnsStats().count(outcome));
+        }
+        final Map<String, Long> upstream = null == dnsUpstream ? Map.of() : dnsUpstream.counts();
+        for (final String name : List.of("sent", "answered", "unanswered"))
+        {
+            counts.put("upstream_" + name, upstream.getOrDefault(name, 0L));
+        }
+        return counts;
+    }
+
+    /** Times a service's backend went out of selection or came back, since the switch started. */
+    public synchronized long backendTransitions()
+    {
+        return prober.transitions();
     }
 
     /** A router's services as a config file writes them: static backends only. */
@@ -942,6 +1085,10 @@ public final class Vireo implements AutoCloseable
             if (closed)
             {
                 return;
+            }
+            if (null != dnsUpstream)
+            {
+                dnsUpstream.close();   // before the ports it injects into go
             }
             for (final int capture : captures.ids())
             {

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vireo.vswitch.core.PolicySpec;
@@ -14,11 +15,16 @@ import io.vireo.vswitch.core.RateLimit;
 import io.vireo.vswitch.core.ThreadingMode;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoContext;
+import io.vireo.vswitch.registry.ServiceInstance;
+import io.vireo.vswitch.registry.ServiceRegistry;
+import org.agrona.LangUtil;
+import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -150,5 +156,54 @@ class DaemonConfigTest
         second = launch();
         assertTrue(assertThrows(IllegalArgumentException.class, () -> DaemonConfig.load(file).applyTo(second, logStream()))
             .getMessage().contains("leave id out"));
+    }
+
+    /**
+     * Instances with no lease are saved, a container's (its owner {@code cni:PORT}) only in the run dir's state, and
+     * come back; a container's only with its port.
+     */
+    @Test
+    void theRegistrysInstancesWithNoLeaseAreSavedAndComeBackAContainersWithItsPort() throws Exception
+    {
+        final String containerPort = "vc0123456789ab";
+        first = launch();
+        first.addBridge("br0", null);
+        first.addVhostUserPort("br0", containerPort, dir.resolve("cni.sock"), false, "cni");
+        final ServiceRegistry registry = registry();
+        final ServiceInstance operators = registry.register("web", "web-1", "10.0.0.5", 80, Map.of("zone", "a"), 0, null);
+        final ServiceInstance containers = registry.register("web", "c1:eth0", "10.0.0.6", 80, null, 0, "cni:" + containerPort);
+        registry.register("web", "web-2", "10.0.0.7", 80, null, 30, null);
+
+        assertEquals(List.of("web-1"), ids(DaemonConfig.of(first, registry, null, false)), "the config file: an operator's");
+        final DaemonConfig runState = DaemonConfig.of(first, registry, null, true);
+        assertEquals(List.of("c1:eth0", "web-1"), ids(runState), "the run dir's state: every one with no lease");
+        final Path file = dir.resolve("state.yaml");
+        Files.writeString(file, runState.format(file));
+        assertTrue(Files.readString(file).contains("registry:"), Files.readString(file));
+        assertEquals(runState, DaemonConfig.load(file));
+
+        second = launch();
+        DaemonConfig.load(file).applyTo(second, logStream());
+        final ServiceRegistry afterCrash = registry();
+        DaemonConfig.load(file).applyRegistryTo(afterCrash, second, logStream());
+        assertEquals(List.of(operators), afterCrash.service("web").instances(), "the container's port did not come back");
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("vireod: instance c1:eth0 of service web not restored: " +
+            "its container's port " + containerPort + " is gone"), log.toString(StandardCharsets.UTF_8));
+
+        second.addVhostUserPort("br0", containerPort, dir.resolve("cni-again.sock"), false, "cni");
+        final ServiceRegistry withConfigFile = registry();
+        DaemonConfig.load(file).applyContainerInstancesTo(withConfigFile, second, logStream());
+        assertEquals(List.of(containers), withConfigFile.service("web").instances(), "the container's, its port back");
+        assertNull(withConfigFile.instance("web", "web-1"), "an operator's come from the config file");
+    }
+
+    private static ServiceRegistry registry()
+    {
+        return new ServiceRegistry(SystemNanoClock.INSTANCE, Runnable::run, LangUtil::rethrowUnchecked);
+    }
+
+    private static List<String> ids(final DaemonConfig config)
+    {
+        return config.registry().stream().map(DaemonConfig.InstanceConfig::id).toList();
     }
 }

@@ -14,6 +14,9 @@ import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.core.ThreadingMode;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoContext;
+import io.vireo.vswitch.registry.ServiceRegistry;
+import org.agrona.LangUtil;
+import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,6 +33,8 @@ class StateFileTest
     Path dir;
 
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
+    private final ServiceRegistry registry =
+        new ServiceRegistry(SystemNanoClock.INSTANCE, Runnable::run, LangUtil::rethrowUnchecked);
     private Path file;
     private Vireo vireo;
     private ControlApi api;
@@ -50,7 +55,8 @@ class StateFileTest
 
     private void open() throws Exception
     {
-        api = new ControlApi(vireo, StateFile.open(file, vireo, null, new PrintStream(log, true, StandardCharsets.UTF_8)));
+        api = new ControlApi(vireo, registry,
+            StateFile.open(file, vireo, registry, null, new PrintStream(log, true, StandardCharsets.UTF_8)));
     }
 
     private void assertStatus(final int status, final ControlApi.Response response)
@@ -127,6 +133,23 @@ class StateFileTest
         assertStatus(200, api.handle("PUT", "/v1/policy/br0/default", "{\"action\":\"deny\"}"));
         assertStatus(200, api.handle("DELETE", "/v1/bridges/br0", null));
         assertEquals(3, saves.get());
+    }
+
+    @Test
+    void anOperatorsInstanceWithNoLeaseIsSavedAndOneWithALeaseOrAContainersIsNot() throws Exception
+    {
+        open();
+        final String before = Files.readString(file);
+        assertStatus(201, api.handle("POST", "/v1/registry/web", "{\"id\":\"web-2\",\"address\":\"10.0.0.6\",\"port\":80}"));
+        assertStatus(201, api.handle("POST", "/v1/registry/web", "{\"id\":\"c1:eth0\",\"address\":\"10.0.0.7\"," +
+            "\"port\":80,\"leaseSeconds\":0,\"owner\":\"cni:vc0123456789ab\"}"));
+        assertEquals(before, Files.readString(file));
+
+        assertStatus(201, api.handle("POST", "/v1/registry/web",
+            "{\"id\":\"web-1\",\"address\":\"10.0.0.5\",\"port\":80,\"leaseSeconds\":0}"));
+        assertEquals(List.of("web-1"), DaemonConfig.load(file).registry().stream().map(DaemonConfig.InstanceConfig::id).toList());
+        assertStatus(200, api.handle("DELETE", "/v1/registry/web/web-1", null));
+        assertEquals(List.of(), DaemonConfig.load(file).registry());
     }
 
     @Test

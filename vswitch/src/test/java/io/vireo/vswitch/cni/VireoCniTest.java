@@ -118,6 +118,24 @@ class VireoCniTest
     }
 
     @Test
+    void theServicesToRegisterUnderAreCheckedWhereverTheyAreGiven() throws Exception
+    {
+        assertError(7, "args.vireo.services must be a list, not \"web\"",
+            run(env("ADD"), config(",\"args\":{\"vireo\":{\"services\":\"web\"}}")));
+        assertError(7, "args.vireo.services: each service is {\"name\": NAME, \"port\": 1..65535}, not {\"name\":\"web\"}",
+            run(env("ADD"), config(",\"args\":{\"vireo\":{\"services\":[{\"name\":\"web\"}]}}")));
+        assertError(7, "each service is", run(env("ADD"), config(",\"args\":{\"vireo\":{\"services\":" +
+            "[{\"name\":\"web\",\"port\":0}]}}")));
+        assertError(7, "args.vireo.services: invalid service name 'Web'", run(env("ADD"),
+            config(",\"args\":{\"vireo\":{\"services\":[{\"name\":\"Web\",\"port\":80}]}}")));
+        assertError(7, "runtimeConfig.vireo.services names service web twice", run(env("ADD"),
+            config(",\"runtimeConfig\":{\"vireo\":{\"services\":[{\"name\":\"web\",\"port\":80},{\"name\":\"web\",\"port\":81}]}}")));
+        assertError(2, "unsupported field 'servics' in args.vireo: []; vireo knows services",
+            run(env("ADD"), config(",\"args\":{\"vireo\":{\"servics\":[]}}")));
+        assertError(7, "'args' must be a JSON object", run(env("ADD"), config(",\"args\":[]")));
+    }
+
+    @Test
     void invalidEnvironmentIsCode4NamingTheVariable() throws Exception
     {
         final Map<String, String> noCommand = env("ADD");

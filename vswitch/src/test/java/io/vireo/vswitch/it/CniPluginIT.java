@@ -295,6 +295,59 @@ class CniPluginIT
         assertEquals(2, JSON.readTree(daemon.ok("port", "list", "--json").out()).size(), "the uplink and the host link only");
     }
 
+    /**
+     * A config's services: ADD registers the container in the daemon's service registry under each, at its address,
+     * with no lease; the runtime's runtimeConfig replaces the network's args. DEL deregisters it (with a config that
+     * names no service too), and again is no error. An instance the registry refuses fails the ADD and leaves nothing.
+     */
+    @Test
+    void addRegistersTheContainerUnderItsServicesAndDelDeregistersIt() throws Exception
+    {
+        final ObjectNode network = (ObjectNode)JSON.readTree(config("1.0.0", "br0"));
+        network.putObject("args").putObject("vireo").putArray("services").addObject().put("name", "web").put("port", 80);
+        final ObjectNode perContainer = network.deepCopy();
+        perContainer.putObject("runtimeConfig").putObject("vireo").putArray("services").addObject()
+            .put("name", "api").put("port", 8080);
+        final String nsA = sandbox.namespace("a");
+        final String nsB = sandbox.namespace("b");
+        final String idA = sandbox.prefix + "-a";
+        final String idB = sandbox.prefix + "-b";
+
+        final String addressA = address(success(cni("ADD", idA, "/run/netns/" + nsA, network.toString())));
+        final String addressB = address(success(cni("ADD", idB, "/run/netns/" + nsB, perContainer.toString())));
+        final JsonNode web = instances("web");
+        assertEquals(1, web.size(), web::toString);
+        assertEquals(List.of(idA + ":eth0", addressA, "80", "0"), List.of(web.get(0).get("id").asText(),
+            web.get(0).get("address").asText(), web.get(0).get("port").asText(), web.get(0).get("leaseSeconds").asText()));
+        assertTrue(web.get(0).get("owner").asText().startsWith("cni:vc"), web::toString);
+        final JsonNode api = instances("api");
+        assertEquals(List.of(idB + ":eth0", addressB, "8080"), List.of(api.get(0).get("id").asText(),
+            api.get(0).get("address").asText(), api.get(0).get("port").asText()), api::toString);
+        final String table = daemon.ok("registry", "list").out();
+        assertTrue(table.startsWith("SERVICE") && table.contains(idB + ":eth0") && table.contains(addressA), table);
+
+        assertEquals(0, cni("DEL", idA, "/run/netns/" + nsA, network.toString()).exit());
+        assertEquals(0, instances("web").size(), "DEL deregistered A");
+        assertEquals(0, cni("DEL", idA, "/run/netns/" + nsA, network.toString()).exit(), "DEL twice is no error");
+        final Sandbox.Result delB = cni("DEL", idB, "/run/netns/" + nsB, config("1.0.0", "br0"));
+        assertEquals(0, delB.exit(), delB::all);
+        assertEquals("[ ]", JSON.readTree(daemon.ok("registry", "list", "--json").out()).get("services").toPrettyString());
+        assertNothingLeft(nsA);
+        assertNothingLeft(nsB);
+
+        final String longId = sandbox.prefix + "-" + "c".repeat(122);
+        final JsonNode refused = failure(7, cni("ADD", longId, "/run/netns/" + nsA, network.toString()));
+        assertTrue(refused.get("msg").asText().contains("registering " + longId + ":eth0 as an instance of service web: " +
+            "invalid instance id"), refused::toString);
+        assertNothingLeft(nsA);
+        assertEquals(0, instances("web").size());
+    }
+
+    private JsonNode instances(final String service) throws IOException
+    {
+        return JSON.readTree(daemon.ok("registry", "list", service, "--json").out()).get("instances");
+    }
+
     /** Runs the plugin as a runtime does, for eth0; null containerId or netns leaves the variable unset. */
     private Sandbox.Result cni(final String command, final String containerId, final String netns, final String config)
     {

@@ -58,6 +58,18 @@ final class Sandbox implements AutoCloseable
         return name;
     }
 
+    /**
+     * Gives a namespace of this sandbox its own resolver configuration: {@code ip netns exec} mounts
+     * {@code /etc/netns/NAME/resolv.conf} over {@code /etc/resolv.conf}. Removed at close.
+     */
+    void resolvConf(final String netns, final String content) throws IOException
+    {
+        final Path dir = Path.of("/etc/netns", netns);
+        Files.createDirectories(dir);
+        files.add(dir);
+        Files.writeString(dir.resolve("resolv.conf"), content);
+    }
+
     /** Forgets a namespace the test deleted itself. */
     void namespaceDeleted(final String name)
     {
