@@ -5,11 +5,13 @@
 #            by its pid) in a server namespace D joined to C by a veth, 10.84.1.1/24, with the same
 #            records as Vireo's service and nothing else: --no-resolv --no-hosts --conf-file=/dev/null
 #            --local=/svc.vireo/ (names under svc.vireo that it does not know: NXDOMAIN, never
-#            forwarded) --host-record=web.svc.vireo,10.96.0.10 --srv-host=SRV,web.svc.vireo,80,0,0,
-#            --cache-size=150 (its default; local records are not served from the forwarding cache:
-#            0, 150 and 10,000 measured the same here), no logging of queries;
+#            forwarded) --host-record=web.svc.vireo,10.96.0.10 --srv-host=SRV,web.svc.vireo,80,0,1
+#            --local-ttl=5 (Vireo's records as its router makes them: the SRV record at the service's
+#            own name, priority 0, weight 1, TTL 5), --cache-size=150 (its default; local records are
+#            not served from the forwarding cache: 0, 150 and 10,000 measured the same), no query log;
 #   vireo    vireod (--idle IDLE): bridge b1 with C's TAP, bridge b2 with three backend namespaces'
-#            TAPs (10.84.2.2-4/24), router r1 attached to b1 (10.84.1.1/24) and b2 (10.84.2.1/24),
+#            TAPs (10.84.2.2-4/24, each listening on port 80 so that r1's health probes keep it up),
+#            router r1 attached to b1 (10.84.1.1/24) and b2 (10.84.2.1/24),
 #            answering DNS for NAME.svc.vireo from its services on its gateway address, service `web`:
 #              vireoctl service add r1 web --vip 10.96.0.10:80 --proto tcp --algorithm rr
 #              vireoctl service backend add r1 web 10.84.2.2:80     (and 10.84.2.3:80, 10.84.2.4:80)
@@ -18,7 +20,7 @@
 # Query sets (--query-sets), dnsperf going round the file for --seconds:
 #   a    `web.svc.vireo A` only;
 #   mix  `web.svc.vireo A`, `web.svc.vireo AAAA` (NOERROR, no data: the service has no IPv6 address),
-#        `SRV SRV` (--srv-name, default _web._tcp.svc.vireo: target web.svc.vireo port 80) and
+#        `SRV SRV` (--srv-name, default web.svc.vireo: target web.svc.vireo port 80) and
 #        `nosuch.svc.vireo A` (NXDOMAIN), one each.
 # Per rep and topology, holding /tmp/vireo-bench.lock from setup to teardown: first the four answers
 # are checked with dig (the run stops if one is not as above, printing what came back), then per
@@ -29,7 +31,7 @@
 # --tools-cpu (0) ("any": not pinned). Each rep also gives the CPU that processes not started here
 # used meanwhile (othercpu.py).
 #   benches/dns-bench.sh [--seconds 10] [--reps 3] [--topologies "dnsmasq vireo"] [--query-sets "a mix"]
-#                        [--outstanding 100] [--srv-name _web._tcp.svc.vireo]
+#                        [--outstanding 100] [--srv-name web.svc.vireo]
 #                        [--idle adaptive|busy|backoff] [--switch-cpu 1] [--tools-cpu 0]
 # Prints each rep, the median (min-max) per topology and query set and the ratios vireo / dnsmasq;
 # keeps the logs (dig's and dnsperf's output, dnsmasq's and vireod's logs, Vireo's services) in a
@@ -41,7 +43,7 @@ source "$VIREO_ROOT/benches/lib.sh"
 
 all_topologies="dnsmasq vireo" all_sets="a mix"
 seconds=10 reps=3 idle=adaptive topologies="$all_topologies" sets="$all_sets" switch_cpu=1 tools_cpu=0 outstanding=100
-srv_name=_web._tcp.svc.vireo name=web.svc.vireo vip=10.96.0.10 svc_port=80
+srv_name=web.svc.vireo name=web.svc.vireo vip=10.96.0.10 svc_port=80
 ip_c=10.84.1.2 server=10.84.1.1 gw_b=10.84.2.1
 backends=(10.84.2.2 10.84.2.3 10.84.2.4)
 die() { echo "dns-bench: $*" >&2; exit 1; }
@@ -56,7 +58,7 @@ while [ $# -gt 0 ]; do
     --idle) idle="${2:-}"; shift 2 || die "--idle takes a value" ;;
     --switch-cpu) switch_cpu="${2:-}"; shift 2 || die "--switch-cpu takes a value" ;;
     --tools-cpu) tools_cpu="${2:-}"; shift 2 || die "--tools-cpu takes a value" ;;
-    -h | --help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "dns-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -158,7 +160,7 @@ topology_dnsmasq() {
   ip netns exec "$nd" "${on_switch[@]}" dnsmasq --keep-in-foreground --conf-file=/dev/null --pid-file= \
     --no-resolv --no-hosts --no-poll --user=nobody --group=nogroup --log-facility=- \
     --listen-address="$server" --bind-interfaces --port=53 --cache-size=150 --local=/svc.vireo/ \
-    --host-record="$name,$vip" --srv-host="$srv_name,$name,$svc_port,0,0" >"$log" 2>&1 </dev/null 9>&- &
+    --host-record="$name,$vip" --srv-host="$srv_name,$name,$svc_port,0,1" --local-ttl=5 >"$log" 2>&1 </dev/null 9>&- &
   pids+=($!)
   wait_until 10 eval "dnsmasq_listening || ! alive $!" || true
   dnsmasq_listening || die "dnsmasq did not listen on $server:53: $(tail -3 "$log")"
@@ -180,8 +182,10 @@ ctl() {
   msg="$(vctl "$@" 2>&1)" || die "vireoctl $*: $msg"
 }
 
-# The backends are namespaces on b2 (nothing listens on port 80 there: the kernel's RST answers r1's
-# health probes, a TCP SYN, so they stay up).
+# The backends are namespaces on b2, each with a socket listening on port 80 that never accepts (r1's
+# health probes, a SYN every 2 s, are answered by the kernel's SYN/ACK and reset by r1; a port that
+# answers with a reset would take the backend out of selection), so the service is healthy as in use.
+backend_listening() { ip netns exec "$1" ss -ltnH "sport = :$svc_port" | grep -q .; }
 topology_vireo() {
   local i
   vireo_up
@@ -192,12 +196,22 @@ topology_vireo() {
     netns "${nss[$i]}"
     ctl port add b2 "${nss[$i]}" --netns "${nss[$i]}" --ip "${backends[$i]}/24"
     ip -n "${nss[$i]}" route add default via "$gw_b"
+    ip netns exec "${nss[$i]}" python3 -c 'import signal, socket, sys
+s = socket.socket(); s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(64); signal.pause()' \
+      "${backends[$i]}" "$svc_port" </dev/null 9>&- &
+    pids+=($!)
+    wait_until 5 backend_listening "${nss[$i]}" || die "no listener on port $svc_port in ${nss[$i]}"
   done
   ctl router add r1
   ctl router attach r1 b1 --ip "$server/24"
   ctl router attach r1 b2 --ip "$gw_b/24"
   ctl service add r1 web --vip "$vip:$svc_port" --proto tcp --algorithm rr
   for i in 0 1 2; do ctl service backend add r1 web "${backends[$i]}:$svc_port"; done
+  wait_until 30 vireo_all_up || die "$topology: not every backend of r1's service web is up (see vireoctl service list r1)"
+}
+vireo_all_up() {
+  vctl service list r1 --json 2>/dev/null | python3 -c 'import json, sys
+sys.exit(not all(b["state"] == "up" for s in json.load(sys.stdin)["services"] for b in s["backends"]))'
 }
 
 # --- measurements

@@ -32,16 +32,20 @@
 #   TCP: iperf2 (`iperf`, not iperf3: an iperf3 test opens a control connection and data connections,
 #        which a balancer sends to different backends; iperf2's streams are independent connections)
 #        C -> VIP:5001 for SECONDS with 1 stream and with 4; each backend runs `iperf -s -y C`; the
-#        figure is the sum of the receivers' per-connection rates, with the streams each backend got;
+#        figure is the sum of the receivers' per-connection rates, with the streams each backend got
+#        (kernel-nft picks at random: one backend often gets none of the 4);
 #   new TCP connections/s: --conn-clients processes of benches/connrate.c in C, each keeping 32
 #        connections in flight to VIP ports 6000.. for SECONDS (connect, 16 bytes, shutdown, the
 #        server's FIN awaited, close), every backend running the connrate server on its ports; the
 #        figure is the connections the clients saw closed by the far end within SECONDS, per second.
-# Checks per rep (the run stops otherwise): every backend received TCP streams or connections (for
-# the 4-stream test and the connections), the backends completed at least as many connections as
-# the clients counted, and saw as source C's address (kernel-nft) or R's 10.83.2.1 (haproxy; printed
-# only for vireo); after teardown, no namespace, interface or process of the run is left and the root
-# namespace's nftables ruleset (and iptables-save's, if installed) is as before the rep.
+# The backends' servers listen from before the services exist to the end of the rep (Vireo's health
+# probes take a backend whose port answers with a reset out of selection); vireo waits until every
+# backend of r1's services is up before measuring. Checks per rep (the run stops otherwise): the
+# backends reported as many TCP streams as were sent; every backend completed connections, together
+# at least as many as the clients counted, and saw as their source C's address (kernel-nft) or R's
+# 10.83.2.1 (haproxy; printed only for vireo); after teardown no namespace, interface or process of
+# the run is left and the root namespace's nftables ruleset (and iptables-save's, if installed) is as
+# before the rep.
 # vireod and HAProxy run on --switch-cpu (1), every tool (clients and servers) on --tools-cpu (0)
 # ("any": not pinned); the kernel's forwarding and NAT run in softirq on the sending CPU, mostly the
 # tools CPU. Each rep also gives the CPU that processes not started here used meanwhile (othercpu.py).
@@ -73,7 +77,7 @@ while [ $# -gt 0 ]; do
     --tools-cpu) tools_cpu="${2:-}"; shift 2 || die "--tools-cpu takes a value" ;;
     --conn-clients) conn_clients="${2:-}"; shift 2 || die "--conn-clients takes a value" ;;
     --ports) ports="${2:-}"; shift 2 || die "--ports takes a value" ;;
-    -h | --help) sed -n '2,53p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,57p' "$0"; exit 0 ;;
     *) echo "service-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -173,6 +177,31 @@ endpoints_up() {
   for i in 0 1 2; do ip -n "${nss[$i]}" route add default via "$gw_s"; done
 }
 
+# --- the backends' servers, started once the backends have their addresses (for vireo before the services
+# exist) and listening through the rep: Vireo's health probes (a SYN from r1 every 2 s) count a reset
+# from a port nothing listens on as a failure and would take the backends out of selection between the
+# tests. Probes are never accepted (r1 resets the SYN/ACK), so the servers do not count them.
+# iperf2 servers: in $pids (stopped at teardown); connrate servers: in $conn_servers (stopped by conn_rate,
+# which reads their counts).
+conn_servers=()
+listening() { [ "$(ip netns exec "$1" ss -ltnH "sport >= :$2 and sport < :$(($2 + $3))" | wc -l)" -ge "$3" ]; }
+servers_up() {
+  local i
+  conn_servers=()
+  for i in 0 1 2; do
+    ip netns exec "${nss[$i]}" "${on_tools[@]}" iperf -s -B "${backends[$i]}" -p "$tcp_port" -y C \
+      >"$out/$topology.$rep.iperf.server$((i + 1)).csv" 2>&1 </dev/null 9>&- &
+    pids+=($!)
+    ip netns exec "${nss[$i]}" "${on_tools[@]}" "$bin/connrate" server "${backends[$i]}" "$conn_port" "$ports" \
+      >"$out/$topology.$rep.connrate.server$((i + 1)).txt" 2>&1 </dev/null 9>&- &
+    conn_servers+=($!)
+  done
+  for i in 0 1 2; do
+    wait_until 5 listening "${nss[$i]}" "$tcp_port" 1 || die "$topology: iperf server in ${nss[$i]} not listening"
+    wait_until 5 listening "${nss[$i]}" "$conn_port" "$ports" || die "$topology: connrate server in ${nss[$i]} not listening"
+  done
+}
+
 # --- topologies
 
 # R between C and S1..S3: a veth to C, a bridge joining a veth to each backend.
@@ -196,6 +225,7 @@ kernel_router() {
   ip -n "$nc" addr add "$ip_c/24" dev "$nc"
   ip -n "$nc" link set "$nc" up
   endpoints_up
+  servers_up
 }
 
 # kube-proxy's nftables ruleset for $services (ClusterIP, TCP) on $vip over the three backends.
@@ -330,6 +360,7 @@ topology_vireo() {
   ctl bridge add b2
   ctl port add b1 "$nc" --netns "$nc" --ip "$ip_c/24"
   for i in 0 1 2; do ctl port add b2 "${nss[$i]}" --netns "${nss[$i]}" --ip "${backends[$i]}/24"; done
+  servers_up
   ctl router add r1
   ctl router attach r1 b1 --ip "$gw_c/24"
   ctl router attach r1 b2 --ip "$gw_s/24"
@@ -338,6 +369,7 @@ topology_vireo() {
     for i in 0 1 2; do ctl service backend add r1 "$name" "${backends[$i]}:$port"; done
   done <<<"$services"
   endpoints_up
+  wait_until 30 vireo_all_up || die "$topology: not every backend of r1's services is up: $(vireo_services "$out/$topology.$rep.services-setup.json")"
 }
 
 # --- measurements
@@ -374,6 +406,12 @@ print(f"{len(services)} services, connections per backend " + "/".join(str(per[i
       + (", not up: " + ", ".join(sorted(down)) if down else ", all backends up"))' "$1"
 }
 
+# vireo_all_up: every backend of every service of r1 is up.
+vireo_all_up() {
+  vctl service list r1 --json 2>/dev/null | python3 -c 'import json, sys
+sys.exit(not all(b["state"] == "up" for s in json.load(sys.stdin)["services"] for b in s["backends"]))'
+}
+
 # kernel_conntrack: R's table: "<entries> drop=N early_drop=N insert_failed=N".
 kernel_conntrack() {
   echo "$(ip netns exec "$nr" cat /proc/sys/net/netfilter/nf_conntrack_count)" \
@@ -388,33 +426,31 @@ expected_peer() {
   case "$topology" in haproxy) echo "$gw_s" ;; kernel-nft) echo "$ip_c" ;; *) echo "" ;; esac
 }
 
-listening() { [ "$(ip netns exec "$1" ss -ltnH "sport >= :$2 and sport < :$(($2 + $3))" | wc -l)" -ge "$3" ]; }
 lines_in() { cat "$@" 2>/dev/null | grep -c '^[0-9]' || true; }
 
-# tcp_rate STREAMS: iperf2 C -> VIP:5001 for $seconds. Prints "<Gbit/s> <streams per backend, a/b/c>".
+# tcp_rate STREAMS: iperf2 C -> VIP:5001 for $seconds, to the backends' iperf servers (each writes a CSV
+# line per connection at its end). Prints "<Gbit/s> <streams per backend, a/b/c>".
 tcp_rate() {
-  local streams="$1" log="$out/$topology.$rep.tcp$1" i rc=0
-  local -a servers=() files=()
-  for i in 0 1 2; do
-    files+=("$log.server$((i + 1)).csv")
-    ip netns exec "${nss[$i]}" "${on_tools[@]}" iperf -s -B "${backends[$i]}" -p "$tcp_port" -y C >"${files[$i]}" 2>&1 9>&- &
-    servers+=($!)
+  local streams="$1" log="$out/$topology.$rep.tcp$1" i rc=0 before
+  local -a files=() offsets=()
+  for i in 1 2 3; do
+    files+=("$out/$topology.$rep.iperf.server$i.csv")
+    offsets+=("$(lines_in "$out/$topology.$rep.iperf.server$i.csv")")
   done
-  for i in 0 1 2; do wait_until 5 listening "${nss[$i]}" "$tcp_port" 1 || die "$topology: iperf server in ${nss[$i]} not listening"; done
+  before=$((offsets[0] + offsets[1] + offsets[2]))
   ip netns exec "$nc" "${on_tools[@]}" iperf -c "$vip" -p "$tcp_port" -t "$seconds" -P "$streams" -y C >"$log.client.csv" 2>&1 9>&- || rc=$?
-  wait_until 10 eval "[ \"\$(lines_in ${files[*]})\" -ge $streams ]" || true
-  for i in 0 1 2; do kill -TERM "${servers[$i]}" 2>/dev/null || true; wait "${servers[$i]}" 2>/dev/null || true; done
   [ "$rc" = 0 ] || die "$topology: iperf -c $vip failed (exit $rc): $(tail -3 "$log.client.csv")"
-  python3 - "$streams" "${files[@]}" <<'EOF'
+  wait_until 10 eval "[ \"\$(lines_in ${files[*]})\" -ge $((before + streams)) ]" || true
+  python3 - "$streams" "${offsets[*]}" "${files[@]}" <<'EOF'
 import sys
-streams, counts, bps = int(sys.argv[1]), [], 0
-for path in sys.argv[2:]:
-    rows = [l.strip().split(",") for l in open(path) if l[:1].isdigit()]
+streams, offsets, counts, bps = int(sys.argv[1]), [int(x) for x in sys.argv[2].split()], [], 0
+for path, skip in zip(sys.argv[3:], offsets):
+    rows = [l.strip().split(",") for l in open(path) if l[:1].isdigit()][skip:]
     rows = [r for r in rows if len(r) >= 9 and int(r[5]) >= 0]  # connections, not sums
     counts.append(len(rows))
     bps += sum(int(r[8]) for r in rows)
 if sum(counts) != streams:
-    sys.exit(f"service-bench: the backends reported {sum(counts)} TCP streams, not {streams}: {' '.join(sys.argv[2:])}")
+    sys.exit(f"service-bench: the backends reported {sum(counts)} TCP streams, not {streams}: {' '.join(sys.argv[3:])}")
 print("%.2f %s" % (bps / 1e9, "/".join(map(str, counts))))
 EOF
 }
@@ -428,15 +464,7 @@ conn_quiet() {
 # Prints "<connections/s> <complete per backend a/b/c> <failed> <peers seen, per backend>".
 conn_rate() {
   local log="$out/$topology.$rep.connrate" pid i total=0 failed=0 n f complete=() peers=() sum=0 expect
-  local -a clients=() servers=()
-  for i in 0 1 2; do
-    ip netns exec "${nss[$i]}" "${on_tools[@]}" "$bin/connrate" server "${backends[$i]}" "$conn_port" "$ports" \
-      >"$log.server$((i + 1)).txt" 2>&1 9>&- &
-    servers+=($!)
-  done
-  for i in 0 1 2; do
-    wait_until 5 listening "${nss[$i]}" "$conn_port" "$ports" || die "$topology: connrate server in ${nss[$i]} not listening"
-  done
+  local -a clients=()
   for i in $(seq 1 "$conn_clients"); do
     ip netns exec "$nc" "${on_tools[@]}" "$bin/connrate" client "$vip" "$conn_port" "$ports" "$seconds" \
       "$conn_concurrency" >"$log.client$i.txt" 2>&1 9>&- &
@@ -444,7 +472,8 @@ conn_rate() {
   done
   for pid in "${clients[@]}"; do wait "$pid" || die "$topology: connrate client failed: $(cat "$log".client*.txt)"; done
   wait_until 5 conn_quiet || true
-  for pid in "${servers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" || true; done
+  # (not `wait`: this runs in a subshell, of which the servers are no children)
+  for pid in "${conn_servers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait_until 10 eval "! alive $pid" || true; done
   for i in $(seq 1 "$conn_clients"); do
     read -r _ n _ f _ <"$log.client$i.txt"
     total=$((total + n)) failed=$((failed + f))
