@@ -28,7 +28,8 @@ public record ServiceSpec(
 
     /**
      * The health probe of a service's backends: from the router itself, through the dataplane, a TCP SYN
-     * answered by SYN/ACK or RST is a success; no answer within the timeout a failure. A backend goes out of
+     * answered by a SYN/ACK within the timeout is a success; a reset (nothing listens on the port) or no
+     * answer is a failure. A backend goes out of
      * selection after {@code fall} failures in a row and comes back after {@code rise} successes.
      *
      * @param enabled    false: every backend is always in selection (the only choice for UDP). Default true for TCP.
