@@ -742,11 +742,12 @@ public final class ControlApi
         return new Response(201, JSON.writeValueAsString(value));
     }
 
+    /** {@code {"error": message}} on one line: a line break the message quotes (a name, a path) is written as {@code \n}. */
     public static Response error(final int status, final String message)
     {
         try
         {
-            return new Response(status, JSON.writeValueAsString(Map.of("error", message)));
+            return new Response(status, JSON.writeValueAsString(Map.of("error", message.replace("\r", "\\r").replace("\n", "\\n"))));
         }
         catch (final JsonProcessingException ex)
         {
