@@ -1,6 +1,7 @@
 package io.vireo.vswitch.control;
 
 import java.io.IOException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -234,6 +235,10 @@ public final class ControlApi
         catch (final MethodNotAllowed ex)
         {
             return error(405, ex.getMessage());
+        }
+        catch (final InvalidPathException ex)
+        {
+            return error(400, "invalid path: " + ex.getMessage());
         }
         catch (final RuntimeException ex)
         {
