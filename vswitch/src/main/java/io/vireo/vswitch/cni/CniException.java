@@ -27,9 +27,10 @@ final class CniException extends RuntimeException
         this(code, message, "");
     }
 
+    /** A line break the message quotes (a field name, a value) is written as {@code \n}: the message is one line. */
     CniException(final int code, final String message, final String details)
     {
-        super(message);
+        super(message.replace("\r", "\\r").replace("\n", "\\n"));
         this.code = code;
         this.details = null == details ? "" : details;
     }

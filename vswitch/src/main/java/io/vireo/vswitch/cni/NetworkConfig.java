@@ -184,7 +184,7 @@ record NetworkConfig(
             throw new CniException(CniException.INVALID_CONFIG, "the network config has no name");
         }
         final String runDir = text(root, "runDir", RunDir.DEFAULT.toString());
-        if (!runDir.startsWith("/"))
+        if (!runDir.startsWith("/") || runDir.indexOf('\0') >= 0)
         {
             throw new CniException(CniException.INVALID_CONFIG, "runDir must be an absolute path, not '" + runDir + "'");
         }
@@ -238,7 +238,7 @@ record NetworkConfig(
             return null;
         }
         final String type = text(ipam, "type", null);
-        if (null == type || type.isEmpty() || type.contains("/") || type.startsWith("."))
+        if (null == type || type.isEmpty() || type.contains("/") || type.startsWith(".") || type.indexOf('\0') >= 0)
         {
             throw new CniException(CniException.INVALID_CONFIG,
                 "ipam.type must name an IPAM plugin in CNI_PATH, such as host-local; got " + ipam.get("type"));

@@ -1,6 +1,7 @@
 package io.vireo.vswitch.control;
 
 import java.io.IOException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -234,6 +235,10 @@ public final class ControlApi
         catch (final MethodNotAllowed ex)
         {
             return error(405, ex.getMessage());
+        }
+        catch (final InvalidPathException ex)
+        {
+            return error(400, "invalid path: " + ex.getMessage());
         }
         catch (final RuntimeException ex)
         {
@@ -742,11 +747,12 @@ public final class ControlApi
         return new Response(201, JSON.writeValueAsString(value));
     }
 
+    /** {@code {"error": message}} on one line: a line break the message quotes (a name, a path) is written as {@code \n}. */
     public static Response error(final int status, final String message)
     {
         try
         {
-            return new Response(status, JSON.writeValueAsString(Map.of("error", message)));
+            return new Response(status, JSON.writeValueAsString(Map.of("error", message.replace("\r", "\\r").replace("\n", "\\n"))));
         }
         catch (final JsonProcessingException ex)
         {

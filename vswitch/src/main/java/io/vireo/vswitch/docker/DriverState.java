@@ -97,6 +97,12 @@ final class DriverState
         return endpoints.get(id);
     }
 
+    /** A network on this bridge, or null. */
+    Network networkOnBridge(final String bridge)
+    {
+        return networks.values().stream().filter(network -> network.bridge().equals(bridge)).findFirst().orElse(null);
+    }
+
     /** The endpoint whose port has this name, or null. */
     Endpoint endpointWithPort(final String port)
     {

@@ -169,6 +169,13 @@ final class NetworkDriver
         final String chosenBridge = generic.path(OPTION_BRIDGE).asText("");
         final boolean ownsBridge = chosenBridge.isEmpty();
         final String bridge = ownsBridge ? BRIDGE_PREFIX + id.substring(0, SHORT_ID) : chosenBridge;
+        final DriverState.Network sharing = state.networkOnBridge(bridge);
+        if (null != sharing && (ownsBridge || sharing.ownsBridge() || null != router || null != sharing.router()))
+        {
+            // Deleting either would take the bridge, or the router's interface on it, from the other.
+            throw new DriverException("bridge " + bridge + " is network " + sharing.id() + "'s already: only internal " +
+                "networks share a bridge, one they name with " + OPTION_BRIDGE);
+        }
         if (ownsBridge)
         {
             ensureBridge(bridge);
