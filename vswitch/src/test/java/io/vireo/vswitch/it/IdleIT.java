@@ -2,6 +2,7 @@ package io.vireo.vswitch.it;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -41,10 +42,23 @@ class IdleIT
         daemon.ok("port", "add", "br0", sandbox.ifname("tA"), "--netns", nsA, "--ip", "10.94.0.1/24");
         daemon.ok("port", "add", "br0", sandbox.ifname("tB"), "--netns", nsB, "--ip", "10.94.0.2/24");
         check(sandbox.inNetns(nsA, "ping", "-c", "2", "-W", "2", "10.94.0.2"));
-        // Let the JIT finish what start-up and the first frames queued (seen at 1.1 % on JDK 25 after 1 s).
-        Thread.sleep(5_000);
-
+        // Let the JIT finish what start-up and the first frames queued: on JDK 25 on a loaded machine its
+        // compiler threads were still busy 5 to 15 s after the start. Wait until two seconds in a row cost
+        // next to nothing (at most a clock tick), then measure.
         final long pid = daemon.process.pid();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long window = cpuTicks(pid);
+        while (true)
+        {
+            Thread.sleep(2_000);   // the window the condition is about, not a wait for it
+            final long now = cpuTicks(pid);
+            if (now - window <= 1 || System.nanoTime() > deadline)
+            {
+                break;
+            }
+            window = now;
+        }
+
         final long before = cpuTicks(pid);
         Thread.sleep(10_000);
         final long used = cpuTicks(pid) - before;
