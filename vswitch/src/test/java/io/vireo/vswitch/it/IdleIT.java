@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class IdleIT
 {
     private static final long CLOCK_TICKS_PER_SECOND = 100;
+    private static final long IDLE_SECONDS = 30;
     private static final Pattern RTT = Pattern.compile("time=([0-9.]+) ms");
 
     private Sandbox sandbox;
@@ -60,10 +61,12 @@ class IdleIT
         }
 
         final long before = cpuTicks(pid);
-        Thread.sleep(10_000);
+        // 30 s: the JIT still compiles a method of the conductor's now and then (a tick or two in a 5 s window);
+        // an idle daemon is judged over a stretch that such a burst does not dominate.
+        Thread.sleep(TimeUnit.SECONDS.toMillis(IDLE_SECONDS));
         final long used = cpuTicks(pid) - before;
-        final double percentOfACore = 100.0 * used / (10 * CLOCK_TICKS_PER_SECOND);
-        System.out.printf("idle vireod: %.2f %% of a core over 10 s%n", percentOfACore);
+        final double percentOfACore = 100.0 * used / (IDLE_SECONDS * CLOCK_TICKS_PER_SECOND);
+        System.out.printf("idle vireod: %.2f %% of a core over %d s%n", percentOfACore, IDLE_SECONDS);
         assertTrue(percentOfACore < 1.0, "idle daemon used " + percentOfACore + " % of a core");
 
         double best = Double.MAX_VALUE;
