@@ -1,51 +1,25 @@
 package io.vireo.gateway.dns;
 
-import java.util.concurrent.CopyOnWriteArrayList;
-
-import org.agrona.BufferUtil;
-import org.agrona.concurrent.UnsafeBuffer;
+import io.vireo.gateway.ThreadCounts;
 
 /**
  * How the routers' DNS answered, by {@link DnsResponder} outcome, all routers together: each forwarding
- * thread counts into its own {@link ThreadCounters}, the control plane sums them.
+ * thread counts into its own {@link ThreadCounts.Writer}, the control plane sums them.
  */
 public final class DnsStats
 {
-    private final CopyOnWriteArrayList<ThreadCounters> threads = new CopyOnWriteArrayList<>();
+    private final ThreadCounts counts = new ThreadCounts(DnsResponder.OUTCOMES);
 
     /** The counters of one more forwarding thread. */
-    public ThreadCounters newThreadCounters()
+    public ThreadCounts.Writer newThreadCounters()
     {
-        final ThreadCounters counters = new ThreadCounters();
-        threads.add(counters);
-        return counters;
+        return counts.newWriter();
     }
 
     /** Queries that ended in this outcome, {@link DnsResponder#ANSWERED} .. {@link DnsResponder#DROPPED}. */
     public long count(final int outcome)
     {
-        long sum = 0;
-        for (final ThreadCounters counters : threads)
-        {
-            sum += counters.buffer.getLongVolatile(outcome * Long.BYTES);
-        }
-        return sum;
-    }
-
-    /** One forwarding thread's counts: written by it alone. */
-    public static final class ThreadCounters
-    {
-        private final UnsafeBuffer buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(DnsResponder.OUTCOMES * Long.BYTES, 64));
-
-        private ThreadCounters()
-        {
-        }
-
-        public void count(final int outcome)
-        {
-            final int offset = outcome * Long.BYTES;
-            buffer.putLongOrdered(offset, buffer.getLong(offset) + 1);
-        }
+        return counts.sum(outcome);
     }
 
     /** A name for an outcome, as metrics label it. */

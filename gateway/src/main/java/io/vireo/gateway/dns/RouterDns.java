@@ -1,6 +1,7 @@
 package io.vireo.gateway.dns;
 
 import io.vireo.dataplane.headers.Checksums;
+import io.vireo.gateway.ThreadCounts;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -61,7 +62,7 @@ public final class RouterDns
     private static final int MIN_FRAME_LENGTH = 60;
 
     private final DnsResponder responder = new DnsResponder();
-    private final DnsStats.ThreadCounters counters;
+    private final ThreadCounts.Writer counters;
     private final long secret;
 
     /**
@@ -139,7 +140,7 @@ public final class RouterDns
         final int message = udp + UDP_LENGTH;
         final int answer = responder.respond(buffer, message, udpLength - UDP_LENGTH, capacity - (message - offset),
             DnsResponder.MIN_UDP_PAYLOAD_SIZE, records, hasUpstream);
-        counters.count(responder.outcome());
+        counters.add(responder.outcome(), 1);
         if (answer < 0)
         {
             return DnsResponder.FORWARD == answer ? FORWARD : NONE;
@@ -202,7 +203,7 @@ public final class RouterDns
         buffer.putBytes(message, buffer, data + 2, messageLength);
         final int answer = responder.respond(buffer, message, messageLength, capacity - (message - offset),
             TCP_MAX_MESSAGE, records, false);
-        counters.count(responder.outcome());
+        counters.add(responder.outcome(), 1);
         if (answer < 0)
         {
             return NONE;
@@ -322,7 +323,7 @@ public final class RouterDns
 
     private int dropped()
     {
-        counters.count(DnsResponder.DROPPED);
+        counters.add(DnsResponder.DROPPED, 1);
         return NONE;
     }
 

@@ -1,11 +1,9 @@
 package io.vireo.gateway.service;
 
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
+import io.vireo.gateway.ThreadCounts;
 import io.vireo.gateway.conntrack.ConnectionTable;
-import org.agrona.BufferUtil;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * What the load balancer counts per backend, by the backend's slot (0 to {@link #MAX_BACKENDS} - 1,
@@ -24,19 +22,17 @@ public final class BackendStats implements ConnectionTable.RemovalListener
     public static final int MAX_BACKENDS = 4096;
 
     private static final int CONNECTIONS = 0;
-    private static final int PACKETS = 8;
-    private static final int BYTES = 16;
-    private static final int SLOT_LENGTH = 24;
+    private static final int PACKETS = 1;
+    private static final int BYTES = 2;
+    private static final int PER_BACKEND = 3;
 
     private final AtomicIntegerArray open = new AtomicIntegerArray(MAX_BACKENDS);
-    private final CopyOnWriteArrayList<ThreadCounters> threads = new CopyOnWriteArrayList<>();
+    private final ThreadCounts counts = new ThreadCounts(MAX_BACKENDS * PER_BACKEND);
 
     /** The counters of one more forwarding thread. */
     public ThreadCounters newThreadCounters()
     {
-        final ThreadCounters counters = new ThreadCounters(this);
-        threads.add(counters);
-        return counters;
+        return new ThreadCounters(this, counts.newWriter());
     }
 
     /** Connections to the backend in the slot that are open now. */
@@ -81,24 +77,19 @@ public final class BackendStats implements ConnectionTable.RemovalListener
 
     private long sum(final int slot, final int field)
     {
-        long sum = 0;
-        for (final ThreadCounters counters : threads)
-        {
-            sum += counters.buffer.getLongVolatile(slot * SLOT_LENGTH + field);
-        }
-        return sum;
+        return counts.sum(slot * PER_BACKEND + field);
     }
 
     /** One forwarding thread's counters: written by it alone, read by the control plane. */
     public static final class ThreadCounters
     {
         private final BackendStats stats;
-        private final UnsafeBuffer buffer =
-            new UnsafeBuffer(BufferUtil.allocateDirectAligned(MAX_BACKENDS * SLOT_LENGTH, 64));
+        private final ThreadCounts.Writer writer;
 
-        private ThreadCounters(final BackendStats stats)
+        private ThreadCounters(final BackendStats stats, final ThreadCounts.Writer writer)
         {
             this.stats = stats;
+            this.writer = writer;
         }
 
         /** The figures these counters belong to. */
@@ -135,8 +126,7 @@ public final class BackendStats implements ConnectionTable.RemovalListener
 
         private void add(final int slot, final int field, final long delta)
         {
-            final int offset = slot * SLOT_LENGTH + field;
-            buffer.putLongOrdered(offset, buffer.getLong(offset) + delta);
+            writer.add(slot * PER_BACKEND + field, delta);
         }
     }
 }
