@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
@@ -94,23 +94,13 @@ public final class DnsForwarding
     }
 
     /**
-     * Hands the queued queries to {@code handler}, each as its record; one control thread.
+     * Hands the queued queries to {@code handler}, each as its record (fields at the offsets above, valid
+     * during the call only; the record's length is {@link #MESSAGE} + the message's); one control thread.
      *
      * @return queries handed.
      */
-    public int drain(final QueryHandler handler)
+    public int drain(final MessageHandler handler)
     {
-        return ring.read((type, buffer, index, length) -> handler.onQuery(buffer, index, length));
-    }
-
-    /** Takes one queued query. */
-    @FunctionalInterface
-    public interface QueryHandler
-    {
-        /**
-         * @param record the record at {@code index}, fields at the offsets above; valid during the call only.
-         * @param length the record's length: {@link #MESSAGE} + the message's.
-         */
-        void onQuery(MutableDirectBuffer record, int index, int length);
+        return ring.read(handler);
     }
 }

@@ -20,6 +20,7 @@ import io.vireo.gateway.dns.RouterDns;
 import io.vireo.gateway.router.RouterDirectory;
 import io.vireo.gateway.router.RouterInterface;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import static java.nio.ByteOrder.BIG_ENDIAN;
@@ -50,6 +51,7 @@ final class DnsUpstream implements AutoCloseable
     private final Map<Integer, Pending> pending = new HashMap<>();
     private final ByteBuffer datagram = ByteBuffer.allocateDirect(65_535);
     private final UnsafeBuffer frame = new UnsafeBuffer(new byte[RouterDns.answerMessageOffset() + 65_535]);
+    private final MessageHandler sender = (type, record, index, length) -> send(record, index, length);
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong answered = new AtomicLong();
     private final AtomicLong unanswered = new AtomicLong();
@@ -98,7 +100,7 @@ final class DnsUpstream implements AutoCloseable
             {
                 selector.select(POLL_MS);
                 selector.selectedKeys().clear();
-                queue.drain(this::send);
+                queue.drain(sender);
                 receive();
                 expire(System.currentTimeMillis());
             }
