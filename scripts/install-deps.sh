@@ -12,6 +12,7 @@ packages=(iproute2 iputils-ping iperf3 ethtool procps python3 util-linux maven
   qemu-system-x86 busybox-static  # QemuGuestIT: a Linux guest on a vhost-user port, its initramfs
   podman runc  # PodmanIT: podman's CNI backend runs the plugin; runc, as podman would pick crun otherwise
   bind9-dnsutils  # dig, the resolver client that checks the routers' DNS answers
+  etcd-server  # ClusterIT: a three-member etcd cluster holds the cluster state of three Vireo nodes
   docker.io)  # DockerEngineIT: a dockerd of the test's own finds the Docker driver as a plugin
 missing=()
 for p in "${packages[@]}"; do
