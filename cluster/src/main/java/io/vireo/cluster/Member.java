@@ -1,0 +1,6 @@
+package io.vireo.cluster;
+
+/** A node of the cluster, as it registers itself under its lease. */
+public record Member(String node, String underlay, int vtepPort)
+{
+}

@@ -1,0 +1,107 @@
+package io.vireo.cluster;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import io.vireo.api.Endpoint;
+import io.vireo.api.EndpointListener;
+import io.vireo.api.OverlaySwitch;
+
+/**
+ * The overlay state of a switch as {@link OverlaySwitch} describes it (networks, peers, endpoints, and
+ * removing a peer removing the MACs behind it), kept in maps, for the reconciler's unit tests; the real
+ * switch is driven by the integration tests.
+ */
+final class ModelSwitch implements OverlaySwitch
+{
+    final Map<String, Integer> networks = new HashMap<>();
+    final Map<String, Set<String>> peers = new HashMap<>();
+    final Map<String, Map<String, Endpoint>> endpoints = new HashMap<>();
+    final List<String> calls = new ArrayList<>();
+    String refuseNetwork;
+
+    @Override
+    public void ensureNetwork(final String network, final int vni, final String underlay, final int vtepPort)
+    {
+        calls.add("ensureNetwork " + network);
+        if (network.equals(refuseNetwork))
+        {
+            throw new IllegalStateException("bridge " + network + " exists with other VXLAN settings");
+        }
+        networks.put(network, vni);
+    }
+
+    @Override
+    public void removeNetwork(final String network)
+    {
+        calls.add("removeNetwork " + network);
+        networks.remove(network);
+        peers.remove(network);
+        endpoints.remove(network);
+    }
+
+    @Override
+    public List<String> networks()
+    {
+        return List.copyOf(networks.keySet());
+    }
+
+    @Override
+    public void addPeer(final String network, final String underlay)
+    {
+        calls.add("addPeer " + network + " " + underlay);
+        requireNetwork(network);
+        peers.computeIfAbsent(network, n -> new HashSet<>()).add(underlay);
+    }
+
+    @Override
+    public void removePeer(final String network, final String underlay)
+    {
+        calls.add("removePeer " + network + " " + underlay);
+        requireNetwork(network);
+        peers.getOrDefault(network, new HashSet<>()).remove(underlay);
+        endpoints.getOrDefault(network, new HashMap<>()).values().removeIf(e -> underlay.equals(e.underlay()));
+    }
+
+    @Override
+    public void addEndpoint(final String network, final Endpoint endpoint)
+    {
+        calls.add("addEndpoint " + network + " " + endpoint.mac());
+        requireNetwork(network);
+        if (!endpoint.isLocal())
+        {
+            peers.computeIfAbsent(network, n -> new HashSet<>()).add(endpoint.underlay());
+        }
+        endpoints.computeIfAbsent(network, n -> new HashMap<>()).put(endpoint.mac(), endpoint);
+    }
+
+    @Override
+    public void removeEndpoint(final String network, final String mac)
+    {
+        calls.add("removeEndpoint " + network + " " + mac);
+        requireNetwork(network);
+        endpoints.getOrDefault(network, new HashMap<>()).remove(mac);
+    }
+
+    @Override
+    public void watchLocalEndpoints(final EndpointListener listener)
+    {
+    }
+
+    Map<String, Endpoint> endpointsOf(final String network)
+    {
+        return endpoints.getOrDefault(network, Map.of());
+    }
+
+    private void requireNetwork(final String network)
+    {
+        if (!networks.containsKey(network))
+        {
+            throw new IllegalArgumentException("no bridge named " + network);
+        }
+    }
+}

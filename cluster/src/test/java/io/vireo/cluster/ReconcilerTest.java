@@ -1,0 +1,148 @@
+package io.vireo.cluster;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.vireo.api.Endpoint;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ReconcilerTest
+{
+    private static final String MAC_A = "02:00:00:00:00:0a";
+    private static final String MAC_B = "02:00:00:00:00:0b";
+    private static final String MAC_C = "02:00:00:00:00:0c";
+
+    private final ClusterKeys keys = new ClusterKeys("/vireo/");
+    private final ClusterView view = new ClusterView(keys);
+    private final ModelSwitch overlay = new ModelSwitch();
+    private final Reconciler reconciler = new Reconciler(new Member("n1", "192.0.2.1", 4789), overlay);
+
+    @BeforeEach
+    void aClusterOfThreeWithOneNetwork() throws JsonProcessingException
+    {
+        put(keys.member("n1"), new Member("n1", "192.0.2.1", 4789));
+        put(keys.member("n2"), new Member("n2", "192.0.2.2", 4789));
+        put(keys.member("n3"), new Member("n3", "192.0.2.3", 4789));
+        put(keys.network("blue"), AddressBlocks.network("blue", 100, "10.1.0.0/16", null));
+        put(keys.endpoint("blue", MAC_A), new PublishedEndpoint(MAC_A, List.of("10.1.0.2"), "n1"));
+        put(keys.endpoint("blue", MAC_B), new PublishedEndpoint(MAC_B, List.of("10.1.0.66"), "n2"));
+    }
+
+    @Test
+    void aResyncInstallsNetworksPeersAndEndpoints()
+    {
+        reconciler.resync(view);
+        assertEquals(Map.of("blue", 100), overlay.networks);
+        assertEquals(Set.of("192.0.2.2", "192.0.2.3"), overlay.peers.get("blue"));
+        assertEquals(new Endpoint(MAC_A, List.of("10.1.0.2"), Endpoint.LOCAL), overlay.endpointsOf("blue").get(MAC_A));
+        assertEquals(new Endpoint(MAC_B, List.of("10.1.0.66"), "192.0.2.2"), overlay.endpointsOf("blue").get(MAC_B));
+        overlay.calls.clear();
+        reconciler.resync(view);
+        assertEquals(List.of(), overlay.calls, "a second resync of the same view changes nothing");
+    }
+
+    @Test
+    void eventsTouchOnlyWhatChanged() throws JsonProcessingException
+    {
+        reconciler.resync(view);
+        overlay.calls.clear();
+        change(put(keys.endpoint("blue", MAC_C), new PublishedEndpoint(MAC_C, List.of("10.1.0.130"), "n3")));
+        assertEquals(List.of("addEndpoint blue " + MAC_C), overlay.calls);
+        overlay.calls.clear();
+        change(view.delete(keys.endpoint("blue", MAC_C)));
+        assertEquals(List.of("removeEndpoint blue " + MAC_C), overlay.calls);
+    }
+
+    @Test
+    void aMemberThatGoesTakesItsPeerAndEndpointsWithIt() throws JsonProcessingException
+    {
+        reconciler.resync(view);
+        change(view.delete(keys.member("n2")));
+        assertEquals(Set.of("192.0.2.3"), overlay.peers.get("blue"));
+        assertEquals(Set.of(MAC_A), overlay.endpointsOf("blue").keySet());
+        // it comes back (a new lease): its endpoint is installed again once it is published again
+        change(put(keys.member("n2"), new Member("n2", "192.0.2.2", 4789)));
+        assertEquals(Set.of("192.0.2.2", "192.0.2.3"), overlay.peers.get("blue"));
+        assertEquals(new Endpoint(MAC_B, List.of("10.1.0.66"), "192.0.2.2"), overlay.endpointsOf("blue").get(MAC_B));
+    }
+
+    @Test
+    void anEndpointWaitsForItsNodeToBeAMember() throws JsonProcessingException
+    {
+        put(keys.endpoint("blue", MAC_C), new PublishedEndpoint(MAC_C, List.of(), "n4"));
+        reconciler.resync(view);
+        assertTrue(!overlay.endpointsOf("blue").containsKey(MAC_C));
+        change(put(keys.member("n4"), new Member("n4", "192.0.2.4", 4789)));
+        assertEquals(new Endpoint(MAC_C, List.of(), "192.0.2.4"), overlay.endpointsOf("blue").get(MAC_C));
+    }
+
+    @Test
+    void anEndpointThatMovesFollowsItsNode() throws JsonProcessingException
+    {
+        reconciler.resync(view);
+        change(put(keys.endpoint("blue", MAC_B), new PublishedEndpoint(MAC_B, List.of("10.1.0.66"), "n3")));
+        assertEquals("192.0.2.3", overlay.endpointsOf("blue").get(MAC_B).underlay());
+        assertTrue(view.endpointsOf("n2").isEmpty());
+    }
+
+    @Test
+    void aDeletedNetworkGoesFromTheSwitch()
+    {
+        reconciler.resync(view);
+        change(view.delete(keys.network("blue")));
+        assertEquals(Map.of(), overlay.networks);
+    }
+
+    @Test
+    void aRefusedNetworkIsCountedAndTriedAgainOnTheNextResync()
+    {
+        overlay.refuseNetwork = "blue";
+        reconciler.resync(view);
+        assertEquals(Map.of(), overlay.networks);
+        assertEquals(1, reconciler.failures());
+        assertTrue(reconciler.lastError().contains("other VXLAN settings"));
+        overlay.refuseNetwork = null;
+        reconciler.resync(view);
+        assertEquals(Map.of("blue", 100), overlay.networks);
+        assertEquals(2, overlay.endpointsOf("blue").size());
+    }
+
+    @Test
+    void aResyncAfterMissedEventsRemovesWhatIsGone()
+    {
+        reconciler.resync(view);
+        view.delete(keys.member("n3"));
+        view.delete(keys.endpoint("blue", MAC_B));
+        reconciler.resync(view);
+        assertEquals(Set.of("192.0.2.2"), overlay.peers.get("blue"));
+        assertEquals(Set.of(MAC_A), overlay.endpointsOf("blue").keySet());
+    }
+
+    @Test
+    void malformedValuesAreCountedNotThrown()
+    {
+        reconciler.resync(view);
+        assertEquals(null, view.put(keys.member("n9"), "{not json".getBytes()));
+        assertEquals(null, view.put(keys.member("n9"), "{\"node\":\"n8\",\"underlay\":\"192.0.2.9\"}".getBytes()));
+        assertEquals(null, view.put(keys.member("n9"), "{\"node\":\"n9\",\"underlay\":\"::1\"}".getBytes()));
+        // a bad value replacing a good one counts as the key gone
+        assertEquals(ClusterKeys.Kind.MEMBER, view.put(keys.member("n3"), "[]".getBytes()).kind());
+        assertEquals(4, view.malformed);
+    }
+
+    private ClusterView.Change put(final String key, final Object value) throws JsonProcessingException
+    {
+        return view.put(key, ClusterView.JSON.writeValueAsBytes(value));
+    }
+
+    private void change(final ClusterView.Change change)
+    {
+        reconciler.changed(view, change);
+    }
+}
