@@ -43,9 +43,19 @@ final class Reconciler
         this.overlay = overlay;
     }
 
-    /** Brings the switch to what the whole view says. */
+    /**
+     * Brings the switch to what the whole view says. A network bridge the switch has from before (restored
+     * from its saved state) that the cluster no longer has is removed too.
+     */
     void resync(final ClusterView view)
     {
+        for (final String network : overlay.networks())
+        {
+            if (!view.networks.containsKey(network) && !networks.containsKey(network))
+            {
+                call(() -> overlay.removeNetwork(network));
+            }
+        }
         for (final String network : List.copyOf(networks.keySet()))
         {
             if (!networks.get(network).equals(view.networks.get(network)))

@@ -125,6 +125,14 @@ class ReconcilerTest
     }
 
     @Test
+    void aNetworkBridgeLeftFromBeforeThatTheClusterNoLongerHasIsRemoved()
+    {
+        overlay.networks.put("gone", 7);
+        reconciler.resync(view);
+        assertEquals(Map.of("blue", 100), overlay.networks);
+    }
+
+    @Test
     void malformedValuesAreCountedNotThrown()
     {
         reconciler.resync(view);
