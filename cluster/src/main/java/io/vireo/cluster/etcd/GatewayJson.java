@@ -16,8 +16,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * the answers. The gateway maps each protobuf message to a JSON object; what matters here:
  * <ul>
  *   <li>{@code bytes} fields (keys, values, range ends) are base64 strings;</li>
- *   <li>{@code int64} fields (revisions, versions, lease ids, TTLs, counts) come as JSON strings, and are sent
- *   as strings here too, since lease ids pass 2^53;</li>
+ *   <li>{@code int64} fields (revisions, versions, lease ids, TTLs, counts) and {@code uint64} ones (member and
+ *   cluster ids) come as JSON strings, and are sent as strings here too, since lease ids pass 2^53;</li>
  *   <li>a field at its default (0, false, empty, the first enum value) is left out: absent means 0;</li>
  *   <li>names are the proto names ({@code mod_revision}), except where a message declares another JSON name
  *   ({@code dbSize}, {@code raftTerm}, {@code ID}, {@code TTL}); the readers here take either;</li>
@@ -83,7 +83,10 @@ final class GatewayJson
         return Arrays.copyOf(key, key.length + 1);
     }
 
-    /** An int64 field: a JSON string or number; absent (the default) is 0. */
+    /**
+     * An int64 or uint64 field: a JSON string or number; absent (the default) is 0. A uint64 above
+     * {@link Long#MAX_VALUE} (member ids, cluster ids) comes back as the long with the same 64 bits (negative).
+     */
     static long int64(final JsonNode parent, final String field)
     {
         final JsonNode node = parent.get(field);
@@ -97,7 +100,8 @@ final class GatewayJson
         }
         try
         {
-            return Long.parseLong(node.asText());
+            final String text = node.asText();
+            return text.startsWith("-") ? Long.parseLong(text) : Long.parseUnsignedLong(text);
         }
         catch (final NumberFormatException ex)
         {

@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * What {@link EtcdClient#status()} found: each endpoint as it answered {@code /v3/maintenance/status}, and
  * the members as the first endpoint that answered {@code /v3/cluster/member/list} listed them (none when
- * no endpoint answered).
+ * no endpoint answered). Member ids are etcd's uint64s in a long's 64 bits: {@link Long#toUnsignedString(long)}
+ * shows them as etcd does.
  *
  * @param endpoints the client's endpoints, in its order.
  * @param members   the cluster's members, empty if no endpoint answered.

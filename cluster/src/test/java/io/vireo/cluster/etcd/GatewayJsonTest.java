@@ -67,6 +67,8 @@ class GatewayJsonTest
         assertEquals(-1, GatewayJson.int64(node, "c"));
         assertEquals(0, GatewayJson.int64(node, "d"));
         assertEquals(0, GatewayJson.int64(node, "absent"));
+        assertEquals(Long.parseUnsignedLong("13105271134345505192"),
+            GatewayJson.int64(json("{\"leader\":\"13105271134345505192\"}"), "leader"), "a uint64 member id, its 64 bits");
         assertEquals(12, GatewayJson.int64(node, "absent", "b"), "the other name of a field");
         assertThrows(IllegalArgumentException.class, () -> GatewayJson.int64(json("{\"a\":\"x\"}"), "a"));
     }
