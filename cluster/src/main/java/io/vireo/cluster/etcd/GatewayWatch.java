@@ -55,6 +55,8 @@ final class GatewayWatch implements EtcdClient.Watch, Runnable
     private volatile long lastRevision;
     private volatile boolean closed;
     private volatile InputStream stream;
+    /** The endpoint of the stream now or last tried. */
+    private volatile URI endpoint;
     /** The listener was told connection(false) and not yet connection(true); the watch thread's own. */
     private boolean down;
 
@@ -105,6 +107,12 @@ final class GatewayWatch implements EtcdClient.Watch, Runnable
             }
         }
         client.removed(this);
+    }
+
+    /** For tests: the endpoint the stream is on, or was last tried on. */
+    URI endpoint()
+    {
+        return endpoint;
     }
 
     /** For tests: the thread that runs the watch. */
@@ -177,6 +185,7 @@ final class GatewayWatch implements EtcdClient.Watch, Runnable
      */
     private Outcome stream(final URI endpoint, final boolean fromNow) throws InterruptedException
     {
+        this.endpoint = endpoint;
         final long start = fromNow ? 0 : lastRevision + 1;
         final byte[] body;
         try
