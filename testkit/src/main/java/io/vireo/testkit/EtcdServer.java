@@ -18,6 +18,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -29,8 +30,9 @@ import java.util.stream.Stream;
  *   <li>Its files live in a temporary directory of its own ({@code vireo-etcd-NAME-*}): the data dir
  *   ({@code data}, made by etcd itself, mode 0700) and its log ({@code etcd.log}). {@link #close()} removes
  *   it.</li>
- *   <li>Outside a namespace, the client and peer URLs default to free loopback ports (picked once, kept
- *   across restarts).</li>
+ *   <li>Outside a namespace, the client and peer URLs default to free loopback ports (picked at random below
+ *   the kernel's ephemeral range, so no outgoing connection takes one while the member is stopped; kept
+ *   across restarts; picked again if etcd finds one taken when it starts).</li>
  *   <li>{@link #start()} launches it and waits until {@code /health} says true (it has a leader), polling
  *   every 50 ms for up to the start timeout (60 s by default: a loaded 2-core machine). A member of a
  *   cluster only gets a leader with a quorum, so start a cluster's members with {@link #launch()} and then
@@ -52,6 +54,8 @@ public final class EtcdServer implements AutoCloseable
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
     private static final long POLL_MS = 50;
     private static final int PORT_ATTEMPTS = 3;
+    /** The lowest port picked for a member. */
+    private static final int LOWEST_PORT = 20_000;
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
     /** Processes still running, killed (by pid) when the JVM exits. */
     private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
@@ -87,42 +91,57 @@ public final class EtcdServer implements AutoCloseable
      */
     public static List<EtcdServer> startCluster(final int members, final int heartbeatMs, final int electionMs)
     {
+        for (int attempt = 1; ; attempt++)
+        {
+            final List<EtcdServer> servers = new ArrayList<>(members);
+            try
+            {
+                launchCluster(servers, members, heartbeatMs, electionMs);
+                for (final EtcdServer server : servers)
+                {
+                    server.awaitHealthy();
+                }
+                return servers;
+            }
+            catch (final RuntimeException | Error ex)
+            {
+                // another process took a port picked for it between the pick and etcd's bind: pick again
+                final boolean portTaken = servers.stream().anyMatch(
+                    server -> !server.isRunning() && server.logTail(50).contains("address already in use"));
+                servers.forEach(EtcdServer::close);
+                if (!portTaken || attempt == PORT_ATTEMPTS)
+                {
+                    throw ex;
+                }
+            }
+        }
+    }
+
+    private static void launchCluster(
+        final List<EtcdServer> servers, final int members, final int heartbeatMs, final int electionMs)
+    {
         final int sequence = SEQUENCE.incrementAndGet();
-        final List<Builder> builders = new ArrayList<>(members);
-        final StringBuilder initialCluster = new StringBuilder();
+        final String prefix = "vireo-etcd-" + ProcessHandle.current().pid() + "-" + sequence;
         final int[] ports = freeLoopbackPorts(2 * members);
+        final StringBuilder initialCluster = new StringBuilder();
         for (int i = 0; i < members; i++)
         {
-            final String name = "vireo-etcd-" + ProcessHandle.current().pid() + "-" + sequence + "-m" + i;
-            final Builder builder = builder()
-                .name(name)
+            initialCluster.append(i == 0 ? "" : ",").append(prefix).append("-m").append(i)
+                .append("=http://127.0.0.1:").append(ports[2 * i + 1]);
+        }
+        for (int i = 0; i < members; i++)
+        {
+            final EtcdServer server = builder()
+                .name(prefix + "-m" + i)
                 .clientUrl(URI.create("http://127.0.0.1:" + ports[2 * i]))
                 .peerUrl(URI.create("http://127.0.0.1:" + ports[2 * i + 1]))
-                .clusterToken("vireo-etcd-" + ProcessHandle.current().pid() + "-" + sequence)
+                .initialCluster(initialCluster.toString())
+                .clusterToken(prefix)
                 .heartbeatMs(heartbeatMs)
-                .electionMs(electionMs);
-            builders.add(builder);
-            initialCluster.append(i == 0 ? "" : ",").append(name).append("=http://127.0.0.1:").append(ports[2 * i + 1]);
-        }
-        final List<EtcdServer> servers = new ArrayList<>(members);
-        try
-        {
-            for (final Builder builder : builders)
-            {
-                final EtcdServer server = builder.initialCluster(initialCluster.toString()).build();
-                servers.add(server);
-                server.launch();
-            }
-            for (final EtcdServer server : servers)
-            {
-                server.awaitHealthy();
-            }
-            return servers;
-        }
-        catch (final RuntimeException | Error ex)
-        {
-            servers.forEach(EtcdServer::close);
-            throw ex;
+                .electionMs(electionMs)
+                .build();
+            servers.add(server);
+            server.launch();
         }
     }
 
@@ -626,16 +645,29 @@ public final class EtcdServer implements AutoCloseable
         return "etcd " + name + " at " + clientUrl + (netns == null ? "" : " in " + netns);
     }
 
-    /** Ports free on the loopback now, all different (held open together while picked). */
+    /**
+     * Ports free on the loopback now, all different, below the kernel's range of ephemeral ports when there is
+     * room (so that no outgoing connection takes one while a member is stopped), picked at random there.
+     */
     private static int[] freeLoopbackPorts(final int count)
     {
+        final int[] range = ephemeralPortRange();
+        final boolean below = range[0] - LOWEST_PORT > 1000;
         final List<ServerSocket> sockets = new ArrayList<>(count);
         try
         {
             final int[] ports = new int[count];
             for (int i = 0; i < count; i++)
             {
-                final ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                ServerSocket socket = null;
+                for (int attempt = 0; socket == null && below && attempt < 100; attempt++)
+                {
+                    socket = tryBind(ThreadLocalRandom.current().nextInt(LOWEST_PORT, range[0]));
+                }
+                if (socket == null)
+                {
+                    socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                }
                 sockets.add(socket);
                 ports[i] = socket.getLocalPort();
             }
@@ -658,6 +690,32 @@ public final class EtcdServer implements AutoCloseable
                     // it was only held to pick its port
                 }
             }
+        }
+    }
+
+    private static ServerSocket tryBind(final int port)
+    {
+        try
+        {
+            return new ServerSocket(port, 1, InetAddress.getLoopbackAddress());
+        }
+        catch (final IOException ex)
+        {
+            return null;
+        }
+    }
+
+    /** net.ipv4.ip_local_port_range: the ports the kernel gives outgoing connections. */
+    private static int[] ephemeralPortRange()
+    {
+        try
+        {
+            final String[] bounds = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+            return new int[] { Integer.parseInt(bounds[0]), Integer.parseInt(bounds[1]) };
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return new int[] { 32768, 60999 };
         }
     }
 }

@@ -119,8 +119,8 @@ class EtcdClientTest
     @Test
     void whenNoEndpointAnswersTheExceptionNamesEachAndWhatItDid() throws Exception
     {
-        final URI refused = FakeGateway.closedPort();
         final FakeGateway noLeader = gateway().answer("/v3/kv/range", 503, NO_LEADER);
+        final URI refused = FakeGateway.closedPort();
         final EtcdClient client = client(refused, noLeader.url());
 
         final EtcdException ex = assertThrows(EtcdException.class, () -> client.get("k"));
@@ -226,7 +226,6 @@ class EtcdClientTest
     @Test
     void statusListsEachEndpointAndTheMembersOfOneThatAnswered() throws Exception
     {
-        final URI refused = FakeGateway.closedPort();
         final FakeGateway gateway = gateway()
             .answer("/v3/maintenance/status", 200, "{\"header\":{\"cluster_id\":\"1\",\"member_id\":\"3319814642761637952\"," +
                 "\"revision\":\"8\",\"raft_term\":\"2\"},\"version\":\"3.4.23\",\"dbSize\":\"20480\",\"leader\":\"3319814642761637952\"," +
@@ -234,6 +233,7 @@ class EtcdClientTest
             .answer("/v3/cluster/member/list", 200, "{\"header\":{\"cluster_id\":\"1\",\"member_id\":\"3319814642761637952\"," +
                 "\"raft_term\":\"2\"},\"members\":[{\"ID\":\"3319814642761637952\",\"name\":\"x\",\"peerURLs\":[\"http://127.0.0.1:23800\"]," +
                 "\"clientURLs\":[\"http://127.0.0.1:23790\"]}]}");
+        final URI refused = FakeGateway.closedPort();
         final EtcdClient client = client(refused, gateway.url());
 
         final StoreStatus status = client.status();

@@ -127,7 +127,10 @@ final class FakeGateway implements AutoCloseable
         }
     }
 
-    /** A loopback URL nothing listens on: connecting is refused. */
+    /**
+     * A loopback URL nothing listens on: connecting is refused. Take it after the test's gateways are listening,
+     * or one of them may be given the same port.
+     */
     static URI closedPort() throws IOException
     {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
