@@ -23,9 +23,10 @@ final class ModelSwitch implements OverlaySwitch
     final Map<String, Map<String, Endpoint>> endpoints = new HashMap<>();
     final List<String> calls = new ArrayList<>();
     String refuseNetwork;
+    private EndpointListener listener;
 
     @Override
-    public void ensureNetwork(final String network, final int vni, final String underlay, final int vtepPort)
+    public synchronized void ensureNetwork(final String network, final int vni, final String underlay, final int vtepPort)
     {
         calls.add("ensureNetwork " + network);
         if (network.equals(refuseNetwork))
@@ -36,7 +37,7 @@ final class ModelSwitch implements OverlaySwitch
     }
 
     @Override
-    public void removeNetwork(final String network)
+    public synchronized void removeNetwork(final String network)
     {
         calls.add("removeNetwork " + network);
         networks.remove(network);
@@ -45,13 +46,13 @@ final class ModelSwitch implements OverlaySwitch
     }
 
     @Override
-    public List<String> networks()
+    public synchronized List<String> networks()
     {
         return List.copyOf(networks.keySet());
     }
 
     @Override
-    public void addPeer(final String network, final String underlay)
+    public synchronized void addPeer(final String network, final String underlay)
     {
         calls.add("addPeer " + network + " " + underlay);
         requireNetwork(network);
@@ -59,7 +60,7 @@ final class ModelSwitch implements OverlaySwitch
     }
 
     @Override
-    public void removePeer(final String network, final String underlay)
+    public synchronized void removePeer(final String network, final String underlay)
     {
         calls.add("removePeer " + network + " " + underlay);
         requireNetwork(network);
@@ -68,7 +69,7 @@ final class ModelSwitch implements OverlaySwitch
     }
 
     @Override
-    public void addEndpoint(final String network, final Endpoint endpoint)
+    public synchronized void addEndpoint(final String network, final Endpoint endpoint)
     {
         calls.add("addEndpoint " + network + " " + endpoint.mac());
         requireNetwork(network);
@@ -80,7 +81,7 @@ final class ModelSwitch implements OverlaySwitch
     }
 
     @Override
-    public void removeEndpoint(final String network, final String mac)
+    public synchronized void removeEndpoint(final String network, final String mac)
     {
         calls.add("removeEndpoint " + network + " " + mac);
         requireNetwork(network);
@@ -88,13 +89,30 @@ final class ModelSwitch implements OverlaySwitch
     }
 
     @Override
-    public void watchLocalEndpoints(final EndpointListener listener)
+    public synchronized void watchLocalEndpoints(final EndpointListener listener)
     {
+        this.listener = listener;
     }
 
-    Map<String, Endpoint> endpointsOf(final String network)
+    /** A port with {@code mac} joins {@code network} on this switch: its watcher hears of it. */
+    synchronized void attachLocal(final String network, final String mac, final String address)
     {
-        return endpoints.getOrDefault(network, Map.of());
+        listener.attached(network, new Endpoint(mac, List.of(address), Endpoint.LOCAL));
+    }
+
+    synchronized void detachLocal(final String network, final String mac)
+    {
+        listener.detached(network, mac);
+    }
+
+    synchronized Map<String, Endpoint> endpointsOf(final String network)
+    {
+        return Map.copyOf(endpoints.getOrDefault(network, Map.of()));
+    }
+
+    synchronized Set<String> peersOf(final String network)
+    {
+        return Set.copyOf(peers.getOrDefault(network, Set.of()));
     }
 
     private void requireNetwork(final String network)

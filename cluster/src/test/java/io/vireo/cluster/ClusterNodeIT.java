@@ -1,0 +1,199 @@
+package io.vireo.cluster;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
+
+import io.vireo.api.Endpoint;
+import io.vireo.testkit.EtcdServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Cluster nodes against a real etcd, each driving a {@link ModelSwitch} (the switch itself is driven by
+ * vswitch's ClusterIT): membership, networks, endpoints, address blocks, a dead node, the store away.
+ */
+class ClusterNodeIT
+{
+    private static final int LEASE_SECONDS = 2;
+    private static final String MAC_A = "02:00:00:00:00:0a";
+    private static final String MAC_B = "02:00:00:00:00:0b";
+
+    private EtcdServer etcd;
+    private final List<ClusterNode> nodes = new ArrayList<>();
+
+    @BeforeEach
+    void store()
+    {
+        etcd = EtcdServer.builder().build();
+        etcd.start();
+    }
+
+    @AfterEach
+    void close()
+    {
+        nodes.forEach(ClusterNode::close);
+        etcd.close();
+    }
+
+    private ClusterNode join(final String name, final String underlay, final ModelSwitch overlay)
+    {
+        final ClusterNode node = new ClusterNode(new ClusterConfig(List.of(etcd.clientUrl()), name, underlay, 4789,
+            LEASE_SECONDS, "/vireo-test/", Duration.ofSeconds(2)), overlay);
+        nodes.add(node);
+        node.start();
+        return node;
+    }
+
+    @Test
+    void nodesFindEachOtherAndEachOthersEndpoints()
+    {
+        final ModelSwitch switchA = new ModelSwitch();
+        final ModelSwitch switchB = new ModelSwitch();
+        final ClusterNode a = join("a", "192.0.2.1", switchA);
+        join("b", "192.0.2.2", switchB);
+        await(() -> a.status(false).members().size() == 2, "both members seen");
+        a.addNetwork("blue", 100, "10.1.0.0/16", null);
+        await(() -> Set.of("192.0.2.2").equals(switchA.peersOf("blue")) && Set.of("192.0.2.1").equals(switchB.peersOf("blue")),
+            "each node has the network with the other as its peer");
+
+        final String address = a.allocate("blue", "container-1:eth0");
+        switchA.attachLocal("blue", MAC_A, address.substring(0, address.indexOf('/')));
+        await(() -> switchB.endpointsOf("blue").containsKey(MAC_A), "b installs a's endpoint");
+        assertEquals(new Endpoint(MAC_A, List.of(address.substring(0, address.indexOf('/'))), "192.0.2.1"),
+            switchB.endpointsOf("blue").get(MAC_A));
+        await(() -> switchA.endpointsOf("blue").containsKey(MAC_A), "a answers for its own endpoint");
+        assertTrue(switchA.endpointsOf("blue").get(MAC_A).isLocal());
+
+        switchA.detachLocal("blue", MAC_A);
+        await(() -> switchB.endpointsOf("blue").isEmpty(), "b removes it when it goes");
+        assertThrows(IllegalStateException.class, () -> a.addNetwork("blue", 101, "10.2.0.0/16", null));
+        assertThrows(IllegalStateException.class, () -> a.addNetwork("green", 100, "10.2.0.0/16", null), "VNI taken");
+        a.deleteNetwork("blue");
+        await(() -> switchB.networks().isEmpty(), "a deleted network leaves every node");
+    }
+
+    @Test
+    void racingAllocationsOnTwoNodesNeverShareAnAddress() throws Exception
+    {
+        final ClusterNode a = join("a", "192.0.2.1", new ModelSwitch());
+        final ClusterNode b = join("b", "192.0.2.2", new ModelSwitch());
+        a.addNetwork("blue", 100, "10.1.0.0/24", 28);
+        await(() -> b.networks().size() == 1, "b sees the network");
+        final ExecutorService threads = Executors.newFixedThreadPool(8);
+        try
+        {
+            final List<Future<String>> results = new ArrayList<>();
+            for (int i = 0; i < 200; i++)
+            {
+                final ClusterNode node = i % 2 == 0 ? a : b;
+                final String owner = "c" + i + ":eth0";
+                results.add(threads.submit((Callable<String>)() -> node.allocate("blue", owner)));
+            }
+            final Set<String> addresses = new HashSet<>();
+            for (final Future<String> result : results)
+            {
+                addresses.add(result.get());
+            }
+            assertEquals(200, addresses.size(), "200 owners, 200 addresses");
+            assertEquals(addresses.iterator().next(), addresses.iterator().next());
+        }
+        finally
+        {
+            threads.shutdownNow();
+        }
+        // /24 in blocks of /28: 16 blocks, 253 usable addresses; 53 left
+        for (int i = 200; i < 253; i++)
+        {
+            (i % 2 == 0 ? a : b).allocate("blue", "c" + i + ":eth0");
+        }
+        assertThrows(IllegalStateException.class, () -> a.allocate("blue", "one-too-many:eth0"));
+        assertTrue(a.release("blue", "c0:eth0"));
+        assertEquals("10.1.0.", a.allocate("blue", "now-there-is-room:eth0").substring(0, 7));
+        assertEquals(a.allocate("blue", "c2:eth0"), a.allocate("blue", "c2:eth0"), "the same owner keeps its address");
+    }
+
+    @Test
+    void aNodeThatStopsRenewingIsDroppedWithItsEndpointsAndAddresses()
+    {
+        final ModelSwitch switchA = new ModelSwitch();
+        final ModelSwitch switchB = new ModelSwitch();
+        final ClusterNode a = join("a", "192.0.2.1", switchA);
+        final ClusterNode b = join("b", "192.0.2.2", switchB);
+        a.addNetwork("blue", 100, "10.1.0.0/16", null);
+        await(() -> b.networks().size() == 1, "b sees the network");
+        final String address = b.allocate("blue", "c1:eth0");
+        switchB.attachLocal("blue", MAC_B, address.substring(0, address.indexOf('/')));
+        await(() -> switchA.endpointsOf("blue").containsKey(MAC_B), "a has b's endpoint");
+        await(() -> a.addressOf("blue", "c1:eth0").isPresent(), "a sees b's allocation");
+
+        final long stopped = System.nanoTime();
+        b.close();  // no revoke: as a node killed, its lease simply runs out
+        nodes.remove(b);
+        await(() -> a.status(false).members().size() == 1, "b dropped");
+        final double seconds = (System.nanoTime() - stopped) / 1e9;
+        assertTrue(seconds < LEASE_SECONDS + 5, "within the lease (+5 s for a loaded machine): " + seconds);
+        await(() -> switchA.peersOf("blue").isEmpty() && switchA.endpointsOf("blue").isEmpty(), "its peer and endpoint go");
+        assertTrue(a.addressOf("blue", "c1:eth0").isEmpty(), "its address is free again");
+    }
+
+    @Test
+    void withTheStoreAwayAddressesComeFromOwnBlocksAndChangesArriveWhenItReturns()
+    {
+        final ModelSwitch switchA = new ModelSwitch();
+        final ModelSwitch switchB = new ModelSwitch();
+        final ClusterNode a = join("a", "192.0.2.1", switchA);
+        final ClusterNode b = join("b", "192.0.2.2", switchB);
+        a.addNetwork("blue", 100, "10.1.0.0/16", null);
+        final String first = a.allocate("blue", "c1:eth0");
+        await(() -> b.networks().size() == 1, "b sees the network");
+
+        etcd.stop();
+        await(() -> !a.status(false).storeUp(), "a sees the store gone");
+        final String second = a.allocate("blue", "c2:eth0");
+        assertTrue(!second.equals(first));
+        switchA.attachLocal("blue", MAC_A, second.substring(0, second.indexOf('/')));
+        await(() -> a.status(false).pendingWrites() == 2, "the allocation and the endpoint wait for the store");
+        assertThrows(StoreUnavailableException.class, () -> a.addNetwork("green", 7, "10.2.0.0/16", null));
+        assertEquals(List.of("blue"), switchB.networks(), "b keeps what it had");
+
+        etcd.start();
+        await(() -> switchB.endpointsOf("blue").containsKey(MAC_A), "b gets a's endpoint once the store is back");
+        await(() -> b.addressOf("blue", "c2:eth0").isPresent(), "and a's allocation");
+        await(() -> a.status(false).storeUp() && 0 == a.status(false).pendingWrites(), "a caught up");
+    }
+
+    private static void await(final BooleanSupplier condition, final String what)
+    {
+        final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() > deadline)
+            {
+                fail("not within 30 s: " + what);
+            }
+            try
+            {
+                Thread.sleep(20);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                fail("interrupted waiting for " + what);
+            }
+        }
+    }
+}
