@@ -12,7 +12,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * endpoint that has it, off heap, shared by every forwarding thread. Unlike the routers'
  * {@link io.vireo.gateway.router.NeighbourTable}, a cache that the forwarding threads fill from what
  * they hear, this table is what the control plane was told: one writer puts and removes entries, it
- * never evicts, and an entry lives until it is removed.
+ * never evicts, and an entry lives until it is removed. It lives here, beside the neighbour table and the
+ * answers it feeds, rather than in {@code flowtable}: its one reader, {@link SuppressionStage}, needs dataplane's
+ * flyweights and {@link io.vireo.gateway.answer.RouterAnswers}, which {@code flowtable}, below dataplane, cannot see.
  *
  * <h2>Layout</h2>
  * A version word on a cache line of its own, then linear probing over {@link #slotCount()} = capacity +
