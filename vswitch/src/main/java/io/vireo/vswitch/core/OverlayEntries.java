@@ -174,11 +174,21 @@ final class OverlayEntries
         return true;
     }
 
-    /** Makes {@code addresses} exactly those answered with {@code mac}: adds the new, removes the others of that MAC. */
+    /**
+     * Makes {@code addresses} exactly those answered with {@code mac}: adds the new, removes the others of that MAC;
+     * refused before anything changes if the table has no room for the new ones.
+     */
     void answers(final Bridge bridge, final long mac, final List<IpPrefix> addresses)
     {
         final BridgeEntries entries = bridges.get(bridge.id);
         final Set<IpPrefix> current = null == entries ? Set.of() : entries.addressesByMac.getOrDefault(mac, Set.of());
+        final long added = addresses.stream().filter(address -> null == entries || !entries.answers.containsKey(address)).count();
+        final long removed = current.stream().filter(address -> !addresses.contains(address)).count();
+        if (table.size() + added - removed > table.capacity())
+        {
+            throw VireoException.conflict("the switch answers for " + table.size() + " of its " + table.capacity() +
+                " addresses (neighbourAnswerCapacity): no room for " + added + " more");
+        }
         for (final IpPrefix address : List.copyOf(current))
         {
             if (!addresses.contains(address))

@@ -324,7 +324,7 @@ public final class Vireo implements AutoCloseable
         final int peerAddress = VxlanPorts.ipv4Address(peer, "VXLAN peer");
         final String peerText = IpPrefix.formatIpv4(peerAddress);
         final int index = port.vtep.peers().stream().filter(candidate -> candidate.address().equals(peerText))
-            .mapToInt(io.vireo.tunnel.vxlan.Vtep.Peer::index).findFirst().orElse(Vtep.NO_PEER);
+            .mapToInt(Vtep.Peer::index).findFirst().orElse(Vtep.NO_PEER);
         if (Vtep.NO_PEER == index)
         {
             throw VireoException.notFound("bridge " + bridgeName + " has no VXLAN peer " + peerText);

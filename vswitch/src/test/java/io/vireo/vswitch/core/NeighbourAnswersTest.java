@@ -130,6 +130,11 @@ class NeighbourAnswersTest
         assertEquals(VireoException.Kind.CONFLICT, full.kind(), full.getMessage());
         vireo.addNeighbourAnswer("br0", "10.66.0.4", "02:77:00:00:00:09");
         assertEquals(4, vireo.neighbourAnswers("br0").size(), "a new MAC for an address it has still fits");
+        assertThrows(VireoException.class, () -> vireo.setNeighbourAnswers("br0", "02:77:00:00:00:09", List.of("10.66.0.4", "10.66.0.5")));
+        assertEquals(List.of(new NeighbourAnswer("10.66.0.4", "02:77:00:00:00:09")),
+            vireo.neighbourAnswers("br0").stream().filter(answer -> answer.address().equals("10.66.0.4")).toList(), "nothing changed");
+        vireo.setNeighbourAnswers("br0", "02:77:00:00:00:09", List.of("10.66.0.5"));
+        assertEquals(4, vireo.neighbourAnswers("br0").size(), "one out, one in: room enough");
     }
 
     @Test
