@@ -31,7 +31,8 @@ public enum DropReason
     NAT_FRAGMENT("nat_fragment", "a non-first IPv4 fragment at a router with NAT, which has no ports to translate by"),
     RATE_LIMITED("rate_limited", "over the port's egress rate limit with its shaping queue full (counted on that port)"),
     SERVICE_NO_BACKEND("service_no_backend", "a new connection to a service with no healthy backend (answered with a TCP reset or ICMP port unreachable)"),
-    BAD_DNS("bad_dns", "a DNS message to a router that is malformed, a response, or not one it takes (a query split over TCP segments)");
+    BAD_DNS("bad_dns", "a DNS message to a router that is malformed, a response, or not one it takes (a query split over TCP segments)"),
+    BAD_NEIGHBOUR_REQUEST("bad_arp_nd", "a truncated or malformed ARP request or neighbour solicitation on a bridge where the switch answers them (ARP/ND suppression)");
 
     private static final DropReason[] VALUES = values();
 

@@ -13,6 +13,8 @@ public final class Features
     public static final int POLICY = 1;
     /** A router has an interface on the bridge. */
     public static final int ROUTER = 2;
+    /** The switch answers ARP requests and neighbour solicitations for some addresses on the bridge itself. */
+    public static final int SUPPRESSION = 4;
 
     private final AtomicIntegerArray bits;
 

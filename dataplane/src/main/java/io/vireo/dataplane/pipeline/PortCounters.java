@@ -7,10 +7,11 @@ import org.agrona.concurrent.status.CountersManager;
 
 /**
  * A port's counters, in the switch's counters file. The pipeline counts what it receives and what it
- * sends on the port, and the drops of its stages; a port may count what it drops or sends itself
+ * sends on the port, the drops of its stages, and the ARP requests and neighbour solicitations from the
+ * port that the switch answered itself ({@link #suppressed}); a port may count what it drops or sends itself
  * ({@link io.vireo.dataplane.port.Port#countsTransmits()}). Writers add with release ordering, once per
  * burst where they can; readers in other threads and processes see whole values.
- * Counter type ids: {@link #TYPE_RX_PACKETS}..{@link #TYPE_TX_BYTES}, and
+ * Counter type ids: {@link #TYPE_RX_PACKETS}..{@link #TYPE_SUPPRESSED}, and
  * {@link #TYPE_DROP_BASE} + {@link DropReason#ordinal()}. The counter key holds the port name.
  */
 public final class PortCounters implements AutoCloseable
@@ -19,12 +20,15 @@ public final class PortCounters implements AutoCloseable
     public static final int TYPE_RX_BYTES = 2;
     public static final int TYPE_TX_PACKETS = 3;
     public static final int TYPE_TX_BYTES = 4;
+    /** ARP requests and neighbour solicitations the switch answered itself: consumed, not dropped. */
+    public static final int TYPE_SUPPRESSED = 5;
     public static final int TYPE_DROP_BASE = 100;
 
     private final AtomicCounter rxPackets;
     private final AtomicCounter rxBytes;
     private final AtomicCounter txPackets;
     private final AtomicCounter txBytes;
+    private final AtomicCounter suppressed;
     private final AtomicCounter[] drops = new AtomicCounter[DropReason.count()];
 
     public PortCounters(final CountersManager manager, final String portName)
@@ -33,6 +37,7 @@ public final class PortCounters implements AutoCloseable
         rxBytes = allocate(manager, portName, TYPE_RX_BYTES, "rx_bytes");
         txPackets = allocate(manager, portName, TYPE_TX_PACKETS, "tx_packets");
         txBytes = allocate(manager, portName, TYPE_TX_BYTES, "tx_bytes");
+        suppressed = allocate(manager, portName, TYPE_SUPPRESSED, "arp_nd_suppressed");
         for (int i = 0; i < drops.length; i++)
         {
             drops[i] = allocate(manager, portName, TYPE_DROP_BASE + i, "drop_" + DropReason.of(i).metricName());
@@ -56,6 +61,7 @@ public final class PortCounters implements AutoCloseable
             case TYPE_RX_BYTES: return "rx_bytes";
             case TYPE_TX_PACKETS: return "tx_packets";
             case TYPE_TX_BYTES: return "tx_bytes";
+            case TYPE_SUPPRESSED: return "arp_nd_suppressed";
             default:
                 final int drop = typeId - TYPE_DROP_BASE;
                 return drop >= 0 && drop < DropReason.count() ? "drop_" + DropReason.of(drop).metricName() : null;
@@ -72,6 +78,7 @@ public final class PortCounters implements AutoCloseable
         carryOver(rxBytes, earlier);
         carryOver(txPackets, earlier);
         carryOver(txBytes, earlier);
+        carryOver(suppressed, earlier);
         for (final AtomicCounter drop : drops)
         {
             carryOver(drop, earlier);
@@ -95,6 +102,12 @@ public final class PortCounters implements AutoCloseable
     {
         txPackets.getAndAddRelease(packets);
         txBytes.getAndAddRelease(bytes);
+    }
+
+    /** Adds {@code requests} ARP requests or neighbour solicitations the switch answered itself. */
+    public void suppressed(final int requests)
+    {
+        suppressed.getAndAddRelease(requests);
     }
 
     /** Adds {@code frames} dropped for {@code reason}. */
@@ -123,6 +136,12 @@ public final class PortCounters implements AutoCloseable
         return txBytes.get();
     }
 
+    /** ARP requests and neighbour solicitations from the port that the switch answered itself. */
+    public long suppressed()
+    {
+        return suppressed.get();
+    }
+
     public long drops(final DropReason reason)
     {
         return drops[reason.ordinal()].get();
@@ -135,6 +154,7 @@ public final class PortCounters implements AutoCloseable
         rxBytes.close();
         txPackets.close();
         txBytes.close();
+        suppressed.close();
         for (final AtomicCounter drop : drops)
         {
             drop.close();

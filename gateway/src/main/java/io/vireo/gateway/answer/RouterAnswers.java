@@ -25,7 +25,7 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  *    | eth dst = frame's source, src = router | IP dst <-> src, TTL 64 | type 0 or 129 | id, seq, data as sent |
  *  Neighbour advertisement (86 B):
  *    | eth dst = frame's source (33:33:00:00:00:01) | IPv6 target -> solicitation's source (ff02::1), hop limit 255 |
- *    | 136 | 0 | checksum | R S O (S clear to ff02::1) | target | option 2, length 1, router MAC |
+ *    | 136 | 0 | checksum | R S O (R clear for a host answered for; S clear to ff02::1) | target | option 2, length 1, router MAC |
  *  Neighbour solicitation (86 B; 78 B from ::, which carries no option):
  *    | eth dst 33:33:ff:XX:XX:XX | IPv6 source -> ff02::1:ffXX:XXXX, hop limit 255 |
  *    | 135 | 0 | checksum | reserved | target | option 1, length 1, router MAC |
@@ -148,12 +148,13 @@ public final class RouterAnswers
      * An ARP request (Ethernet/IPv4, op 1) to the ARP reply from {@code routerMac} for the address it
      * asks about, in place: eth dst = the requester's sender hardware address, src = routerMac; sha =
      * routerMac, spa = the requested address, tha/tpa = the requester's sha/spa. The caller checked
-     * that the target is one of its addresses.
+     * that the target is one of its addresses (or, answering for a host, that the target is
+     * {@code routerMac}'s: ARP/ND suppression).
      *
      * @param buffer    holds the frame at {@code offset}.
      * @param offset    index of the frame's first byte.
      * @param length    bytes of the frame.
-     * @param routerMac the router's MAC on the bridge.
+     * @param routerMac the router's MAC on the bridge, or the MAC of the host that has the target.
      * @return the reply's length, or {@link #NONE} if the frame is not a valid ARP request.
      */
     public int arpReply(final MutableDirectBuffer buffer, final int offset, final int length, final long routerMac)
@@ -251,6 +252,23 @@ public final class RouterAnswers
      */
     public int neighbourAdvertisement(final MutableDirectBuffer buffer, final int offset, final int length, final long routerMac)
     {
+        return neighbourAdvertisement(buffer, offset, length, routerMac, true);
+    }
+
+    /**
+     * {@link #neighbourAdvertisement(MutableDirectBuffer, int, int, long)} from whoever has the target: a
+     * router ({@code isRouter}: the Router flag set), or a host the switch answers for by its MAC (ARP/ND
+     * suppression: Router clear, Solicited and Override set, as the host would answer itself). The caller
+     * checked that the target is {@code mac}'s.
+     *
+     * @param mac      the MAC that has the target address: the advertisement's source and its target
+     *                 link-layer address option.
+     * @param isRouter whether the target is a router's address.
+     * @return the advertisement's length, or {@link #NONE} if the frame is not a valid solicitation.
+     */
+    public int neighbourAdvertisement(
+        final MutableDirectBuffer buffer, final int offset, final int length, final long mac, final boolean isRouter)
+    {
         if (unicastEtherType(buffer, offset, length) != EthernetFlyweight.ETHER_TYPE_IPV6 ||
             icmpv6Message(buffer, offset, length, ND_HOP_LIMIT, ND_LENGTH) != ICMPV6_NEIGHBOUR_SOLICITATION)
         {
@@ -268,12 +286,13 @@ public final class RouterAnswers
         {
             return NONE;
         }
-        ethernet.destination(unspecified ? ALL_NODES_MAC : ethernet.source()).source(routerMac);
+        ethernet.destination(unspecified ? ALL_NODES_MAC : ethernet.source()).source(mac);
+        final int flags = (isRouter ? FLAG_ROUTER : 0) | (unspecified ? FLAG_OVERRIDE : FLAG_SOLICITED | FLAG_OVERRIDE);
         return ETHERNET_LENGTH + neighbourDiscovery(
-            buffer, offset, ICMPV6_NEIGHBOUR_ADVERTISEMENT, unspecified ? FLAG_ROUTER | FLAG_OVERRIDE : FLAG_ROUTER | FLAG_SOLICITED | FLAG_OVERRIDE,
+            buffer, offset, ICMPV6_NEIGHBOUR_ADVERTISEMENT, flags,
             targetHigh, targetLow,
             unspecified ? MULTICAST_LINK_LOCAL_HIGH : sourceHigh, unspecified ? ALL_NODES_LOW : sourceLow,
-            targetHigh, targetLow, OPTION_TARGET_LINK_LAYER_ADDRESS, routerMac);
+            targetHigh, targetLow, OPTION_TARGET_LINK_LAYER_ADDRESS, mac);
     }
 
     /**

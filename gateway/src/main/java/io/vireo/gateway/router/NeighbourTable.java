@@ -2,6 +2,7 @@ package io.vireo.gateway.router;
 
 import java.lang.invoke.VarHandle;
 
+import io.vireo.gateway.AddressHash;
 import io.vireo.gateway.AlignedMemory;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -327,9 +328,7 @@ public final class NeighbourTable implements AutoCloseable
 
     private int home(final long key, final long high, final long low)
     {
-        long hash = (key * 0x9E3779B97F4A7C15L) ^ (high * 0xC2B2AE3D27D4EB4FL) ^ (low * 0xD6E8FEB86659FD93L);
-        hash ^= hash >>> 29;
-        return (int)hash & (slotCount - 1);
+        return (int)AddressHash.of(key, high, low) & (slotCount - 1);
     }
 
     private static long key(final int bridgeId, final int family)

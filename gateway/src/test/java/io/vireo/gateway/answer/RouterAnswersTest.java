@@ -265,6 +265,19 @@ class RouterAnswersTest
     }
 
     @Test
+    void answeringForAHostLeavesTheRouterFlagClear()
+    {
+        final int length = Frames.solicitation(
+            buffer, OFFSET, LINK_LOCAL_HIGH, HOST_LOW, ALL_NODES_HIGH, SOLICITED_NODE_LOW, ULA_HIGH, ROUTER_LOW, SOURCE_LINK_LAYER_OPTION);
+
+        assertEquals(86, answers.neighbourAdvertisement(buffer, OFFSET, length, ROUTER_MAC, false));
+
+        assertEquals(HOST_MAC, mac(buffer, OFFSET));
+        assertEquals(ROUTER_MAC, mac(buffer, OFFSET + 6), "from the host's MAC, given");
+        assertAdvertisement(0x60, LINK_LOCAL_HIGH, HOST_LOW);
+    }
+
+    @Test
     void aDuplicateAddressProbeGetsAnAdvertisementToAllNodes()
     {
         final int length = Frames.solicitation(buffer, OFFSET, 0, 0, ALL_NODES_HIGH, SOLICITED_NODE_LOW, ULA_HIGH, ROUTER_LOW, new byte[0]);

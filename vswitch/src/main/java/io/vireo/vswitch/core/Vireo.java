@@ -10,8 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
+import io.vireo.api.EndpointListener;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.nativeio.UnixSocket;
 import io.vireo.dataplane.offload.Offloads;
@@ -34,6 +36,7 @@ import io.vireo.flowtable.policy.PolicyTable;
 import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.router.NeighbourTable;
 import io.vireo.gateway.router.RouterDirectory;
+import io.vireo.gateway.suppression.SuppressionTable;
 import io.vireo.tunnel.vxlan.Vtep;
 import io.vireo.vswitch.link.Cidr;
 import io.vireo.vswitch.pipeline.ForwardingProxy;
@@ -85,6 +88,9 @@ public final class Vireo implements AutoCloseable
     private final Conductor conductor;
     private final NeighbourTable neighbours;
     private final ConnectionTable connections;
+    private final SuppressionTable suppression;
+    private final OverlayEntries overlay;
+    private final EndpointWatchers endpointWatchers = new EndpointWatchers();
     private final Routers routers;
     /**
      * By bridge id: the port through which the router there sends frames of its own (health probes, answers
@@ -123,9 +129,11 @@ public final class Vireo implements AutoCloseable
         this.routerDirectory = new RouterDirectory(context.maxBridges());
         this.neighbours = new NeighbourTable(NEIGHBOURS);
         this.connections = new ConnectionTable(context.connectionCapacity());
+        this.suppression = new SuppressionTable(context.neighbourAnswerCapacity());
+        this.overlay = new OverlayEntries(fdb, suppression, features, generations);
         final Pipeline pipeline = new Pipeline(fdb, policy, generations, features, new Pipeline.Geometry(
             context.burstSize(), context.slotSize(), context.headroom(), context.maxFrameLength(), context.maxPorts(),
-            context.maxBridges(), context.flowCacheCapacity()), routerDirectory, neighbours, connections);
+            context.maxBridges(), context.flowCacheCapacity()), routerDirectory, neighbours, connections, suppression);
         ForwardingWarmUp.run(pipeline.geometry(), context.warmUpBursts());
         this.threads = new ForwardingThreads(context, pipeline, countersManager);
         this.forwarding = threads.proxy();
@@ -216,6 +224,7 @@ public final class Vireo implements AutoCloseable
             removePort(topology.port(port));
         }
         topology.removeBridge(bridge);
+        overlay.bridgeDeleted(bridge);
         fdb.removeBridge(bridge.id);
         policy.removeBridge(bridge.id);
         features.clear(bridge.id);
@@ -256,7 +265,10 @@ public final class Vireo implements AutoCloseable
         return VxlanPorts.peers(port.vtep);
     }
 
-    /** Removes a peer from a VXLAN bridge, and the MACs learned behind it. */
+    /**
+     * Removes a peer from a VXLAN bridge, and the MACs behind it: learned ones, remote MACs added for it
+     * ({@link #addRemoteMac}) and the addresses answered for those ({@link #addNeighbourAnswer}).
+     */
     public synchronized void deleteVxlanPeer(final String bridgeName, final String address)
     {
         ensureOpen();
@@ -268,12 +280,166 @@ public final class Vireo implements AutoCloseable
             throw VireoException.notFound("bridge " + bridgeName + " has no VXLAN peer " + address);
         }
         fdb.removeDestination(Destination.of(port.id, index));
+        overlay.peerRemoved(port.bridge, Destination.of(port.id, index));
         generations.bump(port.bridge.id);
     }
 
     public synchronized List<VxlanPeer> vxlanPeers(final String bridgeName)
     {
         return VxlanPorts.peers(vxlanPort(bridgeName).vtep);
+    }
+
+    // ---- an overlay's endpoints: remote MACs, ARP/ND suppression, local endpoints ----
+
+    /** Whether the switch has a bridge of this name. */
+    public synchronized boolean hasBridge(final String name)
+    {
+        return topology.hasBridge(name);
+    }
+
+    /** A bridge's VXLAN endpoint, or null if it has none; cheaper than {@link #bridges()}, which counts FDB entries. */
+    public synchronized VxlanInfo vxlan(final String bridgeName)
+    {
+        final Bridge bridge = topology.bridge(bridgeName);
+        return null == bridge.vxlan ? null : new VxlanInfo(bridge.vxlan.vni(), bridge.vxlan.local(), bridge.vxlan.port(),
+            bridge.vxlan.ttl(), bridge.vxlan.mtu(), bridge.vxlan.learnAnyPeer(), bridge.vxlan.portName(),
+            VxlanPorts.peers(bridge.vxlanPort.vtep));
+    }
+
+    /**
+     * Forwards {@code mac} on a VXLAN bridge to its peer {@code peer} with a static forwarding entry, for an
+     * endpoint the control plane knows is there: no frame floods to find it, learning never moves it, it
+     * never ages, and it goes when the peer does ({@link #deleteVxlanPeer}). Replaces whatever entry the MAC
+     * had (a learned one, or another peer). Cached flows of the bridge go stale.
+     *
+     * @throws VireoException invalid for a MAC that is not unicast and non-zero or a bridge without a VXLAN
+     *                        endpoint; not found for a peer the bridge does not have; conflict if the forwarding
+     *                        table is full.
+     */
+    public synchronized void addRemoteMac(final String bridgeName, final String mac, final String peer)
+    {
+        ensureOpen();
+        final PortRecord port = vxlanPort(bridgeName);
+        final long address = unicastMac(mac);
+        final int peerAddress = VxlanPorts.ipv4Address(peer, "VXLAN peer");
+        final String peerText = IpPrefix.formatIpv4(peerAddress);
+        final int index = port.vtep.peers().stream().filter(candidate -> candidate.address().equals(peerText))
+            .mapToInt(Vtep.Peer::index).findFirst().orElse(Vtep.NO_PEER);
+        if (Vtep.NO_PEER == index)
+        {
+            throw VireoException.notFound("bridge " + bridgeName + " has no VXLAN peer " + peerText);
+        }
+        overlay.addRemoteMac(port.bridge, address, Destination.of(port.id, index), peerText);
+    }
+
+    /**
+     * Removes the static entry {@link #addRemoteMac} gave {@code mac}; idempotent.
+     *
+     * @return false if the bridge had none.
+     */
+    public synchronized boolean deleteRemoteMac(final String bridgeName, final String mac)
+    {
+        ensureOpen();
+        return overlay.removeRemoteMac(topology.bridge(bridgeName), unicastMac(mac));
+    }
+
+    /** The remote MACs of a bridge, each with its peer. */
+    public synchronized List<RemoteMac> remoteMacs(final String bridgeName)
+    {
+        return overlay.remoteMacs(topology.bridge(bridgeName));
+    }
+
+    /**
+     * Answers ARP requests (IPv4) or neighbour solicitations (IPv6) for {@code address} on a bridge with
+     * {@code mac} from now on, from the switch itself: a request for it from a port without peers is answered
+     * back out of that port and flooded nowhere (see {@link io.vireo.gateway.suppression.SuppressionStage}).
+     * Replaces the MAC the address had. Cached flows of the bridge go stale.
+     *
+     * @throws VireoException invalid for an address with a prefix length or a MAC that is not unicast and
+     *                        non-zero; conflict if the switch answers for {@link VireoContext#neighbourAnswerCapacity()}
+     *                        addresses already.
+     */
+    public synchronized void addNeighbourAnswer(final String bridgeName, final String address, final String mac)
+    {
+        ensureOpen();
+        final Bridge bridge = topology.bridge(bridgeName);
+        overlay.addAnswer(bridge, OverlayEntries.address(address), unicastMac(mac));
+    }
+
+    /**
+     * Stops answering for an address on a bridge; idempotent.
+     *
+     * @return false if the switch did not answer for it.
+     */
+    public synchronized boolean deleteNeighbourAnswer(final String bridgeName, final String address)
+    {
+        ensureOpen();
+        return overlay.removeAnswer(topology.bridge(bridgeName), OverlayEntries.address(address));
+    }
+
+    /**
+     * Makes {@code addresses} exactly the ones the switch answers for with {@code mac} on a bridge: the new ones
+     * are added (taken from another MAC if another had them), those {@code mac} had and no longer has removed.
+     * Everything is checked first.
+     */
+    public synchronized void setNeighbourAnswers(final String bridgeName, final String mac, final List<String> addresses)
+    {
+        ensureOpen();
+        final Bridge bridge = topology.bridge(bridgeName);
+        final long address = unicastMac(mac);
+        final List<IpPrefix> parsed = addresses.stream().map(OverlayEntries::address).distinct().toList();
+        overlay.answers(bridge, address, parsed);
+    }
+
+    /** The addresses a bridge answers for, each with its MAC. */
+    public synchronized List<NeighbourAnswer> neighbourAnswers(final String bridgeName)
+    {
+        return overlay.answers(topology.bridge(bridgeName));
+    }
+
+    /**
+     * Tells {@code listener} of every port with a MAC (a TAP port: the one given, or the device's) that joins or
+     * leaves a bridge {@code bridges} accepts, or whose address changes ({@link #locatePort}; told as attached
+     * again), after first telling it of those there are. The endpoint's addresses are the port's address,
+     * without its prefix length, if it has one; its underlay is {@link io.vireo.api.Endpoint#LOCAL}.
+     * <p>
+     * Threading: {@code bridges} is asked under the switch's lock when a change happens and must not call the
+     * switch (read a concurrent set). The listener is called on a thread of the switch's own,
+     * {@code vireo-endpoints}, one event at a time in the order of the changes, with no lock held: it may call
+     * the switch. A port whose device failed is still attached until it is deleted; a switch that closes tells
+     * nothing (its TAPs wait for the next one).
+     *
+     * @return closing it stops the events (those queued already are still told).
+     */
+    public synchronized AutoCloseable watchEndpoints(final Predicate<String> bridges, final EndpointListener listener)
+    {
+        ensureOpen();
+        return endpointWatchers.add(bridges, listener, List.copyOf(topology.ports()), this);
+    }
+
+    /**
+     * Tells every endpoint listener that wants the bridge of its ports with a MAC again, as attached: for a
+     * bridge a listener started wanting after its ports joined.
+     */
+    public synchronized void announceEndpoints(final String bridgeName)
+    {
+        ensureOpen();
+        final Bridge bridge = topology.bridge(bridgeName);
+        for (final String port : bridge.ports)
+        {
+            endpointWatchers.attached(topology.port(port));
+        }
+    }
+
+    /** A MAC an endpoint may have, parsed. */
+    static long unicastMac(final String text)
+    {
+        final long mac = VireoException.checked(() -> MacAddress.parse(null == text ? "" : text));
+        if (MacAddress.isMulticast(mac) || MacAddress.isZero(mac))
+        {
+            throw VireoException.invalid("invalid MAC " + text + ": an endpoint has a unicast, non-zero address");
+        }
+        return mac;
     }
 
     private PortRecord vxlanPort(final String bridgeName)
@@ -323,6 +489,7 @@ public final class Vireo implements AutoCloseable
                 throw ex;
             }
         }
+        endpointWatchers.attached(record);
         return info(record);
     }
 
@@ -422,7 +589,12 @@ public final class Vireo implements AutoCloseable
         {
             VireoException.checked(() -> Cidr.validate(ip));
         }
+        final boolean readdressed = !java.util.Objects.equals(ip, record.details.ip());
         record.details = record.details.locatedAt(netns, ip);
+        if (readdressed)
+        {
+            endpointWatchers.attached(record);
+        }
         return info(record);
     }
 
@@ -552,6 +724,7 @@ public final class Vireo implements AutoCloseable
 
     private void removePort(final PortRecord record)
     {
+        endpointWatchers.detached(record);
         captures.portRemoved(record);
         topology.remove(record);
         fdb.removeDestination(record.id);
@@ -592,7 +765,8 @@ public final class Vireo implements AutoCloseable
         {
             drops.put(reason.metricName(), counters.drops(reason));
         }
-        return new PortStats(counters.rxPackets(), counters.rxBytes(), counters.txPackets(), counters.txBytes(), drops);
+        return new PortStats(counters.rxPackets(), counters.rxBytes(), counters.txPackets(), counters.txBytes(), drops,
+            counters.suppressed());
     }
 
     private void checkNewPortName(final String name)
@@ -1102,6 +1276,8 @@ public final class Vireo implements AutoCloseable
             {
                 return;
             }
+            // A switch that stops tells its endpoint listeners nothing: its TAPs wait for the next one (the port keeper).
+            endpointWatchers.close();
             if (null != dnsUpstream)
             {
                 dnsUpstream.close();   // before the ports it injects into go
@@ -1136,6 +1312,7 @@ public final class Vireo implements AutoCloseable
         routers.close();
         neighbours.close();
         connections.close();
+        suppression.close();
         if (null != countersFile)
         {
             countersFile.close(null != keeper);

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 
 import io.vireo.dataplane.pipeline.Destination;
 import io.vireo.flowtable.fdb.ForwardingTable;
+import io.vireo.gateway.suppression.SuppressionTable;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
 
@@ -19,6 +20,8 @@ public final class VireoContext
     private boolean tapOffloads = true;
     private int fdbCapacity = 65_536;
     private int connectionCapacity = 262_144;
+    /** 100,000 endpoints of an overlay with an IPv4 and an IPv6 address each: 6.4 MB off heap (SuppressionTable). */
+    private int neighbourAnswerCapacity = 200_000;
     private int flowCacheCapacity = 8_192;
     private int burstSize = 32;
     private int slotSize;
@@ -69,6 +72,22 @@ public final class VireoContext
     public VireoContext tapOffloads(final boolean tapOffloads)
     {
         this.tapOffloads = tapOffloads;
+        return this;
+    }
+
+    /** Addresses the switch answers ARP and neighbour solicitations for itself, all bridges together. */
+    public int neighbourAnswerCapacity()
+    {
+        return neighbourAnswerCapacity;
+    }
+
+    /**
+     * Sets {@link #neighbourAnswerCapacity()}, 1 to {@link SuppressionTable#MAX_CAPACITY}: 32 bytes off heap
+     * an address.
+     */
+    public VireoContext neighbourAnswerCapacity(final int neighbourAnswerCapacity)
+    {
+        this.neighbourAnswerCapacity = neighbourAnswerCapacity;
         return this;
     }
 
@@ -337,6 +356,11 @@ public final class VireoContext
         if (maxBridges <= 0 || maxBridges > ForwardingTable.MAX_BRIDGE_ID + 1)
         {
             throw VireoException.invalid("maxBridges must be 1.." + (ForwardingTable.MAX_BRIDGE_ID + 1) + ", got " + maxBridges);
+        }
+        if (neighbourAnswerCapacity < 1 || neighbourAnswerCapacity > SuppressionTable.MAX_CAPACITY)
+        {
+            throw VireoException.invalid("neighbourAnswerCapacity must be 1.." + SuppressionTable.MAX_CAPACITY + ", got " +
+                neighbourAnswerCapacity);
         }
     }
 }

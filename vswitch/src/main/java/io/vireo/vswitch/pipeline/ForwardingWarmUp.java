@@ -11,6 +11,8 @@ import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
 import io.vireo.flowtable.policy.PolicyTable;
+import io.vireo.gateway.router.RouterDirectory;
+import io.vireo.gateway.suppression.SuppressionTable;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.CachedEpochClock;
 import org.agrona.concurrent.MessageHandler;
@@ -27,13 +29,16 @@ import org.agrona.concurrent.status.CountersReader;
  * loopback ports, all dropped afterwards: no real port, table or counter sees it. It mixes what real
  * traffic brings (ARP, IPv4 ICMP, TCP and UDP, IPv6 neighbour solicitations to multicast, ICMPv6, TCP
  * and UDP; known unicast, unknown unicast and flooded frames) in bursts of every size up to the
- * switch's, so that the profile the JIT compiles from is not skewed to one kind of frame.
+ * switch's, so that the profile the JIT compiles from is not skewed to one kind of frame. The bridge
+ * answers ARP for the hosts' addresses itself (ARP/ND suppression): half the ARP requests are for one of
+ * them and answered, half for an address it does not know and flooded.
  */
 public final class ForwardingWarmUp
 {
     private static final int PORTS = 3;
     private static final int HOSTS_PER_PORT = 2;
     private static final int FDB_CAPACITY = 1_024;
+    private static final int ANSWERS = PORTS * HOSTS_PER_PORT;
     private static final int RING_SIZE = 1 << 16;
     private static final int COUNTERS = 256;
     private static final int BRIDGE = 0;
@@ -70,8 +75,10 @@ public final class ForwardingWarmUp
         final CountersManager counters = new CountersManager(
             new UnsafeBuffer(BufferUtil.allocateDirectAligned(COUNTERS * CountersReader.METADATA_LENGTH, 64)),
             new UnsafeBuffer(BufferUtil.allocateDirectAligned(COUNTERS * CountersReader.COUNTER_LENGTH, 64)));
-        final Pipeline pipeline = new Pipeline(fdb, new PolicyTable(generations), generations,
-            new Features(geometry.maxBridges()), geometry);
+        final SuppressionTable answers = new SuppressionTable(ANSWERS);
+        final Features features = new Features(geometry.maxBridges());
+        final Pipeline pipeline = new Pipeline(fdb, new PolicyTable(generations), generations, features, geometry,
+            new RouterDirectory(geometry.maxBridges()), null, null, answers);
         final CachedEpochClock clock = new CachedEpochClock();
         final ForwardingAgent agent = pipeline.newAgent("warm-up", ForwardingAgent.ANY_CPU, clock, null,
             new ThreadCounters(counters, "warm-up"));
@@ -80,6 +87,14 @@ public final class ForwardingWarmUp
         try
         {
             proxy.addBridge(BRIDGE);
+            features.set(BRIDGE, Features.SUPPRESSION, true);
+            for (int port = 0; port < PORTS; port++)
+            {
+                for (int host = 0; host < HOSTS_PER_PORT; host++)
+                {
+                    answers.putIpv4(BRIDGE, ip(mac(port, host)), mac(port, host));
+                }
+            }
             for (int id = 0; id < PORTS; id++)
             {
                 ports[id] = new LoopbackPort("warm-up-" + id, RING_SIZE);
@@ -92,6 +107,7 @@ public final class ForwardingWarmUp
         {
             agent.onClose();
             fdb.close();
+            answers.close();
         }
     }
 
@@ -133,7 +149,7 @@ public final class ForwardingWarmUp
         {
             final long source = mac(port, host);
             final long peer = mac((port + 1 + host) % PORTS, host);
-            frames.add(arp(source));
+            frames.add(arp(source, 0 == host ? ip(peer) : ip(UNKNOWN_HOST)));
             frames.add(ipv4(peer, source, IPPROTO_ICMP));
             frames.add(ipv4(peer, source, IPPROTO_TCP));
             frames.add(ipv4(peer, source, IPPROTO_UDP));
@@ -151,7 +167,13 @@ public final class ForwardingWarmUp
         return 0x02_00_00_00_00_00L | (long)port << 8 | host;
     }
 
-    private static byte[] arp(final long source)
+    /** A host's IPv4 address. */
+    private static int ip(final long mac)
+    {
+        return 0x0A00_0000 | (int)(mac & 0xFFFF);
+    }
+
+    private static byte[] arp(final long source, final int target)
     {
         final UnsafeBuffer frame = ethernet(MacAddress.BROADCAST, source, ETHERTYPE_ARP, ETHERNET_LENGTH + 28);
         frame.putShort(ETHERNET_LENGTH, (short)1, ByteOrder.BIG_ENDIAN);
@@ -159,6 +181,9 @@ public final class ForwardingWarmUp
         frame.putByte(ETHERNET_LENGTH + 4, (byte)6);
         frame.putByte(ETHERNET_LENGTH + 5, (byte)4);
         frame.putShort(ETHERNET_LENGTH + 6, (short)1, ByteOrder.BIG_ENDIAN);
+        MacAddress.write(frame, ETHERNET_LENGTH + 8, source);
+        frame.putInt(ETHERNET_LENGTH + 14, ip(source), ByteOrder.BIG_ENDIAN);
+        frame.putInt(ETHERNET_LENGTH + 24, target, ByteOrder.BIG_ENDIAN);
         return frame.byteArray();
     }
 
@@ -170,8 +195,8 @@ public final class ForwardingWarmUp
         frame.putShort(ETHERNET_LENGTH + 2, (short)(IPV4_LENGTH + L4_LENGTH), ByteOrder.BIG_ENDIAN);
         frame.putByte(ETHERNET_LENGTH + 8, (byte)64);
         frame.putByte(ETHERNET_LENGTH + 9, (byte)protocol);
-        frame.putInt(ETHERNET_LENGTH + 12, 0x0A00_0000 | (int)(source & 0xFFFF), ByteOrder.BIG_ENDIAN);
-        frame.putInt(ETHERNET_LENGTH + 16, 0x0A00_0000 | (int)(destination & 0xFFFF), ByteOrder.BIG_ENDIAN);
+        frame.putInt(ETHERNET_LENGTH + 12, ip(source), ByteOrder.BIG_ENDIAN);
+        frame.putInt(ETHERNET_LENGTH + 16, ip(destination), ByteOrder.BIG_ENDIAN);
         ports(frame, ETHERNET_LENGTH + IPV4_LENGTH, source);
         return frame.byteArray();
     }

@@ -1,5 +1,8 @@
 package io.vireo.vswitch.pipeline;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.pipeline.Features;
 import io.vireo.dataplane.pipeline.Stage;
@@ -10,13 +13,15 @@ import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.router.NeighbourTable;
 import io.vireo.gateway.router.RouterDirectory;
 import io.vireo.gateway.router.RouterStage;
+import io.vireo.gateway.suppression.SuppressionStage;
+import io.vireo.gateway.suppression.SuppressionTable;
 import org.agrona.concurrent.EpochClock;
 
 /**
  * The forwarding pipeline: the tables every forwarding thread shares, and the stages each thread runs
  * over its bursts, in order:
  * <pre>
- *  receive -&gt; parse -&gt; learn -&gt; [policy] -&gt; [router] -&gt; L2 lookup -&gt; output (local, flood, a port with peers) -&gt; send
+ *  receive -&gt; parse -&gt; learn -&gt; [policy] -&gt; [suppression] -&gt; [router] -&gt; L2 lookup -&gt; output (local, flood, a port with peers) -&gt; send
  * </pre>
  * A stage in brackets runs only on bridges with its {@link Features feature}. A new capability (a
  * router, NAT, load balancing) is a new {@link Stage} placed in {@link #stages}, with its tables, its
@@ -31,17 +36,27 @@ import org.agrona.concurrent.EpochClock;
  * @param routers           the routers and their interfaces, shared.
  * @param neighbours        the routers' neighbour table, shared; null for a switch without routers.
  * @param connections       the routers' connection table (NAT), shared; null for a switch without routers.
+ * @param suppression       the addresses the switch answers ARP and neighbour solicitations for itself, shared;
+ *                          null for a switch that answers for none.
  */
 public record Pipeline(
     ForwardingTable fdb, PolicyTable policy, Generations generations, Features features, Geometry geometry,
-    RouterDirectory routers, NeighbourTable neighbours, ConnectionTable connections)
+    RouterDirectory routers, NeighbourTable neighbours, ConnectionTable connections, SuppressionTable suppression)
 {
     /** A pipeline without routers. */
     public Pipeline(
         final ForwardingTable fdb, final PolicyTable policy, final Generations generations, final Features features,
         final Geometry geometry)
     {
-        this(fdb, policy, generations, features, geometry, new RouterDirectory(geometry.maxBridges()), null, null);
+        this(fdb, policy, generations, features, geometry, new RouterDirectory(geometry.maxBridges()), null, null, null);
+    }
+
+    /** A pipeline with routers, and no ARP/ND suppression. */
+    public Pipeline(
+        final ForwardingTable fdb, final PolicyTable policy, final Generations generations, final Features features,
+        final Geometry geometry, final RouterDirectory routers, final NeighbourTable neighbours, final ConnectionTable connections)
+    {
+        this(fdb, policy, generations, features, geometry, routers, neighbours, connections, null);
     }
 
     /**
@@ -96,8 +111,17 @@ public record Pipeline(
         final Stage parse = new ParseStage(geometry.maxFrameLength());
         final Stage learn = new LearnStage(fdb, generations, geometry.burstSize());
         final Stage lookup = new L2LookupStage(fdb, geometry.burstSize());
-        return null == neighbours ?
-            new Stage[] {parse, learn, policyStage, lookup, output} :
-            new Stage[] {parse, learn, policyStage, new RouterStage(routers, neighbours, connections), lookup, output};
+        final List<Stage> stages = new ArrayList<>(List.of(parse, learn, policyStage));
+        if (null != suppression)
+        {
+            stages.add(new SuppressionStage(suppression));
+        }
+        if (null != neighbours)
+        {
+            stages.add(new RouterStage(routers, neighbours, connections));
+        }
+        stages.add(lookup);
+        stages.add(output);
+        return stages.toArray(Stage[]::new);
     }
 }

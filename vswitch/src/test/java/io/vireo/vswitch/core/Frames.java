@@ -76,6 +76,50 @@ public final class Frames
         return frame;
     }
 
+    /**
+     * A neighbour solicitation from {@code sender} at fe80::{@code senderLow} for {@code targetHigh/Low}, to its
+     * solicited-node address, with a source link-layer address option; checksum right.
+     */
+    public static byte[] neighbourSolicitation(final long sender, final long senderLow, final long targetHigh, final long targetLow)
+    {
+        final long solicitedNodeLow = 0x0000_0001_FF00_0000L | (targetLow & 0xFF_FFFF);
+        final byte[] frame = ethernet(0x3333_FF00_0000L | (targetLow & 0xFF_FFFF), sender, 0x86DD, 40 + 32);
+        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
+        final java.nio.ByteOrder network = java.nio.ByteOrder.BIG_ENDIAN;
+        buffer.setMemory(14, 40 + 32, (byte)0);
+        buffer.putInt(14, 0x6000_0000, network);
+        buffer.putShort(18, (short)32, network);
+        buffer.putByte(20, (byte)58);
+        buffer.putByte(21, (byte)255);
+        buffer.putLong(22, 0xFE80_0000_0000_0000L, network);
+        buffer.putLong(30, senderLow, network);
+        buffer.putLong(38, 0xFF02_0000_0000_0000L, network);
+        buffer.putLong(46, solicitedNodeLow, network);
+        buffer.putByte(54, (byte)135);
+        buffer.putLong(62, targetHigh, network);
+        buffer.putLong(70, targetLow, network);
+        buffer.putByte(78, (byte)1);
+        buffer.putByte(79, (byte)1);
+        MacAddress.write(buffer, 80, sender);
+        final long sum = io.vireo.dataplane.headers.Checksums.ipv6PseudoHeaderSum(0xFE80_0000_0000_0000L, senderLow,
+            0xFF02_0000_0000_0000L, solicitedNodeLow, 58, 32) + io.vireo.dataplane.headers.Checksums.sum(buffer, 54, 32);
+        buffer.putShort(56, (short)io.vireo.dataplane.headers.Checksums.finish(sum), network);
+        return frame;
+    }
+
+    /** Every frame a loopback port was sent since the last drain, copied, in order. */
+    public static java.util.List<byte[]> drain(final io.vireo.dataplane.port.LoopbackPort port)
+    {
+        final java.util.List<byte[]> frames = new java.util.ArrayList<>();
+        port.drainTransmitted((type, buffer, index, length) ->
+        {
+            final byte[] frame = new byte[length];
+            buffer.getBytes(index, frame);
+            frames.add(frame);
+        });
+        return frames;
+    }
+
     public static byte[] hex(final String hex)
     {
         return HexFormat.of().parseHex(hex);

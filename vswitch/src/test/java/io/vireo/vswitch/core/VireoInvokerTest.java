@@ -1,6 +1,5 @@
 package io.vireo.vswitch.core;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import io.vireo.dataplane.port.LoopbackPort;
@@ -74,14 +73,7 @@ class VireoInvokerTest
 
     private static List<byte[]> transmitted(final LoopbackPort port)
     {
-        final List<byte[]> frames = new ArrayList<>();
-        port.drainTransmitted((type, buffer, index, length) ->
-        {
-            final byte[] frame = new byte[length];
-            buffer.getBytes(index, frame);
-            frames.add(frame);
-        });
-        return frames;
+        return Frames.drain(port);
     }
 
     private PortStats stats(final String port)

@@ -115,6 +115,38 @@ class ZeroAllocationTest
         }
     }
 
+    /**
+     * ARP/ND suppression: A's ARP requests and neighbour solicitations for an endpoint the switch answers for,
+     * each answered back to A by the suppression stage, nothing flooded to B.
+     */
+    @Test
+    void aMillionAnsweredArpRequestsAndSolicitationsAllocateNothing()
+    {
+        try (Vireo vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(4096)))
+        {
+            final LoopbackPort a = new LoopbackPort("a", 1 << 16);
+            final LoopbackPort b = new LoopbackPort("b", 1 << 16);
+            oneBridge(vireo, a, b);
+            vireo.addNeighbourAnswer("br0", "10.66.0.2", "02:00:00:00:00:0b");
+            vireo.addNeighbourAnswer("br0", "fd00::2", "02:00:00:00:00:0b");
+            final long macA = MacAddress.parse("02:00:00:00:00:0a");
+            final UnsafeBuffer arp = new UnsafeBuffer(Frames.arpRequest(macA, 0x0A42_0001, 0x0A42_0002));
+            final UnsafeBuffer solicitation = new UnsafeBuffer(Frames.neighbourSolicitation(macA, 1, 0xFD00_0000_0000_0000L, 2));
+            final int perWindow = FRAMES / Allocations.WINDOWS;
+
+            final long transmittedBefore = transmitted;
+            Allocations.assertAllocatesNothing(perWindow + " answered requests", () ->
+            {
+                ask(vireo, a, b, arp, solicitation, perWindow);
+                return transmitted;
+            });
+
+            assertTrue(transmitted - transmittedBefore >= FRAMES, () -> "every request answered: " + vireo.ports());
+            assertEquals(0, vireo.port("b").stats().txPackets(), "nothing flooded");
+            assertEquals(vireo.port("a").stats().rxPackets(), vireo.port("a").stats().arpNdSuppressed(), "every request answered");
+        }
+    }
+
     private void route(final Vireo vireo, final LoopbackPort a, final LoopbackPort b, final UnsafeBuffer fromA, final int frames)
     {
         for (int sent = 0; sent < frames; sent += PER_ROUND)
@@ -129,6 +161,32 @@ class ZeroAllocationTest
                 if (idle > 10_000)
                 {
                     throw new AssertionError("routed frames stopped going out: " + vireo.ports());
+                }
+                vireo.invoke();
+                a.drainTransmitted(countFrame);
+                b.drainTransmitted(countFrame);
+            }
+        }
+    }
+
+    /** Injects {@code frames} requests on A, half ARP and half solicitations, and forwards until each round is answered. */
+    private void ask(
+        final Vireo vireo, final LoopbackPort a, final LoopbackPort b, final UnsafeBuffer arp, final UnsafeBuffer solicitation,
+        final int frames)
+    {
+        for (int sent = 0; sent < frames; sent += PER_ROUND)
+        {
+            for (int i = 0; i < PER_ROUND; i += 2)
+            {
+                a.inject(arp, 0, arp.capacity());
+                a.inject(solicitation, 0, solicitation.capacity());
+            }
+            injected += PER_ROUND;
+            for (int idle = 0; transmitted < injected; idle++)
+            {
+                if (idle > 10_000)
+                {
+                    throw new AssertionError("answers stopped coming: " + vireo.ports());
                 }
                 vireo.invoke();
                 a.drainTransmitted(countFrame);

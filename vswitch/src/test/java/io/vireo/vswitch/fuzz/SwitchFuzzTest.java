@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Arbitrary frames into a whole switch in invoker mode: bridge br0 (ports a and b, a policy that denies
- * telnet), bridge br1 (port c) and router r1 between them masquerading out of br1, with service web
+ * telnet, ARP/ND suppression answering for 10.1.0.9 and fd01::9), bridge br1 (port c) and router r1 between them masquerading out of br1, with service web
  * (10.9.0.1:80, backend c's port 80) and its DNS server, c's address resolved. The input is a sequence of records {@code [port][length, 2 bytes][frame]}, each frame
  * injected on a, b or c by {@code port % 3} and forwarded before the next.
  * <p>
@@ -100,6 +100,9 @@ class SwitchFuzzTest
         vireo.addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
         vireo.addService("r1", new ServiceSpec("web", "10.9.0.1:80", "tcp", "maglev", null,
             new ServiceSpec.HealthCheck(false, null, null, null, null), List.of(new ServiceSpec.BackendSpec("10.2.0.2:80", 1))));
+        // ARP/ND suppression on br0: the switch answers for endpoint 10.1.0.9 / fd01::9 itself.
+        vireo.addNeighbourAnswer("br0", "10.1.0.9", "02:00:00:00:00:09");
+        vireo.addNeighbourAnswer("br0", "fd01::9", "02:00:00:00:00:09");
         ports[2].inject(Frames.arpRequest(MAC_C, IP_C, IP_ROUTER_BR1));
         forward(vireo, ports);
     }

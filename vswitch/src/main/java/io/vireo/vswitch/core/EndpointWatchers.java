@@ -1,0 +1,136 @@
+package io.vireo.vswitch.core;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Predicate;
+
+import io.vireo.api.Endpoint;
+import io.vireo.api.EndpointListener;
+
+/**
+ * Tells listeners of the ports with a MAC that join and leave bridges ({@link Vireo#watchEndpoints}). Events
+ * are queued by the control thread, under the switch's lock, in the order the changes happen, and delivered
+ * by a thread of their own, {@value #THREAD_NAME}, one at a time and with no lock held: a listener may call the
+ * switch (which then queues its own events behind), and a slow one delays only the events after it. A
+ * listener that throws is reported on stderr and keeps listening.
+ */
+final class EndpointWatchers
+{
+    static final String THREAD_NAME = "vireo-endpoints";
+
+    /** A listener and the bridges it hears of. */
+    private record Watcher(Predicate<String> bridges, EndpointListener listener)
+    {
+    }
+
+    private final List<Watcher> watchers = new ArrayList<>();
+    private ExecutorService delivery;
+
+    /** Adds a listener, first telling it of the ports with a MAC on the bridges it wants; returns its handle. */
+    AutoCloseable add(final Predicate<String> bridges, final EndpointListener listener, final Collection<PortRecord> ports,
+        final Object lock)
+    {
+        final Watcher watcher = new Watcher(bridges, listener);
+        if (null == delivery)
+        {
+            delivery = Executors.newSingleThreadExecutor(task ->
+            {
+                final Thread thread = new Thread(task, THREAD_NAME);
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+        for (final PortRecord port : ports)
+        {
+            attached(watcher, port);
+        }
+        watchers.add(watcher);
+        return () ->
+        {
+            synchronized (lock)
+            {
+                watchers.remove(watcher);
+            }
+        };
+    }
+
+    /** A port joined its bridge, or its addresses changed. */
+    void attached(final PortRecord port)
+    {
+        for (final Watcher watcher : watchers)
+        {
+            attached(watcher, port);
+        }
+    }
+
+    /** A port left its bridge. */
+    void detached(final PortRecord port)
+    {
+        final String mac = port.details.mac();
+        if (null == mac)
+        {
+            return;
+        }
+        final String bridge = port.bridge.name;
+        for (final Watcher watcher : watchers)
+        {
+            if (watcher.bridges().test(bridge))
+            {
+                deliver(() -> watcher.listener().detached(bridge, mac));
+            }
+        }
+    }
+
+    /** Stops telling anything: what was queued is delivered, nothing more is queued. */
+    void close()
+    {
+        watchers.clear();
+        if (null != delivery)
+        {
+            delivery.shutdown();
+        }
+    }
+
+    private void attached(final Watcher watcher, final PortRecord port)
+    {
+        final String mac = port.details.mac();
+        final String bridge = port.bridge.name;
+        if (null != mac && watcher.bridges().test(bridge))
+        {
+            final Endpoint endpoint = new Endpoint(mac, addresses(port.details.ip()), Endpoint.LOCAL);
+            deliver(() -> watcher.listener().attached(bridge, endpoint));
+        }
+    }
+
+    /** A port's address ({@code ADDRESS/LENGTH}), without its length; none if it has none. */
+    private static List<String> addresses(final String cidr)
+    {
+        return null == cidr ? List.of() : List.of(cidr.substring(0, cidr.indexOf('/') < 0 ? cidr.length() : cidr.indexOf('/')));
+    }
+
+    private void deliver(final Runnable event)
+    {
+        try
+        {
+            delivery.execute(() ->
+            {
+                try
+                {
+                    event.run();
+                }
+                catch (final RuntimeException ex)
+                {
+                    System.err.println("vireo: an endpoint listener failed: " + ex);
+                }
+            });
+        }
+        catch (final RejectedExecutionException ex)
+        {
+            // Closed: the switch is going and tells nothing more.
+        }
+    }
+}
