@@ -388,8 +388,8 @@ public final class EtcdClient implements AutoCloseable
     }
 
     /**
-     * Grants a lease: the keys attached to it are deleted when it expires, {@code ttlSeconds} after its last
-     * keep-alive (or after a leader change, the store's election timeout at least).
+     * Grants a lease: the keys attached to it are deleted when it expires, {@code ttlSeconds} after it was
+     * granted or last kept alive (etcd raises a TTL below its minimum, 1.5 election timeouts, to that minimum).
      *
      * @return the lease id.
      */
@@ -446,6 +446,7 @@ public final class EtcdClient implements AutoCloseable
      * it is told as {@link WatchListener#connection connection(false)}.
      *
      * @param fromRevision the first revision whose events to deliver; 0 or less: from now on.
+     * @throws IllegalStateException if the client is closed.
      */
     public Watch watch(final String prefix, final long fromRevision, final WatchListener listener)
     {
