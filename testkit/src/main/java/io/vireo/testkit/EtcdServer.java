@@ -291,9 +291,9 @@ public final class EtcdServer implements AutoCloseable
     private final Path dataDir;
     private final Path logFile;
     private final HttpClient http;
-    private URI clientUrl;
-    private URI peerUrl;
-    private Process process;
+    private volatile URI clientUrl;
+    private volatile URI peerUrl;
+    private volatile Process process;
 
     private EtcdServer(final Builder builder)
     {

@@ -160,6 +160,16 @@ public final class EtcdClient implements AutoCloseable
         void close();
     }
 
+    /** Reads the body of a successful answer. */
+    @FunctionalInterface
+    private interface Decoder<T>
+    {
+        T decode(byte[] body) throws IOException;
+    }
+
+    /** Reads an answer into a tree, and takes an error in it for an error (a lease grant's, a stream's). */
+    private static final Decoder<JsonNode> TREE = MAPPER::readTree;
+
     /** An endpoint failed in a way another endpoint may not: the reason, in a few words. */
     private static final class Unreachable extends Exception
     {
@@ -281,19 +291,18 @@ public final class EtcdClient implements AutoCloseable
         byte[] from = key;
         while (true)
         {
-            final JsonNode page = call("range " + prefix, "/v3/kv/range", GatewayJson.rangeRequest(from, end, revision, pageSize));
+            final GatewayJson.RangePage page = call(
+                "range " + prefix, "/v3/kv/range", GatewayJson.rangeRequest(from, end, revision, pageSize), GatewayJson::rangePage);
             if (revision == 0)
             {
-                revision = headerRevision(page);
+                revision = page.revision();
             }
-            final List<KeyValue> pageKvs = GatewayJson.keyValues(page);
-            kvs.addAll(pageKvs);
-            if (!bool(page, "more") || pageKvs.isEmpty())
+            kvs.addAll(page.kvs());
+            if (!page.more() || page.lastKey() == null)
             {
                 return new Range(revision, Collections.unmodifiableList(kvs));
             }
-            final JsonNode pageArray = page.get("kvs");
-            from = keyAfter(GatewayJson.bytes(pageArray.get(pageArray.size() - 1), "key"));
+            from = keyAfter(page.lastKey());
         }
     }
 
@@ -302,9 +311,9 @@ public final class EtcdClient implements AutoCloseable
      */
     public Optional<KeyValue> get(final String key) throws EtcdException
     {
-        final JsonNode response = call("get " + key, "/v3/kv/range", GatewayJson.rangeRequest(utf8(key), null, 0, 0));
-        final List<KeyValue> kvs = GatewayJson.keyValues(response);
-        return kvs.isEmpty() ? Optional.empty() : Optional.of(kvs.get(0));
+        final GatewayJson.RangePage page = call(
+            "get " + key, "/v3/kv/range", GatewayJson.rangeRequest(utf8(key), null, 0, 0), GatewayJson::rangePage);
+        return page.kvs().isEmpty() ? Optional.empty() : Optional.of(page.kvs().get(0));
     }
 
     /**
@@ -379,8 +388,8 @@ public final class EtcdClient implements AutoCloseable
     }
 
     /**
-     * Grants a lease: the keys attached to it are deleted when it expires, {@code ttlSeconds} after its last
-     * keep-alive (or after a leader change, the store's election timeout at least).
+     * Grants a lease: the keys attached to it are deleted when it expires, {@code ttlSeconds} after it was
+     * granted or last kept alive (etcd raises a TTL below its minimum, 1.5 election timeouts, to that minimum).
      *
      * @return the lease id.
      */
@@ -437,6 +446,7 @@ public final class EtcdClient implements AutoCloseable
      * it is told as {@link WatchListener#connection connection(false)}.
      *
      * @param fromRevision the first revision whose events to deliver; 0 or less: from now on.
+     * @throws IllegalStateException if the client is closed.
      */
     public Watch watch(final String prefix, final long fromRevision, final WatchListener listener)
     {
@@ -472,7 +482,7 @@ public final class EtcdClient implements AutoCloseable
             {
                 try
                 {
-                    members = members(exchange("member list", status.url(), "/v3/cluster/member/list", body));
+                    members = members(exchange("member list", status.url(), "/v3/cluster/member/list", body, TREE));
                     break;
                 }
                 catch (final Unreachable | EtcdException ex)
@@ -489,7 +499,7 @@ public final class EtcdClient implements AutoCloseable
         String error;
         try
         {
-            final JsonNode status = answer("status", endpoint, asked.get());
+            final JsonNode status = answer("status", endpoint, asked.get(), TREE);
             final JsonNode header = status.path("header");
             return new StoreStatus.EndpointStatus(
                 endpoint, true, "", GatewayJson.text(status, "version"), int64(status, "leader"),
@@ -621,13 +631,21 @@ public final class EtcdClient implements AutoCloseable
 
     // Sending.
 
+    /** {@link #call(String, String, ObjectNode, Decoder)} with the answer read into a tree. */
+    private JsonNode call(final String what, final String path, final ObjectNode body) throws EtcdException
+    {
+        return call(what, path, body, TREE);
+    }
+
     /**
      * Posts a request to the endpoints in turn from the current one, until one serves it.
      *
-     * @param what for messages: the request in a few words.
+     * @param what    for messages: the request in a few words.
+     * @param decoder reads the body of a successful answer.
      * @throws EtcdException unreachable if none served it; or the error the store answered.
      */
-    private JsonNode call(final String what, final String path, final ObjectNode body) throws EtcdException
+    private <T> T call(final String what, final String path, final ObjectNode body, final Decoder<T> decoder)
+        throws EtcdException
     {
         ensureOpen(what);
         final byte[] bytes;
@@ -649,7 +667,7 @@ public final class EtcdClient implements AutoCloseable
             final URI endpoint = endpoints.get(index);
             try
             {
-                final JsonNode response = exchange(what, endpoint, path, bytes);
+                final T response = exchange(what, endpoint, path, bytes, decoder);
                 current.set(index);
                 return response;
             }
@@ -681,7 +699,8 @@ public final class EtcdClient implements AutoCloseable
      * @throws Unreachable   the endpoint did not serve it; another may.
      * @throws EtcdException the store answered an error.
      */
-    private JsonNode exchange(final String what, final URI endpoint, final String path, final byte[] body)
+    private <T> T exchange(
+        final String what, final URI endpoint, final String path, final byte[] body, final Decoder<T> decoder)
         throws Unreachable, EtcdException
     {
         final HttpRequest request = request(endpoint, path, body);
@@ -709,7 +728,7 @@ public final class EtcdClient implements AutoCloseable
                 throw new EtcdException(what + ": " + endpoint + ": interrupted", true, EtcdException.NO_CODE, ex);
             }
         }
-        return answer(what, endpoint, response);
+        return answer(what, endpoint, response, decoder);
     }
 
     /**
@@ -718,9 +737,23 @@ public final class EtcdClient implements AutoCloseable
      * @throws Unreachable   it answered "unavailable" (no leader, request timed out, leader changed).
      * @throws EtcdException it answered another error.
      */
-    private static JsonNode answer(final String what, final URI endpoint, final HttpResponse<byte[]> response)
+    @SuppressWarnings("unchecked")
+    private static <T> T answer(
+        final String what, final URI endpoint, final HttpResponse<byte[]> response, final Decoder<T> decoder)
         throws Unreachable, EtcdException
     {
+        if (response.statusCode() == 200 && decoder != TREE)
+        {
+            try
+            {
+                return decoder.decode(response.body());
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                throw new EtcdException(what + ": " + endpoint + ": cannot read the answer: " + ex.getMessage(), false,
+                    EtcdException.NO_CODE, ex);
+            }
+        }
         final JsonNode json;
         try
         {
@@ -734,7 +767,7 @@ public final class EtcdClient implements AutoCloseable
         final GatewayJson.Error error = json == null ? null : GatewayJson.error(json);
         if (error == null && response.statusCode() == 200 && json != null && json.isObject())
         {
-            return json;
+            return (T)json;
         }
         final String message = error == null ?
             "HTTP " + response.statusCode() + ": " + snippet(response.body()) :

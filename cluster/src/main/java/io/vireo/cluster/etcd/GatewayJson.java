@@ -1,5 +1,6 @@
 package io.vireo.cluster.etcd;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -7,6 +8,9 @@ import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -38,6 +42,7 @@ final class GatewayJson
     static final int NOT_FOUND = 5;
 
     private static final byte[] ALL_KEYS = { 0 };
+    private static final byte[] NO_BYTES = {};
 
     private GatewayJson()
     {
@@ -98,14 +103,18 @@ final class GatewayJson
         {
             return node.longValue();
         }
+        return parseLong(node.asText(), field);
+    }
+
+    private static long parseLong(final String text, final String field)
+    {
         try
         {
-            final String text = node.asText();
             return text.startsWith("-") ? Long.parseLong(text) : Long.parseUnsignedLong(text);
         }
         catch (final NumberFormatException ex)
         {
-            throw new IllegalArgumentException("field " + field + " is not an int64: " + node, ex);
+            throw new IllegalArgumentException("field " + field + " is not an int64: \"" + text + "\"", ex);
         }
     }
 
@@ -127,12 +136,6 @@ final class GatewayJson
         return node == null || node.isNull() ? "" : node.asText();
     }
 
-    static byte[] bytes(final JsonNode parent, final String field)
-    {
-        final JsonNode node = parent.get(field);
-        return node == null || node.isNull() ? new byte[0] : Base64.getDecoder().decode(node.asText());
-    }
-
     /** The revision in a response's {@code header}. */
     static long headerRevision(final JsonNode response)
     {
@@ -140,50 +143,262 @@ final class GatewayJson
         return header == null ? 0 : int64(header, "revision");
     }
 
-    static EtcdClient.KeyValue keyValue(final JsonNode kv)
+    // Streaming readers, for what can be large: a range's pages and a watch's messages. They read tokens
+    // straight into KeyValues (Jackson decodes the base64 itself), without a tree or a line in between.
+
+    /**
+     * A page of a range as read.
+     *
+     * @param revision the header revision.
+     * @param kvs      the page's keys, in the store's order.
+     * @param more     keys follow beyond the limit.
+     * @param lastKey  the last key's bytes (null if none), where the next page starts after.
+     */
+    record RangePage(long revision, List<EtcdClient.KeyValue> kvs, boolean more, byte[] lastKey)
     {
-        return new EtcdClient.KeyValue(
-            new String(bytes(kv, "key"), StandardCharsets.UTF_8),
-            bytes(kv, "value"),
-            int64(kv, "create_revision"),
-            int64(kv, "mod_revision"),
-            int64(kv, "version"),
-            int64(kv, "lease"));
     }
 
-    /** The {@code kvs} of a range response, in the order the store gave them (by key); none when absent. */
-    static List<EtcdClient.KeyValue> keyValues(final JsonNode rangeResponse)
+    /**
+     * One message of a watch stream: an error, or a WatchResponse.
+     *
+     * @param error           the stream's error, or null.
+     * @param revision        the header revision (0 when absent, as in a cancellation).
+     * @param created         the answer to the create_request.
+     * @param canceled        the watch is cancelled.
+     * @param compactRevision above 0: the start revision was compacted, this is the oldest left.
+     * @param cancelReason    why it was cancelled, if it says.
+     * @param events          the changes, in store order.
+     */
+    record WatchMessage(
+        Error error, long revision, boolean created, boolean canceled, long compactRevision, String cancelReason,
+        List<EtcdClient.Event> events)
     {
-        final JsonNode kvs = rangeResponse.get("kvs");
-        if (kvs == null || !kvs.isArray() || kvs.isEmpty())
-        {
-            return Collections.emptyList();
-        }
-        final List<EtcdClient.KeyValue> list = new ArrayList<>(kvs.size());
-        for (final JsonNode kv : kvs)
-        {
-            list.add(keyValue(kv));
-        }
-        return list;
     }
 
-    /** The {@code events} of a watch response (its {@code result}); none when absent. */
-    static List<EtcdClient.Event> events(final JsonNode watchResult)
+    /** Reads a range response: {@code {"header": {...}, "kvs": [...], "more": true, "count": "N"}}. */
+    static RangePage rangePage(final byte[] body) throws IOException
     {
-        final JsonNode events = watchResult.get("events");
-        if (events == null || !events.isArray() || events.isEmpty())
+        try (JsonParser parser = MAPPER.getFactory().createParser(body))
         {
-            return Collections.emptyList();
+            expect(parser, parser.nextToken(), JsonToken.START_OBJECT);
+            long revision = 0;
+            boolean more = false;
+            List<EtcdClient.KeyValue> kvs = Collections.emptyList();
+            byte[] lastKey = null;
+            while (parser.nextToken() == JsonToken.FIELD_NAME)
+            {
+                final String field = parser.currentName();
+                final JsonToken value = parser.nextToken();
+                switch (field)
+                {
+                    case "header" -> revision = readHeaderRevision(parser);
+                    case "more" -> more = readBool(parser);
+                    case "kvs" ->
+                    {
+                        expect(parser, value, JsonToken.START_ARRAY);
+                        kvs = new ArrayList<>();
+                        while (parser.nextToken() == JsonToken.START_OBJECT)
+                        {
+                            final KeyValueReader kv = readKeyValue(parser);
+                            kvs.add(kv.keyValue());
+                            lastKey = kv.key;
+                        }
+                    }
+                    default -> parser.skipChildren();
+                }
+            }
+            return new RangePage(revision, kvs, more, lastKey);
         }
-        final List<EtcdClient.Event> list = new ArrayList<>(events.size());
-        for (final JsonNode event : events)
+    }
+
+    /**
+     * Reads the next message of a watch stream: {@code {"result": WatchResponse}} or {@code {"error": {...}}}.
+     *
+     * @return null at the end of the stream.
+     */
+    static WatchMessage nextWatchMessage(final JsonParser parser) throws IOException
+    {
+        final JsonToken start = parser.nextToken();
+        if (start == null)
         {
-            final EtcdClient.Event.Type type = "DELETE".equals(text(event, "type")) || "1".equals(text(event, "type")) ?
-                EtcdClient.Event.Type.DELETE : EtcdClient.Event.Type.PUT;
-            final JsonNode kv = event.get("kv");
-            list.add(new EtcdClient.Event(type, keyValue(kv == null ? MAPPER.createObjectNode() : kv)));
+            return null;
         }
-        return list;
+        expect(parser, start, JsonToken.START_OBJECT);
+        WatchMessage message = null;
+        while (parser.nextToken() == JsonToken.FIELD_NAME)
+        {
+            final String field = parser.currentName();
+            final JsonToken value = parser.nextToken();
+            if ("result".equals(field) && value == JsonToken.START_OBJECT)
+            {
+                message = readWatchResult(parser);
+            }
+            else if ("error".equals(field))
+            {
+                final ObjectNode answer = MAPPER.createObjectNode();
+                answer.set("error", MAPPER.readTree(parser));
+                message = new WatchMessage(error(answer), 0, false, false, 0, "", Collections.emptyList());
+            }
+            else
+            {
+                parser.skipChildren();
+            }
+        }
+        return message != null ? message :
+            new WatchMessage(new Error(EtcdException.NO_CODE, "neither result nor error"), 0, false, false, 0, "", List.of());
+    }
+
+    private static WatchMessage readWatchResult(final JsonParser parser) throws IOException
+    {
+        long revision = 0;
+        boolean created = false;
+        boolean canceled = false;
+        long compactRevision = 0;
+        String cancelReason = "";
+        List<EtcdClient.Event> events = Collections.emptyList();
+        while (parser.nextToken() == JsonToken.FIELD_NAME)
+        {
+            final String field = parser.currentName();
+            final JsonToken value = parser.nextToken();
+            switch (field)
+            {
+                case "header" -> revision = readHeaderRevision(parser);
+                case "created" -> created = readBool(parser);
+                case "canceled" -> canceled = readBool(parser);
+                case "compact_revision" -> compactRevision = readLong(parser);
+                case "cancel_reason" -> cancelReason = parser.getValueAsString("");
+                case "events" ->
+                {
+                    expect(parser, value, JsonToken.START_ARRAY);
+                    events = new ArrayList<>();
+                    while (parser.nextToken() == JsonToken.START_OBJECT)
+                    {
+                        events.add(readEvent(parser));
+                    }
+                }
+                default -> parser.skipChildren();
+            }
+        }
+        return new WatchMessage(null, revision, created, canceled, compactRevision, cancelReason, events);
+    }
+
+    /** An event: {@code {"type": "DELETE", "kv": {...}}}; no type is a PUT. */
+    private static EtcdClient.Event readEvent(final JsonParser parser) throws IOException
+    {
+        EtcdClient.Event.Type type = EtcdClient.Event.Type.PUT;
+        EtcdClient.KeyValue kv = null;
+        while (parser.nextToken() == JsonToken.FIELD_NAME)
+        {
+            final String field = parser.currentName();
+            final JsonToken value = parser.nextToken();
+            if ("type".equals(field))
+            {
+                final String text = parser.getValueAsString("");
+                type = "DELETE".equals(text) || "1".equals(text) ? EtcdClient.Event.Type.DELETE : EtcdClient.Event.Type.PUT;
+            }
+            else if ("kv".equals(field) && value == JsonToken.START_OBJECT)
+            {
+                kv = readKeyValue(parser).keyValue();
+            }
+            else
+            {
+                parser.skipChildren();
+            }
+        }
+        return new EtcdClient.Event(type, kv != null ? kv : new EtcdClient.KeyValue("", new byte[0], 0, 0, 0, 0));
+    }
+
+    /** A KeyValue's fields as read, with the key's bytes. */
+    private static final class KeyValueReader
+    {
+        byte[] key = NO_BYTES;
+        byte[] value = NO_BYTES;
+        long createRevision;
+        long modRevision;
+        long version;
+        long lease;
+
+        EtcdClient.KeyValue keyValue()
+        {
+            return new EtcdClient.KeyValue(
+                new String(key, StandardCharsets.UTF_8), value, createRevision, modRevision, version, lease);
+        }
+    }
+
+    private static KeyValueReader readKeyValue(final JsonParser parser) throws IOException
+    {
+        final KeyValueReader kv = new KeyValueReader();
+        while (parser.nextToken() == JsonToken.FIELD_NAME)
+        {
+            final String field = parser.currentName();
+            parser.nextToken();
+            switch (field)
+            {
+                case "key" -> kv.key = readBytes(parser);
+                case "value" -> kv.value = readBytes(parser);
+                case "create_revision" -> kv.createRevision = readLong(parser);
+                case "mod_revision" -> kv.modRevision = readLong(parser);
+                case "version" -> kv.version = readLong(parser);
+                case "lease" -> kv.lease = readLong(parser);
+                default -> parser.skipChildren();
+            }
+        }
+        return kv;
+    }
+
+    private static long readHeaderRevision(final JsonParser parser) throws IOException
+    {
+        if (parser.currentToken() != JsonToken.START_OBJECT)
+        {
+            parser.skipChildren();
+            return 0;
+        }
+        long revision = 0;
+        while (parser.nextToken() == JsonToken.FIELD_NAME)
+        {
+            final String field = parser.currentName();
+            parser.nextToken();
+            if ("revision".equals(field))
+            {
+                revision = readLong(parser);
+            }
+            else
+            {
+                parser.skipChildren();
+            }
+        }
+        return revision;
+    }
+
+    /** The current token as an int64 or uint64: a string or a number; null is 0. */
+    private static long readLong(final JsonParser parser) throws IOException
+    {
+        return switch (parser.currentToken())
+        {
+            case VALUE_NUMBER_INT -> parser.getLongValue();
+            case VALUE_STRING -> parseLong(parser.getText(), parser.currentName());
+            case VALUE_NULL -> 0;
+            default -> throw new JsonParseException(parser, "not an int64: " + parser.currentToken());
+        };
+    }
+
+    private static boolean readBool(final JsonParser parser) throws IOException
+    {
+        final JsonToken token = parser.currentToken();
+        return token == JsonToken.VALUE_TRUE || (token == JsonToken.VALUE_STRING && "true".equals(parser.getText()));
+    }
+
+    private static byte[] readBytes(final JsonParser parser) throws IOException
+    {
+        return parser.currentToken() == JsonToken.VALUE_NULL ? NO_BYTES : parser.getBinaryValue();
+    }
+
+    private static void expect(final JsonParser parser, final JsonToken token, final JsonToken expected) throws IOException
+    {
+        if (token != expected)
+        {
+            throw new JsonParseException(parser, "expected " + expected + ", found " + token);
+        }
     }
 
     /**

@@ -1,23 +1,21 @@
 package io.vireo.cluster.etcd;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonParser;
 
 /**
  * One watch over the gateway's {@code /v3/watch}: a streaming POST whose body is the create_request and whose
  * response is one JSON object a line, {@code {"result": WatchResponse}} or {@code {"error": {...}}}, for as long
- * as the stream lives. Runs on a daemon thread of its own:
+ * as the stream lives (read here as a sequence of JSON values by one streaming parser, not line by line: a
+ * catch-up message can hold a thousand revisions' events). Runs on a daemon thread of its own:
  * <pre>
  *   open the stream on an endpoint, from lastRevision + 1
  *   for each line:
@@ -217,60 +215,55 @@ final class GatewayWatch implements EtcdClient.Watch, Runnable
                 closeStream();
                 return Outcome.NOT_CREATED;
             }
-            final BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
-            String line;
-            while (!closed && (line = lines.readLine()) != null)
+            try (JsonParser messages = GatewayJson.MAPPER.getFactory().createParser(response.body()))
             {
-                if (line.isBlank())
+                GatewayJson.WatchMessage message;
+                while (!closed && (message = GatewayJson.nextWatchMessage(messages)) != null)
                 {
-                    continue;
-                }
-                final JsonNode message = GatewayJson.MAPPER.readTree(line);
-                final JsonNode result = message.get("result");
-                if (result == null || GatewayJson.error(message) != null)
-                {
-                    break;
-                }
-                if (GatewayJson.bool(result, "created"))
-                {
-                    created = true;
-                    if (fromNow)
-                    {
-                        lastRevision = GatewayJson.headerRevision(result);
-                    }
-                    if (down)
-                    {
-                        down = false;
-                        listener.connection(true);
-                    }
-                }
-                final long compactRevision = GatewayJson.int64(result, "compact_revision");
-                if (compactRevision > 0)
-                {
-                    closeStream();
-                    if (!closed)
-                    {
-                        listener.compacted(compactRevision);
-                    }
-                    return Outcome.COMPACTED;
-                }
-                if (GatewayJson.bool(result, "canceled"))
-                {
-                    break;
-                }
-                final List<EtcdClient.Event> events = GatewayJson.events(result);
-                if (!events.isEmpty())
-                {
-                    if (closed)
+                    if (message.error() != null)
                     {
                         break;
                     }
-                    listener.events(GatewayJson.headerRevision(result), events);
-                    lastRevision = events.get(events.size() - 1).kv().modRevision();
-                }
-                else if (!GatewayJson.bool(result, "created"))
-                {
-                    lastRevision = Math.max(lastRevision, GatewayJson.headerRevision(result));
+                    if (message.created())
+                    {
+                        created = true;
+                        if (fromNow)
+                        {
+                            lastRevision = message.revision();
+                        }
+                        if (down)
+                        {
+                            down = false;
+                            listener.connection(true);
+                        }
+                    }
+                    if (message.compactRevision() > 0)
+                    {
+                        closeStream();
+                        if (!closed)
+                        {
+                            listener.compacted(message.compactRevision());
+                        }
+                        return Outcome.COMPACTED;
+                    }
+                    if (message.canceled())
+                    {
+                        break;
+                    }
+                    final List<EtcdClient.Event> events = message.events();
+                    if (!events.isEmpty())
+                    {
+                        if (closed)
+                        {
+                            break;
+                        }
+                        listener.events(message.revision(), events);
+                        lastRevision = events.get(events.size() - 1).kv().modRevision();
+                    }
+                    else if (!message.created())
+                    {
+                        lastRevision = Math.max(lastRevision, message.revision());
+                    }
                 }
             }
         }

@@ -137,7 +137,8 @@ class EtcdClientIT
 
             assertTrue(range.kvs().size() >= keys, "size " + range.kvs().size());
             final JsonNode unpaged = RawGateway.rangeAt(etcd.clientUrl(), prefix, range.revision());
-            final List<EtcdClient.KeyValue> expected = GatewayJson.keyValues(unpaged);
+            final List<EtcdClient.KeyValue> expected = GatewayJson.rangePage(GatewayJson.MAPPER.writeValueAsBytes(unpaged)).kvs();
+            assertFalse(GatewayJson.rangePage(GatewayJson.MAPPER.writeValueAsBytes(unpaged)).more());
             assertEquals(expected.size(), range.kvs().size());
             for (int i = 0; i < expected.size(); i++)
             {

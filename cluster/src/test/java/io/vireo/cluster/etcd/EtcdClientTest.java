@@ -291,6 +291,38 @@ class EtcdClientTest
     }
 
     @Test
+    void theRequestTimeoutBoundsAWatchsCreationNotItsLife() throws Exception
+    {
+        final CountDownLatch send = new CountDownLatch(1);
+        final CountDownLatch end = new CountDownLatch(1);
+        final FakeGateway gateway = gateway().on("/v3/watch", (body, exchange) ->
+        {
+            final OutputStream out = FakeGateway.startStream(exchange);
+            FakeGateway.line(out, watchLine(9, "\"created\":true"));
+            send.await(60, TimeUnit.SECONDS);
+            FakeGateway.line(out, watchLine(10, "\"events\":[" + putEvent("/p/a", 10) + "]"));
+            end.await(60, TimeUnit.SECONDS);
+        });
+        final EtcdClient client = client(Duration.ofMillis(200), 10, gateway.url());
+        final RecordingListener listener = new RecordingListener();
+        try (EtcdClient.Watch watch = client.watch("/p/", 10, listener))
+        {
+            Conditions.await("the stream is read", TIMEOUT, () -> ((GatewayWatch)watch).thread().getState() == Thread.State.WAITING);
+            // ten request timeouts with nothing on the stream
+            Thread.sleep(2_000);
+            send.countDown();
+            listener.awaitEvents(1, TIMEOUT);
+            assertEquals(List.of("events 1"), listener.told());
+            assertEquals(1, gateway.requests("/v3/watch").size());
+        }
+        finally
+        {
+            send.countDown();
+            end.countDown();
+        }
+    }
+
+    @Test
     void aProgressNotificationMovesTheLastRevision() throws Exception
     {
         final CountDownLatch end = new CountDownLatch(1);

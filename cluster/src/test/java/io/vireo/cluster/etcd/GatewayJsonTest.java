@@ -1,9 +1,12 @@
 package io.vireo.cluster.etcd;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
@@ -73,16 +76,31 @@ class GatewayJsonTest
         assertThrows(IllegalArgumentException.class, () -> GatewayJson.int64(json("{\"a\":\"x\"}"), "a"));
     }
 
+    private static List<GatewayJson.WatchMessage> watchMessages(final String stream) throws Exception
+    {
+        try (JsonParser parser = MAPPER.getFactory().createParser(stream.getBytes(StandardCharsets.UTF_8)))
+        {
+            final List<GatewayJson.WatchMessage> messages = new ArrayList<>();
+            GatewayJson.WatchMessage message;
+            while ((message = GatewayJson.nextWatchMessage(parser)) != null)
+            {
+                messages.add(message);
+            }
+            return messages;
+        }
+    }
+
     @Test
     void aRangeResponseDecodesToKeyValuesInItsOrder() throws Exception
     {
-        final JsonNode response = json("{\"header\":{\"cluster_id\":\"324952591200643719\",\"member_id\":\"3319814642761637952\"," +
-            "\"revision\":\"8\",\"raft_term\":\"2\"},\"kvs\":[{\"key\":\"Zm9v\",\"create_revision\":\"2\",\"mod_revision\":\"8\"," +
-            "\"version\":\"4\",\"value\":\"YmFy\"},{\"key\":\"Zm9vMg==\",\"create_revision\":\"3\",\"mod_revision\":\"3\"," +
-            "\"version\":\"1\",\"lease\":\"2324035785130235915\"}],\"more\":true,\"count\":\"2\"}");
-        assertEquals(8, GatewayJson.headerRevision(response));
-        assertTrue(GatewayJson.bool(response, "more"));
-        final List<EtcdClient.KeyValue> kvs = GatewayJson.keyValues(response);
+        final GatewayJson.RangePage page = GatewayJson.rangePage(("{\"header\":{\"cluster_id\":\"324952591200643719\"," +
+            "\"member_id\":\"3319814642761637952\",\"revision\":\"8\",\"raft_term\":\"2\"},\"kvs\":[{\"key\":\"Zm9v\"," +
+            "\"create_revision\":\"2\",\"mod_revision\":\"8\",\"version\":\"4\",\"value\":\"YmFy\"},{\"key\":\"Zm9vMg==\"," +
+            "\"create_revision\":\"3\",\"mod_revision\":\"3\",\"version\":\"1\",\"lease\":\"2324035785130235915\"," +
+            "\"future\":{\"a\":[1,2]}}],\"more\":true,\"count\":\"2\"}").getBytes(StandardCharsets.UTF_8));
+        assertEquals(8, page.revision());
+        assertTrue(page.more());
+        final List<EtcdClient.KeyValue> kvs = page.kvs();
         assertEquals(2, kvs.size());
         assertEquals("foo", kvs.get(0).key());
         assertEquals("bar", kvs.get(0).valueUtf8());
@@ -93,45 +111,73 @@ class GatewayJsonTest
         assertEquals("foo2", kvs.get(1).key());
         assertEquals(0, kvs.get(1).value().length, "an empty value is left out");
         assertEquals(2324035785130235915L, kvs.get(1).lease());
+        assertArrayEquals("foo2".getBytes(StandardCharsets.UTF_8), page.lastKey());
     }
 
     @Test
     void anEmptyRangeHasNoKvsNorMore() throws Exception
     {
-        final JsonNode response = json("{\"header\":{\"cluster_id\":\"1\",\"member_id\":\"2\",\"revision\":\"2\",\"raft_term\":\"2\"}}");
-        assertEquals(List.of(), GatewayJson.keyValues(response));
-        assertFalse(GatewayJson.bool(response, "more"));
+        final GatewayJson.RangePage page = GatewayJson.rangePage(
+            "{\"header\":{\"cluster_id\":\"1\",\"member_id\":\"2\",\"revision\":\"2\",\"raft_term\":\"2\"}}".getBytes(StandardCharsets.UTF_8));
+        assertEquals(2, page.revision());
+        assertEquals(List.of(), page.kvs());
+        assertFalse(page.more());
+        assertNull(page.lastKey());
+        assertThrows(JsonParseException.class, () -> GatewayJson.rangePage("[1]".getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test
-    void watchEventsArePutsUnlessTheySayDelete() throws Exception
+    void aWatchStreamIsASequenceOfMessagesWhoseEventsArePutsUnlessTheySayDelete() throws Exception
     {
-        final JsonNode message = json("{\"result\":{\"header\":{\"revision\":\"5\"},\"events\":[" +
+        final List<GatewayJson.WatchMessage> messages = watchMessages(
+            "{\"result\":{\"header\":{\"revision\":\"3\"},\"created\":true}}\n" +
+            "{\"result\":{\"header\":{\"revision\":\"5\"},\"events\":[" +
             "{\"kv\":{\"key\":\"Zm9vMw==\",\"create_revision\":\"4\",\"mod_revision\":\"4\",\"version\":\"1\",\"value\":\"YmFy\"}}," +
-            "{\"type\":\"DELETE\",\"kv\":{\"key\":\"Zm9vMw==\",\"mod_revision\":\"5\"}}]}}");
-        final JsonNode result = message.get("result");
-        assertNull(GatewayJson.error(message));
-        assertEquals(5, GatewayJson.headerRevision(result));
-        final List<EtcdClient.Event> events = GatewayJson.events(result);
+            "{\"type\":\"DELETE\",\"kv\":{\"key\":\"Zm9vMw==\",\"mod_revision\":\"5\"}}]}}\n" +
+            "{\"result\":{\"header\":{\"revision\":\"9\"}}}\n");
+        assertEquals(3, messages.size());
+        final GatewayJson.WatchMessage created = messages.get(0);
+        assertTrue(created.created());
+        assertEquals(3, created.revision());
+        assertEquals(List.of(), created.events());
+        assertNull(created.error());
+
+        final GatewayJson.WatchMessage changes = messages.get(1);
+        assertFalse(changes.created());
+        assertEquals(5, changes.revision());
+        final List<EtcdClient.Event> events = changes.events();
         assertEquals(2, events.size());
         assertEquals(EtcdClient.Event.Type.PUT, events.get(0).type());
         assertEquals("foo3", events.get(0).kv().key());
         assertEquals("bar", events.get(0).kv().valueUtf8());
+        assertEquals(4, events.get(0).kv().modRevision());
         assertEquals(EtcdClient.Event.Type.DELETE, events.get(1).type());
         assertEquals("foo3", events.get(1).kv().key());
         assertEquals(5, events.get(1).kv().modRevision());
         assertEquals(0, events.get(1).kv().createRevision());
-        assertEquals(List.of(), GatewayJson.events(json("{\"header\":{\"revision\":\"8\"},\"created\":true}")));
+
+        final GatewayJson.WatchMessage progress = messages.get(2);
+        assertEquals(9, progress.revision());
+        assertEquals(List.of(), progress.events());
+        assertFalse(progress.created() || progress.canceled());
     }
 
     @Test
     void aCompactedWatchSaysCanceledAndTheCompactRevision() throws Exception
     {
-        final JsonNode result = json("{\"result\":{\"header\":{\"cluster_id\":\"1\",\"member_id\":\"2\",\"raft_term\":\"2\"}," +
-            "\"canceled\":true,\"compact_revision\":\"7\"}}").get("result");
-        assertTrue(GatewayJson.bool(result, "canceled"));
-        assertEquals(7, GatewayJson.int64(result, "compact_revision"));
-        assertEquals(0, GatewayJson.headerRevision(result));
+        final GatewayJson.WatchMessage message = watchMessages("{\"result\":{\"header\":{\"cluster_id\":\"1\",\"member_id\":\"2\"," +
+            "\"raft_term\":\"2\"},\"canceled\":true,\"compact_revision\":\"7\"}}").get(0);
+        assertTrue(message.canceled());
+        assertEquals(7, message.compactRevision());
+        assertEquals(0, message.revision());
+    }
+
+    @Test
+    void anErrorInAWatchStream() throws Exception
+    {
+        final GatewayJson.WatchMessage message = watchMessages("{\"error\":{\"grpc_code\":14,\"http_code\":503," +
+            "\"message\":\"etcdserver: no leader\",\"http_status\":\"Service Unavailable\"}}").get(0);
+        assertEquals(new GatewayJson.Error(14, "etcdserver: no leader"), message.error());
     }
 
     @Test
