@@ -103,6 +103,8 @@ final class Reconciler
                 return;
             }
             networks.put(name, wanted);
+            // a bridge restored from saved state may have peers of nodes long gone: they are ours to remove
+            call(() -> peers.put(name, new HashSet<>(overlay.peers(name))));
         }
         syncPeers(view, name);
         final Map<String, PublishedEndpoint> published = view.endpoints.getOrDefault(name, Map.of());

@@ -69,6 +69,13 @@ final class ModelSwitch implements OverlaySwitch
     }
 
     @Override
+    public synchronized List<String> peers(final String network)
+    {
+        requireNetwork(network);
+        return List.copyOf(peers.getOrDefault(network, Set.of()));
+    }
+
+    @Override
     public synchronized void addEndpoint(final String network, final Endpoint endpoint)
     {
         calls.add("addEndpoint " + network + " " + endpoint.mac());

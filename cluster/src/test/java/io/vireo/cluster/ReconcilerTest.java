@@ -133,6 +133,15 @@ class ReconcilerTest
     }
 
     @Test
+    void peersABridgeHadFromBeforeThatAreNoMembersAreRemoved()
+    {
+        overlay.networks.put("blue", 100);
+        overlay.peers.put("blue", new java.util.HashSet<>(Set.of("192.0.2.3", "192.0.2.99")));
+        reconciler.resync(view);
+        assertEquals(Set.of("192.0.2.2", "192.0.2.3"), overlay.peers.get("blue"));
+    }
+
+    @Test
     void malformedValuesAreCountedNotThrown()
     {
         reconciler.resync(view);

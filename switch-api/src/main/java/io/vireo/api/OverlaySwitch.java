@@ -30,6 +30,9 @@ public interface OverlaySwitch
     /** Removes a VXLAN peer from a network, and every MAC behind it. */
     void removePeer(String network, String underlay);
 
+    /** The VXLAN peers a network's bridge has (configured ones, as a restart may have restored them). */
+    List<String> peers(String network);
+
     /**
      * Installs an endpoint of a network: its MAC forwards to {@code endpoint.underlay()}'s VXLAN peer
      * (a static entry, so no frame floods to find it), and the switch answers ARP requests and IPv6

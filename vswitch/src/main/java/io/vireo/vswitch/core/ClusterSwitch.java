@@ -164,6 +164,16 @@ public final class ClusterSwitch implements OverlaySwitch
     }
 
     @Override
+    public synchronized List<String> peers(final String network)
+    {
+        return call(() ->
+        {
+            requireNetwork(network);
+            return vireo.vxlan(network).peers().stream().filter(peer -> !peer.learned()).map(VxlanPeer::address).toList();
+        });
+    }
+
+    @Override
     public synchronized void addEndpoint(final String network, final Endpoint endpoint)
     {
         call(() ->
