@@ -39,7 +39,7 @@ import picocli.CommandLine.ParentCommand;
     description = "Control a running vireod.",
     subcommands = {Vireoctl.BridgeCommand.class, Vireoctl.PortCommand.class, Vireoctl.FdbCommand.class,
         Vireoctl.PolicyCommand.class, Vireoctl.VxlanCommand.class, Vireoctl.StatsCommand.class,
-        RegistryCommand.class,
+        RegistryCommand.class, NetworkCommand.class, ClusterCommand.class,
         Vireoctl.CaptureCommand.class, Vireoctl.ThreadsCommand.class, Vireoctl.RouterCommand.class,
         Vireoctl.RouteCommand.class, Vireoctl.NatCommand.class, Vireoctl.ConntrackCommand.class, ServiceCommand.class})
 public final class Vireoctl
@@ -760,7 +760,7 @@ public final class Vireoctl
                 root.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
                 return 0;
             }
-            final Table ports = new Table("PORT", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES", "DROPS");
+            final Table ports = new Table("PORT", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES", "ARP/ND_ANSWERED", "DROPS");
             byPort.forEach((port, values) ->
             {
                 final List<String> drops = new ArrayList<>();
@@ -773,7 +773,7 @@ public final class Vireoctl
                 });
                 ports.row(port, String.valueOf(values.get("rx_packets")), String.valueOf(values.get("rx_bytes")),
                     String.valueOf(values.get("tx_packets")), String.valueOf(values.get("tx_bytes")),
-                    drops.isEmpty() ? "-" : String.join(",", drops));
+                    String.valueOf(values.getOrDefault("arp_nd_suppressed", 0L)), drops.isEmpty() ? "-" : String.join(",", drops));
             });
             ports.print(root.out);
             root.out.println();

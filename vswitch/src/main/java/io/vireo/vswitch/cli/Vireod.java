@@ -13,12 +13,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import io.vireo.cluster.ClusterConfig;
+import io.vireo.cluster.ClusterNode;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.vswitch.cni.CniService;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlServer;
 import io.vireo.vswitch.control.MetricsServer;
 import io.vireo.vswitch.core.BridgeInfo;
+import io.vireo.vswitch.core.ClusterSwitch;
 import io.vireo.vswitch.core.CpuList;
 import io.vireo.vswitch.core.IdleMode;
 import io.vireo.vswitch.core.Vireo;
@@ -81,6 +84,32 @@ public final class Vireod implements Callable<Integer>
         description = "pin forwarding thread i to the i-th CPU of LIST, one CPU per thread, e.g. 1 or 0,1 or 2-3 (default: not pinned)")
     String cpus;
 
+    @Option(names = "--fdb-capacity", paramLabel = "N",
+        description = "MACs the forwarding table holds, learned and remote (default: 65536; 262144 with --cluster, " +
+            "where every endpoint of the cluster is one; 32 bytes each)")
+    Integer fdbCapacity;
+
+    @Option(names = "--cluster", paramLabel = "URLS",
+        description = "join the cluster whose state lives in etcd at these client URLs, e.g. http://10.0.0.1:2379,http://10.0.0.2:2379")
+    String cluster;
+
+    @Option(names = "--node", paramLabel = "NAME", description = "this node's name in the cluster, unique in it (default: the host name)")
+    String node;
+
+    @Option(names = "--underlay", paramLabel = "IP",
+        description = "this node's IPv4 address on the underlay, where the other nodes send its VXLAN traffic")
+    String underlay;
+
+    @Option(names = "--vtep-port", paramLabel = "PORT", description = "UDP port of the cluster networks' VXLAN (default: ${DEFAULT-VALUE})")
+    int vtepPort = ClusterConfig.DEFAULT_VTEP_PORT;
+
+    @Option(names = "--lease-seconds", paramLabel = "N",
+        description = "how long the cluster keeps this node after its last renewal (default: ${DEFAULT-VALUE})")
+    int leaseSeconds = ClusterConfig.DEFAULT_LEASE_SECONDS;
+
+    /** A cluster node's default forwarding table: room for the endpoints of a cluster of 100,000 and more. */
+    private static final int CLUSTER_FDB_CAPACITY = 262_144;
+
     /** How often the registry's expired leases are evicted. */
     private static final long EVICTION_INTERVAL_MS = 1000;
 
@@ -139,6 +168,7 @@ public final class Vireod implements Callable<Integer>
             return 1;
         }
         final DaemonConfig configured = null == config || !Files.exists(config) ? null : DaemonConfig.load(config);
+        final ClusterConfig clusterConfig = clusterConfig();
         createRunDir();
         try (FileChannel lockFile = FileChannel.open(runDir.lockFile(),
             StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -149,7 +179,7 @@ public final class Vireod implements Callable<Integer>
                 err.println("vireod: another vireod is running with run dir " + runDir);
                 return 1;
             }
-            return serveLocked(configured);
+            return serveLocked(configured, clusterConfig);
         }
         catch (final IOException ex)
         {
@@ -164,7 +194,7 @@ public final class Vireod implements Callable<Integer>
      * Containers' ports come back from the run dir's state in either case, taking back the TAPs the port
      * keeper held for them, so their interfaces never went away.
      */
-    private int serveLocked(final DaemonConfig configured)
+    private int serveLocked(final DaemonConfig configured, final ClusterConfig clusterConfig)
     {
         final DaemonConfig earlier = runState();
         final DaemonConfig daemonConfig = null != configured ? configured :
@@ -174,6 +204,8 @@ public final class Vireod implements Callable<Integer>
             .forwardingThreads(threads)
             .forwardingCpus(null == cpus ? null : cpuList(cpus))
             .connectionCapacity(conntrackCapacity)
+            .fdbCapacity(null != fdbCapacity ? fdbCapacity : null != clusterConfig ? CLUSTER_FDB_CAPACITY :
+                new VireoContext().fdbCapacity())
             .countersFile(runDir.countersFile())
             .portKeeperDir(noPortKeeper ? null : runDir.path());
         if (null != daemonConfig.agingSeconds())
@@ -200,6 +232,7 @@ public final class Vireod implements Callable<Integer>
         final ControlApi.ChangeListener changes;
         final ControlServer server;
         final MetricsServer metricsServer;
+        ClusterNode clusterNode = null;
         try
         {
             daemonConfig.applyTo(vireo, err);
@@ -225,10 +258,15 @@ public final class Vireod implements Callable<Integer>
                 runStateFile.switchChanged();
                 stateFile.switchChanged();
             };
-            metricsServer = "off".equals(metrics) ? null : MetricsServer.start(vireo, metricsAddress(metrics));
+            if (null != clusterConfig)
+            {
+                clusterNode = new ClusterNode(clusterConfig, new ClusterSwitch(vireo, clusterConfig.underlay()));
+                clusterNode.start();
+            }
+            metricsServer = "off".equals(metrics) ? null : MetricsServer.start(vireo, clusterNode, metricsAddress(metrics));
             try
             {
-                final ControlApi api = new ControlApi(vireo, registry, changes);
+                final ControlApi api = new ControlApi(vireo, registry, clusterNode, changes);
                 server = ControlServer.start(api, new CniService(api::handle)::handle, runDir.controlSocket());
             }
             catch (final RuntimeException ex)
@@ -242,6 +280,10 @@ public final class Vireod implements Callable<Integer>
         }
         catch (final RuntimeException ex)
         {
+            if (null != clusterNode)
+            {
+                clusterNode.close();
+            }
             registryThread.shutdownNow();
             vireo.close();
             throw ex;
@@ -252,10 +294,15 @@ public final class Vireod implements Callable<Integer>
             ", metrics " + (null == metricsServer ? "off" : "http://" + metricsServer.address().getHostString() + ":" +
             metricsServer.address().getPort() + "/metrics") +
             ", bridges " + vireo.bridges().stream().map(BridgeInfo::name).toList() +
-            ", changes " + (null == stateFile ? "not saved (no --config)" : "saved to " + stateFile.path()));
+            ", changes " + (null == stateFile ? "not saved (no --config)" : "saved to " + stateFile.path()) +
+            (null == clusterNode ? "" : ", cluster node " + clusterConfig.node() + " on " + clusterConfig.endpoints()));
         out.flush();
         stop.await();
         server.close();
+        if (null != clusterNode)
+        {
+            clusterNode.close();
+        }
         registryThread.shutdownNow();
         if (null != metricsServer)
         {
@@ -264,6 +311,38 @@ public final class Vireod implements Callable<Integer>
         vireo.close();
         out.println("vireod: stopped");
         return 0;
+    }
+
+    /** The cluster to join, from --cluster, --node and --underlay; null without --cluster. */
+    private ClusterConfig clusterConfig()
+    {
+        if (null == cluster)
+        {
+            if (null != node || null != underlay)
+            {
+                throw new IllegalArgumentException("--node and --underlay need --cluster URLS");
+            }
+            return null;
+        }
+        if (null == underlay)
+        {
+            throw new IllegalArgumentException("--cluster needs --underlay IP, this node's address on the underlay");
+        }
+        final String name = null != node ? node : hostName();
+        return new ClusterConfig(ClusterConfig.parseEndpoints(cluster), name, underlay, vtepPort, leaseSeconds,
+            ClusterConfig.DEFAULT_PREFIX, ClusterConfig.DEFAULT_REQUEST_TIMEOUT);
+    }
+
+    private static String hostName()
+    {
+        try
+        {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("--node not given and the host name cannot be read: " + ex.getMessage());
+        }
     }
 
     /** The run dir's state an earlier vireod left, or null: none, or one that cannot be read (logged). */

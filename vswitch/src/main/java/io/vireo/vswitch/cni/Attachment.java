@@ -55,7 +55,7 @@ final class Attachment
     private final String containerId;
     private final String ifname;
     private final ContainerNetns netns;
-    private final DelegatedIpam ipam;
+    private final Ipam ipam;
     private final PrintStream err;
     private final ControlChannel control;
     private final String portName;
@@ -63,11 +63,11 @@ final class Attachment
     /**
      * @param netns the container's namespace; may be null for DEL only.
      * @param args    what {@code CNI_ARGS} gave (its MAC when the config's runtimeConfig gives none).
-     * @param ipam    the delegated IPAM plugin, or null when the config has none.
+     * @param ipam    where the addresses come from (an IPAM plugin, the cluster), or null when the config has none.
      * @param control the switch serving the config's run dir.
      */
     Attachment(final NetworkConfig config, final CniArgs args, final String containerId, final String ifname,
-        final ContainerNetns netns, final DelegatedIpam ipam, final PrintStream err, final ControlChannel control)
+        final ContainerNetns netns, final Ipam ipam, final PrintStream err, final ControlChannel control)
     {
         this.config = config;
         this.args = args;
@@ -669,6 +669,12 @@ final class Attachment
 
     private ControlApi.Response call(final String method, final String path, final Object body)
     {
+        return call(control, method, path, body);
+    }
+
+    /** A request to vireod; it being unreachable is worth trying again later (code 11). */
+    static ControlApi.Response call(final ControlChannel control, final String method, final String path, final Object body)
+    {
         try
         {
             return control.request(method, path, null == body ? null : JSON.writeValueAsString(body));
@@ -683,11 +689,14 @@ final class Attachment
         }
     }
 
-    /** The daemon refused: a request it found invalid points at the network config, anything else is its own. */
-    private static CniException refused(final ControlApi.Response response, final String what)
+    /**
+     * The daemon refused: a request it found invalid points at the network config, one it could not serve
+     * for now (503: the cluster store is away) is worth trying again later, anything else is its own.
+     */
+    static CniException refused(final ControlApi.Response response, final String what)
     {
-        final int code = 400 == response.status() || 404 == response.status() ?
-            CniException.INVALID_CONFIG : CniException.PLUGIN_SPECIFIC;
+        final int code = 400 == response.status() || 404 == response.status() ? CniException.INVALID_CONFIG :
+            503 == response.status() ? CniException.TRY_AGAIN_LATER : CniException.PLUGIN_SPECIFIC;
         return new CniException(code, what + ": " + json(response).path("error").asText(response.body()));
     }
 
@@ -696,7 +705,7 @@ final class Attachment
         return new CniException(CniException.PLUGIN_SPECIFIC, message);
     }
 
-    private static JsonNode json(final ControlApi.Response response)
+    static JsonNode json(final ControlApi.Response response)
     {
         try
         {

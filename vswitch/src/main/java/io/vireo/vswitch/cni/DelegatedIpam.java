@@ -18,7 +18,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * environment (CNI_COMMAND set to the operation) and the complete network config on stdin; its stderr is
  * passed on, its errors are returned as they are.
  */
-final class DelegatedIpam
+final class DelegatedIpam implements Ipam
 {
     private static final long TIMEOUT_SECONDS = 60;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -70,7 +70,8 @@ final class DelegatedIpam
      * Allocates addresses. If the plugin fails it is run again with DEL before the error is returned, so a
      * half-made allocation does not stay behind.
      */
-    CniResult add()
+    @Override
+    public CniResult add()
     {
         final String out;
         try
@@ -94,18 +95,20 @@ final class DelegatedIpam
         }
     }
 
-    void check()
+    @Override
+    public void check()
     {
         exec("CHECK");
     }
 
-    void delete()
+    @Override
+    public void delete()
     {
         exec("DEL");
     }
 
-    /** DEL on the way out of a failed ADD: a failure is reported on stderr, the original error stands. */
-    void release()
+    @Override
+    public void release()
     {
         try
         {

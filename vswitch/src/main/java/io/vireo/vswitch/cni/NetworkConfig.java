@@ -23,7 +23,9 @@ import io.vireo.vswitch.registry.ServiceRegistry;
  *   "bridge": "br0",                the Vireo bridge the port joins (default br0)
  *   "runDir": "/run/vireo",         the daemon's run dir, holding vireo.sock (default /run/vireo)
  *   "mtu": 1450,                    the container interface's MTU (default: the kernel's, 1500)
- *   "ipam": {"type": "host-local", ...},   delegated address management (optional)
+ *   "ipam": {"type": "host-local", ...},   delegated address management (optional); {"type": "vireo"}:
+ *                                   an address of the cluster network named by "bridge", from the blocks
+ *                                   vireod's cluster node claims (vireod --cluster)
  *   "isGateway": true,              a Vireo router answers the IPAM gateway address on the bridge (as the
  *                                   reference bridge plugin gives it to the kernel's bridge)
  *   "isDefaultGateway": true,       isGateway, and a default route through it in the container

@@ -136,7 +136,8 @@ public final class VireoCni
                 " (CNI_NETNS): the container is gone or was never started");
         }
         final ContainerNetns netns = null == netnsPath || netnsPath.isEmpty() ? null : new ContainerNetns(netnsPath);
-        final DelegatedIpam ipam = null == config.ipamType() ? null :
+        final Ipam ipam = null == config.ipamType() ? null :
+            ClusterIpam.TYPE.equals(config.ipamType()) ? new ClusterIpam(config.bridge(), containerId, ifname, control, err) :
             DelegatedIpam.locate(config.ipamType(), env, input, err);
         // DEL cleans up whatever the arguments: they only matter to what ADD makes.
         final CniArgs args = "DEL".equals(command) ? new CniArgs(null) : CniArgs.parse(env.get("CNI_ARGS"));

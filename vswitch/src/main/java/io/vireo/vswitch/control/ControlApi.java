@@ -13,12 +13,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import io.vireo.vswitch.core.NatRuleSpec;
+import io.vireo.cluster.ClusterNode;
 import io.vireo.vswitch.core.DnsSpec;
-import io.vireo.vswitch.core.RateLimit;
-import io.vireo.vswitch.core.ServiceSpec;
+import io.vireo.vswitch.core.NatRuleSpec;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortInfo;
+import io.vireo.vswitch.core.RateLimit;
+import io.vireo.vswitch.core.ServiceSpec;
 import io.vireo.vswitch.core.TapPortSpec;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoException;
@@ -100,6 +101,9 @@ import org.agrona.concurrent.SystemNanoClock;
  * GET    /v1/registry/{service}/{id}  one instance
  * PUT    /v1/registry/{service}/{id}  heartbeat: renews the lease (404: register again)
  * DELETE /v1/registry/{service}/{id}  deregister
+ * GET    /v1/cluster             this node of a cluster, and the cluster as it sees it ({@link ClusterApi})
+ * GET    /v1/networks            the cluster's networks; POST one: {"name": "blue", "vni": 100, "subnet": "10.1.0.0/16"}
+ * DELETE /v1/networks/{name}     a cluster network, on every node
  * </pre>
  * Errors are {@code {"error": "one line"}} with 400 (bad request), 404 (no such object or path),
  * 405 (method), 409 (conflict) or 500 (the kernel or the switch failed, or the change was made but its
@@ -182,6 +186,7 @@ public final class ControlApi
     private final Vireo vireo;
     private final ChangeListener changeListener;
     private final RegistryApi registryApi;
+    private final ClusterApi clusterApi;
 
     public ControlApi(final Vireo vireo)
     {
@@ -200,24 +205,57 @@ public final class ControlApi
      */
     public ControlApi(final Vireo vireo, final ServiceRegistry registry, final ChangeListener changeListener)
     {
+        this(vireo, registry, null, changeListener);
+    }
+
+    /** @param cluster this node of a cluster ({@link ClusterApi}); null when vireod is not in one. */
+    public ControlApi(
+        final Vireo vireo, final ServiceRegistry registry, final ClusterNode cluster, final ChangeListener changeListener)
+    {
         this.vireo = vireo;
         this.changeListener = changeListener;
         this.registryApi = new RegistryApi(registry);
+        this.clusterApi = new ClusterApi(cluster);
     }
 
-    /** Answers one request; requests from several threads (the event loop, CNI calls in the daemon) take turns. */
-    public synchronized Response handle(final String method, final String rawPath, final String body)
+    /**
+     * Answers one request; requests from several threads (the event loop, CNI calls in the daemon) take turns,
+     * but for the cluster's, which may wait on the store and so take no lock here.
+     */
+    public Response handle(final String method, final String rawPath, final String body)
+    {
+        final String path = stripQuery(rawPath);
+        if (ClusterApi.handles(path))
+        {
+            return answer(() -> clusterApi.handle(method, path, body));
+        }
+        synchronized (this)
+        {
+            return answer(() ->
+            {
+                if (RegistryApi.handles(path))
+                {
+                    final RegistryApi.Answer answer = registryApi.handle(method, path, body);
+                    return answer.savedStateChanged() ? changed(answer.response()) : answer.response();
+                }
+                final Response response = route(method, path, body);
+                return !"GET".equals(method) && response.status() < 300 ? changed(response) : response;
+            });
+        }
+    }
+
+    @FunctionalInterface
+    private interface Request
+    {
+        Response answer() throws JsonProcessingException;
+    }
+
+    /** A request's response, or the error response for what it threw. */
+    private static Response answer(final Request request)
     {
         try
         {
-            final String path = stripQuery(rawPath);
-            if (RegistryApi.handles(path))
-            {
-                final RegistryApi.Answer answer = registryApi.handle(method, path, body);
-                return answer.savedStateChanged() ? changed(answer.response()) : answer.response();
-            }
-            final Response response = route(method, path, body);
-            return !"GET".equals(method) && response.status() < 300 ? changed(response) : response;
+            return request.answer();
         }
         catch (final VireoException ex)
         {

@@ -12,6 +12,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
+import io.vireo.cluster.ClusterNode;
 import io.vireo.vswitch.core.Vireo;
 
 /** Serves {@link PrometheusMetrics} at {@code GET /metrics} over HTTP on a TCP address (Netty epoll). */
@@ -35,7 +36,13 @@ public final class MetricsServer implements AutoCloseable
      */
     public static MetricsServer start(final Vireo vireo, final InetSocketAddress address)
     {
-        final PrometheusMetrics metrics = new PrometheusMetrics(vireo);
+        return start(vireo, null, address);
+    }
+
+    /** As {@link #start(Vireo, InetSocketAddress)}, with the {@code vireo_cluster_*} families of {@code cluster} (null: none). */
+    public static MetricsServer start(final Vireo vireo, final ClusterNode cluster, final InetSocketAddress address)
+    {
+        final PrometheusMetrics metrics = new PrometheusMetrics(vireo, cluster);
         final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try
         {

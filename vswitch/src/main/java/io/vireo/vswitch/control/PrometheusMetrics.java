@@ -6,6 +6,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
+import io.vireo.cluster.ClusterNode;
+import io.vireo.cluster.ClusterStatus;
+import io.vireo.cluster.NetworkStatus;
 import io.vireo.vswitch.core.BridgeInfo;
 import io.vireo.vswitch.core.PortInfo;
 import io.vireo.vswitch.core.RouterInfo;
@@ -28,10 +31,13 @@ final class PrometheusMetrics
         {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 1e-2};
 
     private final Vireo vireo;
+    private final ClusterNode cluster;
 
-    PrometheusMetrics(final Vireo vireo)
+    /** @param cluster this node of a cluster, or null: no {@code vireo_cluster_*} families. */
+    PrometheusMetrics(final Vireo vireo, final ClusterNode cluster)
     {
         this.vireo = vireo;
+        this.cluster = cluster;
     }
 
     String render()
@@ -47,6 +53,9 @@ final class PrometheusMetrics
         ports.forEach(p -> sample(out, "vireo_port_tx_packets_total", portLabels(p), p.stats().txPackets()));
         family(out, "vireo_port_tx_bytes_total", "counter", "Bytes sent on a port.");
         ports.forEach(p -> sample(out, "vireo_port_tx_bytes_total", portLabels(p), p.stats().txBytes()));
+        family(out, "vireo_port_arp_nd_suppressed_total", "counter",
+            "ARP requests and neighbour solicitations from a port that the switch answered itself (a known endpoint).");
+        ports.forEach(p -> sample(out, "vireo_port_arp_nd_suppressed_total", portLabels(p), p.stats().arpNdSuppressed()));
         family(out, "vireo_port_drops_total", "counter", "Frames dropped, by port and reason.");
         for (final PortInfo port : ports)
         {
@@ -86,7 +95,39 @@ final class PrometheusMetrics
             "Frames a forwarding thread classified and forwarded the slow way, then cached.");
 
         latencyHistogram(out, vireo.burstLatency());
+        if (null != cluster)
+        {
+            clusterFamilies(out, cluster.status(false));
+        }
         return out.toString();
+    }
+
+    /** This node of a cluster: the store's reachability, what it sees, and its counters. */
+    private static void clusterFamilies(final StringBuilder out, final ClusterStatus status)
+    {
+        family(out, "vireo_cluster_store_up", "gauge", "1 while the cluster store answers and the watch is connected.");
+        sample(out, "vireo_cluster_store_up", "", status.storeUp() ? 1 : 0);
+        family(out, "vireo_cluster_revision", "gauge", "The store revision this node's view of the cluster is at.");
+        sample(out, "vireo_cluster_revision", "", status.revision());
+        family(out, "vireo_cluster_members", "gauge", "Members of the cluster this node sees, itself included.");
+        sample(out, "vireo_cluster_members", "", status.members().size());
+        family(out, "vireo_cluster_endpoints", "gauge", "Endpoints of all cluster networks this node sees.");
+        sample(out, "vireo_cluster_endpoints", "", status.endpoints());
+        family(out, "vireo_cluster_pending_writes", "gauge", "This node's changes not yet in the store (it was away).");
+        sample(out, "vireo_cluster_pending_writes", "", status.pendingWrites());
+        family(out, "vireo_cluster_network_endpoints", "gauge", "Endpoints installed in a cluster network's bridge, local or remote.");
+        for (final NetworkStatus network : status.networks())
+        {
+            sample(out, "vireo_cluster_network_endpoints", "network=\"" + network.name() + "\",where=\"local\"",
+                network.localEndpoints());
+            sample(out, "vireo_cluster_network_endpoints", "network=\"" + network.name() + "\",where=\"remote\"",
+                network.remoteEndpoints());
+        }
+        status.counters().forEach((name, value) ->
+        {
+            family(out, "vireo_cluster_" + name + "_total", "counter", "The cluster node's " + name.replace('_', ' ') + ".");
+            sample(out, "vireo_cluster_" + name + "_total", "", value);
+        });
     }
 
     /** Each backend of each router's services: in selection or not, open and total connections, packets, bytes. */

@@ -1,0 +1,403 @@
+package io.vireo.vswitch.it;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vireo.testkit.EtcdServer;
+import io.vireo.vswitch.control.ControlApi;
+import io.vireo.vswitch.control.ControlClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import static io.vireo.vswitch.it.Sandbox.check;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Three hosts, each a network namespace on one underlay (a kernel bridge in a namespace of its own), each
+ * running a member of one etcd cluster and a vireod that joined the cluster with {@code --cluster}.
+ * Containers are attached through the CNI plugin with {@code "ipam": {"type": "vireo"}}; nobody types a
+ * VXLAN peer. The tests run in order on the one cluster: the later ones break parts of it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterIT
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int NODES = 3;
+    private static final String NETWORK = "blue";
+    private static final int LEASE_SECONDS = 5;
+    /** How long a cluster change may take to reach every node on a loaded 2-core machine. */
+    private static final int CONVERGE_SECONDS = 30;
+
+    private Sandbox sandbox;
+    private final String[] hosts = new String[NODES];
+    private final EtcdServer[] etcd = new EtcdServer[NODES];
+    private final Daemon[] nodes = new Daemon[NODES];
+    private Path cniBin;
+    private final Map<String, Attached> containers = new HashMap<>();
+
+    /** A container attached by the CNI plugin: its namespace, its id, the node it is on, its address and MAC. */
+    private record Attached(String netns, String id, int node, String address, String mac)
+    {
+    }
+
+    private static String underlay(final int node)
+    {
+        return "10.77.0." + (11 + node);
+    }
+
+    @BeforeAll
+    void cluster() throws Exception
+    {
+        assertTrue(EtcdServer.isAvailable(), "etcd is installed (scripts/install-deps.sh installs etcd-server)");
+        sandbox = new Sandbox();
+        final String wire = sandbox.namespace("ul");
+        check(sandbox.inNetns(wire, "ip", "link", "add", "wire", "type", "bridge"));
+        check(sandbox.inNetns(wire, "ip", "link", "set", "wire", "up"));
+        final List<String> initialCluster = new ArrayList<>();
+        for (int i = 0; i < NODES; i++)
+        {
+            hosts[i] = sandbox.namespace("h" + i);
+            check(sandbox.run("ip", "link", "add", "eth0", "netns", hosts[i], "type", "veth", "peer", "name", "h" + i,
+                "netns", wire));
+            check(sandbox.inNetns(wire, "ip", "link", "set", "h" + i, "master", "wire", "up"));
+            check(sandbox.inNetns(hosts[i], "ip", "addr", "add", underlay(i) + "/24", "dev", "eth0"));
+            check(sandbox.inNetns(hosts[i], "ip", "link", "set", "eth0", "up"));
+            initialCluster.add("e" + i + "=http://" + underlay(i) + ":2380");
+        }
+        for (int i = 0; i < NODES; i++)
+        {
+            etcd[i] = EtcdServer.builder().name("e" + i).netns(hosts[i])
+                .clientUrl(URI.create("http://" + underlay(i) + ":2379"))
+                .peerUrl(URI.create("http://" + underlay(i) + ":2380"))
+                .initialCluster(String.join(",", initialCluster))
+                .clusterToken(sandbox.prefix)
+                .heartbeatMs(100).electionMs(1000)
+                .build();
+            etcd[i].launch();
+        }
+        for (final EtcdServer member : etcd)
+        {
+            member.awaitHealthy();
+        }
+        final String urls = String.join(",", List.of(0, 1, 2).stream().map(i -> "http://" + underlay(i) + ":2379").toList());
+        for (int i = 0; i < NODES; i++)
+        {
+            nodes[i] = Daemon.startIn(sandbox, hosts[i], sandbox.tempDir("run" + i), "--cluster", urls,
+                "--node", "node" + i, "--underlay", underlay(i), "--lease-seconds", Integer.toString(LEASE_SECONDS));
+        }
+        cniBin = sandbox.tempDir("cnibin");
+        Files.createSymbolicLink(cniBin.resolve("vireo"), Daemon.ROOT.resolve("scripts/vireo-cni"));
+
+        nodes[0].ok("network", "add", NETWORK, "--vni", "4242", "--subnet", "10.88.0.0/16");
+        for (final Daemon node : nodes)
+        {
+            TapForwardingIT.waitFor(() -> peersOf(node).size() == NODES - 1, "every node has the network and its two peers",
+                CONVERGE_SECONDS);
+        }
+    }
+
+    @AfterAll
+    void tearDown()
+    {
+        for (final EtcdServer member : etcd)
+        {
+            if (null != member)
+            {
+                member.close();
+            }
+        }
+        if (null != sandbox)
+        {
+            sandbox.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void containersOnEveryNodeReachEachOtherWithNoPeerTypedAnywhere() throws Exception
+    {
+        final Attached a = attach(0, "a");
+        final Attached b = attach(1, "b");
+        final Attached c = attach(2, "c");
+        for (int i = 0; i < NODES; i++)
+        {
+            final Set<String> others = new HashSet<>(List.of(underlay(0), underlay(1), underlay(2)));
+            others.remove(underlay(i));
+            assertEquals(others, peersOf(nodes[i]), "node" + i + "'s peers, all from the cluster");
+        }
+        // published and installed on the others before any frame flows: no flooding to find it
+        TapForwardingIT.waitFor(() -> underlay(2).equals(remoteOf(nodes[0], c.mac())), "node0 has c's MAC behind node2",
+            CONVERGE_SECONDS);
+        TapForwardingIT.waitFor(() -> underlay(0).equals(remoteOf(nodes[2], a.mac())), "node2 has a's MAC behind node0",
+            CONVERGE_SECONDS);
+        ping(a, b);
+        ping(b, c);
+        ping(c, a);
+        TcpTransfer.send(sandbox, c.netns(), c.address(), 5001, a.netns(), c.address(), 5001, 20);
+
+        // the cluster's figures, scraped inside node0's namespace, pass promtool
+        final String metrics = check(sandbox.inNetns(hosts[0], "python3", "-c",
+            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
+            nodes[0].metricsUrl())).out();
+        assertTrue(metrics.contains("vireo_cluster_members 3"), metrics);
+        assertTrue(metrics.contains("vireo_cluster_store_up 1"), metrics);
+        assertTrue(metrics.contains("vireo_cluster_network_endpoints{network=\"" + NETWORK + "\",where=\"remote\"} 2"), metrics);
+        final Path scrape = sandbox.tempFile(".prom");
+        Files.writeString(scrape, metrics);
+        check(sandbox.run("sh", "-c", "promtool check metrics < " + scrape));
+    }
+
+    @Test
+    @Order(2)
+    void arpForAKnownEndpointIsAnsweredOnItsNodeAndNeverCrossesTheUnderlay() throws Exception
+    {
+        final Attached a = containers.get("a");
+        final Attached b = containers.get("b");
+        final Path capture = sandbox.tempFile(".pcap");
+        final Process dumpcap = sandbox.start(sandbox.tempFile(".dumpcap"), "ip", "netns", "exec", hosts[0],
+            "dumpcap", "-q", "-i", "eth0", "-f", "udp port 4789", "-w", capture.toString(), "-a", "duration:60");
+        TapForwardingIT.waitFor(() -> Files.size(capture) > 0, "dumpcap capturing");
+        check(sandbox.inNetns(a.netns(), "ip", "neigh", "flush", "dev", "eth0"));
+        ping(a, b);
+        assertTrue(check(sandbox.inNetns(a.netns(), "ip", "neigh", "show", b.address())).out().contains(b.mac()),
+            "a resolved b's MAC");
+        // the three echoes and their replies crossed the underlay: once dumpcap has written them, stop it
+        TapForwardingIT.waitFor(() -> sandbox.run("tshark", "-r", capture.toString(), "-Y", "vxlan && icmp").out()
+            .lines().count() >= 6, "the pings on the underlay capture");
+        dumpcap.destroy();
+        assertTrue(dumpcap.waitFor(20, TimeUnit.SECONDS), "dumpcap stopped");
+        final String arp = check(sandbox.run("tshark", "-r", capture.toString(), "-Y", "vxlan && arp")).out();
+        assertEquals("", arp.strip(), "no ARP on the underlay");
+        long answered = 0;
+        for (final JsonNode port : JSON.readTree(nodes[0].ok("port", "list", "--json").out()))
+        {
+            if (("/run/netns/" + a.netns()).equals(port.path("netns").asText()))
+            {
+                answered = port.get("stats").get("arpNdSuppressed").asLong();
+            }
+        }
+        assertTrue(answered >= 1, "node0 answered a's ARP request itself, on a's port: " + answered);
+    }
+
+    @Test
+    @Order(3)
+    void fiftyConcurrentAddsOverTheThreeNodesGetFiftyDistinctAddresses() throws Exception
+    {
+        final int count = 50;
+        final List<String> namespaces = new ArrayList<>();
+        for (int i = 0; i < count; i++)
+        {
+            namespaces.add(sandbox.namespace("m" + i));
+        }
+        final ExecutorService runtimes = Executors.newFixedThreadPool(count);
+        final CountDownLatch go = new CountDownLatch(1);
+        try
+        {
+            final List<Future<Sandbox.Result>> adds = new ArrayList<>();
+            for (int i = 0; i < count; i++)
+            {
+                final int node = i % NODES;
+                final String netns = namespaces.get(i);
+                final String id = sandbox.prefix + "-m" + i;
+                adds.add(runtimes.submit(() ->
+                {
+                    go.await();
+                    return cni("ADD", id, netns, node);
+                }));
+            }
+            go.countDown();
+            final Set<String> addresses = new HashSet<>();
+            for (final Future<Sandbox.Result> add : adds)
+            {
+                final JsonNode result = success(add.get(120, TimeUnit.SECONDS));
+                final String address = result.get("ips").get(0).get("address").asText();
+                assertTrue(address.matches("10\\.88\\.\\d+\\.\\d+/16"), address);
+                addresses.add(address);
+            }
+            assertEquals(count, addresses.size(), "50 ADDs, 50 distinct addresses: " + addresses);
+            final List<Future<Sandbox.Result>> dels = new ArrayList<>();
+            for (int i = 0; i < count; i++)
+            {
+                final int node = i % NODES;
+                final String netns = namespaces.get(i);
+                final String id = sandbox.prefix + "-m" + i;
+                dels.add(runtimes.submit(() -> cni("DEL", id, netns, node)));
+            }
+            for (final Future<Sandbox.Result> del : dels)
+            {
+                assertEquals(0, del.get(120, TimeUnit.SECONDS).exit());
+            }
+            for (int i = 0; i < count; i++)
+            {
+                final String owner = sandbox.prefix + "-m" + i + ":eth0";
+                assertEquals(404, api(nodes[0], "GET", "/v1/networks/" + NETWORK + "/addresses/" + owner).status(),
+                    "DEL gave " + owner + "'s address back");
+            }
+        }
+        finally
+        {
+            runtimes.shutdownNow();
+        }
+    }
+
+    @Test
+    @Order(4)
+    void oneEtcdMemberKilledChangesNothing() throws Exception
+    {
+        etcd[2].kill();
+        final Attached d = attach(1, "d");
+        TapForwardingIT.waitFor(() -> underlay(1).equals(remoteOf(nodes[0], d.mac())), "node0 has d's MAC behind node1",
+            CONVERGE_SECONDS);
+        ping(containers.get("a"), d);
+        etcd[2].start();
+    }
+
+    @Test
+    @Order(5)
+    void withEveryEtcdMemberStoppedTrafficFlowsAndANewEndpointArrivesWhenTheStoreReturns() throws Exception
+    {
+        for (final EtcdServer member : etcd)
+        {
+            member.stop();
+        }
+        for (final Daemon node : nodes)
+        {
+            TapForwardingIT.waitFor(() -> !status(node).get("storeUp").asBoolean(), "every node sees the store gone",
+                CONVERGE_SECONDS);
+        }
+        ping(containers.get("a"), containers.get("b"));
+        ping(containers.get("c"), containers.get("a"));
+        final Attached e = attach(2, "e");
+        assertEquals(null, remoteOf(nodes[0], e.mac()), "node0 cannot know e yet");
+        for (final EtcdServer member : etcd)
+        {
+            member.launch();
+        }
+        for (final EtcdServer member : etcd)
+        {
+            member.awaitHealthy();
+        }
+        TapForwardingIT.waitFor(() -> underlay(2).equals(remoteOf(nodes[0], e.mac())),
+            "node0 has e's MAC behind node2 once the store is back", CONVERGE_SECONDS);
+        ping(containers.get("a"), e);
+        for (final Daemon node : nodes)
+        {
+            TapForwardingIT.waitFor(() -> status(node).get("storeUp").asBoolean() &&
+                0 == status(node).get("pendingWrites").asInt(), "every node caught up with the store", CONVERGE_SECONDS);
+        }
+    }
+
+    @Test
+    @Order(6)
+    void aNodeKilledWithSigkillLeavesTheOthersWithinItsLeaseAndItsAddressesReturn() throws Exception
+    {
+        final Attached c = containers.get("c");
+        final String owner = c.id() + ":eth0";
+        assertEquals(200, api(nodes[0], "GET", "/v1/networks/" + NETWORK + "/addresses/" + owner).status());
+        final long killed = System.nanoTime();
+        nodes[2].process.destroyForcibly();
+        assertTrue(nodes[2].process.waitFor(20, TimeUnit.SECONDS));
+        TapForwardingIT.waitFor(() -> status(nodes[0]).get("members").size() == NODES - 1 &&
+            status(nodes[1]).get("members").size() == NODES - 1, "node2 gone from the others", CONVERGE_SECONDS);
+        final double seconds = (System.nanoTime() - killed) / 1e9;
+        System.out.printf("ClusterIT: node2 left the others %.2f s after SIGKILL (lease %d s)%n", seconds, LEASE_SECONDS);
+        assertTrue(seconds < LEASE_SECONDS + 5, "gone within the lease (+5 s for a loaded machine): " + seconds + " s");
+        assertEquals(Set.of(underlay(1)), peersOf(nodes[0]));
+        assertEquals(null, remoteOf(nodes[0], c.mac()), "its MACs are flushed");
+        assertEquals(404, api(nodes[0], "GET", "/v1/networks/" + NETWORK + "/addresses/" + owner).status(),
+            "its address is free again");
+    }
+
+    // ---- helpers ----
+
+    private Attached attach(final int node, final String name) throws Exception
+    {
+        final String netns = sandbox.namespace(name);
+        final String id = sandbox.prefix + "-" + name;
+        final JsonNode result = success(cni("ADD", id, netns, node));
+        final String address = result.get("ips").get(0).get("address").asText();
+        final Attached attached = new Attached(netns, id, node, address.substring(0, address.indexOf('/')),
+            result.get("interfaces").get(0).get("mac").asText());
+        containers.put(name, attached);
+        return attached;
+    }
+
+    private Sandbox.Result cni(final String command, final String id, final String netns, final int node) throws Exception
+    {
+        final Map<String, String> env = new HashMap<>();
+        env.put("CNI_COMMAND", command);
+        env.put("CNI_IFNAME", "eth0");
+        env.put("CNI_PATH", cniBin.toString());
+        env.put("CNI_CONTAINERID", id);
+        env.put("CNI_NETNS", "/run/netns/" + netns);
+        final String config = JSON.writeValueAsString(Map.of("cniVersion", "1.0.0", "name", sandbox.prefix + "-blue",
+            "type", "vireo", "bridge", NETWORK, "runDir", nodes[node].runDir.toString(), "ipam", Map.of("type", "vireo")));
+        return sandbox.runWithInput(env, config, cniBin.resolve("vireo").toString());
+    }
+
+    private void ping(final Attached from, final Attached to)
+    {
+        check(sandbox.inNetns(from.netns(), "ping", "-c", "3", "-i", "0.05", "-W", "2", to.address()));
+    }
+
+    private static JsonNode success(final Sandbox.Result result) throws Exception
+    {
+        assertEquals(0, result.exit(), result::all);
+        return JSON.readTree(result.out());
+    }
+
+    private static JsonNode status(final Daemon node) throws Exception
+    {
+        return JSON.readTree(node.ok("cluster", "status", "--json").out());
+    }
+
+    private static Set<String> peersOf(final Daemon node) throws Exception
+    {
+        final Sandbox.Result listed = node.ctl("vxlan", "peer", "list", NETWORK, "--json");
+        final Set<String> peers = new HashSet<>();
+        if (0 == listed.exit())
+        {
+            JSON.readTree(listed.out()).get("peers").forEach(peer -> peers.add(peer.get("address").asText()));
+        }
+        return peers;
+    }
+
+    /** The underlay address node's forwarding table sends {@code mac} to, or null if it has no remote entry. */
+    private static String remoteOf(final Daemon node, final String mac) throws Exception
+    {
+        for (final JsonNode entry : JSON.readTree(node.ok("fdb", "show", NETWORK, "--json").out()).get("entries"))
+        {
+            if (mac.equals(entry.get("mac").asText()) && entry.hasNonNull("remote"))
+            {
+                return entry.get("remote").asText();
+            }
+        }
+        return null;
+    }
+
+    private static ControlApi.Response api(final Daemon node, final String method, final String path)
+    {
+        return ControlClient.request(node.runDir.resolve("vireo.sock"), method, path, null);
+    }
+}
