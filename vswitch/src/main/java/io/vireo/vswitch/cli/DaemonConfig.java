@@ -79,10 +79,16 @@ import io.vireo.vswitch.registry.ServiceRegistry;
  *     dns: {domain: svc.vireo, ttl: 5, upstream: "10.0.0.53:53"}   # as PUT /v1/routers/{name}/dns takes it
  * registry:                  # the service registry's instances with no lease, as POST /v1/registry/{service} takes them
  *   - {service: web, id: web-1, address: 10.0.0.5, port: 80, metadata: {zone: a}}
+ * cluster:                   # join a cluster, as vireod --cluster, --node, --underlay, --vtep-port, --lease-seconds
+ *   endpoints: ["http://10.0.0.1:2379", "http://10.0.0.2:2379"]
+ *   node: host-1             # default: the host name
+ *   underlay: 10.0.0.1
  * </pre>
+ * vireod's flags for the cluster take precedence over the file's section; the section is written back as
+ * it was (the run dir's copy holds it too, so a vireod restarted there joins the cluster again).
  */
 record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterConfig> routers,
-    List<InstanceConfig> registry)
+    List<InstanceConfig> registry, ClusterSection cluster)
 {
     // Lists left out of the file (or empty, and so not written) are empty, so a config equals itself read back.
     DaemonConfig
@@ -90,6 +96,21 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
         bridges = listOf(bridges);
         routers = listOf(routers);
         registry = listOf(registry);
+    }
+
+    /** The cluster this daemon joins (see {@code Vireod}'s --cluster); leaseSeconds and vtepPort may be left out. */
+    record ClusterSection(List<String> endpoints, String node, String underlay, Integer vtepPort, Integer leaseSeconds)
+    {
+        ClusterSection
+        {
+            endpoints = listOf(endpoints);
+        }
+    }
+
+    /** This config with {@code section} as its cluster section. */
+    DaemonConfig withCluster(final ClusterSection section)
+    {
+        return new DaemonConfig(agingSeconds, bridges, routers, registry, section);
     }
 
     /** An instance of the service registry with no lease; the CNI plugin's have an owner, {@code cni:PORT}. */
@@ -150,7 +171,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
     /** With no config: one bridge, {@code br0}, no ports. */
     static DaemonConfig embeddedDefault()
     {
-        return new DaemonConfig(null, List.of(new BridgeConfig("br0", null, null, null, null, null, null)), null, null);
+        return new DaemonConfig(null, List.of(new BridgeConfig("br0", null, null, null, null, null, null)), null, null, null);
     }
 
     static DaemonConfig load(final Path file)
@@ -221,7 +242,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
                 vireo.serviceSpecs(router.name()),
                 DnsSpec.DEFAULT.equals(vireo.dns(router.name())) ? null : vireo.dns(router.name())));
         }
-        return new DaemonConfig(agingSeconds, bridges, routers, List.of());
+        return new DaemonConfig(agingSeconds, bridges, routers, List.of(), null);
     }
 
     /**
@@ -244,7 +265,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
                 }
             }
         }
-        return new DaemonConfig(agingSeconds, switchOnly.bridges(), switchOnly.routers(), instances);
+        return new DaemonConfig(agingSeconds, switchOnly.bridges(), switchOnly.routers(), instances, null);
     }
 
     /**
@@ -371,7 +392,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
             if (!bridgeNames.contains(bridge.name()))
             {
                 new DaemonConfig(null, List.of(new BridgeConfig(bridge.name(), bridge.agingSeconds(), bridge.vxlan(),
-                    bridge.peers(), bridge.defaultPolicy(), bridge.policies(), List.of())), List.of(), List.of())
+                    bridge.peers(), bridge.defaultPolicy(), bridge.policies(), List.of())), List.of(), List.of(), null)
                     .applyTo(vireo, log);
             }
             for (final PortConfig port : containerPorts)

@@ -31,18 +31,20 @@ final class StateFile implements ControlApi.ChangeListener
     private final Vireo vireo;
     private final ServiceRegistry registry;
     private final Long agingSeconds;
+    private final DaemonConfig.ClusterSection cluster;
     private final PrintStream log;
     /** Saves every TAP port and instance, containers' too ({@link DaemonConfig#of(Vireo, Long, boolean)}): the run dir's copy. */
     private final boolean everyTapPort;
     private DaemonConfig saved;
 
     private StateFile(final Path file, final Vireo vireo, final ServiceRegistry registry, final Long agingSeconds,
-        final PrintStream log, final boolean everyTapPort)
+        final DaemonConfig.ClusterSection cluster, final PrintStream log, final boolean everyTapPort)
     {
         this.file = file;
         this.vireo = vireo;
         this.registry = registry;
         this.agingSeconds = agingSeconds;
+        this.cluster = cluster;
         this.log = log;
         this.everyTapPort = everyTapPort;
     }
@@ -52,11 +54,12 @@ final class StateFile implements ControlApi.ChangeListener
      * A symbolic link is followed, so the file it points to is the one replaced.
      *
      * @param agingSeconds the daemon's default aging, as the config gave it (null: none given).
+     * @param cluster      the cluster section, written as it is (null: none).
      */
     static StateFile open(final Path file, final Vireo vireo, final ServiceRegistry registry, final Long agingSeconds,
-        final PrintStream log) throws IOException
+        final DaemonConfig.ClusterSection cluster, final PrintStream log) throws IOException
     {
-        return open(file, vireo, registry, agingSeconds, log, false);
+        return open(file, vireo, registry, agingSeconds, cluster, log, false);
     }
 
     /**
@@ -64,21 +67,22 @@ final class StateFile implements ControlApi.ChangeListener
      * builds itself from (see {@code Vireod}); written at once.
      */
     static StateFile openRunState(final Path file, final Vireo vireo, final ServiceRegistry registry,
-        final Long agingSeconds, final PrintStream log) throws IOException
+        final Long agingSeconds, final DaemonConfig.ClusterSection cluster, final PrintStream log) throws IOException
     {
         Files.deleteIfExists(file);
-        return open(file, vireo, registry, agingSeconds, log, true);
+        return open(file, vireo, registry, agingSeconds, cluster, log, true);
     }
 
     private static StateFile open(final Path file, final Vireo vireo, final ServiceRegistry registry,
-        final Long agingSeconds, final PrintStream log, final boolean everyTapPort) throws IOException
+        final Long agingSeconds, final DaemonConfig.ClusterSection cluster, final PrintStream log,
+        final boolean everyTapPort) throws IOException
     {
         final boolean exists = Files.exists(file);
         final StateFile stateFile = new StateFile(
-            exists ? file.toRealPath() : file.toAbsolutePath(), vireo, registry, agingSeconds, log, everyTapPort);
+            exists ? file.toRealPath() : file.toAbsolutePath(), vireo, registry, agingSeconds, cluster, log, everyTapPort);
         if (exists)
         {
-            stateFile.saved = DaemonConfig.of(vireo, registry, agingSeconds, everyTapPort);
+            stateFile.saved = stateFile.current();
         }
         else
         {
@@ -121,12 +125,17 @@ final class StateFile implements ControlApi.ChangeListener
 
     private void save() throws IOException
     {
-        final DaemonConfig now = DaemonConfig.of(vireo, registry, agingSeconds, everyTapPort);
+        final DaemonConfig now = current();
         if (!now.equals(saved))
         {
             replace(now.format(file).getBytes(StandardCharsets.UTF_8));
             saved = now;
         }
+    }
+
+    private DaemonConfig current()
+    {
+        return DaemonConfig.of(vireo, registry, agingSeconds, everyTapPort).withCluster(cluster);
     }
 
     private static String reason(final IOException ex)

@@ -3,6 +3,7 @@ package io.vireo.vswitch.cli;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -100,12 +101,14 @@ public final class Vireod implements Callable<Integer>
         description = "this node's IPv4 address on the underlay, where the other nodes send its VXLAN traffic")
     String underlay;
 
-    @Option(names = "--vtep-port", paramLabel = "PORT", description = "UDP port of the cluster networks' VXLAN (default: ${DEFAULT-VALUE})")
-    int vtepPort = ClusterConfig.DEFAULT_VTEP_PORT;
+    @Option(names = "--vtep-port", paramLabel = "PORT",
+        description = "UDP port of the cluster networks' VXLAN (default: " + ClusterConfig.DEFAULT_VTEP_PORT + ")")
+    Integer vtepPort;
 
     @Option(names = "--lease-seconds", paramLabel = "N",
-        description = "how long the cluster keeps this node after its last renewal (default: ${DEFAULT-VALUE})")
-    int leaseSeconds = ClusterConfig.DEFAULT_LEASE_SECONDS;
+        description = "how long the cluster keeps this node after its last renewal (default: " +
+            ClusterConfig.DEFAULT_LEASE_SECONDS + ")")
+    Integer leaseSeconds;
 
     /** A cluster node's default forwarding table: room for the endpoints of a cluster of 100,000 and more. */
     private static final int CLUSTER_FDB_CAPACITY = 262_144;
@@ -168,7 +171,10 @@ public final class Vireod implements Callable<Integer>
             return 1;
         }
         final DaemonConfig configured = null == config || !Files.exists(config) ? null : DaemonConfig.load(config);
-        final ClusterConfig clusterConfig = clusterConfig();
+        if (null == cluster && (null != node || null != underlay || null != vtepPort || null != leaseSeconds))
+        {
+            throw new IllegalArgumentException("--node, --underlay, --vtep-port and --lease-seconds need --cluster URLS");
+        }
         createRunDir();
         try (FileChannel lockFile = FileChannel.open(runDir.lockFile(),
             StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -179,7 +185,7 @@ public final class Vireod implements Callable<Integer>
                 err.println("vireod: another vireod is running with run dir " + runDir);
                 return 1;
             }
-            return serveLocked(configured, clusterConfig);
+            return serveLocked(configured);
         }
         catch (final IOException ex)
         {
@@ -194,11 +200,13 @@ public final class Vireod implements Callable<Integer>
      * Containers' ports come back from the run dir's state in either case, taking back the TAPs the port
      * keeper held for them, so their interfaces never went away.
      */
-    private int serveLocked(final DaemonConfig configured, final ClusterConfig clusterConfig)
+    private int serveLocked(final DaemonConfig configured)
     {
         final DaemonConfig earlier = runState();
         final DaemonConfig daemonConfig = null != configured ? configured :
             null == config && null != earlier ? earlier : DaemonConfig.embeddedDefault();
+        final DaemonConfig.ClusterSection clusterSection = clusterSection(daemonConfig);
+        final ClusterConfig clusterConfig = null == clusterSection ? null : clusterConfig(clusterSection);
         final VireoContext context = new VireoContext()
             .idleMode(idle)
             .forwardingThreads(threads)
@@ -252,7 +260,8 @@ public final class Vireod implements Callable<Integer>
                 earlier.applyContainerInstancesTo(registry, vireo, err);
             }
             stateFile = null == config ? null : openStateFile(vireo, registry, daemonConfig);
-            final StateFile runStateFile = openRunStateFile(vireo, registry, daemonConfig);
+            // the run dir's copy keeps the cluster this daemon joined, flags or file: one restarted there joins it again
+            final StateFile runStateFile = openRunStateFile(vireo, registry, daemonConfig.withCluster(clusterSection));
             changes = null == stateFile ? runStateFile : () ->
             {
                 runStateFile.switchChanged();
@@ -313,23 +322,34 @@ public final class Vireod implements Callable<Integer>
         return 0;
     }
 
-    /** The cluster to join, from --cluster, --node and --underlay; null without --cluster. */
-    private ClusterConfig clusterConfig()
+    /**
+     * The cluster to join: from --cluster, --node, --underlay, --vtep-port and --lease-seconds when --cluster is
+     * given, else the config's (or the run dir's state's) cluster section; null for none.
+     */
+    private DaemonConfig.ClusterSection clusterSection(final DaemonConfig daemonConfig)
     {
         if (null == cluster)
         {
-            if (null != node || null != underlay)
-            {
-                throw new IllegalArgumentException("--node and --underlay need --cluster URLS");
-            }
-            return null;
+            return daemonConfig.cluster();
         }
         if (null == underlay)
         {
             throw new IllegalArgumentException("--cluster needs --underlay IP, this node's address on the underlay");
         }
-        final String name = null != node ? node : hostName();
-        return new ClusterConfig(ClusterConfig.parseEndpoints(cluster), name, underlay, vtepPort, leaseSeconds,
+        return new DaemonConfig.ClusterSection(
+            ClusterConfig.parseEndpoints(cluster).stream().map(URI::toString).toList(), node, underlay, vtepPort, leaseSeconds);
+    }
+
+    private static ClusterConfig clusterConfig(final DaemonConfig.ClusterSection section)
+    {
+        if (null == section.underlay())
+        {
+            throw new IllegalArgumentException("cluster: no underlay address (the config's cluster.underlay or --underlay)");
+        }
+        return new ClusterConfig(ClusterConfig.parseEndpoints(String.join(",", section.endpoints())),
+            null != section.node() ? section.node() : hostName(), section.underlay(),
+            null != section.vtepPort() ? section.vtepPort() : ClusterConfig.DEFAULT_VTEP_PORT,
+            null != section.leaseSeconds() ? section.leaseSeconds() : ClusterConfig.DEFAULT_LEASE_SECONDS,
             ClusterConfig.DEFAULT_PREFIX, ClusterConfig.DEFAULT_REQUEST_TIMEOUT);
     }
 
@@ -367,7 +387,8 @@ public final class Vireod implements Callable<Integer>
     {
         try
         {
-            return StateFile.openRunState(runDir.stateFile(), vireo, registry, daemonConfig.agingSeconds(), err);
+            return StateFile.openRunState(runDir.stateFile(), vireo, registry, daemonConfig.agingSeconds(),
+                daemonConfig.cluster(), err);
         }
         catch (final IOException ex)
         {
@@ -379,7 +400,7 @@ public final class Vireod implements Callable<Integer>
     {
         try
         {
-            return StateFile.open(config, vireo, registry, daemonConfig.agingSeconds(), err);
+            return StateFile.open(config, vireo, registry, daemonConfig.agingSeconds(), daemonConfig.cluster(), err);
         }
         catch (final IOException ex)
         {

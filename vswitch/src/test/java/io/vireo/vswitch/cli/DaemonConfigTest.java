@@ -121,6 +121,22 @@ class DaemonConfigTest
     }
 
     @Test
+    void theClusterSectionIsReadAndWrittenAsItWas() throws Exception
+    {
+        final Path file = dir.resolve("switch.yaml");
+        Files.writeString(file, "cluster:\n  endpoints: [\"http://10.0.0.1:2379\", \"http://10.0.0.2:2379\"]\n" +
+            "  node: host-1\n  underlay: 10.0.0.1\n");
+        final DaemonConfig loaded = DaemonConfig.load(file);
+        assertEquals(new DaemonConfig.ClusterSection(List.of("http://10.0.0.1:2379", "http://10.0.0.2:2379"), "host-1",
+            "10.0.0.1", null, null), loaded.cluster());
+        first = launch();
+        final DaemonConfig saved = DaemonConfig.of(first, null).withCluster(loaded.cluster());
+        Files.writeString(file, saved.format(file));
+        assertEquals(saved, DaemonConfig.load(file));
+        assertTrue(Files.readString(file).contains("underlay: \"10.0.0.1\""), Files.readString(file));
+    }
+
+    @Test
     void aPortThatCannotBeMadeNowIsSkippedButAWrongConfigIsRefused() throws Exception
     {
         final Path file = dir.resolve("switch.yaml");

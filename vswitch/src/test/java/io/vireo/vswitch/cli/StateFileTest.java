@@ -56,7 +56,7 @@ class StateFileTest
     private void open() throws Exception
     {
         api = new ControlApi(vireo, registry,
-            StateFile.open(file, vireo, registry, null, new PrintStream(log, true, StandardCharsets.UTF_8)));
+            StateFile.open(file, vireo, registry, null, null, new PrintStream(log, true, StandardCharsets.UTF_8)));
     }
 
     private void assertStatus(final int status, final ControlApi.Response response)

@@ -310,6 +310,33 @@ class ClusterIT
 
     @Test
     @Order(6)
+    void aNodeRestartedRejoinsFromItsRunDirWithoutDisturbingTheOthers() throws Exception
+    {
+        final Attached a = containers.get("a");
+        final Attached c = containers.get("c");
+        final Path pings = sandbox.tempFile(".ping");
+        final Process ping = sandbox.start(pings, "ip", "netns", "exec", a.netns(), "ping", "-c", "100", "-i", "0.1", "-W", "1",
+            c.address());
+        final Path runDir = nodes[1].runDir;
+        assertEquals(0, nodes[1].terminate());
+        // no --cluster: the run dir's state holds the cluster it joined, and its containers' ports
+        nodes[1] = Daemon.startIn(sandbox, hosts[1], runDir);
+        TapForwardingIT.waitFor(() ->
+        {
+            final JsonNode status = status(nodes[1]);
+            return status.get("storeUp").asBoolean() && 1 == status.get("networks").size() &&
+                3 == status.get("networks").get(0).get("remoteEndpoints").asInt() &&
+                2 == status.get("networks").get(0).get("localEndpoints").asInt();
+        }, "node1 back with its two containers and the three others'", CONVERGE_SECONDS);
+        ping(a, containers.get("b"));
+        ping(containers.get("d"), c);
+        assertTrue(ping.waitFor(60, TimeUnit.SECONDS), "the background ping ended");
+        final String summary = Sandbox.readUtf8(pings);
+        assertTrue(summary.contains(" 0% packet loss"), "node0 to node2 never noticed: " + summary);
+    }
+
+    @Test
+    @Order(7)
     void aNodeKilledWithSigkillLeavesTheOthersWithinItsLeaseAndItsAddressesReturn() throws Exception
     {
         final Attached c = containers.get("c");
