@@ -219,7 +219,9 @@ final class Reconciler
             return new Endpoint(mac, published.addresses(), Endpoint.LOCAL);
         }
         final Member member = view.members.get(published.node());
-        return null == member ? null : new Endpoint(mac, published.addresses(), member.underlay());
+        // a node claiming this node's underlay address is no peer it can reach: nothing of it is installed
+        return null == member || member.underlay().equals(local.underlay()) ? null :
+            new Endpoint(mac, published.addresses(), member.underlay());
     }
 
     private boolean call(final Runnable change)
