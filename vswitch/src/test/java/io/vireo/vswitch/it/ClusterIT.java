@@ -154,6 +154,15 @@ class ClusterIT
         ping(a, b);
         ping(b, c);
         ping(c, a);
+        // a port added by hand on a cluster network is an endpoint as well
+        final String manual = sandbox.namespace("p");
+        nodes[2].ok("port", "add", NETWORK, sandbox.ifname("p"), "--netns", manual, "--ip", "10.88.255.5/16",
+            "--mac", "02:00:00:88:ff:05");
+        TapForwardingIT.waitFor(() -> underlay(2).equals(remoteOf(nodes[0], "02:00:00:88:ff:05")),
+            "node0 has the hand-made port's MAC behind node2", CONVERGE_SECONDS);
+        check(sandbox.inNetns(manual, "ping", "-c", "3", "-i", "0.05", "-W", "2", a.address()));
+        nodes[2].ok("port", "del", sandbox.ifname("p"));
+        TapForwardingIT.waitFor(() -> null == remoteOf(nodes[0], "02:00:00:88:ff:05"), "and gone with it", CONVERGE_SECONDS);
         TcpTransfer.send(sandbox, c.netns(), c.address(), 5001, a.netns(), c.address(), 5001, 20);
 
         // the cluster's figures, scraped inside node0's namespace, pass promtool
