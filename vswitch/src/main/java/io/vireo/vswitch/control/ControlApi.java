@@ -758,7 +758,7 @@ public final class ControlApi
         }
     }
 
-    private static String stripQuery(final String path)
+    static String stripQuery(final String path)
     {
         final int query = path.indexOf('?');
         return query < 0 ? path : path.substring(0, query);

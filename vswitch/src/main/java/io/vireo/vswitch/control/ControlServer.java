@@ -20,7 +20,8 @@ import io.netty.handler.codec.http.HttpUtil;
  * so {@code vireoctl}, the CNI plugin and {@code curl --unix-socket} all speak one API.
  * <p>
  * {@code POST /v1/cni} (the CNI plugin's calls, which run IPAM plugins and {@code ip} and may take a
- * while) runs on threads of its own, so it never holds up the event loop that answers everything else.
+ * while) and the cluster's paths ({@link ClusterApi}, which may wait on the etcd store) run on threads of
+ * their own, so they never hold up the event loop that answers everything else.
  * A blocking query of the service registry ({@link RegistryApi}) is answered when it is done waiting, from
  * the thread that ends the wait.
  */
@@ -75,6 +76,15 @@ public final class ControlServer implements AutoCloseable
                             respond(ctx, keepAlive, answer);
                         }
                     });
+                    return;
+                }
+                if (ClusterApi.handles(ControlApi.stripQuery(request.uri())) && request.decoderResult().isSuccess())
+                {
+                    final String method = request.method().name();
+                    final String uri = request.uri();
+                    final String body = request.content().toString(StandardCharsets.UTF_8);
+                    final boolean keepAlive = HttpUtil.isKeepAlive(request);
+                    cniCalls.execute(() -> respond(ctx, keepAlive, api.handle(method, uri, body)));
                     return;
                 }
                 if (RegistryApi.isBlockingQuery(request.method().name(), request.uri()) &&
