@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -430,21 +431,10 @@ public final class ClusterNode implements AutoCloseable
         for (final EtcdClient.KeyValue kv : range.kvs())
         {
             final ClusterKeys.Parsed parsed = keys.parse(kv.key());
-            if (null == parsed || owned.containsKey(kv.key()))
-            {
-                continue;
-            }
-            if (kv.lease() == lease && (parsed.kind() == ClusterKeys.Kind.BLOCK || parsed.kind() == ClusterKeys.Kind.ADDRESS))
+            if (null != parsed && !owned.containsKey(kv.key()) && kv.lease() == lease &&
+                (parsed.kind() == ClusterKeys.Kind.BLOCK || parsed.kind() == ClusterKeys.Kind.ADDRESS))
             {
                 owned.put(kv.key(), kv.value());
-            }
-            else if (parsed.kind() == ClusterKeys.Kind.ENDPOINT)
-            {
-                final PublishedEndpoint endpoint = view.endpoint(parsed.name(), parsed.item());
-                if (null != endpoint && self.node().equals(endpoint.node()))
-                {
-                    dirty.add(kv.key());  // published by an earlier run, gone from this switch since
-                }
             }
         }
         // what this node wrote while the store was away is not in the store yet: keep it in the view
@@ -460,12 +450,55 @@ public final class ClusterNode implements AutoCloseable
                 view.put(key, value);
             }
         }
-        flush();
         reconciler.resync(view);
+        publishLocalEndpoints();
+        flush();
         loaded = true;
         activeWatcher = new Watcher();
         watch = store.watch(keys.prefix(), range.revision() + 1, activeWatcher);
         storeUp = true;
+    }
+
+    /**
+     * Takes the endpoints the switch has now on every network (a restarted daemon's containers) as this node's
+     * own, and withdraws those the store lists for this node that the switch no longer has (containers deleted
+     * while it was down). Asked of the switch, not waited for from its watch, so a restart withdraws nothing
+     * that is still there.
+     */
+    private void publishLocalEndpoints()
+    {
+        final Set<String> present = new HashSet<>();
+        for (final String network : view.networks.keySet())
+        {
+            try
+            {
+                for (final Endpoint endpoint : overlay.localEndpoints(network))
+                {
+                    final String key = keys.endpoint(network, endpoint.mac());
+                    present.add(key);
+                    final byte[] value = json(new PublishedEndpoint(endpoint.mac(), endpoint.addresses(), self.node()));
+                    if (!Arrays.equals(value, owned.put(key, value)))
+                    {
+                        dirty.add(key);
+                    }
+                }
+            }
+            catch (final IllegalArgumentException | IllegalStateException ex)
+            {
+                // the network's bridge is not there (the reconciler counted why): it has no endpoints to publish
+            }
+        }
+        for (final Map.Entry<String, Map<String, PublishedEndpoint>> network : view.endpoints.entrySet())
+        {
+            for (final PublishedEndpoint endpoint : network.getValue().values())
+            {
+                final String key = keys.endpoint(network.getKey(), endpoint.mac());
+                if (self.node().equals(endpoint.node()) && !present.contains(key) && !owned.containsKey(key))
+                {
+                    dirty.add(key);
+                }
+            }
+        }
     }
 
     /** Renews the lease; a lost lease is replaced and this node's keys written again. */

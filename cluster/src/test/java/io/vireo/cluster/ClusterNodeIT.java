@@ -150,6 +150,54 @@ class ClusterNodeIT
     }
 
     @Test
+    void aNodeRestartedWithinItsLeaseTakesItBackAndNoOtherNodeSeesItsEndpointsGo()
+    {
+        final ModelSwitch switchA = new ModelSwitch();
+        final ModelSwitch switchB = new ModelSwitch();
+        final ClusterNode a = join("a", "192.0.2.1", switchA);
+        final ClusterNode b = join("b", "192.0.2.2", switchB);
+        a.addNetwork("blue", 100, "10.1.0.0/16", null);
+        await(() -> b.networks().size() == 1, "b sees the network");
+        switchB.attachLocal("blue", MAC_B, "10.1.0.66");
+        await(() -> switchA.endpointsOf("blue").containsKey(MAC_B), "a has b's endpoint");
+        final long lease = b.status(false).lease();
+
+        b.close();
+        nodes.remove(b);
+        switchA.calls.clear();
+        // the same switch (its port still there) under a new node process
+        final ClusterNode again = join("b", "192.0.2.2", switchB);
+        await(() -> again.status(false).storeUp() && again.status(false).revision() > 0, "b is back");
+        await(() -> 0 == again.status(false).pendingWrites(), "b caught up");
+        assertEquals(lease, again.status(false).lease(), "b took its lease back");
+        assertEquals(0L, again.status(false).counters().get("registrations"));
+        assertTrue(switchA.calls.stream().noneMatch(call -> call.startsWith("removeEndpoint") || call.startsWith("removePeer")),
+            "a saw nothing of b go: " + switchA.calls);
+        assertTrue(switchA.endpointsOf("blue").containsKey(MAC_B));
+    }
+
+    @Test
+    void aNodeThatComesBackWithoutAnEndpointWithdrawsIt()
+    {
+        final ModelSwitch switchA = new ModelSwitch();
+        final ModelSwitch switchB = new ModelSwitch();
+        final ClusterNode a = join("a", "192.0.2.1", switchA);
+        final ClusterNode b = join("b", "192.0.2.2", switchB);
+        a.addNetwork("blue", 100, "10.1.0.0/16", null);
+        await(() -> b.networks().size() == 1, "b sees the network");
+        switchB.attachLocal("blue", MAC_B, "10.1.0.66");
+        await(() -> switchA.endpointsOf("blue").containsKey(MAC_B), "a has b's endpoint");
+
+        b.close();
+        nodes.remove(b);
+        // the container went while b's daemon was down: the switch comes back without it
+        final ModelSwitch restarted = new ModelSwitch();
+        restarted.networks.put("blue", 100);
+        join("b", "192.0.2.2", restarted);
+        await(() -> !switchA.endpointsOf("blue").containsKey(MAC_B), "a drops the endpoint b no longer has");
+    }
+
+    @Test
     void withTheStoreAwayAddressesComeFromOwnBlocksAndChangesArriveWhenItReturns()
     {
         final ModelSwitch switchA = new ModelSwitch();

@@ -24,6 +24,8 @@ final class ModelSwitch implements OverlaySwitch
     final List<String> calls = new ArrayList<>();
     String refuseNetwork;
     private EndpointListener listener;
+    /** The ports with a MAC this switch has, by network: what localEndpoints lists and the watcher heard of. */
+    private final Map<String, Map<String, Endpoint>> local = new HashMap<>();
 
     @Override
     public synchronized void ensureNetwork(final String network, final int vni, final String underlay, final int vtepPort)
@@ -96,6 +98,13 @@ final class ModelSwitch implements OverlaySwitch
     }
 
     @Override
+    public synchronized List<Endpoint> localEndpoints(final String network)
+    {
+        requireNetwork(network);
+        return List.copyOf(local.getOrDefault(network, Map.of()).values());
+    }
+
+    @Override
     public synchronized void watchLocalEndpoints(final EndpointListener listener)
     {
         this.listener = listener;
@@ -104,11 +113,14 @@ final class ModelSwitch implements OverlaySwitch
     /** A port with {@code mac} joins {@code network} on this switch: its watcher hears of it. */
     synchronized void attachLocal(final String network, final String mac, final String address)
     {
-        listener.attached(network, new Endpoint(mac, List.of(address), Endpoint.LOCAL));
+        final Endpoint endpoint = new Endpoint(mac, List.of(address), Endpoint.LOCAL);
+        local.computeIfAbsent(network, n -> new HashMap<>()).put(mac, endpoint);
+        listener.attached(network, endpoint);
     }
 
     synchronized void detachLocal(final String network, final String mac)
     {
+        local.getOrDefault(network, new HashMap<>()).remove(mac);
         listener.detached(network, mac);
     }
 

@@ -44,6 +44,9 @@ public interface OverlaySwitch
     /** Removes an endpoint's forwarding entry and answers. */
     void removeEndpoint(String network, String mac);
 
+    /** The endpoints (ports with a MAC) a network's bridge has on this node now, as {@link Endpoint#LOCAL} ones. */
+    List<Endpoint> localEndpoints(String network);
+
     /**
      * Tells {@code listener} of every endpoint attached to or detached from a network's bridge on this
      * node from now on (a port with a MAC), after first replaying those attached already.

@@ -216,6 +216,16 @@ public final class ClusterSwitch implements OverlaySwitch
      * {@link #ensureNetwork} is told of then, with the ports it has.
      */
     @Override
+    public synchronized List<Endpoint> localEndpoints(final String network)
+    {
+        return call(() ->
+        {
+            requireNetwork(network);
+            return vireo.endpoints(network);
+        });
+    }
+
+    @Override
     public synchronized void watchLocalEndpoints(final EndpointListener listener)
     {
         call(() -> vireo.watchEndpoints(networks::contains, listener));

@@ -97,13 +97,19 @@ final class EndpointWatchers
 
     private void attached(final Watcher watcher, final PortRecord port)
     {
-        final String mac = port.details.mac();
+        final Endpoint endpoint = endpointOf(port);
         final String bridge = port.bridge.name;
-        if (null != mac && watcher.bridges().test(bridge))
+        if (null != endpoint && watcher.bridges().test(bridge))
         {
-            final Endpoint endpoint = new Endpoint(mac, addresses(port.details.ip()), Endpoint.LOCAL);
             deliver(() -> watcher.listener().attached(bridge, endpoint));
         }
+    }
+
+    /** The endpoint a port is, as watchers hear of it: null for a port with no MAC. */
+    static Endpoint endpointOf(final PortRecord port)
+    {
+        final String mac = port.details.mac();
+        return null == mac ? null : new Endpoint(mac, addresses(port.details.ip()), Endpoint.LOCAL);
     }
 
     /** A port's address ({@code ADDRESS/LENGTH}), without its length; none if it has none. */

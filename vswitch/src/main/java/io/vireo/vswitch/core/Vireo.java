@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
+import io.vireo.api.Endpoint;
 import io.vireo.api.EndpointListener;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.nativeio.UnixSocket;
@@ -415,6 +416,22 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         return endpointWatchers.add(bridges, listener, List.copyOf(topology.ports()), this);
+    }
+
+    /** A bridge's ports with a MAC, as the endpoints watchers hear of ({@link #watchEndpoints}). */
+    public synchronized List<Endpoint> endpoints(final String bridgeName)
+    {
+        ensureOpen();
+        final List<Endpoint> endpoints = new ArrayList<>();
+        for (final String port : topology.bridge(bridgeName).ports)
+        {
+            final Endpoint endpoint = EndpointWatchers.endpointOf(topology.port(port));
+            if (null != endpoint)
+            {
+                endpoints.add(endpoint);
+            }
+        }
+        return endpoints;
     }
 
     /**
