@@ -55,6 +55,8 @@ public final class ClusterNode implements AutoCloseable
     private final ScheduledExecutorService thread;
     private final Map<String, byte[]> owned = new HashMap<>();
     private final Set<String> dirty = new LinkedHashSet<>();
+    /** Each member's lease, as its key in the store carries it. */
+    private final Map<String, Long> memberLeases = new HashMap<>();
     private EtcdClient.Watch watch;
     /** The listener of the current watch: what an earlier one still hands over is stale and dropped. */
     private Watcher activeWatcher;
@@ -353,15 +355,20 @@ public final class ClusterNode implements AutoCloseable
     }
 
     private record Snapshot(
-        long lease, long revision, List<Member> members, List<NetworkStatus> networks, int endpoints,
+        long lease, long revision, List<MemberStatus> members, List<NetworkStatus> networks, int endpoints,
         int pendingWrites, Map<String, Long> counters, String lastError)
     {
     }
 
     private Snapshot snapshot()
     {
-        final List<Member> members = new ArrayList<>(view.members.values());
-        members.sort(Comparator.comparing(Member::node));
+        final List<MemberStatus> members = new ArrayList<>();
+        for (final Member member : view.members.values())
+        {
+            members.add(new MemberStatus(member.node(), member.underlay(), member.vtepPort(),
+                memberLeases.getOrDefault(member.node(), 0L)));
+        }
+        members.sort(Comparator.comparing(MemberStatus::node));
         final Map<String, Long> counters = new java.util.LinkedHashMap<>();
         counters.put("watch_events", watchEvents);
         counters.put("resyncs", resyncs);
@@ -423,9 +430,11 @@ public final class ClusterNode implements AutoCloseable
         }
         final EtcdClient.Range range = store.range(keys.prefix());
         view.clear();
+        memberLeases.clear();
         for (final EtcdClient.KeyValue kv : range.kvs())
         {
             view.put(kv.key(), kv.value());
+            noteLease(kv.key(), kv.lease());
         }
         view.revision = range.revision();
         for (final EtcdClient.KeyValue kv : range.kvs())
@@ -596,6 +605,23 @@ public final class ClusterNode implements AutoCloseable
         }
     }
 
+    /** Keeps the lease of a member's key (0: the key is gone), for the status. */
+    private void noteLease(final String key, final long memberLease)
+    {
+        final ClusterKeys.Parsed parsed = keys.parse(key);
+        if (null != parsed && parsed.kind() == ClusterKeys.Kind.MEMBER)
+        {
+            if (0 == memberLease)
+            {
+                memberLeases.remove(parsed.name());
+            }
+            else
+            {
+                memberLeases.put(parsed.name(), memberLease);
+            }
+        }
+    }
+
     private void storeFailed(final EtcdException ex)
     {
         storeErrors++;
@@ -659,7 +685,9 @@ public final class ClusterNode implements AutoCloseable
                 }
                 for (final EtcdClient.Event event : events)
                 {
-                    apply(event.kv().key(), event.type() == EtcdClient.Event.Type.PUT ? event.kv().value() : null);
+                    final boolean put = event.type() == EtcdClient.Event.Type.PUT;
+                    apply(event.kv().key(), put ? event.kv().value() : null);
+                    noteLease(event.kv().key(), put ? event.kv().lease() : 0);
                 }
                 watchEvents += events.size();
                 view.revision = Math.max(view.revision, revision);

@@ -14,7 +14,7 @@ import io.vireo.cluster.etcd.StoreStatus;
  * @param leaseSeconds  the lease's time to live.
  * @param storeUp       whether the store answered the last request and the watch is connected.
  * @param revision      the store revision this node's view is at.
- * @param members       the members it sees, by name.
+ * @param members       the members it sees, by name, each with its lease.
  * @param networks      the networks applied to its switch.
  * @param endpoints     the endpoints of all networks it sees.
  * @param pendingWrites its own keys written while the store was away, not yet in the store.
@@ -23,7 +23,7 @@ import io.vireo.cluster.etcd.StoreStatus;
  * @param store         each etcd endpoint's health; null when not asked for.
  */
 public record ClusterStatus(
-    String node, String underlay, long lease, int leaseSeconds, boolean storeUp, long revision, List<Member> members,
+    String node, String underlay, long lease, int leaseSeconds, boolean storeUp, long revision, List<MemberStatus> members,
     List<NetworkStatus> networks, int endpoints, int pendingWrites, Map<String, Long> counters,
     String lastError, StoreStatus store)
 {

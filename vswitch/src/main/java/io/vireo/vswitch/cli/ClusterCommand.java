@@ -24,10 +24,11 @@ final class ClusterCommand
                 " s), store " + (node.get("storeUp").asBoolean() ? "up" : "DOWN") + ", revision " +
                 node.get("revision").asLong() + ", endpoints " + node.get("endpoints").asInt() +
                 ", pending writes " + node.get("pendingWrites").asInt());
-            final Vireoctl.Table members = new Vireoctl.Table("MEMBER", "UNDERLAY", "VTEP PORT");
+            final Vireoctl.Table members = new Vireoctl.Table("MEMBER", "UNDERLAY", "VTEP PORT", "LEASE");
             for (final JsonNode member : node.get("members"))
             {
-                members.row(Vireoctl.text(member, "node"), Vireoctl.text(member, "underlay"), Vireoctl.text(member, "vtepPort"));
+                members.row(Vireoctl.text(member, "node"), Vireoctl.text(member, "underlay"), Vireoctl.text(member, "vtepPort"),
+                    Long.toHexString(member.get("lease").asLong()));
             }
             members.print(out);
             final Vireoctl.Table networks = new Vireoctl.Table("NETWORK", "VNI", "SUBNET", "PEERS", "LOCAL", "REMOTE");

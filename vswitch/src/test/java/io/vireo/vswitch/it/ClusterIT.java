@@ -146,6 +146,12 @@ class ClusterIT
             others.remove(underlay(i));
             assertEquals(others, peersOf(nodes[i]), "node" + i + "'s peers, all from the cluster");
         }
+        final JsonNode status = status(nodes[1]);
+        assertEquals(3, status.get("members").size());
+        status.get("members").forEach(member -> assertTrue(member.get("lease").asLong() != 0, member::toString));
+        final String text = nodes[1].ok("cluster", "status").out();
+        assertTrue(text.contains("node node1, underlay " + underlay(1)) && text.contains("LEASE") &&
+            text.contains("store up"), text);
         // published and installed on the others before any frame flows: no flooding to find it
         TapForwardingIT.waitFor(() -> underlay(2).equals(remoteOf(nodes[0], c.mac())), "node0 has c's MAC behind node2",
             CONVERGE_SECONDS);
