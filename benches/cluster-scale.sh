@@ -152,6 +152,7 @@ start_etcd() {
 # start_vireod LOG: vireod in the namespace; sets vireod_pid and started_ms (the wall clock just before).
 start_vireod() {
   mkdir -p "$run"
+  : >"$1"
   started_ms="$(date +%s%3N)"
   VIREO_NO_BUILD=1 ip netns exec "$ns" "$VIREO_ROOT/scripts/vireod" --run-dir "$run" --metrics off --no-port-keeper \
     --cluster "$etcd_url" --node real --underlay "$underlay" >"$1" 2>&1 </dev/null 9>&- &
