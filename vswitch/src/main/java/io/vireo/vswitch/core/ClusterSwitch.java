@@ -143,7 +143,8 @@ public final class ClusterSwitch implements OverlaySwitch
         call(() ->
         {
             requireNetwork(network);
-            vireo.ensureVxlanPeer(network, IpPrefix.formatIpv4(VxlanPorts.ipv4Address(underlay, "VXLAN peer")));
+            vireo.ensureVxlanPeer(network, VxlanPorts.dottedQuad(underlay) >= 0 ? underlay :
+                IpPrefix.formatIpv4(VxlanPorts.ipv4Address(underlay, "VXLAN peer")));
             return null;
         });
     }
@@ -259,7 +260,8 @@ public final class ClusterSwitch implements OverlaySwitch
         {
             throw new IllegalArgumentException("no " + what);
         }
-        return IpPrefix.formatIpv4(VxlanPorts.ipv4Address(text, what));
+        // text that reads as a plain dotted quad is already in the form formatIpv4 writes: kept, not copied
+        return VxlanPorts.dottedQuad(text) >= 0 ? text : IpPrefix.formatIpv4(VxlanPorts.ipv4Address(text, what));
     }
 
     /** Runs a call on the switch, its refusals as the interface documents them. */

@@ -252,6 +252,12 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         final PortRecord port = vxlanPort(bridgeName);
+        addPeer(bridgeName, port, address);
+        return VxlanPorts.peers(port.vtep);
+    }
+
+    private void addPeer(final String bridgeName, final PortRecord port, final String address)
+    {
         final int peer = VxlanPorts.ipv4Address(address, "VXLAN peer");
         VireoException.checked(() ->
         {
@@ -262,7 +268,6 @@ public final class Vireo implements AutoCloseable
         {
             throw VireoException.conflict("bridge " + bridgeName + " has " + Vtep.MAX_PEERS + " VXLAN peers, the limit");
         }
-        return VxlanPorts.peers(port.vtep);
     }
 
     /**
@@ -327,7 +332,7 @@ public final class Vireo implements AutoCloseable
         {
             throw VireoException.notFound("bridge " + bridgeName + " has no VXLAN peer " + peerText);
         }
-        overlay.addRemoteMac(port.bridge, address, Destination.of(port.id, found.index()), peerText);
+        overlay.addRemoteMac(port.bridge, address, Destination.of(port.id, found.index()), found.address());
     }
 
     /**
@@ -444,7 +449,7 @@ public final class Vireo implements AutoCloseable
         final Vtep.Peer existing = port.peer(peer);
         if (null == existing || existing.learned())
         {
-            addVxlanPeer(bridgeName, peer);
+            addPeer(bridgeName, port, peer);
         }
     }
 
@@ -470,9 +475,11 @@ public final class Vireo implements AutoCloseable
             final PortRecord port = vxlanPort(bridgeName);
             if (null == port.peer(peer))
             {
-                addVxlanPeer(bridgeName, peer);
+                addPeer(bridgeName, port, peer);
             }
-            overlay.addRemoteMac(bridge, mac, Destination.of(port.id, port.peer(peer).index()), peer);
+            // the peer's own text, which every MAC behind it shares, rather than one string per MAC
+            final Vtep.Peer found = port.peer(peer);
+            overlay.addRemoteMac(bridge, mac, Destination.of(port.id, found.index()), found.address());
         }
         overlay.answers(bridge, mac, addresses);
     }
