@@ -422,9 +422,20 @@ public final class ClusterNode implements AutoCloseable
         }
         final EtcdClient.Range range = store.range(keys.prefix());
         view.clear();
+        // members and networks first (the keys come sorted, endpoints before them): endpoints then share their names
         for (final EtcdClient.KeyValue kv : range.kvs())
         {
-            view.put(kv.key(), kv.value());
+            if (kv.key().startsWith(keys.member("")) || kv.key().startsWith(keys.network("")))
+            {
+                view.put(kv.key(), kv.value());
+            }
+        }
+        for (final EtcdClient.KeyValue kv : range.kvs())
+        {
+            if (!kv.key().startsWith(keys.member("")) && !kv.key().startsWith(keys.network("")))
+            {
+                view.put(kv.key(), kv.value());
+            }
         }
         view.revision = range.revision();
         for (final EtcdClient.KeyValue kv : range.kvs())

@@ -173,15 +173,21 @@ final class ClusterView
         {
             throw new IllegalArgumentException("endpoint key and value disagree");
         }
-        final EndpointRef ref = new EndpointRef(parsed.name(), parsed.item());
-        final PublishedEndpoint previous = endpoints.computeIfAbsent(parsed.name(), n -> new HashMap<>())
-            .put(parsed.item(), endpoint);
+        // kept with the names the view has already (the key's MAC, the member's node, the network's name), so
+        // a hundred thousand endpoints do not hold a hundred thousand copies of each
+        final Network network = networks.get(parsed.name());
+        final Member member = members.get(endpoint.node());
+        final EndpointRef ref = new EndpointRef(null == network ? parsed.name() : network.name(), parsed.item());
+        final PublishedEndpoint kept = new PublishedEndpoint(
+            parsed.item(), endpoint.addresses(), null == member ? endpoint.node() : member.node());
+        final PublishedEndpoint previous = endpoints.computeIfAbsent(ref.network(), n -> new HashMap<>())
+            .put(parsed.item(), kept);
         if (null != previous)
         {
             unindex(previous.node(), ref);
         }
-        endpointsByNode.computeIfAbsent(endpoint.node(), n -> new HashSet<>()).add(ref);
-        return endpoint.equals(previous) ? null : change(parsed, null == previous ? null : previous.node());
+        endpointsByNode.computeIfAbsent(kept.node(), n -> new HashSet<>()).add(ref);
+        return kept.equals(previous) ? null : change(parsed, null == previous ? null : previous.node());
     }
 
     private Change putBlock(final ClusterKeys.Parsed parsed, final Block block)
