@@ -22,7 +22,7 @@
 # Removes everything it made on exit (processes by pid, its namespace, its temp dirs; --keep keeps the logs;
 # --jfr records vireod with Java Flight Recorder, from the first write to convergence and from a cold start to
 # convergence, into live.jfr and cold.jfr beside the logs, with the CPU ms each thread used then in
-# live-threads.txt and cold-threads.txt, and keeps them).
+# live-threads.txt and cold-threads.txt, and the heap's classes after convergence in live-histogram.txt).
 set -euo pipefail
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../scripts/lib.sh"
 source "$VIREO_ROOT/benches/lib.sh"
@@ -236,6 +236,7 @@ for rep in $(seq 1 "$reps"); do
     write_rate="$(value puts_per_s "$dir/write.out")"
     events_rate="$(awk -v e="$((events - events0))" -v s="$live_s" 'BEGIN { printf "%d", e / s }')"
     read -r rss heap <<<"$(memory)"
+    [ -z "$jfr" ] || jcmd "$vireod_pid" GC.class_histogram 9>&- >"$dir/live-histogram.txt"
     VIREO_NO_BUILD=1 "$VIREO_ROOT/scripts/vireoctl" --run-dir "$run" cluster status --json 9>&- >"$dir/status.json"
     jq -e --argjson r "$total" --argjson p "$n" \
       '.networks[0].remoteEndpoints == $r and .networks[0].peers == $p and .counters.switch_failures == 0' \
