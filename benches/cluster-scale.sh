@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cluster-scale.sh: one real Vireo cluster node against many simulated ones (issue 16, "scale by simulation").
-# In a network namespace of its own (lo, and a dummy interface, or a veth, with the real node's underlay, 10.99.0.1/32): an
-# etcd (/usr/bin/etcd, one member on 127.0.0.1 inside the namespace, its data on /dev/shm) holding one cluster
+# In a network namespace of its own (lo; a dummy interface, or a veth, with the real node's underlay 10.99.0.1/32),
+# an etcd (/usr/bin/etcd, one member on 127.0.0.1 inside the namespace, its data on /dev/shm) holding one cluster
 # network, sim (VNI 4242, 100.64.0.0/10), and one real `scripts/vireod --cluster ... --node real --underlay
 # 10.99.0.1 --metrics off --no-port-keeper`. For each count N of --nodes, under /tmp/vireo-bench.lock, with a
 # fresh etcd:
@@ -14,10 +14,13 @@
 #   memory vireod's VmRSS, and its heap used after a full GC (jcmd GC.run, then GC.heap_info): at N and before
 #          the writes (the empty cluster), so the growth per endpoint is (heap(N) - heap(empty)) / (N x E);
 #   cold   vireod is stopped and started again with the store full: from the process's start to
-#          "vireod: ready" and to convergence; its memory after.
-# Prints each rep, then the medians over --reps as a table. The control socket is polled with curl's
-# equivalent in Python (a JVM per poll, as vireoctl is, would take a core of the two); `vireoctl cluster
-# status --json` is run once per N to check it agrees.
+#          "vireod: ready" and to convergence; its memory after. Before it, the simulator reads the whole store
+#          once by itself (EtcdClient.range, a fresh JVM): what a node's first read costs, without the node.
+# Prints each rep, then the medians (min-max) over --reps as two tables: the figures, and the details (how long
+# after the last write the node converged, vireod's and etcd's CPU time over the live run, the store read
+# alone, memory of the empty cluster and after the cold start), and the heap's growth per endpoint between the
+# two largest N. The control socket is polled by a small Python client (a JVM per poll, as vireoctl is, would
+# take one of the two cores); `vireoctl cluster status --json` is run once per N, after, to check it agrees.
 #   benches/cluster-scale.sh [--nodes 10,100,1000] [--endpoints 100] [--reps 3] [--writers 2] [--keep] [--jfr]
 # Removes everything it made on exit (processes by pid, its namespace, its temp dirs; --keep keeps the logs;
 # --jfr records vireod with Java Flight Recorder, from the first write to convergence and from a cold start to
@@ -37,7 +40,7 @@ while [ $# -gt 0 ]; do
     --writers) writers="${2:-}"; shift 2 || die "--writers takes a value" ;;
     --keep) keep=1; shift ;;
     --jfr) jfr=1 keep=1; shift ;;
-    -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "cluster-scale: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -242,6 +245,8 @@ for rep in $(seq 1 "$reps"); do
       '.networks[0].remoteEndpoints == $r and .networks[0].peers == $p and .counters.switch_failures == 0' \
       "$dir/status.json" >/dev/null || die "N=$n: vireoctl cluster status disagrees: see $dir/status.json"
     stop_vireod
+    simulator range "$etcd_url" >"$dir/range.out"
+    range_s="$(value range_s "$dir/range.out")"
 
     # cold: the store holds everything when vireod starts
     [ -z "$jfr" ] || export JAVA_TOOL_OPTIONS="-XX:StartFlightRecording=name=cold,settings=profile"
@@ -259,9 +264,13 @@ for rep in $(seq 1 "$reps"); do
     stop_etcd
     bench_unlock
 
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$n" "$total" "$live_s" "$write_rate" \
-      "$events_rate" "$cold_ready_s" "$cold_s" "$rss" "$heap" "$rss0" "$heap0" "$cold_rss" "$cold_heap" "$lag_s" \
-      "$vireod_cpu" "$etcd_cpu" >>"$results"
+    fields=(rep "$rep" n "$n" endpoints "$total" live_s "$live_s" write_rate "$write_rate" events_rate "$events_rate"
+      cold_ready_s "$cold_ready_s" cold_s "$cold_s" rss "$rss" heap "$heap" rss0 "$rss0" heap0 "$heap0"
+      cold_rss "$cold_rss" cold_heap "$cold_heap" lag_s "$lag_s" range_s "$range_s"
+      vireod_cpu_s "$(awk -v ms="$vireod_cpu" 'BEGIN { printf "%.2f", ms / 1000 }')"
+      etcd_cpu_s "$(awk -v ms="$etcd_cpu" 'BEGIN { printf "%.2f", ms / 1000 }')")
+    printf '%s=%s ' "${fields[@]}" >>"$results"
+    echo >>"$results"
     echo "rep $rep, N=$n ($total endpoints): live converge ${live_s} s (writes ${write_rate}/s, converged ${lag_s} s" \
       "after the last write, absorbed ${events_rate} events/s; CPU meanwhile: vireod ${vireod_cpu} ms, etcd ${etcd_cpu} ms); cold ready ${cold_ready_s} s, converge ${cold_s} s; RSS ${rss} MB, heap ${heap} MB" \
       "(empty cluster: ${rss0}, ${heap0}; after the cold start: ${cold_rss}, ${cold_heap})"
@@ -273,37 +282,40 @@ python3 - "$results" <<'EOF'
 import collections, statistics, sys
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
-    f = line.split("\t")
-    rows[int(f[1])].append([float(x) for x in f[2:]])
-def med(values, i):
-    return statistics.median(v[i] for v in values)
-def spread(values, i, fmt):
-    m = med(values, i)
+    fields = dict(field.split("=", 1) for field in line.split())
+    rows[int(fields["n"])].append({k: float(v) for k, v in fields.items()})
+def med(values, key):
+    return statistics.median(v[key] for v in values)
+def spread(values, key, fmt):
+    m = med(values, key)
     if len(values) == 1:
         return fmt % m
-    return (fmt % m) + " (" + (fmt % min(v[i] for v in values)) + "-" + (fmt % max(v[i] for v in values)) + ")"
+    return (fmt % m) + " (" + (fmt % min(v[key] for v in values)) + "-" + (fmt % max(v[key] for v in values)) + ")"
 print("| nodes N | endpoints | live converge s | write rate puts/s | events/s absorbed | cold: ready s | cold: converge s | RSS MB | heap MB |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for n in sorted(rows):
     v = rows[n]
-    print("| %d | %d | %s | %s | %s | %s | %s | %s | %s |" % (n, med(v, 0), spread(v, 1, "%.2f"), spread(v, 2, "%.0f"),
-        spread(v, 3, "%.0f"), spread(v, 4, "%.2f"), spread(v, 5, "%.2f"), spread(v, 6, "%.0f"), spread(v, 7, "%.1f")))
+    print("| %d | %d | %s | %s | %s | %s | %s | %s | %s |" % (n, med(v, "endpoints"), spread(v, "live_s", "%.2f"),
+        spread(v, "write_rate", "%.0f"), spread(v, "events_rate", "%.0f"), spread(v, "cold_ready_s", "%.2f"),
+        spread(v, "cold_s", "%.2f"), spread(v, "rss", "%.0f"), spread(v, "heap", "%.1f")))
 print()
-print("| nodes N | endpoints | heap, empty cluster MB | heap at N MB | RSS, empty cluster MB | RSS at N MB | after a cold start: RSS MB, heap MB |")
-print("|---:|---:|---:|---:|---:|---:|---:|")
+print("| nodes N | live: converged after the last write s | live: vireod CPU s | live: etcd CPU s | store range alone s | "
+      "heap, empty cluster MB | RSS, empty cluster MB | after the cold start: RSS MB, heap MB |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|")
 for n in sorted(rows):
     v = rows[n]
-    print("| %d | %d | %.1f | %.1f | %.0f | %.0f | %.0f, %.1f |" % (n, med(v, 0), med(v, 9), med(v, 7), med(v, 8), med(v, 6),
-        med(v, 10), med(v, 11)))
+    print("| %d | %s | %s | %s | %s | %.1f | %.0f | %.0f, %.1f |" % (n, spread(v, "lag_s", "%.2f"),
+        spread(v, "vireod_cpu_s", "%.1f"), spread(v, "etcd_cpu_s", "%.1f"), spread(v, "range_s", "%.2f"),
+        med(v, "heap0"), med(v, "rss0"), med(v, "cold_rss"), med(v, "cold_heap")))
 ns = sorted(rows)
 if len(ns) >= 2:
     a, b = ns[-2], ns[-1]
-    ea, eb = med(rows[a], 0), med(rows[b], 0)
+    ea, eb = med(rows[a], "endpoints"), med(rows[b], "endpoints")
     if eb > ea:
-        heap = (med(rows[b], 7) - med(rows[a], 7)) * 1048576 / (eb - ea)
-        rss = (med(rows[b], 6) - med(rows[a], 6)) * 1048576 / (eb - ea)
+        heap = (med(rows[b], "heap") - med(rows[a], "heap")) * 1048576 / (eb - ea)
+        rss = (med(rows[b], "rss") - med(rows[a], "rss")) * 1048576 / (eb - ea)
         print()
-        print("growth from N=%d to N=%d: heap %.0f bytes per endpoint, RSS %.0f bytes per endpoint" % (a, b, heap, rss))
+        print("growth from N=%d to N=%d (medians): heap %.0f bytes per endpoint, RSS %.0f bytes per endpoint" % (a, b, heap, rss))
 EOF
 echo "($(date +%F), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end, $(uname -r)," \
   "$("$VIREO_JAVA" -version 2>&1 | head -1), etcd $(/usr/bin/etcd --version | sed -n 's/^etcd Version: //p'))"

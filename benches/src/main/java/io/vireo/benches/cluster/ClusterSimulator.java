@@ -26,6 +26,8 @@ import io.vireo.cluster.etcd.EtcdClient;
  * <pre>
  *   network URL NAME VNI SUBNET
  *       puts /vireo/networks/NAME ({"name","vni","subnet","blockPrefix": 26}), as vireoctl network add does
+ *   range URL
+ *       reads every key under /vireo/ with EtcdClient.range, as a node starting does, and prints how long it took
  *   write URL NETWORK SUBNET NODES ENDPOINTS WRITERS [LEASE_SECONDS [TXN_OPS]]
  *       grants NODES leases of LEASE_SECONDS (default 600; untimed), then puts, timed, for each node sim-NNNN its
  *       member record (/vireo/members/sim-NNNN under its lease, underlay 10.100.X.Y, VXLAN port 4789) followed
@@ -57,6 +59,10 @@ public final class ClusterSimulator
         {
             network(URI.create(args[1]), args[2], Integer.parseInt(args[3]), args[4]);
         }
+        else if (args.length >= 2 && "range".equals(args[0]))
+        {
+            range(URI.create(args[1]));
+        }
         else if (args.length >= 7 && "write".equals(args[0]))
         {
             write(URI.create(args[1]), args[2], args[3], Integer.parseInt(args[4]), Integer.parseInt(args[5]),
@@ -66,6 +72,7 @@ public final class ClusterSimulator
         else
         {
             System.err.println("usage: ClusterSimulator network URL NAME VNI SUBNET\n" +
+                "       ClusterSimulator range URL\n" +
                 "       ClusterSimulator write URL NETWORK SUBNET NODES ENDPOINTS WRITERS [LEASE_SECONDS [TXN_OPS]]");
             System.exit(2);
         }
@@ -78,6 +85,18 @@ public final class ClusterSimulator
             final ClusterKeys keys = new ClusterKeys(ClusterConfig.DEFAULT_PREFIX);
             final long revision = store.put(keys.network(name), json(new Network(name, vni, subnet, BLOCK_PREFIX)), 0);
             System.out.println("result network_revision " + revision);
+        }
+    }
+
+    private static void range(final URI url) throws Exception
+    {
+        try (EtcdClient store = new EtcdClient(List.of(url), REQUEST_TIMEOUT))
+        {
+            final long start = System.nanoTime();
+            final EtcdClient.Range range = store.range(ClusterConfig.DEFAULT_PREFIX);
+            final double seconds = (System.nanoTime() - start) / 1e9;
+            System.out.println("result range_keys " + range.kvs().size());
+            System.out.println("result range_s " + String.format(Locale.ROOT, "%.3f", seconds));
         }
     }
 
