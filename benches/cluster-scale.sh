@@ -17,9 +17,9 @@
 #          "vireod: ready" and to convergence; its memory after. Before it, the simulator reads the whole store
 #          once by itself (EtcdClient.range, a fresh JVM): what a node's first read costs, without the node.
 # Prints each rep, then the medians (min-max) over --reps as two tables: the figures, and the details (how long
-# after the last write the node converged, vireod's and etcd's CPU time over the live run, the store read
-# alone, memory of the empty cluster and after the cold start), and the heap's growth per endpoint between the
-# two largest N. The control socket is polled by a small Python client (a JVM per poll, as vireoctl is, would
+# after the last write the node converged; the CPU time vireod, etcd and the simulator's writes used over the
+# live run; the store read alone; memory of the empty cluster and after the cold start), and the heap's growth
+# per endpoint between the two largest N. The control socket is polled by a small Python client (a JVM per poll, as vireoctl is, would
 # take one of the two cores); `vireoctl cluster status --json` is run once per N, after, to check it agrees.
 #   benches/cluster-scale.sh [--nodes 10,100,1000] [--endpoints 100] [--reps 3] [--writers 2] [--keep] [--jfr]
 # Removes everything it made on exit (processes by pid, its namespace, its temp dirs; --keep keeps the logs;
@@ -266,7 +266,7 @@ for rep in $(seq 1 "$reps"); do
 
     fields=(rep "$rep" n "$n" endpoints "$total" live_s "$live_s" write_rate "$write_rate" events_rate "$events_rate"
       cold_ready_s "$cold_ready_s" cold_s "$cold_s" rss "$rss" heap "$heap" rss0 "$rss0" heap0 "$heap0"
-      cold_rss "$cold_rss" cold_heap "$cold_heap" lag_s "$lag_s" range_s "$range_s"
+      cold_rss "$cold_rss" cold_heap "$cold_heap" lag_s "$lag_s" range_s "$range_s" sim_cpu_s "$(value cpu_s "$dir/write.out")"
       vireod_cpu_s "$(awk -v ms="$vireod_cpu" 'BEGIN { printf "%.2f", ms / 1000 }')"
       etcd_cpu_s "$(awk -v ms="$etcd_cpu" 'BEGIN { printf "%.2f", ms / 1000 }')")
     printf '%s=%s ' "${fields[@]}" >>"$results"
@@ -299,13 +299,14 @@ for n in sorted(rows):
         spread(v, "write_rate", "%.0f"), spread(v, "events_rate", "%.0f"), spread(v, "cold_ready_s", "%.2f"),
         spread(v, "cold_s", "%.2f"), spread(v, "rss", "%.0f"), spread(v, "heap", "%.1f")))
 print()
-print("| nodes N | live: converged after the last write s | live: vireod CPU s | live: etcd CPU s | store range alone s | "
+print("| nodes N | live: converged after the last write s | live CPU s: vireod | etcd | simulator | store range alone s | "
       "heap, empty cluster MB | RSS, empty cluster MB | after the cold start: RSS MB, heap MB |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for n in sorted(rows):
     v = rows[n]
-    print("| %d | %s | %s | %s | %s | %.1f | %.0f | %.0f, %.1f |" % (n, spread(v, "lag_s", "%.2f"),
-        spread(v, "vireod_cpu_s", "%.1f"), spread(v, "etcd_cpu_s", "%.1f"), spread(v, "range_s", "%.2f"),
+    print("| %d | %s | %s | %s | %s | %s | %.1f | %.0f | %.0f, %.1f |" % (n, spread(v, "lag_s", "%.2f"),
+        spread(v, "vireod_cpu_s", "%.1f"), spread(v, "etcd_cpu_s", "%.1f"), spread(v, "sim_cpu_s", "%.1f"),
+        spread(v, "range_s", "%.2f"),
         med(v, "heap0"), med(v, "rss0"), med(v, "cold_rss"), med(v, "cold_heap")))
 ns = sorted(rows)
 if len(ns) >= 2:

@@ -1,5 +1,6 @@
 package io.vireo.benches.cluster;
 
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -29,7 +30,8 @@ import io.vireo.cluster.etcd.EtcdClient;
  *   range URL
  *       reads every key under /vireo/ with EtcdClient.range, as a node starting does, and prints how long it took
  *   write URL NETWORK SUBNET NODES ENDPOINTS WRITERS [LEASE_SECONDS [TXN_OPS]]
- *       grants NODES leases of LEASE_SECONDS (default 600; untimed), then puts, timed, for each node sim-NNNN its
+ *       grants NODES leases of LEASE_SECONDS (default 600) and warms up (20,000 puts and a delete outside the
+ *       cluster's prefix, which no node watches), untimed; then puts, timed, for each node sim-NNNN its
  *       member record (/vireo/members/sim-NNNN under its lease, underlay 10.100.X.Y, VXLAN port 4789) followed
  *       by its ENDPOINTS endpoints (/vireo/endpoints/NETWORK/MAC under its lease: a unique MAC, see mac(), and
  *       one IPv4 address of SUBNET, unique across nodes, from the subnet's 256th on); the nodes split into
@@ -39,7 +41,7 @@ import io.vireo.cluster.etcd.EtcdClient;
  * The simulated underlay addresses are never sent to: the real node only adds them as VXLAN peers, and no frame
  * enters its bridges. Prints {@code result NAME VALUE} lines: {@code first_write_ms} and {@code last_write_ms}
  * (the wall clock, epoch ms, when the first transaction was sent and when the last was answered), {@code puts},
- * {@code write_s}, {@code puts_per_s}, {@code last_revision}.
+ * {@code write_s}, {@code puts_per_s}, {@code last_revision}, {@code cpu_s} (the simulator's own CPU time meanwhile).
  */
 public final class ClusterSimulator
 {
@@ -48,6 +50,8 @@ public final class ClusterSimulator
     private static final int BLOCK_PREFIX = 26;
     /** Endpoint addresses start this far into the subnet, clear of the gateway's. */
     private static final int FIRST_HOST = 256;
+    private static final int WARM_UP_KEYS = 20_000;
+    private static final String WARM_UP_PREFIX = "/vireo-simulator-warm-up/";
 
     private ClusterSimulator()
     {
@@ -159,7 +163,10 @@ public final class ClusterSimulator
                 shares.add(share);
             }
 
+            warmUp(store, pool, writers);
+
             final long[] revisions = new long[writers];
+            final long cpuBefore = processCpuNanos();
             final long first = System.currentTimeMillis();
             final long start = System.nanoTime();
             final List<Future<?>> written = new ArrayList<>();
@@ -178,6 +185,7 @@ public final class ClusterSimulator
             }
             final long elapsed = System.nanoTime() - start;
             final long last = System.currentTimeMillis();
+            final long cpu = processCpuNanos() - cpuBefore;
             final long puts = (long)nodes * (1 + endpoints);
             final double seconds = elapsed / 1e9;
             long lastRevision = 0;
@@ -191,12 +199,50 @@ public final class ClusterSimulator
             System.out.println("result write_s " + String.format(Locale.ROOT, "%.3f", seconds));
             System.out.println("result puts_per_s " + Math.round(puts / seconds));
             System.out.println("result last_revision " + lastRevision);
+            System.out.println("result cpu_s " + String.format(Locale.ROOT, "%.3f", cpu / 1e9));
         }
         finally
         {
             pool.shutdownNow();
             pool.awaitTermination(10, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * Untimed: puts and deletes {@link #WARM_UP_KEYS} keys outside the cluster's prefix, which no node watches, from
+     * every writer, so that the timed writes run compiled code: the simulator's own JIT compilation would otherwise
+     * take CPU from the node under test on a small machine.
+     */
+    private static void warmUp(final EtcdClient store, final ExecutorService pool, final int writers) throws Exception
+    {
+        final List<Future<?>> done = new ArrayList<>();
+        for (int w = 0; w < writers; w++)
+        {
+            final int writer = w;
+            done.add(pool.submit(() ->
+            {
+                final List<EtcdClient.Put> puts = new ArrayList<>();
+                for (int i = 0; i < WARM_UP_KEYS / writers; i++)
+                {
+                    final String mac = mac(writer, i);
+                    puts.add(new EtcdClient.Put(WARM_UP_PREFIX + writer + '/' + mac,
+                        json(new PublishedEndpoint(mac, List.of(text(i)), nodeName(writer))), 0));
+                }
+                store.putAll(puts);
+                return null;
+            }));
+        }
+        for (final Future<?> future : done)
+        {
+            future.get();
+        }
+        store.deletePrefix(WARM_UP_PREFIX);
+    }
+
+    /** The CPU time this process has used, all threads (JIT and GC included). */
+    private static long processCpuNanos()
+    {
+        return ((com.sun.management.OperatingSystemMXBean)ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     static String nodeName(final int node)
