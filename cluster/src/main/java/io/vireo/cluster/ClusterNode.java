@@ -431,10 +431,21 @@ public final class ClusterNode implements AutoCloseable
         final EtcdClient.Range range = store.range(keys.prefix());
         view.clear();
         memberLeases.clear();
+        // members and networks first (the keys come sorted, endpoints before them): endpoints then share their names
         for (final EtcdClient.KeyValue kv : range.kvs())
         {
-            view.put(kv.key(), kv.value());
-            noteLease(kv.key(), kv.lease());
+            if (kv.key().startsWith(keys.member("")) || kv.key().startsWith(keys.network("")))
+            {
+                view.put(kv.key(), kv.value());
+                noteLease(kv.key(), kv.lease());
+            }
+        }
+        for (final EtcdClient.KeyValue kv : range.kvs())
+        {
+            if (!kv.key().startsWith(keys.member("")) && !kv.key().startsWith(keys.network("")))
+            {
+                view.put(kv.key(), kv.value());
+            }
         }
         view.revision = range.revision();
         for (final EtcdClient.KeyValue kv : range.kvs())

@@ -20,6 +20,8 @@ final class ClusterView
 
     private final ClusterKeys keys;
     final Map<String, Member> members = new HashMap<>();
+    /** underlay → the members at that address (one, unless a node moved and its old record lingers). */
+    private final Map<String, Set<String>> membersByUnderlay = new HashMap<>();
     final Map<String, Network> networks = new HashMap<>();
     /** network → MAC → endpoint. */
     final Map<String, Map<String, PublishedEndpoint>> endpoints = new HashMap<>();
@@ -52,6 +54,7 @@ final class ClusterView
     void clear()
     {
         members.clear();
+        membersByUnderlay.clear();
         networks.clear();
         endpoints.clear();
         endpointsByNode.clear();
@@ -99,7 +102,15 @@ final class ClusterView
         switch (parsed.kind())
         {
             case MEMBER:
-                return null == members.remove(name) ? null : change(parsed, null);
+            {
+                final Member removed = members.remove(name);
+                if (null == removed)
+                {
+                    return null;
+                }
+                unindexMember(removed);
+                return change(parsed, null);
+            }
             case NETWORK:
                 return null == networks.remove(name) ? null : change(parsed, null);
             case ENDPOINT:
@@ -137,6 +148,11 @@ final class ClusterView
         }
         ClusterConfig.checkIpv4(member.underlay(), "underlay");
         final Member previous = members.put(parsed.name(), member);
+        if (null != previous)
+        {
+            unindexMember(previous);
+        }
+        membersByUnderlay.computeIfAbsent(member.underlay(), u -> new HashSet<>(2)).add(member.node());
         return member.equals(previous) ? null : change(parsed, null);
     }
 
@@ -157,15 +173,21 @@ final class ClusterView
         {
             throw new IllegalArgumentException("endpoint key and value disagree");
         }
-        final EndpointRef ref = new EndpointRef(parsed.name(), parsed.item());
-        final PublishedEndpoint previous = endpoints.computeIfAbsent(parsed.name(), n -> new HashMap<>())
-            .put(parsed.item(), endpoint);
+        // kept with the names the view has already (the key's MAC, the member's node, the network's name), so
+        // a hundred thousand endpoints do not hold a hundred thousand copies of each
+        final Network network = networks.get(parsed.name());
+        final Member member = members.get(endpoint.node());
+        final EndpointRef ref = new EndpointRef(null == network ? parsed.name() : network.name(), parsed.item());
+        final PublishedEndpoint kept = new PublishedEndpoint(
+            parsed.item(), endpoint.addresses(), null == member ? endpoint.node() : member.node());
+        final PublishedEndpoint previous = endpoints.computeIfAbsent(ref.network(), n -> new HashMap<>())
+            .put(parsed.item(), kept);
         if (null != previous)
         {
             unindex(previous.node(), ref);
         }
-        endpointsByNode.computeIfAbsent(endpoint.node(), n -> new HashSet<>()).add(ref);
-        return endpoint.equals(previous) ? null : change(parsed, null == previous ? null : previous.node());
+        endpointsByNode.computeIfAbsent(kept.node(), n -> new HashSet<>()).add(ref);
+        return kept.equals(previous) ? null : change(parsed, null == previous ? null : previous.node());
     }
 
     private Change putBlock(final ClusterKeys.Parsed parsed, final Block block)
@@ -200,6 +222,12 @@ final class ClusterView
         return null == ofNetwork ? null : ofNetwork.get(mac);
     }
 
+    /** The members whose underlay address is {@code underlay}, by node name. */
+    Set<String> membersAt(final String underlay)
+    {
+        return membersByUnderlay.getOrDefault(underlay, Set.of());
+    }
+
     Set<EndpointRef> endpointsOf(final String node)
     {
         return endpointsByNode.getOrDefault(node, Set.of());
@@ -229,6 +257,15 @@ final class ClusterView
             count += ofNetwork.size();
         }
         return count;
+    }
+
+    private void unindexMember(final Member member)
+    {
+        final Set<String> atUnderlay = membersByUnderlay.get(member.underlay());
+        if (null != atUnderlay && atUnderlay.remove(member.node()) && atUnderlay.isEmpty())
+        {
+            membersByUnderlay.remove(member.underlay());
+        }
     }
 
     private void unindex(final String node, final EndpointRef ref)

@@ -31,7 +31,9 @@ final class Reconciler
     private final OverlaySwitch overlay;
     private final Map<String, Network> networks = new HashMap<>();
     private final Map<String, Set<String>> peers = new HashMap<>();
-    private final Map<String, Map<String, Endpoint>> endpoints = new HashMap<>();
+    /** Each member's underlay as last synced: where its peer was, when it moves or goes. */
+    private final Map<String, String> memberUnderlays = new HashMap<>();
+    private final Map<String, Installed> endpoints = new HashMap<>();
     private long calls;
     private long failures;
     private String lastError;
@@ -108,9 +110,12 @@ final class Reconciler
         }
         syncPeers(view, name);
         final Map<String, PublishedEndpoint> published = view.endpoints.getOrDefault(name, Map.of());
-        final Map<String, Endpoint> installed = endpoints.getOrDefault(name, Map.of());
+        final Installed installed = endpoints.get(name);
         final Set<String> macs = new HashSet<>(published.keySet());
-        macs.addAll(installed.keySet());
+        if (null != installed)
+        {
+            macs.addAll(installed.byMac.keySet());
+        }
         for (final String mac : macs)
         {
             syncEndpoint(view, name, mac);
@@ -125,29 +130,41 @@ final class Reconciler
         call(() -> overlay.removeNetwork(name));
     }
 
+    /**
+     * A member came, went or changed: only the peers at its underlay address, before and now, can have changed,
+     * so only those are looked at (not every member, which made a thousand members' arrival cost a million steps).
+     */
     private void syncMember(final ClusterView view, final String node)
     {
-        final boolean present = view.members.containsKey(node);
-        if (present)
+        final Member member = view.members.get(node);
+        final String before = null == member ? memberUnderlays.remove(node) : memberUnderlays.put(node, member.underlay());
+        if (null != member)
         {
-            networks.keySet().forEach(network -> syncPeers(view, network));
+            networks.keySet().forEach(network ->
+            {
+                syncPeer(view, network, before);
+                syncPeer(view, network, member.underlay());
+            });
         }
         for (final ClusterView.EndpointRef ref : List.copyOf(view.endpointsOf(node)))
         {
             syncEndpoint(view, ref.network(), ref.mac());
         }
-        if (!present)
+        if (null == member)
         {
-            networks.keySet().forEach(network -> syncPeers(view, network));
+            networks.keySet().forEach(network -> syncPeer(view, network, before));
         }
     }
 
+    /** Every peer of a network: the underlays of the other members, none other. */
     private void syncPeers(final ClusterView view, final String network)
     {
         final Set<String> wanted = new HashSet<>();
+        memberUnderlays.clear();
         for (final Member member : view.members.values())
         {
-            if (!member.node().equals(self) && !member.underlay().equals(local.underlay()))
+            memberUnderlays.put(member.node(), member.underlay());
+            if (isPeer(view, member.underlay()))
             {
                 wanted.add(member.underlay());
             }
@@ -155,28 +172,55 @@ final class Reconciler
         final Set<String> applied = peers.computeIfAbsent(network, n -> new HashSet<>());
         for (final String underlay : List.copyOf(applied))
         {
-            if (!wanted.contains(underlay) && call(() -> overlay.removePeer(network, underlay)))
+            if (!wanted.contains(underlay))
             {
-                applied.remove(underlay);
-                forgetEndpointsBehind(network, underlay);
+                syncPeer(view, network, underlay);
             }
         }
         for (final String underlay : wanted)
         {
-            if (!applied.contains(underlay) && call(() -> overlay.addPeer(network, underlay)))
-            {
-                applied.add(underlay);
-            }
+            syncPeer(view, network, underlay);
         }
+    }
+
+    /** The network's peer at {@code underlay} (null: none to look at): there if and only if the view wants it. */
+    private void syncPeer(final ClusterView view, final String network, final String underlay)
+    {
+        if (null == underlay)
+        {
+            return;
+        }
+        final Set<String> applied = peers.computeIfAbsent(network, n -> new HashSet<>());
+        final boolean wanted = isPeer(view, underlay);
+        if (!wanted && applied.contains(underlay) && call(() -> overlay.removePeer(network, underlay)))
+        {
+            applied.remove(underlay);
+            forgetEndpointsBehind(network, underlay);
+        }
+        else if (wanted && !applied.contains(underlay) && call(() -> overlay.addPeer(network, underlay)))
+        {
+            applied.add(underlay);
+        }
+    }
+
+    /** Whether a member other than this node is at {@code underlay}, which is not this node's own. */
+    private boolean isPeer(final ClusterView view, final String underlay)
+    {
+        if (underlay.equals(local.underlay()))
+        {
+            return false;
+        }
+        final Set<String> nodes = view.membersAt(underlay);
+        return nodes.size() > 1 || nodes.size() == 1 && !nodes.contains(self);
     }
 
     /** Removing a peer removed its MACs from the switch: forget them, so a returning node gets them again. */
     private void forgetEndpointsBehind(final String network, final String underlay)
     {
-        final Map<String, Endpoint> installed = endpoints.get(network);
+        final Installed installed = endpoints.get(network);
         if (null != installed)
         {
-            installed.values().removeIf(endpoint -> underlay.equals(endpoint.underlay()));
+            installed.removeBehind(underlay);
         }
     }
 
@@ -187,8 +231,8 @@ final class Reconciler
             return;
         }
         final Endpoint wanted = wanted(view, network, mac);
-        final Map<String, Endpoint> installed = endpoints.computeIfAbsent(network, n -> new HashMap<>());
-        final Endpoint applied = installed.get(mac);
+        final Installed installed = endpoints.computeIfAbsent(network, n -> new Installed());
+        final Endpoint applied = installed.byMac.get(mac);
         if (Objects.equals(wanted, applied))
         {
             return;
@@ -222,6 +266,38 @@ final class Reconciler
         // a node claiming this node's underlay address is no peer it can reach: nothing of it is installed
         return null == member || member.underlay().equals(local.underlay()) ? null :
             new Endpoint(mac, published.addresses(), member.underlay());
+    }
+
+    /**
+     * A network's endpoints as applied to the switch, by MAC, and how many of them are this node's: counted as
+     * they change, so a status does not walk them all.
+     */
+    private static final class Installed
+    {
+        final Map<String, Endpoint> byMac = new HashMap<>();
+        int local;
+
+        void put(final String mac, final Endpoint endpoint)
+        {
+            final Endpoint previous = byMac.put(mac, endpoint);
+            local += (endpoint.isLocal() ? 1 : 0) - (null != previous && previous.isLocal() ? 1 : 0);
+        }
+
+        void remove(final String mac)
+        {
+            final Endpoint previous = byMac.remove(mac);
+            local -= null != previous && previous.isLocal() ? 1 : 0;
+        }
+
+        void removeBehind(final String underlay)
+        {
+            byMac.values().removeIf(endpoint ->
+            {
+                final boolean behind = underlay.equals(endpoint.underlay());
+                local -= behind && endpoint.isLocal() ? 1 : 0;
+                return behind;
+            });
+        }
     }
 
     private boolean call(final Runnable change)
@@ -261,10 +337,11 @@ final class Reconciler
         final List<NetworkStatus> list = new ArrayList<>();
         for (final Network network : networks.values())
         {
-            final Map<String, Endpoint> installed = endpoints.getOrDefault(network.name(), Map.of());
-            final long localCount = installed.values().stream().filter(Endpoint::isLocal).count();
+            final Installed installed = endpoints.get(network.name());
+            final int local = null == installed ? 0 : installed.local;
+            final int all = null == installed ? 0 : installed.byMac.size();
             list.add(new NetworkStatus(network.name(), network.vni(), network.subnet(),
-                peers.getOrDefault(network.name(), Set.of()).size(), (int)localCount, installed.size() - (int)localCount));
+                peers.getOrDefault(network.name(), Set.of()).size(), local, all - local));
         }
         list.sort(java.util.Comparator.comparing(NetworkStatus::name));
         return list;

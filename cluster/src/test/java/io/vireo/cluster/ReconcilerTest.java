@@ -73,6 +73,33 @@ class ReconcilerTest
     }
 
     @Test
+    void aMemberThatMovesMovesItsPeerAndEndpointsAndAnUnderlayStaysAPeerWhileAnyOtherMemberIsAtIt()
+        throws JsonProcessingException
+    {
+        reconciler.resync(view);
+        overlay.calls.clear();
+        change(put(keys.member("n2"), new Member("n2", "192.0.2.12", 4789)));
+        assertEquals(List.of("removePeer blue 192.0.2.2", "addPeer blue 192.0.2.12", "addEndpoint blue " + MAC_B), overlay.calls);
+        assertEquals(Set.of("192.0.2.12", "192.0.2.3"), overlay.peers.get("blue"));
+        assertEquals(new Endpoint(MAC_B, List.of("10.1.0.66"), "192.0.2.12"), overlay.endpointsOf("blue").get(MAC_B));
+
+        // n4 at n3's underlay (a node renamed while its old record lives on): n3 going leaves the peer
+        change(put(keys.member("n4"), new Member("n4", "192.0.2.3", 4789)));
+        change(view.delete(keys.member("n3")));
+        assertEquals(Set.of("192.0.2.12", "192.0.2.3"), overlay.peers.get("blue"));
+        change(view.delete(keys.member("n4")));
+        assertEquals(Set.of("192.0.2.12"), overlay.peers.get("blue"));
+
+        // a member at this node's own underlay is no peer; nor is this node at another
+        change(put(keys.member("n5"), new Member("n5", "192.0.2.1", 4789)));
+        change(put(keys.member("n1"), new Member("n1", "192.0.2.31", 4789)));
+        assertEquals(Set.of("192.0.2.12"), overlay.peers.get("blue"));
+        overlay.calls.clear();
+        reconciler.resync(view);
+        assertEquals(List.of(), overlay.calls, "what the events did is what a resync would do");
+    }
+
+    @Test
     void anEndpointWaitsForItsNodeToBeAMember() throws JsonProcessingException
     {
         put(keys.endpoint("blue", MAC_C), new PublishedEndpoint(MAC_C, List.of(), "n4"));

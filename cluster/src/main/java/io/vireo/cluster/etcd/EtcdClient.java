@@ -21,6 +21,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import static io.vireo.cluster.etcd.GatewayJson.MAPPER;
@@ -57,8 +58,25 @@ public final class EtcdClient implements AutoCloseable
     /** Keys a {@link #range} asks for per request. */
     public static final int DEFAULT_PAGE_SIZE = 5000;
 
+    /**
+     * Operations etcd takes in one transaction by default (its {@code --max-txn-ops}): the batch size of
+     * {@link #putAll(List)}.
+     */
+    public static final int DEFAULT_MAX_TXN_OPS = 128;
+
     /** Times {@link #range} starts again when the revision it reads at is compacted between two pages. */
     private static final int RANGE_ATTEMPTS = 3;
+
+    /**
+     * One put of a {@link #putAll} batch.
+     *
+     * @param key   the key.
+     * @param value its value.
+     * @param lease the lease to attach it to, 0 for none.
+     */
+    public record Put(String key, byte[] value, long lease)
+    {
+    }
 
     /**
      * A key and its value as the store has it.
@@ -325,6 +343,47 @@ public final class EtcdClient implements AutoCloseable
     public long put(final String key, final byte[] value, final long lease) throws EtcdException
     {
         return headerRevision(call("put " + key, "/v3/kv/put", GatewayJson.putRequest(utf8(key), value, lease)));
+    }
+
+    /**
+     * {@link #putAll(List, int)} in transactions of {@link #DEFAULT_MAX_TXN_OPS} puts.
+     */
+    public long putAll(final List<Put> puts) throws EtcdException
+    {
+        return putAll(puts, DEFAULT_MAX_TXN_OPS);
+    }
+
+    /**
+     * Sets many keys, in order, in transactions of at most {@code maxOps} puts each (with no comparison): one
+     * request and one store revision per transaction instead of per key, so a watcher sees each transaction's
+     * puts as one revision's events. Each transaction is applied whole or not at all; the batch is not: a
+     * failure leaves the transactions before it applied. etcd refuses a transaction that puts one key twice,
+     * or that has more operations than its {@code --max-txn-ops} (128 unless it was started with more).
+     *
+     * @param maxOps puts per transaction, at least 1.
+     * @return the store's revision after the last transaction; 0 for no puts (nothing is sent).
+     */
+    public long putAll(final List<Put> puts, final int maxOps) throws EtcdException
+    {
+        if (maxOps < 1)
+        {
+            throw new IllegalArgumentException("a transaction needs room for at least one put: " + maxOps);
+        }
+        long revision = 0;
+        for (int first = 0; first < puts.size(); first += maxOps)
+        {
+            final int end = Math.min(puts.size(), first + maxOps);
+            final ObjectNode txn = MAPPER.createObjectNode();
+            final ArrayNode success = txn.putArray("success");
+            for (int i = first; i < end; i++)
+            {
+                final Put put = puts.get(i);
+                success.add(GatewayJson.requestPut(utf8(put.key()), put.value(), put.lease()));
+            }
+            final String what = "put " + (end - first) + " keys from " + puts.get(first).key();
+            revision = headerRevision(call(what, "/v3/kv/txn", txn));
+        }
+        return revision;
     }
 
     /**

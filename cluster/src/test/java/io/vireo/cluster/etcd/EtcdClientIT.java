@@ -267,6 +267,40 @@ class EtcdClientIT
     }
 
     @Test
+    void putAllWritesEveryKeyInOneRevisionPerTransaction() throws Exception
+    {
+        final String prefix = "/it/batch/";
+        final long lease = client.grantLease(30);
+        final List<EtcdClient.Put> puts = new ArrayList<>();
+        for (int i = 0; i < 1000; i++)
+        {
+            puts.add(new EtcdClient.Put(String.format("%s%04d", prefix, i), bytes("v" + i), i < 500 ? lease : 0));
+        }
+        final long before = client.put("/it/batch-before", bytes("x"), 0);
+
+        final long revision = client.putAll(puts);
+        assertEquals(before + 8, revision, "1000 puts in 8 transactions of at most 128");
+        final List<EtcdClient.KeyValue> kvs = client.range(prefix).kvs();
+        assertEquals(1000, kvs.size());
+        for (int i = 0; i < 1000; i++)
+        {
+            final EtcdClient.KeyValue kv = kvs.get(i);
+            assertEquals(puts.get(i).key(), kv.key());
+            assertEquals("v" + i, kv.valueUtf8());
+            assertEquals(before + 1 + i / EtcdClient.DEFAULT_MAX_TXN_OPS, kv.modRevision());
+            assertEquals(i < 500 ? lease : 0, kv.lease());
+        }
+
+        final EtcdException tooMany = assertThrows(EtcdException.class, () -> client.putAll(puts, 129));
+        assertFalse(tooMany.unreachable());
+        assertTrue(tooMany.getMessage().contains("too many operations"), tooMany.getMessage());
+        client.revoke(lease);
+        assertEquals(500, client.range(prefix).kvs().size());
+        client.deletePrefix(prefix);
+        client.delete("/it/batch-before");
+    }
+
+    @Test
     void aRevokedLeaseTakesItsKeysAndIsGone() throws Exception
     {
         final long lease = client.grantLease(30);

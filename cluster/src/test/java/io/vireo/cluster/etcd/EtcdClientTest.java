@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -221,6 +222,75 @@ class EtcdClientTest
         assertEquals(0, client.keepAlive(12345));
         client.revoke(12345);
         assertEquals("12345", gateway.requests("/v3/kv/lease/revoke").get(0).body().get("ID").asText());
+    }
+
+    @Test
+    void putAllSendsTransactionsOfAtMostMaxOpsPutsInOrderAndAnswersTheLastRevision() throws Exception
+    {
+        final AtomicInteger revision = new AtomicInteger(10);
+        final FakeGateway gateway = gateway().on("/v3/kv/txn", (body, exchange) ->
+            FakeGateway.reply(exchange, 200, "{" + header(revision.incrementAndGet()) + ",\"succeeded\":true}"));
+        final EtcdClient client = client(gateway.url());
+        final List<EtcdClient.Put> puts = new ArrayList<>();
+        for (int i = 0; i < 300; i++)
+        {
+            puts.add(new EtcdClient.Put(String.format("/b/%03d", i), ("v" + i).getBytes(UTF_8), i % 2 == 0 ? 0 : 77));
+        }
+
+        assertEquals(13, client.putAll(puts, 128));
+        final List<FakeGateway.Request> requests = gateway.requests("/v3/kv/txn");
+        assertEquals(3, requests.size());
+        int next = 0;
+        for (final FakeGateway.Request request : requests)
+        {
+            assertFalse(request.body().has("compare"), "no comparison: the puts always apply");
+            for (final JsonNode op : request.body().get("success"))
+            {
+                final JsonNode put = op.get("request_put");
+                assertEquals(b64(String.format("/b/%03d", next)), put.get("key").asText());
+                assertEquals(b64("v" + next), put.get("value").asText());
+                assertEquals(next % 2 == 0 ? null : "77", put.has("lease") ? put.get("lease").asText() : null);
+                next++;
+            }
+        }
+        assertEquals(List.of(128, 128, 44), requests.stream().map(request -> request.body().get("success").size()).toList());
+        assertEquals(300, next);
+
+        assertEquals(14, client.putAll(puts.subList(0, 1)));
+        assertEquals(0, client.putAll(List.of()));
+        assertEquals(4, gateway.requests("/v3/kv/txn").size(), "no puts, no request");
+        assertThrows(IllegalArgumentException.class, () -> client.putAll(puts, 0));
+    }
+
+    @Test
+    void putAllStopsAtTheTransactionTheStoreRefuses() throws Exception
+    {
+        final AtomicInteger calls = new AtomicInteger();
+        final FakeGateway gateway = gateway().on("/v3/kv/txn", (body, exchange) ->
+        {
+            if (calls.incrementAndGet() == 2)
+            {
+                FakeGateway.reply(exchange, 400, "{\"error\":\"etcdserver: too many operations in txn request\"," +
+                    "\"message\":\"etcdserver: too many operations in txn request\",\"code\":3}");
+            }
+            else
+            {
+                FakeGateway.reply(exchange, 200, "{" + header(5) + ",\"succeeded\":true}");
+            }
+        });
+        final EtcdClient client = client(gateway.url());
+        final List<EtcdClient.Put> puts = new ArrayList<>();
+        for (int i = 0; i < 5; i++)
+        {
+            puts.add(new EtcdClient.Put("/b/" + i, new byte[1], 0));
+        }
+
+        final EtcdException ex = assertThrows(EtcdException.class, () -> client.putAll(puts, 2));
+        assertFalse(ex.unreachable());
+        assertEquals(3, ex.grpcCode());
+        assertEquals("put 2 keys from /b/2: " + gateway.url() + ": etcdserver: too many operations in txn request (code 3)",
+            ex.getMessage());
+        assertEquals(2, gateway.requests("/v3/kv/txn").size(), "the third transaction is not sent");
     }
 
     @Test

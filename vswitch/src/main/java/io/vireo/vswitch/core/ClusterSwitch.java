@@ -143,7 +143,8 @@ public final class ClusterSwitch implements OverlaySwitch
         call(() ->
         {
             requireNetwork(network);
-            vireo.addVxlanPeer(network, underlay);
+            vireo.ensureVxlanPeer(network, VxlanPorts.dottedQuad(underlay) >= 0 ? underlay :
+                IpPrefix.formatIpv4(VxlanPorts.ipv4Address(underlay, "VXLAN peer")));
             return null;
         });
     }
@@ -179,19 +180,11 @@ public final class ClusterSwitch implements OverlaySwitch
         call(() ->
         {
             Objects.requireNonNull(endpoint, "endpoint");
-            Vireo.unicastMac(endpoint.mac());
-            endpoint.addresses().forEach(OverlayEntries::address);
+            final long mac = Vireo.unicastMac(endpoint.mac());
+            final List<IpPrefix> addresses = endpoint.addresses().stream().map(OverlayEntries::address).distinct().toList();
             final String peer = endpoint.isLocal() ? null : ipv4(endpoint.underlay(), "endpoint's underlay address");
             requireNetwork(network);
-            if (null == peer)
-            {
-                vireo.deleteRemoteMac(network, endpoint.mac());
-            }
-            else
-            {
-                addRemoteMac(network, endpoint.mac(), peer);
-            }
-            vireo.setNeighbourAnswers(network, endpoint.mac(), endpoint.addresses());
+            vireo.setOverlayEndpoint(network, mac, peer, addresses);
             return null;
         });
     }
@@ -201,11 +194,7 @@ public final class ClusterSwitch implements OverlaySwitch
     {
         call(() ->
         {
-            if (vireo.hasBridge(network))
-            {
-                vireo.deleteRemoteMac(network, mac);
-                vireo.setNeighbourAnswers(network, mac, List.of());
-            }
+            vireo.removeOverlayEndpoint(network, mac);
             return null;
         });
     }
@@ -229,24 +218,6 @@ public final class ClusterSwitch implements OverlaySwitch
     public synchronized void watchLocalEndpoints(final EndpointListener listener)
     {
         call(() -> vireo.watchEndpoints(networks::contains, listener));
-    }
-
-    /** The static entry to the peer, which is added first if the network lacks it (a command to a forwarding thread). */
-    private void addRemoteMac(final String network, final String mac, final String peer)
-    {
-        try
-        {
-            vireo.addRemoteMac(network, mac, peer);
-        }
-        catch (final VireoException ex)
-        {
-            if (VireoException.Kind.NOT_FOUND != ex.kind())
-            {
-                throw ex;
-            }
-            vireo.addVxlanPeer(network, peer);
-            vireo.addRemoteMac(network, mac, peer);
-        }
     }
 
     private boolean isNetwork(final String name, final VxlanInfo vxlan)
@@ -299,7 +270,8 @@ public final class ClusterSwitch implements OverlaySwitch
         {
             throw new IllegalArgumentException("no " + what);
         }
-        return IpPrefix.formatIpv4(VxlanPorts.ipv4Address(text, what));
+        // text that reads as a plain dotted quad is already in the form formatIpv4 writes: kept, not copied
+        return VxlanPorts.dottedQuad(text) >= 0 ? text : IpPrefix.formatIpv4(VxlanPorts.ipv4Address(text, what));
     }
 
     /** Runs a call on the switch, its refusals as the interface documents them. */

@@ -3,10 +3,8 @@ package io.vireo.vswitch.core;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import io.vireo.dataplane.pipeline.Features;
 import io.vireo.flowtable.MacAddress;
@@ -34,7 +32,8 @@ final class OverlayEntries
     {
         final Map<Long, Remote> remotes = new LinkedHashMap<>();
         final Map<IpPrefix, Long> answers = new LinkedHashMap<>();
-        final Map<Long, Set<IpPrefix>> addressesByMac = new HashMap<>();
+        /** Immutable lists, replaced on change: most MACs have one or two addresses, and a set each cost 200 bytes. */
+        final Map<Long, List<IpPrefix>> addressesByMac = new HashMap<>();
 
         boolean isEmpty()
         {
@@ -150,7 +149,7 @@ final class OverlayEntries
             unindex(entries, previous, address);
         }
         entries.answers.put(address, mac);
-        entries.addressesByMac.computeIfAbsent(mac, key -> new LinkedHashSet<>()).add(address);
+        entries.addressesByMac.merge(mac, List.of(address), OverlayEntries::appended);
         generations.bump(bridge.id);
     }
 
@@ -181,7 +180,7 @@ final class OverlayEntries
     void answers(final Bridge bridge, final long mac, final List<IpPrefix> addresses)
     {
         final BridgeEntries entries = bridges.get(bridge.id);
-        final Set<IpPrefix> current = null == entries ? Set.of() : entries.addressesByMac.getOrDefault(mac, Set.of());
+        final List<IpPrefix> current = null == entries ? List.of() : entries.addressesByMac.getOrDefault(mac, List.of());
         final long added = addresses.stream().filter(address -> null == entries || !entries.answers.containsKey(address)).count();
         final long removed = current.stream().filter(address -> !addresses.contains(address)).count();
         if (table.size() + added - removed > table.capacity())
@@ -189,7 +188,7 @@ final class OverlayEntries
             throw VireoException.conflict("the switch answers for " + table.size() + " of its " + table.capacity() +
                 " addresses (neighbourAnswerCapacity): no room for " + added + " more");
         }
-        for (final IpPrefix address : List.copyOf(current))
+        for (final IpPrefix address : current)
         {
             if (!addresses.contains(address))
             {
@@ -236,6 +235,11 @@ final class OverlayEntries
     /** An address as the API takes it: IPv4 or IPv6, no prefix length. */
     static IpPrefix address(final String text)
     {
+        final long dotted = VxlanPorts.dottedQuad(text);
+        if (dotted >= 0)
+        {
+            return IpPrefix.ipv4((int)dotted, IpPrefix.IPV4_BITS);
+        }
         if (null == text || text.indexOf('/') >= 0)
         {
             throw VireoException.invalid("invalid address '" + text + "': an IPv4 or IPv6 address without a prefix length");
@@ -267,15 +271,34 @@ final class OverlayEntries
 
     private static void unindex(final BridgeEntries entries, final long mac, final IpPrefix address)
     {
-        final Set<IpPrefix> addresses = entries.addressesByMac.get(mac);
-        if (null != addresses)
+        final List<IpPrefix> addresses = entries.addressesByMac.get(mac);
+        if (null != addresses && addresses.contains(address))
         {
-            addresses.remove(address);
-            if (addresses.isEmpty())
+            if (addresses.size() == 1)
             {
                 entries.addressesByMac.remove(mac);
             }
+            else
+            {
+                final List<IpPrefix> rest = new ArrayList<>(addresses);
+                rest.remove(address);
+                entries.addressesByMac.put(mac, List.copyOf(rest));
+            }
         }
+    }
+
+    /** {@code addresses} and then {@code more}, those it lacks, as an immutable list. */
+    private static List<IpPrefix> appended(final List<IpPrefix> addresses, final List<IpPrefix> more)
+    {
+        final List<IpPrefix> all = new ArrayList<>(addresses);
+        for (final IpPrefix address : more)
+        {
+            if (!all.contains(address))
+            {
+                all.add(address);
+            }
+        }
+        return List.copyOf(all);
     }
 
     private BridgeEntries entries(final Bridge bridge)

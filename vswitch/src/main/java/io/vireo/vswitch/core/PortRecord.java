@@ -1,6 +1,9 @@
 package io.vireo.vswitch.core;
 
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 import io.vireo.dataplane.port.Port;
 import io.vireo.tunnel.vxlan.Vtep;
@@ -25,6 +28,10 @@ final class PortRecord
     /** The thread an operator put the port on ({@link Vireo#movePort}), or null: placed round robin. */
     Integer placedThread;
     boolean failureHandled;
+    /** The peers {@link #peerIndexes} was built from: the VTEP's list, which it replaces whenever its peers change. */
+    private List<Vtep.Peer> indexedPeers = List.of();
+    /** The VTEP's peers by address (as {@link Vtep.Peer#address()} writes it): their indexes. */
+    private final Map<String, Vtep.Peer> peerIndexes = new HashMap<>();
 
     PortRecord(final int thread, final PortEntry[] entries, final Bridge bridge, final PortDetails details, final Vtep vtep)
     {
@@ -51,6 +58,27 @@ final class PortRecord
     int pollingThread()
     {
         return Math.max(thread, 0);
+    }
+
+    /**
+     * The VTEP's peer at {@code address}, or null: from an index of its peer list, built again only when that
+     * list changed (a peer came or went), so a lookup does not walk a thousand peers. Control thread only.
+     *
+     * @param address the address as {@link Vtep.Peer#address()} writes it (dotted quad, no leading zeros).
+     */
+    Vtep.Peer peer(final String address)
+    {
+        final List<Vtep.Peer> peers = vtep.peers();
+        if (peers != indexedPeers)
+        {
+            peerIndexes.clear();
+            for (final Vtep.Peer peer : peers)
+            {
+                peerIndexes.put(peer.address(), peer);
+            }
+            indexedPeers = peers;
+        }
+        return peerIndexes.get(address);
     }
 
     /** The errno of the first queue that failed for good, or 0. */

@@ -253,6 +253,12 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         final PortRecord port = vxlanPort(bridgeName);
+        addPeer(bridgeName, port, address);
+        return VxlanPorts.peers(port.vtep);
+    }
+
+    private void addPeer(final String bridgeName, final PortRecord port, final String address)
+    {
         final int peer = VxlanPorts.ipv4Address(address, "VXLAN peer");
         VireoException.checked(() ->
         {
@@ -263,7 +269,6 @@ public final class Vireo implements AutoCloseable
         {
             throw VireoException.conflict("bridge " + bridgeName + " has " + Vtep.MAX_PEERS + " VXLAN peers, the limit");
         }
-        return VxlanPorts.peers(port.vtep);
     }
 
     /**
@@ -322,15 +327,13 @@ public final class Vireo implements AutoCloseable
         ensureOpen();
         final PortRecord port = vxlanPort(bridgeName);
         final long address = unicastMac(mac);
-        final int peerAddress = VxlanPorts.ipv4Address(peer, "VXLAN peer");
-        final String peerText = IpPrefix.formatIpv4(peerAddress);
-        final int index = port.vtep.peers().stream().filter(candidate -> candidate.address().equals(peerText))
-            .mapToInt(Vtep.Peer::index).findFirst().orElse(Vtep.NO_PEER);
-        if (Vtep.NO_PEER == index)
+        final String peerText = IpPrefix.formatIpv4(VxlanPorts.ipv4Address(peer, "VXLAN peer"));
+        final Vtep.Peer found = port.peer(peerText);
+        if (null == found)
         {
             throw VireoException.notFound("bridge " + bridgeName + " has no VXLAN peer " + peerText);
         }
-        overlay.addRemoteMac(port.bridge, address, Destination.of(port.id, index), peerText);
+        overlay.addRemoteMac(port.bridge, address, Destination.of(port.id, found.index()), found.address());
     }
 
     /**
@@ -445,6 +448,69 @@ public final class Vireo implements AutoCloseable
         for (final String port : bridge.ports)
         {
             endpointWatchers.attached(topology.port(port));
+        }
+    }
+
+    // What ClusterSwitch calls: one call (one lock, one bridge lookup) per change, its input parsed already.
+
+    /**
+     * Makes a configured peer of {@code peer} on a VXLAN bridge, as {@link #addVxlanPeer} does, without asking the
+     * forwarding thread when it is one already and without listing the peers after.
+     *
+     * @param peer the address as {@link IpPrefix#formatIpv4} writes it.
+     */
+    synchronized void ensureVxlanPeer(final String bridgeName, final String peer)
+    {
+        ensureOpen();
+        final PortRecord port = vxlanPort(bridgeName);
+        final Vtep.Peer existing = port.peer(peer);
+        if (null == existing || existing.learned())
+        {
+            addPeer(bridgeName, port, peer);
+        }
+    }
+
+    /**
+     * An overlay endpoint, as {@link #addRemoteMac} (or {@link #deleteRemoteMac} for a local one) and then
+     * {@link #setNeighbourAnswers} would set it, in one call; a peer the bridge lacks is added first.
+     *
+     * @param mac       a unicast, non-zero MAC.
+     * @param peer      the VXLAN peer the MAC is behind, as {@link IpPrefix#formatIpv4} writes it; null for an
+     *                  endpoint of this node (its MAC is learned from its port: only the answers).
+     * @param addresses the addresses to answer for with {@code mac}, distinct.
+     */
+    synchronized void setOverlayEndpoint(final String bridgeName, final long mac, final String peer, final List<IpPrefix> addresses)
+    {
+        ensureOpen();
+        final Bridge bridge = topology.bridge(bridgeName);
+        if (null == peer)
+        {
+            overlay.removeRemoteMac(bridge, mac);
+        }
+        else
+        {
+            final PortRecord port = vxlanPort(bridgeName);
+            if (null == port.peer(peer))
+            {
+                addPeer(bridgeName, port, peer);
+            }
+            // the peer's own text, which every MAC behind it shares, rather than one string per MAC
+            final Vtep.Peer found = port.peer(peer);
+            overlay.addRemoteMac(bridge, mac, Destination.of(port.id, found.index()), found.address());
+        }
+        overlay.answers(bridge, mac, addresses);
+    }
+
+    /** Removes an overlay endpoint's remote MAC and answers, if the bridge exists; idempotent. */
+    synchronized void removeOverlayEndpoint(final String bridgeName, final String mac)
+    {
+        ensureOpen();
+        if (topology.hasBridge(bridgeName))
+        {
+            final Bridge bridge = topology.bridge(bridgeName);
+            final long address = unicastMac(mac);
+            overlay.removeRemoteMac(bridge, address);
+            overlay.answers(bridge, address, List.of());
         }
     }
 

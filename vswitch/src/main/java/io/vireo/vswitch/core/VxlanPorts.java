@@ -109,11 +109,70 @@ final class VxlanPorts
 
     static int ipv4Address(final String text, final String what)
     {
+        final long dotted = dottedQuad(text);
+        if (dotted >= 0)
+        {
+            return (int)dotted;
+        }
         final IpPrefix address = VireoException.checked(() -> IpPrefix.parse(text));
         if (!address.isIpv4() || text.indexOf('/') >= 0)
         {
             throw VireoException.invalid("invalid " + what + " '" + text + "': an IPv4 address is needed (the underlay is IPv4)");
         }
         return (int)address.low();
+    }
+
+    /**
+     * An IPv4 address in its usual text, a.b.c.d (each 0..255, no leading zero), read without the general parser
+     * (a cluster node reads one or two for each of a hundred thousand endpoints): the address as an unsigned
+     * int, or -1 for any other text, which {@link IpPrefix#parse} then reads or refuses with its reason. The
+     * text of an address this reads is the one {@link IpPrefix#formatIpv4} writes.
+     */
+    static long dottedQuad(final String text)
+    {
+        if (null == text)
+        {
+            return -1;
+        }
+        final int length = text.length();
+        long address = 0;
+        int octets = 0;
+        int i = 0;
+        while (i < length)
+        {
+            final int start = i;
+            int octet = 0;
+            while (i < length && i - start < 4)
+            {
+                final char c = text.charAt(i);
+                if (c < '0' || c > '9')
+                {
+                    break;
+                }
+                octet = octet * 10 + c - '0';
+                i++;
+            }
+            final int digits = i - start;
+            if (0 == digits || digits > 3 || octet > 255 || digits > 1 && '0' == text.charAt(start))
+            {
+                return -1;
+            }
+            address = address << 8 | octet;
+            octets++;
+            if (i == length)
+            {
+                break;
+            }
+            if ('.' != text.charAt(i) || 4 == octets)
+            {
+                return -1;
+            }
+            i++;
+            if (i == length)
+            {
+                return -1;
+            }
+        }
+        return 4 == octets ? address : -1;
     }
 }

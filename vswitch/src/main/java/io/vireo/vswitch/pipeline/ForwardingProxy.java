@@ -9,6 +9,8 @@ import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 
 /**
  * The conductor's one way to change what the forwarding threads do: a method per command (as Aeron's
@@ -17,11 +19,18 @@ import org.HdrHistogram.Histogram;
  * whose effect the caller builds on are awaited: they return once each thread has applied them (a port
  * detached can be closed, a capture stopped can close its file). Adding and removing a bridge are
  * fire-and-forget: nothing waits on them, and every later command about the bridge is queued behind
- * them. In invoker mode a waiting caller runs the agents' duty cycles itself.
+ * them. In invoker mode a waiting caller runs the agents' duty cycles itself; otherwise it spins briefly,
+ * then yields, then parks for up to {@link #MAX_PARK_NS} at a time, so that a caller waiting on a thread
+ * that was asleep (in epoll, when idle) does not hold a CPU the thread needs to wake on: a cluster node
+ * adding a thousand VXLAN peers waits a thousand times.
  */
 public final class ForwardingProxy
 {
     private static final long COMMAND_TIMEOUT_MS = 5_000;
+    private static final int MAX_SPINS = 100;
+    private static final int MAX_YIELDS = 100;
+    private static final long MIN_PARK_NS = 1_000;
+    private static final long MAX_PARK_NS = 100_000;
 
     private final ForwardingAgent[] agents;
     private final IntSupplier invoker;
@@ -154,9 +163,10 @@ public final class ForwardingProxy
     private void send(final ForwardingAgent agent, final Runnable command)
     {
         final long deadline = System.currentTimeMillis() + COMMAND_TIMEOUT_MS;
+        final IdleStrategy idle = idleStrategy();
         while (!agent.submit(command))
         {
-            awaitProgress(deadline);
+            awaitProgress(deadline, idle);
         }
     }
 
@@ -187,9 +197,10 @@ public final class ForwardingProxy
         };
         send(agent, command);
         final long deadline = System.currentTimeMillis() + COMMAND_TIMEOUT_MS;
+        final IdleStrategy idle = idleStrategy();
         while (!applied.isDone())
         {
-            awaitProgress(deadline);
+            awaitProgress(deadline, idle);
         }
         try
         {
@@ -206,7 +217,12 @@ public final class ForwardingProxy
         }
     }
 
-    private void awaitProgress(final long deadline)
+    private IdleStrategy idleStrategy()
+    {
+        return null == invoker ? new BackoffIdleStrategy(MAX_SPINS, MAX_YIELDS, MIN_PARK_NS, MAX_PARK_NS) : null;
+    }
+
+    private void awaitProgress(final long deadline, final IdleStrategy idle)
     {
         if (null != invoker)
         {
@@ -217,7 +233,7 @@ public final class ForwardingProxy
         {
             throw new CommandException("forwarding thread did not answer within " + COMMAND_TIMEOUT_MS + " ms", null);
         }
-        Thread.onSpinWait();
+        idle.idle();
     }
 
     /** A forwarding thread could not apply a command, or did not answer in time. */
