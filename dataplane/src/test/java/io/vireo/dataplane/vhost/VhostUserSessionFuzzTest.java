@@ -2,10 +2,10 @@ package io.vireo.dataplane.vhost;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
-import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -39,8 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the {@code size} bytes after it (at most {@link VhostUserMessage#MAX_PAYLOAD}, fewer if the input ends), the
  * rest of the buffer holding what earlier messages left, as the control thread's does. A descriptor is made
  * afresh for each message, of a kind: a 1 MiB memfd holding the image (up to 8 KiB) at offset 0, rings and
- * buffers as a frontend lays them out; a 64 KiB memfd; an empty memfd, an eventfd, a 64 KiB file opened read-only, an {@code O_PATH}
- * descriptor of it, a unix socket, a directory.
+ * buffers as a frontend lays them out; a 64 KiB memfd; an empty memfd; an eventfd; a 64 KiB file opened
+ * read-only; an {@code O_PATH} descriptor of it; a unix socket; a directory.
  * <p>
  * Invariants: {@code handle} answers (always a GET_* request and a request asking for a reply, with a well-formed
  * reply) or throws {@link ViolationException}, never another exception; polling the port never throws and
@@ -179,6 +179,7 @@ class VhostUserSessionFuzzTest
             input.length - IMAGE_HEADER_LENGTH);
         image.putBytes(0, input, IMAGE_HEADER_LENGTH, imageLength);
         int position = IMAGE_HEADER_LENGTH + imageLength;
+        boolean mappable = false;
         while (position < input.length)
         {
             final int op = input[position] & 0xFF;
@@ -188,12 +189,16 @@ class VhostUserSessionFuzzTest
                 break;
             }
             final int[] given = new int[count];
+            boolean memfd = false;
             for (int i = 0; i < count; i++)
             {
-                given[i] = make((input[position + 1 + i] & 0xFF) % KINDS);
+                final int kind = (input[position + 1 + i] & 0xFF) % KINDS;
+                given[i] = make(kind);
+                memfd |= IMAGE == kind || SMALL == kind;
             }
             position += 1 + count;
             request.buffer().putBytes(0, input, position, HEADER_LENGTH);
+            mappable |= memfd && SET_MEM_TABLE == request.request();
             position += HEADER_LENGTH;
             final int payload = (int)Math.min(Math.min(request.size(), MAX_PAYLOAD), input.length - position);
             request.buffer().putBytes(HEADER_LENGTH, input, position, payload);
@@ -205,7 +210,11 @@ class VhostUserSessionFuzzTest
             }
         }
         resetAsTheControlThreadDoes();
-        assertNothingMapped();
+        if (mappable)
+        {
+            // Nothing else can be mapped: the other files are empty, read-only or no files. The look is costly.
+            assertNothingMapped();
+        }
         assertSentinelsStayed();
     }
 
@@ -287,18 +296,11 @@ class VhostUserSessionFuzzTest
     /** The test maps nothing itself, so one look at the end sees every mapping a reset left behind. */
     private void assertNothingMapped()
     {
-        try
-        {
-            for (final String line : Files.readAllLines(Path.of("/proc/self/maps")))
-            {
-                assertFalse(line.contains(MEMFD_PREFIX) || line.contains(dir.toString()),
-                    () -> "still mapped after a reset: " + line);
-            }
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
+        // One search of the whole text: Jazzer hooks String.contains here (a call per line cost a third of the
+        // runs), and java.util.regex everywhere (a pattern cost 97 % of them).
+        final String maps = read(Path.of("/proc/self/maps"));
+        assertFalse(maps.contains(MEMFD_PREFIX) || maps.contains(dir.toString()),
+            () -> "still mapped after a reset:\n" + maps);
     }
 
     /**
@@ -406,12 +408,25 @@ class VhostUserSessionFuzzTest
             {
                 return link;
             }
-            final List<String> info = Files.readAllLines(Path.of("/proc/self/fdinfo/" + fd));
-            return link + info.stream().filter(line -> line.startsWith("eventfd-id")).findFirst().orElse("");
+            final String info = read(Path.of("/proc/self/fdinfo/" + fd));
+            final int id = info.indexOf("eventfd-id:");
+            return id < 0 ? link : link + info.substring(id, info.indexOf('\n', id));
+        }
+        catch (final IOException | UncheckedIOException ex)
+        {
+            return null;
+        }
+    }
+
+    private static String read(final Path path)
+    {
+        try
+        {
+            return new String(Files.readAllBytes(path), StandardCharsets.ISO_8859_1);
         }
         catch (final IOException ex)
         {
-            return null;
+            throw new UncheckedIOException(ex);
         }
     }
 }
