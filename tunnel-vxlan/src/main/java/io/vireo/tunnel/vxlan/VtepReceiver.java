@@ -158,7 +158,8 @@ final class VtepReceiver
                 messagePeer = UNRESOLVED;
             }
             final int base = next * MESSAGE_BYTES;
-            while (nextOffset < length)
+            // At least once: an empty message is an empty datagram, which take() counts as bad_vxlan.
+            do
             {
                 final int datagram = Math.min(segmentSize, length - nextOffset);
                 if (!take(burst, base + nextOffset, datagram))
@@ -167,6 +168,7 @@ final class VtepReceiver
                 }
                 nextOffset += segmentSize;
             }
+            while (nextOffset < length);
         }
         return true;
     }
