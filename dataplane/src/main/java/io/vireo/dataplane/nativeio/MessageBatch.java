@@ -223,6 +223,36 @@ public final class MessageBatch
     }
 
     /**
+     * Writes into {@code message} what {@code recvmmsg} leaves there for a datagram, or a train of them, that
+     * it received: the bytes stored, whether it cut the message short, the sender and the size of the datagrams
+     * in a train (0: one datagram). For code that feeds a receiver without a socket (tests, fuzzing), which
+     * writes the bytes where the message's iovec points. Needs a batch made with segmentation.
+     */
+    public void received(
+        final int message, final int length, final boolean truncated, final int address, final int port,
+        final int segmentSize)
+    {
+        checkSegmentation();
+        final int header = message * MMSGHDR_LENGTH;
+        memory.putInt(header + MSG_LEN, length);
+        memory.putInt(header + MSG_FLAGS, truncated ? MSG_TRUNC : 0);
+        memory.putInt(header + MSG_NAMELEN, SOCKADDR_IN_LENGTH);
+        peer(message, address, port);
+        final int control = controlOffset(message);
+        if (0 == segmentSize)
+        {
+            memory.putLong(header + MSG_CONTROLLEN, 0);
+            memory.putLong(control, 0);
+            return;
+        }
+        memory.putLong(control, GRO_CMSG_LEN);
+        memory.putInt(control + CMSG_LEVEL, SOL_UDP);
+        memory.putInt(control + CMSG_TYPE, UDP_GRO);
+        memory.putInt(control + CMSG_DATA, segmentSize);
+        memory.putLong(header + MSG_CONTROLLEN, CONTROL_SPACE);
+    }
+
+    /**
      * Receives up to {@code count} datagrams into messages 0.. without waiting.
      *
      * @return datagrams received (0 if none is waiting), or minus the errno of a failure.

@@ -3,6 +3,7 @@ package io.vireo.dataplane.vhost;
 import java.lang.System.Logger.Level;
 
 import io.vireo.dataplane.nativeio.EventFd;
+import io.vireo.dataplane.nativeio.NativeException;
 import io.vireo.dataplane.nativeio.UnixSocket;
 import org.agrona.collections.IntArrayList;
 
@@ -294,12 +295,13 @@ final class VhostUserSession
         {
             case SET_VRING_CALL ->
             {
+                final EventFd call = noFd ? null : adoptCall(request, fd);
                 stopRings();
                 if (null != queue.call)
                 {
                     queue.call.close();
                 }
-                queue.call = noFd ? null : EventFd.adopt(fd);
+                queue.call = call;
                 startRings();
             }
             case SET_VRING_KICK ->
@@ -316,6 +318,22 @@ final class VhostUserSession
                 startRings();
             }
             default -> closeIfValid(fd); // errors are never reported through an error eventfd here
+        }
+    }
+
+    /**
+     * The call eventfd. A descriptor that cannot be made non-blocking (an {@code O_PATH} one) is the
+     * frontend's fault, not the port's: a violation, the descriptor closed.
+     */
+    private static EventFd adoptCall(final VhostUserMessage request, final int fd)
+    {
+        try
+        {
+            return EventFd.adopt(fd);
+        }
+        catch (final NativeException ex)
+        {
+            throw new ViolationException(Violation.MESSAGE, request + ": " + ex.getMessage());
         }
     }
 

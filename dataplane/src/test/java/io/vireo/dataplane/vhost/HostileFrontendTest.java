@@ -10,6 +10,7 @@ import java.util.function.Consumer;
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.nativeio.EventFd;
+import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.nativeio.UnixSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -357,6 +358,26 @@ class HostileFrontendTest
             try (UnixSocket notMemory = UnixSocket.listen(dir.resolve("not-memory.sock")))
             {
                 liar.send(new int[]{notMemory.fd()});
+            }
+        });
+    }
+
+    @Test
+    void callDescriptorThatCannotBeAnEventfd()
+    {
+        // Found by VhostUserSessionFuzzTest: an O_PATH descriptor cannot be made non-blocking, and the
+        // session ended as an unexpected failure of the port rather than as the frontend's violation.
+        final int oPath = 0x200000;
+        assertResetBy("fcntl O_NONBLOCK", liar ->
+        {
+            final int path = Native.libc().open(dir.toString(), oPath);
+            try
+            {
+                liar.vringFile(SET_VRING_CALL, 0, path);
+            }
+            finally
+            {
+                UnixSocket.closeDescriptor(path);
             }
         });
     }

@@ -10,6 +10,7 @@ import io.vireo.dataplane.offload.SegmentCoalescer;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.dataplane.pipeline.PortCounters;
 import org.agrona.BufferUtil;
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -81,6 +82,31 @@ final class VtepReceiver
         return fd;
     }
 
+    /**
+     * Stages message {@code message} as {@code recvmmsg} would have received it (see
+     * {@link MessageBatch#received}), {@code length} bytes of {@code bytes} from {@code offset}: the next
+     * {@link #receive} calls take messages {@code 0..message} before they read the socket again. Messages go
+     * in order from 0, up to the batch's capacity, once everything staged before has been taken. The seam
+     * VtepReceiverFuzzTest feeds datagrams through, a kernel being no help at making hostile ones.
+     */
+    void stage(
+        final int message, final DirectBuffer bytes, final int offset, final int length, final boolean truncated,
+        final int address, final int port, final int segmentSize)
+    {
+        final boolean inOrder = 0 == message ? next == staged : message == staged;
+        if (!inOrder || message >= messages || length < 0 || length > MESSAGE_BYTES)
+        {
+            throw new IllegalStateException("cannot stage message " + message + " of " + length + " bytes with " +
+                staged + " staged and " + next + " taken");
+        }
+        staging.putBytes(message * MESSAGE_BYTES, bytes, offset, length);
+        batch.received(message, length, truncated, address, port, segmentSize);
+        staged = message + 1;
+        next = 0;
+        nextOffset = 0;
+        socketDrained = true;
+    }
+
     /** Appends the inner frames of staged and newly received datagrams until the burst is full or the socket empty. */
     int receive(final FrameBurst burst)
     {
@@ -132,7 +158,8 @@ final class VtepReceiver
                 messagePeer = UNRESOLVED;
             }
             final int base = next * MESSAGE_BYTES;
-            while (nextOffset < length)
+            // At least once: an empty message is an empty datagram, which take() counts as bad_vxlan.
+            do
             {
                 final int datagram = Math.min(segmentSize, length - nextOffset);
                 if (!take(burst, base + nextOffset, datagram))
@@ -141,6 +168,7 @@ final class VtepReceiver
                 }
                 nextOffset += segmentSize;
             }
+            while (nextOffset < length);
         }
         return true;
     }

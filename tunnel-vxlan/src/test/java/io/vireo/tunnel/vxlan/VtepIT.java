@@ -209,6 +209,7 @@ class VtepIT
         {
             final InetSocketAddress target = new InetSocketAddress("127.0.0.2", port);
             send(fromPeer, target, new byte[] {0x08, 0, 0, 0});                           // shorter than VXLAN
+            send(fromPeer, target, new byte[0]);                                          // empty
             send(fromPeer, target, concat(header(0x00, VNI), good));                       // no I flag
             send(fromPeer, target, concat(header(0x08, 7), good));                         // another VNI
             send(fromPeer, target, concat(header(0x08, VNI), new byte[10]));               // inner runt
@@ -220,7 +221,7 @@ class VtepIT
         assertEquals(2, receiveAtLeast(b, in, 2));
         assertArrayEquals(good, bytes(in, 0));
         assertArrayEquals(good, bytes(in, 1));
-        assertEquals(Map.of(DropReason.BAD_VXLAN, 2L, DropReason.UNKNOWN_VNI, 1L, DropReason.RUNT, 1L,
+        assertEquals(Map.of(DropReason.BAD_VXLAN, 3L, DropReason.UNKNOWN_VNI, 1L, DropReason.RUNT, 1L,
             DropReason.UNKNOWN_PEER, 1L, DropReason.OVERSIZE, 1L), countsB.drops());
     }
 
