@@ -112,7 +112,7 @@ final class Attachment
         final CniResult assigned = withDefaultRoute(null == ipam ? CniResult.EMPTY : ipam.add());
         try
         {
-            final String mac = attachPort(assigned, mtu);
+            final JsonNode port = attachPort(assigned, mtu);
             try
             {
                 programRouter(assigned);
@@ -126,7 +126,8 @@ final class Attachment
                 throw ex;
             }
             final CniResult made = new CniResult(
-                List.of(new CniResult.Interface(ifname, mac, netns.path(), null == mtu ? linkMtu() : mtu)),
+                List.of(new CniResult.Interface(ifname, port.path("mac").asText(), netns.path(), null != mtu ? mtu :
+                    port.path("mtu").isInt() ? Integer.valueOf(port.get("mtu").asInt()) : linkMtu())),
                 assigned.ips().stream().map(ip -> ip.onInterface(0)).toList(),
                 assigned.routes(),
                 null != config.dns() ? config.dns() : assigned.dns());
@@ -461,7 +462,7 @@ final class Attachment
         return null == config.mtu() ? overlay.asInt() : Math.min(config.mtu(), overlay.asInt());
     }
 
-    /** The interface's MTU as the kernel has it, or null if it cannot be read. */
+    /** The interface's MTU as the kernel has it now, or null if it cannot be read. */
     private Integer linkMtu()
     {
         final Links.LinkState link = netns.describe(ifname);
@@ -488,10 +489,11 @@ final class Attachment
     }
 
     /**
-     * Creates the port and finishes the interface inside the container; returns its MAC. Renaming takes the
-     * link down for a moment; the daemon's TAP port loses what it writes then (EIO) and goes on.
+     * Creates the port and finishes the interface inside the container; returns the port as the daemon made it
+     * (its MAC, and its MTU as the kernel had it once configured). Renaming takes the link down for a moment;
+     * the daemon's TAP port loses what it writes then (EIO) and goes on.
      */
-    private String attachPort(final CniResult assigned, final Integer mtu)
+    private JsonNode attachPort(final CniResult assigned, final Integer mtu)
     {
         final String daemonAddress = assigned.ips().stream()
             .filter(ip -> !ip.isIpv6()).map(CniResult.IpConfig::address).findFirst().orElse(null);
@@ -526,7 +528,7 @@ final class Attachment
             detachQuietly();
             throw ex;
         }
-        return json(created).path("mac").asText();
+        return json(created);
     }
 
     /** Adds a rate limit to a port request: {@code rate} bits/s with a burst of {@code burstBits} bits (null: default). */

@@ -74,18 +74,23 @@ public final class VireoCni
                 return 0;
             }
             final NetworkConfig config = NetworkConfig.parse(NetworkConfig.decode(input));
-            final Attachment attachment = attachment(command, env, config, input, err, switches.apply(config.controlSocket()));
-            switch (command)
+            // The namespace's socket, opened on first use, serves the whole call.
+            try (ContainerNetns netns = netns(env))
             {
-                case "ADD":
-                    print(out, attachment.add().toJson(JSON, config.cniVersion()));
-                    break;
-                case "CHECK":
-                    attachment.check();
-                    break;
-                default:
-                    attachment.del();
-                    break;
+                final Attachment attachment = attachment(command, env, config, input, netns, err,
+                    switches.apply(config.controlSocket()));
+                switch (command)
+                {
+                    case "ADD":
+                        print(out, attachment.add().toJson(JSON, config.cniVersion()));
+                        break;
+                    case "CHECK":
+                        attachment.check();
+                        break;
+                    default:
+                        attachment.del();
+                        break;
+                }
             }
             return 0;
         }
@@ -99,9 +104,17 @@ public final class VireoCni
         }
     }
 
+    /** The container's namespace (CNI_NETNS), or null when it is not given (DEL needs none). */
+    private static ContainerNetns netns(final Map<String, String> env)
+    {
+        final String netnsPath = env.get("CNI_NETNS");
+        return null == netnsPath || netnsPath.isEmpty() ? null : new ContainerNetns(netnsPath);
+    }
+
     /** Checks the environment the operation needs and puts the attachment together. */
     private static Attachment attachment(final String command, final Map<String, String> env,
-        final NetworkConfig config, final byte[] input, final PrintStream err, final ControlChannel control)
+        final NetworkConfig config, final byte[] input, final ContainerNetns netns, final PrintStream err,
+        final ControlChannel control)
     {
         final String containerId = env.get("CNI_CONTAINERID");
         if (null == containerId || !CONTAINER_ID.matcher(containerId).matches())
@@ -135,7 +148,6 @@ public final class VireoCni
             throw new CniException(CniException.UNKNOWN_CONTAINER, "no network namespace at " + netnsPath +
                 " (CNI_NETNS): the container is gone or was never started");
         }
-        final ContainerNetns netns = null == netnsPath || netnsPath.isEmpty() ? null : new ContainerNetns(netnsPath);
         final Ipam ipam = null == config.ipamType() ? null :
             ClusterIpam.TYPE.equals(config.ipamType()) ? new ClusterIpam(config.bridge(), containerId, ifname, control, err) :
             DelegatedIpam.locate(config.ipamType(), env, input, err);

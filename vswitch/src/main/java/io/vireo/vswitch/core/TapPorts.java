@@ -12,13 +12,20 @@ import io.vireo.dataplane.port.TapPort;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.vswitch.link.Cidr;
 import io.vireo.vswitch.link.LinkException;
+import io.vireo.vswitch.link.LinkSession;
 import io.vireo.vswitch.link.Links;
 import org.agrona.concurrent.status.CountersManager;
 
 /**
  * Opens TAP ports: creates (or attaches to) the TAP with a queue per forwarding thread, moves it into
  * its namespace and sets MAC, MTU and address there over rtnetlink ({@link Links}), brings it up. Everything
- * is checked first; on any failure nothing is left behind.
+ * is checked first; on any failure nothing is left behind. The namespace is entered once, for the check that
+ * the name is free there and the configuration ({@link LinkSession}).
+ * <p>
+ * The TAP is created here and moved, though the move costs the kernel 15-35 ms (RCU grace periods) and a TAP
+ * created by a thread inside the namespace would be born there: a TAP's descriptors hold the namespace they
+ * were opened in, so the namespace would outlive its container for as long as the switch (and the port
+ * keeper) held the port, and the port would no longer fail when its namespace is deleted.
  */
 final class TapPorts
 {
@@ -41,19 +48,38 @@ final class TapPorts
         {
             throw VireoException.invalid("invalid MTU " + spec.mtu() + ": must be " + MIN_MTU + ".." + MAX_MTU);
         }
-        if (null != spec.netns())
+        if (null != spec.netns() && !Links.namespaceExists(spec.netns()))
         {
-            if (!Links.namespaceExists(spec.netns()))
-            {
-                throw VireoException.notFound("no network namespace named " + spec.netns());
-            }
-            if (Links.exists(spec.netns(), spec.name()))
-            {
-                throw VireoException.conflict(
-                    "an interface named " + spec.name() + " already exists in namespace " + spec.netns());
-            }
+            throw VireoException.notFound("no network namespace named " + spec.netns());
         }
         return mac;
+    }
+
+    /**
+     * A session in the port's namespace, where no interface has its name yet; null without a namespace, or
+     * when it cannot be entered (then {@link Links#configure} says why, as it did before sessions).
+     */
+    private static LinkSession namespaceOf(final TapPortSpec spec)
+    {
+        if (null == spec.netns())
+        {
+            return null;
+        }
+        final LinkSession there;
+        try
+        {
+            there = LinkSession.open(spec.netns());
+        }
+        catch (final LinkException ex)
+        {
+            return null;
+        }
+        if (there.exists(spec.name()))
+        {
+            there.close();
+            throw VireoException.conflict("an interface named " + spec.name() + " already exists in namespace " + spec.netns());
+        }
+        return there;
     }
 
     /**
@@ -68,23 +94,27 @@ final class TapPorts
         final String mac = check(spec);
         final Integer mtu = null != spec.mtu() ? spec.mtu() : defaultMtu;
         final boolean offloads = null == spec.offloads() ? defaultOffloads : spec.offloads();
-        final List<TapPort> queues = openQueues(spec.name(), offloads, topology.threads());
-        try
+        try (LinkSession there = namespaceOf(spec))
         {
-            final Links.LinkState link = Links.configure(spec.name(), spec.netns(), mac, mtu, spec.ip());
-            return topology.add(bridge, List.copyOf(queues),
-                new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), offloads, null, null, owner),
-                new PortCounters(counters, spec.name()), null);
-        }
-        catch (final LinkException ex)
-        {
-            queues.forEach(TapPort::close);
-            throw new VireoException(VireoException.Kind.FAILED, ex.getMessage(), ex);
-        }
-        catch (final RuntimeException ex)
-        {
-            queues.forEach(TapPort::close);
-            throw ex;
+            final List<TapPort> queues = openQueues(spec.name(), offloads, topology.threads());
+            try
+            {
+                final Links.LinkState link = null == there ? Links.configure(spec.name(), spec.netns(), mac, mtu, spec.ip()) :
+                    Links.configure(there, spec.name(), spec.netns(), mac, mtu, spec.ip());
+                return topology.add(bridge, List.copyOf(queues),
+                    new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), offloads, null, null, owner),
+                    new PortCounters(counters, spec.name()), null);
+            }
+            catch (final LinkException ex)
+            {
+                queues.forEach(TapPort::close);
+                throw new VireoException(VireoException.Kind.FAILED, ex.getMessage(), ex);
+            }
+            catch (final RuntimeException ex)
+            {
+                queues.forEach(TapPort::close);
+                throw ex;
+            }
         }
     }
 

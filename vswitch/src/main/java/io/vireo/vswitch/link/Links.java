@@ -5,9 +5,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.vireo.dataplane.nativeio.Errno;
-import io.vireo.dataplane.nativeio.NativeException;
-import io.vireo.dataplane.nativeio.NetlinkException;
 import io.vireo.dataplane.nativeio.RtNetlink;
 
 /**
@@ -15,7 +12,8 @@ import io.vireo.dataplane.nativeio.RtNetlink;
  * one into a network namespace (by name, or by path such as {@code /proc/PID/ns/net}), set MAC and MTU, add
  * addresses and routes, bring it up, read it back. It asks the kernel over rtnetlink ({@link RtNetlink}) in
  * the same messages as iproute2's {@code ip}, and a refusal reads as ip's would, after the command that
- * failed: {@code addr add 10.0.0.1/24 dev tapA in ns1: RTNETLINK answers: File exists}.
+ * failed: {@code addr add 10.0.0.1/24 dev tapA in ns1: RTNETLINK answers: File exists}. Each call here opens
+ * a socket in the namespace and closes it; a {@link LinkSession} keeps one for several calls.
  */
 public final class Links
 {
@@ -41,11 +39,11 @@ public final class Links
     /** True if an interface called {@code name} exists in network namespace {@code netns}; false if it cannot be told. */
     public static boolean exists(final String netns, final String name)
     {
-        try (RtNetlink netlink = open(netns))
+        try (LinkSession session = LinkSession.open(netns))
         {
-            return null != netlink.link(name);
+            return session.exists(name);
         }
-        catch (final LinkException | NetlinkException ex)
+        catch (final LinkException ex)
         {
             return false;
         }
@@ -61,6 +59,19 @@ public final class Links
     public static LinkState configure(
         final String name, final String netns, final String mac, final Integer mtu, final String cidr)
     {
+        try (LinkSession there = LinkSession.open(netns))
+        {
+            return configure(there, name, netns, mac, mtu, cidr);
+        }
+    }
+
+    /**
+     * As {@link #configure(String, String, String, Integer, String)}, over {@code there}, a session already open
+     * in {@code netns} (in this process's namespace when netns is null).
+     */
+    public static LinkState configure(final LinkSession there,
+        final String name, final String netns, final String mac, final Integer mtu, final String cidr)
+    {
         if (null != netns)
         {
             apply(null, List.of(new LinkOperation.Move(name, netns)));
@@ -70,11 +81,8 @@ public final class Links
         {
             operations.add(new LinkOperation.AddAddress(name, cidr));
         }
-        try (RtNetlink netlink = open(netns))
-        {
-            apply(netlink, netns, operations);
-            return state(netlink, netns, name);
-        }
+        there.apply(operations);
+        return there.state(name);
     }
 
     /**
@@ -85,9 +93,9 @@ public final class Links
      */
     public static void apply(final String netns, final List<LinkOperation> operations)
     {
-        try (RtNetlink netlink = open(netns))
+        try (LinkSession session = LinkSession.open(netns))
         {
-            apply(netlink, netns, operations);
+            session.apply(operations);
         }
     }
 
@@ -103,116 +111,9 @@ public final class Links
      */
     public static LinkState state(final String netns, final String name)
     {
-        try (RtNetlink netlink = open(netns))
+        try (LinkSession session = LinkSession.open(netns))
         {
-            return state(netlink, netns, name);
+            return session.state(name);
         }
-    }
-
-    private static LinkState state(final RtNetlink netlink, final String netns, final String name)
-    {
-        final String command = "addr show dev " + name;
-        try
-        {
-            final RtNetlink.Link link = netlink.link(name);
-            if (null == link)
-            {
-                throw failed(command, netns, "Cannot find device \"" + name + "\"");
-            }
-            return new LinkState(link.address(), link.mtu(), link.up(), netlink.addresses(link.index()));
-        }
-        catch (final NetlinkException ex)
-        {
-            throw failed(command, netns, ex.answer());
-        }
-    }
-
-    private static RtNetlink open(final String netns)
-    {
-        try
-        {
-            return RtNetlink.open(null == netns ? null : namespacePath(netns));
-        }
-        catch (final NativeException ex)
-        {
-            throw new LinkException(ex.getMessage());
-        }
-    }
-
-    private static void apply(final RtNetlink netlink, final String netns, final List<LinkOperation> operations)
-    {
-        for (final LinkOperation operation : operations)
-        {
-            try
-            {
-                apply(netlink, netns, operation);
-            }
-            catch (final NetlinkException ex)
-            {
-                throw failed(operation.toString(), netns, ex.answer());
-            }
-            catch (final IllegalArgumentException ex)
-            {
-                throw failed(operation.toString(), netns, ex.getMessage());
-            }
-        }
-    }
-
-    private static void apply(final RtNetlink netlink, final String netns, final LinkOperation operation)
-    {
-        if (operation instanceof LinkOperation.SetLink set)
-        {
-            netlink.changeLink(index(netlink, netns, operation, set.device()),
-                new RtNetlink.LinkChange(null, set.mac(), set.mtu(), set.up()));
-        }
-        else if (operation instanceof LinkOperation.Rename rename)
-        {
-            netlink.changeLink(index(netlink, netns, operation, rename.device()), RtNetlink.LinkChange.rename(rename.name()));
-        }
-        else if (operation instanceof LinkOperation.Move move)
-        {
-            netlink.moveLink(index(netlink, netns, operation, move.device()), namespacePath(move.netns()));
-        }
-        else if (operation instanceof LinkOperation.AddAddress add)
-        {
-            netlink.addAddress(index(netlink, netns, operation, add.device()), Cidr.address(add.cidr()),
-                Cidr.prefixLength(add.cidr()));
-        }
-        else if (operation instanceof LinkOperation.AddRoute route)
-        {
-            addRoute(netlink, index(netlink, netns, operation, route.device()), route);
-        }
-    }
-
-    /** Adds the route unless the table has one to its destination (EEXIST): that one wins. */
-    private static void addRoute(final RtNetlink netlink, final int index, final LinkOperation.AddRoute route)
-    {
-        try
-        {
-            netlink.addRoute(Cidr.address(route.destination()), Cidr.prefixLength(route.destination()),
-                null == route.gateway() ? null : Cidr.literal(route.gateway()), index);
-        }
-        catch (final NetlinkException ex)
-        {
-            if (Errno.EEXIST != ex.errno())
-            {
-                throw ex;
-            }
-        }
-    }
-
-    private static int index(final RtNetlink netlink, final String netns, final LinkOperation operation, final String device)
-    {
-        final RtNetlink.Link link = netlink.link(device);
-        if (null == link)
-        {
-            throw failed(operation.toString(), netns, "Cannot find device \"" + device + "\"");
-        }
-        return link.index();
-    }
-
-    private static LinkException failed(final String command, final String netns, final String answer)
-    {
-        return new LinkException(command + (null == netns ? "" : " in " + netns) + ": " + answer);
     }
 }
