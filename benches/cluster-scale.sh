@@ -15,7 +15,12 @@
 #          the writes (the empty cluster), so the growth per endpoint is (heap(N) - heap(empty)) / (N x E);
 #   cold   vireod is stopped and started again with the store full: from the process's start to
 #          "vireod: ready" and to convergence; its memory after. Before it, the simulator reads the whole store
-#          once by itself (EtcdClient.range, a fresh JVM): what a node's first read costs, without the node.
+#          once by itself (EtcdClient.range, a fresh JVM): what a node's first read costs, without the node;
+#   catch-up  with a fresh etcd again, vireod converged on the empty cluster is stopped (SIGSTOP) while the
+#          simulator writes the same, then continued: from SIGCONT to convergence, and the events/s that is: what
+#          the node takes in when the writer is not what limits it (in the live run the node keeps up with the
+#          writer, so its rate there is the writer's).
+# vireod runs with --lease-seconds 60, so that its own lease outlives the stop.
 # Prints each rep, then the medians (min-max) over --reps as two tables: the figures, and the details (how long
 # after the last write the node converged; the CPU time vireod, etcd and the simulator's writes used over the
 # live run; the store read alone; memory of the empty cluster and after the cold start), and the heap's growth
@@ -40,7 +45,7 @@ while [ $# -gt 0 ]; do
     --writers) writers="${2:-}"; shift 2 || die "--writers takes a value" ;;
     --keep) keep=1; shift ;;
     --jfr) jfr=1 keep=1; shift ;;
-    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "cluster-scale: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -158,7 +163,7 @@ start_vireod() {
   : >"$1"
   started_ms="$(date +%s%3N)"
   VIREO_NO_BUILD=1 ip netns exec "$ns" "$VIREO_ROOT/scripts/vireod" --run-dir "$run" --metrics off --no-port-keeper \
-    --cluster "$etcd_url" --node real --underlay "$underlay" >"$1" 2>&1 </dev/null 9>&- &
+    --cluster "$etcd_url" --node real --underlay "$underlay" --lease-seconds 60 >"$1" 2>&1 </dev/null 9>&- &
   vireod_pid=$!
 }
 
@@ -220,13 +225,19 @@ for rep in $(seq 1 "$reps"); do
     poll 0 0 60 >"$dir/empty.out" || die "vireod did not show network $network: $(tail -3 "$dir/vireod-live.log")"
     read -r _ _ events0 <"$dir/empty.out"
     read -r rss0 heap0 <<<"$(memory)"
+    # the simulator starts, grants the leases and warms up, then waits: the CPU times and the recording start
+    # just before its first timed write
+    coproc writer { VIREO_SIMULATOR_WAIT=1 simulator write "$etcd_url" "$network" "$subnet" "$n" "$endpoints" "$writers"; }
+    writer_pid=$writer_PID
+    read -r line <&"${writer[0]}" && [ "$line" = waiting ] || die "the simulator failed (it said: $line)"
     [ -z "$jfr" ] || { jcmd "$vireod_pid" JFR.start name=live settings=profile 9>&- >/dev/null
       thread_cpu "$vireod_pid" >"$dir/threads-before.txt"; }
     vireod_cpu0="$(cpu "$vireod_pid")" etcd_cpu0="$(cpu "$etcd_pid")"
     poll "$total" "$n" 600 >"$dir/live.out" &
     poller=$!
-    simulator write "$etcd_url" "$network" "$subnet" "$n" "$endpoints" "$writers" >"$dir/write.out" ||
-      { kill "$poller" 2>/dev/null; die "the simulator failed; see $dir"; }
+    echo go >&"${writer[1]}"
+    cat <&"${writer[0]}" >"$dir/write.out"
+    wait "$writer_pid" || { kill "$poller" 2>/dev/null; die "the simulator failed; see $dir"; }
     wait "$poller" || die "N=$n: no convergence within 600 s: $(cat "$dir/live.out")"
     read -r _ converged_ms events <"$dir/live.out"
     vireod_cpu=$(($(cpu "$vireod_pid") - vireod_cpu0)) etcd_cpu=$(($(cpu "$etcd_pid") - etcd_cpu0))
@@ -262,18 +273,48 @@ for rep in $(seq 1 "$reps"); do
     read -r cold_rss cold_heap <<<"$(memory)"
     stop_vireod
     stop_etcd
+
+    # catch-up: a fresh store; vireod converged on the empty cluster is stopped (SIGSTOP) while the simulator
+    # writes, and continued (SIGCONT): from then to convergence it takes in the writes as fast as it can
+    start_etcd "$dir/etcd-catchup.log"
+    simulator network "$etcd_url" "$network" "$vni" "$subnet" >/dev/null
+    start_vireod "$dir/vireod-catchup.log"
+    wait_ready "$dir/vireod-catchup.log" >/dev/null
+    poll 0 0 60 >"$dir/catchup-empty.out" || die "vireod did not show network $network: $(tail -3 "$dir/vireod-catchup.log")"
+    read -r _ _ catchup_events0 <"$dir/catchup-empty.out"
+    coproc writer { VIREO_SIMULATOR_WAIT=1 simulator write "$etcd_url" "$network" "$subnet" "$n" "$endpoints" "$writers"; }
+    writer_pid=$writer_PID
+    read -r line <&"${writer[0]}" && [ "$line" = waiting ] || die "the simulator failed (it said: $line)"
+    kill -STOP "$vireod_pid"
+    echo go >&"${writer[1]}"
+    cat <&"${writer[0]}" >"$dir/write-catchup.out"
+    wait "$writer_pid" || { kill -CONT "$vireod_pid"; die "the simulator failed; see $dir"; }
+    vireod_cpu0="$(cpu "$vireod_pid")"
+    continued_ms="$(date +%s%3N)"
+    kill -CONT "$vireod_pid"
+    poll "$total" "$n" 600 >"$dir/catchup.out" || die "N=$n: no convergence after SIGCONT within 600 s"
+    read -r _ caught_ms catchup_events <"$dir/catchup.out"
+    catchup_cpu=$(($(cpu "$vireod_pid") - vireod_cpu0))
+    catchup_s="$(awk -v a="$caught_ms" -v b="$continued_ms" 'BEGIN { printf "%.2f", (a - b) / 1000 }')"
+    catchup_rate="$(awk -v e="$((catchup_events - catchup_events0))" -v s="$catchup_s" 'BEGIN { printf "%d", e / s }')"
+    stop_vireod
+    stop_etcd
     bench_unlock
 
     fields=(rep "$rep" n "$n" endpoints "$total" live_s "$live_s" write_rate "$write_rate" events_rate "$events_rate"
       cold_ready_s "$cold_ready_s" cold_s "$cold_s" rss "$rss" heap "$heap" rss0 "$rss0" heap0 "$heap0"
       cold_rss "$cold_rss" cold_heap "$cold_heap" lag_s "$lag_s" range_s "$range_s" sim_cpu_s "$(value cpu_s "$dir/write.out")"
       vireod_cpu_s "$(awk -v ms="$vireod_cpu" 'BEGIN { printf "%.2f", ms / 1000 }')"
-      etcd_cpu_s "$(awk -v ms="$etcd_cpu" 'BEGIN { printf "%.2f", ms / 1000 }')")
+      etcd_cpu_s "$(awk -v ms="$etcd_cpu" 'BEGIN { printf "%.2f", ms / 1000 }')"
+      catchup_s "$catchup_s" catchup_rate "$catchup_rate" catchup_cpu_s "$(awk -v ms="$catchup_cpu" 'BEGIN { printf "%.2f", ms / 1000 }')"
+      catchup_write_rate "$(value puts_per_s "$dir/write-catchup.out")")
     printf '%s=%s ' "${fields[@]}" >>"$results"
     echo >>"$results"
     echo "rep $rep, N=$n ($total endpoints): live converge ${live_s} s (writes ${write_rate}/s, converged ${lag_s} s" \
-      "after the last write, absorbed ${events_rate} events/s; CPU meanwhile: vireod ${vireod_cpu} ms, etcd ${etcd_cpu} ms); cold ready ${cold_ready_s} s, converge ${cold_s} s; RSS ${rss} MB, heap ${heap} MB" \
-      "(empty cluster: ${rss0}, ${heap0}; after the cold start: ${cold_rss}, ${cold_heap})"
+      "after the last write, absorbed ${events_rate} events/s; CPU meanwhile: vireod ${vireod_cpu} ms, etcd ${etcd_cpu} ms); store read alone ${range_s} s;" \
+      "cold ready ${cold_ready_s} s, converge ${cold_s} s; RSS ${rss} MB, heap ${heap} MB" \
+      "(empty cluster: ${rss0}, ${heap0}; after the cold start: ${cold_rss}, ${cold_heap}); catch-up ${catchup_s} s" \
+      "(${catchup_rate} events/s, vireod CPU ${catchup_cpu} ms)"
   done
 done
 
@@ -299,12 +340,14 @@ for n in sorted(rows):
         spread(v, "write_rate", "%.0f"), spread(v, "events_rate", "%.0f"), spread(v, "cold_ready_s", "%.2f"),
         spread(v, "cold_s", "%.2f"), spread(v, "rss", "%.0f"), spread(v, "heap", "%.1f")))
 print()
-print("| nodes N | live: converged after the last write s | live CPU s: vireod | etcd | simulator | store range alone s | "
-      "heap, empty cluster MB | RSS, empty cluster MB | after the cold start: RSS MB, heap MB |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| nodes N | catch-up s | catch-up events/s | catch-up: vireod CPU s | live: converged after the last write s | "
+      "live CPU s: vireod | etcd | simulator | store read alone s | heap, empty cluster MB | RSS, empty cluster MB | "
+      "after the cold start: RSS MB, heap MB |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for n in sorted(rows):
     v = rows[n]
-    print("| %d | %s | %s | %s | %s | %s | %.1f | %.0f | %.0f, %.1f |" % (n, spread(v, "lag_s", "%.2f"),
+    print("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %.0f | %.0f, %.1f |" % (n, spread(v, "catchup_s", "%.2f"),
+        spread(v, "catchup_rate", "%.0f"), spread(v, "catchup_cpu_s", "%.1f"), spread(v, "lag_s", "%.2f"),
         spread(v, "vireod_cpu_s", "%.1f"), spread(v, "etcd_cpu_s", "%.1f"), spread(v, "sim_cpu_s", "%.1f"),
         spread(v, "range_s", "%.2f"),
         med(v, "heap0"), med(v, "rss0"), med(v, "cold_rss"), med(v, "cold_heap")))

@@ -1,5 +1,7 @@
 package io.vireo.benches.cluster;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +33,8 @@ import io.vireo.cluster.etcd.EtcdClient;
  *       reads every key under /vireo/ with EtcdClient.range, as a node starting does, and prints how long it took
  *   write URL NETWORK SUBNET NODES ENDPOINTS WRITERS [LEASE_SECONDS [TXN_OPS]]
  *       grants NODES leases of LEASE_SECONDS (default 600) and warms up (20,000 puts and a delete outside the
- *       cluster's prefix, which no node watches), untimed; then puts, timed, for each node sim-NNNN its
+ *       cluster's prefix, which no node watches), untimed (with VIREO_SIMULATOR_WAIT set, then prints "waiting" and
+ *       waits for a line on its input); then puts, timed, for each node sim-NNNN its
  *       member record (/vireo/members/sim-NNNN under its lease, underlay 10.100.X.Y, VXLAN port 4789) followed
  *       by its ENDPOINTS endpoints (/vireo/endpoints/NETWORK/MAC under its lease: a unique MAC, see mac(), and
  *       one IPv4 address of SUBNET, unique across nodes, from the subnet's 256th on); the nodes split into
@@ -50,6 +53,8 @@ public final class ClusterSimulator
     private static final int BLOCK_PREFIX = 26;
     /** Endpoint addresses start this far into the subnet, clear of the gateway's. */
     private static final int FIRST_HOST = 256;
+    /** With this set in the environment, write prints "waiting" before the timed writes and waits for a line. */
+    private static final String WAIT = "VIREO_SIMULATOR_WAIT";
     private static final int WARM_UP_KEYS = 20_000;
     private static final String WARM_UP_PREFIX = "/vireo-simulator-warm-up/";
 
@@ -164,6 +169,13 @@ public final class ClusterSimulator
             }
 
             warmUp(store, pool, writers);
+            if (null != System.getenv(WAIT))
+            {
+                // the caller samples what it measures (CPU times, a recording) just before the timed writes
+                System.out.println("waiting");
+                System.out.flush();
+                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+            }
 
             final long[] revisions = new long[writers];
             final long cpuBefore = processCpuNanos();
