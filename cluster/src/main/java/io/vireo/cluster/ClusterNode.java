@@ -494,13 +494,7 @@ public final class ClusterNode implements AutoCloseable
             {
                 for (final Endpoint endpoint : overlay.localEndpoints(network))
                 {
-                    final String key = keys.endpoint(network, endpoint.mac());
-                    present.add(key);
-                    final byte[] value = json(new PublishedEndpoint(endpoint.mac(), endpoint.addresses(), self.node()));
-                    if (!Arrays.equals(value, owned.put(key, value)))
-                    {
-                        dirty.add(key);
-                    }
+                    present.add(own(network, endpoint));
                 }
             }
             catch (final IllegalArgumentException | IllegalStateException ex)
@@ -519,6 +513,18 @@ public final class ClusterNode implements AutoCloseable
                 }
             }
         }
+    }
+
+    /** Takes a local endpoint as one of this node's keys, to be written if it changed; returns its key. */
+    private String own(final String network, final Endpoint endpoint)
+    {
+        final String key = keys.endpoint(network, endpoint.mac());
+        final byte[] value = json(new PublishedEndpoint(endpoint.mac(), endpoint.addresses(), self.node()));
+        if (!Arrays.equals(value, owned.put(key, value)))
+        {
+            dirty.add(key);
+        }
+        return key;
     }
 
     /** Renews the lease; a lost lease is replaced and this node's keys written again. */
@@ -756,9 +762,7 @@ public final class ClusterNode implements AutoCloseable
         {
             submit(() ->
             {
-                final String key = keys.endpoint(network, endpoint.mac());
-                owned.put(key, json(new PublishedEndpoint(endpoint.mac(), endpoint.addresses(), self.node())));
-                dirty.add(key);
+                own(network, endpoint);
                 flushQuietly();
                 publish();
             });
