@@ -149,8 +149,12 @@ class ClusterNodeIT
         assertTrue(a.addressOf("blue", "c1:eth0").isEmpty(), "its address is free again");
     }
 
-    @Test
-    void aNodeRestartedWithinItsLeaseTakesItBackAndNoOtherNodeSeesItsEndpointsGo()
+    /** Nodes a and b with network blue, b with an endpoint a has installed. */
+    private record TwoNodes(ModelSwitch switchA, ModelSwitch switchB, ClusterNode a, ClusterNode b)
+    {
+    }
+
+    private TwoNodes twoNodesWithAnEndpointOnB()
     {
         final ModelSwitch switchA = new ModelSwitch();
         final ModelSwitch switchB = new ModelSwitch();
@@ -160,10 +164,19 @@ class ClusterNodeIT
         await(() -> b.networks().size() == 1, "b sees the network");
         switchB.attachLocal("blue", MAC_B, "10.1.0.66");
         await(() -> switchA.endpointsOf("blue").containsKey(MAC_B), "a has b's endpoint");
-        final long lease = b.status(false).lease();
+        return new TwoNodes(switchA, switchB, a, b);
+    }
 
-        b.close();
-        nodes.remove(b);
+    @Test
+    void aNodeRestartedWithinItsLeaseTakesItBackAndNoOtherNodeSeesItsEndpointsGo()
+    {
+        final TwoNodes two = twoNodesWithAnEndpointOnB();
+        final ModelSwitch switchA = two.switchA();
+        final ModelSwitch switchB = two.switchB();
+        final long lease = two.b().status(false).lease();
+
+        two.b().close();
+        nodes.remove(two.b());
         switchA.calls.clear();
         // the same switch (its port still there) under a new node process
         final ClusterNode again = join("b", "192.0.2.2", switchB);
@@ -179,17 +192,11 @@ class ClusterNodeIT
     @Test
     void aNodeThatComesBackWithoutAnEndpointWithdrawsIt()
     {
-        final ModelSwitch switchA = new ModelSwitch();
-        final ModelSwitch switchB = new ModelSwitch();
-        final ClusterNode a = join("a", "192.0.2.1", switchA);
-        final ClusterNode b = join("b", "192.0.2.2", switchB);
-        a.addNetwork("blue", 100, "10.1.0.0/16", null);
-        await(() -> b.networks().size() == 1, "b sees the network");
-        switchB.attachLocal("blue", MAC_B, "10.1.0.66");
-        await(() -> switchA.endpointsOf("blue").containsKey(MAC_B), "a has b's endpoint");
+        final TwoNodes two = twoNodesWithAnEndpointOnB();
+        final ModelSwitch switchA = two.switchA();
 
-        b.close();
-        nodes.remove(b);
+        two.b().close();
+        nodes.remove(two.b());
         // the container went while b's daemon was down: the switch comes back without it
         final ModelSwitch restarted = new ModelSwitch();
         restarted.networks.put("blue", 100);
