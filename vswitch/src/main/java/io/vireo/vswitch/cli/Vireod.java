@@ -332,10 +332,6 @@ public final class Vireod implements Callable<Integer>
         {
             return daemonConfig.cluster();
         }
-        if (null == underlay)
-        {
-            throw new IllegalArgumentException("--cluster needs --underlay IP, this node's address on the underlay");
-        }
         return new DaemonConfig.ClusterSection(
             ClusterConfig.parseEndpoints(cluster).stream().map(URI::toString).toList(), node, underlay, vtepPort, leaseSeconds);
     }
