@@ -262,6 +262,38 @@ class FaultsIT
     }
 
     /**
+     * The run dir (a tmpfs, as {@code /run} is) full: the daemon's copy of the switch there ({@code state.yaml})
+     * cannot be saved, and the change is answered "done, but not saved to" that file, but the config file,
+     * which has room, is saved all the same; once there is room the run dir's copy has everything again.
+     */
+    @Test
+    void aFullRunDirDoesNotKeepTheConfigFileFromBeingSaved() throws Exception
+    {
+        tmpfs = Files.createTempDirectory(sandbox.prefix + "tmpfs");
+        check(sandbox.run("mount", "-t", "tmpfs", "-o", "size=64m,mode=0755", "tmpfs", tmpfs.toString()));
+        final Path config = sandbox.tempDir("etc").resolve("switch.yaml");
+        final String nsA = sandbox.namespace("a");
+        final String tapA = sandbox.ifname("tA");
+        final Daemon daemon = Daemon.start(sandbox, tmpfs, "--config", config.toString(), "--no-port-keeper");
+        daemon.ok("port", "add", "br0", tapA, "--netns", nsA, "--ip", "10.89.5.1/24");
+        final Path filler = tmpfs.resolve("filler");
+        assertNotEquals(0, sandbox.run("dd", "if=/dev/zero", "of=" + filler, "bs=64k").exit(), "dd fills the file system");
+
+        final Sandbox.Result added = daemon.ctl("bridge", "add", "br1");
+        assertEquals(1, added.exit(), added::all);
+        assertTrue(added.err().startsWith("vireoctl: done, but not saved to " + tmpfs.resolve("state.yaml")), added::all);
+        assertEquals(List.of("br0", "br1"), names(yaml(config).get("bridges")), "the config file has the change");
+        assertEquals(List.of("br0"), names(yaml(tmpfs.resolve("state.yaml")).get("bridges")), "the run dir's copy is as it was");
+
+        Files.delete(filler);
+        daemon.ok("bridge", "add", "br2");
+        assertEquals(List.of("br0", "br1", "br2"), names(yaml(config).get("bridges")));
+        assertEquals(List.of("br0", "br1", "br2"), names(yaml(tmpfs.resolve("state.yaml")).get("bridges")));
+        assertEquals(List.of(tapA), names(yaml(tmpfs.resolve("state.yaml")).get("bridges").get(0).get("ports")));
+        assertEquals(0, daemon.terminate());
+    }
+
+    /**
      * DPDK's testpmd (virtio-user, answering ARP and ping for any address) on a vhost-user port of vireod,
      * SIGKILLed while a 10 ms ping streams frames to it, then started again with the same MAC, as a crashed VM
      * is restarted. While it is away the switch counts what it cannot hand over ({@code tx_error}) and the other
