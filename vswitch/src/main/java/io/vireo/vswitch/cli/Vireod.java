@@ -262,10 +262,17 @@ public final class Vireod implements Callable<Integer>
             stateFile = null == config ? null : openStateFile(vireo, registry, daemonConfig);
             // the run dir's copy keeps the cluster this daemon joined, flags or file: one restarted there joins it again
             final StateFile runStateFile = openRunStateFile(vireo, registry, daemonConfig.withCluster(clusterSection));
+            // the config file is saved even when the run dir's copy cannot be (a full /run)
             changes = null == stateFile ? runStateFile : () ->
             {
-                runStateFile.switchChanged();
-                stateFile.switchChanged();
+                try
+                {
+                    runStateFile.switchChanged();
+                }
+                finally
+                {
+                    stateFile.switchChanged();
+                }
             };
             if (null != clusterConfig)
             {
