@@ -44,7 +44,7 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * it, and such a TCP segment may join a frame as a verified one does. The same sender over the same
  * underlay hands over whole GSO frames too, one "datagram" of up to 64 KB: a TCP frame whose IP packet
  * exceeds {@code mtu} becomes a GSO frame of its own, cut at {@code mtu} when it is segmented (its
- * sender's segments would have had that size). A merged frame's
+ * sender's segments would have had that size), if its IP and TCP checksums hold. A merged frame's
  * IPv4 total length and header checksum (or IPv6 payload length) are rewritten, PSH is kept if the
  * last segment had it, and the TCP checksum field holds the pseudo-header sum for the merged length,
  * as the virtio {@code NEEDS_CSUM} contract wants it. One instance per receiving port and thread;
@@ -359,11 +359,14 @@ public final class SegmentCoalescer
 
     /**
      * Makes frame {@code index}, a TCP frame larger than a segment (parsed), a GSO frame cut at the MTU,
-     * if its checksum is intact; a damaged one is left as it came, for its receiver to drop.
+     * if its checksums are intact; a damaged one is left as it came, for its receiver to drop. The IPv4
+     * header checksum counts too: segmenting writes a right one into every segment, over whatever the
+     * TCP checksum does not cover (the TTL, the identification).
      */
     private void markGso(final FrameBurst burst, final int index, final DirectBuffer source, final int offset, final int length)
     {
-        if (!intact(source, offset, length))
+        final boolean ipHeaderHolds = !isIpv4 || 0 == Checksums.checksum(source, offset + IP_OFFSET, IPV4_HEADER);
+        if (!ipHeaderHolds || !intact(source, offset, length))
         {
             return;
         }

@@ -206,6 +206,21 @@ class SegmentCoalescerTest
         assertEquals(0L, burst.buffer().getLong(burst.netHeaderOffset(1)), "one whose checksum is wrong goes on as it came");
     }
 
+    @Test
+    void aWholeGsoFrameWithADamagedIpHeaderGoesOnAsItCame()
+    {
+        // Caught by VtepReceiverFuzzTest's checks of GSO frames: the TCP checksum does not cover the TTL,
+        // and segmenting wrote a right IP header checksum over the damaged TTL into every segment.
+        final byte[] damaged = GsoFrame.tcp4().payload(30_000, 9).gsoSize(1398).build().frame().clone();
+        damaged[14 + 8] ^= 0x01;
+        assertTrue(append(damaged, PEER));
+        coalescer.finish(burst);
+
+        assertEquals(1, burst.size());
+        assertArrayEquals(damaged, frame(0));
+        assertEquals(0L, burst.buffer().getLong(burst.netHeaderOffset(0)), "no offload asked for a damaged frame");
+    }
+
     private void assertNeedsChecksum(final int index, final int start, final int offset)
     {
         final VirtioNetHeaderFlyweight header =
