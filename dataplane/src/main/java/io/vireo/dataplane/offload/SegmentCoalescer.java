@@ -34,7 +34,9 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  *   <li>its TCP checksum is right, and the frame's first segment's IP and TCP checksums were, so a
  *   damaged segment is never hidden behind a checksum the receiver trusts; it goes on as it came
  *   and its receiver drops it;</li>
- *   <li>the merged IP packet stays within 65,535 bytes and the frame within a slot.</li>
+ *   <li>the merged IP packet stays within 65,535 bytes, the frame within a slot, and its segments
+ *   within {@link SoftwareOffload#DEFAULT_MAX_SEGMENTS}, so that software segmentation can cut it again
+ *   for a port that takes no GSO frames (segments of a few bytes would otherwise pass it).</li>
  * </ul>
  * Anything else starts a frame of its own, unchanged, with a zeroed virtio-net header, except that a
  * TCP or UDP frame whose checksum field holds just the pseudo-header sum for its length, and does not
@@ -58,6 +60,8 @@ public final class SegmentCoalescer
     private static final int IPV4_HEADER = 20;
     private static final int IPV6_HEADER = 40;
     private static final int MAX_IP_PACKET = 0xFFFF;
+    /** No more than software segmentation cuts a frame into, for ports that take no GSO frames. */
+    private static final int MAX_SEGMENTS = SoftwareOffload.DEFAULT_MAX_SEGMENTS;
     private static final int TCP_SEQUENCE = 4;
     private static final int TCP_ACKNOWLEDGMENT = 8;
     private static final int TCP_FLAGS = 13;
@@ -240,8 +244,9 @@ public final class SegmentCoalescer
         final DirectBuffer source, final int offset, final int length, final int peer, final FrameBurst burst)
     {
         final int flags = source.getByte(offset + l4Offset + TCP_FLAGS) & 0xFF;
-        if (openEnded || peer != openPeer || isIpv4 != openIsIpv4 || headersLength != openHeadersLength ||
-            payloadLength > openSegmentSize || (MERGEABLE_FLAGS != flags && ENDING_FLAGS != flags) ||
+        if (openEnded || MAX_SEGMENTS == openSegments || peer != openPeer || isIpv4 != openIsIpv4 ||
+            headersLength != openHeadersLength || payloadLength > openSegmentSize ||
+            (MERGEABLE_FLAGS != flags && ENDING_FLAGS != flags) ||
             openNextSequence != source.getInt(offset + l4Offset + TCP_SEQUENCE, BIG_ENDIAN))
         {
             return false;
