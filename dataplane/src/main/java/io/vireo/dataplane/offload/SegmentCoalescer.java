@@ -34,7 +34,9 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  *   <li>its TCP checksum is right, and the frame's first segment's IP and TCP checksums were, so a
  *   damaged segment is never hidden behind a checksum the receiver trusts; it goes on as it came
  *   and its receiver drops it;</li>
- *   <li>the merged IP packet stays within 65,535 bytes and the frame within a slot.</li>
+ *   <li>the merged IP packet stays within 65,535 bytes, the frame within a slot, and its segments
+ *   within {@link SoftwareOffload#DEFAULT_MAX_SEGMENTS}, so that software segmentation can cut it again
+ *   for a port that takes no GSO frames (segments of a few bytes would otherwise pass it).</li>
  * </ul>
  * Anything else starts a frame of its own, unchanged, with a zeroed virtio-net header, except that a
  * TCP or UDP frame whose checksum field holds just the pseudo-header sum for its length, and does not
@@ -44,7 +46,7 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * it, and such a TCP segment may join a frame as a verified one does. The same sender over the same
  * underlay hands over whole GSO frames too, one "datagram" of up to 64 KB: a TCP frame whose IP packet
  * exceeds {@code mtu} becomes a GSO frame of its own, cut at {@code mtu} when it is segmented (its
- * sender's segments would have had that size). A merged frame's
+ * sender's segments would have had that size), if its IP and TCP checksums hold. A merged frame's
  * IPv4 total length and header checksum (or IPv6 payload length) are rewritten, PSH is kept if the
  * last segment had it, and the TCP checksum field holds the pseudo-header sum for the merged length,
  * as the virtio {@code NEEDS_CSUM} contract wants it. One instance per receiving port and thread;
@@ -58,6 +60,8 @@ public final class SegmentCoalescer
     private static final int IPV4_HEADER = 20;
     private static final int IPV6_HEADER = 40;
     private static final int MAX_IP_PACKET = 0xFFFF;
+    /** No more than software segmentation cuts a frame into, for ports that take no GSO frames. */
+    private static final int MAX_SEGMENTS = SoftwareOffload.DEFAULT_MAX_SEGMENTS;
     private static final int TCP_SEQUENCE = 4;
     private static final int TCP_ACKNOWLEDGMENT = 8;
     private static final int TCP_FLAGS = 13;
@@ -240,8 +244,9 @@ public final class SegmentCoalescer
         final DirectBuffer source, final int offset, final int length, final int peer, final FrameBurst burst)
     {
         final int flags = source.getByte(offset + l4Offset + TCP_FLAGS) & 0xFF;
-        if (openEnded || peer != openPeer || isIpv4 != openIsIpv4 || headersLength != openHeadersLength ||
-            payloadLength > openSegmentSize || (MERGEABLE_FLAGS != flags && ENDING_FLAGS != flags) ||
+        if (openEnded || MAX_SEGMENTS == openSegments || peer != openPeer || isIpv4 != openIsIpv4 ||
+            headersLength != openHeadersLength || payloadLength > openSegmentSize ||
+            (MERGEABLE_FLAGS != flags && ENDING_FLAGS != flags) ||
             openNextSequence != source.getInt(offset + l4Offset + TCP_SEQUENCE, BIG_ENDIAN))
         {
             return false;
@@ -359,11 +364,14 @@ public final class SegmentCoalescer
 
     /**
      * Makes frame {@code index}, a TCP frame larger than a segment (parsed), a GSO frame cut at the MTU,
-     * if its checksum is intact; a damaged one is left as it came, for its receiver to drop.
+     * if its checksums are intact; a damaged one is left as it came, for its receiver to drop. The IPv4
+     * header checksum counts too: segmenting writes a right one into every segment, over whatever the
+     * TCP checksum does not cover (the TTL, the identification).
      */
     private void markGso(final FrameBurst burst, final int index, final DirectBuffer source, final int offset, final int length)
     {
-        if (!intact(source, offset, length))
+        final boolean ipHeaderHolds = !isIpv4 || 0 == Checksums.checksum(source, offset + IP_OFFSET, IPV4_HEADER);
+        if (!ipHeaderHolds || !intact(source, offset, length))
         {
             return;
         }

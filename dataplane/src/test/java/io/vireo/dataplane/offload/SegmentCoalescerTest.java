@@ -206,6 +206,40 @@ class SegmentCoalescerTest
         assertEquals(0L, burst.buffer().getLong(burst.netHeaderOffset(1)), "one whose checksum is wrong goes on as it came");
     }
 
+    @Test
+    void aWholeGsoFrameWithADamagedIpHeaderGoesOnAsItCame()
+    {
+        // Caught by VtepReceiverFuzzTest's checks of GSO frames: the TCP checksum does not cover the TTL,
+        // and segmenting wrote a right IP header checksum over the damaged TTL into every segment.
+        final byte[] damaged = GsoFrame.tcp4().payload(30_000, 9).gsoSize(1398).build().frame().clone();
+        damaged[14 + 8] ^= 0x01;
+        assertTrue(append(damaged, PEER));
+        coalescer.finish(burst);
+
+        assertEquals(1, burst.size());
+        assertArrayEquals(damaged, frame(0));
+        assertEquals(0L, burst.buffer().getLong(burst.netHeaderOffset(0)), "no offload asked for a damaged frame");
+    }
+
+    @Test
+    void noMoreSegmentsMergeThanSoftwareSegmentationCuts()
+    {
+        final int max = SoftwareOffload.DEFAULT_MAX_SEGMENTS;
+        final int first = 10 * (max - 24);
+        final List<byte[]> segments =
+            new ArrayList<>(segments(GsoFrame.tcp4().tcpFlags(0x10).payload(first, 1).gsoSize(10).build()));
+        segments.addAll(segments(
+            GsoFrame.tcp4().tcpFlags(0x10).sequence(0x1000_0000 + first).payload(500, 2).gsoSize(10).build()));
+        appendAll(segments);
+
+        assertEquals(2, burst.size(), "a frame of " + max + " segments, then one of the 26 left");
+        assertEquals(10 * max, payload(0));
+        final VirtioNetHeaderFlyweight header =
+            new VirtioNetHeaderFlyweight().wrap(burst.buffer(), burst.netHeaderOffset(0), FrameBurst.NET_HEADER_LENGTH);
+        assertEquals(max, offload.segment(burst.buffer(), burst.frameOffset(0), burst.frameLength(0), header,
+            new CollectingSink()));
+    }
+
     private void assertNeedsChecksum(final int index, final int start, final int offset)
     {
         final VirtioNetHeaderFlyweight header =
