@@ -74,6 +74,8 @@ public final class ClusterNode implements AutoCloseable
     private long registrations;
     private long storeErrors;
     private long conflicts;
+    /** Claims given up on return: another node took them while this one was away longer than its lease. */
+    private long lostClaims;
     private String lastStoreError;
 
     public ClusterNode(final ClusterConfig config, final OverlaySwitch overlay)
@@ -375,6 +377,7 @@ public final class ClusterNode implements AutoCloseable
         counters.put("registrations", registrations);
         counters.put("store_errors", storeErrors);
         counters.put("conflicts", conflicts);
+        counters.put("lost_claims", lostClaims);
         counters.put("malformed_values", view.malformed);
         counters.put("switch_calls", reconciler.calls());
         counters.put("switch_failures", reconciler.failures());
@@ -554,7 +557,7 @@ public final class ClusterNode implements AutoCloseable
     /**
      * Writes the dirty keys: owned ones put under the lease, the others deleted. A block or an address is
      * written only if no other node took it meanwhile (this node was away longer than its lease): one that
-     * was is given up and counted as a conflict, never overwritten.
+     * was is given up and counted as a lost claim, never overwritten.
      */
     private void flush() throws EtcdException
     {
@@ -574,7 +577,7 @@ public final class ClusterNode implements AutoCloseable
                 }
                 else
                 {
-                    conflicts++;
+                    lostClaims++;
                     lastStoreError = "another node took " + key.substring(keys.prefix().length()) +
                         " while this node was away from the store";
                     owned.remove(key);

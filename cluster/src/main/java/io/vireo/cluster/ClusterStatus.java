@@ -18,7 +18,8 @@ import io.vireo.cluster.etcd.StoreStatus;
  * @param networks      the networks applied to its switch.
  * @param endpoints     the endpoints of all networks it sees.
  * @param pendingWrites its own keys written while the store was away, not yet in the store.
- * @param counters      watch events, resyncs, registrations, store errors, conflicts, switch calls and failures.
+ * @param counters      watch events, resyncs, registrations, store errors, conflicts, lost claims, malformed values,
+ *                      switch calls and failures.
  * @param lastError     the last error (store or switch), or null.
  * @param store         each etcd endpoint's health; null when not asked for.
  */

@@ -1,9 +1,11 @@
 package io.vireo.cluster;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -12,6 +14,7 @@ import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
 
 import io.vireo.api.Endpoint;
+import io.vireo.cluster.etcd.EtcdClient;
 import io.vireo.testkit.EtcdServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,6 +34,8 @@ class ClusterNodeIT
     private static final int LEASE_SECONDS = 2;
     private static final String MAC_A = "02:00:00:00:00:0a";
     private static final String MAC_B = "02:00:00:00:00:0b";
+    private static final String MAC_C = "02:00:00:00:00:0c";
+    private static final String PREFIX = "/vireo-test/";
 
     private EtcdServer etcd;
     private final List<ClusterNode> nodes = new ArrayList<>();
@@ -51,8 +56,13 @@ class ClusterNodeIT
 
     private ClusterNode join(final String name, final String underlay, final ModelSwitch overlay)
     {
-        final ClusterNode node = new ClusterNode(new ClusterConfig(List.of(etcd.clientUrl()), name, underlay, 4789,
-            LEASE_SECONDS, "/vireo-test/", Duration.ofSeconds(2)), overlay);
+        return join(etcd.clientUrl(), name, underlay, overlay);
+    }
+
+    private ClusterNode join(final URI store, final String name, final String underlay, final ModelSwitch overlay)
+    {
+        final ClusterNode node = new ClusterNode(new ClusterConfig(List.of(store), name, underlay, 4789,
+            LEASE_SECONDS, PREFIX, Duration.ofSeconds(2)), overlay);
         nodes.add(node);
         node.start();
         return node;
@@ -228,6 +238,120 @@ class ClusterNodeIT
         await(() -> switchB.endpointsOf("blue").containsKey(MAC_A), "b gets a's endpoint once the store is back");
         await(() -> b.addressOf("blue", "c2:eth0").isPresent(), "and a's allocation");
         await(() -> a.status(false).storeUp() && 0 == a.status(false).pendingWrites(), "a caught up");
+    }
+
+    @Test
+    void aNodeWhoseRevisionWasCompactedAwayReadsTheClusterAgain() throws Exception
+    {
+        try (StoreLink link = new StoreLink(etcd.clientUrl());
+            EtcdClient store = new EtcdClient(List.of(etcd.clientUrl()), Duration.ofSeconds(5)))
+        {
+            final ModelSwitch switchA = new ModelSwitch();
+            final ModelSwitch switchB = new ModelSwitch();
+            final ClusterNode a = join("a", "192.0.2.1", switchA);
+            final ClusterNode b = join(link.url(), "b", "192.0.2.2", switchB);
+            a.addNetwork("blue", 100, "10.1.0.0/16", null);
+            switchA.attachLocal("blue", MAC_A, "10.1.0.65");
+            await(() -> switchB.endpointsOf("blue").containsKey(MAC_A), "b has a's endpoint");
+
+            link.cut();
+            await(() -> !b.status(false).storeUp(), "b sees the store gone");
+            switchA.detachLocal("blue", MAC_A);
+            switchA.attachLocal("blue", MAC_C, "10.1.0.67");
+            final ClusterKeys keys = new ClusterKeys(PREFIX);
+            await(() -> isStored(store, keys.endpoint("blue", MAC_C)) && !isStored(store, keys.endpoint("blue", MAC_A)),
+                "a wrote both changes");
+            // what b missed is history no watch can replay any more
+            store.compact(store.range(PREFIX).revision(), true);
+
+            link.restore();
+            await(() -> switchB.endpointsOf("blue").containsKey(MAC_C) && !switchB.endpointsOf("blue").containsKey(MAC_A),
+                "b reads the cluster again: the new endpoint in, the gone one out");
+            await(() -> b.status(false).counters().get("resyncs") >= 1, "b counts the resync");
+            assertTrue(switchB.peersOf("blue").contains("192.0.2.1"), "a stays b's peer");
+        }
+    }
+
+    @Test
+    void aNodeAwayLongerThanItsLeaseComesBackWithItsEndpointAndItsAddress() throws Exception
+    {
+        try (StoreLink link = new StoreLink(etcd.clientUrl()))
+        {
+            final ModelSwitch switchA = new ModelSwitch();
+            final ModelSwitch switchB = new ModelSwitch();
+            final ClusterNode a = join("a", "192.0.2.1", switchA);
+            final ClusterNode b = join(link.url(), "b", "192.0.2.2", switchB);
+            a.addNetwork("blue", 100, "10.1.0.0/16", null);
+            await(() -> b.networks().size() == 1, "b sees the network");
+            final String allocated = b.allocate("blue", "c1:eth0");
+            final String address = allocated.substring(0, allocated.indexOf('/'));
+            switchB.attachLocal("blue", MAC_B, address);
+            await(() -> switchA.endpointsOf("blue").containsKey(MAC_B) && a.addressOf("blue", "c1:eth0").isPresent(),
+                "a has b's endpoint and address");
+
+            link.cut();
+            await(() -> a.status(false).members().size() == 1 && switchA.endpointsOf("blue").isEmpty() &&
+                a.addressOf("blue", "c1:eth0").isEmpty(), "b's lease runs out: a drops it, its endpoint and address");
+            assertEquals(Optional.of(address), b.addressOf("blue", "c1:eth0"), "b keeps its address while away");
+
+            link.restore();
+            await(() -> switchA.endpointsOf("blue").containsKey(MAC_B) &&
+                Optional.of(address).equals(a.addressOf("blue", "c1:eth0")), "b is back with its endpoint and address");
+            await(() -> b.status(false).counters().get("registrations") >= 1, "under a new lease");
+            assertEquals(0L, b.status(false).counters().get("lost_claims"));
+        }
+    }
+
+    @Test
+    void anAddressTakenWhileItsNodeWasAwayIsGivenUpAndCountedNeverOverwritten() throws Exception
+    {
+        try (StoreLink link = new StoreLink(etcd.clientUrl()))
+        {
+            final ModelSwitch switchA = new ModelSwitch();
+            final ModelSwitch switchB = new ModelSwitch();
+            final ClusterNode a = join("a", "192.0.2.1", switchA);
+            final ClusterNode b = join(link.url(), "b", "192.0.2.2", switchB);
+            // two blocks of 16: once a's own is full, the only other one is b's
+            a.addNetwork("blue", 100, "10.1.0.0/27", 28);
+            await(() -> b.networks().size() == 1, "b sees the network");
+            final String allocated = b.allocate("blue", "c1:eth0");
+            final String address = allocated.substring(0, allocated.indexOf('/'));
+            switchB.attachLocal("blue", MAC_B, address);
+            await(() -> a.addressOf("blue", "c1:eth0").isPresent(), "a sees b's allocation");
+
+            link.cut();
+            await(() -> a.addressOf("blue", "c1:eth0").isEmpty(), "b's lease runs out and its address with it");
+            String owner = null;
+            for (int i = 0; i < 32 && null == owner; i++)
+            {
+                if (a.allocate("blue", "a" + i + ":eth0").equals(allocated))
+                {
+                    owner = "a" + i + ":eth0";
+                }
+            }
+            assertTrue(null != owner, "a hands out b's old address once its own block is full");
+
+            link.restore();
+            await(() -> b.status(false).counters().get("lost_claims") >= 1, "b gives the address up and counts it");
+            assertTrue(b.status(false).lastError().contains("another node took"), b.status(false).lastError());
+            await(() -> b.addressOf("blue", "c1:eth0").isEmpty(), "b no longer counts it as c1's");
+            final String taker = owner;
+            await(() -> 0 == b.status(false).pendingWrites(), "b caught up");
+            assertEquals(Optional.of(address), a.addressOf("blue", taker), "the store keeps a's claim");
+            assertEquals(Optional.of(address), b.addressOf("blue", taker), "and b sees it");
+        }
+    }
+
+    private static boolean isStored(final EtcdClient store, final String key)
+    {
+        try
+        {
+            return store.get(key).isPresent();
+        }
+        catch (final Exception ex)
+        {
+            return false;
+        }
     }
 
     private static void await(final BooleanSupplier condition, final String what)
