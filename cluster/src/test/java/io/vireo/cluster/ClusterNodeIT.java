@@ -240,17 +240,29 @@ class ClusterNodeIT
         await(() -> a.status(false).storeUp() && 0 == a.status(false).pendingWrites(), "a caught up");
     }
 
+    /** Nodes a and b with network blue, b reaching the store through {@code link}. */
+    private TwoNodes twoNodesWithBThrough(final StoreLink link, final String subnet, final Integer blockPrefix)
+    {
+        final ModelSwitch switchA = new ModelSwitch();
+        final ModelSwitch switchB = new ModelSwitch();
+        final ClusterNode a = join("a", "192.0.2.1", switchA);
+        final ClusterNode b = join(link.url(), "b", "192.0.2.2", switchB);
+        a.addNetwork("blue", 100, subnet, blockPrefix);
+        await(() -> b.networks().size() == 1, "b sees the network");
+        return new TwoNodes(switchA, switchB, a, b);
+    }
+
     @Test
     void aNodeWhoseRevisionWasCompactedAwayReadsTheClusterAgain() throws Exception
     {
         try (StoreLink link = new StoreLink(etcd.clientUrl());
             EtcdClient store = new EtcdClient(List.of(etcd.clientUrl()), Duration.ofSeconds(5)))
         {
-            final ModelSwitch switchA = new ModelSwitch();
-            final ModelSwitch switchB = new ModelSwitch();
-            final ClusterNode a = join("a", "192.0.2.1", switchA);
-            final ClusterNode b = join(link.url(), "b", "192.0.2.2", switchB);
-            a.addNetwork("blue", 100, "10.1.0.0/16", null);
+            final TwoNodes two = twoNodesWithBThrough(link, "10.1.0.0/16", null);
+            final ModelSwitch switchA = two.switchA();
+            final ModelSwitch switchB = two.switchB();
+            final ClusterNode a = two.a();
+            final ClusterNode b = two.b();
             switchA.attachLocal("blue", MAC_A, "10.1.0.65");
             await(() -> switchB.endpointsOf("blue").containsKey(MAC_A), "b has a's endpoint");
 
@@ -277,15 +289,13 @@ class ClusterNodeIT
     {
         try (StoreLink link = new StoreLink(etcd.clientUrl()))
         {
-            final ModelSwitch switchA = new ModelSwitch();
-            final ModelSwitch switchB = new ModelSwitch();
-            final ClusterNode a = join("a", "192.0.2.1", switchA);
-            final ClusterNode b = join(link.url(), "b", "192.0.2.2", switchB);
-            a.addNetwork("blue", 100, "10.1.0.0/16", null);
-            await(() -> b.networks().size() == 1, "b sees the network");
+            final TwoNodes two = twoNodesWithBThrough(link, "10.1.0.0/16", null);
+            final ModelSwitch switchA = two.switchA();
+            final ClusterNode a = two.a();
+            final ClusterNode b = two.b();
             final String allocated = b.allocate("blue", "c1:eth0");
             final String address = allocated.substring(0, allocated.indexOf('/'));
-            switchB.attachLocal("blue", MAC_B, address);
+            two.switchB().attachLocal("blue", MAC_B, address);
             await(() -> switchA.endpointsOf("blue").containsKey(MAC_B) && a.addressOf("blue", "c1:eth0").isPresent(),
                 "a has b's endpoint and address");
 
@@ -307,16 +317,13 @@ class ClusterNodeIT
     {
         try (StoreLink link = new StoreLink(etcd.clientUrl()))
         {
-            final ModelSwitch switchA = new ModelSwitch();
-            final ModelSwitch switchB = new ModelSwitch();
-            final ClusterNode a = join("a", "192.0.2.1", switchA);
-            final ClusterNode b = join(link.url(), "b", "192.0.2.2", switchB);
             // two blocks of 16: once a's own is full, the only other one is b's
-            a.addNetwork("blue", 100, "10.1.0.0/27", 28);
-            await(() -> b.networks().size() == 1, "b sees the network");
+            final TwoNodes two = twoNodesWithBThrough(link, "10.1.0.0/27", 28);
+            final ClusterNode a = two.a();
+            final ClusterNode b = two.b();
             final String allocated = b.allocate("blue", "c1:eth0");
             final String address = allocated.substring(0, allocated.indexOf('/'));
-            switchB.attachLocal("blue", MAC_B, address);
+            two.switchB().attachLocal("blue", MAC_B, address);
             await(() -> a.addressOf("blue", "c1:eth0").isPresent(), "a sees b's allocation");
 
             link.cut();
