@@ -1,28 +1,15 @@
 package io.vireo.cluster;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
-import io.vireo.api.Endpoint;
-import io.vireo.api.EndpointListener;
 import io.vireo.api.OverlaySwitch;
 import io.vireo.cluster.etcd.EtcdClient;
 import io.vireo.cluster.etcd.EtcdException;
@@ -32,18 +19,15 @@ import io.vireo.cluster.etcd.EtcdException;
  * state into its {@link ClusterView}, follows it with a watch, and has the {@link Reconciler} apply it
  * to the switch; publishes the switch's local endpoints and hands out addresses from blocks it claims.
  * <p>
- * Everything runs on one thread, {@code vireo-cluster}, so the view, the reconciler and this node's own
- * keys need no lock; the switch's forwarding threads never wait on it. The keys this node must have in
- * the store (its member record, endpoints, blocks, allocations) are kept in {@link #owned}; a write the
- * store does not take stays in {@link #dirty} and is retried until it does, so changes made while the
- * store is away reach it when it returns. A lost lease (the store forgot this node) is replaced and every
- * owned key written again.
+ * Everything runs on one {@link ClusterThread}, so the view, the reconciler and this node's own keys
+ * ({@link OwnedKeys}: written again until the store takes them, so changes made while the store is away
+ * reach it when it returns) need no lock; the switch's forwarding threads never wait on it. A lost lease
+ * (the store forgot this node) is replaced and every owned key written again.
  */
 public final class ClusterNode implements AutoCloseable
 {
     private static final long MAX_RETRY_MS = 2_000;
     private static final long CALL_TIMEOUT_SECONDS = 30;
-    private static final long PUBLISH_INTERVAL_MS = 100;
 
     private final ClusterConfig config;
     private final OverlaySwitch overlay;
@@ -52,30 +36,25 @@ public final class ClusterNode implements AutoCloseable
     private final Member self;
     private final ClusterView view;
     private final Reconciler reconciler;
-    private final ScheduledExecutorService thread;
-    private final Map<String, byte[]> owned = new HashMap<>();
-    private final Set<String> dirty = new LinkedHashSet<>();
+    private final ClusterThread thread = new ClusterThread();
+    private final OwnedKeys owned;
+    private final LocalEndpoints localEndpoints;
     /** Each member's lease, as its key in the store carries it. */
     private final Map<String, Long> memberLeases = new HashMap<>();
     private EtcdClient.Watch watch;
     /** The listener of the current watch: what an earlier one still hands over is stale and dropped. */
     private Watcher activeWatcher;
-    private volatile Thread clusterThread;
     private ScheduledFuture<?> retry;
     private long retryMs = 100;
     private boolean loaded;
     private long lease;
     private volatile boolean storeUp;
-    private volatile Snapshot snapshot;
-    private long publishedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
-    private boolean publishPending;
+    private final Published<Snapshot> snapshot;  // what status() answers
     private long watchEvents;
     private long resyncs;
     private long registrations;
     private long storeErrors;
     private long conflicts;
-    /** Claims given up on return: another node took them while this one was away longer than its lease. */
-    private long lostClaims;
     private String lastStoreError;
 
     public ClusterNode(final ClusterConfig config, final OverlaySwitch overlay)
@@ -87,15 +66,13 @@ public final class ClusterNode implements AutoCloseable
         this.self = new Member(config.node(), config.underlay(), config.vtepPort());
         this.view = new ClusterView(keys);
         this.reconciler = new Reconciler(self, overlay);
-        final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, task ->
+        this.owned = new OwnedKeys(keys);
+        this.snapshot = new Published<>(thread, this::snapshot);
+        this.localEndpoints = new LocalEndpoints(keys, self.node(), overlay, view, owned, thread, () ->
         {
-            clusterThread = new Thread(task, "vireo-cluster");
-            clusterThread.setDaemon(true);
-            return clusterThread;
+            flushQuietly();
+            snapshot.update();
         });
-        executor.setRemoveOnCancelPolicy(true);
-        this.thread = executor;
-        this.snapshot = snapshot();
     }
 
     /**
@@ -104,10 +81,9 @@ public final class ClusterNode implements AutoCloseable
      */
     public void start()
     {
-        thread.execute(() -> overlay.watchLocalEndpoints(new LocalEndpoints()));
+        thread.execute(() -> overlay.watchLocalEndpoints(localEndpoints));
         thread.execute(this::connect);
-        final long period = config.leaseSeconds() * 1000L / 3;
-        thread.scheduleWithFixedDelay(this::renew, period, period, TimeUnit.MILLISECONDS);
+        thread.every(config.leaseSeconds() * 1000L / 3, this::renew);
     }
 
     public ClusterConfig config()
@@ -131,11 +107,11 @@ public final class ClusterNode implements AutoCloseable
                     throw new IllegalStateException("VNI " + vni + " is taken by cluster network " + existing.name());
                 }
             }
-            if (!store.create(keys.network(name), json(network), 0))
+            if (!store.create(keys.network(name), ClusterView.json(network), 0))
             {
                 throw new IllegalStateException("cluster network " + name + " already exists");
             }
-            apply(keys.network(name), json(network));
+            apply(keys.network(name), ClusterView.json(network));
             return network;
         });
     }
@@ -153,7 +129,7 @@ public final class ClusterNode implements AutoCloseable
             store.deletePrefix(keys.endpoints(name));
             store.deletePrefix(keys.blocks(name));
             store.deletePrefix(keys.addresses(name));
-            owned.keySet().removeIf(key -> key.startsWith(keys.endpoints(name)) ||
+            owned.forget(key -> key.startsWith(keys.endpoints(name)) ||
                 key.startsWith(keys.blocks(name)) || key.startsWith(keys.addresses(name)));
             apply(keys.network(name), null);
             return null;
@@ -231,8 +207,7 @@ public final class ClusterNode implements AutoCloseable
                 return false;
             }
             final String key = keys.address(network, address);
-            owned.remove(key);
-            dirty.add(key);
+            owned.withdraw(key);
             apply(key, null);
             flush();
             return true;
@@ -284,10 +259,10 @@ public final class ClusterNode implements AutoCloseable
                 continue;
             }
             final String key = keys.block(network.name(), block);
-            final byte[] value = json(new Block(self.node()));
+            final byte[] value = ClusterView.json(new Block(self.node()));
             if (store.create(key, value, lease))
             {
-                owned.put(key, value);
+                owned.adopt(key, value);
                 apply(key, value);
                 final String address = AddressBlocks.firstFree(network, block, allocated, Set.of());
                 if (null != address)
@@ -318,7 +293,7 @@ public final class ClusterNode implements AutoCloseable
     private boolean claim(final String network, final String address, final String owner) throws EtcdException
     {
         final String key = keys.address(network, address);
-        final byte[] value = json(new Allocation(self.node(), owner));
+        final byte[] value = ClusterView.json(new Allocation(self.node(), owner));
         if (storeUp)
         {
             try
@@ -329,18 +304,16 @@ public final class ClusterNode implements AutoCloseable
                     refresh(key);
                     return false;
                 }
+                owned.adopt(key, value);
+                apply(key, value);
+                return true;
             }
             catch (final EtcdException ex)
             {
                 storeFailed(ex);
-                dirty.add(key);
             }
         }
-        else
-        {
-            dirty.add(key);
-        }
-        owned.put(key, value);
+        owned.own(key, value);  // pending: written when the store returns
         apply(key, value);
         return true;
     }
@@ -350,7 +323,7 @@ public final class ClusterNode implements AutoCloseable
     /** What this node sees; with {@code withStore}, each etcd endpoint's health too (asked now). */
     public ClusterStatus status(final boolean withStore)
     {
-        final Snapshot current = snapshot;
+        final Snapshot current = snapshot.get();
         return new ClusterStatus(self.node(), self.underlay(), current.lease, config.leaseSeconds(), storeUp,
             current.revision, current.members, current.networks, current.endpoints, current.pendingWrites,
             current.counters, current.lastError, withStore ? store.status() : null);
@@ -377,13 +350,13 @@ public final class ClusterNode implements AutoCloseable
         counters.put("registrations", registrations);
         counters.put("store_errors", storeErrors);
         counters.put("conflicts", conflicts);
-        counters.put("lost_claims", lostClaims);
+        counters.put("lost_claims", owned.lostClaims());
         counters.put("malformed_values", view.malformed);
         counters.put("switch_calls", reconciler.calls());
         counters.put("switch_failures", reconciler.failures());
         final String lastError = null != reconciler.lastError() ? reconciler.lastError() : lastStoreError;
         return new Snapshot(lease, view.revision, List.copyOf(members), reconciler.networks(), view.endpointCount(),
-            dirty.size(), counters, lastError);
+            owned.pendingCount(), counters, lastError);
     }
 
     // ---- the session with the store ----
@@ -395,8 +368,8 @@ public final class ClusterNode implements AutoCloseable
         try
         {
             lease = adoptOrGrantLease();
-            owned.put(keys.member(self.node()), json(self));
-            dirty.addAll(owned.keySet());
+            owned.own(keys.member(self.node()), ClusterView.json(self));
+            owned.rewriteAll();
             flush();
             load();
             retryMs = 100;
@@ -406,7 +379,7 @@ public final class ClusterNode implements AutoCloseable
             storeFailed(ex);
             retryLater(this::connect);
         }
-        publish();
+        snapshot.update();
     }
 
     private long adoptOrGrantLease() throws EtcdException
@@ -454,16 +427,15 @@ public final class ClusterNode implements AutoCloseable
         for (final EtcdClient.KeyValue kv : range.kvs())
         {
             final ClusterKeys.Parsed parsed = keys.parse(kv.key());
-            if (null != parsed && !owned.containsKey(kv.key()) && kv.lease() == lease &&
+            if (null != parsed && !owned.owns(kv.key()) && kv.lease() == lease &&
                 (parsed.kind() == ClusterKeys.Kind.BLOCK || parsed.kind() == ClusterKeys.Kind.ADDRESS))
             {
-                owned.put(kv.key(), kv.value());
+                owned.adopt(kv.key(), kv.value());
             }
         }
         // what this node wrote while the store was away is not in the store yet: keep it in the view
-        for (final String key : dirty)
+        owned.forEachPending((key, value) ->
         {
-            final byte[] value = owned.get(key);
             if (null == value)
             {
                 view.delete(key);
@@ -472,62 +444,14 @@ public final class ClusterNode implements AutoCloseable
             {
                 view.put(key, value);
             }
-        }
+        });
         reconciler.resync(view);
-        publishLocalEndpoints();
+        localEndpoints.republish();
         flush();
         loaded = true;
         activeWatcher = new Watcher();
         watch = store.watch(keys.prefix(), range.revision() + 1, activeWatcher);
         storeUp = true;
-    }
-
-    /**
-     * Takes the endpoints the switch has now on every network (a restarted daemon's containers) as this node's
-     * own, and withdraws those the store lists for this node that the switch no longer has (containers deleted
-     * while it was down). Asked of the switch, not waited for from its watch, so a restart withdraws nothing
-     * that is still there.
-     */
-    private void publishLocalEndpoints()
-    {
-        final Set<String> present = new HashSet<>();
-        for (final String network : view.networks.keySet())
-        {
-            try
-            {
-                for (final Endpoint endpoint : overlay.localEndpoints(network))
-                {
-                    present.add(own(network, endpoint));
-                }
-            }
-            catch (final IllegalArgumentException | IllegalStateException ex)
-            {
-                // the network's bridge is not there (the reconciler counted why): it has no endpoints to publish
-            }
-        }
-        for (final Map.Entry<String, Map<String, PublishedEndpoint>> network : view.endpoints.entrySet())
-        {
-            for (final PublishedEndpoint endpoint : network.getValue().values())
-            {
-                final String key = keys.endpoint(network.getKey(), endpoint.mac());
-                if (self.node().equals(endpoint.node()) && !present.contains(key) && !owned.containsKey(key))
-                {
-                    dirty.add(key);
-                }
-            }
-        }
-    }
-
-    /** Takes a local endpoint as one of this node's keys, to be written if it changed; returns its key. */
-    private String own(final String network, final Endpoint endpoint)
-    {
-        final String key = keys.endpoint(network, endpoint.mac());
-        final byte[] value = json(new PublishedEndpoint(endpoint.mac(), endpoint.addresses(), self.node()));
-        if (!Arrays.equals(value, owned.put(key, value)))
-        {
-            dirty.add(key);
-        }
-        return key;
     }
 
     /** Renews the lease; a lost lease is replaced and this node's keys written again. */
@@ -543,7 +467,7 @@ public final class ClusterNode implements AutoCloseable
             {
                 lease = store.grantLease(config.leaseSeconds());
                 registrations++;
-                dirty.addAll(owned.keySet());
+                owned.rewriteAll();
             }
             flush();
         }
@@ -551,51 +475,18 @@ public final class ClusterNode implements AutoCloseable
         {
             storeFailed(ex);
         }
-        publish();
+        snapshot.update();
     }
 
-    /**
-     * Writes the dirty keys: owned ones put under the lease, the others deleted. A block or an address is
-     * written only if no other node took it meanwhile (this node was away longer than its lease): one that
-     * was is given up and counted as a lost claim, never overwritten.
-     */
+    /** Writes this node's pending keys; a claim another node took meanwhile is given up and said. */
     private void flush() throws EtcdException
     {
-        for (final String key : List.copyOf(dirty))
+        owned.flush(store, lease, (key, taken) ->
         {
-            final byte[] value = owned.get(key);
-            if (null == value)
-            {
-                store.delete(key);
-            }
-            else if (isClaim(key) && !store.create(key, value, lease))
-            {
-                final Optional<EtcdClient.KeyValue> current = store.get(key);
-                if (current.isEmpty() || Arrays.equals(current.get().value(), value))
-                {
-                    store.put(key, value, lease);
-                }
-                else
-                {
-                    lostClaims++;
-                    lastStoreError = "another node took " + key.substring(keys.prefix().length()) +
-                        " while this node was away from the store";
-                    owned.remove(key);
-                    apply(key, current.get().value());
-                }
-            }
-            else
-            {
-                store.put(key, value, lease);
-            }
-            dirty.remove(key);
-        }
-    }
-
-    private boolean isClaim(final String key)
-    {
-        final ClusterKeys.Parsed parsed = keys.parse(key);
-        return null != parsed && (parsed.kind() == ClusterKeys.Kind.BLOCK || parsed.kind() == ClusterKeys.Kind.ADDRESS);
+            lastStoreError = "another node took " + key.substring(keys.prefix().length()) +
+                " while this node was away from the store";
+            apply(key, taken);
+        });
     }
 
     private void flushQuietly()
@@ -660,34 +551,10 @@ public final class ClusterNode implements AutoCloseable
 
     private void retryLater(final Runnable task)
     {
-        if (null == retry && !thread.isShutdown())
+        if (null == retry)
         {
-            retry = thread.schedule(task, retryMs, TimeUnit.MILLISECONDS);
+            retry = thread.schedule(task, retryMs);
             retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
-        }
-    }
-
-    /**
-     * Publishes what {@link #status} answers: at once if the last time was {@link #PUBLISH_INTERVAL_MS} ago,
-     * else once that interval is over, so a storm of watch events does not rebuild it for every batch.
-     */
-    private void publish()
-    {
-        final long now = System.nanoTime();
-        if (now - publishedAt >= TimeUnit.MILLISECONDS.toNanos(PUBLISH_INTERVAL_MS))
-        {
-            publishedAt = now;
-            snapshot = snapshot();
-        }
-        else if (!publishPending && !thread.isShutdown())
-        {
-            publishPending = true;
-            thread.schedule(() ->
-            {
-                publishPending = false;
-                publishedAt = System.nanoTime();
-                snapshot = snapshot();
-            }, PUBLISH_INTERVAL_MS, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -697,7 +564,7 @@ public final class ClusterNode implements AutoCloseable
         @Override
         public void events(final long revision, final List<EtcdClient.Event> events)
         {
-            submit(() ->
+            thread.submit(() ->
             {
                 if (this != activeWatcher)
                 {
@@ -711,14 +578,14 @@ public final class ClusterNode implements AutoCloseable
                 }
                 watchEvents += events.size();
                 view.revision = Math.max(view.revision, revision);
-                publish();
+                snapshot.update();
             });
         }
 
         @Override
         public void compacted(final long compactRevision)
         {
-            submit(() ->
+            thread.submit(() ->
             {
                 if (this != activeWatcher)
                 {
@@ -734,14 +601,14 @@ public final class ClusterNode implements AutoCloseable
                     storeFailed(ex);
                     retryLater(ClusterNode.this::connect);
                 }
-                publish();
+                snapshot.update();
             });
         }
 
         @Override
         public void connection(final boolean up)
         {
-            submit(() ->
+            thread.submit(() ->
             {
                 if (this != activeWatcher)
                 {
@@ -752,115 +619,30 @@ public final class ClusterNode implements AutoCloseable
                 {
                     flushQuietly();
                 }
-                publish();
+                snapshot.update();
             });
         }
     }
 
-    /** The switch's local endpoints, published under this node's lease. */
-    private final class LocalEndpoints implements EndpointListener
-    {
-        @Override
-        public void attached(final String network, final Endpoint endpoint)
-        {
-            submit(() ->
-            {
-                own(network, endpoint);
-                flushQuietly();
-                publish();
-            });
-        }
-
-        @Override
-        public void detached(final String network, final String mac)
-        {
-            submit(() ->
-            {
-                final String key = keys.endpoint(network, mac);
-                if (null != owned.remove(key))
-                {
-                    dirty.add(key);
-                    flushQuietly();
-                    publish();
-                }
-            });
-        }
-    }
-
-    /** Runs {@code task} on the cluster thread: now if this is it (the replay of local endpoints), else queued. */
-    private void submit(final Runnable task)
-    {
-        if (Thread.currentThread() == clusterThread)
-        {
-            task.run();
-        }
-        else if (!thread.isShutdown())
-        {
-            thread.execute(task);
-        }
-    }
-
-    /** Runs {@code task} on the cluster thread and waits for it; its exceptions are rethrown here. */
+    /** Runs {@code task} on the cluster thread and waits for it; a store that fails it is said unavailable. */
     private <T> T call(final Callable<T> task)
     {
-        final Future<T> future;
-        try
+        return thread.call(() ->
         {
-            future = thread.submit(() ->
+            try
             {
-                try
-                {
-                    return task.call();
-                }
-                catch (final EtcdException ex)
-                {
-                    storeFailed(ex);
-                    throw new StoreUnavailableException("the cluster store did not answer: " + ex.getMessage());
-                }
-                finally
-                {
-                    publish();
-                }
-            });
-        }
-        catch (final java.util.concurrent.RejectedExecutionException ex)
-        {
-            throw new IllegalStateException("the cluster node is closed");
-        }
-        try
-        {
-            return future.get(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        }
-        catch (final ExecutionException ex)
-        {
-            if (ex.getCause() instanceof RuntimeException runtime)
-            {
-                throw runtime;
+                return task.call();
             }
-            throw new IllegalStateException(ex.getCause());
-        }
-        catch (final TimeoutException ex)
-        {
-            future.cancel(true);
-            throw new StoreUnavailableException("the cluster node did not answer within " + CALL_TIMEOUT_SECONDS + " s");
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted");
-        }
-    }
-
-    private static byte[] json(final Object value)
-    {
-        try
-        {
-            return ClusterView.JSON.writeValueAsBytes(value);
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
+            catch (final EtcdException ex)
+            {
+                storeFailed(ex);
+                throw new StoreUnavailableException("the cluster store did not answer: " + ex.getMessage());
+            }
+            finally
+            {
+                snapshot.update();
+            }
+        });
     }
 
     /**
@@ -871,27 +653,15 @@ public final class ClusterNode implements AutoCloseable
     @Override
     public void close()
     {
-        try
+        thread.stop(() ->
         {
-            thread.submit(() ->
+            if (null != watch)
             {
-                if (null != watch)
-                {
-                    watch.close();
-                    watch = null;
-                }
-                activeWatcher = null;
-            }).get(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-        catch (final ExecutionException | TimeoutException | java.util.concurrent.RejectedExecutionException ignored)
-        {
-            // stopping is best effort: the thread is stopped below either way
-        }
-        thread.shutdownNow();
+                watch.close();
+                watch = null;
+            }
+            activeWatcher = null;
+        });
         store.close();
     }
 }

@@ -1,6 +1,7 @@
 package io.vireo.cluster;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -17,6 +18,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 final class ClusterView
 {
     static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    /** A value as the store keeps it: JSON. */
+    static byte[] json(final Object value)
+    {
+        try
+        {
+            return JSON.writeValueAsBytes(value);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
 
     private final ClusterKeys keys;
     final Map<String, Member> members = new HashMap<>();
