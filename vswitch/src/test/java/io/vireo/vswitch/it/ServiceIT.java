@@ -53,7 +53,7 @@ class ServiceIT
         "import socket,sys,collections\n" +
         "counts=collections.Counter()\n" +
         "for i in range(int(sys.argv[3])):\n" +
-        "    c=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)\n" +
+        "    c=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)\n" +
         "    counts[c.makefile('rb').readline().strip().decode()]+=1; c.close()\n" +
         "print(' '.join('%s=%d' % kv for kv in sorted(counts.items())))\n";
 
@@ -329,7 +329,7 @@ class ServiceIT
                 "print('resolved', socket.gethostbyname('web'))\n" +
                 "counts=collections.Counter()\n" +
                 "for i in range(6):\n" +
-                "    c=socket.create_connection(('web.svc.vireo', 80), timeout=10)\n" +
+                "    c=socket.create_connection(('web.svc.vireo', 80), timeout=30)\n" +
                 "    counts[c.makefile('rb').readline().strip().decode()]+=1; c.close()\n" +
                 "print(' '.join('%s=%d' % kv for kv in sorted(counts.items())))\n"));
             assertTrue(byName.out().contains("resolved " + VIP) && byName.out().contains("s1=2 s2=2 s3=2"), byName.all());
