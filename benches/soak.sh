@@ -77,6 +77,11 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  # vireod's port keeper (detached; its pid in the run dir) lets go of the TAPs and exits by itself within
+  # seconds once they are gone; stopped here if it has not.
+  if pid="$(cat "$run/keeper.pid" 2>/dev/null)" && [ -n "$pid" ] && alive "$pid"; then
+    wait_until 15 eval "! alive $pid" || kill -TERM "$pid" 2>/dev/null || true
+  fi
   rm -rf "/var/run/dpdk/${p}"* "$run/v0.sock"
 }
 trap cleanup EXIT
