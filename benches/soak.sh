@@ -61,7 +61,6 @@ p="sk$$"                                   # prefix of every namespace and inter
 out="${out:-$(mktemp -d /tmp/vireo-soak.XXXXXX)}"
 mkdir -p "$out"
 run="$out/run"
-mkdir -p "$run"
 pids=() namespaces=() vireod_pid="" testpmd_pid=""
 # Seconds of traffic: warm-up, window, and a margin so that the end sample is taken under traffic.
 traffic=$((warmup + window + 5))
@@ -104,6 +103,8 @@ listening() { [ -n "$(in_ns "$1" ss -Hln"$2" "sport = :$3")" ]; }
 log "waiting for $BENCH_LOCK"
 bench_lock
 log "locked; set-up in $out"
+rm -rf "$run"   # a run dir keeps the switch's state (state.yaml) for the next vireod there: start from none
+mkdir -p "$run"
 
 # --- topology: host 1 (the switch's namespace) and host 2 on a veth underlay, the containers.
 for ns in h1 h2 n0 n1 n2 c1 c2; do netns "${p}$ns"; done
