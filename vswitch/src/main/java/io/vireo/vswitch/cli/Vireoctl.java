@@ -267,7 +267,8 @@ public final class Vireoctl
     }
 
     @Command(name = "threads", mixinStandardHelpOptions = true,
-        description = "Forwarding threads: the CPU each is pinned to, its kernel thread id and the ports it receives from "
+        description = "Forwarding threads: the CPU each is pinned to, its kernel thread id, the bytes it has allocated on "
+            + "the heap since it started (sampled twice: the forwarding path's allocation rate) and the ports it receives from "
             + "(`stats` shows where their time goes).")
     static final class ThreadsCommand implements Callable<Integer>
     {
@@ -282,13 +283,14 @@ public final class Vireoctl
         {
             return root.call("GET", "/v1/threads", null, json, (node, out) ->
             {
-                final Table table = new Table("THREAD", "NAME", "CPU", "TID", "PORTS");
+                final Table table = new Table("THREAD", "NAME", "CPU", "TID", "ALLOCATED", "PORTS");
                 for (final JsonNode thread : node)
                 {
                     final List<String> ports = new ArrayList<>();
                     thread.get("ports").forEach(port -> ports.add(port.asText()));
                     table.row(text(thread, "index"), text(thread, "name"), thread.get("cpu").isNull() ? "any" : text(thread, "cpu"),
-                        text(thread, "threadId"), ports.isEmpty() ? "-" : String.join(",", ports));
+                        text(thread, "threadId"), text(thread, "allocatedBytes"),
+                        ports.isEmpty() ? "-" : String.join(",", ports));
                 }
                 table.print(out);
             });

@@ -52,7 +52,7 @@ import org.agrona.concurrent.SystemNanoClock;
  *                                {"location": {"netns": "/var/run/docker/netns/..", "ip": "10.0.0.2/24"}} where
  *                                the owner of a TAP port put its interface (shown, not acted on)
  * DELETE /v1/ports/{name}        delete a port
- * GET    /v1/threads             forwarding threads: CPU, kernel thread id, the ports each receives from
+ * GET    /v1/threads             forwarding threads: CPU, kernel thread id, ports each receives from, heap bytes allocated
  * GET    /v1/fdb/{bridge}        forwarding table of a bridge
  * GET    /v1/stats               counters of every port
  * GET    /v1/policy/{bridge}     endpoint policy: default action and rules in evaluation order

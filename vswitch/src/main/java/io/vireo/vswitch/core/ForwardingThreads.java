@@ -1,5 +1,6 @@
 package io.vireo.vswitch.core;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.LinkedHashMap;
@@ -129,12 +130,25 @@ final class ForwardingThreads implements AutoCloseable
         return invoker.invoke();
     }
 
-    /** Thread {@code index}'s CPU, kernel id and the given ports it receives from. */
+    /** Thread {@code index}'s CPU, kernel id, the given ports it receives from and the bytes it has allocated. */
     ThreadInfo info(final int index, final List<String> polled)
     {
         final ForwardingAgent agent = agents[index];
         return new ThreadInfo(index, agent.roleName(), ForwardingAgent.ANY_CPU == agent.cpu() ? null : agent.cpu(),
-            0 == agent.threadId() ? null : agent.threadId(), polled);
+            0 == agent.threadId() ? null : agent.threadId(), polled, allocatedBytes(agent));
+    }
+
+    /** The bytes the agent's own thread has allocated, or null: not started, run by the caller's thread, not counted. */
+    private Long allocatedBytes(final ForwardingAgent agent)
+    {
+        final long id = agent.javaThreadId();
+        if (proxy.isInvoked() || id < 0 ||
+            !(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean threads))
+        {
+            return null;
+        }
+        final long bytes = threads.getThreadAllocatedBytes(id);
+        return bytes < 0 ? null : bytes;
     }
 
     /** Each thread's counters by thread name: loops, busy/idle ns, polls, bursts, frames, flow cache hits and misses. */

@@ -36,6 +36,7 @@ public final class ForwardingAgent implements Agent
     /** The CPU this thread is pinned to at start, or {@link #ANY_CPU}. */
     private final int cpu;
     private volatile int threadId;
+    private volatile long javaThreadId = -1;
     private final FrameBurst frames;
     private final BurstContext burst;
     private final EpochClock systemClock;
@@ -111,11 +112,12 @@ public final class ForwardingAgent implements Agent
         return roleName;
     }
 
-    /** Pins the thread to its CPU, if it has one, and notes the thread's kernel id. */
+    /** Pins the thread to its CPU, if it has one, and notes the thread's kernel and JVM ids. */
     @Override
     public void onStart()
     {
         threadId = CpuAffinity.currentThreadId();
+        javaThreadId = Thread.currentThread().getId();
         if (ANY_CPU != cpu)
         {
             CpuAffinity.pinCurrentThread(cpu);
@@ -132,6 +134,12 @@ public final class ForwardingAgent implements Agent
     public int threadId()
     {
         return threadId;
+    }
+
+    /** The JVM's id of the thread that started the agent ({@link Thread#getId()}), else -1. Any thread. */
+    public long javaThreadId()
+    {
+        return javaThreadId;
     }
 
     @Override

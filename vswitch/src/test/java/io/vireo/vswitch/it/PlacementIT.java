@@ -68,8 +68,9 @@ class PlacementIT
             assertEquals(cpu, threads.get(i).get("cpu").asInt());
             final String tid = threads.get(i).get("threadId").asText();
             assertEquals(Integer.toString(cpu), cpusAllowed(tid), "the kernel runs thread " + i + " on CPU " + cpu + " only");
+            assertTrue(threads.get(i).get("allocatedBytes").isNumber(), "thread " + i + " reports its allocated bytes");
         }
-        assertTrue(daemon.ok("threads").out().matches("(?s)THREAD +NAME +CPU +TID +PORTS\n0 +vireo-forwarding-0 +1 .*"),
+        assertTrue(daemon.ok("threads").out().matches("(?s)THREAD +NAME +CPU +TID +ALLOCATED +PORTS\n0 +vireo-forwarding-0 +1 .*"),
             () -> daemon.ctl("threads").out());
 
         daemon.ok("port", "add", "br0", "vm1", "--type", "vhost-user", "--socket", sockets.resolve("vm1.sock").toString(),
