@@ -1,13 +1,7 @@
 package io.vireo.cluster.etcd;
 
-import java.io.IOException;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,9 +9,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -178,36 +170,10 @@ public final class EtcdClient implements AutoCloseable
         void close();
     }
 
-    /** Reads the body of a successful answer. */
-    @FunctionalInterface
-    private interface Decoder<T>
-    {
-        T decode(byte[] body) throws IOException;
-    }
-
-    /** Reads an answer into a tree, and takes an error in it for an error (a lease grant's, a stream's). */
-    private static final Decoder<JsonNode> TREE = MAPPER::readTree;
-
-    /** An endpoint failed in a way another endpoint may not: the reason, in a few words. */
-    private static final class Unreachable extends Exception
-    {
-        private static final long serialVersionUID = 1L;
-
-        Unreachable(final String reason, final Throwable cause)
-        {
-            super(reason, cause, false, false);
-        }
-    }
-
-    private final List<URI> endpoints;
-    private final Duration requestTimeout;
+    private final GatewayTransport transport;
     private final int pageSize;
-    private final HttpClient http;
-    /** The endpoint that answered last: where the next request goes first. */
-    private final AtomicInteger current = new AtomicInteger();
     private final AtomicInteger watchSequence = new AtomicInteger();
     private final Set<GatewayWatch> watches = ConcurrentHashMap.newKeySet();
-    private volatile boolean closed;
 
     /**
      * @param endpoints      the members' client URLs, e.g. {@code http://10.0.0.1:2379}, tried in this order.
@@ -225,38 +191,12 @@ public final class EtcdClient implements AutoCloseable
      */
     public EtcdClient(final List<URI> endpoints, final Duration requestTimeout, final int pageSize)
     {
-        if (endpoints.isEmpty())
-        {
-            throw new IllegalArgumentException("no etcd endpoint");
-        }
-        if (requestTimeout.isNegative() || requestTimeout.isZero())
-        {
-            throw new IllegalArgumentException("request timeout must be positive: " + requestTimeout);
-        }
         if (pageSize < 1)
         {
             throw new IllegalArgumentException("page size must be positive: " + pageSize);
         }
-        final List<URI> checked = new ArrayList<>(endpoints.size());
-        for (final URI endpoint : endpoints)
-        {
-            if (!("http".equals(endpoint.getScheme()) || "https".equals(endpoint.getScheme())) ||
-                endpoint.getHost() == null)
-            {
-                throw new IllegalArgumentException("not an http(s) URL of an etcd endpoint: " + endpoint);
-            }
-            final String text = endpoint.toString();
-            checked.add(URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) : text));
-        }
-        this.endpoints = List.copyOf(checked);
-        this.requestTimeout = requestTimeout;
+        this.transport = new GatewayTransport(endpoints, requestTimeout);
         this.pageSize = pageSize;
-        // HTTP/1.1: etcd serves gRPC and the gateway on one port and takes HTTP/2 for gRPC.
-        this.http = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(requestTimeout)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
     }
 
     /**
@@ -264,7 +204,7 @@ public final class EtcdClient implements AutoCloseable
      */
     public List<URI> endpoints()
     {
-        return endpoints;
+        return transport.endpoints();
     }
 
     /**
@@ -272,7 +212,7 @@ public final class EtcdClient implements AutoCloseable
      */
     public URI currentEndpoint()
     {
-        return endpoints.get(current.get());
+        return transport.endpoints().get(transport.currentIndex());
     }
 
     /**
@@ -309,7 +249,7 @@ public final class EtcdClient implements AutoCloseable
         byte[] from = key;
         while (true)
         {
-            final GatewayJson.RangePage page = call(
+            final GatewayJson.RangePage page = transport.call(
                 "range " + prefix, "/v3/kv/range", GatewayJson.rangeRequest(from, end, revision, pageSize), GatewayJson::rangePage);
             if (revision == 0)
             {
@@ -329,7 +269,7 @@ public final class EtcdClient implements AutoCloseable
      */
     public Optional<KeyValue> get(final String key) throws EtcdException
     {
-        final GatewayJson.RangePage page = call(
+        final GatewayJson.RangePage page = transport.call(
             "get " + key, "/v3/kv/range", GatewayJson.rangeRequest(utf8(key), null, 0, 0), GatewayJson::rangePage);
         return page.kvs().isEmpty() ? Optional.empty() : Optional.of(page.kvs().get(0));
     }
@@ -342,7 +282,7 @@ public final class EtcdClient implements AutoCloseable
      */
     public long put(final String key, final byte[] value, final long lease) throws EtcdException
     {
-        return headerRevision(call("put " + key, "/v3/kv/put", GatewayJson.putRequest(utf8(key), value, lease)));
+        return headerRevision(transport.call("put " + key, "/v3/kv/put", GatewayJson.putRequest(utf8(key), value, lease)));
     }
 
     /**
@@ -381,7 +321,7 @@ public final class EtcdClient implements AutoCloseable
                 success.add(GatewayJson.requestPut(utf8(put.key()), put.value(), put.lease()));
             }
             final String what = "put " + (end - first) + " keys from " + puts.get(first).key();
-            revision = headerRevision(call(what, "/v3/kv/txn", txn));
+            revision = headerRevision(transport.call(what, "/v3/kv/txn", txn));
         }
         return revision;
     }
@@ -396,7 +336,7 @@ public final class EtcdClient implements AutoCloseable
     {
         final byte[] keyBytes = utf8(key);
         final ObjectNode txn = GatewayJson.txnRequest(keyBytes, "CREATE", 0, GatewayJson.requestPut(keyBytes, value, lease));
-        return bool(call("create " + key, "/v3/kv/txn", txn), "succeeded");
+        return bool(transport.call("create " + key, "/v3/kv/txn", txn), "succeeded");
     }
 
     /**
@@ -411,7 +351,7 @@ public final class EtcdClient implements AutoCloseable
         final byte[] keyBytes = utf8(key);
         final ObjectNode txn = GatewayJson.txnRequest(
             keyBytes, "MOD", modRevision, GatewayJson.requestPut(keyBytes, value, lease));
-        return bool(call("replace " + key, "/v3/kv/txn", txn), "succeeded");
+        return bool(transport.call("replace " + key, "/v3/kv/txn", txn), "succeeded");
     }
 
     /**
@@ -419,7 +359,7 @@ public final class EtcdClient implements AutoCloseable
      */
     public boolean delete(final String key) throws EtcdException
     {
-        final JsonNode response = call("delete " + key, "/v3/kv/deleterange", GatewayJson.deleteRangeRequest(utf8(key), null));
+        final JsonNode response = transport.call("delete " + key, "/v3/kv/deleterange", GatewayJson.deleteRangeRequest(utf8(key), null));
         return int64(response, "deleted") > 0;
     }
 
@@ -432,7 +372,7 @@ public final class EtcdClient implements AutoCloseable
     {
         final byte[] keyBytes = utf8(key);
         final ObjectNode txn = GatewayJson.txnRequest(keyBytes, "MOD", modRevision, GatewayJson.requestDelete(keyBytes));
-        return bool(call("delete " + key + " if at " + modRevision, "/v3/kv/txn", txn), "succeeded");
+        return bool(transport.call("delete " + key + " if at " + modRevision, "/v3/kv/txn", txn), "succeeded");
     }
 
     /**
@@ -441,7 +381,7 @@ public final class EtcdClient implements AutoCloseable
     public long deletePrefix(final String prefix) throws EtcdException
     {
         final byte[] key = utf8(prefix);
-        final JsonNode response = call(
+        final JsonNode response = transport.call(
             "delete prefix " + prefix, "/v3/kv/deleterange", GatewayJson.deleteRangeRequest(key, prefixEnd(key)));
         return int64(response, "deleted");
     }
@@ -455,7 +395,7 @@ public final class EtcdClient implements AutoCloseable
     public long grantLease(final long ttlSeconds) throws EtcdException
     {
         final ObjectNode request = MAPPER.createObjectNode().put("TTL", Long.toString(ttlSeconds));
-        return int64(call("grant lease of " + ttlSeconds + " s", "/v3/lease/grant", request), "ID");
+        return int64(transport.call("grant lease of " + ttlSeconds + " s", "/v3/lease/grant", request), "ID");
     }
 
     /**
@@ -465,7 +405,7 @@ public final class EtcdClient implements AutoCloseable
      */
     public long keepAlive(final long lease) throws EtcdException
     {
-        final JsonNode response = call("keep lease " + lease + " alive", "/v3/lease/keepalive", GatewayJson.leaseRequest(lease));
+        final JsonNode response = transport.call("keep lease " + lease + " alive", "/v3/lease/keepalive", GatewayJson.leaseRequest(lease));
         final JsonNode result = response.get("result");
         return result == null ? 0 : int64(result, "TTL");
     }
@@ -477,7 +417,7 @@ public final class EtcdClient implements AutoCloseable
     {
         try
         {
-            call("revoke lease " + lease, "/v3/kv/lease/revoke", GatewayJson.leaseRequest(lease));
+            transport.call("revoke lease " + lease, "/v3/kv/lease/revoke", GatewayJson.leaseRequest(lease));
         }
         catch (final EtcdException ex)
         {
@@ -496,7 +436,7 @@ public final class EtcdClient implements AutoCloseable
     public void compact(final long revision, final boolean physical) throws EtcdException
     {
         final ObjectNode request = MAPPER.createObjectNode().put("revision", Long.toString(revision)).put("physical", physical);
-        call("compact at " + revision, "/v3/kv/compaction", request);
+        transport.call("compact at " + revision, "/v3/kv/compaction", request);
     }
 
     /**
@@ -523,88 +463,7 @@ public final class EtcdClient implements AutoCloseable
      */
     public StoreStatus status()
     {
-        final byte[] body = { '{', '}' };
-        final List<CompletableFuture<HttpResponse<byte[]>>> asked = new ArrayList<>(endpoints.size());
-        for (final URI endpoint : endpoints)
-        {
-            asked.add(http.sendAsync(request(endpoint, "/v3/maintenance/status", body), HttpResponse.BodyHandlers.ofByteArray()));
-        }
-        final List<StoreStatus.EndpointStatus> statuses = new ArrayList<>(endpoints.size());
-        for (int i = 0; i < endpoints.size(); i++)
-        {
-            statuses.add(endpointStatus(endpoints.get(i), asked.get(i)));
-        }
-        List<StoreStatus.Member> members = List.of();
-        for (final StoreStatus.EndpointStatus status : statuses)
-        {
-            if (status.reachable())
-            {
-                try
-                {
-                    members = members(exchange("member list", status.url(), "/v3/cluster/member/list", body, TREE));
-                    break;
-                }
-                catch (final Unreachable | EtcdException ex)
-                {
-                    // the next reachable one may answer
-                }
-            }
-        }
-        return new StoreStatus(List.copyOf(statuses), members);
-    }
-
-    private StoreStatus.EndpointStatus endpointStatus(final URI endpoint, final CompletableFuture<HttpResponse<byte[]>> asked)
-    {
-        String error;
-        try
-        {
-            final JsonNode status = answer("status", endpoint, asked.get(), TREE);
-            final JsonNode header = status.path("header");
-            return new StoreStatus.EndpointStatus(
-                endpoint, true, "", GatewayJson.text(status, "version"), int64(status, "leader"),
-                int64(header, "member_id"), int64(status, "raftTerm", "raft_term"), int64(header, "revision"),
-                int64(status, "dbSize", "db_size"));
-        }
-        catch (final ExecutionException ex)
-        {
-            error = describe(ex.getCause());
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            error = "interrupted";
-        }
-        catch (final Unreachable ex)
-        {
-            error = ex.getMessage();
-        }
-        catch (final EtcdException ex)
-        {
-            error = ex.getMessage();
-        }
-        return new StoreStatus.EndpointStatus(endpoint, false, error, "", 0, 0, 0, 0, 0);
-    }
-
-    private static List<StoreStatus.Member> members(final JsonNode response)
-    {
-        final List<StoreStatus.Member> members = new ArrayList<>();
-        for (final JsonNode member : response.path("members"))
-        {
-            members.add(new StoreStatus.Member(
-                int64(member, "ID"), GatewayJson.text(member, "name"), strings(member.path("peerURLs")),
-                strings(member.path("clientURLs")), bool(member, "isLearner")));
-        }
-        return List.copyOf(members);
-    }
-
-    private static List<String> strings(final JsonNode array)
-    {
-        final List<String> strings = new ArrayList<>();
-        for (final JsonNode node : array)
-        {
-            strings.add(node.asText());
-        }
-        return List.copyOf(strings);
+        return transport.status();
     }
 
     /**
@@ -614,39 +473,17 @@ public final class EtcdClient implements AutoCloseable
     @Override
     public void close()
     {
-        closed = true;
         for (final GatewayWatch watch : watches)
         {
             watch.close();
         }
-        if (http instanceof AutoCloseable closeable)
-        {
-            try
-            {
-                closeable.close();
-            }
-            catch (final Exception ex)
-            {
-                // nothing more to release
-            }
-        }
+        transport.close();
     }
 
-    // What the watches share with the client.
-
-    HttpClient http()
+    /** What the watches share with the client. */
+    GatewayTransport transport()
     {
-        return http;
-    }
-
-    Duration requestTimeout()
-    {
-        return requestTimeout;
-    }
-
-    int currentIndex()
-    {
-        return current.get();
+        return transport;
     }
 
     void removed(final GatewayWatch watch)
@@ -654,209 +491,9 @@ public final class EtcdClient implements AutoCloseable
         watches.remove(watch);
     }
 
-    boolean isClosed()
-    {
-        return closed;
-    }
-
-    /** The request that posts {@code body} to {@code path} on {@code endpoint}, within the request timeout. */
-    HttpRequest request(final URI endpoint, final String path, final byte[] body)
-    {
-        return HttpRequest.newBuilder(URI.create(endpoint + path))
-            .timeout(requestTimeout)
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-            .build();
-    }
-
-    /** A one-line reason for an exception the HTTP client threw on a request to an endpoint. */
-    String describe(final Throwable ex)
-    {
-        if (ex instanceof HttpConnectTimeoutException)
-        {
-            return "connect timed out after " + requestTimeout.toMillis() + " ms";
-        }
-        if (ex instanceof HttpTimeoutException)
-        {
-            return "timed out after " + requestTimeout.toMillis() + " ms";
-        }
-        if (ex instanceof ConnectException || ex.getCause() instanceof ConnectException)
-        {
-            return "connection refused";
-        }
-        final String message = ex.getMessage();
-        return message == null || message.isEmpty() ? ex.getClass().getSimpleName() : message;
-    }
-
-    // Sending.
-
-    /** {@link #call(String, String, ObjectNode, Decoder)} with the answer read into a tree. */
-    private JsonNode call(final String what, final String path, final ObjectNode body) throws EtcdException
-    {
-        return call(what, path, body, TREE);
-    }
-
-    /**
-     * Posts a request to the endpoints in turn from the current one, until one serves it.
-     *
-     * @param what    for messages: the request in a few words.
-     * @param decoder reads the body of a successful answer.
-     * @throws EtcdException unreachable if none served it; or the error the store answered.
-     */
-    private <T> T call(final String what, final String path, final ObjectNode body, final Decoder<T> decoder)
-        throws EtcdException
-    {
-        ensureOpen(what);
-        final byte[] bytes;
-        try
-        {
-            bytes = MAPPER.writeValueAsBytes(body);
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException("cannot write JSON of " + what, ex);
-        }
-        final int size = endpoints.size();
-        final int first = current.get();
-        final StringBuilder reasons = new StringBuilder();
-        Unreachable last = null;
-        for (int i = 0; i < size; i++)
-        {
-            final int index = (first + i) % size;
-            final URI endpoint = endpoints.get(index);
-            try
-            {
-                final T response = exchange(what, endpoint, path, bytes, decoder);
-                current.set(index);
-                return response;
-            }
-            catch (final EtcdException ex)
-            {
-                // it answered: the next request goes to it too
-                current.set(index);
-                throw ex;
-            }
-            catch (final Unreachable ex)
-            {
-                reasons.append(reasons.length() == 0 ? "" : "; ").append(endpoint).append(": ").append(ex.getMessage());
-                last = ex;
-            }
-        }
-        throw new EtcdException(what + ": " + reasons, true, codeOf(last), last == null ? null : last.getCause());
-    }
-
-    private static int codeOf(final Unreachable unreachable)
-    {
-        return unreachable != null && unreachable.getCause() instanceof EtcdException answered ?
-            answered.grpcCode() : EtcdException.NO_CODE;
-    }
-
-    /**
-     * Posts one request to one endpoint, again once if the connection broke (the pool may have handed out a
-     * connection the server had closed, after a restart).
-     *
-     * @throws Unreachable   the endpoint did not serve it; another may.
-     * @throws EtcdException the store answered an error.
-     */
-    private <T> T exchange(
-        final String what, final URI endpoint, final String path, final byte[] body, final Decoder<T> decoder)
-        throws Unreachable, EtcdException
-    {
-        final HttpRequest request = request(endpoint, path, body);
-        HttpResponse<byte[]> response = null;
-        for (int attempt = 1; response == null; attempt++)
-        {
-            try
-            {
-                response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-            }
-            catch (final HttpTimeoutException | ConnectException ex)
-            {
-                throw new Unreachable(describe(ex), ex);
-            }
-            catch (final IOException ex)
-            {
-                if (attempt == 2 || ex.getCause() instanceof ConnectException)
-                {
-                    throw new Unreachable(describe(ex), ex);
-                }
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                throw new EtcdException(what + ": " + endpoint + ": interrupted", true, EtcdException.NO_CODE, ex);
-            }
-        }
-        return answer(what, endpoint, response, decoder);
-    }
-
-    /**
-     * What an endpoint answered: the JSON of a success.
-     *
-     * @throws Unreachable   it answered "unavailable" (no leader, request timed out, leader changed).
-     * @throws EtcdException it answered another error.
-     */
-    @SuppressWarnings("unchecked")
-    private static <T> T answer(
-        final String what, final URI endpoint, final HttpResponse<byte[]> response, final Decoder<T> decoder)
-        throws Unreachable, EtcdException
-    {
-        if (response.statusCode() == 200 && decoder != TREE)
-        {
-            try
-            {
-                return decoder.decode(response.body());
-            }
-            catch (final IOException | RuntimeException ex)
-            {
-                throw new EtcdException(what + ": " + endpoint + ": cannot read the answer: " + ex.getMessage(), false,
-                    EtcdException.NO_CODE, ex);
-            }
-        }
-        final JsonNode json;
-        try
-        {
-            json = MAPPER.readTree(response.body());
-        }
-        catch (final IOException ex)
-        {
-            throw new EtcdException(what + ": " + endpoint + ": HTTP " + response.statusCode() + ", not JSON: " +
-                snippet(response.body()), false, EtcdException.NO_CODE, ex);
-        }
-        final GatewayJson.Error error = json == null ? null : GatewayJson.error(json);
-        if (error == null && response.statusCode() == 200 && json != null && json.isObject())
-        {
-            return (T)json;
-        }
-        final String message = error == null ?
-            "HTTP " + response.statusCode() + ": " + snippet(response.body()) :
-            error.message() + (error.code() == EtcdException.NO_CODE ? "" : " (code " + error.code() + ")");
-        final int code = error == null ? EtcdException.NO_CODE : error.code();
-        final EtcdException answered = new EtcdException(what + ": " + endpoint + ": " + message, false, code, null);
-        if (code == GatewayJson.UNAVAILABLE)
-        {
-            throw new Unreachable(message, answered);
-        }
-        throw answered;
-    }
-
-    private static String snippet(final byte[] body)
-    {
-        final String text = new String(body, 0, Math.min(body.length, 200), StandardCharsets.UTF_8);
-        return text.replace('\n', ' ').strip();
-    }
-
-    private void ensureOpen(final String what) throws EtcdException
-    {
-        if (closed)
-        {
-            throw new EtcdException(what + ": the client is closed", false, EtcdException.NO_CODE, null);
-        }
-    }
-
     private void ensureOpenUnchecked()
     {
-        if (closed)
+        if (transport.isClosed())
         {
             throw new IllegalStateException("the etcd client is closed");
         }

@@ -124,8 +124,8 @@ final class GatewayWatch implements EtcdClient.Watch, Runnable
     {
         try
         {
-            final List<URI> endpoints = client.endpoints();
-            int index = client.currentIndex();
+            final List<URI> endpoints = client.transport().endpoints();
+            int index = client.transport().currentIndex();
             long backoffMs = FIRST_BACKOFF_MS;
             boolean everCreated = false;
             while (!closed)
@@ -195,7 +195,7 @@ final class GatewayWatch implements EtcdClient.Watch, Runnable
             throw new IllegalStateException("cannot write a watch request", ex);
         }
         final HttpRequest request = HttpRequest.newBuilder(URI.create(endpoint + "/v3/watch"))
-            .timeout(client.requestTimeout())
+            .timeout(client.transport().requestTimeout())
             .header("Content-Type", "application/json")
             .header("Grpc-Metadata-hasleader", "true")
             .POST(HttpRequest.BodyPublishers.ofByteArray(body))
@@ -203,7 +203,8 @@ final class GatewayWatch implements EtcdClient.Watch, Runnable
         boolean created = false;
         try
         {
-            final HttpResponse<InputStream> response = client.http().send(request, HttpResponse.BodyHandlers.ofInputStream());
+            final HttpResponse<InputStream> response =
+                client.transport().http().send(request, HttpResponse.BodyHandlers.ofInputStream());
             stream = response.body();
             if (closed)
             {
