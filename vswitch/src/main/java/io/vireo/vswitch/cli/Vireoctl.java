@@ -3,9 +3,7 @@ package io.vireo.vswitch.cli;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -13,17 +11,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlClient;
-import io.vireo.vswitch.core.CountersFile;
-import io.vireo.vswitch.core.NatRuleSpec;
 import io.vireo.vswitch.core.RateLimit;
 import io.vireo.vswitch.core.PolicySpec;
-import io.vireo.dataplane.pipeline.PortCounters;
-import io.vireo.vswitch.core.TableCounters;
-import io.vireo.vswitch.pipeline.ThreadCounters;
 import io.vireo.vswitch.core.VxlanSpec;
 import io.vireo.vswitch.launch.Commands;
 import io.vireo.vswitch.launch.RunDir;
-import org.agrona.concurrent.status.CountersReader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,19 +30,19 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "vireoctl", mixinStandardHelpOptions = true, version = "vireoctl 0.1.0",
     description = "Control a running vireod.",
     subcommands = {Vireoctl.BridgeCommand.class, Vireoctl.PortCommand.class, Vireoctl.FdbCommand.class,
-        Vireoctl.PolicyCommand.class, Vireoctl.VxlanCommand.class, Vireoctl.StatsCommand.class,
+        Vireoctl.PolicyCommand.class, Vireoctl.VxlanCommand.class, StatsCommand.class,
         RegistryCommand.class, NetworkCommand.class, ClusterCommand.class,
-        Vireoctl.CaptureCommand.class, Vireoctl.ThreadsCommand.class, Vireoctl.RouterCommand.class,
-        Vireoctl.RouteCommand.class, Vireoctl.NatCommand.class, Vireoctl.ConntrackCommand.class, ServiceCommand.class})
+        Vireoctl.CaptureCommand.class, Vireoctl.ThreadsCommand.class, RouterCommand.class,
+        RouteCommand.class, NatCommand.class, ConntrackCommand.class, ServiceCommand.class})
 public final class Vireoctl
 {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = new ObjectMapper();
 
     @Option(names = "--run-dir", paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT,
         description = "the daemon's run dir (default: /run/vireo)")
     RunDir runDir = RunDir.DEFAULT;
 
-    private final PrintStream out;
+    final PrintStream out;
     private final PrintStream err;
 
     Vireoctl(final PrintStream out, final PrintStream err)
@@ -482,344 +474,7 @@ public final class Vireoctl
         }
     }
 
-    @Command(name = "router", description = "Add, delete, list routers, and attach them to bridges.", mixinStandardHelpOptions = true)
-    static final class RouterCommand
-    {
-        @ParentCommand
-        Vireoctl root;
-
-        @Command(name = "add", description = "Add a router with no interfaces.")
-        int add(@Parameters(paramLabel = "NAME") final String name, @Option(names = "--json") final boolean json)
-            throws JsonProcessingException
-        {
-            return root.call("POST", "/v1/routers", new ControlApi.RouterRequest(name), json, message("router " + name + " added"));
-        }
-
-        @Command(name = "del", description = "Delete a router, its interfaces and routes.")
-        int del(@Parameters(paramLabel = "NAME") final String name, @Option(names = "--json") final boolean json)
-            throws JsonProcessingException
-        {
-            return root.call("DELETE", "/v1/routers/" + name, null, json, message("router " + name + " deleted"));
-        }
-
-        @Command(name = "attach", description = "Give a router an interface on a bridge: it answers ARP and neighbour "
-            + "solicitations for its addresses and is the gateway of the bridge's endpoints.")
-        int attach(
-            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
-            @Parameters(index = "1", paramLabel = "BRIDGE") final String bridge,
-            @Option(names = "--ip", required = true, paramLabel = "ADDRESS/LENGTH",
-                description = "an address of the interface, IPv4 or IPv6; repeat for more") final List<String> addresses,
-            @Option(names = "--mac", paramLabel = "MAC", description = "default: random, locally administered") final String mac,
-            @Option(names = "--mtu", paramLabel = "N", description = "the largest IP packet routed onto the bridge (default 1500)") final Integer mtu,
-            @Option(names = "--json") final boolean json) throws JsonProcessingException
-        {
-            return root.call("POST", "/v1/routers/" + router + "/interfaces",
-                new ControlApi.InterfaceRequest(bridge, addresses, mac, mtu), json,
-                message("router " + router + " attached to " + bridge));
-        }
-
-        @Command(name = "detach", description = "Take a router off a bridge, with the routes through that interface.")
-        int detach(
-            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
-            @Parameters(index = "1", paramLabel = "BRIDGE") final String bridge,
-            @Option(names = "--json") final boolean json) throws JsonProcessingException
-        {
-            return root.call("DELETE", "/v1/routers/" + router + "/interfaces/" + bridge, null, json,
-                message("router " + router + " detached from " + bridge));
-        }
-
-        @Command(name = "list", description = "List routers and their interfaces.")
-        int list(@Option(names = "--json") final boolean json) throws JsonProcessingException
-        {
-            return root.call("GET", "/v1/routers", null, json, (node, out) ->
-            {
-                final Table table = new Table("ROUTER", "BRIDGE", "MAC", "MTU", "ADDRESSES", "ROUTES");
-                for (final JsonNode router : node)
-                {
-                    if (router.get("interfaces").isEmpty())
-                    {
-                        table.row(text(router, "name"), "-", "-", "-", "-", text(router, "routes"));
-                    }
-                    for (final JsonNode routerInterface : router.get("interfaces"))
-                    {
-                        final List<String> addresses = new ArrayList<>();
-                        routerInterface.get("addresses").forEach(address -> addresses.add(address.asText()));
-                        table.row(text(router, "name"), text(routerInterface, "bridge"), text(routerInterface, "mac"),
-                            text(routerInterface, "mtu"), String.join(",", addresses), text(router, "routes"));
-                    }
-                }
-                table.print(out);
-            });
-        }
-    }
-
-    @Command(name = "route", description = "A router's routes.", mixinStandardHelpOptions = true)
-    static final class RouteCommand
-    {
-        @ParentCommand
-        Vireoctl root;
-
-        @Command(name = "add", description = "Add a static route through a gateway on one of the router's subnets.")
-        int add(
-            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
-            @Parameters(index = "1", paramLabel = "PREFIX", description = "IPv4 or IPv6, e.g. 10.2.0.0/16 or 0.0.0.0/0") final String prefix,
-            @Option(names = "--via", required = true, paramLabel = "IP", description = "the gateway") final String via,
-            @Option(names = "--json") final boolean json) throws JsonProcessingException
-        {
-            return root.call("POST", "/v1/routers/" + router + "/routes", new ControlApi.RouteRequest(prefix, via), json,
-                message("route to " + prefix + " via " + via + " added to " + router));
-        }
-
-        @Command(name = "del", description = "Delete a static route.")
-        int del(
-            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
-            @Parameters(index = "1", paramLabel = "PREFIX") final String prefix,
-            @Option(names = "--json") final boolean json) throws JsonProcessingException
-        {
-            return root.call("DELETE", "/v1/routers/" + router + "/routes/" + prefix, null, json,
-                message("route to " + prefix + " deleted from " + router));
-        }
-
-        @Command(name = "list", description = "List a router's routes: connected ones, then static ones.")
-        int list(@Parameters(paramLabel = "ROUTER") final String router, @Option(names = "--json") final boolean json)
-            throws JsonProcessingException
-        {
-            return root.call("GET", "/v1/routers/" + router + "/routes", null, json, (node, out) ->
-            {
-                final Table table = new Table("PREFIX", "VIA", "BRIDGE", "TYPE");
-                for (final JsonNode route : node.get("routes"))
-                {
-                    table.row(text(route, "prefix"), text(route, "via"), text(route, "bridge"),
-                        route.get("connected").asBoolean() ? "connected" : "static");
-                }
-                table.print(out);
-            });
-        }
-    }
-
-    @Command(name = "nat", description = "A router's address translation: masquerade and published ports.",
-        mixinStandardHelpOptions = true)
-    static final class NatCommand
-    {
-        @ParentCommand
-        Vireoctl root;
-
-        @Command(name = "masquerade", description = "New connections leaving by the router's interface on BRIDGE get the "
-            + "router's address there as their source.")
-        int masquerade(
-            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
-            @Option(names = "--out", required = true, paramLabel = "BRIDGE") final String outBridge,
-            @Option(names = "--from", paramLabel = "PREFIX", description = "only sources in this IPv4 prefix (default: any)") final String from,
-            @Option(names = "--json") final boolean json) throws JsonProcessingException
-        {
-            return root.call("POST", "/v1/routers/" + router + "/nat",
-                new NatRuleSpec(null, "masquerade", outBridge, from, null, null, null, null, null), json,
-                (node, out) -> out.println("rule " + node.get("id").asText() + " added to " + router));
-        }
-
-        @Command(name = "publish", description = "New connections to PORT of the router's address go to IP:PORT.")
-        int publish(
-            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
-            @Option(names = "--proto", required = true, paramLabel = "tcp|udp") final String protocol,
-            @Option(names = "--port", required = true, paramLabel = "PORT") final int port,
-            @Option(names = "--to", required = true, paramLabel = "IP:PORT") final String to,
-            @Option(names = "--on", paramLabel = "BRIDGE", description = "only on the router's address on this bridge (default: all)") final String on,
-            @Option(names = "--json") final boolean json) throws JsonProcessingException
-        {
-            return root.call("POST", "/v1/routers/" + router + "/nat",
-                new NatRuleSpec(null, "publish", null, null, protocol, port, to, on, null), json,
-                (node, out) -> out.println("rule " + node.get("id").asText() + " added to " + router));
-        }
-
-        @Command(name = "del", description = "Delete a rule; connections it made go on until they end.")
-        int del(
-            @Parameters(index = "0", paramLabel = "ROUTER") final String router,
-            @Parameters(index = "1", paramLabel = "ID") final int id,
-            @Option(names = "--json") final boolean json) throws JsonProcessingException
-        {
-            return root.call("DELETE", "/v1/routers/" + router + "/nat/" + id, null, json,
-                message("rule " + id + " deleted from " + router));
-        }
-
-        @Command(name = "list", description = "List a router's address translation rules.")
-        int list(@Parameters(paramLabel = "ROUTER") final String router, @Option(names = "--json") final boolean json)
-            throws JsonProcessingException
-        {
-            return root.call("GET", "/v1/routers/" + router + "/nat", null, json, (node, out) ->
-            {
-                final Table table = new Table("ID", "TYPE", "OUT", "FROM", "PROTO", "PORT", "TO", "ON", "OWNER");
-                for (final JsonNode rule : node.get("rules"))
-                {
-                    table.row(text(rule, "id"), text(rule, "type"), text(rule, "out"), text(rule, "from"),
-                        text(rule, "protocol"), text(rule, "port"), text(rule, "to"), text(rule, "on"), text(rule, "owner"));
-                }
-                table.print(out);
-            });
-        }
-    }
-
-    @Command(name = "conntrack", description = "The connections a router's NAT tracks.", mixinStandardHelpOptions = true)
-    static final class ConntrackCommand
-    {
-        @ParentCommand
-        Vireoctl root;
-
-        @Command(name = "list", description = "List a router's connections.")
-        int list(@Parameters(paramLabel = "ROUTER") final String router, @Option(names = "--json") final boolean json)
-            throws JsonProcessingException
-        {
-            return root.call("GET", "/v1/routers/" + router + "/conntrack", null, json, (node, out) ->
-            {
-                final Table table = new Table("PROTO", "ORIGINAL", "REPLY", "STATE", "EXPIRES(s)");
-                for (final JsonNode connection : node.get("connections"))
-                {
-                    table.row(text(connection, "protocol"), text(connection, "original"), text(connection, "reply"),
-                        text(connection, "state"), text(connection, "expiresInSeconds"));
-                }
-                table.print(out);
-            });
-        }
-
-        @Command(name = "flush", description = "Forget a router's connections.")
-        int flush(@Parameters(paramLabel = "ROUTER") final String router, @Option(names = "--json") final boolean json)
-            throws JsonProcessingException
-        {
-            return root.call("DELETE", "/v1/routers/" + router + "/conntrack", null, json,
-                (node, out) -> out.println(node.get("flushed").asText() + " connections of " + router + " flushed"));
-        }
-    }
-
-    @Command(name = "stats", description = "Per-port counters and where forwarding threads spend their time, "
-        + "read from the daemon's counters file without disturbing it.",
-        mixinStandardHelpOptions = true)
-    static final class StatsCommand implements Callable<Integer>
-    {
-        @ParentCommand
-        Vireoctl root;
-
-        @Option(names = "--json")
-        boolean json;
-
-        @Option(names = "--watch", description = "redraw every --interval seconds until interrupted")
-        boolean watch;
-
-        @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "1", description = "with --watch (default 1)")
-        double interval;
-
-        @Override
-        public Integer call() throws JsonProcessingException, InterruptedException
-        {
-            if (!watch)
-            {
-                return printOnce();
-            }
-            while (true)
-            {
-                root.out.print("\033[H\033[2J"); // home and clear, as watch(1) does
-                printOnce();
-                root.out.flush();
-                Thread.sleep((long)(Math.max(0.1, interval) * 1000));
-            }
-        }
-
-        private int printOnce() throws JsonProcessingException
-        {
-            final Map<String, Map<String, Long>> byPort = new LinkedHashMap<>();
-            final Map<String, Map<String, Long>> byThread = new LinkedHashMap<>();
-            final Map<String, Long> table = new LinkedHashMap<>();
-            try (CountersFile file = CountersFile.open(root.runDir.countersFile()))
-            {
-                if (!ProcessHandle.of(file.writerPid()).map(ProcessHandle::isAlive).orElse(false))
-                {
-                    // A daemon that stopped leaves its counters for the next one (the port keeper's restarts).
-                    throw new IllegalStateException("no vireod is running with run dir " + root.runDir +
-                        " (the counters there are those of pid " + file.writerPid() + ", which has stopped)");
-                }
-                final CountersReader reader = file.reader();
-                reader.forEach((counterId, typeId, keyBuffer, label) ->
-                {
-                    final String portMetric = PortCounters.metricName(typeId);
-                    final String threadMetric = ThreadCounters.metricName(typeId);
-                    final String tableMetric = TableCounters.metricName(typeId);
-                    if (null != tableMetric)
-                    {
-                        table.put(tableMetric, reader.getCounterValue(counterId));
-                    }
-                    final Map<String, Map<String, Long>> owner = null != portMetric ? byPort : byThread;
-                    if (null != portMetric || null != threadMetric)
-                    {
-                        owner.computeIfAbsent(keyBuffer.getStringAscii(0), name -> new LinkedHashMap<>())
-                            .put(null != portMetric ? portMetric : threadMetric, reader.getCounterValue(counterId));
-                    }
-                });
-            }
-            if (json)
-            {
-                final Map<String, Object> result = new LinkedHashMap<>();
-                result.put("ports", rows("port", byPort));
-                result.put("threads", rows("thread", byThread));
-                result.put("fdb", table);
-                root.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
-                return 0;
-            }
-            final Table ports = new Table("PORT", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES", "ARP/ND_ANSWERED", "DROPS");
-            byPort.forEach((port, values) ->
-            {
-                final List<String> drops = new ArrayList<>();
-                values.forEach((metric, value) ->
-                {
-                    if (metric.startsWith("drop_") && value != 0)
-                    {
-                        drops.add(metric.substring(5) + "=" + value);
-                    }
-                });
-                ports.row(port, String.valueOf(values.get("rx_packets")), String.valueOf(values.get("rx_bytes")),
-                    String.valueOf(values.get("tx_packets")), String.valueOf(values.get("tx_bytes")),
-                    String.valueOf(values.getOrDefault("arp_nd_suppressed", 0L)), drops.isEmpty() ? "-" : String.join(",", drops));
-            });
-            ports.print(root.out);
-            root.out.println();
-            final Table threads = new Table("THREAD", "BUSY%", "LOOPS", "RX_POLLS", "RX_FRAMES", "FRAMES/BURST", "FRAMES/POLL",
-                "FLOW_CACHE_HIT%");
-            byThread.forEach((thread, values) ->
-            {
-                final long busy = values.getOrDefault("busy_ns", 0L);
-                final long idle = values.getOrDefault("idle_ns", 0L);
-                final long frames = values.getOrDefault("rx_frames", 0L);
-                final long hits = values.getOrDefault("flow_cache_hits", 0L);
-                threads.row(thread, ratio(100.0 * busy, busy + idle), String.valueOf(values.get("loops")),
-                    String.valueOf(values.get("rx_polls")), String.valueOf(frames),
-                    ratio(frames, values.getOrDefault("rx_bursts", 0L)), ratio(frames, values.getOrDefault("rx_polls", 0L)),
-                    ratio(100.0 * hits, hits + values.getOrDefault("flow_cache_misses", 0L)));
-            });
-            threads.print(root.out);
-            root.out.println();
-            root.out.println("FDB: " + table.getOrDefault("fdb_entries", 0L) + " entries of " +
-                table.getOrDefault("fdb_capacity", 0L) + ", " + table.getOrDefault("fdb_table_full", 0L) +
-                " learns refused (table full)");
-            return 0;
-        }
-
-        private static String ratio(final double numerator, final long denominator)
-        {
-            return 0 == denominator ? "-" : String.format("%.2f", numerator / denominator);
-        }
-
-        private static List<Map<String, Object>> rows(final String key, final Map<String, Map<String, Long>> byOwner)
-        {
-            final List<Map<String, Object>> rows = new ArrayList<>();
-            byOwner.forEach((owner, values) ->
-            {
-                final Map<String, Object> row = new LinkedHashMap<>();
-                row.put(key, owner);
-                row.putAll(values);
-                rows.add(row);
-            });
-            return rows;
-        }
-    }
-
-    private static Boolean onOff(final String value)
+    static Boolean onOff(final String value)
     {
         if (null == value)
         {
