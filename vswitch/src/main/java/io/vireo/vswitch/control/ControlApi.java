@@ -3,7 +3,6 @@ package io.vireo.vswitch.control;
 import java.io.IOException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,12 +13,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.vireo.cluster.ClusterNode;
-import io.vireo.vswitch.core.DnsSpec;
-import io.vireo.vswitch.core.NatRuleSpec;
 import io.vireo.vswitch.core.PolicySpec;
 import io.vireo.vswitch.core.PortInfo;
 import io.vireo.vswitch.core.RateLimit;
-import io.vireo.vswitch.core.ServiceSpec;
 import io.vireo.vswitch.core.TapPortSpec;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoException;
@@ -187,6 +183,7 @@ public final class ControlApi
     private final ChangeListener changeListener;
     private final RegistryApi registryApi;
     private final ClusterApi clusterApi;
+    private final RouterApi routerApi;
 
     public ControlApi(final Vireo vireo)
     {
@@ -216,6 +213,7 @@ public final class ControlApi
         this.changeListener = changeListener;
         this.registryApi = new RegistryApi(registry);
         this.clusterApi = new ClusterApi(cluster);
+        this.routerApi = new RouterApi(vireo);
     }
 
     /**
@@ -321,7 +319,7 @@ public final class ControlApi
         }
         if ("routers".equals(collection) && parts.length > 4 && null != name && !name.isEmpty())
         {
-            return routerItems(method, name, parts, body);
+            return routerApi.items(method, name, parts, body);
         }
         if ("vxlan".equals(collection) && null != name && !name.isEmpty() && parts.length >= 5 && parts.length <= 6 &&
             "peers".equals(parts[4]))
@@ -348,7 +346,7 @@ public final class ControlApi
             case "captures":
                 return captures(method, name, body);
             case "routers":
-                return routers(method, name, body);
+                return routerApi.routers(method, name, body);
             case "threads":
                 requireMethod(method, "GET");
                 if (null != name)
@@ -463,153 +461,6 @@ public final class ControlApi
         }
         vireo.deletePolicy(bridge, id);
         return ok(Map.of("deleted", id));
-    }
-
-    private Response routers(final String method, final String name, final String body) throws JsonProcessingException
-    {
-        if (null == name)
-        {
-            if ("GET".equals(method))
-            {
-                return ok(vireo.routers());
-            }
-            requireMethod(method, "POST");
-            final RouterRequest request = parse(body, RouterRequest.class);
-            required(request.name(), "name");
-            return created(vireo.addRouter(request.name()));
-        }
-        if ("GET".equals(method))
-        {
-            return ok(vireo.router(name));
-        }
-        requireMethod(method, "DELETE");
-        vireo.deleteRouter(name);
-        return ok(Map.of("deleted", name));
-    }
-
-    /** {@code /v1/routers/{name}/interfaces[/{bridge}]} and {@code /v1/routers/{name}/routes[/{prefix}]}. */
-    private Response routerItems(final String method, final String router, final String[] parts, final String body)
-        throws JsonProcessingException
-    {
-        final String item = parts.length > 5 ? String.join("/", Arrays.copyOfRange(parts, 5, parts.length)) : null;
-        switch (parts[4])
-        {
-            case "interfaces":
-                if (null == item)
-                {
-                    requireMethod(method, "POST");
-                    final InterfaceRequest request = parse(body, InterfaceRequest.class);
-                    required(request.bridge(), "bridge");
-                    required(request.ip(), "ip");
-                    return created(vireo.attachRouter(router, request.bridge(), request.ip(), request.mac(), request.mtu()));
-                }
-                requireMethod(method, "DELETE");
-                return ok(vireo.detachRouter(router, item));
-            case "routes":
-                if (null == item)
-                {
-                    if ("GET".equals(method))
-                    {
-                        return ok(Map.of("router", router, "routes", vireo.routes(router)));
-                    }
-                    requireMethod(method, "POST");
-                    final RouteRequest request = parse(body, RouteRequest.class);
-                    required(request.prefix(), "prefix");
-                    return created(vireo.addRoute(router, request.prefix(), request.via()));
-                }
-                requireMethod(method, "DELETE");
-                vireo.deleteRoute(router, item);
-                return ok(Map.of("deleted", item));
-            case "nat":
-                if (null == item)
-                {
-                    if ("GET".equals(method))
-                    {
-                        return ok(Map.of("router", router, "rules", vireo.nat(router)));
-                    }
-                    requireMethod(method, "POST");
-                    return created(vireo.addNat(router, parse(body, NatRuleSpec.class)));
-                }
-                requireMethod(method, "DELETE");
-                try
-                {
-                    vireo.deleteNat(router, Integer.parseInt(item));
-                }
-                catch (final NumberFormatException ex)
-                {
-                    return error(404, "no such path: NAT rule ids are numbers, not '" + item + "'");
-                }
-                return ok(Map.of("deleted", Integer.parseInt(item)));
-            case "services":
-                return services(method, router, Arrays.copyOfRange(parts, 5, parts.length), body);
-            case "dns":
-                if (null != item)
-                {
-                    return error(404, "no such path: /v1/routers/{name}/dns has no items");
-                }
-                if ("GET".equals(method))
-                {
-                    return ok(Map.of("router", router, "dns", vireo.dns(router), "queries", vireo.dnsCounts()));
-                }
-                requireMethod(method, "PUT");
-                return ok(vireo.setDns(router, parse(body, DnsSpec.class)));
-            case "conntrack":
-                if (null != item)
-                {
-                    return error(404, "no such path: /v1/routers/{name}/conntrack has no items");
-                }
-                if ("GET".equals(method))
-                {
-                    return ok(Map.of("router", router, "connections", vireo.connections(router)));
-                }
-                requireMethod(method, "DELETE");
-                return ok(Map.of("router", router, "flushed", vireo.flushConnections(router)));
-            default:
-                return error(404, "no such path: a router has interfaces, routes, nat, services, dns and conntrack, not '" +
-                    parts[4] + "'");
-        }
-    }
-
-    /** {@code /v1/routers/{router}/services[/{name}[/backends[/{address}]]]}: {@code items} is what follows services. */
-    private Response services(final String method, final String router, final String[] items, final String body)
-        throws JsonProcessingException
-    {
-        if (0 == items.length)
-        {
-            if ("GET".equals(method))
-            {
-                return ok(Map.of("router", router, "services", vireo.services(router)));
-            }
-            requireMethod(method, "POST");
-            final ServiceSpec spec = parse(body, ServiceSpec.class);
-            required(spec.name(), "name");
-            required(spec.vip(), "vip");
-            return created(vireo.addService(router, spec));
-        }
-        final String name = items[0];
-        if (1 == items.length)
-        {
-            if ("GET".equals(method))
-            {
-                return ok(vireo.service(router, name));
-            }
-            requireMethod(method, "DELETE");
-            vireo.deleteService(router, name);
-            return ok(Map.of("deleted", name));
-        }
-        if (!"backends".equals(items[1]) || items.length > 3)
-        {
-            return error(404, "no such path: a service has backends, /v1/routers/{name}/services/{service}/backends");
-        }
-        if (2 == items.length)
-        {
-            requireMethod(method, "POST");
-            final ServiceSpec.BackendSpec backend = parse(body, ServiceSpec.BackendSpec.class);
-            required(backend.address(), "address");
-            return created(vireo.addBackend(router, name, backend));
-        }
-        requireMethod(method, "DELETE");
-        return ok(vireo.deleteBackend(router, name, items[2]));
     }
 
     private Response captures(final String method, final String id, final String body) throws JsonProcessingException

@@ -1,0 +1,183 @@
+package io.vireo.vswitch.control;
+
+import java.util.Arrays;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.vireo.vswitch.core.DnsSpec;
+import io.vireo.vswitch.core.NatRuleSpec;
+import io.vireo.vswitch.core.ServiceSpec;
+import io.vireo.vswitch.core.Vireo;
+
+import static io.vireo.vswitch.control.ControlApi.created;
+import static io.vireo.vswitch.control.ControlApi.error;
+import static io.vireo.vswitch.control.ControlApi.ok;
+import static io.vireo.vswitch.control.ControlApi.parse;
+import static io.vireo.vswitch.control.ControlApi.requireMethod;
+import static io.vireo.vswitch.control.ControlApi.required;
+
+/**
+ * The control API's routers: {@code /v1/routers[/{name}]} and what a router has under it (interfaces, routes,
+ * NAT rules, services and their backends, DNS, tracked connections). Called by {@link ControlApi}, under its
+ * lock, which turns what a call throws into an error response.
+ */
+final class RouterApi
+{
+    private final Vireo vireo;
+
+    RouterApi(final Vireo vireo)
+    {
+        this.vireo = vireo;
+    }
+
+    ControlApi.Response routers(final String method, final String name, final String body) throws JsonProcessingException
+    {
+        if (null == name)
+        {
+            if ("GET".equals(method))
+            {
+                return ok(vireo.routers());
+            }
+            requireMethod(method, "POST");
+            final ControlApi.RouterRequest request = parse(body, ControlApi.RouterRequest.class);
+            required(request.name(), "name");
+            return created(vireo.addRouter(request.name()));
+        }
+        if ("GET".equals(method))
+        {
+            return ok(vireo.router(name));
+        }
+        requireMethod(method, "DELETE");
+        vireo.deleteRouter(name);
+        return ok(Map.of("deleted", name));
+    }
+
+    /**
+     * {@code /v1/routers/{name}/ITEMS...}: interfaces, routes, nat, services, dns and conntrack.
+     *
+     * @param parts the path split at '/': {@code parts[4]} names the items.
+     */
+    ControlApi.Response items(final String method, final String router, final String[] parts, final String body)
+        throws JsonProcessingException
+    {
+        final String item = parts.length > 5 ? String.join("/", Arrays.copyOfRange(parts, 5, parts.length)) : null;
+        switch (parts[4])
+        {
+            case "interfaces":
+                if (null == item)
+                {
+                    requireMethod(method, "POST");
+                    final ControlApi.InterfaceRequest request = parse(body, ControlApi.InterfaceRequest.class);
+                    required(request.bridge(), "bridge");
+                    required(request.ip(), "ip");
+                    return created(vireo.attachRouter(router, request.bridge(), request.ip(), request.mac(), request.mtu()));
+                }
+                requireMethod(method, "DELETE");
+                return ok(vireo.detachRouter(router, item));
+            case "routes":
+                if (null == item)
+                {
+                    if ("GET".equals(method))
+                    {
+                        return ok(Map.of("router", router, "routes", vireo.routes(router)));
+                    }
+                    requireMethod(method, "POST");
+                    final ControlApi.RouteRequest request = parse(body, ControlApi.RouteRequest.class);
+                    required(request.prefix(), "prefix");
+                    return created(vireo.addRoute(router, request.prefix(), request.via()));
+                }
+                requireMethod(method, "DELETE");
+                vireo.deleteRoute(router, item);
+                return ok(Map.of("deleted", item));
+            case "nat":
+                if (null == item)
+                {
+                    if ("GET".equals(method))
+                    {
+                        return ok(Map.of("router", router, "rules", vireo.nat(router)));
+                    }
+                    requireMethod(method, "POST");
+                    return created(vireo.addNat(router, parse(body, NatRuleSpec.class)));
+                }
+                requireMethod(method, "DELETE");
+                try
+                {
+                    vireo.deleteNat(router, Integer.parseInt(item));
+                }
+                catch (final NumberFormatException ex)
+                {
+                    return error(404, "no such path: NAT rule ids are numbers, not '" + item + "'");
+                }
+                return ok(Map.of("deleted", Integer.parseInt(item)));
+            case "services":
+                return services(method, router, Arrays.copyOfRange(parts, 5, parts.length), body);
+            case "dns":
+                if (null != item)
+                {
+                    return error(404, "no such path: /v1/routers/{name}/dns has no items");
+                }
+                if ("GET".equals(method))
+                {
+                    return ok(Map.of("router", router, "dns", vireo.dns(router), "queries", vireo.dnsCounts()));
+                }
+                requireMethod(method, "PUT");
+                return ok(vireo.setDns(router, parse(body, DnsSpec.class)));
+            case "conntrack":
+                if (null != item)
+                {
+                    return error(404, "no such path: /v1/routers/{name}/conntrack has no items");
+                }
+                if ("GET".equals(method))
+                {
+                    return ok(Map.of("router", router, "connections", vireo.connections(router)));
+                }
+                requireMethod(method, "DELETE");
+                return ok(Map.of("router", router, "flushed", vireo.flushConnections(router)));
+            default:
+                return error(404, "no such path: a router has interfaces, routes, nat, services, dns and conntrack, not '" +
+                    parts[4] + "'");
+        }
+    }
+
+    /** {@code /v1/routers/{router}/services[/{name}[/backends[/{address}]]]}: {@code items} is what follows services. */
+    private ControlApi.Response services(final String method, final String router, final String[] items, final String body)
+        throws JsonProcessingException
+    {
+        if (0 == items.length)
+        {
+            if ("GET".equals(method))
+            {
+                return ok(Map.of("router", router, "services", vireo.services(router)));
+            }
+            requireMethod(method, "POST");
+            final ServiceSpec spec = parse(body, ServiceSpec.class);
+            required(spec.name(), "name");
+            required(spec.vip(), "vip");
+            return created(vireo.addService(router, spec));
+        }
+        final String name = items[0];
+        if (1 == items.length)
+        {
+            if ("GET".equals(method))
+            {
+                return ok(vireo.service(router, name));
+            }
+            requireMethod(method, "DELETE");
+            vireo.deleteService(router, name);
+            return ok(Map.of("deleted", name));
+        }
+        if (!"backends".equals(items[1]) || items.length > 3)
+        {
+            return error(404, "no such path: a service has backends, /v1/routers/{name}/services/{service}/backends");
+        }
+        if (2 == items.length)
+        {
+            requireMethod(method, "POST");
+            final ServiceSpec.BackendSpec backend = parse(body, ServiceSpec.BackendSpec.class);
+            required(backend.address(), "address");
+            return created(vireo.addBackend(router, name, backend));
+        }
+        requireMethod(method, "DELETE");
+        return ok(vireo.deleteBackend(router, name, items[2]));
+    }
+}
