@@ -182,24 +182,17 @@ final class Topology
 
     /**
      * Starts (or stops) every port's polling on the threads that receive from it: all of them for a port with a
-     * queue per thread. Each thread starts or stops between two bursts; frames wait in the ports' queues meanwhile.
-     * Starting ends {@link #hold}.
+     * queue per thread. Each thread starts or stops all its ports between two bursts, in one command (a handover
+     * waits for each thread once); frames wait in the ports' queues meanwhile. Starting ends {@link #hold}.
      */
     void polling(final boolean on)
     {
-        for (final PortRecord record : ports.values())
+        for (int thread = 0; thread < forwarding.threads(); thread++)
         {
-            if (PortRecord.QUEUE_PER_THREAD == record.thread)
-            {
-                for (int thread = 0; thread < forwarding.threads(); thread++)
-                {
-                    forwarding.poll(thread, record.id, on);
-                }
-            }
-            else
-            {
-                forwarding.poll(record.thread, record.id, on);
-            }
+            final int polling = thread;
+            forwarding.poll(thread, ports.values().stream()
+                .filter(record -> PortRecord.QUEUE_PER_THREAD == record.thread || polling == record.thread)
+                .mapToInt(record -> record.id).toArray(), on);
         }
         holding &= !on;
     }
