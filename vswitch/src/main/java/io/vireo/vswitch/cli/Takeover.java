@@ -284,12 +284,10 @@ final class Takeover
     static final class Client implements AutoCloseable
     {
         private final Wire wire;
-        private final Path path;
 
-        private Client(final Wire wire, final Path path)
+        private Client(final Wire wire)
         {
             this.wire = wire;
-            this.path = path;
         }
 
         /** @throws TakeoverException if no daemon listens on {@code path}. */
@@ -297,7 +295,7 @@ final class Takeover
         {
             try
             {
-                return new Client(new Wire(UnixSocket.connect(path)), path);
+                return new Client(new Wire(UnixSocket.connect(path)));
             }
             catch (final NativeException ex)
             {
@@ -404,11 +402,6 @@ final class Takeover
             {
                 return false;
             }
-        }
-
-        Path path()
-        {
-            return path;
         }
 
         @Override
