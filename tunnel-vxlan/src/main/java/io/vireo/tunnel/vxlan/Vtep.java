@@ -1,5 +1,6 @@
 package io.vireo.tunnel.vxlan;
 
+import java.util.Arrays;
 import java.util.List;
 
 import io.vireo.dataplane.buffer.FrameBurst;
@@ -162,10 +163,8 @@ public final class Vtep implements Port
             txFd = InetSockets.rawUdp(localAddress, ttl);
             InetSockets.buffers(txFd, SOCKET_BUFFER_BYTES);
             sourcePorts = new VtepSourcePorts(localAddress, udpPort, ttl);
-            final VtepPeers peers = new VtepPeers();
-            return new Vtep(name, vni, localAddress, udpPort, learnAnyPeer, mtu, peers,
-                new VtepReceiver(rxFd, vni, mtu, learnAnyPeer, peers, counters, burstCapacity),
-                new VtepTransmitter(txFd, sourcePorts, vni, udpPort, peers, counters));
+            return assemble(name, vni, localAddress, udpPort, mtu, learnAnyPeer, counters, burstCapacity,
+                rxFd, txFd, sourcePorts);
         }
         catch (final RuntimeException ex)
         {
@@ -180,6 +179,89 @@ public final class Vtep implements Port
             }
             throw ex;
         }
+    }
+
+    /**
+     * An endpoint over the sockets of another one, which an earlier process opened with the same settings and
+     * handed over ({@link #descriptors()}, {@link #sourcePorts()}): its address and port stay bound throughout.
+     * Takes the descriptors; they are closed if this fails.
+     *
+     * @param descriptors the receiving socket, the raw sending socket, then a socket per source port.
+     * @param sourcePorts the UDP port each source port's socket is bound to, in the same order.
+     */
+    public static Vtep adopt(
+        final String name,
+        final int vni,
+        final int localAddress,
+        final int udpPort,
+        final int mtu,
+        final boolean learnAnyPeer,
+        final PortCounters counters,
+        final int burstCapacity,
+        final int[] descriptors,
+        final int[] sourcePorts)
+    {
+        if (descriptors.length != 2 + VtepSourcePorts.COUNT || sourcePorts.length != VtepSourcePorts.COUNT)
+        {
+            for (final int fd : descriptors)
+            {
+                Native.libc().close(fd);
+            }
+            throw new IllegalArgumentException("a VXLAN endpoint has 2 + " + VtepSourcePorts.COUNT + " sockets, got " +
+                descriptors.length + " and " + sourcePorts.length + " source ports");
+        }
+        final VtepSourcePorts ports = new VtepSourcePorts(
+            Arrays.copyOfRange(descriptors, 2, descriptors.length), sourcePorts);
+        try
+        {
+            return assemble(name, vni, localAddress, udpPort, mtu, learnAnyPeer, counters, burstCapacity,
+                descriptors[0], descriptors[1], ports);
+        }
+        catch (final RuntimeException ex)
+        {
+            Native.libc().close(descriptors[0]);
+            Native.libc().close(descriptors[1]);
+            ports.close();
+            throw ex;
+        }
+    }
+
+    private static Vtep assemble(
+        final String name, final int vni, final int localAddress, final int udpPort, final int mtu,
+        final boolean learnAnyPeer, final PortCounters counters, final int burstCapacity, final int rxFd, final int txFd,
+        final VtepSourcePorts sourcePorts)
+    {
+        final VtepPeers peers = new VtepPeers();
+        return new Vtep(name, vni, localAddress, udpPort, learnAnyPeer, mtu, peers,
+            new VtepReceiver(rxFd, vni, mtu, learnAnyPeer, peers, counters, burstCapacity),
+            new VtepTransmitter(txFd, sourcePorts, vni, udpPort, peers, counters));
+    }
+
+    /**
+     * The endpoint's sockets, for another process to {@link #adopt} (they stay this endpoint's too): the
+     * receiving socket, the raw sending socket, then a socket per source port, as {@link #sourcePorts()} lists them.
+     */
+    public int[] descriptors()
+    {
+        final int[] fds = new int[2 + VtepSourcePorts.COUNT];
+        fds[0] = receiver.fd().value();
+        fds[1] = transmitter.rawFd();
+        for (int flow = 0; flow < VtepSourcePorts.COUNT; flow++)
+        {
+            fds[2 + flow] = transmitter.sourcePorts().socket(flow).value();
+        }
+        return fds;
+    }
+
+    /** The UDP source ports the endpoint sends from, in the order of their sockets in {@link #descriptors()}. */
+    public int[] sourcePorts()
+    {
+        final int[] ports = new int[VtepSourcePorts.COUNT];
+        for (int flow = 0; flow < VtepSourcePorts.COUNT; flow++)
+        {
+            ports[flow] = transmitter.sourcePorts().port(flow);
+        }
+        return ports;
     }
 
     @Override

@@ -70,6 +70,16 @@ final class VtepSourcePorts implements AutoCloseable
         }
     }
 
+    /** The sockets of source ports another endpoint opened ({@link Vtep#adopt}): {@code fds[i]} is bound to {@code ports[i]}. */
+    VtepSourcePorts(final int[] fds, final int[] ports)
+    {
+        for (int i = 0; i < COUNT; i++)
+        {
+            sockets[i] = Fd.own(fds[i]);
+            this.ports[i] = ports[i];
+        }
+    }
+
     /**
      * The flow of an inner frame, 0 to {@link #COUNT} - 1: a hash of its MACs and, in frames long
      * enough, bytes 26 to 37, which for untagged IPv4 without options are the addresses and the TCP or

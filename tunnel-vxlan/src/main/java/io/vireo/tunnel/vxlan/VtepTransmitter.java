@@ -104,6 +104,16 @@ final class VtepTransmitter implements SegmentHeaderSink
         sourcePorts.close();
     }
 
+    int rawFd()
+    {
+        return raw.value();
+    }
+
+    VtepSourcePorts sourcePorts()
+    {
+        return sourcePorts;
+    }
+
     /** Sends each frame {@code indexes[i]} to its peer, or every peer; see the class comment. */
     void transmit(final FrameBurst burst, final int[] indexes, final int count)
     {

@@ -23,6 +23,7 @@ import io.vireo.vswitch.control.ControlServer;
 import io.vireo.vswitch.control.MetricsServer;
 import io.vireo.vswitch.core.BridgeInfo;
 import io.vireo.vswitch.core.ClusterSwitch;
+import io.vireo.vswitch.core.CountersFile;
 import io.vireo.vswitch.core.CpuList;
 import io.vireo.vswitch.core.IdleMode;
 import io.vireo.vswitch.core.Vireo;
@@ -81,6 +82,12 @@ public final class Vireod implements Callable<Integer>
             "for the next vireod on this run dir")
     boolean noPortKeeper;
 
+    @Option(names = "--takeover", negatable = false,
+        description = "take the place of the vireod running with this run dir: its TAP ports, VXLAN sockets and " +
+            "learned MACs pass to this one, which forwards at once, and it exits 0; if that cannot be done it goes on " +
+            "and this one exits 1")
+    boolean takeover;
+
     @Option(names = "--cpus", paramLabel = "LIST",
         description = "pin forwarding thread i to the i-th CPU of LIST, one CPU per thread, e.g. 1 or 0,1 or 2-3 (default: not pinned)")
     String cpus;
@@ -115,6 +122,9 @@ public final class Vireod implements Callable<Integer>
 
     /** How often the registry's expired leases are evicted. */
     private static final long EVICTION_INTERVAL_MS = 1000;
+
+    /** How long a daemon that took another's place waits for the run dir's lock that one lets go. */
+    private static final long LOCK_WAIT_MS = 30_000;
 
     static final class IdleModeConverter implements CommandLine.ITypeConverter<IdleMode>
     {
@@ -170,12 +180,16 @@ public final class Vireod implements Callable<Integer>
             err.println("vireod: " + Native.unavailableReason());
             return 1;
         }
-        final DaemonConfig configured = null == config || !Files.exists(config) ? null : DaemonConfig.load(config);
+        final DaemonConfig configured = loadConfig();
         if (null == cluster && (null != node || null != underlay || null != vtepPort || null != leaseSeconds))
         {
             throw new IllegalArgumentException("--node, --underlay, --vtep-port and --lease-seconds need --cluster URLS");
         }
         createRunDir();
+        if (takeover)
+        {
+            return takeOver();
+        }
         try (FileChannel lockFile = FileChannel.open(runDir.lockFile(),
             StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock = lockFile.tryLock())
@@ -185,11 +199,50 @@ public final class Vireod implements Callable<Integer>
                 err.println("vireod: another vireod is running with run dir " + runDir);
                 return 1;
             }
-            return serveLocked(configured);
+            return serveLocked(configured, lockFile, lock, null);
         }
         catch (final IOException ex)
         {
             err.println("vireod: cannot lock " + runDir.lockFile() + ": " + ex.getMessage());
+            return 1;
+        }
+    }
+
+    private DaemonConfig loadConfig()
+    {
+        return null == config || !Files.exists(config) ? null : DaemonConfig.load(config);
+    }
+
+    /**
+     * Takes the place of the daemon running with the run dir ({@link Takeover}): this one starts and warms up its
+     * forwarding path while that one forwards, then takes its ports, builds the switch from the run dir's state (or
+     * {@code --config}) as it is once that daemon refuses changes, then the handover itself; the run dir's lock
+     * comes last, when that daemon lets it go.
+     */
+    private int takeOver()
+    {
+        try (FileChannel lockFile = FileChannel.open(runDir.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE))
+        {
+            final FileLock probe = lockFile.tryLock();
+            if (null != probe)
+            {
+                probe.release();
+                err.println("vireod: --takeover: no vireod is running with run dir " + runDir + ": nothing to take over");
+                return 1;
+            }
+            try (Takeover.Client client = Takeover.Client.connect(runDir.takeoverSocket()))
+            {
+                return serveLocked(loadConfig(), lockFile, null, client);
+            }
+        }
+        catch (final Takeover.TakeoverException | VireoException | IllegalStateException | IllegalArgumentException ex)
+        {
+            err.println("vireod: takeover failed: " + ex.getMessage() + "; the running vireod goes on forwarding");
+            return 1;
+        }
+        catch (final IOException ex)
+        {
+            err.println("vireod: cannot open " + runDir.lockFile() + ": " + ex.getMessage());
             return 1;
         }
     }
@@ -200,11 +253,11 @@ public final class Vireod implements Callable<Integer>
      * Containers' ports come back from the run dir's state in either case, taking back the TAPs the port
      * keeper held for them, so their interfaces never went away.
      */
-    private int serveLocked(final DaemonConfig configured)
+    private int serveLocked(final DaemonConfig configured, final FileChannel lockFile, final FileLock heldLock,
+        final Takeover.Client takeover)
     {
-        final DaemonConfig earlier = runState();
-        final DaemonConfig daemonConfig = null != configured ? configured :
-            null == config && null != earlier ? earlier : DaemonConfig.embeddedDefault();
+        DaemonConfig earlier = runState();
+        DaemonConfig daemonConfig = chosen(configured, earlier);
         final DaemonConfig.ClusterSection clusterSection = clusterSection(daemonConfig);
         final ClusterConfig clusterConfig = null == clusterSection ? null : clusterConfig(clusterSection);
         final VireoContext context = new VireoContext()
@@ -214,7 +267,7 @@ public final class Vireod implements Callable<Integer>
             .connectionCapacity(conntrackCapacity)
             .fdbCapacity(null != fdbCapacity ? fdbCapacity : null != clusterConfig ? CLUSTER_FDB_CAPACITY :
                 new VireoContext().fdbCapacity())
-            .countersFile(runDir.countersFile())
+            .countersFile(null == takeover ? runDir.countersFile() : RunDir.incoming(runDir.countersFile()))
             .portKeeperDir(noPortKeeper ? null : runDir.path());
         if (null != daemonConfig.agingSeconds())
         {
@@ -239,14 +292,26 @@ public final class Vireod implements Callable<Integer>
         final StateFile stateFile;
         final ControlApi.ChangeListener changes;
         final ControlServer server;
-        final MetricsServer metricsServer;
+        MetricsServer metricsServer;
         ClusterNode clusterNode = null;
         try
         {
+            if (null != takeover)
+            {
+                vireo.takePorts(takeover.hello());
+                // the switch as the running daemon has it, now that it takes no more changes
+                earlier = runState();
+                daemonConfig = chosen(loadConfig(), earlier);
+            }
             daemonConfig.applyTo(vireo, err);
             if (null != earlier && earlier != daemonConfig)
             {
                 earlier.applyContainerPortsTo(vireo, err);
+            }
+            if (null != takeover && !vireo.unclaimedPorts().isEmpty())
+            {
+                throw new IllegalStateException("ports " + vireo.unclaimedPorts() + " were handed over, but the switch " +
+                    "built from " + (null != configured ? config : runDir.stateFile()) + " has none of that name");
             }
             if (!vireo.unclaimedPorts().isEmpty())
             {
@@ -279,11 +344,14 @@ public final class Vireod implements Callable<Integer>
                 clusterNode = new ClusterNode(clusterConfig, new ClusterSwitch(vireo, clusterConfig.underlay()));
                 clusterNode.start();
             }
-            metricsServer = "off".equals(metrics) ? null : MetricsServer.start(vireo, clusterNode, metricsAddress(metrics));
+            // a daemon taking over binds the metrics address once the running one has let it go
+            metricsServer = "off".equals(metrics) || null != takeover ? null :
+                MetricsServer.start(vireo, clusterNode, metricsAddress(metrics));
             try
             {
                 final ControlApi api = new ControlApi(vireo, registry, clusterNode, changes);
-                server = ControlServer.start(api, new CniService(api::handle)::handle, runDir.controlSocket());
+                server = ControlServer.start(api, new CniService(api::handle)::handle,
+                    null == takeover ? runDir.controlSocket() : RunDir.incoming(runDir.controlSocket()));
             }
             catch (final RuntimeException ex)
             {
@@ -302,18 +370,80 @@ public final class Vireod implements Callable<Integer>
             }
             registryThread.shutdownNow();
             vireo.close();
+            deleteIncomingCounters(takeover);
             throw ex;
         }
 
+        FileLock lock = heldLock;
+        String tookOver = "";
+        if (null != takeover)
+        {
+            try
+            {
+                final long goNs = System.nanoTime();
+                final int skipped = vireo.startForwarding(takeover.go(), CountersFile.earlierValues(runDir.countersFile()));
+                // forwarding goes on from here: the renames (8-50 ms on a first, cold call) are not part of the pause
+                final long pausedMs = (System.nanoTime() - goNs) / 1_000_000;
+                server.moveTo(runDir.controlSocket());
+                vireo.moveCountersFile(runDir.countersFile());
+                tookOver = ", took over (forwarding paused " + pausedMs + " ms" +
+                    (0 == skipped ? "" : ", " + skipped + " learned MACs not taken") + ")";
+            }
+            catch (final RuntimeException ex)
+            {
+                server.close();
+                registryThread.shutdownNow();
+                vireo.close();
+                deleteIncomingCounters(takeover);
+                throw ex;
+            }
+            if (!takeover.started())
+            {
+                err.println("vireod: the vireod taken over did not confirm it let go; waiting for the run dir's lock");
+            }
+            lock = awaitLock(lockFile);
+            if (null == lock)
+            {
+                err.println("vireod: the run dir's lock was not let go within " + LOCK_WAIT_MS + " ms; stopping");
+                server.close();
+                registryThread.shutdownNow();
+                vireo.close();
+                return 1;
+            }
+            metricsServer = "off".equals(metrics) ? null : MetricsServer.start(vireo, clusterNode, metricsAddress(metrics));
+        }
+
         final StopSignal stop = StopSignal.install();
+        final MetricsServer metricsToLetGo = metricsServer;
+        final FileLock lockToLetGo = lock;
+        final Takeover.Server takeoverServer = Takeover.Server.start(runDir.takeoverSocket(), vireo,
+            null == clusterNode ? null : "a cluster node cannot be handed over yet", () ->
+            {
+                if (null != metricsToLetGo)
+                {
+                    metricsToLetGo.close();
+                }
+                release(lockToLetGo);
+            }, stop::release, err);
         out.println("vireod: ready, pid " + ProcessHandle.current().pid() + ", control socket " + server.socketPath() +
             ", metrics " + (null == metricsServer ? "off" : "http://" + metricsServer.address().getHostString() + ":" +
             metricsServer.address().getPort() + "/metrics") +
             ", bridges " + vireo.bridges().stream().map(BridgeInfo::name).toList() +
             ", changes " + (null == stateFile ? "not saved (no --config)" : "saved to " + stateFile.path()) +
-            (null == clusterNode ? "" : ", cluster node " + clusterConfig.node() + " on " + clusterConfig.endpoints()));
+            (null == clusterNode ? "" : ", cluster node " + clusterConfig.node() + " on " + clusterConfig.endpoints()) +
+            tookOver);
         out.flush();
         stop.await();
+        takeoverServer.close();
+        if (0 != takeoverServer.successor())
+        {
+            // The control socket's path is the new daemon's now, and closing the server would delete it (Netty removes
+            // the path it bound): the process's exit closes the socket. The ports close here; their devices stay.
+            registryThread.shutdownNow();
+            vireo.close();
+            out.println("vireod: stopped, handed over to pid " + takeoverServer.successor());
+            return 0;
+        }
         server.close();
         if (null != clusterNode)
         {
@@ -327,6 +457,66 @@ public final class Vireod implements Callable<Integer>
         vireo.close();
         out.println("vireod: stopped");
         return 0;
+    }
+
+    /** The switch to build: {@code --config}'s, else the run dir's state, else the embedded default. */
+    private DaemonConfig chosen(final DaemonConfig configured, final DaemonConfig earlier)
+    {
+        return null != configured ? configured : null == config && null != earlier ? earlier : DaemonConfig.embeddedDefault();
+    }
+
+    /** The run dir's lock, once the daemon taken over lets it go; null if it does not within {@link #LOCK_WAIT_MS}. */
+    private static FileLock awaitLock(final FileChannel lockFile)
+    {
+        final long deadline = System.nanoTime() + LOCK_WAIT_MS * 1_000_000L;
+        try
+        {
+            while (true)
+            {
+                final FileLock lock = lockFile.tryLock();
+                if (null != lock || System.nanoTime() > deadline)
+                {
+                    return lock;
+                }
+                Thread.sleep(10);
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("cannot lock " + lockFile + ": " + ex.getMessage(), ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private static void release(final FileLock lock)
+    {
+        try
+        {
+            lock.release();
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("cannot unlock the run dir: " + ex.getMessage(), ex);
+        }
+    }
+
+    private void deleteIncomingCounters(final Takeover.Client takeover)
+    {
+        if (null != takeover)
+        {
+            try
+            {
+                Files.deleteIfExists(RunDir.incoming(runDir.countersFile()));
+            }
+            catch (final IOException ex)
+            {
+                err.println("vireod: cannot delete " + RunDir.incoming(runDir.countersFile()) + ": " + ex.getMessage());
+            }
+        }
     }
 
     /**

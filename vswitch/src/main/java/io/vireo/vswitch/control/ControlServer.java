@@ -111,6 +111,12 @@ public final class ControlServer implements AutoCloseable
         return server.socketPath();
     }
 
+    /** Renames the socket to {@code target}, replacing what is there in one step ({@link DomainSocketHttpServer#moveTo}). */
+    public void moveTo(final Path target)
+    {
+        server.moveTo(target);
+    }
+
     @Override
     public void close()
     {

@@ -6,6 +6,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
 
@@ -26,7 +27,7 @@ public final class DomainSocketHttpServer implements AutoCloseable
 {
     private static final int MAX_REQUEST_BYTES = 1 << 20;
 
-    private final Path socketPath;
+    private Path socketPath;
     private final EventLoopGroup group;
     private final Channel channel;
 
@@ -103,6 +104,25 @@ public final class DomainSocketHttpServer implements AutoCloseable
     public Path socketPath()
     {
         return socketPath;
+    }
+
+    /**
+     * Renames the socket to {@code target}, replacing what is there in one step: new connections to {@code target}
+     * come here from then on, those made to what was there stay with it (a daemon taking another's place).
+     *
+     * @throws IllegalStateException if it cannot be renamed.
+     */
+    public void moveTo(final Path target)
+    {
+        try
+        {
+            Files.move(socketPath, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("cannot move " + socketPath + " to " + target + ": " + ex.getMessage(), ex);
+        }
+        socketPath = target;
     }
 
     @Override

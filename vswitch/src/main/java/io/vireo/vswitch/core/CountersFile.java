@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.MappedByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.HashMap;
 
@@ -39,7 +40,7 @@ public final class CountersFile implements AutoCloseable
     private static final int META_LENGTH_OFFSET = 16;
     private static final int VALUES_LENGTH_OFFSET = 20;
 
-    private final Path path;
+    private Path path;
     private final MappedByteBuffer mapped;
     private final UnsafeBuffer metaData;
     private final UnsafeBuffer values;
@@ -154,6 +155,23 @@ public final class CountersFile implements AutoCloseable
     public Path path()
     {
         return path;
+    }
+
+    /**
+     * Renames the file to {@code target}, replacing what is there in one step (a reader that maps the path gets
+     * either file, whole): a daemon taking another's place counts into a file of its own until it forwards.
+     */
+    public void moveTo(final Path target)
+    {
+        try
+        {
+            Files.move(path, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("cannot move " + path + " to " + target + ": " + ex.getMessage(), ex);
+        }
+        path = target;
     }
 
     @Override

@@ -28,6 +28,8 @@ final class Topology
     private final int maxBridges;
     private final int burstSize;
     private final ForwardingProxy forwarding;
+    /** While true, ports join the forwarding threads unpolled, until {@link #polling} starts them: a switch taking over. */
+    private boolean holding;
 
     Topology(final int maxBridges, final int maxPorts, final int burstSize, final ForwardingProxy forwarding)
     {
@@ -153,7 +155,7 @@ final class Topology
         for (int i = 0; i < threads; i++)
         {
             entries[i] = new PortEntry(queuePerThread ? queues.get(i) : queues.get(0), id, bridge.id, counters,
-                burstSize, queuePerThread || i == owner, txLock, ingressLimit, egressLimit);
+                burstSize, !holding && (queuePerThread || i == owner), txLock, ingressLimit, egressLimit);
         }
         try
         {
@@ -170,6 +172,29 @@ final class Topology
         ports.put(record.name(), record);
         bridge.ports.add(record.name());
         return record;
+    }
+
+    /** From now on ports join the forwarding threads without being polled, until {@link #polling} starts them. */
+    void hold()
+    {
+        holding = true;
+    }
+
+    /**
+     * Starts (or stops) every port's polling on the threads that receive from it: all of them for a port with a
+     * queue per thread. Each thread starts or stops all its ports between two bursts, in one command (a handover
+     * waits for each thread once); frames wait in the ports' queues meanwhile. Starting ends {@link #hold}.
+     */
+    void polling(final boolean on)
+    {
+        for (int thread = 0; thread < forwarding.threads(); thread++)
+        {
+            final int polling = thread;
+            forwarding.poll(thread, ports.values().stream()
+                .filter(record -> PortRecord.QUEUE_PER_THREAD == record.thread || polling == record.thread)
+                .mapToInt(record -> record.id).toArray(), on);
+        }
+        holding &= !on;
     }
 
     /** Detaches a port from every forwarding thread, then closes it and its counters. */

@@ -112,6 +112,14 @@ public final class Vireo implements AutoCloseable
     private final Map<String, int[]> adoptable;
     /** The counters of that run, by label, for the ports that take their TAPs back. */
     private final Map<String, Long> earlierCounters;
+    /** VXLAN sockets a switch handed over ({@link #takePorts}), by port name, until their bridge is added. */
+    private final Map<String, HandedPort> handedVxlan = new HashMap<>();
+    /** True while this switch hands itself over to another process ({@link #handOverPorts}): changes are refused. */
+    private boolean handingOver;
+    /** True while its ports do not forward for a handover ({@link #stopForwarding}). */
+    private boolean stopped;
+    /** True once another process took this switch's place: closing leaves the counters file, now that one's, alone. */
+    private boolean handedOver;
     private boolean closed;
 
     private Vireo(final VireoContext context)
@@ -200,7 +208,8 @@ public final class Vireo implements AutoCloseable
         {
             try
             {
-                bridge.vxlanPort = VxlanPorts.open(topology, countersManager, bridge, settings, context.burstSize());
+                bridge.vxlanPort = VxlanPorts.open(topology, countersManager, bridge, settings, context.burstSize(),
+                    handedVxlan.remove(settings.portName()));
                 bridge.vxlan = settings;
             }
             catch (final RuntimeException ex)
@@ -563,8 +572,7 @@ public final class Vireo implements AutoCloseable
         {
             try
             {
-                keeper.keep(spec.name(), Arrays.stream(record.entries).map(PortEntry::port).distinct()
-                    .mapToInt(Port::pollFd).toArray());
+                keeper.keep(spec.name(), queueDescriptors(record));
             }
             catch (final RuntimeException ex)
             {
@@ -576,13 +584,22 @@ public final class Vireo implements AutoCloseable
         return info(record);
     }
 
+    /** A TAP port's descriptors, one per queue. */
+    private static int[] queueDescriptors(final PortRecord record)
+    {
+        return Arrays.stream(record.entries).map(PortEntry::port).distinct().mapToInt(Port::pollFd).toArray();
+    }
+
     /**
-     * Names of TAP ports of an earlier run whose devices the port keeper still holds and no port has claimed
-     * (by adding a TAP port of that name) since this switch started.
+     * Names of TAP ports of an earlier run whose devices the port keeper still holds, and of ports a switch
+     * handed over ({@link #takePorts}), that no port has claimed (by adding a TAP port, or a VXLAN bridge, of
+     * that name) since this switch started.
      */
     public synchronized List<String> unclaimedPorts()
     {
-        return List.copyOf(adoptable.keySet());
+        final List<String> names = new ArrayList<>(adoptable.keySet());
+        names.addAll(handedVxlan.keySet());
+        return names;
     }
 
     /** Lets the TAPs of unclaimed ports go: the keeper drops them and the kernel removes them. */
@@ -591,9 +608,188 @@ public final class Vireo implements AutoCloseable
         for (final Map.Entry<String, int[]> port : adoptable.entrySet())
         {
             Arrays.stream(port.getValue()).forEach(UnixSocket::closeDescriptor);
-            keeper.drop(port.getKey());
+            if (null != keeper)
+            {
+                keeper.drop(port.getKey());
+            }
         }
         adoptable.clear();
+        closeHandedVxlan();
+    }
+
+    private void closeHandedVxlan()
+    {
+        handedVxlan.values().forEach(port -> Arrays.stream(port.fds()).forEach(UnixSocket::closeDescriptor));
+        handedVxlan.clear();
+    }
+
+    // ---- handing the switch over to another process (vireod --takeover) ----
+
+    /**
+     * The first step of handing this switch over to another process: every port's descriptors, which stay this
+     * switch's too (it goes on forwarding). From now on every change is refused, until
+     * {@link #resumeAfterFailedHandover} or {@link #close}, so the switch the other process builds from the state
+     * saved so far is this one.
+     *
+     * @throws VireoException (invalid) naming a port whose type cannot be handed over (only TAP and VXLAN ports, and
+     *                        the routers' own, which the other switch makes itself, can).
+     */
+    public synchronized List<HandedPort> handOverPorts()
+    {
+        ensureOpen();
+        final List<HandedPort> handed = new ArrayList<>();
+        for (final PortRecord record : topology.ports())
+        {
+            final Port port = record.port();
+            if (null != record.vtep)
+            {
+                handed.add(new HandedPort(HandedPort.VXLAN, record.name(), record.vtep.descriptors(), record.vtep.sourcePorts()));
+            }
+            else if (port instanceof TapPort)
+            {
+                handed.add(new HandedPort(HandedPort.TAP, record.name(), queueDescriptors(record), new int[0]));
+            }
+            else if (port != injectionPorts[record.bridge.id])
+            {
+                throw VireoException.invalid("port " + record.name() + " (" + port.type() + ") cannot be handed over to " +
+                    "another switch: only TAP and VXLAN ports can");
+            }
+        }
+        handingOver = true;
+        return handed;
+    }
+
+    /** A step of a handover ({@link #handOverPorts}): every port stops forwarding; frames wait in their queues. */
+    public synchronized void stopForwarding()
+    {
+        if (!handingOver || closed)
+        {
+            throw new IllegalStateException("the switch is not being handed over");
+        }
+        topology.polling(false);
+        stopped = true;
+    }
+
+    /** The handover failed: the ports forward again if they had stopped, and changes are taken again. */
+    public synchronized void resumeAfterFailedHandover()
+    {
+        if (stopped && !closed)
+        {
+            topology.polling(true);
+        }
+        stopped = false;
+        handingOver = false;
+    }
+
+    /** The handover is done: closing the switch leaves the counters file, which the new switch replaced, alone. */
+    public synchronized void handedOver()
+    {
+        handedOver = true;
+    }
+
+    /**
+     * Renames the counters file to {@code target}, replacing what is there in one step: a switch taking another's
+     * place counts into a file of its own until it forwards.
+     */
+    public synchronized void moveCountersFile(final Path target)
+    {
+        if (null == countersFile)
+        {
+            throw new IllegalStateException("the switch has no counters file");
+        }
+        countersFile.moveTo(target);
+    }
+
+    /** Every bridge's learned (dynamic) forwarding entries, by bridge name: what a switch taking over learns first. */
+    public synchronized Map<String, List<FdbEntry>> learnedEntries()
+    {
+        final Map<String, List<FdbEntry>> learned = new LinkedHashMap<>();
+        for (final Bridge bridge : topology.bridges())
+        {
+            learned.put(bridge.name, fdb(bridge.name).stream().filter(entry -> !entry.isStatic()).toList());
+        }
+        return learned;
+    }
+
+    /**
+     * The first step of taking a running switch's place: the ports it handed over ({@link #handOverPorts}). A TAP
+     * port added from now on under one of their names takes its descriptors (instead of those the port keeper
+     * held, which are closed), a VXLAN bridge its sockets; and ports join the forwarding threads without being
+     * polled, until {@link #startForwarding}.
+     */
+    public synchronized void takePorts(final List<HandedPort> ports)
+    {
+        ensureOpen();
+        topology.hold();
+        for (final HandedPort port : ports)
+        {
+            if (HandedPort.VXLAN.equals(port.type()))
+            {
+                handedVxlan.put(port.name(), port);
+            }
+            else
+            {
+                final int[] kept = adoptable.put(port.name(), port.fds());
+                if (null != kept)
+                {
+                    Arrays.stream(kept).forEach(UnixSocket::closeDescriptor);
+                }
+            }
+        }
+    }
+
+    /**
+     * The last step of taking a switch's place, once it stopped forwarding: every port's counters go on from
+     * {@code earlierCounters} (by label), the MACs it had learned ({@link #learnedEntries}) are learned here with
+     * their age, and every port starts forwarding.
+     *
+     * @return the entries not learned: their port or VXLAN peer is not on this switch, or the table is full.
+     */
+    public synchronized int startForwarding(final Map<String, List<FdbEntry>> learned, final Map<String, Long> earlierCounters)
+    {
+        ensureOpen();
+        for (final PortRecord record : topology.ports())
+        {
+            record.entries[0].counters().carryOver(label -> earlierCounters.getOrDefault(label, 0L));
+        }
+        final long now = context.epochClock().time();
+        int skipped = 0;
+        for (final Map.Entry<String, List<FdbEntry>> bridgeEntries : learned.entrySet())
+        {
+            if (!topology.hasBridge(bridgeEntries.getKey()))
+            {
+                skipped += bridgeEntries.getValue().size();
+                continue;
+            }
+            final Bridge bridge = topology.bridge(bridgeEntries.getKey());
+            for (final FdbEntry entry : bridgeEntries.getValue())
+            {
+                final int destination = destinationOf(entry);
+                final int outcome = destination < 0 ? ForwardingTable.INVALID : fdb.learn(bridge.id, entry.vlan(),
+                    MacAddress.parse(entry.mac()), destination, now - entry.ageSeconds() * 1000);
+                skipped += outcome == ForwardingTable.LEARNED || outcome == ForwardingTable.REFRESHED ||
+                    outcome == ForwardingTable.MOVED ? 0 : 1;
+            }
+            generations.bump(bridge.id);
+        }
+        topology.polling(true);
+        return skipped;
+    }
+
+    /** Where a learned entry of another switch is on this one, by port name and peer address; -1 if nowhere. */
+    private int destinationOf(final FdbEntry entry)
+    {
+        if (!topology.hasPort(entry.port()))
+        {
+            return -1;
+        }
+        final PortRecord port = topology.port(entry.port());
+        if (null == entry.remote())
+        {
+            return Destination.of(port.id, Vtep.NO_PEER);
+        }
+        final Vtep.Peer peer = null == port.vtep ? null : port.peer(entry.remote());
+        return null == peer ? -1 : Destination.of(port.id, peer.index());
     }
 
     /**
@@ -1385,9 +1581,10 @@ public final class Vireo implements AutoCloseable
         }
         // Outside the lock: the conductor takes it on every tick and must be able to finish one.
         threads.close();
+        adoptable.values().forEach(fds -> Arrays.stream(fds).forEach(UnixSocket::closeDescriptor));
+        closeHandedVxlan();
         if (null != keeper)
         {
-            adoptable.values().forEach(fds -> Arrays.stream(fds).forEach(UnixSocket::closeDescriptor));
             keeper.close();
         }
         tableCounters.close();
@@ -1398,7 +1595,7 @@ public final class Vireo implements AutoCloseable
         suppression.close();
         if (null != countersFile)
         {
-            countersFile.close(null != keeper);
+            countersFile.close(null != keeper || handedOver);
         }
     }
 
@@ -1407,6 +1604,11 @@ public final class Vireo implements AutoCloseable
         if (closed)
         {
             throw new VireoException(VireoException.Kind.FAILED, "the switch is closed");
+        }
+        if (handingOver)
+        {
+            throw VireoException.conflict("the switch is being handed over to another vireod (--takeover): " +
+                "no change until it is done");
         }
     }
 }

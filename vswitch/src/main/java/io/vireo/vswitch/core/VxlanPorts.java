@@ -68,17 +68,30 @@ final class VxlanPorts
             Boolean.TRUE.equals(spec.learnAnyPeer()), portName, List.of());
     }
 
-    /** Opens the endpoint and adds it to the bridge as its VXLAN port. */
+    /**
+     * Opens the endpoint, or takes the sockets a switch handed over ({@code handed}, null for none), and adds it to
+     * the bridge as its VXLAN port.
+     */
     static PortRecord open(
         final Topology topology, final CountersManager counters, final Bridge bridge, final VxlanInfo settings,
-        final int burstSize)
+        final int burstSize, final HandedPort handed)
     {
+        final int local = ipv4Address(settings.local(), "local VTEP address");
         final PortCounters portCounters = new PortCounters(counters, settings.portName());
         final Vtep vtep;
         try
         {
-            vtep = Vtep.open(settings.portName(), settings.vni(), ipv4Address(settings.local(), "local VTEP address"),
-                settings.port(), settings.ttl(), settings.mtu(), settings.learnAnyPeer(), portCounters, burstSize);
+            vtep = null != handed ?
+                Vtep.adopt(settings.portName(), settings.vni(), local, settings.port(), settings.mtu(),
+                    settings.learnAnyPeer(), portCounters, burstSize, handed.fds(), handed.sourcePorts()) :
+                Vtep.open(settings.portName(), settings.vni(), local, settings.port(), settings.ttl(), settings.mtu(),
+                    settings.learnAnyPeer(), portCounters, burstSize);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            portCounters.close();
+            throw new VireoException(VireoException.Kind.FAILED,
+                "cannot open the VXLAN endpoint of bridge " + bridge.name + ": " + ex.getMessage(), ex);
         }
         catch (final NativeException ex)
         {

@@ -12,6 +12,8 @@ import io.vireo.vswitch.core.CountersFile;
  *  &lt;run-dir&gt;/vireo.sock     the control socket, HTTP/JSON
  *  &lt;run-dir&gt;/counters.dat   the counters, memory-mapped
  *  &lt;run-dir&gt;/vireod.lock    locked by the daemon that serves the dir
+ *  &lt;run-dir&gt;/takeover.sock  where the daemon hands itself over to {@code vireod --takeover}
+ *  &lt;run-dir&gt;/*.takeover     the control socket and counters of a daemon taking over, until it forwards
  * </pre>
  */
 public record RunDir(Path path)
@@ -43,6 +45,17 @@ public record RunDir(Path path)
     public Path lockFile()
     {
         return path.resolve("vireod.lock");
+    }
+
+    public Path takeoverSocket()
+    {
+        return path.resolve("takeover.sock");
+    }
+
+    /** Where a daemon taking over keeps one of these files until it takes the running daemon's place. */
+    public static Path incoming(final Path file)
+    {
+        return file.resolveSibling(file.getFileName() + ".takeover");
     }
 
     /** The switch as it last ran on this run dir, containers' ports included (written after every change). */

@@ -28,6 +28,12 @@ public final class StopSignal
         return stop;
     }
 
+    /** Releases {@link #await} as the signals do: for a process whose place another took. */
+    public void release()
+    {
+        stopRequested.countDown();
+    }
+
     /** Returns once either signal has come, or when the thread is interrupted (its interrupt flag set again). */
     public void await()
     {

@@ -109,6 +109,19 @@ public final class ForwardingProxy
         await(agent, () -> agent.poll(portId, poll));
     }
 
+    /** Starts or stops thread {@code thread} receiving from several ports in one command, awaited once. */
+    public void poll(final int thread, final int[] portIds, final boolean poll)
+    {
+        final ForwardingAgent agent = agents[thread];
+        await(agent, () ->
+        {
+            for (final int portId : portIds)
+            {
+                agent.poll(portId, poll);
+            }
+        });
+    }
+
     /** Starts recording a port's frames on every thread, or with null stops. */
     public void capture(final int portId, final FrameRecorder recorder)
     {

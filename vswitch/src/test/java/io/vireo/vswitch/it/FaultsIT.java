@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -142,8 +140,8 @@ class FaultsIT
         first.ok("port", "add", "lan", tapB, "--netns", nsB, "--ip", "10.89.2.2/24");
         assertEquals(List.of(tapA, tapB), names(yaml(config).get("bridges").get(1).get("ports")), "both ports are saved");
         check(sandbox.inNetns(nsA, "ping", "-c", "2", "-i", "0.2", "-W", "3", "10.89.2.2"));
-        final int ifindexA = ifindex(nsA, tapA);
-        final int ifindexB = ifindex(nsB, tapB);
+        final int ifindexA = ifindex(sandbox, nsA, tapA);
+        final int ifindexB = ifindex(sandbox, nsB, tapB);
 
         final Path received = sandbox.tempFile(".recv");
         sandbox.start(received, "ip", "netns", "exec", nsB, "python3", TRANSFER.toString(), "recv", "10.89.2.2", "5201", "8000000");
@@ -159,8 +157,8 @@ class FaultsIT
         first.process.destroyForcibly();
         assertTrue(first.process.waitFor(30, TimeUnit.SECONDS), "vireod was killed");
         assertEquals("listening", lastLine(received), "the transfer was under way (64 MB at 8 MB/s) when vireod was killed");
-        assertEquals(ifindexA, ifindex(nsA, tapA), "the port keeper holds A's TAP: the interface is still there");
-        assertEquals(ifindexB, ifindex(nsB, tapB), "and B's");
+        assertEquals(ifindexA, ifindex(sandbox, nsA, tapA), "the port keeper holds A's TAP: the interface is still there");
+        assertEquals(ifindexB, ifindex(sandbox, nsB, tapB), "and B's");
 
         final Daemon second = Daemon.start(sandbox, runDir, "--config", config.toString());
         final double ready = (System.nanoTime() - killed) / 1e9;
@@ -177,8 +175,8 @@ class FaultsIT
             assertTrue(portsAfter.get(i).get("stats").get("rxPackets").asLong() >= portsBefore.get(i).get("stats").get("rxPackets").asLong(),
                 "the counters go on: " + portsBefore.get(i) + " then " + portsAfter.get(i));
         }
-        assertEquals(ifindexA, ifindex(nsA, tapA), "the new daemon took A's TAP back rather than making a new one");
-        assertEquals(ifindexB, ifindex(nsB, tapB), "and B's");
+        assertEquals(ifindexA, ifindex(sandbox, nsA, tapA), "the new daemon took A's TAP back rather than making a new one");
+        assertEquals(ifindexB, ifindex(sandbox, nsB, tapB), "and B's");
         assertFalse(second.output().contains("not restored"), second.output());
         assertFalse(second.output().contains("let go"), second.output());
 
@@ -384,62 +382,7 @@ class FaultsIT
         "print(total, digest.hexdigest(), flush=True)",
         "");
 
-    /** {@code ping -D} every 10 ms in a namespace, in the background; stopped with the sandbox. */
-    private static final class Pinger
-    {
-        private static final Pattern REPLY = Pattern.compile("^\\[(\\d+\\.\\d+)] \\d+ bytes from .*icmp_seq=(\\d+)", Pattern.MULTILINE);
-
-        private final Path log;
-
-        private Pinger(final Path log)
-        {
-            this.log = log;
-        }
-
-        static Pinger start(final Sandbox sandbox, final String netns, final String address) throws IOException
-        {
-            final Path log = sandbox.tempFile(".ping");
-            sandbox.start(log, "ip", "netns", "exec", netns, "ping", "-D", "-i", "0.01", "-W", "1", address);
-            return new Pinger(log);
-        }
-
-        /** When each answer came, in seconds since the epoch, in order. */
-        List<Double> replies() throws IOException
-        {
-            final List<Double> times = new ArrayList<>();
-            final Matcher reply = REPLY.matcher(Sandbox.readUtf8(log));
-            while (reply.find())
-            {
-                times.add(Double.parseDouble(reply.group(1)));
-            }
-            return times;
-        }
-
-        /** The longest time between two consecutive answers so far, in seconds. */
-        double longestGap() throws IOException
-        {
-            final double[] gap = longestGapBetween();
-            return gap[1] - gap[0];
-        }
-
-        /** The two consecutive answers furthest apart so far: when each came, in seconds since the epoch. */
-        double[] longestGapBetween() throws IOException
-        {
-            final List<Double> times = replies();
-            final double[] gap = {0, 0};
-            for (int i = 1; i < times.size(); i++)
-            {
-                if (times.get(i) - times.get(i - 1) > gap[1] - gap[0])
-                {
-                    gap[0] = times.get(i - 1);
-                    gap[1] = times.get(i);
-                }
-            }
-            return gap;
-        }
-    }
-
-    private static long txBytes(final Daemon daemon, final String port) throws IOException
+    static long txBytes(final Daemon daemon, final String port) throws IOException
     {
         return port(daemon, port).get("stats").get("txBytes").asLong();
     }
@@ -456,7 +399,7 @@ class FaultsIT
         throw new AssertionError("no port " + name);
     }
 
-    private int ifindex(final String netns, final String ifname)
+    static int ifindex(final Sandbox sandbox, final String netns, final String ifname)
     {
         final String line = check(sandbox.inNetns(netns, "ip", "-o", "link", "show", "dev", ifname)).out();
         return Integer.parseInt(line.substring(0, line.indexOf(':')));
@@ -481,12 +424,12 @@ class FaultsIT
         }
     }
 
-    private static String lastLine(final Path log) throws IOException
+    static String lastLine(final Path log) throws IOException
     {
         return Sandbox.readUtf8(log).strip().lines().reduce((first, last) -> last).orElse("");
     }
 
-    private static JsonNode ports(final Daemon daemon) throws IOException
+    static JsonNode ports(final Daemon daemon) throws IOException
     {
         return JSON.readTree(daemon.ok("port", "list", "--json").out());
     }
@@ -496,7 +439,7 @@ class FaultsIT
         return YAML.readTree(file.toFile());
     }
 
-    private static List<String> names(final JsonNode array)
+    static List<String> names(final JsonNode array)
     {
         final List<String> names = new ArrayList<>();
         array.forEach(node -> names.add(node.get("name").asText()));
