@@ -1,18 +1,79 @@
 package io.vireo.cluster;
 
+import java.math.BigInteger;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * A network's IPv4 addresses cut into blocks of {@code /blockPrefix}, as Calico's IPAM does: a node
- * claims a whole block with one compare-and-swap in the store, then hands out its addresses without
- * racing any other node. Reserved in every network: its first address (the network), its last
- * (broadcast) and the one after the first (the gateway, kept for a router on the network).
+ * A network's addresses, IPv4 or IPv6, cut into blocks of {@code /blockPrefix}, as Calico's IPAM does: a
+ * node claims a whole block with one compare-and-swap in the store, then hands out its addresses without
+ * racing any other node. A network has one subnet, of one family.
+ * <p>
+ * Reserved in every network: its first address (the IPv4 network address, the IPv6 subnet-router anycast
+ * address) and the one after it (the gateway, kept for a router on the network); in an IPv4 network its
+ * last address too (broadcast; IPv6 has none).
+ * <ul>
+ *   <li>IPv4: subnets /8../29, blocks up to /30, by default /26 (64 addresses).</li>
+ *   <li>IPv6: subnets /16../125, blocks up to /126, by default /122 (64 addresses, as an IPv4 block).</li>
+ * </ul>
+ * Addresses are written in one canonical form, so that two nodes never write two keys for one address:
+ * IPv4 dotted decimal without leading zeros, IPv6 as RFC 5952 has it (lower-case hexadecimal without
+ * leading zeros, the longest run of two or more zero groups, the first of equal runs, written {@code ::},
+ * no dotted-quad tail). Input is read in any form of either family and written back canonical.
  */
 final class AddressBlocks
 {
     static final int DEFAULT_BLOCK_PREFIX = 26;
+    static final int DEFAULT_IPV6_BLOCK_PREFIX = 122;
     static final int MAX_VNI = (1 << 24) - 1;
+    /** A network of more blocks than this (an IPv6 one wider than /60 in blocks of /122) uses its first this many. */
+    static final long MAX_BLOCKS = 1L << 62;
+
+    /** What a family's subnets and blocks may be. */
+    enum Family
+    {
+        IPV4("IPv4", 32, 8, 29, 30, DEFAULT_BLOCK_PREFIX),
+        IPV6("IPv6", 128, 16, 125, 126, DEFAULT_IPV6_BLOCK_PREFIX);
+
+        final String label;
+        final int bits;
+        final int minPrefix;
+        final int maxPrefix;
+        final int maxBlockPrefix;
+        final int defaultBlockPrefix;
+
+        Family(final String label, final int bits, final int minPrefix, final int maxPrefix, final int maxBlockPrefix,
+            final int defaultBlockPrefix)
+        {
+            this.label = label;
+            this.bits = bits;
+            this.minPrefix = minPrefix;
+            this.maxPrefix = maxPrefix;
+            this.maxBlockPrefix = maxBlockPrefix;
+            this.defaultBlockPrefix = defaultBlockPrefix;
+        }
+    }
+
+    /** A CIDR taken apart: its family, its address as an unsigned number and its prefix length. */
+    record Cidr(Family family, BigInteger address, int prefix)
+    {
+        /** The first address of the prefix (the host bits cleared). */
+        BigInteger base()
+        {
+            return address.shiftRight(family.bits - prefix).shiftLeft(family.bits - prefix);
+        }
+
+        BigInteger size()
+        {
+            return BigInteger.ONE.shiftLeft(family.bits - prefix);
+        }
+
+        @Override
+        public String toString()
+        {
+            return text(family, base()) + '/' + prefix;
+        }
+    }
 
     private AddressBlocks()
     {
@@ -21,11 +82,9 @@ final class AddressBlocks
     /** A network checked, its subnet normalised to its first address; {@code blockPrefix} null for the default. */
     static Network network(final String name, final int vni, final String subnet, final Integer blockPrefix)
     {
-        final int[] parsed = parseCidr(subnet);
-        final int prefix = parsed[1];
-        final String normal = text(parsed[0] & mask(prefix)) + '/' + prefix;
-        final Network network = new Network(name, vni, normal,
-            null == blockPrefix ? Math.max(prefix, DEFAULT_BLOCK_PREFIX) : blockPrefix);
+        final Cidr parsed = parseCidr(subnet);
+        final Network network = new Network(name, vni, parsed.toString(),
+            null == blockPrefix ? Math.max(parsed.prefix(), parsed.family().defaultBlockPrefix) : blockPrefix);
         check(network);
         return network;
     }
@@ -42,51 +101,55 @@ final class AddressBlocks
         {
             throw new IllegalArgumentException("invalid VNI " + network.vni() + ": must be 1.." + MAX_VNI);
         }
-        final int prefix = parseCidr(network.subnet())[1];
-        if (prefix < 8 || prefix > 29)
+        final Cidr subnet = parseCidr(network.subnet());
+        final Family family = subnet.family();
+        if (subnet.prefix() < family.minPrefix || subnet.prefix() > family.maxPrefix)
         {
-            throw new IllegalArgumentException("invalid subnet " + network.subnet() + ": the prefix must be /8../29");
+            throw new IllegalArgumentException("invalid subnet " + network.subnet() + ": an " + family.label +
+                " subnet's prefix must be /" + family.minPrefix + "../" + family.maxPrefix);
         }
-        if (network.blockPrefix() < prefix || network.blockPrefix() > 30)
+        if (network.blockPrefix() < subnet.prefix() || network.blockPrefix() > family.maxBlockPrefix)
         {
-            throw new IllegalArgumentException("invalid block size /" + network.blockPrefix() + " for subnet " +
-                network.subnet() + ": must be /" + prefix + "../30");
+            throw new IllegalArgumentException("invalid block size /" + network.blockPrefix() + " for " + family.label +
+                " subnet " + network.subnet() + ": must be /" + subnet.prefix() + "../" + family.maxBlockPrefix);
         }
     }
 
-    static int blockCount(final Network network)
+    /** How many blocks the network has, at most {@link #MAX_BLOCKS}. */
+    static long blockCount(final Network network)
     {
-        return 1 << (network.blockPrefix() - prefixOf(network));
+        final int bits = network.blockPrefix() - prefixOf(network);
+        return bits >= 62 ? MAX_BLOCKS : 1L << bits;
     }
 
-    /** Block {@code index} of a network, as A.B.C.D/LEN. */
-    static String block(final Network network, final int index)
+    /** Block {@code index} of a network, as ADDRESS/LEN. */
+    static String block(final Network network, final long index)
     {
-        final int base = parseCidr(network.subnet())[0];
-        return text(base + (index << (32 - network.blockPrefix()))) + '/' + network.blockPrefix();
+        final Cidr subnet = parseCidr(network.subnet());
+        final BigInteger first = subnet.base().add(BigInteger.valueOf(index).shiftLeft(subnet.family().bits - network.blockPrefix()));
+        return text(subnet.family(), first) + '/' + network.blockPrefix();
     }
 
     /** Where a node starts looking for a block to claim: spread by its name, so racing nodes rarely collide. */
-    static int firstCandidate(final Network network, final String node)
+    static long firstCandidate(final Network network, final String node)
     {
-        return Math.floorMod(node.hashCode() * 0x9E3779B9, blockCount(network));
+        return Math.floorMod((long)(node.hashCode() * 0x9E3779B9), blockCount(network));
     }
 
     /** The lowest address of {@code block} that is neither reserved, allocated nor pending; null if none. */
     static String firstFree(
         final Network network, final String block, final Map<String, Allocation> allocated, final Set<String> pending)
     {
-        final int[] parsed = parseCidr(block);
-        final int[] subnet = parseCidr(network.subnet());
-        final int size = 1 << (32 - parsed[1]);
-        for (int offset = 0; offset < size; offset++)
+        final Cidr range = parseCidr(block);
+        final Cidr subnet = parseCidr(network.subnet());
+        final BigInteger end = range.base().add(range.size());
+        for (BigInteger address = range.base(); address.compareTo(end) < 0; address = address.add(BigInteger.ONE))
         {
-            final int address = parsed[0] + offset;
             if (isReserved(subnet, address))
             {
                 continue;
             }
-            final String text = text(address);
+            final String text = text(subnet.family(), address);
             if (!allocated.containsKey(text) && !pending.contains(text))
             {
                 return text;
@@ -98,42 +161,45 @@ final class AddressBlocks
     /** The address kept for a gateway on the network. */
     static String gateway(final Network network)
     {
-        return text(parseCidr(network.subnet())[0] + 1);
+        final Cidr subnet = parseCidr(network.subnet());
+        return text(subnet.family(), subnet.base().add(BigInteger.ONE));
     }
 
     static int prefixOf(final Network network)
     {
-        return parseCidr(network.subnet())[1];
+        return parseCidr(network.subnet()).prefix();
     }
 
-    private static boolean isReserved(final int[] subnet, final int address)
+    private static boolean isReserved(final Cidr subnet, final BigInteger address)
     {
-        final int last = subnet[0] | ~mask(subnet[1]);
-        return address == subnet[0] || address == subnet[0] + 1 || address == last;
+        final BigInteger offset = address.subtract(subnet.base());
+        return offset.signum() == 0 || offset.equals(BigInteger.ONE) ||
+            subnet.family() == Family.IPV4 && offset.equals(subnet.size().subtract(BigInteger.ONE));
     }
 
-    /** {address, prefix} of an IPv4 CIDR; IllegalArgumentException if it is not one. */
-    static int[] parseCidr(final String cidr)
+    /** A CIDR of either family; IllegalArgumentException if it is not one. */
+    static Cidr parseCidr(final String cidr)
     {
+        final String expected = "invalid subnet '" + cidr + "': expected one IPv4 A.B.C.D/LEN or IPv6 X:X::X/LEN";
+        if (null != cidr && cidr.indexOf(',') >= 0)
+        {
+            throw new IllegalArgumentException(expected + " (a cluster network has one subnet, of one family)");
+        }
         final int slash = null == cidr ? -1 : cidr.indexOf('/');
         if (slash < 0)
         {
-            throw new IllegalArgumentException("invalid subnet '" + cidr + "': expected an IPv4 A.B.C.D/LEN");
+            throw new IllegalArgumentException(expected);
         }
-        final int prefix;
-        try
+        final String address = cidr.substring(0, slash);
+        final Family family = address.indexOf(':') >= 0 ? Family.IPV6 : Family.IPV4;
+        final String length = cidr.substring(slash + 1);
+        if (length.isEmpty() || length.length() > 3 || !length.chars().allMatch(c -> c >= '0' && c <= '9') ||
+            Integer.parseInt(length) > family.bits)
         {
-            prefix = Integer.parseInt(cidr.substring(slash + 1));
+            throw new IllegalArgumentException("invalid subnet '" + cidr + "': the prefix must be 0.." + family.bits);
         }
-        catch (final NumberFormatException ex)
-        {
-            throw new IllegalArgumentException("invalid subnet '" + cidr + "': expected an IPv4 A.B.C.D/LEN");
-        }
-        if (prefix < 0 || prefix > 32)
-        {
-            throw new IllegalArgumentException("invalid subnet '" + cidr + "': the prefix must be 0..32");
-        }
-        return new int[] {parseIpv4(cidr.substring(0, slash), cidr), prefix};
+        return new Cidr(family, family == Family.IPV6 ? parseIpv6(address, cidr) :
+            BigInteger.valueOf(Integer.toUnsignedLong(parseIpv4(address, cidr))), Integer.parseInt(length));
     }
 
     static int parseIpv4(final String address, final String context)
@@ -160,13 +226,98 @@ final class AddressBlocks
         return value;
     }
 
+    /** Eight groups of 1-4 hex digits, a run of them written {@code ::} once at most; no dotted-quad tail, no zone. */
+    static BigInteger parseIpv6(final String address, final String context)
+    {
+        final int gap = address.indexOf("::");
+        if (gap >= 0 && address.indexOf("::", gap + 1) >= 0)
+        {
+            throw new IllegalArgumentException("invalid address '" + context + "': at most one '::'");
+        }
+        final String[] head = groups(gap < 0 ? address : address.substring(0, gap), context);
+        final String[] tail = gap < 0 ? new String[0] : groups(address.substring(gap + 2), context);
+        if (gap < 0 ? head.length != 8 : head.length + tail.length > 7)
+        {
+            throw new IllegalArgumentException("invalid address '" + context + "': expected IPv6 of 8 groups");
+        }
+        BigInteger value = BigInteger.ZERO;
+        for (int i = 0; i < 8; i++)
+        {
+            final int fromTail = i - (8 - tail.length);
+            final String group = i < head.length ? head[i] : fromTail >= 0 ? tail[fromTail] : "0";
+            value = value.shiftLeft(16).or(BigInteger.valueOf(Integer.parseInt(group, 16)));
+        }
+        return value;
+    }
+
+    private static String[] groups(final String part, final String context)
+    {
+        if (part.isEmpty())
+        {
+            return new String[0];
+        }
+        final String[] groups = part.split(":", -1);
+        for (final String group : groups)
+        {
+            if (group.isEmpty() || group.length() > 4 || !group.chars().allMatch(c -> Character.digit(c, 16) >= 0))
+            {
+                throw new IllegalArgumentException("invalid address '" + context + "': expected IPv6 groups of 1-4 " +
+                    "hexadecimal digits (no dotted-quad tail, no zone)");
+            }
+        }
+        return groups;
+    }
+
+    /** An address of {@code family} in its canonical text. */
+    static String text(final Family family, final BigInteger address)
+    {
+        return family == Family.IPV4 ? text(address.intValue()) : ipv6Text(address);
+    }
+
     static String text(final int address)
     {
         return (address >>> 24) + "." + (address >>> 16 & 0xFF) + '.' + (address >>> 8 & 0xFF) + '.' + (address & 0xFF);
     }
 
-    private static int mask(final int prefix)
+    /** RFC 5952: lower case, no leading zeros, the first longest run of two or more zero groups as {@code ::}. */
+    private static String ipv6Text(final BigInteger address)
     {
-        return 0 == prefix ? 0 : -1 << (32 - prefix);
+        final int[] groups = new int[8];
+        for (int i = 0; i < 8; i++)
+        {
+            groups[i] = address.shiftRight(16 * (7 - i)).intValue() & 0xFFFF;
+        }
+        int runStart = -1;
+        int runLength = 1;  // a single zero group is written 0, not ::
+        for (int i = 0; i < 8; i++)
+        {
+            int j = i;
+            while (j < 8 && 0 == groups[j])
+            {
+                j++;
+            }
+            if (j - i > runLength)
+            {
+                runStart = i;
+                runLength = j - i;
+            }
+            i = Math.max(i, j);
+        }
+        final StringBuilder text = new StringBuilder(39);
+        for (int i = 0; i < 8; i++)
+        {
+            if (i == runStart)
+            {
+                text.append("::");
+                i += runLength - 1;
+                continue;
+            }
+            if (text.length() > 0 && text.charAt(text.length() - 1) != ':')
+            {
+                text.append(':');
+            }
+            text.append(Integer.toHexString(groups[i]));
+        }
+        return text.toString();
     }
 }

@@ -6,11 +6,12 @@ package io.vireo.cluster;
  *  members/NODE                 {@link Member}             NODE's lease: gone when NODE stops renewing
  *  networks/NETWORK             {@link Network}            no lease: a network lives until deleted
  *  endpoints/NETWORK/MAC        {@link PublishedEndpoint}  the lease of the node the endpoint is on
- *  blocks/NETWORK/A.B.C.D-LEN   {@link Block}              the owner's lease: a dead node's blocks return
- *  addresses/NETWORK/A.B.C.D    {@link Allocation}         the allocating node's lease, likewise
+ *  blocks/NETWORK/ADDRESS-LEN   {@link Block}              the owner's lease: a dead node's blocks return
+ *  addresses/NETWORK/ADDRESS    {@link Allocation}         the allocating node's lease, likewise
  * </pre>
  * Names of nodes and networks are letters, digits and {@code _.-}, MACs lower-case colon-separated,
- * so no part of a key needs escaping and a key splits on '/'.
+ * addresses IPv4 ({@code 10.1.0.64}) or IPv6 in RFC 5952's canonical form ({@code fd00:10::40}, see
+ * {@link AddressBlocks}), so no part of a key needs escaping and a key splits on '/'.
  */
 public final class ClusterKeys
 {
@@ -111,7 +112,7 @@ public final class ClusterKeys
     /**
      * @param kind what the key holds.
      * @param name the node (MEMBER) or the network (the others).
-     * @param item the MAC (ENDPOINT), the block as A.B.C.D/LEN (BLOCK), the address (ADDRESS); null otherwise.
+     * @param item the MAC (ENDPOINT), the block as ADDRESS/LEN (BLOCK), the address (ADDRESS); null otherwise.
      */
     record Parsed(Kind kind, String name, String item)
     {

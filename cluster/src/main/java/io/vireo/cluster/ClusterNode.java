@@ -93,7 +93,10 @@ public final class ClusterNode implements AutoCloseable
 
     // ---- networks ----
 
-    /** Adds a network to the cluster (every node creates its bridge); {@code blockPrefix} null for /26. */
+    /**
+     * Adds a network to the cluster (every node creates its bridge): an IPv4 or an IPv6 subnet;
+     * {@code blockPrefix} null for /26 (IPv4) or /122 (IPv6).
+     */
     public Network addNetwork(final String name, final int vni, final String subnet, final Integer blockPrefix)
     {
         final Network network = AddressBlocks.network(name, vni, subnet, blockPrefix);
@@ -154,7 +157,7 @@ public final class ClusterNode implements AutoCloseable
      * claimed, or of a block it claims now. Works without the store as long as this node's blocks have
      * room (the allocation reaches the store when it returns).
      *
-     * @return the address and the network's prefix length, as A.B.C.D/LEN.
+     * @return the address (canonical: see {@link AddressBlocks}) and the network's prefix length, as ADDRESS/LEN.
      */
     public String allocate(final String network, final String owner)
     {
@@ -249,9 +252,9 @@ public final class ClusterNode implements AutoCloseable
             }
         }
         requireStore();
-        final int count = AddressBlocks.blockCount(network);
-        final int first = AddressBlocks.firstCandidate(network, self.node());
-        for (int i = 0; i < count; i++)
+        final long count = AddressBlocks.blockCount(network);
+        final long first = AddressBlocks.firstCandidate(network, self.node());
+        for (long i = 0; i < count; i++)
         {
             final String block = AddressBlocks.block(network, (first + i) % count);
             if (view.blocksOf(network.name()).containsKey(block))

@@ -41,7 +41,7 @@ final class ClusterView
     final Map<String, Map<String, PublishedEndpoint>> endpoints = new HashMap<>();
     /** node → the endpoints it published, so a member's coming and going touches only its own. */
     final Map<String, Set<EndpointRef>> endpointsByNode = new HashMap<>();
-    /** network → block (A.B.C.D/LEN) → owner. */
+    /** network → block (ADDRESS/LEN) → owner. */
     final Map<String, Map<String, Block>> blocks = new HashMap<>();
     /** network → address → allocation. */
     final Map<String, Map<String, Allocation>> addresses = new HashMap<>();

@@ -99,21 +99,64 @@ class ClusterNodeIT
     @Test
     void racingAllocationsOnTwoNodesNeverShareAnAddress() throws Exception
     {
-        final ClusterNode a = join("a", "192.0.2.1", new ModelSwitch());
-        final ClusterNode b = join("b", "192.0.2.2", new ModelSwitch());
-        a.addNetwork("blue", 100, "10.1.0.0/24", 28);
-        await(() -> b.networks().size() == 1, "b sees the network");
+        // /24 in blocks of /28: 16 blocks, 253 usable addresses (less the network, the gateway, the broadcast)
+        raceForEveryAddress("10.1.0.0/24", 28, 253, "10.1.0.", "192.0.2.1", "192.0.2.2");
+    }
+
+    @Test
+    void racingIpv6AllocationsOnThreeNodesNeverShareAnAddressAndAreStoredInOneForm() throws Exception
+    {
+        // /120 in blocks of /124: 16 blocks, 254 usable addresses (less the subnet-router anycast and the gateway)
+        final Set<String> addresses = raceForEveryAddress("fd00:10::/120", 124, 254, "fd00:10::", "192.0.2.1", "192.0.2.2",
+            "192.0.2.3");
+        assertTrue(addresses.contains("fd00:10::ff/120") && !addresses.contains("fd00:10::1/120") &&
+            !addresses.contains("fd00:10::/120"), "no broadcast in IPv6, the anycast address and the gateway kept");
+        try (EtcdClient store = new EtcdClient(List.of(etcd.clientUrl()), Duration.ofSeconds(5)))
+        {
+            final ClusterKeys keys = new ClusterKeys(PREFIX);
+            int stored = 0;
+            for (final EtcdClient.KeyValue kv : store.range(keys.addresses("blue")).kvs())
+            {
+                final String address = kv.key().substring(keys.addresses("blue").length());
+                assertEquals(AddressBlocks.parseCidr(address + "/128").toString(), address + "/128", "canonical: " + address);
+                stored++;
+            }
+            assertEquals(254, stored, "one key an address");
+            for (final EtcdClient.KeyValue kv : store.range(keys.blocks("blue")).kvs())
+            {
+                assertTrue(kv.key().matches(".*/blocks/blue/fd00:10::([0-9a-f]{1,2}0)?-124"), kv.key());
+            }
+        }
+    }
+
+    /**
+     * Network blue of {@code subnet} in blocks of {@code blockPrefix}, nodes at {@code underlays} allocating 200 of its
+     * {@code usable} addresses all at once, then the rest; one more fails, a release makes room.
+     *
+     * @return the addresses handed out, as ADDRESS/LEN.
+     */
+    private Set<String> raceForEveryAddress(final String subnet, final int blockPrefix, final int usable, final String start,
+        final String... underlays) throws Exception
+    {
+        final List<ClusterNode> racing = new ArrayList<>();
+        for (int i = 0; i < underlays.length; i++)
+        {
+            racing.add(join(String.valueOf((char)('a' + i)), underlays[i], new ModelSwitch()));
+        }
+        final ClusterNode a = racing.get(0);
+        a.addNetwork("blue", 100, subnet, blockPrefix);
+        await(() -> racing.stream().allMatch(node -> node.networks().size() == 1), "every node sees the network");
+        final Set<String> addresses = new HashSet<>();
         final ExecutorService threads = Executors.newFixedThreadPool(8);
         try
         {
             final List<Future<String>> results = new ArrayList<>();
             for (int i = 0; i < 200; i++)
             {
-                final ClusterNode node = i % 2 == 0 ? a : b;
+                final ClusterNode node = racing.get(i % racing.size());
                 final String owner = "c" + i + ":eth0";
                 results.add(threads.submit((Callable<String>)() -> node.allocate("blue", owner)));
             }
-            final Set<String> addresses = new HashSet<>();
             for (final Future<String> result : results)
             {
                 addresses.add(result.get());
@@ -124,25 +167,49 @@ class ClusterNodeIT
         {
             threads.shutdownNow();
         }
-        // /24 in blocks of /28: 16 blocks, 253 usable addresses; 53 left
-        for (int i = 200; i < 253; i++)
+        for (int i = 200; i < usable; i++)
         {
-            (i % 2 == 0 ? a : b).allocate("blue", "c" + i + ":eth0");
+            assertTrue(addresses.add(racing.get(i % racing.size()).allocate("blue", "c" + i + ":eth0")));
         }
         assertThrows(IllegalStateException.class, () -> a.allocate("blue", "one-too-many:eth0"));
         assertTrue(a.release("blue", "c0:eth0"));
-        assertEquals("10.1.0.", a.allocate("blue", "now-there-is-room:eth0").substring(0, 7));
+        assertTrue(a.allocate("blue", "now-there-is-room:eth0").startsWith(start));
         assertEquals(a.allocate("blue", "c2:eth0"), a.allocate("blue", "c2:eth0"), "the same owner keeps its address");
+        return addresses;
     }
 
     @Test
     void aNodeThatStopsRenewingIsDroppedWithItsEndpointsAndAddresses()
     {
+        final ClusterNode a = dropANodeWithAnAddress("10.1.0.0/16");
+        assertEquals("10.1.0.", a.allocate("blue", "c2:eth0").substring(0, 7));
+    }
+
+    @Test
+    void aNodeThatStopsRenewingIsDroppedWithItsIpv6BlockAndAddresses() throws Exception
+    {
+        final ClusterNode a = dropANodeWithAnAddress("fd00:10::/64");
+        try (EtcdClient store = new EtcdClient(List.of(etcd.clientUrl()), Duration.ofSeconds(5)))
+        {
+            final ClusterKeys keys = new ClusterKeys(PREFIX);
+            await(() -> isEmpty(store, keys.blocks("blue")) && isEmpty(store, keys.addresses("blue")),
+                "b's block and address left the store with its lease");
+        }
+        final String allocated = a.allocate("blue", "c2:eth0");
+        final String address = allocated.substring(0, allocated.indexOf('/'));
+        assertEquals("fd00:10::/64", AddressBlocks.parseCidr(allocated).toString(), "in the subnet: " + allocated);
+        assertEquals(address + "/128", AddressBlocks.parseCidr(address + "/128").toString(), "canonical: " + allocated);
+        assertEquals("fd00:10::1", a.gateway("blue"));
+    }
+
+    /** Nodes a and b on network blue of {@code subnet}; b allocates, publishes an endpoint, dies: a drops it all. */
+    private ClusterNode dropANodeWithAnAddress(final String subnet)
+    {
         final ModelSwitch switchA = new ModelSwitch();
         final ModelSwitch switchB = new ModelSwitch();
         final ClusterNode a = join("a", "192.0.2.1", switchA);
         final ClusterNode b = join("b", "192.0.2.2", switchB);
-        a.addNetwork("blue", 100, "10.1.0.0/16", null);
+        a.addNetwork("blue", 100, subnet, null);
         await(() -> b.networks().size() == 1, "b sees the network");
         final String address = b.allocate("blue", "c1:eth0");
         switchB.attachLocal("blue", MAC_B, address.substring(0, address.indexOf('/')));
@@ -157,6 +224,7 @@ class ClusterNodeIT
         assertTrue(seconds < LEASE_SECONDS + 5, "within the lease (+5 s for a loaded machine): " + seconds);
         await(() -> switchA.peersOf("blue").isEmpty() && switchA.endpointsOf("blue").isEmpty(), "its peer and endpoint go");
         assertTrue(a.addressOf("blue", "c1:eth0").isEmpty(), "its address is free again");
+        return a;
     }
 
     /** Nodes a and b with network blue, b with an endpoint a has installed. */
@@ -349,11 +417,22 @@ class ClusterNodeIT
         }
     }
 
+    private static boolean isEmpty(final EtcdClient store, final String prefix)
+    {
+        return answers(() -> store.range(prefix).kvs().isEmpty());
+    }
+
     private static boolean isStored(final EtcdClient store, final String key)
+    {
+        return answers(() -> store.get(key).isPresent());
+    }
+
+    /** The store's answer, false if it gave none. */
+    private static boolean answers(final Callable<Boolean> question)
     {
         try
         {
-            return store.get(key).isPresent();
+            return question.call();
         }
         catch (final Exception ex)
         {

@@ -20,9 +20,11 @@ final class NetworkCommand
     int add(
         @Parameters(index = "0", paramLabel = "NAME", description = "the bridge's name on every node") final String name,
         @Option(names = "--vni", required = true, paramLabel = "N", description = "its VXLAN network identifier, 1..16777215") final int vni,
-        @Option(names = "--subnet", required = true, paramLabel = "CIDR", description = "IPv4, /8../29") final String subnet,
+        @Option(names = "--subnet", required = true, paramLabel = "CIDR",
+            description = "one subnet: IPv4 /8../29 or IPv6 /16../125") final String subnet,
         @Option(names = "--block-prefix", paramLabel = "LEN",
-            description = "the size of the address blocks nodes claim, as a prefix length (default /26)") final Integer blockPrefix,
+            description = "the size of the address blocks nodes claim, as a prefix length " +
+                "(default /26 for IPv4, up to /30; /122 for IPv6, up to /126)") final Integer blockPrefix,
         @Option(names = "--json") final boolean json) throws JsonProcessingException
     {
         return root.call("POST", "/v1/networks", new ClusterApi.NetworkRequest(name, vni, subnet, blockPrefix), json,

@@ -12,7 +12,9 @@ import io.vireo.vswitch.control.ControlChannel;
  * {@code "ipam": {"type": "vireo"}}: the container's address comes from the cluster network named by the
  * config's {@code bridge}, out of the address blocks vireod's cluster node claims
  * ({@code POST /v1/networks/{bridge}/addresses}), owned by {@code CONTAINER_ID:IFNAME}. No address is
- * ever handed out twice in the cluster; DEL gives it back.
+ * ever handed out twice in the cluster; DEL gives it back. The result has one address, of the network's
+ * family (IPv4, or IPv6 for a network of an IPv6 subnet), with the network's gateway, and no route: as any
+ * IPAM result, {@code isDefaultGateway} adds the default route of that family.
  */
 final class ClusterIpam implements Ipam
 {

@@ -15,10 +15,12 @@ import io.vireo.cluster.StoreUnavailableException;
  *                                             each etcd endpoint's health
  * GET    /v1/networks                         the cluster's networks
  * POST   /v1/networks                         {"name": "blue", "vni": 100, "subnet": "10.1.0.0/16", "blockPrefix": 26}
- *                                             (blockPrefix optional): a bridge on every node
+ *                                             (blockPrefix optional: /26, /122 for IPv6): a bridge on every node;
+ *                                             the subnet IPv4 or IPv6 ("fd00:10::/64"), one a network
  * DELETE /v1/networks/{name}                  the network, its endpoints, blocks and allocations
  * POST   /v1/networks/{name}/addresses        {"owner": "..."}: an address for owner (the one it has, if any):
- *                                             {"address": "10.1.0.66/16", "gateway": "10.1.0.1"}
+ *                                             {"address": "10.1.0.66/16", "gateway": "10.1.0.1"}, or of IPv6
+ *                                             {"address": "fd00:10::42/64", "gateway": "fd00:10::1"}
  * GET    /v1/networks/{name}/addresses/{owner}  {"address": "10.1.0.66"}: owner's address, 404 if none
  * DELETE /v1/networks/{name}/addresses/{owner}  releases owner's address
  * </pre>

@@ -45,6 +45,8 @@ class ClusterIT
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int NODES = 3;
     private static final String NETWORK = "blue";
+    /** A second network, of an IPv6 subnet. */
+    private static final String SIX = "six";
     private static final int LEASE_SECONDS = 5;
     /** How long a cluster change may take to reach every node on a loaded 2-core machine. */
     private static final int CONVERGE_SECONDS = 30;
@@ -217,6 +219,45 @@ class ClusterIT
 
     @Test
     @Order(3)
+    void anIpv6NetworkGivesContainersOnTwoNodesAddressesThatPingAndTakesThemBack() throws Exception
+    {
+        nodes[1].ok("network", "add", SIX, "--vni", "4243", "--subnet", "fd00:88::/64");
+        final String listed = nodes[0].ok("network", "list").out();
+        assertTrue(listed.contains("fd00:88::/64") && listed.contains("/122"), listed);
+        for (final Daemon node : nodes)
+        {
+            TapForwardingIT.waitFor(() -> peersOf(node, SIX).size() == NODES - 1, "every node has the IPv6 network",
+                CONVERGE_SECONDS);
+        }
+        final Attached x = attach(0, "x6", SIX);
+        final Attached y = attach(2, "y6", SIX);
+        for (final Attached attached : List.of(x, y))
+        {
+            assertTrue(check(sandbox.inNetns(attached.netns(), "ip", "-6", "addr", "show", "dev", "eth0")).out()
+                .contains("inet6 " + attached.address() + "/64"), "the container has its address: " + attached.address());
+        }
+        assertTrue(!x.address().equals(y.address()), x.address());
+        TapForwardingIT.waitFor(() -> underlay(2).equals(remoteOf(nodes[0], y.mac(), SIX)), "node0 has y's MAC behind node2",
+            CONVERGE_SECONDS);
+        check(sandbox.inNetns(x.netns(), "ping", "-6", "-c", "3", "-i", "0.05", "-W", "2", y.address()));
+        assertTrue(nodes[1].ok("cluster", "status").out().contains("fd00:88::/64"), "the status shows the network");
+        for (final Attached attached : List.of(x, y))
+        {
+            assertEquals(0, cni("DEL", attached.id(), attached.netns(), attached.node(), SIX).exit());
+            assertEquals(404, api(nodes[1], "GET", "/v1/networks/" + SIX + "/addresses/" + attached.id() + ":eth0").status(),
+                "DEL gave " + attached.address() + " back");
+            containers.remove(attached.id().substring(sandbox.prefix.length() + 1));
+        }
+        nodes[1].ok("network", "del", SIX);
+        for (final Daemon node : nodes)
+        {
+            TapForwardingIT.waitFor(() -> status(node).get("networks").size() == 1, "the IPv6 network gone from every node",
+                CONVERGE_SECONDS);
+        }
+    }
+
+    @Test
+    @Order(4)
     void fiftyConcurrentAddsOverTheThreeNodesGetFiftyDistinctAddresses() throws Exception
     {
         final int count = 50;
@@ -277,7 +318,7 @@ class ClusterIT
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void oneEtcdMemberKilledChangesNothing() throws Exception
     {
         etcd[2].kill();
@@ -289,7 +330,7 @@ class ClusterIT
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void withEveryEtcdMemberStoppedTrafficFlowsAndANewEndpointArrivesWhenTheStoreReturns() throws Exception
     {
         for (final EtcdServer member : etcd)
@@ -324,7 +365,7 @@ class ClusterIT
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aNodeRestartedRejoinsFromItsRunDirWithoutDisturbingTheOthers() throws Exception
     {
         final Attached a = containers.get("a");
@@ -351,7 +392,7 @@ class ClusterIT
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aNodeKilledWithSigkillLeavesTheOthersWithinItsLeaseAndItsAddressesReturn() throws Exception
     {
         final Attached c = containers.get("c");
@@ -375,9 +416,26 @@ class ClusterIT
 
     private Attached attach(final int node, final String name) throws Exception
     {
+        return attach(node, name, NETWORK);
+    }
+
+    /** A container attached to {@code network}; one of the IPv6 network has IPv6 on (without DAD: at once). */
+    private Attached attach(final int node, final String name, final String network) throws Exception
+    {
         final String netns = sandbox.namespace(name);
+        if (SIX.equals(network))
+        {
+            check(sandbox.inNetns(netns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=0",
+                "net.ipv6.conf.default.disable_ipv6=0", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"));
+        }
         final String id = sandbox.prefix + "-" + name;
-        final JsonNode result = success(cni("ADD", id, netns, node));
+        final JsonNode result = success(cni("ADD", id, netns, node, network));
+        if (SIX.equals(network))
+        {
+            final JsonNode ip = result.get("ips").get(0);
+            assertTrue(ip.get("address").asText().matches("fd00:88::[0-9a-f:]+/64"), ip::toString);
+            assertEquals("fd00:88::1", ip.get("gateway").asText(), "the gateway of the network, as for IPv4");
+        }
         final String address = result.get("ips").get(0).get("address").asText();
         final Attached attached = new Attached(netns, id, node, address.substring(0, address.indexOf('/')),
             result.get("interfaces").get(0).get("mac").asText());
@@ -387,14 +445,20 @@ class ClusterIT
 
     private Sandbox.Result cni(final String command, final String id, final String netns, final int node) throws Exception
     {
+        return cni(command, id, netns, node, NETWORK);
+    }
+
+    private Sandbox.Result cni(final String command, final String id, final String netns, final int node,
+        final String network) throws Exception
+    {
         final Map<String, String> env = new HashMap<>();
         env.put("CNI_COMMAND", command);
         env.put("CNI_IFNAME", "eth0");
         env.put("CNI_PATH", cniBin.toString());
         env.put("CNI_CONTAINERID", id);
         env.put("CNI_NETNS", "/run/netns/" + netns);
-        final String config = JSON.writeValueAsString(Map.of("cniVersion", "1.0.0", "name", sandbox.prefix + "-blue",
-            "type", "vireo", "bridge", NETWORK, "runDir", nodes[node].runDir.toString(), "ipam", Map.of("type", "vireo")));
+        final String config = JSON.writeValueAsString(Map.of("cniVersion", "1.0.0", "name", sandbox.prefix + "-" + network,
+            "type", "vireo", "bridge", network, "runDir", nodes[node].runDir.toString(), "ipam", Map.of("type", "vireo")));
         return sandbox.runWithInput(env, config, cniBin.resolve("vireo").toString());
     }
 
@@ -416,7 +480,12 @@ class ClusterIT
 
     private static Set<String> peersOf(final Daemon node) throws Exception
     {
-        final Sandbox.Result listed = node.ctl("vxlan", "peer", "list", NETWORK, "--json");
+        return peersOf(node, NETWORK);
+    }
+
+    private static Set<String> peersOf(final Daemon node, final String network) throws Exception
+    {
+        final Sandbox.Result listed = node.ctl("vxlan", "peer", "list", network, "--json");
         final Set<String> peers = new HashSet<>();
         if (0 == listed.exit())
         {
@@ -428,7 +497,12 @@ class ClusterIT
     /** The underlay address node's forwarding table sends {@code mac} to, or null if it has no remote entry. */
     private static String remoteOf(final Daemon node, final String mac) throws Exception
     {
-        for (final JsonNode entry : JSON.readTree(node.ok("fdb", "show", NETWORK, "--json").out()).get("entries"))
+        return remoteOf(node, mac, NETWORK);
+    }
+
+    private static String remoteOf(final Daemon node, final String mac, final String network) throws Exception
+    {
+        for (final JsonNode entry : JSON.readTree(node.ok("fdb", "show", network, "--json").out()).get("entries"))
         {
             if (mac.equals(entry.get("mac").asText()) && entry.hasNonNull("remote"))
             {
