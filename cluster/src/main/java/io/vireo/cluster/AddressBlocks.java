@@ -4,6 +4,8 @@ import java.math.BigInteger;
 import java.util.Map;
 import java.util.Set;
 
+import io.vireo.flowtable.policy.IpPrefix;
+
 /**
  * A network's addresses, IPv4 or IPv6, cut into blocks of {@code /blockPrefix}, as Calico's IPAM does: a
  * node claims a whole block with one compare-and-swap in the store, then hands out its addresses without
@@ -19,7 +21,8 @@ import java.util.Set;
  * Addresses are written in one canonical form, so that two nodes never write two keys for one address:
  * IPv4 dotted decimal without leading zeros, IPv6 as RFC 5952 has it (lower-case hexadecimal without
  * leading zeros, the longest run of two or more zero groups, the first of equal runs, written {@code ::},
- * no dotted-quad tail). Input is read in any form of either family and written back canonical.
+ * no dotted-quad tail: flowtable's {@link IpPrefix#formatIpv6}). Input is read in any form of either
+ * family and written back canonical; an IPv4-mapped IPv6 subnet is refused (it is IPv4).
  */
 final class AddressBlocks
 {
@@ -28,6 +31,8 @@ final class AddressBlocks
     static final int MAX_VNI = (1 << 24) - 1;
     /** A network of more blocks than this (an IPv6 one wider than /60 in blocks of /122) uses its first this many. */
     static final long MAX_BLOCKS = 1L << 62;
+    /** ::ffff:0:0/96 without its last 32 bits. */
+    private static final BigInteger IPV4_MAPPED = BigInteger.valueOf(0xFFFF);
 
     /** What a family's subnets and blocks may be. */
     enum Family
@@ -103,6 +108,11 @@ final class AddressBlocks
         }
         final Cidr subnet = parseCidr(network.subnet());
         final Family family = subnet.family();
+        if (family == Family.IPV6 && subnet.prefix() >= 96 && subnet.base().shiftRight(32).equals(IPV4_MAPPED))
+        {
+            throw new IllegalArgumentException("invalid subnet " + network.subnet() +
+                ": IPv4-mapped addresses are IPv4: give the IPv4 subnet");
+        }
         if (subnet.prefix() < family.minPrefix || subnet.prefix() > family.maxPrefix)
         {
             throw new IllegalArgumentException("invalid subnet " + network.subnet() + ": an " + family.label +
@@ -226,98 +236,31 @@ final class AddressBlocks
         return value;
     }
 
-    /** Eight groups of 1-4 hex digits, a run of them written {@code ::} once at most; no dotted-quad tail, no zone. */
+    /** An IPv6 address in any RFC 4291 text (IpPrefix's reading) as a number; no zone. */
     static BigInteger parseIpv6(final String address, final String context)
     {
-        final int gap = address.indexOf("::");
-        if (gap >= 0 && address.indexOf("::", gap + 1) >= 0)
+        final IpPrefix parsed;
+        try
         {
-            throw new IllegalArgumentException("invalid address '" + context + "': at most one '::'");
+            parsed = IpPrefix.parse(address + "/128");
         }
-        final String[] head = groups(gap < 0 ? address : address.substring(0, gap), context);
-        final String[] tail = gap < 0 ? new String[0] : groups(address.substring(gap + 2), context);
-        if (gap < 0 ? head.length != 8 : head.length + tail.length > 7)
+        catch (final IllegalArgumentException ex)
         {
-            throw new IllegalArgumentException("invalid address '" + context + "': expected IPv6 of 8 groups");
+            throw new IllegalArgumentException("invalid address '" + context + "': " +
+                ex.getMessage().substring(ex.getMessage().indexOf(": ") + 2));
         }
-        BigInteger value = BigInteger.ZERO;
-        for (int i = 0; i < 8; i++)
-        {
-            final int fromTail = i - (8 - tail.length);
-            final String group = i < head.length ? head[i] : fromTail >= 0 ? tail[fromTail] : "0";
-            value = value.shiftLeft(16).or(BigInteger.valueOf(Integer.parseInt(group, 16)));
-        }
-        return value;
+        return unsigned(parsed.high()).shiftLeft(64).or(unsigned(parsed.low()));
     }
 
-    private static String[] groups(final String part, final String context)
+    private static BigInteger unsigned(final long word)
     {
-        if (part.isEmpty())
-        {
-            return new String[0];
-        }
-        final String[] groups = part.split(":", -1);
-        for (final String group : groups)
-        {
-            if (group.isEmpty() || group.length() > 4 || !group.chars().allMatch(c -> Character.digit(c, 16) >= 0))
-            {
-                throw new IllegalArgumentException("invalid address '" + context + "': expected IPv6 groups of 1-4 " +
-                    "hexadecimal digits (no dotted-quad tail, no zone)");
-            }
-        }
-        return groups;
+        return new BigInteger(Long.toUnsignedString(word));
     }
 
     /** An address of {@code family} in its canonical text. */
     static String text(final Family family, final BigInteger address)
     {
-        return family == Family.IPV4 ? text(address.intValue()) : ipv6Text(address);
-    }
-
-    static String text(final int address)
-    {
-        return (address >>> 24) + "." + (address >>> 16 & 0xFF) + '.' + (address >>> 8 & 0xFF) + '.' + (address & 0xFF);
-    }
-
-    /** RFC 5952: lower case, no leading zeros, the first longest run of two or more zero groups as {@code ::}. */
-    private static String ipv6Text(final BigInteger address)
-    {
-        final int[] groups = new int[8];
-        for (int i = 0; i < 8; i++)
-        {
-            groups[i] = address.shiftRight(16 * (7 - i)).intValue() & 0xFFFF;
-        }
-        int runStart = -1;
-        int runLength = 1;  // a single zero group is written 0, not ::
-        for (int i = 0; i < 8; i++)
-        {
-            int j = i;
-            while (j < 8 && 0 == groups[j])
-            {
-                j++;
-            }
-            if (j - i > runLength)
-            {
-                runStart = i;
-                runLength = j - i;
-            }
-            i = Math.max(i, j);
-        }
-        final StringBuilder text = new StringBuilder(39);
-        for (int i = 0; i < 8; i++)
-        {
-            if (i == runStart)
-            {
-                text.append("::");
-                i += runLength - 1;
-                continue;
-            }
-            if (text.length() > 0 && text.charAt(text.length() - 1) != ':')
-            {
-                text.append(':');
-            }
-            text.append(Integer.toHexString(groups[i]));
-        }
-        return text.toString();
+        return family == Family.IPV4 ? IpPrefix.formatIpv4(address.intValue()) :
+            IpPrefix.formatIpv6(address.shiftRight(64).longValue(), address.longValue());
     }
 }

