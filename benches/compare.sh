@@ -3,7 +3,7 @@
 #   benches/compare.sh [--reps 3] [--seconds 10] [--pings 20] [--peers LIST] [--out DIR]
 #                      [--no-vxlan] [--no-vhost] [--no-router] [--vhost-sizes "64 1518"]
 # Rep 1 of everything, then rep 2, ...: each rep runs benches/netns-bench.sh once over every TAP peer
-# (--peers, default all: linux-bridge ovs-userspace ovs-userspace-tso dpdk-tap c-tapfwd vireo), then
+# (--peers, default all: linux-bridge ovs-userspace ovs-userspace-tso dpdk-tap c-tapfwd c-tapfwd-epoll vireo), then
 # benches/vxlan-bench.sh (kernel vxlan, Vireo), benches/vhost-bench.sh (DPDK net_vhost, Vireo) and
 # benches/router-bench.sh (a kernel router namespace, a Vireo router, Vireo's L2 path) for one rep
 # each. Then benches/report.py writes DIR/results.md, DIR/results.csv and DIR/chart.svg: the median of

@@ -3,7 +3,8 @@
 #   benches/netns-bench.sh [--peers LIST] [--reps 3] [--seconds 10] [--pings 20] [--out DIR]
 #                          [--first-rep 1] [--switch-cpu 1] [--tools-cpu 0] [--vireo-args "ARGS"]
 #                          [--baseline DIR]
-# Peers (default: all, in this order): linux-bridge ovs-userspace ovs-userspace-tso dpdk-tap c-tapfwd vireo;
+# Peers (default: all, in this order): linux-bridge ovs-userspace ovs-userspace-tso dpdk-tap c-tapfwd c-tapfwd-epoll
+# vireo (c-tapfwd-epoll: the C forwarder sleeping in epoll when idle, the wake-up floor);
 # --baseline adds vireo-baseline, the Vireo of another checkout DIR (its jar built there, e.g. with
 # `git worktree add DIR REV && DIR/scripts/vireod --help`), to compare two revisions in one run.
 # Reps are interleaved: rep 1 of every peer, then rep 2, ... Each rep of each peer brings the switch
@@ -20,7 +21,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../scripts/lib.sh"
 source "$here/lib.sh"
 
-all_peers="linux-bridge ovs-userspace ovs-userspace-tso dpdk-tap c-tapfwd vireo"
+all_peers="linux-bridge ovs-userspace ovs-userspace-tso dpdk-tap c-tapfwd c-tapfwd-epoll vireo"
 peers="$all_peers" reps=3 first_rep=1 seconds=10 pings=20 out="" switch_cpu=1 tools_cpu=0 vireo_args="" baseline=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -160,6 +161,11 @@ up_c-tapfwd() {
   spawn tapfwd "$work/tapfwd" "$ifa" "$ifb"
 }
 version_c-tapfwd() { echo "benches/tapfwd.c, $(gcc -dumpfullversion) -O2, IFF_VNET_HDR + TSO, busy-polling"; }
+up_c-tapfwd-epoll() {
+  ifa="${p}eA" ifb="${p}eB"
+  spawn tapfwd "$work/tapfwd" --epoll "$ifa" "$ifb"
+}
+version_c-tapfwd-epoll() { echo "benches/tapfwd.c --epoll, $(gcc -dumpfullversion) -O2, IFF_VNET_HDR + TSO, sleeps in epoll_wait when idle"; }
 
 # vireo_from ROOT: the Vireo of checkout ROOT, one bridge with the two interfaces.
 vireo_from() {
@@ -274,7 +280,7 @@ run_rep() {
   log "$peer rep $rep: $(awk -F'\t' -v p="$peer" -v r="$rep" '$2 == p && $3 == r {printf "%s %s  ", $4, $5}' "$out/raw.tsv")"
 }
 
-if [[ " $peers " == *" c-tapfwd "* ]]; then gcc -O2 -Wall -o "$work/tapfwd" "$here/tapfwd.c"; fi
+if [[ " $peers " == *" c-tapfwd"* ]]; then gcc -O2 -Wall -o "$work/tapfwd" "$here/tapfwd.c"; fi
 for peer in $peers; do meta version "$("version_$peer")"; done
 for ((rep = first_rep; rep < first_rep + reps; rep++)); do
   for peer in $peers; do
