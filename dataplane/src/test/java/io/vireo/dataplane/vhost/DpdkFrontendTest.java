@@ -149,6 +149,52 @@ class DpdkFrontendTest
         }
     }
 
+    /**
+     * The port passes to another one, as to another process ({@code vireod --takeover}; here the descriptors are
+     * duplicated, as {@code SCM_RIGHTS} would): testpmd sends all along, the first port receives until it hands
+     * over, the second from then on, and between them they receive every frame testpmd counted as sent, the
+     * frontend neither reconnected nor saw a violation, and the socket file stays the second port's.
+     */
+    @Test
+    void handsThePortToAnotherWithoutLosingAFrame() throws Exception
+    {
+        final Path socket = dir.resolve("vm1.sock");
+        final VhostUserPort first = VhostUserPort.server("vm1", socket);
+        port = first;
+        try (Testpmd frontend = startFrontend(false, socket, "--forward-mode=txonly"))
+        {
+            frontend.startForwarding(false);
+            final long[] frames = {receiveFor(64, true)};
+            final Object inode = Files.getAttribute(socket, "unix:ino");
+
+            first.suspend(TIMEOUT_MILLIS);
+            final VhostUserHandover handed = first.handOver();
+            final int[] copies = java.util.Arrays.stream(handed.fds())
+                .map(fd -> io.vireo.dataplane.nativeio.Native.libc().fcntl(fd, 1030, 0)).toArray();
+            assertTrue(handed.connected(), handed.toString());
+            try (VhostUserPort second = VhostUserPort.takingOver("vm1", socket, false))
+            {
+                second.resume(VhostUserHandover.parse(handed.state(), copies));
+                first.letGo();
+                first.close();
+                port = second;
+                assertTrue(second.isRunning(), "the rings run at once: " + second);
+                final long[] after = {receiveFor(64, true)};
+                final Testpmd.Totals totals = stop(frontend, () ->
+                {
+                    burst.clear();
+                    after[0] += port.receive(burst);
+                });
+                drain(after);
+
+                assertEquals(totals.txPackets(), frames[0] + after[0], "every frame testpmd sent arrived, once");
+                assertEquals(0, second.violations(), second.lastViolation());
+                assertEquals(0, second.reconnects());
+                assertEquals(inode, Files.getAttribute(socket, "unix:ino"), "the socket file stays");
+            }
+        }
+    }
+
     /** Receives, adding to {@code frames[0]}, until a thousand polls in a row find nothing. */
     private void drain(final long[] frames)
     {

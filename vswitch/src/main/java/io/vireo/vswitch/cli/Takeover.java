@@ -32,18 +32,23 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <pre>
  *  new (client)                          running (server)
  *  connects, warms up its forwarding path
- *  HELLO pid\n                 ------>   refuses every change from now on (409), keeps forwarding
+ *  HELLO pid threads\n         ------>   refuses every change from now on (409), keeps forwarding
  *                              <------   ERR reason\n                           (it cannot hand over: end)
- *                              <------   PORT type name fds [sourcePort,...]\n  + up to 16 fds
+ *                              <------   PORT type name fds sourcePort,...|-\n  + up to 16 fds
  *  NEXT\n                      ------>
  *                              <------   MORE\n + up to 16 fds                  (while fds remain)
- *  NEXT\n                      ------>   ... for each TAP (a fd per queue) and VXLAN port (2 + 32 sockets)
+ *  NEXT\n                      ------>   ... for each TAP (a fd per queue) and VXLAN port (2 + 32 sockets),
+ *                                        and each vhost-user port, named only (0 fds)
  *                              <------   READY\n
  *  builds the switch from the run dir's state with these ports, unpolled; binds vireo.sock.takeover
- *  GO\n                        ------>   stops polling every port (frames wait in their queues)
+ *  GO\n                        ------>   stops the vhost-user ports' control threads between two messages,
+ *                                        polling every port (frames wait in their queues) and their rings
+ *                              <------   PORT vhost-user name fds - state\n       + its fds, for each (as above,
+ *  NEXT\n                      ------>                                          VhostUserHandover)
  *                              <------   MAC bridge mac vlan port peer|- age\n  for each learned MAC
  *                              <------   STOPPED\n
- *  carries counters over, learns the MACs, polls every port, renames its socket and counters over the old
+ *  carries counters over, learns the MACs, resumes the vhost-user ports from their state, polls every port,
+ *  renames its socket and counters over the old
  *  STARTED\n                   ------>   (the point of no return) closes its metrics, unlocks the run dir
  *                              <------   BYE\n                                  and exits 0
  *  locks the run dir, serves metrics and takeover.sock
@@ -68,6 +73,11 @@ final class Takeover
     {
     }
 
+    /** What the running daemon hands over once it stopped forwarding ({@link Client#go}). */
+    record Stopped(List<HandedPort> vhostPorts, Map<String, List<FdbEntry>> learned)
+    {
+    }
+
     /** A takeover that did not happen, with a one-line reason. */
     static final class TakeoverException extends RuntimeException
     {
@@ -87,7 +97,7 @@ final class Takeover
         private final Path path;
         private final UnixSocket listener;
         private final Vireo vireo;
-        private final String refusal;
+        private final TakeoverTerms terms;
         private final Runnable letGo;
         private final Runnable done;
         private final PrintStream err;
@@ -95,13 +105,13 @@ final class Takeover
         private volatile boolean closed;
         private volatile long successor;
 
-        private Server(final Path path, final UnixSocket listener, final Vireo vireo, final String refusal,
+        private Server(final Path path, final UnixSocket listener, final Vireo vireo, final TakeoverTerms terms,
             final Runnable letGo, final Runnable done, final PrintStream err)
         {
             this.path = path;
             this.listener = listener;
             this.vireo = vireo;
-            this.refusal = refusal;
+            this.terms = terms;
             this.letGo = letGo;
             this.done = done;
             this.err = err;
@@ -112,12 +122,12 @@ final class Takeover
         /**
          * Listens on {@code path} (replacing a stale socket there).
          *
-         * @param refusal why this daemon cannot be handed over, or null if it can.
+         * @param terms   what a new daemon must be to take this one's place.
          * @param letGo   run once the switch is handed over, before the new daemon is told so: closes what the new
          *                one binds next (metrics) and unlocks the run dir.
          * @param done    run once the new daemon has been told: the process may exit.
          */
-        static Server start(final Path path, final Vireo vireo, final String refusal, final Runnable letGo,
+        static Server start(final Path path, final Vireo vireo, final TakeoverTerms terms, final Runnable letGo,
             final Runnable done, final PrintStream err)
         {
             final UnixSocket listener;
@@ -131,7 +141,7 @@ final class Takeover
             {
                 throw new IllegalStateException("cannot listen on " + path + ": " + ex.getMessage(), ex);
             }
-            final Server server = new Server(path, listener, vireo, refusal, letGo, done, err);
+            final Server server = new Server(path, listener, vireo, terms, letGo, done, err);
             server.thread.start();
             return server;
         }
@@ -174,7 +184,7 @@ final class Takeover
         private void handOver(final Wire wire)
         {
             final String[] hello = wire.readLine(BUILD_TIMEOUT_MS).split(" ");
-            if (2 != hello.length || !"HELLO".equals(hello[0]))
+            if (hello.length < 2 || hello.length > 3 || !"HELLO".equals(hello[0]))
             {
                 wire.send("ERR expected HELLO\n", new int[0]);
                 return;
@@ -182,6 +192,7 @@ final class Takeover
             final List<HandedPort> ports;
             try
             {
+                final String refusal = terms.refusal(3 == hello.length ? Integer.parseInt(hello[2]) : 0);
                 if (null != refusal)
                 {
                     throw new VireoException(VireoException.Kind.INVALID, refusal);
@@ -205,7 +216,10 @@ final class Takeover
                 wire.send("READY\n", new int[0]);
                 wire.expect("GO", BUILD_TIMEOUT_MS);
                 startNs = System.nanoTime();
-                vireo.stopForwarding();
+                for (final HandedPort port : vireo.stopForwarding())
+                {
+                    sendPort(wire, port);
+                }
                 final StringBuilder learned = new StringBuilder();
                 for (final Map.Entry<String, List<FdbEntry>> bridge : vireo.learnedEntries().entrySet())
                 {
@@ -251,6 +265,7 @@ final class Takeover
             {
                 line.append(0 == i ? ' ' : ',').append(port.sourcePorts()[i]);
             }
+            line.append(0 == port.sourcePorts().length ? " -" : "").append(port.state().isEmpty() ? "" : " " + port.state());
             final int[] fds = port.fds();
             for (int sent = 0; sent < fds.length || 0 == sent; sent += UnixSocket.MAX_FDS)
             {
@@ -306,11 +321,12 @@ final class Takeover
         /**
          * Asks the running daemon for its ports; it refuses changes from now on.
          *
+         * @param threads this daemon's forwarding threads ({@link TakeoverTerms}).
          * @throws TakeoverException if it refuses, naming why.
          */
-        List<HandedPort> hello()
+        List<HandedPort> hello(final int threads)
         {
-            wire.send("HELLO " + ProcessHandle.current().pid() + "\n", new int[0]);
+            wire.send("HELLO " + ProcessHandle.current().pid() + " " + threads + "\n", new int[0]);
             final List<HandedPort> ports = new ArrayList<>();
             try
             {
@@ -358,22 +374,31 @@ final class Takeover
                 }
                 wire.send("NEXT\n", new int[0]);
             }
-            final int[] sourcePorts = words.length < 5 ? new int[0] :
+            final int[] sourcePorts = words.length < 5 || "-".equals(words[4]) ? new int[0] :
                 Arrays.stream(words[4].split(",")).mapToInt(Integer::parseInt).toArray();
-            return new HandedPort(words[1], words[2], fds.toIntArray(), sourcePorts);
+            return new HandedPort(words[1], words[2], fds.toIntArray(), sourcePorts, words.length < 6 ? "" : words[5]);
         }
 
-        /** Tells the running daemon to stop forwarding; returns the MACs it had learned, by bridge. */
-        Map<String, List<FdbEntry>> go()
+        /**
+         * Tells the running daemon to stop forwarding; returns its vhost-user ports' state and descriptors, and
+         * the MACs it had learned, by bridge.
+         */
+        Stopped go()
         {
             wire.send("GO\n", new int[0]);
             final Map<String, List<FdbEntry>> learned = new LinkedHashMap<>();
+            final List<HandedPort> vhostPorts = new ArrayList<>();
             while (true)
             {
                 final String line = wire.readLine(STEP_TIMEOUT_MS);
                 if ("STOPPED".equals(line))
                 {
-                    return learned;
+                    return new Stopped(vhostPorts, learned);
+                }
+                if (line.startsWith("PORT "))
+                {
+                    vhostPorts.add(receivePort(line));
+                    continue;
                 }
                 final String[] words = line.split(" ");
                 if (7 != words.length || !"MAC".equals(words[0]))
