@@ -183,7 +183,7 @@ class TakeoverIT
         return macs;
     }
 
-    private static String pausedLine(final String log)
+    static String pausedLine(final String log)
     {
         final int at = log.indexOf("took over (");
         return at < 0 ? "?" : log.substring(at, log.indexOf(')', at) + 1);

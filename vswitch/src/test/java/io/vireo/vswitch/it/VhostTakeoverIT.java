@@ -90,13 +90,17 @@ class VhostTakeoverIT
             final double since = System.currentTimeMillis() / 1000.0;
             final int lostBefore = ping.lost();
             taken = before.takenOverBy(sandbox);
+            assertTrue(before.output().contains("port " + vm + ": frontend session ended: handed over to another process"),
+                before.output());
+            assertFalse(before.output().contains("frontend disconnected"), "testpmd never went away: " + before.output());
             final Daemon after = taken;
             final long sent = FaultsIT.txBytes(after, vm);
             final int answered = ping.replies().size();
             waitFor(() -> ping.replies().size() >= answered + 100 && FaultsIT.txBytes(after, vm) > sent,
                 "100 more pings answered by testpmd through the new daemon", 60);
             final int lost = ping.lost() - lostBefore;
-            figures.add(String.format("lost pings %d, longest gap between answers %.1f ms", lost, ping.longestGapSince(since) * 1000));
+            figures.add(String.format("%s, lost pings %d, longest gap between answers %.1f ms", TakeoverIT.pausedLine(after.output()),
+                lost, ping.longestGapSince(since) * 1000));
             assertTrue(lost <= 1, "at most one ping lost across a takeover: " + figures + "\n" + after.output());
             assertTrue(frontend.isAlive(), "testpmd runs on");
         }
