@@ -33,7 +33,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  *  new (client)                          running (server)
  *  connects, warms up its forwarding path
  *  HELLO pid threads\n         ------>   refuses every change from now on (409), keeps forwarding
- *                              <------   ERR reason\n                           (it cannot hand over: end)
+ *                              <------   ERR reason\n                           (it cannot hand over, or the
+ *                                                                  threads differ: TakeoverTerms; end)
  *                              <------   PORT type name fds sourcePort,...|-\n  + up to 16 fds
  *  NEXT\n                      ------>
  *                              <------   MORE\n + up to 16 fds                  (while fds remain)
