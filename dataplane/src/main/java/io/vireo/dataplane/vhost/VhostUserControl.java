@@ -25,6 +25,8 @@ final class VhostUserControl implements Runnable
     private static final System.Logger LOG = System.getLogger(VhostUserPort.class.getName());
 
     static final int POLL_MILLIS = 50;
+    /** The bound while a handover is expected ({@link #expectSuspend}), so that {@link #suspend} takes no longer. */
+    static final int EXPECTING_POLL_MILLIS = 1;
     /** How long a message may take to arrive whole once its first byte has, and a reply to leave. */
     static final int IO_TIMEOUT_MILLIS = 1000;
     static final long MIN_BACKOFF_MILLIS = 50;
@@ -48,6 +50,7 @@ final class VhostUserControl implements Runnable
     /** The connection being served, while the thread is parked in it. */
     private volatile UnixSocket current;
     private volatile boolean suspending;
+    private volatile int pollMillis = POLL_MILLIS;
     private volatile boolean parked;
     /** Whether the rings stopped for a handover ({@link #handOver}); only the suspending thread's. */
     private boolean ringsHandedOver;
@@ -77,6 +80,12 @@ final class VhostUserControl implements Runnable
     VhostUserSession session()
     {
         return session;
+    }
+
+    /** A {@link #suspend} is coming: waits are bounded by {@link #EXPECTING_POLL_MILLIS} until {@link #resume}. */
+    void expectSuspend()
+    {
+        pollMillis = EXPECTING_POLL_MILLIS;
     }
 
     /**
@@ -121,6 +130,7 @@ final class VhostUserControl implements Runnable
             ringsHandedOver = false;
             session.startRings();
         }
+        pollMillis = POLL_MILLIS;
         suspending = false;
         while (parked && running)
         {
@@ -196,7 +206,7 @@ final class VhostUserControl implements Runnable
     {
         try
         {
-            return listener.awaitReadable(POLL_MILLIS) ? listener.accept() : null;
+            return listener.awaitReadable(pollMillis) ? listener.accept() : null;
         }
         catch (final NativeException ex)
         {
@@ -252,7 +262,7 @@ final class VhostUserControl implements Runnable
         {
             try
             {
-                Thread.sleep(Math.min(POLL_MILLIS, millis));
+                Thread.sleep(Math.min(pollMillis, millis));
             }
             catch (final InterruptedException ex)
             {
@@ -287,7 +297,7 @@ final class VhostUserControl implements Runnable
                     port.countViolation(reason);
                     return;
                 }
-                if (!connection.awaitReadable(POLL_MILLIS))
+                if (!connection.awaitReadable(pollMillis))
                 {
                     continue;
                 }

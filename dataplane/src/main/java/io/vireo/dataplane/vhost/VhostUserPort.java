@@ -183,6 +183,18 @@ public final class VhostUserPort implements Port
     }
 
     /**
+     * A handover is coming ({@link #suspend} soon): the control thread polls every millisecond instead of every
+     * {@link VhostUserControl#POLL_MILLIS}, so that it stops at once then; until {@link #resumeAfterHandOver}.
+     */
+    public void expectHandOver()
+    {
+        if (null != control)
+        {
+            control.expectSuspend();
+        }
+    }
+
+    /**
      * The first step of handing the port to another process: the control thread stops between two messages (a
      * frontend's next message waits); the rings go on. Then {@link #handOver}, or {@link #resumeAfterHandOver}.
      *

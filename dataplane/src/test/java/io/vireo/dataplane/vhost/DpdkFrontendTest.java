@@ -164,6 +164,7 @@ class DpdkFrontendTest
         try (Testpmd frontend = startFrontend(false, socket, "--forward-mode=txonly"))
         {
             frontend.startForwarding(false);
+            first.expectHandOver();
             final long[] frames = {receiveFor(64, true)};
             final Object inode = Files.getAttribute(socket, "unix:ino");
 

@@ -74,8 +74,14 @@ final class VhostUserPorts
         return ports;
     }
 
+    /** A handover begins: the vhost-user ports' control threads get ready to stop at once when asked. */
+    static void expectHandOver(final Topology topology)
+    {
+        ports(topology).forEach(VhostUserPort::expectHandOver);
+    }
+
     /**
-     * The first step of handing the switch's vhost-user ports over, while it still forwards: their control
+     * The next step of handing the switch's vhost-user ports over, while it still forwards: their control
      * threads stop between two messages.
      *
      * @throws VireoException (failed) if one did not stop; those that did go on.

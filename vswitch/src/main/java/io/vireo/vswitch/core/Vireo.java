@@ -667,6 +667,7 @@ public final class Vireo implements AutoCloseable
             }
         }
         handingOver = true;
+        VhostUserPorts.expectHandOver(topology);
         return handed;
     }
 
