@@ -32,15 +32,15 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <pre>
  *  new (client)                          running (server)
  *  connects, warms up its forwarding path
- *  HELLO pid threads\n         ------>   refuses every change from now on (409), keeps forwarding
- *                              <------   ERR reason\n                           (it cannot hand over, or the
- *                                                                  threads differ: TakeoverTerms; end)
- *                              <------   PORT type name fds sourcePort,...|-\n  + up to 16 fds
+ *  HELLO pid\n                 ------>   refuses every change from now on (409), keeps forwarding
+ *                              <------   ERR reason\n                           (it cannot hand over: end)
+ *                              <------   PORT type name fds [sourcePort,...]\n  + up to 16 fds
  *  NEXT\n                      ------>
  *                              <------   MORE\n + up to 16 fds                  (while fds remain)
  *  NEXT\n                      ------>   ... for each TAP (a fd per queue) and VXLAN port (2 + 32 sockets),
  *                                        and each vhost-user port, named only (0 fds)
  *                              <------   READY\n
+ *  checks its threads against the TAPs' queues (TakeoverThreads; if they differ it closes the connection)
  *  builds the switch from the run dir's state with these ports, unpolled; binds vireo.sock.takeover
  *  GO\n                        ------>   stops the vhost-user ports' control threads between two messages,
  *                                        polling every port (frames wait in their queues) and their rings
@@ -98,7 +98,7 @@ final class Takeover
         private final Path path;
         private final UnixSocket listener;
         private final Vireo vireo;
-        private final TakeoverTerms terms;
+        private final String refusal;
         private final Runnable letGo;
         private final Runnable done;
         private final PrintStream err;
@@ -106,13 +106,13 @@ final class Takeover
         private volatile boolean closed;
         private volatile long successor;
 
-        private Server(final Path path, final UnixSocket listener, final Vireo vireo, final TakeoverTerms terms,
+        private Server(final Path path, final UnixSocket listener, final Vireo vireo, final String refusal,
             final Runnable letGo, final Runnable done, final PrintStream err)
         {
             this.path = path;
             this.listener = listener;
             this.vireo = vireo;
-            this.terms = terms;
+            this.refusal = refusal;
             this.letGo = letGo;
             this.done = done;
             this.err = err;
@@ -123,12 +123,12 @@ final class Takeover
         /**
          * Listens on {@code path} (replacing a stale socket there).
          *
-         * @param terms   what a new daemon must be to take this one's place.
+         * @param refusal why this daemon cannot be handed over, or null if it can.
          * @param letGo   run once the switch is handed over, before the new daemon is told so: closes what the new
          *                one binds next (metrics) and unlocks the run dir.
          * @param done    run once the new daemon has been told: the process may exit.
          */
-        static Server start(final Path path, final Vireo vireo, final TakeoverTerms terms, final Runnable letGo,
+        static Server start(final Path path, final Vireo vireo, final String refusal, final Runnable letGo,
             final Runnable done, final PrintStream err)
         {
             final UnixSocket listener;
@@ -142,7 +142,7 @@ final class Takeover
             {
                 throw new IllegalStateException("cannot listen on " + path + ": " + ex.getMessage(), ex);
             }
-            final Server server = new Server(path, listener, vireo, terms, letGo, done, err);
+            final Server server = new Server(path, listener, vireo, refusal, letGo, done, err);
             server.thread.start();
             return server;
         }
@@ -185,7 +185,7 @@ final class Takeover
         private void handOver(final Wire wire)
         {
             final String[] hello = wire.readLine(BUILD_TIMEOUT_MS).split(" ");
-            if (hello.length < 2 || hello.length > 3 || !"HELLO".equals(hello[0]))
+            if (2 != hello.length || !"HELLO".equals(hello[0]))
             {
                 wire.send("ERR expected HELLO\n", new int[0]);
                 return;
@@ -193,7 +193,6 @@ final class Takeover
             final List<HandedPort> ports;
             try
             {
-                final String refusal = terms.refusal(3 == hello.length ? Integer.parseInt(hello[2]) : 0);
                 if (null != refusal)
                 {
                     throw new VireoException(VireoException.Kind.INVALID, refusal);
@@ -266,7 +265,10 @@ final class Takeover
             {
                 line.append(0 == i ? ' ' : ',').append(port.sourcePorts()[i]);
             }
-            line.append(0 == port.sourcePorts().length ? " -" : "").append(port.state().isEmpty() ? "" : " " + port.state());
+            if (!port.state().isEmpty())
+            {
+                line.append(0 == port.sourcePorts().length ? " -" : "").append(' ').append(port.state());
+            }
             final int[] fds = port.fds();
             for (int sent = 0; sent < fds.length || 0 == sent; sent += UnixSocket.MAX_FDS)
             {
@@ -322,12 +324,12 @@ final class Takeover
         /**
          * Asks the running daemon for its ports; it refuses changes from now on.
          *
-         * @param threads this daemon's forwarding threads ({@link TakeoverTerms}).
-         * @throws TakeoverException if it refuses, naming why.
+         * @param threads this daemon's forwarding threads, which must suit the TAPs ({@link TakeoverThreads}).
+         * @throws TakeoverException if it refuses, or the threads do not suit, naming why.
          */
         List<HandedPort> hello(final int threads)
         {
-            wire.send("HELLO " + ProcessHandle.current().pid() + " " + threads + "\n", new int[0]);
+            wire.send("HELLO " + ProcessHandle.current().pid() + "\n", new int[0]);
             final List<HandedPort> ports = new ArrayList<>();
             try
             {
@@ -336,6 +338,7 @@ final class Takeover
                     final String line = wire.readLine(BUILD_TIMEOUT_MS);
                     if ("READY".equals(line))
                     {
+                        TakeoverThreads.check(ports, threads);
                         return ports;
                     }
                     if (line.startsWith("ERR "))

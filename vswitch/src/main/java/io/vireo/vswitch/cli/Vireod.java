@@ -425,7 +425,7 @@ public final class Vireod implements Callable<Integer>
         final MetricsServer metricsToLetGo = metricsServer;
         final FileLock lockToLetGo = lock;
         final Takeover.Server takeoverServer = Takeover.Server.start(runDir.takeoverSocket(), vireo,
-            new TakeoverTerms(null != clusterNode, threads), () ->
+            null == clusterNode ? null : "a cluster node cannot be handed over yet", () ->
             {
                 if (null != metricsToLetGo)
                 {

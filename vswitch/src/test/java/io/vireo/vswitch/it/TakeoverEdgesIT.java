@@ -127,8 +127,8 @@ class TakeoverEdgesIT
         final Sandbox.Result refused = sandbox.run(180, Daemon.ROOT.resolve("scripts/vireod").toString(), "--run-dir",
             first.runDir.toString(), "--metrics", "127.0.0.1:0", "--takeover", "--threads", "1");
         assertEquals(1, refused.exit(), refused.all());
-        assertTrue(refused.err().contains("vireod: takeover failed: the running vireod refuses: it forwards with 2 threads " +
-            "(a TAP queue each) and this one would with 1: take over with --threads 2; the running vireod goes on forwarding"),
+        assertTrue(refused.err().contains("vireod: takeover failed: the running vireod's TAPs have a queue per forwarding " +
+            "thread, 2, and this one would forward with 1: take over with --threads 2; the running vireod goes on forwarding"),
             refused.all());
         assertTrue(first.process.isAlive(), "the running daemon goes on: " + first.output());
         final int answered = ping.replies().size();
