@@ -144,6 +144,12 @@ public final class UnixSocket implements AutoCloseable
         return address;
     }
 
+    /** Takes a socket descriptor received with {@link #receive} (another process's socket, handed over). */
+    public static UnixSocket adopt(final int fd, final String description)
+    {
+        return new UnixSocket(fd, description);
+    }
+
     /** Closes a descriptor received with {@link #receive} that its receiver does not keep. */
     public static void closeDescriptor(final int fd)
     {

@@ -13,16 +13,19 @@ final class GuestMemory implements AutoCloseable
 {
     private final RegionTable table;
     private final MappedMemory[] mappings;
+    private final int[] fds;
 
-    private GuestMemory(final RegionTable table, final MappedMemory[] mappings)
+    private GuestMemory(final RegionTable table, final MappedMemory[] mappings, final int[] fds)
     {
         this.table = table;
         this.mappings = mappings;
+        this.fds = fds;
     }
 
     /**
-     * Maps region {@code i} from {@code fds[i]}. Every descriptor is closed before this returns; the
-     * mappings stay.
+     * Maps region {@code i} from {@code fds[i]}, which this takes: they stay open with their mappings, for
+     * another process that takes the port over ({@link VhostUserHandover}) to map them the same way, and are
+     * closed with them; on failure they are closed before this throws.
      *
      * @throws ViolationException ({@link Violation#MEMORY_TABLE}) if a descriptor cannot be mapped
      *                            (not a file, shorter than its region, refused by the kernel).
@@ -36,7 +39,7 @@ final class GuestMemory implements AutoCloseable
             {
                 mappings[i] = MappedMemory.mapShared(fds[i], table.mappingLength(i));
             }
-            return new GuestMemory(table, mappings);
+            return new GuestMemory(table, mappings, fds.clone());
         }
         catch (final IllegalArgumentException | NativeException ex)
         {
@@ -47,15 +50,23 @@ final class GuestMemory implements AutoCloseable
                     mapping.close();
                 }
             }
+            closeAll(fds);
             throw new ViolationException(Violation.MEMORY_TABLE, ex.getMessage());
         }
-        finally
+    }
+
+    private static void closeAll(final int[] fds)
+    {
+        for (final int fd : fds)
         {
-            for (final int fd : fds)
-            {
-                UnixSocket.closeDescriptor(fd);
-            }
+            UnixSocket.closeDescriptor(fd);
         }
+    }
+
+    /** The regions' descriptors, region {@code i}'s at {@code i}; still this memory's. */
+    int[] fds()
+    {
+        return fds.clone();
     }
 
     RegionTable table()
@@ -87,6 +98,7 @@ final class GuestMemory implements AutoCloseable
         {
             mapping.close();
         }
+        closeAll(fds);
     }
 
     @Override

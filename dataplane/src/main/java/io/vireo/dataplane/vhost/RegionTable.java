@@ -74,6 +74,12 @@ final class RegionTable
         return Long.compareUnsigned(startA - startB, sizeB) < 0 || Long.compareUnsigned(startB - startA, sizeA) < 0;
     }
 
+    /** Region {@code i} as the memory table gave it: guest address, size, user address, mmap offset. */
+    long[] region(final int i)
+    {
+        return new long[] {guestAddress[i], size[i], userAddress[i], mmapOffset[i]};
+    }
+
     int count()
     {
         return guestAddress.length;

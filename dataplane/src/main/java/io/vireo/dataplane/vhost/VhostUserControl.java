@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.locks.LockSupport;
 
 import io.vireo.dataplane.nativeio.Errno;
 import io.vireo.dataplane.nativeio.NativeException;
@@ -24,6 +25,8 @@ final class VhostUserControl implements Runnable
     private static final System.Logger LOG = System.getLogger(VhostUserPort.class.getName());
 
     static final int POLL_MILLIS = 50;
+    /** The bound while a handover is expected ({@link #expectSuspend}), so that {@link #suspend} takes no longer. */
+    static final int EXPECTING_POLL_MILLIS = 1;
     /** How long a message may take to arrive whole once its first byte has, and a reply to leave. */
     static final int IO_TIMEOUT_MILLIS = 1000;
     static final long MIN_BACKOFF_MILLIS = 50;
@@ -42,22 +45,117 @@ final class VhostUserControl implements Runnable
     private final VhostUserMessage reply = new VhostUserMessage();
     private final IntArrayList fds = new IntArrayList();
     private volatile boolean running = true;
+    /** A connection another process handed over, served first; null once served or if none. */
+    private UnixSocket handed;
+    /** The connection being served, while the thread is parked in it. */
+    private volatile UnixSocket current;
+    private volatile boolean suspending;
+    private volatile int pollMillis = POLL_MILLIS;
+    private volatile boolean parked;
+    /** Whether the rings stopped for a handover ({@link #handOver}); only the suspending thread's. */
+    private boolean ringsHandedOver;
+    /** The port passed to another process: leaving, the thread leaves the socket file, which is that one's now. */
+    private volatile boolean handedOver;
 
     /**
      * @param listener the bound, listening socket in server mode; null in client mode.
+     * @param handed   a connection to a frontend another process handed over, served first; or null.
      */
-    VhostUserControl(
-        final VhostUserPort port, final Path path, final UnixSocket listener, final Virtqueue.Events events)
+    VhostUserControl(final VhostUserPort port, final Path path, final UnixSocket listener, final UnixSocket handed,
+        final Virtqueue.Events events)
     {
         this.port = port;
         this.path = path;
         this.listener = listener;
+        this.handed = handed;
         this.session = new VhostUserSession(port, events);
     }
 
     void stop()
     {
         running = false;
+    }
+
+    /** The session, for a port taken over, before the thread starts. */
+    VhostUserSession session()
+    {
+        return session;
+    }
+
+    /** A {@link #suspend} is coming: waits are bounded by {@link #EXPECTING_POLL_MILLIS} until {@link #resume}. */
+    void expectSuspend()
+    {
+        pollMillis = EXPECTING_POLL_MILLIS;
+    }
+
+    /**
+     * Has the thread stop between two messages and wait; once this returns, the caller has the session, until
+     * {@link #resume} or {@link #letGo}. The rings go on.
+     *
+     * @throws IllegalStateException if the thread did not stop within {@code timeoutMillis} (it goes on).
+     */
+    void suspend(final long timeoutMillis)
+    {
+        suspending = true;
+        final long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (!parked)
+        {
+            if (System.nanoTime() > deadline || !running)
+            {
+                suspending = false;
+                throw new IllegalStateException("port " + port.name() + ": its control thread did not stop within " +
+                    timeoutMillis + " ms");
+            }
+            LockSupport.parkNanos(100_000);
+        }
+    }
+
+    /** Once {@link #suspend suspended}: stops the rings and returns the state to hand over. */
+    VhostUserHandover handOver()
+    {
+        if (!parked)
+        {
+            throw new IllegalStateException("port " + port.name() + " is not suspended");
+        }
+        ringsHandedOver = true;
+        final UnixSocket connection = current;
+        return session.handOver(null == listener ? -1 : listener.fd(), null == connection ? -1 : connection.fd());
+    }
+
+    /** The handover did not happen: the rings start again where they stopped, and the thread goes on. */
+    void resume()
+    {
+        if (ringsHandedOver)
+        {
+            ringsHandedOver = false;
+            session.startRings();
+        }
+        pollMillis = POLL_MILLIS;
+        suspending = false;
+        while (parked && running)
+        {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** The port is another process's now: the thread ends, closing its copies and leaving the socket file. */
+    void letGo()
+    {
+        handedOver = true;
+        running = false;
+        suspending = false;
+    }
+
+    private void park(final UnixSocket connection)
+    {
+        current = connection;
+        parked = true;
+        while (suspending && running)
+        {
+            LockSupport.parkNanos(1_000_000);
+        }
+        parked = false;
+        current = null;
     }
 
     @Override
@@ -67,7 +165,13 @@ final class VhostUserControl implements Runnable
         {
             while (running)
             {
-                final UnixSocket connection = null == listener ? connectWithBackoff() : accept();
+                if (suspending)
+                {
+                    park(null);
+                    continue;
+                }
+                final UnixSocket connection = null != handed ? handed : null == listener ? connectWithBackoff() : accept();
+                handed = null;
                 if (null != connection)
                 {
                     serve(connection);
@@ -89,7 +193,10 @@ final class VhostUserControl implements Runnable
             if (null != listener)
             {
                 listener.close();
-                deleteSocketFile();
+                if (!handedOver)
+                {
+                    deleteSocketFile();
+                }
             }
         }
     }
@@ -99,7 +206,7 @@ final class VhostUserControl implements Runnable
     {
         try
         {
-            return listener.awaitReadable(POLL_MILLIS) ? listener.accept() : null;
+            return listener.awaitReadable(pollMillis) ? listener.accept() : null;
         }
         catch (final NativeException ex)
         {
@@ -123,7 +230,7 @@ final class VhostUserControl implements Runnable
     {
         long backoff = MIN_BACKOFF_MILLIS;
         boolean waitLogged = false;
-        while (running)
+        while (running && !suspending)
         {
             if (Files.exists(path))
             {
@@ -151,11 +258,11 @@ final class VhostUserControl implements Runnable
     private void pause(final long millis)
     {
         final long deadline = System.nanoTime() + millis * 1_000_000L;
-        while (running && System.nanoTime() < deadline)
+        while (running && !suspending && System.nanoTime() < deadline)
         {
             try
             {
-                Thread.sleep(Math.min(POLL_MILLIS, millis));
+                Thread.sleep(Math.min(pollMillis, millis));
             }
             catch (final InterruptedException ex)
             {
@@ -174,6 +281,15 @@ final class VhostUserControl implements Runnable
         {
             while (running)
             {
+                if (suspending)
+                {
+                    park(connection);
+                    if (handedOver)
+                    {
+                        reason = "handed over to another process";
+                    }
+                    continue;
+                }
                 if (port.hasForwardingViolation())
                 {
                     session.stopRings();
@@ -181,7 +297,7 @@ final class VhostUserControl implements Runnable
                     port.countViolation(reason);
                     return;
                 }
-                if (!connection.awaitReadable(POLL_MILLIS))
+                if (!connection.awaitReadable(pollMillis))
                 {
                     continue;
                 }

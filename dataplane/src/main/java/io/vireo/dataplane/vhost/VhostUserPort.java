@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.nativeio.Native;
@@ -88,8 +89,8 @@ public final class VhostUserPort implements Port
     private final String name;
     private final Path socket;
     private final boolean client;
-    private final VhostUserControl control;
-    private final Thread controlThread;
+    private VhostUserControl control;
+    private Thread controlThread;
 
     private volatile Virtqueue toGuest;
     private volatile Virtqueue fromGuest;
@@ -113,12 +114,131 @@ public final class VhostUserPort implements Port
 
     private VhostUserPort(final String name, final Path socket, final UnixSocket listener)
     {
+        this(name, socket, null == listener);
+        control(listener, null);
+    }
+
+    /** A port whose control thread comes with {@link #resume}. */
+    private VhostUserPort(final String name, final Path socket, final boolean client)
+    {
         this.name = name;
         this.socket = socket;
-        this.client = null == listener;
-        this.control = new VhostUserControl(this, socket, listener, new ForwardingEvents());
-        this.controlThread = new Thread(control, "vireo-vhost-" + name);
+        this.client = client;
+    }
+
+    private void control(final UnixSocket listener, final UnixSocket handed)
+    {
+        control = new VhostUserControl(this, socket, listener, handed, new ForwardingEvents());
+        controlThread = new Thread(control, "vireo-vhost-" + name);
         controlThread.setDaemon(true);
+    }
+
+    /**
+     * A port another process hands over ({@code vireod --takeover}): it neither listens nor connects, and
+     * forwards nothing, until {@link #resume} gives it that process's state. Closed before, it does nothing.
+     *
+     * @throws IllegalArgumentException if the name is empty or the path too long for a unix socket.
+     * @throws IllegalStateException    if native I/O is unavailable.
+     */
+    public static VhostUserPort takingOver(final String name, final Path socket, final boolean client)
+    {
+        checkUsable(name);
+        UnixSocket.checkPath(socket);
+        return new VhostUserPort(name, socket, client);
+    }
+
+    /**
+     * Goes on where the process that handed the port over stopped: the same listening socket and connection,
+     * the frontend's memory mapped the same way, every ring from the entry it got to; then the control thread
+     * serves the connection and, after it, as any port. This takes the handover's descriptors. State that does
+     * not hold (memory that cannot be mapped) is counted as a violation: the connection is dropped and the port
+     * serves the next frontend.
+     */
+    public void resume(final VhostUserHandover handover)
+    {
+        if (null != control)
+        {
+            throw new IllegalStateException("port " + name + " runs already");
+        }
+        final int[] fds = handover.take();
+        int next = 0;
+        final UnixSocket listener = handover.listening ? UnixSocket.adopt(fds[next++], socket.toString()) : null;
+        UnixSocket connection = handover.connected ? UnixSocket.adopt(fds[next++], socket.toString()) : null;
+        control(listener, connection);
+        if (null != connection)
+        {
+            try
+            {
+                control.session().resume(handover, Arrays.copyOfRange(fds, next, fds.length));
+            }
+            catch (final ViolationException | NativeException ex)
+            {
+                countViolation("the state handed over does not hold: " + ex.getMessage());
+                control.session().reset();
+                connection.close();
+                control(listener, null);
+            }
+        }
+        controlThread.start();
+    }
+
+    /**
+     * A handover is coming ({@link #suspend} soon): the control thread polls every millisecond instead of every
+     * {@link VhostUserControl#POLL_MILLIS}, so that it stops at once then; until {@link #resumeAfterHandOver}.
+     */
+    public void expectHandOver()
+    {
+        if (null != control)
+        {
+            control.expectSuspend();
+        }
+    }
+
+    /**
+     * The first step of handing the port to another process: the control thread stops between two messages (a
+     * frontend's next message waits); the rings go on. Then {@link #handOver}, or {@link #resumeAfterHandOver}.
+     *
+     * @throws IllegalStateException if the control thread did not stop in time (it goes on), or the port does not
+     *                               run.
+     */
+    public void suspend(final long timeoutMillis)
+    {
+        if (null == control)
+        {
+            throw new IllegalStateException("port " + name + " was never resumed");
+        }
+        control.suspend(timeoutMillis);
+    }
+
+    /**
+     * The second step, once the caller stopped forwarding: the rings stop, and the state to hand over comes back,
+     * its descriptors still this port's. Then {@link #letGo} once the other process runs the port, or
+     * {@link #resumeAfterHandOver}.
+     */
+    public VhostUserHandover handOver()
+    {
+        return control.handOver();
+    }
+
+    /** The handover did not happen: the rings run again (if they stopped) and the control thread goes on. */
+    public void resumeAfterHandOver()
+    {
+        if (null != control)
+        {
+            control.resume();
+        }
+    }
+
+    /**
+     * The port runs in another process now: closing it closes this process's copies (the connection stays
+     * open there) and leaves the socket file, which is that process's.
+     */
+    public void letGo()
+    {
+        if (null != control)
+        {
+            control.letGo();
+        }
     }
 
     /**
@@ -333,6 +453,10 @@ public final class VhostUserPort implements Port
             return;
         }
         closed = true;
+        if (null == control)
+        {
+            return;
+        }
         control.stop();
         try
         {

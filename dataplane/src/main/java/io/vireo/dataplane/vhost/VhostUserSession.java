@@ -1,6 +1,9 @@
 package io.vireo.dataplane.vhost;
 
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 import io.vireo.dataplane.nativeio.EventFd;
 import io.vireo.dataplane.nativeio.NativeException;
@@ -359,7 +362,111 @@ final class VhostUserSession
         }
     }
 
-    private void startRings()
+    /**
+     * The state another process needs to go on where this session is (see {@link VhostUserHandover}), its
+     * descriptors still this session's; the rings are stopped, until {@link #startRings} if the other process does
+     * not take over. Call only while the control thread is parked.
+     *
+     * @param listener   the port's listening socket, or -1 (a client port).
+     * @param connection the frontend's connection, or -1 (none).
+     */
+    VhostUserHandover handOver(final int listener, final int connection)
+    {
+        stopRings();
+        final List<Integer> fds = new ArrayList<>();
+        if (listener >= 0)
+        {
+            fds.add(listener);
+        }
+        final long[][] regions;
+        if (connection < 0)
+        {
+            regions = new long[0][];
+        }
+        else
+        {
+            fds.add(connection);
+            regions = new long[null == memory ? 0 : memory.table().count()][];
+            for (int i = 0; i < regions.length; i++)
+            {
+                regions[i] = memory.table().region(i);
+                fds.add(memory.fds()[i]);
+            }
+        }
+        final long[][] state = new long[QUEUES][];
+        for (final Queue queue : queues)
+        {
+            final boolean call = connection >= 0 && null != queue.call;
+            state[queue.index] = connection < 0 ? new long[VhostUserHandover.QUEUE_FIELDS] : new long[] {queue.size, queue.desc,
+                queue.avail, queue.used, (queue.addressed ? VhostUserHandover.ADDRESSED : 0) |
+                (queue.kicked ? VhostUserHandover.KICKED : 0) | (queue.enabled ? VhostUserHandover.ENABLED : 0) |
+                (call ? VhostUserHandover.HAS_CALL : 0), queue.base};
+            if (call)
+            {
+                fds.add(queue.call.fd());
+            }
+        }
+        return new VhostUserHandover(listener >= 0, connection >= 0, connection < 0 ? 0 : features, regions, state,
+            fds.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /**
+     * Takes up the session another process handed over: maps its memory the same way, adopts its call eventfds,
+     * and starts the rings that ran there from where they got to.
+     *
+     * @param fds the handover's region descriptors then call eventfds, which this takes.
+     * @throws ViolationException if the state does not hold (memory that cannot be mapped, rings outside it).
+     */
+    void resume(final VhostUserHandover handover, final int[] fds)
+    {
+        int next = 0;
+        final int count = handover.regions.length;
+        if (count > 0)
+        {
+            final long[][] columns = new long[4][count];
+            for (int i = 0; i < count; i++)
+            {
+                for (int column = 0; column < 4; column++)
+                {
+                    columns[column][i] = handover.regions[i][column];
+                }
+            }
+            final int[] regionFds = Arrays.copyOfRange(fds, 0, count);
+            next = count;
+            final RegionTable table;
+            try
+            {
+                table = RegionTable.of(columns[0], columns[1], columns[2], columns[3]);
+            }
+            catch (final ViolationException ex)
+            {
+                Arrays.stream(fds).forEach(UnixSocket::closeDescriptor);
+                throw ex;
+            }
+            memory = GuestMemory.map(table, regionFds);
+        }
+        for (final Queue queue : queues)
+        {
+            final long[] state = handover.queues[queue.index];
+            queue.size = (int)state[0];
+            queue.desc = state[1];
+            queue.avail = state[2];
+            queue.used = state[3];
+            queue.addressed = 0 != (state[4] & VhostUserHandover.ADDRESSED);
+            queue.kicked = 0 != (state[4] & VhostUserHandover.KICKED);
+            queue.enabled = 0 != (state[4] & VhostUserHandover.ENABLED);
+            queue.base = (int)state[5] & 0xFFFF;
+            if (0 != (state[4] & VhostUserHandover.HAS_CALL))
+            {
+                queue.call = EventFd.adopt(fds[next++]);
+            }
+        }
+        features = handover.features;
+        port.negotiated(features);
+        startRings();
+    }
+
+    void startRings()
     {
         for (final Queue queue : queues)
         {

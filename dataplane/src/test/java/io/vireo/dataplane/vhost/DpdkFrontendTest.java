@@ -149,6 +149,60 @@ class DpdkFrontendTest
         }
     }
 
+    /**
+     * The port passes to another one, as to another process ({@code vireod --takeover}; here the descriptors are
+     * duplicated, as {@code SCM_RIGHTS} would): testpmd sends all along, the first port receives until it hands
+     * over, the second from then on, and between them they receive every frame testpmd counted as sent, the
+     * frontend neither reconnected nor saw a violation, and the socket file stays the second port's.
+     */
+    @Test
+    void handsThePortToAnotherWithoutLosingAFrame() throws Exception
+    {
+        final Path socket = dir.resolve("vm1.sock");
+        final VhostUserPort first = VhostUserPort.server("vm1", socket);
+        port = first;
+        try (Testpmd frontend = startFrontend(false, socket, "--forward-mode=txonly"))
+        {
+            frontend.startForwarding(false);
+            first.expectHandOver();
+            final long[] frames = {receiveFor(64, true)};
+            final Object inode = Files.getAttribute(socket, "unix:ino");
+
+            final long suspendNs = System.nanoTime();
+            first.suspend(TIMEOUT_MILLIS);
+            final long handOverNs = System.nanoTime();
+            final VhostUserHandover handed = first.handOver();
+            final int[] copies = java.util.Arrays.stream(handed.fds())
+                .map(fd -> io.vireo.dataplane.nativeio.Native.libc().fcntl(fd, 1030, 0)).toArray();
+            assertTrue(handed.connected(), handed.toString());
+            try (VhostUserPort second = VhostUserPort.takingOver("vm1", socket, false))
+            {
+                final long resumeNs = System.nanoTime();
+                second.resume(VhostUserHandover.parse(handed.state(), copies));
+                final long resumedNs = System.nanoTime();
+                System.out.printf("vhost-user handover: suspend %.2f ms (the other port still receives), rings stopped " +
+                    "to resumed %.2f ms, of which resume %.2f ms%n", (handOverNs - suspendNs) / 1e6, (resumedNs - handOverNs) / 1e6,
+                    (resumedNs - resumeNs) / 1e6);
+                first.letGo();
+                first.close();
+                port = second;
+                assertTrue(second.isRunning(), "the rings run at once: " + second);
+                final long[] after = {receiveFor(64, true)};
+                final Testpmd.Totals totals = stop(frontend, () ->
+                {
+                    burst.clear();
+                    after[0] += port.receive(burst);
+                });
+                drain(after);
+
+                assertEquals(totals.txPackets(), frames[0] + after[0], "every frame testpmd sent arrived, once");
+                assertEquals(0, second.violations(), second.lastViolation());
+                assertEquals(0, second.reconnects());
+                assertEquals(inode, Files.getAttribute(socket, "unix:ino"), "the socket file stays");
+            }
+        }
+    }
+
     /** Receives, adding to {@code frames[0]}, until a thousand polls in a row find nothing. */
     private void drain(final long[] frames)
     {

@@ -107,6 +107,38 @@ final class StateFile implements ControlApi.ChangeListener
         return file;
     }
 
+    /**
+     * Writes the switch over the file if the file holds another (a daemon taking over keeps the switch it takes,
+     * not the file's).
+     *
+     * @return whether the file held another switch.
+     */
+    synchronized boolean replaceIfOther()
+    {
+        final DaemonConfig now = current();
+        try
+        {
+            if (now.equals(DaemonConfig.load(file)))
+            {
+                return false;
+            }
+        }
+        catch (final IllegalArgumentException unreadable)
+        {
+            // not a switch at all: replaced as any other
+        }
+        try
+        {
+            replace(now.format(file).getBytes(StandardCharsets.UTF_8));
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("cannot replace " + file + ": " + reason(ex), ex);
+        }
+        saved = now;
+        return true;
+    }
+
     /** Saves the switch if what the file holds changed; logs a failure and throws it for the client. */
     @Override
     public synchronized void switchChanged() throws IOException

@@ -37,13 +37,19 @@ import org.agrona.concurrent.UnsafeBuffer;
  *                              <------   PORT type name fds [sourcePort,...]\n  + up to 16 fds
  *  NEXT\n                      ------>
  *                              <------   MORE\n + up to 16 fds                  (while fds remain)
- *  NEXT\n                      ------>   ... for each TAP (a fd per queue) and VXLAN port (2 + 32 sockets)
+ *  NEXT\n                      ------>   ... for each TAP (a fd per queue) and VXLAN port (2 + 32 sockets),
+ *                                        and each vhost-user port, named only (0 fds)
  *                              <------   READY\n
+ *  checks its threads against the TAPs' queues (TakeoverThreads; if they differ it closes the connection)
  *  builds the switch from the run dir's state with these ports, unpolled; binds vireo.sock.takeover
- *  GO\n                        ------>   stops polling every port (frames wait in their queues)
+ *  GO\n                        ------>   stops the vhost-user ports' control threads between two messages,
+ *                                        polling every port (frames wait in their queues) and their rings
+ *                              <------   PORT vhost-user name fds - state\n       + its fds, for each (as above,
+ *  NEXT\n                      ------>                                          VhostUserHandover)
  *                              <------   MAC bridge mac vlan port peer|- age\n  for each learned MAC
  *                              <------   STOPPED\n
- *  carries counters over, learns the MACs, polls every port, renames its socket and counters over the old
+ *  carries counters over, learns the MACs, resumes the vhost-user ports from their state, polls every port,
+ *  renames its socket and counters over the old
  *  STARTED\n                   ------>   (the point of no return) closes its metrics, unlocks the run dir
  *                              <------   BYE\n                                  and exits 0
  *  locks the run dir, serves metrics and takeover.sock
@@ -65,6 +71,11 @@ final class Takeover
     private static final int BUFFER_BYTES = 64 * 1024;
 
     private Takeover()
+    {
+    }
+
+    /** What the running daemon hands over once it stopped forwarding ({@link Client#go}). */
+    record Stopped(List<HandedPort> vhostPorts, Map<String, List<FdbEntry>> learned)
     {
     }
 
@@ -205,7 +216,10 @@ final class Takeover
                 wire.send("READY\n", new int[0]);
                 wire.expect("GO", BUILD_TIMEOUT_MS);
                 startNs = System.nanoTime();
-                vireo.stopForwarding();
+                for (final HandedPort port : vireo.stopForwarding())
+                {
+                    sendPort(wire, port);
+                }
                 final StringBuilder learned = new StringBuilder();
                 for (final Map.Entry<String, List<FdbEntry>> bridge : vireo.learnedEntries().entrySet())
                 {
@@ -250,6 +264,10 @@ final class Takeover
             for (int i = 0; i < port.sourcePorts().length; i++)
             {
                 line.append(0 == i ? ' ' : ',').append(port.sourcePorts()[i]);
+            }
+            if (!port.state().isEmpty())
+            {
+                line.append(0 == port.sourcePorts().length ? " -" : "").append(' ').append(port.state());
             }
             final int[] fds = port.fds();
             for (int sent = 0; sent < fds.length || 0 == sent; sent += UnixSocket.MAX_FDS)
@@ -306,9 +324,10 @@ final class Takeover
         /**
          * Asks the running daemon for its ports; it refuses changes from now on.
          *
-         * @throws TakeoverException if it refuses, naming why.
+         * @param threads this daemon's forwarding threads, which must suit the TAPs ({@link TakeoverThreads}).
+         * @throws TakeoverException if it refuses, or the threads do not suit, naming why.
          */
-        List<HandedPort> hello()
+        List<HandedPort> hello(final int threads)
         {
             wire.send("HELLO " + ProcessHandle.current().pid() + "\n", new int[0]);
             final List<HandedPort> ports = new ArrayList<>();
@@ -319,6 +338,7 @@ final class Takeover
                     final String line = wire.readLine(BUILD_TIMEOUT_MS);
                     if ("READY".equals(line))
                     {
+                        TakeoverThreads.check(ports, threads);
                         return ports;
                     }
                     if (line.startsWith("ERR "))
@@ -358,22 +378,31 @@ final class Takeover
                 }
                 wire.send("NEXT\n", new int[0]);
             }
-            final int[] sourcePorts = words.length < 5 ? new int[0] :
+            final int[] sourcePorts = words.length < 5 || "-".equals(words[4]) ? new int[0] :
                 Arrays.stream(words[4].split(",")).mapToInt(Integer::parseInt).toArray();
-            return new HandedPort(words[1], words[2], fds.toIntArray(), sourcePorts);
+            return new HandedPort(words[1], words[2], fds.toIntArray(), sourcePorts, words.length < 6 ? "" : words[5]);
         }
 
-        /** Tells the running daemon to stop forwarding; returns the MACs it had learned, by bridge. */
-        Map<String, List<FdbEntry>> go()
+        /**
+         * Tells the running daemon to stop forwarding; returns its vhost-user ports' state and descriptors, and
+         * the MACs it had learned, by bridge.
+         */
+        Stopped go()
         {
             wire.send("GO\n", new int[0]);
             final Map<String, List<FdbEntry>> learned = new LinkedHashMap<>();
+            final List<HandedPort> vhostPorts = new ArrayList<>();
             while (true)
             {
                 final String line = wire.readLine(STEP_TIMEOUT_MS);
                 if ("STOPPED".equals(line))
                 {
-                    return learned;
+                    return new Stopped(vhostPorts, learned);
+                }
+                if (line.startsWith("PORT "))
+                {
+                    vhostPorts.add(receivePort(line));
+                    continue;
                 }
                 final String[] words = line.split(" ");
                 if (7 != words.length || !"MAC".equals(words[0]))

@@ -83,9 +83,10 @@ public final class Vireod implements Callable<Integer>
     boolean noPortKeeper;
 
     @Option(names = "--takeover", negatable = false,
-        description = "take the place of the vireod running with this run dir: its TAP ports, VXLAN sockets and " +
-            "learned MACs pass to this one, which forwards at once, and it exits 0; if that cannot be done it goes on " +
-            "and this one exits 1")
+        description = "take the place of the vireod running with this run dir: its TAP ports, VXLAN sockets, " +
+            "vhost-user connections and learned MACs pass to this one, which forwards at once, and it exits 0; if that " +
+            "cannot be done it goes on and this one exits 1. The switch is the running one's (--config only says where " +
+            "changes go); --threads must be the running one's")
     boolean takeover;
 
     @Option(names = "--cpus", paramLabel = "LIST",
@@ -257,7 +258,7 @@ public final class Vireod implements Callable<Integer>
         final Takeover.Client takeover)
     {
         DaemonConfig earlier = runState();
-        DaemonConfig daemonConfig = chosen(configured, earlier);
+        DaemonConfig daemonConfig = null == takeover ? chosen(configured, earlier) : takenOver(earlier);
         final DaemonConfig.ClusterSection clusterSection = clusterSection(daemonConfig);
         final ClusterConfig clusterConfig = null == clusterSection ? null : clusterConfig(clusterSection);
         final VireoContext context = new VireoContext()
@@ -298,10 +299,10 @@ public final class Vireod implements Callable<Integer>
         {
             if (null != takeover)
             {
-                vireo.takePorts(takeover.hello());
+                vireo.takePorts(takeover.hello(threads));
                 // the switch as the running daemon has it, now that it takes no more changes
                 earlier = runState();
-                daemonConfig = chosen(loadConfig(), earlier);
+                daemonConfig = takenOver(earlier);
             }
             daemonConfig.applyTo(vireo, err);
             if (null != earlier && earlier != daemonConfig)
@@ -311,7 +312,7 @@ public final class Vireod implements Callable<Integer>
             if (null != takeover && !vireo.unclaimedPorts().isEmpty())
             {
                 throw new IllegalStateException("ports " + vireo.unclaimedPorts() + " were handed over, but the switch " +
-                    "built from " + (null != configured ? config : runDir.stateFile()) + " has none of that name");
+                    "built from " + runDir.stateFile() + " has none of that name");
             }
             if (!vireo.unclaimedPorts().isEmpty())
             {
@@ -325,6 +326,11 @@ public final class Vireod implements Callable<Integer>
                 earlier.applyContainerInstancesTo(registry, vireo, err);
             }
             stateFile = null == config ? null : openStateFile(vireo, registry, daemonConfig);
+            if (null != takeover && null != stateFile && stateFile.replaceIfOther())
+            {
+                err.println("vireod: --takeover: " + stateFile.path() + " was not the running switch; it wins, and the file " +
+                    "holds it now");
+            }
             // the run dir's copy keeps the cluster this daemon joined, flags or file: one restarted there joins it again
             final StateFile runStateFile = openRunStateFile(vireo, registry, daemonConfig.withCluster(clusterSection));
             // the config file is saved even when the run dir's copy cannot be (a full /run)
@@ -381,7 +387,9 @@ public final class Vireod implements Callable<Integer>
             try
             {
                 final long goNs = System.nanoTime();
-                final int skipped = vireo.startForwarding(takeover.go(), CountersFile.earlierValues(runDir.countersFile()));
+                final Takeover.Stopped stopped = takeover.go();
+                final int skipped = vireo.startForwarding(stopped.learned(), stopped.vhostPorts(),
+                    CountersFile.earlierValues(runDir.countersFile()));
                 // forwarding goes on from here: the renames (8-50 ms on a first, cold call) are not part of the pause
                 final long pausedMs = (System.nanoTime() - goNs) / 1_000_000;
                 server.moveTo(runDir.controlSocket());
@@ -457,6 +465,16 @@ public final class Vireod implements Callable<Integer>
         vireo.close();
         out.println("vireod: stopped");
         return 0;
+    }
+
+    /**
+     * The switch a daemon taking over builds: the running one's, as the run dir's state has it, whatever
+     * {@code --config} holds (that file is where changes are saved from now on); the embedded default if the run
+     * dir has no state.
+     */
+    private static DaemonConfig takenOver(final DaemonConfig earlier)
+    {
+        return null != earlier ? earlier : DaemonConfig.embeddedDefault();
     }
 
     /** The switch to build: {@code --config}'s, else the run dir's state, else the embedded default. */

@@ -5,9 +5,11 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -29,6 +31,7 @@ import io.vireo.gateway.dns.DnsStats;
 import io.vireo.dataplane.port.LoopbackPort;
 import io.vireo.dataplane.port.Port;
 import io.vireo.dataplane.port.TapPort;
+import io.vireo.dataplane.vhost.VhostUserPort;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
@@ -114,6 +117,8 @@ public final class Vireo implements AutoCloseable
     private final Map<String, Long> earlierCounters;
     /** VXLAN sockets a switch handed over ({@link #takePorts}), by port name, until their bridge is added. */
     private final Map<String, HandedPort> handedVxlan = new HashMap<>();
+    /** Vhost-user ports a switch hands over ({@link #takePorts}), until a port of that name is added. */
+    private final Set<String> handedVhost = new HashSet<>();
     /** True while this switch hands itself over to another process ({@link #handOverPorts}): changes are refused. */
     private boolean handingOver;
     /** True while its ports do not forward for a handover ({@link #stopForwarding}). */
@@ -599,6 +604,7 @@ public final class Vireo implements AutoCloseable
     {
         final List<String> names = new ArrayList<>(adoptable.keySet());
         names.addAll(handedVxlan.keySet());
+        names.addAll(handedVhost);
         return names;
     }
 
@@ -615,6 +621,7 @@ public final class Vireo implements AutoCloseable
         }
         adoptable.clear();
         closeHandedVxlan();
+        handedVhost.clear();
     }
 
     private void closeHandedVxlan()
@@ -649,30 +656,45 @@ public final class Vireo implements AutoCloseable
             {
                 handed.add(new HandedPort(HandedPort.TAP, record.name(), queueDescriptors(record), new int[0]));
             }
+            else if (port instanceof VhostUserPort)
+            {
+                handed.add(new HandedPort(HandedPort.VHOST_USER, record.name(), new int[0], new int[0]));
+            }
             else if (port != injectionPorts[record.bridge.id])
             {
                 throw VireoException.invalid("port " + record.name() + " (" + port.type() + ") cannot be handed over to " +
-                    "another switch: only TAP and VXLAN ports can");
+                    "another switch: only TAP, VXLAN and vhost-user ports can");
             }
         }
         handingOver = true;
+        VhostUserPorts.expectHandOver(topology);
         return handed;
     }
 
-    /** A step of a handover ({@link #handOverPorts}): every port stops forwarding; frames wait in their queues. */
-    public synchronized void stopForwarding()
+    /**
+     * A step of a handover ({@link #handOverPorts}): every port stops forwarding; frames wait in their queues.
+     *
+     * @return the vhost-user ports' state and descriptors (still this switch's), their rings stopped too.
+     */
+    public synchronized List<HandedPort> stopForwarding()
     {
         if (!handingOver || closed)
         {
             throw new IllegalStateException("the switch is not being handed over");
         }
+        VhostUserPorts.suspend(topology);
         topology.polling(false);
         stopped = true;
+        return VhostUserPorts.handOver(topology);
     }
 
     /** The handover failed: the ports forward again if they had stopped, and changes are taken again. */
     public synchronized void resumeAfterFailedHandover()
     {
+        if (!closed)
+        {
+            VhostUserPorts.resume(topology);
+        }
         if (stopped && !closed)
         {
             topology.polling(true);
@@ -681,10 +703,14 @@ public final class Vireo implements AutoCloseable
         handingOver = false;
     }
 
-    /** The handover is done: closing the switch leaves the counters file, which the new switch replaced, alone. */
+    /**
+     * The handover is done: closing the switch leaves the counters file, which the new switch replaced, and the
+     * vhost-user ports' socket files alone.
+     */
     public synchronized void handedOver()
     {
         handedOver = true;
+        VhostUserPorts.letGo(topology);
     }
 
     /**
@@ -727,6 +753,10 @@ public final class Vireo implements AutoCloseable
             {
                 handedVxlan.put(port.name(), port);
             }
+            else if (HandedPort.VHOST_USER.equals(port.type()))
+            {
+                handedVhost.add(port.name());
+            }
             else
             {
                 final int[] kept = adoptable.put(port.name(), port.fds());
@@ -741,13 +771,16 @@ public final class Vireo implements AutoCloseable
     /**
      * The last step of taking a switch's place, once it stopped forwarding: every port's counters go on from
      * {@code earlierCounters} (by label), the MACs it had learned ({@link #learnedEntries}) are learned here with
-     * their age, and every port starts forwarding.
+     * their age, the vhost-user ports go on from the state it handed over ({@link #stopForwarding}), and every port
+     * starts forwarding.
      *
      * @return the entries not learned: their port or VXLAN peer is not on this switch, or the table is full.
      */
-    public synchronized int startForwarding(final Map<String, List<FdbEntry>> learned, final Map<String, Long> earlierCounters)
+    public synchronized int startForwarding(final Map<String, List<FdbEntry>> learned, final List<HandedPort> vhostPorts,
+        final Map<String, Long> earlierCounters)
     {
         ensureOpen();
+        VhostUserPorts.resume(topology, vhostPorts);
         for (final PortRecord record : topology.ports())
         {
             record.entries[0].counters().carryOver(label -> earlierCounters.getOrDefault(label, 0L));
@@ -811,7 +844,7 @@ public final class Vireo implements AutoCloseable
         checkOwner(owner);
         final Bridge bridge = topology.bridge(bridgeName);
         checkNewPortName(name);
-        return info(VhostUserPorts.open(topology, countersManager, bridge, name, socket, client, owner));
+        return info(VhostUserPorts.open(topology, countersManager, bridge, name, socket, client, owner, handedVhost.remove(name)));
     }
 
     /**

@@ -69,6 +69,35 @@ final class Daemon
         return daemon;
     }
 
+    /**
+     * Starts {@code vireod --takeover [extra...]} on this daemon's run dir, waits until it is ready and this one
+     * has exited 0 (failing with this one's output otherwise), and returns it.
+     */
+    Daemon takenOverBy(final Sandbox sandbox, final String... extra) throws IOException, InterruptedException
+    {
+        final List<String> options = new ArrayList<>(List.of("--takeover"));
+        options.addAll(List.of(extra));
+        final Daemon successor = start(sandbox, runDir, options.toArray(String[]::new));
+        if (!process.waitFor(20, TimeUnit.SECONDS))
+        {
+            throw new AssertionError("the daemon taken over did not exit: " + output());
+        }
+        assertEquals(0, process.exitValue(), this::outputOrWhy);
+        return successor;
+    }
+
+    private String outputOrWhy()
+    {
+        try
+        {
+            return output();
+        }
+        catch (final IOException ex)
+        {
+            return "(its output cannot be read: " + ex + ")";
+        }
+    }
+
     /** The metrics URL the daemon printed when it became ready. */
     String metricsUrl() throws IOException
     {
