@@ -7,6 +7,7 @@ import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.EthernetFlyweight;
 import io.vireo.dataplane.headers.UdpFlyweight;
 import io.vireo.dataplane.headers.VxlanFlyweight;
+import io.vireo.dataplane.nativeio.Fd;
 import io.vireo.dataplane.nativeio.InetSockets;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.offload.Offloads;
@@ -154,31 +155,33 @@ public final class Vtep implements Port
         {
             throw new IllegalArgumentException("overlay MTU " + mtu + " is out of range " + MIN_MTU + "-" + MAX_MTU);
         }
-        final int rxFd = InetSockets.udp(localAddress, udpPort);
-        int txFd = -1;
-        VtepSourcePorts sourcePorts = null;
-        try
+        return VtepGroup.open(localAddress, udpPort, vni, rxFd ->
         {
-            InetSockets.buffers(rxFd, RECEIVE_BUFFER_BYTES);
-            txFd = InetSockets.rawUdp(localAddress, ttl);
-            InetSockets.buffers(txFd, SOCKET_BUFFER_BYTES);
-            sourcePorts = new VtepSourcePorts(localAddress, udpPort, ttl);
-            return assemble(name, vni, localAddress, udpPort, mtu, learnAnyPeer, counters, burstCapacity,
-                rxFd, txFd, sourcePorts);
-        }
-        catch (final RuntimeException ex)
-        {
-            Native.libc().close(rxFd);
-            if (txFd >= 0)
+            int txFd = -1;
+            VtepSourcePorts sourcePorts = null;
+            try
             {
-                Native.libc().close(txFd);
+                InetSockets.buffers(rxFd, RECEIVE_BUFFER_BYTES);
+                txFd = InetSockets.rawUdp(localAddress, ttl);
+                InetSockets.buffers(txFd, SOCKET_BUFFER_BYTES);
+                sourcePorts = new VtepSourcePorts(localAddress, udpPort, ttl);
+                return assemble(name, vni, localAddress, udpPort, mtu, learnAnyPeer, counters, burstCapacity,
+                    rxFd, txFd, sourcePorts);
             }
-            if (null != sourcePorts)
+            catch (final RuntimeException ex)
             {
-                sourcePorts.close();
+                Native.libc().close(rxFd);
+                if (txFd >= 0)
+                {
+                    Native.libc().close(txFd);
+                }
+                if (null != sourcePorts)
+                {
+                    sourcePorts.close();
+                }
+                throw ex;
             }
-            throw ex;
-        }
+        });
     }
 
     /**
@@ -214,8 +217,10 @@ public final class Vtep implements Port
             Arrays.copyOfRange(descriptors, 2, descriptors.length), sourcePorts);
         try
         {
-            return assemble(name, vni, localAddress, udpPort, mtu, learnAnyPeer, counters, burstCapacity,
+            final Vtep vtep = assemble(name, vni, localAddress, udpPort, mtu, learnAnyPeer, counters, burstCapacity,
                 descriptors[0], descriptors[1], ports);
+            VtepGroup.adopt(localAddress, udpPort, vni, vtep.receiveFd());
+            return vtep;
         }
         catch (final RuntimeException ex)
         {
@@ -400,10 +405,17 @@ public final class Vtep implements Port
         return 0 != rxFailure ? rxFailure : transmitter.failure();
     }
 
+    /** The receiving socket, a member of the group of its local address and port ({@link VtepGroup}). */
+    Fd receiveFd()
+    {
+        return receiver.fd();
+    }
+
+    /** Closes the sockets; the receiving one leaves its group, whose other endpoints keep their VNIs. */
     @Override
     public void close()
     {
-        receiver.fd().close();
+        VtepGroup.close(localAddress, udpPort, receiver.fd());
         transmitter.close();
     }
 
