@@ -137,9 +137,9 @@ class VxlanIT
         for (int i = 0; i < pings.length; i++)
         {
             assertTrue(pings[i].waitFor(60, TimeUnit.SECONDS), "ping " + i + " finished");
-            final Path log = logs[i];
-            assertEquals(0, pings[i].exitValue(), () -> Sandbox.readUtf8(log));
-            assertTrue(Sandbox.readUtf8(log).contains(" 0% packet loss"), Sandbox.readUtf8(log));
+            final String out = Sandbox.readUtf8(logs[i]);
+            assertEquals(0, pings[i].exitValue(), out);
+            assertTrue(out.contains(" 0% packet loss"), out);
         }
 
         assertTrue(check(sandbox.inNetns(blue, "ip", "neigh", "show", overlayIp(2))).out().contains(mac(2)));
