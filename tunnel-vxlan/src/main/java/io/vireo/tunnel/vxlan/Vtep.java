@@ -23,7 +23,9 @@ import io.vireo.dataplane.port.Port;
  * to the local address and port; each datagram is checked (VXLAN header with the I flag, the VNI, a
  * whole Ethernet header, a peer's address unless the endpoint learns peers from any address) and
  * dropped and counted if it fails, and consecutive inner TCP segments of one flow are merged back into
- * one GSO frame. Each frame's {@link FrameBurst#peer peer} says which peer it came from.
+ * one GSO frame. Each frame's {@link FrameBurst#peer peer} says which peer it came from. Endpoints of
+ * different VNIs may share the local address and port: their sockets form one {@code SO_REUSEPORT} group whose
+ * program hands each datagram to its VNI's socket ({@link VtepGroup}).
  * <p>
  * <b>Transmit</b> ({@link VtepTransmitter}): each frame goes to its {@link FrameBurst#peer peer}, or
  * to every peer ({@link #ALL_PEERS}: head-end replication for broadcast, multicast and unknown
@@ -124,7 +126,8 @@ public final class Vtep implements Port
      * @param learnAnyPeer  accept datagrams from any address and add it as a learned peer.
      * @param counters      the port's counters, where the endpoint counts what it drops and sends.
      * @param burstCapacity frames per receive burst.
-     * @throws IllegalArgumentException on a value out of range.
+     * @throws IllegalArgumentException on a value out of range, or if an endpoint of {@code vni} has the local
+     *                                  address and port already.
      * @throws io.vireo.dataplane.nativeio.NativeException if the kernel refuses a socket (the address
      *                                                      is not local, the port is taken).
      */
@@ -187,7 +190,8 @@ public final class Vtep implements Port
     /**
      * An endpoint over the sockets of another one, which an earlier process opened with the same settings and
      * handed over ({@link #descriptors()}, {@link #sourcePorts()}): its address and port stay bound throughout.
-     * Takes the descriptors; they are closed if this fails.
+     * Takes the descriptors; they are closed if this fails. The receiving socket takes its place in the group of its
+     * address and port at the index its mark holds ({@link VtepGroup}); the group's program stays the one attached.
      *
      * @param descriptors the receiving socket, the raw sending socket, then a socket per source port.
      * @param sourcePorts the UDP port each source port's socket is bound to, in the same order.
