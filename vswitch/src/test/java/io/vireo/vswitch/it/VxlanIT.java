@@ -352,21 +352,7 @@ class VxlanIT
      */
     private String kernelHost(final String hostNs, final int n, final int... peers)
     {
-        check(sandbox.run("ip", "-n", hostNs, "link", "add", "vx0", "type", "vxlan", "id", VNI, "local", underlayIp(n),
-            "dstport", "4789", "dev", "eth0"));
-        check(sandbox.run("ip", "-n", hostNs, "link", "add", "br0", "type", "bridge"));
-        check(sandbox.run("ip", "-n", hostNs, "link", "set", "vx0", "master", "br0", "up"));
-        check(sandbox.run("ip", "-n", hostNs, "link", "set", "br0", "up"));
-        for (final int peer : peers)
-        {
-            check(sandbox.inNetns(hostNs, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "vx0", "dst", underlayIp(peer)));
-        }
-        final String container = sandbox.namespace("c" + n);
-        check(sandbox.run("ip", "-n", hostNs, "link", "add", "veth0", "type", "veth", "peer", "name", "eth0", "netns", container));
-        check(sandbox.run("ip", "-n", hostNs, "link", "set", "veth0", "master", "br0", "up"));
-        check(sandbox.run("ip", "-n", container, "link", "set", "eth0", "address", mac(n), "mtu", "1450", "up"));
-        check(sandbox.run("ip", "-n", container, "addr", "add", overlayIp(n) + "/24", "dev", "eth0"));
-        return container;
+        return kernelNetwork(hostNs, "0", VNI, n, mac(n), "c" + n, peers);
     }
 
     private static String greenMac(final int host)
@@ -385,16 +371,19 @@ class VxlanIT
         return ns;
     }
 
-    /** A kernel bridge {@code br<index>} with vxlan device {@code vx<index>} of VNI {@code vni} on port 4789, a container on a veth. */
+    /** As {@link #kernelHost}: kernel bridge {@code br<index>}, vxlan device {@code vx<index>} of {@code vni}, a container. */
     private String kernelNetwork(final String hostNs, final String index, final String vni, final int n, final String mac,
-        final String containerName, final int peer)
+        final String containerName, final int... peers)
     {
         check(sandbox.run("ip", "-n", hostNs, "link", "add", "vx" + index, "type", "vxlan", "id", vni, "local", underlayIp(n),
             "dstport", "4789", "dev", "eth0"));
         check(sandbox.run("ip", "-n", hostNs, "link", "add", "br" + index, "type", "bridge"));
         check(sandbox.run("ip", "-n", hostNs, "link", "set", "vx" + index, "master", "br" + index, "up"));
         check(sandbox.run("ip", "-n", hostNs, "link", "set", "br" + index, "up"));
-        check(sandbox.inNetns(hostNs, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "vx" + index, "dst", underlayIp(peer)));
+        for (final int peer : peers)
+        {
+            check(sandbox.inNetns(hostNs, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "vx" + index, "dst", underlayIp(peer)));
+        }
         final String container = sandbox.namespace(containerName);
         check(sandbox.run("ip", "-n", hostNs, "link", "add", "veth" + index, "type", "veth", "peer", "name", "eth0", "netns", container));
         check(sandbox.run("ip", "-n", hostNs, "link", "set", "veth" + index, "master", "br" + index, "up"));
