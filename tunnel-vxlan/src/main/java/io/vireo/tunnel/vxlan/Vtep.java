@@ -262,6 +262,15 @@ public final class Vtep implements Port
         return fds;
     }
 
+    /**
+     * The process that {@link #adopt adopted} this endpoint's sockets has them now: closing this endpoint closes its
+     * descriptors and leaves the group of its address and port (the other endpoints' VNIs) to that process.
+     */
+    public void handedOver()
+    {
+        VtepGroup.handedOver(localAddress, udpPort, receiver.fd());
+    }
+
     /** The UDP source ports the endpoint sends from, in the order of their sockets in {@link #descriptors()}. */
     public int[] sourcePorts()
     {

@@ -119,6 +119,29 @@ final class VtepGroup
         // The program the group has is the handing process's, right for the group; it is rebuilt on the next change.
     }
 
+    /**
+     * Lets go of a receiving socket that another process adopted and now owns ({@code vireod --takeover} done): it
+     * leaves this process's list without a change to the group, whose program and marks are the other process's
+     * to keep, so closing it here later closes the descriptor and nothing else (the kernel keeps the socket, which
+     * the other process holds).
+     */
+    static synchronized void handedOver(final int address, final int port, final Fd fd)
+    {
+        final VtepGroup group = GROUPS.get(key(address, port));
+        if (null != group)
+        {
+            for (int i = 0; i < group.members.size(); i++)
+            {
+                final Member member = group.members.get(i);
+                if (null != member && member.fd() == fd)
+                {
+                    group.members.set(i, null);
+                }
+            }
+            group.dropIfEmpty();
+        }
+    }
+
     /** Closes an endpoint's receiving socket (once) and takes it out of its group, whose program is rebuilt. */
     static synchronized void close(final int address, final int port, final Fd fd)
     {
@@ -187,14 +210,7 @@ final class VtepGroup
         at = instruction(program, at, RSH_K, 0, 0, 8);
         for (int i = 0; i < vnis.length; i++)
         {
-            if (vnis[i] < 0)
-            {
-                at = instruction(program, at, JEQ_K, 0, 1, -1);   // a member not adopted (yet): never matches a VNI
-            }
-            else
-            {
-                at = instruction(program, at, JEQ_K, 0, 1, vnis[i]);
-            }
+            at = instruction(program, at, JEQ_K, 0, 1, vnis[i]);   // -1, a member not adopted (yet), matches no VNI
             at = instruction(program, at, RET_K, 0, 0, i);
         }
         instruction(program, at, RET_K, 0, 0, -1);

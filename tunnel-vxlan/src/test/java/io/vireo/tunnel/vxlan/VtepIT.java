@@ -339,6 +339,57 @@ class VtepIT
         assertEquals(List.of(VNI), VtepGroup.vnis(B, port));
     }
 
+    /**
+     * A takeover within one process: the adopting side takes duplicates of the descriptors, in another order than
+     * the kernel's, and finds each socket's place by its mark; the handing side lets go and closes its copies.
+     */
+    @Test
+    void endpointsHandedOverKeepTheirPlacesInTheGroupByTheirMarks() throws Exception
+    {
+        final Counting countsC = new Counting("vxc");
+        final Counting countsE = new Counting("vxe");
+        final Vtep c = Vtep.open("vxc", 43, B, port, 64, MTU, false, countsC.counters, 32);
+        final Vtep e = Vtep.open("vxe", 44, B, port, 64, MTU, false, countsE.counters, 32);
+        b.close();
+        assertEquals(List.of(44, 43), VtepGroup.vnis(B, port), "44 moved into 42's place");
+        final Vtep adoptedC = Vtep.adopt("vxc", 43, B, port, MTU, false, countsC.counters, 32, duplicates(c.descriptors()), c.sourcePorts());
+        final Vtep adoptedE = Vtep.adopt("vxe", 44, B, port, MTU, false, countsE.counters, 32, duplicates(e.descriptors()), e.sourcePorts());
+        try
+        {
+            c.handedOver();
+            e.handedOver();
+            c.close();
+            e.close();
+            assertEquals(List.of(44, 43), VtepGroup.vnis(B, port));
+            b = Vtep.open("vxb", VNI, B, port, 64, MTU, false, countsB.counters, 32);
+            assertEquals(List.of(44, 43, VNI), VtepGroup.vnis(B, port));
+            b.addPeer(A);
+            adoptedC.addPeer(A);
+            adoptedE.addPeer(A);
+            sendFromManyPorts(new int[] {VNI, 43, 44}, 16);
+            assertOwnFrames(b, VNI, 16);
+            assertOwnFrames(adoptedC, 43, 16);
+            assertOwnFrames(adoptedE, 44, 16);
+        }
+        finally
+        {
+            adoptedC.close();
+            adoptedE.close();
+        }
+        assertEquals(List.of(VNI), VtepGroup.vnis(B, port));
+    }
+
+    private static int[] duplicates(final int[] fds)
+    {
+        final int[] copies = new int[fds.length];
+        for (int i = 0; i < fds.length; i++)
+        {
+            copies[i] = io.vireo.dataplane.nativeio.Native.libc().fcntl(fds[i], 1030, 0);   // F_DUPFD_CLOEXEC
+            assertTrue(copies[i] >= 0);
+        }
+        return copies;
+    }
+
     @Test
     void aDatagramOfAnotherVniInsideATrainIsDroppedNotDeliveredIntoTheWrongBridge() throws Exception
     {

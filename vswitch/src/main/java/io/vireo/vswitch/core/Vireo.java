@@ -685,6 +685,13 @@ public final class Vireo implements AutoCloseable
     public synchronized void handedOver()
     {
         handedOver = true;
+        for (final PortRecord record : topology.ports())
+        {
+            if (null != record.vtep)
+            {
+                record.vtep.handedOver();   // its socket's group is the new switch's to rebuild: closing leaves it alone
+            }
+        }
     }
 
     /**
