@@ -24,6 +24,9 @@ public final class InetSockets
     private static final int SO_RCVBUF = 8;
     private static final int SO_SNDBUFFORCE = 32;
     private static final int SO_RCVBUFFORCE = 33;
+    private static final int SO_REUSEPORT = 15;
+    private static final int SO_MARK = 36;
+    private static final int SO_ATTACH_REUSEPORT_CBPF = 51;
     private static final int IPPROTO_IP = 0;
     private static final int IP_TTL = 2;
     private static final int IP_MTU_DISCOVER = 10;
@@ -46,6 +49,55 @@ public final class InetSockets
         final int fd = open(SOCK_DGRAM, 0, address, port);
         bind(fd, address, port);
         return fd;
+    }
+
+    /**
+     * A UDP socket bound to {@code address}:{@code port} with {@code SO_REUSEPORT}: it joins the kernel's group of
+     * the sockets so bound (same user, all with the option), last of it; a socket bound there without the option
+     * still makes the bind fail with EADDRINUSE. Which member takes a datagram: {@link #selectReusePort}.
+     *
+     * @throws NativeException as {@link #udp}.
+     */
+    public static int udpReusePort(final int address, final int port)
+    {
+        final int fd = open(SOCK_DGRAM, 0, address, port);
+        setInt(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+        bind(fd, address, port);
+        return fd;
+    }
+
+    /**
+     * Attaches a classic BPF program to the {@code SO_REUSEPORT} group {@code fd} belongs to
+     * ({@code SO_ATTACH_REUSEPORT_CBPF}), replacing the one it had: for each datagram it sees the UDP payload and
+     * returns the index of the member to take it, an index out of range leaving the choice to the kernel's hash.
+     *
+     * @param program      {@code instructions} struct sock_filter of 8 bytes each, in native order.
+     * @throws NativeException if the kernel refuses the program.
+     */
+    public static void selectReusePort(final int fd, final long program, final int instructions)
+    {
+        final UnsafeBuffer fprog = new UnsafeBuffer(BufferUtil.allocateDirectAligned(16, 8));
+        fprog.putShort(0, (short)instructions);
+        fprog.putLong(8, program);
+        if (Native.libc().setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, fprog.addressOffset(), 16) != 0)
+        {
+            throw new NativeException("setsockopt SO_ATTACH_REUSEPORT_CBPF", Native.errno());
+        }
+    }
+
+    /** Sets the socket's mark ({@code SO_MARK}, needs CAP_NET_RAW or CAP_NET_ADMIN); false if refused. */
+    public static boolean mark(final int fd, final int mark)
+    {
+        return trySetInt(fd, SOL_SOCKET, SO_MARK, mark);
+    }
+
+    /** The socket's mark ({@code SO_MARK}), 0 if it has none or the kernel does not say. */
+    public static int mark(final int fd)
+    {
+        final UnsafeBuffer cell = new UnsafeBuffer(BufferUtil.allocateDirectAligned(16, 8));
+        cell.putInt(8, 4);
+        return Native.libc().getsockopt(fd, SOL_SOCKET, SO_MARK, cell.addressOffset(), cell.addressOffset() + 8) == 0 ?
+            cell.getInt(0) : 0;
     }
 
     /**

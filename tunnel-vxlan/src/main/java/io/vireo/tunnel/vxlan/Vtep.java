@@ -7,6 +7,7 @@ import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.EthernetFlyweight;
 import io.vireo.dataplane.headers.UdpFlyweight;
 import io.vireo.dataplane.headers.VxlanFlyweight;
+import io.vireo.dataplane.nativeio.Fd;
 import io.vireo.dataplane.nativeio.InetSockets;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.offload.Offloads;
@@ -22,7 +23,9 @@ import io.vireo.dataplane.port.Port;
  * to the local address and port; each datagram is checked (VXLAN header with the I flag, the VNI, a
  * whole Ethernet header, a peer's address unless the endpoint learns peers from any address) and
  * dropped and counted if it fails, and consecutive inner TCP segments of one flow are merged back into
- * one GSO frame. Each frame's {@link FrameBurst#peer peer} says which peer it came from.
+ * one GSO frame. Each frame's {@link FrameBurst#peer peer} says which peer it came from. Endpoints of
+ * different VNIs may share the local address and port: their sockets form one {@code SO_REUSEPORT} group whose
+ * program hands each datagram to its VNI's socket ({@link VtepGroup}).
  * <p>
  * <b>Transmit</b> ({@link VtepTransmitter}): each frame goes to its {@link FrameBurst#peer peer}, or
  * to every peer ({@link #ALL_PEERS}: head-end replication for broadcast, multicast and unknown
@@ -123,7 +126,8 @@ public final class Vtep implements Port
      * @param learnAnyPeer  accept datagrams from any address and add it as a learned peer.
      * @param counters      the port's counters, where the endpoint counts what it drops and sends.
      * @param burstCapacity frames per receive burst.
-     * @throws IllegalArgumentException on a value out of range.
+     * @throws IllegalArgumentException on a value out of range, or if an endpoint of {@code vni} has the local
+     *                                  address and port already.
      * @throws io.vireo.dataplane.nativeio.NativeException if the kernel refuses a socket (the address
      *                                                      is not local, the port is taken).
      */
@@ -154,37 +158,40 @@ public final class Vtep implements Port
         {
             throw new IllegalArgumentException("overlay MTU " + mtu + " is out of range " + MIN_MTU + "-" + MAX_MTU);
         }
-        final int rxFd = InetSockets.udp(localAddress, udpPort);
-        int txFd = -1;
-        VtepSourcePorts sourcePorts = null;
-        try
+        return VtepGroup.open(localAddress, udpPort, vni, rxFd ->
         {
-            InetSockets.buffers(rxFd, RECEIVE_BUFFER_BYTES);
-            txFd = InetSockets.rawUdp(localAddress, ttl);
-            InetSockets.buffers(txFd, SOCKET_BUFFER_BYTES);
-            sourcePorts = new VtepSourcePorts(localAddress, udpPort, ttl);
-            return assemble(name, vni, localAddress, udpPort, mtu, learnAnyPeer, counters, burstCapacity,
-                rxFd, txFd, sourcePorts);
-        }
-        catch (final RuntimeException ex)
-        {
-            Native.libc().close(rxFd);
-            if (txFd >= 0)
+            int txFd = -1;
+            VtepSourcePorts sourcePorts = null;
+            try
             {
-                Native.libc().close(txFd);
+                InetSockets.buffers(rxFd, RECEIVE_BUFFER_BYTES);
+                txFd = InetSockets.rawUdp(localAddress, ttl);
+                InetSockets.buffers(txFd, SOCKET_BUFFER_BYTES);
+                sourcePorts = new VtepSourcePorts(localAddress, udpPort, ttl);
+                return assemble(name, vni, localAddress, udpPort, mtu, learnAnyPeer, counters, burstCapacity,
+                    rxFd, txFd, sourcePorts);
             }
-            if (null != sourcePorts)
+            catch (final RuntimeException ex)
             {
-                sourcePorts.close();
+                Native.libc().close(rxFd);
+                if (txFd >= 0)
+                {
+                    Native.libc().close(txFd);
+                }
+                if (null != sourcePorts)
+                {
+                    sourcePorts.close();
+                }
+                throw ex;
             }
-            throw ex;
-        }
+        });
     }
 
     /**
      * An endpoint over the sockets of another one, which an earlier process opened with the same settings and
      * handed over ({@link #descriptors()}, {@link #sourcePorts()}): its address and port stay bound throughout.
-     * Takes the descriptors; they are closed if this fails.
+     * Takes the descriptors; they are closed if this fails. The receiving socket takes its place in the group of its
+     * address and port at the index its mark holds ({@link VtepGroup}); the group's program stays the one attached.
      *
      * @param descriptors the receiving socket, the raw sending socket, then a socket per source port.
      * @param sourcePorts the UDP port each source port's socket is bound to, in the same order.
@@ -214,8 +221,10 @@ public final class Vtep implements Port
             Arrays.copyOfRange(descriptors, 2, descriptors.length), sourcePorts);
         try
         {
-            return assemble(name, vni, localAddress, udpPort, mtu, learnAnyPeer, counters, burstCapacity,
+            final Vtep vtep = assemble(name, vni, localAddress, udpPort, mtu, learnAnyPeer, counters, burstCapacity,
                 descriptors[0], descriptors[1], ports);
+            VtepGroup.adopt(localAddress, udpPort, vni, vtep.receiveFd());
+            return vtep;
         }
         catch (final RuntimeException ex)
         {
@@ -251,6 +260,15 @@ public final class Vtep implements Port
             fds[2 + flow] = transmitter.sourcePorts().socket(flow).value();
         }
         return fds;
+    }
+
+    /**
+     * The process that {@link #adopt adopted} this endpoint's sockets has them now: closing this endpoint closes its
+     * descriptors and leaves the group of its address and port (the other endpoints' VNIs) to that process.
+     */
+    public void handedOver()
+    {
+        VtepGroup.handedOver(localAddress, udpPort, receiver.fd());
     }
 
     /** The UDP source ports the endpoint sends from, in the order of their sockets in {@link #descriptors()}. */
@@ -400,10 +418,17 @@ public final class Vtep implements Port
         return 0 != rxFailure ? rxFailure : transmitter.failure();
     }
 
+    /** The receiving socket, a member of the group of its local address and port ({@link VtepGroup}). */
+    Fd receiveFd()
+    {
+        return receiver.fd();
+    }
+
+    /** Closes the sockets; the receiving one leaves its group, whose other endpoints keep their VNIs. */
     @Override
     public void close()
     {
-        receiver.fd().close();
+        VtepGroup.close(localAddress, udpPort, receiver.fd());
         transmitter.close();
     }
 

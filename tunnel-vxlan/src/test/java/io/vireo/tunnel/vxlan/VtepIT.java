@@ -265,8 +265,10 @@ class VtepIT
         assertThrows(IllegalArgumentException.class, () -> Vtep.open("x", 1, A, 0, 64, MTU, false, countsA.counters, 32));
         assertThrows(IllegalArgumentException.class, () -> Vtep.open("x", 1, A, port, 0, MTU, false, countsA.counters, 32));
         assertThrows(IllegalArgumentException.class, () -> Vtep.open("x", 1, A, port, 64, 67, false, countsA.counters, 32));
-        final NativeException taken = assertThrows(NativeException.class, () -> Vtep.open("x", 1, A, port, 64, MTU, false, countsA.counters, 32));
-        assertTrue(taken.getMessage().contains("127.0.0.1:" + port), taken.getMessage());
+        final IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+            () -> Vtep.open("x", VNI, A, port, 64, MTU, false, countsA.counters, 32));
+        assertEquals("VNI 42 already has an endpoint on 127.0.0.1:" + port, twice.getMessage());
+        assertEquals(List.of(VNI), VtepGroup.vnis(A, port), "the refused endpoint left nothing behind");
         final NativeException foreign = assertThrows(NativeException.class,
             () -> Vtep.open("x", 1, 0x0A_FF_FF_01, port, 64, MTU, false, countsA.counters, 32));
         assertTrue(foreign.getMessage().contains("10.255.255.1"), foreign.getMessage());
@@ -274,6 +276,189 @@ class VtepIT
         assertThrows(IllegalArgumentException.class, () -> Vtep.checkPeerAddress(A, A));
         assertThrows(IllegalArgumentException.class, () -> Vtep.checkPeerAddress(0, A));
         Vtep.checkPeerAddress(B, A);
+    }
+
+    @Test
+    void aSocketBoundWithoutReusePortStillTakesThePortFromEndpoints() throws Exception
+    {
+        try (DatagramSocket plain = new DatagramSocket(new InetSocketAddress("127.0.0.3", port)))
+        {
+            final NativeException taken = assertThrows(NativeException.class,
+                () -> Vtep.open("x", 1, C, port, 64, MTU, false, countsA.counters, 32));
+            assertTrue(taken.getMessage().contains("127.0.0.3:" + port), taken.getMessage());
+        }
+        assertEquals(List.of(), VtepGroup.vnis(C, port));
+    }
+
+    @Test
+    void endpointsOfSeveralVnisShareOneAddressAndPortEachGettingItsOwnDatagrams() throws Exception
+    {
+        final Counting countsC = new Counting("vxc");
+        final Counting countsD = new Counting("vxd");
+        Vtep c = Vtep.open("vxc", 43, B, port, 32, 1400, false, countsC.counters, 32);
+        Vtep d = null;
+        try
+        {
+            assertEquals(List.of(VNI, 43), VtepGroup.vnis(B, port));
+            b.addPeer(A);
+            c.addPeer(A);
+            sendFromManyPorts(new int[] {VNI, 43, 99}, 16);
+            assertOwnFrames(b, VNI, 16);
+            assertOwnFrames(c, 43, 16);
+            assertEquals(16L, countsB.drops().getOrDefault(DropReason.UNKNOWN_VNI, 0L) +
+                countsC.drops().getOrDefault(DropReason.UNKNOWN_VNI, 0L), "an unknown VNI hashed to one of them, counted");
+
+            // Three, then the first closes: the kernel moves the last socket into its place, the program follows.
+            d = Vtep.open("vxd", 44, B, port, 64, MTU, false, countsD.counters, 32);
+            d.addPeer(A);
+            b.close();
+            assertEquals(List.of(44, 43), VtepGroup.vnis(B, port));
+            b = Vtep.open("vxb", VNI, B, port, 64, MTU, false, countsB.counters, 32);
+            b.addPeer(A);
+            assertEquals(List.of(44, 43, VNI), VtepGroup.vnis(B, port));
+            final long unknownBefore = countsB.drops().getOrDefault(DropReason.UNKNOWN_VNI, 0L) +
+                countsC.drops().getOrDefault(DropReason.UNKNOWN_VNI, 0L) + countsD.drops().getOrDefault(DropReason.UNKNOWN_VNI, 0L);
+            sendFromManyPorts(new int[] {VNI, 43, 44}, 16);
+            assertOwnFrames(b, VNI, 16);
+            assertOwnFrames(c, 43, 16);
+            assertOwnFrames(d, 44, 16);
+            assertEquals(0, receiveAtLeast(b, in, 1, 100), "nothing more for anyone");
+            assertEquals(0, receiveAtLeast(c, in, 1, 0));
+            assertEquals(0, receiveAtLeast(d, in, 1, 0));
+            assertEquals(unknownBefore, countsB.drops().getOrDefault(DropReason.UNKNOWN_VNI, 0L) +
+                countsC.drops().getOrDefault(DropReason.UNKNOWN_VNI, 0L) + countsD.drops().getOrDefault(DropReason.UNKNOWN_VNI, 0L));
+        }
+        finally
+        {
+            c.close();
+            if (null != d)
+            {
+                d.close();
+            }
+        }
+        assertEquals(List.of(VNI), VtepGroup.vnis(B, port));
+    }
+
+    /**
+     * A takeover within one process: the adopting side takes duplicates of the descriptors, in another order than
+     * the kernel's, and finds each socket's place by its mark; the handing side lets go and closes its copies.
+     */
+    @Test
+    void endpointsHandedOverKeepTheirPlacesInTheGroupByTheirMarks() throws Exception
+    {
+        final Counting countsC = new Counting("vxc");
+        final Counting countsE = new Counting("vxe");
+        final Vtep c = Vtep.open("vxc", 43, B, port, 64, MTU, false, countsC.counters, 32);
+        final Vtep e = Vtep.open("vxe", 44, B, port, 64, MTU, false, countsE.counters, 32);
+        b.close();
+        assertEquals(List.of(44, 43), VtepGroup.vnis(B, port), "44 moved into 42's place");
+        final Vtep adoptedC = Vtep.adopt("vxc", 43, B, port, MTU, false, countsC.counters, 32, duplicates(c.descriptors()), c.sourcePorts());
+        final Vtep adoptedE = Vtep.adopt("vxe", 44, B, port, MTU, false, countsE.counters, 32, duplicates(e.descriptors()), e.sourcePorts());
+        try
+        {
+            c.handedOver();
+            e.handedOver();
+            c.close();
+            e.close();
+            assertEquals(List.of(44, 43), VtepGroup.vnis(B, port));
+            b = Vtep.open("vxb", VNI, B, port, 64, MTU, false, countsB.counters, 32);
+            assertEquals(List.of(44, 43, VNI), VtepGroup.vnis(B, port));
+            b.addPeer(A);
+            adoptedC.addPeer(A);
+            adoptedE.addPeer(A);
+            sendFromManyPorts(new int[] {VNI, 43, 44}, 16);
+            assertOwnFrames(b, VNI, 16);
+            assertOwnFrames(adoptedC, 43, 16);
+            assertOwnFrames(adoptedE, 44, 16);
+        }
+        finally
+        {
+            adoptedC.close();
+            adoptedE.close();
+        }
+        assertEquals(List.of(VNI), VtepGroup.vnis(B, port));
+    }
+
+    private static int[] duplicates(final int[] fds)
+    {
+        final int[] copies = new int[fds.length];
+        for (int i = 0; i < fds.length; i++)
+        {
+            copies[i] = io.vireo.dataplane.nativeio.Native.libc().fcntl(fds[i], 1030, 0);   // F_DUPFD_CLOEXEC
+            assertTrue(copies[i] >= 0);
+        }
+        return copies;
+    }
+
+    @Test
+    void aDatagramOfAnotherVniInsideATrainIsDroppedNotDeliveredIntoTheWrongBridge() throws Exception
+    {
+        final Counting countsC = new Counting("vxc");
+        try (Vtep c = Vtep.open("vxc", 43, B, port, 64, MTU, false, countsC.counters, 32))
+        {
+            b.addPeer(A);
+            c.addPeer(A);
+            // One UDP_SEGMENT message, as GRO would merge datagrams of one 4-tuple: 43, 42, 43.
+            final byte[] frame = frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_00_0AL, 100, 5);
+            final byte[] train = concat(concat(concat(header(0x08, 43), frame), concat(header(0x08, VNI), frame)),
+                concat(header(0x08, 43), frame));
+            final int sender = io.vireo.dataplane.nativeio.InetSockets.udpSender(A, 0, 64);
+            try
+            {
+                final io.vireo.dataplane.nativeio.MessageBatch batch = new io.vireo.dataplane.nativeio.MessageBatch(1, 1, true);
+                final UnsafeBuffer bytes = new UnsafeBuffer(BufferUtil.allocateDirectAligned(train.length, 64));
+                bytes.putBytes(0, train);
+                batch.iov(0, 0, bytes.addressOffset(), train.length);
+                batch.peer(0, B, port);
+                batch.segmentSize(0, 8 + frame.length);
+                assertEquals(1, batch.send(sender, 0, 1));
+            }
+            finally
+            {
+                io.vireo.dataplane.nativeio.Native.libc().close(sender);
+            }
+            assertEquals(2, receiveAtLeast(c, in, 2));
+            assertEquals(Map.of(DropReason.UNKNOWN_VNI, 1L), countsC.drops());
+            assertEquals(0, receiveAtLeast(b, in, 1, 100), "VNI 42's datagram never reaches its bridge by the wrong socket");
+        }
+    }
+
+    /** Receives {@code count} frames on {@code vtep}, each the one sent for {@code vni}. */
+    private void assertOwnFrames(final Vtep vtep, final int vni, final int count)
+    {
+        assertEquals(count, receiveAtLeast(vtep, in, count), vtep + " frames");
+        for (int i = 0; i < count; i++)
+        {
+            assertArrayEquals(frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_00_0AL, 60, vni), bytes(in, i), vtep + " frame " + i);
+        }
+    }
+
+    /** {@code perVni} datagrams of each VNI, each from its own source port on 127.0.0.1, to 127.0.0.2. */
+    private void sendFromManyPorts(final int[] vnis, final int perVni) throws Exception
+    {
+        final InetSocketAddress target = new InetSocketAddress("127.0.0.2", port);
+        for (int i = 0; i < perVni; i++)
+        {
+            try (DatagramSocket from = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0)))
+            {
+                for (final int vni : vnis)
+                {
+                    send(from, target, concat(header(0x08, vni), frame(0x02_00_00_00_00_0BL, 0x02_00_00_00_00_0AL, 60, vni)));
+                }
+            }
+        }
+    }
+
+    private static int receiveAtLeast(final Vtep vtep, final FrameBurst burst, final int frames, final long millis)
+    {
+        burst.clear();
+        final long deadline = System.nanoTime() + millis * 1_000_000L;
+        do
+        {
+            vtep.receive(burst);
+        }
+        while (burst.size() < frames && System.nanoTime() < deadline);
+        return burst.size();
     }
 
     private static int receiveAtLeast(final Vtep vtep, final FrameBurst burst, final int frames)

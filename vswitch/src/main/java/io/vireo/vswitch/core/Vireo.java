@@ -711,6 +711,13 @@ public final class Vireo implements AutoCloseable
     {
         handedOver = true;
         VhostUserPorts.letGo(topology);
+        for (final PortRecord record : topology.ports())
+        {
+            if (null != record.vtep)
+            {
+                record.vtep.handedOver();   // its socket's group is the new switch's to rebuild: closing leaves it alone
+            }
+        }
     }
 
     /**

@@ -12,7 +12,9 @@ import org.agrona.concurrent.status.CountersManager;
 
 /**
  * Opens a VXLAN bridge's port, {@code <bridge>-vxlan}: its tunnel endpoint, a UDP socket on the local
- * address and port, carrying the bridge to its peers.
+ * address and port, carrying the bridge to its peers. Bridges of different VNIs may share a local address and
+ * port, each with its own endpoint and socket (the kernel hands each socket its VNI's datagrams); TTL and MTU
+ * stay each bridge's own.
  */
 final class VxlanPorts
 {
@@ -53,9 +55,11 @@ final class VxlanPorts
         }
         for (final Bridge other : topology.bridges())
         {
-            if (null != other.vxlan && other.vxlan.port() == port && other.vxlan.local().equals(IpPrefix.formatIpv4(local)))
+            // Bridges of other VNIs share the address and port (Vtep: one SO_REUSEPORT group, the VNI picks the socket).
+            if (null != other.vxlan && other.vxlan.port() == port && other.vxlan.vni() == spec.vni() &&
+                other.vxlan.local().equals(IpPrefix.formatIpv4(local)))
             {
-                throw VireoException.conflict("bridge " + other.name + " already has a VXLAN endpoint on " +
+                throw VireoException.conflict("bridge " + other.name + " already carries VNI " + spec.vni() + " on " +
                     other.vxlan.local() + ":" + port);
             }
         }

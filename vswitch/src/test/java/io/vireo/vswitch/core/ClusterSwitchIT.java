@@ -90,10 +90,15 @@ class ClusterSwitchIT
         assertThrows(IllegalArgumentException.class, () -> clusterOne.ensureNetwork("ov2", 1 << 24, ONE, udpPort + 1));
         assertThrows(IllegalArgumentException.class, () -> clusterOne.ensureNetwork("ov2", 7, "not-an-address", udpPort + 1));
         assertThrows(IllegalArgumentException.class, () -> clusterOne.ensureNetwork("bad name!", 7, ONE, udpPort + 1));
-        assertThrows(IllegalStateException.class, () -> clusterOne.ensureNetwork("ov2", 7, "127.0.0.1", udpPort),
-            "the endpoint's address and port are ov1's");
+        assertTrue(assertThrows(IllegalStateException.class, () -> clusterOne.ensureNetwork("ov2", 42, ONE, udpPort))
+            .getMessage().contains("bridge ov1 already carries VNI 42 on " + ONE + ":" + udpPort), "one VNI, one bridge a port");
         assertFalse(one.hasBridge("ov2"), "nothing left of the failures");
         assertEquals(List.of("ov1"), clusterOne.networks(), "plain is not a network");
+
+        clusterOne.ensureNetwork("ov2", 7, ONE, udpPort);
+        assertEquals(List.of("ov1", "ov2"), clusterOne.networks(), "another VNI shares ov1's address and port");
+        clusterOne.removeNetwork("ov2");
+        assertEquals(List.of("ov1"), clusterOne.networks());
     }
 
     /** A daemon restarted from its config has the bridge already: the one that knows its underlay lists it, and takes it over. */

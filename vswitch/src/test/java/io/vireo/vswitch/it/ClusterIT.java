@@ -374,19 +374,13 @@ class ClusterIT
     }
 
     /**
-     * Last, as it takes blue away: a node carries one cluster network a VXLAN endpoint (its underlay address
-     * and port), so the IPv6 network takes blue's place, on the two nodes left.
+     * Last, on the two nodes left: an IPv6 network beside blue, both carried at once by each node's one underlay
+     * address and VTEP port (a VXLAN endpoint per network, the kernel handing each its VNI's datagrams).
      */
     @Test
     @Order(8)
     void anIpv6NetworkGivesContainersOnTwoNodesAddressesThatPingAndTakesThemBack() throws Exception
     {
-        nodes[0].ok("network", "del", NETWORK);
-        for (int i = 0; i < NODES - 1; i++)
-        {
-            final Daemon node = nodes[i];
-            TapForwardingIT.waitFor(() -> status(node).get("networks").isEmpty(), "blue gone from node" + i, CONVERGE_SECONDS);
-        }
         nodes[1].ok("network", "add", SIX, "--vni", "4243", "--subnet", "fd00:88::/64");
         final String listed = nodes[0].ok("network", "list").out();
         assertTrue(listed.contains("fd00:88::/64") && listed.contains("/122"), listed);
@@ -410,6 +404,33 @@ class ClusterIT
         check(sandbox.inNetns(x.netns(), "ping", "-6", "-c", "3", "-i", "0.05", "-W", "2", y.address()));
         check(sandbox.inNetns(y.netns(), "ping", "-6", "-c", "3", "-i", "0.05", "-W", "2", x.address()));
         assertTrue(nodes[1].ok("cluster", "status").out().contains("fd00:88::/64"), "the status shows the network");
+
+        // Blue is still there, on the same nodes, address and port: both networks at once.
+        for (int i = 0; i < NODES - 1; i++)
+        {
+            final JsonNode status = status(nodes[i]);
+            assertEquals(2, status.get("networks").size(), () -> "blue and the IPv6 network: " + status);
+        }
+        final Attached b0 = attach(0, "b0");
+        final Attached b1 = attach(1, "b1");
+        TapForwardingIT.waitFor(() -> underlay(1).equals(remoteOf(nodes[0], b1.mac())), "node0 has b1's MAC behind node1",
+            CONVERGE_SECONDS);
+        final Path blueLog = sandbox.tempFile(".ping");
+        final Path sixLog = sandbox.tempFile(".ping");
+        final Process bluePing = sandbox.start(blueLog, "ip", "netns", "exec", b0.netns(),
+            "ping", "-c", "20", "-i", "0.05", "-W", "2", b1.address());
+        final Process sixPing = sandbox.start(sixLog, "ip", "netns", "exec", y.netns(),
+            "ping", "-6", "-c", "20", "-i", "0.05", "-W", "2", x.address());
+        assertTrue(bluePing.waitFor(60, TimeUnit.SECONDS) && sixPing.waitFor(60, TimeUnit.SECONDS), "pings finished");
+        final String blueOut = Sandbox.readUtf8(blueLog);
+        final String sixOut = Sandbox.readUtf8(sixLog);
+        assertEquals(0, bluePing.exitValue(), blueOut);
+        assertEquals(0, sixPing.exitValue(), sixOut);
+        assertTrue(blueOut.contains(" 0% packet loss") && sixOut.contains(" 0% packet loss"), blueOut + sixOut);
+        assertEquals(null, remoteOf(nodes[0], y.mac()), "no IPv6 container's MAC in blue");
+        assertEquals(null, remoteOf(nodes[0], b1.mac(), SIX), "no blue container's MAC in the IPv6 network");
+        assertEquals(0, cni("DEL", b0.id(), b0.netns(), b0.node()).exit());
+        assertEquals(0, cni("DEL", b1.id(), b1.netns(), b1.node()).exit());
         for (final Attached attached : List.of(x, y))
         {
             assertEquals(0, cni("DEL", attached.id(), attached.netns(), attached.node(), SIX).exit());

@@ -110,6 +110,75 @@ class VxlanIT
         transfer(two, one.container(), overlayIp(1), 20_971_520);
     }
 
+    /**
+     * Two bridges of one vireod, VNIs 42 and 43, on the same local address and port, against two kernel vxlan
+     * devices that share their host's port 4789 the kernel's way. Both overlays use the same addresses (10.66.0.1
+     * and .2) and differ only in their MACs (02:78:... on VNI 43), so a frame that crossed would show as the other
+     * network's MAC in a neighbour or forwarding table.
+     */
+    @Test
+    void twoBridgesOfDifferentVnisShareOneLocalAddressAndPortWithoutCrossing() throws Exception
+    {
+        final String hostOne = host(1);
+        final Daemon daemon = Daemon.startIn(sandbox, hostOne, sandbox.tempDir("run1"), new String[0]);
+        final String blue = vireoNetwork(daemon, "br1", VNI, 1, mac(1), "c1");
+        final String green = vireoNetwork(daemon, "br2", "43", 1, greenMac(1), "d1");
+        final String hostTwo = host(2);
+        final String blueTwo = kernelNetwork(hostTwo, "0", VNI, 2, mac(2), "c2", 1);
+        final String greenTwo = kernelNetwork(hostTwo, "1", "43", 2, greenMac(2), "d2", 1);
+
+        // Pings on both overlays at once, each way.
+        final Path[] logs = {sandbox.tempFile(".ping"), sandbox.tempFile(".ping"), sandbox.tempFile(".ping"), sandbox.tempFile(".ping")};
+        final Process[] pings = {
+            sandbox.start(logs[0], "ip", "netns", "exec", blue, "ping", "-c", "20", "-i", "0.05", "-W", "2", overlayIp(2)),
+            sandbox.start(logs[1], "ip", "netns", "exec", green, "ping", "-c", "20", "-i", "0.05", "-W", "2", overlayIp(2)),
+            sandbox.start(logs[2], "ip", "netns", "exec", blueTwo, "ping", "-c", "20", "-i", "0.05", "-W", "2", overlayIp(1)),
+            sandbox.start(logs[3], "ip", "netns", "exec", greenTwo, "ping", "-c", "20", "-i", "0.05", "-W", "2", overlayIp(1))};
+        for (int i = 0; i < pings.length; i++)
+        {
+            assertTrue(pings[i].waitFor(60, TimeUnit.SECONDS), "ping " + i + " finished");
+            final String out = Sandbox.readUtf8(logs[i]);
+            assertEquals(0, pings[i].exitValue(), out);
+            assertTrue(out.contains(" 0% packet loss"), out);
+        }
+
+        assertTrue(check(sandbox.inNetns(blue, "ip", "neigh", "show", overlayIp(2))).out().contains(mac(2)));
+        assertTrue(check(sandbox.inNetns(green, "ip", "neigh", "show", overlayIp(2))).out().contains(greenMac(2)));
+        assertTrue(check(sandbox.inNetns(blueTwo, "ip", "neigh", "show", overlayIp(1))).out().contains(mac(1)));
+        assertTrue(check(sandbox.inNetns(greenTwo, "ip", "neigh", "show", overlayIp(1))).out().contains(greenMac(1)));
+        final String blueFdb = json(daemon.ok("fdb", "show", "br1", "--json")).get("entries").toString();
+        final String greenFdb = json(daemon.ok("fdb", "show", "br2", "--json")).get("entries").toString();
+        assertTrue(blueFdb.contains(mac(2)) && !blueFdb.contains("02:78:"), blueFdb);
+        assertTrue(greenFdb.contains(greenMac(2)) && !greenFdb.contains("02:77:"), greenFdb);
+        final String kernelBlue = check(sandbox.inNetns(hostTwo, "bridge", "fdb", "show", "br", "br0")).out();
+        final String kernelGreen = check(sandbox.inNetns(hostTwo, "bridge", "fdb", "show", "br", "br1")).out();
+        assertTrue(kernelBlue.contains(mac(1)) && !kernelBlue.contains("02:78:"), kernelBlue);
+        assertTrue(kernelGreen.contains(greenMac(1)) && !kernelGreen.contains("02:77:"), kernelGreen);
+        final long blueRx = port(daemon, "br1-vxlan").get("stats").get("rxPackets").asLong();
+        final long greenRx = port(daemon, "br2-vxlan").get("stats").get("rxPackets").asLong();
+        assertTrue(blueRx >= 40 && greenRx >= 40, blueRx + " and " + greenRx + " frames from the overlays");
+
+        // A datagram of a VNI neither bridge carries lands on one of them, counted there.
+        final long unknownBefore = unknownVni(daemon, "br1-vxlan") + unknownVni(daemon, "br2-vxlan");
+        check(sandbox.inNetns(hostTwo, "python3", "-c", String.join("\n",
+            "import socket",
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+            "s.sendto(bytes([8, 0, 0, 0, 0, 0, 99, 0]) + bytes(60), ('" + underlayIp(1) + "', 4789))")));
+        TapForwardingIT.waitFor(() -> unknownVni(daemon, "br1-vxlan") + unknownVni(daemon, "br2-vxlan") == unknownBefore + 1,
+            "the unknown VNI counted once");
+        assertEquals(blueRx, port(daemon, "br1-vxlan").get("stats").get("rxPackets").asLong());
+        assertEquals(greenRx, port(daemon, "br2-vxlan").get("stats").get("rxPackets").asLong());
+
+        // One bridge goes: the other keeps its overlay (its socket may have moved in the kernel's group).
+        daemon.ok("bridge", "del", "br1");
+        ping(green, overlayIp(2));
+        daemon.ok("bridge", "add", "br1", "--vni", VNI, "--vtep-local", underlayIp(1));
+        daemon.ok("vxlan", "peer", "add", "br1", underlayIp(2));
+        daemon.ok("port", "add", "br1", sandbox.ifname("tb"), "--netns", blue, "--ip", overlayIp(1) + "/24", "--mac", mac(1));
+        ping(blue, overlayIp(2));
+        ping(green, overlayIp(2));
+    }
+
     @Test
     void broadcastReachesEachPeerOnceAndLearnedUnicastOnlyItsPeer() throws Exception
     {
@@ -209,8 +278,9 @@ class VxlanIT
         ping(two.container(), overlayIp(1));
         assertEquals(1, two.daemon().ctl("vxlan", "peer", "add", "br1", "224.0.0.1").exit(), "a group is no peer");
         assertEquals(1, two.daemon().ctl("port", "del", "br1-vxlan").exit(), "the endpoint goes with its bridge");
-        assertEquals(1, two.daemon().ctl("bridge", "add", "br2", "--vni", "7", "--vtep-local", underlayIp(2)).exit(),
-            "one endpoint per local address and port");
+        final Sandbox.Result twice = two.daemon().ctl("bridge", "add", "br2", "--vni", VNI, "--vtep-local", underlayIp(2));
+        assertEquals(1, twice.exit(), "one endpoint per VNI, local address and port");
+        assertTrue(twice.all().contains("bridge br1 already carries VNI 42 on " + underlayIp(2) + ":4789"), twice::all);
         assertEquals(1, two.daemon().ctl("bridge", "add", "br3", "--vni", "7", "--vtep-local", "10.77.0.200").exit(),
             "the local address must be the host's");
         two.daemon().ok("bridge", "add", "br4", "--vni", "7", "--vtep-local", underlayIp(2), "--vtep-port", "4790");
@@ -282,21 +352,49 @@ class VxlanIT
      */
     private String kernelHost(final String hostNs, final int n, final int... peers)
     {
-        check(sandbox.run("ip", "-n", hostNs, "link", "add", "vx0", "type", "vxlan", "id", VNI, "local", underlayIp(n),
+        return kernelNetwork(hostNs, "0", VNI, n, mac(n), "c" + n, peers);
+    }
+
+    private static String greenMac(final int host)
+    {
+        return "02:78:00:00:00:0" + host;
+    }
+
+    /** Bridge {@code bridge} of VNI {@code vni} on host {@code n}'s address, peer host 2, container {@code container} on a TAP. */
+    private String vireoNetwork(final Daemon daemon, final String bridge, final String vni, final int n, final String mac,
+        final String container)
+    {
+        daemon.ok("bridge", "add", bridge, "--vni", vni, "--vtep-local", underlayIp(n));
+        daemon.ok("vxlan", "peer", "add", bridge, underlayIp(2));
+        final String ns = sandbox.namespace(container);
+        daemon.ok("port", "add", bridge, sandbox.ifname("t" + container), "--netns", ns, "--ip", overlayIp(n) + "/24", "--mac", mac);
+        return ns;
+    }
+
+    /** As {@link #kernelHost}: kernel bridge {@code br<index>}, vxlan device {@code vx<index>} of {@code vni}, a container. */
+    private String kernelNetwork(final String hostNs, final String index, final String vni, final int n, final String mac,
+        final String containerName, final int... peers)
+    {
+        check(sandbox.run("ip", "-n", hostNs, "link", "add", "vx" + index, "type", "vxlan", "id", vni, "local", underlayIp(n),
             "dstport", "4789", "dev", "eth0"));
-        check(sandbox.run("ip", "-n", hostNs, "link", "add", "br0", "type", "bridge"));
-        check(sandbox.run("ip", "-n", hostNs, "link", "set", "vx0", "master", "br0", "up"));
-        check(sandbox.run("ip", "-n", hostNs, "link", "set", "br0", "up"));
+        check(sandbox.run("ip", "-n", hostNs, "link", "add", "br" + index, "type", "bridge"));
+        check(sandbox.run("ip", "-n", hostNs, "link", "set", "vx" + index, "master", "br" + index, "up"));
+        check(sandbox.run("ip", "-n", hostNs, "link", "set", "br" + index, "up"));
         for (final int peer : peers)
         {
-            check(sandbox.inNetns(hostNs, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "vx0", "dst", underlayIp(peer)));
+            check(sandbox.inNetns(hostNs, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "vx" + index, "dst", underlayIp(peer)));
         }
-        final String container = sandbox.namespace("c" + n);
-        check(sandbox.run("ip", "-n", hostNs, "link", "add", "veth0", "type", "veth", "peer", "name", "eth0", "netns", container));
-        check(sandbox.run("ip", "-n", hostNs, "link", "set", "veth0", "master", "br0", "up"));
-        check(sandbox.run("ip", "-n", container, "link", "set", "eth0", "address", mac(n), "mtu", "1450", "up"));
+        final String container = sandbox.namespace(containerName);
+        check(sandbox.run("ip", "-n", hostNs, "link", "add", "veth" + index, "type", "veth", "peer", "name", "eth0", "netns", container));
+        check(sandbox.run("ip", "-n", hostNs, "link", "set", "veth" + index, "master", "br" + index, "up"));
+        check(sandbox.run("ip", "-n", container, "link", "set", "eth0", "address", mac, "mtu", "1450", "up"));
         check(sandbox.run("ip", "-n", container, "addr", "add", overlayIp(n) + "/24", "dev", "eth0"));
         return container;
+    }
+
+    private static long unknownVni(final Daemon daemon, final String port)
+    {
+        return port(daemon, port).get("stats").get("drops").get("unknown_vni").asLong();
     }
 
     // ---- traffic ----
