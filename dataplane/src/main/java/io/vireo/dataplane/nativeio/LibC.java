@@ -95,6 +95,9 @@ public interface LibC
     int socket(int domain, int type, int protocol);
 
     @SaveError
+    int socketpair(int domain, int type, int protocol, @Out int[] fds);
+
+    @SaveError
     int bind(int fd, @u_int64_t long address, int addressLength);
 
     @SaveError

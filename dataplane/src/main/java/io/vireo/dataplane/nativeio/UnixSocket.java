@@ -28,6 +28,7 @@ public final class UnixSocket implements AutoCloseable
 
     static final int AF_UNIX = 1;
     static final int SOCK_STREAM = 1;
+    static final int SOCK_SEQPACKET = 5;
     static final int SOCK_NONBLOCK = 0x800;
     static final int SOCK_CLOEXEC = 0x80000;
     static final int SOL_SOCKET = 1;
@@ -148,6 +149,22 @@ public final class UnixSocket implements AutoCloseable
     public static UnixSocket adopt(final int fd, final String description)
     {
         return new UnixSocket(fd, description);
+    }
+
+    /**
+     * Two connected, non-blocking, close-on-exec {@code AF_UNIX} sequenced-packet sockets: each write is one
+     * read at the other end, as a frame is on a TAP. The caller owns both descriptors.
+     *
+     * @throws NativeException if the kernel refuses.
+     */
+    public static int[] packetPair()
+    {
+        final int[] fds = new int[2];
+        if (Native.libc().socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0)
+        {
+            throw new NativeException("socketpair(AF_UNIX, SOCK_SEQPACKET)", Native.errno());
+        }
+        return fds;
     }
 
     /** Closes a descriptor received with {@link #receive} that its receiver does not keep. */

@@ -28,6 +28,8 @@ import io.vireo.dataplane.offload.Offloads;
  */
 public final class TapPort implements Port
 {
+    private static final int TCP_OFFLOADS = Offloads.CHECKSUM | Offloads.TCP4 | Offloads.TCP6 | Offloads.TCP_ECN;
+
     private final String name;
     private final Fd fd;
     private final boolean createdBySwitch;
@@ -136,22 +138,31 @@ public final class TapPort implements Port
         }
     }
 
+    /**
+     * A port that reads and writes frames, each behind a virtio-net header, on {@code fd}, a descriptor that keeps
+     * each write one read as a TAP does ({@link io.vireo.dataplane.nativeio.UnixSocket#packetPair}): the same code
+     * as a TAP's port, with no device. The forwarding path's warm-up runs real TAP code through it. Owns {@code fd}.
+     */
+    public static TapPort overPacketSocket(final String name, final int fd)
+    {
+        return new TapPort(name, fd, false, TCP_OFFLOADS | Offloads.UDP_L4);
+    }
+
     /** Returns the offloads frames written to the device may use: what the kernel takes from us too. */
     private static int enableOffloads(final int fd)
     {
         TunDevice.setVnetHeaderSize(fd, FrameBurst.NET_HEADER_LENGTH);
         final int tcp = TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO6 | TunDevice.TUN_F_TSO_ECN;
-        final int tcpOffloads = Offloads.CHECKSUM | Offloads.TCP4 | Offloads.TCP6 | Offloads.TCP_ECN;
         try
         {
             TunDevice.setOffloads(fd, tcp | TunDevice.TUN_F_USO4 | TunDevice.TUN_F_USO6);
-            return tcpOffloads | Offloads.UDP_L4;
+            return TCP_OFFLOADS | Offloads.UDP_L4;
         }
         catch (final NativeException ex)
         {
             // Kernels before 6.2 know no USO, neither to hand us nor to take from us: TCP offloads alone.
             TunDevice.setOffloads(fd, tcp);
-            return tcpOffloads;
+            return TCP_OFFLOADS;
         }
     }
 

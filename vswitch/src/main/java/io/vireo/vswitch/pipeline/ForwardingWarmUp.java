@@ -4,9 +4,15 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.vireo.dataplane.buffer.FrameBurst;
+import io.vireo.dataplane.nativeio.LibC;
+import io.vireo.dataplane.nativeio.Native;
+import io.vireo.dataplane.nativeio.UnixSocket;
 import io.vireo.dataplane.pipeline.Features;
 import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.dataplane.port.LoopbackPort;
+import io.vireo.dataplane.port.Port;
+import io.vireo.dataplane.port.TapPort;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
@@ -25,8 +31,12 @@ import org.agrona.concurrent.status.CountersReader;
  * compiled it by then. An idle switch answering a ping a second runs that path a few times a second:
  * left cold it stays interpreted for minutes, and each frame costs hundreds of microseconds.
  * <p>
- * The traffic crosses a private pipeline (its own forwarding table, policy, counters and agent) on
- * loopback ports, all dropped afterwards: no real port, table or counter sees it. It mixes what real
+ * The traffic crosses a private pipeline (its own forwarding table, policy, counters and agent), all
+ * dropped afterwards: no real port, table or counter sees it. Its ports are loopback ports and TAP ports
+ * over socket pairs ({@link TapPort#overPacketSocket}), so the TAP code real frames take (reads that find
+ * a frame and reads that find none, writes, virtio-net headers) is compiled too, and the JIT profiles
+ * more than one kind of port where the pipeline calls one; otherwise the first frame of a real TAP
+ * throws that code back to the interpreter (a class the compiled code never saw). It mixes what real
  * traffic brings (ARP, IPv4 ICMP, TCP and UDP, IPv6 neighbour solicitations to multicast, ICMPv6, TCP
  * and UDP; known unicast, unknown unicast and flooded frames) in bursts of every size up to the
  * switch's, so that the profile the JIT compiles from is not skewed to one kind of frame. The bridge
@@ -35,7 +45,9 @@ import org.agrona.concurrent.status.CountersReader;
  */
 public final class ForwardingWarmUp
 {
-    private static final int PORTS = 3;
+    private static final int LOOPBACK_PORTS = 3;
+    private static final int TAP_PORTS = 2;
+    private static final int PORTS = LOOPBACK_PORTS + TAP_PORTS;
     private static final int HOSTS_PER_PORT = 2;
     private static final int FDB_CAPACITY = 1_024;
     private static final int ANSWERS = PORTS * HOSTS_PER_PORT;
@@ -83,7 +95,7 @@ public final class ForwardingWarmUp
         final ForwardingAgent agent = pipeline.newAgent("warm-up", ForwardingAgent.ANY_CPU, clock, null,
             new ThreadCounters(counters, "warm-up"));
         final ForwardingProxy proxy = new ForwardingProxy(new ForwardingAgent[] {agent}, agent::doWork);
-        final LoopbackPort[] ports = new LoopbackPort[PORTS];
+        final Feed[] feeds = new Feed[PORTS];
         try
         {
             proxy.addBridge(BRIDGE);
@@ -97,22 +109,31 @@ public final class ForwardingWarmUp
             }
             for (int id = 0; id < PORTS; id++)
             {
-                ports[id] = new LoopbackPort("warm-up-" + id, RING_SIZE);
+                final String name = "warm-up-" + id;
+                feeds[id] = id < LOOPBACK_PORTS ? new LoopbackFeed(new LoopbackPort(name, RING_SIZE)) : new TapFeed(name);
+                final Port port = feeds[id].port();
                 proxy.attach(new PortEntry[] {
-                    new PortEntry(ports[id], id, BRIDGE, new PortCounters(counters, ports[id].name()), geometry.burstSize())});
+                    new PortEntry(port, id, BRIDGE, new PortCounters(counters, port.name()), geometry.burstSize())});
             }
-            return forward(agent, ports, clock, geometry.burstSize(), bursts);
+            return forward(agent, feeds, clock, geometry.burstSize(), bursts);
         }
         finally
         {
             agent.onClose();
+            for (final Feed feed : feeds)
+            {
+                if (null != feed)
+                {
+                    feed.close();
+                }
+            }
             fdb.close();
             answers.close();
         }
     }
 
     private static long forward(
-        final ForwardingAgent agent, final LoopbackPort[] ports, final CachedEpochClock clock, final int burstSize, final int bursts)
+        final ForwardingAgent agent, final Feed[] ports, final CachedEpochClock clock, final int burstSize, final int bursts)
     {
         final byte[][][] frames = new byte[PORTS][][];
         for (int port = 0; port < PORTS; port++)
@@ -133,9 +154,9 @@ public final class ForwardingWarmUp
             }
             clock.advance(1);
             agent.doWork();
-            for (final LoopbackPort out : ports)
+            for (final Feed out : ports)
             {
-                sent += out.drainTransmitted(DISCARD);
+                sent += out.drain();
             }
         }
         return sent;
@@ -231,5 +252,90 @@ public final class ForwardingWarmUp
         MacAddress.write(frame, 6, source);
         frame.putShort(12, (short)etherType, ByteOrder.BIG_ENDIAN);
         return frame;
+    }
+
+    /** A warm-up port, and its far end: where the warm-up puts frames in and takes what the port sent. */
+    private interface Feed extends AutoCloseable
+    {
+        Port port();
+
+        void inject(byte[] frame);
+
+        /** Takes every frame the port sent; returns how many. */
+        int drain();
+
+        @Override
+        void close();
+    }
+
+    private record LoopbackFeed(LoopbackPort port) implements Feed
+    {
+        @Override
+        public void inject(final byte[] frame)
+        {
+            port.inject(frame);
+        }
+
+        @Override
+        public int drain()
+        {
+            return port.drainTransmitted(DISCARD);
+        }
+
+        @Override
+        public void close()
+        {
+            port.close();
+        }
+    }
+
+    /** A TAP port over one end of a packet socket pair; the warm-up writes and reads the other end, a virtio-net header before each frame. */
+    private static final class TapFeed implements Feed
+    {
+        private static final int FRAME_CAPACITY = FrameBurst.NET_HEADER_LENGTH + 2_048;
+
+        private final TapPort port;
+        private final int farEnd;
+        private final UnsafeBuffer frame = new UnsafeBuffer(BufferUtil.allocateDirectAligned(FRAME_CAPACITY, 64));
+        private final LibC libc = Native.libc();
+
+        TapFeed(final String name)
+        {
+            final int[] pair = UnixSocket.packetPair();
+            port = TapPort.overPacketSocket(name, pair[0]);
+            farEnd = pair[1];
+        }
+
+        @Override
+        public Port port()
+        {
+            return port;
+        }
+
+        @Override
+        public void inject(final byte[] bytes)
+        {
+            frame.setMemory(0, FrameBurst.NET_HEADER_LENGTH, (byte)0);
+            frame.putBytes(FrameBurst.NET_HEADER_LENGTH, bytes);
+            libc.write(farEnd, frame.addressOffset(), FrameBurst.NET_HEADER_LENGTH + bytes.length);
+        }
+
+        @Override
+        public int drain()
+        {
+            int frames = 0;
+            while (libc.read(farEnd, frame.addressOffset(), FRAME_CAPACITY) >= 0)
+            {
+                frames++;
+            }
+            return frames;
+        }
+
+        @Override
+        public void close()
+        {
+            port.close();
+            libc.close(farEnd);
+        }
     }
 }
