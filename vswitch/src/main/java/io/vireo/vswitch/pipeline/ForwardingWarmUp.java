@@ -36,24 +36,32 @@ import org.agrona.concurrent.status.CountersReader;
  * over socket pairs ({@link TapPort#overPacketSocket}), so the TAP code real frames take (reads that find
  * a frame and reads that find none, writes, virtio-net headers) is compiled too, and the JIT profiles
  * more than one kind of port where the pipeline calls one; otherwise the first frame of a real TAP
- * throws that code back to the interpreter (a class the compiled code never saw). It mixes what real
+ * throws that code back to the interpreter (a class the compiled code never saw). The TAP ports have a
+ * bridge of their own and one burst in eight, as their frames cost system calls. It mixes what real
  * traffic brings (ARP, IPv4 ICMP, TCP and UDP, IPv6 neighbour solicitations to multicast, ICMPv6, TCP
  * and UDP; known unicast, unknown unicast and flooded frames) in bursts of every size up to the
- * switch's, so that the profile the JIT compiles from is not skewed to one kind of frame. The bridge
- * answers ARP for the hosts' addresses itself (ARP/ND suppression): half the ARP requests are for one of
- * them and answered, half for an address it does not know and flooded.
+ * switch's, so that the profile the JIT compiles from is not skewed to one kind of frame. The loopback
+ * ports' bridge answers ARP for their hosts' addresses itself (ARP/ND suppression): half the ARP requests
+ * are for one of them and answered, half for an address it does not know and flooded.
  */
 public final class ForwardingWarmUp
 {
     private static final int LOOPBACK_PORTS = 3;
     private static final int TAP_PORTS = 2;
     private static final int PORTS = LOOPBACK_PORTS + TAP_PORTS;
+    /**
+     * One burst in this many goes to a TAP port: a TAP frame costs system calls on both ends, and a daemon starts
+     * many times in a day; this many still gets the TAP code compiled.
+     */
+    private static final int TAP_EVERY = 8;
     private static final int HOSTS_PER_PORT = 2;
     private static final int FDB_CAPACITY = 1_024;
-    private static final int ANSWERS = PORTS * HOSTS_PER_PORT;
+    private static final int ANSWERS = LOOPBACK_PORTS * HOSTS_PER_PORT;
     private static final int RING_SIZE = 1 << 16;
     private static final int COUNTERS = 256;
     private static final int BRIDGE = 0;
+    /** The TAP ports' bridge: the loopback ports' flooding stays off their sockets. */
+    private static final int TAP_BRIDGE = 1;
     private static final int MIN_FRAME_LENGTH = 60;
     private static final int ETHERTYPE_ARP = 0x0806;
     private static final int ETHERTYPE_IPV4 = 0x0800;
@@ -99,8 +107,9 @@ public final class ForwardingWarmUp
         try
         {
             proxy.addBridge(BRIDGE);
+            proxy.addBridge(TAP_BRIDGE);
             features.set(BRIDGE, Features.SUPPRESSION, true);
-            for (int port = 0; port < PORTS; port++)
+            for (int port = 0; port < LOOPBACK_PORTS; port++)
             {
                 for (int host = 0; host < HOSTS_PER_PORT; host++)
                 {
@@ -113,7 +122,8 @@ public final class ForwardingWarmUp
                 feeds[id] = id < LOOPBACK_PORTS ? new LoopbackFeed(new LoopbackPort(name, RING_SIZE)) : new TapFeed(name);
                 final Port port = feeds[id].port();
                 proxy.attach(new PortEntry[] {
-                    new PortEntry(port, id, BRIDGE, new PortCounters(counters, port.name()), geometry.burstSize())});
+                    new PortEntry(port, id, id < LOOPBACK_PORTS ? BRIDGE : TAP_BRIDGE, new PortCounters(counters, port.name()),
+                        geometry.burstSize())});
             }
             return forward(agent, feeds, clock, geometry.burstSize(), bursts);
         }
@@ -144,7 +154,7 @@ public final class ForwardingWarmUp
         int next = 0;
         for (int burst = 0; burst < bursts; burst++)
         {
-            final int port = burst % PORTS;
+            final int port = 0 == burst % TAP_EVERY ? LOOPBACK_PORTS + burst / TAP_EVERY % TAP_PORTS : burst % LOOPBACK_PORTS;
             final byte[][] kinds = frames[port];
             // Sizes 1..burstSize in turn: a ping is a burst of one, a TCP stream fills bursts.
             final int size = 1 + burst % burstSize;
