@@ -128,7 +128,7 @@ ip -n "${p}c2" link set eth0 mtu 1450 up
 ip -n "${p}c2" addr add 10.66.0.2/24 dev eth0
 
 # --- the switch
-bg vireod ip netns exec "${p}h1" "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" "-Xlog:gc:file=$run/gc.log:timemillis" \
+bg vireod ip netns exec "${p}h1" "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" "${VIREO_DAEMON_JVM_FLAGS[@]}" "-Xlog:gc:file=$run/gc.log:timemillis" \
   -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod --run-dir "$run" --metrics off
 vireod_pid=$!
 wait_until 90 grep -q 'vireod: ready' "$out/vireod.log" || fail_setup "vireod not ready in 90 s"

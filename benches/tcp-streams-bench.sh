@@ -80,7 +80,7 @@ switch_vireo() {
   local run="$work/run"
   mkdir -p "$run"
   # shellcheck disable=SC2086 # vireo_args are words
-  taskset -c 1 "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
+  taskset -c 1 "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" "${VIREO_DAEMON_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
     --run-dir "$run" --metrics off $vireo_args >"$work/vireod.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 300); do grep -q 'vireod: ready' "$work/vireod.log" && break; sleep 0.1; done

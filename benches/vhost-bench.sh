@@ -64,7 +64,7 @@ vireo_round() {
   mkdir -p "$run"
   printf 'bridges:\n  - name: br0\n    ports:\n      - {name: v0, type: vhost-user, socket: %s}\n      - {name: v1, type: vhost-user, socket: %s}\n' \
     "$work/v0.sock" "$work/v1.sock" >"$work/vireo.yaml"
-  taskset -c 0 "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
+  taskset -c 0 "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" "${VIREO_DAEMON_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
     --run-dir "$run" --config "$work/vireo.yaml" --idle busy --metrics off >"$work/vireod.log" 2>&1 &
   local vpid=$!; pids+=("$vpid")
   for _ in $(seq 1 100); do grep -q 'vireod: ready' "$work/vireod.log" && break; sleep 0.1; done

@@ -71,7 +71,7 @@ kernel_host() {
 vireo_host() {
   local n="$1" h="${p}h$1" run="$work/run$1"
   mkdir -p "$run"
-  ip netns exec "$h" "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
+  ip netns exec "$h" "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" "${VIREO_DAEMON_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
     --run-dir "$run" --idle "$idle" --metrics off >"$work/vireod$n.log" 2>&1 &
   pids+=($!)
   wait_until 60 grep -q 'vireod: ready' "$work/vireod$n.log"

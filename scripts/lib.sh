@@ -6,6 +6,12 @@ VIREO_JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 # Agrona 2.x reaches jdk.internal.misc.Unsafe; jnr-ffi loads native code.
 VIREO_JVM_FLAGS=(--add-exports java.base/jdk.internal.misc=ALL-UNNAMED --enable-native-access=ALL-UNNAMED)
 
+# vireod's JVM also runs with PerMethodTrapLimit=0: C2 compiles every branch instead of trapping back to the
+# interpreter on one its profile never saw taken. Idle, a switch sees a frame a second, so a path thrown back to
+# the interpreter by its first real frame (a new MAC, a failed write, a class the warm-up never ran) would stay
+# there for minutes.
+VIREO_DAEMON_JVM_FLAGS=(-XX:PerMethodTrapLimit=0)
+
 # The JDK's feature version, from its release file (no JVM start).
 vireo_java_feature() {
   local java home
