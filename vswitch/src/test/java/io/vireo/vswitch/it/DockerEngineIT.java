@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import static io.vireo.vswitch.it.Sandbox.check;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -110,9 +111,11 @@ class DockerEngineIT
 
     /**
      * {@code docker run --rm ... true} on a Vireo network and on one of Docker's own bridge driver (a Linux bridge
-     * the test names with its prefix, no iptables), alternately; the figures are printed, not asserted.
+     * the test names with its prefix, no iptables), alternately; the figures are printed, not asserted: a benchmark,
+     * run on demand with {@code -Dvireo.timed=true} (benches/README.md), not in every suite run.
      */
     @Test
+    @EnabledIfSystemProperty(named = "vireo.timed", matches = "true")
     void runRmTrueOnVireoAndOnDockersBridgeDriverTimed()
     {
         check(docker.docker("network", "create", "-d", plugin, "--subnet", "10.91.2.0/24", "vireo-timed"));

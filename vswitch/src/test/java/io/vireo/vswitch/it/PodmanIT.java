@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import static io.vireo.vswitch.it.Sandbox.check;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -135,9 +136,11 @@ class PodmanIT
 
     /**
      * {@code podman run --rm ... /bin/true} on a Vireo network and on one of the reference {@code bridge} plugin (a
-     * Linux bridge, as podman's own networks), alternately. The figures are printed, not asserted.
+     * Linux bridge, as podman's own networks), alternately. The figures are printed, not asserted: a benchmark,
+     * run on demand with {@code -Dvireo.timed=true} (benches/README.md), not in every suite run.
      */
     @Test
+    @EnabledIfSystemProperty(named = "vireo.timed", matches = "true")
     void runRmTrueOnVireoAndOnTheReferenceBridgeTimed() throws Exception
     {
         podman.network("reference", """
