@@ -263,7 +263,7 @@ final class PortHandover implements AutoCloseable
         return skipped;
     }
 
-    /** Closes the descriptors no port claimed, and stops the keeper (which goes on holding its TAPs). */
+    /** Closes the descriptors no port claimed and the connection to the port keeper, which goes on holding its TAPs. */
     @Override
     public void close()
     {
