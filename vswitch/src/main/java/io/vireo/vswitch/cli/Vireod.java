@@ -3,7 +3,6 @@ package io.vireo.vswitch.cli;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -36,6 +35,7 @@ import io.vireo.vswitch.registry.ServiceRegistry;
 import org.agrona.concurrent.SystemNanoClock;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -98,34 +98,14 @@ public final class Vireod implements Callable<Integer>
             "where every endpoint of the cluster is one; 32 bytes each)")
     Integer fdbCapacity;
 
-    @Option(names = "--cluster", paramLabel = "URLS",
-        description = "join the cluster whose state lives in etcd at these client URLs, e.g. http://10.0.0.1:2379,http://10.0.0.2:2379")
-    String cluster;
-
-    @Option(names = "--node", paramLabel = "NAME", description = "this node's name in the cluster, unique in it (default: the host name)")
-    String node;
-
-    @Option(names = "--underlay", paramLabel = "IP",
-        description = "this node's IPv4 address on the underlay, where the other nodes send its VXLAN traffic")
-    String underlay;
-
-    @Option(names = "--vtep-port", paramLabel = "PORT",
-        description = "UDP port of the cluster networks' VXLAN (default: " + ClusterConfig.DEFAULT_VTEP_PORT + ")")
-    Integer vtepPort;
-
-    @Option(names = "--lease-seconds", paramLabel = "N",
-        description = "how long the cluster keeps this node after its last renewal (default: " +
-            ClusterConfig.DEFAULT_LEASE_SECONDS + ")")
-    Integer leaseSeconds;
+    @Mixin
+    ClusterOptions clusterOptions = new ClusterOptions();
 
     /** A cluster node's default forwarding table: room for the endpoints of a cluster of 100,000 and more. */
     private static final int CLUSTER_FDB_CAPACITY = 262_144;
 
     /** How often the registry's expired leases are evicted. */
     private static final long EVICTION_INTERVAL_MS = 1000;
-
-    /** How long a daemon that took another's place waits for the run dir's lock that one lets go. */
-    private static final long LOCK_WAIT_MS = 30_000;
 
     static final class IdleModeConverter implements CommandLine.ITypeConverter<IdleMode>
     {
@@ -182,10 +162,7 @@ public final class Vireod implements Callable<Integer>
             return 1;
         }
         final DaemonConfig configured = loadConfig();
-        if (null == cluster && (null != node || null != underlay || null != vtepPort || null != leaseSeconds))
-        {
-            throw new IllegalArgumentException("--node, --underlay, --vtep-port and --lease-seconds need --cluster URLS");
-        }
+        clusterOptions.check();
         createRunDir();
         if (takeover)
         {
@@ -259,8 +236,8 @@ public final class Vireod implements Callable<Integer>
     {
         DaemonConfig earlier = runState();
         DaemonConfig daemonConfig = null == takeover ? chosen(configured, earlier) : takenOver(earlier);
-        final DaemonConfig.ClusterSection clusterSection = clusterSection(daemonConfig);
-        final ClusterConfig clusterConfig = null == clusterSection ? null : clusterConfig(clusterSection);
+        final DaemonConfig.ClusterSection clusterSection = clusterOptions.section(daemonConfig);
+        final ClusterConfig clusterConfig = null == clusterSection ? null : ClusterOptions.config(clusterSection);
         final VireoContext context = new VireoContext()
             .idleMode(idle)
             .forwardingThreads(threads)
@@ -409,10 +386,10 @@ public final class Vireod implements Callable<Integer>
             {
                 err.println("vireod: the vireod taken over did not confirm it let go; waiting for the run dir's lock");
             }
-            lock = awaitLock(lockFile);
+            lock = RunDirLock.await(lockFile);
             if (null == lock)
             {
-                err.println("vireod: the run dir's lock was not let go within " + LOCK_WAIT_MS + " ms; stopping");
+                err.println("vireod: the run dir's lock was not let go within " + RunDirLock.WAIT_MS + " ms; stopping");
                 server.close();
                 registryThread.shutdownNow();
                 vireo.close();
@@ -431,7 +408,7 @@ public final class Vireod implements Callable<Integer>
                 {
                     metricsToLetGo.close();
                 }
-                release(lockToLetGo);
+                RunDirLock.release(lockToLetGo);
             }, stop::release, err);
         out.println("vireod: ready, pid " + ProcessHandle.current().pid() + ", control socket " + server.socketPath() +
             ", metrics " + (null == metricsServer ? "off" : "http://" + metricsServer.address().getHostString() + ":" +
@@ -483,45 +460,6 @@ public final class Vireod implements Callable<Integer>
         return null != configured ? configured : null == config && null != earlier ? earlier : DaemonConfig.embeddedDefault();
     }
 
-    /** The run dir's lock, once the daemon taken over lets it go; null if it does not within {@link #LOCK_WAIT_MS}. */
-    private static FileLock awaitLock(final FileChannel lockFile)
-    {
-        final long deadline = System.nanoTime() + LOCK_WAIT_MS * 1_000_000L;
-        try
-        {
-            while (true)
-            {
-                final FileLock lock = lockFile.tryLock();
-                if (null != lock || System.nanoTime() > deadline)
-                {
-                    return lock;
-                }
-                Thread.sleep(10);
-            }
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException("cannot lock " + lockFile + ": " + ex.getMessage(), ex);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            return null;
-        }
-    }
-
-    private static void release(final FileLock lock)
-    {
-        try
-        {
-            lock.release();
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException("cannot unlock the run dir: " + ex.getMessage(), ex);
-        }
-    }
-
     private void deleteIncomingCounters(final Takeover.Client takeover)
     {
         if (null != takeover)
@@ -534,45 +472,6 @@ public final class Vireod implements Callable<Integer>
             {
                 err.println("vireod: cannot delete " + RunDir.incoming(runDir.countersFile()) + ": " + ex.getMessage());
             }
-        }
-    }
-
-    /**
-     * The cluster to join: from --cluster, --node, --underlay, --vtep-port and --lease-seconds when --cluster is
-     * given, else the config's (or the run dir's state's) cluster section; null for none.
-     */
-    private DaemonConfig.ClusterSection clusterSection(final DaemonConfig daemonConfig)
-    {
-        if (null == cluster)
-        {
-            return daemonConfig.cluster();
-        }
-        return new DaemonConfig.ClusterSection(
-            ClusterConfig.parseEndpoints(cluster).stream().map(URI::toString).toList(), node, underlay, vtepPort, leaseSeconds);
-    }
-
-    private static ClusterConfig clusterConfig(final DaemonConfig.ClusterSection section)
-    {
-        if (null == section.underlay())
-        {
-            throw new IllegalArgumentException("cluster: no underlay address (the config's cluster.underlay or --underlay)");
-        }
-        return new ClusterConfig(ClusterConfig.parseEndpoints(String.join(",", section.endpoints())),
-            null != section.node() ? section.node() : hostName(), section.underlay(),
-            null != section.vtepPort() ? section.vtepPort() : ClusterConfig.DEFAULT_VTEP_PORT,
-            null != section.leaseSeconds() ? section.leaseSeconds() : ClusterConfig.DEFAULT_LEASE_SECONDS,
-            ClusterConfig.DEFAULT_PREFIX, ClusterConfig.DEFAULT_REQUEST_TIMEOUT);
-    }
-
-    private static String hostName()
-    {
-        try
-        {
-            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalArgumentException("--node not given and the host name cannot be read: " + ex.getMessage());
         }
     }
 

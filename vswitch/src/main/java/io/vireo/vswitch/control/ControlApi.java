@@ -14,9 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.vireo.cluster.ClusterNode;
 import io.vireo.vswitch.core.PolicySpec;
-import io.vireo.vswitch.core.PortInfo;
 import io.vireo.vswitch.core.RateLimit;
-import io.vireo.vswitch.core.TapPortSpec;
 import io.vireo.vswitch.core.Vireo;
 import io.vireo.vswitch.core.VireoException;
 import io.vireo.vswitch.core.VxlanSpec;
@@ -33,7 +31,7 @@ import org.agrona.concurrent.SystemNanoClock;
  *                                {"name": "br1", "vxlan": {"vni": 42, "local": "192.0.2.1", "port": 4789,
  *                                 "ttl": 64, "mtu": 1450, "learnAnyPeer": false}}
  * DELETE /v1/bridges/{name}      delete a bridge and its ports
- * GET    /v1/ports               list ports with counters
+ * GET    /v1/ports               list ports with counters ({@link PortApi})
  * GET    /v1/ports/{name}        one port
  * POST   /v1/ports               {"bridge": "br0", "name": "tapA", "type": "tap", "netns": "ns1",
  *                                 "ip": "10.0.0.1/24", "mac": "02:00:00:00:00:01", "mtu": 1500, "offloads": true,
@@ -59,7 +57,7 @@ import org.agrona.concurrent.SystemNanoClock;
  * GET    /v1/vxlan/{bridge}/peers     VXLAN peers of a bridge
  * POST   /v1/vxlan/{bridge}/peers     {"address": "192.0.2.2"}
  * DELETE /v1/vxlan/{bridge}/peers/{address}  remove a peer and the MACs learned behind it
- * GET    /v1/routers             routers
+ * GET    /v1/routers             routers ({@link RouterApi})
  * POST   /v1/routers             {"name": "r1"}
  * GET    /v1/routers/{name}      one router and its interfaces
  * DELETE /v1/routers/{name}      delete a router, its interfaces and routes
@@ -184,6 +182,7 @@ public final class ControlApi
     private final RegistryApi registryApi;
     private final ClusterApi clusterApi;
     private final RouterApi routerApi;
+    private final PortApi portApi;
 
     public ControlApi(final Vireo vireo)
     {
@@ -214,6 +213,7 @@ public final class ControlApi
         this.registryApi = new RegistryApi(registry);
         this.clusterApi = new ClusterApi(cluster);
         this.routerApi = new RouterApi(vireo);
+        this.portApi = new PortApi(vireo);
     }
 
     /**
@@ -335,7 +335,7 @@ public final class ControlApi
             case "bridges":
                 return bridges(method, name, body);
             case "ports":
-                return ports(method, name, body);
+                return portApi.ports(method, name, body);
             case "fdb":
                 if (null == name)
                 {
@@ -356,7 +356,7 @@ public final class ControlApi
                 return ok(vireo.threads());
             case "stats":
                 requireMethod(method, "GET");
-                return ok(Map.of("ports", statsOf(vireo.ports())));
+                return ok(Map.of("ports", PortApi.statsOf(vireo.ports())));
             default:
                 return error(404, "no such path " + path);
         }
@@ -377,45 +377,6 @@ public final class ControlApi
         }
         requireMethod(method, "DELETE");
         vireo.deleteBridge(name);
-        return ok(Map.of("deleted", name));
-    }
-
-    private Response ports(final String method, final String name, final String body) throws JsonProcessingException
-    {
-        if (null == name)
-        {
-            if ("GET".equals(method))
-            {
-                return ok(vireo.ports());
-            }
-            requireMethod(method, "POST");
-            final PortRequest request = parse(body, PortRequest.class);
-            required(request.bridge(), "bridge");
-            required(request.name(), "name");
-            final PortInfo port = addPort(request);
-            return created(null == request.thread() && null == request.ingress() && null == request.egress() ? port :
-                placeNewPort(port.name(), request.thread(), request.ingress(), request.egress()));
-        }
-        if ("GET".equals(method))
-        {
-            return ok(vireo.port(name));
-        }
-        if ("PATCH".equals(method))
-        {
-            final PortChange change = parse(body, PortChange.class);
-            if (null == change.thread() && null == change.ingress() && null == change.egress() && null == change.location())
-            {
-                throw new VireoException(VireoException.Kind.INVALID, "give thread, ingress, egress or location");
-            }
-            if (null != change.location())
-            {
-                vireo.locatePort(name, change.location().netns(), change.location().ip());
-            }
-            return ok(null == change.thread() && null == change.ingress() && null == change.egress() ? vireo.port(name) :
-                vireo.changePort(name, change.thread(), change.ingress(), change.egress()));
-        }
-        requireMethod(method, "DELETE");
-        vireo.deletePort(name);
         return ok(Map.of("deleted", name));
     }
 
@@ -511,72 +472,6 @@ public final class ControlApi
         requireMethod(method, "DELETE");
         vireo.deleteVxlanPeer(bridge, address);
         return ok(Map.of("deleted", address));
-    }
-
-    /**
-     * A port just added goes to the thread asked for, with the limits asked for, or is deleted again: a
-     * refused request leaves nothing behind.
-     */
-    private PortInfo placeNewPort(final String name, final Integer thread, final RateLimit ingress, final RateLimit egress)
-    {
-        try
-        {
-            return vireo.changePort(name, thread, ingress, egress);
-        }
-        catch (final RuntimeException ex)
-        {
-            vireo.deletePort(name);
-            throw ex;
-        }
-    }
-
-    private PortInfo addPort(final PortRequest request)
-    {
-        final String type = null == request.type() ? "tap" : request.type();
-        switch (type)
-        {
-            case "tap":
-                if (null != request.socket() || null != request.client())
-                {
-                    throw new VireoException(VireoException.Kind.INVALID, "socket and client are for vhost-user ports");
-                }
-                return vireo.addTapPort(request.bridge(), new TapPortSpec(
-                    request.name(), request.netns(), request.ip(), request.mac(), request.mtu(), request.offloads()), request.owner());
-            case "vhost-user":
-                if (null != request.netns() || null != request.ip() || null != request.mac() || null != request.mtu() ||
-                    null != request.offloads())
-                {
-                    throw new VireoException(VireoException.Kind.INVALID,
-                        "netns, ip, mac, mtu and offloads are for tap ports; a vhost-user port takes socket and client");
-                }
-                required(request.socket(), "socket");
-                return vireo.addVhostUserPort(request.bridge(), request.name(), Path.of(request.socket()),
-                    Boolean.TRUE.equals(request.client()), request.owner());
-            case "af-packet":
-                if (null != request.netns() || null != request.ip() || null != request.mac() || null != request.mtu() ||
-                    null != request.offloads() || null != request.socket() || null != request.client() || null != request.owner())
-                {
-                    throw new VireoException(VireoException.Kind.INVALID,
-                        "an af-packet port attaches an existing interface as it is: it takes only bridge and name");
-                }
-                return vireo.addAfPacketPort(request.bridge(), request.name());
-            default:
-                throw new VireoException(VireoException.Kind.INVALID, "unsupported port type '" + type +
-                    "'; supported: tap, vhost-user, af-packet");
-        }
-    }
-
-    private static List<Map<String, Object>> statsOf(final List<PortInfo> ports)
-    {
-        return ports.stream().map(port ->
-        {
-            final Map<String, Object> row = new LinkedHashMap<>();
-            row.put("port", port.name());
-            row.put("bridge", port.bridge());
-            row.put("state", port.state());
-            row.put("stats", port.stats());
-            return row;
-        }).toList();
     }
 
     static <T> T parse(final String body, final Class<T> type) throws JsonProcessingException

@@ -21,19 +21,22 @@ final class Captures
 
     private final Map<Integer, Running> captures = new LinkedHashMap<>();
     private final ForwardingProxy forwarding;
+    private final Topology topology;
     private int nextId = 1;
 
-    Captures(final ForwardingProxy forwarding)
+    Captures(final ForwardingProxy forwarding, final Topology topology)
     {
         this.forwarding = forwarding;
+        this.topology = topology;
     }
 
     /**
      * Starts capturing a port's frames, both directions, into a pcap file (created or replaced), up to
      * {@code limit} frames (null: until stopped).
      */
-    CaptureInfo start(final PortRecord port, final Path file, final Long limit)
+    CaptureInfo start(final String portName, final Path file, final Long limit)
     {
+        final PortRecord port = topology.port(portName);
         if (null == file || !file.isAbsolute())
         {
             throw VireoException.invalid("a capture needs an absolute file path, got " + file);
@@ -76,15 +79,12 @@ final class Captures
         return running(id).capture().info();
     }
 
-    /**
-     * Ends a capture: the frames recorded so far are written and the file closed.
-     *
-     * @param portAttached false if the port was deleted (no thread records for it any more).
-     */
-    CaptureInfo stop(final int id, final boolean portAttached)
+    /** Ends a capture: the frames recorded so far are written and the file closed. */
+    CaptureInfo stop(final int id)
     {
         final Running running = running(id);
-        if (portAttached)
+        // A port that was deleted is on no thread any more: nothing records for it.
+        if (topology.portById(running.port().id) == running.port())
         {
             forwarding.capture(running.port().id, null);
         }
@@ -98,22 +98,26 @@ final class Captures
         return running.capture().info();
     }
 
-    /** The port a capture records, or null if there is no such capture. */
-    PortRecord portOf(final int id)
-    {
-        final Running running = captures.get(id);
-        return null == running ? null : running.port();
-    }
-
     /** Closes the capture of a port that is being deleted, if it has one; the capture stays listed until stopped. */
     void portRemoved(final PortRecord port)
     {
         captures.values().stream().filter(running -> running.port() == port).forEach(running -> running.capture().close());
     }
 
-    List<Integer> ids()
+    /** Stops every capture, as the switch closes; a capture that could not write its file is reported on stderr. */
+    void stopAll()
     {
-        return List.copyOf(captures.keySet());
+        for (final int id : List.copyOf(captures.keySet()))
+        {
+            try
+            {
+                stop(id);
+            }
+            catch (final VireoException ex)
+            {
+                System.err.println("vireo: " + ex.getMessage());
+            }
+        }
     }
 
     private Running running(final int id)

@@ -143,8 +143,9 @@ public final class ClusterSwitch implements OverlaySwitch
         call(() ->
         {
             requireNetwork(network);
-            vireo.ensureVxlanPeer(network, VxlanPorts.dottedQuad(underlay) >= 0 ? underlay :
-                IpPrefix.formatIpv4(VxlanPorts.ipv4Address(underlay, "VXLAN peer")));
+            final String peer = VxlanPorts.dottedQuad(underlay) >= 0 ? underlay :
+                IpPrefix.formatIpv4(VxlanPorts.ipv4Address(underlay, "VXLAN peer"));
+            vireo.changeOverlay(overlay -> overlay.ensurePeer(network, peer));
             return null;
         });
     }
@@ -180,11 +181,11 @@ public final class ClusterSwitch implements OverlaySwitch
         call(() ->
         {
             Objects.requireNonNull(endpoint, "endpoint");
-            final long mac = Vireo.unicastMac(endpoint.mac());
+            final long mac = Overlay.unicastMac(endpoint.mac());
             final List<IpPrefix> addresses = endpoint.addresses().stream().map(OverlayEntries::address).distinct().toList();
             final String peer = endpoint.isLocal() ? null : ipv4(endpoint.underlay(), "endpoint's underlay address");
             requireNetwork(network);
-            vireo.setOverlayEndpoint(network, mac, peer, addresses);
+            vireo.changeOverlay(overlay -> overlay.setEndpoint(network, mac, peer, addresses));
             return null;
         });
     }
@@ -194,7 +195,7 @@ public final class ClusterSwitch implements OverlaySwitch
     {
         call(() ->
         {
-            vireo.removeOverlayEndpoint(network, mac);
+            vireo.changeOverlay(overlay -> overlay.removeEndpoint(network, mac));
             return null;
         });
     }

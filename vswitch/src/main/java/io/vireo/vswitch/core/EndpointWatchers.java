@@ -1,7 +1,6 @@
 package io.vireo.vswitch.core;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,11 +27,20 @@ final class EndpointWatchers
     }
 
     private final List<Watcher> watchers = new ArrayList<>();
+    private final Topology topology;
     private ExecutorService delivery;
 
-    /** Adds a listener, first telling it of the ports with a MAC on the bridges it wants; returns its handle. */
-    AutoCloseable add(final Predicate<String> bridges, final EndpointListener listener, final Collection<PortRecord> ports,
-        final Object lock)
+    EndpointWatchers(final Topology topology)
+    {
+        this.topology = topology;
+    }
+
+    /**
+     * Adds a listener, first telling it of the ports with a MAC on the bridges it wants; returns its handle.
+     *
+     * @param lock the switch's lock, which the handle takes to remove the listener.
+     */
+    AutoCloseable add(final Predicate<String> bridges, final EndpointListener listener, final Object lock)
     {
         final Watcher watcher = new Watcher(bridges, listener);
         if (null == delivery)
@@ -44,7 +52,7 @@ final class EndpointWatchers
                 return thread;
             });
         }
-        for (final PortRecord port : ports)
+        for (final PortRecord port : List.copyOf(topology.ports()))
         {
             attached(watcher, port);
         }
@@ -56,6 +64,30 @@ final class EndpointWatchers
                 watchers.remove(watcher);
             }
         };
+    }
+
+    /** A bridge's ports with a MAC, as the listeners hear of them. */
+    List<Endpoint> endpoints(final String bridgeName)
+    {
+        final List<Endpoint> endpoints = new ArrayList<>();
+        for (final String port : topology.bridge(bridgeName).ports)
+        {
+            final Endpoint endpoint = endpointOf(topology.port(port));
+            if (null != endpoint)
+            {
+                endpoints.add(endpoint);
+            }
+        }
+        return endpoints;
+    }
+
+    /** Tells every listener that wants the bridge of its ports with a MAC again, as attached. */
+    void announce(final String bridgeName)
+    {
+        for (final String port : topology.bridge(bridgeName).ports)
+        {
+            attached(topology.port(port));
+        }
     }
 
     /** A port joined its bridge, or its addresses changed. */
@@ -106,7 +138,7 @@ final class EndpointWatchers
     }
 
     /** The endpoint a port is, as watchers hear of it: null for a port with no MAC. */
-    static Endpoint endpointOf(final PortRecord port)
+    private static Endpoint endpointOf(final PortRecord port)
     {
         final String mac = port.details.mac();
         return null == mac ? null : new Endpoint(mac, addresses(port.details.ip()), Endpoint.LOCAL);

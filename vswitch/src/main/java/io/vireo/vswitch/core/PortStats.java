@@ -1,6 +1,10 @@
 package io.vireo.vswitch.core;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
+
+import io.vireo.dataplane.pipeline.DropReason;
+import io.vireo.dataplane.pipeline.PortCounters;
 
 /**
  * A port's counters at one moment; {@code drops} by {@link io.vireo.dataplane.pipeline.DropReason#metricName()};
@@ -9,4 +13,15 @@ import java.util.Map;
  */
 public record PortStats(long rxPackets, long rxBytes, long txPackets, long txBytes, Map<String, Long> drops, long arpNdSuppressed)
 {
+    /** A port's counters as they are now. */
+    static PortStats of(final PortCounters counters)
+    {
+        final Map<String, Long> drops = new LinkedHashMap<>();
+        for (final DropReason reason : DropReason.values())
+        {
+            drops.put(reason.metricName(), counters.drops(reason));
+        }
+        return new PortStats(counters.rxPackets(), counters.rxBytes(), counters.txPackets(), counters.txBytes(), drops,
+            counters.suppressed());
+    }
 }

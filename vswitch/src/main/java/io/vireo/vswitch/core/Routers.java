@@ -42,9 +42,7 @@ final class Routers
     private final Runnable quiesce;
     private final RouterServices services;
     private final Map<String, Router> routers = new LinkedHashMap<>();
-    /** The registry's live IPv6 instances by service name: DNS names only (NAT and services are IPv4). */
-    private Map<String, List<Ipv6Instance>> registryIpv6Names = Map.of();
-    private long dnsSerial;
+    private final RouterDnsRecords dnsRecords = new RouterDnsRecords();
     private final List<Router> byId = new ArrayList<>();
 
     /**
@@ -355,9 +353,10 @@ final class Routers
      * @param instances     by registry service name: {@code address << 16 | port} of each live IPv4 instance.
      * @param ipv6Instances by registry service name: each live IPv6 instance, for DNS.
      */
-    void registryChanged(final Map<String, List<Long>> instances, final Map<String, List<Ipv6Instance>> ipv6Instances)
+    void registryChanged(final Map<String, List<Long>> instances,
+        final Map<String, List<RegistryInstances.Ipv6Instance>> ipv6Instances)
     {
-        registryIpv6Names = Map.copyOf(ipv6Instances);
+        dnsRecords.registryIpv6(ipv6Instances);
         services.registryChanged(routers.values(), instances);
     }
 
@@ -429,11 +428,6 @@ final class Routers
         return upstreams;
     }
 
-    /** A live IPv6 instance of the registry: its address and port. */
-    record Ipv6Instance(long high, long low, int port)
-    {
-    }
-
     /** {@code IP[:PORT]}, port 53 by default. */
     private static InetSocketAddress upstreamAddress(final String text)
     {
@@ -495,7 +489,7 @@ final class Routers
             }
             views[router.id] = new RouterView(router.id, router.ipv4Routes, router.ipv6Routes,
                 router.nextHops.toArray(new NextHop[0]), own.toArray(new RouterInterface[0]), router.natRules(),
-                router.dns.enabled() ? dnsRecords(router) : null, null != router.dns.upstream());
+                router.dns.enabled() ? dnsRecords.of(router, services.registryInstances()) : null, null != router.dns.upstream());
         }
         directory.publish(new RouterDirectory.Snapshot(interfaces, views));
     }
@@ -511,53 +505,6 @@ final class Routers
         final int id = router.addNextHop(nextHop);
         publish();
         return id;
-    }
-
-    /** A router's DNS records, its services' names and the registry's: built again after a change to either. */
-    private DnsRecords dnsRecords(final Router router)
-    {
-        if (null == router.dnsRecords)
-        {
-            final String domain = "." + router.dns.domain();
-            final DnsRecords.Builder builder = DnsRecords.builder().domain(router.dns.domain()).ttl(router.dns.ttl())
-                .serial(++dnsSerial & 0xFFFF_FFFFL);
-            for (final Service service : router.services.values())
-            {
-                builder.addA(service.name + domain, service.vip);
-                builder.addSrv(service.name + domain, 0, 1, service.port, service.name + domain);
-            }
-            services.registryInstances().forEach((name, instances) ->
-            {
-                if (!router.services.containsKey(name))
-                {
-                    for (final long instance : instances)
-                    {
-                        final int address = (int)(instance >>> 16);
-                        final String target = IpPrefix.formatIpv4(address).replace('.', '-') + "." + name + domain;
-                        builder.addA(name + domain, address);
-                        builder.addA(target, address);
-                        builder.addSrv(name + domain, 0, 1, (int)instance & 0xFFFF, target);
-                    }
-                }
-            });
-            registryIpv6Names.forEach((name, instances) ->
-            {
-                if (!router.services.containsKey(name))
-                {
-                    for (final Ipv6Instance instance : instances)
-                    {
-                        // All 32 hex digits: a label whatever the address (no '::', no '-' first).
-                        final String target = String.format(Locale.ROOT, "%016x%016x", instance.high(), instance.low()) + "." +
-                            name + domain;
-                        builder.addAaaa(name + domain, instance.high(), instance.low());
-                        builder.addAaaa(target, instance.high(), instance.low());
-                        builder.addSrv(name + domain, 0, 1, instance.port(), target);
-                    }
-                }
-            });
-            router.dnsRecords = builder.build();
-        }
-        return router.dnsRecords;
     }
 
     private RouterInfo info(final Router router)
@@ -609,5 +556,4 @@ final class Routers
             throw VireoException.invalid("invalid prefix '" + text + "': " + ex.getMessage());
         }
     }
-
 }
