@@ -18,6 +18,10 @@ public interface LibC
     @SaveError
     int open(String path, int flags);
 
+    /** open with the path a NUL-terminated string in native memory: no conversion, so nothing allocated per call. */
+    @SaveError
+    int open(@u_int64_t long pathAddress, int flags);
+
     @SaveError
     int close(int fd);
 

@@ -35,6 +35,7 @@ public final class TunDevice
     static final long TUNSETOFFLOAD = 0x400454d0L;
     static final long TUNGETIFF = 0x800454d2L;
     static final long TUNSETVNETHDRSZ = 0x400454d8L;
+    static final long TUNGETDEVNETNS = 0x54e3L;
     static final int O_RDWR = 0x2;
     static final int O_NONBLOCK = 0x800;
     static final int O_CLOEXEC = 0x80000;
@@ -87,6 +88,22 @@ public final class TunDevice
             throw new NativeException("TUNGETIFF", Native.errno());
         }
         return ifreq.getShort(IFREQ_FLAGS_OFFSET) & 0xFFFF;
+    }
+
+    /**
+     * A new descriptor of the network namespace the TAP's device is in ({@code TUNGETDEVNETNS}, Linux 5.2), the
+     * caller's to close.
+     *
+     * @throws NativeException EBADFD once the kernel removed the device.
+     */
+    public static int namespace(final int fd)
+    {
+        final int namespaceFd = Native.libc().ioctl(fd, TUNGETDEVNETNS, 0L);
+        if (namespaceFd < 0)
+        {
+            throw new NativeException("TUNGETDEVNETNS", Native.errno());
+        }
+        return namespaceFd;
     }
 
     /** Sets the size of the virtio-net header that precedes every frame of an {@link #IFF_VNET_HDR} TAP. */

@@ -2,6 +2,7 @@ package io.vireo.vswitch.core;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.ToLongFunction;
 
 import io.vireo.dataplane.nativeio.Errno;
@@ -17,15 +18,16 @@ import io.vireo.vswitch.link.Links;
 import org.agrona.concurrent.status.CountersManager;
 
 /**
- * Opens TAP ports: creates (or attaches to) the TAP with a queue per forwarding thread, moves it into
- * its namespace and sets MAC, MTU and address there over rtnetlink ({@link Links}), brings it up. Everything
- * is checked first; on any failure nothing is left behind. The namespace is entered once, for the check that
- * the name is free there and the configuration ({@link LinkSession}).
+ * Opens TAP ports: creates the TAP with a queue per forwarding thread inside its namespace, or creates
+ * (or attaches to) it in the switch's own, sets MAC, MTU and address over rtnetlink ({@link Links}) and brings
+ * it up. Everything is checked first; on any failure nothing is left behind.
  * <p>
- * The TAP is created here and moved, though the move costs the kernel 15-35 ms (RCU grace periods) and a TAP
- * created by a thread inside the namespace would be born there: a TAP's descriptors hold the namespace they
- * were opened in, so the namespace would outlive its container for as long as the switch (and the port
- * keeper) held the port, and the port would no longer fail when its namespace is deleted.
+ * A TAP for a namespace is born there ({@link TapPort#createQueuesIn}) rather than made here and moved: the
+ * move costs the kernel 15-35 ms (RCU grace periods), most of a CNI ADD. Its descriptors then hold the
+ * namespace, which would outlive its container for as long as the switch (and the port keeper) held the port;
+ * so the conductor asks every such port each second whether its namespace's path still names the namespace it
+ * was born in ({@link #forEachGoneNamespace}), and the switch deletes the port once it does not: the port goes
+ * when its namespace goes, as it did when the kernel removed a moved TAP with its namespace.
  */
 final class TapPorts
 {
@@ -55,16 +57,9 @@ final class TapPorts
         return mac;
     }
 
-    /**
-     * A session in the port's namespace, where no interface has its name yet; null without a namespace, or
-     * when it cannot be entered (then {@link Links#configure} says why, as it did before sessions).
-     */
-    private static LinkSession namespaceOf(final TapPortSpec spec)
+    /** A session in the port's namespace (this process's without one), where no interface has its name yet. */
+    private static LinkSession sessionFor(final TapPortSpec spec)
     {
-        if (null == spec.netns())
-        {
-            return null;
-        }
         final LinkSession there;
         try
         {
@@ -72,9 +67,9 @@ final class TapPorts
         }
         catch (final LinkException ex)
         {
-            return null;
+            throw new VireoException(VireoException.Kind.FAILED, ex.getMessage(), ex);
         }
-        if (there.exists(spec.name()))
+        if (null != spec.netns() && there.exists(spec.name()))
         {
             there.close();
             throw VireoException.conflict("an interface named " + spec.name() + " already exists in namespace " + spec.netns());
@@ -94,13 +89,12 @@ final class TapPorts
         final String mac = check(spec);
         final Integer mtu = null != spec.mtu() ? spec.mtu() : defaultMtu;
         final boolean offloads = null == spec.offloads() ? defaultOffloads : spec.offloads();
-        try (LinkSession there = namespaceOf(spec))
+        try (LinkSession there = sessionFor(spec))
         {
-            final List<TapPort> queues = openQueues(spec.name(), offloads, topology.threads());
+            final List<TapPort> queues = openQueues(spec, offloads, topology.threads());
             try
             {
-                final Links.LinkState link = null == there ? Links.configure(spec.name(), spec.netns(), mac, mtu, spec.ip()) :
-                    Links.configure(there, spec.name(), spec.netns(), mac, mtu, spec.ip());
+                final Links.LinkState link = Links.configure(there, spec.name(), mac, mtu, spec.ip());
                 return topology.add(bridge, List.copyOf(queues),
                     new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), offloads, null, null, owner),
                     new PortCounters(counters, spec.name()), null);
@@ -141,7 +135,8 @@ final class TapPorts
             {
                 try
                 {
-                    queues.add(TapPort.adopt(spec.name(), fds[i]));
+                    queues.add(TapPort.adopt(spec.name(), fds[i],
+                        null == spec.netns() ? null : Links.namespacePath(spec.netns())));
                 }
                 catch (final RuntimeException ex)
                 {
@@ -171,12 +166,32 @@ final class TapPorts
         }
     }
 
-    /** A TAP with a queue per forwarding thread (multi-queue when there are several). */
-    private static List<TapPort> openQueues(final String name, final boolean offloads, final int queues)
+    /**
+     * Hands {@code gone} every TAP port whose namespace's path no longer names the namespace its TAP was born in
+     * (or adopted from); returns how many. Allocates nothing while none is gone.
+     */
+    static int forEachGoneNamespace(final Topology topology, final Consumer<PortRecord> gone)
     {
+        int found = 0;
+        for (final PortRecord record : topology.portsById())
+        {
+            if (null != record && record.port() instanceof TapPort tap && tap.namespaceGone())
+            {
+                gone.accept(record);
+                found++;
+            }
+        }
+        return found;
+    }
+
+    /** A TAP with a queue per forwarding thread (multi-queue when there are several), born in its namespace. */
+    private static List<TapPort> openQueues(final TapPortSpec spec, final boolean offloads, final int queues)
+    {
+        final String name = spec.name();
         try
         {
-            return TapPort.openQueues(name, offloads, queues);
+            return null == spec.netns() ? TapPort.openQueues(name, offloads, queues) :
+                TapPort.createQueuesIn(Links.namespacePath(spec.netns()), name, offloads, queues);
         }
         catch (final IllegalArgumentException ex)
         {

@@ -158,7 +158,7 @@ public final class Vireo implements AutoCloseable
         this.injectionPorts = new LoopbackPort[context.maxBridges()];
         this.prober = new HealthProber(routers, routerDirectory, neighbours, bridgeId -> injectionPorts[bridgeId], System.err);
         this.conductor = new Conductor(this, topology, fdb, connections, prober, generations, tableCounters,
-            context.epochClock(), context.maxBridges());
+            context.epochClock(), context.maxBridges(), this::namespaceGone);
         this.keeper = null == context.portKeeperDir() ? null : PortKeeper.start(context.portKeeperDir());
         this.adoptable = null == keeper ? new HashMap<>() : new HashMap<>(keeper.give());
         threads.start(conductor);
@@ -1039,6 +1039,14 @@ public final class Vireo implements AutoCloseable
         {
             keeper.drop(record.name());
         }
+    }
+
+    /** A TAP port whose namespace went (its descriptors held it): the port goes too, the keeper's copies first. */
+    private void namespaceGone(final PortRecord record)
+    {
+        System.err.println("vireo: port " + record.name() + " deleted: its namespace " + record.details.netns() + " is gone");
+        forgetKept(record);
+        removePort(record);
     }
 
     private void removePort(final PortRecord record)
