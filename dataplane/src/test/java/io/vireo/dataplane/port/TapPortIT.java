@@ -74,6 +74,22 @@ class TapPortIT
     }
 
     @Test
+    void aTapBornInANamespaceIsThereAndTellsWhenThatNamespaceIsGone() throws Exception
+    {
+        port = TapPort.createQueuesIn("/run/netns/" + netns, name, false, 1).get(0);
+        assertTrue(port.createdBySwitch());
+        assertFalse(Files.exists(Path.of("/sys/class/net", name)), "not made in this namespace");
+        run("ip", "-n", netns, "link", "show", "dev", name);
+        assertFalse(port.namespaceGone());
+
+        run("ip", "netns", "del", netns);
+        assertTrue(port.namespaceGone(), "its path names nothing");
+        run("ip", "netns", "add", netns);
+        assertTrue(port.namespaceGone(), "its path names another namespace");
+        assertNotEquals(0, runQuietly("ip", "-n", netns, "link", "show", "dev", name));
+    }
+
+    @Test
     void aWriteWhileTheLinkIsDownLosesTheFrameNotThePort() throws Exception
     {
         port = TapPort.open(name, false);
