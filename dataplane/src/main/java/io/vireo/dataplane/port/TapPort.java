@@ -22,7 +22,7 @@ import io.vireo.dataplane.offload.Offloads;
  * or attaches to a persistent TAP that already exists (which then outlives the port). Once open,
  * the interface may be moved to any network namespace; the file descriptor keeps working.
  * <p>
- * A TAP meant for another namespace is best born there ({@link #createQueuesIn}): moving a device costs the
+ * A TAP meant for another namespace is best born there ({@link #createQueuesHere}): moving a device costs the
  * kernel RCU grace periods (15-35 ms), creating it inside costs nothing more. Its descriptors then hold that
  * namespace, which the kernel would otherwise destroy, device and all, when it is deleted; so such a port knows
  * the namespace by the path that named it ({@link #namespaceGone}) and its owner closes it once that is gone.
@@ -95,16 +95,15 @@ public final class TapPort implements Port
     }
 
     /**
-     * Creates the TAP {@code name} with {@code queues} queues (as {@link #openQueues}) inside the network namespace
-     * at {@code namespacePath}, by a thread that entered it: the device is born there. The caller has made sure
-     * no interface there has the name (this process's {@code /sys} shows its own namespace only). Each queue
-     * {@link #namespaceGone} once that path names the namespace no more.
+     * Creates the TAP {@code name} with {@code queues} queues (as {@link #openQueues}) in the calling thread's
+     * network namespace, one it entered ({@link NetworkNamespace#call}) at {@code namespacePath}: the device is
+     * born there. The caller has made sure no interface there has the name (this process's {@code /sys} shows
+     * its own namespace only). Each queue {@link #namespaceGone} once that path names the namespace no more.
      *
      * @throws IllegalArgumentException if the name is invalid.
-     * @throws io.vireo.dataplane.nativeio.NativeException if the namespace cannot be entered or the kernel
-     *                                                     refuses; no queue stays open.
+     * @throws io.vireo.dataplane.nativeio.NativeException if the kernel refuses; no queue stays open.
      */
-    public static List<TapPort> createQueuesIn(final String namespacePath, final String name, final boolean offloads,
+    public static List<TapPort> createQueuesHere(final String namespacePath, final String name, final boolean offloads,
         final int queues)
     {
         if (queues < 1)
@@ -112,8 +111,7 @@ public final class TapPort implements Port
             throw new IllegalArgumentException("a TAP needs at least one queue, got " + queues);
         }
         InterfaceNames.validate(name);
-        return NetworkNamespace.call(namespacePath,
-            () -> openAll(name, offloads, queues, true, NetworkNamespace.current(namespacePath)));
+        return openAll(name, offloads, queues, true, NetworkNamespace.current(namespacePath));
     }
 
     private static List<TapPort> openAll(final String name, final boolean offloads, final int queues,
@@ -162,7 +160,7 @@ public final class TapPort implements Port
      * name the device is now.
      *
      * @param namespacePath the file that named the device's namespace when it was made, or null: the device's
-     *                      namespace (whatever it is now) is watched by that path, as {@link #createQueuesIn}'s.
+     *                      namespace (whatever it is now) is watched by that path, as {@link #createQueuesHere}'s.
      * @throws io.vireo.dataplane.nativeio.NativeException if {@code fd} is not a TAP any more; {@code fd} is closed.
      */
     public static TapPort adopt(final String name, final int fd, final String namespacePath)

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.nativeio.Errno;
+import io.vireo.dataplane.nativeio.NetworkNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -76,7 +77,8 @@ class TapPortIT
     @Test
     void aTapBornInANamespaceIsThereAndTellsWhenThatNamespaceIsGone() throws Exception
     {
-        port = TapPort.createQueuesIn("/run/netns/" + netns, name, false, 1).get(0);
+        final String path = "/run/netns/" + netns;
+        port = NetworkNamespace.call(path, () -> TapPort.createQueuesHere(path, name, false, 1)).get(0);
         assertTrue(port.createdBySwitch());
         assertFalse(Files.exists(Path.of("/sys/class/net", name)), "not made in this namespace");
         run("ip", "-n", netns, "link", "show", "dev", name);

@@ -7,6 +7,7 @@ import java.util.function.ToLongFunction;
 
 import io.vireo.dataplane.nativeio.Errno;
 import io.vireo.dataplane.nativeio.NativeException;
+import io.vireo.dataplane.nativeio.NetworkNamespace;
 import io.vireo.dataplane.nativeio.UnixSocket;
 import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.dataplane.port.TapPort;
@@ -22,7 +23,7 @@ import org.agrona.concurrent.status.CountersManager;
  * (or attaches to) it in the switch's own, sets MAC, MTU and address over rtnetlink ({@link Links}) and brings
  * it up. Everything is checked first; on any failure nothing is left behind.
  * <p>
- * A TAP for a namespace is born there ({@link TapPort#createQueuesIn}) rather than made here and moved: the
+ * A TAP for a namespace is born there ({@link TapPort#createQueuesHere}) rather than made here and moved: the
  * move costs the kernel 15-35 ms (RCU grace periods), most of a CNI ADD. Its descriptors then hold the
  * namespace, which would outlive its container for as long as the switch (and the port keeper) held the port;
  * so the conductor asks every such port each second whether its namespace's path still names the namespace it
@@ -57,24 +58,70 @@ final class TapPorts
         return mac;
     }
 
-    /** A session in the port's namespace (this process's without one), where no interface has its name yet. */
-    private static LinkSession sessionFor(final TapPortSpec spec)
+    /** A TAP's queues, and a session in the namespace where the TAP is, to configure it. */
+    private record Opened(LinkSession session, List<TapPort> queues)
     {
-        final LinkSession there;
+    }
+
+    /** The TAP in this process's namespace (created, or attached to if it exists), and a session here. */
+    private static Opened openHere(final TapPortSpec spec, final boolean offloads, final int queues)
+    {
+        final LinkSession here = session(null);
         try
         {
-            there = LinkSession.open(spec.netns());
+            return new Opened(here, openQueues(spec, offloads, queues));
+        }
+        catch (final RuntimeException ex)
+        {
+            here.close();
+            throw ex;
+        }
+    }
+
+    /**
+     * The TAP born in its namespace, where no interface may have its name yet, and a session there: one thread
+     * enters the namespace for both (each entry is a thread and a {@code setns}, 1-4 ms on a busy machine).
+     */
+    private static Opened openInside(final TapPortSpec spec, final boolean offloads, final int queues)
+    {
+        try
+        {
+            return NetworkNamespace.call(Links.namespacePath(spec.netns()), () ->
+            {
+                final LinkSession there = session(spec.netns());
+                try
+                {
+                    if (there.exists(spec.name()))
+                    {
+                        throw VireoException.conflict("an interface named " + spec.name() + " already exists in namespace " +
+                            spec.netns());
+                    }
+                    return new Opened(there, openQueues(spec, offloads, queues));
+                }
+                catch (final RuntimeException ex)
+                {
+                    there.close();
+                    throw ex;
+                }
+            });
+        }
+        catch (final NativeException ex)
+        {
+            throw new VireoException(VireoException.Kind.FAILED, ex.getMessage(), ex);
+        }
+    }
+
+    /** A session in the calling thread's namespace, which messages call {@code netns}. */
+    private static LinkSession session(final String netns)
+    {
+        try
+        {
+            return LinkSession.openHere(netns);
         }
         catch (final LinkException ex)
         {
             throw new VireoException(VireoException.Kind.FAILED, ex.getMessage(), ex);
         }
-        if (null != spec.netns() && there.exists(spec.name()))
-        {
-            there.close();
-            throw VireoException.conflict("an interface named " + spec.name() + " already exists in namespace " + spec.netns());
-        }
-        return there;
     }
 
     /**
@@ -89,9 +136,11 @@ final class TapPorts
         final String mac = check(spec);
         final Integer mtu = null != spec.mtu() ? spec.mtu() : defaultMtu;
         final boolean offloads = null == spec.offloads() ? defaultOffloads : spec.offloads();
-        try (LinkSession there = sessionFor(spec))
+        final Opened opened = null == spec.netns() ? openHere(spec, offloads, topology.threads()) :
+            openInside(spec, offloads, topology.threads());
+        try (LinkSession there = opened.session())
         {
-            final List<TapPort> queues = openQueues(spec, offloads, topology.threads());
+            final List<TapPort> queues = opened.queues();
             try
             {
                 final Links.LinkState link = Links.configure(there, spec.name(), mac, mtu, spec.ip());
@@ -184,14 +233,17 @@ final class TapPorts
         return found;
     }
 
-    /** A TAP with a queue per forwarding thread (multi-queue when there are several), born in its namespace. */
+    /**
+     * A TAP with a queue per forwarding thread (multi-queue when there are several); with a namespace, created
+     * in the calling thread's, which has entered it.
+     */
     private static List<TapPort> openQueues(final TapPortSpec spec, final boolean offloads, final int queues)
     {
         final String name = spec.name();
         try
         {
             return null == spec.netns() ? TapPort.openQueues(name, offloads, queues) :
-                TapPort.createQueuesIn(Links.namespacePath(spec.netns()), name, offloads, queues);
+                TapPort.createQueuesHere(Links.namespacePath(spec.netns()), name, offloads, queues);
         }
         catch (final IllegalArgumentException ex)
         {
