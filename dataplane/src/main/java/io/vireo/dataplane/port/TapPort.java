@@ -221,8 +221,8 @@ public final class TapPort implements Port
 
     /**
      * True if the device was born in (or adopted from) a namespace whose path no longer names it: the namespace
-     * was deleted, or another took its name, and only this port's descriptors keep the old one. A stat of the
-     * path; allocates nothing. One thread at a time.
+     * was deleted, or another took its name, and only this port's descriptors keep the old one. An open and an
+     * fstat of the path; allocates nothing. One thread at a time.
      */
     public boolean namespaceGone()
     {

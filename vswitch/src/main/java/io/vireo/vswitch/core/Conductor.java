@@ -86,7 +86,8 @@ final class Conductor implements Agent
                 return 0;
             }
             nextTickMs = now + ForwardingThreads.CONDUCTOR_TICK_MS;
-            return retireFailedPorts() + sweepNamespaces(now) + age(now) + connections.expire(now, connectionSliceSlots) + prober.tick(now);
+            return retireFailedPorts() + sweepNamespaces(now) + age(now) + connections.expire(now, connectionSliceSlots) +
+                prober.tick(now);
         }
     }
 
