@@ -98,7 +98,9 @@ public final class NetworkNamespace
 
     /**
      * Runs {@code task} on a short-lived thread that entered the network namespace at {@code path}, and returns
-     * what it returned; what it threw is thrown here. The caller waits even if interrupted (what the task opens
+     * what it returned; what it threw is thrown here. The task must start no thread, not even lazily inside a
+     * library (jnr-ffi's {@code Memory} does, on first use): a thread inherits its creator's namespace and would
+     * hold this one for as long as it lived. The caller waits even if interrupted (what the task opens
      * must not be left behind), and keeps the interrupt.
      *
      * @throws NativeException naming the namespace if it cannot be opened or entered (ENOENT: no such file;

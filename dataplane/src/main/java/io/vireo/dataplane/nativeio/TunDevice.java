@@ -2,11 +2,14 @@ package io.vireo.dataplane.nativeio;
 
 import java.nio.charset.StandardCharsets;
 
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * Opens TAP devices through {@code /dev/net/tun}.
+ * Opens TAP devices through {@code /dev/net/tun}. The ioctls' structures live in Agrona direct buffers, passed
+ * by address: jnr-ffi's {@code Memory} would start its reference-reaping thread on first use, and a thread
+ * started by one that entered a container's namespace ({@link NetworkNamespace#call}) would live, and hold
+ * that namespace, for as long as the process.
  * <pre>
  * struct ifreq as TUNSETIFF reads it (40 bytes):
  *  0                   16      18                          40
@@ -62,11 +65,11 @@ public final class TunDevice
             throw new NativeException("open /dev/net/tun", Native.errno());
         }
 
-        final Pointer ifreq = Memory.allocateDirect(Native.runtime(), IFREQ_LENGTH, true);
+        final UnsafeBuffer ifreq = ifreq();
         final byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
-        ifreq.put(0, nameBytes, 0, nameBytes.length);
+        ifreq.putBytes(0, nameBytes);
         ifreq.putShort(IFREQ_FLAGS_OFFSET, (short)(IFF_TAP | IFF_NO_PI | flags));
-        if (libc.ioctl(fd, TUNSETIFF, ifreq) < 0)
+        if (libc.ioctl(fd, TUNSETIFF, ifreq.addressOffset()) < 0)
         {
             final int errno = Native.errno();
             libc.close(fd);
@@ -82,8 +85,8 @@ public final class TunDevice
      */
     public static int flags(final int fd)
     {
-        final Pointer ifreq = Memory.allocateDirect(Native.runtime(), IFREQ_LENGTH, true);
-        if (Native.libc().ioctl(fd, TUNGETIFF, ifreq) < 0)
+        final UnsafeBuffer ifreq = ifreq();
+        if (Native.libc().ioctl(fd, TUNGETIFF, ifreq.addressOffset()) < 0)
         {
             throw new NativeException("TUNGETIFF", Native.errno());
         }
@@ -109,12 +112,18 @@ public final class TunDevice
     /** Sets the size of the virtio-net header that precedes every frame of an {@link #IFF_VNET_HDR} TAP. */
     public static void setVnetHeaderSize(final int fd, final int size)
     {
-        final Pointer value = Memory.allocateDirect(Native.runtime(), 4, true);
+        final UnsafeBuffer value = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4, 4));
         value.putInt(0, size);
-        if (Native.libc().ioctl(fd, TUNSETVNETHDRSZ, value) < 0)
+        if (Native.libc().ioctl(fd, TUNSETVNETHDRSZ, value.addressOffset()) < 0)
         {
             throw new NativeException("TUNSETVNETHDRSZ " + size, Native.errno());
         }
+    }
+
+    /** A zeroed struct ifreq (a new direct buffer is all zeros). */
+    private static UnsafeBuffer ifreq()
+    {
+        return new UnsafeBuffer(BufferUtil.allocateDirectAligned(IFREQ_LENGTH, 8));
     }
 
     /**
