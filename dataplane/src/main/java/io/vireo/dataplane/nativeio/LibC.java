@@ -18,14 +18,17 @@ public interface LibC
     @SaveError
     int open(String path, int flags);
 
+    /** open with the path a NUL-terminated string in native memory: no conversion, so nothing allocated per call. */
+    @SaveError
+    int open(@u_int64_t long pathAddress, int flags);
+
     @SaveError
     int close(int fd);
 
-    /** ioctl whose argument is a pointer to a structure (TUNSETIFF, TUNGETIFF). */
-    @SaveError
-    int ioctl(int fd, @u_int64_t long request, Pointer argument);
-
-    /** ioctl whose argument is passed by value (TUNSETOFFLOAD). */
+    /**
+     * ioctl whose argument is passed by value (TUNSETOFFLOAD), or is the address of a structure in native memory
+     * (TUNSETIFF, SIOCGIFNAME).
+     */
     @SaveError
     int ioctl(int fd, @u_int64_t long request, @u_int64_t long argument);
 

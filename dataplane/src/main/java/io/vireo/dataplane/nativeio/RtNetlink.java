@@ -3,8 +3,6 @@ package io.vireo.dataplane.nativeio;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
 import java.util.function.Consumer;
 
 import org.agrona.BufferUtil;
@@ -26,8 +24,8 @@ import static io.vireo.dataplane.nativeio.Netlink.SEQUENCE_OFFSET;
  * namespace, add an address or a route. Wire format: {@link Netlink}.
  * <p>
  * A netlink socket belongs to the namespace of the thread that created it, whichever thread uses it later.
- * {@link #open} creates it on a short-lived thread of its own that enters the namespace ({@code setns}) and
- * then ends, so no thread of the caller's ever changes namespace.
+ * {@link #open} creates it on a short-lived thread of its own that enters the namespace
+ * ({@link NetworkNamespace#call}), so no thread of the caller's ever changes namespace.
  * <p>
  * Every request asks for an acknowledgement ({@code NLM_F_ACK}) and waits, at most 10 s, for the answers
  * that carry its sequence number (a dump's ending with {@code NLMSG_DONE}); any other message is the late
@@ -90,9 +88,6 @@ public final class RtNetlink implements AutoCloseable
     static final int SOL_NETLINK = 270;
     static final int NETLINK_CAP_ACK = 10;
     static final int NETLINK_EXT_ACK = 11;
-    static final int CLONE_NEWNET = 0x40000000;
-    static final int O_RDONLY = 0;
-    static final int O_CLOEXEC = 0x80000;
     static final int MSG_TRUNC = 0x20;
 
     private static final int REQUEST_LENGTH = 512;
@@ -144,56 +139,7 @@ public final class RtNetlink implements AutoCloseable
 
     private static int createSocketIn(final String namespacePath)
     {
-        try (Fd target = openNamespace(namespacePath))
-        {
-            final FutureTask<Integer> creation = new FutureTask<>(() ->
-            {
-                if (Native.libc().setns(target.value(), CLONE_NEWNET) < 0)
-                {
-                    throw new NativeException("enter network namespace " + namespacePath, Native.errno());
-                }
-                return createSocket();
-            });
-            final Thread thread = new Thread(creation, "vireo-netns");
-            thread.setDaemon(true);
-            thread.start();
-            return awaitUninterruptibly(creation);
-        }
-    }
-
-    /** The task's result; an interrupt waits for it all the same (the socket must not be left behind), then is kept. */
-    private static int awaitUninterruptibly(final FutureTask<Integer> task)
-    {
-        boolean interrupted = false;
-        try
-        {
-            while (true)
-            {
-                try
-                {
-                    return task.get();
-                }
-                catch (final InterruptedException ex)
-                {
-                    interrupted = true;
-                }
-            }
-        }
-        catch (final ExecutionException ex)
-        {
-            if (ex.getCause() instanceof RuntimeException failure)
-            {
-                throw failure;
-            }
-            throw new IllegalStateException(ex.getCause());
-        }
-        finally
-        {
-            if (interrupted)
-            {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return NetworkNamespace.call(namespacePath, RtNetlink::createSocket);
     }
 
     private static int createSocket()
@@ -204,16 +150,6 @@ public final class RtNetlink implements AutoCloseable
             throw new NativeException("netlink socket", Native.errno());
         }
         return fd;
-    }
-
-    private static Fd openNamespace(final String path)
-    {
-        final int fd = Native.libc().open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-        {
-            throw new NativeException("open network namespace " + path, Native.errno());
-        }
-        return Fd.own(fd);
     }
 
     private void setUp()
@@ -291,7 +227,7 @@ public final class RtNetlink implements AutoCloseable
      */
     public void moveLink(final int index, final String namespacePath)
     {
-        try (Fd target = openNamespace(namespacePath))
+        try (Fd target = Fd.own(NetworkNamespace.open(namespacePath)))
         {
             exchange(messages.moveLink(++sequence, index, target.value()), "move link " + index + " to " + namespacePath,
                 RtNetlink::unexpected);

@@ -2,11 +2,14 @@ package io.vireo.dataplane.nativeio;
 
 import java.nio.charset.StandardCharsets;
 
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * Opens TAP devices through {@code /dev/net/tun}.
+ * Opens TAP devices through {@code /dev/net/tun}. The ioctls' structures live in Agrona direct buffers, passed
+ * by address: jnr-ffi's {@code Memory} would start its reference-reaping thread on first use, and a thread
+ * started by one that entered a container's namespace ({@link NetworkNamespace#call}) would live, and hold
+ * that namespace, for as long as the process.
  * <pre>
  * struct ifreq as TUNSETIFF reads it (40 bytes):
  *  0                   16      18                          40
@@ -35,6 +38,7 @@ public final class TunDevice
     static final long TUNSETOFFLOAD = 0x400454d0L;
     static final long TUNGETIFF = 0x800454d2L;
     static final long TUNSETVNETHDRSZ = 0x400454d8L;
+    static final long TUNGETDEVNETNS = 0x54e3L;
     static final int O_RDWR = 0x2;
     static final int O_NONBLOCK = 0x800;
     static final int O_CLOEXEC = 0x80000;
@@ -61,11 +65,11 @@ public final class TunDevice
             throw new NativeException("open /dev/net/tun", Native.errno());
         }
 
-        final Pointer ifreq = Memory.allocateDirect(Native.runtime(), IFREQ_LENGTH, true);
+        final UnsafeBuffer ifreq = ifreq();
         final byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
-        ifreq.put(0, nameBytes, 0, nameBytes.length);
+        ifreq.putBytes(0, nameBytes);
         ifreq.putShort(IFREQ_FLAGS_OFFSET, (short)(IFF_TAP | IFF_NO_PI | flags));
-        if (libc.ioctl(fd, TUNSETIFF, ifreq) < 0)
+        if (libc.ioctl(fd, TUNSETIFF, ifreq.addressOffset()) < 0)
         {
             final int errno = Native.errno();
             libc.close(fd);
@@ -81,23 +85,45 @@ public final class TunDevice
      */
     public static int flags(final int fd)
     {
-        final Pointer ifreq = Memory.allocateDirect(Native.runtime(), IFREQ_LENGTH, true);
-        if (Native.libc().ioctl(fd, TUNGETIFF, ifreq) < 0)
+        final UnsafeBuffer ifreq = ifreq();
+        if (Native.libc().ioctl(fd, TUNGETIFF, ifreq.addressOffset()) < 0)
         {
             throw new NativeException("TUNGETIFF", Native.errno());
         }
         return ifreq.getShort(IFREQ_FLAGS_OFFSET) & 0xFFFF;
     }
 
+    /**
+     * A new descriptor of the network namespace the TAP's device is in ({@code TUNGETDEVNETNS}, Linux 5.2), the
+     * caller's to close.
+     *
+     * @throws NativeException EBADFD once the kernel removed the device.
+     */
+    public static int namespace(final int fd)
+    {
+        final int namespaceFd = Native.libc().ioctl(fd, TUNGETDEVNETNS, 0L);
+        if (namespaceFd < 0)
+        {
+            throw new NativeException("TUNGETDEVNETNS", Native.errno());
+        }
+        return namespaceFd;
+    }
+
     /** Sets the size of the virtio-net header that precedes every frame of an {@link #IFF_VNET_HDR} TAP. */
     public static void setVnetHeaderSize(final int fd, final int size)
     {
-        final Pointer value = Memory.allocateDirect(Native.runtime(), 4, true);
+        final UnsafeBuffer value = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4, 4));
         value.putInt(0, size);
-        if (Native.libc().ioctl(fd, TUNSETVNETHDRSZ, value) < 0)
+        if (Native.libc().ioctl(fd, TUNSETVNETHDRSZ, value.addressOffset()) < 0)
         {
             throw new NativeException("TUNSETVNETHDRSZ " + size, Native.errno());
         }
+    }
+
+    /** A zeroed struct ifreq (a new direct buffer is all zeros). */
+    private static UnsafeBuffer ifreq()
+    {
+        return new UnsafeBuffer(BufferUtil.allocateDirectAligned(IFREQ_LENGTH, 8));
     }
 
     /**

@@ -9,6 +9,7 @@ import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.nativeio.Fd;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.nativeio.NativeException;
+import io.vireo.dataplane.nativeio.NetworkNamespace;
 import io.vireo.dataplane.nativeio.TunDevice;
 import io.vireo.dataplane.offload.Offloads;
 
@@ -20,6 +21,11 @@ import io.vireo.dataplane.offload.Offloads;
  * 64 KB. The switch creates the device (and the kernel removes it when the port closes),
  * or attaches to a persistent TAP that already exists (which then outlives the port). Once open,
  * the interface may be moved to any network namespace; the file descriptor keeps working.
+ * <p>
+ * A TAP meant for another namespace is best born there ({@link #createQueuesHere}): moving a device costs the
+ * kernel RCU grace periods (15-35 ms), creating it inside costs nothing more. Its descriptors then hold that
+ * namespace, which the kernel would otherwise destroy, device and all, when it is deleted; so such a port knows
+ * the namespace by the path that named it ({@link #namespaceGone}) and its owner closes it once that is gone.
  * <p>
  * A multi-queue TAP ({@link #openQueues}, {@code IFF_MULTI_QUEUE}) is one device with a file
  * descriptor per queue, each a {@code TapPort} of its own, so each forwarding thread reads and writes
@@ -36,10 +42,14 @@ public final class TapPort implements Port
     /** {@link Offloads} bits the device takes; 0 without {@code IFF_VNET_HDR}. */
     private final int accepted;
     private final int netHeaderLength;
+    /** The namespace the device was born in or found in, watched by path; null: none to watch. */
+    private final NetworkNamespace namespace;
 
-    private TapPort(final String name, final int fd, final boolean createdBySwitch, final int accepted)
+    private TapPort(final String name, final int fd, final boolean createdBySwitch, final int accepted,
+        final NetworkNamespace namespace)
     {
         this.name = name;
+        this.namespace = namespace;
         this.fd = Fd.own(fd);
         this.createdBySwitch = createdBySwitch;
         this.accepted = accepted;
@@ -81,12 +91,38 @@ public final class TapPort implements Port
         {
             throw new IllegalArgumentException("interface " + name + " exists and is not a TAP device");
         }
+        return openAll(name, offloads, queues, !exists, null);
+    }
+
+    /**
+     * Creates the TAP {@code name} with {@code queues} queues (as {@link #openQueues}) in the calling thread's
+     * network namespace, one it entered ({@link NetworkNamespace#call}) at {@code namespacePath}: the device is
+     * born there. The caller has made sure no interface there has the name (this process's {@code /sys} shows
+     * its own namespace only). Each queue {@link #namespaceGone} once that path names the namespace no more.
+     *
+     * @throws IllegalArgumentException if the name is invalid.
+     * @throws io.vireo.dataplane.nativeio.NativeException if the kernel refuses; no queue stays open.
+     */
+    public static List<TapPort> createQueuesHere(final String namespacePath, final String name, final boolean offloads,
+        final int queues)
+    {
+        if (queues < 1)
+        {
+            throw new IllegalArgumentException("a TAP needs at least one queue, got " + queues);
+        }
+        InterfaceNames.validate(name);
+        return openAll(name, offloads, queues, true, NetworkNamespace.current(namespacePath));
+    }
+
+    private static List<TapPort> openAll(final String name, final boolean offloads, final int queues,
+        final boolean created, final NetworkNamespace namespace)
+    {
         final List<TapPort> opened = new ArrayList<>();
         try
         {
             for (int queue = 0; queue < queues; queue++)
             {
-                opened.add(openQueue(name, offloads, queues > 1, !exists));
+                opened.add(openQueue(name, offloads, queues > 1, created, namespace));
             }
         }
         catch (final RuntimeException ex)
@@ -97,7 +133,8 @@ public final class TapPort implements Port
         return opened;
     }
 
-    private static TapPort openQueue(final String name, final boolean offloads, final boolean multiQueue, final boolean created)
+    private static TapPort openQueue(final String name, final boolean offloads, final boolean multiQueue,
+        final boolean created, final NetworkNamespace namespace)
     {
         final int fd = TunDevice.openTap(name,
             (offloads ? TunDevice.IFF_VNET_HDR : 0) | (multiQueue ? TunDevice.IFF_MULTI_QUEUE : 0));
@@ -114,7 +151,7 @@ public final class TapPort implements Port
                 throw ex;
             }
         }
-        return new TapPort(name, fd, created, accepted);
+        return new TapPort(name, fd, created, accepted, namespace);
     }
 
     /**
@@ -122,19 +159,35 @@ public final class TapPort implements Port
      * the switch owns {@code fd} from now on, and with it the device's life, wherever and under whatever
      * name the device is now.
      *
+     * @param namespacePath the file that named the device's namespace when it was made, or null: the device's
+     *                      namespace (whatever it is now) is watched by that path, as {@link #createQueuesHere}'s.
      * @throws io.vireo.dataplane.nativeio.NativeException if {@code fd} is not a TAP any more; {@code fd} is closed.
      */
-    public static TapPort adopt(final String name, final int fd)
+    public static TapPort adopt(final String name, final int fd, final String namespacePath)
     {
         try
         {
             final boolean offloads = 0 != (TunDevice.flags(fd) & TunDevice.IFF_VNET_HDR);
-            return new TapPort(name, fd, true, offloads ? enableOffloads(fd) : 0);
+            return new TapPort(name, fd, true, offloads ? enableOffloads(fd) : 0,
+                null == namespacePath ? null : namespaceOf(fd, namespacePath));
         }
         catch (final NativeException ex)
         {
             Native.libc().close(fd);
             throw ex;
+        }
+    }
+
+    private static NetworkNamespace namespaceOf(final int fd, final String path)
+    {
+        final int namespaceFd = TunDevice.namespace(fd);
+        try
+        {
+            return NetworkNamespace.of(namespaceFd, path);
+        }
+        finally
+        {
+            Native.libc().close(namespaceFd);
         }
     }
 
@@ -145,7 +198,7 @@ public final class TapPort implements Port
      */
     public static TapPort overPacketSocket(final String name, final int fd)
     {
-        return new TapPort(name, fd, false, TCP_OFFLOADS | Offloads.UDP_L4);
+        return new TapPort(name, fd, false, TCP_OFFLOADS | Offloads.UDP_L4, null);
     }
 
     /** Returns the offloads frames written to the device may use: what the kernel takes from us too. */
@@ -164,6 +217,16 @@ public final class TapPort implements Port
             TunDevice.setOffloads(fd, tcp);
             return TCP_OFFLOADS;
         }
+    }
+
+    /**
+     * True if the device was born in (or adopted from) a namespace whose path no longer names it: the namespace
+     * was deleted, or another took its name, and only this port's descriptors keep the old one. An open and an
+     * fstat of the path; allocates nothing. One thread at a time.
+     */
+    public boolean namespaceGone()
+    {
+        return null != namespace && !namespace.isStillNamed();
     }
 
     /** True if the switch created the device, false if it attached to an existing persistent TAP. */

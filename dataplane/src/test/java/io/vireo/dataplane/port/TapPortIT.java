@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.nativeio.Errno;
+import io.vireo.dataplane.nativeio.NetworkNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -71,6 +72,23 @@ class TapPortIT
         port.close();
         port = null;
         assertNotEquals(0, runQuietly("ip", "-n", netns, "link", "show", "dev", name), "closing removed the TAP");
+    }
+
+    @Test
+    void aTapBornInANamespaceIsThereAndTellsWhenThatNamespaceIsGone() throws Exception
+    {
+        final String path = "/run/netns/" + netns;
+        port = NetworkNamespace.call(path, () -> TapPort.createQueuesHere(path, name, false, 1)).get(0);
+        assertTrue(port.createdBySwitch());
+        assertFalse(Files.exists(Path.of("/sys/class/net", name)), "not made in this namespace");
+        run("ip", "-n", netns, "link", "show", "dev", name);
+        assertFalse(port.namespaceGone());
+
+        run("ip", "netns", "del", netns);
+        assertTrue(port.namespaceGone(), "its path names nothing");
+        run("ip", "netns", "add", netns);
+        assertTrue(port.namespaceGone(), "its path names another namespace");
+        assertNotEquals(0, runQuietly("ip", "-n", netns, "link", "show", "dev", name));
     }
 
     @Test

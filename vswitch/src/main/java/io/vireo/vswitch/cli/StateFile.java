@@ -24,6 +24,14 @@ import io.vireo.vswitch.registry.ServiceRegistry;
  * the same switch, and the registry's instances that have no lease. Only a change to what the file holds writes
  * it (a container's port coming and going does not, nor an instance with a lease). A write goes to a temporary file in the same directory, is synced and renamed over the file, so the
  * file is always either the old or the new version; the file keeps its mode and owner (a new one gets 0644).
+ * <p>
+ * The run dir's copy ({@link #openRunState}) is renamed into place without a sync: it is written on every
+ * container's ADD and DEL, where a sync cost 8 ms, and it only has to survive the daemon, not the machine. It
+ * is read by the next daemon on the run dir (and one taking over), which takes back the TAPs the port keeper
+ * held; a rename is atomic for every process on the machine whether or not the data reached the disk, and the
+ * page cache outlives a crashed process. After the machine's crash the TAPs are gone anyway, the run dir is
+ * usually a tmpfs, and a copy that was cut short is ignored (logged) by the daemon that reads it; what must
+ * survive a reboot is the {@code --config} file, which is synced.
  */
 final class StateFile implements ControlApi.ChangeListener
 {
@@ -189,7 +197,10 @@ final class StateFile implements ControlApi.ChangeListener
                 {
                     channel.write(buffer);
                 }
-                channel.force(true);
+                if (synced())
+                {
+                    channel.force(true);
+                }
             }
             Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
         }
@@ -198,11 +209,21 @@ final class StateFile implements ControlApi.ChangeListener
             Files.deleteIfExists(temporary);
             throw ex;
         }
+        if (!synced())
+        {
+            return;
+        }
         // The rename is only durable once the directory is.
         try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ))
         {
             channel.force(true);
         }
+    }
+
+    /** Only the {@code --config} file is synced: the run dir's copy need not survive the machine (see above). */
+    private boolean synced()
+    {
+        return !everyTapPort;
     }
 
     private void keepModeAndOwner(final Path temporary) throws IOException

@@ -1,6 +1,5 @@
 package io.vireo.vswitch.cni;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -12,19 +11,19 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vireo.dataplane.nativeio.RtNetlink;
-import io.vireo.flowtable.policy.IpPrefix;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.ControlChannel;
-import io.vireo.vswitch.control.NetworkGateway;
 import io.vireo.vswitch.core.PortKeeper;
 import io.vireo.vswitch.core.VireoException;
 import io.vireo.vswitch.link.LinkOperation;
 import io.vireo.vswitch.link.Links;
+
+import static io.vireo.vswitch.cni.DaemonRequests.json;
+import static io.vireo.vswitch.cni.DaemonRequests.refused;
 
 /**
  * One CNI attachment — a (container id, interface name) pair on one network — made of a Vireo TAP port.
@@ -42,7 +41,8 @@ import io.vireo.vswitch.link.Links;
  * <p>
  * With services in the config, ADD registers the container in the daemon's service registry under each, as
  * instance {@code CONTAINERID:IFNAME} at its first IPv4 address (its first IPv6 one if it has none), with no
- * lease and owner {@code cni:PORT}; DEL deregisters every instance of that owner.
+ * lease and owner {@code cni:PORT}; DEL deregisters every instance of that owner. That and what the network's
+ * router does for the container are its {@link Publication}.
  */
 final class Attachment
 {
@@ -59,6 +59,7 @@ final class Attachment
     private final PrintStream err;
     private final ControlChannel control;
     private final String portName;
+    private final Publication publication;
 
     /**
      * @param netns the container's namespace; may be null for DEL only.
@@ -78,6 +79,7 @@ final class Attachment
         this.err = err;
         this.control = control;
         this.portName = portName(containerId, ifname);
+        this.publication = new Publication(config, control, err, containerId, ifname, portName);
     }
 
     /** The daemon's port name for an attachment: fits IFNAMSIZ and is the same for every call about it. */
@@ -115,13 +117,11 @@ final class Attachment
             final JsonNode port = attachPort(assigned, mtu);
             try
             {
-                programRouter(assigned);
-                register(assigned);
+                publication.publish(assigned);
             }
             catch (final RuntimeException ex)
             {
-                deregisterQuietly();
-                withdrawQuietly();
+                publication.takeBackQuietly();
                 detachQuietly();
                 throw ex;
             }
@@ -207,8 +207,7 @@ final class Attachment
         CniException failure = null;
         try
         {
-            deregister();
-            withdraw();
+            publication.takeBack();
             detach();
         }
         catch (final CniException ex)
@@ -252,204 +251,15 @@ final class Attachment
         return new CniResult(assigned.interfaces(), assigned.ips(), List.copyOf(routes), assigned.dns());
     }
 
-    /**
-     * What the config asks of the network's router: the gateway addresses on the bridge (isGateway), the
-     * subnet masqueraded out of the router's uplink (ipMasq), the runtime's port mappings published.
-     */
-    private void programRouter(final CniResult assigned)
-    {
-        if (!config.needsRouter())
-        {
-            return;
-        }
-        final NetworkGateway gateway = gateway();
-        try
-        {
-            if (config.isGateway())
-            {
-                final List<String> addresses = assigned.ips().stream().filter(ip -> null != ip.gateway())
-                    .map(ip -> ip.gateway() + ip.address().substring(ip.address().indexOf('/'))).distinct().toList();
-                if (addresses.isEmpty())
-                {
-                    throw new CniException(CniException.INVALID_CONFIG,
-                        "isGateway: the IPAM result has no gateway address (give the range a gateway)");
-                }
-                gateway.attach(config.bridge(), addresses);
-            }
-            final String containerAddress = assigned.ips().stream().filter(ip -> !ip.isIpv6())
-                .map(ip -> ip.address().substring(0, ip.address().indexOf('/'))).findFirst().orElse(null);
-            if (config.ipMasq())
-            {
-                for (final CniResult.IpConfig ip : assigned.ips())
-                {
-                    if (!ip.isIpv6())
-                    {
-                        gateway.masquerade(ipv4Subnet(ip.address()), "cni-network:" + config.name());
-                    }
-                }
-            }
-            if (!config.portMappings().isEmpty() && null == containerAddress)
-            {
-                throw new CniException(CniException.INVALID_CONFIG,
-                    "portMappings: the container has no IPv4 address to publish ports to");
-            }
-            for (final NetworkConfig.PortMapping mapping : config.portMappings())
-            {
-                gateway.publish(mapping.protocol(), mapping.hostPort(), containerAddress + ":" + mapping.containerPort(),
-                    mapping.hostIp(), owner());
-            }
-        }
-        catch (final NetworkGateway.GatewayException ex)
-        {
-            throw new CniException(ex.invalid() ? CniException.INVALID_CONFIG : CniException.PLUGIN_SPECIFIC, ex.getMessage());
-        }
-        catch (final IllegalStateException ex)
-        {
-            throw new CniException(CniException.TRY_AGAIN_LATER, "vireod is not reachable: " + ex.getMessage());
-        }
-    }
 
-    /** {@code 10.94.0.7/24} → {@code 10.94.0.0/24}. */
-    static String ipv4Subnet(final String cidr)
-    {
-        final int slash = cidr.indexOf('/');
-        final int length = Integer.parseInt(cidr.substring(slash + 1));
-        final int address = (int)IpPrefix.parse(cidr.substring(0, slash)).low();
-        return IpPrefix.ipv4(0 == length ? 0 : address & (-1 << (32 - length)), length).toString();
-    }
 
-    /** Registers the container under the config's services. */
-    private void register(final CniResult assigned)
-    {
-        if (config.services().isEmpty())
-        {
-            return;
-        }
-        final String address = assigned.ips().stream().filter(ip -> !ip.isIpv6()).findFirst()
-            .or(() -> assigned.ips().stream().findFirst())
-            .map(ip -> ip.address().substring(0, ip.address().indexOf('/')))
-            .orElseThrow(() -> new CniException(CniException.INVALID_CONFIG,
-                "services: the container has no address to register (give the network an ipam section)"));
-        for (final NetworkConfig.Service service : config.services())
-        {
-            final ObjectNode instance = JSON.createObjectNode()
-                .put("id", instanceId())
-                .put("address", address)
-                .put("port", service.port())
-                .put("leaseSeconds", 0)
-                .put("owner", owner());
-            final ControlApi.Response registered = call("POST", "/v1/registry/" + service.name(), instance);
-            if (201 != registered.status())
-            {
-                throw refused(registered, "registering " + instanceId() + " as an instance of service " + service.name());
-            }
-        }
-    }
 
-    /** Deregisters every instance this attachment registered, whatever services the config names now. */
-    private void deregister()
-    {
-        if (!Files.exists(config.controlSocket()))
-        {
-            return;
-        }
-        final ControlApi.Response registry;
-        try
-        {
-            registry = call("GET", "/v1/registry", null);
-        }
-        catch (final CniException ex)
-        {
-            // No daemon: the next one brings back a container's instances only with its port, which DEL lets go.
-            err.println("vireo-cni: cannot deregister " + instanceId() + ": " + ex.getMessage());
-            return;
-        }
-        if (200 != registry.status())
-        {
-            throw refused(registry, "listing the service registry");
-        }
-        for (final JsonNode service : json(registry).path("services"))
-        {
-            for (final JsonNode instance : service.path("instances"))
-            {
-                if (owner().equals(instance.path("owner").asText(null)))
-                {
-                    final String path = "/v1/registry/" + service.path("service").asText() + "/" + instance.path("id").asText();
-                    final ControlApi.Response deleted = call("DELETE", path, null);
-                    if (200 != deleted.status() && 404 != deleted.status())
-                    {
-                        throw refused(deleted, "deregistering " + path);
-                    }
-                }
-            }
-        }
-    }
 
-    private void deregisterQuietly()
-    {
-        try
-        {
-            deregister();
-        }
-        catch (final CniException ex)
-        {
-            err.println("vireo-cni: deregistering " + instanceId() + " failed: " + ex.getMessage());
-        }
-    }
 
-    /** The container's instance id in the registry: unique to (container, interface), as container ids have no ':'. */
-    private String instanceId()
-    {
-        return containerId + ":" + ifname;
-    }
 
-    /** Takes back the ports this attachment published. */
-    private void withdraw()
-    {
-        if (!config.needsRouter() || !Files.exists(config.controlSocket()))
-        {
-            return;
-        }
-        try
-        {
-            gateway().withdraw(owner());
-        }
-        catch (final IllegalStateException ex)
-        {
-            // No daemon: the next one has the rules from its run dir's state, under this owner.
-            err.println("vireo-cni: cannot take back the published ports of " + portName + ": " + ex.getMessage());
-        }
-        catch (final NetworkGateway.GatewayException ex)
-        {
-            throw new CniException(CniException.PLUGIN_SPECIFIC, ex.getMessage());
-        }
-    }
 
-    private void withdrawQuietly()
-    {
-        try
-        {
-            withdraw();
-        }
-        catch (final CniException ex)
-        {
-            err.println("vireo-cni: taking back the published ports of " + portName + " failed: " + ex.getMessage());
-        }
-    }
 
-    /**
-     * The owner of the NAT rules and registry instances this attachment makes: its port's name, unique to (container,
-     * interface).
-     */
-    private String owner()
-    {
-        return "cni:" + portName;
-    }
 
-    private NetworkGateway gateway()
-    {
-        return new NetworkGateway(control, config.router());
-    }
 
     /** The config's MTU, bounded by the overlay's on a VXLAN bridge; null: the kernel's default. */
     private Integer effectiveMtu(final JsonNode bridge)
@@ -671,52 +481,14 @@ final class Attachment
 
     private ControlApi.Response call(final String method, final String path, final Object body)
     {
-        return call(control, method, path, body);
+        return DaemonRequests.call(control, method, path, body);
     }
 
-    /** A request to vireod; it being unreachable is worth trying again later (code 11). */
-    static ControlApi.Response call(final ControlChannel control, final String method, final String path, final Object body)
-    {
-        try
-        {
-            return control.request(method, path, null == body ? null : JSON.writeValueAsString(body));
-        }
-        catch (final IllegalStateException ex)
-        {
-            throw new CniException(CniException.TRY_AGAIN_LATER, "vireod is not reachable: " + ex.getMessage());
-        }
-        catch (final JsonProcessingException ex)
-        {
-            throw new IllegalStateException(ex);
-        }
-    }
 
-    /**
-     * The daemon refused: a request it found invalid points at the network config, one it could not serve
-     * for now (503: the cluster store is away) is worth trying again later, anything else is its own.
-     */
-    static CniException refused(final ControlApi.Response response, final String what)
-    {
-        final int code = 400 == response.status() || 404 == response.status() ? CniException.INVALID_CONFIG :
-            503 == response.status() ? CniException.TRY_AGAIN_LATER : CniException.PLUGIN_SPECIFIC;
-        return new CniException(code, what + ": " + json(response).path("error").asText(response.body()));
-    }
 
     private static CniException failed(final String message)
     {
         return new CniException(CniException.PLUGIN_SPECIFIC, message);
     }
 
-    static JsonNode json(final ControlApi.Response response)
-    {
-        try
-        {
-            return JSON.readTree(response.body());
-        }
-        catch (final IOException ex)
-        {
-            throw new CniException(CniException.PLUGIN_SPECIFIC, "vireod answered something that is not JSON",
-                response.body());
-        }
-    }
 }

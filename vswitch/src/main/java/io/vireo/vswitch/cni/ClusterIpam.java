@@ -42,7 +42,7 @@ final class ClusterIpam implements Ipam
         {
             throw refused(response, "no address from cluster network " + network);
         }
-        final JsonNode answer = Attachment.json(response);
+        final JsonNode answer = DaemonRequests.json(response);
         return new CniResult(List.of(),
             List.of(new CniResult.IpConfig(answer.path("address").asText(), answer.path("gateway").asText(null), null)),
             List.of(), null);
@@ -88,14 +88,14 @@ final class ClusterIpam implements Ipam
 
     private ControlApi.Response call(final String method, final String path, final Object body)
     {
-        return Attachment.call(control, method, path, body);
+        return DaemonRequests.call(control, method, path, body);
     }
 
     /** A daemon that is not in a cluster (409) has no addresses to give: the config is wrong. */
     private static CniException refused(final ControlApi.Response response, final String what)
     {
         return 409 == response.status() ?
-            new CniException(CniException.INVALID_CONFIG, what + ": " + Attachment.json(response).path("error").asText()) :
-            Attachment.refused(response, what);
+            new CniException(CniException.INVALID_CONFIG, what + ": " + DaemonRequests.json(response).path("error").asText()) :
+            DaemonRequests.refused(response, what);
     }
 }

@@ -1,6 +1,7 @@
 package io.vireo.vswitch.core;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.flowtable.fdb.ForwardingTable;
@@ -11,7 +12,8 @@ import org.agrona.concurrent.EpochClock;
 
 /**
  * The control plane's own duty cycle, every {@link ForwardingThreads#CONDUCTOR_TICK_MS} ms: retire
- * ports that failed for good (their MACs are flushed), age the forwarding table and expire the routers'
+ * ports that failed for good (their MACs are flushed), each second hand over the TAP ports whose namespace
+ * went ({@link TapPorts#forEachGoneNamespace}), age the forwarding table and expire the routers'
  * connections a slice at a time, probe the services' backends ({@link HealthProber}), and publish the
  * forwarding table's figures. Runs under the switch's lock; allocates nothing, so in invoker mode the
  * invoking thread stays garbage-free.
@@ -22,6 +24,7 @@ final class Conductor implements Agent
     /** A whole pass over the connection table's slots takes about this long. */
     private static final long CONNECTION_SWEEP_MS = 10_000;
     private static final long CONDUCTOR_TICK_MS = ForwardingThreads.CONDUCTOR_TICK_MS;
+    private static final long NAMESPACE_SWEEP_MS = 1_000;
 
     private final Object lock;
     private final Topology topology;
@@ -34,8 +37,10 @@ final class Conductor implements Agent
     private final EpochClock clock;
     private final long[] agingMsByBridge;
     private final ForwardingTable.AgingPolicy agingPolicy;
+    private final Consumer<PortRecord> namespaceGone;
     private int agingSliceSlots;
     private long nextTickMs;
+    private long nextNamespaceSweepMs;
     private boolean closed;
 
     Conductor(
@@ -47,7 +52,8 @@ final class Conductor implements Agent
         final Generations generations,
         final TableCounters tableCounters,
         final EpochClock clock,
-        final int maxBridges)
+        final int maxBridges,
+        final Consumer<PortRecord> namespaceGone)
     {
         this.lock = lock;
         this.topology = topology;
@@ -60,6 +66,7 @@ final class Conductor implements Agent
         this.clock = clock;
         this.agingMsByBridge = new long[maxBridges];
         this.agingPolicy = bridgeId -> agingMsByBridge[bridgeId];
+        this.namespaceGone = namespaceGone;
     }
 
     @Override
@@ -79,7 +86,8 @@ final class Conductor implements Agent
                 return 0;
             }
             nextTickMs = now + ForwardingThreads.CONDUCTOR_TICK_MS;
-            return retireFailedPorts() + age(now) + connections.expire(now, connectionSliceSlots) + prober.tick(now);
+            return retireFailedPorts() + sweepNamespaces(now) + age(now) + connections.expire(now, connectionSliceSlots) +
+                prober.tick(now);
         }
     }
 
@@ -98,6 +106,16 @@ final class Conductor implements Agent
             }
         }
         return work;
+    }
+
+    private int sweepNamespaces(final long now)
+    {
+        if (now < nextNamespaceSweepMs)
+        {
+            return 0;
+        }
+        nextNamespaceSweepMs = now + NAMESPACE_SWEEP_MS;
+        return TapPorts.forEachGoneNamespace(topology, namespaceGone);
     }
 
     private int age(final long now)

@@ -2,10 +2,12 @@ package io.vireo.vswitch.core;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.ToLongFunction;
 
 import io.vireo.dataplane.nativeio.Errno;
 import io.vireo.dataplane.nativeio.NativeException;
+import io.vireo.dataplane.nativeio.NetworkNamespace;
 import io.vireo.dataplane.nativeio.UnixSocket;
 import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.dataplane.port.TapPort;
@@ -17,15 +19,16 @@ import io.vireo.vswitch.link.Links;
 import org.agrona.concurrent.status.CountersManager;
 
 /**
- * Opens TAP ports: creates (or attaches to) the TAP with a queue per forwarding thread, moves it into
- * its namespace and sets MAC, MTU and address there over rtnetlink ({@link Links}), brings it up. Everything
- * is checked first; on any failure nothing is left behind. The namespace is entered once, for the check that
- * the name is free there and the configuration ({@link LinkSession}).
+ * Opens TAP ports: creates the TAP with a queue per forwarding thread inside its namespace, or creates
+ * (or attaches to) it in the switch's own, sets MAC, MTU and address over rtnetlink ({@link Links}) and brings
+ * it up. Everything is checked first; on any failure nothing is left behind.
  * <p>
- * The TAP is created here and moved, though the move costs the kernel 15-35 ms (RCU grace periods) and a TAP
- * created by a thread inside the namespace would be born there: a TAP's descriptors hold the namespace they
- * were opened in, so the namespace would outlive its container for as long as the switch (and the port
- * keeper) held the port, and the port would no longer fail when its namespace is deleted.
+ * A TAP for a namespace is born there ({@link TapPort#createQueuesHere}) rather than made here and moved: the
+ * move costs the kernel 15-35 ms (RCU grace periods), most of a CNI ADD. Its descriptors then hold the
+ * namespace, which would outlive its container for as long as the switch (and the port keeper) held the port;
+ * so the conductor asks every such port each second whether its namespace's path still names the namespace it
+ * was born in ({@link #forEachGoneNamespace}), and the switch deletes the port once it does not: the port goes
+ * when its namespace goes, as it did when the kernel removed a moved TAP with its namespace.
  */
 final class TapPorts
 {
@@ -55,31 +58,70 @@ final class TapPorts
         return mac;
     }
 
-    /**
-     * A session in the port's namespace, where no interface has its name yet; null without a namespace, or
-     * when it cannot be entered (then {@link Links#configure} says why, as it did before sessions).
-     */
-    private static LinkSession namespaceOf(final TapPortSpec spec)
+    /** A TAP's queues, and a session in the namespace where the TAP is, to configure it. */
+    private record Opened(LinkSession session, List<TapPort> queues)
     {
-        if (null == spec.netns())
-        {
-            return null;
-        }
-        final LinkSession there;
+    }
+
+    /** The TAP in this process's namespace (created, or attached to if it exists), and a session here. */
+    private static Opened openHere(final TapPortSpec spec, final boolean offloads, final int queues)
+    {
+        final LinkSession here = session(null);
         try
         {
-            there = LinkSession.open(spec.netns());
+            return new Opened(here, openQueues(spec, offloads, queues));
+        }
+        catch (final RuntimeException ex)
+        {
+            here.close();
+            throw ex;
+        }
+    }
+
+    /**
+     * The TAP born in its namespace, where no interface may have its name yet, and a session there: one thread
+     * enters the namespace for both (each entry is a thread and a {@code setns}, 1-4 ms on a busy machine).
+     */
+    private static Opened openInside(final TapPortSpec spec, final boolean offloads, final int queues)
+    {
+        try
+        {
+            return NetworkNamespace.call(Links.namespacePath(spec.netns()), () ->
+            {
+                final LinkSession there = session(spec.netns());
+                try
+                {
+                    if (there.exists(spec.name()))
+                    {
+                        throw VireoException.conflict("an interface named " + spec.name() + " already exists in namespace " +
+                            spec.netns());
+                    }
+                    return new Opened(there, openQueues(spec, offloads, queues));
+                }
+                catch (final RuntimeException ex)
+                {
+                    there.close();
+                    throw ex;
+                }
+            });
+        }
+        catch (final NativeException ex)
+        {
+            throw new VireoException(VireoException.Kind.FAILED, ex.getMessage(), ex);
+        }
+    }
+
+    /** A session in the calling thread's namespace, which messages call {@code netns}. */
+    private static LinkSession session(final String netns)
+    {
+        try
+        {
+            return LinkSession.openHere(netns);
         }
         catch (final LinkException ex)
         {
-            return null;
+            throw new VireoException(VireoException.Kind.FAILED, ex.getMessage(), ex);
         }
-        if (there.exists(spec.name()))
-        {
-            there.close();
-            throw VireoException.conflict("an interface named " + spec.name() + " already exists in namespace " + spec.netns());
-        }
-        return there;
     }
 
     /**
@@ -94,13 +136,14 @@ final class TapPorts
         final String mac = check(spec);
         final Integer mtu = null != spec.mtu() ? spec.mtu() : defaultMtu;
         final boolean offloads = null == spec.offloads() ? defaultOffloads : spec.offloads();
-        try (LinkSession there = namespaceOf(spec))
+        final Opened opened = null == spec.netns() ? openHere(spec, offloads, topology.threads()) :
+            openInside(spec, offloads, topology.threads());
+        try (LinkSession there = opened.session())
         {
-            final List<TapPort> queues = openQueues(spec.name(), offloads, topology.threads());
+            final List<TapPort> queues = opened.queues();
             try
             {
-                final Links.LinkState link = null == there ? Links.configure(spec.name(), spec.netns(), mac, mtu, spec.ip()) :
-                    Links.configure(there, spec.name(), spec.netns(), mac, mtu, spec.ip());
+                final Links.LinkState link = Links.configure(there, spec.name(), mac, mtu, spec.ip());
                 return topology.add(bridge, List.copyOf(queues),
                     new PortDetails(spec.netns(), spec.ip(), link.mac(), link.mtu(), offloads, null, null, owner),
                     new PortCounters(counters, spec.name()), null);
@@ -141,7 +184,8 @@ final class TapPorts
             {
                 try
                 {
-                    queues.add(TapPort.adopt(spec.name(), fds[i]));
+                    queues.add(TapPort.adopt(spec.name(), fds[i],
+                        null == spec.netns() ? null : Links.namespacePath(spec.netns())));
                 }
                 catch (final RuntimeException ex)
                 {
@@ -171,12 +215,35 @@ final class TapPorts
         }
     }
 
-    /** A TAP with a queue per forwarding thread (multi-queue when there are several). */
-    private static List<TapPort> openQueues(final String name, final boolean offloads, final int queues)
+    /**
+     * Hands {@code gone} every TAP port whose namespace's path no longer names the namespace its TAP was born in
+     * (or adopted from); returns how many. Allocates nothing while none is gone.
+     */
+    static int forEachGoneNamespace(final Topology topology, final Consumer<PortRecord> gone)
     {
+        int found = 0;
+        for (final PortRecord record : topology.portsById())
+        {
+            if (null != record && record.port() instanceof TapPort tap && tap.namespaceGone())
+            {
+                gone.accept(record);
+                found++;
+            }
+        }
+        return found;
+    }
+
+    /**
+     * A TAP with a queue per forwarding thread (multi-queue when there are several); with a namespace, created
+     * in the calling thread's, which has entered it.
+     */
+    private static List<TapPort> openQueues(final TapPortSpec spec, final boolean offloads, final int queues)
+    {
+        final String name = spec.name();
         try
         {
-            return TapPort.openQueues(name, offloads, queues);
+            return null == spec.netns() ? TapPort.openQueues(name, offloads, queues) :
+                TapPort.createQueuesHere(Links.namespacePath(spec.netns()), name, offloads, queues);
         }
         catch (final IllegalArgumentException ex)
         {

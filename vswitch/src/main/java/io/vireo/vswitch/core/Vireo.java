@@ -80,7 +80,7 @@ public final class Vireo implements AutoCloseable
         this.prober = new HealthProber(routers, tables.routerDirectory, tables.neighbours, injectionPorts::onBridge,
             System.err);
         this.conductor = new Conductor(this, topology, tables.fdb, tables.connections, prober, tables.generations,
-            tables.tableCounters, context.epochClock(), context.maxBridges());
+            tables.tableCounters, context.epochClock(), context.maxBridges(), this::namespaceGone);
         this.endpointWatchers = new EndpointWatchers(topology);
         this.fdbEntries = new FdbEntries(tables.fdb, topology, tables.generations, context.epochClock());
         this.handover = new PortHandover(context.portKeeperDir(), tables.earlierCounters, topology, injectionPorts,
@@ -422,6 +422,13 @@ public final class Vireo implements AutoCloseable
     {
         ensureOpen();
         ports.delete(name);
+    }
+
+    /** A TAP port whose namespace went (its descriptors held it): the port goes too, the keeper's copies first. */
+    private void namespaceGone(final PortRecord record)
+    {
+        System.err.println("vireo: port " + record.name() + " deleted: its namespace " + record.details.netns() + " is gone");
+        ports.delete(record);
     }
 
     public synchronized List<PortInfo> ports()

@@ -41,6 +41,25 @@ public final class LinkSession implements AutoCloseable
         }
     }
 
+    /**
+     * A session in the calling thread's network namespace, which messages call {@code netns} (null: this
+     * process's): for a thread that entered a namespace ({@link io.vireo.dataplane.nativeio.NetworkNamespace#call})
+     * to do more there than configure links.
+     *
+     * @throws LinkException if the socket cannot be made.
+     */
+    public static LinkSession openHere(final String netns)
+    {
+        try
+        {
+            return new LinkSession(RtNetlink.open(null), netns);
+        }
+        catch (final NativeException ex)
+        {
+            throw new LinkException(ex.getMessage());
+        }
+    }
+
     /** True if an interface called {@code name} exists here; false if it cannot be told. */
     public boolean exists(final String name)
     {

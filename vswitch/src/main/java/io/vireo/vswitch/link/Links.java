@@ -24,8 +24,8 @@ public final class Links
     {
     }
 
-    /** A namespace is named (as {@code ip netns add} names them) or given by path (as CNI runtimes do). */
-    static String namespacePath(final String netns)
+    /** A namespace is named (as {@code ip netns add} names them) or given by path (as CNI runtimes do): its path. */
+    public static String namespacePath(final String netns)
     {
         return netns.startsWith("/") ? netns : NETNS_DIR.resolve(netns).toString();
     }
@@ -61,21 +61,24 @@ public final class Links
     {
         try (LinkSession there = LinkSession.open(netns))
         {
-            return configure(there, name, netns, mac, mtu, cidr);
+            if (null != netns)
+            {
+                apply(null, List.of(new LinkOperation.Move(name, netns)));
+            }
+            return configure(there, name, mac, mtu, cidr);
         }
     }
 
     /**
-     * As {@link #configure(String, String, String, Integer, String)}, over {@code there}, a session already open
-     * in {@code netns} (in this process's namespace when netns is null).
+     * Sets MAC, MTU, address (each when not null) of {@code name} and brings it up, over {@code there}, a session
+     * open in the namespace the interface is in.
+     *
+     * @return the interface as the kernel has it then.
+     * @throws LinkException naming the step the kernel refused.
      */
     public static LinkState configure(final LinkSession there,
-        final String name, final String netns, final String mac, final Integer mtu, final String cidr)
+        final String name, final String mac, final Integer mtu, final String cidr)
     {
-        if (null != netns)
-        {
-            apply(null, List.of(new LinkOperation.Move(name, netns)));
-        }
         final List<LinkOperation> operations = new ArrayList<>(List.of(new LinkOperation.SetLink(name, mac, mtu, true)));
         if (null != cidr)
         {

@@ -110,6 +110,27 @@ class CniPluginIT
     }
 
     @Test
+    void aContainerWhoseNamespaceGoesWithoutADelLosesItsPortAndTheNamespaceIsDestroyed() throws Exception
+    {
+        final String ns = sandbox.namespace("gone");
+        final String id = sandbox.prefix + "-container-gone";
+        success(cni("ADD", id, "/run/netns/" + ns, config("1.0.0", "br0")));
+        // A veth pair across the namespace's edge: the kernel deletes it when it destroys the namespace.
+        final String probe = sandbox.hostInterface("p0");
+        check(sandbox.run("ip", "link", "add", probe, "type", "veth", "peer", "name", "probe", "netns", ns));
+
+        check(sandbox.run("ip", "netns", "del", ns));
+        sandbox.namespaceDeleted(ns);
+        TapForwardingIT.waitFor(() -> "[ ]".equals(daemon.ok("port", "list", "--json").out().strip()),
+            "the port deleted with its namespace");
+        // Its TAP was born inside and held the namespace until the port went.
+        TapForwardingIT.waitFor(() -> !Files.exists(Path.of("/sys/class/net", probe)), "the namespace destroyed");
+
+        assertEquals(0, cni("DEL", id, "/run/netns/" + ns, config("1.0.0", "br0")).exit(), "a DEL after it is no error");
+        assertEquals(List.of(), allocations(), "the DEL gave the address back to host-local");
+    }
+
+    @Test
     void onAVxlanBridgeTheInterfaceGetsTheOverlaysMtuAndTheResultSaysSo() throws Exception
     {
         final String port = Integer.toString(40_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(20_000));
