@@ -164,7 +164,8 @@ public class PipelineBenchmark
             toA[i] = macsA[random.nextInt(perPort)];
         }
 
-        final CountersManager counters = CountersFile.inMemory(64);
+        // Room for the thread's counters and each port's, one per drop reason.
+        final CountersManager counters = CountersFile.inMemory(256);
         final Generations generations = new Generations();
         final PolicyTable policyTable = new PolicyTable(generations);
         final Features features = new Features(4);
