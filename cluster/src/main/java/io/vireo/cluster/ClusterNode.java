@@ -51,10 +51,10 @@ public final class ClusterNode implements AutoCloseable
         this.view = new ClusterView(keys);
         this.reconciler = new Reconciler(self, overlay);
         this.owned = new OwnedKeys(keys);
-        this.snapshot = new Published<>(thread, this::snapshot);
-        this.session = new StoreSession(config, store, keys, self, view, reconciler, thread, owned, overlay, snapshot::update);
+        this.session = new StoreSession(config, store, keys, self, view, reconciler, thread, owned, overlay, this::statusChanged);
         this.localEndpoints = session.localEndpoints();
         this.addresses = new AddressAllocator(session, keys, self, view, owned);
+        this.snapshot = new Published<>(thread, this::snapshot);  // built at once, from the session and the addresses
     }
 
     /**
@@ -183,6 +183,12 @@ public final class ClusterNode implements AutoCloseable
         long lease, long revision, List<MemberStatus> members, List<NetworkStatus> networks, int endpoints,
         int pendingWrites, Map<String, Long> counters, String lastError)
     {
+    }
+
+    /** On the cluster thread, once the node is built: what the status shows may have changed. */
+    private void statusChanged()
+    {
+        snapshot.update();
     }
 
     private Snapshot snapshot()
