@@ -3,12 +3,7 @@ package io.vireo.testkit;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,10 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -41,8 +32,9 @@ import java.util.stream.Stream;
  *   {@link #start()} again restarts it on the same data dir and URLs. Processes are only ever signalled by
  *   their own pid; one the test left running is killed when the JVM exits.</li>
  * </ul>
- * Raft timings are the builder's ({@link Builder#heartbeatMs}, {@link Builder#electionMs}): short ones let a
- * test see a failover in a second.
+ * Raft timings are the builder's ({@link EtcdServerBuilder#heartbeatMs}, {@link EtcdServerBuilder#electionMs}):
+ * short ones let a test see a failover in a second. Ports come from {@link LoopbackPorts}, the health check
+ * from {@link EtcdHealth}, the process's signals from {@link ChildProcess}.
  */
 public final class EtcdServer implements AutoCloseable
 {
@@ -54,17 +46,7 @@ public final class EtcdServer implements AutoCloseable
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
     private static final long POLL_MS = 50;
     private static final int PORT_ATTEMPTS = 3;
-    /** The lowest port picked for a member. */
-    private static final int LOWEST_PORT = 20_000;
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
-    /** Processes still running, killed (by pid) when the JVM exits. */
-    private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
-
-    static
-    {
-        Runtime.getRuntime().addShutdownHook(new Thread(
-            () -> RUNNING.forEach(Process::destroyForcibly), "vireo-etcd-server-reaper"));
-    }
 
     /**
      * @return true if the etcd binary is installed.
@@ -77,9 +59,9 @@ public final class EtcdServer implements AutoCloseable
     /**
      * @return a builder of one member, by default a single-member cluster on free loopback ports.
      */
-    public static Builder builder()
+    public static EtcdServerBuilder builder()
     {
-        return new Builder();
+        return new EtcdServerBuilder();
     }
 
     /**
@@ -122,7 +104,7 @@ public final class EtcdServer implements AutoCloseable
     {
         final int sequence = SEQUENCE.incrementAndGet();
         final String prefix = "vireo-etcd-" + ProcessHandle.current().pid() + "-" + sequence;
-        final int[] ports = freeLoopbackPorts(2 * members);
+        final int[] ports = LoopbackPorts.free(2 * members);
         final StringBuilder initialCluster = new StringBuilder();
         for (int i = 0; i < members; i++)
         {
@@ -145,137 +127,6 @@ public final class EtcdServer implements AutoCloseable
         }
     }
 
-    /** What a member is: name, namespace, URLs, cluster, timings. */
-    public static final class Builder
-    {
-        private String name;
-        private String netns;
-        private URI clientUrl;
-        private URI peerUrl;
-        private String initialCluster;
-        private String initialClusterState = "new";
-        private String clusterToken;
-        private int heartbeatMs = 100;
-        private int electionMs = 1000;
-        private Path baseDir;
-        private Duration startTimeout = DEFAULT_START_TIMEOUT;
-        private final List<String> extraArgs = new ArrayList<>();
-
-        private Builder()
-        {
-        }
-
-        /** The member's name (default: {@code vireo-etcd-PID-N}). */
-        public Builder name(final String name)
-        {
-            this.name = name;
-            return this;
-        }
-
-        /** Runs it in the network namespace {@code netns} (a name under /run/netns); then give both URLs. */
-        public Builder netns(final String netns)
-        {
-            this.netns = netns;
-            return this;
-        }
-
-        /** Where it serves clients, e.g. {@code http://10.0.0.1:2379} (default: a free loopback port). */
-        public Builder clientUrl(final URI clientUrl)
-        {
-            this.clientUrl = clientUrl;
-            return this;
-        }
-
-        /** Where it talks raft to the other members (default: a free loopback port). */
-        public Builder peerUrl(final URI peerUrl)
-        {
-            this.peerUrl = peerUrl;
-            return this;
-        }
-
-        /** {@code name=peerUrl,...} of every member (default: this one alone). */
-        public Builder initialCluster(final String initialCluster)
-        {
-            this.initialCluster = initialCluster;
-            return this;
-        }
-
-        /** {@code new} (default) or {@code existing} (a member added to a running cluster). */
-        public Builder initialClusterState(final String initialClusterState)
-        {
-            this.initialClusterState = initialClusterState;
-            return this;
-        }
-
-        /** The same for every member of a cluster (default: one made of this JVM's pid). */
-        public Builder clusterToken(final String clusterToken)
-        {
-            this.clusterToken = clusterToken;
-            return this;
-        }
-
-        /** Raft heartbeat interval (default 100 ms). */
-        public Builder heartbeatMs(final int heartbeatMs)
-        {
-            this.heartbeatMs = heartbeatMs;
-            return this;
-        }
-
-        /** Raft election timeout (default 1000 ms). */
-        public Builder electionMs(final int electionMs)
-        {
-            this.electionMs = electionMs;
-            return this;
-        }
-
-        /** Where its temporary directory goes (default: java.io.tmpdir). */
-        public Builder baseDir(final Path baseDir)
-        {
-            this.baseDir = baseDir;
-            return this;
-        }
-
-        /** How long {@link #start()} waits for it to be healthy (default 60 s). */
-        public Builder startTimeout(final Duration startTimeout)
-        {
-            this.startTimeout = startTimeout;
-            return this;
-        }
-
-        /** More command-line arguments for etcd, e.g. {@code --experimental-watch-progress-notify-interval=1s}. */
-        public Builder extraArgs(final String... args)
-        {
-            extraArgs.addAll(List.of(args));
-            return this;
-        }
-
-        /**
-         * @return the member, not started.
-         */
-        public EtcdServer build()
-        {
-            return new EtcdServer(this);
-        }
-
-        /**
-         * @return the member, started and healthy.
-         */
-        public EtcdServer start()
-        {
-            final EtcdServer server = build();
-            try
-            {
-                server.start();
-                return server;
-            }
-            catch (final RuntimeException | Error ex)
-            {
-                server.close();
-                throw ex;
-            }
-        }
-    }
-
     private final String name;
     private final String netns;
     private final String initialCluster;
@@ -290,12 +141,12 @@ public final class EtcdServer implements AutoCloseable
     private final Path dir;
     private final Path dataDir;
     private final Path logFile;
-    private final HttpClient http;
+    private final EtcdHealth health = new EtcdHealth();
     private volatile URI clientUrl;
     private volatile URI peerUrl;
-    private volatile Process process;
+    private volatile ChildProcess process;
 
-    private EtcdServer(final Builder builder)
+    EtcdServer(final EtcdServerBuilder builder)
     {
         if (builder.netns != null && (builder.clientUrl == null || builder.peerUrl == null))
         {
@@ -307,7 +158,7 @@ public final class EtcdServer implements AutoCloseable
         this.portsPicked = builder.clientUrl == null && builder.peerUrl == null && builder.initialCluster == null;
         if (builder.clientUrl == null || builder.peerUrl == null)
         {
-            final int[] ports = freeLoopbackPorts(2);
+            final int[] ports = LoopbackPorts.free(2);
             this.clientUrl = builder.clientUrl != null ? builder.clientUrl : URI.create("http://127.0.0.1:" + ports[0]);
             this.peerUrl = builder.peerUrl != null ? builder.peerUrl : URI.create("http://127.0.0.1:" + ports[1]);
         }
@@ -334,10 +185,6 @@ public final class EtcdServer implements AutoCloseable
         }
         this.dataDir = dir.resolve("data");
         this.logFile = dir.resolve("etcd.log");
-        this.http = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(2))
-            .build();
     }
 
     /**
@@ -362,7 +209,7 @@ public final class EtcdServer implements AutoCloseable
                 {
                     throw ex;
                 }
-                final int[] ports = freeLoopbackPorts(2);
+                final int[] ports = LoopbackPorts.free(2);
                 clientUrl = URI.create("http://127.0.0.1:" + ports[0]);
                 peerUrl = URI.create("http://127.0.0.1:" + ports[1]);
             }
@@ -380,7 +227,7 @@ public final class EtcdServer implements AutoCloseable
         }
         if (process != null)
         {
-            RUNNING.remove(process);
+            process.forget();
         }
         final List<String> command = new ArrayList<>();
         if (netns != null)
@@ -411,13 +258,12 @@ public final class EtcdServer implements AutoCloseable
         builder.environment().keySet().removeIf(key -> key.startsWith("ETCD_"));
         try
         {
-            process = builder.start();
+            process = ChildProcess.start(builder);
         }
         catch (final IOException ex)
         {
             throw new UncheckedIOException("cannot start " + command, ex);
         }
-        RUNNING.add(process);
     }
 
     /**
@@ -430,7 +276,7 @@ public final class EtcdServer implements AutoCloseable
         final long deadline = System.nanoTime() + startTimeout.toNanos();
         while (true)
         {
-            final Process running = process;
+            final ChildProcess running = process;
             if (running == null || !running.isAlive())
             {
                 throw new IllegalStateException("etcd " + name + " exited (" +
@@ -462,47 +308,7 @@ public final class EtcdServer implements AutoCloseable
      */
     public boolean isHealthy()
     {
-        try
-        {
-            final String body;
-            if (netns == null)
-            {
-                final HttpResponse<String> response = http.send(
-                    HttpRequest.newBuilder(URI.create(clientUrl + "/health")).timeout(Duration.ofSeconds(5)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-                body = response.statusCode() == 200 ? response.body() : "";
-            }
-            else
-            {
-                body = healthInNamespace();
-            }
-            return body.replace(" ", "").contains("\"health\":\"true\"");
-        }
-        catch (final IOException ex)
-        {
-            return false;
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    /** GET /health from inside the namespace, with bash's /dev/tcp (no curl needed). */
-    private String healthInNamespace() throws IOException, InterruptedException
-    {
-        final String script = "exec 3<>/dev/tcp/" + clientUrl.getHost() + "/" + clientUrl.getPort() +
-            " && printf 'GET /health HTTP/1.0\\r\\nHost: etcd\\r\\n\\r\\n' >&3 && timeout 5 cat <&3";
-        final Process probe = new ProcessBuilder("ip", "netns", "exec", netns, "bash", "-c", script)
-            .redirectErrorStream(true)
-            .start();
-        final byte[] out = probe.getInputStream().readAllBytes();
-        if (!probe.waitFor(10, TimeUnit.SECONDS))
-        {
-            probe.destroyForcibly();
-        }
-        return new String(out, StandardCharsets.UTF_8);
+        return health.isHealthy(clientUrl, netns);
     }
 
     /**
@@ -510,18 +316,12 @@ public final class EtcdServer implements AutoCloseable
      */
     public synchronized void stop()
     {
-        final Process running = process;
+        final ChildProcess running = process;
         if (running == null)
         {
             return;
         }
-        running.destroy();
-        if (!waitFor(running, STOP_GRACE))
-        {
-            running.destroyForcibly();
-            waitFor(running, STOP_GRACE);
-        }
-        RUNNING.remove(running);
+        running.stop(STOP_GRACE);
         process = null;
     }
 
@@ -530,28 +330,13 @@ public final class EtcdServer implements AutoCloseable
      */
     public synchronized void kill()
     {
-        final Process running = process;
+        final ChildProcess running = process;
         if (running == null)
         {
             return;
         }
-        running.destroyForcibly();
-        waitFor(running, STOP_GRACE);
-        RUNNING.remove(running);
+        running.kill(STOP_GRACE);
         process = null;
-    }
-
-    private static boolean waitFor(final Process process, final Duration timeout)
-    {
-        try
-        {
-            return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 
     /**
@@ -559,7 +344,7 @@ public final class EtcdServer implements AutoCloseable
      */
     public boolean isRunning()
     {
-        final Process running = process;
+        final ChildProcess running = process;
         return running != null && running.isAlive();
     }
 
@@ -569,7 +354,7 @@ public final class EtcdServer implements AutoCloseable
      */
     public long pid()
     {
-        final Process running = process;
+        final ChildProcess running = process;
         if (running == null)
         {
             throw new IllegalStateException("etcd " + name + " is not running");
@@ -643,79 +428,5 @@ public final class EtcdServer implements AutoCloseable
     public String toString()
     {
         return "etcd " + name + " at " + clientUrl + (netns == null ? "" : " in " + netns);
-    }
-
-    /**
-     * Ports free on the loopback now, all different, below the kernel's range of ephemeral ports when there is
-     * room (so that no outgoing connection takes one while a member is stopped), picked at random there.
-     */
-    private static int[] freeLoopbackPorts(final int count)
-    {
-        final int[] range = ephemeralPortRange();
-        final boolean below = range[0] - LOWEST_PORT > 1000;
-        final List<ServerSocket> sockets = new ArrayList<>(count);
-        try
-        {
-            final int[] ports = new int[count];
-            for (int i = 0; i < count; i++)
-            {
-                ServerSocket socket = null;
-                for (int attempt = 0; socket == null && below && attempt < 100; attempt++)
-                {
-                    socket = tryBind(ThreadLocalRandom.current().nextInt(LOWEST_PORT, range[0]));
-                }
-                if (socket == null)
-                {
-                    socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                }
-                sockets.add(socket);
-                ports[i] = socket.getLocalPort();
-            }
-            return ports;
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("no free loopback port", ex);
-        }
-        finally
-        {
-            for (final ServerSocket socket : sockets)
-            {
-                try
-                {
-                    socket.close();
-                }
-                catch (final IOException ex)
-                {
-                    // it was only held to pick its port
-                }
-            }
-        }
-    }
-
-    private static ServerSocket tryBind(final int port)
-    {
-        try
-        {
-            return new ServerSocket(port, 1, InetAddress.getLoopbackAddress());
-        }
-        catch (final IOException ex)
-        {
-            return null;
-        }
-    }
-
-    /** net.ipv4.ip_local_port_range: the ports the kernel gives outgoing connections. */
-    private static int[] ephemeralPortRange()
-    {
-        try
-        {
-            final String[] bounds = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
-            return new int[] { Integer.parseInt(bounds[0]), Integer.parseInt(bounds[1]) };
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            return new int[] { 32768, 60999 };
-        }
     }
 }

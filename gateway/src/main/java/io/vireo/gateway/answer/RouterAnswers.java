@@ -1,15 +1,7 @@
 package io.vireo.gateway.answer;
 
-import io.vireo.dataplane.headers.ArpFlyweight;
-import io.vireo.dataplane.headers.Checksums;
-import io.vireo.dataplane.headers.EthernetFlyweight;
-import io.vireo.dataplane.headers.Ipv4Flyweight;
-import io.vireo.dataplane.headers.Ipv6Flyweight;
 import io.vireo.dataplane.icmp.IcmpErrors;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
-
-import static java.nio.ByteOrder.BIG_ENDIAN;
 
 /**
  * The answers a router gives itself on a forwarding thread, written in place: each takes the frame
@@ -48,7 +40,8 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * packet, so before sending it the caller clears the header's GSO type and its NEEDS_CSUM flag.
  * <p>
  * One instance per forwarding thread: it owns a scratch buffer for what an answer quotes. Nothing
- * allocates, locks or throws.
+ * allocates, locks or throws. Each kind of answer is written by a class of its own in this package
+ * ({@link NeighbourAnswers}, {@link IcmpAnswers}, {@link TcpAnswers}); this one is their public door.
  */
 public final class RouterAnswers
 {
@@ -84,65 +77,9 @@ public final class RouterAnswers
     /** ICMPv6 time exceeded code: hop limit exceeded in transit. */
     public static final int ICMPV6_HOP_LIMIT_EXCEEDED = 0;
 
-    private static final int ETHERNET_LENGTH = EthernetFlyweight.HEADER_LENGTH;
-    private static final int IPV4_OFFSET = ETHERNET_LENGTH;
-    private static final int PROTOCOL_TCP = 6;
-    private static final int DONT_FRAGMENT = 0x4000;
-    private static final int TCP_HEADER_LENGTH = 20;
-    private static final int TCP_SEQUENCE = 4;
-    private static final int TCP_ACKNOWLEDGMENT = 8;
-    private static final int TCP_DATA_OFFSET = 12;
-    private static final int TCP_FLAGS = 13;
-    private static final int TCP_WINDOW = 14;
-    private static final int TCP_CHECKSUM = 16;
-    private static final int TCP_URGENT = 18;
-    /** Kind 2, length 4, 1460. */
-    private static final int MSS_OPTION = 0x0204_05B4;
-    private static final int PROBE_WINDOW = 64_240;
-    private static final int TCP_FIN = 0x01;
-    private static final int TCP_SYN = 0x02;
-    private static final int TCP_RST = 0x04;
-    private static final int TCP_ACK = 0x10;
-    private static final int IPV6_OFFSET = ETHERNET_LENGTH;
-    private static final int ICMPV6_OFFSET = IPV6_OFFSET + Ipv6Flyweight.HEADER_LENGTH;
-    private static final long BROADCAST_MAC = 0xFFFF_FFFF_FFFFL;
-    private static final long GROUP_MAC_BIT = 0x0100_0000_0000L;
-    private static final long ALL_NODES_MAC = 0x3333_0000_0001L;
-    private static final long SOLICITED_NODE_MAC = 0x3333_FF00_0000L;
-    private static final long MULTICAST_LINK_LOCAL_HIGH = 0xFF02_0000_0000_0000L;
-    private static final long ALL_NODES_LOW = 1L;
-    private static final long SOLICITED_NODE_LOW = 0x0000_0001_FF00_0000L;
-    private static final long SOLICITED_NODE_LOW_MASK = 0xFFFF_FFFF_FF00_0000L;
-    private static final int LOW_24_BITS = 0xFF_FFFF;
-
-    private static final int ICMP_ECHO_REPLY = 0;
-    private static final int ICMP_ECHO_REQUEST = 8;
-    private static final int ICMPV6_ECHO_REQUEST = 128;
-    private static final int ICMPV6_ECHO_REPLY = 129;
-    private static final int ICMPV6_NEIGHBOUR_SOLICITATION = 135;
-    private static final int ICMPV6_NEIGHBOUR_ADVERTISEMENT = 136;
-    private static final int ICMP_HEADER_LENGTH = IcmpErrors.ICMP_HEADER_LENGTH;
-    private static final int TTL = 64;
-    private static final int ND_HOP_LIMIT = 255;
-    /** Type, code, checksum, flags or reserved, target address. */
-    private static final int ND_LENGTH = ICMP_HEADER_LENGTH + Ipv6Flyweight.ADDRESS_LENGTH;
-    private static final int ND_TARGET_OFFSET = ICMP_HEADER_LENGTH;
-    private static final int OPTION_SOURCE_LINK_LAYER_ADDRESS = 1;
-    private static final int OPTION_TARGET_LINK_LAYER_ADDRESS = 2;
-    /** Options are counted in units of 8 bytes; a link-layer address option for Ethernet is one. */
-    private static final int OPTION_UNIT = 8;
-    private static final int FLAG_ROUTER = 0x8000_0000;
-    private static final int FLAG_SOLICITED = 0x4000_0000;
-    private static final int FLAG_OVERRIDE = 0x2000_0000;
-    /** Holds an IPv4 packet's ICMP message while the header before it shrinks, or an error's quote. */
-    private static final int SCRATCH_LENGTH = 65_536;
-
-    private final EthernetFlyweight ethernet = new EthernetFlyweight();
-    private final ArpFlyweight arp = new ArpFlyweight();
-    private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
-    private final Ipv6Flyweight ipv6 = new Ipv6Flyweight();
-    private final IcmpErrors errors = new IcmpErrors();
-    private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[SCRATCH_LENGTH]);
+    private final NeighbourAnswers neighbours = new NeighbourAnswers();
+    private final IcmpAnswers icmp = new IcmpAnswers();
+    private final TcpAnswers tcp = new TcpAnswers();
 
     /**
      * An ARP request (Ethernet/IPv4, op 1) to the ARP reply from {@code routerMac} for the address it
@@ -159,26 +96,7 @@ public final class RouterAnswers
      */
     public int arpReply(final MutableDirectBuffer buffer, final int offset, final int length, final long routerMac)
     {
-        if (length < ETHERNET_LENGTH + ArpFlyweight.LENGTH ||
-            ethernet.wrap(buffer, offset, length).etherType() != EthernetFlyweight.ETHER_TYPE_ARP)
-        {
-            return NONE;
-        }
-        arp.wrap(buffer, offset + ETHERNET_LENGTH, length - ETHERNET_LENGTH);
-        if (!arp.isValid() || arp.operation() != ArpFlyweight.OPERATION_REQUEST || isGroup(arp.senderHardwareAddress()))
-        {
-            return NONE;
-        }
-        final long requesterMac = arp.senderHardwareAddress();
-        final int requesterIp = arp.senderProtocolAddress();
-        final int requestedIp = arp.targetProtocolAddress();
-        ethernet.destination(requesterMac).source(routerMac);
-        arp.operation(ArpFlyweight.OPERATION_REPLY)
-            .senderHardwareAddress(routerMac)
-            .senderProtocolAddress(requestedIp)
-            .targetHardwareAddress(requesterMac)
-            .targetProtocolAddress(requesterIp);
-        return padded(buffer, offset, ETHERNET_LENGTH + ArpFlyweight.LENGTH);
+        return neighbours.arpReply(buffer, offset, length, routerMac);
     }
 
     /**
@@ -194,18 +112,7 @@ public final class RouterAnswers
      */
     public int arpRequest(final MutableDirectBuffer buffer, final int offset, final long routerMac, final int senderIp, final int targetIp)
     {
-        ethernet.wrap(buffer, offset, MIN_FRAME_LENGTH)
-            .destination(BROADCAST_MAC)
-            .source(routerMac)
-            .etherType(EthernetFlyweight.ETHER_TYPE_ARP);
-        arp.wrap(buffer, offset + ETHERNET_LENGTH, ArpFlyweight.LENGTH)
-            .ethernetIpv4()
-            .operation(ArpFlyweight.OPERATION_REQUEST)
-            .senderHardwareAddress(routerMac)
-            .senderProtocolAddress(senderIp)
-            .targetHardwareAddress(0)
-            .targetProtocolAddress(targetIp);
-        return padded(buffer, offset, ETHERNET_LENGTH + ArpFlyweight.LENGTH);
+        return neighbours.arpRequest(buffer, offset, routerMac, senderIp, targetIp);
     }
 
     /**
@@ -223,16 +130,7 @@ public final class RouterAnswers
      */
     public int echoReply(final MutableDirectBuffer buffer, final int offset, final int length, final long routerMac)
     {
-        final int etherType = unicastEtherType(buffer, offset, length);
-        if (etherType == EthernetFlyweight.ETHER_TYPE_IPV4)
-        {
-            return echoReplyIpv4(buffer, offset, length, routerMac);
-        }
-        if (etherType == EthernetFlyweight.ETHER_TYPE_IPV6)
-        {
-            return echoReplyIpv6(buffer, offset, length, routerMac);
-        }
-        return NONE;
+        return icmp.echoReply(buffer, offset, length, routerMac);
     }
 
     /**
@@ -252,7 +150,7 @@ public final class RouterAnswers
      */
     public int neighbourAdvertisement(final MutableDirectBuffer buffer, final int offset, final int length, final long routerMac)
     {
-        return neighbourAdvertisement(buffer, offset, length, routerMac, true);
+        return neighbours.neighbourAdvertisement(buffer, offset, length, routerMac, true);
     }
 
     /**
@@ -269,30 +167,7 @@ public final class RouterAnswers
     public int neighbourAdvertisement(
         final MutableDirectBuffer buffer, final int offset, final int length, final long mac, final boolean isRouter)
     {
-        if (unicastEtherType(buffer, offset, length) != EthernetFlyweight.ETHER_TYPE_IPV6 ||
-            icmpv6Message(buffer, offset, length, ND_HOP_LIMIT, ND_LENGTH) != ICMPV6_NEIGHBOUR_SOLICITATION)
-        {
-            return NONE;
-        }
-        final int icmpOffset = offset + ICMPV6_OFFSET;
-        final long targetHigh = buffer.getLong(icmpOffset + ND_TARGET_OFFSET, BIG_ENDIAN);
-        final long targetLow = buffer.getLong(icmpOffset + ND_TARGET_OFFSET + 8, BIG_ENDIAN);
-        final long sourceHigh = ipv6.sourceAddressHigh();
-        final long sourceLow = ipv6.sourceAddressLow();
-        final boolean unspecified = 0 == sourceHigh && 0 == sourceLow;
-        if (0 != buffer.getByte(icmpOffset + 1) || IcmpErrors.isMulticastIpv6(targetHigh) || IcmpErrors.isMulticastIpv6(sourceHigh) ||
-            !optionsValid(buffer, icmpOffset + ND_LENGTH, icmpOffset + ipv6.payloadLength(), unspecified) ||
-            (unspecified && !isSolicitedNode(ipv6.destinationAddressHigh(), ipv6.destinationAddressLow())))
-        {
-            return NONE;
-        }
-        ethernet.destination(unspecified ? ALL_NODES_MAC : ethernet.source()).source(mac);
-        final int flags = (isRouter ? FLAG_ROUTER : 0) | (unspecified ? FLAG_OVERRIDE : FLAG_SOLICITED | FLAG_OVERRIDE);
-        return ETHERNET_LENGTH + neighbourDiscovery(
-            buffer, offset, ICMPV6_NEIGHBOUR_ADVERTISEMENT, flags,
-            targetHigh, targetLow,
-            unspecified ? MULTICAST_LINK_LOCAL_HIGH : sourceHigh, unspecified ? ALL_NODES_LOW : sourceLow,
-            targetHigh, targetLow, OPTION_TARGET_LINK_LAYER_ADDRESS, mac);
+        return neighbours.neighbourAdvertisement(buffer, offset, length, mac, isRouter);
     }
 
     /**
@@ -313,15 +188,7 @@ public final class RouterAnswers
         final MutableDirectBuffer buffer, final int offset, final long routerMac,
         final long sourceHigh, final long sourceLow, final long targetHigh, final long targetLow)
     {
-        final long solicitedNode = targetLow & LOW_24_BITS;
-        ethernet.wrap(buffer, offset, ETHERNET_LENGTH)
-            .destination(SOLICITED_NODE_MAC | solicitedNode)
-            .source(routerMac)
-            .etherType(EthernetFlyweight.ETHER_TYPE_IPV6);
-        final int option = 0 == sourceHigh && 0 == sourceLow ? 0 : OPTION_SOURCE_LINK_LAYER_ADDRESS;
-        return ETHERNET_LENGTH + neighbourDiscovery(
-            buffer, offset, ICMPV6_NEIGHBOUR_SOLICITATION, 0, sourceHigh, sourceLow,
-            MULTICAST_LINK_LOCAL_HIGH, SOLICITED_NODE_LOW | solicitedNode, targetHigh, targetLow, option, routerMac);
+        return neighbours.neighbourSolicitation(buffer, offset, routerMac, sourceHigh, sourceLow, targetHigh, targetLow);
     }
 
     /**
@@ -349,28 +216,7 @@ public final class RouterAnswers
         final MutableDirectBuffer buffer, final int offset, final int length, final int capacity,
         final long routerMac, final int routerIp, final int type, final int code, final int nextHopMtu)
     {
-        if (unicastEtherType(buffer, offset, length) != EthernetFlyweight.ETHER_TYPE_IPV4 || isGroup(ethernet.destination()))
-        {
-            return NONE;
-        }
-        final int ipOffset = offset + IPV4_OFFSET;
-        ipv4.wrap(buffer, ipOffset, length - IPV4_OFFSET);
-        if (!ipv4.isValid() || !IcmpErrors.mayAnswer(ipv4))
-        {
-            return NONE;
-        }
-        final int quoted = Math.min(
-            ipv4.totalLength(),
-            Math.min(IcmpErrors.IPV4_MAX_ERROR_LENGTH, capacity - IPV4_OFFSET) - IcmpErrors.IPV4_HEADERS_LENGTH);
-        if (quoted < ipv4.headerLength())
-        {
-            return NONE;
-        }
-        final int offendingSource = ipv4.sourceAddress();
-        scratch.putBytes(0, buffer, ipOffset, quoted);
-        ethernet.destination(ethernet.source()).source(routerMac);
-        final int restOfHeader = type == ICMP_DESTINATION_UNREACHABLE && code == ICMP_FRAGMENTATION_NEEDED ? nextHopMtu & 0xFFFF : 0;
-        return IPV4_OFFSET + errors.writeIpv4(buffer, ipOffset, routerIp, offendingSource, type, code, restOfHeader, scratch, 0, quoted);
+        return icmp.ipv4Error(buffer, offset, length, capacity, routerMac, routerIp, type, code, nextHopMtu);
     }
 
     /**
@@ -382,35 +228,7 @@ public final class RouterAnswers
         final MutableDirectBuffer buffer, final int offset, final long routerMac, final long destinationMac, final int source,
         final int destination, final int sourcePort, final int destinationPort, final int sequence)
     {
-        final int tcpLength = TCP_HEADER_LENGTH + 4;
-        ethernet.wrap(buffer, offset, IPV4_OFFSET + Ipv4Flyweight.MIN_HEADER_LENGTH + tcpLength)
-            .destination(destinationMac).source(routerMac).etherType(EthernetFlyweight.ETHER_TYPE_IPV4);
-        ipv4.wrap(buffer, offset + IPV4_OFFSET, Ipv4Flyweight.MIN_HEADER_LENGTH + tcpLength)
-            .headerLength(Ipv4Flyweight.MIN_HEADER_LENGTH)
-            .dscp(0)
-            .ecn(0)
-            .totalLength(Ipv4Flyweight.MIN_HEADER_LENGTH + tcpLength)
-            .identification(0)
-            .flagsAndFragmentOffset(DONT_FRAGMENT)
-            .ttl(TTL)
-            .protocol(PROTOCOL_TCP)
-            .sourceAddress(source)
-            .destinationAddress(destination)
-            .updateChecksum();
-        final int tcp = offset + IPV4_OFFSET + Ipv4Flyweight.MIN_HEADER_LENGTH;
-        buffer.putShort(tcp, (short)sourcePort, BIG_ENDIAN);
-        buffer.putShort(tcp + 2, (short)destinationPort, BIG_ENDIAN);
-        buffer.putInt(tcp + TCP_SEQUENCE, sequence, BIG_ENDIAN);
-        buffer.putInt(tcp + TCP_ACKNOWLEDGMENT, 0);
-        buffer.putByte(tcp + TCP_DATA_OFFSET, (byte)((tcpLength / 4) << 4));
-        buffer.putByte(tcp + TCP_FLAGS, (byte)TCP_SYN);
-        buffer.putShort(tcp + TCP_WINDOW, (short)PROBE_WINDOW, BIG_ENDIAN);
-        buffer.putShort(tcp + TCP_CHECKSUM, (short)0);
-        buffer.putShort(tcp + TCP_URGENT, (short)0);
-        buffer.putInt(tcp + TCP_HEADER_LENGTH, MSS_OPTION, BIG_ENDIAN);
-        final long sum = ipv4.pseudoHeaderSum(PROTOCOL_TCP, tcpLength) + Checksums.sum(buffer, tcp, tcpLength);
-        buffer.putShort(tcp + TCP_CHECKSUM, (short)Checksums.finish(sum), BIG_ENDIAN);
-        return padded(buffer, offset, IPV4_OFFSET + Ipv4Flyweight.MIN_HEADER_LENGTH + tcpLength);
+        return tcp.tcpSyn(buffer, offset, routerMac, destinationMac, source, destination, sourcePort, destinationPort, sequence);
     }
 
     /**
@@ -429,57 +247,7 @@ public final class RouterAnswers
      */
     public int tcpReset(final MutableDirectBuffer buffer, final int offset, final int length, final long routerMac)
     {
-        if (unicastEtherType(buffer, offset, length) != EthernetFlyweight.ETHER_TYPE_IPV4 || isGroup(ethernet.destination()))
-        {
-            return NONE;
-        }
-        final int ipOffset = offset + IPV4_OFFSET;
-        ipv4.wrap(buffer, ipOffset, length - IPV4_OFFSET);
-        if (!ipv4.isValid() || ipv4.isFragment() || ipv4.protocol() != PROTOCOL_TCP || ipv4.payloadLength() < TCP_HEADER_LENGTH)
-        {
-            return NONE;
-        }
-        final int segment = ipv4.payloadOffset();
-        final int segmentLength = ipv4.payloadLength();
-        final int dataOffset = ((buffer.getByte(segment + TCP_DATA_OFFSET) & 0xFF) >>> 4) * 4;
-        final int flags = buffer.getByte(segment + TCP_FLAGS) & 0xFF;
-        final int source = ipv4.sourceAddress();
-        final int destination = ipv4.destinationAddress();
-        if (dataOffset < TCP_HEADER_LENGTH || dataOffset > segmentLength || 0 != (flags & TCP_RST) ||
-            !IcmpErrors.isUnicastIpv4(source) || IcmpErrors.isGroupIpv4(destination))
-        {
-            return NONE;
-        }
-        final int sourcePort = buffer.getShort(segment, BIG_ENDIAN) & 0xFFFF;
-        final int destinationPort = buffer.getShort(segment + 2, BIG_ENDIAN) & 0xFFFF;
-        final int sequence = buffer.getInt(segment + TCP_SEQUENCE, BIG_ENDIAN);
-        final int acknowledgment = buffer.getInt(segment + TCP_ACKNOWLEDGMENT, BIG_ENDIAN);
-        final boolean hasAck = 0 != (flags & TCP_ACK);
-        final int consumed = segmentLength - dataOffset + (0 != (flags & TCP_SYN) ? 1 : 0) + (0 != (flags & TCP_FIN) ? 1 : 0);
-
-        final int tcp = ipOffset + Ipv4Flyweight.MIN_HEADER_LENGTH;
-        ipv4.headerLength(Ipv4Flyweight.MIN_HEADER_LENGTH)
-            .dscp(0)
-            .ecn(0)
-            .totalLength(Ipv4Flyweight.MIN_HEADER_LENGTH + TCP_HEADER_LENGTH)
-            .identification(0)
-            .flagsAndFragmentOffset(DONT_FRAGMENT)
-            .ttl(TTL)
-            .sourceAddress(destination)
-            .destinationAddress(source)
-            .updateChecksum();
-        buffer.putShort(tcp, (short)destinationPort, BIG_ENDIAN);
-        buffer.putShort(tcp + 2, (short)sourcePort, BIG_ENDIAN);
-        buffer.putInt(tcp + TCP_SEQUENCE, hasAck ? acknowledgment : 0, BIG_ENDIAN);
-        buffer.putInt(tcp + TCP_ACKNOWLEDGMENT, hasAck ? 0 : sequence + consumed, BIG_ENDIAN);
-        buffer.putByte(tcp + TCP_DATA_OFFSET, (byte)((TCP_HEADER_LENGTH / 4) << 4));
-        buffer.putByte(tcp + TCP_FLAGS, (byte)(hasAck ? TCP_RST : TCP_RST | TCP_ACK));
-        buffer.putInt(tcp + TCP_WINDOW, 0);   // window and checksum
-        buffer.putShort(tcp + TCP_URGENT, (short)0);
-        final long sum = ipv4.pseudoHeaderSum(PROTOCOL_TCP, TCP_HEADER_LENGTH) + Checksums.sum(buffer, tcp, TCP_HEADER_LENGTH);
-        buffer.putShort(tcp + TCP_CHECKSUM, (short)Checksums.finish(sum), BIG_ENDIAN);
-        ethernet.destination(ethernet.source()).source(routerMac);
-        return padded(buffer, offset, IPV4_OFFSET + Ipv4Flyweight.MIN_HEADER_LENGTH + TCP_HEADER_LENGTH);
+        return tcp.tcpReset(buffer, offset, length, routerMac);
     }
 
     /**
@@ -507,216 +275,6 @@ public final class RouterAnswers
         final MutableDirectBuffer buffer, final int offset, final int length, final int capacity,
         final long routerMac, final long routerHigh, final long routerLow, final int type, final int code, final int mtu)
     {
-        if (unicastEtherType(buffer, offset, length) != EthernetFlyweight.ETHER_TYPE_IPV6)
-        {
-            return NONE;
-        }
-        final int ipOffset = offset + IPV6_OFFSET;
-        ipv6.wrap(buffer, ipOffset, length - IPV6_OFFSET);
-        if (!ipv6.isValid() || !IcmpErrors.mayAnswer(ipv6, type, code, isGroup(ethernet.destination())))
-        {
-            return NONE;
-        }
-        final int quoted = Math.min(
-            Ipv6Flyweight.HEADER_LENGTH + ipv6.payloadLength(),
-            Math.min(IcmpErrors.IPV6_MIN_MTU, capacity - IPV6_OFFSET) - IcmpErrors.IPV6_HEADERS_LENGTH);
-        if (quoted < Ipv6Flyweight.HEADER_LENGTH)
-        {
-            return NONE;
-        }
-        final long offendingHigh = ipv6.sourceAddressHigh();
-        final long offendingLow = ipv6.sourceAddressLow();
-        scratch.putBytes(0, buffer, ipOffset, quoted);
-        ethernet.destination(ethernet.source()).source(routerMac);
-        return IPV6_OFFSET + errors.writeIpv6(
-            buffer, ipOffset, routerHigh, routerLow, offendingHigh, offendingLow,
-            type, code, type == ICMPV6_PACKET_TOO_BIG ? mtu : 0, scratch, 0, quoted);
-    }
-
-    private int echoReplyIpv4(final MutableDirectBuffer buffer, final int offset, final int length, final long routerMac)
-    {
-        final int ipOffset = offset + IPV4_OFFSET;
-        ipv4.wrap(buffer, ipOffset, length - IPV4_OFFSET);
-        if (!ipv4.isValid() || ipv4.isFragment() || ipv4.protocol() != IcmpErrors.PROTOCOL_ICMP ||
-            ipv4.payloadLength() < ICMP_HEADER_LENGTH || 0 != Checksums.checksum(buffer, ipOffset, ipv4.headerLength()))
-        {
-            return NONE;
-        }
-        final int requestOffset = ipv4.payloadOffset();
-        final int icmpLength = ipv4.payloadLength();
-        final int source = ipv4.sourceAddress();
-        final int destination = ipv4.destinationAddress();
-        if ((buffer.getByte(requestOffset) & 0xFF) != ICMP_ECHO_REQUEST || 0 != Checksums.checksum(buffer, requestOffset, icmpLength) ||
-            !IcmpErrors.isUnicastIpv4(source) || IcmpErrors.isGroupIpv4(destination))
-        {
-            return NONE;
-        }
-        final int icmpOffset = ipOffset + Ipv4Flyweight.MIN_HEADER_LENGTH;
-        if (requestOffset != icmpOffset)
-        {
-            scratch.putBytes(0, buffer, requestOffset, icmpLength);
-            buffer.putBytes(icmpOffset, scratch, 0, icmpLength);
-        }
-        ipv4.headerLength(Ipv4Flyweight.MIN_HEADER_LENGTH)
-            .ecn(0)
-            .totalLength(Ipv4Flyweight.MIN_HEADER_LENGTH + icmpLength)
-            .flagsAndFragmentOffset(0)
-            .ttl(TTL)
-            .sourceAddress(destination)
-            .destinationAddress(source)
-            .updateChecksum();
-        echo(buffer, icmpOffset, ICMP_ECHO_REPLY);
-        ethernet.destination(ethernet.source()).source(routerMac);
-        return padded(buffer, offset, IPV4_OFFSET + Ipv4Flyweight.MIN_HEADER_LENGTH + icmpLength);
-    }
-
-    private int echoReplyIpv6(final MutableDirectBuffer buffer, final int offset, final int length, final long routerMac)
-    {
-        if (icmpv6Message(buffer, offset, length, -1, ICMP_HEADER_LENGTH) != ICMPV6_ECHO_REQUEST ||
-            IcmpErrors.isMulticastIpv6(ipv6.sourceAddressHigh()) || (0 == ipv6.sourceAddressHigh() && 0 == ipv6.sourceAddressLow()) ||
-            IcmpErrors.isMulticastIpv6(ipv6.destinationAddressHigh()))
-        {
-            return NONE;
-        }
-        final long sourceHigh = ipv6.sourceAddressHigh();
-        final long sourceLow = ipv6.sourceAddressLow();
-        ipv6.sourceAddress(ipv6.destinationAddressHigh(), ipv6.destinationAddressLow())
-            .destinationAddress(sourceHigh, sourceLow)
-            .flowLabel(0)
-            .hopLimit(TTL);
-        echo(buffer, offset + ICMPV6_OFFSET, ICMPV6_ECHO_REPLY);
-        ethernet.destination(ethernet.source()).source(routerMac);
-        return padded(buffer, offset, ICMPV6_OFFSET + ipv6.payloadLength());
-    }
-
-    /**
-     * Turns a request whose checksum was verified into a reply of {@code type}, code 0. The checksum
-     * is adjusted for the one word that changes (RFC 1624): swapping the addresses leaves an ICMPv6
-     * pseudo-header's sum as it was.
-     */
-    private static void echo(final MutableDirectBuffer buffer, final int icmpOffset, final int type)
-    {
-        final int oldWord = buffer.getShort(icmpOffset, BIG_ENDIAN) & 0xFFFF;
-        final int newWord = type << 8;
-        final int checksum = buffer.getShort(icmpOffset + 2, BIG_ENDIAN) & 0xFFFF;
-        buffer.putShort(icmpOffset, (short)newWord, BIG_ENDIAN);
-        buffer.putShort(icmpOffset + 2, (short)Checksums.adjust(checksum, oldWord, newWord), BIG_ENDIAN);
-    }
-
-    /**
-     * Wraps {@link #ipv6} over the frame's IPv6 packet and checks that it carries, right after the
-     * fixed header, an ICMPv6 message of at least {@code minLength} bytes with a valid checksum.
-     *
-     * @param hopLimit the hop limit the packet must have, or -1 for any.
-     * @return the message's type, or -1 if the packet is not such.
-     */
-    private int icmpv6Message(final MutableDirectBuffer buffer, final int offset, final int length, final int hopLimit, final int minLength)
-    {
-        ipv6.wrap(buffer, offset + IPV6_OFFSET, length - IPV6_OFFSET);
-        if (!ipv6.isValid() || ipv6.nextHeader() != IcmpErrors.PROTOCOL_ICMPV6 || ipv6.payloadLength() < minLength ||
-            (hopLimit >= 0 && ipv6.hopLimit() != hopLimit))
-        {
-            return -1;
-        }
-        final int icmpLength = ipv6.payloadLength();
-        final long sum = ipv6.pseudoHeaderSum(IcmpErrors.PROTOCOL_ICMPV6, icmpLength) + Checksums.sum(buffer, ipv6.payloadOffset(), icmpLength);
-        return 0 == Checksums.finish(sum) ? buffer.getByte(ipv6.payloadOffset()) & 0xFF : -1;
-    }
-
-    /**
-     * Writes the IPv6 header and a neighbour solicitation or advertisement after the frame's Ethernet
-     * header, with one link-layer address option unless {@code optionType} is 0.
-     *
-     * @return bytes written: the IPv6 packet's length.
-     */
-    private int neighbourDiscovery(
-        final MutableDirectBuffer buffer, final int offset, final int type, final int flags,
-        final long sourceHigh, final long sourceLow, final long destinationHigh, final long destinationLow,
-        final long targetHigh, final long targetLow, final int optionType, final long mac)
-    {
-        final int icmpLength = 0 == optionType ? ND_LENGTH : ND_LENGTH + OPTION_UNIT;
-        final int icmpOffset = offset + ICMPV6_OFFSET;
-        ipv6.wrap(buffer, offset + IPV6_OFFSET, Ipv6Flyweight.HEADER_LENGTH + icmpLength)
-            .version(Ipv6Flyweight.VERSION).trafficClass(0).flowLabel(0)
-            .payloadLength(icmpLength)
-            .nextHeader(IcmpErrors.PROTOCOL_ICMPV6)
-            .hopLimit(ND_HOP_LIMIT)
-            .sourceAddress(sourceHigh, sourceLow)
-            .destinationAddress(destinationHigh, destinationLow);
-        buffer.putByte(icmpOffset, (byte)type);
-        buffer.putByte(icmpOffset + 1, (byte)0);
-        buffer.putShort(icmpOffset + 2, (short)0);
-        buffer.putInt(icmpOffset + 4, flags, BIG_ENDIAN);
-        buffer.putLong(icmpOffset + ND_TARGET_OFFSET, targetHigh, BIG_ENDIAN);
-        buffer.putLong(icmpOffset + ND_TARGET_OFFSET + 8, targetLow, BIG_ENDIAN);
-        if (0 != optionType)
-        {
-            buffer.putByte(icmpOffset + ND_LENGTH, (byte)optionType);
-            buffer.putByte(icmpOffset + ND_LENGTH + 1, (byte)1);
-            buffer.putShort(icmpOffset + ND_LENGTH + 2, (short)(mac >>> 32), BIG_ENDIAN);
-            buffer.putInt(icmpOffset + ND_LENGTH + 4, (int)mac, BIG_ENDIAN);
-        }
-        final long sum = ipv6.pseudoHeaderSum(IcmpErrors.PROTOCOL_ICMPV6, icmpLength) + Checksums.sum(buffer, icmpOffset, icmpLength);
-        buffer.putShort(icmpOffset + 2, (short)Checksums.finish(sum), BIG_ENDIAN);
-        return Ipv6Flyweight.HEADER_LENGTH + icmpLength;
-    }
-
-    /**
-     * Neighbour discovery options from {@code index} to {@code end} (RFC 4861 7.1.1): none of length 0
-     * or running past the end, and no source link-layer address option from the unspecified address.
-     */
-    private static boolean optionsValid(final MutableDirectBuffer buffer, final int index, final int end, final boolean unspecified)
-    {
-        int position = index;
-        while (position < end)
-        {
-            if (position + 2 > end)
-            {
-                return false;
-            }
-            final int optionLength = (buffer.getByte(position + 1) & 0xFF) * OPTION_UNIT;
-            if (0 == optionLength || position + optionLength > end ||
-                (unspecified && (buffer.getByte(position) & 0xFF) == OPTION_SOURCE_LINK_LAYER_ADDRESS))
-            {
-                return false;
-            }
-            position += optionLength;
-        }
-        return true;
-    }
-
-    /**
-     * Wraps {@link #ethernet} over the frame.
-     *
-     * @return its EtherType if it holds an Ethernet header and comes from a unicast MAC, else 0.
-     */
-    private int unicastEtherType(final MutableDirectBuffer buffer, final int offset, final int length)
-    {
-        if (length < ETHERNET_LENGTH || isGroup(ethernet.wrap(buffer, offset, length).source()))
-        {
-            return 0;
-        }
-        return ethernet.etherType();
-    }
-
-    private static boolean isSolicitedNode(final long high, final long low)
-    {
-        return high == MULTICAST_LINK_LOCAL_HIGH && (low & SOLICITED_NODE_LOW_MASK) == SOLICITED_NODE_LOW;
-    }
-
-    private static boolean isGroup(final long mac)
-    {
-        return 0 != (mac & GROUP_MAC_BIT);
-    }
-
-    /** Zeros what is missing to the Ethernet minimum. */
-    private static int padded(final MutableDirectBuffer buffer, final int offset, final int frameLength)
-    {
-        if (frameLength >= MIN_FRAME_LENGTH)
-        {
-            return frameLength;
-        }
-        buffer.setMemory(offset + frameLength, MIN_FRAME_LENGTH - frameLength, (byte)0);
-        return MIN_FRAME_LENGTH;
+        return icmp.ipv6Error(buffer, offset, length, capacity, routerMac, routerHigh, routerLow, type, code, mtu);
     }
 }

@@ -1,18 +1,13 @@
 package io.vireo.gateway.dns;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
-import org.agrona.BitUtil;
 import org.agrona.DirectBuffer;
-import org.agrona.collections.Hashing;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The records a router answers for in its domain, as the forwarding threads read them: immutable,
@@ -27,7 +22,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * {@code _tcp.web.svc.vireo} under {@code _http._tcp.web.svc.vireo} exists, RFC 8020, so it answers
  * NODATA, not NXDOMAIN); then SRV targets that are no owner. An open-addressing hash table over the
  * owner names, hashed and compared with ASCII letters folded to lower case (RFC 4343), finds a name
- * given in wire format in a buffer without allocating.
+ * given in wire format in a buffer without allocating ({@link DnsNameTable}).
  * <p>
  * Each name's A, AAAA and SRV records lie in index ranges of their arrays, in the order they were
  * added; a record added twice is kept once (an RRset is a set, RFC 2181 5). All records have the
@@ -55,11 +50,7 @@ public final class DnsRecords
     private final String domain;
     private final int ttl;
     private final long serial;
-    private final UnsafeBuffer names;
-    private final int[] nameOffsets;
-    private final int[] nameLengths;
-    private final int[] slots;
-    private final int mask;
+    private final DnsNameTable nameTable;
     private final int[] aStarts;
     private final int[] addresses;
     private final int[] aaaaStarts;
@@ -102,34 +93,7 @@ public final class DnsRecords
             }
         }
 
-        final byte[][] wire = new byte[allNames.size()][];
-        int total = 0;
-        for (int i = 0; i < wire.length; i++)
-        {
-            wire[i] = toWire(allNames.get(i));
-            total += wire[i].length;
-        }
-        names = new UnsafeBuffer(new byte[total]);
-        nameOffsets = new int[wire.length];
-        nameLengths = new int[wire.length];
-        for (int i = 0, offset = 0; i < wire.length; offset += wire[i].length, i++)
-        {
-            names.putBytes(offset, wire[i]);
-            nameOffsets[i] = offset;
-            nameLengths[i] = wire[i].length;
-        }
-
-        slots = new int[BitUtil.findNextPositivePowerOfTwo(2 * owners.size())];
-        mask = slots.length - 1;
-        for (int name = 0; name < owners.size(); name++)
-        {
-            int slot = hash(names, nameOffsets[name], nameLengths[name]) & mask;
-            while (0 != slots[slot])
-            {
-                slot = (slot + 1) & mask;
-            }
-            slots[slot] = name + 1;
-        }
+        nameTable = new DnsNameTable(allNames, owners.size());
 
         final int ownerCount = owners.size();
         aStarts = starts(ownerCount, builder.addresses.stream().map(Address::name).toList(), index);
@@ -164,8 +128,8 @@ public final class DnsRecords
             srvFields[SRV_FIELDS * slot] = record.priority();
             srvFields[SRV_FIELDS * slot + 1] = record.weight();
             srvFields[SRV_FIELDS * slot + 2] = record.port();
-            srvTargetOffsets[slot] = nameOffsets[target];
-            srvTargetLengths[slot] = nameLengths[target];
+            srvTargetOffsets[slot] = nameTable.nameOffset(target);
+            srvTargetLengths[slot] = nameTable.nameLength(target);
             srvTargetNames[slot] = target < ownerCount ? target : NOT_FOUND;
         }
     }
@@ -201,18 +165,7 @@ public final class DnsRecords
      */
     public int lookup(final DirectBuffer buffer, final int offset, final int length)
     {
-        int slot = hash(buffer, offset, length) & mask;
-        int entry;
-        while (0 != (entry = slots[slot]))
-        {
-            final int name = entry - 1;
-            if (nameLengths[name] == length && equalsIgnoreCase(buffer, offset, nameOffsets[name], length))
-            {
-                return name;
-            }
-            slot = (slot + 1) & mask;
-        }
-        return NOT_FOUND;
+        return nameTable.lookup(buffer, offset, length);
     }
 
     /**
@@ -226,19 +179,7 @@ public final class DnsRecords
      */
     public boolean inDomain(final DirectBuffer buffer, final int offset, final int length)
     {
-        final int domainLength = nameLengths[APEX];
-        final int end = offset + length;
-        int position = offset;
-        while (end - position > domainLength)
-        {
-            final int label = buffer.getByte(position) & 0xFF;
-            if (0 == label || label > MAX_LABEL_LENGTH)
-            {
-                return false;
-            }
-            position += 1 + label;
-        }
-        return end - position == domainLength && equalsIgnoreCase(buffer, position, nameOffsets[APEX], domainLength);
+        return nameTable.inDomain(buffer, offset, length);
     }
 
     int ttl()
@@ -254,17 +195,17 @@ public final class DnsRecords
     /** The buffer every name lies in, at {@link #nameOffset} and SRV targets' offsets. */
     DirectBuffer names()
     {
-        return names;
+        return nameTable.names();
     }
 
     int nameOffset(final int name)
     {
-        return nameOffsets[name];
+        return nameTable.nameOffset(name);
     }
 
     int nameLength(final int name)
     {
-        return nameLengths[name];
+        return nameTable.nameLength(name);
     }
 
     int aStart(final int name)
@@ -344,34 +285,6 @@ public final class DnsRecords
         return srvTargetNames[record];
     }
 
-    private boolean equalsIgnoreCase(final DirectBuffer buffer, final int offset, final int nameOffset, final int length)
-    {
-        for (int i = 0; i < length; i++)
-        {
-            if (lowerCase(buffer.getByte(offset + i)) != names.getByte(nameOffset + i))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Length bytes are at most 63, below 'A', so folding every byte folds only letters. */
-    private static int hash(final DirectBuffer buffer, final int offset, final int length)
-    {
-        int hash = length;
-        for (int i = 0; i < length; i++)
-        {
-            hash = 31 * hash + lowerCase(buffer.getByte(offset + i));
-        }
-        return Hashing.hash(hash);
-    }
-
-    static byte lowerCase(final byte value)
-    {
-        return value >= 'A' && value <= 'Z' ? (byte)(value | 0x20) : value;
-    }
-
     private void addOwner(final String owner, final List<String> owners, final Map<String, Integer> index)
     {
         if (!owner.equals(domain) && !owner.endsWith("." + domain))
@@ -400,63 +313,6 @@ public final class DnsRecords
             starts[i + 1] += starts[i];
         }
         return starts;
-    }
-
-    private static byte[] toWire(final String name)
-    {
-        final byte[] wire = new byte[name.isEmpty() ? 1 : name.length() + 2];
-        if (!name.isEmpty())
-        {
-            int position = 0;
-            for (final String label : name.split("\\.", -1))
-            {
-                wire[position] = (byte)label.length();
-                System.arraycopy(label.getBytes(StandardCharsets.US_ASCII), 0, wire, position + 1, label.length());
-                position += 1 + label.length();
-            }
-        }
-        return wire;
-    }
-
-    /**
-     * A name as the builder keeps it: lower case, without the trailing dot, {@code ""} for the root.
-     * Labels are host names' (letters, digits, hyphens inside; RFC 1123 2.1) or may hold underscores
-     * (service and protocol labels such as {@code _http._tcp}, RFC 2782); 1 to 63 characters, 255
-     * bytes in wire format in all.
-     */
-    private static String canonical(final String name, final String what)
-    {
-        final String text = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
-        if (text.isEmpty())
-        {
-            return text;
-        }
-        if (text.length() + 2 > MAX_NAME_LENGTH)
-        {
-            throw new IllegalArgumentException(what + " '" + name + "' is longer than " + MAX_NAME_LENGTH + " bytes in wire format");
-        }
-        for (final String label : text.split("\\.", -1))
-        {
-            if (label.isEmpty() || label.length() > MAX_LABEL_LENGTH)
-            {
-                throw new IllegalArgumentException(
-                    what + " '" + name + "' has a label of " + label.length() + " characters: labels have 1.." + MAX_LABEL_LENGTH);
-            }
-            if ('-' == label.charAt(0) || '-' == label.charAt(label.length() - 1))
-            {
-                throw new IllegalArgumentException(what + " '" + name + "' has a label that starts or ends with '-': '" + label + "'");
-            }
-            for (int i = 0; i < label.length(); i++)
-            {
-                final char c = label.charAt(i);
-                if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') && '-' != c && '_' != c)
-                {
-                    throw new IllegalArgumentException(
-                        what + " '" + name + "' has a character other than a letter, digit, '-' or '_' in label '" + label + "'");
-                }
-            }
-        }
-        return text.toLowerCase(Locale.ROOT);
     }
 
     private static int checkField(final int value, final String what)
@@ -507,7 +363,7 @@ public final class DnsRecords
          */
         public Builder domain(final String domain)
         {
-            final String canonical = canonical(domain, "domain");
+            final String canonical = DnsNames.canonical(domain, "domain");
             if (canonical.isEmpty())
             {
                 throw new IllegalArgumentException("the domain cannot be the root");
@@ -557,7 +413,7 @@ public final class DnsRecords
          */
         public Builder addA(final String name, final int address)
         {
-            addresses.add(new Address(canonical(name, "name"), address));
+            addresses.add(new Address(DnsNames.canonical(name, "name"), address));
             return this;
         }
 
@@ -571,7 +427,7 @@ public final class DnsRecords
          */
         public Builder addAaaa(final String name, final long high, final long low)
         {
-            addresses6.add(new Address6(canonical(name, "name"), high, low));
+            addresses6.add(new Address6(DnsNames.canonical(name, "name"), high, low));
             return this;
         }
 
@@ -589,8 +445,8 @@ public final class DnsRecords
         public Builder addSrv(final String name, final int priority, final int weight, final int port, final String target)
         {
             services.add(new Service(
-                canonical(name, "name"), checkField(priority, "priority"), checkField(weight, "weight"), checkField(port, "port"),
-                canonical(target, "target")));
+                DnsNames.canonical(name, "name"), checkField(priority, "priority"), checkField(weight, "weight"), checkField(port, "port"),
+                DnsNames.canonical(target, "target")));
             return this;
         }
 

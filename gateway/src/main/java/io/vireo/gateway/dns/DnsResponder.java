@@ -1,12 +1,39 @@
 package io.vireo.gateway.dns;
 
-import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import static io.vireo.gateway.dns.DnsRecords.APEX;
-import static io.vireo.gateway.dns.DnsRecords.MAX_LABEL_LENGTH;
-import static io.vireo.gateway.dns.DnsRecords.MAX_NAME_LENGTH;
 import static io.vireo.gateway.dns.DnsRecords.NOT_FOUND;
+import static io.vireo.gateway.dns.DnsResponseWriter.AAAA_RECORD_LENGTH;
+import static io.vireo.gateway.dns.DnsResponseWriter.A_RECORD_LENGTH;
+import static io.vireo.gateway.dns.DnsResponseWriter.QUESTION_POINTER;
+import static io.vireo.gateway.dns.DnsWire.CLASS_IN;
+import static io.vireo.gateway.dns.DnsWire.EDNS_VERSION;
+import static io.vireo.gateway.dns.DnsWire.FLAGS_OFFSET;
+import static io.vireo.gateway.dns.DnsWire.FLAG_AA;
+import static io.vireo.gateway.dns.DnsWire.FLAG_CD;
+import static io.vireo.gateway.dns.DnsWire.FLAG_QR;
+import static io.vireo.gateway.dns.DnsWire.FLAG_RA;
+import static io.vireo.gateway.dns.DnsWire.FLAG_RD;
+import static io.vireo.gateway.dns.DnsWire.FLAG_TC;
+import static io.vireo.gateway.dns.DnsWire.OPCODE_MASK;
+import static io.vireo.gateway.dns.DnsWire.OPT_LENGTH;
+import static io.vireo.gateway.dns.DnsWire.POINTER;
+import static io.vireo.gateway.dns.DnsWire.QDCOUNT_OFFSET;
+import static io.vireo.gateway.dns.DnsWire.QUESTION_FIXED_LENGTH;
+import static io.vireo.gateway.dns.DnsWire.RCODE_BADVERS;
+import static io.vireo.gateway.dns.DnsWire.RCODE_FORMERR;
+import static io.vireo.gateway.dns.DnsWire.RCODE_NOERROR;
+import static io.vireo.gateway.dns.DnsWire.RCODE_NOTIMP;
+import static io.vireo.gateway.dns.DnsWire.RCODE_NXDOMAIN;
+import static io.vireo.gateway.dns.DnsWire.RCODE_REFUSED;
+import static io.vireo.gateway.dns.DnsWire.TYPE_A;
+import static io.vireo.gateway.dns.DnsWire.TYPE_AAAA;
+import static io.vireo.gateway.dns.DnsWire.TYPE_ANY;
+import static io.vireo.gateway.dns.DnsWire.TYPE_AXFR;
+import static io.vireo.gateway.dns.DnsWire.TYPE_IXFR;
+import static io.vireo.gateway.dns.DnsWire.TYPE_SOA;
+import static io.vireo.gateway.dns.DnsWire.TYPE_SRV;
 import static java.nio.ByteOrder.BIG_ENDIAN;
 
 /**
@@ -64,7 +91,8 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * version 0, UDP payload size {@link #UDP_PAYLOAD_SIZE}, the DO bit copied (RFC 3225 3), no options.
  * <p>
  * The query is read only in [offset, offset + length), and nothing is written at or past offset +
- * capacity. One instance per forwarding thread; nothing allocates, locks or throws.
+ * capacity. One instance per forwarding thread; nothing allocates, locks or throws. The query is read by
+ * {@link DnsQuery}, the records written by {@link DnsResponseWriter}; this class decides what to answer.
  */
 public final class DnsResponder
 {
@@ -97,7 +125,7 @@ public final class DnsResponder
     public static final int OUTCOMES = 10;
 
     /** The length of a DNS header. */
-    public static final int HEADER_LENGTH = 12;
+    public static final int HEADER_LENGTH = DnsWire.HEADER_LENGTH;
     /** The UDP payload size the response's OPT offers (the DNS flag day 2020 size, no IP fragments). */
     public static final int UDP_PAYLOAD_SIZE = 1232;
     /** The UDP payload size every DNS speaker takes, and the least an OPT may ask for. */
@@ -105,89 +133,16 @@ public final class DnsResponder
     /** The longest DNS message: TCP's length prefix has 16 bits. */
     public static final int MAX_MESSAGE_LENGTH = 65_535;
 
-    private static final int FLAGS_OFFSET = 2;
-    private static final int QDCOUNT_OFFSET = 4;
-    private static final int ANCOUNT_OFFSET = 6;
-    private static final int NSCOUNT_OFFSET = 8;
-    private static final int ARCOUNT_OFFSET = 10;
-    private static final int FLAG_QR = 0x8000;
-    private static final int OPCODE_MASK = 0x7800;
-    private static final int FLAG_AA = 0x0400;
-    private static final int FLAG_TC = 0x0200;
-    private static final int FLAG_RD = 0x0100;
-    private static final int FLAG_RA = 0x0080;
-    private static final int FLAG_CD = 0x0010;
-    private static final int RCODE_MASK = 0x0F;
-    private static final int RCODE_NOERROR = 0;
-    private static final int RCODE_FORMERR = 1;
-    private static final int RCODE_NXDOMAIN = 3;
-    private static final int RCODE_NOTIMP = 4;
-    private static final int RCODE_REFUSED = 5;
-    /** Extended: 1 in the OPT's upper 8 bits, 0 in the header's 4 (RFC 6891 6.1.3). */
-    private static final int RCODE_BADVERS = 16;
     /** No refusal: the question is answered from the records. */
     private static final int ANSWER = -1;
 
-    private static final int TYPE_A = 1;
-    private static final int TYPE_SOA = 6;
-    private static final int TYPE_AAAA = 28;
-    private static final int TYPE_SRV = 33;
-    private static final int TYPE_OPT = 41;
-    private static final int TYPE_IXFR = 251;
-    private static final int TYPE_AXFR = 252;
-    private static final int TYPE_ANY = 255;
-    private static final int CLASS_IN = 1;
-    private static final int EDNS_VERSION = 0;
-    private static final int EDNS_DO = 0x8000;
-    private static final int OPTION_HEADER_LENGTH = 4;
-
-    /** QTYPE and QCLASS after the question name. */
-    private static final int QUESTION_FIXED_LENGTH = 4;
-    /** TYPE, CLASS, TTL and RDLENGTH after a record's name. */
-    private static final int RECORD_FIXED_LENGTH = 10;
-    private static final int POINTER_LENGTH = 2;
-    /** A record's name as a pointer, and its fixed fields. */
-    private static final int RECORD_HEADER_LENGTH = POINTER_LENGTH + RECORD_FIXED_LENGTH;
-    private static final int A_RECORD_LENGTH = RECORD_HEADER_LENGTH + 4;
-    private static final int AAAA_RECORD_LENGTH = RECORD_HEADER_LENGTH + 16;
-    /** Priority, weight and port before the target. */
-    private static final int SRV_FIXED_LENGTH = 6;
-    /** Root name, type, class, TTL (extended RCODE, version, flags) and RDLENGTH 0. */
-    private static final int OPT_LENGTH = 1 + RECORD_FIXED_LENGTH;
-    private static final int POINTER = 0xC000;
-    private static final int POINTER_TAG = 0xC0;
-    private static final int POINTER_OFFSET_MASK = 0x3FFF;
-    private static final int QUESTION_POINTER = POINTER | HEADER_LENGTH;
-
-    /** SOA MNAME's first label and RNAME's (the mailbox hostmaster@domain); each is followed by a pointer to the domain. */
-    private static final byte[] PRIMARY_LABEL = {2, 'n', 's'};
-    private static final byte[] MAILBOX_LABEL = {10, 'h', 'o', 's', 't', 'm', 'a', 's', 't', 'e', 'r'};
-    private static final int SOA_RDATA_LENGTH = PRIMARY_LABEL.length + MAILBOX_LABEL.length + 2 * POINTER_LENGTH + 5 * 4;
-    private static final int SOA_RECORD_LENGTH = RECORD_HEADER_LENGTH + SOA_RDATA_LENGTH;
-    /** SOA REFRESH, RETRY and EXPIRE: no secondary server transfers this zone; the values are customary. */
-    private static final int SOA_REFRESH = 7200;
-    private static final int SOA_RETRY = 1800;
-    private static final int SOA_EXPIRE = 86_400;
-
-    /** Names a compression pointer can point to: offsets in the message of label starts written out. */
-    private static final int DICTIONARY_CAPACITY = 1024;
-
-    private final int[] dictionary = new int[DICTIONARY_CAPACITY];
-    private int dictionarySize;
+    private final DnsQuery query = new DnsQuery();
+    private final DnsResponseWriter writer = new DnsResponseWriter();
     private MutableDirectBuffer buffer;
     private DnsRecords records;
     private int message;
     private int nameLength;
-    private int position;
-    private int end;
-    private int answers;
-    private int authorities;
-    private int additionals;
     private boolean truncated;
-    private boolean hasOpt;
-    private int optPayloadSize;
-    private int optVersion;
-    private int optDnssecOk;
     private int outcome = DROPPED;
 
     /**
@@ -227,33 +182,31 @@ public final class DnsResponder
         }
         final int queryEnd = offset + length;
         final int questionEnd = 1 == (buffer.getShort(offset + QDCOUNT_OFFSET, BIG_ENDIAN) & 0xFFFF) ?
-            question(offset + HEADER_LENGTH, queryEnd) : -1;
+            DnsQuery.question(buffer, offset + HEADER_LENGTH, queryEnd) : -1;
         if (questionEnd < 0)
         {
             return headerOnly(transportLimit, responseFlags | RCODE_FORMERR, FORMERR);
         }
         nameLength = questionEnd - QUESTION_FIXED_LENGTH - (offset + HEADER_LENGTH);
         final int type = buffer.getShort(questionEnd - 4, BIG_ENDIAN) & 0xFFFF;
-        final int refusal = refusal(otherRecords(questionEnd, queryEnd), type, buffer.getShort(questionEnd - 2, BIG_ENDIAN) & 0xFFFF);
+        final int refusal = refusal(query.otherRecords(buffer, offset, questionEnd, queryEnd), type,
+            buffer.getShort(questionEnd - 2, BIG_ENDIAN) & 0xFFFF);
         if (FORWARD == refusal && hasUpstream && 0 != (flags & FLAG_RD))
         {
             outcome = FORWARDED;
             return FORWARD;
         }
 
+        final boolean hasOpt = query.hasOpt();
         final int limit = hasOpt ?
-            Math.min(Math.min(capacity, MAX_MESSAGE_LENGTH), Math.max(maxLength, Math.max(MIN_UDP_PAYLOAD_SIZE, optPayloadSize))) :
+            Math.min(Math.min(capacity, MAX_MESSAGE_LENGTH), Math.max(maxLength, Math.max(MIN_UDP_PAYLOAD_SIZE, query.optPayloadSize()))) :
             transportLimit;
         final int optLength = hasOpt ? OPT_LENGTH : 0;
         if (questionEnd + optLength > offset + limit)
         {
             return drop();
         }
-        position = questionEnd;
-        end = offset + limit - optLength;
-        answers = 0;
-        authorities = 0;
-        additionals = 0;
+        writer.start(buffer, offset, records, nameLength, questionEnd, offset + limit - optLength);
         truncated = false;
 
         return switch (refusal)
@@ -286,7 +239,7 @@ public final class DnsResponder
         {
             return RCODE_FORMERR;
         }
-        if (hasOpt && EDNS_VERSION != optVersion)
+        if (query.hasOpt() && EDNS_VERSION != query.optVersion())
         {
             return RCODE_BADVERS;
         }
@@ -306,47 +259,47 @@ public final class DnsResponder
         final int name = records.lookup(buffer, message + HEADER_LENGTH, nameLength);
         if (NOT_FOUND == name)
         {
-            authorities = putSoa() ? 1 : 0;
+            writer.countAuthorities(writer.putSoa() ? 1 : 0);
             return finish(flags, RCODE_NXDOMAIN, NXDOMAIN);
         }
         final boolean any = TYPE_ANY == type;
         if (any || TYPE_SRV == type)
         {
-            seedDictionary();
+            writer.seedDictionary();
         }
         if (any || TYPE_A == type)
         {
             for (int record = records.aStart(name), last = records.aEnd(name); record < last && !truncated; record++)
             {
-                countAnswer(putA(QUESTION_POINTER, record));
+                countAnswer(writer.putA(QUESTION_POINTER, record));
             }
         }
         if (any || TYPE_AAAA == type)
         {
             for (int record = records.aaaaStart(name), last = records.aaaaEnd(name); record < last && !truncated; record++)
             {
-                countAnswer(putAaaa(QUESTION_POINTER, record));
+                countAnswer(writer.putAaaa(QUESTION_POINTER, record));
             }
         }
         if (any || TYPE_SRV == type)
         {
             for (int record = records.srvStart(name), last = records.srvEnd(name); record < last && !truncated; record++)
             {
-                countAnswer(putSrv(record));
+                countAnswer(writer.putSrv(record));
             }
         }
         if ((any || TYPE_SOA == type) && APEX == name && !truncated)
         {
-            countAnswer(putSoa());
+            countAnswer(writer.putSoa());
         }
 
         if (truncated)
         {
             return finish(flags | FLAG_TC, RCODE_NOERROR, TRUNCATED);
         }
-        if (0 == answers)
+        if (0 == writer.answers())
         {
-            authorities = putSoa() ? 1 : 0;
+            writer.countAuthorities(writer.putSoa() ? 1 : 0);
             return finish(flags, RCODE_NOERROR, NODATA);
         }
         if (any || TYPE_SRV == type)
@@ -360,7 +313,7 @@ public final class DnsResponder
     {
         if (written)
         {
-            answers++;
+            writer.countAnswer();
         }
         else
         {
@@ -383,30 +336,30 @@ public final class DnsResponder
             {
                 continue;
             }
-            final int owner = find(records.names(), records.nameOffset(target));
+            final int owner = writer.find(records.names(), records.nameOffset(target));
             if (owner < 0)
             {
                 continue;
             }
             final int aStart = records.aStart(target);
             final int aEnd = records.aEnd(target);
-            if (position + (aEnd - aStart) * A_RECORD_LENGTH <= end)
+            if (writer.fits((aEnd - aStart) * A_RECORD_LENGTH))
             {
                 for (int address = aStart; address < aEnd; address++)
                 {
-                    putA(POINTER | owner, address);
+                    writer.putA(POINTER | owner, address);
                 }
-                additionals += aEnd - aStart;
+                writer.countAdditionals(aEnd - aStart);
             }
             final int aaaaStart = records.aaaaStart(target);
             final int aaaaEnd = records.aaaaEnd(target);
-            if (position + (aaaaEnd - aaaaStart) * AAAA_RECORD_LENGTH <= end)
+            if (writer.fits((aaaaEnd - aaaaStart) * AAAA_RECORD_LENGTH))
             {
                 for (int address = aaaaStart; address < aaaaEnd; address++)
                 {
-                    putAaaa(POINTER | owner, address);
+                    writer.putAaaa(POINTER | owner, address);
                 }
-                additionals += aaaaEnd - aaaaStart;
+                writer.countAdditionals(aaaaEnd - aaaaStart);
             }
         }
     }
@@ -423,334 +376,10 @@ public final class DnsResponder
         return false;
     }
 
-    private boolean putA(final int owner, final int record)
-    {
-        if (position + A_RECORD_LENGTH > end)
-        {
-            return false;
-        }
-        putRecordHeader(owner, TYPE_A, 4);
-        buffer.putInt(position, records.address(record), BIG_ENDIAN);
-        position += 4;
-        return true;
-    }
-
-    private boolean putAaaa(final int owner, final int record)
-    {
-        if (position + AAAA_RECORD_LENGTH > end)
-        {
-            return false;
-        }
-        putRecordHeader(owner, TYPE_AAAA, 16);
-        buffer.putLong(position, records.addressHigh(record), BIG_ENDIAN);
-        buffer.putLong(position + 8, records.addressLow(record), BIG_ENDIAN);
-        position += 16;
-        return true;
-    }
-
-    /**
-     * An SRV record owned by the question name. Its target is written as its labels up to the longest
-     * suffix already in the message, then a pointer to that (or to the end, the root label); the
-     * labels written become names later targets can point to.
-     */
-    private boolean putSrv(final int record)
-    {
-        final DirectBuffer names = records.names();
-        final int target = records.srvTargetOffset(record);
-        final int targetLength = records.srvTargetLength(record);
-        int literal = targetLength;
-        int pointer = -1;
-        for (int suffix = 0; suffix < targetLength - 1; suffix += 1 + names.getByte(target + suffix))
-        {
-            pointer = find(names, target + suffix);
-            if (pointer >= 0)
-            {
-                literal = suffix;
-                break;
-            }
-        }
-        final int rdLength = SRV_FIXED_LENGTH + (pointer < 0 ? targetLength : literal + POINTER_LENGTH);
-        if (position + RECORD_HEADER_LENGTH + rdLength > end)
-        {
-            return false;
-        }
-        putRecordHeader(QUESTION_POINTER, TYPE_SRV, rdLength);
-        buffer.putShort(position, (short)records.srvPriority(record), BIG_ENDIAN);
-        buffer.putShort(position + 2, (short)records.srvWeight(record), BIG_ENDIAN);
-        buffer.putShort(position + 4, (short)records.srvPort(record), BIG_ENDIAN);
-        position += SRV_FIXED_LENGTH;
-        buffer.putBytes(position, names, target, literal);
-        for (int label = 0; label < Math.min(literal, targetLength - 1); label += 1 + names.getByte(target + label))
-        {
-            remember(position + label - message);
-        }
-        position += literal;
-        if (pointer >= 0)
-        {
-            buffer.putShort(position, (short)(POINTER | pointer), BIG_ENDIAN);
-            position += POINTER_LENGTH;
-        }
-        return true;
-    }
-
-    /**
-     * The domain's SOA (RFC 1035 3.3.13), owned by the domain's part of the question name: MNAME
-     * ns.&lt;domain&gt;, RNAME hostmaster.&lt;domain&gt;, MINIMUM and TTL the records' TTL (RFC 2308 3, 4).
-     */
-    private boolean putSoa()
-    {
-        if (position + SOA_RECORD_LENGTH > end)
-        {
-            return false;
-        }
-        final int domain = POINTER | (HEADER_LENGTH + nameLength - records.nameLength(APEX));
-        putRecordHeader(domain, TYPE_SOA, SOA_RDATA_LENGTH);
-        buffer.putBytes(position, PRIMARY_LABEL);
-        position += PRIMARY_LABEL.length;
-        buffer.putShort(position, (short)domain, BIG_ENDIAN);
-        position += POINTER_LENGTH;
-        buffer.putBytes(position, MAILBOX_LABEL);
-        position += MAILBOX_LABEL.length;
-        buffer.putShort(position, (short)domain, BIG_ENDIAN);
-        position += POINTER_LENGTH;
-        buffer.putInt(position, (int)records.serial(), BIG_ENDIAN);
-        buffer.putInt(position + 4, SOA_REFRESH, BIG_ENDIAN);
-        buffer.putInt(position + 8, SOA_RETRY, BIG_ENDIAN);
-        buffer.putInt(position + 12, SOA_EXPIRE, BIG_ENDIAN);
-        buffer.putInt(position + 16, records.ttl(), BIG_ENDIAN);
-        position += 20;
-        return true;
-    }
-
-    /** Owner pointer, TYPE, CLASS IN, TTL, RDLENGTH; leaves {@link #position} at the RDATA. */
-    private void putRecordHeader(final int owner, final int type, final int rdLength)
-    {
-        buffer.putShort(position, (short)owner, BIG_ENDIAN);
-        buffer.putShort(position + 2, (short)type, BIG_ENDIAN);
-        buffer.putShort(position + 4, (short)CLASS_IN, BIG_ENDIAN);
-        buffer.putInt(position + 6, records.ttl(), BIG_ENDIAN);
-        buffer.putShort(position + 10, (short)rdLength, BIG_ENDIAN);
-        position += RECORD_HEADER_LENGTH;
-    }
-
-    /** Every suffix of the question name but the root becomes a name to point to. */
-    private void seedDictionary()
-    {
-        dictionarySize = 0;
-        final int question = message + HEADER_LENGTH;
-        for (int label = 0; label < nameLength - 1; label += 1 + buffer.getByte(question + label))
-        {
-            remember(HEADER_LENGTH + label);
-        }
-    }
-
-    private void remember(final int messageOffset)
-    {
-        if (dictionarySize < DICTIONARY_CAPACITY && messageOffset <= POINTER_OFFSET_MASK)
-        {
-            dictionary[dictionarySize++] = messageOffset;
-        }
-    }
-
-    /**
-     * Finds a name in the message.
-     *
-     * @return the offset in the message of a name equal to the wire-format name in {@code names} at
-     * {@code nameOffset}, or -1.
-     */
-    private int find(final DirectBuffer names, final int nameOffset)
-    {
-        for (int i = 0; i < dictionarySize; i++)
-        {
-            if (sameName(names, nameOffset, dictionary[i]))
-            {
-                return dictionary[i];
-            }
-        }
-        return -1;
-    }
-
-    /**
-     * Compares a lower-case name with one in the message, following the message's pointers. Those
-     * were all written here, to earlier label starts, and the question has none, so the walk ends.
-     */
-    private boolean sameName(final DirectBuffer names, final int nameOffset, final int messageOffset)
-    {
-        int index = message + messageOffset;
-        int nameIndex = nameOffset;
-        while (true)
-        {
-            final int label = buffer.getByte(index) & 0xFF;
-            if (label >= POINTER_TAG)
-            {
-                index = message + (buffer.getShort(index, BIG_ENDIAN) & POINTER_OFFSET_MASK);
-                continue;
-            }
-            if (label != names.getByte(nameIndex))
-            {
-                return false;
-            }
-            if (0 == label)
-            {
-                return true;
-            }
-            for (int i = 1; i <= label; i++)
-            {
-                if (DnsRecords.lowerCase(buffer.getByte(index + i)) != names.getByte(nameIndex + i))
-                {
-                    return false;
-                }
-            }
-            index += 1 + label;
-            nameIndex += 1 + label;
-        }
-    }
-
-    /**
-     * Walks the question name at {@code start}.
-     *
-     * @return the end of the question (after QCLASS), or -1 if it is malformed or runs past {@code limit}.
-     */
-    private int question(final int start, final int limit)
-    {
-        int index = start;
-        while (index < limit)
-        {
-            final int label = buffer.getByte(index) & 0xFF;
-            if (label > MAX_LABEL_LENGTH)
-            {
-                return -1;
-            }
-            index += 1 + label;
-            if (0 == label)
-            {
-                return index + QUESTION_FIXED_LENGTH <= limit ? index + QUESTION_FIXED_LENGTH : -1;
-            }
-            if (index - start >= MAX_NAME_LENGTH)
-            {
-                return -1;
-            }
-        }
-        return -1;
-    }
-
-    /**
-     * Walks the records after the question to find the OPT ({@link #hasOpt} and its fields).
-     *
-     * @return false if a record is malformed or runs past {@code limit}, there is a second OPT, or
-     * the OPT is not owned by the root or has options that do not fill its RDATA.
-     */
-    private boolean otherRecords(final int start, final int limit)
-    {
-        hasOpt = false;
-        optPayloadSize = 0;
-        optVersion = 0;
-        optDnssecOk = 0;
-        final int additionalStart = (buffer.getShort(message + ANCOUNT_OFFSET, BIG_ENDIAN) & 0xFFFF) +
-            (buffer.getShort(message + NSCOUNT_OFFSET, BIG_ENDIAN) & 0xFFFF);
-        final int count = additionalStart + (buffer.getShort(message + ARCOUNT_OFFSET, BIG_ENDIAN) & 0xFFFF);
-        int index = start;
-        for (int i = 0; i < count; i++)
-        {
-            final int nameEnd = skipName(index, limit);
-            if (nameEnd < 0 || nameEnd + RECORD_FIXED_LENGTH > limit)
-            {
-                return false;
-            }
-            final int rdata = nameEnd + RECORD_FIXED_LENGTH;
-            final int rdataEnd = rdata + (buffer.getShort(nameEnd + 8, BIG_ENDIAN) & 0xFFFF);
-            if (rdataEnd > limit)
-            {
-                return false;
-            }
-            if (i >= additionalStart && TYPE_OPT == (buffer.getShort(nameEnd, BIG_ENDIAN) & 0xFFFF))
-            {
-                if (hasOpt)
-                {
-                    return false;
-                }
-                hasOpt = true;
-                optPayloadSize = buffer.getShort(nameEnd + 2, BIG_ENDIAN) & 0xFFFF;
-                final int ttl = buffer.getInt(nameEnd + 4, BIG_ENDIAN);
-                optVersion = (ttl >>> 16) & 0xFF;
-                optDnssecOk = ttl & EDNS_DO;
-                if (nameEnd != index + 1 || !optionsFill(rdata, rdataEnd))
-                {
-                    return false;
-                }
-            }
-            index = rdataEnd;
-        }
-        return true;
-    }
-
-    /**
-     * Skips a name that may end in a compression pointer.
-     *
-     * @return the index after it, or -1 if it is malformed or runs past {@code limit}.
-     */
-    private int skipName(final int start, final int limit)
-    {
-        int index = start;
-        while (index < limit)
-        {
-            final int label = buffer.getByte(index) & 0xFF;
-            if (0 == label)
-            {
-                return index + 1;
-            }
-            if (label >= POINTER_TAG)
-            {
-                return index + POINTER_LENGTH <= limit ? index + POINTER_LENGTH : -1;
-            }
-            if (label > MAX_LABEL_LENGTH)
-            {
-                return -1;
-            }
-            index += 1 + label;
-            if (index - start >= MAX_NAME_LENGTH)
-            {
-                return -1;
-            }
-        }
-        return -1;
-    }
-
-    /** Whether OPT options (code, length, data) fill [start, limit) exactly. */
-    private boolean optionsFill(final int start, final int limit)
-    {
-        int index = start;
-        while (index < limit)
-        {
-            if (index + OPTION_HEADER_LENGTH > limit)
-            {
-                return false;
-            }
-            index += OPTION_HEADER_LENGTH + (buffer.getShort(index + 2, BIG_ENDIAN) & 0xFFFF);
-        }
-        return index == limit;
-    }
-
-    /** The OPT if the query had one, then the header's flags and counts; the question stays as it was. */
     private int finish(final int flags, final int rcode, final int outcome)
     {
-        if (hasOpt)
-        {
-            buffer.putByte(position, (byte)0);
-            buffer.putShort(position + 1, (short)TYPE_OPT, BIG_ENDIAN);
-            buffer.putShort(position + 3, (short)UDP_PAYLOAD_SIZE, BIG_ENDIAN);
-            buffer.putInt(position + 5, (rcode >>> 4) << 24 | EDNS_VERSION << 16 | optDnssecOk, BIG_ENDIAN);
-            buffer.putShort(position + 9, (short)0, BIG_ENDIAN);
-            position += OPT_LENGTH;
-            additionals++;
-        }
-        buffer.putShort(message + FLAGS_OFFSET, (short)(flags | (rcode & RCODE_MASK)), BIG_ENDIAN);
-        buffer.putShort(message + QDCOUNT_OFFSET, (short)1, BIG_ENDIAN);
-        buffer.putShort(message + ANCOUNT_OFFSET, (short)answers, BIG_ENDIAN);
-        buffer.putShort(message + NSCOUNT_OFFSET, (short)authorities, BIG_ENDIAN);
-        buffer.putShort(message + ARCOUNT_OFFSET, (short)additionals, BIG_ENDIAN);
         this.outcome = outcome;
-        return position - message;
+        return writer.finish(flags, rcode, query.hasOpt(), query.optDnssecOk());
     }
 
     /** A response of the header alone, all counts 0, if the transport takes 12 bytes. */
@@ -760,10 +389,8 @@ public final class DnsResponder
         {
             return drop();
         }
-        buffer.putShort(message + FLAGS_OFFSET, (short)flags, BIG_ENDIAN);
-        buffer.putLong(message + QDCOUNT_OFFSET, 0L);
         this.outcome = outcome;
-        return HEADER_LENGTH;
+        return DnsResponseWriter.headerOnly(buffer, message, flags);
     }
 
     private int drop()

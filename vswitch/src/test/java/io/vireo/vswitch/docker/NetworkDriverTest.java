@@ -101,10 +101,10 @@ class NetworkDriverTest
         assertTrue(err(500, post("CreateNetwork", "CreateNetwork")).contains("already exists"));
 
         final JsonNode endpoint = ok(post("CreateEndpoint", "CreateEndpoint"));
-        assertEquals(NetworkDriver.macFor(endpointId), endpoint.get("Interface").get("MacAddress").asText(),
+        assertEquals(DriverEndpoints.macFor(endpointId), endpoint.get("Interface").get("MacAddress").asText(),
             "the driver chooses the MAC Docker left empty, and answers nothing else");
         assertEquals(1, endpoint.get("Interface").size());
-        assertTrue(NetworkDriver.macFor(endpointId).matches("02(:[0-9a-f]{2}){5}"));
+        assertTrue(DriverEndpoints.macFor(endpointId).matches("02(:[0-9a-f]{2}){5}"));
         final JsonNode info = ok(post("EndpointOperInfo", "EndpointOperInfo")).get("Value");
         assertEquals(bridge, info.get("bridge").asText());
         assertEquals("vd" + endpointId.substring(0, 12), info.get("port").asText());
