@@ -75,7 +75,7 @@ vireo_cds_flags() {
 
 # Makes the archive if it is missing or older than the jar: starts a vireod on a scratch run dir (no ports, no
 # port keeper, metrics on a free loopback port), waits until it is ready, stops it, and keeps the classes it
-# loaded (-XX:ArchiveClassesAtExit). About 10 s, once per jar and JDK. It needs root, as vireod does; a run
+# loaded (-XX:ArchiveClassesAtExit). About 6 s, once per jar and JDK. It needs root, as vireod does; a run
 # that fails leaves a marker so that the scripts do not try again until the jar changes, and one that finds
 # another training under way goes on without an archive.
 vireo_ensure_cds() {
