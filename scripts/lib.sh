@@ -33,11 +33,10 @@ vireo_jar_is_stale() {
       \( -path '*/src/main/*' -o -name pom.xml \) -newer "$VIREO_JAR" -print -quit)" ]
 }
 
-# Builds vswitch/target/vireo.jar (and what it needs) if it is missing or stale, then the class data archives
-# below. Build output goes to stderr. VIREO_NO_BUILD=1 takes the jar as it is (a benchmark of a build you made
-# yourself).
+# Builds vswitch/target/vireo.jar (and what it needs) if it is missing or stale. Build output goes to stderr.
+# VIREO_NO_BUILD=1 takes the jar as it is (a benchmark of a build you made yourself).
 vireo_ensure_jar() {
-  if [ -n "${VIREO_NO_BUILD:-}" ] && [ -f "$VIREO_JAR" ]; then vireo_ensure_cds; return 0; fi
+  if [ -n "${VIREO_NO_BUILD:-}" ] && [ -f "$VIREO_JAR" ]; then return 0; fi
   if vireo_jar_is_stale; then
     mkdir -p "$VIREO_ROOT/vswitch/target"
     (
@@ -48,13 +47,12 @@ vireo_ensure_jar() {
       fi
     ) 9>"$VIREO_ROOT/vswitch/target/.build.lock"
   fi
-  vireo_ensure_cds
 }
 
 # Class data sharing (AppCDS): vireod maps the classes it loads while starting from an archive instead of
 # parsing and verifying them from the jar, which takes about 40 % off its start (5.6 -> 3.4 s to "ready" on a
-# loaded 2-core machine). One archive per jar and JDK, made by a training run the first time a script finds it
-# missing or older than the jar. The JVM checks the archive against its jar and JDK and, if they differ, starts
+# loaded 2-core machine). One archive per jar and JDK, made by a training run the first time scripts/vireod finds
+# it missing or older than the jar (only vireod: a vireoctl or CNI call never waits for one). The JVM checks the archive against its jar and JDK and, if they differ, starts
 # without it; -Xlog:cds=off keeps its warning about that off stdout. (vireoctl gains little from one: most of
 # its start is picocli, whose classes, built for Java 5, cannot be archived.)
 VIREO_CDS_ARCHIVE_DIR="$VIREO_ROOT/vswitch/target/cds"
@@ -76,7 +74,7 @@ vireo_cds_flags() {
 # Makes the archive if it is missing or older than the jar: starts a vireod on a scratch run dir (no ports, no
 # port keeper, metrics on a free loopback port), waits until it is ready, stops it, and keeps the classes it
 # loaded (-XX:ArchiveClassesAtExit). About 6 s, once per jar and JDK. It needs root, as vireod does; a run
-# that fails leaves a marker so that the scripts do not try again until the jar changes, and one that finds
+# that fails leaves a marker so that vireod does not try again until the jar changes, and one that finds
 # another training under way goes on without an archive.
 vireo_ensure_cds() {
   local archive
