@@ -82,18 +82,23 @@ public final class NetworkNamespace
         return path;
     }
 
-    /** True while {@link #path()} still names this namespace: false once it names nothing, or another one. */
+    /**
+     * True while {@link #path()} still names this namespace: false once it names nothing (ENOENT, ENOTDIR), or
+     * another one. A check that fails for any other reason (no descriptor left, no memory) answers true: its holder
+     * deletes a container's port on false, which only a namespace that is really gone may cost.
+     */
     public boolean isStillNamed()
     {
         final LibC libc = Native.libc();
         final int fd = libc.open(pathBytes.addressOffset(), O_RDONLY | O_CLOEXEC);
         if (fd < 0)
         {
-            return false;
+            final int errno = Native.errno();
+            return Errno.ENOENT != errno && Errno.ENOTDIR != errno;
         }
         final boolean read = libc.fstat(fd, stat.addressOffset()) >= 0;
         libc.close(fd);
-        return read && device == stat.getLong(STAT_DEVICE_OFFSET) && inode == stat.getLong(STAT_INODE_OFFSET);
+        return !read || device == stat.getLong(STAT_DEVICE_OFFSET) && inode == stat.getLong(STAT_INODE_OFFSET);
     }
 
     /**
