@@ -23,7 +23,8 @@ fi
 # AF_PACKET rings, UDP GSO/GRO sockets, vhost-user's shared memory, SCM_RIGHTS to the port keeper and from a
 # vhost-user frontend), the daemon with its Netty control socket and metrics, the CNI plugin's JVM, and the JDK's
 # HTTP client to etcd. The rest exercise the same doors through more of Vireo's own code, which the JDK 17 run
-# above covers (VxlanIT and TakeoverIT too: VtepIT and DaemonIT reach their doors in a twentieth of the time).
+# above covers (VxlanIT and TakeoverIT too: VtepIT reaches VxlanIT's sockets in a fiftieth of its time, and
+# DaemonIT's port keeper and VhostUserIT carry the SCM_RIGHTS that TakeoverIT's handover does).
 jdk25_its=TapPortIT,RtNetlinkIT,AfPacketPortIT,SoftwareOffloadIT,VtepIT,VhostUserIT,TapForwardingIT,DaemonIT,MetricsIT,CniPluginIT,EtcdClientIT
 temurin25=/usr/lib/jvm/temurin-25-jdk-amd64
 if [ -x "$temurin25/bin/java" ] && [ -z "${VIREO_SKIP_JDK25:-}" ]; then
