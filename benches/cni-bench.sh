@@ -2,11 +2,13 @@
 # cni-bench.sh: how long a container runtime waits for the network plugin. Per rep and plugin, in turns:
 # VERSION, then ADD and DEL of one container (a namespace made for it), each timed from exec to exit as a
 # runtime runs them (CNI_* variables, the config on stdin), all with host-local IPAM:
-#   vireo      scripts/vireo-cni: the thin client; the call runs in vireod
+#   vireo      the plugin as scripts/install-cni-plugin installs it: the thin client, a static binary; the
+#              call runs in vireod
+#   vireo-sh   scripts/vireo-cni through a link: sh and readlink, then the same client (dynamically linked)
 #   vireo-jvm  scripts/vireo-cni-jvm: the same plugin in a JVM of its own (what vireo-cni falls back to
 #              with no daemon, and what every call cost before the thin client)
 #   bridge     the reference bridge plugin (containernetworking-plugins) on a kernel bridge
-# Prints each rep, then median (min-max) ms per plugin and call and the ratios vireo / bridge.
+# Prints each rep, then median (min-max) ms per plugin and call and the ratios of vireo and vireo-sh to bridge.
 #   benches/cni-bench.sh [--reps 20]
 # Holds /tmp/vireo-bench.lock throughout; removes every namespace, interface and process it made.
 set -euo pipefail
@@ -17,7 +19,7 @@ reps=20
 while [ $# -gt 0 ]; do
   case "$1" in
     --reps) reps="${2:-}"; shift 2 || die "--reps takes a value" ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "cni-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -32,7 +34,8 @@ p="cb$$"
 work="$(mktemp -d /tmp/cni-bench.XXXXXX)"
 bin="$work/bin" run="$work/run"
 mkdir -p "$bin" "$run"
-ln -s "$VIREO_ROOT/scripts/vireo-cni" "$bin/vireo"
+"$VIREO_ROOT/scripts/install-cni-plugin" "$bin" vireo >/dev/null
+ln -s "$VIREO_ROOT/scripts/vireo-cni" "$bin/vireo-sh"
 ln -s "$VIREO_ROOT/scripts/vireo-cni-jvm" "$bin/vireo-jvm"
 daemon="" namespaces=()
 cleanup() {
@@ -58,7 +61,9 @@ grep -q 'vireod: ready' "$work/vireod.log" || die "vireod did not start: $(tail 
 # config PLUGIN: the network config each plugin gets (a /24 of its own, host-local in $work).
 config() {
   local ipam subnet
-  case "$1" in vireo) subnet=10.98.1.0/24 ;; vireo-jvm) subnet=10.98.2.0/24 ;; *) subnet=10.98.3.0/24 ;; esac
+  case "$1" in
+    vireo) subnet=10.98.1.0/24 ;; vireo-jvm) subnet=10.98.2.0/24 ;; vireo-sh) subnet=10.98.4.0/24 ;; *) subnet=10.98.3.0/24 ;;
+  esac
   ipam="\"ipam\": {\"type\": \"host-local\", \"ranges\": [[{\"subnet\": \"$subnet\"}]], \"dataDir\": \"$work/ipam\"}"
   case "$1" in
     bridge) echo "{\"cniVersion\": \"1.0.0\", \"name\": \"${p}-$1\", \"type\": \"bridge\", \"bridge\": \"${p}br\", $ipam}" ;;
@@ -80,7 +85,7 @@ call() {
 
 declare -A times
 for rep in $(seq 1 "$reps"); do
-  for plugin in vireo vireo-jvm bridge; do
+  for plugin in vireo vireo-sh vireo-jvm bridge; do
     container="${p}-${plugin}-$rep"
     ip netns add "$container"
     namespaces+=("$container")
@@ -97,10 +102,13 @@ summary() { local v; read -ra v <<<"${times[$1]}"; printf '%s (%s-%s)' "$(median
   "$(printf '%s\n' "${v[@]}" | sort -g | head -1)" "$(printf '%s\n' "${v[@]}" | sort -g | tail -1)"; }
 echo
 printf '%-10s %24s %24s %24s\n' plugin "VERSION ms" "ADD ms" "DEL ms"
-for plugin in vireo vireo-jvm bridge; do
+for plugin in vireo vireo-sh vireo-jvm bridge; do
   printf '%-10s %24s %24s %24s\n' "$plugin" "$(summary "$plugin.version")" "$(summary "$plugin.add")" "$(summary "$plugin.del")"
 done
 ratio() { local a b; read -ra a <<<"${times[$1]}"; read -ra b <<<"${times[$2]}"
   awk -v x="$(median_of "${a[@]}")" -v y="$(median_of "${b[@]}")" 'BEGIN { printf "%.2f", x / y }'; }
-echo "vireo / bridge: VERSION $(ratio vireo.version bridge.version)x, ADD $(ratio vireo.add bridge.add)x, DEL $(ratio vireo.del bridge.del)x"
+for plugin in vireo vireo-sh; do
+  echo "$plugin / bridge: VERSION $(ratio $plugin.version bridge.version)x, ADD $(ratio $plugin.add bridge.add)x," \
+    "DEL $(ratio $plugin.del bridge.del)x"
+done
 echo "(median (min-max) of $reps reps; $(date +%F), $(nproc) cores, $(uname -r))"

@@ -1,27 +1,36 @@
 /*
- * The Vireo CNI plugin's thin client (scripts/vireo-cni compiles it on first use and runs it). It starts
- * in a millisecond and hands the call to the vireod serving the config's runDir (default /run/vireo):
+ * The Vireo CNI plugin's thin client. It starts in a millisecond and hands the call to the vireod serving
+ * the config's runDir (default /run/vireo):
  *
  *   POST /v1/cni on RUN_DIR/vireo.sock   {"env": {...its whole environment...}, "config": "...stdin..."}
  *   200 answer body                      "EXIT STDOUT_BYTES\n" STDOUT STDERR
  *
  * and prints what the daemon's run of the plugin printed, exiting with its status. With no daemon on
- * that socket (missing, refused) or one that does not know /v1/cni, it runs FALLBACK (argv[1], the same
- * plugin in a JVM of its own) with the same environment and stdin, so DEL still releases addresses.
+ * that socket (missing, refused) or one that does not know /v1/cni, it runs the fallback (the same plugin
+ * in a JVM of its own, scripts/vireo-cni-jvm) with the same environment and stdin, so DEL still releases
+ * addresses.
  *
- * Usage: cni-client FALLBACK   (environment and stdin as the CNI spec gives them)
+ * Two ways to build and run it:
+ *   scripts/install-cni-plugin DIR   compiles it statically, with VIREO_FALLBACK (the fallback's absolute
+ *                                    path) built in, as DIR/vireo: the runtime runs it and nothing else.
+ *   scripts/vireo-cni                compiles it into target/ on first use and runs it with the fallback
+ *                                    as its one argument: cni-client FALLBACK
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#ifndef VIREO_FALLBACK
+#define VIREO_FALLBACK NULL
+#endif
 #define DEFAULT_RUN_DIR "/run/vireo"
 #define TIMEOUT_SECONDS 120
 
@@ -207,6 +216,11 @@ static void run_dir(const char *config, size_t length, char *out, size_t size)
 /* Runs the fallback with the same environment, and the config on stdin again (from memory). */
 static int fall_back(const char *fallback, const buffer *config)
 {
+    if (!fallback)
+    {
+        fprintf(stderr, "vireo-cni: no vireod answers and no fallback was built in (scripts/install-cni-plugin builds it in)\n");
+        return 1;
+    }
     const int fd = memfd_create("vireo-cni-config", 0);
     if (fd < 0 || write(fd, config->data, config->length) != (ssize_t)config->length || lseek(fd, 0, SEEK_SET) != 0 ||
         dup2(fd, STDIN_FILENO) < 0)
@@ -219,6 +233,28 @@ static int fall_back(const char *fallback, const buffer *config)
     return 1;
 }
 
+/*
+ * The length of the whole response (head and body) once its head is in and names a Content-Length, else 0:
+ * the answer is complete then, without waiting for the daemon to close the connection.
+ */
+static size_t whole_length(const buffer *response)
+{
+    const char *end_of_head = strstr(response->data, "\r\n\r\n");
+    if (!end_of_head)
+    {
+        return 0;
+    }
+    for (const char *line = strstr(response->data, "\r\n"); line && line < end_of_head; line = strstr(line + 2, "\r\n"))
+    {
+        size_t length;
+        if (strncasecmp(line + 2, "content-length:", 15) == 0 && sscanf(line + 17, " %zu", &length) == 1)
+        {
+            return (size_t)(end_of_head + 4 - response->data) + length;
+        }
+    }
+    return 0;
+}
+
 /* Prints the CNI error object for a daemon that took the call and did not answer it. */
 static int fail(const char *message)
 {
@@ -229,11 +265,12 @@ static int fail(const char *message)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2)
+    if (argc > 2)
     {
-        fprintf(stderr, "usage: %s FALLBACK < config\n", argv[0]);
+        fprintf(stderr, "usage: %s [FALLBACK] < config\n", argv[0]);
         return 2;
     }
+    const char *fallback = argc == 2 ? argv[1] : VIREO_FALLBACK;
     buffer config = {0};
     char chunk[65536];
     ssize_t n;
@@ -251,12 +288,12 @@ int main(int argc, char **argv)
     struct sockaddr_un address = {.sun_family = AF_UNIX};
     if (snprintf(address.sun_path, sizeof address.sun_path, "%s/vireo.sock", directory) >= (int)sizeof address.sun_path)
     {
-        return fall_back(argv[1], &config);
+        return fall_back(fallback, &config);
     }
     const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&address, sizeof address) != 0)
     {
-        return fall_back(argv[1], &config);
+        return fall_back(fallback, &config);
     }
     const struct timeval timeout = {.tv_sec = TIMEOUT_SECONDS};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
@@ -293,14 +330,16 @@ int main(int argc, char **argv)
         const ssize_t written = send(fd, request.data + sent, request.length - sent, MSG_NOSIGNAL);
         if (written <= 0)
         {
-            return fall_back(argv[1], &config);
+            return fall_back(fallback, &config);
         }
         sent += (size_t)written;
     }
     buffer response = {0};
-    while ((n = recv(fd, chunk, sizeof chunk, 0)) > 0)
+    size_t expected = 0; /* head and body, once the head is in */
+    while ((!expected || response.length < expected) && (n = recv(fd, chunk, sizeof chunk, 0)) > 0)
     {
         append(&response, chunk, (size_t)n);
+        expected = expected ? expected : whole_length(&response);
     }
     if (n < 0)
     {
@@ -309,7 +348,7 @@ int main(int argc, char **argv)
     }
     if (!response.data || strncmp(response.data, "HTTP/1.1 200 ", 13) != 0)
     {
-        return fall_back(argv[1], &config);
+        return fall_back(fallback, &config);
     }
     const char *answer = strstr(response.data, "\r\n\r\n");
     int exit_status;

@@ -109,7 +109,7 @@ class ClusterIT
                 "--node", "node" + i, "--underlay", underlay(i), "--lease-seconds", Integer.toString(LEASE_SECONDS));
         }
         cniBin = sandbox.tempDir("cnibin");
-        Files.createSymbolicLink(cniBin.resolve("vireo"), Daemon.ROOT.resolve("scripts/vireo-cni"));
+        Daemon.installCniPlugin(sandbox, cniBin);
 
         nodes[0].ok("network", "add", NETWORK, "--vni", "4242", "--subnet", "10.88.0.0/16");
         for (final Daemon node : nodes)

@@ -33,6 +33,8 @@ class CniPluginIT
     private Sandbox sandbox;
     private Daemon daemon;
     private Path cniBin;
+    /** The plugin's name in {@link #cniBin}: the installed binary unless a test says otherwise. */
+    private String plugin = "vireo";
     private Path ipamDir;
     private String network;
 
@@ -43,7 +45,7 @@ class CniPluginIT
         HostLocal.assertInstalled();
         daemon = Daemon.start(sandbox, sandbox.tempDir("run"));
         cniBin = sandbox.tempDir("cnibin");
-        Files.createSymbolicLink(cniBin.resolve("vireo"), Daemon.ROOT.resolve("scripts/vireo-cni"));
+        Daemon.installCniPlugin(sandbox, cniBin);
         ipamDir = sandbox.tempDir("ipam");
         network = sandbox.prefix + "-net";
     }
@@ -189,12 +191,18 @@ class CniPluginIT
         assertNothingLeft(ns);
     }
 
+    /** The installed plugin and {@code scripts/vireo-cni} through a link (the other way to run it) answer alike. */
     @Test
     void versionListsTheSupportedVersions() throws Exception
     {
-        final JsonNode version = success(cni("VERSION", null, null, "{\"cniVersion\":\"1.0.0\"}"));
-        assertEquals("1.0.0", version.get("cniVersion").asText());
-        assertEquals("[\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\"]", version.get("supportedVersions").toString());
+        Files.createSymbolicLink(cniBin.resolve("vireo-sh"), Daemon.ROOT.resolve("scripts/vireo-cni"));
+        for (final String name : List.of("vireo", "vireo-sh"))
+        {
+            plugin = name;
+            final JsonNode version = success(cni("VERSION", null, null, "{\"cniVersion\":\"1.0.0\"}"));
+            assertEquals("1.0.0", version.get("cniVersion").asText(), name);
+            assertEquals("[\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\"]", version.get("supportedVersions").toString(), name);
+        }
     }
 
     @Test
@@ -391,7 +399,7 @@ class CniPluginIT
         {
             env.put("CNI_NETNS", netns);
         }
-        return sandbox.runWithInput(env, config, cniBin.resolve("vireo").toString());
+        return sandbox.runWithInput(env, config, cniBin.resolve(plugin).toString());
     }
 
     private String config(final String version, final String bridge) throws IOException

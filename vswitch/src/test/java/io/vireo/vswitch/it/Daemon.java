@@ -31,6 +31,16 @@ final class Daemon
         this.process = process;
     }
 
+    /**
+     * Installs the CNI plugin into {@code dir} as {@code vireo}, as an operator does ({@code
+     * scripts/install-cni-plugin DIR}), and returns its path.
+     */
+    static Path installCniPlugin(final Sandbox sandbox, final Path dir)
+    {
+        Sandbox.check(sandbox.run(ROOT.resolve("scripts/install-cni-plugin").toString(), dir.toString()));
+        return dir.resolve("vireo");
+    }
+
     /** A JVM start, restoring a config's ports with `ip` commands, on a 2-core machine busy with other builds. */
     private static final int READY_SECONDS = 60;
 

@@ -43,7 +43,7 @@ final class Podman implements AutoCloseable
         HostLocal.assertInstalled();
         final Path home = sandbox.tempDir("podman");
         final Path cniBin = Files.createDirectory(home.resolve("cni-bin"));
-        Files.createSymbolicLink(cniBin.resolve("vireo"), Daemon.ROOT.resolve("scripts/vireo-cni"));
+        Daemon.installCniPlugin(sandbox, cniBin);
         final Path networkConfigDir = Files.createDirectory(home.resolve("networks"));
         final Path config = home.resolve("containers.conf");
         Files.writeString(config, """

@@ -1,6 +1,5 @@
 package io.vireo.vswitch.it;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -42,7 +41,7 @@ class RestartIT
         sandbox = new Sandbox();
         runDir = sandbox.tempDir("run");
         cniBin = sandbox.tempDir("cnibin");
-        Files.createSymbolicLink(cniBin.resolve("vireo"), Daemon.ROOT.resolve("scripts/vireo-cni"));
+        Daemon.installCniPlugin(sandbox, cniBin);
         config = JSON.createObjectNode().put("cniVersion", "1.0.0").put("name", sandbox.prefix + "-net").put("type", "vireo")
             .put("bridge", "net1").put("runDir", runDir.toString())
             .<ObjectNode>set("args", JSON.readTree("{\"vireo\": {\"services\": [{\"name\": \"web\", \"port\": 80}]}}"))
