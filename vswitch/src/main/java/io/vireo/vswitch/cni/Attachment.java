@@ -10,6 +10,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,11 +33,12 @@ import static io.vireo.vswitch.cni.DaemonRequests.refused;
  * One CNI attachment — a (container id, interface name) pair on one network — made of a Vireo TAP port.
  * <p>
  * ADD asks the daemon for a TAP port under a host-unique name ({@code vc} and 12 hex digits of a hash of the
- * pair, so DEL finds it again from the same pair): the daemon creates it, moves it into the container's
- * namespace, sets MAC, MTU and the first IPv4 address there and attaches it to the bridge. The plugin then
- * renames it to {@code CNI_IFNAME} inside the namespace (the daemon's file descriptor does not care about
- * names) and adds the other addresses and the routes the IPAM plugin returned. Anything that fails undoes
- * what came before it, addresses included.
+ * pair, so DEL finds it again from the same pair): the daemon creates it in the container's namespace, sets
+ * MAC and MTU there and attaches it to the bridge, while an IPAM plugin allocates the addresses ({@link
+ * Allocation}). The plugin then renames it to {@code CNI_IFNAME} inside the namespace (the daemon's file
+ * descriptor does not care about names), adds the addresses and the routes the IPAM plugin returned, and
+ * tells the daemon the port's first IPv4 address. Anything that fails undoes what came before it, addresses
+ * included.
  * <p>
  * The MTU is the config's {@code mtu}; on a VXLAN bridge the overlay's MTU (the daemon reports it; 1450 on a
  * 1500-byte underlay) when the config gives none or a larger one. The result reports it ({@code mtu} of the
@@ -49,6 +54,13 @@ final class Attachment
     private static final String PORT_PREFIX = "vc";
     private static final int PORT_HASH_BYTES = 6;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Where IPAM plugins run while their ADD makes the port ({@link Allocation}). */
+    private static final ExecutorService IPAM_THREADS = Executors.newCachedThreadPool(runnable ->
+    {
+        final Thread thread = new Thread(runnable, "vireo-cni-ipam");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private final NetworkConfig config;
     private final CniArgs args;
@@ -111,10 +123,21 @@ final class Attachment
             throw new CniException(CniException.PLUGIN_SPECIFIC, "container " + containerId + " already has " + ifname +
                 " on vireo (port " + portName + "); DEL it first");
         }
-        final CniResult assigned = withDefaultRoute(null == ipam ? CniResult.EMPTY : ipam.add());
+        final Allocation allocation = new Allocation(ipam);
+        final CniResult assigned;
+        final JsonNode port;
         try
         {
-            final JsonNode port = attachPort(assigned, mtu);
+            port = attachPort(allocation, mtu);
+            assigned = allocation.assigned();
+        }
+        catch (final RuntimeException ex)
+        {
+            allocation.release();
+            throw ex;
+        }
+        try
+        {
             try
             {
                 publication.publish(assigned);
@@ -135,11 +158,61 @@ final class Attachment
         }
         catch (final RuntimeException ex)
         {
+            allocation.release();
+            throw ex;
+        }
+    }
+
+    /**
+     * The container's addresses, with the default route the config asks for. An IPAM plugin (a program of its
+     * own: about 10 ms) runs on a thread of its own while the switch makes the port; the cluster's blocks, a
+     * call into this daemon, are asked at once, so the port is made with its address as before.
+     */
+    private final class Allocation
+    {
+        private final CompletableFuture<CniResult> result;
+
+        Allocation(final Ipam ipam)
+        {
+            result = null == ipam ? CompletableFuture.completedFuture(CniResult.EMPTY) :
+                ipam.runsAProgram() ? CompletableFuture.supplyAsync(ipam::add, IPAM_THREADS) :
+                CompletableFuture.completedFuture(ipam.add());
+        }
+
+        /** True once the addresses are known (they were when the port was asked for, unless a program allocates them). */
+        boolean isKnown()
+        {
+            return result.isDone() && !result.isCompletedExceptionally();
+        }
+
+        /** The addresses, once the IPAM plugin has answered; its failure as it failed. */
+        CniResult assigned()
+        {
+            try
+            {
+                return withDefaultRoute(result.join());
+            }
+            catch (final CompletionException ex)
+            {
+                throw ex.getCause() instanceof RuntimeException cause ? cause : ex;
+            }
+        }
+
+        /** Gives back what was allocated on the way out of a failed ADD (a failed allocation left nothing). */
+        void release()
+        {
+            try
+            {
+                result.join();
+            }
+            catch (final CompletionException ex)
+            {
+                return;
+            }
             if (null != ipam)
             {
                 ipam.release();
             }
-            throw ex;
         }
     }
 
@@ -251,16 +324,6 @@ final class Attachment
         return new CniResult(assigned.interfaces(), assigned.ips(), List.copyOf(routes), assigned.dns());
     }
 
-
-
-
-
-
-
-
-
-
-
     /** The config's MTU, bounded by the overlay's on a VXLAN bridge; null: the kernel's default. */
     private Integer effectiveMtu(final JsonNode bridge)
     {
@@ -299,21 +362,23 @@ final class Attachment
     }
 
     /**
-     * Creates the port and finishes the interface inside the container; returns the port as the daemon made it
-     * (its MAC, and its MTU as the kernel had it once configured). Renaming takes the link down for a moment;
-     * the daemon's TAP port loses what it writes then (EIO) and goes on.
+     * Creates the port and finishes the interface inside the container; returns the port as the daemon has it
+     * then (its MAC, and its MTU as the kernel had it once configured). The daemon sets the port's first IPv4
+     * address if the allocation knows it already; else the port is made meanwhile, the plugin sets every address
+     * and tells the daemon the port's address after ({@code PATCH location}). Renaming takes the link down for a
+     * moment; the daemon's TAP port loses what it writes then (EIO) and goes on.
      */
-    private JsonNode attachPort(final CniResult assigned, final Integer mtu)
+    private JsonNode attachPort(final Allocation allocation, final Integer mtu)
     {
-        final String daemonAddress = assigned.ips().stream()
-            .filter(ip -> !ip.isIpv6()).map(CniResult.IpConfig::address).findFirst().orElse(null);
+        final boolean knownFirst = allocation.isKnown();
+        final String knownAddress = knownFirst ? firstIpv4(allocation.assigned()) : null;
         final ObjectNode request = JSON.createObjectNode()
             .put("bridge", config.bridge())
             .put("name", portName)
             .put("type", "tap")
             .put("owner", "cni")
             .put("netns", netns.path())
-            .put("ip", daemonAddress)
+            .put("ip", knownAddress)
             .put("mac", null != config.mac() ? config.mac() : args.mac())
             .put("mtu", mtu);
         // The container's ingress is what the switch sends the port: the port's egress, and the other way round.
@@ -326,19 +391,40 @@ final class Attachment
         }
         try
         {
-            netns.apply(containerSide(assigned, daemonAddress), "configuring " + ifname);
-            final String state = port().path("state").asText();
+            final CniResult assigned = allocation.assigned();
+            netns.apply(containerSide(assigned, knownAddress), "configuring " + ifname);
+            final JsonNode port = knownFirst ? port() : locate(firstIpv4(assigned));
+            final String state = port.path("state").asText();
             if (!"up".equals(state))
             {
                 throw failed("port " + portName + " is " + state + " after " + ifname + " was configured");
             }
+            return port;
         }
         catch (final RuntimeException ex)
         {
             detachQuietly();
             throw ex;
         }
-        return json(created);
+    }
+
+    /** The first IPv4 address of an allocation ({@code ADDRESS/LENGTH}), the one the daemon keeps for the port. */
+    private static String firstIpv4(final CniResult assigned)
+    {
+        return assigned.ips().stream().filter(ip -> !ip.isIpv6()).map(CniResult.IpConfig::address).findFirst().orElse(null);
+    }
+
+    /** Tells the daemon the port's address, set by the plugin; returns the port. */
+    private JsonNode locate(final String address)
+    {
+        final ObjectNode location = JSON.createObjectNode();
+        location.putObject("location").put("netns", netns.path()).put("ip", address);
+        final ControlApi.Response response = call("PATCH", "/v1/ports/" + portName, location);
+        if (200 != response.status())
+        {
+            throw refused(response, "recording the address of port " + portName);
+        }
+        return json(response);
     }
 
     /** Adds a rate limit to a port request: {@code rate} bits/s with a burst of {@code burstBits} bits (null: default). */
@@ -484,11 +570,8 @@ final class Attachment
         return DaemonRequests.call(control, method, path, body);
     }
 
-
-
     private static CniException failed(final String message)
     {
         return new CniException(CniException.PLUGIN_SPECIFIC, message);
     }
-
 }

@@ -49,6 +49,12 @@ final class ClusterIpam implements Ipam
     }
 
     @Override
+    public boolean runsAProgram()
+    {
+        return false;
+    }
+
+    @Override
     public void check()
     {
         final ControlApi.Response response = call("GET", path() + "/" + owner, null);

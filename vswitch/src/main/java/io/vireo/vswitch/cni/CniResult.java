@@ -137,7 +137,7 @@ record CniResult(List<CniResult.Interface> interfaces, List<CniResult.IpConfig> 
         for (final IpConfig ip : ips)
         {
             final ObjectNode entry = ipArray.addObject();
-            if (!NetworkConfig.LATEST_VERSION.equals(cniVersion))
+            if (cniVersion.startsWith("0."))
             {
                 entry.put("version", ip.isIpv6() ? "6" : "4");
             }

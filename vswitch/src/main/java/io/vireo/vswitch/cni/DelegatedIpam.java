@@ -96,6 +96,12 @@ final class DelegatedIpam implements Ipam
     }
 
     @Override
+    public boolean runsAProgram()
+    {
+        return true;
+    }
+
+    @Override
     public void check()
     {
         exec("CHECK");
@@ -131,6 +137,42 @@ final class DelegatedIpam implements Ipam
             throw errorOf(command, output);
         }
         return output.stdout();
+    }
+
+    /**
+     * True if the plugin speaks spec {@code version} (its VERSION answer lists it): STATUS and GC go only to a plugin
+     * that knows them.
+     */
+    boolean speaks(final String version)
+    {
+        try
+        {
+            for (final JsonNode supported : JSON.readTree(exec("VERSION")).path("supportedVersions"))
+            {
+                if (version.equals(supported.asText()))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+        catch (final IOException ex)
+        {
+            throw new CniException(CniException.DECODING_FAILURE,
+                "IPAM plugin " + executable.getFileName() + " answered VERSION with no version result");
+        }
+    }
+
+    /** Runs the plugin's STATUS: its error, if it is not ready, as it gave it. */
+    void status()
+    {
+        exec("STATUS");
+    }
+
+    /** Hands the plugin the GC call (with the valid attachments in the config) so it frees the addresses of the others. */
+    void collectGarbage()
+    {
+        exec("GC");
     }
 
     /** The plugin's own error result when it printed one, else what it wrote on stderr. */

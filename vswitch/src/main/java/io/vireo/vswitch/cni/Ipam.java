@@ -6,6 +6,9 @@ interface Ipam
     /** Allocates the container's addresses; a failure leaves nothing allocated. */
     CniResult add();
 
+    /** True if {@link #add} runs a program (milliseconds): ADD then makes the port meanwhile. */
+    boolean runsAProgram();
+
     /** Checks the container's addresses are still its own. */
     void check();
 

@@ -17,7 +17,8 @@ import io.vireo.vswitch.registry.ServiceRegistry;
  * The network configuration a runtime writes on the plugin's stdin, checked:
  * <pre>
  * {
- *   "cniVersion": "1.0.0",          0.3.0, 0.3.1, 0.4.0 or 1.0.0 (CHECK needs 0.4.0 or later)
+ *   "cniVersion": "1.0.0",          0.3.0, 0.3.1, 0.4.0, 1.0.0 or 1.1.0 (CHECK needs 0.4.0 or later,
+ *                                   STATUS and GC 1.1.0)
  *   "name": "vireo-net",
  *   "type": "vireo",                the plugin's file name in the CNI bin dir
  *   "bridge": "br0",                the Vireo bridge the port joins (default br0)
@@ -93,8 +94,8 @@ record NetworkConfig(
     {
     }
 
-    static final List<String> SUPPORTED_VERSIONS = List.of("0.3.0", "0.3.1", "0.4.0", "1.0.0");
-    static final String LATEST_VERSION = "1.0.0";
+    static final List<String> SUPPORTED_VERSIONS = List.of("0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0");
+    static final String LATEST_VERSION = "1.1.0";
 
     private static final String DEFAULT_BRIDGE = "br0";
     private static final String DEFAULT_ROUTER = "vireo";
@@ -102,7 +103,7 @@ record NetworkConfig(
     private static final int MAX_MTU = 65535;
     private static final List<String> KNOWN_FIELDS = List.of(
         "cniVersion", "name", "type", "bridge", "runDir", "mtu", "ipam", "dns", "prevResult", "runtimeConfig",
-        "capabilities", "args", "isGateway", "isDefaultGateway", "ipMasq", "router");
+        "capabilities", "args", "isGateway", "isDefaultGateway", "ipMasq", "router", NetworkCommands.VALID_ATTACHMENTS);
 
     private static final ObjectMapper JSON = new ObjectMapper()
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -209,6 +210,12 @@ record NetworkConfig(
     boolean supportsCheck()
     {
         return !cniVersion.startsWith("0.3.");
+    }
+
+    /** True if spec {@code version} is {@code floor} or later (both supported versions, MAJOR.MINOR.PATCH). */
+    static boolean atLeast(final String version, final String floor)
+    {
+        return SUPPORTED_VERSIONS.indexOf(version) >= SUPPORTED_VERSIONS.indexOf(floor);
     }
 
     Path controlSocket()

@@ -18,9 +18,9 @@ import io.vireo.dataplane.port.InterfaceNames;
 import io.vireo.vswitch.control.ControlChannel;
 
 /**
- * {@code vireo-cni}: the CNI plugin (spec 1.0.0; 0.3.x and 0.4.0 configs too). The runtime sets
- * {@code CNI_COMMAND} (ADD, DEL, CHECK, VERSION), {@code CNI_CONTAINERID}, {@code CNI_NETNS},
- * {@code CNI_IFNAME}, {@code CNI_ARGS} and {@code CNI_PATH}, and writes the network config on stdin; the
+ * {@code vireo-cni}: the CNI plugin (spec 1.1.0; 0.3.x, 0.4.0 and 1.0.0 configs too). The runtime sets
+ * {@code CNI_COMMAND} (ADD, DEL, CHECK, VERSION, and STATUS and GC: {@link NetworkCommands}),
+ * {@code CNI_CONTAINERID}, {@code CNI_NETNS}, {@code CNI_IFNAME}, {@code CNI_ARGS} and {@code CNI_PATH}, and writes the network config on stdin; the
  * result (ADD, VERSION) or the spec's error object goes to stdout, a one-line reason to stderr, exit 1 on
  * failure. See {@link NetworkConfig} for the config and {@link Attachment} for what ADD builds.
  */
@@ -28,7 +28,7 @@ public final class VireoCni
 {
     /** As the spec defines a container id. */
     private static final Pattern CONTAINER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-]*");
-    private static final List<String> COMMANDS = List.of("ADD", "DEL", "CHECK", "VERSION");
+    private static final List<String> COMMANDS = List.of("ADD", "DEL", "CHECK", "STATUS", "GC", "VERSION");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private VireoCni()
@@ -74,6 +74,19 @@ public final class VireoCni
                 return 0;
             }
             final NetworkConfig config = NetworkConfig.parse(NetworkConfig.decode(input));
+            if ("STATUS".equals(command) || "GC".equals(command))
+            {
+                final NetworkCommands network = new NetworkCommands(config, env, input, err, switches.apply(config.controlSocket()));
+                if ("STATUS".equals(command))
+                {
+                    network.status();
+                }
+                else
+                {
+                    network.collectGarbage();
+                }
+                return 0;
+            }
             // The namespace's socket, opened on first use, serves the whole call.
             try (ContainerNetns netns = netns(env))
             {

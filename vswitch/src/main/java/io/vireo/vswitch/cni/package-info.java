@@ -1,5 +1,5 @@
 /**
- * {@code vireo-cni}, the CNI plugin (spec 1.0.0): a container runtime runs it with {@code CNI_*} variables and
+ * {@code vireo-cni}, the CNI plugin (spec 1.1.0): a container runtime runs it with {@code CNI_*} variables and
  * a network config on stdin; it attaches the container to a Vireo bridge through the daemon's control socket
  * as a TAP port, named {@code CNI_IFNAME} inside the container's namespace, with addresses from a delegated
  * IPAM plugin such as {@code host-local}, or from the cluster's address blocks ({@code "ipam": {"type": "vireo"}}).

@@ -2,6 +2,8 @@ package io.vireo.vswitch.control;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -121,6 +123,24 @@ public final class NetworkGateway
                     "deleting NAT rule " + rule.path("id").asInt() + " of router " + router, 200, 404);
             }
         }
+    }
+
+    /** The owners of the router's NAT rules (none if there is no such router). */
+    public Set<String> owners()
+    {
+        final ControlApi.Response rules = call("GET", routerPath("/nat"), null);
+        final Set<String> owners = new TreeSet<>();
+        if (404 != rules.status())
+        {
+            for (final JsonNode rule : json(expect(rules, "listing the NAT rules of router " + router, 200)).path("rules"))
+            {
+                if (rule.path("owner").isTextual())
+                {
+                    owners.add(rule.get("owner").asText());
+                }
+            }
+        }
+        return owners;
     }
 
     /** The bridge of the router's interface that has {@code address}. */

@@ -1,6 +1,8 @@
 package io.vireo.vswitch.link;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import io.vireo.dataplane.nativeio.Errno;
 import io.vireo.dataplane.nativeio.NativeException;
@@ -80,11 +82,13 @@ public final class LinkSession implements AutoCloseable
      */
     public void apply(final List<LinkOperation> operations)
     {
+        // Each device's index is asked for once (a request to the kernel each); a rename keeps the index.
+        final Map<String, Integer> indexes = new HashMap<>();
         for (final LinkOperation operation : operations)
         {
             try
             {
-                apply(operation);
+                apply(operation, indexes);
             }
             catch (final NetlinkException ex)
             {
@@ -126,27 +130,33 @@ public final class LinkSession implements AutoCloseable
         netlink.close();
     }
 
-    private void apply(final LinkOperation operation)
+    private void apply(final LinkOperation operation, final Map<String, Integer> indexes)
     {
         if (operation instanceof LinkOperation.SetLink set)
         {
-            netlink.changeLink(index(operation, set.device()), new RtNetlink.LinkChange(null, set.mac(), set.mtu(), set.up()));
+            netlink.changeLink(
+                index(operation, set.device(), indexes), new RtNetlink.LinkChange(null, set.mac(), set.mtu(), set.up()));
         }
         else if (operation instanceof LinkOperation.Rename rename)
         {
-            netlink.changeLink(index(operation, rename.device()), RtNetlink.LinkChange.rename(rename.name()));
+            final int index = index(operation, rename.device(), indexes);
+            netlink.changeLink(index, RtNetlink.LinkChange.rename(rename.name()));
+            indexes.remove(rename.device());
+            indexes.put(rename.name(), index);
         }
         else if (operation instanceof LinkOperation.Move move)
         {
-            netlink.moveLink(index(operation, move.device()), Links.namespacePath(move.netns()));
+            netlink.moveLink(index(operation, move.device(), indexes), Links.namespacePath(move.netns()));
+            indexes.remove(move.device());
         }
         else if (operation instanceof LinkOperation.AddAddress add)
         {
-            netlink.addAddress(index(operation, add.device()), Cidr.address(add.cidr()), Cidr.prefixLength(add.cidr()));
+            netlink.addAddress(
+                index(operation, add.device(), indexes), Cidr.address(add.cidr()), Cidr.prefixLength(add.cidr()));
         }
         else if (operation instanceof LinkOperation.AddRoute route)
         {
-            addRoute(index(operation, route.device()), route);
+            addRoute(index(operation, route.device(), indexes), route);
         }
     }
 
@@ -167,13 +177,19 @@ public final class LinkSession implements AutoCloseable
         }
     }
 
-    private int index(final LinkOperation operation, final String device)
+    private int index(final LinkOperation operation, final String device, final Map<String, Integer> indexes)
     {
+        final Integer known = indexes.get(device);
+        if (null != known)
+        {
+            return known;
+        }
         final RtNetlink.Link link = netlink.link(device);
         if (null == link)
         {
             throw failed(operation.toString(), "Cannot find device \"" + device + "\"");
         }
+        indexes.put(device, link.index());
         return link.index();
     }
 

@@ -76,8 +76,8 @@ class VireoCniTest
         final Outcome outcome = run(Map.of("CNI_COMMAND", "VERSION"), "{\"cniVersion\":\"0.4.0\"}");
         assertEquals(0, outcome.exit());
         assertEquals("0.4.0", outcome.out().get("cniVersion").asText());
-        assertEquals("[\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\"]", outcome.out().get("supportedVersions").toString());
-        assertEquals("1.0.0", run(Map.of("CNI_COMMAND", "VERSION"), "").out().get("cniVersion").asText());
+        assertEquals("[\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\",\"1.1.0\"]", outcome.out().get("supportedVersions").toString());
+        assertEquals("1.1.0", run(Map.of("CNI_COMMAND", "VERSION"), "").out().get("cniVersion").asText());
     }
 
     @Test
@@ -91,10 +91,25 @@ class VireoCniTest
     @Test
     void anUnsupportedVersionIsCode1AndTheErrorSpeaksTheConfigsVersion() throws Exception
     {
-        final JsonNode error = assertError(1, "incompatible CNI version 2.0.0; vireo supports 0.3.0, 0.3.1, 0.4.0, 1.0.0",
+        final JsonNode error = assertError(1, "incompatible CNI version 2.0.0; vireo supports 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0",
             run(env("ADD"), config("").replace("1.0.0", "2.0.0")));
         assertEquals("2.0.0", error.get("cniVersion").asText());
         assertError(1, "CHECK needs cniVersion 0.4.0", run(env("CHECK"), config(",\"prevResult\":{}").replace("1.0.0", "0.3.1")));
+    }
+
+    /** STATUS and GC need no container: only the config (and CNI_PATH for GC's IPAM plugin). */
+    @Test
+    void statusAndGcCameWithSpec110AndStatusWithNoDaemonIsCode50() throws Exception
+    {
+        final Map<String, String> status = Map.of("CNI_COMMAND", "STATUS");
+        final Map<String, String> gc = Map.of("CNI_COMMAND", "GC", "CNI_PATH", runDir.toString());
+        assertError(1, "STATUS came with CNI 1.1.0; the config says 1.0.0", run(status, config("")));
+        assertError(1, "GC came with CNI 1.1.0; the config says 1.0.0", run(gc, config("")));
+        assertError(50, "no vireod serves " + runDir, run(status, config("").replace("1.0.0", "1.1.0")));
+        assertError(7, "cni.dev/valid-attachments entries need containerID and ifname",
+            run(gc, config(",\"cni.dev/valid-attachments\":[{\"containerID\":\"c1\"}]").replace("1.0.0", "1.1.0")));
+        assertError(7, "cni.dev/valid-attachments must be an array",
+            run(gc, config(",\"cni.dev/valid-attachments\":{}").replace("1.0.0", "1.1.0")));
     }
 
     @Test
@@ -140,8 +155,8 @@ class VireoCniTest
     {
         final Map<String, String> noCommand = env("ADD");
         noCommand.remove("CNI_COMMAND");
-        assertError(4, "CNI_COMMAND must be one of ADD, DEL, CHECK, VERSION, not unset", run(noCommand, config("")));
-        assertError(4, "not 'GC'", run(env("GC"), config("")));
+        assertError(4, "CNI_COMMAND must be one of ADD, DEL, CHECK, STATUS, GC, VERSION, not unset", run(noCommand, config("")));
+        assertError(4, "not 'UPDATE'", run(env("UPDATE"), config("")));
         final Map<String, String> badId = env("ADD");
         badId.put("CNI_CONTAINERID", "-bad/id");
         assertError(4, "CNI_CONTAINERID must be", run(badId, config("")));

@@ -201,7 +201,7 @@ class CniPluginIT
             plugin = name;
             final JsonNode version = success(cni("VERSION", null, null, "{\"cniVersion\":\"1.0.0\"}"));
             assertEquals("1.0.0", version.get("cniVersion").asText(), name);
-            assertEquals("[\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\"]", version.get("supportedVersions").toString(), name);
+            assertEquals("[\"0.3.0\",\"0.3.1\",\"0.4.0\",\"1.0.0\",\"1.1.0\"]", version.get("supportedVersions").toString(), name);
         }
     }
 
@@ -370,6 +370,45 @@ class CniPluginIT
             "invalid instance id"), refused::toString);
         assertNothingLeft(nsA);
         assertEquals(0, instances("web").size());
+    }
+
+    /**
+     * Spec 1.1's STATUS and GC as a runtime sends them: STATUS is ready with the bridge there, 50 without it; GC takes
+     * back the service instance of a container whose namespace went without a DEL, and keeps the one of the container
+     * the runtime still lists. (Debian's host-local speaks 1.0.0, so neither is handed to it.)
+     */
+    @Test
+    void statusIsReadyWithTheBridgeAndGcTakesBackWhatAGoneContainerLeft() throws Exception
+    {
+        final Sandbox.Result ready = cni("STATUS", null, null, config("1.1.0", "br0"));
+        assertEquals(0, ready.exit(), ready::all);
+        assertEquals("", ready.out(), "STATUS prints nothing when ready");
+        assertTrue(failure(50, cni("STATUS", null, null, config("1.1.0", "nope"))).get("msg").asText()
+            .contains("has no bridge named nope"));
+
+        // Added at 1.0.0: host-local 1.1.1 speaks no later version.
+        final ObjectNode network = (ObjectNode)JSON.readTree(config("1.0.0", "br0"));
+        network.putObject("args").putObject("vireo").putArray("services").addObject().put("name", "web").put("port", 80);
+        final String nsA = sandbox.namespace("a");
+        final String nsB = sandbox.namespace("b");
+        final String idA = sandbox.prefix + "-a";
+        final String idB = sandbox.prefix + "-b";
+        success(cni("ADD", idA, "/run/netns/" + nsA, network.toString()));
+        success(cni("ADD", idB, "/run/netns/" + nsB, network.toString()));
+        check(sandbox.run("ip", "netns", "del", nsA));
+        sandbox.namespaceDeleted(nsA);
+        TapForwardingIT.waitFor(() -> 1 == JSON.readTree(daemon.ok("port", "list", "--json").out()).size(),
+            "A's port deleted with its namespace");
+        assertEquals(2, instances("web").size(), "A's instance outlives its port until a DEL or a GC");
+
+        final ObjectNode collect = network.deepCopy().put("cniVersion", "1.1.0");
+        collect.putArray("cni.dev/valid-attachments").addObject().put("containerID", idB).put("ifname", "eth0");
+        final Sandbox.Result collected = cni("GC", null, null, collect.toString());
+        assertEquals(0, collected.exit(), collected::all);
+        final JsonNode web = instances("web");
+        assertEquals(List.of(idB + ":eth0"), List.of(web.get(0).get("id").asText()), web::toString);
+        assertEquals(1, web.size(), web::toString);
+        assertEquals(0, cni("DEL", idB, "/run/netns/" + nsB, network.toString()).exit());
     }
 
     private JsonNode instances(final String service) throws IOException
