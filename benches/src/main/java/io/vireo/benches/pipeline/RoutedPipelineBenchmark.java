@@ -7,7 +7,6 @@ import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.Checksums;
 import io.vireo.dataplane.pipeline.Features;
 import io.vireo.dataplane.pipeline.PortCounters;
-import io.vireo.dataplane.port.Port;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
@@ -81,27 +80,14 @@ public class RoutedPipelineBenchmark
     private ForwardingAgent agent;
 
     /** Receives {@link #BURST} copies of one frame per call; swallows what it is sent. */
-    static final class TemplatePort implements Port
+    static final class TemplatePort extends SinkPort
     {
-        private final String name;
         private final UnsafeBuffer template;
 
         TemplatePort(final String name, final UnsafeBuffer template)
         {
-            this.name = name;
+            super(name);
             this.template = template;
-        }
-
-        @Override
-        public String name()
-        {
-            return name;
-        }
-
-        @Override
-        public String type()
-        {
-            return "synthetic";
         }
 
         @Override
@@ -120,23 +106,6 @@ public class RoutedPipelineBenchmark
                 received++;
             }
             return received;
-        }
-
-        @Override
-        public int transmit(final FrameBurst burst, final int[] indexes, final int count)
-        {
-            return count;
-        }
-
-        @Override
-        public int failure()
-        {
-            return 0;
-        }
-
-        @Override
-        public void close()
-        {
         }
     }
 
