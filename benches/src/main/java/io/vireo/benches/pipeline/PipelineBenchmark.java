@@ -7,7 +7,6 @@ import java.util.concurrent.TimeUnit;
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.pipeline.Features;
 import io.vireo.dataplane.pipeline.PortCounters;
-import io.vireo.dataplane.port.Port;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
@@ -72,30 +71,17 @@ public class PipelineBenchmark
     private ForwardingAgent agent;
 
     /** A port that receives {@link #BURST} frames per call, each with the next MACs of its sequence, and swallows what it is sent. */
-    static final class SyntheticPort implements Port
+    static final class SyntheticPort extends SinkPort
     {
-        private final String name;
         private final long[] sources;
         private final long[] destinations;
         private int next;
 
         SyntheticPort(final String name, final long[] sources, final long[] destinations)
         {
-            this.name = name;
+            super(name);
             this.sources = sources;
             this.destinations = destinations;
-        }
-
-        @Override
-        public String name()
-        {
-            return name;
-        }
-
-        @Override
-        public String type()
-        {
-            return "synthetic";
         }
 
         @Override
@@ -116,23 +102,6 @@ public class PipelineBenchmark
                 received++;
             }
             return received;
-        }
-
-        @Override
-        public int transmit(final FrameBurst burst, final int[] indexes, final int count)
-        {
-            return count;
-        }
-
-        @Override
-        public int failure()
-        {
-            return 0;
-        }
-
-        @Override
-        public void close()
-        {
         }
     }
 

@@ -18,7 +18,9 @@ import io.vireo.dataplane.buffer.FrameBurst;
  * A frame is switched on the ingress port's bridge unless a router stage {@link #route routes} it:
  * then it goes out on the bridge the router names, rewritten for it, and may leave through any port of
  * that bridge, the ingress port included (an answer the router gives goes back where the question
- * came from).
+ * came from). A packet the router passes on rather than writes itself is {@link #forward forwarded}:
+ * it enters its egress bridge as if from the router's interface there, so that bridge's policy checks
+ * it; the router's own answers and solicitations are not.
  */
 public final class BurstContext
 {
@@ -30,6 +32,8 @@ public final class BurstContext
     public static final int DROPPED = -3;
 
     private static final int NOT_ROUTED = -1;
+    /** Marks a forwarded frame's routed bridge; bridge ids are far below it. */
+    private static final int FORWARDED = 1 << 30;
 
     private final FrameBurst frames;
     private final int[] vlans;
@@ -37,7 +41,11 @@ public final class BurstContext
     private final long[] destinations;
     private final int[] actions;
     private final int[] routedBridges;
+    /** The ingress counters of appended frames (a held packet's are those of the port it came in by). */
+    private final PortCounters[] appendedCounters;
     private int size;
+    private int received;
+    private int forwarded;
     private int ingressPort;
     private int bridgeId;
     private PortCounters ingressCounters;
@@ -52,12 +60,15 @@ public final class BurstContext
         this.destinations = new long[capacity];
         this.actions = new int[capacity];
         this.routedBridges = new int[capacity];
+        this.appendedCounters = new PortCounters[capacity];
     }
 
     /** Starts a burst: the frames now in {@link #frames()}, received on {@code ingressPort} of {@code bridgeId}. */
     public void begin(final int ingressPort, final int bridgeId, final PortCounters ingressCounters, final long nowMs)
     {
         this.size = frames.size();
+        this.received = size;
+        this.forwarded = 0;
         this.ingressPort = ingressPort;
         this.bridgeId = bridgeId;
         this.ingressCounters = ingressCounters;
@@ -156,17 +167,43 @@ public final class BurstContext
         actions[frame] = UNDECIDED;
     }
 
+    /**
+     * A router passes a packet on (not one it wrote): {@link #route} from {@code source}, the router's MAC
+     * on {@code bridgeId}, and the frame is marked {@link #isForwarded forwarded}, for the egress bridge's
+     * policy.
+     */
+    public void forward(final int frame, final int bridgeId, final long source, final long destination)
+    {
+        route(frame, bridgeId, destination);
+        routedBridges[frame] = bridgeId | FORWARDED;
+        sources[frame] = source;
+        forwarded++;
+    }
+
     /** True if a router {@link #route routed} the frame. */
     public boolean isRouted(final int frame)
     {
         return NOT_ROUTED != routedBridges[frame];
     }
 
+    /** True if a router {@link #forward forwarded} the frame: a packet it passed on, not one of its own. */
+    public boolean isForwarded(final int frame)
+    {
+        final int routed = routedBridges[frame];
+        return NOT_ROUTED != routed && 0 != (routed & FORWARDED);
+    }
+
+    /** Frames {@link #forward forwarded} in this burst so far; a stage for them skips a burst without. */
+    public int forwardedCount()
+    {
+        return forwarded;
+    }
+
     /** The bridge the frame is switched on: the ingress bridge, or the one a router sent it to. */
     public int bridge(final int frame)
     {
         final int routed = routedBridges[frame];
-        return NOT_ROUTED == routed ? bridgeId : routed;
+        return NOT_ROUTED == routed ? bridgeId : routed & ~FORWARDED;
     }
 
     public int action(final int frame)
@@ -199,7 +236,24 @@ public final class BurstContext
         frames.commit(length);
         actions[frame] = UNDECIDED;
         sources[frame] = source;
+        appendedCounters[frame] = ingressCounters;
         route(frame, bridgeId, destination);
+        return frame;
+    }
+
+    /**
+     * {@link #append} a packet the router passes on (a held one whose next hop is now known),
+     * {@link #forward forwarded}; a drop is counted on {@code ingressCounters}, those of the port it came
+     * in by.
+     *
+     * @return the new frame's index.
+     */
+    public int appendForwarded(
+        final int length, final int bridgeId, final long source, final long destination, final PortCounters ingressCounters)
+    {
+        final int frame = append(length, bridgeId, source, destination);
+        appendedCounters[frame] = ingressCounters;
+        forward(frame, bridgeId, source, destination);
         return frame;
     }
 
@@ -212,10 +266,10 @@ public final class BurstContext
         ingressCounters.dropped(reason, 1);
     }
 
-    /** Drops a frame, counted on the ingress port under {@code reason}. */
+    /** Drops a frame, counted under {@code reason} on the port it came in by. */
     public void drop(final int frame, final DropReason reason)
     {
         actions[frame] = DROPPED;
-        ingressCounters.dropped(reason, 1);
+        (frame < received ? ingressCounters : appendedCounters[frame]).dropped(reason, 1);
     }
 }

@@ -14,8 +14,9 @@ import static io.vireo.gateway.router.RouterReplies.consume;
 /**
  * The last step of routing: a routed frame goes to its next hop's MAC on the egress bridge, or, while
  * that MAC is unknown, waits in {@link HeldPackets} (up to {@link RouterStage#HOLD_MS} ms) behind an ARP
- * request or neighbour solicitation (at most one a second per neighbour, {@link NeighbourTable}). One
- * per router stage.
+ * request or neighbour solicitation (at most one a second per neighbour, {@link NeighbourTable}). A
+ * routed packet is {@link BurstContext#forward forwarded}, so the egress bridge's policy checks it (a held
+ * one when it goes); the router's solicitations are its own. One per router stage.
  */
 final class NextHopDelivery
 {
@@ -66,7 +67,7 @@ final class NextHopDelivery
             return;
         }
         ethernet.destination(mac);
-        burst.route(frame, out.bridgeId(), mac);
+        burst.forward(frame, out.bridgeId(), out.mac(), mac);
     }
 
     boolean holdsPackets()
@@ -93,7 +94,7 @@ final class NextHopDelivery
             {
                 final int length = held.copyOut(i, frames);
                 ethernet.wrap(frames.buffer(), frames.nextFrameOffset(), length).destination(mac);
-                burst.append(length, out.bridgeId(), out.mac(), mac);
+                burst.appendForwarded(length, out.bridgeId(), out.mac(), mac, held.counters(i));
                 held.remove(i);
             }
             else if (null == out || now - held.heldAtMs(i) > RouterStage.HOLD_MS)

@@ -21,7 +21,7 @@ import org.agrona.concurrent.EpochClock;
  * The forwarding pipeline: the tables every forwarding thread shares, and the stages each thread runs
  * over its bursts, in order:
  * <pre>
- *  receive -&gt; parse -&gt; learn -&gt; [policy] -&gt; [suppression] -&gt; [router] -&gt; L2 lookup -&gt; output (local, flood, a port with peers) -&gt; send
+ *  receive -&gt; parse -&gt; learn -&gt; [policy] -&gt; [suppression] -&gt; [router -&gt; egress policy] -&gt; L2 lookup -&gt; output (local, flood, a port with peers) -&gt; send
  * </pre>
  * A stage in brackets runs only on bridges with its {@link Features feature}. A new capability (a
  * router, NAT, load balancing) is a new {@link Stage} placed in {@link #stages}, with its tables, its
@@ -97,7 +97,7 @@ public record Pipeline(
 
     PolicyStage policyStage()
     {
-        return new PolicyStage(fdb, policy, generations, geometry.flowCacheCapacity());
+        return new PolicyStage(fdb, policy, generations, features, geometry.flowCacheCapacity());
     }
 
     OutputStage outputStage(final PortTable ports)
@@ -119,6 +119,7 @@ public record Pipeline(
         if (null != neighbours)
         {
             stages.add(new RouterStage(routers, neighbours, connections));
+            stages.add(new EgressPolicyStage(policyStage));
         }
         stages.add(lookup);
         stages.add(output);

@@ -82,6 +82,21 @@ class ZeroAllocationTest
     @Test
     void aMillionRoutedAndTranslatedFramesAllocateNothing()
     {
+        routedAndTranslated(false);
+    }
+
+    /**
+     * As {@link #aMillionRoutedAndTranslatedFramesAllocateNothing}, with a policy on br1 that the routed
+     * frames pass (UDP allowed, anything else denied): each is checked by br1's policy through the flow cache.
+     */
+    @Test
+    void aMillionFramesRoutedThroughAnEgressPolicyAllocateNothing()
+    {
+        routedAndTranslated(true);
+    }
+
+    private void routedAndTranslated(final boolean egressPolicy)
+    {
         try (Vireo vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(4096)))
         {
             final long macA = MacAddress.parse("02:00:00:00:00:0a");
@@ -100,6 +115,11 @@ class ZeroAllocationTest
             b.inject(Frames.arpRequest(macB, 0x0A02_0002, 0x0A02_0001));
             vireo.invoke();
             b.drainTransmitted(countFrame);
+            if (egressPolicy)
+            {
+                vireo.addPolicy("br1", new PolicySpec(null, 100, "allow", null, null, null, null, "udp", null, null));
+                vireo.defaultPolicy("br1", "deny");
+            }
             final UnsafeBuffer fromA = new UnsafeBuffer(Frames.udp(router0, macA, 0x0A01_0002, 0x0A02_0002));
             final int perWindow = FRAMES / Allocations.WINDOWS;
 
@@ -112,6 +132,7 @@ class ZeroAllocationTest
 
             assertTrue(transmitted - transmittedBefore >= FRAMES, () -> "every frame routed: " + vireo.ports());
             assertTrue(vireo.connections("r1").size() == 1, () -> "one connection: " + vireo.connections("r1"));
+            assertEquals(0, vireo.port("a").stats().drops().get("policy"), "nothing denied");
         }
     }
 

@@ -166,6 +166,48 @@ class RouterIT
         assertEquals(0, JSON.readTree(daemon.ok("router", "list", "--json").out()).size());
     }
 
+    /**
+     * A policy on B's bridge checks what the router routes onto it, as if it came in from the router's
+     * interface there: A's ping and a TCP connection to a port not allowed fail, counted as {@code policy}
+     * on A's port, while a transfer to the allowed port arrives. The policy is stateless, as on the bridge:
+     * the answers to B's own connection to A are denied too until a rule lets them in.
+     */
+    @Test
+    void aPolicyOnTheEgressBridgeIsolatesItFromRoutedTraffic() throws Exception
+    {
+        final String tapB = sandbox.ifname("tB");
+        sandbox.start(sandbox.tempFile(".http"), "ip", "netns", "exec", nsB,
+            "python3", "-m", "http.server", "5202", "--bind", "10.91.2.2");
+        sandbox.start(sandbox.tempFile(".http"), "ip", "netns", "exec", nsA,
+            "python3", "-m", "http.server", "5302", "--bind", "10.91.1.2");
+        TapForwardingIT.waitFor(() -> connects(nsA, "10.91.2.2", 5202) && connects(nsB, "10.91.1.2", 5302),
+            "both servers reachable through the router without a policy");
+
+        daemon.ok("policy", "add", "br1", "--action", "deny", "--src", "10.91.1.0/24", "--priority", "100");
+        daemon.ok("policy", "add", "br1", "--action", "allow", "--proto", "tcp", "--dport", "5201", "--priority", "200");
+
+        final Sandbox.Result ping = sandbox.inNetns(nsA, "ping", "-c", "2", "-i", "0.2", "-W", "1", "10.91.2.2");
+        assertTrue(0 != ping.exit() && !ping.out().contains("bytes from"), "A's ping is denied on br1: " + ping.all());
+        assertTrue(!connects(nsA, "10.91.2.2", 5202), "TCP to a port not allowed is denied");
+        final JsonNode drops = port(tapA).get("stats").get("drops");
+        assertTrue(drops.get("policy").asLong() >= 3, "counted on A's port: " + drops);
+        assertEquals(0, port(tapB).get("stats").get("drops").get("policy").asLong());
+        assertTcpArrivesByteExact(nsB, "10.91.2.2", 8);
+
+        final Sandbox.Result router = sandbox.inNetns(nsB, "ping", "-c", "1", "-W", "2", "10.91.2.1");
+        assertTrue(router.out().contains("bytes from 10.91.2.1"), "the router's own answers on br1 are not checked: " + router.all());
+
+        assertTrue(!connects(nsB, "10.91.1.2", 5302), "stateless: A's answers to B are routed onto br1 and denied");
+        daemon.ok("policy", "add", "br1", "--action", "allow", "--proto", "tcp", "--src", "10.91.1.0/24", "--sport", "5302",
+            "--priority", "200");
+        assertTrue(connects(nsB, "10.91.1.2", 5302), "a rule for the answers lets B's connection through");
+    }
+
+    private boolean connects(final String ns, final String address, final int port)
+    {
+        return 0 == sandbox.inNetns(ns, "timeout", "2", "bash", "-c", "exec 3<>/dev/tcp/" + address + "/" + port).exit();
+    }
+
     /** Sends {@code megabytes} of random data from namespace A to a sink at {@code address}; both ends' SHA-256 agree. */
     private void assertTcpArrivesByteExact(final String sinkNamespace, final String address, final int megabytes)
         throws Exception

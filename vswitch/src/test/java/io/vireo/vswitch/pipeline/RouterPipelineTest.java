@@ -10,6 +10,8 @@ import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
+import io.vireo.flowtable.policy.IpPrefix;
+import io.vireo.flowtable.policy.PolicyRule;
 import io.vireo.flowtable.policy.PolicyTable;
 import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.nat.NatRules;
@@ -54,6 +56,7 @@ class RouterPipelineTest
     private final CountersManager counters = CountersFile.inMemory(256);
     private final ForwardingTable fdb = new ForwardingTable(1024);
     private final Generations generations = new Generations();
+    private final PolicyTable policy = new PolicyTable(generations);
     private final Features features = new Features(4);
     private final NeighbourTable neighbours = new NeighbourTable(64);
     private final Ipv4RouteTable ipv4Routes = new Ipv4RouteTable(16);
@@ -62,6 +65,7 @@ class RouterPipelineTest
     private final RecordingPort a = new RecordingPort("a", 0);
     private final RecordingPort b = new RecordingPort("b", 0);
     private PortEntry entryA;
+    private PortEntry entryB;
     private ForwardingAgent agent;
 
     @BeforeEach
@@ -69,7 +73,7 @@ class RouterPipelineTest
     {
         clock.update(1_000);
         final RouterDirectory directory = new RouterDirectory(4);
-        final Pipeline pipeline = new Pipeline(fdb, new PolicyTable(generations), generations, features,
+        final Pipeline pipeline = new Pipeline(fdb, policy, generations, features,
             new Pipeline.Geometry(BURST, 4096, 128, 1518, 8, 4, 64), directory, neighbours, connections);
         agent = pipeline.newAgent("test", ForwardingAgent.ANY_CPU, clock, null, new ThreadCounters(counters, "test"));
         final ForwardingProxy proxy = new ForwardingProxy(new ForwardingAgent[] {agent}, agent::doWork);
@@ -77,7 +81,8 @@ class RouterPipelineTest
         proxy.addBridge(1);
         entryA = new PortEntry(a, 0, 0, new PortCounters(counters, "a"), BURST);
         proxy.attach(new PortEntry[] {entryA});
-        proxy.attach(new PortEntry[] {new PortEntry(b, 1, 1, new PortCounters(counters, "b"), BURST)});
+        entryB = new PortEntry(b, 1, 1, new PortCounters(counters, "b"), BURST);
+        proxy.attach(new PortEntry[] {entryB});
 
         final RouterInterface on0 = new RouterInterface(0, 0, MAC_R0, 1500, new int[] {IP_R0}, new int[] {24},
             new long[0], new long[0], new int[0]);
@@ -214,6 +219,107 @@ class RouterPipelineTest
             final UnsafeBuffer routed = new UnsafeBuffer(sent);
             assertEquals(MAC_R1, MacAddress.read(routed, 6), "only the router's own frames reach the other bridge");
         }
+    }
+
+    /**
+     * A policy on the bridge a packet is routed onto isolates it as it isolates the bridge's own ports: the
+     * routed packet is checked as it enters bridge 1 from the router, and a denied one is counted on the
+     * port it came in by.
+     */
+    @Test
+    void aPolicyOnTheEgressBridgeDeniesWhatIsRoutedOntoIt()
+    {
+        neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
+        policy(1, PolicyRule.builder().deny().sourcePrefix(IpPrefix.parse("10.0.1.0/24")).build());
+
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64));
+
+        assertTrue(b.sent.isEmpty(), "denied by bridge 1's policy");
+        assertEquals(1, entryA.counters.drops(DropReason.POLICY), "counted on A's port, where it came in");
+    }
+
+    @Test
+    void whatTheEgressPolicyAllowsIsRoutedAndAChangeAppliesToTheCachedFlow()
+    {
+        neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
+        final int allow = policy(1, PolicyRule.builder().allow().priority(100).protocol(PolicyRule.PROTOCOL_UDP)
+            .destinationPorts(5001, 5001).build());
+        policy.defaultAction(1, PolicyTable.DENY);
+
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64));
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64));
+        assertEquals(2, b.sent.size(), "UDP to port 5001 is allowed in");
+        assertRouted(b.sentBytes.get(1));
+        final byte[] otherPort = ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64);
+        otherPort[37] = 0x42;
+        receive(a, otherPort);
+        assertEquals(2, b.sent.size(), "another port is not");
+        assertEquals(1, entryA.counters.drops(DropReason.POLICY));
+
+        policy.remove(1, allow);
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64));
+        assertEquals(2, b.sent.size(), "the cached verdict went with the rule");
+        assertEquals(2, entryA.counters.drops(DropReason.POLICY));
+    }
+
+    /**
+     * The router's own frames are not forwarded ones: its answers go back onto a bridge whose policy denies
+     * everything from the router's MAC, while a packet it routes onto that bridge is denied there.
+     */
+    @Test
+    void theRoutersOwnAnswersAreNotCheckedButWhatItRoutesIs()
+    {
+        policy(0, PolicyRule.builder().deny().sourceMac(MAC_R0).build());
+
+        receive(a, arp(1, MacAddress.BROADCAST, MAC_A, IP_A, 0, IP_R0));
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 1));
+        assertEquals(2, a.sent.size(), "the ARP reply and the ICMP time exceeded reach A");
+        assertIcmp(a.sentBytes.get(1), 11, 0);
+
+        receive(b, ipv4(MAC_R1, MAC_B, IP_B, IP_A, 64));
+        assertEquals(2, a.sent.size(), "B's packet, routed onto bridge 0 from the router's MAC there, is denied");
+        assertEquals(1, entryB.counters.drops(DropReason.POLICY), "on B's port, where it came in");
+        assertEquals(0, entryA.counters.drops(DropReason.POLICY));
+    }
+
+    /**
+     * A packet held for its next hop is checked when it goes, in the burst of whichever port brought the
+     * answer, and counted on the port it came in by; the router's ARP request is not checked.
+     */
+    @Test
+    void aHeldPacketIsCheckedWhenItGoesAndCountedOnThePortItCameInBy()
+    {
+        policy(1, PolicyRule.builder().deny().sourceMac(MAC_R1).protocol(PolicyRule.PROTOCOL_UDP).build());
+
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64));
+        assertEquals(1, b.sent.size(), "the router asks for B");
+        receive(b, arp(2, MAC_R1, MAC_B, IP_B, MAC_R1, IP_R1));
+
+        assertEquals(1, b.sent.size(), "the held packet is denied as it goes");
+        assertEquals(1, entryA.counters.drops(DropReason.POLICY), "counted on A's port");
+        assertEquals(0, entryB.counters.drops(DropReason.POLICY), "not on the port whose burst released it");
+    }
+
+    @Test
+    void egressRulesSeeTheRoutersMacAsSourceAndTheNextHopsAsDestination()
+    {
+        neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
+        policy(1, PolicyRule.builder().deny().sourceMac(MAC_A).build());
+        policy(1, PolicyRule.builder().deny().destinationMac(MAC_R1).build());
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64));
+        assertEquals(1, b.sent.size(), "neither the sender's MAC nor the router's as destination is on bridge 1");
+
+        policy(1, PolicyRule.builder().deny().destinationMac(MAC_B).build());
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64));
+        assertEquals(1, b.sent.size(), "the next hop's MAC is");
+        assertEquals(1, entryA.counters.drops(DropReason.POLICY));
+    }
+
+    /** A rule on a bridge, with its policy stage on as the switch's control plane sets it. */
+    private int policy(final int bridgeId, final PolicyRule rule)
+    {
+        features.set(bridgeId, Features.POLICY, true);
+        return policy.add(bridgeId, rule);
     }
 
     /** A UDP datagram to B with a 4-byte IP option (NOP, NOP, NOP, end), checksums right. */
