@@ -69,39 +69,10 @@ class TakeoverIT
         final int ifindexB = FaultsIT.ifindex(sandbox, net.nsB(), net.tapB());
         final List<String> macsBefore = macs(first, "br0");
         assertEquals(2, macsBefore.size(), "A and B learned: " + macsBefore);
-        final Path received = sandbox.tempFile(".recv");
-        sandbox.start(received, "ip", "netns", "exec", net.nsB(), "python3", TRANSFER.toString(), "recv", "10.89.8.2", "5201",
-            Integer.toString(RATE), "pauses");
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(received).contains("listening"), "the receiver listens");
-        final Path sent = sandbox.tempFile(".send");
-        final Path stop = sandbox.tempDir("stop").resolve("now");
-        sandbox.start(sent, "ip", "netns", "exec", net.nsA(), "python3", TRANSFER.toString(), "send", "10.89.8.2", "5201",
-            Long.toString(1L << 40), stop.toString());
-        final Pinger ping = Pinger.start(sandbox, net.nsA(), "10.89.8.2");
-        TapForwardingIT.waitFor(() -> FaultsIT.txBytes(first, net.tapB()) > 8 << 20 && ping.replies().size() >= 50,
-            "8 MB of the transfer and 50 pings across the switch", 60);
+        final Traffic traffic = Traffic.start(sandbox, net.nsA(), net.nsB(), "10.89.8.2", first, net.tapB());
         final JsonNode portsBefore = FaultsIT.ports(first);
 
-        final List<String> figures = new ArrayList<>();
-        Daemon second = first;
-        for (int takeover = 0; takeover < TAKEOVERS; takeover++)
-        {
-            final Daemon before = second;
-            final double since = System.currentTimeMillis() / 1000.0;
-            final int lostBefore = ping.lost();
-            second = before.takenOverBy(sandbox);
-            assertTrue(before.output().contains("vireod: stopped, handed over to pid " + second.process.pid()), before.output());
-            assertFalse(second.output().contains("not taken"), "every learned MAC moved: " + second.output());
-            final Daemon after = second;
-            final long streamed = FaultsIT.txBytes(after, net.tapB());
-            final int answered = ping.replies().size();
-            TapForwardingIT.waitFor(() -> FaultsIT.txBytes(after, net.tapB()) - streamed > 8 << 20 &&
-                ping.replies().size() > answered + 50, "8 MB more of the transfer and 50 more pings through the new daemon", 60);
-            final int lost = ping.lost() - lostBefore;
-            figures.add(String.format("%s, lost pings %d, longest gap between answers %.1f ms", pausedLine(after.output()), lost,
-                ping.longestGapSince(since) * 1000));
-            assertTrue(lost <= 1, "at most one ping lost across a takeover: " + figures);
-        }
+        final Daemon second = traffic.takeOvers(sandbox, first, TAKEOVERS);
 
         assertEquals(List.of("br0", "vx"), second.bridges());
         final JsonNode portsAfter = FaultsIT.ports(second);
@@ -124,14 +95,7 @@ class TakeoverIT
             "the new daemon has the VXLAN socket");
         second.ok("bridge", "add", "after");
 
-        assertEquals("listening", FaultsIT.lastLine(received), "the transfer went on across the takeover");
-        Files.createFile(stop);
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sent).contains(" "), "the transfer ends", 60);
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(received).lines().count() >= 2, "its receiver has it all", 30);
-        final String[] arrived = FaultsIT.lastLine(received).split(" ");
-        assertEquals(FaultsIT.lastLine(sent), arrived[0] + " " + arrived[1], "the transfer arrived byte-exact, without a reset");
-        System.out.printf("TakeoverIT: %s; TCP stall (longest wait for data, read at 8 MB/s) %s ms over the %d takeovers%n",
-            String.join("; ", figures), arrived[2], TAKEOVERS);
+        traffic.finish("TakeoverIT");
         assertEquals(0, second.terminate());
     }
 
@@ -157,37 +121,9 @@ class TakeoverIT
         check(sandbox.inNetns(container, "ping", "-c", "2", "-i", "0.2", "-W", "3", "10.89.15.2"));
         final String ifindex = Files.readString(Path.of("/sys/class/net", uplink, "ifindex")).strip();
         assertEquals(1, promiscuity(uplink), "the port's socket made it promiscuous");
-        final Path received = sandbox.tempFile(".recv");
-        sandbox.start(received, "ip", "netns", "exec", outside, "python3", TRANSFER.toString(), "recv", "10.89.15.2", "5201",
-            Integer.toString(RATE), "pauses");
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(received).contains("listening"), "the receiver listens");
-        final Path sent = sandbox.tempFile(".send");
-        final Path stop = sandbox.tempDir("stop").resolve("now");
-        sandbox.start(sent, "ip", "netns", "exec", container, "python3", TRANSFER.toString(), "send", "10.89.15.2", "5201",
-            Long.toString(1L << 40), stop.toString());
-        final Pinger ping = Pinger.start(sandbox, container, "10.89.15.2");
-        TapForwardingIT.waitFor(() -> FaultsIT.txBytes(first, uplink) > 8 << 20 && ping.replies().size() >= 50,
-            "8 MB of the transfer and 50 pings through the af-packet port", 60);
+        final Traffic traffic = Traffic.start(sandbox, container, outside, "10.89.15.2", first, uplink);
 
-        final List<String> figures = new ArrayList<>();
-        Daemon second = first;
-        for (int takeover = 0; takeover < AF_PACKET_TAKEOVERS; takeover++)
-        {
-            final Daemon before = second;
-            final double since = System.currentTimeMillis() / 1000.0;
-            final int lostBefore = ping.lost();
-            second = before.takenOverBy(sandbox);
-            assertTrue(before.output().contains("vireod: stopped, handed over to pid " + second.process.pid()), before.output());
-            final Daemon after = second;
-            final long streamed = FaultsIT.txBytes(after, uplink);
-            final int answered = ping.replies().size();
-            TapForwardingIT.waitFor(() -> FaultsIT.txBytes(after, uplink) - streamed > 8 << 20 &&
-                ping.replies().size() > answered + 50, "8 MB more of the transfer and 50 more pings through the new daemon", 60);
-            final int lost = ping.lost() - lostBefore;
-            figures.add(String.format("%s, lost pings %d, longest gap between answers %.1f ms", pausedLine(after.output()), lost,
-                ping.longestGapSince(since) * 1000));
-            assertTrue(lost <= 1, "at most one ping lost across a takeover: " + figures);
-        }
+        final Daemon second = traffic.takeOvers(sandbox, first, AF_PACKET_TAKEOVERS);
 
         final JsonNode ports = FaultsIT.ports(second);
         assertEquals(List.of(tap, uplink), FaultsIT.names(ports));
@@ -199,14 +135,7 @@ class TakeoverIT
         final String link = check(sandbox.run("ip", "link", "show", "dev", uplink)).out();
         assertTrue(link.contains(",UP") && link.contains("state UP"), "still up: " + link);
 
-        assertEquals("listening", FaultsIT.lastLine(received), "the transfer went on across the takeovers");
-        Files.createFile(stop);
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sent).contains(" "), "the transfer ends", 60);
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(received).lines().count() >= 2, "its receiver has it all", 30);
-        final String[] arrived = FaultsIT.lastLine(received).split(" ");
-        assertEquals(FaultsIT.lastLine(sent), arrived[0] + " " + arrived[1], "the transfer arrived byte-exact, without a reset");
-        System.out.printf("TakeoverIT (af-packet uplink): %s; TCP stall (longest wait for data, read at 8 MB/s) %s ms over " +
-            "the %d takeovers%n", String.join("; ", figures), arrived[2], AF_PACKET_TAKEOVERS);
+        traffic.finish("TakeoverIT (af-packet uplink)");
         assertEquals(0, second.terminate());
         assertEquals(0, promiscuity(uplink), "the socket's last descriptor closed with the last daemon");
     }
@@ -257,6 +186,76 @@ class TakeoverIT
         final List<String> macs = new ArrayList<>();
         JSON.readTree(daemon.ok("fdb", "show", bridge, "--json").out()).get("entries").forEach(entry -> macs.add(entry.get("mac").asText()));
         return macs;
+    }
+
+    /**
+     * A TCP transfer from namespace {@code from} to {@code address} in {@code to}, read at {@link #RATE} until the test
+     * ends it, and a 10 ms ping along the same way; {@code egress} is the port towards {@code to}, whose transmitted
+     * bytes tell the transfer goes on.
+     */
+    private record Traffic(Path sent, Path received, Path stop, Pinger ping, String egress, List<String> figures)
+    {
+        /** Starts both and waits until 8 MB of the transfer and 50 pings have crossed {@code daemon}'s switch. */
+        static Traffic start(final Sandbox sandbox, final String from, final String to, final String address,
+            final Daemon daemon, final String egress) throws Exception
+        {
+            final Path received = sandbox.tempFile(".recv");
+            sandbox.start(received, "ip", "netns", "exec", to, "python3", TRANSFER.toString(), "recv", address, "5201",
+                Integer.toString(RATE), "pauses");
+            TapForwardingIT.waitFor(() -> Sandbox.readUtf8(received).contains("listening"), "the receiver listens");
+            final Path sent = sandbox.tempFile(".send");
+            final Path stop = sandbox.tempDir("stop").resolve("now");
+            sandbox.start(sent, "ip", "netns", "exec", from, "python3", TRANSFER.toString(), "send", address, "5201",
+                Long.toString(1L << 40), stop.toString());
+            final Pinger ping = Pinger.start(sandbox, from, address);
+            TapForwardingIT.waitFor(() -> FaultsIT.txBytes(daemon, egress) > 8 << 20 && ping.replies().size() >= 50,
+                "8 MB of the transfer and 50 pings across the switch", 60);
+            return new Traffic(sent, received, stop, ping, egress, new ArrayList<>());
+        }
+
+        /**
+         * {@code count} takeovers in a row, each of the daemon that took over before: each daemon taken over exits 0
+         * saying to whom, every learned MAC moves, 8 MB more of the transfer and 50 more pings cross the new daemon,
+         * and at most one ping is lost. Each takeover's figures are kept for {@link #finish}.
+         *
+         * @return the last daemon.
+         */
+        Daemon takeOvers(final Sandbox sandbox, final Daemon first, final int count) throws Exception
+        {
+            Daemon daemon = first;
+            for (int takeover = 0; takeover < count; takeover++)
+            {
+                final Daemon before = daemon;
+                final double since = System.currentTimeMillis() / 1000.0;
+                final int lostBefore = ping.lost();
+                daemon = before.takenOverBy(sandbox);
+                assertTrue(before.output().contains("vireod: stopped, handed over to pid " + daemon.process.pid()), before.output());
+                assertFalse(daemon.output().contains("not taken"), "every learned MAC moved: " + daemon.output());
+                final Daemon after = daemon;
+                final long streamed = FaultsIT.txBytes(after, egress);
+                final int answered = ping.replies().size();
+                TapForwardingIT.waitFor(() -> FaultsIT.txBytes(after, egress) - streamed > 8 << 20 &&
+                    ping.replies().size() > answered + 50, "8 MB more of the transfer and 50 more pings through the new daemon", 60);
+                final int lost = ping.lost() - lostBefore;
+                figures.add(String.format("%s, lost pings %d, longest gap between answers %.1f ms", pausedLine(after.output()),
+                    lost, ping.longestGapSince(since) * 1000));
+                assertTrue(lost <= 1, "at most one ping lost across a takeover: " + figures);
+            }
+            return daemon;
+        }
+
+        /** Ends the transfer, which must have gone on throughout and arrive byte-exact, and prints the figures. */
+        void finish(final String test) throws Exception
+        {
+            assertEquals("listening", FaultsIT.lastLine(received), "the transfer went on across the takeovers");
+            Files.createFile(stop);
+            TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sent).contains(" "), "the transfer ends", 60);
+            TapForwardingIT.waitFor(() -> Sandbox.readUtf8(received).lines().count() >= 2, "its receiver has it all", 30);
+            final String[] arrived = FaultsIT.lastLine(received).split(" ");
+            assertEquals(FaultsIT.lastLine(sent), arrived[0] + " " + arrived[1], "the transfer arrived byte-exact, without a reset");
+            System.out.printf("%s: %s; TCP stall (longest wait for data, read at 8 MB/s) %s ms over the %d takeovers%n",
+                test, String.join("; ", figures), arrived[2], figures.size());
+        }
     }
 
     private int promiscuity(final String ifname)
