@@ -168,12 +168,8 @@ class AfPacketRingTest
     @Test
     void aReaderResumingAfterAFailedHandoverGoesOnWhereTheRingWasLeftUntouched()
     {
-        block(0, TP_STATUS_USER, 60, 61, 62);
-        memory.putLong(BLOCK_SEQUENCE_OFFSET, 5);
-        final AfPacketRing running = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
         final FrameBurst small = new FrameBurst(2, 2048, 64);
-        assertEquals(2, running.receive(small));
-        running.position();
+        final AfPacketRing running = stoppedAfterTwoOfThree(small);
 
         running.resynchronize();
         small.clear();
@@ -184,12 +180,8 @@ class AfPacketRingTest
     @Test
     void aReaderResumingAfterTheOtherReadTheRingGoesOnFromTheOldestBlockThatIsAReaders()
     {
-        block(0, TP_STATUS_USER, 60, 61, 62);
-        memory.putLong(BLOCK_SEQUENCE_OFFSET, 5);
-        final AfPacketRing running = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
         final FrameBurst small = new FrameBurst(2, 2048, 64);
-        assertEquals(2, running.receive(small));
-        running.position();
+        final AfPacketRing running = stoppedAfterTwoOfThree(small);
         // the reader taking over read blocks 0 and 1 and gave them back; the kernel has filled block 2 and 0 since
         block(2, TP_STATUS_USER, 80);
         memory.putLong(2L * BLOCK_SIZE + BLOCK_SEQUENCE_OFFSET, 7);
@@ -259,6 +251,17 @@ class AfPacketRingTest
             }
             return frames;
         });
+    }
+
+    /** A reader that took two of block 0's three frames (sequence 5) into {@code small} and told its position. */
+    private AfPacketRing stoppedAfterTwoOfThree(final FrameBurst small)
+    {
+        block(0, TP_STATUS_USER, 60, 61, 62);
+        memory.putLong(BLOCK_SEQUENCE_OFFSET, 5);
+        final AfPacketRing running = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
+        assertEquals(2, running.receive(small));
+        assertEquals("0:2", running.position().toString());
+        return running;
     }
 
     /**

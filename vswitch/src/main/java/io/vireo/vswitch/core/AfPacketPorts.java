@@ -1,6 +1,5 @@
 package io.vireo.vswitch.core;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import io.vireo.dataplane.pipeline.PortCounters;
@@ -60,12 +59,9 @@ final class AfPacketPorts
     /** The second step, once the switch stopped polling: where each af-packet port's ring reader is. */
     static List<HandedPort> positions(final Topology topology)
     {
-        final List<HandedPort> handed = new ArrayList<>();
-        for (final AfPacketPort port : ports(topology))
-        {
-            handed.add(new HandedPort(HandedPort.AF_PACKET, port.name(), new int[0], new int[0], port.position()));
-        }
-        return handed;
+        return ports(topology).stream()
+            .map(port -> new HandedPort(HandedPort.AF_PACKET, port.name(), new int[0], new int[0], port.position()))
+            .toList();
     }
 
     /** The handover failed once the ports had stopped: each ring's reader finds its place again, before polling. */
