@@ -120,7 +120,7 @@ class TakeoverIT
         first.ok("port", "add", "br0", uplink, "--type", "af-packet");
         check(sandbox.inNetns(container, "ping", "-c", "2", "-i", "0.2", "-W", "3", "10.89.15.2"));
         final String ifindex = Files.readString(Path.of("/sys/class/net", uplink, "ifindex")).strip();
-        assertEquals(1, promiscuity(uplink), "the port's socket made it promiscuous");
+        assertEquals(1, Uplink.promiscuity(sandbox, uplink), "the port's socket made it promiscuous");
         final Traffic traffic = Traffic.start(sandbox, container, outside, "10.89.15.2", first, uplink);
 
         final Daemon second = traffic.takeOvers(sandbox, first, AF_PACKET_TAKEOVERS);
@@ -131,13 +131,13 @@ class TakeoverIT
         assertEquals("br0", ports.get(1).get("bridge").asText(), ports.toString());
         assertEquals(ifindex, Files.readString(Path.of("/sys/class/net", uplink, "ifindex")).strip(), "the same interface");
         // a packet socket's membership counts in promiscuity; the PROMISC flag shows only what a user set
-        assertEquals(1, promiscuity(uplink), "still promiscuous, by the socket handed over");
+        assertEquals(1, Uplink.promiscuity(sandbox, uplink), "still promiscuous, by the socket handed over");
         final String link = check(sandbox.run("ip", "link", "show", "dev", uplink)).out();
         assertTrue(link.contains(",UP") && link.contains("state UP"), "still up: " + link);
 
         traffic.finish("TakeoverIT (af-packet uplink)");
         assertEquals(0, second.terminate());
-        assertEquals(0, promiscuity(uplink), "the socket's last descriptor closed with the last daemon");
+        assertEquals(0, Uplink.promiscuity(sandbox, uplink), "the socket's last descriptor closed with the last daemon");
     }
 
     /**
@@ -256,14 +256,6 @@ class TakeoverIT
             System.out.printf("%s: %s; TCP stall (longest wait for data, read at 8 MB/s) %s ms over the %d takeovers%n",
                 test, String.join("; ", figures), arrived[2], figures.size());
         }
-    }
-
-    private int promiscuity(final String ifname)
-    {
-        final String link = check(sandbox.run("ip", "-d", "link", "show", "dev", ifname)).out();
-        final int at = link.indexOf("promiscuity ");
-        assertTrue(at >= 0, link);
-        return Integer.parseInt(link.substring(at + 12).split("\\s")[0]);
     }
 
     static String pausedLine(final String log)

@@ -28,6 +28,21 @@ final class Uplink
     }
 
     /**
+     * How many hold the interface promiscuous ({@code ip -d link}'s promiscuity): an af-packet port's socket is one. The
+     * PROMISC flag shows only what a user set, not a packet socket's membership.
+     */
+    static int promiscuity(final Sandbox sandbox, final String ifname)
+    {
+        final String link = check(sandbox.run("ip", "-d", "link", "show", "dev", ifname)).out();
+        final int at = link.indexOf("promiscuity ");
+        if (at < 0)
+        {
+            throw new AssertionError("no promiscuity in " + link);
+        }
+        return Integer.parseInt(link.substring(at + 12).split("\\s")[0]);
+    }
+
+    /**
      * An edge router as an operator sets it up before containers use it: {@code router} (added) on bridge
      * {@code wan} at 10.95.0.1/24, whose {@code af-packet} port is a veth to {@code outsideNamespace} at
      * 10.95.0.2, its default route via the outside host.
