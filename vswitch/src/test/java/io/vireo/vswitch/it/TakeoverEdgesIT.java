@@ -119,12 +119,9 @@ class TakeoverEdgesIT
     void aFailedTakeoverLeavesTheAfPacketUplinkToTheRunningDaemon() throws Exception
     {
         final Daemon first = Daemon.start(sandbox, sandbox.tempDir("run"), "--threads", "2");
-        final String container = sandbox.namespace("c");
-        final String tap = sandbox.ifname("tC");
-        first.ok("port", "add", "br0", tap, "--netns", container, "--ip", "10.89.16.1/24");
-        final String uplink = Uplink.create(sandbox, sandbox.namespace("o"), "10.89.16.2/24");
-        first.ok("port", "add", "br0", uplink, "--type", "af-packet");
-        final Pinger ping = Pinger.start(sandbox, container, "10.89.16.2");
+        final Uplink.ContainerAndOutside net = Uplink.containerAndOutside(sandbox, first, "10.89.16");
+        final String uplink = net.uplink();
+        final Pinger ping = Pinger.start(sandbox, net.container(), "10.89.16.2");
         waitFor(() -> ping.replies().size() >= 20, "20 pings through the af-packet port", 60);
 
         final Sandbox.Result refused = sandbox.run(180, Daemon.ROOT.resolve("scripts/vireod").toString(), "--run-dir",

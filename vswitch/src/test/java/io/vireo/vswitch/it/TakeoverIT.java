@@ -112,21 +112,18 @@ class TakeoverIT
     void anAfPacketUplinkPassesOverWhileAPingAndATransferCrossIt() throws Exception
     {
         final Daemon first = Daemon.start(sandbox, sandbox.tempDir("run"));
-        final String container = sandbox.namespace("c");
-        final String tap = sandbox.ifname("tC");
-        first.ok("port", "add", "br0", tap, "--netns", container, "--ip", "10.89.15.1/24");
-        final String outside = sandbox.namespace("o");
-        final String uplink = Uplink.create(sandbox, outside, "10.89.15.2/24");
-        first.ok("port", "add", "br0", uplink, "--type", "af-packet");
+        final Uplink.ContainerAndOutside net = Uplink.containerAndOutside(sandbox, first, "10.89.15");
+        final String container = net.container();
+        final String uplink = net.uplink();
         check(sandbox.inNetns(container, "ping", "-c", "2", "-i", "0.2", "-W", "3", "10.89.15.2"));
         final String ifindex = Files.readString(Path.of("/sys/class/net", uplink, "ifindex")).strip();
         assertEquals(1, Uplink.promiscuity(sandbox, uplink), "the port's socket made it promiscuous");
-        final Traffic traffic = Traffic.start(sandbox, container, outside, "10.89.15.2", first, uplink);
+        final Traffic traffic = Traffic.start(sandbox, container, net.outside(), "10.89.15.2", first, uplink);
 
         final Daemon second = traffic.takeOvers(sandbox, first, AF_PACKET_TAKEOVERS);
 
         final JsonNode ports = FaultsIT.ports(second);
-        assertEquals(List.of(tap, uplink), FaultsIT.names(ports));
+        assertEquals(List.of(net.tap(), uplink), FaultsIT.names(ports));
         assertEquals("af-packet", ports.get(1).get("type").asText(), ports.toString());
         assertEquals("br0", ports.get(1).get("bridge").asText(), ports.toString());
         assertEquals(ifindex, Files.readString(Path.of("/sys/class/net", uplink, "ifindex")).strip(), "the same interface");
