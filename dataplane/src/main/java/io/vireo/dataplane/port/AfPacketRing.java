@@ -45,9 +45,10 @@ import io.vireo.dataplane.nativeio.PacketSocket;
  *           |        |  (or KERNEL, k = 0: |  read yet)         | filled, free)  |
  *           |        |   the reader waits) |                    |                |
  *           +--------+--------------------+--------------------+----------------+
- *  the running reader never writes a status word again: it stops polling, hands (b, k) over, unmaps
- *  the ring; the kernel goes on filling KERNEL blocks in order and stops at the first USER one (frames
- *  beyond are dropped and the next block says TP_STATUS_LOSING: 8 MB of ring covers the pause).
+ *  from then on the running reader writes no status word (unless the handover fails): it stops polling,
+ *  hands (b, k) over and, once the other has taken its place, unmaps the ring; the kernel goes on filling
+ *  KERNEL blocks in order and stops at the first USER one (frames beyond are dropped and the next block
+ *  says TP_STATUS_LOSING: 8 MB of ring covers the pause).
  *
  *  the reader taking over, mapping the same pages, at (b, k):
  *    b USER   -> skips the k frames taken (their tp_next_offset chain), takes frames k+1..n, sets b KERNEL
