@@ -30,7 +30,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * </pre>
  * The ring's own layout is drawn in {@code io.vireo.dataplane.port.AfPacketRing}. The socket never
  * creates, configures or deletes the interface; {@link #close()} gives back only what it took: the
- * promiscuous membership, the ring mapping and the socket.
+ * promiscuous membership, the ring mapping and the socket. A socket handed to another process ({@link #adopt}
+ * there, {@link #handedOver} here) keeps its membership: only the mapping and the descriptor go.
  */
 public final class PacketSocket implements AutoCloseable
 {
@@ -140,6 +141,42 @@ public final class PacketSocket implements AutoCloseable
             socket.close();
             throw ex;
         }
+        return socket;
+    }
+
+    /**
+     * Takes a socket another process set up with {@link #open} and handed over (its descriptor passed with
+     * {@code SCM_RIGHTS}, {@code vireod --takeover}): maps the same receive ring, which is the socket's and still
+     * holds what the kernel put there. The kernel does not tell a ring's geometry back, so it comes with the
+     * descriptor; a wrong size is refused by mmap. Every socket option, the promiscuous membership among them,
+     * is the socket's and stays as it was; {@link #close()} does not drop the membership this process did not add,
+     * the kernel does when the last descriptor of the socket closes.
+     *
+     * @param fd              the descriptor; this socket owns it from now on, closed if this throws.
+     * @param udpSegmentation what {@link #takesUdpSegmentation()} said in the process that set it up.
+     * @throws NativeException if there is no interface of that name any more, or the ring cannot be mapped.
+     */
+    public static PacketSocket adopt(final String interfaceName, final int fd, final int blockSize, final int blockCount,
+        final boolean udpSegmentation)
+    {
+        if (Integer.bitCount(blockSize) != 1 || blockSize < 4096 || blockCount < 1 ||
+            (long)blockSize * blockCount > Integer.MAX_VALUE)
+        {
+            UnixSocket.closeDescriptor(fd);
+            throw new IllegalArgumentException("bad AF_PACKET ring handed over for " + interfaceName + ": " + blockCount +
+                " blocks of " + blockSize + " bytes");
+        }
+        final PacketSocket socket = new PacketSocket(interfaceName, fd);
+        try
+        {
+            socket.ring = MappedMemory.mapRing(fd, (long)blockSize * blockCount);
+        }
+        catch (final RuntimeException ex)
+        {
+            socket.close();
+            throw ex;
+        }
+        socket.udpSegmentation = udpSegmentation;
         return socket;
     }
 
@@ -309,6 +346,16 @@ public final class PacketSocket implements AutoCloseable
     private NativeException failure(final String what)
     {
         return new NativeException("AF_PACKET on " + interfaceName + ": " + what, Native.errno());
+    }
+
+    /**
+     * The socket is another process's too from now on ({@link #adopt} there): {@link #close()} unmaps this
+     * process's view of the ring and closes its descriptor, and leaves the promiscuous membership, which is the
+     * socket's, and every other option as they are. The interface stays promiscuous while the socket lives.
+     */
+    public void handedOver()
+    {
+        promiscuous = false;
     }
 
     /**

@@ -6,6 +6,7 @@ import io.vireo.dataplane.nativeio.Fd;
 import io.vireo.dataplane.nativeio.InetSockets;
 import io.vireo.dataplane.nativeio.MessageBatch;
 import io.vireo.dataplane.nativeio.PacketSocket;
+import io.vireo.dataplane.nativeio.UnixSocket;
 import io.vireo.dataplane.offload.Offloads;
 
 /**
@@ -32,6 +33,10 @@ import io.vireo.dataplane.offload.Offloads;
  * interface cannot.
  * <b>Failure</b>: the port fails for good (ENODEV) when its interface is deleted or leaves the
  * namespace; a link that goes down only costs the frames sent meanwhile.
+ * <b>Handover</b> ({@code vireod --takeover}): the socket passes to the daemon taking over with its ring's
+ * {@link #geometry} ({@link #adopt} there), then, once this port no longer polls, with the ring's
+ * {@link #position} ({@link #resume} there; who owns which block meanwhile is drawn in {@link AfPacketRing});
+ * {@link #letGo} makes closing leave the socket's options, promiscuous mode among them, to the other daemon.
  */
 public final class AfPacketPort implements Port
 {
@@ -50,6 +55,10 @@ public final class AfPacketPort implements Port
     private final PacketSocket socket;
     private final Fd fd;
     private final AfPacketRing ring;
+    private final int blockSize;
+    private final int blockCount;
+    /** True from {@link #adopt} until {@link #resume}: where to read is not known yet. */
+    private boolean awaitsPosition;
     private final MessageBatch batch = new MessageBatch(TRANSMIT_BATCH, 2);
     private final int offloads;
     private long nextErrorCheckNs;
@@ -62,6 +71,8 @@ public final class AfPacketPort implements Port
         this.socket = socket;
         this.fd = socket.fd();
         this.ring = new AfPacketRing(socket.ring(), blockSize, blockCount);
+        this.blockSize = blockSize;
+        this.blockCount = blockCount;
         final int tcp = Offloads.CHECKSUM | Offloads.TCP4 | Offloads.TCP6 | Offloads.TCP_ECN;
         this.offloads = socket.takesUdpSegmentation() ? tcp | Offloads.UDP_L4 : tcp;
         for (int message = 0; message < TRANSMIT_BATCH; message++)
@@ -98,6 +109,93 @@ public final class AfPacketPort implements Port
         final PacketSocket socket = PacketSocket.open(interfaceName, blockSize, blockCount, BLOCK_TIMEOUT_MILLIS);
         InetSockets.buffers(socket.fd().value(), SEND_BUFFER_BYTES);
         return new AfPacketPort(interfaceName, socket, blockSize, blockCount);
+    }
+
+    /**
+     * Takes the socket of an af-packet port another process handed over ({@code vireod --takeover}): the same
+     * interface, ring and options. It is not read before {@link #resume} says where the other process stopped.
+     *
+     * @param fd       the socket's descriptor; the port owns it from now on, closed if this throws.
+     * @param geometry the other port's {@link #geometry}.
+     * @throws IllegalArgumentException if the name or the geometry is invalid.
+     * @throws io.vireo.dataplane.nativeio.NativeException if the ring cannot be mapped or the interface is gone.
+     */
+    public static AfPacketPort adopt(final String interfaceName, final int fd, final String geometry)
+    {
+        final String[] words = geometry.split(",");
+        if (3 != words.length)
+        {
+            UnixSocket.closeDescriptor(fd);
+            throw new IllegalArgumentException("bad AF_PACKET ring geometry handed over for " + interfaceName + ": " + geometry);
+        }
+        final int blockSize;
+        final int blockCount;
+        try
+        {
+            InterfaceNames.validate(interfaceName);
+            blockSize = Integer.parseInt(words[0]);
+            blockCount = Integer.parseInt(words[1]);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            UnixSocket.closeDescriptor(fd);
+            throw ex;
+        }
+        final PacketSocket socket = PacketSocket.adopt(interfaceName, fd, blockSize, blockCount, "1".equals(words[2]));
+        final AfPacketPort port = new AfPacketPort(interfaceName, socket, blockSize, blockCount);
+        port.awaitsPosition = true;
+        return port;
+    }
+
+    /**
+     * What a process taking the socket over needs to map its ring, one word: {@code blockSize,blockCount,udp}
+     * (udp 1 if the socket takes UDP segmentation). The kernel does not tell a ring's geometry back.
+     */
+    public String geometry()
+    {
+        return blockSize + "," + blockCount + "," + (socket.takesUdpSegmentation() ? 1 : 0);
+    }
+
+    /**
+     * Where the ring's reader is, {@code block:taken} ({@link AfPacketRing.Position}): for the process taking the
+     * socket over. Only while no thread polls the port.
+     */
+    public String position()
+    {
+        return ring.position().toString();
+    }
+
+    /**
+     * Goes on reading from where the process that handed the socket over stopped ({@link #position} there). Only
+     * while no thread polls the port.
+     *
+     * @throws IllegalArgumentException if the position does not fit the ring as it is.
+     */
+    public void resume(final String position)
+    {
+        ring.resume(AfPacketRing.Position.parse(position));
+        awaitsPosition = false;
+    }
+
+    /** True for a port {@link #adopt}ed whose {@link #resume} has not come: it must not be polled. */
+    public boolean awaitsPosition()
+    {
+        return awaitsPosition;
+    }
+
+    /**
+     * A handover failed after this port stopped polling: the process taking over may have read the ring meanwhile,
+     * so the reader finds its place again ({@link AfPacketRing#resynchronize}). Only while no thread polls the port.
+     */
+    public void resumeAfterHandOver()
+    {
+        ring.resynchronize();
+    }
+
+    /** The socket was handed over: closing leaves its options (promiscuous mode) to the process that took it. */
+    public void letGo()
+    {
+        socket.handedOver();
     }
 
     @Override
@@ -223,7 +321,10 @@ public final class AfPacketPort implements Port
         return ring.truncated();
     }
 
-    /** Leaves promiscuous mode, unmaps the ring and closes the socket; the interface stays. Idempotent. */
+    /**
+     * Leaves promiscuous mode (unless the socket was handed over, {@link #letGo}), unmaps the ring and closes the
+     * descriptor; the interface stays. Idempotent.
+     */
     @Override
     public void close()
     {

@@ -32,12 +32,41 @@ import io.vireo.dataplane.nativeio.PacketSocket;
  * A frame longer than a whole block can hold (the ring's {@code blockSize} bounds the largest) comes
  * with {@code tp_snaplen < tp_len}: it is counted as truncated and committed with a length beyond the
  * slot, which the pipeline drops as oversize. One thread; nothing here allocates.
+ * <p>
+ * <b>Handed over</b> ({@code vireod --takeover}): the ring belongs to the socket, not the process, so the
+ * daemon taking over maps the same pages from the socket's descriptor and goes on from the {@link Position}
+ * the running one had reached. Who owns which block across it, by each block's status word:
+ * <pre>
+ *  running reader, stopped between two bursts at (block b, taken k):
+ *
+ *    block:   b-1        b                    b+1 .. b+j         b+j+1 ..
+ *           +--------+--------------------+--------------------+----------------+
+ *  status:  | KERNEL |  USER, k of n taken |  USER (full, not   | KERNEL (being  |
+ *           |        |  (or KERNEL, k = 0: |  read yet)         | filled, free)  |
+ *           |        |   the reader waits) |                    |                |
+ *           +--------+--------------------+--------------------+----------------+
+ *  from then on the running reader writes no status word (unless the handover fails): it stops polling,
+ *  hands (b, k) over and, once the other has taken its place, unmaps the ring; the kernel goes on filling
+ *  KERNEL blocks in order and stops at the first USER one (frames beyond are dropped and the next block
+ *  says TP_STATUS_LOSING: 8 MB of ring covers the pause).
+ *
+ *  the reader taking over, mapping the same pages, at (b, k):
+ *    b USER   -> skips the k frames taken (their tp_next_offset chain), takes frames k+1..n, sets b KERNEL
+ *    b KERNEL -> k is 0: waits for b as the running reader would have
+ * </pre>
+ * So a block is the kernel's or one reader's at a time, no frame is taken twice or skipped, and the block
+ * the running reader had not finished is finished by the one taking over. A handover that fails before the
+ * reader taking over polled leaves the ring as the running reader left it, and it goes on at (b, k). One that
+ * fails after (the running reader resumes, {@link #resynchronize}) finds blocks given back meanwhile: the
+ * running reader goes on from the oldest block that is a reader's, and may take again frames of a block the
+ * other had taken but not given back.
  */
 final class AfPacketRing
 {
     static final int BLOCK_STATUS_OFFSET = 8;
     static final int BLOCK_PACKETS_OFFSET = 12;
     static final int BLOCK_FIRST_PACKET_OFFSET = 16;
+    static final int BLOCK_SEQUENCE_OFFSET = 24;
     static final int PACKET_NEXT_OFFSET = 0;
     static final int PACKET_SNAPLEN_OFFSET = 12;
     static final int PACKET_LEN_OFFSET = 16;
@@ -46,6 +75,27 @@ final class AfPacketRing
     static final int TP_STATUS_USER = 1;
     static final int TP_STATUS_LOSING = 1 << 2;
     private static final int NET_HEADER_LENGTH = PacketSocket.NET_HEADER_LENGTH;
+
+    /** Where a reader is: the block it is in (or waits for) and the frames of it already taken. */
+    record Position(int block, int taken)
+    {
+        /** Parses {@link #toString}'s form, {@code block:taken}. */
+        static Position parse(final String text)
+        {
+            final int colon = text.indexOf(':');
+            if (colon < 0)
+            {
+                throw new IllegalArgumentException("bad ring position: " + text);
+            }
+            return new Position(Integer.parseInt(text.substring(0, colon)), Integer.parseInt(text.substring(colon + 1)));
+        }
+
+        @Override
+        public String toString()
+        {
+            return block + ":" + taken;
+        }
+    }
 
     private final MappedMemory ring;
     private final int blockSize;
@@ -56,6 +106,10 @@ final class AfPacketRing
     private long packet;
     private long truncated;
     private boolean losing;
+    /** The sequence number of the block this reader was at when it last told its {@link #position}. */
+    private long stoppedSequence;
+    /** True after {@link #resynchronize} found no block of the reader's: the kernel may be filling any. */
+    private boolean searching;
 
     AfPacketRing(final MappedMemory ring, final int blockSize, final int blockCount)
     {
@@ -81,7 +135,12 @@ final class AfPacketRing
                 final int status = ring.getIntAcquire(blockOffset + BLOCK_STATUS_OFFSET);
                 if (0 == (status & TP_STATUS_USER))
                 {
-                    break;
+                    if (!searching || !findOldest())
+                    {
+                        break;
+                    }
+                    searching = false;
+                    continue;
                 }
                 losing |= 0 != (status & TP_STATUS_LOSING);
                 remaining = ring.getInt(blockOffset + BLOCK_PACKETS_OFFSET);
@@ -131,6 +190,94 @@ final class AfPacketRing
     {
         ring.putIntRelease(blockOffset + BLOCK_STATUS_OFFSET, TP_STATUS_KERNEL);
         block = block + 1 == blockCount ? 0 : block + 1;
+    }
+
+    /** Where this reader is, between two calls to {@link #receive}: what a reader taking over goes on from. */
+    Position position()
+    {
+        final long blockOffset = (long)block * blockSize;
+        stoppedSequence = ring.getLong(blockOffset + BLOCK_SEQUENCE_OFFSET);
+        final int taken = 0 == remaining ? 0 : ring.getInt(blockOffset + BLOCK_PACKETS_OFFSET) - remaining;
+        return new Position(block, taken);
+    }
+
+    /**
+     * Goes on from where another reader of the same ring stopped ({@link #position}, on its side): the next frame
+     * taken is the one after the {@code taken} frames of block {@code block}.
+     *
+     * @throws IllegalArgumentException if the position is not one of this ring: a block beyond it, frames taken of a
+     *                                  block that is not the reader's or has fewer.
+     */
+    void resume(final Position position)
+    {
+        if (position.block() < 0 || position.block() >= blockCount || position.taken() < 0)
+        {
+            throw new IllegalArgumentException("ring position " + position + " is not in a ring of " + blockCount + " blocks");
+        }
+        block = position.block();
+        remaining = 0;
+        searching = false;
+        if (0 == position.taken())
+        {
+            return;
+        }
+        final long blockOffset = (long)block * blockSize;
+        final int packets = ring.getInt(blockOffset + BLOCK_PACKETS_OFFSET);
+        if (0 == (ring.getIntAcquire(blockOffset + BLOCK_STATUS_OFFSET) & TP_STATUS_USER) || position.taken() >= packets)
+        {
+            throw new IllegalArgumentException("ring position " + position + ": block " + block + " is not the reader's " +
+                "or has not " + (position.taken() + 1) + " frames");
+        }
+        remaining = packets - position.taken();
+        packet = blockOffset + ring.getInt(blockOffset + BLOCK_FIRST_PACKET_OFFSET);
+        for (int skipped = 0; skipped < position.taken(); skipped++)
+        {
+            packet += ring.getInt(packet + PACKET_NEXT_OFFSET);
+        }
+    }
+
+    /**
+     * After another reader may have read the ring meanwhile (a handover that failed once the reader taking over
+     * polled; {@link #position} was called when this reader stopped). If the block this reader held is as it left
+     * it (still the reader's, the same {@code seq_num}), it goes on inside it. Otherwise it goes on from the oldest
+     * block that is the reader's (the lowest {@code seq_num}), from its first frame; while none is, it looks for one
+     * each time the block it is at is not ready, since the kernel may be filling another.
+     */
+    void resynchronize()
+    {
+        final long current = (long)block * blockSize;
+        if (0 != remaining && 0 != (ring.getIntAcquire(current + BLOCK_STATUS_OFFSET) & TP_STATUS_USER) &&
+            ring.getLong(current + BLOCK_SEQUENCE_OFFSET) == stoppedSequence)
+        {
+            return;
+        }
+        remaining = 0;
+        searching = !findOldest();
+    }
+
+    /** Moves to the reader's block with the lowest {@code seq_num}, if there is one. */
+    private boolean findOldest()
+    {
+        int oldest = -1;
+        long oldestSequence = 0;
+        for (int candidate = 0; candidate < blockCount; candidate++)
+        {
+            final long offset = (long)candidate * blockSize;
+            if (0 != (ring.getIntAcquire(offset + BLOCK_STATUS_OFFSET) & TP_STATUS_USER))
+            {
+                final long sequence = ring.getLong(offset + BLOCK_SEQUENCE_OFFSET);
+                if (oldest < 0 || Long.compareUnsigned(sequence, oldestSequence) < 0)
+                {
+                    oldest = candidate;
+                    oldestSequence = sequence;
+                }
+            }
+        }
+        if (oldest >= 0)
+        {
+            block = oldest;
+        }
+        return oldest >= 0;
     }
 
     /** Frames that arrived cut short (tp_snaplen below tp_len) since the ring was made. */

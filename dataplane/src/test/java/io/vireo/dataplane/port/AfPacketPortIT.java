@@ -1,12 +1,14 @@
 package io.vireo.dataplane.port;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -20,8 +22,10 @@ import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.nativeio.Epoll;
 import io.vireo.dataplane.nativeio.Errno;
 import io.vireo.dataplane.nativeio.NativeException;
+import io.vireo.dataplane.nativeio.UnixSocket;
 import io.vireo.dataplane.offload.Offloads;
 import io.vireo.testkit.Allocations;
+import org.agrona.collections.IntArrayList;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -282,6 +286,86 @@ class AfPacketPortIT
     }
 
     /**
+     * The socket passed to another port as {@code vireod --takeover} passes it (SCM_RIGHTS, the ring's geometry,
+     * then the first port's position once it stopped reading): the second maps the same ring and goes on from
+     * there, so every echo request the namespace sent arrives once, none lost across the handover; closing the
+     * first port after {@code letGo} leaves the interface promiscuous, and closing the socket's last descriptor
+     * takes it back.
+     */
+    @Test
+    void aSocketHandedOverGoesOnFromTheOtherPortsPlaceAndKeepsPromiscuousMode() throws Exception
+    {
+        final Host host = host("a", 1);
+        final String inside = host.uplink.substring(0, host.uplink.length() - 1) + "1";
+        run("ip", "-n", host.netns, "neigh", "add", "10.96.1.2", "lladdr", "02:00:00:00:aa:01", "dev", inside);
+        final AfPacketPort running = open(host.uplink);
+        final Process ping = start(host.netns, "ping", "-q", "-i", "0.002", "-w", "3", "10.96.1.2");
+        final BitSet seen = new BitSet();
+        final FrameBurst one = new FrameBurst(1, 1 << 17, 128);
+        int duplicates = takeEchoRequests(running, one, seen, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300));
+        final String position = running.position();
+        final int takenBefore = seen.cardinality();
+
+        final int[] pair = UnixSocket.packetPair();
+        final UnixSocket sender = UnixSocket.adopt(pair[0], "sender");
+        final UnixSocket receiver = UnixSocket.adopt(pair[1], "receiver");
+        final IntArrayList fds = new IntArrayList();
+        try (sender; receiver)
+        {
+            final UnsafeBuffer message = new UnsafeBuffer(ByteBuffer.allocateDirect(16));
+            sender.send(message, 0, 1, new int[] {running.pollFd()}, 1, 1000);
+            assertTrue(receiver.awaitReadable(1000));
+            assertEquals(1, receiver.receive(message, 0, 16, fds));
+        }
+        final String geometry = running.geometry();
+        running.letGo();
+        running.close();
+        assertEquals(1, promiscuity(host.uplink), "the membership is the socket's, which lives on");
+
+        final AfPacketPort takingOver = open(AfPacketPort.adopt(host.uplink, fds.getInt(0), geometry));
+        assertTrue(takingOver.awaitsPosition());
+        takingOver.resume(position);
+        while (ping.isAlive())
+        {
+            duplicates += takeEchoRequests(takingOver, one, seen, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100));
+        }
+        duplicates += takeEchoRequests(takingOver, one, seen, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300));
+
+        final int sent = seen.length() - 1;
+        assertTrue(takenBefore > 10 && sent > takenBefore + 100, takenBefore + " of " + sent + " taken before the handover");
+        assertEquals(0, duplicates, "no echo request taken twice");
+        assertEquals(sent, seen.cardinality(), "every echo request, 1.." + sent + ", the port at " + position + " at the handover: " + seen);
+        assertEquals(1, seen.nextSetBit(0));
+        assertEquals(1, promiscuity(host.uplink));
+        takingOver.close();
+        assertEquals(0, promiscuity(host.uplink), "the socket's last descriptor closed");
+    }
+
+    /** Takes frames one at a time until {@code deadlineNs}, marking each ICMP echo request's sequence. @return duplicates. */
+    private static int takeEchoRequests(final AfPacketPort port, final FrameBurst one, final BitSet seen,
+        final long deadlineNs)
+    {
+        int duplicates = 0;
+        while (System.nanoTime() < deadlineNs)
+        {
+            one.clear();
+            if (0 == port.receive(one))
+            {
+                LockSupport.parkNanos(100_000);
+                continue;
+            }
+            final int frame = one.frameOffset(0);
+            if (0x0800 == etherType(one, 0) && 1 == one.buffer().getByte(frame + 23) && 8 == one.buffer().getByte(frame + 34))
+            {
+                final int sequence = one.buffer().getShort(frame + 40, BIG_ENDIAN) & 0xFFFF;
+                duplicates += seen.get(sequence) ? 1 : 0;
+                seen.set(sequence);
+            }
+        }
+        return duplicates;
+    }
+
+    /**
      * Two ports on the two ends of one veth pair: frames sent on one are received on the other, the idle
      * port's descriptor wakes an epoll sleeper, neither direction allocates, and deleting the interface
      * fails the port for good.
@@ -404,7 +488,11 @@ class AfPacketPortIT
 
     private AfPacketPort open(final String name)
     {
-        final AfPacketPort port = AfPacketPort.open(name);
+        return open(AfPacketPort.open(name));
+    }
+
+    private AfPacketPort open(final AfPacketPort port)
+    {
         ports.add(port);
         return port;
     }

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import static io.vireo.dataplane.port.AfPacketRing.BLOCK_FIRST_PACKET_OFFSET;
 import static io.vireo.dataplane.port.AfPacketRing.BLOCK_PACKETS_OFFSET;
+import static io.vireo.dataplane.port.AfPacketRing.BLOCK_SEQUENCE_OFFSET;
 import static io.vireo.dataplane.port.AfPacketRing.BLOCK_STATUS_OFFSET;
 import static io.vireo.dataplane.port.AfPacketRing.PACKET_LEN_OFFSET;
 import static io.vireo.dataplane.port.AfPacketRing.PACKET_MAC_OFFSET;
@@ -19,6 +20,7 @@ import static io.vireo.dataplane.port.AfPacketRing.TP_STATUS_LOSING;
 import static io.vireo.dataplane.port.AfPacketRing.TP_STATUS_USER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@link AfPacketRing} over synthetic TPACKET_V3 blocks laid out as the kernel lays them out, in a memfd mapping. */
@@ -112,6 +114,108 @@ class AfPacketRingTest
     }
 
     @Test
+    void aReaderTakingOverGoesOnInsideTheBlockTheOtherStoppedIn()
+    {
+        block(0, TP_STATUS_USER, 60, 61, 62);
+        block(1, TP_STATUS_USER, 63);
+        final AfPacketRing running = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
+        final FrameBurst small = new FrameBurst(2, 2048, 64);
+        assertEquals(2, running.receive(small));
+
+        final AfPacketRing.Position position = running.position();
+        assertEquals("0:2", position.toString());
+        assertEquals(TP_STATUS_USER, memory.getInt(BLOCK_STATUS_OFFSET), "the block is still a reader's");
+        final AfPacketRing takingOver = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
+        takingOver.resume(AfPacketRing.Position.parse(position.toString()));
+
+        assertEquals(2, takingOver.receive(burst), "the third frame of block 0, then block 1");
+        assertEquals(62, burst.frameLength(0));
+        assertEquals(3, burst.buffer().getByte(burst.frameOffset(0)));
+        assertEquals(63, burst.frameLength(1));
+        assertEquals(TP_STATUS_KERNEL, memory.getInt(BLOCK_STATUS_OFFSET), "block 0 handed back by the new reader");
+        assertEquals(TP_STATUS_KERNEL, memory.getInt(BLOCK_SIZE + BLOCK_STATUS_OFFSET));
+        assertEquals("2:0", takingOver.position().toString());
+    }
+
+    @Test
+    void aReaderTakingOverBetweenBlocksWaitsForTheNextAsTheOtherWould()
+    {
+        block(0, TP_STATUS_USER, 60);
+        final AfPacketRing running = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
+        assertEquals(1, running.receive(burst));
+        final AfPacketRing takingOver = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
+        takingOver.resume(running.position());
+
+        burst.clear();
+        assertEquals(0, takingOver.receive(burst), "block 1 is the kernel's");
+        block(1, TP_STATUS_USER, 70);
+        assertEquals(1, takingOver.receive(burst));
+        assertEquals(70, burst.frameLength(0));
+    }
+
+    @Test
+    void refusesAPositionThatDoesNotFitTheRing()
+    {
+        block(0, TP_STATUS_USER, 60, 61);
+        final AfPacketRing ring = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
+
+        assertThrows(IllegalArgumentException.class, () -> ring.resume(new AfPacketRing.Position(BLOCKS, 0)));
+        assertThrows(IllegalArgumentException.class, () -> ring.resume(new AfPacketRing.Position(0, 2)), "2 of 2 taken");
+        assertThrows(IllegalArgumentException.class, () -> ring.resume(new AfPacketRing.Position(1, 1)), "the kernel's block");
+        assertThrows(IllegalArgumentException.class, () -> AfPacketRing.Position.parse("3"));
+    }
+
+    @Test
+    void aReaderResumingAfterAFailedHandoverGoesOnWhereTheRingWasLeftUntouched()
+    {
+        final FrameBurst small = new FrameBurst(2, 2048, 64);
+        final AfPacketRing running = stoppedAfterTwoOfThree(small);
+
+        running.resynchronize();
+        small.clear();
+        assertEquals(1, running.receive(small), "the third frame, not the block again");
+        assertEquals(62, small.frameLength(0));
+    }
+
+    @Test
+    void aReaderResumingAfterTheOtherReadTheRingGoesOnFromTheOldestBlockThatIsAReaders()
+    {
+        final FrameBurst small = new FrameBurst(2, 2048, 64);
+        final AfPacketRing running = stoppedAfterTwoOfThree(small);
+        // the reader taking over read blocks 0 and 1 and gave them back; the kernel has filled block 2 and 0 since
+        block(2, TP_STATUS_USER, 80);
+        memory.putLong(2L * BLOCK_SIZE + BLOCK_SEQUENCE_OFFSET, 7);
+        block(0, TP_STATUS_USER, 90);
+        memory.putLong(BLOCK_SEQUENCE_OFFSET, 8);
+
+        running.resynchronize();
+        small.clear();
+        assertEquals(2, running.receive(small));
+        assertEquals(80, small.frameLength(0), "block 2 (seq 7) first");
+        assertEquals(90, small.frameLength(1), "then block 0 (seq 8), from its first frame");
+    }
+
+    @Test
+    void aReaderResumingWhenNoBlockIsReadyFindsTheOneTheKernelFillsNext()
+    {
+        block(0, TP_STATUS_USER, 60);
+        final AfPacketRing running = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
+        assertEquals(1, running.receive(burst));
+        running.position();
+        // the reader taking over read block 1 and gave it back: the kernel fills block 2 next, not 1
+        running.resynchronize();
+        burst.clear();
+        assertEquals(0, running.receive(burst));
+        block(2, TP_STATUS_USER, 80);
+        assertEquals(1, running.receive(burst));
+        assertEquals(80, burst.frameLength(0));
+        block(0, TP_STATUS_USER, 90);
+        burst.clear();
+        assertEquals(1, running.receive(burst), "then round the ring as before");
+        assertEquals(90, burst.frameLength(0));
+    }
+
+    @Test
     void receivingAllocatesNothing()
     {
         final AfPacketRing ring = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
@@ -147,6 +251,17 @@ class AfPacketRingTest
             }
             return frames;
         });
+    }
+
+    /** A reader that took two of block 0's three frames (sequence 5) into {@code small} and told its position. */
+    private AfPacketRing stoppedAfterTwoOfThree(final FrameBurst small)
+    {
+        block(0, TP_STATUS_USER, 60, 61, 62);
+        memory.putLong(BLOCK_SEQUENCE_OFFSET, 5);
+        final AfPacketRing running = new AfPacketRing(memory, BLOCK_SIZE, BLOCKS);
+        assertEquals(2, running.receive(small));
+        assertEquals("0:2", running.position().toString());
+        return running;
     }
 
     /**

@@ -37,8 +37,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  *                              <------   PORT type name fds [sourcePort,...]\n  + up to 16 fds
  *  NEXT\n                      ------>
  *                              <------   MORE\n + up to 16 fds                  (while fds remain)
- *  NEXT\n                      ------>   ... for each TAP (a fd per queue) and VXLAN port (2 + 32 sockets),
- *                                        and each vhost-user port, named only (0 fds)
+ *  NEXT\n                      ------>   ... for each TAP (a fd per queue), VXLAN port (2 + 32 sockets) and
+ *                                        af-packet port (its socket; state: its ring's geometry,
+ *                                        blockSize,blockCount,udp), and each vhost-user port, named only (0 fds)
  *                              <------   READY\n
  *  checks its threads against the TAPs' queues (TakeoverThreads; if they differ it closes the connection)
  *  builds the switch from the run dir's state with these ports, unpolled; binds vireo.sock.takeover
@@ -46,9 +47,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  *                                        polling every port (frames wait in their queues) and their rings
  *                              <------   PORT vhost-user name fds - state\n       + its fds, for each (as above,
  *  NEXT\n                      ------>                                          VhostUserHandover)
+ *                              <------   PORT af-packet name 0 - block:taken\n   for each: where its ring's
+ *  NEXT\n                      ------>                                          reader stopped (AfPacketRing)
  *                              <------   MAC bridge mac vlan port peer|- age\n  for each learned MAC
  *                              <------   STOPPED\n
- *  carries counters over, learns the MACs, resumes the vhost-user ports from their state, polls every port,
+ *  carries counters over, learns the MACs, resumes the vhost-user ports from their state and the af-packet
+ *  ports' rings from their position, polls every port,
  *  renames its socket and counters over the old
  *  STARTED\n                   ------>   (the point of no return) closes its metrics, unlocks the run dir
  *                              <------   BYE\n                                  and exits 0
@@ -75,7 +79,7 @@ final class Takeover
     }
 
     /** What the running daemon hands over once it stopped forwarding ({@link Client#go}). */
-    record Stopped(List<HandedPort> vhostPorts, Map<String, List<FdbEntry>> learned)
+    record Stopped(List<HandedPort> ports, Map<String, List<FdbEntry>> learned)
     {
     }
 
@@ -384,24 +388,24 @@ final class Takeover
         }
 
         /**
-         * Tells the running daemon to stop forwarding; returns its vhost-user ports' state and descriptors, and
-         * the MACs it had learned, by bridge.
+         * Tells the running daemon to stop forwarding; returns its vhost-user ports' state and descriptors, where
+         * its af-packet ports' ring readers stopped, and the MACs it had learned, by bridge.
          */
         Stopped go()
         {
             wire.send("GO\n", new int[0]);
             final Map<String, List<FdbEntry>> learned = new LinkedHashMap<>();
-            final List<HandedPort> vhostPorts = new ArrayList<>();
+            final List<HandedPort> ports = new ArrayList<>();
             while (true)
             {
                 final String line = wire.readLine(STEP_TIMEOUT_MS);
                 if ("STOPPED".equals(line))
                 {
-                    return new Stopped(vhostPorts, learned);
+                    return new Stopped(ports, learned);
                 }
                 if (line.startsWith("PORT "))
                 {
-                    vhostPorts.add(receivePort(line));
+                    ports.add(receivePort(line));
                     continue;
                 }
                 final String[] words = line.split(" ");

@@ -365,7 +365,7 @@ public final class Vireod implements Callable<Integer>
             {
                 final long goNs = System.nanoTime();
                 final Takeover.Stopped stopped = takeover.go();
-                final int skipped = vireo.startForwarding(stopped.learned(), stopped.vhostPorts(),
+                final int skipped = vireo.startForwarding(stopped.learned(), stopped.ports(),
                     CountersFile.earlierValues(runDir.countersFile()));
                 // forwarding goes on from here: the renames (8-50 ms on a first, cold call) are not part of the pause
                 final long pausedMs = (System.nanoTime() - goNs) / 1_000_000;

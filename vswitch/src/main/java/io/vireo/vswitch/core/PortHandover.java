@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 
 import io.vireo.dataplane.nativeio.UnixSocket;
+import io.vireo.dataplane.port.AfPacketPort;
 import io.vireo.dataplane.port.Port;
 import io.vireo.dataplane.port.TapPort;
 import io.vireo.dataplane.vhost.VhostUserPort;
@@ -18,7 +19,7 @@ import io.vireo.vswitch.pipeline.PortEntry;
 /**
  * Ports that outlive one switch: the TAPs the {@link PortKeeper} holds across restarts, and a switch handed over
  * to another process ({@code vireod --takeover}), from either side. Ports waiting to be claimed (descriptors of
- * an earlier run's TAPs, a handed-over switch's TAP and VXLAN descriptors and vhost-user names) are claimed by
+ * an earlier run's TAPs, a handed-over switch's TAP, af-packet and VXLAN descriptors and vhost-user names) are claimed by
  * adding a port, or a VXLAN bridge, of their name. Control thread only: the caller holds the switch's lock.
  */
 final class PortHandover implements AutoCloseable
@@ -34,6 +35,8 @@ final class PortHandover implements AutoCloseable
     private final Map<String, Long> earlierCounters;
     /** VXLAN sockets a switch handed over ({@link #take}), by port name, until their bridge is added. */
     private final Map<String, HandedPort> handedVxlan = new HashMap<>();
+    /** Af-packet sockets a switch handed over ({@link #take}), by port name, until a port of that name is added. */
+    private final Map<String, HandedPort> handedAfPacket = new HashMap<>();
     /** Vhost-user ports a switch hands over ({@link #take}), until a port of that name is added. */
     private final Set<String> handedVhost = new HashSet<>();
     /** True while this switch hands itself over to another process ({@link #handOver}): changes are refused. */
@@ -88,6 +91,12 @@ final class PortHandover implements AutoCloseable
         return handedVxlan.remove(name);
     }
 
+    /** The socket handed over for an af-packet port of this name (this takes it), or null. */
+    HandedPort claimAfPacket(final String name)
+    {
+        return handedAfPacket.remove(name);
+    }
+
     /** Whether a vhost-user port of this name was handed over (this claims it). */
     boolean claimVhost(final String name)
     {
@@ -117,6 +126,7 @@ final class PortHandover implements AutoCloseable
     {
         final List<String> names = new ArrayList<>(adoptable.keySet());
         names.addAll(handedVxlan.keySet());
+        names.addAll(handedAfPacket.keySet());
         names.addAll(handedVhost);
         return names;
     }
@@ -133,7 +143,7 @@ final class PortHandover implements AutoCloseable
             }
         }
         adoptable.clear();
-        closeHandedVxlan();
+        closeHanded();
         handedVhost.clear();
     }
 
@@ -161,10 +171,14 @@ final class PortHandover implements AutoCloseable
             {
                 handed.add(new HandedPort(HandedPort.VHOST_USER, record.name(), new int[0], new int[0]));
             }
+            else if (port instanceof AfPacketPort afPacket)
+            {
+                handed.add(AfPacketPorts.handOver(record.name(), afPacket));
+            }
             else if (!injectionPorts.carries(record))
             {
                 throw VireoException.invalid("port " + record.name() + " (" + port.type() + ") cannot be handed over to " +
-                    "another switch: only TAP, VXLAN and vhost-user ports can");
+                    "another switch: only TAP, VXLAN, vhost-user and af-packet ports can");
             }
         }
         handingOver = true;
@@ -175,14 +189,17 @@ final class PortHandover implements AutoCloseable
     /**
      * Every port stops forwarding; frames wait in their queues.
      *
-     * @return the vhost-user ports' state and descriptors, their rings stopped too.
+     * @return the vhost-user ports' state and descriptors, their rings stopped too, and where each af-packet port's
+     *         ring reader stopped.
      */
     List<HandedPort> stopForwarding()
     {
         VhostUserPorts.suspend(topology);
         topology.polling(false);
         stopped = true;
-        return VhostUserPorts.handOver(topology);
+        final List<HandedPort> handed = new ArrayList<>(VhostUserPorts.handOver(topology));
+        handed.addAll(AfPacketPorts.positions(topology));
+        return handed;
     }
 
     /** The handover failed: the ports forward again, unless the switch closed meanwhile, and changes are taken again. */
@@ -194,6 +211,7 @@ final class PortHandover implements AutoCloseable
         }
         if (stopped && !switchClosed)
         {
+            AfPacketPorts.resumeAfterHandOver(topology);
             topology.polling(true);
         }
         stopped = false;
@@ -205,6 +223,7 @@ final class PortHandover implements AutoCloseable
     {
         handedOver = true;
         VhostUserPorts.letGo(topology);
+        AfPacketPorts.letGo(topology);
         for (final PortRecord record : topology.ports())
         {
             if (null != record.vtep)
@@ -232,6 +251,14 @@ final class PortHandover implements AutoCloseable
             {
                 handedVhost.add(port.name());
             }
+            else if (HandedPort.AF_PACKET.equals(port.type()))
+            {
+                final HandedPort earlier = handedAfPacket.put(port.name(), port);
+                if (null != earlier)
+                {
+                    closeAll(earlier.fds());
+                }
+            }
             else
             {
                 final int[] kept = adoptable.put(port.name(), port.fds());
@@ -245,15 +272,18 @@ final class PortHandover implements AutoCloseable
 
     /**
      * The last step of taking a switch's place: counters go on from {@code earlierCounters} (by label), the MACs it
-     * had learned are learned here with their age, the vhost-user ports go on from the state it handed over, and
-     * every port starts forwarding.
+     * had learned are learned here with their age, the vhost-user ports go on from the state it handed over, the
+     * af-packet ports' rings from where its readers stopped, and every port starts forwarding.
      *
+     * @param stoppedPorts what the switch handed over once it stopped ({@link #stopForwarding} there).
      * @return the entries not learned.
+     * @throws VireoException (failed) if an af-packet port has no position, or one that does not fit: nothing polls.
      */
-    int startForwarding(final Map<String, List<FdbEntry>> learned, final List<HandedPort> vhostPorts,
+    int startForwarding(final Map<String, List<FdbEntry>> learned, final List<HandedPort> stoppedPorts,
         final Map<String, Long> earlierCounters)
     {
-        VhostUserPorts.resume(topology, vhostPorts);
+        AfPacketPorts.resume(topology, stoppedPorts);
+        VhostUserPorts.resume(topology, stoppedPorts.stream().filter(port -> HandedPort.VHOST_USER.equals(port.type())).toList());
         for (final PortRecord record : topology.ports())
         {
             record.entries[0].counters().carryOver(label -> earlierCounters.getOrDefault(label, 0L));
@@ -268,17 +298,19 @@ final class PortHandover implements AutoCloseable
     public void close()
     {
         adoptable.values().forEach(PortHandover::closeAll);
-        closeHandedVxlan();
+        closeHanded();
         if (null != keeper)
         {
             keeper.close();
         }
     }
 
-    private void closeHandedVxlan()
+    private void closeHanded()
     {
         handedVxlan.values().forEach(port -> closeAll(port.fds()));
         handedVxlan.clear();
+        handedAfPacket.values().forEach(port -> closeAll(port.fds()));
+        handedAfPacket.clear();
     }
 
     /** A TAP port's descriptors, one per queue. */

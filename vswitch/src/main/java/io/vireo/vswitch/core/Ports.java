@@ -105,7 +105,7 @@ final class Ports
     {
         final Bridge bridge = topology.bridge(bridgeName);
         checkNewName(ifname);
-        return info(AfPacketPorts.open(topology, counters, bridge, ifname));
+        return info(AfPacketPorts.open(topology, counters, bridge, ifname, handover.claimAfPacket(ifname)));
     }
 
     /** Adds a port the caller opened; the switch closes it on delete. */

@@ -1,5 +1,6 @@
 package io.vireo.vswitch.core;
 
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -75,6 +76,20 @@ final class Topology
             throw VireoException.notFound("no port named " + name);
         }
         return record;
+    }
+
+    /** The ports of one kind (their first queue's {@link Port}), in the order they were added. */
+    <T extends Port> List<T> ports(final Class<T> type)
+    {
+        final List<T> found = new ArrayList<>();
+        for (final PortRecord record : ports.values())
+        {
+            if (type.isInstance(record.port()))
+            {
+                found.add(type.cast(record.port()));
+            }
+        }
+        return found;
     }
 
     boolean hasBridge(final String name)

@@ -63,15 +63,7 @@ final class VhostUserPorts
 
     private static List<VhostUserPort> ports(final Topology topology)
     {
-        final List<VhostUserPort> ports = new ArrayList<>();
-        for (final PortRecord record : topology.ports())
-        {
-            if (record.port() instanceof VhostUserPort port)
-            {
-                ports.add(port);
-            }
-        }
-        return ports;
+        return topology.ports(VhostUserPort.class);
     }
 
     /** A handover begins: the vhost-user ports' control threads get ready to stop at once when asked. */

@@ -465,8 +465,8 @@ public final class Vireo implements AutoCloseable
      * {@link #resumeAfterFailedHandover} or {@link #close}, so the switch the other process builds from the state
      * saved so far is this one.
      *
-     * @throws VireoException (invalid) naming a port whose type cannot be handed over (only TAP and VXLAN ports, and
-     *                        the routers' own, which the other switch makes itself, can).
+     * @throws VireoException (invalid) naming a port whose type cannot be handed over (only TAP, VXLAN, vhost-user
+     *                        and af-packet ports, and the routers' own, which the other switch makes itself, can).
      */
     public synchronized List<HandedPort> handOverPorts()
     {
@@ -477,7 +477,8 @@ public final class Vireo implements AutoCloseable
     /**
      * A step of a handover ({@link #handOverPorts}): every port stops forwarding; frames wait in their queues.
      *
-     * @return the vhost-user ports' state and descriptors (still this switch's), their rings stopped too.
+     * @return the vhost-user ports' state and descriptors (still this switch's), their rings stopped too, and where
+     *         each af-packet port's ring reader stopped.
      */
     public synchronized List<HandedPort> stopForwarding()
     {
@@ -533,16 +534,19 @@ public final class Vireo implements AutoCloseable
     /**
      * The last step of taking a switch's place, once it stopped forwarding: every port's counters go on from
      * {@code earlierCounters} (by label), the MACs it had learned ({@link #learnedEntries}) are learned here with
-     * their age, the vhost-user ports go on from the state it handed over ({@link #stopForwarding}), and every port
-     * starts forwarding.
+     * their age, the vhost-user ports go on from the state it handed over ({@link #stopForwarding}), the af-packet
+     * ports' rings from where its readers stopped, and every port starts forwarding.
      *
+     * @param stoppedPorts what {@link #stopForwarding} returned there.
      * @return the entries not learned: their port or VXLAN peer is not on this switch, or the table is full.
+     * @throws VireoException (failed) if an af-packet port taken over has no position there, or one that does not
+     *                        fit its ring: nothing forwards yet.
      */
-    public synchronized int startForwarding(final Map<String, List<FdbEntry>> learned, final List<HandedPort> vhostPorts,
+    public synchronized int startForwarding(final Map<String, List<FdbEntry>> learned, final List<HandedPort> stoppedPorts,
         final Map<String, Long> earlierCounters)
     {
         ensureOpen();
-        return handover.startForwarding(learned, vhostPorts, earlierCounters);
+        return handover.startForwarding(learned, stoppedPorts, earlierCounters);
     }
 
     // ---- endpoint policy ----

@@ -111,6 +111,38 @@ class TakeoverEdgesIT
     }
 
     /**
+     * A takeover that fails after the running daemon sent its af-packet socket (the new daemon, with other
+     * {@code --threads}, gives up and closes its copy) leaves the uplink to the running daemon: it forwards on through
+     * it, the interface stays promiscuous, and a takeover with the same threads then takes the socket over.
+     */
+    @Test
+    void aFailedTakeoverLeavesTheAfPacketUplinkToTheRunningDaemon() throws Exception
+    {
+        final Daemon first = Daemon.start(sandbox, sandbox.tempDir("run"), "--threads", "2");
+        final Uplink.ContainerAndOutside net = Uplink.containerAndOutside(sandbox, first, "10.89.16");
+        final String uplink = net.uplink();
+        final Pinger ping = Pinger.start(sandbox, net.container(), "10.89.16.2");
+        waitFor(() -> ping.replies().size() >= 20, "20 pings through the af-packet port", 60);
+
+        final Sandbox.Result refused = sandbox.run(180, Daemon.ROOT.resolve("scripts/vireod").toString(), "--run-dir",
+            first.runDir.toString(), "--metrics", "127.0.0.1:0", "--takeover", "--threads", "1");
+        assertEquals(1, refused.exit(), refused.all());
+        assertTrue(refused.err().contains("the running vireod goes on forwarding"), refused.all());
+        assertTrue(first.process.isAlive(), "the running daemon goes on: " + first.output());
+        final int answered = ping.replies().size();
+        waitFor(() -> ping.replies().size() >= answered + 20, "it forwards on through the uplink", 30);
+        assertEquals(1, Uplink.promiscuity(sandbox, uplink), "the socket is still the running daemon's, promiscuous");
+
+        final int lostBefore = ping.lost();
+        final Daemon second = first.takenOverBy(sandbox, "--threads", "2");
+        final int after = ping.replies().size();
+        waitFor(() -> ping.replies().size() >= after + 20, "20 pings through the daemon that took over", 60);
+        assertTrue(ping.lost() - lostBefore <= 1, "at most one ping lost across the takeover: " + (ping.lost() - lostBefore));
+        assertEquals(1, Uplink.promiscuity(sandbox, uplink));
+        assertEquals(0, second.terminate());
+    }
+
+    /**
      * A daemon forwarding with 2 threads, its TAPs a queue per thread: a takeover with {@code --threads 1} is
      * refused in one line naming the threads to take over with, and the running daemon forwards on and takes
      * changes again; one with {@code --threads 2} takes both queues of every TAP, which keep them once the daemon
