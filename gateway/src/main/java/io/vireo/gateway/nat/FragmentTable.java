@@ -66,7 +66,7 @@ public final class FragmentTable
     /** Stretches of a datagram tracked at once (holes + 1). */
     public static final int MAX_RUNS = 7;
 
-    /** {@link #find}: no live entry. {@link #insert}: no room in the key's window. */
+    /** {@link #find}: no live entry. {@link #findOrInsert}: no room in the key's window. */
     public static final int MISS = -1;
     public static final int FULL = -2;
 
@@ -128,50 +128,18 @@ public final class FragmentTable
     public int find(
         final int zone, final int source, final int destination, final int protocol, final int id, final long nowMs)
     {
-        final int protocolAndId = protocol << 24 | id;
-        final int home = home(zone, source, destination, protocolAndId);
-        for (int i = 0; i < WINDOW; i++)
-        {
-            final int slot = (home + i) & mask;
-            final int offset = slot * SLOT;
-            if (isLive(offset, nowMs) && slots.getInt(offset + SOURCE) == source &&
-                slots.getInt(offset + DESTINATION) == destination && slots.getInt(offset + ZONE) == zone &&
-                slots.getInt(offset + PROTOCOL_AND_ID) == protocolAndId)
-            {
-                return slot;
-            }
-        }
-        return MISS;
+        return probe(zone, source, destination, protocol << 24 | id, nowMs, false);
     }
 
     /**
-     * A new {@link #PENDING} entry for a datagram {@link #find} did not find: in the first free or expired
-     * slot of its window.
+     * The live entry of a datagram, or a new {@link #PENDING} one in the first free or expired slot of its window.
      *
      * @return its slot, or {@link #FULL}: live entries fill the window; they stay.
      */
-    public int insert(
+    public int findOrInsert(
         final int zone, final int source, final int destination, final int protocol, final int id, final long nowMs)
     {
-        final int protocolAndId = protocol << 24 | id;
-        final int home = home(zone, source, destination, protocolAndId);
-        for (int i = 0; i < WINDOW; i++)
-        {
-            final int slot = (home + i) & mask;
-            final int offset = slot * SLOT;
-            if (!isLive(offset, nowMs))
-            {
-                slots.setMemory(offset, SLOT, (byte)0);
-                slots.putInt(offset + SOURCE, source);
-                slots.putInt(offset + DESTINATION, destination);
-                slots.putInt(offset + ZONE, zone);
-                slots.putInt(offset + PROTOCOL_AND_ID, protocolAndId);
-                slots.putLong(offset + CREATED, nowMs);
-                slots.putByte(offset + STATE, (byte)PENDING);
-                return slot;
-            }
-        }
-        return FULL;
+        return probe(zone, source, destination, protocol << 24 | id, nowMs, true);
     }
 
     public int state(final int slot)
@@ -288,6 +256,45 @@ public final class FragmentTable
             }
         }
         return size;
+    }
+
+    private int probe(
+        final int zone, final int source, final int destination, final int protocolAndId, final long nowMs,
+        final boolean insert)
+    {
+        final int home = home(zone, source, destination, protocolAndId);
+        int free = -1;
+        for (int i = 0; i < WINDOW; i++)
+        {
+            final int slot = (home + i) & mask;
+            final int offset = slot * SLOT;
+            if (!isLive(offset, nowMs))
+            {
+                free = free < 0 ? slot : free;
+            }
+            else if (slots.getInt(offset + SOURCE) == source && slots.getInt(offset + DESTINATION) == destination &&
+                slots.getInt(offset + ZONE) == zone && slots.getInt(offset + PROTOCOL_AND_ID) == protocolAndId)
+            {
+                return slot;
+            }
+        }
+        if (!insert)
+        {
+            return MISS;
+        }
+        if (free < 0)
+        {
+            return FULL;
+        }
+        final int offset = free * SLOT;
+        slots.setMemory(offset, SLOT, (byte)0);
+        slots.putInt(offset + SOURCE, source);
+        slots.putInt(offset + DESTINATION, destination);
+        slots.putInt(offset + ZONE, zone);
+        slots.putInt(offset + PROTOCOL_AND_ID, protocolAndId);
+        slots.putLong(offset + CREATED, nowMs);
+        slots.putByte(offset + STATE, (byte)PENDING);
+        return free;
     }
 
     private int spoil(final int offset, final int verdict)

@@ -374,20 +374,12 @@ public final class Ipv4Nat
             fragmentDrop = DropReason.NAT_FRAGMENT_BAD;
             return false;
         }
-        final int fragmentSource = buffer.getInt(ip + 12, NETWORK);
-        final int fragmentDestination = buffer.getInt(ip + 16, NETWORK);
-        final int id = buffer.getShort(ip + 4, NETWORK) & 0xFFFF;
-        int slot = fragments.find(zone, fragmentSource, fragmentDestination, fragmentProtocol, id, nowMs);
-        if (FragmentTable.MISS == slot)
+        final int slot = datagram(buffer, ip, zone, nowMs);
+        if (FragmentTable.FULL == slot)
         {
-            slot = fragments.insert(zone, fragmentSource, fragmentDestination, fragmentProtocol, id, nowMs);
-            if (FragmentTable.FULL == slot)
-            {
-                fragmentDrop = DropReason.NAT_FRAGMENTS_FULL;
-                return false;
-            }
+            return false;
         }
-        else if (FragmentTable.PENDING != fragments.state(slot))
+        if (FragmentTable.PENDING != fragments.state(slot))
         {
             // Sent already: this one repeats it or overlaps it, which spoils the datagram (accept says which).
             fragmentDrop = FragmentTable.DROPPED == fragments.state(slot) ? DropReason.NAT_FRAGMENT :
@@ -435,24 +427,16 @@ public final class Ipv4Nat
             fragmentDrop = DropReason.NAT_FRAGMENT_BAD;
             return FRAGMENT;
         }
-        final int fragmentSource = buffer.getInt(ip + 12, NETWORK);
-        final int fragmentDestination = buffer.getInt(ip + 16, NETWORK);
-        final int id = buffer.getShort(ip + 4, NETWORK) & 0xFFFF;
-        int slot = fragments.find(zone, fragmentSource, fragmentDestination, fragmentProtocol, id, nowMs);
-        if (FragmentTable.MISS == slot)
+        final int slot = datagram(buffer, ip, zone, nowMs);
+        if (FragmentTable.FULL == slot)
         {
-            slot = fragments.insert(zone, fragmentSource, fragmentDestination, fragmentProtocol, id, nowMs);
-            if (FragmentTable.FULL == slot)
-            {
-                fragmentDrop = DropReason.NAT_FRAGMENTS_FULL;
-                return FRAGMENT;
-            }
+            return FRAGMENT;
         }
         switch (fragments.state(slot))
         {
             case FragmentTable.PENDING:
-                heldKeyHigh = (long)fragmentSource << 32 | (fragmentDestination & 0xFFFF_FFFFL);
-                heldKeyLow = (long)zone << 32 | (fragmentProtocol << 24 | id) & 0xFFFF_FFFFL;
+                heldKeyHigh = (long)buffer.getInt(ip + 12, NETWORK) << 32 | (buffer.getInt(ip + 16, NETWORK) & 0xFFFF_FFFFL);
+                heldKeyLow = (long)zone << 32 | (fragmentProtocol << 24 | buffer.getShort(ip + 4, NETWORK) & 0xFFFF) & 0xFFFF_FFFFL;
                 return HELD;
             case FragmentTable.TRANSLATED:
                 final int newSourceAddress = fragments.translatedSource(slot);
@@ -472,6 +456,22 @@ public final class Ipv4Nat
                 fragmentDrop = DropReason.NAT_FRAGMENT;
                 return FRAGMENT;
         }
+    }
+
+    /**
+     * The entry of the fragment's datagram, found or made {@link FragmentTable#PENDING}.
+     *
+     * @return its slot, or {@link FragmentTable#FULL} with {@link #fragmentDrop} set.
+     */
+    private int datagram(final MutableDirectBuffer buffer, final int ip, final int zone, final long nowMs)
+    {
+        final int slot = fragments.findOrInsert(zone, buffer.getInt(ip + 12, NETWORK), buffer.getInt(ip + 16, NETWORK),
+            buffer.getByte(ip + 9) & 0xFF, buffer.getShort(ip + 4, NETWORK) & 0xFFFF, nowMs);
+        if (FragmentTable.FULL == slot)
+        {
+            fragmentDrop = DropReason.NAT_FRAGMENTS_FULL;
+        }
+        return slot;
     }
 
     /** The least payload offset a later fragment may start at: past the L4 header the translation read (RFC 1858). */

@@ -24,7 +24,7 @@ class FragmentTableTest
     void anEntryIsFoundByItsWholeKeyUntilItExpires()
     {
         assertEquals(FragmentTable.MISS, table.find(ZONE, A, X, UDP, 1, 0));
-        final int slot = table.insert(ZONE, A, X, UDP, 1, 0);
+        final int slot = table.findOrInsert(ZONE, A, X, UDP, 1, 0);
         assertTrue(slot >= 0);
         assertEquals(FragmentTable.PENDING, table.state(slot));
         assertEquals(slot, table.find(ZONE, A, X, UDP, 1, 10));
@@ -51,24 +51,24 @@ class FragmentTableTest
         int inserted = 0;
         for (int id = 0; id < 1_000; id++)
         {
-            if (small.insert(ZONE, A, X, UDP, id, 0) >= 0)
+            if (small.findOrInsert(ZONE, A, X, UDP, id, 0) >= 0)
             {
                 inserted++;
             }
         }
         assertEquals(FragmentTable.WINDOW, inserted, "one window of slots");
-        assertEquals(FragmentTable.FULL, small.insert(ZONE, A, X, UDP, 5_000, 1));
+        assertEquals(FragmentTable.FULL, small.findOrInsert(ZONE, A, X, UDP, 5_000, 1));
         for (int id = 0; id < FragmentTable.WINDOW; id++)
         {
             assertNotEquals(FragmentTable.MISS, small.find(ZONE, A, X, UDP, id, 1), "entry " + id + " stays");
         }
-        assertTrue(small.insert(ZONE, A, X, UDP, 5_000, FragmentTable.LIFETIME_MS) >= 0, "room again once they expire");
+        assertTrue(small.findOrInsert(ZONE, A, X, UDP, 5_000, FragmentTable.LIFETIME_MS) >= 0, "room again once they expire");
     }
 
     @Test
     void fragmentsInAnyOrderMakeTheDatagramWholeAndFreeTheEntry()
     {
-        final int slot = table.insert(ZONE, A, X, UDP, 1, 0);
+        final int slot = table.findOrInsert(ZONE, A, X, UDP, 1, 0);
         table.translated(slot, A, X);
         assertEquals(FragmentTable.ACCEPTED, table.accept(slot, 0, 1480, false));
         assertEquals(FragmentTable.ACCEPTED, table.accept(slot, 2960, 4008, true));
@@ -79,7 +79,7 @@ class FragmentTableTest
     @Test
     void duplicatesAreRefusedAloneOverlapsAndContradictingLengthsSpoilTheDatagram()
     {
-        final int slot = table.insert(ZONE, A, X, UDP, 1, 0);
+        final int slot = table.findOrInsert(ZONE, A, X, UDP, 1, 0);
         table.translated(slot, A, X);
         assertEquals(FragmentTable.ACCEPTED, table.accept(slot, 0, 1480, false));
         assertEquals(FragmentTable.DUPLICATE, table.accept(slot, 8, 16, false));
@@ -87,13 +87,13 @@ class FragmentTableTest
         assertEquals(FragmentTable.OVERLAP, table.accept(slot, 1472, 2952, false));
         assertEquals(FragmentTable.DROPPED, table.state(slot));
 
-        final int other = table.insert(ZONE, A, X, UDP, 2, 0);
+        final int other = table.findOrInsert(ZONE, A, X, UDP, 2, 0);
         table.translated(other, A, X);
         assertEquals(FragmentTable.ACCEPTED, table.accept(other, 1480, 2000, true));
         assertEquals(FragmentTable.OVERLAP, table.accept(other, 0, 2960, false), "past the datagram's end");
         assertEquals(FragmentTable.DROPPED, table.state(other));
 
-        final int third = table.insert(ZONE, A, X, UDP, 3, 0);
+        final int third = table.findOrInsert(ZONE, A, X, UDP, 3, 0);
         table.translated(third, A, X);
         assertEquals(FragmentTable.ACCEPTED, table.accept(third, 1480, 2960, false));
         assertEquals(FragmentTable.OVERLAP, table.accept(third, 0, 1000, true), "a last fragment before what was sent");
@@ -102,7 +102,7 @@ class FragmentTableTest
     @Test
     void aDatagramWithTooManyHolesIsDropped()
     {
-        final int slot = table.insert(ZONE, A, X, UDP, 1, 0);
+        final int slot = table.findOrInsert(ZONE, A, X, UDP, 1, 0);
         table.translated(slot, A, X);
         for (int run = 0; run < FragmentTable.MAX_RUNS; run++)
         {

@@ -24,6 +24,10 @@ class ZeroAllocationTest
     private static final UnsafeBuffer FROM_B = new UnsafeBuffer(Frames.ethernet(
         MacAddress.parse("02:00:00:00:00:0a"), MacAddress.parse("02:00:00:00:00:0b"), 0x0800, 50));
 
+    private static final long MAC_A = MacAddress.parse("02:00:00:00:00:0a");
+    private static final long MAC_B = MacAddress.parse("02:00:00:00:00:0b");
+    private static final long ROUTER_BR0 = MacAddress.parse("02:00:00:00:01:00");
+
     private long injected;
     private int datagram;
     private long transmitted;
@@ -85,23 +89,10 @@ class ZeroAllocationTest
     {
         try (Vireo vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(4096)))
         {
-            final long macA = MacAddress.parse("02:00:00:00:00:0a");
-            final long macB = MacAddress.parse("02:00:00:00:00:0b");
-            final long router0 = MacAddress.parse("02:00:00:00:01:00");
-            vireo.addBridge("br0", null);
-            vireo.addBridge("br1", null);
             final LoopbackPort a = new LoopbackPort("a", 1 << 16);
             final LoopbackPort b = new LoopbackPort("b", 1 << 16);
-            vireo.addPort("br0", a);
-            vireo.addPort("br1", b);
-            vireo.addRouter("r1");
-            vireo.attachRouter("r1", "br0", java.util.List.of("10.1.0.1/24"), "02:00:00:00:01:00", null);
-            vireo.attachRouter("r1", "br1", java.util.List.of("10.2.0.1/24"), "02:00:00:00:01:01", null);
-            vireo.addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
-            b.inject(Frames.arpRequest(macB, 0x0A02_0002, 0x0A02_0001));
-            vireo.invoke();
-            b.drainTransmitted(countFrame);
-            final UnsafeBuffer fromA = new UnsafeBuffer(Frames.udp(router0, macA, 0x0A01_0002, 0x0A02_0002));
+            masqueradingRouter(vireo, a, b);
+            final UnsafeBuffer fromA = new UnsafeBuffer(Frames.udp(ROUTER_BR0, MAC_A, 0x0A01_0002, 0x0A02_0002));
             final int perWindow = FRAMES / Allocations.WINDOWS;
 
             final long transmittedBefore = transmitted;
@@ -126,25 +117,12 @@ class ZeroAllocationTest
     {
         try (Vireo vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(4096)))
         {
-            final long macA = MacAddress.parse("02:00:00:00:00:0a");
-            final long macB = MacAddress.parse("02:00:00:00:00:0b");
-            final long router0 = MacAddress.parse("02:00:00:00:01:00");
-            vireo.addBridge("br0", null);
-            vireo.addBridge("br1", null);
             final LoopbackPort a = new LoopbackPort("a", 1 << 16);
             final LoopbackPort b = new LoopbackPort("b", 1 << 16);
-            vireo.addPort("br0", a);
-            vireo.addPort("br1", b);
-            vireo.addRouter("r1");
-            vireo.attachRouter("r1", "br0", java.util.List.of("10.1.0.1/24"), "02:00:00:00:01:00", null);
-            vireo.attachRouter("r1", "br1", java.util.List.of("10.2.0.1/24"), "02:00:00:00:01:01", null);
-            vireo.addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
-            b.inject(Frames.arpRequest(macB, 0x0A02_0002, 0x0A02_0001));
-            vireo.invoke();
-            b.drainTransmitted(countFrame);
+            masqueradingRouter(vireo, a, b);
             // The first fragment: the UDP header and 64 bytes; the last: 64 more bytes from offset 72.
-            final UnsafeBuffer first = new UnsafeBuffer(Frames.udp(router0, macA, 0x0A01_0002, 0x0A02_0002));
-            final UnsafeBuffer last = new UnsafeBuffer(Frames.udp(router0, macA, 0x0A01_0002, 0x0A02_0002));
+            final UnsafeBuffer first = new UnsafeBuffer(Frames.udp(ROUTER_BR0, MAC_A, 0x0A01_0002, 0x0A02_0002));
+            final UnsafeBuffer last = new UnsafeBuffer(Frames.udp(ROUTER_BR0, MAC_A, 0x0A01_0002, 0x0A02_0002));
             first.putShort(20, (short)0x2000, java.nio.ByteOrder.BIG_ENDIAN);
             last.putShort(20, (short)(72 / 8), java.nio.ByteOrder.BIG_ENDIAN);
             final int perWindow = FRAMES / Allocations.WINDOWS;
@@ -290,6 +268,22 @@ class ZeroAllocationTest
     }
 
     /** Injects {@code frames} frames, 32 per port at a time, and forwards until each round is through. */
+    /** A on br0, B (10.2.0.2, resolved) on br1, router r1 between them masquerading out of br1. */
+    private void masqueradingRouter(final Vireo vireo, final LoopbackPort a, final LoopbackPort b)
+    {
+        vireo.addBridge("br0", null);
+        vireo.addBridge("br1", null);
+        vireo.addPort("br0", a);
+        vireo.addPort("br1", b);
+        vireo.addRouter("r1");
+        vireo.attachRouter("r1", "br0", java.util.List.of("10.1.0.1/24"), MacAddress.format(ROUTER_BR0), null);
+        vireo.attachRouter("r1", "br1", java.util.List.of("10.2.0.1/24"), "02:00:00:00:01:01", null);
+        vireo.addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
+        b.inject(Frames.arpRequest(MAC_B, 0x0A02_0002, 0x0A02_0001));
+        vireo.invoke();
+        b.drainTransmitted(countFrame);
+    }
+
     /** A on bridge br0 with B. */
     private static void oneBridge(final Vireo vireo, final LoopbackPort a, final LoopbackPort b)
     {
