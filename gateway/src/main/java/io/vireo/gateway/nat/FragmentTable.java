@@ -83,7 +83,10 @@ public final class FragmentTable
     public static final int COMPLETE = 1;
     /** {@link #accept}: it repeats what was sent; drop it alone. */
     public static final int DUPLICATE = 2;
-    /** {@link #accept}: it overlaps what was sent in part or contradicts the datagram's length; the datagram is {@link #DROPPED}. */
+    /**
+     * {@link #accept}: it overlaps what was sent in part, or contradicts the datagram's length; the datagram is
+     * {@link #DROPPED}.
+     */
     public static final int OVERLAP = 3;
     /** {@link #accept}: the datagram has more than {@link #MAX_RUNS} stretches; it is {@link #DROPPED}. */
     public static final int TOO_MANY_HOLES = 4;

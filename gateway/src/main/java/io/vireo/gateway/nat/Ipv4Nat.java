@@ -34,10 +34,11 @@ import org.agrona.MutableDirectBuffer;
  * IP header alone changes). A later fragment that comes before the first is {@link #HELD} by the
  * caller and routed again once the first has gone through; one whose datagram did not go through, or
  * that is malformed, overlapping, or finds the table full, is dropped ({@link #FRAGMENT}, for
- * {@link #fragmentDrop()}): no fragment of a translated datagram leaves untranslated. An ICMP error (destination unreachable, time
- * exceeded, parameter problem) about a packet of a known connection is translated with it: its own
- * addresses as a packet of that connection in the error's direction, and the packet it quotes back
- * to what that packet was on the other side, so the sender learns of the error in its own terms.
+ * {@link #fragmentDrop()}): no fragment of a translated datagram leaves untranslated. An ICMP error
+ * (destination unreachable, time exceeded, parameter problem) about a packet of a known connection
+ * is translated with it: its own addresses as a packet of that connection in the error's direction,
+ * and the packet it quotes back to what that packet was on the other side, so the sender learns of
+ * the error in its own terms.
  * <p>
  * A service's connection carries its backend's slot as its label: its packets, both ways, are counted
  * for the backend, and its first FIN or RST ends it as an open connection ({@link BackendStats}). One
@@ -436,7 +437,8 @@ public final class Ipv4Nat
         {
             case FragmentTable.PENDING:
                 heldKeyHigh = (long)buffer.getInt(ip + 12, NETWORK) << 32 | (buffer.getInt(ip + 16, NETWORK) & 0xFFFF_FFFFL);
-                heldKeyLow = (long)zone << 32 | (fragmentProtocol << 24 | buffer.getShort(ip + 4, NETWORK) & 0xFFFF) & 0xFFFF_FFFFL;
+                final int protocolAndId = fragmentProtocol << 24 | buffer.getShort(ip + 4, NETWORK) & 0xFFFF;
+                heldKeyLow = (long)zone << 32 | (protocolAndId & 0xFFFF_FFFFL);
                 return HELD;
             case FragmentTable.TRANSLATED:
                 final int newSourceAddress = fragments.translatedSource(slot);
