@@ -27,11 +27,18 @@ import org.agrona.MutableDirectBuffer;
  *   {@link #PORT_TRIES} times (the table refuses a reply tuple in use, so no two connections share
  *   one).</li>
  * </ol>
- * Only TCP, UDP and ICMP echo are tracked; a non-first fragment is dropped (it has no ports to find
- * its connection by, and must not leave untranslated). An ICMP error (destination unreachable, time
- * exceeded, parameter problem) about a packet of a known connection is translated with it: its own
- * addresses as a packet of that connection in the error's direction, and the packet it quotes back
- * to what that packet was on the other side, so the sender learns of the error in its own terms.
+ * Only TCP, UDP and ICMP echo are tracked. A fragmented datagram goes through as VPP's NAT44 "virtual
+ * reassembly" takes it ({@link FragmentTable}, this thread's): its first fragment (the one with the
+ * ports) is translated as any packet, and what it became is recorded under the datagram's identity;
+ * the later fragments, which have no ports to find the connection by, get the same addresses (their
+ * IP header alone changes). A later fragment that comes before the first is {@link #HELD} by the
+ * caller and routed again once the first has gone through; one whose datagram did not go through, or
+ * that is malformed, overlapping, or finds the table full, is dropped ({@link #FRAGMENT}, for
+ * {@link #fragmentDrop()}): no fragment of a translated datagram leaves untranslated. An ICMP error
+ * (destination unreachable, time exceeded, parameter problem) about a packet of a known connection
+ * is translated with it: its own addresses as a packet of that connection in the error's direction,
+ * and the packet it quotes back to what that packet was on the other side, so the sender learns of
+ * the error in its own terms.
  * <p>
  * A service's connection carries its backend's slot as its label: its packets, both ways, are counted
  * for the backend, and its first FIN or RST ends it as an open connection ({@link BackendStats}). One
@@ -46,10 +53,18 @@ public final class Ipv4Nat
     public static final int TRANSLATED = 1;
     /** {@link #beforeRouting}: the first packet of a connection; {@link #afterRouting} decides. */
     public static final int NEW = 2;
-    /** {@link #beforeRouting}: a non-first fragment; drop it. */
+    /** {@link #beforeRouting}: a fragment that does not go on; drop it for {@link #fragmentDrop()}. */
     public static final int FRAGMENT = 3;
     /** {@link #beforeRouting}: the first packet to a service none of whose backends is healthy; refuse it. */
     public static final int NO_BACKEND = 4;
+    /**
+     * {@link #beforeRouting}: a later fragment whose first fragment has not come yet: hold it, under
+     * {@link #heldKeyHigh()} and {@link #heldKeyLow()}, and route it again when {@link #fragmentState} says.
+     */
+    public static final int HELD = 5;
+
+    /** Datagrams in fragments a thread tracks at once, by default. */
+    public static final int FRAGMENT_CAPACITY = 1_024;
 
     /** Ports tried for a masqueraded connection before it is refused. */
     public static final int PORT_TRIES = 64;
@@ -66,9 +81,19 @@ public final class Ipv4Nat
     private static final int ICMP_HEADER = 8;
     private static final int ICMP_CHECKSUM = 2;
     private static final int TCP_FLAGS = 13;
+    private static final int MORE_FRAGMENTS = 0x2000;
+    private static final int FRAGMENT_OFFSET = 0x1FFF;
+    private static final int NOT_A_FRAGMENT = -1;
+    private static final int MAX_DATAGRAM = 65_535;
 
     private final ConnectionTable connections;
     private final BackendStats.ThreadCounters backends;
+    private final FragmentTable fragments;
+    private int fragmentSlot = NOT_A_FRAGMENT;
+    private int fragmentPayload;
+    private DropReason fragmentDrop;
+    private long heldKeyHigh;
+    private long heldKeyLow;
     private int protocol;
     private int tcpFlags;
     private int source;
@@ -91,8 +116,17 @@ public final class Ipv4Nat
      */
     public Ipv4Nat(final ConnectionTable connections, final BackendStats stats)
     {
+        this(connections, stats, FRAGMENT_CAPACITY);
+    }
+
+    /**
+     * @param fragmentCapacity datagrams in fragments this thread tracks at once ({@link FragmentTable}).
+     */
+    public Ipv4Nat(final ConnectionTable connections, final BackendStats stats, final int fragmentCapacity)
+    {
         this.connections = connections;
         this.backends = stats.newThreadCounters();
+        this.fragments = new FragmentTable(fragmentCapacity);
     }
 
     /**
@@ -101,17 +135,77 @@ public final class Ipv4Nat
      * @param ip              offset of the IPv4 header; the packet holds its whole L4 header if it has one.
      * @param partialChecksum the packet's TCP/UDP checksum is partial (virtio {@code NEEDS_CSUM}).
      * @param owner           the router's interface whose address the packet is sent to, or null.
-     * @return {@link #UNTRACKED}, {@link #TRANSLATED}, {@link #NEW}, {@link #FRAGMENT} or {@link #NO_BACKEND}.
+     * @return {@link #UNTRACKED}, {@link #TRANSLATED}, {@link #NEW}, {@link #FRAGMENT}, {@link #NO_BACKEND} or
+     * {@link #HELD}.
      */
     public int beforeRouting(
         final MutableDirectBuffer buffer, final int ip, final boolean partialChecksum, final int zone, final NatRules rules,
         final RouterInterface owner, final long nowMs)
     {
         final int flagsAndOffset = buffer.getShort(ip + 6, NETWORK) & 0xFFFF;
-        if (0 != (flagsAndOffset & 0x1FFF))
+        fragmentSlot = NOT_A_FRAGMENT;
+        if (0 != (flagsAndOffset & (MORE_FRAGMENTS | FRAGMENT_OFFSET)))
         {
-            return FRAGMENT;
+            if (0 != (flagsAndOffset & FRAGMENT_OFFSET))
+            {
+                return laterFragment(buffer, ip, zone, flagsAndOffset, nowMs);
+            }
+            if (!firstFragment(buffer, ip, zone, nowMs))
+            {
+                return FRAGMENT;
+            }
         }
+        final int verdict = translateBeforeRouting(buffer, ip, partialChecksum, zone, rules, owner, nowMs);
+        if (NOT_A_FRAGMENT != fragmentSlot)
+        {
+            if (NEW == verdict || NO_BACKEND == verdict)
+            {
+                // Until afterRouting records the translation: a first fragment that never gets there takes its datagram with it.
+                fragments.dropped(fragmentSlot);
+            }
+            else
+            {
+                firstFragmentSent(buffer, ip);
+            }
+        }
+        return verdict;
+    }
+
+    /** Why {@link #beforeRouting} said {@link #FRAGMENT}. */
+    public DropReason fragmentDrop()
+    {
+        return fragmentDrop;
+    }
+
+    /** The datagram of the fragment {@link #beforeRouting} said {@link #HELD} for: the first half of its key. */
+    public long heldKeyHigh()
+    {
+        return heldKeyHigh;
+    }
+
+    /** The second half; see {@link #heldKeyHigh()}. */
+    public long heldKeyLow()
+    {
+        return heldKeyLow;
+    }
+
+    /**
+     * Where a held fragment's datagram stands.
+     *
+     * @return {@link FragmentTable#PENDING} (wait), {@link FragmentTable#TRANSLATED} (route it again), or
+     * {@link FragmentTable#DROPPED} or {@link FragmentTable#MISS} (expired): drop it.
+     */
+    public int fragmentState(final long keyHigh, final long keyLow, final long nowMs)
+    {
+        final int slot = fragments.find((int)(keyLow >>> 32), (int)(keyHigh >>> 32), (int)keyHigh, (int)keyLow >>> 24,
+            (int)keyLow & 0xFFFF, nowMs);
+        return FragmentTable.MISS == slot ? FragmentTable.MISS : fragments.state(slot);
+    }
+
+    private int translateBeforeRouting(
+        final MutableDirectBuffer buffer, final int ip, final boolean partialChecksum, final int zone, final NatRules rules,
+        final RouterInterface owner, final long nowMs)
+    {
         if (isIcmpError(buffer, ip))
         {
             return translateError(buffer, ip, zone) ? TRANSLATED : UNTRACKED;
@@ -175,6 +269,7 @@ public final class Ipv4Nat
         final boolean masqueraded = rules.masquerades(out.bridgeId(), source) || (published && out.bridgeId() == ingressBridgeId);
         if (!published && !masqueraded)
         {
+            afterRoutingSent(buffer, ip);
             return null;
         }
         final int replySource = balanced ? backendAddress : publishRule >= 0 ? rules.publishTargets()[publishRule] : destination;
@@ -185,7 +280,12 @@ public final class Ipv4Nat
         {
             final long handle = connections.create(zone, protocol, source, destination, sourcePort, destinationPort,
                 replySource, source, replySourcePort, sourcePort, newLabel, nowMs);
-            return created(handle, newLabel, buffer, ip, nowMs);
+            final DropReason refused = created(handle, newLabel, buffer, ip, nowMs);
+            if (null == refused)
+            {
+                afterRoutingSent(buffer, ip);
+            }
+            return refused;
         }
 
         final int address = out.primaryIpv4();
@@ -201,6 +301,7 @@ public final class Ipv4Nat
                 if (null == refused)
                 {
                     Ipv4Rewrite.source(buffer, ip, partialChecksum, address, port);
+                    afterRoutingSent(buffer, ip);
                 }
                 return refused;
             }
@@ -256,6 +357,139 @@ public final class Ipv4Nat
         Ipv4Rewrite.source(buffer, ip, partialChecksum, newSource, newSourcePort);
         Ipv4Rewrite.destination(buffer, ip, partialChecksum, newDestination, newDestinationPort);
         return true;
+    }
+
+    /**
+     * A first fragment (offset 0, more fragments): its datagram's entry found or made {@link #fragmentSlot}.
+     *
+     * @return false, {@link #fragmentDrop} set, if it must be dropped: too short to hold its L4 header (or
+     * not a multiple of 8 bytes, which a fragment but the last must be), the table full, its datagram
+     * dropped already, or a first fragment again.
+     */
+    private boolean firstFragment(final MutableDirectBuffer buffer, final int ip, final int zone, final long nowMs)
+    {
+        final int fragmentProtocol = buffer.getByte(ip + 9) & 0xFF;
+        final int payload = payload(buffer, ip);
+        if (0 != (payload & 7) || payload < Math.max(8, l4HeaderLength(fragmentProtocol)))
+        {
+            fragmentDrop = DropReason.NAT_FRAGMENT_BAD;
+            return false;
+        }
+        final int slot = datagram(buffer, ip, zone, nowMs);
+        if (FragmentTable.FULL == slot)
+        {
+            return false;
+        }
+        if (FragmentTable.PENDING != fragments.state(slot))
+        {
+            // Sent already: this one repeats it or overlaps it, which spoils the datagram (accept says which).
+            fragmentDrop = FragmentTable.DROPPED == fragments.state(slot) ? DropReason.NAT_FRAGMENT :
+                DropReason.NAT_FRAGMENT_OVERLAP;
+            fragments.accept(slot, 0, payload, false);
+            return false;
+        }
+        fragmentSlot = slot;
+        fragmentPayload = payload;
+        return true;
+    }
+
+    /** The first fragment goes on as the packet now reads: its datagram's later fragments get its addresses. */
+    private void firstFragmentSent(final MutableDirectBuffer buffer, final int ip)
+    {
+        fragments.translated(fragmentSlot, buffer.getInt(ip + 12, NETWORK), buffer.getInt(ip + 16, NETWORK));
+        fragments.accept(fragmentSlot, 0, fragmentPayload, false);
+    }
+
+    private void afterRoutingSent(final MutableDirectBuffer buffer, final int ip)
+    {
+        if (NOT_A_FRAGMENT != fragmentSlot)
+        {
+            firstFragmentSent(buffer, ip);
+        }
+    }
+
+    /**
+     * A fragment with an offset: translated as its datagram's first fragment was, held until that comes, or
+     * dropped.
+     */
+    private int laterFragment(
+        final MutableDirectBuffer buffer, final int ip, final int zone, final int flagsAndOffset, final long nowMs)
+    {
+        final int fragmentProtocol = buffer.getByte(ip + 9) & 0xFF;
+        final int headerLength = (buffer.getByte(ip) & 0x0F) * 4;
+        final int payload = payload(buffer, ip);
+        final int start = (flagsAndOffset & FRAGMENT_OFFSET) * 8;
+        final int end = start + payload;
+        final boolean last = 0 == (flagsAndOffset & MORE_FRAGMENTS);
+        // Empty; not a multiple of 8 but the last; past the largest datagram; reaching back into the L4 header (RFC 1858).
+        if (payload <= 0 || (!last && 0 != (payload & 7)) || headerLength + end > MAX_DATAGRAM ||
+            start < l4HeaderLength(fragmentProtocol))
+        {
+            fragmentDrop = DropReason.NAT_FRAGMENT_BAD;
+            return FRAGMENT;
+        }
+        final int slot = datagram(buffer, ip, zone, nowMs);
+        if (FragmentTable.FULL == slot)
+        {
+            return FRAGMENT;
+        }
+        switch (fragments.state(slot))
+        {
+            case FragmentTable.PENDING:
+                heldKeyHigh = (long)buffer.getInt(ip + 12, NETWORK) << 32 | (buffer.getInt(ip + 16, NETWORK) & 0xFFFF_FFFFL);
+                final int protocolAndId = fragmentProtocol << 24 | buffer.getShort(ip + 4, NETWORK) & 0xFFFF;
+                heldKeyLow = (long)zone << 32 | (protocolAndId & 0xFFFF_FFFFL);
+                return HELD;
+            case FragmentTable.TRANSLATED:
+                final int newSourceAddress = fragments.translatedSource(slot);
+                final int newDestinationAddress = fragments.translatedDestination(slot);
+                switch (fragments.accept(slot, start, end, last))
+                {
+                    case FragmentTable.ACCEPTED, FragmentTable.COMPLETE ->
+                    {
+                        Ipv4Rewrite.addresses(buffer, ip, newSourceAddress, newDestinationAddress);
+                        return TRANSLATED;
+                    }
+                    case FragmentTable.TOO_MANY_HOLES -> fragmentDrop = DropReason.NAT_FRAGMENT_BAD;
+                    default -> fragmentDrop = DropReason.NAT_FRAGMENT_OVERLAP;
+                }
+                return FRAGMENT;
+            default:
+                fragmentDrop = DropReason.NAT_FRAGMENT;
+                return FRAGMENT;
+        }
+    }
+
+    /**
+     * The entry of the fragment's datagram, found or made {@link FragmentTable#PENDING}.
+     *
+     * @return its slot, or {@link FragmentTable#FULL} with {@link #fragmentDrop} set.
+     */
+    private int datagram(final MutableDirectBuffer buffer, final int ip, final int zone, final long nowMs)
+    {
+        final int slot = fragments.findOrInsert(zone, buffer.getInt(ip + 12, NETWORK), buffer.getInt(ip + 16, NETWORK),
+            buffer.getByte(ip + 9) & 0xFF, buffer.getShort(ip + 4, NETWORK) & 0xFFFF, nowMs);
+        if (FragmentTable.FULL == slot)
+        {
+            fragmentDrop = DropReason.NAT_FRAGMENTS_FULL;
+        }
+        return slot;
+    }
+
+    /** The least payload offset a later fragment may start at: past the L4 header the translation read (RFC 1858). */
+    private static int l4HeaderLength(final int protocol)
+    {
+        return switch (protocol)
+        {
+            case Ipv4Rewrite.PROTOCOL_TCP -> 20;
+            case Ipv4Rewrite.PROTOCOL_UDP, Ipv4Rewrite.PROTOCOL_ICMP -> 8;
+            default -> 0;
+        };
+    }
+
+    private static int payload(final MutableDirectBuffer buffer, final int ip)
+    {
+        return (buffer.getShort(ip + 2, NETWORK) & 0xFFFF) - (buffer.getByte(ip) & 0x0F) * 4;
     }
 
     private static boolean isIcmpError(final MutableDirectBuffer buffer, final int ip)

@@ -6,9 +6,11 @@ import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * Routed packets waiting for their next hop's MAC, copied out of the burst (with their virtio-net
- * header) into slots of their own, as the kernel queues packets on an unresolved neighbour. One per
- * forwarding thread; fixed size, no allocation after construction.
+ * Packets set aside, copied out of the burst (with their virtio-net header) into slots of their own,
+ * each with a bridge and a 128-bit key: routed packets waiting for their next hop's MAC, as the kernel
+ * queues packets on an unresolved neighbour (the key: the next hop's address), and IPv4 fragments
+ * waiting for their datagram's first fragment at a router with NAT (the key: the datagram's). One per
+ * forwarding thread and use; fixed size, no allocation after construction.
  * <pre>
  *  slot i: | net header (12 B) | frame, length[i] bytes |
  * </pre>

@@ -10,9 +10,11 @@ import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.icmp.PacketTooBig;
 import io.vireo.dataplane.pipeline.BurstContext;
 import io.vireo.dataplane.pipeline.DropReason;
+import io.vireo.flowtable.MacAddress;
 import io.vireo.gateway.answer.RouterAnswers;
 import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.dns.RouterDns;
+import io.vireo.gateway.nat.FragmentTable;
 import io.vireo.gateway.nat.Ipv4Nat;
 import io.vireo.gateway.nat.NatRules;
 import io.vireo.gateway.service.HealthProbes;
@@ -27,7 +29,9 @@ import static io.vireo.gateway.router.RouterReplies.consume;
  * no healthy backend refused), echo requests to its addresses answered; anything else routed: header
  * checked, TTL decremented (the checksum updated incrementally, RFC 1624), longest-prefix match, the
  * egress MTU checked, then handed to {@link NextHopDelivery}. Expiry, no route and a packet too big
- * with DF set answer with ICMP. One per router stage.
+ * with DF set answer with ICMP. A fragment that comes before its datagram's first fragment waits in
+ * {@link HeldPackets} of its own (up to {@link RouterStage#FRAGMENT_HOLD_MS} ms) and is routed again, as
+ * received, once the first has gone through ({@link #releaseFragments}). One per router stage.
  */
 final class Ipv4Routing
 {
@@ -49,6 +53,8 @@ final class Ipv4Routing
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final Ipv4Nat nat;
     private final RouterDns dns;
+    private final HeldPackets heldFragments = new HeldPackets(
+        RouterStage.FRAGMENT_HOLD_CAPACITY, FrameBurst.NET_HEADER_LENGTH + NextHopDelivery.HOLD_MAX_LENGTH);
 
     Ipv4Routing(
         final RouterDirectory directory, final ConnectionTable connections, final RouterAnswers answers,
@@ -94,7 +100,12 @@ final class Ipv4Routing
             router.id(), rules, owner, burst.nowMs());
         if (Ipv4Nat.FRAGMENT == natVerdict)
         {
-            burst.drop(frame, DropReason.NAT_FRAGMENT);
+            burst.drop(frame, nat.fragmentDrop());
+            return;
+        }
+        if (Ipv4Nat.HELD == natVerdict)
+        {
+            holdFragment(burst, frame);
             return;
         }
         if (Ipv4Nat.NO_BACKEND == natVerdict)
@@ -156,6 +167,58 @@ final class Ipv4Routing
 
         final int target = nextHop.connected() ? destination : (int)nextHop.gatewayLow();
         delivery.deliver(burst, frame, out, false, 0, target & 0xFFFF_FFFFL);
+    }
+
+    boolean holdsFragments()
+    {
+        return !heldFragments.isEmpty();
+    }
+
+    /**
+     * The held fragments whose datagram's first fragment has gone through: copied back into the burst and
+     * routed (translated) if they came in on the burst's bridge and the burst has room. Those whose
+     * datagram did not go through, or that waited {@link RouterStage#FRAGMENT_HOLD_MS}, are dropped.
+     *
+     * @param router the router on the burst's bridge, or null: then nothing is routed, only dropped.
+     */
+    void releaseFragments(
+        final BurstContext burst, final RouterDirectory.Snapshot snapshot, final RouterView router, final RouterInterface in)
+    {
+        final FrameBurst frames = burst.frames();
+        final long now = burst.nowMs();
+        for (int i = heldFragments.count() - 1; i >= 0; i--)
+        {
+            final int state = nat.fragmentState(heldFragments.targetHigh(i), heldFragments.targetLow(i), now);
+            if (FragmentTable.TRANSLATED == state && null != router && heldFragments.bridgeId(i) == in.bridgeId() &&
+                !frames.isFull())
+            {
+                final int offset = frames.nextFrameOffset();
+                final int length = heldFragments.copyOut(i, frames);
+                heldFragments.remove(i);
+                final int frame = burst.append(length, in.bridgeId(), MacAddress.read(frames.buffer(), offset + 6), in.mac());
+                route(burst, frame, snapshot, router, in);
+            }
+            else if (FragmentTable.PENDING != state && FragmentTable.TRANSLATED != state ||
+                now - heldFragments.heldAtMs(i) > RouterStage.FRAGMENT_HOLD_MS)
+            {
+                heldFragments.counters(i).dropped(DropReason.NAT_FRAGMENT, 1);
+                heldFragments.remove(i);
+            }
+        }
+    }
+
+    /** Keeps a fragment whose first fragment has not come, as received, under its datagram's key. */
+    private void holdFragment(final BurstContext burst, final int frame)
+    {
+        if (heldFragments.hold(burst.frames(), frame, burst.bridgeId(), false, nat.heldKeyHigh(), nat.heldKeyLow(),
+            burst.nowMs(), burst.ingressCounters()))
+        {
+            consume(burst, frame);
+        }
+        else
+        {
+            burst.drop(frame, DropReason.NAT_FRAGMENTS_FULL);
+        }
     }
 
     /**

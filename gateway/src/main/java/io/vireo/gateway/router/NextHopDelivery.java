@@ -22,7 +22,7 @@ final class NextHopDelivery
 {
     private static final long SOLICITED_NODE_MAC = 0x3333_FF00_0000L;
     /** The largest packet held: a frame of the largest MTU, not a GSO frame. */
-    private static final int HOLD_MAX_LENGTH = 9_216 + EthernetFlyweight.HEADER_LENGTH;
+    static final int HOLD_MAX_LENGTH = 9_216 + EthernetFlyweight.HEADER_LENGTH;
 
     private final NeighbourTable neighbours;
     private final RouterAnswers answers;

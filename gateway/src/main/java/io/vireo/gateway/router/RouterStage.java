@@ -35,7 +35,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   request or neighbour solicitation (at most one a second per neighbour) and holds the packet up
  *   to {@link #HOLD_MS} ms, re-sent once the neighbour answers.</li>
  *   <li>On a router with NAT rules or services, IPv4 connections are tracked and translated around the
- *   route lookup ({@link Ipv4Nat}); a new connection to a service without a healthy backend is refused
+ *   route lookup ({@link Ipv4Nat}; fragments by their datagram's first fragment, those that come before it
+ *   held up to {@link #FRAGMENT_HOLD_MS} ms); a new connection to a service without a healthy backend is refused
  *   with a TCP reset or an ICMP port unreachable. Answers to the router's health probes are taken
  *   ({@link HealthProbes}).</li>
  * </ul>
@@ -51,6 +52,10 @@ public final class RouterStage implements Stage
     public static final long HOLD_MS = 3_000;
     /** Packets a thread holds at once. */
     public static final int HOLD_CAPACITY = 16;
+    /** How long an IPv4 fragment that came before its datagram's first fragment waits for it, at a router with NAT. */
+    public static final long FRAGMENT_HOLD_MS = 500;
+    /** Such fragments a thread holds at once. */
+    public static final int FRAGMENT_HOLD_CAPACITY = 32;
 
     private static final ByteOrder NETWORK = ByteOrder.BIG_ENDIAN;
 
@@ -91,6 +96,10 @@ public final class RouterStage implements Stage
         if (null != router)
         {
             routeBurst(burst, snapshot, router, in);
+        }
+        if (ipv4.holdsFragments())
+        {
+            ipv4.releaseFragments(burst, snapshot, router, in);
         }
         if (delivery.holdsPackets())
         {

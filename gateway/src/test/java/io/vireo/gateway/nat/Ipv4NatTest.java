@@ -22,8 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Masquerade through {@link Ipv4Nat} on packets built byte by byte: a UDP datagram from inside host A
  * leaves as the router's address, the reply comes back to A, and an ICMP error about the translated
- * datagram reaches A about A's own datagram; a full table refuses a new connection and a non-first
- * fragment is refused outright; a service's connections go to its backends and are counted for them.
+ * datagram reaches A about A's own datagram; a full table refuses a new connection; fragments follow
+ * their datagram's first fragment both ways (held before it, dropped when malformed, overlapping or
+ * orphaned); a service's connections go to its backends and are counted for them.
  */
 class Ipv4NatTest
 {
@@ -75,7 +76,7 @@ class Ipv4NatTest
     }
 
     @Test
-    void aFullTableRefusesANewConnectionAndFragmentsAreRefused()
+    void aFullTableRefusesANewConnection()
     {
         final ConnectionTable one = new ConnectionTable(1);
         final Ipv4Nat tight = new Ipv4Nat(one, new BackendStats());
@@ -93,10 +94,124 @@ class Ipv4NatTest
         {
             one.close();
         }
+    }
 
-        final UnsafeBuffer fragment = udp(A, X, 5000, 53);
-        fragment.putShort(6, (short)0x0010, NETWORK);
-        assertEquals(Ipv4Nat.FRAGMENT, nat.beforeRouting(fragment, 0, false, ZONE, MASQUERADE, null, 1));
+    @Test
+    void laterFragmentsGetTheirFirstFragmentsAddressesBothWays()
+    {
+        final UnsafeBuffer first = fragment(A, X, 77, 0, true, udpHeader(5000, 53));
+        assertEquals(Ipv4Nat.NEW, nat.beforeRouting(first, 0, false, ZONE, MASQUERADE, null, 1));
+        assertNull(nat.afterRouting(first, 0, false, ZONE, MASQUERADE, OUT, 0, 1));
+        assertEquals(R, first.getInt(12, NETWORK));
+        final int port = Ipv4Rewrite.sourcePort(first, 0);
+        assertEquals(0, Checksums.checksum(first, 0, 20));
+
+        final UnsafeBuffer second = fragment(A, X, 77, 16, true, new byte[16]);
+        assertEquals(Ipv4Nat.TRANSLATED, nat.beforeRouting(second, 0, false, ZONE, MASQUERADE, null, 2));
+        assertEquals(R, second.getInt(12, NETWORK), "leaves as the router");
+        assertEquals(X, second.getInt(16, NETWORK));
+        assertEquals(0, Checksums.checksum(second, 0, 20), "the header checksum follows");
+        assertEquals(0, second.getByte(20), "the payload untouched");
+        final UnsafeBuffer last = fragment(A, X, 77, 32, false, new byte[5]);
+        assertEquals(Ipv4Nat.TRANSLATED, nat.beforeRouting(last, 0, false, ZONE, MASQUERADE, null, 2));
+        assertEquals(R, last.getInt(12, NETWORK));
+
+        // The reply, in fragments too: its first finds the connection, the others follow it to A.
+        final UnsafeBuffer replyFirst = fragment(X, R, 900, 0, true, udpHeader(53, port));
+        assertEquals(Ipv4Nat.TRANSLATED, nat.beforeRouting(replyFirst, 0, false, ZONE, MASQUERADE, OUT, 3));
+        assertEquals(A, replyFirst.getInt(16, NETWORK));
+        final UnsafeBuffer replyLast = fragment(X, R, 900, 16, false, new byte[100]);
+        assertEquals(Ipv4Nat.TRANSLATED, nat.beforeRouting(replyLast, 0, false, ZONE, MASQUERADE, OUT, 3));
+        assertEquals(A, replyLast.getInt(16, NETWORK));
+        assertEquals(X, replyLast.getInt(12, NETWORK));
+        assertEquals(0, Checksums.checksum(replyLast, 0, 20));
+    }
+
+    @Test
+    void aFragmentBeforeItsFirstIsHeldUntilTheFirstHasGoneThrough()
+    {
+        final UnsafeBuffer early = fragment(A, X, 78, 8, false, new byte[10]);
+        assertEquals(Ipv4Nat.HELD, nat.beforeRouting(early, 0, false, ZONE, MASQUERADE, null, 1));
+        assertEquals(A, early.getInt(12, NETWORK), "nothing changed");
+        final long high = nat.heldKeyHigh();
+        final long low = nat.heldKeyLow();
+        assertEquals(FragmentTable.PENDING, nat.fragmentState(high, low, 1));
+        assertEquals(Ipv4Nat.HELD, nat.beforeRouting(early, 0, false, ZONE, MASQUERADE, null, 1), "still waiting");
+
+        final UnsafeBuffer first = fragment(A, X, 78, 0, true, udpHeader(5000, 53));
+        assertEquals(Ipv4Nat.NEW, nat.beforeRouting(first, 0, false, ZONE, MASQUERADE, null, 2));
+        assertEquals(FragmentTable.DROPPED, nat.fragmentState(high, low, 2), "until routed, as if the first went nowhere");
+        assertNull(nat.afterRouting(first, 0, false, ZONE, MASQUERADE, OUT, 0, 2));
+        assertEquals(FragmentTable.TRANSLATED, nat.fragmentState(high, low, 2));
+        assertEquals(Ipv4Nat.TRANSLATED, nat.beforeRouting(early, 0, false, ZONE, MASQUERADE, null, 3), "routed again");
+        assertEquals(R, early.getInt(12, NETWORK));
+        assertEquals(FragmentTable.MISS, nat.fragmentState(high, low, 3), "whole: forgotten");
+
+        final UnsafeBuffer orphan = fragment(A, X, 79, 16, false, new byte[10]);
+        assertEquals(Ipv4Nat.HELD, nat.beforeRouting(orphan, 0, false, ZONE, MASQUERADE, null, 10));
+        assertEquals(FragmentTable.MISS, nat.fragmentState(nat.heldKeyHigh(), nat.heldKeyLow(), 10 + FragmentTable.LIFETIME_MS));
+    }
+
+    @Test
+    void malformedOverlappingAndOrphanedFragmentsAreDroppedUnderTheirReason()
+    {
+        final UnsafeBuffer tiny = fragment(A, X, 80, 0, true, new byte[0]);
+        assertEquals(Ipv4Nat.FRAGMENT, nat.beforeRouting(tiny, 0, false, ZONE, MASQUERADE, null, 1));
+        assertEquals(DropReason.NAT_FRAGMENT_BAD, nat.fragmentDrop(), "a first fragment without its UDP header");
+        final UnsafeBuffer tcp = fragment(A, X, 81, 8, true, new byte[8]);
+        tcp.putByte(9, (byte)6);
+        assertEquals(Ipv4Nat.FRAGMENT, nat.beforeRouting(tcp, 0, false, ZONE, MASQUERADE, null, 1));
+        assertEquals(DropReason.NAT_FRAGMENT_BAD, nat.fragmentDrop(), "offset 8 into a TCP header (RFC 1858)");
+        final UnsafeBuffer huge = fragment(A, X, 82, 65_528, false, new byte[100]);
+        assertEquals(Ipv4Nat.FRAGMENT, nat.beforeRouting(huge, 0, false, ZONE, MASQUERADE, null, 1));
+        assertEquals(DropReason.NAT_FRAGMENT_BAD, nat.fragmentDrop(), "past 65,535 bytes");
+
+        final UnsafeBuffer first = fragment(A, X, 83, 0, true, java.util.Arrays.copyOf(udpHeader(5001, 53), 24));
+        nat.beforeRouting(first, 0, false, ZONE, MASQUERADE, null, 1);
+        assertNull(nat.afterRouting(first, 0, false, ZONE, MASQUERADE, OUT, 0, 1));
+        final UnsafeBuffer again = fragment(A, X, 83, 0, true, udpHeader(5001, 53));
+        assertEquals(Ipv4Nat.FRAGMENT, nat.beforeRouting(again, 0, false, ZONE, MASQUERADE, null, 1));
+        assertEquals(DropReason.NAT_FRAGMENT_OVERLAP, nat.fragmentDrop(), "the first fragment again");
+        final UnsafeBuffer overlap = fragment(A, X, 83, 16, false, new byte[16]);
+        assertEquals(Ipv4Nat.FRAGMENT, nat.beforeRouting(overlap, 0, false, ZONE, MASQUERADE, null, 1));
+        assertEquals(DropReason.NAT_FRAGMENT_OVERLAP, nat.fragmentDrop());
+        assertEquals(A, overlap.getInt(12, NETWORK), "dropped as it came");
+        final UnsafeBuffer rest = fragment(A, X, 83, 40, false, new byte[16]);
+        assertEquals(Ipv4Nat.FRAGMENT, nat.beforeRouting(rest, 0, false, ZONE, MASQUERADE, null, 1));
+        assertEquals(DropReason.NAT_FRAGMENT, nat.fragmentDrop(), "the overlap took the datagram with it");
+
+        // A first fragment that the NAT refuses (no port) takes its datagram with it.
+        final ConnectionTable one = new ConnectionTable(1);
+        final Ipv4Nat tight = new Ipv4Nat(one, new BackendStats(), 8);
+        try
+        {
+            final UnsafeBuffer taken = udp(A, X, 6000, 53);
+            tight.beforeRouting(taken, 0, false, ZONE, MASQUERADE, null, 1);
+            assertNull(tight.afterRouting(taken, 0, false, ZONE, MASQUERADE, OUT, 0, 1));
+            final UnsafeBuffer refused = fragment(A, X, 84, 0, true, udpHeader(6001, 53));
+            assertEquals(Ipv4Nat.NEW, tight.beforeRouting(refused, 0, false, ZONE, MASQUERADE, null, 1));
+            assertEquals(DropReason.CONNTRACK_FULL, tight.afterRouting(refused, 0, false, ZONE, MASQUERADE, OUT, 0, 1));
+            final UnsafeBuffer after = fragment(A, X, 84, 16, false, new byte[8]);
+            assertEquals(Ipv4Nat.FRAGMENT, tight.beforeRouting(after, 0, false, ZONE, MASQUERADE, null, 1));
+            assertEquals(DropReason.NAT_FRAGMENT, tight.fragmentDrop());
+
+            // Its fragment table: 8 datagrams fill a window; the next new one is refused.
+            int full = 0;
+            for (int id = 100; id < 200; id++)
+            {
+                if (Ipv4Nat.FRAGMENT == tight.beforeRouting(fragment(A, X, id, 16, false, new byte[8]), 0, false, ZONE,
+                    MASQUERADE, null, 2))
+                {
+                    assertEquals(DropReason.NAT_FRAGMENTS_FULL, tight.fragmentDrop());
+                    full++;
+                }
+            }
+            assertTrue(full > 0 && full < 100, "some refused: " + full);
+        }
+        finally
+        {
+            one.close();
+        }
     }
 
     @Test
@@ -173,6 +288,29 @@ class Ipv4NatTest
         packet.putStringWithoutLengthAscii(28, "hello, world");
         final int checksum = Checksums.finish(Checksums.ipv4PseudoHeaderSum(source, destination, 17, 20) + Checksums.sum(packet, 20, 20));
         packet.putShort(26, (short)checksum, NETWORK);
+        return packet;
+    }
+
+    /** The first 8 bytes of a UDP header: ports, a length, and a checksum that is not 0. */
+    private static byte[] udpHeader(final int sourcePort, final int destinationPort)
+    {
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[8]);
+        header.putShort(0, (short)sourcePort, NETWORK);
+        header.putShort(2, (short)destinationPort, NETWORK);
+        header.putShort(4, (short)4000, NETWORK);
+        header.putShort(6, (short)0x1234, NETWORK);
+        return header.byteArray();
+    }
+
+    /** A UDP fragment: {@code payload} at byte {@code offset} of the datagram, more fragments or not. */
+    private static UnsafeBuffer fragment(
+        final int source, final int destination, final int id, final int offset, final boolean more, final byte[] payload)
+    {
+        final UnsafeBuffer packet = new UnsafeBuffer(new byte[20 + payload.length]);
+        packet.putBytes(20, payload);
+        packet.putShort(4, (short)id, NETWORK);
+        packet.putShort(6, (short)((more ? 0x2000 : 0) | offset / 8), NETWORK);
+        header(packet, 0, packet.capacity(), 17, source, destination);
         return packet;
     }
 

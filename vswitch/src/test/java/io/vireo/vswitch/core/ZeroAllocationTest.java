@@ -24,7 +24,12 @@ class ZeroAllocationTest
     private static final UnsafeBuffer FROM_B = new UnsafeBuffer(Frames.ethernet(
         MacAddress.parse("02:00:00:00:00:0a"), MacAddress.parse("02:00:00:00:00:0b"), 0x0800, 50));
 
+    private static final long MAC_A = MacAddress.parse("02:00:00:00:00:0a");
+    private static final long MAC_B = MacAddress.parse("02:00:00:00:00:0b");
+    private static final long ROUTER_BR0 = MacAddress.parse("02:00:00:00:01:00");
+
     private long injected;
+    private int datagram;
     private long transmitted;
     private final MessageHandler countFrame = (type, buffer, index, length) -> transmitted++;
 
@@ -99,28 +104,15 @@ class ZeroAllocationTest
     {
         try (Vireo vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(4096)))
         {
-            final long macA = MacAddress.parse("02:00:00:00:00:0a");
-            final long macB = MacAddress.parse("02:00:00:00:00:0b");
-            final long router0 = MacAddress.parse("02:00:00:00:01:00");
-            vireo.addBridge("br0", null);
-            vireo.addBridge("br1", null);
             final LoopbackPort a = new LoopbackPort("a", 1 << 16);
             final LoopbackPort b = new LoopbackPort("b", 1 << 16);
-            vireo.addPort("br0", a);
-            vireo.addPort("br1", b);
-            vireo.addRouter("r1");
-            vireo.attachRouter("r1", "br0", java.util.List.of("10.1.0.1/24"), "02:00:00:00:01:00", null);
-            vireo.attachRouter("r1", "br1", java.util.List.of("10.2.0.1/24"), "02:00:00:00:01:01", null);
-            vireo.addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
-            b.inject(Frames.arpRequest(macB, 0x0A02_0002, 0x0A02_0001));
-            vireo.invoke();
-            b.drainTransmitted(countFrame);
+            masqueradingRouter(vireo, a, b);
             if (egressPolicy)
             {
                 vireo.addPolicy("br1", new PolicySpec(null, 100, "allow", null, null, null, null, "udp", null, null));
                 vireo.defaultPolicy("br1", "deny");
             }
-            final UnsafeBuffer fromA = new UnsafeBuffer(Frames.udp(router0, macA, 0x0A01_0002, 0x0A02_0002));
+            final UnsafeBuffer fromA = new UnsafeBuffer(Frames.udp(ROUTER_BR0, MAC_A, 0x0A01_0002, 0x0A02_0002));
             final int perWindow = FRAMES / Allocations.WINDOWS;
 
             final long transmittedBefore = transmitted;
@@ -133,6 +125,39 @@ class ZeroAllocationTest
             assertTrue(transmitted - transmittedBefore >= FRAMES, () -> "every frame routed: " + vireo.ports());
             assertTrue(vireo.connections("r1").size() == 1, () -> "one connection: " + vireo.connections("r1"));
             assertEquals(0, vireo.port("a").stats().drops().get("policy"), "nothing denied");
+        }
+    }
+
+    /**
+     * Routed and masqueraded in fragments: each datagram from A is two fragments, half of them sent in order
+     * and half with the later fragment first (held until its first fragment has gone through), each datagram
+     * with an identification of its own, so every datagram makes, uses and frees an entry of the fragment table.
+     */
+    @Test
+    void aMillionRoutedAndTranslatedFragmentsInAndOutOfOrderAllocateNothing()
+    {
+        try (Vireo vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(4096)))
+        {
+            final LoopbackPort a = new LoopbackPort("a", 1 << 16);
+            final LoopbackPort b = new LoopbackPort("b", 1 << 16);
+            masqueradingRouter(vireo, a, b);
+            // The first fragment: the UDP header and 64 bytes; the last: 64 more bytes from offset 72.
+            final UnsafeBuffer first = new UnsafeBuffer(Frames.udp(ROUTER_BR0, MAC_A, 0x0A01_0002, 0x0A02_0002));
+            final UnsafeBuffer last = new UnsafeBuffer(Frames.udp(ROUTER_BR0, MAC_A, 0x0A01_0002, 0x0A02_0002));
+            first.putShort(20, (short)0x2000, java.nio.ByteOrder.BIG_ENDIAN);
+            last.putShort(20, (short)(72 / 8), java.nio.ByteOrder.BIG_ENDIAN);
+            final int perWindow = FRAMES / Allocations.WINDOWS;
+
+            final long transmittedBefore = transmitted;
+            Allocations.assertAllocatesNothing(perWindow + " routed fragments", () ->
+            {
+                routeFragments(vireo, a, b, first, last, perWindow);
+                return transmitted;
+            });
+
+            assertTrue(transmitted - transmittedBefore >= FRAMES, () -> "every fragment routed: " + vireo.ports());
+            assertEquals(0, vireo.port("a").stats().drops().values().stream().mapToLong(Long::longValue).sum(),
+                () -> "nothing dropped: " + vireo.ports());
         }
     }
 
@@ -190,6 +215,53 @@ class ZeroAllocationTest
         }
     }
 
+    /**
+     * Injects {@code frames} fragments on A, 8 datagrams a round (4 in order, 4 later fragment first), and forwards
+     * until each round is through: a round of 16 leaves the burst room for the held fragments it releases.
+     */
+    private void routeFragments(
+        final Vireo vireo, final LoopbackPort a, final LoopbackPort b, final UnsafeBuffer first, final UnsafeBuffer last,
+        final int frames)
+    {
+        for (int sent = 0; sent < frames; sent += PER_ROUND / 2)
+        {
+            for (int i = 0; i < PER_ROUND / 4; i++)
+            {
+                identify(first, datagram);
+                identify(last, datagram++);
+                if (0 == (i & 1))
+                {
+                    a.inject(first, 0, first.capacity());
+                    a.inject(last, 0, last.capacity());
+                }
+                else
+                {
+                    a.inject(last, 0, last.capacity());
+                    a.inject(first, 0, first.capacity());
+                }
+            }
+            injected += PER_ROUND / 2;
+            for (int idle = 0; transmitted < injected; idle++)
+            {
+                if (idle > 10_000)
+                {
+                    throw new AssertionError("routed fragments stopped going out: " + vireo.ports());
+                }
+                vireo.invoke();
+                a.drainTransmitted(countFrame);
+                b.drainTransmitted(countFrame);
+            }
+        }
+    }
+
+    /** Gives the packet in the frame an identification, its header checksum computed again. */
+    private static void identify(final UnsafeBuffer frame, final int id)
+    {
+        frame.putShort(18, (short)id, java.nio.ByteOrder.BIG_ENDIAN);
+        frame.putShort(24, (short)0);
+        frame.putShort(24, (short)io.vireo.dataplane.headers.Checksums.checksum(frame, 14, 20), java.nio.ByteOrder.BIG_ENDIAN);
+    }
+
     /** Injects {@code frames} requests on A, half ARP and half solicitations, and forwards until each round is answered. */
     private void ask(
         final Vireo vireo, final LoopbackPort a, final LoopbackPort b, final UnsafeBuffer arp, final UnsafeBuffer solicitation,
@@ -217,6 +289,22 @@ class ZeroAllocationTest
     }
 
     /** Injects {@code frames} frames, 32 per port at a time, and forwards until each round is through. */
+    /** A on br0, B (10.2.0.2, resolved) on br1, router r1 between them masquerading out of br1. */
+    private void masqueradingRouter(final Vireo vireo, final LoopbackPort a, final LoopbackPort b)
+    {
+        vireo.addBridge("br0", null);
+        vireo.addBridge("br1", null);
+        vireo.addPort("br0", a);
+        vireo.addPort("br1", b);
+        vireo.addRouter("r1");
+        vireo.attachRouter("r1", "br0", java.util.List.of("10.1.0.1/24"), MacAddress.format(ROUTER_BR0), null);
+        vireo.attachRouter("r1", "br1", java.util.List.of("10.2.0.1/24"), "02:00:00:00:01:01", null);
+        vireo.addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
+        b.inject(Frames.arpRequest(MAC_B, 0x0A02_0002, 0x0A02_0001));
+        vireo.invoke();
+        b.drainTransmitted(countFrame);
+    }
+
     /** A on bridge br0 with B. */
     private static void oneBridge(final Vireo vireo, final LoopbackPort a, final LoopbackPort b)
     {

@@ -1,5 +1,9 @@
 package io.vireo.vswitch.it;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
@@ -15,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * host (10.95.0.2) behind a veth attached to bridge {@code up} with {@code --type af-packet}, and
  * router {@code r1} between them with a masquerade rule on {@code up} and port 8080 of its outside
  * address published to A's port 80. The outside host has no route to the containers' subnet: only
- * translation makes replies find their way.
+ * translation makes replies find their way. Every link has a 1500-byte MTU, so a 4000-byte datagram
+ * crosses the router in three fragments each way.
  */
 class NatIT
 {
@@ -82,6 +87,83 @@ class NatIT
             metrics.contains("vireo_conntrack_refused_total 0"), metrics);
         daemon.ok("conntrack", "flush", "r1");
         assertEquals(0, JSON.readTree(daemon.ok("conntrack", "list", "r1", "--json").out()).get("connections").size());
+    }
+
+    /**
+     * {@code ping -s 4000} from A: the echo requests leave A in fragments, the router masquerades each
+     * fragment by its datagram's first, and the fragmented replies come back to A. A capture on the
+     * outside host's link, fragments not reassembled, sees fragments and only the router's address.
+     */
+    @Test
+    void fragmentedEchoGoesThroughMasqueradeAndShowsOnlyTheRoutersAddress() throws Exception
+    {
+        start();
+        final Path capture = sandbox.tempFile(".pcapng");
+        final Process dumpcap = sandbox.start(sandbox.tempFile(".dumpcap"), "ip", "netns", "exec", outside,
+            "dumpcap", "-q", "-i", sandbox.ifname("far"), "-f", "ip", "-w", capture.toString(), "-a", "duration:120");
+        TapForwardingIT.waitFor(() -> Files.size(capture) > 0, "dumpcap capturing");
+
+        final Sandbox.Result ping = sandbox.inNetns(nsA, "ping", "-c", "3", "-i", "0.3", "-W", "3", "-s", "4000", "-M", "want",
+            "10.95.0.2");
+        assertTrue(ping.out().contains("4008 bytes from 10.95.0.2"), "fragmented echoes answered: " + ping.all());
+
+        // dumpcap writes out what it holds every 100 ms or so: wait for the replies' last fragments, then stop it.
+        TapForwardingIT.waitFor(() -> fragments(capture, "ip.src == 10.95.0.2 && (icmp.type == 0 || ip.frag_offset > 0)",
+            false) >= 9, "the replies' fragments in the capture", 30);
+        dumpcap.destroy();
+        assertTrue(dumpcap.waitFor(20, TimeUnit.SECONDS), "dumpcap stopped");
+        assertTrue(fragments(capture, "ip.src == 10.95.0.1 && ip.frag_offset > 0", true) >= 6,
+            () -> "the requests' later fragments, from the router: " + decoded(capture));
+        assertTrue(fragments(capture, "ip.src == 10.95.0.1 && ip.flags.mf == 1 && ip.frag_offset == 0", true) >= 3,
+            () -> "their first fragments: " + decoded(capture));
+        assertEquals(0, fragments(capture, "ip.addr == 10.94.0.0/16", true), () -> "nothing untranslated: " + decoded(capture));
+        assertEquals(0, dropped("nat_fragment") + dropped("nat_fragment_bad") + dropped("nat_fragment_overlap") +
+            dropped("nat_fragments_full"), "no fragment dropped");
+    }
+
+    /**
+     * A 4000-byte UDP datagram to a published port, in fragments, from outside and from container B (hairpin):
+     * A receives each byte-exact and sends it back, in fragments too, and the sender gets it back byte-exact.
+     */
+    @Test
+    void aFragmentedDatagramToAPublishedUdpPortArrivesByteExactBothWays() throws Exception
+    {
+        start();
+        daemon.ok("nat", "publish", "r1", "--proto", "udp", "--port", "5353", "--to", "10.94.1.2:5353");
+        final Path echoLog = sandbox.tempFile(".echo");
+        sandbox.start(echoLog, "ip", "netns", "exec", nsA, "python3", "-c",
+            "import socket,hashlib\n" +
+            "s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('10.94.1.2', 5353))\n" +
+            "print('listening', flush=True)\n" +
+            "while True:\n" +
+            "    d,peer=s.recvfrom(65535)\n" +
+            "    print('got', hashlib.sha256(d).hexdigest(), len(d), peer[0], flush=True)\n" +
+            "    s.sendto(d, peer)\n");
+        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(echoLog).contains("listening"), "A listens");
+
+        final String send =
+            "import socket,hashlib,random,sys\n" +
+            "d=random.Random(int(sys.argv[1])).randbytes(4000)\n" +
+            "s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)\n" +
+            "for attempt in range(3):\n" +
+            "    s.sendto(d, ('10.95.0.1', 5353))\n" +
+            "    try:\n" +
+            "        e,peer=s.recvfrom(65535); break\n" +
+            "    except socket.timeout:\n" +
+            "        e,peer=b'',('-',0)\n" +
+            "print(hashlib.sha256(d).hexdigest(), len(d), hashlib.sha256(e).hexdigest() == hashlib.sha256(d).hexdigest(), peer[0])\n";
+        final String fromOutside = check(sandbox.run(30, "ip", "netns", "exec", outside, "python3", "-c", send, "5")).out().strip();
+        final String digest = fromOutside.split(" ")[0];
+        assertTrue(fromOutside.endsWith(" 4000 True 10.95.0.1"), "the echo came back whole, from the router: " + fromOutside);
+        final String gotFromOutside = Sandbox.readUtf8(echoLog);
+        assertTrue(gotFromOutside.contains("got " + digest + " 4000 10.95.0.2"),
+            "A got it whole, from the outside host: " + gotFromOutside);
+
+        final String fromB = check(sandbox.run(30, "ip", "netns", "exec", nsB, "python3", "-c", send, "6")).out().strip();
+        assertTrue(fromB.endsWith(" 4000 True 10.95.0.1"), "hairpin: the echo came back whole: " + fromB);
+        final String gotFromB = Sandbox.readUtf8(echoLog);
+        assertTrue(gotFromB.contains("got " + fromB.split(" ")[0] + " 4000 10.94.1.1"),
+            "hairpin: A got it whole, from the router: " + gotFromB);
     }
 
     /** The outside host's "port unreachable" is about the router's datagram; the container must learn of it as its own. */
@@ -175,6 +257,34 @@ class NatIT
         }
         final String rules = daemon.ok("nat", "list", "r1").out();
         assertTrue(rules.contains("masquerade") && rules.contains("publish") && rules.contains("10.94.1.2:80"), rules);
+    }
+
+    /** Frames of the capture that match the filter, IP fragments taken one by one (not reassembled). */
+    private int fragments(final Path capture, final String filter, final boolean whole)
+    {
+        final Sandbox.Result result = sandbox.run("tshark", "-r", capture.toString(), "-o", "ip.defragment:FALSE", "-Y", filter,
+            "-T", "fields", "-e", "frame.number");
+        if (whole)
+        {
+            check(result);
+        }
+        return (int)result.out().lines().filter(line -> !line.isBlank()).count();
+    }
+
+    private String decoded(final Path capture)
+    {
+        return sandbox.run("tshark", "-r", capture.toString(), "-o", "ip.defragment:FALSE").all();
+    }
+
+    /** Frames dropped under a reason, over every port. */
+    private long dropped(final String reason) throws Exception
+    {
+        long dropped = 0;
+        for (final JsonNode port : JSON.readTree(daemon.ok("port", "list", "--json").out()))
+        {
+            dropped += port.get("stats").get("drops").path(reason).asLong();
+        }
+        return dropped;
     }
 
     private String transfer(

@@ -21,6 +21,7 @@ import io.vireo.gateway.router.NeighbourTable;
 import io.vireo.gateway.router.NextHop;
 import io.vireo.gateway.router.RouterDirectory;
 import io.vireo.gateway.router.RouterInterface;
+import io.vireo.gateway.router.RouterStage;
 import io.vireo.gateway.router.RouterView;
 import io.vireo.vswitch.core.CountersFile;
 import io.vireo.vswitch.pipeline.PipelineTest.RecordingPort;
@@ -37,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The router stage inside the pipeline, between two bridges with one recording port each: it answers
  * ARP for its address, resolves a next hop while holding the packet, routes across bridges with the
- * TTL and checksum right, and answers expiry and a missing route to the sender.
+ * TTL and checksum right, and answers expiry and a missing route to the sender; masquerading, it takes
+ * fragments through by their first fragment, holding those that come before it.
  */
 class RouterPipelineTest
 {
@@ -64,6 +66,7 @@ class RouterPipelineTest
     private final ConnectionTable connections = new ConnectionTable(64);
     private final RecordingPort a = new RecordingPort("a", 0);
     private final RecordingPort b = new RecordingPort("b", 0);
+    private final RouterDirectory directory = new RouterDirectory(4);
     private PortEntry entryA;
     private PortEntry entryB;
     private ForwardingAgent agent;
@@ -72,7 +75,6 @@ class RouterPipelineTest
     void setUp()
     {
         clock.update(1_000);
-        final RouterDirectory directory = new RouterDirectory(4);
         final Pipeline pipeline = new Pipeline(fdb, policy, generations, features,
             new Pipeline.Geometry(BURST, 4096, 128, 1518, 8, 4, 64), directory, neighbours, connections);
         agent = pipeline.newAgent("test", ForwardingAgent.ANY_CPU, clock, null, new ThreadCounters(counters, "test"));
@@ -84,17 +86,23 @@ class RouterPipelineTest
         entryB = new PortEntry(b, 1, 1, new PortCounters(counters, "b"), BURST);
         proxy.attach(new PortEntry[] {entryB});
 
+        publish(NatRules.NONE);
+        ipv4Routes.add(0x0A00_0100, 24, 0);
+        ipv4Routes.add(0x0A00_0200, 24, 1);
+        features.set(0, Features.ROUTER, true);
+        features.set(1, Features.ROUTER, true);
+    }
+
+    /** The router between the bridges, with these NAT rules. */
+    private void publish(final NatRules nat)
+    {
         final RouterInterface on0 = new RouterInterface(0, 0, MAC_R0, 1500, new int[] {IP_R0}, new int[] {24},
             new long[0], new long[0], new int[0]);
         final RouterInterface on1 = new RouterInterface(0, 1, MAC_R1, 1500, new int[] {IP_R1}, new int[] {24},
             new long[0], new long[0], new int[0]);
         directory.publish(new RouterDirectory.Snapshot(new RouterInterface[] {on0, on1, null, null},
             new RouterView[] {new RouterView(0, ipv4Routes, ipv6Routes,
-                new NextHop[] {NextHop.connected(0), NextHop.connected(1)}, new RouterInterface[] {on0, on1}, NatRules.NONE)}));
-        ipv4Routes.add(0x0A00_0100, 24, 0);
-        ipv4Routes.add(0x0A00_0200, 24, 1);
-        features.set(0, Features.ROUTER, true);
-        features.set(1, Features.ROUTER, true);
+                new NextHop[] {NextHop.connected(0), NextHop.connected(1)}, new RouterInterface[] {on0, on1}, nat)}));
     }
 
     @AfterEach
@@ -191,6 +199,55 @@ class RouterPipelineTest
         final UnsafeBuffer routed = new UnsafeBuffer(b.sentBytes.get(0));
         assertEquals(63, routed.getByte(22) & 0xFF);
         assertEquals(0, Checksums.checksum(routed, 14, 24));
+    }
+
+    /**
+     * Masquerading out of bridge 1: a later fragment that comes first waits, goes right after its first
+     * fragment, translated as it was; the reply's fragments come back to A; a fragment whose first never
+     * comes is dropped and counted once it has waited its time.
+     */
+    @Test
+    void fragmentsFollowTheirFirstFragmentAndAnOrphanIsDroppedInTime()
+    {
+        publish(new NatRules(new int[] {1}, new int[] {0}, new int[] {0}, new int[0], new int[0], new int[0], new int[0],
+            new int[0]));
+        neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
+        neighbours.learnIpv4(0, IP_A, MAC_A, clock.time());
+
+        receive(a, fragment(MAC_R0, MAC_A, IP_A, IP_B, 7, 40, false, 5000));
+        assertTrue(b.sent.isEmpty(), "held");
+        assertEquals(0, dropped(entryA));
+        receive(a, fragment(MAC_R0, MAC_A, IP_A, IP_B, 7, 0, true, 5000));
+        assertEquals(2, b.sent.size(), "the first fragment, then the one that waited for it");
+        final UnsafeBuffer first = new UnsafeBuffer(b.sentBytes.get(0));
+        final UnsafeBuffer later = new UnsafeBuffer(b.sentBytes.get(1));
+        assertEquals(0, first.getShort(20, NETWORK) & 0x1FFF);
+        assertEquals(40 / 8, later.getShort(20, NETWORK) & 0x1FFF);
+        for (final UnsafeBuffer sent : new UnsafeBuffer[] {first, later})
+        {
+            assertEquals(MAC_B, MacAddress.read(sent, 0));
+            assertEquals(IP_R1, sent.getInt(26, NETWORK), "masqueraded");
+            assertEquals(63, sent.getByte(22) & 0xFF);
+            assertEquals(0, Checksums.checksum(sent, 14, 20));
+        }
+        final int port = first.getShort(34, NETWORK) & 0xFFFF;
+
+        final byte[] replyFirst = fragment(MAC_R1, MAC_B, IP_B, IP_R1, 10, 0, true, 53);
+        new UnsafeBuffer(replyFirst).putShort(36, (short)port, NETWORK);
+        receive(b, replyFirst);
+        receive(b, fragment(MAC_R1, MAC_B, IP_B, IP_R1, 10, 40, false, 53));
+        assertEquals(2, a.sent.size(), () -> "the reply's two fragments reach A: " + a.sent);
+        for (final byte[] sent : a.sentBytes)
+        {
+            assertEquals(IP_A, new UnsafeBuffer(sent).getInt(30, NETWORK));
+            assertEquals(0, Checksums.checksum(new UnsafeBuffer(sent), 14, 20));
+        }
+
+        receive(a, fragment(MAC_R0, MAC_A, IP_A, IP_B, 8, 40, false, 5000));
+        clock.advance(RouterStage.FRAGMENT_HOLD_MS);
+        receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64));
+        assertEquals(1, entryA.counters.drops(DropReason.NAT_FRAGMENT), "the orphan, once it waited its time");
+        assertEquals(3, b.sent.size(), "and the packet that came after it went");
     }
 
     @Test
@@ -320,6 +377,37 @@ class RouterPipelineTest
     {
         features.set(bridgeId, Features.POLICY, true);
         return policy.add(bridgeId, rule);
+    }
+
+    private static long dropped(final PortEntry entry)
+    {
+        long dropped = 0;
+        for (final DropReason reason : DropReason.values())
+        {
+            dropped += entry.counters.drops(reason);
+        }
+        return dropped;
+    }
+
+    /**
+     * A UDP fragment with 40 bytes of the datagram from {@code offset}: the first holds the UDP header (source port
+     * {@code sourcePort}, destination port 53); more fragments follow it or not.
+     */
+    private static byte[] fragment(
+        final long destination, final long source, final int from, final int to, final int id, final int offset,
+        final boolean more, final int sourcePort)
+    {
+        final byte[] frame = ipv4(destination, source, from, to, 64);
+        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
+        buffer.putShort(18, (short)id, NETWORK);
+        buffer.putShort(20, (short)((more ? 0x2000 : 0) | offset / 8), NETWORK);
+        buffer.putShort(24, (short)0, NETWORK);
+        buffer.putShort(24, (short)Checksums.checksum(buffer, 14, 20), NETWORK);
+        buffer.putShort(34, (short)sourcePort, NETWORK);
+        buffer.putShort(36, (short)53, NETWORK);
+        buffer.putShort(38, (short)80, NETWORK);
+        buffer.putShort(40, (short)0x1234, NETWORK);
+        return frame;
     }
 
     /** A UDP datagram to B with a 4-byte IP option (NOP, NOP, NOP, end), checksums right. */
