@@ -232,6 +232,18 @@ public final class BurstContext
      */
     public int append(final int length, final int bridgeId, final long source, final long destination)
     {
+        return append(length, bridgeId, source, destination, ingressCounters);
+    }
+
+    /**
+     * {@link #append} a packet that came in by another port than this burst's (one a router held): a drop is
+     * counted on {@code ingressCounters}, those of the port it came in by.
+     *
+     * @return the new frame's index.
+     */
+    public int append(
+        final int length, final int bridgeId, final long source, final long destination, final PortCounters ingressCounters)
+    {
         final int frame = size++;
         frames.commit(length);
         actions[frame] = UNDECIDED;
@@ -251,8 +263,7 @@ public final class BurstContext
     public int appendForwarded(
         final int length, final int bridgeId, final long source, final long destination, final PortCounters ingressCounters)
     {
-        final int frame = append(length, bridgeId, source, destination);
-        appendedCounters[frame] = ingressCounters;
+        final int frame = append(length, bridgeId, source, destination, ingressCounters);
         forward(frame, bridgeId, source, destination);
         return frame;
     }

@@ -10,6 +10,7 @@ import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.icmp.PacketTooBig;
 import io.vireo.dataplane.pipeline.BurstContext;
 import io.vireo.dataplane.pipeline.DropReason;
+import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.flowtable.MacAddress;
 import io.vireo.gateway.answer.RouterAnswers;
 import io.vireo.gateway.conntrack.ConnectionTable;
@@ -194,8 +195,11 @@ final class Ipv4Routing
             {
                 final int offset = frames.nextFrameOffset();
                 final int length = heldFragments.copyOut(i, frames);
+                final PortCounters counters = heldFragments.counters(i);
                 heldFragments.remove(i);
-                final int frame = burst.append(length, in.bridgeId(), MacAddress.read(frames.buffer(), offset + 6), in.mac());
+                // Counted, if dropped later (by the egress bridge's policy, say), on the port it came in by.
+                final int frame = burst.append(
+                    length, in.bridgeId(), MacAddress.read(frames.buffer(), offset + 6), in.mac(), counters);
                 route(burst, frame, snapshot, router, in);
             }
             else if (FragmentTable.PENDING != state && FragmentTable.TRANSLATED != state ||
