@@ -196,27 +196,8 @@ final class NetworkCommands
 
     private void deregister(final Set<String> stale, final List<String> failures)
     {
-        final ControlApi.Response registry = DaemonRequests.call(control, "GET", "/v1/registry", null);
-        if (200 != registry.status())
-        {
-            failures.add(refused(registry, "listing the service registry").getMessage());
-            return;
-        }
-        for (final JsonNode service : json(registry).path("services"))
-        {
-            for (final JsonNode instance : service.path("instances"))
-            {
-                if (stale.contains(instance.path("owner").asText("")))
-                {
-                    final String path = "/v1/registry/" + service.path("service").asText() + "/" + instance.path("id").asText();
-                    final ControlApi.Response deleted = DaemonRequests.call(control, "DELETE", path, null);
-                    if (200 != deleted.status() && 404 != deleted.status())
-                    {
-                        failures.add(refused(deleted, "deregistering " + path).getMessage());
-                    }
-                }
-            }
-        }
+        Publication.deregister(control, DaemonRequests.call(control, "GET", "/v1/registry", null), stale::contains,
+            failure -> failures.add(failure.getMessage()));
     }
 
     /** The IPAM plugin the config delegates to; null if it has none, it is the cluster's, or CNI_PATH is not given (STATUS). */

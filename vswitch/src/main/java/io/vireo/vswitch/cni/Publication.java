@@ -3,6 +3,8 @@ package io.vireo.vswitch.cni;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -175,21 +177,35 @@ final class Publication
             err.println("vireo-cni: cannot deregister " + instanceId() + ": " + ex.getMessage());
             return;
         }
+        deregister(control, registry, owner()::equals, failure ->
+        {
+            throw failure;
+        });
+    }
+
+    /**
+     * Deregisters every instance in {@code registry} (the answer to {@code GET /v1/registry}) whose owner {@code
+     * owners} accepts; each that fails goes to {@code onFailure}, which may throw it or note it and go on.
+     */
+    static void deregister(final ControlChannel control, final ControlApi.Response registry, final Predicate<String> owners,
+        final Consumer<CniException> onFailure)
+    {
         if (200 != registry.status())
         {
-            throw refused(registry, "listing the service registry");
+            onFailure.accept(refused(registry, "listing the service registry"));
+            return;
         }
         for (final JsonNode service : json(registry).path("services"))
         {
             for (final JsonNode instance : service.path("instances"))
             {
-                if (owner().equals(instance.path("owner").asText(null)))
+                if (owners.test(instance.path("owner").asText("")))
                 {
                     final String path = "/v1/registry/" + service.path("service").asText() + "/" + instance.path("id").asText();
-                    final ControlApi.Response deleted = call("DELETE", path, null);
+                    final ControlApi.Response deleted = DaemonRequests.call(control, "DELETE", path, null);
                     if (200 != deleted.status() && 404 != deleted.status())
                     {
-                        throw refused(deleted, "deregistering " + path);
+                        onFailure.accept(refused(deleted, "deregistering " + path));
                     }
                 }
             }
