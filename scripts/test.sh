@@ -25,7 +25,11 @@ fi
 # HTTP client to etcd. The rest exercise the same doors through more of Vireo's own code, which the JDK 17 run
 # above covers (VxlanIT and TakeoverIT too: VtepIT reaches VxlanIT's sockets in a fiftieth of its time, and
 # DaemonIT's port keeper and VhostUserIT carry the SCM_RIGHTS that TakeoverIT's handover does).
-jdk25_its=TapPortIT,RtNetlinkIT,AfPacketPortIT,SoftwareOffloadIT,VtepIT,VhostUserIT,TapForwardingIT,DaemonIT,MetricsIT,CniPluginIT,EtcdClientIT
+# Of DaemonIT and CniPluginIT, the test that crosses each door once (the CLI driving a daemon whose port keeper
+# holds its TAPs; two containers added and deleted through vireod, its IPAM plugin spawned): 50 s each whole.
+jdk25_its='TapPortIT,RtNetlinkIT,AfPacketPortIT,SoftwareOffloadIT,VtepIT,VhostUserIT,TapForwardingIT,MetricsIT,EtcdClientIT'
+jdk25_its+=',DaemonIT#theCliDrivesTheDaemonEndToEnd,CniPluginIT#twoContainersAttachedAsARuntimeDoesPingEachOtherAndDetachCleanly'
+
 temurin25=/usr/lib/jvm/temurin-25-jdk-amd64
 if [ -x "$temurin25/bin/java" ] && [ -z "${VIREO_SKIP_JDK25:-}" ]; then
   echo "test.sh: again on $("$temurin25/bin/java" -version 2>&1 | head -1)" >&2
