@@ -91,13 +91,18 @@ final class NetworkCommands
         final List<String> failures = new ArrayList<>();
         try
         {
-            final Set<String> stale = staleOwners(valid);
+            final ControlApi.Response registry = DaemonRequests.call(control, "GET", "/v1/registry", null);
+            if (200 != registry.status())
+            {
+                throw refused(registry, "listing the service registry");
+            }
+            final Set<String> stale = staleOwners(valid, registry);
             for (final String owner : stale)
             {
                 err.println("vireo-cni: GC takes back what " + owner.substring(OWNER_PREFIX.length()) + " published");
             }
             withdrawRules(stale, failures);
-            deregister(stale, failures);
+            Publication.deregister(control, registry, stale::contains, failure -> failures.add(failure.getMessage()));
         }
         catch (final CniException ex)
         {
@@ -153,8 +158,11 @@ final class NetworkCommands
         return ports;
     }
 
-    /** The owners ({@code cni:PORT}) of NAT rules and service instances whose port is gone and not listed as valid. */
-    private Set<String> staleOwners(final Set<String> valid)
+    /**
+     * The owners ({@code cni:PORT}) of NAT rules and of service instances in {@code registry} (the answer to {@code GET
+     * /v1/registry}) whose port is gone and not listed as valid.
+     */
+    private Set<String> staleOwners(final Set<String> valid, final ControlApi.Response registry)
     {
         final Set<String> live = new HashSet<>();
         final ControlApi.Response ports = DaemonRequests.call(control, "GET", "/v1/ports", null);
@@ -165,11 +173,6 @@ final class NetworkCommands
         json(ports).forEach(port -> live.add(port.path("name").asText()));
         // Rules are looked for whatever this config says of routers now: a runtime's port mappings do not come with GC.
         final Set<String> owners = new HashSet<>(gateway().owners());
-        final ControlApi.Response registry = DaemonRequests.call(control, "GET", "/v1/registry", null);
-        if (200 != registry.status())
-        {
-            throw refused(registry, "listing the service registry");
-        }
         for (final JsonNode service : json(registry).path("services"))
         {
             service.path("instances").forEach(instance -> owners.add(instance.path("owner").asText("")));
@@ -192,12 +195,6 @@ final class NetworkCommands
                 failures.add("taking back the NAT rules of " + owner + ": " + ex.getMessage());
             }
         }
-    }
-
-    private void deregister(final Set<String> stale, final List<String> failures)
-    {
-        Publication.deregister(control, DaemonRequests.call(control, "GET", "/v1/registry", null), stale::contains,
-            failure -> failures.add(failure.getMessage()));
     }
 
     /** The IPAM plugin the config delegates to; null if it has none, it is the cluster's, or CNI_PATH is not given (STATUS). */
