@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -112,22 +113,24 @@ final class Attachment
     CniResult add()
     {
         final CniResult previous = null == config.prevResult() ? null : CniResult.parse(config.prevResult(), "prevResult");
-        final Integer mtu = effectiveMtu(requireBridge());
-        if (netns.hasInterface(ifname))
-        {
-            throw new CniException(CniException.PLUGIN_SPECIFIC,
-                "an interface named " + ifname + " already exists in " + netns.path());
-        }
         if (200 == call("GET", "/v1/ports/" + portName, null).status())
         {
             throw new CniException(CniException.PLUGIN_SPECIFIC, "container " + containerId + " already has " + ifname +
                 " on vireo (port " + portName + "); DEL it first");
         }
+        // The IPAM plugin starts before the other checks: they and the port are made while it runs.
         final Allocation allocation = new Allocation(ipam);
+        final Integer mtu;
         final CniResult assigned;
         final JsonNode port;
         try
         {
+            mtu = effectiveMtu(requireBridge());
+            if (netns.hasInterface(ifname))
+            {
+                throw new CniException(CniException.PLUGIN_SPECIFIC,
+                    "an interface named " + ifname + " already exists in " + netns.path());
+            }
             port = attachPort(allocation, mtu);
             assigned = allocation.assigned();
         }
@@ -165,8 +168,9 @@ final class Attachment
 
     /**
      * The container's addresses, with the default route the config asks for. An IPAM plugin (a program of its
-     * own: about 10 ms) runs on a thread of its own while the switch makes the port; the cluster's blocks, a
-     * call into this daemon, are asked at once, so the port is made with its address as before.
+     * own: about 10 ms) runs on a thread of its own while the bridge and the namespace are checked and the switch
+     * makes the port; the cluster's blocks, a call into this daemon, are asked at once, so the port is made with
+     * its address as before.
      */
     private final class Allocation
     {
@@ -188,14 +192,13 @@ final class Attachment
         /** The addresses, once the IPAM plugin has answered; its failure as it failed. */
         CniResult assigned()
         {
-            try
-            {
-                return withDefaultRoute(result.join());
-            }
-            catch (final CompletionException ex)
-            {
-                throw ex.getCause() instanceof RuntimeException cause ? cause : ex;
-            }
+            return withDefaultRoute(joined(result));
+        }
+
+        /** Runs {@code step} with the addresses on an IPAM thread once the plugin has answered. */
+        CompletableFuture<Void> whenAssigned(final Consumer<CniResult> step)
+        {
+            return result.thenAcceptAsync(step, IPAM_THREADS);
         }
 
         /** Gives back what was allocated on the way out of a failed ADD (a failed allocation left nothing). */
@@ -365,8 +368,8 @@ final class Attachment
      * Creates the port and finishes the interface inside the container; returns the port as the daemon has it
      * then (its MAC, and its MTU as the kernel had it once configured). The daemon sets the port's first IPv4
      * address if the allocation knows it already; else the port is made meanwhile, the plugin sets every address
-     * and tells the daemon the port's address after ({@code PATCH location}). Renaming takes the link down for a
-     * moment; the daemon's TAP port loses what it writes then (EIO) and goes on.
+     * and tells the daemon the port's address ({@code PATCH location}, from an IPAM thread, as it sets them).
+     * Renaming takes the link down for a moment; the daemon's TAP port loses what it writes then (EIO) and goes on.
      */
     private JsonNode attachPort(final Allocation allocation, final Integer mtu)
     {
@@ -389,11 +392,15 @@ final class Attachment
         {
             throw refused(created, "adding port " + portName + " to bridge " + config.bridge());
         }
+        // The daemon records the address (and saves its state) while the interface is configured.
+        final CompletableFuture<Void> located = knownFirst ? CompletableFuture.completedFuture(null) :
+            allocation.whenAssigned(assigned -> locate(firstIpv4(assigned)));
         try
         {
             final CniResult assigned = allocation.assigned();
             netns.apply(containerSide(assigned, knownAddress), "configuring " + ifname);
-            final JsonNode port = knownFirst ? port() : locate(firstIpv4(assigned));
+            joined(located);
+            final JsonNode port = port();
             final String state = port.path("state").asText();
             if (!"up".equals(state))
             {
@@ -403,6 +410,7 @@ final class Attachment
         }
         catch (final RuntimeException ex)
         {
+            located.exceptionally(failure -> null).join();
             detachQuietly();
             throw ex;
         }
@@ -414,8 +422,8 @@ final class Attachment
         return assigned.ips().stream().filter(ip -> !ip.isIpv6()).map(CniResult.IpConfig::address).findFirst().orElse(null);
     }
 
-    /** Tells the daemon the port's address, set by the plugin; returns the port. */
-    private JsonNode locate(final String address)
+    /** Tells the daemon the port's address, set by the plugin. */
+    private void locate(final String address)
     {
         final ObjectNode location = JSON.createObjectNode();
         location.putObject("location").put("netns", netns.path()).put("ip", address);
@@ -424,7 +432,6 @@ final class Attachment
         {
             throw refused(response, "recording the address of port " + portName);
         }
-        return json(response);
     }
 
     /** Adds a rate limit to a port request: {@code rate} bits/s with a burst of {@code burstBits} bits (null: default). */
@@ -562,6 +569,19 @@ final class Attachment
         catch (final UnknownHostException ex)
         {
             throw new CniException(CniException.DECODING_FAILURE, "not an IP address: " + address);
+        }
+    }
+
+    /** A future's value once it is done; its failure as it failed. */
+    private static <T> T joined(final CompletableFuture<T> future)
+    {
+        try
+        {
+            return future.join();
+        }
+        catch (final CompletionException ex)
+        {
+            throw ex.getCause() instanceof RuntimeException cause ? cause : ex;
         }
     }
 
