@@ -3,6 +3,7 @@ package io.vireo.dataplane.nativeio;
 import java.io.ByteArrayOutputStream;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
 
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.annotations.Out;
@@ -88,6 +89,8 @@ public final class Subprocess
     private static final int CHUNK = 65_536;
     /** How often a wait looks at the clock and the thread's interrupt. */
     private static final int SLICE_MS = 100;
+    private static final long FIRST_REAP_WAIT_NS = 20_000;
+    private static final long LAST_REAP_WAIT_NS = 1_000_000;
 
     private static final Spawn SPAWN = LibraryLoader.create(Spawn.class).failImmediately().load("c");
 
@@ -253,10 +256,16 @@ public final class Subprocess
         return n < 0 && (EAGAIN == Native.errno() || EINTR == Native.errno());
     }
 
-    /** The exit status once the program is gone, or -1 if the deadline passed first. */
+    /**
+     * The exit status once the program is gone, or -1 if the deadline passed first. Its outputs closed as it
+     * began to exit, so it is usually gone within a fraction of a millisecond (a multithreaded program, such
+     * as a Go plugin, once its threads are): the waits between tries start at {@link #FIRST_REAP_WAIT_NS} and
+     * double up to a millisecond, where a fixed millisecond cost one in most calls.
+     */
     private static int reap(final int pid, final long deadline)
     {
         final int[] status = new int[1];
+        long waitNs = FIRST_REAP_WAIT_NS;
         while (true)
         {
             final int reaped = SPAWN.waitpid(pid, status, WNOHANG);
@@ -274,14 +283,8 @@ public final class Subprocess
                 return -1;
             }
             // Its outputs are closed: it is exiting, or has handed them to a child of its own and lingers.
-            try
-            {
-                Thread.sleep(1);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
+            LockSupport.parkNanos(waitNs);
+            waitNs = Math.min(2 * waitNs, LAST_REAP_WAIT_NS);
         }
     }
 

@@ -66,6 +66,15 @@ class SubprocessTest
         assertEquals("done\n", text(result.stdout()));
     }
 
+    /** Its outputs closed long before it exits: the status is still its own, waited for past the closing. */
+    @Test
+    void aProgramThatClosesItsOutputsAndLingersIsWaitedFor()
+    {
+        final Subprocess.Result result = sh("echo out; exec >&- 2>&-; sleep 0.3; exit 5", null);
+        assertEquals(5, result.exit());
+        assertEquals("out\n", text(result.stdout()));
+    }
+
     @Test
     void aSignalIsReportedAs128PlusItsNumber()
     {
