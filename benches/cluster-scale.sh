@@ -7,7 +7,8 @@
 # fresh etcd:
 #   live   vireod is up and has converged on the empty cluster (the network's bridge, no peer); ClusterSimulator
 #          (benches/src/main/java/io/vireo/benches/cluster) writes N members and N x E endpoints (E: --endpoints)
-#          under N leases, in transactions of 128 puts from --writers threads. Measured: from the first write to
+#          under N leases, in transactions of --txn-ops puts (default 128, etcd's default limit; etcd is started
+#          with that limit) from --writers threads. Measured: from the first write to
 #          the node's /v1/cluster (what `vireoctl cluster status --json` prints) showing networks[0] with
 #          remoteEndpoints = N x E and peers = N, polled every 100 ms; the simulator's puts/s; the watch events
 #          the node absorbed per second over that time (its watch_events counter);
@@ -26,7 +27,8 @@
 # live run; the store read alone; memory of the empty cluster and after the cold start), and the heap's growth
 # per endpoint between the two largest N. The control socket is polled by a small Python client (a JVM per poll, as vireoctl is, would
 # take one of the two cores); `vireoctl cluster status --json` is run once per N, after, to check it agrees.
-#   benches/cluster-scale.sh [--nodes 10,100,1000] [--endpoints 100] [--reps 3] [--writers 2] [--keep] [--jfr]
+#   benches/cluster-scale.sh [--nodes 10,100,1000] [--endpoints 100] [--reps 3] [--writers 2] [--txn-ops 128]
+#                            [--keep] [--jfr]
 # Removes everything it made on exit (processes by pid, its namespace, its temp dirs; --keep keeps the logs;
 # --jfr records vireod with Java Flight Recorder, from the first write to convergence and from a cold start to
 # convergence, into live.jfr and cold.jfr beside the logs, with the CPU ms each thread used then in
@@ -35,7 +37,7 @@ set -euo pipefail
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../scripts/lib.sh"
 source "$VIREO_ROOT/benches/lib.sh"
 
-nodes_list=10,100,1000 endpoints=100 reps=3 writers=2 keep="" jfr=""
+nodes_list=10,100,1000 endpoints=100 reps=3 writers=2 txn_ops=128 keep="" jfr=""
 die() { echo "cluster-scale: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -43,9 +45,10 @@ while [ $# -gt 0 ]; do
     --endpoints) endpoints="${2:-}"; shift 2 || die "--endpoints takes a value" ;;
     --reps) reps="${2:-}"; shift 2 || die "--reps takes a value" ;;
     --writers) writers="${2:-}"; shift 2 || die "--writers takes a value" ;;
+    --txn-ops) txn_ops="${2:-}"; shift 2 || die "--txn-ops takes a value" ;;
     --keep) keep=1; shift ;;
     --jfr) jfr=1 keep=1; shift ;;
-    -h | --help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,35p' "$0"; exit 0 ;;
     *) echo "cluster-scale: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -53,6 +56,7 @@ done
 [[ "$endpoints" =~ ^[0-9]+$ ]] || die "--endpoints takes a whole number"
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || die "--reps takes a whole number above 0"
 [[ "$writers" =~ ^[1-9][0-9]*$ ]] || die "--writers takes a whole number above 0"
+[[ "$txn_ops" =~ ^[1-9][0-9]*$ ]] || die "--txn-ops takes a whole number above 0"
 [ "$(id -u)" -eq 0 ] || die "run as root"
 [ -x /usr/bin/etcd ] || die "no /usr/bin/etcd (apt-get install etcd-server)"
 command -v jcmd >/dev/null || die "no jcmd (a JDK's)"
@@ -152,6 +156,7 @@ start_etcd() {
     --listen-client-urls "$etcd_url" --advertise-client-urls "$etcd_url" \
     --listen-peer-urls http://127.0.0.1:23801 --initial-advertise-peer-urls http://127.0.0.1:23801 \
     --initial-cluster scale=http://127.0.0.1:23801 --initial-cluster-token "vireo-cluster-scale-$$" \
+    --max-txn-ops "$txn_ops" \
     --logger zap --log-outputs stderr >"$1" 2>&1 </dev/null 9>&- &
   etcd_pid=$!
   wait_until 60 ip netns exec "$ns" curl -sf "$etcd_url/health" || die "etcd not healthy after 60 s: $(tail -3 "$1")"
@@ -227,7 +232,7 @@ for rep in $(seq 1 "$reps"); do
     read -r rss0 heap0 <<<"$(memory)"
     # the simulator starts, grants the leases and warms up, then waits: the CPU times and the recording start
     # just before its first timed write
-    coproc writer { VIREO_SIMULATOR_WAIT=1 simulator write "$etcd_url" "$network" "$subnet" "$n" "$endpoints" "$writers"; }
+    coproc writer { VIREO_SIMULATOR_WAIT=1 simulator write "$etcd_url" "$network" "$subnet" "$n" "$endpoints" "$writers" 600 "$txn_ops"; }
     writer_pid=$writer_PID
     read -r line <&"${writer[0]}" && [ "$line" = waiting ] || die "the simulator failed (it said: $line)"
     [ -z "$jfr" ] || { jcmd "$vireod_pid" JFR.start name=live settings=profile 9>&- >/dev/null
@@ -282,7 +287,7 @@ for rep in $(seq 1 "$reps"); do
     wait_ready "$dir/vireod-catchup.log" >/dev/null
     poll 0 0 60 >"$dir/catchup-empty.out" || die "vireod did not show network $network: $(tail -3 "$dir/vireod-catchup.log")"
     read -r _ _ catchup_events0 <"$dir/catchup-empty.out"
-    coproc writer { VIREO_SIMULATOR_WAIT=1 simulator write "$etcd_url" "$network" "$subnet" "$n" "$endpoints" "$writers"; }
+    coproc writer { VIREO_SIMULATOR_WAIT=1 simulator write "$etcd_url" "$network" "$subnet" "$n" "$endpoints" "$writers" 600 "$txn_ops"; }
     writer_pid=$writer_PID
     read -r line <&"${writer[0]}" && [ "$line" = waiting ] || die "the simulator failed (it said: $line)"
     kill -STOP "$vireod_pid"
@@ -361,5 +366,5 @@ if len(ns) >= 2:
         print()
         print("growth from N=%d to N=%d (medians): heap %.0f bytes per endpoint, RSS %.0f bytes per endpoint" % (a, b, heap, rss))
 EOF
-echo "($(date +%F), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end, $(uname -r)," \
+echo "(writes: $writers threads, $txn_ops puts a transaction; $(date +%F), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end, $(uname -r)," \
   "$("$VIREO_JAVA" -version 2>&1 | head -1), etcd $(/usr/bin/etcd --version | sed -n 's/^etcd Version: //p'))"
