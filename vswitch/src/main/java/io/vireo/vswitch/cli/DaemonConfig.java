@@ -231,16 +231,17 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
                 portsByBridge.getOrDefault(bridge.name(), List.of())));
         }
         final List<RouterConfig> routers = new ArrayList<>();
-        for (final RouterInfo router : vireo.routers())
+        for (final RouterInfo router : vireo.gateway().routers())
         {
             routers.add(new RouterConfig(router.name(),
                 router.interfaces().stream().map(routerInterface -> new ControlApi.InterfaceRequest(routerInterface.bridge(),
                     routerInterface.addresses(), routerInterface.mac(), routerInterface.mtu())).toList(),
-                vireo.routes(router.name()).stream().filter(route -> !route.connected())
+                vireo.gateway().routes(router.name()).stream().filter(route -> !route.connected())
                     .map(route -> new ControlApi.RouteRequest(route.prefix(), route.via())).toList(),
-                vireo.nat(router.name()).stream().map(rule -> rule.withId(null)).toList(),
-                vireo.serviceSpecs(router.name()),
-                DnsSpec.DEFAULT.equals(vireo.dns(router.name())) ? null : vireo.dns(router.name())));
+                vireo.gateway().nat(router.name()).stream().map(rule -> rule.withId(null)).toList(),
+                vireo.gateway().serviceSpecs(router.name()),
+                DnsSpec.DEFAULT.equals(vireo.gateway().dns(router.name())) ? null
+                    : vireo.gateway().dns(router.name())));
         }
         return new DaemonConfig(agingSeconds, bridges, routers, List.of(), null);
     }
@@ -310,7 +311,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
                 vireo.addBridge(bridge.name(), bridge.agingSeconds(), bridge.vxlan());
                 for (final String peer : bridge.peers())
                 {
-                    vireo.addVxlanPeer(bridge.name(), peer);
+                    vireo.overlay().addVxlanPeer(bridge.name(), peer);
                 }
                 if (null != bridge.defaultPolicy())
                 {
@@ -344,27 +345,27 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
         {
             try
             {
-                vireo.addRouter(router.name());
+                vireo.gateway().addRouter(router.name());
                 for (final ControlApi.InterfaceRequest routerInterface : router.interfaces())
                 {
-                    vireo.attachRouter(router.name(), routerInterface.bridge(), routerInterface.ip(), routerInterface.mac(),
-                        routerInterface.mtu());
+                    vireo.gateway().attachRouter(router.name(), routerInterface.bridge(), routerInterface.ip(),
+                        routerInterface.mac(), routerInterface.mtu());
                 }
                 for (final ControlApi.RouteRequest route : router.routes())
                 {
-                    vireo.addRoute(router.name(), route.prefix(), route.via());
+                    vireo.gateway().addRoute(router.name(), route.prefix(), route.via());
                 }
                 for (final NatRuleSpec rule : router.nat())
                 {
-                    vireo.addNat(router.name(), rule);
+                    vireo.gateway().addNat(router.name(), rule);
                 }
                 for (final ServiceSpec service : router.services())
                 {
-                    vireo.addService(router.name(), service);
+                    vireo.gateway().addService(router.name(), service);
                 }
                 if (null != router.dns())
                 {
-                    vireo.setDns(router.name(), router.dns());
+                    vireo.gateway().setDns(router.name(), router.dns());
                 }
             }
             catch (final VireoException ex)
@@ -458,7 +459,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
 
     private static void restore(final Vireo vireo, final String bridge, final PortConfig port, final PrintStream log)
     {
-        if (!isRestorable(port) && !vireo.unclaimedPorts().contains(port.name()))
+        if (!isRestorable(port) && !vireo.handover().unclaimedPorts().contains(port.name()))
         {
             log.println("vireod: port " + port.name() + " on bridge " + bridge + " not restored: its TAP is gone");
             return;

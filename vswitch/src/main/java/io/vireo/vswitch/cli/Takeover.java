@@ -201,7 +201,7 @@ final class Takeover
                 {
                     throw new VireoException(VireoException.Kind.INVALID, refusal);
                 }
-                ports = vireo.handOverPorts();
+                ports = vireo.handover().handOverPorts();
             }
             catch (final VireoException ex)
             {
@@ -220,12 +220,12 @@ final class Takeover
                 wire.send("READY\n", new int[0]);
                 wire.expect("GO", BUILD_TIMEOUT_MS);
                 startNs = System.nanoTime();
-                for (final HandedPort port : vireo.stopForwarding())
+                for (final HandedPort port : vireo.handover().stopForwarding())
                 {
                     sendPort(wire, port);
                 }
                 final StringBuilder learned = new StringBuilder();
-                for (final Map.Entry<String, List<FdbEntry>> bridge : vireo.learnedEntries().entrySet())
+                for (final Map.Entry<String, List<FdbEntry>> bridge : vireo.handover().learnedEntries().entrySet())
                 {
                     for (final FdbEntry entry : bridge.getValue())
                     {
@@ -240,12 +240,12 @@ final class Takeover
             }
             catch (final RuntimeException ex)
             {
-                vireo.resumeAfterFailedHandover();
+                vireo.handover().resumeAfterFailedHandover();
                 err.println("vireod: the takeover by pid " + hello[1] + " failed (" + ex.getMessage() +
                     "); this vireod goes on forwarding");
                 return;
             }
-            vireo.handedOver();
+            vireo.handover().handedOver();
             successor = Long.parseLong(hello[1]);
             err.println("vireod: handed over to pid " + successor + "; forwarding moved in " +
                 (System.nanoTime() - startNs) / 1_000_000 + " ms");

@@ -261,7 +261,7 @@ public final class Vireod implements Callable<Integer>
         final ServiceRegistry registry = new ServiceRegistry(SystemNanoClock.INSTANCE, registryThread,
             ex -> err.println("vireod: a service registry listener failed: " + ex));
         // The routers' DNS names and the services with --from-registry follow the registry's live instances.
-        registry.addListener(listing -> vireo.registryChanged(listing.service(), listing.instances().stream()
+        registry.addListener(listing -> vireo.gateway().registryChanged(listing.service(), listing.instances().stream()
             .map(instance -> instance.address().contains(":") ? "[" + instance.address() + "]:" + instance.port() :
                 instance.address() + ":" + instance.port())
             .toList()));
@@ -276,7 +276,7 @@ public final class Vireod implements Callable<Integer>
         {
             if (null != takeover)
             {
-                vireo.takePorts(takeover.hello(threads));
+                vireo.handover().takePorts(takeover.hello(threads));
                 // the switch as the running daemon has it, now that it takes no more changes
                 earlier = runState();
                 daemonConfig = takenOver(earlier);
@@ -286,16 +286,16 @@ public final class Vireod implements Callable<Integer>
             {
                 earlier.applyContainerPortsTo(vireo, err);
             }
-            if (null != takeover && !vireo.unclaimedPorts().isEmpty())
+            if (null != takeover && !vireo.handover().unclaimedPorts().isEmpty())
             {
-                throw new IllegalStateException("ports " + vireo.unclaimedPorts() + " were handed over, but the switch " +
-                    "built from " + runDir.stateFile() + " has none of that name");
+                throw new IllegalStateException("ports " + vireo.handover().unclaimedPorts() + " were handed over, but " +
+                    "the switch built from " + runDir.stateFile() + " has none of that name");
             }
-            if (!vireo.unclaimedPorts().isEmpty())
+            if (!vireo.handover().unclaimedPorts().isEmpty())
             {
-                err.println("vireod: the TAPs of ports " + vireo.unclaimedPorts() + " were kept, but no port claims them now: " +
-                    "let go");
-                vireo.releaseUnclaimedPorts();
+                err.println("vireod: the TAPs of ports " + vireo.handover().unclaimedPorts() + " were kept, but no " +
+                    "port claims them now: let go");
+                vireo.handover().releaseUnclaimedPorts();
             }
             daemonConfig.applyRegistryTo(registry, vireo, err);
             if (null != earlier && earlier != daemonConfig)
@@ -365,12 +365,12 @@ public final class Vireod implements Callable<Integer>
             {
                 final long goNs = System.nanoTime();
                 final Takeover.Stopped stopped = takeover.go();
-                final int skipped = vireo.startForwarding(stopped.learned(), stopped.ports(),
+                final int skipped = vireo.handover().startForwarding(stopped.learned(), stopped.ports(),
                     CountersFile.earlierValues(runDir.countersFile()));
                 // forwarding goes on from here: the renames (8-50 ms on a first, cold call) are not part of the pause
                 final long pausedMs = (System.nanoTime() - goNs) / 1_000_000;
                 server.moveTo(runDir.controlSocket());
-                vireo.moveCountersFile(runDir.countersFile());
+                vireo.handover().moveCountersFile(runDir.countersFile());
                 tookOver = ", took over (forwarding paused " + pausedMs + " ms" +
                     (0 == skipped ? "" : ", " + skipped + " learned MACs not taken") + ")";
             }

@@ -212,7 +212,7 @@ public final class ControlApi
         this.changeListener = changeListener;
         this.registryApi = new RegistryApi(registry);
         this.clusterApi = new ClusterApi(cluster);
-        this.routerApi = new RouterApi(vireo);
+        this.routerApi = new RouterApi(vireo.gateway());
         this.portApi = new PortApi(vireo);
     }
 
@@ -462,15 +462,15 @@ public final class ControlApi
         {
             if ("GET".equals(method))
             {
-                return ok(Map.of("bridge", bridge, "peers", vireo.vxlanPeers(bridge)));
+                return ok(Map.of("bridge", bridge, "peers", vireo.overlay().vxlanPeers(bridge)));
             }
             requireMethod(method, "POST");
             final PeerRequest request = parse(body, PeerRequest.class);
             required(request.address(), "address");
-            return created(Map.of("bridge", bridge, "peers", vireo.addVxlanPeer(bridge, request.address())));
+            return created(Map.of("bridge", bridge, "peers", vireo.overlay().addVxlanPeer(bridge, request.address())));
         }
         requireMethod(method, "DELETE");
-        vireo.deleteVxlanPeer(bridge, address);
+        vireo.overlay().deleteVxlanPeer(bridge, address);
         return ok(Map.of("deleted", address));
     }
 

@@ -72,11 +72,11 @@ final class PrometheusMetrics
         }
 
         family(out, "vireo_conntrack_connections", "gauge", "Connections a router's NAT tracks, by state.");
-        vireo.connectionCounts().forEach((router, states) -> states.forEach((state, count) ->
+        vireo.gateway().connectionCounts().forEach((router, states) -> states.forEach((state, count) ->
             sample(out, "vireo_conntrack_connections", "router=\"" + escape(router) + "\",state=\"" + escape(state) + "\"", count)));
         family(out, "vireo_conntrack_refused_total", "counter",
             "New connections refused because the connection table was full (all routers).");
-        sample(out, "vireo_conntrack_refused_total", "", vireo.connectionsRefused());
+        sample(out, "vireo_conntrack_refused_total", "", vireo.gateway().connectionsRefused());
 
         services(out);
 
@@ -134,9 +134,9 @@ final class PrometheusMetrics
     private void services(final StringBuilder out)
     {
         final Map<String, List<ServiceInfo>> services = new LinkedHashMap<>();
-        for (final RouterInfo router : vireo.routers())
+        for (final RouterInfo router : vireo.gateway().routers())
         {
-            services.put(router.name(), vireo.services(router.name()));
+            services.put(router.name(), vireo.gateway().services(router.name()));
         }
         serviceFamily(out, services, "vireo_service_backend_up", "gauge",
             "1 while a service's backend is in selection, 0 while its health probes fail.", b -> "up".equals(b.state()) ? 1 : 0);
@@ -149,10 +149,11 @@ final class PrometheusMetrics
         serviceFamily(out, services, "vireo_service_backend_bytes_total", "counter",
             "Bytes of IP packets of a backend's connections, both ways.", ServiceInfo.BackendInfo::bytes);
         family(out, "vireo_dns_queries_total", "counter", "DNS queries the routers took, by how they were answered.");
-        vireo.dnsCounts().forEach((outcome, count) -> sample(out, "vireo_dns_queries_total", "outcome=\"" + outcome + "\"", count));
+        vireo.gateway().dnsCounts().forEach((outcome, count) ->
+            sample(out, "vireo_dns_queries_total", "outcome=\"" + outcome + "\"", count));
         family(out, "vireo_service_backend_transitions_total", "counter",
             "Times a backend went out of selection or came back, all services.");
-        sample(out, "vireo_service_backend_transitions_total", "", vireo.backendTransitions());
+        sample(out, "vireo_service_backend_transitions_total", "", vireo.gateway().backendTransitions());
     }
 
     private static void serviceFamily(

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.vireo.vswitch.core.DnsSpec;
 import io.vireo.vswitch.core.NatRuleSpec;
 import io.vireo.vswitch.core.ServiceSpec;
-import io.vireo.vswitch.core.Vireo;
+import io.vireo.vswitch.core.VireoGateway;
 
 import static io.vireo.vswitch.control.ControlApi.created;
 import static io.vireo.vswitch.control.ControlApi.error;
@@ -23,11 +23,11 @@ import static io.vireo.vswitch.control.ControlApi.required;
  */
 final class RouterApi
 {
-    private final Vireo vireo;
+    private final VireoGateway gateway;
 
-    RouterApi(final Vireo vireo)
+    RouterApi(final VireoGateway gateway)
     {
-        this.vireo = vireo;
+        this.gateway = gateway;
     }
 
     ControlApi.Response routers(final String method, final String name, final String body) throws JsonProcessingException
@@ -36,19 +36,19 @@ final class RouterApi
         {
             if ("GET".equals(method))
             {
-                return ok(vireo.routers());
+                return ok(gateway.routers());
             }
             requireMethod(method, "POST");
             final ControlApi.RouterRequest request = parse(body, ControlApi.RouterRequest.class);
             required(request.name(), "name");
-            return created(vireo.addRouter(request.name()));
+            return created(gateway.addRouter(request.name()));
         }
         if ("GET".equals(method))
         {
-            return ok(vireo.router(name));
+            return ok(gateway.router(name));
         }
         requireMethod(method, "DELETE");
-        vireo.deleteRouter(name);
+        gateway.deleteRouter(name);
         return ok(Map.of("deleted", name));
     }
 
@@ -70,39 +70,40 @@ final class RouterApi
                     final ControlApi.InterfaceRequest request = parse(body, ControlApi.InterfaceRequest.class);
                     required(request.bridge(), "bridge");
                     required(request.ip(), "ip");
-                    return created(vireo.attachRouter(router, request.bridge(), request.ip(), request.mac(), request.mtu()));
+                    return created(
+                        gateway.attachRouter(router, request.bridge(), request.ip(), request.mac(), request.mtu()));
                 }
                 requireMethod(method, "DELETE");
-                return ok(vireo.detachRouter(router, item));
+                return ok(gateway.detachRouter(router, item));
             case "routes":
                 if (null == item)
                 {
                     if ("GET".equals(method))
                     {
-                        return ok(Map.of("router", router, "routes", vireo.routes(router)));
+                        return ok(Map.of("router", router, "routes", gateway.routes(router)));
                     }
                     requireMethod(method, "POST");
                     final ControlApi.RouteRequest request = parse(body, ControlApi.RouteRequest.class);
                     required(request.prefix(), "prefix");
-                    return created(vireo.addRoute(router, request.prefix(), request.via()));
+                    return created(gateway.addRoute(router, request.prefix(), request.via()));
                 }
                 requireMethod(method, "DELETE");
-                vireo.deleteRoute(router, item);
+                gateway.deleteRoute(router, item);
                 return ok(Map.of("deleted", item));
             case "nat":
                 if (null == item)
                 {
                     if ("GET".equals(method))
                     {
-                        return ok(Map.of("router", router, "rules", vireo.nat(router)));
+                        return ok(Map.of("router", router, "rules", gateway.nat(router)));
                     }
                     requireMethod(method, "POST");
-                    return created(vireo.addNat(router, parse(body, NatRuleSpec.class)));
+                    return created(gateway.addNat(router, parse(body, NatRuleSpec.class)));
                 }
                 requireMethod(method, "DELETE");
                 try
                 {
-                    vireo.deleteNat(router, Integer.parseInt(item));
+                    gateway.deleteNat(router, Integer.parseInt(item));
                 }
                 catch (final NumberFormatException ex)
                 {
@@ -118,10 +119,10 @@ final class RouterApi
                 }
                 if ("GET".equals(method))
                 {
-                    return ok(Map.of("router", router, "dns", vireo.dns(router), "queries", vireo.dnsCounts()));
+                    return ok(Map.of("router", router, "dns", gateway.dns(router), "queries", gateway.dnsCounts()));
                 }
                 requireMethod(method, "PUT");
-                return ok(vireo.setDns(router, parse(body, DnsSpec.class)));
+                return ok(gateway.setDns(router, parse(body, DnsSpec.class)));
             case "conntrack":
                 if (null != item)
                 {
@@ -129,10 +130,10 @@ final class RouterApi
                 }
                 if ("GET".equals(method))
                 {
-                    return ok(Map.of("router", router, "connections", vireo.connections(router)));
+                    return ok(Map.of("router", router, "connections", gateway.connections(router)));
                 }
                 requireMethod(method, "DELETE");
-                return ok(Map.of("router", router, "flushed", vireo.flushConnections(router)));
+                return ok(Map.of("router", router, "flushed", gateway.flushConnections(router)));
             default:
                 return error(404, "no such path: a router has interfaces, routes, nat, services, dns and conntrack, not '" +
                     parts[4] + "'");
@@ -147,23 +148,23 @@ final class RouterApi
         {
             if ("GET".equals(method))
             {
-                return ok(Map.of("router", router, "services", vireo.services(router)));
+                return ok(Map.of("router", router, "services", gateway.services(router)));
             }
             requireMethod(method, "POST");
             final ServiceSpec spec = parse(body, ServiceSpec.class);
             required(spec.name(), "name");
             required(spec.vip(), "vip");
-            return created(vireo.addService(router, spec));
+            return created(gateway.addService(router, spec));
         }
         final String name = items[0];
         if (1 == items.length)
         {
             if ("GET".equals(method))
             {
-                return ok(vireo.service(router, name));
+                return ok(gateway.service(router, name));
             }
             requireMethod(method, "DELETE");
-            vireo.deleteService(router, name);
+            gateway.deleteService(router, name);
             return ok(Map.of("deleted", name));
         }
         if (!"backends".equals(items[1]) || items.length > 3)
@@ -175,9 +176,9 @@ final class RouterApi
             requireMethod(method, "POST");
             final ServiceSpec.BackendSpec backend = parse(body, ServiceSpec.BackendSpec.class);
             required(backend.address(), "address");
-            return created(vireo.addBackend(router, name, backend));
+            return created(gateway.addBackend(router, name, backend));
         }
         requireMethod(method, "DELETE");
-        return ok(vireo.deleteBackend(router, name, items[2]));
+        return ok(gateway.deleteBackend(router, name, items[2]));
     }
 }

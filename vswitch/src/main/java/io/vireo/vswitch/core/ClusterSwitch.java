@@ -82,7 +82,7 @@ public final class ClusterSwitch implements OverlaySwitch
                 }
                 if (networks.add(network))
                 {
-                    vireo.announceEndpoints(network);
+                    vireo.overlay().announceEndpoints(network);
                 }
                 return null;
             }
@@ -145,7 +145,7 @@ public final class ClusterSwitch implements OverlaySwitch
             requireNetwork(network);
             final String peer = VxlanPorts.dottedQuad(underlay) >= 0 ? underlay :
                 IpPrefix.formatIpv4(VxlanPorts.ipv4Address(underlay, "VXLAN peer"));
-            vireo.changeOverlay(overlay -> overlay.ensurePeer(network, peer));
+            vireo.overlay().change(overlay -> overlay.ensurePeer(network, peer));
             return null;
         });
     }
@@ -159,7 +159,7 @@ public final class ClusterSwitch implements OverlaySwitch
             final VxlanInfo vxlan = vireo.hasBridge(network) ? vireo.vxlan(network) : null;
             if (null != vxlan && vxlan.peers().stream().anyMatch(candidate -> candidate.address().equals(peer)))
             {
-                vireo.deleteVxlanPeer(network, peer);
+                vireo.overlay().deleteVxlanPeer(network, peer);
             }
             return null;
         });
@@ -185,7 +185,7 @@ public final class ClusterSwitch implements OverlaySwitch
             final List<IpPrefix> addresses = endpoint.addresses().stream().map(OverlayEntries::address).distinct().toList();
             final String peer = endpoint.isLocal() ? null : ipv4(endpoint.underlay(), "endpoint's underlay address");
             requireNetwork(network);
-            vireo.changeOverlay(overlay -> overlay.setEndpoint(network, mac, peer, addresses));
+            vireo.overlay().change(overlay -> overlay.setEndpoint(network, mac, peer, addresses));
             return null;
         });
     }
@@ -195,15 +195,15 @@ public final class ClusterSwitch implements OverlaySwitch
     {
         call(() ->
         {
-            vireo.changeOverlay(overlay -> overlay.removeEndpoint(network, mac));
+            vireo.overlay().change(overlay -> overlay.removeEndpoint(network, mac));
             return null;
         });
     }
 
     /**
-     * Tells {@code listener} of the ports with a MAC on the networks' bridges, as {@link Vireo#watchEndpoints}
-     * does: on the switch's {@code vireo-endpoints} thread, never under a lock. A bridge taken over by
-     * {@link #ensureNetwork} is told of then, with the ports it has.
+     * Tells {@code listener} of the ports with a MAC on the networks' bridges, as
+     * {@link VireoOverlay#watchEndpoints} does: on the switch's {@code vireo-endpoints} thread, never under a lock.
+     * A bridge taken over by {@link #ensureNetwork} is told of then, with the ports it has.
      */
     @Override
     public synchronized List<Endpoint> localEndpoints(final String network)
@@ -211,14 +211,14 @@ public final class ClusterSwitch implements OverlaySwitch
         return call(() ->
         {
             requireNetwork(network);
-            return vireo.endpoints(network);
+            return vireo.overlay().endpoints(network);
         });
     }
 
     @Override
     public synchronized void watchLocalEndpoints(final EndpointListener listener)
     {
-        call(() -> vireo.watchEndpoints(networks::contains, listener));
+        call(() -> vireo.overlay().watchEndpoints(networks::contains, listener));
     }
 
     private boolean isNetwork(final String name, final VxlanInfo vxlan)

@@ -11,8 +11,8 @@ import io.vireo.api.Endpoint;
 import io.vireo.api.EndpointListener;
 
 /**
- * Tells listeners of the ports with a MAC that join and leave bridges ({@link Vireo#watchEndpoints}). Events
- * are queued by the control thread, under the switch's lock, in the order the changes happen, and delivered
+ * Tells listeners of the ports with a MAC that join and leave bridges ({@link VireoOverlay#watchEndpoints}).
+ * Events are queued by the control thread, under the switch's lock, in the order the changes happen, and delivered
  * by a thread of their own, {@value #THREAD_NAME}, one at a time and with no lock held: a listener may call the
  * switch (which then queues its own events behind), and a slow one delays only the events after it. A
  * listener that throws is reported on stderr and keeps listening.

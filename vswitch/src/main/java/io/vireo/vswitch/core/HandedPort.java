@@ -2,9 +2,10 @@ package io.vireo.vswitch.core;
 
 /**
  * A port's descriptors as a running switch hands them to the one that takes its place ({@code vireod
- * --takeover}): {@link Vireo#handOverPorts} lists them, {@link Vireo#takePorts} takes them. A vhost-user port is
- * only named there; its descriptors and state come once the running switch stopped forwarding
- * ({@link Vireo#stopForwarding}, {@link Vireo#startForwarding}), as does where an af-packet port's ring reader is.
+ * --takeover}): {@link VireoHandover#handOverPorts} lists them, {@link VireoHandover#takePorts} takes them. A
+ * vhost-user port is only named there; its descriptors and state come once the running switch stopped forwarding
+ * ({@link VireoHandover#stopForwarding}, {@link VireoHandover#startForwarding}), as does where an af-packet port's
+ * ring reader is.
  *
  * @param type        {@code tap} (a descriptor per queue), {@code vxlan} (the receiving socket, the raw
  *                    sending socket, then a socket per source port), {@code af-packet} (the socket; none once

@@ -9,7 +9,7 @@ import io.vireo.dataplane.pipeline.PortCounters;
 /**
  * A port's counters at one moment; {@code drops} by {@link io.vireo.dataplane.pipeline.DropReason#metricName()};
  * {@code arpNdSuppressed}: the ARP requests and neighbour solicitations from the port that the switch answered
- * itself ({@link Vireo#addNeighbourAnswer}), which went no further.
+ * itself ({@link VireoOverlay#addNeighbourAnswer}), which went no further.
  */
 public record PortStats(long rxPackets, long rxBytes, long txPackets, long txBytes, Map<String, Long> drops, long arpNdSuppressed)
 {

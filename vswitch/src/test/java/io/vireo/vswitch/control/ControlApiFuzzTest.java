@@ -146,15 +146,16 @@ class ControlApiFuzzTest
         listing.put("bridges", vireo.bridges());
         listing.put("ports", vireo.ports());
         listing.put("captures", vireo.captures());
-        listing.put("routers", vireo.routers());
+        listing.put("routers", vireo.gateway().routers());
         for (final BridgeInfo bridge : vireo.bridges())
         {
             listing.put("policy of " + bridge.name(), List.of(vireo.defaultPolicy(bridge.name()), vireo.policies(bridge.name())));
         }
-        for (final RouterInfo router : vireo.routers())
+        for (final RouterInfo router : vireo.gateway().routers())
         {
-            listing.put("router " + router.name(), List.of(vireo.routes(router.name()), vireo.nat(router.name()),
-                vireo.services(router.name()), vireo.dns(router.name())));
+            listing.put("router " + router.name(), List.of(vireo.gateway().routes(router.name()),
+                vireo.gateway().nat(router.name()), vireo.gateway().services(router.name()),
+                vireo.gateway().dns(router.name())));
         }
         listing.put("registry", api.handle("GET", "/v1/registry", null).body());
         try
@@ -185,7 +186,7 @@ class ControlApiFuzzTest
     {
         final ControlApi.Response response = api.handle(method, path, body);
         assertTrue(statuses.contains(response.status()), () -> method + " " + path + " -> " + response.status() + " " +
-            response.body() + " after the fuzzed requests; routers " + vireo.routers());
+            response.body() + " after the fuzzed requests; routers " + vireo.gateway().routers());
         return response.body();
     }
 

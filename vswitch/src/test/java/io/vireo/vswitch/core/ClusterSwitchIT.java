@@ -127,10 +127,11 @@ class ClusterSwitchIT
         clusterOne.addEndpoint("ov1", B_ON_TWO);
         clusterOne.addEndpoint("ov1", B_ON_TWO);
 
-        assertEquals(List.of(new VxlanPeer(TWO, false)), one.vxlanPeers("ov1"), "the peer came with the endpoint");
-        assertEquals(List.of(new RemoteMac(MacAddress.format(MAC_B), TWO)), one.remoteMacs("ov1"));
+        assertEquals(List.of(new VxlanPeer(TWO, false)), one.overlay().vxlanPeers("ov1"),
+            "the peer came with the endpoint");
+        assertEquals(List.of(new RemoteMac(MacAddress.format(MAC_B), TWO)), one.overlay().remoteMacs("ov1"));
         assertTrue(one.fdb("ov1").contains(new FdbEntry(MacAddress.format(MAC_B), 0, "ov1-vxlan", TWO, 0, true)), one.fdb("ov1")::toString);
-        assertEquals(2, one.neighbourAnswers("ov1").size());
+        assertEquals(2, one.overlay().neighbourAnswers("ov1").size());
 
         a.inject(Frames.arpRequest(MAC_A, IP_A, IP_B));
         await(() -> one.port("a").stats().arpNdSuppressed() == 1, "the ARP answered");
@@ -162,17 +163,17 @@ class ClusterSwitchIT
         clusterOne.removeEndpoint("ov1", B_ON_TWO.mac());
         clusterOne.removeEndpoint("ov1", B_ON_TWO.mac());
         clusterOne.removeEndpoint("gone", B_ON_TWO.mac());
-        assertEquals(List.of(), one.remoteMacs("ov1"));
-        assertEquals(List.of(), one.neighbourAnswers("ov1"));
+        assertEquals(List.of(), one.overlay().remoteMacs("ov1"));
+        assertEquals(List.of(), one.overlay().neighbourAnswers("ov1"));
         assertFalse(one.fdb("ov1").stream().anyMatch(FdbEntry::isStatic));
 
         clusterOne.addEndpoint("ov1", B_ON_TWO);
         clusterOne.removePeer("ov1", TWO);
         clusterOne.removePeer("ov1", TWO);
         clusterOne.removePeer("gone", TWO);
-        assertEquals(List.of(), one.vxlanPeers("ov1"));
-        assertEquals(List.of(), one.remoteMacs("ov1"));
-        assertEquals(List.of(), one.neighbourAnswers("ov1"));
+        assertEquals(List.of(), one.overlay().vxlanPeers("ov1"));
+        assertEquals(List.of(), one.overlay().remoteMacs("ov1"));
+        assertEquals(List.of(), one.overlay().neighbourAnswers("ov1"));
         assertEquals(List.of(), one.fdb("ov1"));
     }
 
@@ -182,9 +183,10 @@ class ClusterSwitchIT
         clusterOne.addEndpoint("ov1", B_ON_TWO);
         clusterOne.addEndpoint("ov1", new Endpoint(B_ON_TWO.mac(), List.of("10.66.0.2"), Endpoint.LOCAL));
 
-        assertEquals(List.of(), one.remoteMacs("ov1"));
+        assertEquals(List.of(), one.overlay().remoteMacs("ov1"));
         assertFalse(one.fdb("ov1").stream().anyMatch(FdbEntry::isStatic), "learned from its port from now on");
-        assertEquals(List.of(new NeighbourAnswer("10.66.0.2", B_ON_TWO.mac())), one.neighbourAnswers("ov1"), "fd00::2 went");
+        assertEquals(List.of(new NeighbourAnswer("10.66.0.2", B_ON_TWO.mac())), one.overlay().neighbourAnswers("ov1"),
+            "fd00::2 went");
     }
 
     @Test
@@ -201,9 +203,9 @@ class ClusterSwitchIT
         assertThrows(IllegalStateException.class, () -> clusterOne.addEndpoint("ov9", B_ON_TWO));
         assertThrows(IllegalStateException.class, () -> clusterOne.addPeer("ov9", TWO));
         assertThrows(IllegalArgumentException.class, () -> clusterOne.addPeer("ov1", "224.0.0.1"));
-        assertEquals(List.of(), one.vxlanPeers("ov1"));
-        assertEquals(List.of(), one.remoteMacs("ov1"));
-        assertEquals(List.of(), one.neighbourAnswers("ov1"));
+        assertEquals(List.of(), one.overlay().vxlanPeers("ov1"));
+        assertEquals(List.of(), one.overlay().remoteMacs("ov1"));
+        assertEquals(List.of(), one.overlay().neighbourAnswers("ov1"));
     }
 
     private void invoke(final int rounds)

@@ -40,9 +40,9 @@ class EgressPolicyNatTest
         vireo.addBridge("br1", null);
         vireo.addPort("br0", a);
         vireo.addPort("br1", b);
-        vireo.addRouter("r1");
-        vireo.attachRouter("r1", "br0", List.of("10.1.0.1/24"), MacAddress.format(MAC_R0), null);
-        vireo.attachRouter("r1", "br1", List.of("10.2.0.1/24"), MacAddress.format(MAC_R1), null);
+        vireo.gateway().addRouter("r1");
+        vireo.gateway().attachRouter("r1", "br0", List.of("10.1.0.1/24"), MacAddress.format(MAC_R0), null);
+        vireo.gateway().attachRouter("r1", "br1", List.of("10.2.0.1/24"), MacAddress.format(MAC_R1), null);
         // The router learns both ends from their ARP requests.
         a.inject(Frames.arpRequest(MAC_A, IP_A, 0x0A01_0001));
         b.inject(Frames.arpRequest(MAC_B, IP_B, IP_R1));
@@ -60,7 +60,7 @@ class EgressPolicyNatTest
     @Test
     void aMasqueradedPacketIsSeenFromTheRoutersAddress()
     {
-        vireo.addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
+        vireo.gateway().addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
         final PolicySpec fromA = vireo.addPolicy("br1", deny("10.1.0.0/16", null));
 
         assertEquals(1, send(a, b, Frames.udp(MAC_R0, MAC_A, IP_A, IP_B)), "A's address is gone by the time br1 sees it");
@@ -74,7 +74,8 @@ class EgressPolicyNatTest
     @Test
     void aPublishedPortIsSeenAtItsTranslatedDestination()
     {
-        vireo.addNat("r1", new NatRuleSpec(null, "publish", null, null, "udp", 8053, "10.1.0.2:5353", null, null));
+        vireo.gateway().addNat("r1",
+            new NatRuleSpec(null, "publish", null, null, "udp", 8053, "10.1.0.2:5353", null, null));
         final PolicySpec published = vireo.addPolicy("br0", deny(null, "8053"));
 
         assertEquals(1, send(b, a, toRouterPort8053()), () -> "port 8053 of the router became A's 5353: " + vireo.ports());

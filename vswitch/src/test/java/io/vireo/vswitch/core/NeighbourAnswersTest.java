@@ -28,6 +28,7 @@ class NeighbourAnswersTest
     private static final long ULA_HIGH = 0xFD00_0000_0000_0000L;
 
     private Vireo vireo;
+    private VireoOverlay overlay;
     private LoopbackPort a;
     private LoopbackPort b;
 
@@ -36,6 +37,7 @@ class NeighbourAnswersTest
     {
         vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(1024)
             .neighbourAnswerCapacity(4).warmUpBursts(0));
+        overlay = vireo.overlay();
         vireo.addBridge("br0", null);
         a = new LoopbackPort("a", 1 << 16);
         b = new LoopbackPort("b", 1 << 16);
@@ -52,7 +54,7 @@ class NeighbourAnswersTest
     @Test
     void anArpRequestForAnAnsweredAddressComesBackAnsweredAndGoesNowhereElse()
     {
-        vireo.addNeighbourAnswer("br0", "10.66.0.2", ENDPOINT_MAC);
+        overlay.addNeighbourAnswer("br0", "10.66.0.2", ENDPOINT_MAC);
 
         final List<byte[]> backToA = send(Frames.arpRequest(MAC_A, IP_A, ENDPOINT_IP), a);
 
@@ -66,13 +68,13 @@ class NeighbourAnswersTest
         assertEquals(0, Frames.drain(b).size(), "nothing flooded");
         assertEquals(1, vireo.port("a").stats().arpNdSuppressed());
         assertEquals(0, vireo.port("a").stats().drops().values().stream().mapToLong(Long::longValue).sum());
-        assertEquals(List.of(new NeighbourAnswer("10.66.0.2", ENDPOINT_MAC)), vireo.neighbourAnswers("br0"));
+        assertEquals(List.of(new NeighbourAnswer("10.66.0.2", ENDPOINT_MAC)), overlay.neighbourAnswers("br0"));
     }
 
     @Test
     void aSolicitationForAnAnsweredIpv6AddressGetsAnAdvertisement()
     {
-        vireo.addNeighbourAnswer("br0", "fd00::2", ENDPOINT_MAC);
+        overlay.addNeighbourAnswer("br0", "fd00::2", ENDPOINT_MAC);
 
         final List<byte[]> backToA = send(Frames.neighbourSolicitation(MAC_A, 1, ULA_HIGH, 2), a);
 
@@ -88,9 +90,9 @@ class NeighbourAnswersTest
     @Test
     void oneNoLongerAnsweredFloodsAsBefore()
     {
-        vireo.addNeighbourAnswer("br0", "10.66.0.2", ENDPOINT_MAC);
-        assertTrue(vireo.deleteNeighbourAnswer("br0", "10.66.0.2"));
-        assertFalse(vireo.deleteNeighbourAnswer("br0", "10.66.0.2"), "idempotent");
+        overlay.addNeighbourAnswer("br0", "10.66.0.2", ENDPOINT_MAC);
+        assertTrue(overlay.deleteNeighbourAnswer("br0", "10.66.0.2"));
+        assertFalse(overlay.deleteNeighbourAnswer("br0", "10.66.0.2"), "idempotent");
 
         assertEquals(0, send(Frames.arpRequest(MAC_A, IP_A, ENDPOINT_IP), a).size());
         assertEquals(1, Frames.drain(b).size(), "flooded");
@@ -100,47 +102,47 @@ class NeighbourAnswersTest
     @Test
     void setNeighbourAnswersMakesAMacsAddressesExactlyThose()
     {
-        vireo.setNeighbourAnswers("br0", ENDPOINT_MAC, List.of("10.66.0.2", "fd00::2"));
-        vireo.setNeighbourAnswers("br0", "02:77:00:00:00:03", List.of("10.66.0.3"));
-        vireo.setNeighbourAnswers("br0", ENDPOINT_MAC, List.of("10.66.0.2", "10.66.0.3"));
+        overlay.setNeighbourAnswers("br0", ENDPOINT_MAC, List.of("10.66.0.2", "fd00::2"));
+        overlay.setNeighbourAnswers("br0", "02:77:00:00:00:03", List.of("10.66.0.3"));
+        overlay.setNeighbourAnswers("br0", ENDPOINT_MAC, List.of("10.66.0.2", "10.66.0.3"));
 
         assertEquals(List.of(new NeighbourAnswer("10.66.0.2", ENDPOINT_MAC), new NeighbourAnswer("10.66.0.3", ENDPOINT_MAC)),
-            vireo.neighbourAnswers("br0"), "fd00::2 gone, 10.66.0.3 taken from the other MAC");
-        vireo.setNeighbourAnswers("br0", "02:77:00:00:00:03", List.of());
-        assertEquals(2, vireo.neighbourAnswers("br0").size(), "the other MAC had nothing left to lose");
-        vireo.setNeighbourAnswers("br0", ENDPOINT_MAC, List.of());
-        assertEquals(List.of(), vireo.neighbourAnswers("br0"));
+            overlay.neighbourAnswers("br0"), "fd00::2 gone, 10.66.0.3 taken from the other MAC");
+        overlay.setNeighbourAnswers("br0", "02:77:00:00:00:03", List.of());
+        assertEquals(2, overlay.neighbourAnswers("br0").size(), "the other MAC had nothing left to lose");
+        overlay.setNeighbourAnswers("br0", ENDPOINT_MAC, List.of());
+        assertEquals(List.of(), overlay.neighbourAnswers("br0"));
         assertEquals(0, send(Frames.arpRequest(MAC_A, IP_A, ENDPOINT_IP), a).size(), "the bridge answers for none");
     }
 
     @Test
     void badInputAndAFullTableAreRefusedWithNothingChanged()
     {
-        assertThrows(VireoException.class, () -> vireo.addNeighbourAnswer("br0", "10.66.0.2/24", ENDPOINT_MAC));
-        assertThrows(VireoException.class, () -> vireo.addNeighbourAnswer("br0", "::ffff:10.66.0.2", ENDPOINT_MAC));
-        assertThrows(VireoException.class, () -> vireo.addNeighbourAnswer("br0", "10.66.0.2", "ff:ff:ff:ff:ff:ff"));
-        assertThrows(VireoException.class, () -> vireo.addNeighbourAnswer("br9", "10.66.0.2", ENDPOINT_MAC));
-        assertThrows(VireoException.class, () -> vireo.setNeighbourAnswers("br0", ENDPOINT_MAC, List.of("10.66.0.2", "nonsense")));
-        assertEquals(List.of(), vireo.neighbourAnswers("br0"));
+        assertThrows(VireoException.class, () -> overlay.addNeighbourAnswer("br0", "10.66.0.2/24", ENDPOINT_MAC));
+        assertThrows(VireoException.class, () -> overlay.addNeighbourAnswer("br0", "::ffff:10.66.0.2", ENDPOINT_MAC));
+        assertThrows(VireoException.class, () -> overlay.addNeighbourAnswer("br0", "10.66.0.2", "ff:ff:ff:ff:ff:ff"));
+        assertThrows(VireoException.class, () -> overlay.addNeighbourAnswer("br9", "10.66.0.2", ENDPOINT_MAC));
+        assertThrows(VireoException.class, () -> overlay.setNeighbourAnswers("br0", ENDPOINT_MAC, List.of("10.66.0.2", "nonsense")));
+        assertEquals(List.of(), overlay.neighbourAnswers("br0"));
         for (int i = 1; i <= 4; i++)
         {
-            vireo.addNeighbourAnswer("br0", "10.66.0." + i, ENDPOINT_MAC);
+            overlay.addNeighbourAnswer("br0", "10.66.0." + i, ENDPOINT_MAC);
         }
-        final VireoException full = assertThrows(VireoException.class, () -> vireo.addNeighbourAnswer("br0", "10.66.0.5", ENDPOINT_MAC));
+        final VireoException full = assertThrows(VireoException.class, () -> overlay.addNeighbourAnswer("br0", "10.66.0.5", ENDPOINT_MAC));
         assertEquals(VireoException.Kind.CONFLICT, full.kind(), full.getMessage());
-        vireo.addNeighbourAnswer("br0", "10.66.0.4", "02:77:00:00:00:09");
-        assertEquals(4, vireo.neighbourAnswers("br0").size(), "a new MAC for an address it has still fits");
-        assertThrows(VireoException.class, () -> vireo.setNeighbourAnswers("br0", "02:77:00:00:00:09", List.of("10.66.0.4", "10.66.0.5")));
+        overlay.addNeighbourAnswer("br0", "10.66.0.4", "02:77:00:00:00:09");
+        assertEquals(4, overlay.neighbourAnswers("br0").size(), "a new MAC for an address it has still fits");
+        assertThrows(VireoException.class, () -> overlay.setNeighbourAnswers("br0", "02:77:00:00:00:09", List.of("10.66.0.4", "10.66.0.5")));
         assertEquals(List.of(new NeighbourAnswer("10.66.0.4", "02:77:00:00:00:09")),
-            vireo.neighbourAnswers("br0").stream().filter(answer -> answer.address().equals("10.66.0.4")).toList(), "nothing changed");
-        vireo.setNeighbourAnswers("br0", "02:77:00:00:00:09", List.of("10.66.0.5"));
-        assertEquals(4, vireo.neighbourAnswers("br0").size(), "one out, one in: room enough");
+            overlay.neighbourAnswers("br0").stream().filter(answer -> answer.address().equals("10.66.0.4")).toList(), "nothing changed");
+        overlay.setNeighbourAnswers("br0", "02:77:00:00:00:09", List.of("10.66.0.5"));
+        assertEquals(4, overlay.neighbourAnswers("br0").size(), "one out, one in: room enough");
     }
 
     @Test
     void aDeletedBridgeTakesItsAnswersAlong()
     {
-        vireo.addNeighbourAnswer("br0", "10.66.0.2", ENDPOINT_MAC);
+        overlay.addNeighbourAnswer("br0", "10.66.0.2", ENDPOINT_MAC);
         vireo.deleteBridge("br0");
         vireo.addBridge("br0", null);
         final LoopbackPort c = new LoopbackPort("c", 1 << 16);
@@ -148,7 +150,7 @@ class NeighbourAnswersTest
         vireo.addPort("br0", c);
         vireo.addPort("br0", d);
 
-        assertEquals(List.of(), vireo.neighbourAnswers("br0"));
+        assertEquals(List.of(), overlay.neighbourAnswers("br0"));
         assertEquals(0, send(Frames.arpRequest(MAC_A, IP_A, ENDPOINT_IP), c).size());
         assertEquals(1, Frames.drain(d).size(), "flooded: the new bridge answers for nothing");
     }
@@ -156,10 +158,10 @@ class NeighbourAnswersTest
     @Test
     void remoteMacsNeedAVxlanBridge()
     {
-        final VireoException refused = assertThrows(VireoException.class, () -> vireo.addRemoteMac("br0", ENDPOINT_MAC, "10.0.0.2"));
+        final VireoException refused = assertThrows(VireoException.class, () -> overlay.addRemoteMac("br0", ENDPOINT_MAC, "10.0.0.2"));
         assertEquals(VireoException.Kind.INVALID, refused.kind());
-        assertFalse(vireo.deleteRemoteMac("br0", ENDPOINT_MAC));
-        assertEquals(List.of(), vireo.remoteMacs("br0"));
+        assertFalse(overlay.deleteRemoteMac("br0", ENDPOINT_MAC));
+        assertEquals(List.of(), overlay.remoteMacs("br0"));
     }
 
     /** Injects a frame on {@code port}, forwards, and returns what came back out of that port. */

@@ -14,14 +14,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ServiceControlTest
 {
     private Vireo vireo;
+    private VireoGateway gateway;
 
     @BeforeEach
     void setUp()
     {
         vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(1024));
+        gateway = vireo.gateway();
         vireo.addBridge("br0", null);
-        vireo.addRouter("r1");
-        vireo.attachRouter("r1", "br0", List.of("10.0.0.1/24"), null, null);
+        gateway.addRouter("r1");
+        gateway.attachRouter("r1", "br0", List.of("10.0.0.1/24"), null, null);
     }
 
     @AfterEach
@@ -47,45 +49,45 @@ class ServiceControlTest
             List.of(new ServiceSpec.BackendSpec("10.0.0.2:80", 0))));
         assertInvalid("given twice", new ServiceSpec("web", "10.96.0.1:80", null, null, null, null,
             List.of(new ServiceSpec.BackendSpec("10.0.0.2:80", 1), new ServiceSpec.BackendSpec("10.0.0.2:80", 2))));
-        assertTrue(vireo.services("r1").isEmpty(), "nothing was added");
+        assertTrue(gateway.services("r1").isEmpty(), "nothing was added");
     }
 
     @Test
     void servicesConflictByNameAndAddressAndPublishedPortsAndBackendsAreIdempotent()
     {
-        final ServiceInfo web = vireo.addService("r1", new ServiceSpec("web", "10.96.0.1:80", null, "wrr", null, null,
+        final ServiceInfo web = gateway.addService("r1", new ServiceSpec("web", "10.96.0.1:80", null, "wrr", null, null,
             List.of(new ServiceSpec.BackendSpec("10.0.0.2:80", 2))));
         assertEquals("tcp", web.protocol());
         assertEquals(new ServiceSpec.HealthCheck(true, 2_000L, 1_000L, 2, 3), web.health(), "the defaults filled in");
         assertEquals(VireoException.Kind.CONFLICT, assertThrows(VireoException.class,
-            () -> vireo.addService("r1", spec("web", "10.96.0.2:80", null, null, null))).kind());
+            () -> gateway.addService("r1", spec("web", "10.96.0.2:80", null, null, null))).kind());
         assertEquals(VireoException.Kind.CONFLICT, assertThrows(VireoException.class,
-            () -> vireo.addService("r1", spec("web2", "10.96.0.1:80", null, null, null))).kind());
-        vireo.addService("r1", spec("dns", "10.96.0.1:80", "udp", null, null));
+            () -> gateway.addService("r1", spec("web2", "10.96.0.1:80", null, null, null))).kind());
+        gateway.addService("r1", spec("dns", "10.96.0.1:80", "udp", null, null));
 
-        vireo.addService("r1", spec("edge", "10.0.0.1:8080", null, null, null));
-        assertEquals(VireoException.Kind.CONFLICT, assertThrows(VireoException.class, () -> vireo.addNat("r1",
+        gateway.addService("r1", spec("edge", "10.0.0.1:8080", null, null, null));
+        assertEquals(VireoException.Kind.CONFLICT, assertThrows(VireoException.class, () -> gateway.addNat("r1",
             new NatRuleSpec(null, "publish", null, null, "tcp", 8080, "10.0.0.9:80", null, null))).kind(),
             "the router's own port 8080 is a service already");
 
-        assertEquals(1, vireo.addBackend("r1", "web", new ServiceSpec.BackendSpec("10.0.0.2:80", 2)).backends().size(),
+        assertEquals(1, gateway.addBackend("r1", "web", new ServiceSpec.BackendSpec("10.0.0.2:80", 2)).backends().size(),
             "the same backend again is the one there");
         assertEquals(VireoException.Kind.CONFLICT, assertThrows(VireoException.class,
-            () -> vireo.addBackend("r1", "web", new ServiceSpec.BackendSpec("10.0.0.2:80", 3))).kind());
+            () -> gateway.addBackend("r1", "web", new ServiceSpec.BackendSpec("10.0.0.2:80", 3))).kind());
         assertEquals(VireoException.Kind.NOT_FOUND, assertThrows(VireoException.class,
-            () -> vireo.deleteBackend("r1", "web", "10.0.0.3:80")).kind());
+            () -> gateway.deleteBackend("r1", "web", "10.0.0.3:80")).kind());
         assertEquals(List.of(new ServiceSpec("web", "10.96.0.1:80", "tcp", "wrr", null,
             new ServiceSpec.HealthCheck(true, 2_000L, 1_000L, 2, 3), List.of(new ServiceSpec.BackendSpec("10.0.0.2:80", 2)))),
-            vireo.serviceSpecs("r1").subList(0, 1), "what a config file keeps");
+            gateway.serviceSpecs("r1").subList(0, 1), "what a config file keeps");
         assertTrue(vireo.ports().stream().anyMatch(port -> "router".equals(port.type())), "the probe port");
-        vireo.deleteService("r1", "web");
-        vireo.deleteService("r1", "edge");
+        gateway.deleteService("r1", "web");
+        gateway.deleteService("r1", "edge");
         assertTrue(vireo.ports().stream().noneMatch(port -> "router".equals(port.type())), "no probe port without probes");
     }
 
     private void assertInvalid(final String why, final ServiceSpec spec)
     {
-        final VireoException ex = assertThrows(VireoException.class, () -> vireo.addService("r1", spec));
+        final VireoException ex = assertThrows(VireoException.class, () -> gateway.addService("r1", spec));
         assertEquals(VireoException.Kind.INVALID, ex.kind(), ex.getMessage());
         assertTrue(ex.getMessage().contains(why), ex.getMessage());
     }

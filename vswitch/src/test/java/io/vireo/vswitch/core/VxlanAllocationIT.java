@@ -72,7 +72,7 @@ class VxlanAllocationIT
     {
         final Vireo vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(4096));
         vireo.addBridge("br0", null, new VxlanSpec(42, local, udpPort, null, null, null));
-        vireo.addVxlanPeer("br0", peer);
+        vireo.overlay().addVxlanPeer("br0", peer);
         return vireo;
     }
 }

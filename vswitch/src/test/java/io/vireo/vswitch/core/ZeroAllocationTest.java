@@ -123,7 +123,8 @@ class ZeroAllocationTest
             });
 
             assertTrue(transmitted - transmittedBefore >= FRAMES, () -> "every frame routed: " + vireo.ports());
-            assertTrue(vireo.connections("r1").size() == 1, () -> "one connection: " + vireo.connections("r1"));
+            assertTrue(vireo.gateway().connections("r1").size() == 1,
+                () -> "one connection: " + vireo.gateway().connections("r1"));
             assertEquals(0, vireo.port("a").stats().drops().get("policy"), "nothing denied");
         }
     }
@@ -173,8 +174,8 @@ class ZeroAllocationTest
             final LoopbackPort a = new LoopbackPort("a", 1 << 16);
             final LoopbackPort b = new LoopbackPort("b", 1 << 16);
             oneBridge(vireo, a, b);
-            vireo.addNeighbourAnswer("br0", "10.66.0.2", "02:00:00:00:00:0b");
-            vireo.addNeighbourAnswer("br0", "fd00::2", "02:00:00:00:00:0b");
+            vireo.overlay().addNeighbourAnswer("br0", "10.66.0.2", "02:00:00:00:00:0b");
+            vireo.overlay().addNeighbourAnswer("br0", "fd00::2", "02:00:00:00:00:0b");
             final long macA = MacAddress.parse("02:00:00:00:00:0a");
             final UnsafeBuffer arp = new UnsafeBuffer(Frames.arpRequest(macA, 0x0A42_0001, 0x0A42_0002));
             final UnsafeBuffer solicitation = new UnsafeBuffer(Frames.neighbourSolicitation(macA, 1, 0xFD00_0000_0000_0000L, 2));
@@ -296,10 +297,10 @@ class ZeroAllocationTest
         vireo.addBridge("br1", null);
         vireo.addPort("br0", a);
         vireo.addPort("br1", b);
-        vireo.addRouter("r1");
-        vireo.attachRouter("r1", "br0", java.util.List.of("10.1.0.1/24"), MacAddress.format(ROUTER_BR0), null);
-        vireo.attachRouter("r1", "br1", java.util.List.of("10.2.0.1/24"), "02:00:00:00:01:01", null);
-        vireo.addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
+        vireo.gateway().addRouter("r1");
+        vireo.gateway().attachRouter("r1", "br0", java.util.List.of("10.1.0.1/24"), MacAddress.format(ROUTER_BR0), null);
+        vireo.gateway().attachRouter("r1", "br1", java.util.List.of("10.2.0.1/24"), "02:00:00:00:01:01", null);
+        vireo.gateway().addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
         b.inject(Frames.arpRequest(MAC_B, 0x0A02_0002, 0x0A02_0001));
         vireo.invoke();
         b.drainTransmitted(countFrame);

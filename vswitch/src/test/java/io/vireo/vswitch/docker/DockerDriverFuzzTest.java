@@ -120,7 +120,7 @@ class DockerDriverFuzzTest
             assertTrue(bridges.contains(network.bridge()), () -> "the bridge of " + network + " is in " + bridges);
             if (null != network.router())
             {
-                final RouterInfo router = vireo.router(network.router());
+                final RouterInfo router = vireo.gateway().router(network.router());
                 assertTrue(router.interfaces().stream().anyMatch(in -> in.bridge().equals(network.bridge())),
                     () -> router + " is on the bridge of " + network);
             }

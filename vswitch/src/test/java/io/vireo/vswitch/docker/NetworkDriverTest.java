@@ -167,9 +167,10 @@ class NetworkDriverTest
     {
         ok(post("CreateNetwork", "CreateNetwork"));
         final String bridge = "docker-" + networkId.substring(0, 12);
-        assertEquals(List.of(new RouterInfo.InterfaceInfo(bridge, vireo.router("docker").interfaces().get(0).mac(), 1500,
-            List.of("10.93.0.1/24"))), vireo.router("docker").interfaces(), "router docker answers the gateway");
-        assertEquals(List.of(), vireo.nat("docker"), "no uplink, so nothing to masquerade out of");
+        assertEquals(List.of(new RouterInfo.InterfaceInfo(bridge,
+                vireo.gateway().router("docker").interfaces().get(0).mac(), 1500, List.of("10.93.0.1/24"))),
+            vireo.gateway().router("docker").interfaces(), "router docker answers the gateway");
+        assertEquals(List.of(), vireo.gateway().nat("docker"), "no uplink, so nothing to masquerade out of");
 
         ok(post("CreateEndpoint", "CreateEndpoint"));
         assertEquals("{}", ok(post("ProgramExternalConnectivity", "ProgramExternalConnectivity")).toString());
@@ -177,32 +178,34 @@ class NetworkDriverTest
         ok(post("ProgramExternalConnectivity", "ProgramExternalConnectivity-published"));
         final String owner = "docker:" + endpointId.substring(0, 12);
         assertEquals(List.of(new NatRuleSpec(1, "publish", null, null, "tcp", 8080, "10.93.0.2:80", null, owner)),
-            vireo.nat("docker"), "-p 8080:80 is one rule, however often Docker asks");
+            vireo.gateway().nat("docker"), "-p 8080:80 is one rule, however often Docker asks");
 
         final String other = endpointId;
         endpointId = DockerFixtures.dockerId();
         ok(post("CreateEndpoint", "CreateEndpoint"));
         assertTrue(err(500, post("ProgramExternalConnectivity", "ProgramExternalConnectivity-published"))
             .contains("tcp port 8080 of router docker is published to 10.93.0.2:80 already"));
-        assertEquals(1, vireo.nat("docker").size());
+        assertEquals(1, vireo.gateway().nat("docker").size());
         ok(post("DeleteEndpoint", "DeleteEndpoint"));
         endpointId = other;
         ok(post("RevokeExternalConnectivity", "RevokeExternalConnectivity"));
-        assertEquals(List.of(), vireo.nat("docker"), "revoked");
+        assertEquals(List.of(), vireo.gateway().nat("docker"), "revoked");
         ok(post("DeleteNetwork", "DeleteNetwork"));
-        assertEquals(List.of(), vireo.router("docker").interfaces(), "DeleteNetwork took the router off the bridge");
+        assertEquals(List.of(), vireo.gateway().router("docker").interfaces(),
+            "DeleteNetwork took the router off the bridge");
 
         vireo.addBridge("up", null);
-        vireo.attachRouter("docker", "up", List.of("192.0.2.1/24"), null, null);
-        vireo.addRoute("docker", "0.0.0.0/0", "192.0.2.254");
+        vireo.gateway().attachRouter("docker", "up", List.of("192.0.2.1/24"), null, null);
+        vireo.gateway().addRoute("docker", "0.0.0.0/0", "192.0.2.254");
         networkId = DockerFixtures.dockerId();
         ok(post("CreateNetwork", "CreateNetwork"));
         final String networkOwner = "docker-network:" + networkId.substring(0, 12);
         assertEquals(List.of(new NatRuleSpec(2, "masquerade", "up", "10.93.0.0/24", null, null, null, null, networkOwner)),
-            vireo.nat("docker"), "with an uplink the network is masqueraded out of it");
+            vireo.gateway().nat("docker"), "with an uplink the network is masqueraded out of it");
         ok(post("DeleteNetwork", "DeleteNetwork"));
-        assertEquals(List.of(), vireo.nat("docker"));
-        assertEquals(List.of("up"), vireo.router("docker").interfaces().stream().map(RouterInfo.InterfaceInfo::bridge).toList());
+        assertEquals(List.of(), vireo.gateway().nat("docker"));
+        assertEquals(List.of("up"),
+            vireo.gateway().router("docker").interfaces().stream().map(RouterInfo.InterfaceInfo::bridge).toList());
         assertEquals("{}", ok(driver.handle("POST", "/NetworkDriver.DiscoverNew",
             DockerFixtures.request("DiscoverNew", Map.of()))).toString());
     }
@@ -212,7 +215,7 @@ class NetworkDriverTest
     {
         ok(driver.handle("POST", "/NetworkDriver.CreateNetwork", DockerFixtures.request("CreateNetwork",
             Map.of("NETWORK_ID", networkId)).replace("\"Options\":{", "\"Options\":{\"com.docker.network.internal\":true,")));
-        assertEquals(List.of(), vireo.routers());
+        assertEquals(List.of(), vireo.gateway().routers());
         ok(post("CreateEndpoint", "CreateEndpoint"));
         assertTrue(err(500, post("ProgramExternalConnectivity", "ProgramExternalConnectivity-published")).contains("is internal"));
     }

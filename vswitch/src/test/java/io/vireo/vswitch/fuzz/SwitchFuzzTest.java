@@ -95,15 +95,15 @@ class SwitchFuzzTest
         vireo.addPort("br0", ports[1]);
         vireo.addPort("br1", ports[2]);
         vireo.addPolicy("br0", new PolicySpec(null, 100, "deny", null, null, null, null, "tcp", null, "23"));
-        vireo.addRouter("r1");
-        vireo.attachRouter("r1", "br0", List.of("10.1.0.1/24"), MacAddress.format(MAC_ROUTER_BR0), null);
-        vireo.attachRouter("r1", "br1", List.of("10.2.0.1/24"), "02:00:00:00:01:01", null);
-        vireo.addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
-        vireo.addService("r1", new ServiceSpec("web", "10.9.0.1:80", "tcp", "maglev", null,
+        vireo.gateway().addRouter("r1");
+        vireo.gateway().attachRouter("r1", "br0", List.of("10.1.0.1/24"), MacAddress.format(MAC_ROUTER_BR0), null);
+        vireo.gateway().attachRouter("r1", "br1", List.of("10.2.0.1/24"), "02:00:00:00:01:01", null);
+        vireo.gateway().addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
+        vireo.gateway().addService("r1", new ServiceSpec("web", "10.9.0.1:80", "tcp", "maglev", null,
             new ServiceSpec.HealthCheck(false, null, null, null, null), List.of(new ServiceSpec.BackendSpec("10.2.0.2:80", 1))));
         // ARP/ND suppression on br0: the switch answers for endpoint 10.1.0.9 / fd01::9 itself.
-        vireo.addNeighbourAnswer("br0", "10.1.0.9", "02:00:00:00:00:09");
-        vireo.addNeighbourAnswer("br0", "fd01::9", "02:00:00:00:00:09");
+        vireo.overlay().addNeighbourAnswer("br0", "10.1.0.9", "02:00:00:00:00:09");
+        vireo.overlay().addNeighbourAnswer("br0", "fd01::9", "02:00:00:00:00:09");
         ports[2].inject(Frames.arpRequest(MAC_C, IP_C, IP_ROUTER_BR1));
         forward(vireo, ports);
     }

@@ -98,7 +98,8 @@ class NeighbourSuppressionIT
             return null;
         });
         waitFor(() -> heard.contains("attached " + NETWORK + " " + MAC_ONE + " [10.66.0.1]") &&
-            vireo.neighbourAnswers(NETWORK).contains(new NeighbourAnswer("10.66.0.1", MAC_ONE)), "the TAP told and installed: " + heard);
+            vireo.overlay().neighbourAnswers(NETWORK).contains(new NeighbourAnswer("10.66.0.1", MAC_ONE)),
+            "the TAP told and installed: " + heard);
         ipv6(containerOne, tap, "fd00::1/64");
 
         cluster.addEndpoint(NETWORK, new Endpoint(MAC_TWO, List.of("10.66.0.2", "fd00::2"), UNDERLAY_TWO));
@@ -138,8 +139,8 @@ class NeighbourSuppressionIT
         vireo.deletePort(tap);
         waitFor(() -> heard.contains("detached " + NETWORK + " " + MAC_ONE) && later.contains("detached " + NETWORK + " " + MAC_ONE),
             "the TAP left: " + heard + " " + later);
-        assertTrue(vireo.neighbourAnswers(NETWORK).stream().noneMatch(answer -> answer.mac().equals(MAC_ONE)),
-            "the first listener removed its endpoint: " + vireo.neighbourAnswers(NETWORK));
+        assertTrue(vireo.overlay().neighbourAnswers(NETWORK).stream().noneMatch(answer -> answer.mac().equals(MAC_ONE)),
+            "the first listener removed its endpoint: " + vireo.overlay().neighbourAnswers(NETWORK));
     }
 
     /** Records events as text; with a switch, installs attached endpoints and removes detached ones, as a reconciler. */
