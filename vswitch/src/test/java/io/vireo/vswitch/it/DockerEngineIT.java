@@ -83,6 +83,33 @@ class DockerEngineIT
     }
 
     /**
+     * {@code docker network connect} gives a running container an interface on a second Vireo network, which
+     * reaches a container there; {@code docker network disconnect} takes it and its port away again.
+     */
+    @Test
+    void aContainerConnectsToASecondNetworkAndDisconnects() throws Exception
+    {
+        check(docker.docker("network", "create", "-d", plugin, "--subnet", "10.93.0.0/24", NETWORK));
+        check(docker.docker("network", "create", "-d", plugin, "--subnet", "10.94.0.0/24", "vnet2"));
+        final Container one = docker.start("one", NETWORK);
+        final Container two = docker.start("two", "vnet2");
+
+        check(docker.docker("network", "connect", "vnet2", "one"));
+        assertTrue(check(one.exec("ip", "-4", "addr", "show", "eth1")).out().contains("inet 10.94.0."), "eth1 on vnet2");
+        one.ping(two.address());
+        assertEquals(3, JSON.readTree(daemon.ok("port", "list", "--json").out()).size());
+
+        check(docker.docker("network", "disconnect", "vnet2", "one"));
+        assertFalse(check(one.exec("ip", "-o", "link", "show")).out().contains("eth1"), "eth1 is gone");
+        assertEquals(2, JSON.readTree(daemon.ok("port", "list", "--json").out()).size(), "one port each left");
+        assertTrue(check(one.exec("ip", "-4", "addr", "show", "eth0")).out().contains("inet 10.93.0."), "eth0 stays");
+
+        check(docker.docker("rm", "--force", "one", "two"));
+        check(docker.docker("network", "rm", NETWORK, "vnet2"));
+        assertEquals("[ ]", daemon.ok("port", "list", "--json").out().strip(), "no port left in vireod");
+    }
+
+    /**
      * {@code docker run -p 8080:80} on a network whose router (the driver's default, {@code docker}) an operator gave
      * an uplink, as in {@link DockerDriverIT}: an "outside" namespace reaches the container at the router's address,
      * port 8080; the container reaches the outside, masqueraded. Removing the container takes the published port

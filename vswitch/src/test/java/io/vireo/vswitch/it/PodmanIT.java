@@ -119,7 +119,7 @@ class PodmanIT
     /**
      * {@code podman network connect} of a second network whose IPAM gives a default route too, as the first's does.
      * The reference bridge plugin connects it (it leaves a route that is there already); the container reaches the
-     * second network by its eth1.
+     * second network by its eth1. {@code podman network disconnect} takes eth1 and its port away again.
      */
     @Test
     void aSecondNetworkWithItsOwnDefaultRouteConnects() throws Exception
@@ -132,6 +132,13 @@ class PodmanIT
         check(podman.podman("network", "connect", "second", "one"));
         assertTrue(check(one.exec("ip", "-4", "addr", "show", "eth1")).out().contains("inet 10.98.0."), "eth1 on the second network");
         one.ping(two.address());
+        assertEquals(3, JSON.readTree(daemon.ok("port", "list", "--json").out()).size());
+
+        // podman network disconnect: the second network's DEL takes eth1's port and address back, eth0 stays.
+        check(podman.podman("network", "disconnect", "second", "one"));
+        assertFalse(check(one.exec("ip", "-o", "link", "show")).out().contains("eth1"), "eth1 is gone");
+        assertEquals(2, JSON.readTree(daemon.ok("port", "list", "--json").out()).size(), "one port each left");
+        assertTrue(check(one.exec("ip", "-4", "addr", "show", "eth0")).out().contains("inet 10.97.0."), "eth0 stays");
     }
 
     /**
