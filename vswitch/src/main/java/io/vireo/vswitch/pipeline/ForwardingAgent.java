@@ -157,7 +157,11 @@ public final class ForwardingAgent implements Agent
     public int doWork()
     {
         final long startNs = System.nanoTime();
-        int work = commands.drain(RUN, COMMAND_LIMIT);
+        final int commandsRun = commands.drain(RUN, COMMAND_LIMIT);
+        // Frames are the work that keeps the idle strategy spinning; a command is not: after one the thread goes
+        // back to where it was (asleep, in the adaptive strategy), unless more commands are queued. A thousand
+        // VXLAN peers added one by one cost a thousand spin phases of every port's poll before.
+        int work = COMMAND_LIMIT == commandsRun ? commandsRun : 0;
         clock.update(systemClock.time());
         long deadline = resumeReadyPorts(startNs);
         for (int i = 0; i < polledCount; i++)
@@ -200,7 +204,7 @@ public final class ForwardingAgent implements Agent
             waitSet.wakeBy(deadline);
         }
         threadCounters.onFlowCache(policy.flowCache().hits(), policy.flowCache().misses());
-        threadCounters.onCycle(startNs, System.nanoTime(), work);
+        threadCounters.onCycle(startNs, System.nanoTime(), Math.max(work, commandsRun));
         return work;
     }
 
