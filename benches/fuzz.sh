@@ -6,7 +6,9 @@
 # runs, executions (libFuzzer's "Done N runs"), corpus files, and the first failing run's log (a finding:
 # Jazzer writes its input under the test's resources directory, and the target stops there).
 #   benches/fuzz.sh --minutes 30 SwitchFuzzTest#everyFrameIsForwardedAnsweredOrCountedAsDropped
-# Logs go to DIR (default a new /tmp/vireo-fuzz.XXXXXX). Exits 1 if any target found something.
+# Logs go to DIR (default a new /tmp/vireo-fuzz.XXXXXX). Exits 1 if any target found something. The runs load the
+# other modules from ~/.m2 (it installs them first): an `mvn install` from another checkout meanwhile replaces
+# those jars and fails the next run (ClassNotFoundException in its log), which is no finding.
 set -euo pipefail
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../scripts/lib.sh"
 
@@ -16,7 +18,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) minutes="${2:-}"; shift 2 || { echo "fuzz: --minutes takes a value" >&2; exit 2; } ;;
     --out) out="${2:-}"; shift 2 || { echo "fuzz: --out takes a directory" >&2; exit 2; } ;;
-    -h | --help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
     -*) echo "fuzz: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
