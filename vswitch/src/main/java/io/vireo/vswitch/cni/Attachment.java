@@ -118,7 +118,8 @@ final class Attachment
             throw new CniException(CniException.PLUGIN_SPECIFIC, "container " + containerId + " already has " + ifname +
                 " on vireo (port " + portName + "); DEL it first");
         }
-        // The IPAM plugin starts before the other checks: they and the port are made while it runs.
+        // The IPAM plugin starts here, the checks below and the port run while it does; the check above comes first
+        // because a failure gives back what was allocated, which for an attachment that exists is its address.
         final Allocation allocation = new Allocation(ipam);
         final Integer mtu;
         final CniResult assigned;
