@@ -119,7 +119,7 @@ final class Attachment
                 " on vireo (port " + portName + "); DEL it first");
         }
         // The IPAM plugin starts here, the checks below and the port run while it does; the check above comes first
-        // because a failure gives back what was allocated, which for an attachment that exists is its address.
+        // because a failure gives back what was allocated, which for an attachment that exists may be its address.
         final Allocation allocation = new Allocation(ipam);
         final Integer mtu;
         final CniResult assigned;
