@@ -2,6 +2,7 @@ package io.vireo.vswitch.it;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
@@ -80,6 +81,36 @@ class DockerEngineIT
         check(docker.docker("network", "rm", NETWORK));
         assertEquals(List.of("br0"), daemon.bridges(), "the network's bridge is gone");
         assertEquals(List.of(), daemon.routerBridges(), "and the router's interface on it");
+    }
+
+    /**
+     * vireod killed and started again on its run dir while two Docker containers run, one with {@code
+     * --mac-address}: their eth0 never goes (the port keeper holds the TAPs), the new daemon takes them back with
+     * the MAC Docker asked for, and they ping each other again without Docker doing anything.
+     */
+    @Test
+    void containersKeepTheirMacAndStayConnectedThroughASwitchCrashAndRestart() throws Exception
+    {
+        final String mac = "02:00:5e:10:00:02";
+        check(docker.docker("network", "create", "-d", plugin, "--subnet", "10.90.0.0/24", NETWORK));
+        final Container one = docker.start("one", NETWORK, "--mac-address", mac);
+        final Container two = docker.start("two", NETWORK);
+        assertEquals(mac, one.mac());
+        one.ping(two.address());
+        final int ports = JSON.readTree(daemon.ok("port", "list", "--json").out()).size();
+
+        daemon.process.destroyForcibly();
+        assertTrue(daemon.process.waitFor(30, TimeUnit.SECONDS));
+        check(one.exec("ip", "link", "show", "eth0"));
+        daemon = Daemon.start(sandbox, daemon.runDir);
+
+        assertEquals(ports, JSON.readTree(daemon.ok("port", "list", "--json").out()).size());
+        one.ping(two.address());
+        two.ping(one.address());
+        assertEquals(mac, one.mac());
+        check(docker.docker("rm", "--force", "one", "two"));
+        assertEquals("[ ]", daemon.ok("port", "list", "--json").out().strip(), "docker rm deleted the ports as usual");
+        check(docker.docker("network", "rm", NETWORK));
     }
 
     /**

@@ -108,6 +108,31 @@ class PodmanIT
         assertEquals("[ ]", daemon.ok("port", "list", "--json").out().strip(), "podman rm deleted the ports as usual");
     }
 
+    /**
+     * A rate limit on a podman container's port (what the container receives is the port's egress) holds a
+     * byte-exact transfer to it under the rate: the 16 MB payload through 64 Mbit/s takes 2.1 s at the rate, and at
+     * least 1.5 s here (a loaded machine only makes it slower).
+     */
+    @Test
+    void aRateLimitOnAContainersPortHoldsTransfersToIt() throws Exception
+    {
+        final Container one = podman.start("one", NETWORK);
+        final Container two = podman.start("two", NETWORK);
+        String portOfTwo = null;
+        for (final JsonNode port : JSON.readTree(daemon.ok("port", "list", "--json").out()))
+        {
+            portOfTwo = two.netns().toString().equals(port.get("netns").asText()) ? port.get("name").asText() : portOfTwo;
+        }
+        assertTrue(null != portOfTwo, "two's port is listed with its namespace");
+        daemon.ok("port", "set", portOfTwo, "--egress-rate", "64mbit");
+
+        BusyboxRootfs.receiver(two, 5000);
+        final long start = System.nanoTime();
+        rootfs.send(one, two.address(), 5000);
+        final double seconds = (System.nanoTime() - start) / 1e9;
+        assertTrue(seconds >= 1.5, "16 MB through a 64 Mbit/s limit in " + seconds + " s");
+    }
+
     /** Podman hands {@code --mac-address} to CNI plugins in CNI_ARGS ({@code MAC=...}), as the reference bridge reads it. */
     @Test
     void macAddressIsTheContainers() throws Exception
