@@ -353,21 +353,22 @@ class ServiceIT
     }
 
     /**
-     * An instance registered with a 3 s lease resolves while its heartbeats go on, backs a service that
+     * An instance registered with a 10 s lease resolves while its heartbeats go on, backs a service that
      * takes its backends from the registry, and is evicted, stops resolving and stops being a backend
-     * once they stop.
+     * once they stop. The lease leaves room for the checks before the first heartbeat on a loaded machine
+     * (a 3 s lease ran out there before it).
      */
     @Test
     void aRegistryInstanceResolvesAndBacksAServiceUntilItsHeartbeatsStop() throws Exception
     {
         serve(8080);
-        daemon.ok("registry", "register", "api", "api-1", "--address", BACKENDS[1], "--port", "8080", "--lease", "3");
+        daemon.ok("registry", "register", "api", "api-1", "--address", BACKENDS[1], "--port", "8080", "--lease", "10");
         daemon.ok("service", "add", "r1", "api-lb", "--vip", VIP + ":8000", "--from-registry", "api", "--no-health");
         assertEquals(BACKENDS[1], dig(clientA, "@10.97.1.1", "+short", "api.svc.vireo").strip());
         assertEquals("0 1 8080 10-97-3-3.api.svc.vireo.", dig(clientA, "@10.97.1.1", "+short", "SRV", "api.svc.vireo").strip());
         assertEquals(Map.of("s2", 4), connect(clientA, 8000, 4), "the registry's instance is the service's backend");
 
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(14);   // longer than the lease
         while (System.nanoTime() < deadline)
         {
             daemon.ok("registry", "heartbeat", "api", "api-1");
@@ -375,7 +376,7 @@ class ServiceIT
         }
         assertEquals(BACKENDS[1], dig(clientA, "@10.97.1.1", "+short", "api.svc.vireo").strip(), "heartbeats keep it");
         TapForwardingIT.waitFor(() -> dig(clientA, "@10.97.1.1", "api.svc.vireo").contains("status: NXDOMAIN"),
-            "the instance is evicted", 10);
+            "the instance is evicted", 30);
         assertTrue(service("api-lb").get("backends").isEmpty(), service("api-lb").toString());
         final Sandbox.Result refused = check(sandbox.run(30, "ip", "netns", "exec", clientA, "python3", "-c",
             "import socket\n" +
