@@ -1,0 +1,178 @@
+package io.vireo.dataplane.offload;
+
+import java.io.ByteArrayOutputStream;
+
+import io.vireo.dataplane.headers.Checksums;
+import io.vireo.dataplane.headers.EthernetFlyweight;
+import io.vireo.dataplane.headers.Ipv4Flyweight;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+import static java.nio.ByteOrder.BIG_ENDIAN;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class Ipv4FragmenterTest
+{
+    private static final int ETHERNET = EthernetFlyweight.HEADER_LENGTH;
+    private static final int IP = Ipv4Flyweight.MIN_HEADER_LENGTH;
+    private static final int IDENTIFICATION = 0xBEEF;
+    private static final int OFFSET = 64;
+
+    private final Ipv4Fragmenter fragmenter = new Ipv4Fragmenter();
+    private final UnsafeBuffer frame = new UnsafeBuffer(new byte[80_000]);
+    private final UnsafeBuffer out = new UnsafeBuffer(new byte[80_000]);
+    private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
+
+    @Test
+    void cutsIntoFragmentsOfTheMtuWithOffsetsInEightByteUnits()
+    {
+        final int length = packet(3000, 0, 0);
+
+        assertEquals(3, fragmenter.fragmentCount(frame, OFFSET, length, 1280));
+
+        final int slice = 1256;  // 1280 - 20, down to a multiple of 8
+        final int[] payloads = {slice, slice, 2980 - 2 * slice};
+        for (int i = 0; i < 3; i++)
+        {
+            final int written = fragmenter.writeFragment(frame, OFFSET, length, 1280, i, out, 0);
+            assertEquals(ETHERNET + IP + payloads[i], written, "fragment " + i);
+            assertTrue(IP + payloads[i] <= 1280);
+            ipv4.wrap(out, ETHERNET, written - ETHERNET);
+            assertTrue(ipv4.isValid());
+            assertEquals(IP + payloads[i], ipv4.totalLength());
+            assertEquals(i * slice / 8, ipv4.fragmentOffset());
+            assertEquals(i < 2, ipv4.moreFragments(), "MF on all but the last");
+            assertFalse(ipv4.dontFragment());
+            assertEquals(IDENTIFICATION, ipv4.identification());
+            assertEquals(63, ipv4.ttl());
+            assertEquals(17, ipv4.protocol());
+            assertEquals(0x0A01_0002, ipv4.sourceAddress());
+            assertEquals(0x0A02_0002, ipv4.destinationAddress());
+            assertEquals(0, Checksums.checksum(out, ETHERNET, IP), "header checksum of fragment " + i);
+            assertArrayEquals(bytes(frame, OFFSET, ETHERNET), bytes(out, 0, ETHERNET), "link header copied");
+        }
+        assertArrayEquals(payload(length), reassembled(length, 1280, 3));
+    }
+
+    @Test
+    void packetOfExactlyTheMtuIsOneAndOneByteMoreIsTwo()
+    {
+        assertEquals(1, fragmenter.fragmentCount(frame, OFFSET, packet(1280, 0, 0), 1280));
+
+        final int length = packet(1281, 0, 0);
+        assertEquals(2, fragmenter.fragmentCount(frame, OFFSET, length, 1280));
+        assertEquals(ETHERNET + IP + 1256, fragmenter.writeFragment(frame, OFFSET, length, 1280, 0, out, 0));
+        assertEquals(ETHERNET + IP + 1261 - 1256, fragmenter.writeFragment(frame, OFFSET, length, 1280, 1, out, 0));
+        assertArrayEquals(payload(length), reassembled(length, 1280, 2));
+    }
+
+    @Test
+    void cutsToTheMinimumMtuButNotBelow()
+    {
+        final int length = packet(1500, 0, 0);
+
+        assertEquals(0, fragmenter.fragmentCount(frame, OFFSET, length, Ipv4Fragmenter.MIN_MTU - 1));
+        final int count = fragmenter.fragmentCount(frame, OFFSET, length, Ipv4Fragmenter.MIN_MTU);
+        assertEquals((1480 + 47) / 48, count, "48 bytes of payload a fragment");
+        for (int i = 0; i < count; i++)
+        {
+            final int written = fragmenter.writeFragment(frame, OFFSET, length, Ipv4Fragmenter.MIN_MTU, i, out, 0);
+            assertTrue(written - ETHERNET <= Ipv4Fragmenter.MIN_MTU);
+        }
+        assertArrayEquals(payload(length), reassembled(length, Ipv4Fragmenter.MIN_MTU, count));
+    }
+
+    @Test
+    void refragmentsAFragmentRelativeToTheOriginalDatagramKeepingItsMoreFragmentsFlag()
+    {
+        final int middle = packet(1500, Ipv4Flyweight.FLAG_MF, 185);
+
+        assertEquals(2, fragmenter.fragmentCount(frame, OFFSET, middle, 1280));
+        for (int i = 0; i < 2; i++)
+        {
+            fragmenter.writeFragment(frame, OFFSET, middle, 1280, i, out, 0);
+            ipv4.wrap(out, ETHERNET, 1280);
+            assertEquals(185 + i * 1256 / 8, ipv4.fragmentOffset());
+            assertTrue(ipv4.moreFragments(), "the original's MF on the last piece");
+        }
+
+        final int last = packet(1500, 0, 185);
+        fragmenter.writeFragment(frame, OFFSET, last, 1280, 0, out, 0);
+        assertTrue(ipv4.wrap(out, ETHERNET, 1280).moreFragments());
+        fragmenter.writeFragment(frame, OFFSET, last, 1280, 1, out, 0);
+        assertFalse(ipv4.wrap(out, ETHERNET, 1280).moreFragments());
+        assertEquals(185 + 157, ipv4.fragmentOffset());
+    }
+
+    @Test
+    void refusesWhatItCannotCut()
+    {
+        final int nearTheEnd = packet(1500, 0, 8100);
+        assertEquals(0, fragmenter.fragmentCount(frame, OFFSET, nearTheEnd, 1280), "offsets past 65,528 bytes");
+
+        final int withOptions = packet(1500, 0, 0);
+        ipv4.wrap(frame, OFFSET + ETHERNET, withOptions - ETHERNET).headerLength(24).updateChecksum();
+        assertEquals(0, fragmenter.fragmentCount(frame, OFFSET, withOptions, 1280), "IP options");
+
+        final int truncated = packet(1500, 0, 0);
+        assertEquals(0, fragmenter.fragmentCount(frame, OFFSET, truncated - 1, 1280), "shorter than Total Length");
+
+        final int ipv6 = packet(1500, 0, 0);
+        frame.putShort(OFFSET + EthernetFlyweight.ETHER_TYPE_OFFSET, (short)EthernetFlyweight.ETHER_TYPE_IPV6,
+            BIG_ENDIAN);
+        assertEquals(0, fragmenter.fragmentCount(frame, OFFSET, ipv6, 1280), "not IPv4");
+    }
+
+    @Test
+    void leavesEthernetPaddingOut()
+    {
+        final int length = packet(1400, 0, 0);
+
+        assertEquals(2, fragmenter.fragmentCount(frame, OFFSET, length + 30, 1280));
+        assertEquals(ETHERNET + IP + 1380 - 1256, fragmenter.writeFragment(frame, OFFSET, length + 30, 1280, 1, out, 0));
+    }
+
+    /** A UDP packet of {@code totalLength} bytes, TTL 63, with the flags and offset given; returns the frame's length. */
+    private int packet(final int totalLength, final int flags, final int fragmentOffset)
+    {
+        frame.setMemory(OFFSET, ETHERNET, (byte)0x02);
+        frame.putShort(OFFSET + EthernetFlyweight.ETHER_TYPE_OFFSET, (short)EthernetFlyweight.ETHER_TYPE_IPV4,
+            BIG_ENDIAN);
+        ipv4.wrap(frame, OFFSET + ETHERNET, totalLength).headerLength(IP).totalLength(totalLength)
+            .identification(IDENTIFICATION).flagsAndFragmentOffset(flags | fragmentOffset).ttl(63).protocol(17)
+            .sourceAddress(0x0A01_0002).destinationAddress(0x0A02_0002).updateChecksum();
+        for (int i = IP; i < totalLength; i++)
+        {
+            frame.putByte(OFFSET + ETHERNET + i, (byte)(i * 7));
+        }
+        return ETHERNET + totalLength;
+    }
+
+    private byte[] payload(final int length)
+    {
+        return bytes(frame, OFFSET + ETHERNET + IP, length - ETHERNET - IP);
+    }
+
+    /** The fragments' payloads put back at their offsets. */
+    private byte[] reassembled(final int length, final int mtu, final int count)
+    {
+        final ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        for (int i = 0; i < count; i++)
+        {
+            final int written = fragmenter.writeFragment(frame, OFFSET, length, mtu, i, out, 0);
+            assertEquals(payload.size(), ipv4.wrap(out, ETHERNET, written - ETHERNET).fragmentOffset() * 8);
+            payload.writeBytes(bytes(out, ETHERNET + IP, written - ETHERNET - IP));
+        }
+        return payload.toByteArray();
+    }
+
+    private static byte[] bytes(final UnsafeBuffer buffer, final int offset, final int length)
+    {
+        final byte[] bytes = new byte[length];
+        buffer.getBytes(offset, bytes);
+        return bytes;
+    }
+}
