@@ -24,7 +24,7 @@ public enum DropReason
     TTL_EXCEEDED("ttl_exceeded", "TTL or hop limit ran out at a router (answered with ICMP time exceeded)"),
     ROUTER_NO_ROUTE("router_no_route", "a router has no route to the destination (answered with ICMP destination unreachable)"),
     NEIGHBOUR_UNRESOLVED("neighbour_unresolved", "a router could not resolve the next hop's MAC in time, or had no room to hold the packet"),
-    FRAGMENTATION_NEEDED("fragmentation_needed", "larger than the router's egress MTU (answered with ICMP fragmentation needed or packet too big when allowed)"),
+    FRAGMENTATION_NEEDED("fragmentation_needed", "larger than the router's egress MTU and not fragmented: with DF or IPv6 (answered with ICMP fragmentation needed or packet too big when allowed), a GSO frame whose segments exceed it, IPv4 options"),
     ROUTER_LOCAL("router_local", "to a router's own address, not ARP, neighbour discovery or an echo request"),
     CONNTRACK_FULL("conntrack_full", "a new connection through a router with NAT while the connection table is full"),
     NAT_NO_PORT("nat_no_port", "no free port to masquerade a new connection with (or its translation is in use)"),

@@ -8,6 +8,7 @@ import io.vireo.dataplane.headers.EthernetFlyweight;
 import io.vireo.dataplane.headers.Ipv4Flyweight;
 import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.icmp.PacketTooBig;
+import io.vireo.dataplane.offload.Ipv4Fragmenter;
 import io.vireo.dataplane.pipeline.BurstContext;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.dataplane.pipeline.PortCounters;
@@ -30,7 +31,8 @@ import static io.vireo.gateway.router.RouterReplies.consume;
  * no healthy backend refused), echo requests to its addresses answered; anything else routed: header
  * checked, TTL decremented (the checksum updated incrementally, RFC 1624), longest-prefix match, the
  * egress MTU checked, then handed to {@link NextHopDelivery}. Expiry, no route and a packet too big
- * with DF set answer with ICMP. A fragment that comes before its datagram's first fragment waits in
+ * with DF set answer with ICMP; a packet too big without DF is marked to be cut into fragments on output
+ * ({@link FrameBurst#fragmentMtu(int, int)}), unless it is a GSO frame or has IP options (dropped). A fragment that comes before its datagram's first fragment waits in
  * {@link HeldPackets} of its own (up to {@link RouterStage#FRAGMENT_HOLD_MS} ms) and is routed again, as
  * received, once the first has gone through ({@link #releaseFragments}). One per router stage.
  */
@@ -136,17 +138,16 @@ final class Ipv4Routing
                 DropReason.ROUTER_NO_ROUTE);
             return;
         }
-        if (packetSize.packetSize(buffer, frames.netHeaderOffset(frame), offset, length) > out.mtu())
+        final boolean oversize = packetSize.packetSize(buffer, frames.netHeaderOffset(frame), offset, length) > out.mtu();
+        if (oversize && ipv4.dontFragment())
         {
-            if (ipv4.dontFragment())
-            {
-                replies.ipv4Error(burst, frame, in, RouterAnswers.ICMP_DESTINATION_UNREACHABLE,
-                    RouterAnswers.ICMP_FRAGMENTATION_NEEDED, out.mtu(), DropReason.FRAGMENTATION_NEEDED);
-            }
-            else
-            {
-                burst.drop(frame, DropReason.FRAGMENTATION_NEEDED);
-            }
+            replies.ipv4Error(burst, frame, in, RouterAnswers.ICMP_DESTINATION_UNREACHABLE,
+                RouterAnswers.ICMP_FRAGMENTATION_NEEDED, out.mtu(), DropReason.FRAGMENTATION_NEEDED);
+            return;
+        }
+        if (oversize && !isFragmentable(frames, frame))
+        {
+            burst.drop(frame, DropReason.FRAGMENTATION_NEEDED);
             return;
         }
         if (Ipv4Nat.NEW == natVerdict)
@@ -166,6 +167,11 @@ final class Ipv4Routing
         buffer.putShort(ip + Ipv4Flyweight.HEADER_CHECKSUM_OFFSET,
             (short)Checksums.adjust(checksum, ttlAndProtocol, ttlAndProtocol - 0x100), NETWORK);
 
+        if (oversize)
+        {
+            // Cut on output, once the egress bridge's policy has seen the whole packet: the burst has no slots to spare.
+            frames.fragmentMtu(frame, out.mtu());
+        }
         final int target = nextHop.connected() ? destination : (int)nextHop.gatewayLow();
         delivery.deliver(burst, frame, out, false, 0, target & 0xFFFF_FFFFL);
     }
@@ -295,6 +301,17 @@ final class Ipv4Routing
             replies.ipv4Error(burst, frame, in, RouterAnswers.ICMP_DESTINATION_UNREACHABLE, RouterAnswers.ICMP_PORT_UNREACHABLE, 0,
                 DropReason.SERVICE_NO_BACKEND);
         }
+    }
+
+    /**
+     * True if the wrapped packet, over the egress MTU without DF, can be cut into fragments: not a GSO frame
+     * (its segments are cut at output, not fragmented) and no IP options (not copied into fragments, {@link Ipv4Fragmenter}).
+     */
+    private boolean isFragmentable(final FrameBurst frames, final int frame)
+    {
+        return VirtioNetHeaderFlyweight.GSO_NONE ==
+            frames.buffer().getByte(frames.netHeaderOffset(frame) + VirtioNetHeaderFlyweight.GSO_TYPE_OFFSET) &&
+            Ipv4Flyweight.MIN_HEADER_LENGTH == ipv4.headerLength();
     }
 
     private static boolean isPartialChecksum(final FrameBurst frames, final int frame)
