@@ -8,7 +8,6 @@ import io.vireo.dataplane.headers.EthernetFlyweight;
 import io.vireo.dataplane.headers.Ipv4Flyweight;
 import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.icmp.PacketTooBig;
-import io.vireo.dataplane.offload.Ipv4Fragmenter;
 import io.vireo.dataplane.pipeline.BurstContext;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.dataplane.pipeline.PortCounters;
@@ -32,9 +31,10 @@ import static io.vireo.gateway.router.RouterReplies.consume;
  * checked, TTL decremented (the checksum updated incrementally, RFC 1624), longest-prefix match, the
  * egress MTU checked, then handed to {@link NextHopDelivery}. Expiry, no route and a packet too big
  * with DF set answer with ICMP; a packet too big without DF is marked to be cut into fragments on output
- * ({@link FrameBurst#fragmentMtu(int, int)}), unless it is a GSO frame or has IP options (dropped). A fragment that comes before its datagram's first fragment waits in
- * {@link HeldPackets} of its own (up to {@link RouterStage#FRAGMENT_HOLD_MS} ms) and is routed again, as
- * received, once the first has gone through ({@link #releaseFragments}). One per router stage.
+ * ({@link FrameBurst#fragmentMtu(int, int)}), unless it is a GSO frame or has IP options (dropped). A
+ * fragment that comes before its datagram's first fragment waits in {@link HeldPackets} of its own (up
+ * to {@link RouterStage#FRAGMENT_HOLD_MS} ms) and is routed again, as received, once the first has gone
+ * through ({@link #releaseFragments}). One per router stage.
  */
 final class Ipv4Routing
 {
@@ -305,7 +305,8 @@ final class Ipv4Routing
 
     /**
      * True if the wrapped packet, over the egress MTU without DF, can be cut into fragments: not a GSO frame
-     * (its segments are cut at output, not fragmented) and no IP options (not copied into fragments, {@link Ipv4Fragmenter}).
+     * (its segments are cut at output, not fragmented) and no IP options
+     * ({@link io.vireo.dataplane.offload.Ipv4Fragmenter} does not copy them).
      */
     private boolean isFragmentable(final FrameBurst frames, final int frame)
     {
