@@ -77,7 +77,8 @@ final class SoftwareOffloadTransmitter implements SegmentSink
             if (0 != burst.fragmentMtu(frame))
             {
                 sendPlain(burst);
-                fragment(burst, frame, 0 == egress.mtu ? burst.fragmentMtu(frame) : Math.min(egress.mtu, burst.fragmentMtu(frame)));
+                final int mtu = burst.fragmentMtu(frame);
+                fragment(burst, frame, 0 == egress.mtu ? mtu : Math.min(egress.mtu, mtu));
             }
             else if (VirtioNetHeaderFlyweight.GSO_NONE != header.gsoType())
             {

@@ -319,6 +319,20 @@ class RouterPipelineTest
         assertFragments(big, 1280, IP_A);
     }
 
+    /** A fragment so near the end of its datagram that its pieces' offsets would pass 65,528 bytes: dropped at output, counted. */
+    @Test
+    void aFragmentWhosePiecesWouldPassTheLastOffsetIsDroppedOnTheEgressPort()
+    {
+        publish(NatRules.NONE, 1280);
+        neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
+
+        receive(a, big(1500, 8100));
+
+        assertTrue(b.sent.isEmpty());
+        assertEquals(1, entryB.counters.drops(DropReason.FRAGMENTATION_NEEDED));
+        assertEquals(0, entryB.counters.fragments());
+    }
+
     /**
      * A TCP super-frame (GSO) over the egress MTU: cut into TCP segments at output if they fit the MTU,
      * dropped if they do not, never fragmented.
