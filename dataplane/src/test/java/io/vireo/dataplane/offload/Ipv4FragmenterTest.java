@@ -113,9 +113,10 @@ class Ipv4FragmenterTest
         final int nearTheEnd = packet(1500, 0, 8100);
         assertEquals(0, fragmenter.fragmentCount(frame, OFFSET, nearTheEnd, 1280), "offsets past 65,528 bytes");
 
-        final int withOptions = packet(1500, 0, 0);
-        ipv4.wrap(frame, OFFSET + ETHERNET, withOptions - ETHERNET).headerLength(24).updateChecksum();
-        assertEquals(0, fragmenter.fragmentCount(frame, OFFSET, withOptions, 1280), "IP options");
+        final int badOption = packet(1500, 0, 0);
+        ipv4.wrap(frame, OFFSET + ETHERNET, badOption - ETHERNET).headerLength(24);
+        frame.putInt(OFFSET + ETHERNET + IP, 0x8305_0000, BIG_ENDIAN);
+        assertEquals(0, fragmenter.fragmentCount(frame, OFFSET, badOption, 1280), "an option reaching past the header");
 
         final int truncated = packet(1500, 0, 0);
         assertEquals(0, fragmenter.fragmentCount(frame, OFFSET, truncated - 1, 1280), "shorter than Total Length");
@@ -124,6 +125,41 @@ class Ipv4FragmenterTest
         frame.putShort(OFFSET + EthernetFlyweight.ETHER_TYPE_OFFSET, (short)EthernetFlyweight.ETHER_TYPE_IPV6,
             BIG_ENDIAN);
         assertEquals(0, fragmenter.fragmentCount(frame, OFFSET, ipv6, 1280), "not IPv4");
+    }
+
+    /**
+     * A 32-byte header with options NOP, record route (not copied, 7 bytes) and loose source route (copied,
+     * 3 bytes), End of Options: the first fragment has them all, the later ones the source route alone,
+     * padded to a 24-byte header.
+     */
+    @Test
+    void copiesIntoLaterFragmentsOnlyTheOptionsWithTheCopyBit()
+    {
+        final byte[] options = {1, 7, 7, 4, 0, 0, 0, 0, (byte)0x83, 3, 4, 0};
+        final int length = packet(1500, 0, 0, options);
+
+        assertEquals(2, fragmenter.fragmentCount(frame, OFFSET, length, 1280));
+
+        final int firstLength = fragmenter.writeFragment(frame, OFFSET, length, 1280, 0, out, 0);
+        ipv4.wrap(out, ETHERNET, firstLength - ETHERNET);
+        assertEquals(32, ipv4.headerLength());
+        assertEquals(32 + 1248, ipv4.totalLength(), "1280 - 32, down to a multiple of 8");
+        assertArrayEquals(options, bytes(out, ETHERNET + IP, 12));
+        assertEquals(0, Checksums.checksum(out, ETHERNET, 32));
+        final byte[] firstPayload = bytes(out, ETHERNET + 32, 1248);
+
+        final int laterLength = fragmenter.writeFragment(frame, OFFSET, length, 1280, 1, out, 0);
+        ipv4.wrap(out, ETHERNET, laterLength - ETHERNET);
+        assertEquals(24, ipv4.headerLength());
+        assertEquals(24 + 1500 - 32 - 1248, ipv4.totalLength());
+        assertEquals(1248 / 8, ipv4.fragmentOffset());
+        assertArrayEquals(new byte[] {(byte)0x83, 3, 4, 0}, bytes(out, ETHERNET + IP, 4), "the source route, then End of Options");
+        assertEquals(0, Checksums.checksum(out, ETHERNET, 24));
+
+        final byte[] payload = new byte[1500 - 32];
+        System.arraycopy(firstPayload, 0, payload, 0, 1248);
+        out.getBytes(ETHERNET + 24, payload, 1248, payload.length - 1248);
+        assertArrayEquals(bytes(frame, OFFSET + ETHERNET + 32, 1500 - 32), payload);
     }
 
     @Test
@@ -138,16 +174,23 @@ class Ipv4FragmenterTest
     /** A UDP packet of {@code totalLength} bytes, TTL 63, with the flags and offset given; returns the frame's length. */
     private int packet(final int totalLength, final int flags, final int fragmentOffset)
     {
+        return packet(totalLength, flags, fragmentOffset, new byte[0]);
+    }
+
+    /** As {@link #packet(int, int, int)}, with these options (a multiple of 4 bytes) in the header. */
+    private int packet(final int totalLength, final int flags, final int fragmentOffset, final byte[] options)
+    {
         frame.setMemory(OFFSET, ETHERNET, (byte)0x02);
         frame.putShort(OFFSET + EthernetFlyweight.ETHER_TYPE_OFFSET, (short)EthernetFlyweight.ETHER_TYPE_IPV4,
             BIG_ENDIAN);
-        ipv4.wrap(frame, OFFSET + ETHERNET, totalLength).headerLength(IP).totalLength(totalLength)
-            .identification(IDENTIFICATION).flagsAndFragmentOffset(flags | fragmentOffset).ttl(63).protocol(17)
-            .sourceAddress(0x0A01_0002).destinationAddress(0x0A02_0002).updateChecksum();
         for (int i = IP; i < totalLength; i++)
         {
             frame.putByte(OFFSET + ETHERNET + i, (byte)(i * 7));
         }
+        frame.putBytes(OFFSET + ETHERNET + IP, options);
+        ipv4.wrap(frame, OFFSET + ETHERNET, totalLength).headerLength(IP + options.length).totalLength(totalLength)
+            .identification(IDENTIFICATION).flagsAndFragmentOffset(flags | fragmentOffset).ttl(63).protocol(17)
+            .sourceAddress(0x0A01_0002).destinationAddress(0x0A02_0002).updateChecksum();
         return ETHERNET + totalLength;
     }
 

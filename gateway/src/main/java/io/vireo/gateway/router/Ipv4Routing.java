@@ -31,7 +31,7 @@ import static io.vireo.gateway.router.RouterReplies.consume;
  * checked, TTL decremented (the checksum updated incrementally, RFC 1624), longest-prefix match, the
  * egress MTU checked, then handed to {@link NextHopDelivery}. Expiry, no route and a packet too big
  * with DF set answer with ICMP; a packet too big without DF is marked to be cut into fragments on output
- * ({@link FrameBurst#fragmentMtu(int, int)}), unless it is a GSO frame or has IP options (dropped). A
+ * ({@link FrameBurst#fragmentMtu(int, int)}), unless it is a GSO frame (dropped). A
  * fragment that comes before its datagram's first fragment waits in {@link HeldPackets} of its own (up
  * to {@link RouterStage#FRAGMENT_HOLD_MS} ms) and is routed again, as received, once the first has gone
  * through ({@link #releaseFragments}). One per router stage.
@@ -145,7 +145,7 @@ final class Ipv4Routing
                 RouterAnswers.ICMP_FRAGMENTATION_NEEDED, out.mtu(), DropReason.FRAGMENTATION_NEEDED);
             return;
         }
-        if (oversize && !isFragmentable(frames, frame))
+        if (oversize && isGso(frames, frame))
         {
             burst.drop(frame, DropReason.FRAGMENTATION_NEEDED);
             return;
@@ -303,16 +303,11 @@ final class Ipv4Routing
         }
     }
 
-    /**
-     * True if the wrapped packet, over the egress MTU without DF, can be cut into fragments: not a GSO frame
-     * (its segments are cut at output, not fragmented) and no IP options
-     * ({@link io.vireo.dataplane.offload.Ipv4Fragmenter} does not copy them).
-     */
-    private boolean isFragmentable(final FrameBurst frames, final int frame)
+    /** True for a GSO frame: its segments are cut at output, never fragmented. */
+    private static boolean isGso(final FrameBurst frames, final int frame)
     {
-        return VirtioNetHeaderFlyweight.GSO_NONE ==
-            frames.buffer().getByte(frames.netHeaderOffset(frame) + VirtioNetHeaderFlyweight.GSO_TYPE_OFFSET) &&
-            Ipv4Flyweight.MIN_HEADER_LENGTH == ipv4.headerLength();
+        return VirtioNetHeaderFlyweight.GSO_NONE !=
+            frames.buffer().getByte(frames.netHeaderOffset(frame) + VirtioNetHeaderFlyweight.GSO_TYPE_OFFSET);
     }
 
     private static boolean isPartialChecksum(final FrameBurst frames, final int frame)

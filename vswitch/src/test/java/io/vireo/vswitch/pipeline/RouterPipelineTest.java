@@ -281,8 +281,9 @@ class RouterPipelineTest
         assertEquals(1, entryA.counters.drops(DropReason.FRAGMENTATION_NEEDED));
     }
 
+    /** The options of the packet: three NOPs, End of Options; none to copy, so later fragments have a 20-byte header. */
     @Test
-    void aPacketOfExactlyTheEgressMtuCrossesWholeAndOneWithOptionsIsDropped()
+    void aPacketOfExactlyTheEgressMtuCrossesWholeAndOneWithOptionsInFragments()
     {
         publish(NatRules.NONE, 1280);
         neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
@@ -299,8 +300,17 @@ class RouterPipelineTest
         buffer.putShort(24, (short)0, NETWORK);
         buffer.putShort(24, (short)Checksums.checksum(buffer, 14, 24), NETWORK);
         receive(a, bigWithOptions);
-        assertEquals(1, b.sent.size(), "IP options are not fragmented");
-        assertEquals(1, entryA.counters.drops(DropReason.FRAGMENTATION_NEEDED));
+        assertEquals(3, b.sent.size(), "in two fragments");
+        final UnsafeBuffer first = new UnsafeBuffer(b.sentBytes.get(1));
+        final UnsafeBuffer later = new UnsafeBuffer(b.sentBytes.get(2));
+        assertEquals(0x46, first.getByte(14), "the first fragment keeps the options");
+        assertEquals(24 + 1256, first.getShort(16, NETWORK));
+        assertEquals(0, Checksums.checksum(first, 14, 24));
+        assertEquals(0x45, later.getByte(14), "none copied into the later one");
+        assertEquals(20 + 1400 - 24 - 1256, later.getShort(16, NETWORK));
+        assertEquals(1256 / 8, later.getShort(20, NETWORK));
+        assertEquals(0, Checksums.checksum(later, 14, 20));
+        assertEquals(0, dropped(entryA));
     }
 
     @Test
