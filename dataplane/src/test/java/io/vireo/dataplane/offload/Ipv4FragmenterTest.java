@@ -171,6 +171,33 @@ class Ipv4FragmenterTest
         assertEquals(ETHERNET + IP + 1380 - 1256, fragmenter.writeFragment(frame, OFFSET, length + 30, 1280, 1, out, 0));
     }
 
+    /** Random headers and options, any MTU: no exception, every fragment within the MTU and its header checksum right. */
+    @Test
+    void randomPacketsNeverThrowAndEveryFragmentFits()
+    {
+        final java.util.SplittableRandom random = new java.util.SplittableRandom(14);
+        int cut = 0;
+        for (int i = 0; i < 20_000; i++)
+        {
+            final int totalLength = 21 + random.nextInt(3000);
+            final byte[] options = new byte[random.nextBoolean() ? 0 : 4 * random.nextInt(11)];
+            random.nextBytes(options);
+            final int packet = packet(Math.max(totalLength, IP + options.length), random.nextInt(0x4000),
+                random.nextInt(random.nextBoolean() ? 8192 : 64), options);
+            final int length = packet - random.nextInt(2);  // one byte short of Total Length: not a packet
+            final int mtu = random.nextInt(1500);
+            final int count = fragmenter.fragmentCount(frame, OFFSET, length, mtu);
+            cut += count > 1 ? 1 : 0;
+            for (int index = 0; count > 1 && index < count; index++)
+            {
+                final int written = fragmenter.writeFragment(frame, OFFSET, length, mtu, index, out, 0);
+                assertTrue(written - ETHERNET <= mtu, () -> "within the MTU " + mtu);
+                assertEquals(0, Checksums.checksum(out, ETHERNET, ipv4.wrap(out, ETHERNET, mtu).headerLength()));
+            }
+        }
+        assertTrue(cut > 2_000, "packets cut: " + cut);
+    }
+
     /** A UDP packet of {@code totalLength} bytes, TTL 63, with the flags and offset given; returns the frame's length. */
     private int packet(final int totalLength, final int flags, final int fragmentOffset)
     {
