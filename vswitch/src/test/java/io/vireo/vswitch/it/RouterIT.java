@@ -23,30 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RouterIT
 {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Prints "listening", then the length and SHA-256 of each datagram to ADDRESS PORT. */
-    private static final String UDP_RECEIVER = """
-        import hashlib, socket, sys
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind((sys.argv[1], int(sys.argv[2])))
-        print("listening", flush=True)
-        while True:
-            data = s.recv(65535)
-            print(len(data), hashlib.sha256(data).hexdigest(), flush=True)
-        """;
-    /**
-     * Prints the length and SHA-256 of a random 2,972-byte payload (a 3,000-byte IP packet), then sends it to
-     * ADDRESS PORT without DF (IP_MTU_DISCOVER 10 set to IP_PMTUDISC_DONT 0) every 200 ms until stopped.
-     */
-    private static final String UDP_SENDER = """
-        import hashlib, os, socket, sys, time
-        data = os.urandom(3000 - 28)
-        print(len(data), hashlib.sha256(data).hexdigest(), flush=True)
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.IPPROTO_IP, 10, 0)
-        while True:
-            s.sendto(data, (sys.argv[1], int(sys.argv[2])))
-            time.sleep(0.2)
-        """;
 
     private Sandbox sandbox;
     private Daemon daemon;
@@ -171,31 +147,22 @@ class RouterIT
         final Process dumpcap = sandbox.start(sandbox.tempFile(".dumpcap"), "ip", "netns", "exec", nsB,
             "dumpcap", "-q", "-i", tapB, "-f", "ip src 10.91.1.2", "-w", capture.toString(), "-a", "duration:120");
         TapForwardingIT.waitFor(() -> Files.size(capture) > 0, "dumpcap capturing");
-        final Path received = sandbox.tempFile(".udp");
-        sandbox.start(received, "ip", "netns", "exec", nsB, "python3", "-c", UDP_RECEIVER, "10.91.2.2", "5400");
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(received).contains("listening"), "the receiver listening");
+        final Path received = Fragments.receiver(sandbox, nsB, "10.91.2.2", 5400);
 
         for (final String mtu : new String[] {"1500", "9000"})
         {
             check(sandbox.inNetns(nsA, "ip", "link", "set", tapA, "mtu", mtu));
-            final Path sent = sandbox.tempFile(".send");
-            final Process sender = sandbox.start(sent, "ip", "netns", "exec", nsA, "python3", "-c", UDP_SENDER,
-                "10.91.2.2", "5400");
-            TapForwardingIT.waitFor(() -> !Sandbox.readUtf8(sent).isBlank(), "the sender's digest");
-            final String datagram = Sandbox.readUtf8(sent).strip();
-            TapForwardingIT.waitFor(() -> Sandbox.readUtf8(received).contains(datagram),
-                "B receives the datagram sent over MTU " + mtu + " byte-exact (" + datagram + ")", 30);
-            sender.destroy();
-            assertTrue(sender.waitFor(20, TimeUnit.SECONDS), "the sender stopped");
+            Fragments.sendUntilReceived(sandbox, nsA, "10.91.2.2", 5400, 3000, received);
         }
 
-        TapForwardingIT.waitFor(() -> capturedFragments(capture, "ip.frag_offset > 0") >= 3,
+        TapForwardingIT.waitFor(() -> Fragments.captured(sandbox, capture, "ip.frag_offset > 0", false) >= 3,
             "later fragments from the router in the capture", 30);
         dumpcap.destroy();
         assertTrue(dumpcap.waitFor(20, TimeUnit.SECONDS), "dumpcap stopped");
-        assertEquals(0, capturedFragments(capture, "ip.len > 1280"), () -> "nothing over the MTU: " + decoded(capture));
-        assertTrue(capturedFragments(capture, "ip.flags.mf == 1 && ip.frag_offset == 0") >= 2,
-            () -> "first fragments: " + decoded(capture));
+        assertEquals(0, Fragments.captured(sandbox, capture, "ip.len > 1280", true),
+            () -> "nothing over the MTU: " + Fragments.decoded(sandbox, capture));
+        assertTrue(Fragments.captured(sandbox, capture, "ip.flags.mf == 1 && ip.frag_offset == 0", true) >= 2,
+            () -> "first fragments: " + Fragments.decoded(sandbox, capture));
         final JsonNode statsB = port(tapB).get("stats");
         assertTrue(statsB.get("ipv4Fragments").asLong() >= 6, () -> "counted on B's port: " + statsB);
 
@@ -204,19 +171,6 @@ class RouterIT
             tooBig.out().contains("1280"), "DF: fragmentation needed, with the MTU: " + tooBig.all());
         final JsonNode dropsA = port(tapA).get("stats").get("drops");
         assertTrue(dropsA.get("fragmentation_needed").asLong() >= 1, dropsA::toString);
-    }
-
-    /** Frames of B's capture that match the filter, IP fragments taken one by one (not reassembled). */
-    private int capturedFragments(final Path capture, final String filter)
-    {
-        final Sandbox.Result result = sandbox.run("tshark", "-r", capture.toString(), "-o", "ip.defragment:FALSE", "-Y", filter,
-            "-T", "fields", "-e", "frame.number");
-        return (int)result.out().lines().filter(line -> !line.isBlank()).count();
-    }
-
-    private String decoded(final Path capture)
-    {
-        return sandbox.run("tshark", "-r", capture.toString(), "-o", "ip.defragment:FALSE").all();
     }
 
     @Test
