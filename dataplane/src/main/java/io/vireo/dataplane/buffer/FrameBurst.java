@@ -26,7 +26,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>
  * Every frame also carries a <b>peer</b>, metadata for ports that reach several remote endpoints
  * through one port (a VXLAN port's peers): on receive, the peer the frame came from ({@link #NO_PEER}
- * from any other port); once queued for such a port, the peer it goes to, or {@link #ALL_PEERS}.
+ * from any other port); once queued for such a port, the peer it goes to, or {@link #ALL_PEERS}. And a
+ * <b>fragment MTU</b>: 0, or the MTU a router found an IPv4 packet without DF too large for, which the
+ * output cuts it to ({@link io.vireo.dataplane.offload.Ipv4Fragmenter}); kept on the frame's copies
+ * ({@link #append}, {@link #moveToFront}), as the peer is.
  */
 public final class FrameBurst
 {
@@ -44,6 +47,7 @@ public final class FrameBurst
     private final int capacity;
     private final int[] lengths;
     private final int[] peers;
+    private final int[] fragmentMtus;
     private int size;
 
     /**
@@ -65,6 +69,7 @@ public final class FrameBurst
         this.capacity = capacity;
         this.lengths = new int[capacity];
         this.peers = new int[capacity];
+        this.fragmentMtus = new int[capacity];
     }
 
     /** The whole burst memory; frame {@code i} starts at {@link #frameOffset(int)}. */
@@ -123,6 +128,7 @@ public final class FrameBurst
     public void commit(final int length)
     {
         peers[size] = NO_PEER;
+        fragmentMtus[size] = 0;
         lengths[size++] = length;
     }
 
@@ -136,6 +142,7 @@ public final class FrameBurst
         buffer.putBytes(nextFrameOffset() - NET_HEADER_LENGTH, source.buffer, source.netHeaderOffset(index),
             NET_HEADER_LENGTH + length);
         peers[size] = source.peers[index];
+        fragmentMtus[size] = source.fragmentMtus[index];
         lengths[size++] = length;
     }
 
@@ -148,6 +155,7 @@ public final class FrameBurst
             buffer.putBytes(netHeaderOffset(to), buffer, netHeaderOffset(i), NET_HEADER_LENGTH + lengths[i]);
             lengths[to] = lengths[i];
             peers[to] = peers[i];
+            fragmentMtus[to] = fragmentMtus[i];
         }
         size -= from;
     }
@@ -161,6 +169,18 @@ public final class FrameBurst
     public void peer(final int index, final int peer)
     {
         peers[index] = peer;
+    }
+
+    /** The MTU frame {@code index}'s IPv4 packet is to be cut to on output, or 0: sent as it is. */
+    public int fragmentMtu(final int index)
+    {
+        return fragmentMtus[index];
+    }
+
+    /** Marks frame {@code index}'s IPv4 packet to be cut into fragments of at most {@code mtu} bytes on output. */
+    public void fragmentMtu(final int index, final int mtu)
+    {
+        fragmentMtus[index] = mtu;
     }
 
     public int frameOffset(final int index)

@@ -4,7 +4,9 @@ package io.vireo.dataplane.pipeline;
  * Every reason a frame is dropped, by the pipeline's stages or by a port, in one table (as VPP's
  * {@code *_error.def}); a new stage or port type adds its reasons here. Each reason has a counter per
  * port ({@link PortCounters}): the ingress port for receive-side reasons, the egress port for
- * {@link #BAD_OFFLOAD}, {@link #TX_ERROR} and packets larger than its {@link io.vireo.dataplane.port.Port#mtu()},
+ * {@link #BAD_OFFLOAD}, {@link #TX_ERROR}, packets larger than its {@link io.vireo.dataplane.port.Port#mtu()} and
+ * a routed packet its output cannot cut into fragments ({@link #FRAGMENTATION_NEEDED}: malformed options, offsets
+ * past 65,528 bytes),
  * and a port for what it drops itself (a VXLAN port: bad datagrams, frames for a peer that is gone).
  */
 public enum DropReason
@@ -24,7 +26,7 @@ public enum DropReason
     TTL_EXCEEDED("ttl_exceeded", "TTL or hop limit ran out at a router (answered with ICMP time exceeded)"),
     ROUTER_NO_ROUTE("router_no_route", "a router has no route to the destination (answered with ICMP destination unreachable)"),
     NEIGHBOUR_UNRESOLVED("neighbour_unresolved", "a router could not resolve the next hop's MAC in time, or had no room to hold the packet"),
-    FRAGMENTATION_NEEDED("fragmentation_needed", "larger than the router's egress MTU (answered with ICMP fragmentation needed or packet too big when allowed)"),
+    FRAGMENTATION_NEEDED("fragmentation_needed", "larger than the router's egress MTU and not fragmented: with DF or IPv6 (answered with ICMP fragmentation needed or packet too big when allowed), a GSO frame whose segments exceed it, malformed IPv4 options or fragment offsets that would pass 65,528 bytes"),
     ROUTER_LOCAL("router_local", "to a router's own address, not ARP, neighbour discovery or an echo request"),
     CONNTRACK_FULL("conntrack_full", "a new connection through a router with NAT while the connection table is full"),
     NAT_NO_PORT("nat_no_port", "no free port to masquerade a new connection with (or its translation is in use)"),

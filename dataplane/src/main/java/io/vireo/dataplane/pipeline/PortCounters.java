@@ -8,10 +8,11 @@ import org.agrona.concurrent.status.CountersManager;
 /**
  * A port's counters, in the switch's counters file. The pipeline counts what it receives and what it
  * sends on the port, the drops of its stages, and the ARP requests and neighbour solicitations from the
- * port that the switch answered itself ({@link #suppressed}); a port may count what it drops or sends itself
+ * port that the switch answered itself ({@link #suppressed}), and the IPv4 fragments it cut routed packets into
+ * for the port ({@link #fragmented}); a port may count what it drops or sends itself
  * ({@link io.vireo.dataplane.port.Port#countsTransmits()}). Writers add with release ordering, once per
  * burst where they can; readers in other threads and processes see whole values.
- * Counter type ids: {@link #TYPE_RX_PACKETS}..{@link #TYPE_SUPPRESSED}, and
+ * Counter type ids: {@link #TYPE_RX_PACKETS}..{@link #TYPE_FRAGMENTS}, and
  * {@link #TYPE_DROP_BASE} + {@link DropReason#ordinal()}. The counter key holds the port name.
  */
 public final class PortCounters implements AutoCloseable
@@ -22,6 +23,8 @@ public final class PortCounters implements AutoCloseable
     public static final int TYPE_TX_BYTES = 4;
     /** ARP requests and neighbour solicitations the switch answered itself: consumed, not dropped. */
     public static final int TYPE_SUPPRESSED = 5;
+    /** IPv4 fragments sent: routed packets larger than the router interface's MTU, cut to it on the way out. */
+    public static final int TYPE_FRAGMENTS = 6;
     public static final int TYPE_DROP_BASE = 100;
 
     private final AtomicCounter rxPackets;
@@ -29,6 +32,7 @@ public final class PortCounters implements AutoCloseable
     private final AtomicCounter txPackets;
     private final AtomicCounter txBytes;
     private final AtomicCounter suppressed;
+    private final AtomicCounter fragments;
     private final AtomicCounter[] drops = new AtomicCounter[DropReason.count()];
 
     public PortCounters(final CountersManager manager, final String portName)
@@ -38,6 +42,7 @@ public final class PortCounters implements AutoCloseable
         txPackets = allocate(manager, portName, TYPE_TX_PACKETS, "tx_packets");
         txBytes = allocate(manager, portName, TYPE_TX_BYTES, "tx_bytes");
         suppressed = allocate(manager, portName, TYPE_SUPPRESSED, "arp_nd_suppressed");
+        fragments = allocate(manager, portName, TYPE_FRAGMENTS, "ipv4_fragments");
         for (int i = 0; i < drops.length; i++)
         {
             drops[i] = allocate(manager, portName, TYPE_DROP_BASE + i, "drop_" + DropReason.of(i).metricName());
@@ -62,6 +67,7 @@ public final class PortCounters implements AutoCloseable
             case TYPE_TX_PACKETS: return "tx_packets";
             case TYPE_TX_BYTES: return "tx_bytes";
             case TYPE_SUPPRESSED: return "arp_nd_suppressed";
+            case TYPE_FRAGMENTS: return "ipv4_fragments";
             default:
                 final int drop = typeId - TYPE_DROP_BASE;
                 return drop >= 0 && drop < DropReason.count() ? "drop_" + DropReason.of(drop).metricName() : null;
@@ -79,6 +85,7 @@ public final class PortCounters implements AutoCloseable
         carryOver(txPackets, earlier);
         carryOver(txBytes, earlier);
         carryOver(suppressed, earlier);
+        carryOver(fragments, earlier);
         for (final AtomicCounter drop : drops)
         {
             carryOver(drop, earlier);
@@ -108,6 +115,12 @@ public final class PortCounters implements AutoCloseable
     public void suppressed(final int requests)
     {
         suppressed.getAndAddRelease(requests);
+    }
+
+    /** Adds {@code count} IPv4 fragments sent, cut from routed packets. */
+    public void fragmented(final int count)
+    {
+        fragments.getAndAddRelease(count);
     }
 
     /** Adds {@code frames} dropped for {@code reason}. */
@@ -142,6 +155,12 @@ public final class PortCounters implements AutoCloseable
         return suppressed.get();
     }
 
+    /** IPv4 fragments sent on the port, cut from routed packets. */
+    public long fragments()
+    {
+        return fragments.get();
+    }
+
     public long drops(final DropReason reason)
     {
         return drops[reason.ordinal()].get();
@@ -155,6 +174,7 @@ public final class PortCounters implements AutoCloseable
         txPackets.close();
         txBytes.close();
         suppressed.close();
+        fragments.close();
         for (final AtomicCounter drop : drops)
         {
             drop.close();

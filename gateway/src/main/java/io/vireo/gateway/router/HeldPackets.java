@@ -9,7 +9,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * Packets set aside, copied out of the burst (with their virtio-net header) into slots of their own,
  * each with a bridge and a 128-bit key: routed packets waiting for their next hop's MAC, as the kernel
  * queues packets on an unresolved neighbour (the key: the next hop's address), and IPv4 fragments
- * waiting for their datagram's first fragment at a router with NAT (the key: the datagram's). One per
+ * waiting for their datagram's first fragment at a router with NAT (the key: the datagram's); a packet's
+ * {@link FrameBurst#fragmentMtu(int) fragment MTU} is kept with it. One per
  * forwarding thread and use; fixed size, no allocation after construction.
  * <pre>
  *  slot i: | net header (12 B) | frame, length[i] bytes |
@@ -25,6 +26,7 @@ final class HeldPackets
     private final long[] targetHigh;
     private final long[] targetLow;
     private final long[] heldAtMs;
+    private final int[] fragmentMtus;
     private final PortCounters[] counters;
     private int count;
 
@@ -42,6 +44,7 @@ final class HeldPackets
         this.targetHigh = new long[capacity];
         this.targetLow = new long[capacity];
         this.heldAtMs = new long[capacity];
+        this.fragmentMtus = new int[capacity];
         this.counters = new PortCounters[capacity];
     }
 
@@ -78,6 +81,7 @@ final class HeldPackets
         targetHigh[i] = high;
         targetLow[i] = low;
         heldAtMs[i] = nowMs;
+        fragmentMtus[i] = frames.fragmentMtu(frame);
         this.counters[i] = counters;
         return true;
     }
@@ -109,6 +113,7 @@ final class HeldPackets
             targetHigh[i] = targetHigh[last];
             targetLow[i] = targetLow[last];
             heldAtMs[i] = heldAtMs[last];
+            fragmentMtus[i] = fragmentMtus[last];
             counters[i] = counters[last];
         }
         counters[last] = null;
@@ -137,6 +142,12 @@ final class HeldPackets
     long heldAtMs(final int i)
     {
         return heldAtMs[i];
+    }
+
+    /** The MTU packet {@code i} is to be cut to on output, or 0 ({@link FrameBurst#fragmentMtu(int)}). */
+    int fragmentMtu(final int i)
+    {
+        return fragmentMtus[i];
     }
 
     PortCounters counters(final int i)

@@ -30,9 +30,11 @@ import static io.vireo.gateway.router.RouterReplies.consume;
  * no healthy backend refused), echo requests to its addresses answered; anything else routed: header
  * checked, TTL decremented (the checksum updated incrementally, RFC 1624), longest-prefix match, the
  * egress MTU checked, then handed to {@link NextHopDelivery}. Expiry, no route and a packet too big
- * with DF set answer with ICMP. A fragment that comes before its datagram's first fragment waits in
- * {@link HeldPackets} of its own (up to {@link RouterStage#FRAGMENT_HOLD_MS} ms) and is routed again, as
- * received, once the first has gone through ({@link #releaseFragments}). One per router stage.
+ * with DF set answer with ICMP; a packet too big without DF is marked to be cut into fragments on output
+ * ({@link FrameBurst#fragmentMtu(int, int)}), unless it is a GSO frame (dropped). A
+ * fragment that comes before its datagram's first fragment waits in {@link HeldPackets} of its own (up
+ * to {@link RouterStage#FRAGMENT_HOLD_MS} ms) and is routed again, as received, once the first has gone
+ * through ({@link #releaseFragments}). One per router stage.
  */
 final class Ipv4Routing
 {
@@ -136,17 +138,16 @@ final class Ipv4Routing
                 DropReason.ROUTER_NO_ROUTE);
             return;
         }
-        if (packetSize.packetSize(buffer, frames.netHeaderOffset(frame), offset, length) > out.mtu())
+        final boolean oversize = packetSize.packetSize(buffer, frames.netHeaderOffset(frame), offset, length) > out.mtu();
+        if (oversize && ipv4.dontFragment())
         {
-            if (ipv4.dontFragment())
-            {
-                replies.ipv4Error(burst, frame, in, RouterAnswers.ICMP_DESTINATION_UNREACHABLE,
-                    RouterAnswers.ICMP_FRAGMENTATION_NEEDED, out.mtu(), DropReason.FRAGMENTATION_NEEDED);
-            }
-            else
-            {
-                burst.drop(frame, DropReason.FRAGMENTATION_NEEDED);
-            }
+            replies.ipv4Error(burst, frame, in, RouterAnswers.ICMP_DESTINATION_UNREACHABLE,
+                RouterAnswers.ICMP_FRAGMENTATION_NEEDED, out.mtu(), DropReason.FRAGMENTATION_NEEDED);
+            return;
+        }
+        if (oversize && isGso(frames, frame))
+        {
+            burst.drop(frame, DropReason.FRAGMENTATION_NEEDED);
             return;
         }
         if (Ipv4Nat.NEW == natVerdict)
@@ -166,6 +167,11 @@ final class Ipv4Routing
         buffer.putShort(ip + Ipv4Flyweight.HEADER_CHECKSUM_OFFSET,
             (short)Checksums.adjust(checksum, ttlAndProtocol, ttlAndProtocol - 0x100), NETWORK);
 
+        if (oversize)
+        {
+            // Cut on output, once the egress bridge's policy has seen the whole packet: the burst has no slots to spare.
+            frames.fragmentMtu(frame, out.mtu());
+        }
         final int target = nextHop.connected() ? destination : (int)nextHop.gatewayLow();
         delivery.deliver(burst, frame, out, false, 0, target & 0xFFFF_FFFFL);
     }
@@ -295,6 +301,13 @@ final class Ipv4Routing
             replies.ipv4Error(burst, frame, in, RouterAnswers.ICMP_DESTINATION_UNREACHABLE, RouterAnswers.ICMP_PORT_UNREACHABLE, 0,
                 DropReason.SERVICE_NO_BACKEND);
         }
+    }
+
+    /** True for a GSO frame: its segments are cut at output, never fragmented. */
+    private static boolean isGso(final FrameBurst frames, final int frame)
+    {
+        return VirtioNetHeaderFlyweight.GSO_NONE !=
+            frames.buffer().getByte(frames.netHeaderOffset(frame) + VirtioNetHeaderFlyweight.GSO_TYPE_OFFSET);
     }
 
     private static boolean isPartialChecksum(final FrameBurst frames, final int frame)

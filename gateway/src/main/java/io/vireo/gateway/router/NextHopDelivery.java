@@ -94,7 +94,8 @@ final class NextHopDelivery
             {
                 final int length = held.copyOut(i, frames);
                 ethernet.wrap(frames.buffer(), frames.nextFrameOffset(), length).destination(mac);
-                burst.appendForwarded(length, out.bridgeId(), out.mac(), mac, held.counters(i));
+                final int frame = burst.appendForwarded(length, out.bridgeId(), out.mac(), mac, held.counters(i));
+                frames.fragmentMtu(frame, held.fragmentMtu(i));
                 held.remove(i);
             }
             else if (null == out || now - held.heldAtMs(i) > RouterStage.HOLD_MS)

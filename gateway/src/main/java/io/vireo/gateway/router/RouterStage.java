@@ -31,7 +31,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   (the IPv4 checksum updated incrementally, RFC 1624), longest-prefix match, the egress MTU
  *   checked (per segment for a GSO frame, which crosses whole: only its MACs and TTL change, so its
  *   virtio-net header stays right), the next hop's MAC resolved. Expiry, no route and a packet too
- *   big answer with ICMP (from the ingress interface's address); an unresolved next hop sends an ARP
+ *   big with DF (or IPv6) answer with ICMP (from the ingress interface's address); an IPv4 packet too
+ *   big without DF is marked to be fragmented on output; an unresolved next hop sends an ARP
  *   request or neighbour solicitation (at most one a second per neighbour) and holds the packet up
  *   to {@link #HOLD_MS} ms, re-sent once the neighbour answers.</li>
  *   <li>On a router with NAT rules or services, IPv4 connections are tracked and translated around the

@@ -56,6 +56,9 @@ final class PrometheusMetrics
         family(out, "vireo_port_arp_nd_suppressed_total", "counter",
             "ARP requests and neighbour solicitations from a port that the switch answered itself (a known endpoint).");
         ports.forEach(p -> sample(out, "vireo_port_arp_nd_suppressed_total", portLabels(p), p.stats().arpNdSuppressed()));
+        family(out, "vireo_port_ipv4_fragments_total", "counter",
+            "IPv4 fragments sent on a port: routed packets without DF larger than the router interface's MTU, cut to it.");
+        ports.forEach(p -> sample(out, "vireo_port_ipv4_fragments_total", portLabels(p), p.stats().ipv4Fragments()));
         family(out, "vireo_port_drops_total", "counter", "Frames dropped, by port and reason.");
         for (final PortInfo port : ports)
         {

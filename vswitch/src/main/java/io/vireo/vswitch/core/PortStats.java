@@ -9,9 +9,11 @@ import io.vireo.dataplane.pipeline.PortCounters;
 /**
  * A port's counters at one moment; {@code drops} by {@link io.vireo.dataplane.pipeline.DropReason#metricName()};
  * {@code arpNdSuppressed}: the ARP requests and neighbour solicitations from the port that the switch answered
- * itself ({@link VireoOverlay#addNeighbourAnswer}), which went no further.
+ * itself ({@link VireoOverlay#addNeighbourAnswer}), which went no further; {@code ipv4Fragments}: the IPv4
+ * fragments sent on the port, cut from routed packets larger than the router interface's MTU.
  */
-public record PortStats(long rxPackets, long rxBytes, long txPackets, long txBytes, Map<String, Long> drops, long arpNdSuppressed)
+public record PortStats(
+    long rxPackets, long rxBytes, long txPackets, long txBytes, Map<String, Long> drops, long arpNdSuppressed, long ipv4Fragments)
 {
     /** A port's counters as they are now. */
     static PortStats of(final PortCounters counters)
@@ -22,6 +24,6 @@ public record PortStats(long rxPackets, long rxBytes, long txPackets, long txByt
             drops.put(reason.metricName(), counters.drops(reason));
         }
         return new PortStats(counters.rxPackets(), counters.rxBytes(), counters.txPackets(), counters.txBytes(), drops,
-            counters.suppressed());
+            counters.suppressed(), counters.fragments());
     }
 }

@@ -3,7 +3,6 @@ package io.vireo.vswitch.pipeline;
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.EthernetFlyweight;
 import io.vireo.dataplane.icmp.PacketTooBig;
-import io.vireo.dataplane.offload.Offloads;
 import io.vireo.dataplane.pipeline.BurstContext;
 import io.vireo.dataplane.pipeline.Destination;
 import io.vireo.dataplane.pipeline.DropReason;
@@ -24,8 +23,10 @@ import io.vireo.dataplane.pipeline.TokenBucket;
  * A port with an {@link io.vireo.dataplane.port.Port#mtu() MTU} (a VXLAN port's overlay) gets no IP
  * packet larger than it: such a frame is dropped, counted as {@code oversize} on that port, and its
  * sender gets an ICMP answer ({@link PacketTooBig}), at most {@link #TOO_BIG_REPLIES_PER_MS} per
- * millisecond, as the kernel limits its own. Frames are never copied: a flooded frame is queued by
- * index on every output port and written from the same slot.
+ * millisecond, as the kernel limits its own. A packet a router marked to be fragmented
+ * ({@link FrameBurst#fragmentMtu(int)}) is cut to the smaller of that MTU and the port's instead. Frames
+ * are never copied but to be cut: a flooded frame is queued by index on every output port and written
+ * from the same slot.
  */
 final class OutputStage implements Stage
 {
@@ -130,7 +131,7 @@ final class OutputStage implements Stage
     private void enqueue(final BurstContext burst, final PortEntry in, final PortEntry egress, final int frame, final int peer)
     {
         final FrameBurst frames = burst.frames();
-        if (0 != egress.mtu && tooBig(frames, frame, egress.mtu))
+        if (0 != egress.mtu && 0 == frames.fragmentMtu(frame) && tooBig(frames, frame, egress.mtu))
         {
             egress.counters.dropped(DropReason.OVERSIZE, 1);
             answerTooBig(burst, in, frame, egress.mtu);
@@ -193,11 +194,14 @@ final class OutputStage implements Stage
         pendingTxCount = 0;
     }
 
-    /** Sends the egress port's queued frames, segmenting or checksumming in software what it does not take. */
+    /**
+     * Sends the egress port's queued frames, segmenting or checksumming in software what it does not take,
+     * and fragmenting what a router marked.
+     */
     private void send(final FrameBurst frames, final PortEntry egress)
     {
         final int accepted = egress.port.offloads();
-        if (Offloads.ALL == accepted || !anyNeedsOffloadWork(frames, egress, accepted))
+        if (!anyNeedsWork(frames, egress, accepted))
         {
             egress.transmit(frames, egress.txIndexes, egress.txCount);
         }
@@ -317,7 +321,7 @@ final class OutputStage implements Stage
         return limit.readyAt() + Math.min(limit.burstNanos() / 2, SHAPING_BATCH_MAX_NANOS);
     }
 
-    private static boolean anyNeedsOffloadWork(final FrameBurst frames, final PortEntry egress, final int accepted)
+    private static boolean anyNeedsWork(final FrameBurst frames, final PortEntry egress, final int accepted)
     {
         for (int j = 0; j < egress.txCount; j++)
         {

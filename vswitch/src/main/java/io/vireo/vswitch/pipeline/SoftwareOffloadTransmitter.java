@@ -2,6 +2,7 @@ package io.vireo.vswitch.pipeline;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
+import io.vireo.dataplane.offload.Ipv4Fragmenter;
 import io.vireo.dataplane.offload.Offloads;
 import io.vireo.dataplane.offload.SegmentSink;
 import io.vireo.dataplane.offload.SoftwareOffload;
@@ -10,11 +11,13 @@ import org.agrona.MutableDirectBuffer;
 
 /**
  * Transmits to a port that does not take every offload (a TAP without {@code IFF_VNET_HDR}, a vhost-user
- * port whose driver did not negotiate them all, a loopback port, a VXLAN endpoint): frames whose
- * virtio-net header asks for a GSO the port does not take are cut into segments, and frames with a
- * partial checksum it cannot take are completed, by the one shared {@link SoftwareOffload}; the rest
- * (also GSO frames of a kind the port takes) go out as they are, all in their original order. One per
- * forwarding thread; allocates nothing.
+ * port whose driver did not negotiate them all, a loopback port, a VXLAN endpoint), or frames a router
+ * marked to be fragmented: frames whose virtio-net header asks for a GSO the port does not take are cut
+ * into segments, and frames with a partial checksum it cannot take are completed, by the one shared
+ * {@link SoftwareOffload}; IPv4 packets with a {@link FrameBurst#fragmentMtu(int) fragment MTU} are cut
+ * into fragments of at most that MTU (and the port's own, if it has one), their checksum completed
+ * first, by {@link Ipv4Fragmenter}; the rest (also GSO frames of a kind the port takes) go out as they
+ * are, all in their original order. One per forwarding thread; allocates nothing.
  */
 final class SoftwareOffloadTransmitter implements SegmentSink
 {
@@ -22,6 +25,7 @@ final class SoftwareOffloadTransmitter implements SegmentSink
     private static final int SEGMENT_SLOT = 16_384;
 
     private final SoftwareOffload offload = new SoftwareOffload();
+    private final Ipv4Fragmenter fragmenter = new Ipv4Fragmenter();
     private final VirtioNetHeaderFlyweight header = new VirtioNetHeaderFlyweight();
     private final FrameBurst segments = new FrameBurst(SEGMENT_BURST, SEGMENT_SLOT, FrameBurst.NET_HEADER_LENGTH);
     private final int[] segmentIndexes = new int[SEGMENT_BURST];
@@ -42,13 +46,13 @@ final class SoftwareOffloadTransmitter implements SegmentSink
     }
 
     /**
-     * True if frame {@code frame} of the burst carries offload work (GSO or a partial checksum) that a
-     * port taking {@code accepted} cannot do.
+     * True if frame {@code frame} of the burst is to be fragmented, or carries offload work (GSO or a partial
+     * checksum) that a port taking {@code accepted} cannot do.
      */
     static boolean needsWork(final FrameBurst burst, final int frame, final int accepted)
     {
         final int headerOffset = burst.netHeaderOffset(frame);
-        return 0 != burst.buffer().getShort(headerOffset) &&
+        return 0 != burst.fragmentMtu(frame) || Offloads.ALL != accepted && 0 != burst.buffer().getShort(headerOffset) &&
             !Offloads.covers(accepted, Offloads.required(burst.buffer(), headerOffset));
     }
 
@@ -70,7 +74,13 @@ final class SoftwareOffloadTransmitter implements SegmentSink
                 continue;
             }
             header.wrap(buffer, burst.netHeaderOffset(frame), FrameBurst.NET_HEADER_LENGTH);
-            if (VirtioNetHeaderFlyweight.GSO_NONE != header.gsoType())
+            if (0 != burst.fragmentMtu(frame))
+            {
+                sendPlain(burst);
+                final int mtu = burst.fragmentMtu(frame);
+                fragment(burst, frame, 0 == egress.mtu ? mtu : Math.min(egress.mtu, mtu));
+            }
+            else if (VirtioNetHeaderFlyweight.GSO_NONE != header.gsoType())
             {
                 sendPlain(burst);
                 segmentsRefused = false;
@@ -93,6 +103,49 @@ final class SoftwareOffloadTransmitter implements SegmentSink
         }
         sendPlain(burst);
         this.egress = null;
+    }
+
+    /**
+     * Sends the frame's IPv4 packet cut into fragments of at most {@code mtu} bytes (its partial checksum
+     * completed first: a fragment cannot carry one), each to the frame's peer; counts them on the port.
+     */
+    private void fragment(final FrameBurst burst, final int frame, final int mtu)
+    {
+        final MutableDirectBuffer buffer = burst.buffer();
+        final int offset = burst.frameOffset(frame);
+        final int length = burst.frameLength(frame);
+        if (!offload.completeChecksum(buffer, offset, length, header))
+        {
+            drop(DropReason.BAD_OFFLOAD, 1);
+            return;
+        }
+        final int count = fragmenter.fragmentCount(buffer, offset, length, mtu);
+        if (count <= 1)
+        {
+            if (0 == count)
+            {
+                drop(DropReason.FRAGMENTATION_NEEDED, 1);
+            }
+            else
+            {
+                plain[plainCount++] = frame;
+            }
+            return;
+        }
+        segmentsRefused = false;
+        segmentPeer = burst.peer(frame);
+        for (int i = 0; i < count; i++)
+        {
+            segments.clearNextNetHeader();
+            segments.commit(fragmenter.writeFragment(buffer, offset, length, mtu, i, segments.buffer(), segments.nextFrameOffset()));
+            segments.peer(segments.size() - 1, segmentPeer);
+            if (segments.isFull())
+            {
+                sendSegments();
+            }
+        }
+        sendSegments();
+        egress.counters.fragmented(count);
     }
 
     @Override

@@ -118,7 +118,7 @@ class ZeroAllocationTest
             final long transmittedBefore = transmitted;
             Allocations.assertAllocatesNothing(perWindow + " routed frames", () ->
             {
-                route(vireo, a, b, fromA, perWindow);
+                route(vireo, a, b, fromA, perWindow, 1);
                 return transmitted;
             });
 
@@ -126,6 +126,38 @@ class ZeroAllocationTest
             assertTrue(vireo.gateway().connections("r1").size() == 1,
                 () -> "one connection: " + vireo.gateway().connections("r1"));
             assertEquals(0, vireo.port("a").stats().drops().get("policy"), "nothing denied");
+        }
+    }
+
+    /**
+     * Routed, masqueraded and fragmented: each 2,000-byte datagram from A leaves for B, behind an interface of
+     * MTU 1280, in two fragments.
+     */
+    @Test
+    void aMillionFragmentsOfRoutedPacketsAllocateNothing()
+    {
+        try (Vireo vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(4096)))
+        {
+            final LoopbackPort a = new LoopbackPort("a", 1 << 20);
+            final LoopbackPort b = new LoopbackPort("b", 1 << 20);
+            masqueradingRouter(vireo, a, b, 1280);
+            final UnsafeBuffer fromA = new UnsafeBuffer(java.util.Arrays.copyOf(
+                Frames.udp(ROUTER_BR0, MAC_A, 0x0A01_0002, 0x0A02_0002), 14 + 2000));
+            fromA.putShort(16, (short)2000, java.nio.ByteOrder.BIG_ENDIAN);
+            fromA.putShort(38, (short)(2000 - 20), java.nio.ByteOrder.BIG_ENDIAN);
+            identify(fromA, 1);
+            final int perWindow = FRAMES / Allocations.WINDOWS;
+
+            final long transmittedBefore = transmitted;
+            Allocations.assertAllocatesNothing(perWindow + " fragments", () ->
+            {
+                route(vireo, a, b, fromA, perWindow / 2, 2);
+                return transmitted;
+            });
+
+            assertTrue(transmitted - transmittedBefore >= FRAMES, () -> "every packet routed: " + vireo.ports());
+            assertEquals(vireo.port("b").stats().txPackets() - 1, vireo.port("b").stats().ipv4Fragments(),
+                "all in fragments, but the router's ARP answer");
         }
     }
 
@@ -194,7 +226,9 @@ class ZeroAllocationTest
         }
     }
 
-    private void route(final Vireo vireo, final LoopbackPort a, final LoopbackPort b, final UnsafeBuffer fromA, final int frames)
+    /** Injects {@code frames} frames on A, and forwards until each round is through, {@code framesOut} frames out for each. */
+    private void route(
+        final Vireo vireo, final LoopbackPort a, final LoopbackPort b, final UnsafeBuffer fromA, final int frames, final int framesOut)
     {
         for (int sent = 0; sent < frames; sent += PER_ROUND)
         {
@@ -202,7 +236,7 @@ class ZeroAllocationTest
             {
                 a.inject(fromA, 0, fromA.capacity());
             }
-            injected += PER_ROUND;
+            injected += PER_ROUND * framesOut;
             for (int idle = 0; transmitted < injected; idle++)
             {
                 if (idle > 10_000)
@@ -293,13 +327,19 @@ class ZeroAllocationTest
     /** A on br0, B (10.2.0.2, resolved) on br1, router r1 between them masquerading out of br1. */
     private void masqueradingRouter(final Vireo vireo, final LoopbackPort a, final LoopbackPort b)
     {
+        masqueradingRouter(vireo, a, b, null);
+    }
+
+    /** As {@link #masqueradingRouter(Vireo, LoopbackPort, LoopbackPort)}, with this MTU on br1 (null: the default). */
+    private void masqueradingRouter(final Vireo vireo, final LoopbackPort a, final LoopbackPort b, final Integer mtuOnBr1)
+    {
         vireo.addBridge("br0", null);
         vireo.addBridge("br1", null);
         vireo.addPort("br0", a);
         vireo.addPort("br1", b);
         vireo.gateway().addRouter("r1");
         vireo.gateway().attachRouter("r1", "br0", java.util.List.of("10.1.0.1/24"), MacAddress.format(ROUTER_BR0), null);
-        vireo.gateway().attachRouter("r1", "br1", java.util.List.of("10.2.0.1/24"), "02:00:00:00:01:01", null);
+        vireo.gateway().attachRouter("r1", "br1", java.util.List.of("10.2.0.1/24"), "02:00:00:00:01:01", mtuOnBr1);
         vireo.gateway().addNat("r1", new NatRuleSpec(null, "masquerade", "br1", null, null, null, null, null, null));
         b.inject(Frames.arpRequest(MAC_B, 0x0A02_0002, 0x0A02_0001));
         vireo.invoke();

@@ -41,6 +41,12 @@ class NatIT
     /** The gateway of the class comment, on a daemon started with these options. */
     private void start(final String... daemonOptions) throws Exception
     {
+        start(1500, daemonOptions);
+    }
+
+    /** The gateway of the class comment, its interface on {@code up} of this MTU, on a daemon started with these options. */
+    private void start(final int uplinkMtu, final String... daemonOptions) throws Exception
+    {
         daemon = Daemon.start(sandbox, sandbox.tempDir("run"), daemonOptions);
         nsA = sandbox.namespace("a");
         nsB = sandbox.namespace("b");
@@ -56,7 +62,7 @@ class NatIT
         daemon.ok("port", "add", "up", uplink, "--type", "af-packet");
         daemon.ok("router", "add", "r1");
         daemon.ok("router", "attach", "r1", "br0", "--ip", "10.94.1.1/24");
-        daemon.ok("router", "attach", "r1", "up", "--ip", "10.95.0.1/24");
+        daemon.ok("router", "attach", "r1", "up", "--ip", "10.95.0.1/24", "--mtu", Integer.toString(uplinkMtu));
         daemon.ok("nat", "masquerade", "r1", "--out", "up");
         daemon.ok("nat", "publish", "r1", "--proto", "tcp", "--port", "8080", "--to", "10.94.1.2:80", "--on", "up");
     }
@@ -108,17 +114,47 @@ class NatIT
         assertTrue(ping.out().contains("4008 bytes from 10.95.0.2"), "fragmented echoes answered: " + ping.all());
 
         // dumpcap writes out what it holds every 100 ms or so: wait for the replies' last fragments, then stop it.
-        TapForwardingIT.waitFor(() -> fragments(capture, "ip.src == 10.95.0.2 && (icmp.type == 0 || ip.frag_offset > 0)",
-            false) >= 9, "the replies' fragments in the capture", 30);
+        TapForwardingIT.waitFor(() -> Fragments.captured(sandbox, capture,
+            "ip.src == 10.95.0.2 && (icmp.type == 0 || ip.frag_offset > 0)", false) >= 9,
+            "the replies' fragments in the capture", 30);
         dumpcap.destroy();
         assertTrue(dumpcap.waitFor(20, TimeUnit.SECONDS), "dumpcap stopped");
-        assertTrue(fragments(capture, "ip.src == 10.95.0.1 && ip.frag_offset > 0", true) >= 6,
-            () -> "the requests' later fragments, from the router: " + decoded(capture));
-        assertTrue(fragments(capture, "ip.src == 10.95.0.1 && ip.flags.mf == 1 && ip.frag_offset == 0", true) >= 3,
-            () -> "their first fragments: " + decoded(capture));
-        assertEquals(0, fragments(capture, "ip.addr == 10.94.0.0/16", true), () -> "nothing untranslated: " + decoded(capture));
+        assertTrue(Fragments.captured(sandbox, capture, "ip.src == 10.95.0.1 && ip.frag_offset > 0", true) >= 6,
+            () -> "the requests' later fragments, from the router: " + Fragments.decoded(sandbox, capture));
+        assertTrue(Fragments.captured(sandbox, capture, "ip.src == 10.95.0.1 && ip.flags.mf == 1 && ip.frag_offset == 0", true)
+            >= 3, () -> "their first fragments: " + Fragments.decoded(sandbox, capture));
+        assertEquals(0, Fragments.captured(sandbox, capture, "ip.addr == 10.94.0.0/16", true),
+            () -> "nothing untranslated: " + Fragments.decoded(sandbox, capture));
         assertEquals(0, dropped("nat_fragment") + dropped("nat_fragment_bad") + dropped("nat_fragment_overlap") +
             dropped("nat_fragments_full"), "no fragment dropped");
+    }
+
+    /**
+     * The router's interface on {@code up} at MTU 1280: a 3,000-byte UDP datagram without DF from A, in A's own
+     * 1,500-byte fragments masqueraded by their datagram's first, is cut again after translation and reaches the
+     * outside host byte-exact. Its link sees fragments of at most 1,280 bytes, every one from the router's address.
+     */
+    @Test
+    void aDatagramOverTheUplinkMtuIsTranslatedThenFragmented() throws Exception
+    {
+        start(1280);
+        final Path capture = sandbox.tempFile(".pcapng");
+        final Process dumpcap = sandbox.start(sandbox.tempFile(".dumpcap"), "ip", "netns", "exec", outside,
+            "dumpcap", "-q", "-i", sandbox.ifname("far"), "-f", "ip", "-w", capture.toString(), "-a", "duration:120");
+        TapForwardingIT.waitFor(() -> Files.size(capture) > 0, "dumpcap capturing");
+        final Path received = Fragments.receiver(sandbox, outside, "10.95.0.2", 5400);
+
+        Fragments.sendUntilReceived(sandbox, nsA, "10.95.0.2", 5400, 3000, received);
+
+        TapForwardingIT.waitFor(() -> Fragments.captured(sandbox, capture, "ip.src == 10.95.0.1 && ip.frag_offset > 0", false) >= 4,
+            "the router's later fragments in the capture", 30);
+        dumpcap.destroy();
+        assertTrue(dumpcap.waitFor(20, TimeUnit.SECONDS), "dumpcap stopped");
+        assertEquals(0, Fragments.captured(sandbox, capture, "ip.len > 1280", true),
+            () -> "nothing over the MTU: " + Fragments.decoded(sandbox, capture));
+        assertEquals(0, Fragments.captured(sandbox, capture, "ip.addr == 10.94.0.0/16", true),
+            () -> "nothing untranslated: " + Fragments.decoded(sandbox, capture));
+        assertTrue(dropped("fragmentation_needed") == 0 && dropped("nat_fragment") == 0, "nothing dropped");
     }
 
     /**
@@ -257,23 +293,6 @@ class NatIT
         }
         final String rules = daemon.ok("nat", "list", "r1").out();
         assertTrue(rules.contains("masquerade") && rules.contains("publish") && rules.contains("10.94.1.2:80"), rules);
-    }
-
-    /** Frames of the capture that match the filter, IP fragments taken one by one (not reassembled). */
-    private int fragments(final Path capture, final String filter, final boolean whole)
-    {
-        final Sandbox.Result result = sandbox.run("tshark", "-r", capture.toString(), "-o", "ip.defragment:FALSE", "-Y", filter,
-            "-T", "fields", "-e", "frame.number");
-        if (whole)
-        {
-            check(result);
-        }
-        return (int)result.out().lines().filter(line -> !line.isBlank()).count();
-    }
-
-    private String decoded(final Path capture)
-    {
-        return sandbox.run("tshark", "-r", capture.toString(), "-o", "ip.defragment:FALSE").all();
     }
 
     /** Frames dropped under a reason, over every port. */

@@ -1,5 +1,9 @@
 package io.vireo.vswitch.it;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
@@ -125,6 +129,48 @@ class RouterIT
 
         daemon.ok("port", "del", uplink);
         check(sandbox.run("ip", "link", "show", uplink));
+    }
+
+    /**
+     * B's bridge behind a router interface of MTU 1280. A 3,000-byte UDP datagram without DF leaves A in A's own
+     * fragments of 1,500 bytes (a TAP of MTU 1500), and again whole (MTU 9000): the router cuts it into fragments
+     * of at most 1,280 bytes, B's kernel puts it back together byte-exact. A capture on B's TAP, fragments not
+     * reassembled, sees nothing larger. A ping with DF over the MTU is answered "fragmentation needed".
+     */
+    @Test
+    void aDatagramWithoutDfOverTheEgressMtuCrossesInFragmentsAndArrivesWhole() throws Exception
+    {
+        final String tapB = sandbox.ifname("tB");
+        daemon.ok("router", "detach", "r1", "br1");
+        daemon.ok("router", "attach", "r1", "br1", "--ip", "10.91.2.1/24", "--mtu", "1280");
+        final Path capture = sandbox.tempFile(".pcapng");
+        final Process dumpcap = sandbox.start(sandbox.tempFile(".dumpcap"), "ip", "netns", "exec", nsB,
+            "dumpcap", "-q", "-i", tapB, "-f", "ip src 10.91.1.2", "-w", capture.toString(), "-a", "duration:120");
+        TapForwardingIT.waitFor(() -> Files.size(capture) > 0, "dumpcap capturing");
+        final Path received = Fragments.receiver(sandbox, nsB, "10.91.2.2", 5400);
+
+        for (final String mtu : new String[] {"1500", "9000"})
+        {
+            check(sandbox.inNetns(nsA, "ip", "link", "set", tapA, "mtu", mtu));
+            Fragments.sendUntilReceived(sandbox, nsA, "10.91.2.2", 5400, 3000, received);
+        }
+
+        TapForwardingIT.waitFor(() -> Fragments.captured(sandbox, capture, "ip.frag_offset > 0", false) >= 3,
+            "later fragments from the router in the capture", 30);
+        dumpcap.destroy();
+        assertTrue(dumpcap.waitFor(20, TimeUnit.SECONDS), "dumpcap stopped");
+        assertEquals(0, Fragments.captured(sandbox, capture, "ip.len > 1280", true),
+            () -> "nothing over the MTU: " + Fragments.decoded(sandbox, capture));
+        assertTrue(Fragments.captured(sandbox, capture, "ip.flags.mf == 1 && ip.frag_offset == 0", true) >= 2,
+            () -> "first fragments: " + Fragments.decoded(sandbox, capture));
+        final JsonNode statsB = port(tapB).get("stats");
+        assertTrue(statsB.get("ipv4Fragments").asLong() >= 6, () -> "counted on B's port: " + statsB);
+
+        final Sandbox.Result tooBig = sandbox.inNetns(nsA, "ping", "-c", "1", "-M", "do", "-s", "2000", "-W", "2", "10.91.2.2");
+        assertTrue(tooBig.out().contains("From 10.91.1.1") && tooBig.out().contains("Frag needed") &&
+            tooBig.out().contains("1280"), "DF: fragmentation needed, with the MTU: " + tooBig.all());
+        final JsonNode dropsA = port(tapA).get("stats").get("drops");
+        assertTrue(dropsA.get("fragmentation_needed").asLong() >= 1, dropsA::toString);
     }
 
     @Test

@@ -71,6 +71,8 @@ class PipelineTest
         final List<Sent> sent = new ArrayList<>();
         /** The bytes of each frame sent, in {@link #sent}'s order. */
         final List<byte[]> sentBytes = new ArrayList<>();
+        /** The virtio-net header every frame is received with; null: zeroed. */
+        byte[] netHeader;
 
         RecordingPort(final String name, final int mtu)
         {
@@ -104,6 +106,10 @@ class PipelineTest
             {
                 final byte[] frame = toReceive.poll();
                 burst.clearNextNetHeader();
+                if (null != netHeader)
+                {
+                    burst.buffer().putBytes(burst.nextFrameOffset() - FrameBurst.NET_HEADER_LENGTH, netHeader);
+                }
                 burst.buffer().putBytes(burst.nextFrameOffset(), frame);
                 burst.commit(frame.length);
                 burst.peer(burst.size() - 1, peers.poll());

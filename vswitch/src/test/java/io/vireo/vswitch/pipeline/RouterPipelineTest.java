@@ -1,9 +1,11 @@
 package io.vireo.vswitch.pipeline;
 
 import java.nio.ByteOrder;
+import java.util.List;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.Checksums;
+import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.dataplane.pipeline.Features;
 import io.vireo.dataplane.pipeline.PortCounters;
@@ -39,7 +41,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The router stage inside the pipeline, between two bridges with one recording port each: it answers
  * ARP for its address, resolves a next hop while holding the packet, routes across bridges with the
  * TTL and checksum right, and answers expiry and a missing route to the sender; masquerading, it takes
- * fragments through by their first fragment, holding those that come before it.
+ * fragments through by their first fragment, holding those that come before it; it fragments a packet
+ * without DF larger than the egress MTU, translated first.
  */
 class RouterPipelineTest
 {
@@ -96,9 +99,15 @@ class RouterPipelineTest
     /** The router between the bridges, with these NAT rules. */
     private void publish(final NatRules nat)
     {
+        publish(nat, 1500);
+    }
+
+    /** The router between the bridges, with these NAT rules and this MTU on bridge 1. */
+    private void publish(final NatRules nat, final int mtuOnBridge1)
+    {
         final RouterInterface on0 = new RouterInterface(0, 0, MAC_R0, 1500, new int[] {IP_R0}, new int[] {24},
             new long[0], new long[0], new int[0]);
-        final RouterInterface on1 = new RouterInterface(0, 1, MAC_R1, 1500, new int[] {IP_R1}, new int[] {24},
+        final RouterInterface on1 = new RouterInterface(0, 1, MAC_R1, mtuOnBridge1, new int[] {IP_R1}, new int[] {24},
             new long[0], new long[0], new int[0]);
         directory.publish(new RouterDirectory.Snapshot(new RouterInterface[] {on0, on1, null, null},
             new RouterView[] {new RouterView(0, ipv4Routes, ipv6Routes,
@@ -248,6 +257,152 @@ class RouterPipelineTest
         receive(a, ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64));
         assertEquals(1, entryA.counters.drops(DropReason.NAT_FRAGMENT), "the orphan, once it waited its time");
         assertEquals(3, b.sent.size(), "and the packet that came after it went");
+    }
+
+    @Test
+    void aPacketWithoutDfOverTheEgressMtuCrossesInFragmentsAndOneWithDfIsAnswered()
+    {
+        publish(NatRules.NONE, 1280);
+        neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
+        final byte[] big = big(1500, 0);
+
+        receive(a, big);
+
+        assertEquals(2, b.sent.size(), "cut in two");
+        assertFragments(big, 1280, IP_A);
+        assertEquals(2, entryB.counters.fragments(), "counted on the egress port");
+        assertEquals(0, dropped(entryA));
+
+        receive(a, big(1500, 0x4000));
+        assertEquals(2, b.sent.size());
+        assertEquals(1, a.sent.size());
+        assertIcmp(a.sentBytes.get(0), 3, 4);
+        assertEquals(1280, new UnsafeBuffer(a.sentBytes.get(0)).getShort(40, NETWORK), "the next-hop MTU");
+        assertEquals(1, entryA.counters.drops(DropReason.FRAGMENTATION_NEEDED));
+    }
+
+    /** The options of the packet: three NOPs, End of Options; none to copy, so later fragments have a 20-byte header. */
+    @Test
+    void aPacketOfExactlyTheEgressMtuCrossesWholeAndOneWithOptionsInFragments()
+    {
+        publish(NatRules.NONE, 1280);
+        neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
+
+        receive(a, big(1280, 0));
+        assertEquals(1, b.sent.size());
+        assertEquals(14 + 1280, b.sentBytes.get(0).length);
+        assertEquals(0, entryB.counters.fragments());
+
+        final byte[] withOptions = ipv4WithOptions();
+        final byte[] bigWithOptions = java.util.Arrays.copyOf(withOptions, 14 + 1400);
+        final UnsafeBuffer buffer = new UnsafeBuffer(bigWithOptions);
+        buffer.putShort(16, (short)1400, NETWORK);
+        buffer.putShort(24, (short)0, NETWORK);
+        buffer.putShort(24, (short)Checksums.checksum(buffer, 14, 24), NETWORK);
+        receive(a, bigWithOptions);
+        assertEquals(3, b.sent.size(), "in two fragments");
+        final UnsafeBuffer first = new UnsafeBuffer(b.sentBytes.get(1));
+        final UnsafeBuffer later = new UnsafeBuffer(b.sentBytes.get(2));
+        assertEquals(0x46, first.getByte(14), "the first fragment keeps the options");
+        assertEquals(24 + 1256, first.getShort(16, NETWORK));
+        assertEquals(0, Checksums.checksum(first, 14, 24));
+        assertEquals(0x45, later.getByte(14), "none copied into the later one");
+        assertEquals(20 + 1400 - 24 - 1256, later.getShort(16, NETWORK));
+        assertEquals(1256 / 8, later.getShort(20, NETWORK));
+        assertEquals(0, Checksums.checksum(later, 14, 20));
+        assertEquals(0, dropped(entryA));
+    }
+
+    @Test
+    void aHeldPacketOverTheEgressMtuGoesInFragmentsOnceItsNextHopAnswers()
+    {
+        publish(NatRules.NONE, 1280);
+        final byte[] big = big(1500, 0);
+
+        receive(a, big);
+        assertEquals(1, b.sent.size(), "the router asks for B");
+        receive(b, arp(2, MAC_R1, MAC_B, IP_B, MAC_R1, IP_R1));
+
+        assertEquals(3, b.sent.size(), "the request, then the held packet in two");
+        b.sent.remove(0);
+        b.sentBytes.remove(0);
+        assertFragments(big, 1280, IP_A);
+    }
+
+    /** A fragment so near the end of its datagram that its pieces' offsets would pass 65,528 bytes: dropped at output, counted. */
+    @Test
+    void aFragmentWhosePiecesWouldPassTheLastOffsetIsDroppedOnTheEgressPort()
+    {
+        publish(NatRules.NONE, 1280);
+        neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
+
+        receive(a, big(1500, 8100));
+
+        assertTrue(b.sent.isEmpty());
+        assertEquals(1, entryB.counters.drops(DropReason.FRAGMENTATION_NEEDED));
+        assertEquals(0, entryB.counters.fragments());
+    }
+
+    /**
+     * A TCP super-frame (GSO) over the egress MTU: cut into TCP segments at output if they fit the MTU,
+     * dropped if they do not, never fragmented.
+     */
+    @Test
+    void aGsoFrameIsSegmentedNotFragmented()
+    {
+        publish(NatRules.NONE, 1280);
+        neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
+        final byte[] superFrame = big(1500, 0);
+        superFrame[23] = 6;
+        superFrame[46] = 0x50;
+        final UnsafeBuffer buffer = new UnsafeBuffer(superFrame);
+        buffer.putShort(24, (short)0, NETWORK);
+        buffer.putShort(24, (short)Checksums.checksum(buffer, 14, 20), NETWORK);
+
+        a.netHeader = gsoHeader(1000);
+        receive(a, superFrame);
+        assertEquals(List.of(14 + 40 + 1000, 14 + 40 + 460), b.sentBytes.stream().map(sent -> sent.length).toList(),
+            "two TCP segments");
+        assertEquals(0, entryB.counters.fragments());
+
+        a.netHeader = gsoHeader(1448);
+        receive(a, superFrame);
+        assertEquals(2, b.sent.size(), "segments over the MTU are not fragmented");
+        assertEquals(1, entryA.counters.drops(DropReason.FRAGMENTATION_NEEDED));
+    }
+
+    /** Masquerading out of bridge 1: every fragment carries the translated source, the first the translated port. */
+    @Test
+    void aTranslatedPacketIsFragmentedAfterItsTranslation()
+    {
+        publish(new NatRules(new int[] {1}, new int[] {0}, new int[] {0}, new int[0], new int[0], new int[0], new int[0],
+            new int[0]), 1280);
+        neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
+        final byte[] big = big(1500, 0);
+
+        receive(a, big);
+
+        assertEquals(2, b.sent.size());
+        assertFragments(big, 1280, IP_R1);
+        assertEquals(2, entryB.counters.fragments());
+    }
+
+    /** A fragment (MF set, at an offset) larger than the egress MTU is cut again, relative to its datagram. */
+    @Test
+    void aFragmentIsFragmentedAgainKeepingItsOffsetAndMoreFragments()
+    {
+        publish(NatRules.NONE, 1280);
+        neighbours.learnIpv4(1, IP_B, MAC_B, clock.time());
+        final byte[] middle = big(1500, 0x2000 | 185);
+
+        receive(a, middle);
+
+        assertEquals(2, b.sent.size());
+        for (int i = 0; i < 2; i++)
+        {
+            final int flags = new UnsafeBuffer(b.sentBytes.get(i)).getShort(20, NETWORK);
+            assertEquals(0x2000 | 185 + i * 1256 / 8, flags, "MF on both, offsets from the datagram's start");
+        }
     }
 
     @Test
@@ -423,6 +578,63 @@ class RouterPipelineTest
         buffer.putInt(34, 0x0101_0100, NETWORK);
         buffer.putShort(24, (short)0, NETWORK);
         buffer.putShort(24, (short)Checksums.checksum(buffer, 14, 24), NETWORK);
+        return frame;
+    }
+
+    /**
+     * What B got is {@code packet} routed and cut into fragments of at most {@code mtu} bytes, with the source
+     * address {@code source}: the payloads, put together, are the packet's (after its source port, which NAT changes).
+     */
+    private void assertFragments(final byte[] packet, final int mtu, final int source)
+    {
+        final java.io.ByteArrayOutputStream payload = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < b.sent.size(); i++)
+        {
+            final UnsafeBuffer fragment = new UnsafeBuffer(b.sentBytes.get(i));
+            final int totalLength = fragment.getShort(16, NETWORK) & 0xFFFF;
+            assertEquals(b.sentBytes.get(i).length, 14 + totalLength);
+            assertTrue(totalLength <= mtu, "fragment " + i + ": " + totalLength + " bytes");
+            assertEquals(MAC_B, MacAddress.read(fragment, 0));
+            assertEquals(0x77, fragment.getShort(18, NETWORK), "identification kept");
+            assertEquals(i < b.sent.size() - 1, 0 != (fragment.getShort(20, NETWORK) & 0x2000), "MF on all but the last");
+            assertEquals(payload.size() / 8, fragment.getShort(20, NETWORK) & 0x1FFF);
+            assertEquals(63, fragment.getByte(22) & 0xFF);
+            assertEquals(source, fragment.getInt(26, NETWORK));
+            assertEquals(IP_B, fragment.getInt(30, NETWORK));
+            assertEquals(0, Checksums.checksum(fragment, 14, 20), "fragment " + i + "'s header checksum");
+            payload.write(b.sentBytes.get(i), 34, totalLength - 20);
+        }
+        final byte[] sent = payload.toByteArray();
+        assertEquals(packet.length - 34, sent.length);
+        assertTrue(java.util.Arrays.equals(packet, 36, packet.length, sent, 2, sent.length), "the payload, byte for byte");
+    }
+
+    /** A virtio-net header: TCP over IPv4 segmentation to {@code gsoSize}, checksum complete. */
+    private static byte[] gsoHeader(final int gsoSize)
+    {
+        final byte[] header = new byte[FrameBurst.NET_HEADER_LENGTH];
+        new VirtioNetHeaderFlyweight().wrap(new UnsafeBuffer(header), 0, header.length)
+            .gsoType(VirtioNetHeaderFlyweight.GSO_TCPV4).hdrLen(14 + 40).gsoSize(gsoSize).csumStart(34).csumOffset(16);
+        return header;
+    }
+
+    /** A UDP datagram of {@code totalLength} bytes from A to B, identification 0x77, with these flags and offset. */
+    private static byte[] big(final int totalLength, final int flagsAndOffset)
+    {
+        final byte[] frame = new byte[14 + totalLength];
+        final byte[] small = ipv4(MAC_R0, MAC_A, IP_A, IP_B, 64);
+        System.arraycopy(small, 0, frame, 0, small.length);
+        for (int i = small.length; i < frame.length; i++)
+        {
+            frame[i] = (byte)(i * 13);
+        }
+        final UnsafeBuffer buffer = new UnsafeBuffer(frame);
+        buffer.putShort(16, (short)totalLength, NETWORK);
+        buffer.putShort(18, (short)0x77, NETWORK);
+        buffer.putShort(20, (short)flagsAndOffset, NETWORK);
+        buffer.putShort(24, (short)0, NETWORK);
+        buffer.putShort(24, (short)Checksums.checksum(buffer, 14, 20), NETWORK);
+        buffer.putShort(38, (short)(totalLength - 20), NETWORK);
         return frame;
     }
 

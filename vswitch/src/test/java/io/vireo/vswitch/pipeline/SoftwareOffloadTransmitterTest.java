@@ -160,4 +160,20 @@ class SoftwareOffloadTransmitterTest
         assertEquals(0, port.headers.get(0)[0] & FLAG_NEEDS_CSUM, "checksum completed, flag cleared");
         assertNotEquals(0, burst.buffer().getShort(burst.frameOffset(0) + 34 + 16), "checksum written (0 is sent as 0xFFFF)");
     }
+
+    @Test
+    void aPacketMarkedForFragmentsIsCutWithItsChecksumCompletedForAPortThatTakesEveryOffload()
+    {
+        final RecordingPort port = new RecordingPort();
+        putTcpFrame(GSO_NONE);
+        burst.fragmentMtu(0, 1280);
+        final PortEntry entry = entry(port);
+
+        transmitter.transmit(burst, entry, Offloads.ALL);
+
+        assertEquals(List.of(14 + 20 + 1256, 14 + 20 + 1256, 14 + 20 + 20 + PAYLOAD - 2 * 1256), port.lengths);
+        port.headers.forEach(fragment -> assertArrayEquals(new byte[FrameBurst.NET_HEADER_LENGTH], fragment));
+        assertNotEquals(0, burst.buffer().getShort(burst.frameOffset(0) + 34 + 16), "checksum completed before cutting");
+        assertEquals(3, entry.counters.fragments());
+    }
 }
