@@ -84,7 +84,8 @@ public final class Vireod implements Callable<Integer>
 
     @Option(names = "--takeover", negatable = false,
         description = "take the place of the vireod running with this run dir: its TAP ports, VXLAN sockets, " +
-            "vhost-user connections and learned MACs pass to this one, which forwards at once, and it exits 0; if that " +
+            "vhost-user connections, learned and remote MACs and a cluster node's lease pass to this one, which forwards " +
+            "at once, and it exits 0; if that " +
             "cannot be done it goes on and this one exits 1. The switch is the running one's (--config only says where " +
             "changes go); --threads must be the running one's")
     boolean takeover;

@@ -71,14 +71,21 @@ final class Daemon
         final Process process = sandbox.start(log, command.toArray(String[]::new));
         sandbox.daemonRunsIn(runDir);
         final Daemon daemon = new Daemon(netns, runDir, log, process);
-        TapForwardingIT.waitFor(() ->
+        try
         {
-            if (!process.isAlive())
+            TapForwardingIT.waitFor(() ->
             {
-                throw new AssertionError("vireod exited " + process.exitValue() + ": " + daemon.output());
-            }
-            return daemon.output().contains("vireod: ready");
-        }, "vireod ready", READY_SECONDS);
+                if (!process.isAlive())
+                {
+                    throw new AssertionError("vireod exited " + process.exitValue() + ": " + daemon.output());
+                }
+                return daemon.output().contains("vireod: ready");
+            }, "vireod ready", READY_SECONDS);
+        }
+        catch (final AssertionError ex)
+        {
+            throw new AssertionError(ex.getMessage() + "; it said: " + daemon.outputOrWhy(), ex);
+        }
         return daemon;
     }
 
@@ -90,7 +97,15 @@ final class Daemon
     {
         final List<String> options = new ArrayList<>(List.of("--takeover"));
         options.addAll(List.of(extra));
-        final Daemon successor = startIn(sandbox, netns, runDir, options.toArray(String[]::new));
+        final Daemon successor;
+        try
+        {
+            successor = startIn(sandbox, netns, runDir, options.toArray(String[]::new));
+        }
+        catch (final AssertionError ex)
+        {
+            throw new AssertionError(ex.getMessage() + "; the daemon taken over said: " + outputOrWhy(), ex);
+        }
         if (!process.waitFor(20, TimeUnit.SECONDS))
         {
             throw new AssertionError("the daemon taken over did not exit: " + output());
