@@ -377,14 +377,15 @@ class ClusterIT
         }
         assertTrue(null != tapOfA, "a's port on node0");
         final TakeoverIT.Traffic traffic = TakeoverIT.Traffic.start(sandbox, b.netns(), a.netns(), a.address(), nodes[0], tapOfA);
-        final NodeWatch watch = NodeWatch.start(nodes[1], "node0", lease);
+        try (NodeWatch watch = NodeWatch.start(nodes[1], "node0", lease))
+        {
+            nodes[0] = traffic.takeOvers(sandbox, nodes[0], 1, "--threads", NODE0_THREADS);
 
-        nodes[0] = traffic.takeOvers(sandbox, nodes[0], 1, "--threads", NODE0_THREADS);
-
-        final List<String> changes = watch.stop();
-        assertTrue(changes.isEmpty(), "node1 saw node0 as it was throughout: " + changes);
-        System.out.printf("ClusterIT: node1's view of node0 sampled %d times during the takeover, never changed%n",
-            watch.samples());
+            final List<String> changes = watch.stop();
+            assertTrue(changes.isEmpty(), "node1 saw node0 as it was throughout: " + changes);
+            System.out.printf("ClusterIT: node1's view of node0 sampled %d times during the takeover, never changed%n",
+                watch.samples());
+        }
         final JsonNode status = status(nodes[0]);
         assertEquals(lease, status.get("lease").asLong(), "the new daemon adopted the lease: " + status);
         assertTrue(status.get("storeUp").asBoolean(), status::toString);
@@ -522,7 +523,7 @@ class ClusterIT
      * Polls a node's cluster status in a thread of its own until stopped, noting every sample in which another
      * node was not a member with the lease it had, or the node had fewer remote endpoints than at the start.
      */
-    private static final class NodeWatch
+    private static final class NodeWatch implements AutoCloseable
     {
         private final Daemon node;
         private final String member;
@@ -569,7 +570,7 @@ class ClusterIT
                 }
                 while (!stop.await(20, TimeUnit.MILLISECONDS));
             }
-            catch (final Exception ex)
+            catch (final Exception | AssertionError ex)
             {
                 changes.add("the watch failed: " + ex);
             }
@@ -598,6 +599,12 @@ class ClusterIT
         int samples()
         {
             return samples;
+        }
+
+        @Override
+        public void close() throws InterruptedException
+        {
+            stop();
         }
     }
 
