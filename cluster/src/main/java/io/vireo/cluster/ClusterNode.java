@@ -68,6 +68,30 @@ public final class ClusterNode implements AutoCloseable
         thread.every(config.leaseSeconds() * 1000L / 3, session::renew);
     }
 
+    /**
+     * Stops changing the switch and the store, for a handover to another process ({@code vireod --takeover}) that
+     * adopts this node's lease: the watch closes, so the reconciler applies nothing more, and this node's keys are
+     * written no more, but the lease is kept alive. Changes asked of the node (networks, addresses) are refused
+     * until {@link #resume}. Returns once the cluster thread finished what it was doing.
+     */
+    public void suspend()
+    {
+        call(() ->
+        {
+            session.suspend();
+            return null;
+        });
+    }
+
+    /**
+     * Follows the cluster again after {@link #suspend} (the handover failed): adopts the lease, which lived, writes
+     * this node's keys, reloads the view and reconciles the switch to it, as at {@link #start}.
+     */
+    public void resume()
+    {
+        thread.execute(session::connect);
+    }
+
     public ClusterConfig config()
     {
         return config;
@@ -84,6 +108,7 @@ public final class ClusterNode implements AutoCloseable
         final Network network = AddressBlocks.network(name, vni, subnet, blockPrefix);
         return call(() ->
         {
+            session.requireActive();
             session.requireStore();
             for (final Network existing : view.networks.values())
             {
@@ -106,6 +131,7 @@ public final class ClusterNode implements AutoCloseable
     {
         call(() ->
         {
+            session.requireActive();
             session.requireStore();
             if (!store.delete(keys.network(name)))
             {
@@ -147,13 +173,21 @@ public final class ClusterNode implements AutoCloseable
         {
             throw new IllegalArgumentException("invalid address owner '" + owner + "': 1-512 characters, no '/', space or control");
         }
-        return call(() -> addresses.allocate(network, owner));
+        return call(() ->
+        {
+            session.requireActive();
+            return addresses.allocate(network, owner);
+        });
     }
 
     /** Releases {@code owner}'s address of {@code network}; false if it had none. */
     public boolean release(final String network, final String owner)
     {
-        return call(() -> addresses.release(network, owner));
+        return call(() ->
+        {
+            session.requireActive();
+            return addresses.release(network, owner);
+        });
     }
 
     /** The address a network keeps for its gateway. */

@@ -107,6 +107,9 @@ final class Reconciler
             networks.put(name, wanted);
             // a bridge restored from saved state may have peers of nodes long gone: they are ours to remove
             call(() -> peers.put(name, new HashSet<>(overlay.peers(name))));
+            // one handed over by another process has its remote endpoints: those still wanted are left as they are
+            call(() -> overlay.remoteEndpoints(name).forEach(endpoint ->
+                endpoints.computeIfAbsent(name, n -> new Installed()).put(endpoint.mac(), endpoint)));
         }
         syncPeers(view, name);
         final Map<String, PublishedEndpoint> published = view.endpoints.getOrDefault(name, Map.of());

@@ -41,6 +41,8 @@ final class StoreSession
     private ScheduledFuture<?> retry;
     private long retryMs = 100;
     private boolean loaded;
+    /** Set by {@link #suspend} until {@link #connect}: the lease is kept alive, nothing else is done. */
+    private boolean suspended;
     private long lease;
     private volatile boolean storeUp;
     private long watchEvents;
@@ -121,6 +123,7 @@ final class StoreSession
     void connect()
     {
         retry = null;
+        suspended = false;
         try
         {
             lease = adoptOrGrantLease();
@@ -215,7 +218,12 @@ final class StoreSession
         }
         try
         {
-            if (store.keepAlive(lease) <= 0)
+            final boolean alive = store.keepAlive(lease) > 0;
+            if (suspended)
+            {
+                return;  // the process taking this node's place adopts the lease while it lives
+            }
+            if (!alive)
             {
                 lease = store.grantLease(config.leaseSeconds());
                 registrations++;
@@ -243,6 +251,10 @@ final class StoreSession
 
     void flushQuietly()
     {
+        if (suspended)
+        {
+            return;  // written by connect(), if it resumes; the process taking over republishes them otherwise
+        }
         try
         {
             flush();
@@ -290,6 +302,31 @@ final class StoreSession
         storeErrors++;
         storeUp = false;
         lastStoreError = ex.getMessage();
+    }
+
+    /**
+     * Stops following the store and writing to it, for a handover to another process, which adopts this node's
+     * lease: the watch closes, so nothing more reaches the reconciler, a pending retry is dropped, and {@link #renew}
+     * only keeps the lease alive. {@link #connect} resumes.
+     */
+    void suspend()
+    {
+        suspended = true;
+        stopWatching();
+        if (null != retry)
+        {
+            retry.cancel(false);
+            retry = null;
+        }
+    }
+
+    /** @throws IllegalStateException while {@link #suspend suspended}: a change now would be lost in the handover. */
+    void requireActive()
+    {
+        if (suspended)
+        {
+            throw new IllegalStateException("this cluster node is being handed over to another vireod: try again");
+        }
     }
 
     void requireStore()

@@ -267,6 +267,34 @@ class ClusterNodeIT
         assertTrue(switchA.endpointsOf("blue").containsKey(MAC_B));
     }
 
+    /**
+     * A node suspended for a handover changes neither its switch nor the store, refuses address requests, and
+     * keeps its lease; resumed (the handover failed), it applies what changed meanwhile and allocates again.
+     */
+    @Test
+    void aSuspendedNodeAppliesNothingUntilResumedAndKeepsItsLease()
+    {
+        final TwoNodes two = twoNodesWithAnEndpointOnB();
+        final long lease = two.b().status(false).lease();
+        final long registrations = two.b().status(false).counters().get("registrations");
+
+        two.b().suspend();
+        two.switchB().calls.clear();
+        two.a().addNetwork("green", 101, "10.2.0.0/16", null);
+        assertThrows(IllegalStateException.class, () -> two.b().allocate("blue", "container-2:eth0"));
+        // a node that follows the store has green by now
+        final ModelSwitch switchC = new ModelSwitch();
+        join("c", "192.0.2.3", switchC);
+        await(() -> switchC.networks().contains("green"), "c has green");
+        assertTrue(two.switchB().calls.isEmpty(), "b changed nothing while suspended: " + two.switchB().calls);
+
+        two.b().resume();
+        await(() -> two.switchB().networks().contains("green"), "b, resumed, applies the network added meanwhile");
+        assertTrue(two.b().allocate("blue", "container-2:eth0").startsWith("10.1."));
+        assertEquals(lease, two.b().status(false).lease(), "b kept its lease");
+        assertEquals(registrations, two.b().status(false).counters().get("registrations"), "and registered no other");
+    }
+
     @Test
     void aNodeThatComesBackWithoutAnEndpointWithdrawsIt()
     {

@@ -98,6 +98,13 @@ final class ModelSwitch implements OverlaySwitch
     }
 
     @Override
+    public synchronized List<Endpoint> remoteEndpoints(final String network)
+    {
+        requireNetwork(network);
+        return endpoints.getOrDefault(network, Map.of()).values().stream().filter(endpoint -> !endpoint.isLocal()).toList();
+    }
+
+    @Override
     public synchronized List<Endpoint> localEndpoints(final String network)
     {
         requireNetwork(network);

@@ -1,5 +1,7 @@
 package io.vireo.cluster;
 
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -124,6 +126,27 @@ class ReconcilerTest
         reconciler.resync(view);
         change(view.delete(keys.network("blue")));
         assertEquals(Map.of(), overlay.networks);
+    }
+
+    /**
+     * A switch handed over by another process ({@code vireod --takeover}) has the network with its peers and remote
+     * endpoints: the reconciler leaves those the view has as they are, removes the one it lacks, installs the rest.
+     */
+    @Test
+    void aNetworkHandedOverKeepsTheRemoteEndpointsTheViewHasAndLosesTheOthers()
+    {
+        overlay.networks.put("blue", 100);
+        overlay.peers.put("blue", new HashSet<>(Set.of("192.0.2.2", "192.0.2.3")));
+        overlay.endpoints.put("blue", new HashMap<>(Map.of(
+            MAC_B, new Endpoint(MAC_B, List.of("10.1.0.66"), "192.0.2.2"),
+            MAC_C, new Endpoint(MAC_C, List.of("10.1.0.130"), "192.0.2.3"))));
+
+        reconciler.resync(view);
+
+        assertEquals(Set.of("ensureNetwork blue", "addEndpoint blue " + MAC_A, "removeEndpoint blue " + MAC_C),
+            new HashSet<>(overlay.calls));
+        assertEquals(Set.of(MAC_A, MAC_B), overlay.endpointsOf("blue").keySet());
+        assertEquals(1, reconciler.networks().get(0).remoteEndpoints());
     }
 
     @Test

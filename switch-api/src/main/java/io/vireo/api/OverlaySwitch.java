@@ -44,6 +44,12 @@ public interface OverlaySwitch
     /** Removes an endpoint's forwarding entry and answers. */
     void removeEndpoint(String network, String mac);
 
+    /**
+     * The remote endpoints a network's bridge has installed (a forwarding entry to a peer, and the addresses answered
+     * for with their MAC): none after a start, those of another process after a handover ({@code vireod --takeover}).
+     */
+    List<Endpoint> remoteEndpoints(String network);
+
     /** The endpoints (ports with a MAC) a network's bridge has on this node now, as {@link Endpoint#LOCAL} ones. */
     List<Endpoint> localEndpoints(String network);
 

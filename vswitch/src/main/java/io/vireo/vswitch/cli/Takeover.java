@@ -15,10 +15,12 @@ import java.util.Map;
 
 import io.vireo.dataplane.nativeio.NativeException;
 import io.vireo.dataplane.nativeio.UnixSocket;
+import io.vireo.vswitch.core.BridgeInfo;
 import io.vireo.vswitch.core.FdbEntry;
 import io.vireo.vswitch.core.HandedPort;
+import io.vireo.vswitch.core.NeighbourAnswer;
+import io.vireo.vswitch.core.RemoteMac;
 import io.vireo.vswitch.core.Vireo;
-import io.vireo.vswitch.core.VireoException;
 import org.agrona.BufferUtil;
 import org.agrona.collections.IntArrayList;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -32,7 +34,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <pre>
  *  new (client)                          running (server)
  *  connects, warms up its forwarding path
- *  HELLO pid\n                 ------>   refuses every change from now on (409), keeps forwarding
+ *  HELLO pid\n                 ------>   pauses what changes the switch by itself (a cluster node: see
+ *                                        Vireod), refuses every change from now on (409), keeps forwarding
  *                              <------   ERR reason\n                           (it cannot hand over: end)
  *                              <------   PORT type name fds [sourcePort,...]\n  + up to 16 fds
  *  NEXT\n                      ------>
@@ -40,9 +43,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  *  NEXT\n                      ------>   ... for each TAP (a fd per queue), VXLAN port (2 + 32 sockets) and
  *                                        af-packet port (its socket; state: its ring's geometry,
  *                                        blockSize,blockCount,udp), and each vhost-user port, named only (0 fds)
+ *                              <------   REMOTE bridge mac peer\n                for each remote MAC, and
+ *                              <------   ANSWER bridge address mac\n             each neighbour answer: no saved
+ *                                        state holds them (a cluster's reconciler installs them)
  *                              <------   READY\n
  *  checks its threads against the TAPs' queues (TakeoverThreads; if they differ it closes the connection)
- *  builds the switch from the run dir's state with these ports, unpolled; binds vireo.sock.takeover
+ *  builds the switch from the run dir's state with these ports, unpolled, and the remote MACs and answers;
+ *  binds vireo.sock.takeover
  *  GO\n                        ------>   stops the vhost-user ports' control threads between two messages,
  *                                        polling every port (frames wait in their queues) and their rings
  *                              <------   PORT vhost-user name fds - state\n       + its fds, for each (as above,
@@ -59,7 +66,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  *  locks the run dir, serves metrics and takeover.sock
  * </pre>
  * Until the running daemon reads {@code STARTED}, anything else (the new one closing the connection, a timeout)
- * makes it forward again and take changes again: a takeover that fails leaves the running daemon as it was.
+ * makes it forward again, take changes again and resume what it paused: a takeover that fails leaves the running
+ * daemon as it was.
  * Only forwarding stops between {@code GO} and {@code STARTED}: what the new daemon does there is a burst of
  * commands to its threads and a few renames.
  */
@@ -76,6 +84,23 @@ final class Takeover
 
     private Takeover()
     {
+    }
+
+    /**
+     * What the running daemon hands over as the takeover starts ({@link Client#hello}): its ports, and each bridge's
+     * remote MACs and neighbour answers.
+     */
+    record Handed(List<HandedPort> ports, Map<String, List<RemoteMac>> remoteMacs,
+        Map<String, List<NeighbourAnswer>> answers)
+    {
+        /** Installs the remote MACs and answers on {@code vireo}, whose bridges have the peers they are behind. */
+        void installOverlay(final Vireo vireo)
+        {
+            remoteMacs.forEach((bridge, macs) ->
+                macs.forEach(remote -> vireo.overlay().addRemoteMac(bridge, remote.mac(), remote.peer())));
+            answers.forEach((bridge, addresses) ->
+                addresses.forEach(answer -> vireo.overlay().addNeighbourAnswer(bridge, answer.address(), answer.mac())));
+        }
     }
 
     /** What the running daemon hands over once it stopped forwarding ({@link Client#go}). */
@@ -102,7 +127,8 @@ final class Takeover
         private final Path path;
         private final UnixSocket listener;
         private final Vireo vireo;
-        private final String refusal;
+        private final Runnable pause;
+        private final Runnable resume;
         private final Runnable letGo;
         private final Runnable done;
         private final PrintStream err;
@@ -110,13 +136,14 @@ final class Takeover
         private volatile boolean closed;
         private volatile long successor;
 
-        private Server(final Path path, final UnixSocket listener, final Vireo vireo, final String refusal,
-            final Runnable letGo, final Runnable done, final PrintStream err)
+        private Server(final Path path, final UnixSocket listener, final Vireo vireo, final Runnable pause,
+            final Runnable resume, final Runnable letGo, final Runnable done, final PrintStream err)
         {
             this.path = path;
             this.listener = listener;
             this.vireo = vireo;
-            this.refusal = refusal;
+            this.pause = pause;
+            this.resume = resume;
             this.letGo = letGo;
             this.done = done;
             this.err = err;
@@ -127,13 +154,15 @@ final class Takeover
         /**
          * Listens on {@code path} (replacing a stale socket there).
          *
-         * @param refusal why this daemon cannot be handed over, or null if it can.
+         * @param pause   run as a handover starts, before the switch is frozen and its ports handed: stops what changes
+         *                the switch by itself; it may throw, naming why this daemon cannot be handed over.
+         * @param resume  run if the handover then fails, or is refused: this daemon goes on.
          * @param letGo   run once the switch is handed over, before the new daemon is told so: closes what the new
          *                one binds next (metrics) and unlocks the run dir.
          * @param done    run once the new daemon has been told: the process may exit.
          */
-        static Server start(final Path path, final Vireo vireo, final String refusal, final Runnable letGo,
-            final Runnable done, final PrintStream err)
+        static Server start(final Path path, final Vireo vireo, final Runnable pause, final Runnable resume,
+            final Runnable letGo, final Runnable done, final PrintStream err)
         {
             final UnixSocket listener;
             try
@@ -146,7 +175,7 @@ final class Takeover
             {
                 throw new IllegalStateException("cannot listen on " + path + ": " + ex.getMessage(), ex);
             }
-            final Server server = new Server(path, listener, vireo, refusal, letGo, done, err);
+            final Server server = new Server(path, listener, vireo, pause, resume, letGo, done, err);
             server.thread.start();
             return server;
         }
@@ -197,14 +226,12 @@ final class Takeover
             final List<HandedPort> ports;
             try
             {
-                if (null != refusal)
-                {
-                    throw new VireoException(VireoException.Kind.INVALID, refusal);
-                }
+                pause.run();
                 ports = vireo.handover().handOverPorts();
             }
-            catch (final VireoException ex)
+            catch (final RuntimeException ex)
             {
+                resume.run();
                 err.println("vireod: pid " + hello[1] + " asked to take over; refused: " + ex.getMessage());
                 wire.send("ERR " + ex.getMessage() + "\n", new int[0]);
                 return;
@@ -217,7 +244,7 @@ final class Takeover
                 {
                     sendPort(wire, port);
                 }
-                wire.send("READY\n", new int[0]);
+                wire.send(overlayLines() + "READY\n", new int[0]);
                 wire.expect("GO", BUILD_TIMEOUT_MS);
                 startNs = System.nanoTime();
                 for (final HandedPort port : vireo.handover().stopForwarding())
@@ -241,6 +268,7 @@ final class Takeover
             catch (final RuntimeException ex)
             {
                 vireo.handover().resumeAfterFailedHandover();
+                resume.run();
                 err.println("vireod: the takeover by pid " + hello[1] + " failed (" + ex.getMessage() +
                     "); this vireod goes on forwarding");
                 return;
@@ -259,6 +287,26 @@ final class Takeover
             {
                 done.run();
             }
+        }
+
+        /** Every bridge's remote MACs and neighbour answers, as REMOTE and ANSWER lines. */
+        private String overlayLines()
+        {
+            final StringBuilder lines = new StringBuilder();
+            for (final BridgeInfo bridge : vireo.bridges())
+            {
+                for (final RemoteMac remote : vireo.overlay().remoteMacs(bridge.name()))
+                {
+                    lines.append("REMOTE ").append(bridge.name()).append(' ').append(remote.mac()).append(' ')
+                        .append(remote.peer()).append('\n');
+                }
+                for (final NeighbourAnswer answer : vireo.overlay().neighbourAnswers(bridge.name()))
+                {
+                    lines.append("ANSWER ").append(bridge.name()).append(' ').append(answer.address()).append(' ')
+                        .append(answer.mac()).append('\n');
+                }
+            }
+            return lines.toString();
         }
 
         private static void sendPort(final Wire wire, final HandedPort port)
@@ -326,30 +374,44 @@ final class Takeover
         }
 
         /**
-         * Asks the running daemon for its ports; it refuses changes from now on.
+         * Asks the running daemon for its ports, remote MACs and neighbour answers; it refuses changes from now on.
          *
          * @param threads this daemon's forwarding threads, which must suit the TAPs ({@link TakeoverThreads}).
          * @throws TakeoverException if it refuses, or the threads do not suit, naming why.
          */
-        List<HandedPort> hello(final int threads)
+        Handed hello(final int threads)
         {
             wire.send("HELLO " + ProcessHandle.current().pid() + "\n", new int[0]);
             final List<HandedPort> ports = new ArrayList<>();
+            final Map<String, List<RemoteMac>> remoteMacs = new LinkedHashMap<>();
+            final Map<String, List<NeighbourAnswer>> answers = new LinkedHashMap<>();
             try
             {
                 while (true)
                 {
                     final String line = wire.readLine(BUILD_TIMEOUT_MS);
+                    final String[] words = line.split(" ");
                     if ("READY".equals(line))
                     {
                         TakeoverThreads.check(ports, threads);
-                        return ports;
+                        return new Handed(ports, remoteMacs, answers);
                     }
                     if (line.startsWith("ERR "))
                     {
                         throw new TakeoverException("the running vireod refuses: " + line.substring(4));
                     }
-                    ports.add(receivePort(line));
+                    if (4 == words.length && "REMOTE".equals(words[0]))
+                    {
+                        remoteMacs.computeIfAbsent(words[1], bridge -> new ArrayList<>()).add(new RemoteMac(words[2], words[3]));
+                    }
+                    else if (4 == words.length && "ANSWER".equals(words[0]))
+                    {
+                        answers.computeIfAbsent(words[1], bridge -> new ArrayList<>()).add(new NeighbourAnswer(words[2], words[3]));
+                    }
+                    else
+                    {
+                        ports.add(receivePort(line));
+                    }
                 }
             }
             catch (final RuntimeException ex)

@@ -84,7 +84,8 @@ public final class Vireod implements Callable<Integer>
 
     @Option(names = "--takeover", negatable = false,
         description = "take the place of the vireod running with this run dir: its TAP ports, VXLAN sockets, " +
-            "vhost-user connections and learned MACs pass to this one, which forwards at once, and it exits 0; if that " +
+            "vhost-user connections, learned and remote MACs and a cluster node's lease pass to this one, which forwards " +
+            "at once, and it exits 0; if that " +
             "cannot be done it goes on and this one exits 1. The switch is the running one's (--config only says where " +
             "changes go); --threads must be the running one's")
     boolean takeover;
@@ -268,15 +269,17 @@ public final class Vireod implements Callable<Integer>
         registryThread.scheduleWithFixedDelay(
             registry::evictExpired, EVICTION_INTERVAL_MS, EVICTION_INTERVAL_MS, TimeUnit.MILLISECONDS);
         final StateFile stateFile;
+        final StateFile runStateFile;
         final ControlApi.ChangeListener changes;
         final ControlServer server;
         MetricsServer metricsServer;
         ClusterNode clusterNode = null;
         try
         {
-            if (null != takeover)
+            final Takeover.Handed handed = null == takeover ? null : takeover.hello(threads);
+            if (null != handed)
             {
-                vireo.handover().takePorts(takeover.hello(threads));
+                vireo.handover().takePorts(handed.ports());
                 // the switch as the running daemon has it, now that it takes no more changes
                 earlier = runState();
                 daemonConfig = takenOver(earlier);
@@ -285,6 +288,10 @@ public final class Vireod implements Callable<Integer>
             if (null != earlier && earlier != daemonConfig)
             {
                 earlier.applyContainerPortsTo(vireo, err);
+            }
+            if (null != handed)
+            {
+                handed.installOverlay(vireo);
             }
             if (null != takeover && !vireo.handover().unclaimedPorts().isEmpty())
             {
@@ -309,7 +316,7 @@ public final class Vireod implements Callable<Integer>
                     "holds it now");
             }
             // the run dir's copy keeps the cluster this daemon joined, flags or file: one restarted there joins it again
-            final StateFile runStateFile = openRunStateFile(vireo, registry, daemonConfig.withCluster(clusterSection));
+            runStateFile = openRunStateFile(vireo, registry, daemonConfig.withCluster(clusterSection));
             // the config file is saved even when the run dir's copy cannot be (a full /run)
             changes = null == stateFile ? runStateFile : () ->
             {
@@ -325,7 +332,10 @@ public final class Vireod implements Callable<Integer>
             if (null != clusterConfig)
             {
                 clusterNode = new ClusterNode(clusterConfig, new ClusterSwitch(vireo, clusterConfig.underlay()));
-                clusterNode.start();
+                if (null == takeover)
+                {
+                    clusterNode.start();
+                }
             }
             // a daemon taking over binds the metrics address once the running one has let it go
             metricsServer = "off".equals(metrics) || null != takeover ? null :
@@ -347,10 +357,7 @@ public final class Vireod implements Callable<Integer>
         }
         catch (final RuntimeException ex)
         {
-            if (null != clusterNode)
-            {
-                clusterNode.close();
-            }
+            closeCluster(clusterNode);
             registryThread.shutdownNow();
             vireo.close();
             deleteIncomingCounters(takeover);
@@ -369,6 +376,12 @@ public final class Vireod implements Callable<Integer>
                     CountersFile.earlierValues(runDir.countersFile()));
                 // forwarding goes on from here: the renames (8-50 ms on a first, cold call) are not part of the pause
                 final long pausedMs = (System.nanoTime() - goNs) / 1_000_000;
+                if (null != clusterNode)
+                {
+                    // it forwards with what the running daemon's node installed; this one adopts its lease and
+                    // reconciles that to the store's state, changing only what differs
+                    clusterNode.start();
+                }
                 server.moveTo(runDir.controlSocket());
                 vireo.handover().moveCountersFile(runDir.countersFile());
                 tookOver = ", took over (forwarding paused " + pausedMs + " ms" +
@@ -377,6 +390,7 @@ public final class Vireod implements Callable<Integer>
             catch (final RuntimeException ex)
             {
                 server.close();
+                closeCluster(clusterNode);
                 registryThread.shutdownNow();
                 vireo.close();
                 deleteIncomingCounters(takeover);
@@ -391,6 +405,7 @@ public final class Vireod implements Callable<Integer>
             {
                 err.println("vireod: the run dir's lock was not let go within " + RunDirLock.WAIT_MS + " ms; stopping");
                 server.close();
+                closeCluster(clusterNode);
                 registryThread.shutdownNow();
                 vireo.close();
                 return 1;
@@ -401,8 +416,9 @@ public final class Vireod implements Callable<Integer>
         final StopSignal stop = StopSignal.install();
         final MetricsServer metricsToLetGo = metricsServer;
         final FileLock lockToLetGo = lock;
+        final ClusterNode cluster = clusterNode;
         final Takeover.Server takeoverServer = Takeover.Server.start(runDir.takeoverSocket(), vireo,
-            null == clusterNode ? null : "a cluster node cannot be handed over yet", () ->
+            () -> ClusterHandover.pause(cluster, runStateFile), () -> ClusterHandover.resume(cluster), () ->
             {
                 if (null != metricsToLetGo)
                 {
@@ -430,10 +446,7 @@ public final class Vireod implements Callable<Integer>
             return 0;
         }
         server.close();
-        if (null != clusterNode)
-        {
-            clusterNode.close();
-        }
+        closeCluster(clusterNode);
         registryThread.shutdownNow();
         if (null != metricsServer)
         {
@@ -442,6 +455,14 @@ public final class Vireod implements Callable<Integer>
         vireo.close();
         out.println("vireod: stopped");
         return 0;
+    }
+
+    private static void closeCluster(final ClusterNode cluster)
+    {
+        if (null != cluster)
+        {
+            cluster.close();
+        }
     }
 
     /**

@@ -1,7 +1,9 @@
 package io.vireo.vswitch.core;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -197,6 +199,23 @@ public final class ClusterSwitch implements OverlaySwitch
         {
             vireo.overlay().change(overlay -> overlay.removeEndpoint(network, mac));
             return null;
+        });
+    }
+
+    @Override
+    public synchronized List<Endpoint> remoteEndpoints(final String network)
+    {
+        return call(() ->
+        {
+            requireNetwork(network);
+            final Map<String, List<String>> addresses = new HashMap<>();
+            for (final NeighbourAnswer answer : vireo.overlay().neighbourAnswers(network))
+            {
+                addresses.computeIfAbsent(answer.mac(), mac -> new ArrayList<>()).add(answer.address());
+            }
+            return vireo.overlay().remoteMacs(network).stream()
+                .map(remote -> new Endpoint(remote.mac(), addresses.getOrDefault(remote.mac(), List.of()), remote.peer()))
+                .toList();
         });
     }
 

@@ -50,6 +50,8 @@ class ClusterIT
     private static final int LEASE_SECONDS = 5;
     /** How long a cluster change may take to reach every node on a loaded 2-core machine. */
     private static final int CONVERGE_SECONDS = 30;
+    /** Node0's forwarding threads: its TAPs have a queue each, and a takeover with other threads is refused. */
+    private static final String NODE0_THREADS = "2";
 
     private Sandbox sandbox;
     private final String[] hosts = new String[NODES];
@@ -106,7 +108,8 @@ class ClusterIT
         for (int i = 0; i < NODES; i++)
         {
             nodes[i] = Daemon.startIn(sandbox, hosts[i], sandbox.tempDir("run" + i), "--cluster", urls,
-                "--node", "node" + i, "--underlay", underlay(i), "--lease-seconds", Integer.toString(LEASE_SECONDS));
+                "--node", "node" + i, "--underlay", underlay(i), "--lease-seconds", Integer.toString(LEASE_SECONDS),
+                "--threads", 0 == i ? NODE0_THREADS : "1");
         }
         cniBin = sandbox.tempDir("cnibin");
         Daemon.installCniPlugin(sandbox, cniBin);
@@ -352,8 +355,83 @@ class ClusterIT
         assertTrue(summary.contains(" 0% packet loss"), "node0 to node2 never noticed: " + summary);
     }
 
+    /**
+     * Node0 taken over by {@code vireod --takeover} on its run dir while a 10 ms ping and a TCP transfer, read at
+     * 8 MB/s, go from b on node1 to a on node0: node0's daemon hands over its TAPs, VXLAN sockets, the remote MACs
+     * its cluster node installed and its lease, and exits 0; the new one forwards at once, adopts the lease and
+     * reconciles. The ping loses at most one answer, the transfer arrives byte-exact without a reset, node1 sees
+     * node0, its lease and its endpoints throughout, and a container attached to node0 afterwards (an address from
+     * the cluster's IPAM) reaches node1.
+     */
     @Test
     @Order(7)
+    void aNodeTakenOverByANewDaemonKeepsItsLeaseEndpointsAndTraffic() throws Exception
+    {
+        final Attached a = containers.get("a");
+        final Attached b = containers.get("b");
+        final long lease = status(nodes[0]).get("lease").asLong();
+        String tapOfA = null;
+        for (final JsonNode port : FaultsIT.ports(nodes[0]))
+        {
+            tapOfA = a.mac().equals(port.path("mac").asText()) ? port.get("name").asText() : tapOfA;
+        }
+        assertTrue(null != tapOfA, "a's port on node0");
+        final TakeoverIT.Traffic traffic = TakeoverIT.Traffic.start(sandbox, b.netns(), a.netns(), a.address(), nodes[0], tapOfA);
+        try (NodeWatch watch = NodeWatch.start(nodes[1], "node0", lease))
+        {
+            nodes[0] = traffic.takeOvers(sandbox, nodes[0], 1, "--threads", NODE0_THREADS);
+
+            final List<String> changes = watch.stop();
+            assertTrue(changes.isEmpty(), "node1 saw node0 as it was throughout: " + changes);
+            System.out.printf("ClusterIT: node1's view of node0 sampled %d times during the takeover, never changed%n",
+                watch.samples());
+        }
+        final JsonNode status = status(nodes[0]);
+        assertEquals(lease, status.get("lease").asLong(), "the new daemon adopted the lease: " + status);
+        assertTrue(status.get("storeUp").asBoolean(), status::toString);
+        traffic.finish("ClusterIT (takeover of node0)");
+        final Attached after = attach(0, "after");
+        TapForwardingIT.waitFor(() -> underlay(0).equals(remoteOf(nodes[1], after.mac())),
+            "node1 has the new container's MAC behind node0", CONVERGE_SECONDS);
+        ping(b, after);
+        ping(after, containers.get("c"));
+    }
+
+    /**
+     * A takeover of node0 that fails (the new daemon, with other threads than node0's, refuses the TAPs it is
+     * handed) after node0's cluster node paused for it: node0 forwards on, and its cluster node resumes: an address
+     * from the cluster's IPAM for a container attached to node0, which node1 learns, and one of node1 learned.
+     */
+    @Test
+    @Order(8)
+    void aTakeoverOfANodeThatFailsLeavesItsClusterNodeWorking() throws Exception
+    {
+        final Attached a = containers.get("a");
+        final Pinger ping = Pinger.start(sandbox, a.netns(), containers.get("b").address());
+        TapForwardingIT.waitFor(() -> ping.replies().size() >= 20, "20 pings from node0 to node1", CONVERGE_SECONDS);
+
+        final Sandbox.Result result = sandbox.run(180, "ip", "netns", "exec", hosts[0],
+            Daemon.ROOT.resolve("scripts/vireod").toString(), "--run-dir", nodes[0].runDir.toString(),
+            "--metrics", "127.0.0.1:0", "--takeover", "--threads", "1");
+        assertEquals(1, result.exit(), result.all());
+        assertTrue(result.err().contains("take over with --threads " + NODE0_THREADS + "; the running vireod goes on forwarding"),
+            result.all());
+        assertTrue(nodes[0].process.isAlive(), "node0's daemon goes on: " + nodes[0].output());
+        final int answered = ping.replies().size();
+        TapForwardingIT.waitFor(() -> ping.replies().size() >= answered + 20, "it forwards on", CONVERGE_SECONDS);
+
+        final Attached onNode0 = attach(0, "f0");
+        final Attached onNode1 = attach(1, "f1");
+        TapForwardingIT.waitFor(() -> underlay(0).equals(remoteOf(nodes[1], onNode0.mac())),
+            "node1 has f0's MAC behind node0", CONVERGE_SECONDS);
+        TapForwardingIT.waitFor(() -> underlay(1).equals(remoteOf(nodes[0], onNode1.mac())),
+            "node0 has f1's MAC behind node1", CONVERGE_SECONDS);
+        ping(onNode0, onNode1);
+        assertTrue(status(nodes[0]).get("storeUp").asBoolean());
+    }
+
+    @Test
+    @Order(9)
     void aNodeKilledWithSigkillLeavesTheOthersWithinItsLeaseAndItsAddressesReturn() throws Exception
     {
         final Attached c = containers.get("c");
@@ -378,7 +456,7 @@ class ClusterIT
      * address and VTEP port (a VXLAN endpoint per network, the kernel handing each its VNI's datagrams).
      */
     @Test
-    @Order(8)
+    @Order(10)
     void anIpv6NetworkGivesContainersOnTwoNodesAddressesThatPingAndTakesThemBack() throws Exception
     {
         nodes[1].ok("network", "add", SIX, "--vni", "4243", "--subnet", "fd00:88::/64");
@@ -440,6 +518,95 @@ class ClusterIT
     }
 
     // ---- helpers ----
+
+    /**
+     * Polls a node's cluster status in a thread of its own until stopped, noting every sample in which another
+     * node was not a member with the lease it had, or the node had fewer remote endpoints than at the start.
+     */
+    private static final class NodeWatch implements AutoCloseable
+    {
+        private final Daemon node;
+        private final String member;
+        private final long lease;
+        private final int remoteEndpoints;
+        private final List<String> changes = new ArrayList<>();
+        private final CountDownLatch stop = new CountDownLatch(1);
+        private final Thread thread;
+        private int samples;
+
+        private NodeWatch(final Daemon node, final String member, final long lease) throws Exception
+        {
+            this.node = node;
+            this.member = member;
+            this.lease = lease;
+            this.remoteEndpoints = remoteEndpoints(status(node));
+            this.thread = new Thread(this::run, "node-watch");
+        }
+
+        static NodeWatch start(final Daemon node, final String member, final long lease) throws Exception
+        {
+            final NodeWatch watch = new NodeWatch(node, member, lease);
+            watch.thread.start();
+            return watch;
+        }
+
+        private void run()
+        {
+            try
+            {
+                do
+                {
+                    final JsonNode status = status(node);
+                    boolean present = false;
+                    for (final JsonNode listed : status.get("members"))
+                    {
+                        present |= member.equals(listed.get("node").asText()) && lease == listed.get("lease").asLong();
+                    }
+                    if (!present || remoteEndpoints(status) < remoteEndpoints)
+                    {
+                        changes.add(status.toString());
+                    }
+                    samples++;
+                }
+                while (!stop.await(20, TimeUnit.MILLISECONDS));
+            }
+            catch (final Exception | AssertionError ex)
+            {
+                changes.add("the watch failed: " + ex);
+            }
+        }
+
+        private static int remoteEndpoints(final JsonNode status)
+        {
+            for (final JsonNode network : status.get("networks"))
+            {
+                if (NETWORK.equals(network.get("name").asText()))
+                {
+                    return network.get("remoteEndpoints").asInt();
+                }
+            }
+            return 0;
+        }
+
+        /** Stops polling; returns the samples that differed. */
+        List<String> stop() throws InterruptedException
+        {
+            stop.countDown();
+            thread.join();
+            return changes;
+        }
+
+        int samples()
+        {
+            return samples;
+        }
+
+        @Override
+        public void close() throws InterruptedException
+        {
+            stop();
+        }
+    }
 
     private Attached attach(final int node, final String name) throws Exception
     {

@@ -23,9 +23,12 @@ final class Daemon
     final Path runDir;
     final Path log;
     final Process process;
+    /** The network namespace it runs in; null: the test's own. */
+    private final String netns;
 
-    private Daemon(final Path runDir, final Path log, final Process process)
+    private Daemon(final String netns, final Path runDir, final Path log, final Process process)
     {
+        this.netns = netns;
         this.runDir = runDir;
         this.log = log;
         this.process = process;
@@ -67,27 +70,42 @@ final class Daemon
         command.addAll(List.of(extra));
         final Process process = sandbox.start(log, command.toArray(String[]::new));
         sandbox.daemonRunsIn(runDir);
-        final Daemon daemon = new Daemon(runDir, log, process);
-        TapForwardingIT.waitFor(() ->
+        final Daemon daemon = new Daemon(netns, runDir, log, process);
+        try
         {
-            if (!process.isAlive())
+            TapForwardingIT.waitFor(() ->
             {
-                throw new AssertionError("vireod exited " + process.exitValue() + ": " + daemon.output());
-            }
-            return daemon.output().contains("vireod: ready");
-        }, "vireod ready", READY_SECONDS);
+                if (!process.isAlive())
+                {
+                    throw new AssertionError("vireod exited " + process.exitValue() + ": " + daemon.output());
+                }
+                return daemon.output().contains("vireod: ready");
+            }, "vireod ready", READY_SECONDS);
+        }
+        catch (final AssertionError ex)
+        {
+            throw new AssertionError(ex.getMessage() + "; it said: " + daemon.outputOrWhy(), ex);
+        }
         return daemon;
     }
 
     /**
-     * Starts {@code vireod --takeover [extra...]} on this daemon's run dir, waits until it is ready and this one
+     * Starts {@code vireod --takeover [extra...]} on this daemon's run dir, in its namespace, waits until it is ready and this one
      * has exited 0 (failing with this one's output otherwise), and returns it.
      */
     Daemon takenOverBy(final Sandbox sandbox, final String... extra) throws IOException, InterruptedException
     {
         final List<String> options = new ArrayList<>(List.of("--takeover"));
         options.addAll(List.of(extra));
-        final Daemon successor = start(sandbox, runDir, options.toArray(String[]::new));
+        final Daemon successor;
+        try
+        {
+            successor = startIn(sandbox, netns, runDir, options.toArray(String[]::new));
+        }
+        catch (final AssertionError ex)
+        {
+            throw new AssertionError(ex.getMessage() + "; the daemon taken over said: " + outputOrWhy(), ex);
+        }
         if (!process.waitFor(20, TimeUnit.SECONDS))
         {
             throw new AssertionError("the daemon taken over did not exit: " + output());

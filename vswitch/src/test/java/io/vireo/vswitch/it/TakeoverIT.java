@@ -150,34 +150,6 @@ class TakeoverIT
         assertTrue(result.err().contains("vireod: --takeover: no vireod is running with run dir " + runDir), result.all());
     }
 
-    /**
-     * A daemon that cannot hand itself over (a cluster node: its store session is not passed; no etcd answers here,
-     * the node goes on trying in its thread) refuses: the new one exits 1 saying why, the running one forwards on and
-     * takes changes again.
-     */
-    @Test
-    void aDaemonThatCannotHandOverRefusesAndGoesOnForwarding() throws Exception
-    {
-        final TwoNamespaces net = TwoNamespaces.start(sandbox, "10.89.9", "--cluster", "http://127.0.0.1:9",
-            "--underlay", "127.0.0.1", "--node", sandbox.prefix);
-        final Daemon first = net.daemon();
-        final Pinger ping = Pinger.start(sandbox, net.nsA(), "10.89.9.2");
-        TapForwardingIT.waitFor(() -> ping.replies().size() >= 20, "20 pings across the switch", 60);
-
-        final Sandbox.Result result = sandbox.run(180, Daemon.ROOT.resolve("scripts/vireod").toString(), "--run-dir",
-            first.runDir.toString(), "--metrics", "127.0.0.1:0", "--takeover");
-        assertEquals(1, result.exit(), result.all());
-        assertTrue(result.err().contains("takeover failed: the running vireod refuses: a cluster node cannot be handed over"),
-            result.all());
-        assertTrue(result.err().contains("the running vireod goes on forwarding"), result.all());
-
-        assertTrue(first.process.isAlive(), "the running daemon goes on: " + first.output());
-        final int answered = ping.replies().size();
-        TapForwardingIT.waitFor(() -> ping.replies().size() >= answered + 20, "it forwards on", 30);
-        first.ok("bridge", "add", "after");
-        assertEquals(0, first.terminate());
-    }
-
     private static List<String> macs(final Daemon daemon, final String bridge) throws IOException
     {
         final List<String> macs = new ArrayList<>();
@@ -190,7 +162,7 @@ class TakeoverIT
      * ends it, and a 10 ms ping along the same way; {@code egress} is the port towards {@code to}, whose transmitted
      * bytes tell the transfer goes on.
      */
-    private record Traffic(Path sent, Path received, Path stop, Pinger ping, String egress, List<String> figures)
+    record Traffic(Path sent, Path received, Path stop, Pinger ping, String egress, List<String> figures)
     {
         /** Starts both and waits until 8 MB of the transfer and 50 pings have crossed {@code daemon}'s switch. */
         static Traffic start(final Sandbox sandbox, final String from, final String to, final String address,
@@ -215,9 +187,10 @@ class TakeoverIT
          * saying to whom, every learned MAC moves, 8 MB more of the transfer and 50 more pings cross the new daemon,
          * and at most one ping is lost. Each takeover's figures are kept for {@link #finish}.
          *
+         * @param extra the new daemons' options beside {@code --takeover}.
          * @return the last daemon.
          */
-        Daemon takeOvers(final Sandbox sandbox, final Daemon first, final int count) throws Exception
+        Daemon takeOvers(final Sandbox sandbox, final Daemon first, final int count, final String... extra) throws Exception
         {
             Daemon daemon = first;
             for (int takeover = 0; takeover < count; takeover++)
@@ -225,7 +198,7 @@ class TakeoverIT
                 final Daemon before = daemon;
                 final double since = System.currentTimeMillis() / 1000.0;
                 final int lostBefore = ping.lost();
-                daemon = before.takenOverBy(sandbox);
+                daemon = before.takenOverBy(sandbox, extra);
                 assertTrue(before.output().contains("vireod: stopped, handed over to pid " + daemon.process.pid()), before.output());
                 assertFalse(daemon.output().contains("not taken"), "every learned MAC moved: " + daemon.output());
                 final Daemon after = daemon;
