@@ -65,15 +65,18 @@ class VhostTakeoverIT
         final Daemon first = net.daemon();
         final Path socket = sandbox.tempDir("vhost").resolve("vm.sock");
         final String vm = sandbox.ifname("vm");
-        final Process frontend = VhostUserIT.icmpEchoFrontend(sandbox, socket, client);
+        final Process frontend;
         if (client)
         {
+            frontend = VhostUserIT.icmpEchoFrontend(sandbox, socket, true);
             waitFor(() -> Files.exists(socket), "testpmd listens", 60);
             first.ok("port", "add", "br0", vm, "--type", "vhost-user", "--socket", socket.toString(), "--client");
         }
         else
         {
+            // The port listens before testpmd starts: a virtio-user client that finds no socket runs on with no port.
             first.ok("port", "add", "br0", vm, "--type", "vhost-user", "--socket", socket.toString());
+            frontend = VhostUserIT.icmpEchoFrontend(sandbox, socket, false);
         }
         final String address = subnet + ".77";
         waitFor(() -> 0 == sandbox.inNetns(net.nsA(), "ping", "-c", "1", "-W", "1", address).exit(),
