@@ -82,7 +82,10 @@ class VxlanIT
         assertTrue(check(sandbox.inNetns(two, "ip", "neigh", "show", overlayIp(1))).out().contains(mac(1)),
             "ARP across the overlay resolved the Vireo side's container");
         assertTrue(check(sandbox.inNetns(one.container(), "ip", "neigh", "show", overlayIp(2))).out().contains(mac(2)));
-        Thread.sleep(200);
+        // dumpcap writes out only what it has read when SIGTERM comes: wait for Vireo's three echoes and three
+        // replies to be in the file, then stop it.
+        TapForwardingIT.waitFor(() -> Fragments.captured(sandbox, capture, "vxlan && icmp && ip.src == " + underlayIp(1), false) >= 6,
+            "Vireo's echoes and replies in the capture", 30);
         dumpcap.destroy(); // SIGTERM: dumpcap writes out what it holds and stops
         assertTrue(dumpcap.waitFor(20, TimeUnit.SECONDS), "dumpcap stopped");
 
