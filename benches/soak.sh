@@ -66,8 +66,11 @@ out="${out:-$(mktemp -d /tmp/vireo-soak.XXXXXX)}"
 mkdir -p "$out"
 run="$out/run"
 pids=() namespaces=() vireod_pid="" testpmd_pid=""
-# Seconds of traffic: warm-up, window, and a margin so that the end sample is taken under traffic.
-traffic=$((warmup + window + 5))
+# Seconds of traffic: warm-up, window, and a margin for the two samples, so that the window ends and the end
+# sample is taken under traffic. The window starts once the start sample is done, and each sample starts a
+# vireoctl (2.7-4.2 s for the start sample in this machine's one-minute runs at load 6, more under more load):
+# with a margin of 5 s a slower start sample left the traffic stopping inside the window, which fails the run.
+traffic=$((warmup + window + 20))
 
 log() { echo "soak $(date -u +%T): $*" >&2; }
 fail_setup() { log "set-up failed: $* (logs in $out)"; exit 3; }
