@@ -68,7 +68,7 @@ run="$out/run"
 pids=() namespaces=() vireod_pid="" testpmd_pid=""
 # Seconds of traffic: warm-up, window, and a margin for the two samples, so that the window ends and the end
 # sample is taken under traffic. The window starts once the start sample is done, and each sample starts a
-# vireoctl (2.7-4.2 s for the start sample in this machine's one-minute runs at load 6, more under more load):
+# vireoctl (2.7-4.2 s for the start sample in 13 one-minute runs on this machine, more under more load):
 # with a margin of 5 s a slower start sample left the traffic stopping inside the window, which fails the run.
 traffic=$((warmup + window + 20))
 
