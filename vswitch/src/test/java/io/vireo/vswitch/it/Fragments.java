@@ -65,8 +65,10 @@ final class Fragments
         final Path sent = sandbox.tempFile(".send");
         final Process sender = sandbox.start(sent, "ip", "netns", "exec", namespace, "python3", "-c", SENDER, address,
             Integer.toString(port), Integer.toString(size));
-        TapForwardingIT.waitFor(() -> !Sandbox.readUtf8(sent).isBlank(), "the sender's digest");
-        final String datagram = Sandbox.readUtf8(sent).strip();
+        // The whole line: Python with PYTHONUNBUFFERED writes the length and the digest apart, and the length
+        // alone would be found in the receiver's log whatever the digest there (FaultsIT.lastLine).
+        TapForwardingIT.waitFor(() -> !FaultsIT.lastLine(sent).isEmpty(), "the sender's digest");
+        final String datagram = FaultsIT.lastLine(sent);
         TapForwardingIT.waitFor(() -> Sandbox.readUtf8(receiverLog).contains(datagram),
             "the " + size + "-byte datagram received byte-exact (" + datagram + ")", 30);
         sender.destroy();

@@ -260,7 +260,7 @@ class NatIT
             "time.sleep(0.5)\n" +
             "c.sendall(data[1<<20:]); c.close()\n" +
             "print(hashlib.sha256(data).hexdigest(), len(data))\n"));
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sinkLog).contains("sha256"), "the sink has it all", 30);
+        TapForwardingIT.waitFor(() -> FaultsIT.lastLine(sinkLog).contains("sha256"), "the sink has it all (a whole line)", 30);
         assertTrue(Sandbox.readUtf8(sinkLog).contains("sha256 " + client.out().strip()),
             "the established connection went on: " + Sandbox.readUtf8(sinkLog) + " vs " + client.out());
 

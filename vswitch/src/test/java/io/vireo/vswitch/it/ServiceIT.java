@@ -406,8 +406,9 @@ class ServiceIT
             "    question=q[12:end+5]\n" +
             "    answer=b'\\xc0\\x0c\\x00\\x01\\x00\\x01\\x00\\x00\\x00\\x3c\\x00\\x04\\xc0\\x00\\x02\\x35'\n" +
             "    s.sendto(q[:2] + b'\\x81\\x80\\x00\\x01\\x00\\x01\\x00\\x00\\x00\\x00' + question + answer, peer)\n");
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(log).contains("port "), "the upstream listens");
-        final String port = Sandbox.readUtf8(log).replaceAll("(?s).*port (\\d+).*", "$1");
+        // A whole line: Python with PYTHONUNBUFFERED writes "port" and the number apart (FaultsIT.lastLine).
+        TapForwardingIT.waitFor(() -> FaultsIT.lastLine(log).startsWith("port "), "the upstream listens");
+        final String port = FaultsIT.lastLine(log).substring("port ".length());
         daemon.ok("service", "add", "r1", "web", "--vip", VIP + ":80", "--no-health");
         assertTrue(dig(clientA, "@10.97.1.1", "example.com").contains("status: REFUSED"), "no upstream yet");
         daemon.ok("service", "dns", "set", "r1", "--upstream", "127.0.0.1:" + port);

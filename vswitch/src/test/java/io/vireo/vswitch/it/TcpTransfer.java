@@ -40,8 +40,9 @@ final class TcpTransfer
             "data=random.Random(5).randbytes(int(sys.argv[3])<<20)\n" +
             "c=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30); c.sendall(data); c.close()\n" +
             "print(hashlib.sha256(data).hexdigest())\n", address, Integer.toString(port), Integer.toString(megabytes)));
-        TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sinkLog).contains("sha256"), "the sink has it all", 30);
-        final String[] words = Sandbox.readUtf8(sinkLog).strip().lines().reduce((first, last) -> last).orElseThrow().split(" ");
+        // A whole line: Python with PYTHONUNBUFFERED writes "sha256" and the digest apart (FaultsIT.lastLine).
+        TapForwardingIT.waitFor(() -> FaultsIT.lastLine(sinkLog).contains("sha256"), "the sink has it all", 30);
+        final String[] words = FaultsIT.lastLine(sinkLog).split(" ");
         assertEquals(sent.out().strip(), words[3], megabytes + " MB arrive byte-exact");
         return words[1];
     }
