@@ -92,7 +92,8 @@ final class StatsCommand implements Callable<Integer>
             root.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
             return 0;
         }
-        final Vireoctl.Table ports = new Vireoctl.Table("PORT", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES", "ARP/ND_ANSWERED", "DROPS");
+        final Vireoctl.Table ports = new Vireoctl.Table("PORT", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES", "ARP/ND_ANSWERED",
+            "IPV4_FRAGMENTS", "DROPS");
         byPort.forEach((port, values) ->
         {
             final List<String> drops = new ArrayList<>();
@@ -105,7 +106,8 @@ final class StatsCommand implements Callable<Integer>
             });
             ports.row(port, String.valueOf(values.get("rx_packets")), String.valueOf(values.get("rx_bytes")),
                 String.valueOf(values.get("tx_packets")), String.valueOf(values.get("tx_bytes")),
-                String.valueOf(values.getOrDefault("arp_nd_suppressed", 0L)), drops.isEmpty() ? "-" : String.join(",", drops));
+                String.valueOf(values.getOrDefault("arp_nd_suppressed", 0L)),
+                String.valueOf(values.getOrDefault("ipv4_fragments", 0L)), drops.isEmpty() ? "-" : String.join(",", drops));
         });
         ports.print(root.out);
         root.out.println();

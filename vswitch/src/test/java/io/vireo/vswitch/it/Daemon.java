@@ -84,9 +84,33 @@ final class Daemon
         }
         catch (final AssertionError ex)
         {
-            throw new AssertionError(ex.getMessage() + "; it said: " + daemon.outputOrWhy(), ex);
+            throw new AssertionError(ex.getMessage() + "; it said: " + daemon.outputOrWhy() + "\n" + daemon.whereItIs(sandbox), ex);
         }
         return daemon;
+    }
+
+    /**
+     * What a daemon that is late is doing, for the failure's message: the machine's load, the process (scripts/vireod
+     * until it execs the JVM) and its children, and the JVM's threads if it is one.
+     */
+    private String whereItIs(final Sandbox sandbox)
+    {
+        final String pid = Long.toString(process.pid());
+        final Path jcmd = Path.of(ProcessHandle.current().info().command().orElse("java")).resolveSibling("jcmd");
+        final StringBuilder where = new StringBuilder();
+        for (final String[] command : new String[][] {{"uptime"}, {"ps", "-o", "pid,stat,etime,time,args", "--pid", pid, "--ppid", pid},
+            {jcmd.toString(), pid, "Thread.print"}})
+        {
+            try
+            {
+                where.append(String.join(" ", command)).append(":\n").append(sandbox.run(30, command).all());
+            }
+            catch (final AssertionError | RuntimeException ex)
+            {
+                where.append(ex.getMessage()).append('\n');
+            }
+        }
+        return where.toString();
     }
 
     /**

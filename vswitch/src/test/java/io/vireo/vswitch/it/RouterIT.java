@@ -2,6 +2,7 @@ package io.vireo.vswitch.it;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -165,6 +166,10 @@ class RouterIT
             () -> "first fragments: " + Fragments.decoded(sandbox, capture));
         final JsonNode statsB = port(tapB).get("stats");
         assertTrue(statsB.get("ipv4Fragments").asLong() >= 6, () -> "counted on B's port: " + statsB);
+        final List<String[]> table = daemon.ok("stats").out().lines().map(line -> line.trim().split("\\s+")).toList();
+        final int column = List.of(table.get(0)).indexOf("IPV4_FRAGMENTS");
+        assertTrue(table.stream().anyMatch(row -> row[0].equals(tapB) && row[column].equals(statsB.get("ipv4Fragments").asText())),
+            () -> "vireoctl stats shows B's fragments: " + table.stream().map(row -> String.join(" ", row)).toList());
 
         final Sandbox.Result tooBig = sandbox.inNetns(nsA, "ping", "-c", "1", "-M", "do", "-s", "2000", "-W", "2", "10.91.2.2");
         assertTrue(tooBig.out().contains("From 10.91.1.1") && tooBig.out().contains("Frag needed") &&

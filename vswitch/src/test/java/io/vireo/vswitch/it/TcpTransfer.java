@@ -1,13 +1,17 @@
 package io.vireo.vswitch.it;
 
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
-import static io.vireo.vswitch.it.Sandbox.check;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /** A TCP transfer between namespaces that proves its bytes arrived exactly: both ends' SHA-256. */
 final class TcpTransfer
 {
+    /** 8 MB take well under a second on a quiet machine; a loaded one gets the rest. */
+    private static final int SEND_SECONDS = 60;
+
     private TcpTransfer()
     {
     }
@@ -35,15 +39,29 @@ final class TcpTransfer
             "    h.update(b)\n" +
             "print('peer', peer[0], 'sha256', h.hexdigest(), flush=True)\n", sinkAddress, Integer.toString(sinkPort));
         TapForwardingIT.waitFor(() -> Sandbox.readUtf8(sinkLog).contains("listening"), "the sink listens");
-        final Sandbox.Result sent = check(sandbox.run(60, "ip", "netns", "exec", clientNamespace, "python3", "-c",
+        final Path clientLog = sandbox.tempFile(".client");
+        final Process client = sandbox.start(clientLog, "ip", "netns", "exec", clientNamespace, "python3", "-c",
             "import socket,hashlib,random,sys\n" +
             "data=random.Random(5).randbytes(int(sys.argv[3])<<20)\n" +
             "c=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30); c.sendall(data); c.close()\n" +
-            "print(hashlib.sha256(data).hexdigest())\n", address, Integer.toString(port), Integer.toString(megabytes)));
+            "print(hashlib.sha256(data).hexdigest())\n", address, Integer.toString(port), Integer.toString(megabytes));
+        if (!client.waitFor(SEND_SECONDS, TimeUnit.SECONDS))
+        {
+            fail(megabytes + " MB not sent in " + SEND_SECONDS + " s; the sender's sockets:\n" + sockets(sandbox, clientNamespace) +
+                "the sink's:\n" + sockets(sandbox, sinkNamespace) + "the sink said: " + Sandbox.readUtf8(sinkLog));
+        }
+        final String sent = Sandbox.readUtf8(clientLog);
+        assertEquals(0, client.exitValue(), () -> "the sender failed: " + sent);
         // A whole line: Python with PYTHONUNBUFFERED writes "sha256" and the digest apart (FaultsIT.lastLine).
         TapForwardingIT.waitFor(() -> FaultsIT.lastLine(sinkLog).contains("sha256"), "the sink has it all", 30);
         final String[] words = FaultsIT.lastLine(sinkLog).split(" ");
-        assertEquals(sent.out().strip(), words[3], megabytes + " MB arrive byte-exact");
+        assertEquals(sent.strip(), words[3], megabytes + " MB arrive byte-exact");
         return words[1];
+    }
+
+    /** TCP sockets in a namespace with their timers, windows and retransmissions ({@code ss -tino}). */
+    private static String sockets(final Sandbox sandbox, final String namespace)
+    {
+        return sandbox.inNetns(namespace, "ss", "-tino").all();
     }
 }
