@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vireo.vswitch.control.ControlApi;
 import io.vireo.vswitch.control.NetworkGateway;
+import io.vireo.vswitch.link.Cidr;
 
 import static io.vireo.vswitch.docker.DriverMessages.JSON;
 import static io.vireo.vswitch.docker.DriverMessages.id;
@@ -59,9 +60,11 @@ final class DriverEndpoints
                 state.endpointWithPort(port).id());
         }
         final JsonNode iface = request.path("Interface");
+        final String address = interfaceAddress(iface, "Address", false);
+        final String addressIpv6 = interfaceAddress(iface, "AddressIPv6", true);
         final String givenMac = text(iface, "MacAddress");
         final String mac = null == givenMac ? macFor(id) : givenMac;
-        state.put(new DriverState.Endpoint(id, network.id(), port, mac, text(iface, "Address"), text(iface, "AddressIPv6")));
+        state.put(new DriverState.Endpoint(id, network.id(), port, mac, address, addressIpv6));
         final ObjectNode answer = JSON.createObjectNode();
         if (null == givenMac)
         {
@@ -69,6 +72,32 @@ final class DriverEndpoints
             answer.putObject("Interface").put("MacAddress", mac);
         }
         return answer;
+    }
+
+    /**
+     * An address Docker's IPAM gave the endpoint, as {@code ADDRESS/LENGTH} of the field's family (IPv4 for
+     * {@code Address}, IPv6 for {@code AddressIPv6}), or null if there is none.
+     */
+    private static String interfaceAddress(final JsonNode iface, final String field, final boolean ipv6)
+    {
+        final String text = text(iface, field);
+        if (null == text)
+        {
+            return null;
+        }
+        try
+        {
+            Cidr.validate(text);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new DriverException("Interface." + field + ": " + ex.getMessage());
+        }
+        if (ipv6 != text.indexOf(':') >= 0)
+        {
+            throw new DriverException("Interface." + field + " '" + text + "' is not an " + (ipv6 ? "IPv6" : "IPv4") + " address");
+        }
+        return text;
     }
 
     ObjectNode endpointOperInfo(final JsonNode request)

@@ -152,6 +152,22 @@ class NetworkDriverTest
         assertEquals(1, vireo.bridges().size());
     }
 
+    /** Found by DockerDriverFuzzTest: an address without a prefix length was kept, and publishing a port to it threw. */
+    @Test
+    void anEndpointAddressWithoutALengthOrOfTheWrongFamilyIsRefusedAndCreatesNothing() throws Exception
+    {
+        ok(post("CreateNetwork", "CreateNetwork"));
+        for (final String address : new String[] {"10.93.0.2", "fd93::2/64", "10.93.0.2/33", "10.93.0.2/x"})
+        {
+            final String request = DockerFixtures.request("CreateEndpoint", Map.of(
+                "NETWORK_ID", networkId, "ENDPOINT_ID", endpointId, "ADDRESS", address));
+            final String err = err(500, driver.handle("POST", "/NetworkDriver.CreateEndpoint", request));
+            assertTrue(err.contains("Interface.Address") && err.contains(address), err);
+        }
+        assertTrue(err(500, post("ProgramExternalConnectivity", "ProgramExternalConnectivity-published")).contains("no endpoint"));
+        ok(post("CreateEndpoint", "CreateEndpoint"));
+    }
+
     @Test
     void requestsForUnknownNetworksOrEndpointsGetAnErr() throws Exception
     {
