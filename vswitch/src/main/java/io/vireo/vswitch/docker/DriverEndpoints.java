@@ -93,7 +93,7 @@ final class DriverEndpoints
         {
             throw new DriverException("Interface." + field + ": " + ex.getMessage());
         }
-        if (ipv6 != text.indexOf(':') >= 0)
+        if (ipv6 != (text.indexOf(':') >= 0))
         {
             throw new DriverException("Interface." + field + " '" + text + "' is not an " + (ipv6 ? "IPv6" : "IPv4") + " address");
         }
