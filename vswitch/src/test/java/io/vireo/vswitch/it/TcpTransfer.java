@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 /** A TCP transfer between namespaces that proves its bytes arrived exactly: both ends' SHA-256. */
 final class TcpTransfer
 {
-    /** 8 MB take well under a second on a quiet machine; a loaded one gets the rest. */
+    /** How long the sender may take for the 4 to 20 MB the tests send (the 60 s it always had). */
     private static final int SEND_SECONDS = 60;
 
     private TcpTransfer()
