@@ -81,11 +81,18 @@ public final class ForwardingTable implements AutoCloseable
     /** No entry lives further than this many slots from its home slot. */
     public static final int MAX_PROBES = 1024;
 
+    /**
+     * Slots up to this many bytes stay in a core's L2 cache (256 KB is the smallest L2 of the x86
+     * cores a switch runs on), where loading a burst's lines ahead only adds work.
+     */
+    private static final long CACHED_BYTES = 256 * 1024;
+
     private final int capacity;
     private final SlotArray slots;
     private final MacLimits limits;
     private final Learner learner;
     private final Sweeper sweeper;
+    private final boolean loadsAhead;
 
     /**
      * @param capacity the most entries the table holds, 1 to {@link #MAX_CAPACITY}.
@@ -104,6 +111,7 @@ public final class ForwardingTable implements AutoCloseable
         final MoveGate gate = new MoveGate();
         learner = new Learner(slots, limits, gate, capacity);
         sweeper = new Sweeper(slots, limits, gate);
+        loadsAhead = memoryBytes() > CACHED_BYTES;
     }
 
     /**
@@ -129,8 +137,9 @@ public final class ForwardingTable implements AutoCloseable
     /**
      * Look up a burst of keys: {@code destinations[i] = lookup(bridgeIds[i], vlans[i], macs[i])} for
      * each {@code i < count}; a key whose bridge id is {@link #SKIP} (or any negative id) gives
-     * {@link #MISS} and costs no cache miss. A first pass computes every key's home slot and loads
-     * the cache lines a probe from there mostly reads; a second pass probes. The loads of the first
+     * {@link #MISS} and costs no cache miss. A first pass computes every key's home slot and, in a
+     * table too large for a core's cache, loads the cache lines a probe from there mostly reads; a
+     * second pass probes. The loads of the first
      * pass do not depend on one another, so their cache misses overlap instead of following one after
      * the other, and the second pass mostly finds its slots in cache. Forwarding path: no allocation,
      * no lock, no exception.
@@ -191,12 +200,12 @@ public final class ForwardingTable implements AutoCloseable
      * in a burst is learned, then refreshed, as by two calls. A key whose bridge id is {@link #SKIP}
      * (or any negative id) gives {@link #INVALID}, changes nothing and costs no cache miss.
      * <p>
-     * A first pass computes every key's home slot and loads the cache lines a probe from there mostly
-     * reads; the loads do not depend on one another, so their cache misses overlap. The second pass
-     * learns each key from its home slot, mostly in cache, exactly as {@link #learn} does: a known
-     * source on its known destination is read once more and, if {@code nowMs} is not later than its
-     * last-seen time, nothing is written; otherwise one CAS of the control word stores the time.
-     * Concurrent learners and the control thread are safe as with {@link #learn}. Forwarding path: no
+     * A first pass computes every key's home slot and, in a table too large for a core's cache, loads
+     * the cache lines a probe from there mostly reads; the loads do not depend on one another, so
+     * their cache misses overlap. The second pass learns each key from its home slot, mostly in
+     * cache, exactly as {@link #learn} does: a known source on its known destination is read once
+     * more and, if {@code nowMs} is not later than its last-seen time, nothing is written; otherwise
+     * one CAS of the control word stores the time. Concurrent learners and the control thread are safe as with {@link #learn}. Forwarding path: no
      * allocation, no lock, no exception.
      *
      * @param bridgeIds    0..{@link #MAX_BRIDGE_ID} per key, or {@link #SKIP}.
@@ -466,30 +475,34 @@ public final class ForwardingTable implements AutoCloseable
     }
 
     /**
-     * A burst's first pass: each key's home slot, with the cache lines its probe mostly reads loaded
-     * now ({@link SlotArray#touch}), so that the cache misses of the burst's keys overlap. Nothing is
-     * checked here, to keep the loop short: a key that is not valid gets a home slot like any other
-     * (home slots are in range whatever the key) and the second pass does not probe it; a skipped key
-     * gets slot 0, so it costs no cache miss.
+     * A burst's first pass: each key's home slot, then, in a table larger than
+     * {@link #CACHED_BYTES}, the cache lines its probe mostly reads loaded now
+     * ({@link SlotArray#touch}), so that the cache misses of the burst's keys overlap. The homes are
+     * computed in a loop of their own: the loop of touches is then a few instructions per key, so the
+     * CPU's reorder window holds the loads of the whole burst, not of the few keys whose hashing fits
+     * in it. Nothing is checked here, to keep the loops short: a key that is not valid gets a home slot
+     * like any other (home slots are in range whatever the key) and the second pass does not probe it;
+     * a skipped key gets slot 0, so it costs no cache miss.
      *
      * @param homes receives each key's home slot.
      */
     private void touchHomes(
         final int[] bridgeIds, final int[] vlans, final long[] macs, final int count, final int[] homes)
     {
-        final boolean open = !slots.isClosed();
-        long touched = 0;
         for (int i = 0; i < count; i++)
         {
             final int bridgeId = bridgeIds[i];
-            final int home = bridgeId < 0 ? 0 : slots.home(key(bridgeId, macs[i]), vlans[i]);
-            if (open)
-            {
-                touched ^= slots.touch(home);
-            }
-            homes[i] = home;
+            homes[i] = bridgeId < 0 ? 0 : slots.home(key(bridgeId, macs[i]), vlans[i]);
         }
-        SlotArray.keep(touched);
+        if (loadsAhead && !slots.isClosed())
+        {
+            long touched = 0;
+            for (int i = 0; i < count; i++)
+            {
+                touched ^= slots.touch(homes[i]);
+            }
+            SlotArray.keep(touched);
+        }
     }
 
     private void ensureOpen()

@@ -63,8 +63,8 @@ final class SlotArray
     static final int FOREVER = Integer.MAX_VALUE;
 
     private static final int ALIGNMENT = 64;
-    private static final int LINE = 64;
-    private static final int TOUCH_LINES = 3;
+    /** How far past a slot's start {@link #touch} reads: to the end of the slot after it. */
+    private static final int TOUCH_REACH = 2 * SLOT_LENGTH;
     private static final long KEEP = 0x5DEE_CE66_D1CE_F00DL;
 
     /**
@@ -117,7 +117,7 @@ final class SlotArray
     {
         this.slotCount = slotCount;
         this.probeLimit = probeLimit;
-        memory = ByteBuffer.allocateDirect(slotCount * SLOT_LENGTH + ALIGNMENT + TOUCH_LINES * LINE);
+        memory = ByteBuffer.allocateDirect(slotCount * SLOT_LENGTH + ALIGNMENT + TOUCH_REACH);
         final int padding = (int)(-BufferUtil.address(memory) & (ALIGNMENT - 1));
         buffer = new UnsafeBuffer(memory, padding, slotCount * SLOT_LENGTH);
         address = buffer.addressOffset();
@@ -229,18 +229,20 @@ final class SlotArray
     }
 
     /**
-     * A burst's first pass for a probe that starts at slot {@code index}: load a word of the slot's
-     * cache line and of each of the {@value #TOUCH_LINES} - 1 lines after it, where a slot that
-     * straddles two lines or a probe that goes on past its home slot mostly ends. These loads do not
-     * depend on one another, so a burst's cache misses overlap. No bounds check (the memory has room
-     * for these lines after the last slot), so not after {@link #close}.
+     * A burst's first pass for a probe that starts at slot {@code index}: load the first word of the
+     * slot and the last word of the slot after it, which brings in the one or two cache lines that
+     * hold both slots (a slot is 24 bytes, so two of them straddle a line boundary five times in
+     * eight). A hit is in its home slot or the next one most of the time, so the probe that follows
+     * mostly finds its slots in cache. These loads do not depend on one another, so a burst's cache
+     * misses overlap. No bounds check (the memory has room for the slot after the last one), so not
+     * after {@link #close}.
      *
      * @return the words, XORed: pass the XOR of a burst's touches to {@link #keep}.
      */
     long touch(final int index)
     {
         final long slot = address + offset(index);
-        return UnsafeApi.getLong(slot) ^ UnsafeApi.getLong(slot + LINE) ^ UnsafeApi.getLong(slot + 2 * LINE);
+        return UnsafeApi.getLong(slot) ^ UnsafeApi.getLong(slot + TOUCH_REACH - Long.BYTES);
     }
 
     /**

@@ -177,7 +177,8 @@ class ForwardingTableBurstTest
     @Test
     void findsNothingOnceClosed()
     {
-        final ForwardingTable fdb = table(3000);
+        // 640 KB of slots: large enough that a burst loads its lines ahead, which must not touch freed memory.
+        final ForwardingTable fdb = table(20_000);
         fdb.learn(1, 0, ForwardingTableTest.mac(1), 5, 0);
         final int[] found = new int[1];
 
