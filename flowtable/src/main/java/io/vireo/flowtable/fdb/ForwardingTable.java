@@ -479,8 +479,8 @@ public final class ForwardingTable implements AutoCloseable
      * {@link #CACHED_BYTES}, the cache lines its probe mostly reads loaded now
      * ({@link SlotArray#touch}), so that the cache misses of the burst's keys overlap. The homes are
      * computed in a loop of their own: the loop of touches is then a few instructions per key, so the
-     * CPU's reorder window holds the loads of the whole burst, not of the few keys whose hashing fits
-     * in it. Nothing is checked here, to keep the loops short: a key that is not valid gets a home slot
+     * CPU's reorder window can hold the loads of many keys, not of the few whose hashing fits in it
+     * beside them. Nothing is checked here, to keep the loops short: a key that is not valid gets a home slot
      * like any other (home slots are in range whatever the key) and the second pass does not probe it;
      * a skipped key gets slot 0, so it costs no cache miss.
      *
