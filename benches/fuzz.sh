@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fuzz.sh [--minutes N] [--out DIR] [CLASS#METHOD ...]: coverage-guided fuzzing for longer than the suite's
+# fuzz.sh [--minutes N] [--out DIR] [--no-build] [CLASS#METHOD ...]: coverage-guided fuzzing for longer than the suite's
 # 50 s a target. Each fuzz test (default: every @FuzzTest in the repository) runs again and again with
 # JAZZER_FUZZ=1 until N minutes (default 10) of its runs have passed; each run starts from the corpus the runs
 # before it grew (MODULE/.cifuzz-corpus), so together they are one long run. Prints per target: minutes,
@@ -8,17 +8,19 @@
 #   benches/fuzz.sh --minutes 30 SwitchFuzzTest#everyFrameIsForwardedAnsweredOrCountedAsDropped
 # Logs go to DIR (default a new /tmp/vireo-fuzz.XXXXXX). Exits 1 if any target found something. The runs load the
 # other modules from ~/.m2 (it installs them first): an `mvn install` from another checkout meanwhile replaces
-# those jars and fails the next run (ClassNotFoundException in its log), which is no finding.
+# those jars and fails the next run (ClassNotFoundException in its log), which is no finding. --no-build skips
+# the install, to fuzz other targets of the same checkout beside a fuzz.sh that has installed it already.
 set -euo pipefail
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../scripts/lib.sh"
 
-minutes=10 out=""
+minutes=10 out="" build=1
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) minutes="${2:-}"; shift 2 || { echo "fuzz: --minutes takes a value" >&2; exit 2; } ;;
     --out) out="${2:-}"; shift 2 || { echo "fuzz: --out takes a directory" >&2; exit 2; } ;;
-    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+    --no-build) build=0; shift ;;
+    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
     -*) echo "fuzz: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -48,8 +50,10 @@ else
   done
 fi
 
-echo "fuzz: building (mvn install -DskipTests) ..." >&2
-(cd "$VIREO_ROOT" && mvn -B -ntp -o -q install -DskipTests) >&2
+if [ "$build" = 1 ]; then
+  echo "fuzz: building (mvn install -DskipTests) ..." >&2
+  (cd "$VIREO_ROOT" && mvn -B -ntp -o -q install -DskipTests) >&2
+fi
 
 found=0
 printf '%-56s %8s %5s %14s %7s  %s\n' target minutes runs executions corpus finding
