@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# fuzz.sh [--minutes N] [--out DIR] [--no-build] [CLASS#METHOD ...]: coverage-guided fuzzing for longer than the suite's
-# 50 s a target. Each fuzz test (default: every @FuzzTest in the repository) runs again and again with
+# fuzz.sh [--minutes N] [--out DIR] [--no-build] [CLASS#METHOD ...]: coverage-guided fuzzing for longer than
+# the suite's 50 s a target. Each fuzz test (default: every @FuzzTest in the repository) runs again and again with
 # JAZZER_FUZZ=1 until N minutes (default 10) of its runs have passed; each run starts from the corpus the runs
 # before it grew (MODULE/.cifuzz-corpus), so together they are one long run. Prints per target: minutes,
 # runs, executions (libFuzzer's "Done N runs"), corpus files, and the first failing run's log (a finding:

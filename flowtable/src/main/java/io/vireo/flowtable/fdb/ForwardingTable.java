@@ -139,10 +139,9 @@ public final class ForwardingTable implements AutoCloseable
      * each {@code i < count}; a key whose bridge id is {@link #SKIP} (or any negative id) gives
      * {@link #MISS} and costs no cache miss. A first pass computes every key's home slot and, in a
      * table too large for a core's cache, loads the cache lines a probe from there mostly reads; a
-     * second pass probes. The loads of the first
-     * pass do not depend on one another, so their cache misses overlap instead of following one after
-     * the other, and the second pass mostly finds its slots in cache. Forwarding path: no allocation,
-     * no lock, no exception.
+     * second pass probes. The loads of the first pass do not depend on one another, so their cache
+     * misses overlap instead of following one after the other, and the second pass mostly finds its
+     * slots in cache. Forwarding path: no allocation, no lock, no exception.
      *
      * @param bridgeIds    0..{@link #MAX_BRIDGE_ID} per key, or {@link #SKIP}.
      * @param vlans        0..{@link #MAX_VLAN} per key.
@@ -205,8 +204,8 @@ public final class ForwardingTable implements AutoCloseable
      * their cache misses overlap. The second pass learns each key from its home slot, mostly in
      * cache, exactly as {@link #learn} does: a known source on its known destination is read once
      * more and, if {@code nowMs} is not later than its last-seen time, nothing is written; otherwise
-     * one CAS of the control word stores the time. Concurrent learners and the control thread are safe as with {@link #learn}. Forwarding path: no
-     * allocation, no lock, no exception.
+     * one CAS of the control word stores the time. Concurrent learners and the control thread are
+     * safe as with {@link #learn}. Forwarding path: no allocation, no lock, no exception.
      *
      * @param bridgeIds    0..{@link #MAX_BRIDGE_ID} per key, or {@link #SKIP}.
      * @param vlans        0..{@link #MAX_VLAN} per key.
@@ -480,9 +479,9 @@ public final class ForwardingTable implements AutoCloseable
      * ({@link SlotArray#touch}), so that the cache misses of the burst's keys overlap. The homes are
      * computed in a loop of their own: the loop of touches is then a few instructions per key, so the
      * CPU's reorder window can hold the loads of many keys, not of the few whose hashing fits in it
-     * beside them. Nothing is checked here, to keep the loops short: a key that is not valid gets a home slot
-     * like any other (home slots are in range whatever the key) and the second pass does not probe it;
-     * a skipped key gets slot 0, so it costs no cache miss.
+     * beside them. Nothing is checked here, to keep the loops short: a key that is not valid gets a
+     * home slot like any other (home slots are in range whatever the key) and the second pass does
+     * not probe it; a skipped key gets slot 0, so it costs no cache miss.
      *
      * @param homes receives each key's home slot.
      */
