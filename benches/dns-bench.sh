@@ -107,15 +107,7 @@ teardown() {
     wait "$pid" 2>/dev/null || true
   done
   pids=()
-  # vireod's port keeper (vswitch's port-keeper.py, started detached by vireod, holding the TAPs for a
-  # next vireod on the run dir): stopped by the pid it wrote there.
-  if [ -n "$run" ] && [ -f "$run/keeper.pid" ]; then
-    pid="$(cat "$run/keeper.pid")"
-    if [[ "$pid" =~ ^[0-9]+$ ]] && ps -o args= -p "$pid" 2>/dev/null | grep -qF "port-keeper.py $run"; then
-      kill -TERM "$pid" 2>/dev/null || true
-      wait_until 10 eval "! alive $pid" || kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
+  stop_port_keeper "$run"
   for n in "${namespaces[@]}"; do
     for pid in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
     ip netns del "$n" 2>/dev/null || true

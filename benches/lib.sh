@@ -26,6 +26,19 @@ alive() {
   state="$(ps -o stat= -p "$1" 2>/dev/null)" && [[ "$state" != Z* ]]
 }
 
+# stop_port_keeper RUN: stops the port keeper of the vireod that ran on run dir RUN (vswitch's port-keeper.py,
+# started detached by vireod, holding the TAPs for a next vireod on the run dir), by the pid it wrote there and
+# only if that pid is still the keeper of RUN; SIGKILL after 10 s.
+stop_port_keeper() {
+  local pid
+  [ -n "$1" ] && [ -f "$1/keeper.pid" ] || return 0
+  pid="$(cat "$1/keeper.pid")"
+  if [[ "$pid" =~ ^[0-9]+$ ]] && ps -o args= -p "$pid" 2>/dev/null | grep -qF "port-keeper.py $1"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_until 10 eval "! alive $pid" || kill -KILL "$pid" 2>/dev/null || true
+  fi
+}
+
 # Installs the Debian packages the traffic benchmarks run, if any is missing (a quick check otherwise).
 bench_ensure_deps() {
   "$VIREO_ROOT/benches/install-deps.sh" --check >/dev/null || "$VIREO_ROOT/benches/install-deps.sh"

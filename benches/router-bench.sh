@@ -83,8 +83,8 @@ out="$(mktemp -d /tmp/router-bench.XXXXXX)"   # logs, kept
 bin="$(mktemp -d /tmp/router-bench-bin.XXXXXX)"   # connrate, removed at exit
 namespaces=() pids=() nexthop="" run="" stage="start"
 
-# Stops vireod (SIGKILL after 10 s), kills whatever still runs in our namespaces (by pid), deletes
-# them with their interfaces. Between reps and on exit.
+# Stops vireod (SIGKILL after 10 s) and its port keeper, kills whatever still runs in our namespaces (by
+# pid), deletes them with their interfaces. Between reps and on exit.
 teardown() {
   local pid n
   for pid in "${pids[@]}"; do
@@ -93,12 +93,13 @@ teardown() {
     wait "$pid" 2>/dev/null || true
   done
   pids=()
+  stop_port_keeper "$run"
   for n in "${namespaces[@]}"; do
     for pid in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
     ip netns del "$n" 2>/dev/null || true
   done
   namespaces=()
-  [ -z "$run" ] || rm -rf "$run"
+  [ -z "$run" ] || rm -rf "$run""
   run=""
 }
 trap 'teardown; rm -rf "$bin"' EXIT
