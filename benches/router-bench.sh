@@ -99,7 +99,7 @@ teardown() {
     ip netns del "$n" 2>/dev/null || true
   done
   namespaces=()
-  [ -z "$run" ] || rm -rf "$run""
+  [ -z "$run" ] || rm -rf "$run"
   run=""
 }
 trap 'teardown; rm -rf "$bin"' EXIT
