@@ -39,6 +39,8 @@ while [ $# -gt 0 ]; do
     *) echo "netns-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
+# Each peer once, in the order given: "--peers ...,vireo-baseline --baseline DIR" names it twice.
+peers="$(printf '%s\n' $peers | awk '!seen[$0]++' | tr '\n' ' ')"
 for peer in $peers; do
   [[ " $all_peers " == *" $peer "* ]] || { echo "netns-bench: unknown peer $peer ($all_peers)" >&2; exit 2; }
 done

@@ -6,10 +6,12 @@
 #   kernel        the Linux kernel's vxlan device and bridge on both, the containers on veths;
 #   vireo         vireod on both (bridge with --vni/--vtep-local, one peer), the containers on TAP ports;
 #   vireo-kernel  vireod on host 1, the kernel on host 2 (Vireo sends, the kernel receives);
-#   kernel-vireo  the kernel on host 1, vireod on host 2.
+#   kernel-vireo  the kernel on host 1, vireod on host 2;
+#   vireo-baseline  as vireo, with the jar of another checkout DIR (--baseline DIR, which adds it), to
+#                 compare two revisions in one run.
 # The overlays take turns (rep 1 of each, then rep 2, ...), each rep under /tmp/vireo-bench.lock.
 #   benches/vxlan-bench.sh [--seconds 10] [--reps 3] [--idle adaptive|busy|backoff]
-#                          [--overlays "kernel vireo vireo-kernel kernel-vireo"]
+#                          [--overlays "kernel vireo vireo-kernel kernel-vireo"] [--baseline DIR]
 # Prints each repetition and the median per overlay.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -18,16 +20,22 @@ seconds=10
 reps=3
 idle=adaptive
 overlays="kernel vireo vireo-kernel kernel-vireo"
+baseline=0 baseline_jar=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --overlays) overlays="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --reps) reps="$2"; shift 2 ;;
     --idle) idle="$2"; shift 2 ;;
+    --baseline) baseline_jar="$(cd "$2" && pwd)/vswitch/target/vireo.jar"; baseline=1; shift 2 ;;
     *) echo "vxlan-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "vxlan-bench: run as root" >&2; exit 1; }
+if [ "$baseline" = 1 ]; then
+  [ -f "$baseline_jar" ] || { echo "vxlan-bench: no $baseline_jar (build it there first)" >&2; exit 2; }
+  [[ " $overlays " == *" vireo-baseline "* ]] || overlays+=" vireo-baseline"
+fi
 bench_ensure_deps
 vireo_ensure_jar
 p="vxb$$"
@@ -67,11 +75,13 @@ kernel_host() {
   ip -n "${p}c$n" addr add "10.66.0.$n/24" dev eth0
 }
 
-# vireo_host N: vireod in host N, its container on a TAP port of a VXLAN bridge.
+# vireo_host N [JAR]: vireod in host N, its container on a TAP port of a VXLAN bridge.
 vireo_host() {
-  local n="$1" h="${p}h$1" run="$work/run$1"
+  local n="$1" h="${p}h$1" run="$work/run$1" jar="${2:-$VIREO_JAR}"
+  # A fresh run dir: vireod keeps its switch there, and the last rep's bridge would come back.
+  rm -rf "$run"
   mkdir -p "$run"
-  ip netns exec "$h" "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" "${VIREO_DAEMON_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
+  ip netns exec "$h" "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" "${VIREO_DAEMON_JVM_FLAGS[@]}" -cp "$jar" io.vireo.vswitch.cli.Vireod \
     --run-dir "$run" --idle "$idle" --metrics off >"$work/vireod$n.log" 2>&1 &
   pids+=($!)
   wait_until 60 grep -q 'vireod: ready' "$work/vireod$n.log"
@@ -86,6 +96,8 @@ overlay() {
   case "$1" in
     kernel) kernel_host 1; kernel_host 2 ;;
     vireo) vireo_host 1; vireo_host 2 ;;
+    vireo-baseline) [ "$baseline" = 1 ] || { echo "vxlan-bench: vireo-baseline needs --baseline DIR" >&2; exit 2; }
+                    vireo_host 1 "$baseline_jar"; vireo_host 2 "$baseline_jar" ;;
     vireo-kernel) vireo_host 1; kernel_host 2 ;;
     kernel-vireo) kernel_host 1; vireo_host 2 ;;
     *) echo "vxlan-bench: unknown overlay $1" >&2; exit 2 ;;
@@ -121,8 +133,8 @@ for rep in $(seq 1 "$reps"); do
 done
 
 echo
-printf '%-13s %14s %18s %14s\n' overlay "TCP Gbit/s" "4 streams Gbit/s" "ping avg ms"
+printf '%-15s %14s %18s %14s\n' overlay "TCP Gbit/s" "4 streams Gbit/s" "ping avg ms"
 for overlay in $overlays; do
-  printf '%-13s %14s %18s %14s\n' "$overlay" "$(median_of ${tcp[$overlay]})" "$(median_of ${tcp4[$overlay]})" "$(median_of ${rtt[$overlay]})"
+  printf '%-15s %14s %18s %14s\n' "$overlay" "$(median_of ${tcp[$overlay]})" "$(median_of ${tcp4[$overlay]})" "$(median_of ${rtt[$overlay]})"
 done
 echo "(median of $reps; $seconds s iperf3, one stream and four, 50 pings at 20 ms; $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r))"
