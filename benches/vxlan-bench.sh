@@ -78,11 +78,12 @@ kernel_host() {
 # vireo_host N [JAR]: vireod in host N, its container on a TAP port of a VXLAN bridge.
 vireo_host() {
   local n="$1" h="${p}h$1" run="$work/run$1" jar="${2:-$VIREO_JAR}"
-  # A fresh run dir: vireod keeps its switch there, and the last rep's bridge would come back.
+  # A fresh run dir: vireod keeps the switch's state there (state.yaml), and the next rep's vireod on it would
+  # come up with this rep's bridge. No port keeper: it would outlive the rep, holding the TAP.
   rm -rf "$run"
   mkdir -p "$run"
   ip netns exec "$h" "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" "${VIREO_DAEMON_JVM_FLAGS[@]}" -cp "$jar" io.vireo.vswitch.cli.Vireod \
-    --run-dir "$run" --idle "$idle" --metrics off >"$work/vireod$n.log" 2>&1 &
+    --run-dir "$run" --idle "$idle" --metrics off --no-port-keeper >"$work/vireod$n.log" 2>&1 &
   pids+=($!)
   wait_until 60 grep -q 'vireod: ready' "$work/vireod$n.log"
   local ctl=("$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireoctl --run-dir "$run")
