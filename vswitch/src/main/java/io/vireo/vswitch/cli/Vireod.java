@@ -39,8 +39,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code vireod}: the switch daemon, in the foreground. With no config it starts the embedded
- * default: one bridge {@code br0}, and keeps no state. With {@code --config FILE} it builds the switch from
+ * {@code vireod}: the switch daemon, in the foreground. With no config it starts from the run dir's saved
+ * state ({@code state.yaml}, written after every change), or the embedded default (one bridge {@code br0})
+ * if there is none. With {@code --config FILE} it builds the switch from
  * the file (the embedded default if there is no file yet) and saves every change made through the control
  * API there ({@link StateFile}). Control socket {@code <run-dir>/vireo.sock}, counters
  * {@code <run-dir>/counters.dat} ({@link RunDir}), Prometheus metrics on {@code 127.0.0.1:9477/metrics}. SIGTERM (or SIGINT) deletes every port, which removes the
