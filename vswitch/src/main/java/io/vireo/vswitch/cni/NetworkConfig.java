@@ -1,6 +1,7 @@
 package io.vireo.vswitch.cni;
 
 import java.io.IOException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -187,7 +188,7 @@ record NetworkConfig(
             throw new CniException(CniException.INVALID_CONFIG, "the network config has no name");
         }
         final String runDir = text(root, "runDir", RunDir.DEFAULT.toString());
-        if (!runDir.startsWith("/") || runDir.indexOf('\0') >= 0)
+        if (!runDir.startsWith("/") || !isNameable(runDir))
         {
             throw new CniException(CniException.INVALID_CONFIG, "runDir must be an absolute path, not '" + runDir + "'");
         }
@@ -247,12 +248,30 @@ record NetworkConfig(
             return null;
         }
         final String type = text(ipam, "type", null);
-        if (null == type || type.isEmpty() || type.contains("/") || type.startsWith(".") || type.indexOf('\0') >= 0)
+        if (null == type || type.isEmpty() || type.contains("/") || type.startsWith(".") || !isNameable(type))
         {
             throw new CniException(CniException.INVALID_CONFIG,
                 "ipam.type must name an IPAM plugin in CNI_PATH, such as host-local; got " + ipam.get("type"));
         }
         return type;
+    }
+
+    /**
+     * True if the file system can name {@code path}: Path.of refuses a NUL, and what the JVM's path encoding
+     * cannot map (an unpaired surrogate, which JSON's escapes can spell; any non-ASCII character under the C
+     * locale a runtime may run the plugin in).
+     */
+    private static boolean isNameable(final String path)
+    {
+        try
+        {
+            Path.of(path);
+            return true;
+        }
+        catch (final InvalidPathException ex)
+        {
+            return false;
+        }
     }
 
     private static boolean flag(final JsonNode root, final String field)
