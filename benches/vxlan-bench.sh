@@ -86,7 +86,7 @@ vireo_host() {
     --run-dir "$run" --idle "$idle" --metrics off --no-port-keeper >"$work/vireod$n.log" 2>&1 &
   pids+=($!)
   wait_until 60 grep -q 'vireod: ready' "$work/vireod$n.log"
-  local ctl=("$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireoctl --run-dir "$run")
+  local ctl=("$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$jar" io.vireo.vswitch.cli.Vireoctl --run-dir "$run")
   "${ctl[@]}" bridge add br1 --vni 42 --vtep-local "10.77.0.$n" >/dev/null
   "${ctl[@]}" vxlan peer add br1 "10.77.0.$((3 - n))" >/dev/null
   "${ctl[@]}" port add br1 "${p}t$n" --netns "${p}c$n" --ip "10.66.0.$n/24" >/dev/null
