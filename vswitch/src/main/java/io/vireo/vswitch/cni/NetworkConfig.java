@@ -190,7 +190,8 @@ record NetworkConfig(
         final String runDir = text(root, "runDir", RunDir.DEFAULT.toString());
         if (!runDir.startsWith("/") || !isNameable(runDir))
         {
-            throw new CniException(CniException.INVALID_CONFIG, "runDir must be an absolute path, not '" + runDir + "'");
+            throw new CniException(CniException.INVALID_CONFIG,
+                "runDir must be an absolute path the file system can name, not '" + runDir + "'");
         }
         final JsonNode runtimeConfig = object(root, "runtimeConfig");
         final boolean isDefaultGateway = flag(root, "isDefaultGateway");
