@@ -233,9 +233,9 @@ final class SlotArray
      * slot and the last word of the slot after it, which brings in the one or two cache lines that
      * hold both slots (a slot is 24 bytes, so two of them straddle a line boundary five times in
      * eight). In a table that is not near full, a hit is mostly in its home slot or the next one, so
-     * the probe that follows mostly finds its slots in cache. These loads do not depend on one another, so a burst's cache
-     * misses overlap. No bounds check (the memory has room for the slot after the last one), so not
-     * after {@link #close}.
+     * the probe that follows mostly finds its slots in cache. These loads do not depend on one another,
+     * so a burst's cache misses overlap. No bounds check (the memory has room for the slot after the
+     * last one), so not after {@link #close}.
      *
      * @return the words, XORed: pass the XOR of a burst's touches to {@link #keep}.
      */
