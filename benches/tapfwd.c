@@ -14,37 +14,17 @@
  * floor for any such switch (Vireo's adaptive idle mode among them) on this machine.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/if.h>
-#include <linux/if_tun.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
+#include <linux/virtio_net.h>
+
+#include "tappeer.h"
 
 #define FRAME_MAX (128 * 1024) /* a 64 KB GSO frame, its Ethernet and virtio-net headers */
 #define BURST 32               /* frames read from one side before turning to the other */
 
-static volatile sig_atomic_t stopping;
-
-static void on_signal(int sig) { (void)sig; stopping = 1; }
-
-static int open_tap(const char *name) {
-    struct ifreq ifr;
-    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return -1;
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-    unsigned long offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETOFFLOAD, offloads) < 0) {
-        fprintf(stderr, "tapfwd: %s: %s\n", name, strerror(errno));
-        close(fd);
-        return -1;
-    }
+/* Creates or attaches to TAP NAME as the comment on top says; -1, said on stderr, if it cannot. */
+static int open_tap_or_say(const char *name) {
+    int fd = open_tap(name, sizeof(struct virtio_net_hdr), TAP_OFFLOADS);
+    if (fd < 0) fprintf(stderr, "tapfwd: %s: %s\n", name, strerror(errno));
     return fd;
 }
 
@@ -69,23 +49,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s [--epoll] TAP_A TAP_B\n", argv[0]);
         return 2;
     }
-    int a = open_tap(argv[1 + sleep_in_epoll]), b = open_tap(argv[2 + sleep_in_epoll]);
+    int a = open_tap_or_say(argv[1 + sleep_in_epoll]), b = open_tap_or_say(argv[2 + sleep_in_epoll]);
     if (a < 0 || b < 0) return 1;
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ready[2], in_a = {.events = EPOLLIN, .data.fd = a}, in_b = {.events = EPOLLIN, .data.fd = b};
-    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, a, &in_a) < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, b, &in_b) < 0) {
-        fprintf(stderr, "tapfwd: epoll: %s\n", strerror(errno));
-        return 1;
-    }
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
-    printf("ready\n");
-    fflush(stdout);
+    int ep = start_polling("tapfwd", a, b);
+    if (ep < 0) return 1;
     while (!stopping) {
         int moved = forward(a, b, buf, &frames[0], &dropped[0]);
         moved += forward(b, a, buf, &frames[1], &dropped[1]);
-        /* 100 ms at most, so a signal that lands between the test and the wait is seen soon */
-        if (moved == 0 && sleep_in_epoll) epoll_wait(ep, ready, 2, 100);
+        if (moved == 0 && sleep_in_epoll) sleep_until_readable(ep);
     }
     printf("a->b %llu frames (%llu not written), b->a %llu frames (%llu not written)\n",
            frames[0], dropped[0], frames[1], dropped[1]);

@@ -8,7 +8,13 @@
 #   vireo-kernel  vireod on host 1, the kernel on host 2 (Vireo sends, the kernel receives);
 #   kernel-vireo  the kernel on host 1, vireod on host 2;
 #   vireo-baseline  as vireo, with the jar of another checkout DIR (--baseline DIR, which adds it), to
-#                 compare two revisions in one run.
+#                 compare two revisions in one run;
+#   c-vxlanfwd    benches/vxlanfwd.c on both: Vireo's system calls (a UDP socket with UDP_SEGMENT and
+#                 UDP_GRO) with no switching, the ceiling of Vireo's design on this machine;
+#   c-vxlanfwd-tap  benches/vxlanfwd.c --underlay-tap on both: the other design, each endpoint a guest of
+#                 its host's IP stack behind a TAP with UDP tunnel GSO (Linux 6.17 on), with an address of
+#                 its own (10.77.1.N) that the hosts route; the ceiling of that design.
+# (The c- overlays are not in the default list.)
 # The overlays take turns (rep 1 of each, then rep 2, ...), each rep under /tmp/vireo-bench.lock.
 #   benches/vxlan-bench.sh [--seconds 10] [--reps 3] [--idle adaptive|busy|backoff]
 #                          [--overlays "kernel vireo vireo-kernel kernel-vireo"] [--baseline DIR]
@@ -40,6 +46,7 @@ bench_ensure_deps
 vireo_ensure_jar
 p="vxb$$"
 work="$(mktemp -d /tmp/vxlan-bench.XXXXXX)"
+if [[ " $overlays " == *" c-vxlanfwd"* ]]; then gcc -O2 -Wall -o "$work/vxlanfwd" "$VIREO_ROOT/benches/vxlanfwd.c"; fi
 namespaces=()
 pids=()
 cleanup() {
@@ -92,6 +99,30 @@ vireo_host() {
   "${ctl[@]}" port add br1 "${p}t$n" --netns "${p}c$n" --ip "10.66.0.$n/24" >/dev/null
 }
 
+# c_host N [tap]: benches/vxlanfwd.c in host N, its container on the TAP it makes; with "tap", over an
+# underlay TAP: the endpoint's address 10.77.1.N routed to that TAP (and its MAC fixed), the peer's via
+# the peer host, and the host forwarding between them. The container's TAP takes GSO frames of at most
+# 65,000 bytes, so that the outer IPv4 packet of one stays within 65,535.
+c_host() {
+  local n="$1" h="${p}h$1" m=$((3 - $1)) tap="${p}t$1" underlay="${p}u$1" mac="02:00:00:00:01:0$1"
+  local args=("$tap" "10.77.0.$n" "10.77.0.$m" 42)
+  [ "${2:-}" != tap ] || args=(--underlay-tap "$underlay" "$mac" "$tap" "10.77.1.$n" "10.77.1.$m" 42)
+  ip netns exec "$h" "$work/vxlanfwd" "${args[@]}" >"$work/vxlanfwd$n.log" 2>&1 &
+  pids+=($!)
+  wait_until 10 grep -q ready "$work/vxlanfwd$n.log" ||
+    { echo "vxlan-bench: vxlanfwd did not start: $(cat "$work/vxlanfwd$n.log")" >&2; exit 1; }
+  if [ "${2:-}" = tap ]; then
+    ip netns exec "$h" sysctl -qw net.ipv4.ip_forward=1 "net.ipv6.conf.$underlay.disable_ipv6=1"
+    ip -n "$h" link set "$underlay" up
+    ip -n "$h" route add "10.77.1.$n/32" dev "$underlay"
+    ip -n "$h" neigh replace "10.77.1.$n" lladdr "$mac" dev "$underlay" nud permanent
+    ip -n "$h" route add "10.77.1.$m/32" via "10.77.0.$m"
+  fi
+  ip -n "$h" link set "$tap" netns "${p}c$n"
+  ip -n "${p}c$n" link set "$tap" mtu 1450 gso_max_size 65000 up
+  ip -n "${p}c$n" addr add "10.66.0.$n/24" dev "$tap"
+}
+
 # overlay NAME: sets both hosts up as NAME says (host 1's kind, then host 2's).
 overlay() {
   case "$1" in
@@ -101,6 +132,8 @@ overlay() {
                     vireo_host 1 "$baseline_jar"; vireo_host 2 "$baseline_jar" ;;
     vireo-kernel) vireo_host 1; kernel_host 2 ;;
     kernel-vireo) kernel_host 1; vireo_host 2 ;;
+    c-vxlanfwd) c_host 1; c_host 2 ;;
+    c-vxlanfwd-tap) c_host 1 tap; c_host 2 tap ;;
     *) echo "vxlan-bench: unknown overlay $1" >&2; exit 2 ;;
   esac
 }
