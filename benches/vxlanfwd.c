@@ -94,7 +94,8 @@ struct tnl_hdr {
 
 static unsigned long long tx_frames, tx_datagrams, rx_datagrams, rx_writes, errors;
 
-/* ---- checksums: one's complement sums in native byte order, swapped once at the end ---- */
+/* ---- checksums: one's complement sums of 16-bit words as loaded (native order); a sum stored back the
+ * same way lands in network order, so nothing is swapped ---- */
 
 static uint64_t sum_bytes(const uint8_t *p, size_t n, uint64_t sum) {
     while (n >= 4) {
@@ -292,7 +293,7 @@ static struct {
     uint8_t *first;                 /* the first segment's inner frame, in a train */
     unsigned hl, mss, segments, payload;
     uint32_t next_seq;
-    int ended;
+    int ended, psh;                 /* ended: nothing more may join; psh: the last segment had PSH */
     struct virtio_net_hdr v;
     uint8_t headers[ETH_LEN + IP_LEN + 60];
     struct iovec iov[2 + MAX_SEGMENTS];
@@ -315,7 +316,7 @@ static void flush_merge(int tap) {
         memcpy(merge.headers, merge.first, merge.hl);
         put16(ip + 2, IP_LEN + tcp_len);
         ip_checksum(ip);
-        tcp[13] |= merge.ended ? 0x08 : 0; /* PSH, if the last segment had it */
+        tcp[13] |= merge.psh ? 0x08 : 0;
         uint16_t partial = fold(pseudo_sum(ip, tcp_len));
         memcpy(tcp + 16, &partial, 2);
         merge.v = (struct virtio_net_hdr){VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, (uint16_t)merge.hl,
@@ -367,6 +368,7 @@ static void deliver(int tap, uint8_t *frame, unsigned len) {
         merge.iov[2 + merge.segments++] = (struct iovec){frame + hl, payload};
         merge.payload += payload;
         merge.next_seq = seq + payload;
+        merge.psh = psh;
         merge.ended = psh || payload < merge.mss;
         return;
     }
@@ -377,6 +379,7 @@ static void deliver(int tap, uint8_t *frame, unsigned len) {
     merge.segments = 1;
     merge.payload = payload;
     merge.next_seq = seq + payload;
+    merge.psh = psh;
     merge.ended = psh;
     merge.iov[2] = (struct iovec){frame + hl, payload};
 }
@@ -418,7 +421,7 @@ static int peer_to_tap(int sock, int tap, uint32_t vni) {
 static uint8_t outer_template[OUTER_LEN]; /* Ethernet, IPv4 and UDP with the lengths and checksum to fill, VXLAN */
 static uint8_t frame_buffer[TNL_VNET_LEN + OUTER_LEN + FRAME_MAX] __attribute__((aligned(64)));
 
-/* The inner frame's TCP or UDP ports summed: one flow, one outer source port. */
+/* The outer source port: a hash of the inner IPv4 packet's first four L4 bytes (TCP or UDP ports), so one flow keeps one. */
 static unsigned flow_port(const uint8_t *frame, size_t len) {
     unsigned hash = 0;
     if (len >= ETH_LEN + IP_LEN + 4 && get16(frame + 12) == 0x0800 && (frame[ETH_LEN] & 0x0f) == 5)
