@@ -1,6 +1,7 @@
 package io.vireo.vswitch.cni;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -150,10 +151,14 @@ record NetworkConfig(
         }
     }
 
-    /** The version the config declares, whether or not it is supported; null if it declares none. */
+    /**
+     * The version the config declares, whether or not it is supported; null if it declares none, or one that is not
+     * well-formed text (an unpaired surrogate, which a JSON escape can spell): the plugin's reply could not echo it.
+     */
     static String declaredVersion(final JsonNode root)
     {
-        return null != root && root.path("cniVersion").isTextual() ? root.get("cniVersion").asText() : null;
+        final String version = null != root && root.path("cniVersion").isTextual() ? root.get("cniVersion").asText() : null;
+        return null != version && StandardCharsets.UTF_8.newEncoder().canEncode(version) ? version : null;
     }
 
     /**
@@ -167,7 +172,8 @@ record NetworkConfig(
         final String version = declaredVersion(root);
         if (null == version)
         {
-            throw new CniException(CniException.INVALID_CONFIG, "the network config has no cniVersion");
+            throw new CniException(CniException.INVALID_CONFIG, null == root || !root.has("cniVersion") ?
+                "the network config has no cniVersion" : "cniVersion must be a version such as " + LATEST_VERSION);
         }
         if (!SUPPORTED_VERSIONS.contains(version))
         {

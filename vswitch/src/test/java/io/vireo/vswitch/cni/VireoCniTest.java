@@ -122,6 +122,10 @@ class VireoCniTest
     void invalidConfigIsCode7() throws Exception
     {
         assertError(7, "no cniVersion", run(env("ADD"), "{\"name\":\"n\"}"));
+        assertError(7, "cniVersion must be a version such as 1.1.0", run(env("ADD"), "{\"cniVersion\":1.0}"));
+        // An unpaired surrogate, which a JSON escape can spell, is no version the reply could echo.
+        final JsonNode unpaired = assertError(7, "cniVersion must be a version", run(env("DEL"), "{\"cniVersion\":\"1.0.0\\udb00\"}"));
+        assertEquals("1.1.0", unpaired.get("cniVersion").asText());
         assertError(7, "no name", run(env("ADD"), config("").replace("\"name\":\"test-net\",", "")));
         assertError(7, "invalid mtu 20", run(env("ADD"), config(",\"mtu\":20")));
         assertError(7, "'bridge' must be a string", run(env("ADD"), config(",\"bridge\":7")));
