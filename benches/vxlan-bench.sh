@@ -101,8 +101,8 @@ vireo_host() {
 
 # c_host N [tap]: benches/vxlanfwd.c in host N, its container on the TAP it makes; with "tap", over an
 # underlay TAP: the endpoint's address 10.77.1.N routed to that TAP (and its MAC fixed), the peer's via
-# the peer host, and the host forwarding between them. The container's TAP takes GSO frames of at most
-# 65,000 bytes, so that the outer IPv4 packet of one stays within 65,535.
+# the peer host, and the host forwarding between them; the container's TAP then takes GSO frames of at
+# most 65,000 bytes, so that the outer IPv4 packet of one stays within 65,535.
 c_host() {
   local n="$1" h="${p}h$1" m=$((3 - $1)) tap="${p}t$1" underlay="${p}u$1" mac="02:00:00:00:01:0$1"
   local args=("$tap" "10.77.0.$n" "10.77.0.$m" 42)
@@ -119,7 +119,8 @@ c_host() {
     ip -n "$h" route add "10.77.1.$m/32" via "10.77.0.$m"
   fi
   ip -n "$h" link set "$tap" netns "${p}c$n"
-  ip -n "${p}c$n" link set "$tap" mtu 1450 gso_max_size 65000 up
+  [ "${2:-}" != tap ] || ip -n "${p}c$n" link set "$tap" gso_max_size 65000
+  ip -n "${p}c$n" link set "$tap" mtu 1450 up
   ip -n "${p}c$n" addr add "10.66.0.$n/24" dev "$tap"
 }
 
