@@ -46,7 +46,6 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <linux/virtio_net.h>
-#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdint.h>
@@ -514,10 +513,10 @@ static int outer_headers(const char *underlay, const char *vtep_mac, struct in_a
     uint8_t *e = outer_template, *ip = e + ETH_LEN, *udp = ip + IP_LEN;
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", underlay);
-    if (s < 0 || ioctl(s, SIOCGIFHWADDR, &ifr) < 0 ||
-        sscanf(vtep_mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &e[6], &e[7], &e[8], &e[9], &e[10], &e[11]) != 6)
+    int found = s >= 0 && ioctl(s, SIOCGIFHWADDR, &ifr) == 0;
+    if (s >= 0) close(s);
+    if (!found || sscanf(vtep_mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &e[6], &e[7], &e[8], &e[9], &e[10], &e[11]) != 6)
         return -1;
-    close(s);
     memcpy(e, ifr.ifr_hwaddr.sa_data, 6);
     put16(e + 12, 0x0800);
     ip[0] = 0x45;
