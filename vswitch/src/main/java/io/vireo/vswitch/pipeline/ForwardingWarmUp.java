@@ -1,5 +1,8 @@
 package io.vireo.vswitch.pipeline;
 
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,6 +10,7 @@ import java.util.List;
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.nativeio.LibC;
 import io.vireo.dataplane.nativeio.Native;
+import io.vireo.dataplane.nativeio.NativeException;
 import io.vireo.dataplane.nativeio.UnixSocket;
 import io.vireo.dataplane.pipeline.Features;
 import io.vireo.dataplane.pipeline.PortCounters;
@@ -19,6 +23,7 @@ import io.vireo.flowtable.flowcache.Generations;
 import io.vireo.flowtable.policy.PolicyTable;
 import io.vireo.gateway.router.RouterDirectory;
 import io.vireo.gateway.suppression.SuppressionTable;
+import io.vireo.tunnel.vxlan.Vtep;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.CachedEpochClock;
 import org.agrona.concurrent.MessageHandler;
@@ -32,36 +37,70 @@ import org.agrona.concurrent.status.CountersReader;
  * left cold it stays interpreted for minutes, and each frame costs hundreds of microseconds.
  * <p>
  * The traffic crosses a private pipeline (its own forwarding table, policy, counters and agent), all
- * dropped afterwards: no real port, table or counter sees it. Its ports are loopback ports and TAP ports
- * over socket pairs ({@link TapPort#overPacketSocket}), so the TAP code real frames take (reads that find
- * a frame and reads that find none, writes, virtio-net headers) is compiled too, and the JIT profiles
- * more than one kind of port where the pipeline calls one; otherwise the first frame of a real TAP
- * throws that code back to the interpreter (a class the compiled code never saw). The TAP ports have a
- * bridge of their own and one burst in eight, as their frames cost system calls. It mixes what real
- * traffic brings (ARP, IPv4 ICMP, TCP and UDP, IPv6 neighbour solicitations to multicast, ICMPv6, TCP
- * and UDP; known unicast, unknown unicast and flooded frames) in bursts of every size up to the
- * switch's, so that the profile the JIT compiles from is not skewed to one kind of frame. The loopback
- * ports' bridge answers ARP for their hosts' addresses itself (ARP/ND suppression): half the ARP requests
- * are for one of them and answered, half for an address it does not know and flooded.
+ * dropped afterwards: no real port, table or counter sees it. Its ports are loopback ports, TAP ports
+ * over socket pairs ({@link TapPort#overPacketSocket}) and two VXLAN endpoints, so the TAP code real frames
+ * take (reads that find a frame and reads that find none, writes, virtio-net headers) is compiled too, and
+ * the JIT profiles more than one kind of port where the pipeline calls one; otherwise the first frame of a
+ * real TAP throws that code back to the interpreter (a class the compiled code never saw). The TAP ports
+ * have a bridge of their own and one burst in eight, as their frames cost system calls.
+ * <p>
+ * Then the VXLAN endpoints join two more bridges over the loopback interface, each bridge with a loopback port:
+ * the near endpoint on 127.0.0.1 has the far one on 127.0.0.2 as its peer and the other way round, so frames
+ * between the two loopback ports are sent as VXLAN datagrams (plain frames through the raw socket, flooded to
+ * every peer or to the one learned) and received, checked and delivered, in as many bursts as the TAP ports had
+ * (of 1 to {@value #VXLAN_BURST} frames, each a datagram through the kernel). Without this the first pings across a
+ * VXLAN port ran its code interpreted or barely compiled, each hop through a switch tens of microseconds slower
+ * than after thousands of frames. The endpoints come last, as every step polls every port and theirs are system
+ * calls; they are left out where the loopback interface has no addresses (down, in a namespace of its own).
+ * <pre>
+ *  bridge 0: loopback 0, 1, 2        bridge 1: TAP 3, TAP 4
+ *  bridge 2: loopback 5, VXLAN 127.0.0.1 --- UDP over lo --- VXLAN 127.0.0.2, loopback 6 :bridge 3
+ * </pre>
+ * It mixes what real traffic brings (ARP, IPv4 ICMP, TCP and UDP, IPv6 neighbour solicitations to
+ * multicast, ICMPv6, TCP and UDP; known unicast, unknown unicast and flooded frames) in bursts of every
+ * size up to the switch's, so that the profile the JIT compiles from is not skewed to one kind of frame.
+ * The loopback ports' bridge answers ARP for their hosts' addresses itself (ARP/ND suppression): half the
+ * ARP requests are for one of them and answered, half for an address it does not know and flooded.
  */
 public final class ForwardingWarmUp
 {
     private static final int LOOPBACK_PORTS = 3;
     private static final int TAP_PORTS = 2;
-    private static final int PORTS = LOOPBACK_PORTS + TAP_PORTS;
+    /** The loopback port beside the VXLAN endpoint on 127.0.0.1, and beside the one on 127.0.0.2. */
+    private static final int VXLAN_NEAR = LOOPBACK_PORTS + TAP_PORTS;
+    private static final int VXLAN_FAR = VXLAN_NEAR + 1;
+    /** Ports with a feed: the warm-up sends into them and takes what they are sent. */
+    private static final int FEEDS = VXLAN_FAR + 1;
+    /** The endpoints' port ids, after the feeds'. */
+    private static final int NEAR_ENDPOINT = FEEDS;
+    private static final int FAR_ENDPOINT = FEEDS + 1;
+    private static final int PORTS = FAR_ENDPOINT + 1;
     /**
-     * One burst in this many goes to a TAP port: a TAP frame costs system calls on both ends, and a daemon starts
-     * many times in a day; this many still gets the TAP code compiled.
+     * One burst in this many goes to a TAP port, and this many fewer bursts cross the VXLAN endpoints: their frames
+     * cost system calls, and a daemon starts many times in a day; this many still gets their code compiled.
      */
     private static final int TAP_EVERY = 8;
+    /**
+     * The largest burst into a VXLAN endpoint's bridge: pings and short exchanges, the frames the warm-up is for (a
+     * TCP stream's GSO frames take a path of their own, which the stream runs thousands of times a second).
+     */
+    private static final int VXLAN_BURST = 8;
     private static final int HOSTS_PER_PORT = 2;
     private static final int FDB_CAPACITY = 1_024;
     private static final int ANSWERS = LOOPBACK_PORTS * HOSTS_PER_PORT;
     private static final int RING_SIZE = 1 << 16;
-    private static final int COUNTERS = 256;
+    /** Room for the ports' counters (33 each) and the thread's. */
+    private static final int COUNTERS = 512;
     private static final int BRIDGE = 0;
     /** The TAP ports' bridge: the loopback ports' flooding stays off their sockets. */
     private static final int TAP_BRIDGE = 1;
+    private static final int NEAR_BRIDGE = 2;
+    private static final int FAR_BRIDGE = 3;
+    private static final int BRIDGES = FAR_BRIDGE + 1;
+    private static final int NEAR_ADDRESS = 0x7F00_0001;
+    private static final int FAR_ADDRESS = 0x7F00_0002;
+    private static final int VNI = 1;
+    private static final int VXLAN_MTU = 1_500;
     private static final int MIN_FRAME_LENGTH = 60;
     private static final int ETHERTYPE_ARP = 0x0806;
     private static final int ETHERTYPE_IPV4 = 0x0800;
@@ -84,30 +123,39 @@ public final class ForwardingWarmUp
     }
 
     /**
-     * Forwards {@code bursts} bursts of synthetic frames through a private pipeline of this geometry.
+     * Forwards {@code bursts} bursts of synthetic frames through a private pipeline of this geometry (with room for
+     * the warm-up's own ports and bridges, if it has less).
      *
-     * @return frames the private ports were sent (a flooded frame counts once per port).
+     * @return what the private ports with feeds were sent.
      */
-    public static long run(final Pipeline.Geometry geometry, final int bursts)
+    public static Forwarded run(final Pipeline.Geometry geometry, final int bursts)
     {
+        final Pipeline.Geometry sized = new Pipeline.Geometry(geometry.burstSize(), geometry.slotSize(), geometry.headroom(),
+            geometry.maxFrameLength(), Math.max(PORTS, geometry.maxPorts()), Math.max(BRIDGES, geometry.maxBridges()),
+            geometry.flowCacheCapacity());
         final Generations generations = new Generations();
         final ForwardingTable fdb = new ForwardingTable(FDB_CAPACITY);
         final CountersManager counters = new CountersManager(
             new UnsafeBuffer(BufferUtil.allocateDirectAligned(COUNTERS * CountersReader.METADATA_LENGTH, 64)),
             new UnsafeBuffer(BufferUtil.allocateDirectAligned(COUNTERS * CountersReader.COUNTER_LENGTH, 64)));
         final SuppressionTable answers = new SuppressionTable(ANSWERS);
-        final Features features = new Features(geometry.maxBridges());
-        final Pipeline pipeline = new Pipeline(fdb, new PolicyTable(generations), generations, features, geometry,
-            new RouterDirectory(geometry.maxBridges()), null, null, answers);
+        final Features features = new Features(sized.maxBridges());
+        final Pipeline pipeline = new Pipeline(fdb, new PolicyTable(generations), generations, features, sized,
+            new RouterDirectory(sized.maxBridges()), null, null, answers);
         final CachedEpochClock clock = new CachedEpochClock();
         final ForwardingAgent agent = pipeline.newAgent("warm-up", ForwardingAgent.ANY_CPU, clock, null,
             new ThreadCounters(counters, "warm-up"));
         final ForwardingProxy proxy = new ForwardingProxy(new ForwardingAgent[] {agent}, agent::doWork);
-        final Feed[] feeds = new Feed[PORTS];
+        final Feed[] feeds = new Feed[FEEDS];
+        final Vtep[] endpoints = new Vtep[2];
+        final PortCounters[] endpointCounters = {
+            new PortCounters(counters, "warm-up-vxlan-near"), new PortCounters(counters, "warm-up-vxlan-far")};
         try
         {
-            proxy.addBridge(BRIDGE);
-            proxy.addBridge(TAP_BRIDGE);
+            for (int bridge = 0; bridge < BRIDGES; bridge++)
+            {
+                proxy.addBridge(bridge);
+            }
             features.set(BRIDGE, Features.SUPPRESSION, true);
             for (int port = 0; port < LOOPBACK_PORTS; port++)
             {
@@ -116,16 +164,29 @@ public final class ForwardingWarmUp
                     answers.putIpv4(BRIDGE, ip(mac(port, host)), mac(port, host));
                 }
             }
-            for (int id = 0; id < PORTS; id++)
+            for (int id = 0; id < VXLAN_NEAR; id++)
             {
                 final String name = "warm-up-" + id;
                 feeds[id] = id < LOOPBACK_PORTS ? new LoopbackFeed(new LoopbackPort(name, RING_SIZE)) : new TapFeed(name);
-                final Port port = feeds[id].port();
-                proxy.attach(new PortEntry[] {
-                    new PortEntry(port, id, id < LOOPBACK_PORTS ? BRIDGE : TAP_BRIDGE, new PortCounters(counters, port.name()),
-                        geometry.burstSize())});
+                attach(proxy, feeds[id].port(), id, id < LOOPBACK_PORTS ? BRIDGE : TAP_BRIDGE, counters, sized);
             }
-            return forward(agent, feeds, clock, geometry.burstSize(), bursts);
+            final Traffic traffic = new Traffic(agent, feeds, clock);
+            traffic.betweenLocalPorts(sized.burstSize(), bursts);
+            // Attached only now: every forwarding step polls every port, and the endpoints' polls are system calls.
+            final int vxlanBursts = bursts / TAP_EVERY;
+            final boolean vxlan = vxlanBursts > 0 && openEndpoints(endpoints, endpointCounters, sized.burstSize());
+            if (vxlan)
+            {
+                for (int id = VXLAN_NEAR; id < FEEDS; id++)
+                {
+                    feeds[id] = new LoopbackFeed(new LoopbackPort("warm-up-" + id, RING_SIZE));
+                    attach(proxy, feeds[id].port(), id, id == VXLAN_NEAR ? NEAR_BRIDGE : FAR_BRIDGE, counters, sized);
+                }
+                attach(proxy, endpoints[0], NEAR_ENDPOINT, NEAR_BRIDGE, endpointCounters[0], sized);
+                attach(proxy, endpoints[1], FAR_ENDPOINT, FAR_BRIDGE, endpointCounters[1], sized);
+                traffic.acrossVxlan(sized.burstSize(), vxlanBursts);
+            }
+            return new Forwarded(traffic.sent, traffic.acrossVxlan, vxlan);
         }
         finally
         {
@@ -137,49 +198,156 @@ public final class ForwardingWarmUp
                     feed.close();
                 }
             }
+            for (final Vtep endpoint : endpoints)
+            {
+                if (null != endpoint)
+                {
+                    endpoint.close();
+                }
+            }
             fdb.close();
             answers.close();
         }
     }
 
-    private static long forward(
-        final ForwardingAgent agent, final Feed[] ports, final CachedEpochClock clock, final int burstSize, final int bursts)
+    private static void attach(
+        final ForwardingProxy proxy, final Port port, final int id, final int bridge, final CountersManager counters,
+        final Pipeline.Geometry geometry)
     {
-        final byte[][][] frames = new byte[PORTS][][];
-        for (int port = 0; port < PORTS; port++)
+        attach(proxy, port, id, bridge, new PortCounters(counters, port.name()), geometry);
+    }
+
+    private static void attach(
+        final ForwardingProxy proxy, final Port port, final int id, final int bridge, final PortCounters counters,
+        final Pipeline.Geometry geometry)
+    {
+        proxy.attach(new PortEntry[] {new PortEntry(port, id, bridge, counters, geometry.burstSize())});
+    }
+
+    /**
+     * Opens the two VXLAN endpoints, each the other's peer, on a UDP port the kernel had free on 127.0.0.2 a moment
+     * before; false, with none open, if the loopback interface has not both addresses or the port was taken meanwhile.
+     */
+    private static boolean openEndpoints(final Vtep[] endpoints, final PortCounters[] counters, final int burstSize)
+    {
+        try (DatagramSocket probe = new DatagramSocket(0, InetAddress.getByAddress(address(FAR_ADDRESS))))
         {
-            frames[port] = framesFrom(port).toArray(new byte[0][]);
+            final int port = probe.getLocalPort();
+            probe.close();
+            endpoints[0] = Vtep.open("warm-up-vxlan-near", VNI, NEAR_ADDRESS, port, Vtep.DEFAULT_TTL, VXLAN_MTU, false,
+                counters[0], burstSize);
+            endpoints[1] = Vtep.open("warm-up-vxlan-far", VNI, FAR_ADDRESS, port, Vtep.DEFAULT_TTL, VXLAN_MTU, false,
+                counters[1], burstSize);
+            endpoints[0].addPeer(FAR_ADDRESS);
+            endpoints[1].addPeer(NEAR_ADDRESS);
+            return true;
         }
-        long sent = 0;
-        int next = 0;
-        for (int burst = 0; burst < bursts; burst++)
+        catch (final IOException | NativeException ex)
         {
-            final int port = 0 == burst % TAP_EVERY ? LOOPBACK_PORTS + burst / TAP_EVERY % TAP_PORTS : burst % LOOPBACK_PORTS;
+            for (int i = 0; i < endpoints.length; i++)
+            {
+                if (null != endpoints[i])
+                {
+                    endpoints[i].close();
+                    endpoints[i] = null;
+                }
+            }
+            return false;
+        }
+    }
+
+    private static byte[] address(final int address)
+    {
+        return new byte[] {(byte)(address >>> 24), (byte)(address >>> 16), (byte)(address >>> 8), (byte)address};
+    }
+
+    /**
+     * What the warm-up's ports with feeds were sent: {@code frames} in all (a flooded frame counts once per port),
+     * {@code acrossVxlan} of them by the ports beside the VXLAN endpoints (datagrams still on their way when it ended
+     * not counted), false {@code vxlan} if it ran without the endpoints (too few bursts, or no loopback addresses).
+     */
+    public record Forwarded(long frames, long acrossVxlan, boolean vxlan)
+    {
+    }
+
+    /** Sends the warm-up's bursts through a private agent and counts what its ports with feeds are sent. */
+    private static final class Traffic
+    {
+        private final ForwardingAgent agent;
+        private final Feed[] feeds;
+        private final CachedEpochClock clock;
+        private final byte[][][] frames = new byte[FEEDS][][];
+        private int next;
+        private long sent;
+        private long acrossVxlan;
+
+        Traffic(final ForwardingAgent agent, final Feed[] feeds, final CachedEpochClock clock)
+        {
+            this.agent = agent;
+            this.feeds = feeds;
+            this.clock = clock;
+            for (int port = 0; port < FEEDS; port++)
+            {
+                frames[port] = framesFrom(port).toArray(new byte[0][]);
+            }
+        }
+
+        /** Loopback and TAP ports: one burst in {@link #TAP_EVERY} to a TAP port, sizes 1..burstSize in turn. */
+        void betweenLocalPorts(final int burstSize, final int bursts)
+        {
+            for (int burst = 0; burst < bursts; burst++)
+            {
+                final int port = 0 == burst % TAP_EVERY ? LOOPBACK_PORTS + burst / TAP_EVERY % TAP_PORTS : burst % LOOPBACK_PORTS;
+                // A ping is a burst of one, a TCP stream fills bursts.
+                burst(port, 1 + burst % burstSize);
+            }
+        }
+
+        /**
+         * Across the VXLAN endpoints, from either side in turn, sizes 1..{@link #VXLAN_BURST}; what one burst sent the
+         * next receives.
+         */
+        void acrossVxlan(final int burstSize, final int bursts)
+        {
+            for (int burst = 0; burst < bursts; burst++)
+            {
+                burst(VXLAN_NEAR + burst % 2, 1 + burst / 2 % Math.min(VXLAN_BURST, burstSize));
+            }
+            burst(VXLAN_NEAR, 0);
+        }
+
+        private void burst(final int port, final int size)
+        {
             final byte[][] kinds = frames[port];
-            // Sizes 1..burstSize in turn: a ping is a burst of one, a TCP stream fills bursts.
-            final int size = 1 + burst % burstSize;
             for (int i = 0; i < size; i++)
             {
-                ports[port].inject(kinds[next++ % kinds.length]);
+                feeds[port].inject(kinds[next++ % kinds.length]);
             }
             clock.advance(1);
             agent.doWork();
-            for (final Feed out : ports)
+            for (int out = 0; out < FEEDS; out++)
             {
-                sent += out.drain();
+                if (null != feeds[out])
+                {
+                    final int drained = feeds[out].drain();
+                    sent += drained;
+                    acrossVxlan += out >= VXLAN_NEAR ? drained : 0;
+                }
             }
         }
-        return sent;
     }
 
-    /** Every kind of frame, from each host behind {@code port} to hosts behind the others, the broadcast, multicast and unknown ones. */
+    /**
+     * Every kind of frame, from each host behind {@code port} to hosts behind the others (for a port beside a VXLAN
+     * endpoint, behind the other endpoint), the broadcast, multicast and unknown ones.
+     */
     private static List<byte[]> framesFrom(final int port)
     {
         final List<byte[]> frames = new ArrayList<>();
         for (int host = 0; host < HOSTS_PER_PORT; host++)
         {
             final long source = mac(port, host);
-            final long peer = mac((port + 1 + host) % PORTS, host);
+            final long peer = mac(port >= VXLAN_NEAR ? VXLAN_NEAR + VXLAN_FAR - port : (port + 1 + host) % VXLAN_NEAR, host);
             frames.add(arp(source, 0 == host ? ip(peer) : ip(UNKNOWN_HOST)));
             frames.add(ipv4(peer, source, IPPROTO_ICMP));
             frames.add(ipv4(peer, source, IPPROTO_TCP));
