@@ -47,11 +47,12 @@ import org.agrona.concurrent.status.CountersReader;
  * Then the VXLAN endpoints join two more bridges over the loopback interface, each bridge with a loopback port:
  * the near endpoint on 127.0.0.1 has the far one on 127.0.0.2 as its peer and the other way round, so frames
  * between the two loopback ports are sent as VXLAN datagrams (plain frames through the raw socket, flooded to
- * every peer or to the one learned) and received, checked and delivered, in as many bursts as the TAP ports had
- * (of 1 to {@value #VXLAN_BURST} frames, each a datagram through the kernel). Without this the first pings across a
- * VXLAN port ran its code interpreted or barely compiled, each hop through a switch tens of microseconds slower
+ * every peer or to the one learned) and received, checked and delivered, in half as many bursts as the local ports
+ * had (of 1 to {@value #VXLAN_BURST} frames, each a datagram through the kernel). Without this the first pings across
+ * a VXLAN port ran its code interpreted or barely compiled, each hop through a switch tens of microseconds slower
  * than after thousands of frames. The endpoints come last, as every step polls every port and theirs are system
- * calls; they are left out where the loopback interface has no addresses (down, in a namespace of its own).
+ * calls (the TAP ports are no longer polled then); they are left out where the loopback interface has no addresses
+ * (down, in a namespace of its own).
  * <pre>
  *  bridge 0: loopback 0, 1, 2        bridge 1: TAP 3, TAP 4
  *  bridge 2: loopback 5, VXLAN 127.0.0.1 --- UDP over lo --- VXLAN 127.0.0.2, loopback 6 :bridge 3
@@ -76,10 +77,16 @@ public final class ForwardingWarmUp
     private static final int FAR_ENDPOINT = FEEDS + 1;
     private static final int PORTS = FAR_ENDPOINT + 1;
     /**
-     * One burst in this many goes to a TAP port, and this many fewer bursts cross the VXLAN endpoints: their frames
-     * cost system calls, and a daemon starts many times in a day; this many still gets their code compiled.
+     * One burst in this many goes to a TAP port: a TAP frame costs system calls on both ends, and a daemon starts
+     * many times in a day; this many still gets the TAP code compiled.
      */
     private static final int TAP_EVERY = 8;
+    /**
+     * This many fewer bursts cross the VXLAN endpoints than the local ports get: each step then costs system calls
+     * (the endpoints' polls, the datagrams), and the default 20,000 bursts halved get the endpoints' code compiled by
+     * C2 (a quarter as many left it at C1's profiling tier).
+     */
+    private static final int VXLAN_EVERY = 2;
     /**
      * The largest burst into a VXLAN endpoint's bridge: pings and short exchanges, the frames the warm-up is for (a
      * TCP stream's GSO frames take a path of their own, which the stream runs thousands of times a second).
@@ -173,10 +180,12 @@ public final class ForwardingWarmUp
             final Traffic traffic = new Traffic(agent, feeds, clock);
             traffic.betweenLocalPorts(sized.burstSize(), bursts);
             // Attached only now: every forwarding step polls every port, and the endpoints' polls are system calls.
-            final int vxlanBursts = bursts / TAP_EVERY;
+            final int vxlanBursts = bursts / VXLAN_EVERY;
             final boolean vxlan = vxlanBursts > 0 && openEndpoints(endpoints, endpointCounters, sized.burstSize());
             if (vxlan)
             {
+                // The TAP ports' reads are system calls too, and nothing comes to them now.
+                proxy.poll(0, new int[] {LOOPBACK_PORTS, LOOPBACK_PORTS + 1}, false);
                 for (int id = VXLAN_NEAR; id < FEEDS; id++)
                 {
                     feeds[id] = new LoopbackFeed(new LoopbackPort("warm-up-" + id, RING_SIZE));
@@ -299,7 +308,7 @@ public final class ForwardingWarmUp
             {
                 final int port = 0 == burst % TAP_EVERY ? LOOPBACK_PORTS + burst / TAP_EVERY % TAP_PORTS : burst % LOOPBACK_PORTS;
                 // A ping is a burst of one, a TCP stream fills bursts.
-                burst(port, 1 + burst % burstSize);
+                burst(port, 1 + burst % burstSize, 0, VXLAN_NEAR);
             }
         }
 
@@ -311,12 +320,13 @@ public final class ForwardingWarmUp
         {
             for (int burst = 0; burst < bursts; burst++)
             {
-                burst(VXLAN_NEAR + burst % 2, 1 + burst / 2 % Math.min(VXLAN_BURST, burstSize));
+                burst(VXLAN_NEAR + burst % 2, 1 + burst / 2 % Math.min(VXLAN_BURST, burstSize), VXLAN_NEAR, FEEDS);
             }
-            burst(VXLAN_NEAR, 0);
+            burst(VXLAN_NEAR, 0, VXLAN_NEAR, FEEDS);
         }
 
-        private void burst(final int port, final int size)
+        /** Sends {@code size} frames into {@code port}, runs one forwarding step, and takes what feeds {@code from} to {@code to} (exclusive) were sent. */
+        private void burst(final int port, final int size, final int from, final int to)
         {
             final byte[][] kinds = frames[port];
             for (int i = 0; i < size; i++)
@@ -325,14 +335,11 @@ public final class ForwardingWarmUp
             }
             clock.advance(1);
             agent.doWork();
-            for (int out = 0; out < FEEDS; out++)
+            for (int out = from; out < to; out++)
             {
-                if (null != feeds[out])
-                {
-                    final int drained = feeds[out].drain();
-                    sent += drained;
-                    acrossVxlan += out >= VXLAN_NEAR ? drained : 0;
-                }
+                final int drained = feeds[out].drain();
+                sent += drained;
+                acrossVxlan += out >= VXLAN_NEAR ? drained : 0;
             }
         }
     }
