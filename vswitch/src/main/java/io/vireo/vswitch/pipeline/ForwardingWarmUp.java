@@ -234,15 +234,18 @@ public final class ForwardingWarmUp
     }
 
     /**
-     * Opens the two VXLAN endpoints, each the other's peer, on a UDP port the kernel had free on 127.0.0.2 a moment
-     * before; false, with none open, if the loopback interface has not both addresses or the port was taken meanwhile.
+     * Opens the two VXLAN endpoints, each the other's peer, on a UDP port that no socket had on either address a moment
+     * before (an endpoint binds with {@code SO_REUSEPORT}: on a port another process's endpoint holds it would join
+     * that group); false, with none open, if the loopback interface has not both addresses or the port was taken.
      */
     private static boolean openEndpoints(final Vtep[] endpoints, final PortCounters[] counters, final int burstSize)
     {
-        try (DatagramSocket probe = new DatagramSocket(0, InetAddress.getByAddress(address(FAR_ADDRESS))))
+        try (DatagramSocket probe = new DatagramSocket(0, InetAddress.getByAddress(address(FAR_ADDRESS)));
+            DatagramSocket nearProbe = new DatagramSocket(probe.getLocalPort(), InetAddress.getByAddress(address(NEAR_ADDRESS))))
         {
             final int port = probe.getLocalPort();
             probe.close();
+            nearProbe.close();
             endpoints[0] = Vtep.open("warm-up-vxlan-near", VNI, NEAR_ADDRESS, port, Vtep.DEFAULT_TTL, VXLAN_MTU, false,
                 counters[0], burstSize);
             endpoints[1] = Vtep.open("warm-up-vxlan-far", VNI, FAR_ADDRESS, port, Vtep.DEFAULT_TTL, VXLAN_MTU, false,
