@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import io.vireo.dataplane.nativeio.NativeException;
@@ -28,7 +29,8 @@ public final class PortKeeper implements AutoCloseable
     static final String SCRIPT = "port-keeper.py";
     static final String SOCKET = "keeper.sock";
     private static final int TIMEOUT_MILLIS = 5_000;
-    private static final int START_MILLIS = 10_000;
+    /** A Python start on a 2-core machine loaded by other work has taken more than 10 s. */
+    private static final int START_MILLIS = 30_000;
 
     private final UnixSocket socket;
     private final UnsafeBuffer buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64));
@@ -53,8 +55,9 @@ public final class PortKeeper implements AutoCloseable
         }
         catch (final NativeException notRunning)
         {
-            launch(runDir);
+            // fall through: start one
         }
+        final Process keeper = launch(runDir);
         final long deadline = System.nanoTime() + START_MILLIS * 1_000_000L;
         while (true)
         {
@@ -64,13 +67,30 @@ public final class PortKeeper implements AutoCloseable
             }
             catch (final NativeException ex)
             {
-                if (System.nanoTime() > deadline)
+                // An exit 0 is setsid's, had it forked to leave the process group; the keeper's own failure exits 1.
+                final boolean failed = !keeper.isAlive() && 0 != keeper.exitValue();
+                if (failed || System.nanoTime() > deadline)
                 {
                     throw new VireoException(VireoException.Kind.FAILED, "the port keeper did not start (" +
-                        ex.getMessage() + "); see " + runDir.resolve("keeper.log"), ex);
+                        (failed ? "it exited " + keeper.exitValue() : ex.getMessage()) + "); see " + runDir.resolve("keeper.log") +
+                        lastLine(runDir.resolve("keeper.log")), ex);
                 }
                 sleepBriefly();
             }
+        }
+    }
+
+    /** ": " and the last line of a log, or nothing if it has none. */
+    private static String lastLine(final Path log)
+    {
+        try
+        {
+            final List<String> lines = Files.readAllLines(log);
+            return lines.isEmpty() ? "" : ": " + lines.get(lines.size() - 1);
+        }
+        catch (final IOException ex)
+        {
+            return "";
         }
     }
 
@@ -180,13 +200,13 @@ public final class PortKeeper implements AutoCloseable
     }
 
     /** Writes the keeper into the run dir and starts it in a session of its own, so it outlives vireod. */
-    private static void launch(final Path runDir)
+    private static Process launch(final Path runDir)
     {
         final Path script = runDir.resolve(SCRIPT);
         try (InputStream in = PortKeeper.class.getResourceAsStream(SCRIPT))
         {
             Files.write(script, in.readAllBytes());
-            new ProcessBuilder("setsid", "python3", "-I", script.toString(), runDir.toString())
+            return new ProcessBuilder("setsid", "python3", "-I", script.toString(), runDir.toString())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(runDir.resolve("keeper.log").toFile()))
                 .redirectErrorStream(true)
