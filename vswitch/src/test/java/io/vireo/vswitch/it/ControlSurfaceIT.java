@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * What the daemon's control socket lets a client do: only root and the socket's group may connect, a
  * request body is bounded, and a flood of stuck, slow and malformed clients neither stops forwarding nor
- * keeps the daemon's descriptors once it is over.
+ * keeps the daemon's descriptors once it is over. And its metrics listen on loopback unless told otherwise.
  */
 class ControlSurfaceIT
 {
@@ -47,6 +47,24 @@ class ControlSurfaceIT
         final Sandbox.Result asNobody = sandbox.run("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
             "/usr/bin/python3", "-c", "import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])", socket.toString());
         assertTrue(asNobody.exit() != 0 && asNobody.err().contains("PermissionError"), asNobody::all);
+    }
+
+    @Test
+    void metricsListenOnLoopbackUnlessToldOtherwise() throws Exception
+    {
+        // A namespace of its own: the default port may be taken in this one, and what listens there is all the daemon's.
+        final String netns = sandbox.namespace("m");
+        check(sandbox.run("ip", "-n", netns, "link", "set", "lo", "up"));
+        final Daemon plain = Daemon.startWithDefaultMetricsIn(sandbox, netns, sandbox.tempDir("run-m"));
+
+        assertEquals("http://127.0.0.1:9477/metrics", plain.metricsUrl());
+        final String listening = check(sandbox.inNetns(netns, "ss", "-Hltn")).out();
+        assertTrue(listening.contains("127.0.0.1:9477"), listening);
+        assertTrue(!listening.contains("0.0.0.0:9477") && !listening.contains("*:9477") && !listening.contains("[::]:9477"),
+            "metrics listen on loopback only: " + listening);
+        final String scrape = check(sandbox.inNetns(netns, "python3", "-c",
+            "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9477/metrics', timeout=10).status)")).out();
+        assertEquals("200", scrape.strip());
     }
 
     @Test

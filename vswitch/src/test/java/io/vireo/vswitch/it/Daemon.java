@@ -59,15 +59,28 @@ final class Daemon
     /** As {@link #start}, inside network namespace {@code netns} (null: this process's). */
     static Daemon startIn(final Sandbox sandbox, final String netns, final Path runDir, final String... extra) throws IOException
     {
+        final List<String> arguments = new ArrayList<>(List.of("--metrics", "127.0.0.1:0"));
+        arguments.addAll(List.of(extra));
+        return launch(sandbox, netns, runDir, arguments);
+    }
+
+    /** {@code scripts/vireod --run-dir runDir}, nothing else, inside network namespace {@code netns}: its metrics where it puts them by default. */
+    static Daemon startWithDefaultMetricsIn(final Sandbox sandbox, final String netns, final Path runDir) throws IOException
+    {
+        return launch(sandbox, netns, runDir, List.of());
+    }
+
+    private static Daemon launch(final Sandbox sandbox, final String netns, final Path runDir, final List<String> arguments)
+        throws IOException
+    {
         final Path log = sandbox.tempFile(".vireod.log");
         final List<String> command = new ArrayList<>();
         if (null != netns)
         {
             command.addAll(List.of("ip", "netns", "exec", netns));
         }
-        command.addAll(List.of(ROOT.resolve("scripts/vireod").toString(),
-            "--run-dir", runDir.toString(), "--metrics", "127.0.0.1:0"));
-        command.addAll(List.of(extra));
+        command.addAll(List.of(ROOT.resolve("scripts/vireod").toString(), "--run-dir", runDir.toString()));
+        command.addAll(arguments);
         final Process process = sandbox.start(log, command.toArray(String[]::new));
         sandbox.daemonRunsIn(runDir);
         final Daemon daemon = new Daemon(netns, runDir, log, process);
