@@ -39,7 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HostileTrafficIT
 {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int ATTACK_SECONDS = 20;
+    /** 20 s in the suite; {@code -Dvireo.hostile.seconds=60} makes it the minute. */
+    private static final int ATTACK_SECONDS = Integer.getInteger("vireo.hostile.seconds", 20);
     private static final int PING_INTERVAL_MS = 20;
     private static final String SINK_MAC = "02:98:00:00:00:50";
     private static final String GSO_SINK_MAC = "02:98:00:00:00:51";
