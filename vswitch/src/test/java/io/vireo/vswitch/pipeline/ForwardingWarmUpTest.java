@@ -43,6 +43,16 @@ class ForwardingWarmUpTest
     }
 
     @Test
+    void aSwitchWithRoomForOnePortAndOneBridgeWarmsUpAllTheSame()
+    {
+        final Pipeline.Geometry small = new Pipeline.Geometry(BURST, 4096, 128, 1518, 1, 1, 64);
+
+        final ForwardingWarmUp.Forwarded forwarded = ForwardingWarmUp.run(small, 40);
+
+        assertTrue(forwarded.frames() > forwarded.acrossVxlan() && forwarded.acrossVxlan() > 0, forwarded::toString);
+    }
+
+    @Test
     void noBurstsForwardNothing()
     {
         assertEquals(new ForwardingWarmUp.Forwarded(0, 0, false), ForwardingWarmUp.run(GEOMETRY, 0));
