@@ -9,7 +9,8 @@
 # Logs go to DIR (default a new /tmp/vireo-fuzz.XXXXXX). Exits 1 if any target found something. The runs load the
 # other modules from ~/.m2 (it installs them first): an `mvn install` from another checkout meanwhile replaces
 # those jars and fails the next run (ClassNotFoundException in its log), which is no finding. --no-build skips
-# the install, to fuzz other targets of the same checkout beside a fuzz.sh that has installed it already.
+# the install, to fuzz other targets of the same checkout beside a fuzz.sh that has installed it already (targets of
+# another module: two runs in one module's target/surefire collide).
 set -euo pipefail
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../scripts/lib.sh"
 
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
     --minutes) minutes="${2:-}"; shift 2 || { echo "fuzz: --minutes takes a value" >&2; exit 2; } ;;
     --out) out="${2:-}"; shift 2 || { echo "fuzz: --out takes a directory" >&2; exit 2; } ;;
     --no-build) build=0; shift ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
     -*) echo "fuzz: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
