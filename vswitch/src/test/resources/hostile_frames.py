@@ -11,6 +11,10 @@
 
 The output maps each kind to [sent, refused]: sent, the sends the kernel took; refused, those it failed
 (a full queue: ENOBUFS; a header it rejects: EINVAL).
+
+  hostile_frames.py dump OWN_MAC SINK_MAC ROUTER_MAC SINK_IP ROUTER_IP GSO_SINK_MAC GSO_SINK_IP
+      sends nothing: prints the l2 kinds' frames (from OWN_MAC), "plain KIND HEX" a line, and the gso kinds',
+      "virtio KIND HEX" (each behind its 10-byte virtio-net header), for a sender of another kind (vhost-user)
 """
 import json
 import socket
@@ -165,6 +169,13 @@ def main():
         kinds = vxlan_kinds(peer, stranger, int(vni), mac(dst_mac))
         blast([(kind, (lambda s, d: lambda: s.sendto(d, (vtep, 4789)))(sockets[source], d)) for kind, source, d in kinds],
               float(seconds))
+    elif mode == 'dump':
+        own, sink, router, sink_ip, router_ip, gso_sink, gso_sink_ip = sys.argv[2:9]
+        plain = l2_kinds(mac(own), mac(sink), mac(router), sink_ip, router_ip)
+        virtio = gso_kinds(mac(own), mac(gso_sink), gso_sink_ip)
+        for form, kinds in (('plain', plain), ('virtio', virtio)):
+            for kind, frame in kinds:
+                print(form, kind, frame.hex())
     else:
         sys.exit('unknown mode ' + mode)
 

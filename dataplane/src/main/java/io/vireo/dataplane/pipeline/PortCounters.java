@@ -10,9 +10,10 @@ import org.agrona.concurrent.status.CountersManager;
  * sends on the port, the drops of its stages, and the ARP requests and neighbour solicitations from the
  * port that the switch answered itself ({@link #suppressed}), and the IPv4 fragments it cut routed packets into
  * for the port ({@link #fragmented}); a port may count what it drops or sends itself
- * ({@link io.vireo.dataplane.port.Port#countsTransmits()}). Writers add with release ordering, once per
+ * ({@link io.vireo.dataplane.port.Port#countsTransmits()}), and a vhost-user port the protocol violations of its
+ * frontend ({@link #violated}). Writers add with release ordering, once per
  * burst where they can; readers in other threads and processes see whole values.
- * Counter type ids: {@link #TYPE_RX_PACKETS}..{@link #TYPE_FRAGMENTS}, and
+ * Counter type ids: {@link #TYPE_RX_PACKETS}..{@link #TYPE_FRONTEND_VIOLATIONS}, and
  * {@link #TYPE_DROP_BASE} + {@link DropReason#ordinal()}. The counter key holds the port name.
  */
 public final class PortCounters implements AutoCloseable
@@ -25,6 +26,8 @@ public final class PortCounters implements AutoCloseable
     public static final int TYPE_SUPPRESSED = 5;
     /** IPv4 fragments sent: routed packets larger than the router interface's MTU, cut to it on the way out. */
     public static final int TYPE_FRAGMENTS = 6;
+    /** Protocol violations of a vhost-user port's frontend: each reset the port (not frames: the frontend's own). */
+    public static final int TYPE_FRONTEND_VIOLATIONS = 7;
     public static final int TYPE_DROP_BASE = 100;
 
     private final AtomicCounter rxPackets;
@@ -33,6 +36,7 @@ public final class PortCounters implements AutoCloseable
     private final AtomicCounter txBytes;
     private final AtomicCounter suppressed;
     private final AtomicCounter fragments;
+    private final AtomicCounter violations;
     private final AtomicCounter[] drops = new AtomicCounter[DropReason.count()];
 
     public PortCounters(final CountersManager manager, final String portName)
@@ -43,6 +47,7 @@ public final class PortCounters implements AutoCloseable
         txBytes = allocate(manager, portName, TYPE_TX_BYTES, "tx_bytes");
         suppressed = allocate(manager, portName, TYPE_SUPPRESSED, "arp_nd_suppressed");
         fragments = allocate(manager, portName, TYPE_FRAGMENTS, "ipv4_fragments");
+        violations = allocate(manager, portName, TYPE_FRONTEND_VIOLATIONS, "frontend_violations");
         for (int i = 0; i < drops.length; i++)
         {
             drops[i] = allocate(manager, portName, TYPE_DROP_BASE + i, "drop_" + DropReason.of(i).metricName());
@@ -68,6 +73,7 @@ public final class PortCounters implements AutoCloseable
             case TYPE_TX_BYTES: return "tx_bytes";
             case TYPE_SUPPRESSED: return "arp_nd_suppressed";
             case TYPE_FRAGMENTS: return "ipv4_fragments";
+            case TYPE_FRONTEND_VIOLATIONS: return "frontend_violations";
             default:
                 final int drop = typeId - TYPE_DROP_BASE;
                 return drop >= 0 && drop < DropReason.count() ? "drop_" + DropReason.of(drop).metricName() : null;
@@ -86,6 +92,7 @@ public final class PortCounters implements AutoCloseable
         carryOver(txBytes, earlier);
         carryOver(suppressed, earlier);
         carryOver(fragments, earlier);
+        carryOver(violations, earlier);
         for (final AtomicCounter drop : drops)
         {
             carryOver(drop, earlier);
@@ -121,6 +128,12 @@ public final class PortCounters implements AutoCloseable
     public void fragmented(final int count)
     {
         fragments.getAndAddRelease(count);
+    }
+
+    /** Adds {@code count} protocol violations of the port's vhost-user frontend. */
+    public void violated(final long count)
+    {
+        violations.getAndAddRelease(count);
     }
 
     /** Adds {@code frames} dropped for {@code reason}. */
@@ -161,6 +174,12 @@ public final class PortCounters implements AutoCloseable
         return fragments.get();
     }
 
+    /** Protocol violations of the port's vhost-user frontend, each of which reset the port. */
+    public long violations()
+    {
+        return violations.get();
+    }
+
     public long drops(final DropReason reason)
     {
         return drops[reason.ordinal()].get();
@@ -175,6 +194,7 @@ public final class PortCounters implements AutoCloseable
         txBytes.close();
         suppressed.close();
         fragments.close();
+        violations.close();
         for (final AtomicCounter drop : drops)
         {
             drop.close();

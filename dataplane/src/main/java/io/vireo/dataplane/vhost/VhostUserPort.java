@@ -15,6 +15,7 @@ import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.nativeio.NativeException;
 import io.vireo.dataplane.nativeio.UnixSocket;
+import io.vireo.dataplane.pipeline.PortCounters;
 import io.vireo.dataplane.port.Port;
 
 /**
@@ -108,6 +109,7 @@ public final class VhostUserPort implements Port
     private volatile long features;
     private volatile long violations;
     private volatile String lastViolation;
+    private PortCounters violationCounters;
     private volatile long resets;
     private volatile int failure;
     private boolean closed;
@@ -370,6 +372,16 @@ public final class VhostUserPort implements Port
         return violations;
     }
 
+    /**
+     * From now on each violation is counted in {@code counters} too ({@link PortCounters#violations()}, the switch's
+     * counters file), and those counted so far are added at once.
+     */
+    public synchronized void countViolationsIn(final PortCounters counters)
+    {
+        violationCounters = counters;
+        counters.violated(violations);
+    }
+
     /** What the last violation was, or null if there was none. */
     public String lastViolation()
     {
@@ -453,6 +465,10 @@ public final class VhostUserPort implements Port
             return;
         }
         closed = true;
+        synchronized (this)
+        {
+            violationCounters = null; // the switch frees them once the port is closed, and a late violation must not count
+        }
         if (null == control)
         {
             return;
@@ -524,11 +540,15 @@ public final class VhostUserPort implements Port
         return text;
     }
 
-    void countViolation(final String reason)
+    synchronized void countViolation(final String reason)
     {
         violations++;
         resets++;
         lastViolation = reason;
+        if (null != violationCounters)
+        {
+            violationCounters.violated(1);
+        }
         LOG.log(Level.WARNING, "port {0}: frontend violation, resetting: {1}", name, reason);
     }
 

@@ -224,20 +224,26 @@ final class TestDriver implements AutoCloseable
         return sendChained(new byte[HEADER], frame);
     }
 
-    /** Queues {@code frame} as a chain: {@code header} (12 bytes) alone, then the frame cut in two. */
+    /**
+     * Queues {@code frame} as a chain: {@code header} (12 bytes) alone, then the frame cut in two, or in as many
+     * pieces of {@link #BUFFER_LENGTH} as it needs; it takes that many descriptors and one.
+     */
     int sendChained(final byte[] header, final byte[] frame)
     {
-        final int d = takeDescriptors(1, 3);
+        final int pieces = Math.max(2, (frame.length + BUFFER_LENGTH - 1) / BUFFER_LENGTH);
+        final int d = takeDescriptors(1, 1 + pieces);
         final long headerBuffer = bufferOffset(1, d);
-        final long first = bufferOffset(1, d + 1);
-        final long second = bufferOffset(1, d + 2);
-        final int half = frame.length / 2;
         file.copyFrom(fileOffset(headerBuffer), new UnsafeBuffer(header), 0, HEADER);
-        file.copyFrom(fileOffset(first), new UnsafeBuffer(frame), 0, half);
-        file.copyFrom(fileOffset(second), new UnsafeBuffer(frame), half, frame.length - half);
         descriptor(1, d, guest(headerBuffer), HEADER, DescriptorChain.F_NEXT, d + 1);
-        descriptor(1, d + 1, guest(first), half, DescriptorChain.F_NEXT, d + 2);
-        descriptor(1, d + 2, guest(second), frame.length - half, 0, 0);
+        int offset = 0;
+        for (int i = 1; i <= pieces; i++)
+        {
+            final int length = (frame.length - offset) / (pieces + 1 - i);
+            final long buffer = bufferOffset(1, d + i);
+            file.copyFrom(fileOffset(buffer), new UnsafeBuffer(frame), offset, length);
+            descriptor(1, d + i, guest(buffer), length, i < pieces ? DescriptorChain.F_NEXT : 0, i < pieces ? d + i + 1 : 0);
+            offset += length;
+        }
         publish(1, d);
         return d;
     }

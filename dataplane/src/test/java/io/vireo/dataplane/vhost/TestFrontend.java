@@ -16,7 +16,8 @@ import static io.vireo.dataplane.vhost.VhostUserMessage.*;
 final class TestFrontend implements AutoCloseable
 {
     static final int QUEUE_SIZE = 256;
-    private static final int REPLY_TIMEOUT_MILLIS = 2000;
+    /** Long enough for a port's control thread on a 2-core machine that a hostile traffic test loads. */
+    private static final int REPLY_TIMEOUT_MILLIS = 10_000;
 
     final TestDriver driver = new TestDriver(QUEUE_SIZE);
     private final UnixSocket socket;

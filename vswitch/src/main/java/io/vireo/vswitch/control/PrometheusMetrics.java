@@ -59,6 +59,9 @@ final class PrometheusMetrics
         family(out, "vireo_port_ipv4_fragments_total", "counter",
             "IPv4 fragments sent on a port: routed packets without DF larger than the router interface's MTU, cut to it.");
         ports.forEach(p -> sample(out, "vireo_port_ipv4_fragments_total", portLabels(p), p.stats().ipv4Fragments()));
+        family(out, "vireo_port_frontend_violations_total", "counter",
+            "Protocol violations of a vhost-user port's frontend: each reset the port (0 for other port types).");
+        ports.forEach(p -> sample(out, "vireo_port_frontend_violations_total", portLabels(p), p.stats().frontendViolations()));
         family(out, "vireo_port_drops_total", "counter", "Frames dropped, by port and reason.");
         for (final PortInfo port : ports)
         {

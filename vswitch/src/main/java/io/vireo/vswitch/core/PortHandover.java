@@ -282,12 +282,13 @@ final class PortHandover implements AutoCloseable
     int startForwarding(final Map<String, List<FdbEntry>> learned, final List<HandedPort> stoppedPorts,
         final Map<String, Long> earlierCounters)
     {
-        AfPacketPorts.resume(topology, stoppedPorts);
-        VhostUserPorts.resume(topology, stoppedPorts.stream().filter(port -> HandedPort.VHOST_USER.equals(port.type())).toList());
         for (final PortRecord record : topology.ports())
         {
+            // first: a vhost-user port whose handed state does not hold counts a violation as it resumes
             record.entries[0].counters().carryOver(label -> earlierCounters.getOrDefault(label, 0L));
         }
+        AfPacketPorts.resume(topology, stoppedPorts);
+        VhostUserPorts.resume(topology, stoppedPorts.stream().filter(port -> HandedPort.VHOST_USER.equals(port.type())).toList());
         final int skipped = fdbEntries.learn(learned);
         topology.polling(true);
         return skipped;

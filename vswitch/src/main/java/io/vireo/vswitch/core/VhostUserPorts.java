@@ -51,8 +51,10 @@ final class VhostUserPorts
         }
         try
         {
-            return topology.add(bridge, List.of(port), new PortDetails(null, null, null, null, null, socket.toString(), client, owner),
-                new PortCounters(counters, name), null);
+            final PortRecord record = topology.add(bridge, List.of(port),
+                new PortDetails(null, null, null, null, null, socket.toString(), client, owner), new PortCounters(counters, name), null);
+            port.countViolationsIn(record.entries[0].counters());
+            return record;
         }
         catch (final RuntimeException ex)
         {

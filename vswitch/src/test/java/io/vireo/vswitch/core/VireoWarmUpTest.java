@@ -29,7 +29,7 @@ class VireoWarmUpTest
 
             assertEquals(List.of(), vireo.fdb("br0"));
             final PortStats stats = vireo.port("p1").stats();
-            assertEquals(new PortStats(0, 0, 0, 0, stats.drops(), 0, 0), stats);
+            assertEquals(new PortStats(0, 0, 0, 0, stats.drops(), 0, 0, 0), stats);
             stats.drops().forEach((reason, count) -> assertEquals(0L, count, reason));
             for (final Map<String, Long> thread : vireo.threadStats().values())
             {

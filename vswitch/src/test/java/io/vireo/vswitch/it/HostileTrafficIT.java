@@ -21,20 +21,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Issue 18's hostile traffic, end to end: attackers inside namespaces send crafted frames as fast as a
- * packet socket goes ({@code hostile_frames.py}) into TAP ports and the VXLAN endpoint of one daemon at
- * once, while two other namespaces on the same bridge run a byte-exact TCP transfer and a ping every 20 ms.
+ * packet socket goes ({@code hostile_frames.py}) into TAP ports and the VXLAN endpoint of one daemon, and a
+ * hostile vhost-user frontend ({@code VhostUserAttacker}, a process of its own) sends the same frames and breaks
+ * the protocol in every way it knows, all at once, while two other namespaces on the same bridge run a
+ * byte-exact TCP transfer and a ping every 20 ms.
  * <p>
  * vireod runs in host namespace {@code h} (10.77.0.1 on a veth to the VXLAN attacker {@code x}, 10.77.0.2
  * and the stranger 10.77.0.9). br0 (10.98.0.0/24, router r1 at .254 and fd98::fe): legitimate {@code a}
  * (.1) and {@code b} (.2); sink {@code s} (.50) where the frames that are well formed as far as a switch
  * looks go, and sink {@code t} (.51, offloads off, so that GSO frames for it are segmented by the switch) for
  * the GSO attacker's; attacker {@code l} (.100,
- * raw frames) and attacker {@code g} (.101, frames with a virtio-net header whose GSO fields lie). br1:
- * VNI 42 with peer 10.77.0.2.
- * <p>
- * Not here: a vhost-user attacker. The repository's virtio drivers that can write a hostile ring
- * ({@code TestDriver}, {@code HostileFrontendTest}, {@code VirtqueueFuzzTest}) run in the test's process,
- * and testpmd sends only well-formed frames; bad GSO fields reach the switch here through the TAP instead.
+ * raw frames) and attacker {@code g} (.101, frames with a virtio-net header whose GSO fields lie); vhost-user
+ * port {@code vV}, whose attacker sends both kinds of frame (as 02:98:00:00:00:66) to its own sink {@code u}
+ * (.52, offloads off). br1: VNI 42 with peer 10.77.0.2.
  */
 class HostileTrafficIT
 {
@@ -44,6 +43,8 @@ class HostileTrafficIT
     private static final int PING_INTERVAL_MS = 20;
     private static final String SINK_MAC = "02:98:00:00:00:50";
     private static final String GSO_SINK_MAC = "02:98:00:00:00:51";
+    private static final String VHOST_SINK_MAC = "02:98:00:00:00:52";
+    private static final String VHOST_ATTACKER_MAC = "02:98:00:00:00:66";
 
     private Sandbox sandbox;
 
@@ -78,32 +79,40 @@ class HostileTrafficIT
         final String gsoSink = sandbox.namespace("t");
         final String attacker = sandbox.namespace("l");
         final String gsoAttacker = sandbox.namespace("g");
+        final String vhostSink = sandbox.namespace("u");
         final String tapA = sandbox.ifname("tA");
         final String tapB = sandbox.ifname("tB");
         final String tapS = sandbox.ifname("tS");
         final String tapT = sandbox.ifname("tT");
         final String tapL = sandbox.ifname("tL");
         final String tapG = sandbox.ifname("tG");
+        final String tapU = sandbox.ifname("tU");
+        final String vhostPort = sandbox.ifname("vV");
+        final Path vhostSocket = sandbox.tempDir("vhost").resolve("attacker.sock");
         daemon.ok("port", "add", "br0", tapA, "--netns", nsA, "--ip", "10.98.0.1/24", "--mac", "02:98:00:00:00:01");
         daemon.ok("port", "add", "br0", tapB, "--netns", nsB, "--ip", "10.98.0.2/24", "--mac", "02:98:00:00:00:02");
         daemon.ok("port", "add", "br0", tapS, "--netns", sink, "--ip", "10.98.0.50/24", "--mac", SINK_MAC);
         daemon.ok("port", "add", "br0", tapT, "--netns", gsoSink, "--ip", "10.98.0.51/24", "--mac", GSO_SINK_MAC, "--offloads", "off");
         daemon.ok("port", "add", "br0", tapL, "--netns", attacker, "--ip", "10.98.0.100/24", "--mac", "02:98:00:00:00:64");
         daemon.ok("port", "add", "br0", tapG, "--netns", gsoAttacker, "--ip", "10.98.0.101/24", "--mac", "02:98:00:00:00:65");
+        daemon.ok("port", "add", "br0", tapU, "--netns", vhostSink, "--ip", "10.98.0.52/24", "--mac", VHOST_SINK_MAC, "--offloads", "off");
+        daemon.ok("port", "add", "br0", vhostPort, "--type", "vhost-user", "--socket", vhostSocket.toString());
         daemon.ok("router", "add", "r1");
         daemon.ok("router", "attach", "r1", "br0", "--ip", "10.98.0.254/24", "--ip", "fd98::fe/64");
         daemon.ok("bridge", "add", "br1", "--vni", "42", "--vtep-local", "10.77.0.1");
         daemon.ok("vxlan", "peer", "add", "br1", "10.77.0.2");
 
         check(sandbox.inNetns(nsA, "ping", "-c", "2", "-i", "0.1", "-W", "2", "10.98.0.2"));
-        for (final String ns : List.of(sink, gsoSink, attacker, gsoAttacker))
+        for (final String ns : List.of(sink, gsoSink, attacker, gsoAttacker, vhostSink))
         {
             check(sandbox.inNetns(ns, "ping", "-c", "1", "-W", "2", "10.98.0.254")); // the switch learns them; they the router's MAC
         }
         final String routerMac = neighbour(attacker, "10.98.0.254");
-        // the sink's MAC in VLAN 7 too, so that the attacker's tagged garbage goes to it alone rather than flooding
+        // the sinks' MACs in VLAN 7 too, so that the attackers' tagged garbage goes to them alone rather than flooding
         check(sandbox.inNetns(sink, "python3", Sandbox.resource("send_frame.py").toString(), tapS,
             "ffffffffffff" + SINK_MAC.replace(":", "") + "8100000788b5" + "00".repeat(46)));
+        check(sandbox.inNetns(vhostSink, "python3", Sandbox.resource("send_frame.py").toString(), tapU,
+            "ffffffffffff" + VHOST_SINK_MAC.replace(":", "") + "8100000788b5" + "00".repeat(46)));
         // giants: the TAP takes what its MTU allows (the switch set 1500; the kernel refuses longer raw sends)
         check(sandbox.inNetns(attacker, "ip", "link", "set", "dev", tapL, "mtu", "12000"));
 
@@ -112,6 +121,9 @@ class HostileTrafficIT
         final Map<String, Long> kernelGsoBefore = tapCounters(gsoAttacker, tapG);
         final long udpErrorsBefore = udpReceiveErrors(host);
         final Path hostile = Sandbox.resource("hostile_frames.py");
+        final Path vhostFrames = sandbox.tempFile(".frames");
+        java.nio.file.Files.writeString(vhostFrames, check(sandbox.run("python3", hostile.toString(), "dump", VHOST_ATTACKER_MAC,
+            VHOST_SINK_MAC, routerMac, "10.98.0.52", "10.98.0.254", VHOST_SINK_MAC, "10.98.0.52")).out());
         final long attackStart = System.nanoTime();
         final Path l2Log = sandbox.tempFile(".l2");
         final Process l2 = sandbox.start(l2Log, "ip", "netns", "exec", attacker, "python3", hostile.toString(), "l2",
@@ -122,8 +134,13 @@ class HostileTrafficIT
         final Path vxlanLog = sandbox.tempFile(".vxlan");
         final Process vxlan = sandbox.start(vxlanLog, "ip", "netns", "exec", vxlanAttacker, "python3", hostile.toString(), "vxlan",
             "10.77.0.2", "10.77.0.9", "10.77.0.1", "42", SINK_MAC, Integer.toString(ATTACK_SECONDS));
+        final Path vhostLog = sandbox.tempFile(".vhost");
+        final Process vhost = sandbox.start(vhostLog, vhostAttacker(vhostSocket, vhostFrames, arpRequest(VHOST_ATTACKER_MAC,
+            "10.98.0.102", "10.98.0.254"), sandbox.tempDir("vhost-scratch")));
         TapForwardingIT.waitFor(() -> rx(stats(daemon), tapL) - rx(before, tapL) > 1000 && rx(stats(daemon), tapG) > rx(before, tapG)
-            && drops(stats(daemon), "br1-vxlan") > drops(before, "br1-vxlan"), "the attack under way", 20);
+            && drops(stats(daemon), "br1-vxlan") > drops(before, "br1-vxlan")
+            && value(stats(daemon), vhostPort, "frontend_violations") > value(before, vhostPort, "frontend_violations"),
+            "the attack under way", 20);
 
         // the legitimate traffic, while the attack goes on
         final int pings = (int)(TimeUnit.NANOSECONDS.toMillis(
@@ -134,10 +151,12 @@ class HostileTrafficIT
         TcpTransfer.send(sandbox, nsB, "10.98.0.2", 5201, nsA, "10.98.0.2", 5201, 20);
         final boolean transferDuringAttack = l2.isAlive();
         assertTrue(ping.waitFor(ATTACK_SECONDS + 30, TimeUnit.SECONDS), "ping finished");
-        for (final Process process : List.of(l2, gso, vxlan))
+        for (final Process process : List.of(l2, gso, vxlan, vhost))
         {
             assertTrue(process.waitFor(30, TimeUnit.SECONDS), "an attacker stopped");
         }
+        final String vhostOut = Sandbox.readUtf8(vhostLog);
+        assertEquals(0, vhost.exitValue(), () -> "the vhost-user attacker: " + vhostOut);
         final double attackSeconds = (System.nanoTime() - attackStart) / 1e9;
 
         // the daemon lives and forwards
@@ -151,6 +170,7 @@ class HostileTrafficIT
         final JsonNode l2Sent = JSON.readTree(lastLine(l2Log));
         final JsonNode gsoSent = JSON.readTree(lastLine(gsoLog));
         final JsonNode vxlanSent = JSON.readTree(lastLine(vxlanLog));
+        final JsonNode vhostSent = JSON.readTree(lastLine(vhostLog));
         final Map<String, Long> kernel = delta(tapCounters(attacker, tapL), kernelBefore);
         final Map<String, Long> kernelGso = delta(tapCounters(gsoAttacker, tapG), kernelGsoBefore);
         final long udpErrors = udpReceiveErrors(host) - udpErrorsBefore;
@@ -162,6 +182,11 @@ class HostileTrafficIT
         summary("virtio-net headers into TAP " + tapG, gsoSent, kernelGso, before, after, tapG);
         summary("UDP datagrams into VXLAN endpoint 10.77.0.1:4789 (host UDP receive errors " + udpErrors + ")",
             vxlanSent, Map.of(), before, after, "br1-vxlan");
+        summary("frames into vhost-user port " + vhostPort, vhostSent, Map.of(), before, after, vhostPort);
+        System.out.printf("HostileTrafficIT: protocol violations by the vhost-user frontend: %d counted by the switch; made %s%n",
+            value(after, vhostPort, "frontend_violations") - value(before, vhostPort, "frontend_violations"), vhostSent.get("violations"));
+        System.out.printf("HostileTrafficIT: vhost-user sink %s tx %d, drops %s%n", tapU,
+            value(after, tapU, "tx_packets") - value(before, tapU, "tx_packets"), dropsOf(before, after, tapU));
         System.out.printf("HostileTrafficIT: sink %s tx %d, drops %s%n", tapS, value(after, tapS, "tx_packets") - value(before, tapS, "tx_packets"),
             dropsOf(before, after, tapS));
         System.out.printf("HostileTrafficIT: GSO sink %s tx %d, drops %s%n", tapT, value(after, tapT, "tx_packets") - value(before, tapT, "tx_packets"),
@@ -211,6 +236,27 @@ class HostileTrafficIT
             " " + l2Drops + " + forwarded to the sink " + forwardedToSink);
         assertEquals(kernelGso.get("tx_packets"), value(after, tapG, "rx_packets") - value(before, tapG, "rx_packets"),
             () -> "the switch received what the kernel handed it: " + kernelGso);
+        // the vhost-user frontend: every violation it made was answered by a reset and counted, each kind of attack
+        // made; the switch received every frame it took (and the one or two frames of some attacks)
+        final Map<String, Long> vhostDrops = dropsOf(before, after, vhostPort);
+        for (final String reason : List.of("runt", "oversize", "bad_source_mac", "bad_ip"))
+        {
+            assertTrue(vhostDrops.getOrDefault(reason, 0L) > 0, () -> reason + " counted on " + vhostPort + ": " + vhostDrops);
+        }
+        assertTrue(dropsOf(before, after, tapU).getOrDefault("bad_offload", 0L) > 0, () -> "bad_offload counted on " + tapU);
+        long violationsMade = 0;
+        for (final JsonNode made : vhostSent.get("violations"))
+        {
+            violationsMade += made.asLong();
+        }
+        final long violationsCounted = value(after, vhostPort, "frontend_violations") - value(before, vhostPort, "frontend_violations");
+        assertEquals(violationsMade, violationsCounted, () -> "violations made " + vhostSent.get("violations"));
+        assertEquals(vhostSent.get("kinds_of_attack").asInt(), vhostSent.get("violations").size(), () -> "every attack made: " + vhostSent);
+        final long vhostTaken = total(vhostSent, 0);
+        final long vhostRx = value(after, vhostPort, "rx_packets") - value(before, vhostPort, "rx_packets");
+        final long made = violationsMade;
+        assertTrue(vhostRx >= vhostTaken && vhostRx <= vhostTaken + 2 * made,
+            () -> "the switch received " + vhostRx + " of the " + vhostTaken + " frames it took and the attacks' " + made);
         final long vxlanSentTotal = total(vxlanSent, 0);
         // each datagram dropped once: those whose VXLAN header passes count in rx_packets and again under the inner frame's reason
         final long vxlanCounted = vxlanDrops.values().stream().mapToLong(Long::longValue).sum();
@@ -227,6 +273,33 @@ class HostileTrafficIT
         sent.get("counts").properties().forEach(kind -> System.out.printf("HostileTrafficIT:   %-45s sent %9d refused %9d%s%n",
             kind.getKey(), kind.getValue().get(0).asLong(), kind.getValue().get(1).asLong(),
             sent.get("refusals").has(kind.getKey()) ? " (" + sent.get("refusals").get(kind.getKey()).asText() + ")" : ""));
+    }
+
+    /** The hostile vhost-user frontend, run with the JVM and class path of this test. */
+    private static String[] vhostAttacker(final Path socket, final Path frames, final String answeredFrame, final Path scratch)
+    {
+        final String java = ProcessHandle.current().info().command().orElseThrow();
+        return new String[] {java, "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
+            "-cp", System.getProperty("java.class.path"), "io.vireo.dataplane.vhost.VhostUserAttacker", socket.toString(),
+            Integer.toString(ATTACK_SECONDS), frames.toString(), answeredFrame, scratch.toString()};
+    }
+
+    /** An ARP request (hex, padded to 60 bytes) from {@code mac} and {@code address} for {@code target}. */
+    private static String arpRequest(final String mac, final String address, final String target)
+    {
+        final String hexMac = mac.replace(":", "");
+        return ("ffffffffffff" + hexMac + "0806" + "0001080006040001" + hexMac + ipHex(address) + "000000000000" + ipHex(target))
+            + "00".repeat(18);
+    }
+
+    private static String ipHex(final String address)
+    {
+        final StringBuilder hex = new StringBuilder();
+        for (final String octet : address.split("\\."))
+        {
+            hex.append(String.format("%02x", Integer.parseInt(octet)));
+        }
+        return hex.toString();
     }
 
     private static long total(final JsonNode sent, final int column)
