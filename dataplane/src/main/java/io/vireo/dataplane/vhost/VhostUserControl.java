@@ -275,7 +275,7 @@ final class VhostUserControl implements Runnable
     private void serve(final UnixSocket connection)
     {
         port.connected();
-        LOG.log(Level.INFO, "port {0}: frontend connected on {1}", port.name(), path);
+        port.log.log(Level.INFO, "frontend connected on {0}", path);
         String reason = "port closed";
         try (connection)
         {
@@ -333,7 +333,7 @@ final class VhostUserControl implements Runnable
             closeReceivedDescriptors();
             session.reset();
             port.disconnected();
-            LOG.log(Level.INFO, "port {0}: frontend session ended: {1}", port.name(), reason);
+            port.log.log(Level.INFO, "frontend session ended: {0}", reason);
         }
     }
 

@@ -88,6 +88,8 @@ public final class VhostUserPort implements Port
     }
 
     private final String name;
+    /** What the port logs because of its frontend, rate-limited. */
+    final FrontendLog log;
     private final Path socket;
     private final boolean client;
     private VhostUserControl control;
@@ -124,6 +126,7 @@ public final class VhostUserPort implements Port
     private VhostUserPort(final String name, final Path socket, final boolean client)
     {
         this.name = name;
+        this.log = new FrontendLog(name);
         this.socket = socket;
         this.client = client;
     }
@@ -549,7 +552,7 @@ public final class VhostUserPort implements Port
         {
             violationCounters.violated(1);
         }
-        LOG.log(Level.WARNING, "port {0}: frontend violation, resetting: {1}", name, reason);
+        log.log(Level.WARNING, "frontend violation, resetting: {0}", reason);
     }
 
     void countReset()

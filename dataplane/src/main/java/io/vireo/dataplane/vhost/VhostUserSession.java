@@ -128,7 +128,7 @@ final class VhostUserSession
 
             default:
                 // Logging (SET_LOG_*) and every protocol feature not offered end here too.
-                LOG.log(Level.WARNING, "port {0}: ignoring {1}", port.name(), request);
+                port.log.log(Level.WARNING, "ignoring {0}", request);
                 return request.needsReply() && replyU64(reply, code, 1);
         }
         return request.needsReply() && replyU64(reply, code, 0);
@@ -180,7 +180,7 @@ final class VhostUserSession
         stopRings();
         features = requested;
         port.negotiated(requested);
-        LOG.log(Level.INFO, "port {0}: features {1}", port.name(), Features.describe(requested));
+        port.log.log(Level.INFO, "features {0}", Features.describe(requested));
         startRings();
     }
 
@@ -237,7 +237,7 @@ final class VhostUserSession
         stopRings();
         closeMemory();
         memory = GuestMemory.map(table, regionFds);
-        LOG.log(Level.INFO, "port {0}: memory {1}", port.name(), memory);
+        port.log.log(Level.INFO, "memory {0}", memory);
         startRings();
     }
 
