@@ -18,7 +18,8 @@ import io.vireo.dataplane.nativeio.NativeException;
  * ({@code HostileTrafficIT}): it connects to a switch's vhost-user port and, until its time is up, floods it with
  * bad frames that keep to the protocol (from {@code hostile_frames.py dump}: runts, giants, bad source MACs,
  * lying IP/TCP/UDP/ARP headers, and virtio-net headers whose GSO and checksum fields lie), then breaks the protocol
- * with the next {@link FrontendAttack}, waits for the switch to hang up, connects again and goes on.
+ * with the next {@link FrontendAttack}, waits for the switch to hang up, connects again and goes on; past its time
+ * it makes the attacks it has not made yet, without the floods.
  * <pre>
  * java -cp CLASSPATH io.vireo.dataplane.vhost.VhostUserAttacker SOCKET SECONDS FRAMES_FILE ANSWERED_FRAME_HEX SCRATCH_DIR
  * </pre>
@@ -89,12 +90,16 @@ public final class VhostUserAttacker
     {
         final long deadline = System.nanoTime() + (long)(seconds * 1e9);
         final FrontendAttack[] attacks = FrontendAttack.values();
-        for (int session = 0; System.nanoTime() < deadline; session++)
+        // every attack at least once, however long a loaded machine makes that take
+        for (int session = 0; System.nanoTime() < deadline || session < attacks.length; session++)
         {
             final FrontendAttack attack = attacks[session % attacks.length];
-            try (TestFrontend frontend = connect())
+            if (System.nanoTime() < deadline)
             {
-                flood(frontend.start(), deadline);
+                try (TestFrontend frontend = connect())
+                {
+                    flood(frontend.start(), deadline);
+                }
             }
             try (TestFrontend liar = connect())
             {
