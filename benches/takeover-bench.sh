@@ -70,10 +70,12 @@ restart_vireo() {  # REP
 # ovs-userspace: as benches/netns-bench.sh runs it, with veth ports instead of internal ones (the TAPs of
 # internal ports go with the process that made them, and come back in the host's namespace).
 OVS_DIR="$WORK/ovs"
-ovs() { env OVS_RUNDIR="$OVS_DIR" OVS_LOGDIR="$OVS_DIR" OVS_DBDIR="$OVS_DIR" OVS_SYSCONFDIR="$OVS_DIR" "$@"; }
-vsctl() { ovs ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout=30 "$@"; }
+OVS_ENV=(env OVS_RUNDIR="$OVS_DIR" OVS_LOGDIR="$OVS_DIR" OVS_DBDIR="$OVS_DIR" OVS_SYSCONFDIR="$OVS_DIR")
+vsctl() { "${OVS_ENV[@]}" ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout=30 "$@"; }
+# The daemons are started by env, which execs them, not from a shell function: $! must be the daemon's own pid
+# (a function run in the background is a subshell, and killing it would leave the daemon running).
 start_vswitchd() {  # LOG
-  ovs ovs-vswitchd "unix:$OVS_DIR/db.sock" --unixctl="$OVS_DIR/ovs-vswitchd.ctl" --log-file="$1" --no-chdir \
+  "${OVS_ENV[@]}" ovs-vswitchd "unix:$OVS_DIR/db.sock" --unixctl="$OVS_DIR/ovs-vswitchd.ctl" --log-file="$1" --no-chdir \
     > /dev/null 2>&1 < /dev/null &
   VSWITCHD=$!
   PIDS+=($VSWITCHD)
@@ -88,8 +90,8 @@ up_ovs-userspace() {
   fi
   LINKS+=(ovs-netdev "${PREFIX}ob")
   mkdir -p "$OVS_DIR"
-  ovs ovsdb-tool create "$OVS_DIR/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-  ovs ovsdb-server "$OVS_DIR/conf.db" --remote="punix:$OVS_DIR/db.sock" --unixctl="$OVS_DIR/ovsdb-server.ctl" \
+  "${OVS_ENV[@]}" ovsdb-tool create "$OVS_DIR/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+  "${OVS_ENV[@]}" ovsdb-server "$OVS_DIR/conf.db" --remote="punix:$OVS_DIR/db.sock" --unixctl="$OVS_DIR/ovsdb-server.ctl" \
     --log-file="$OVS_DIR/ovsdb-server.log" --no-chdir > /dev/null 2>&1 < /dev/null &
   PIDS+=($!)
   wait_for 10 test -S "$OVS_DIR/db.sock"
@@ -108,7 +110,7 @@ up_ovs-userspace() {
   done
 }
 restart_ovs-userspace() {  # REP
-  ovs ovs-appctl -t "$OVS_DIR/ovs-vswitchd.ctl" exit
+  "${OVS_ENV[@]}" ovs-appctl -t "$OVS_DIR/ovs-vswitchd.ctl" exit
   while kill -0 "$VSWITCHD" 2>/dev/null; do sleep 0.01; done
   start_vswitchd "$OVS_DIR/ovs-vswitchd.$1.log"
 }
