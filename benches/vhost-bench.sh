@@ -6,7 +6,9 @@
 # the frontend's forwarding lcore CPU 1. With --rounds N the two switches take turns N times per size
 # and the summary gives each one's median and the median of the per-round ratios: this VM's speed
 # drifts by up to 2x over minutes (a single-threaded loop with no frontend does too), so only ratios
-# of neighbouring runs are sound. Each round holds /tmp/vireo-bench.lock.
+# of neighbouring runs are sound. Each round holds /tmp/vireo-bench.lock. Before each switch's turn,
+# cacheline-pingpong.c times a cache line's round trip between CPUs 0 and 1 (what every ring hand-over
+# between the switch and the frontend costs), printed with the turn's result.
 #   benches/vhost-bench.sh [--seconds 10] [--sizes "64 1518"] [--rounds 1]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -34,6 +36,7 @@ cleanup() {
   rm -rf "$work" "/var/run/dpdk/${prefix}"*
 }
 trap cleanup EXIT
+gcc -O2 -pthread -o "$work/cacheline-pingpong" "$VIREO_ROOT/benches/cacheline-pingpong.c"
 
 mac0=02:00:00:00:0b:00 mac1=02:00:00:00:0b:01
 
@@ -90,8 +93,10 @@ for size in $sizes; do
   for round in $(seq 1 "$rounds"); do
     # Not in $(...): the switch's pid must reach the cleanup trap if the run is interrupted.
     bench_lock
-    vireo_round "$size" >"$work/result"; v="$(cat "$work/result")"; echo "vireo      ${size} B round $round: $v"
-    dpdk_round "$size" >"$work/result"; d="$(cat "$work/result")"; echo "dpdk-vhost ${size} B round $round: $d"
+    line="$("$work/cacheline-pingpong" 0 1)"
+    vireo_round "$size" >"$work/result"; v="$(cat "$work/result")"; echo "vireo      ${size} B round $round: $v; before it, $line"
+    line="$("$work/cacheline-pingpong" 0 1)"
+    dpdk_round "$size" >"$work/result"; d="$(cat "$work/result")"; echo "dpdk-vhost ${size} B round $round: $d; before it, $line"
     bench_unlock
     echo "${v%% *} ${d%% *}" >>"$work/rounds.$size"
   done
