@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -149,7 +150,7 @@ public final class VhostUserAttacker
             driver.sendChained(kind.header, kind.frame);
             sent[i] = kind.name;
         }
-        final int total = (int)java.util.Arrays.stream(sent).filter(name -> null != name).count();
+        final int total = (int)Arrays.stream(sent).filter(name -> null != name).count();
         awaitCondition(() -> driver.sentAndReturned() == total, "the switch to take every frame");
         for (int i = 0; i < total; i++)
         {
