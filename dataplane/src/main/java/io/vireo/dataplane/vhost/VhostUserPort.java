@@ -545,13 +545,14 @@ public final class VhostUserPort implements Port
 
     synchronized void countViolation(final String reason)
     {
-        violations++;
-        resets++;
         lastViolation = reason;
         if (null != violationCounters)
         {
             violationCounters.violated(1);
         }
+        resets++;
+        // Last, a volatile write: whoever sees the new count sees the reason and the switch's counter with it.
+        violations++;
         log.log(Level.WARNING, "frontend violation, resetting: {0}", reason);
     }
 
