@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 
 import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.nativeio.Native;
@@ -203,20 +205,23 @@ enum FrontendAttack
         liar.socketSendPrefix(HEADER_LENGTH + 2);
     });
 
-    /** What the attack needs from where it is made. */
-    interface Scene
+    /**
+     * What the attack needs from where it is made: a wait while the port is served ({@code waiter}: by the caller's
+     * thread in a test), a directory for the files and sockets an attack makes (it deletes them), well-formed
+     * frames the port's switch takes ({@code frames}: the nth), and a frame the other side answers, so that the port
+     * writes into the frontend's receive queue.
+     */
+    record Scene(BiConsumer<BooleanSupplier, String> waiter, Path scratch, IntFunction<byte[]> frames, byte[] answeredFrame)
     {
-        /** Waits until {@code condition} holds while the port is served (by the caller's thread in a test). */
-        void await(BooleanSupplier condition, String what);
+        void await(final BooleanSupplier condition, final String what)
+        {
+            waiter.accept(condition, what);
+        }
 
-        /** A directory for the files and sockets an attack makes (it deletes them). */
-        Path scratch();
-
-        /** A well-formed frame, the {@code n}th, that the port's switch takes. */
-        byte[] frame(int n);
-
-        /** A frame that the other side answers, so that the port writes into the frontend's receive queue. */
-        byte[] answeredFrame();
+        byte[] frame(final int n)
+        {
+            return frames.apply(n);
+        }
     }
 
     interface Attack

@@ -142,32 +142,9 @@ class HostileFrontendTest
     @EnumSource(FrontendAttack.class)
     void resetsTheLiar(final FrontendAttack attack)
     {
-        final FrontendAttack.Scene scene = new FrontendAttack.Scene()
-        {
-            @Override
-            public void await(final BooleanSupplier condition, final String what)
-            {
-                forwardUntil(condition, what);
-            }
-
-            @Override
-            public Path scratch()
-            {
-                return dir;
-            }
-
-            @Override
-            public byte[] frame(final int n)
-            {
-                return VirtqueueTest.frame(64, n);
-            }
-
-            @Override
-            public byte[] answeredFrame()
-            {
-                return VirtqueueTest.frame(64, 1); // forwardUntil sends the victim what it received from it
-            }
-        };
+        // forwardUntil sends the victim what it received from it: any frame is answered
+        final FrontendAttack.Scene scene =
+            new FrontendAttack.Scene(this::forwardUntil, dir, n -> VirtqueueTest.frame(64, n), VirtqueueTest.frame(64, 1));
         assertResetBy(attack.reason, liar -> attack.on(liar, scene));
     }
 

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +44,8 @@ public final class VhostUserAttacker
     private final List<Kind> kinds = new ArrayList<>();
     private final byte[] answered;
     private final Path scratch;
-    private final Map<String, long[]> counts = new LinkedHashMap<>();
+    /** Frames of each kind the switch took and gave back. */
+    private final Map<String, Long> returned = new LinkedHashMap<>();
     private final Map<FrontendAttack, Long> violations = new LinkedHashMap<>();
     private final Map<FrontendAttack, Long> unanswered = new LinkedHashMap<>();
 
@@ -68,7 +68,7 @@ public final class VhostUserAttacker
             final byte[] frame = new byte[bytes.length - headerLength];
             System.arraycopy(bytes, headerLength, frame, 0, frame.length);
             kinds.add(new Kind(fields[1], header, frame));
-            counts.put(fields[1], new long[2]);
+            returned.put(fields[1], 0L);
         }
     }
 
@@ -91,6 +91,8 @@ public final class VhostUserAttacker
     {
         final long deadline = System.nanoTime() + (long)(seconds * 1e9);
         final FrontendAttack[] attacks = FrontendAttack.values();
+        final FrontendAttack.Scene scene = new FrontendAttack.Scene(VhostUserAttacker::awaitCondition, scratch,
+            n -> kinds.get(n % kinds.size()).frame, answered);
         // every attack at least once, however long a loaded machine makes that take
         for (int session = 0; System.nanoTime() < deadline || session < attacks.length; session++)
         {
@@ -104,7 +106,7 @@ public final class VhostUserAttacker
             }
             try (TestFrontend liar = connect())
             {
-                attack.on(liar, scene(deadline));
+                attack.on(liar, scene);
                 if (awaitHangUp(liar))
                 {
                     violations.merge(attack, 1L, Long::sum);
@@ -142,50 +144,19 @@ public final class VhostUserAttacker
     private void flood(final TestFrontend frontend, final long deadline)
     {
         final TestDriver driver = frontend.driver;
-        final String[] sent = new String[FRAMES_PER_SESSION];
-        for (int i = 0; i < FRAMES_PER_SESSION && System.nanoTime() < deadline; i++)
+        int sent = 0;
+        while (sent < FRAMES_PER_SESSION && System.nanoTime() < deadline)
         {
             awaitCondition(() -> driver.inFlight(1) < IN_FLIGHT, "room in the transmit queue");
-            final Kind kind = kinds.get(i % kinds.size());
+            final Kind kind = kinds.get(sent++ % kinds.size());
             driver.sendChained(kind.header, kind.frame);
-            sent[i] = kind.name;
         }
-        final int total = (int)Arrays.stream(sent).filter(name -> null != name).count();
+        final int total = sent;
         awaitCondition(() -> driver.sentAndReturned() == total, "the switch to take every frame");
         for (int i = 0; i < total; i++)
         {
-            counts.get(sent[i])[0]++;
+            returned.merge(kinds.get(i % kinds.size()).name, 1L, Long::sum);
         }
-    }
-
-    private FrontendAttack.Scene scene(final long deadline)
-    {
-        return new FrontendAttack.Scene()
-        {
-            @Override
-            public void await(final BooleanSupplier condition, final String what)
-            {
-                awaitCondition(condition, what);
-            }
-
-            @Override
-            public Path scratch()
-            {
-                return scratch;
-            }
-
-            @Override
-            public byte[] frame(final int n)
-            {
-                return kinds.get(n % kinds.size()).frame;
-            }
-
-            @Override
-            public byte[] answeredFrame()
-            {
-                return answered;
-            }
-        };
     }
 
     private boolean awaitHangUp(final TestFrontend liar)
@@ -230,8 +201,8 @@ public final class VhostUserAttacker
 
     private String report()
     {
-        return "{\"counts\": {" + counts.entrySet().stream()
-            .map(e -> "\"" + e.getKey() + "\": [" + e.getValue()[0] + ", " + e.getValue()[1] + "]").collect(Collectors.joining(", ")) +
+        return "{\"counts\": {" + returned.entrySet().stream()
+            .map(e -> "\"" + e.getKey() + "\": [" + e.getValue() + ", 0]").collect(Collectors.joining(", ")) +
             "}, \"refusals\": {}, \"violations\": " + json(violations) + ", \"unanswered\": " + json(unanswered) +
             ", \"kinds_of_attack\": " + FrontendAttack.values().length + "}";
     }
