@@ -1,6 +1,8 @@
 package io.vireo.vswitch.it;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +13,8 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vireo.flowtable.MacAddress;
+import io.vireo.vswitch.core.Frames;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -122,7 +126,7 @@ class HostileTrafficIT
         final long udpErrorsBefore = udpReceiveErrors(host);
         final Path hostile = Sandbox.resource("hostile_frames.py");
         final Path vhostFrames = sandbox.tempFile(".frames");
-        java.nio.file.Files.writeString(vhostFrames, check(sandbox.run("python3", hostile.toString(), "dump", VHOST_ATTACKER_MAC,
+        Files.writeString(vhostFrames, check(sandbox.run("python3", hostile.toString(), "dump", VHOST_ATTACKER_MAC,
             VHOST_SINK_MAC, routerMac, "10.98.0.52", "10.98.0.254", VHOST_SINK_MAC, "10.98.0.52")).out());
         final long attackStart = System.nanoTime();
         final Path l2Log = sandbox.tempFile(".l2");
@@ -135,8 +139,9 @@ class HostileTrafficIT
         final Process vxlan = sandbox.start(vxlanLog, "ip", "netns", "exec", vxlanAttacker, "python3", hostile.toString(), "vxlan",
             "10.77.0.2", "10.77.0.9", "10.77.0.1", "42", SINK_MAC, Integer.toString(ATTACK_SECONDS));
         final Path vhostLog = sandbox.tempFile(".vhost");
-        final Process vhost = sandbox.start(vhostLog, vhostAttacker(vhostSocket, vhostFrames, arpRequest(VHOST_ATTACKER_MAC,
-            "10.98.0.102", "10.98.0.254"), sandbox.tempDir("vhost-scratch")));
+        final Process vhost = sandbox.start(vhostLog, vhostAttacker(vhostSocket, vhostFrames,
+            HexFormat.of().formatHex(Frames.arpRequest(MacAddress.parse(VHOST_ATTACKER_MAC), 0x0A62_0066, 0x0A62_00FE)), // .102 asks for .254
+            sandbox.tempDir("vhost-scratch")));
         TapForwardingIT.waitFor(() -> rx(stats(daemon), tapL) - rx(before, tapL) > 1000 && rx(stats(daemon), tapG) > rx(before, tapG)
             && drops(stats(daemon), "br1-vxlan") > drops(before, "br1-vxlan")
             && value(stats(daemon), vhostPort, "frontend_violations") > value(before, vhostPort, "frontend_violations"),
@@ -284,24 +289,6 @@ class HostileTrafficIT
         return new String[] {java, "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
             "-cp", System.getProperty("java.class.path"), "io.vireo.dataplane.vhost.VhostUserAttacker", socket.toString(),
             Integer.toString(ATTACK_SECONDS), frames.toString(), answeredFrame, scratch.toString()};
-    }
-
-    /** An ARP request (hex, padded to 60 bytes) from {@code mac} and {@code address} for {@code target}. */
-    private static String arpRequest(final String mac, final String address, final String target)
-    {
-        final String hexMac = mac.replace(":", "");
-        return ("ffffffffffff" + hexMac + "0806" + "0001080006040001" + hexMac + ipHex(address) + "000000000000" + ipHex(target))
-            + "00".repeat(18);
-    }
-
-    private static String ipHex(final String address)
-    {
-        final StringBuilder hex = new StringBuilder();
-        for (final String octet : address.split("\\."))
-        {
-            hex.append(String.format("%02x", Integer.parseInt(octet)));
-        }
-        return hex.toString();
     }
 
     private static long total(final JsonNode sent, final int column)
