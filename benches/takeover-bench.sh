@@ -11,7 +11,9 @@
 # ready line; ovs-vswitchd's control socket), and over the whole run the pings lost. Run as root from a clone;
 # cleans up after itself (its namespaces, links and processes, by pid).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+source "$VIREO_ROOT/benches/lib.sh"
+cd "$VIREO_ROOT"
 REPS=5
 SWITCH=vireo
 while [ $# -gt 0 ]; do
@@ -33,16 +35,10 @@ cleanup() {
   ip netns del "$PREFIX-a" 2>/dev/null || true
   ip netns del "$PREFIX-b" 2>/dev/null || true
   for link in "${LINKS[@]}"; do ip link del "$link" 2>/dev/null || true; done
-  [ -f "$RUN/keeper.pid" ] && kill "$(cat "$RUN/keeper.pid")" 2>/dev/null || true
+  stop_port_keeper "$RUN"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-wait_for() {  # SECONDS COMMAND...: until COMMAND succeeds
-  local tries=$(($1 * 10)); shift
-  for _ in $(seq 1 "$tries"); do "$@" && return 0; sleep 0.1; done
-  echo "takeover-bench: timed out waiting for: $*" >&2; return 1
-}
 
 await_ready() {  # LOG: waits until the daemon logging there is ready (or fails)
   for _ in $(seq 1 1200); do
@@ -79,10 +75,10 @@ start_vswitchd() {  # LOG
     > /dev/null 2>&1 < /dev/null &
   VSWITCHD=$!
   PIDS+=($VSWITCHD)
-  wait_for 30 test -S "$OVS_DIR/ovs-vswitchd.ctl"
+  wait_until 30 test -S "$OVS_DIR/ovs-vswitchd.ctl" || { echo "takeover-bench: ovs-vswitchd did not start: $1" >&2; exit 1; }
 }
 up_ovs-userspace() {
-  benches/install-deps.sh
+  bench_ensure_deps
   # The userspace datapath makes a TAP with this fixed name; another one's would be taken over.
   if ip link show ovs-netdev > /dev/null 2>&1; then
     echo "takeover-bench: ovs-netdev exists: another Open vSwitch userspace datapath runs on this machine" >&2
@@ -94,7 +90,7 @@ up_ovs-userspace() {
   "${OVS_ENV[@]}" ovsdb-server "$OVS_DIR/conf.db" --remote="punix:$OVS_DIR/db.sock" --unixctl="$OVS_DIR/ovsdb-server.ctl" \
     --log-file="$OVS_DIR/ovsdb-server.log" --no-chdir > /dev/null 2>&1 < /dev/null &
   PIDS+=($!)
-  wait_for 10 test -S "$OVS_DIR/db.sock"
+  wait_until 10 test -S "$OVS_DIR/db.sock" || { echo "takeover-bench: ovsdb-server did not start" >&2; exit 1; }
   vsctl --no-wait init
   start_vswitchd "$OVS_DIR/ovs-vswitchd.0.log"
   vsctl add-br "${PREFIX}ob" -- set bridge "${PREFIX}ob" datapath_type=netdev
@@ -117,7 +113,7 @@ restart_ovs-userspace() {  # REP
 
 ip netns add "$PREFIX-a"; ip netns add "$PREFIX-b"
 "up_$SWITCH"
-wait_for 30 ip netns exec "$PREFIX-a" ping -c 1 -W 1 10.89.99.2 > /dev/null
+wait_until 30 ip netns exec "$PREFIX-a" ping -c 1 -W 1 10.89.99.2 || { echo "takeover-bench: A cannot reach B" >&2; exit 1; }
 ip netns exec "$PREFIX-a" ping -D -i 0.01 10.89.99.2 > "$WORK/ping.log" 2>&1 &
 PIDS+=($!)
 PING=$!
