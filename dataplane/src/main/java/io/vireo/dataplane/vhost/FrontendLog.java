@@ -43,22 +43,20 @@ final class FrontendLog
         {
             return;
         }
-        if (Level.DEBUG.compareTo(level) < 0 && !takeToken())
+        final boolean limited = Level.DEBUG.compareTo(level) < 0;
+        if (limited && !takeToken())
         {
             leftOut++;
             return;
         }
-        final String message = "port " + port + ": " + MessageFormat.format(format, arguments);
-        if (leftOut > 0 && Level.DEBUG.compareTo(level) < 0)
+        String message = "port " + port + ": " + MessageFormat.format(format, arguments);
+        if (limited && leftOut > 0)
         {
-            LOG.log(level, message + " (" + leftOut + " earlier messages about the frontend left out: over " + BURST +
-                " in a row, then one a second)");
+            message += " (" + leftOut + " earlier messages about the frontend left out: over " + BURST +
+                " in a row, then one a second)";
             leftOut = 0;
         }
-        else
-        {
-            LOG.log(level, message);
-        }
+        LOG.log(level, message);
     }
 
     private boolean takeToken()
