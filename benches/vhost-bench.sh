@@ -8,23 +8,28 @@
 # drifts by up to 2x over minutes (a single-threaded loop with no frontend does too), so only ratios
 # of neighbouring runs are sound. Each round holds /tmp/vireo-bench.lock. Before each switch's turn,
 # cacheline-pingpong.c times a cache line's round trip between CPUs 0 and 1 (what every ring hand-over
-# between the switch and the frontend costs), printed with the turn's result.
-#   benches/vhost-bench.sh [--seconds 10] [--sizes "64 1518"] [--rounds 1]
+# between the switch and the frontend costs), printed with the turn's result. With --baseline DIR each
+# round also gives the jar of another checkout DIR (built there) a turn, after Vireo's, and the summary
+# the per-round ratios of Vireo to it: a change measured against the code before it in the same rounds.
+#   benches/vhost-bench.sh [--seconds 10] [--sizes "64 1518"] [--rounds 1] [--baseline DIR]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 source "$VIREO_ROOT/benches/lib.sh"
 seconds=10
 sizes="64 1518"
 rounds=1
+baseline_jar=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --sizes) sizes="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
+    --baseline) baseline_jar="$(cd "$2" && pwd)/vswitch/target/vireo.jar"; shift 2 ;;
     *) echo "vhost-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "vhost-bench: run as root" >&2; exit 1; }
+[ -z "$baseline_jar" ] || [ -f "$baseline_jar" ] || { echo "vhost-bench: no $baseline_jar (build it there first)" >&2; exit 2; }
 bench_ensure_deps
 vireo_ensure_jar
 work="$(mktemp -d /tmp/vhost-bench.XXXXXX)"
@@ -62,17 +67,19 @@ print(f"{sum(pps[-2:]) / 1e6:.2f} Mpps, tx-dropped {sum(drops[-2:]) if drops els
 PY
 }
 
+# Vireo as the switch, from the jar $2 (default: this checkout's).
 vireo_round() {
-  local size="$1" run="$work/vireo-run"
+  local size="$1" jar="${2:-$VIREO_JAR}" run="$work/vireo-run"
   mkdir -p "$run"
   printf 'bridges:\n  - name: br0\n    ports:\n      - {name: v0, type: vhost-user, socket: %s}\n      - {name: v1, type: vhost-user, socket: %s}\n' \
     "$work/v0.sock" "$work/v1.sock" >"$work/vireo.yaml"
-  taskset -c 0 "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" "${VIREO_DAEMON_JVM_FLAGS[@]}" -cp "$VIREO_JAR" io.vireo.vswitch.cli.Vireod \
+  taskset -c 0 "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" "${VIREO_DAEMON_JVM_FLAGS[@]}" -cp "$jar" io.vireo.vswitch.cli.Vireod \
     --run-dir "$run" --config "$work/vireo.yaml" --idle busy --metrics off >"$work/vireod.log" 2>&1 &
   local vpid=$!; pids+=("$vpid")
   for _ in $(seq 1 100); do grep -q 'vireod: ready' "$work/vireod.log" && break; sleep 0.1; done
   frontend "$size" "$work/v0.sock" "$work/v1.sock"
   kill -TERM "$vpid"; wait "$vpid" 2>/dev/null || true
+  rm -rf "$run" "$work"/v[01].sock
 }
 
 # DPDK net_vhost as the switch
@@ -95,18 +102,29 @@ for size in $sizes; do
     bench_lock
     line="$("$work/cacheline-pingpong" 0 1)"
     vireo_round "$size" >"$work/result"; v="$(cat "$work/result")"; echo "vireo      ${size} B round $round: $v; before it, $line"
+    b=""
+    if [ -n "$baseline_jar" ]; then
+      line="$("$work/cacheline-pingpong" 0 1)"
+      vireo_round "$size" "$baseline_jar" >"$work/result"; b="$(cat "$work/result")"
+      echo "baseline   ${size} B round $round: $b; before it, $line"
+    fi
     line="$("$work/cacheline-pingpong" 0 1)"
     dpdk_round "$size" >"$work/result"; d="$(cat "$work/result")"; echo "dpdk-vhost ${size} B round $round: $d; before it, $line"
     bench_unlock
-    echo "${v%% *} ${d%% *}" >>"$work/rounds.$size"
+    echo "${v%% *} ${d%% *} ${b%% *}" >>"$work/rounds.$size"
   done
   python3 - "$size" "$work/rounds.$size" <<'PY'
 import statistics, sys
 pairs = [tuple(map(float, line.split())) for line in open(sys.argv[2]) if line.strip()]
 vireo, dpdk = [p[0] for p in pairs], [p[1] for p in pairs]
-ratios = [v / d for v, d in pairs if d > 0]
+ratios = [p[0] / p[1] for p in pairs if p[1] > 0]
 print(f"summary {sys.argv[1]} B, {len(pairs)} rounds: vireo median {statistics.median(vireo):.2f} Mpps, "
       f"dpdk-vhost median {statistics.median(dpdk):.2f} Mpps, ratio per round "
       f"{' '.join(f'{r:.2f}' for r in ratios)}, median ratio {statistics.median(ratios):.2f}")
+if all(len(p) == 3 for p in pairs):
+    base = [(p[0], p[2]) for p in pairs if p[2] > 0]
+    against = [v / b for v, b in base]
+    print(f"summary {sys.argv[1]} B, {len(pairs)} rounds: baseline median {statistics.median(b for _, b in base):.2f} Mpps, "
+          f"vireo / baseline per round {' '.join(f'{r:.2f}' for r in against)}, median {statistics.median(against):.2f}")
 PY
 done

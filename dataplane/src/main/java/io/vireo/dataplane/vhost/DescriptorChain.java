@@ -61,6 +61,9 @@ final class DescriptorChain
         this.ringOffset = ringOffset;
         this.ringSize = ringSize;
         this.indirectAllowed = indirectAllowed;
+        this.table = ring;
+        this.tableOffset = ringOffset;
+        this.tableSize = ringSize;
     }
 
     /**
@@ -70,12 +73,20 @@ final class DescriptorChain
      */
     boolean start(final int head)
     {
-        table = ring;
-        tableOffset = ringOffset;
-        tableSize = ringSize;
-        indirect = false;
+        // Fields are written only when they change: the fewer stores a frame makes, the more frames'
+        // misses on the frontend's lines overlap (Virtqueue's deliver says why).
+        if (indirect)
+        {
+            table = ring;
+            tableOffset = ringOffset;
+            tableSize = ringSize;
+            indirect = false;
+        }
+        if (null != violation)
+        {
+            violation = null;
+        }
         visited = 0;
-        violation = null;
         return load(head);
     }
 
@@ -112,7 +123,11 @@ final class DescriptorChain
         {
             return fail(Violation.OUT_OF_MEMORY, address);
         }
-        bufferMemory = memory.mapping(region);
+        final MappedMemory mapping = memory.mapping(region);
+        if (mapping != bufferMemory)
+        {
+            bufferMemory = mapping;
+        }
         bufferOffset = memory.guestToMapping(region, address);
         bufferLength = length;
         writable = (flags & F_WRITE) != 0;

@@ -120,7 +120,6 @@ final class Virtqueue
         this.call = call;
         this.events = events;
         this.nextAvail = base & 0xFFFF;
-        new VirtioNetHeaderFlyweight().wrap(header, 0, HEADER_LENGTH).clear().numBuffers(1);
     }
 
     /**
@@ -336,20 +335,42 @@ final class Virtqueue
         {
             return UNSUPPORTED;
         }
+        final int length = Math.min(burst.frameLength(frame), burst.frameCapacity());
         chains = 0;
-        if (!openChain(slot))
+        if (!startChain(slot))
         {
             return INVALID;
         }
+        // The header as the driver gets it: the frame's own, as the pipeline holds it (flags, GSO type and
+        // size, checksum offsets), with the flags a driver may see, num_buffers 1; all zero but num_buffers
+        // for a driver that took no offload.
+        long headerStart = 0;
+        int headerEnd = 1 << 16;
         if (0 != guestOffloads)
         {
-            // The frame's own header, as the pipeline holds it: flags, GSO type and size, checksum offsets.
-            header.putLong(0, burst.buffer().getLong(netHeader));
-            header.putInt(8, burst.buffer().getInt(netHeader + 8));
-            header.putByte(0, (byte)(header.getByte(0) & GUEST_FLAGS));
-            header.putShort(NUM_BUFFERS_OFFSET, (short)1);
+            final long start = burst.buffer().getLong(netHeader);
+            headerStart = start & ~0xFFL | start & GUEST_FLAGS;
+            headerEnd |= burst.buffer().getShort(netHeader + 8) & 0xFFFF;
         }
-        final int length = Math.min(burst.frameLength(frame), burst.frameCapacity());
+        if (chain.writable() && chain.bufferLength() >= HEADER_LENGTH + length)
+        {
+            // What nearly every frame meets: one buffer holds header and frame. Written in place, with
+            // no cursor kept: every store waits in the store buffer behind the misses on the lines the
+            // frontend last wrote, so the fewer a frame makes, the more frames' misses overlap.
+            final MappedMemory memory = chain.bufferMemory();
+            final long offset = chain.bufferOffset();
+            memory.putLong(offset, headerStart);
+            memory.putInt(offset + 8, headerEnd);
+            memory.copyFrom(offset + HEADER_LENGTH, burst.buffer(), burst.frameOffset(frame), length);
+            writeUsed(slot, chainHead, HEADER_LENGTH + length);
+            return DELIVERED;
+        }
+        if (DELIVERED != takeBuffer())
+        {
+            return INVALID;
+        }
+        header.putLong(0, headerStart);
+        header.putInt(8, headerEnd);
         int outcome = scatter(header, 0, HEADER_LENGTH, true, available, slot);
         if (DELIVERED == outcome)
         {
@@ -436,6 +457,11 @@ final class Virtqueue
 
     private boolean openChain(final int slot)
     {
+        return startChain(slot) && DELIVERED == takeBuffer();
+    }
+
+    private boolean startChain(final int slot)
+    {
         chainHead = head(slot);
         chainWritten = 0;
         chains++;
@@ -444,7 +470,7 @@ final class Virtqueue
             invalidChain();
             return false;
         }
-        return DELIVERED == takeBuffer();
+        return true;
     }
 
     private int takeBuffer()
@@ -480,9 +506,8 @@ final class Virtqueue
 
     private void writeUsed(final int slot, final int head, final int length)
     {
-        final long entry = usedOffset + RING_OFFSET + (long)USED_ENTRY_LENGTH * (slot & mask);
-        used.putInt(entry, head);
-        used.putInt(entry + 4, length);
+        // id and len in one store: little-endian, id in the low half.
+        used.putLong(usedOffset + RING_OFFSET + (long)USED_ENTRY_LENGTH * (slot & mask), (long)length << 32 | head & 0xFFFF_FFFFL);
     }
 
     private void publish(final int entries)

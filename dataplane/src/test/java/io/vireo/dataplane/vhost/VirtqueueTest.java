@@ -298,6 +298,24 @@ class VirtqueueTest
     }
 
     @Test
+    void transmitHandsTheOffloadsOfAFrameThatFitsOneBufferAlike()
+    {
+        final Virtqueue queue = queue(0, ALL, null);
+        driver.postReceiveBuffers(2, 2048);
+        final byte[] frame = frame(1000, 7);
+        putInBurst(frame);
+        final byte[] header = TestDriver.header(FLAG_NEEDS_CSUM | FLAG_DATA_VALID, GSO_TCPV4, 66, 1448, 34, 16);
+        burst.buffer().putBytes(burst.netHeaderOffset(0), header);
+
+        assertEquals(1, queue.transmit(burst, upTo(1), 1));
+
+        header[NUM_BUFFERS_OFFSET] = 1;
+        assertArrayEquals(header, driver.receivedHeader(driver.usedId(0, 0)), "1012 bytes in one 2048-byte buffer");
+        assertEquals(HEADER + 1000, driver.usedLength(0, 0));
+        assertArrayEquals(frame, driver.receive().get(0));
+    }
+
+    @Test
     void transmitStopsAtAnOffloadTheDriverDoesNotTake()
     {
         final Virtqueue queue = queue(0, ALL & ~(Features.VIRTIO_NET_F_GUEST_TSO6 | Features.VIRTIO_NET_F_GUEST_ECN), null);
