@@ -6,11 +6,11 @@
 # the frontend's forwarding lcore CPU 1. With --rounds N the two switches take turns N times per size
 # and the summary gives each one's median and the median of the per-round ratios: this VM's speed
 # drifts by up to 2x over minutes (a single-threaded loop with no frontend does too), so only ratios
-# of neighbouring runs are sound. Each round holds /tmp/vireo-bench.lock. Before each switch's turn,
-# cacheline-pingpong.c times a cache line's round trip between CPUs 0 and 1 (what every ring hand-over
-# between the switch and the frontend costs), printed with the turn's result. With --baseline DIR each
-# round also gives the jar of another checkout DIR (built there) a turn, after Vireo's, and the summary
-# the per-round ratios of Vireo to it: a change measured against the code before it in the same rounds.
+# of neighbouring runs are sound. Each round holds /tmp/vireo-bench.lock. Before and after each switch's
+# turn, cacheline-pingpong.c times a cache line's round trip between CPUs 0 and 1 (what every ring
+# hand-over between the switch and the frontend costs), printed with the turn's result. With --baseline
+# DIR each round also gives the jar of another checkout DIR (built there) a turn, after Vireo's, and the
+# summary the per-round ratios of Vireo to it: a change measured against the code before it in the same rounds.
 #   benches/vhost-bench.sh [--seconds 10] [--sizes "64 1518"] [--rounds 1] [--baseline DIR]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -42,6 +42,8 @@ cleanup() {
 }
 trap cleanup EXIT
 gcc -O2 -pthread -o "$work/cacheline-pingpong" "$VIREO_ROOT/benches/cacheline-pingpong.c"
+# The median round trip in ns, timed before and after every turn: the host may move the vCPUs during one.
+pingpong() { "$work/cacheline-pingpong" 0 1 | sed -E 's/.*median ([0-9]+) ns.*/\1/'; }
 
 mac0=02:00:00:00:0b:00 mac1=02:00:00:00:0b:01
 
@@ -100,16 +102,18 @@ for size in $sizes; do
   for round in $(seq 1 "$rounds"); do
     # Not in $(...): the switch's pid must reach the cleanup trap if the run is interrupted.
     bench_lock
-    line="$("$work/cacheline-pingpong" 0 1)"
-    vireo_round "$size" >"$work/result"; v="$(cat "$work/result")"; echo "vireo      ${size} B round $round: $v; before it, $line"
+    before="$(pingpong)"
+    vireo_round "$size" >"$work/result"; v="$(cat "$work/result")"
+    after="$(pingpong)"; echo "vireo      ${size} B round $round: $v; cache line round trip CPU 0 <-> 1 before it $before ns, after $after ns"
     b=""
     if [ -n "$baseline_jar" ]; then
-      line="$("$work/cacheline-pingpong" 0 1)"
+      before="$after"
       vireo_round "$size" "$baseline_jar" >"$work/result"; b="$(cat "$work/result")"
-      echo "baseline   ${size} B round $round: $b; before it, $line"
+      after="$(pingpong)"; echo "baseline   ${size} B round $round: $b; cache line round trip CPU 0 <-> 1 before it $before ns, after $after ns"
     fi
-    line="$("$work/cacheline-pingpong" 0 1)"
-    dpdk_round "$size" >"$work/result"; d="$(cat "$work/result")"; echo "dpdk-vhost ${size} B round $round: $d; before it, $line"
+    before="$after"
+    dpdk_round "$size" >"$work/result"; d="$(cat "$work/result")"
+    after="$(pingpong)"; echo "dpdk-vhost ${size} B round $round: $d; cache line round trip CPU 0 <-> 1 before it $before ns, after $after ns"
     bench_unlock
     echo "${v%% *} ${d%% *} ${b%% *}" >>"$work/rounds.$size"
   done
