@@ -11,7 +11,8 @@
 # hand-over between the switch and the frontend costs), printed with the turn's result. With --baseline
 # DIR each round also gives the jar of another checkout DIR (built there) a turn, after Vireo's, and the
 # summary the per-round ratios of Vireo to it: a change measured against the code before it in the same rounds.
-#   benches/vhost-bench.sh [--seconds 10] [--sizes "64 1518"] [--rounds 1] [--baseline DIR]
+# --vireo-args "ARGS" adds options to Vireo's vireod (not the baseline's), e.g. "--burst 64".
+#   benches/vhost-bench.sh [--seconds 10] [--sizes "64 1518"] [--rounds 1] [--baseline DIR] [--vireo-args "ARGS"]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 source "$VIREO_ROOT/benches/lib.sh"
@@ -19,12 +20,14 @@ seconds=10
 sizes="64 1518"
 rounds=1
 baseline_jar=""
+vireo_args=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --sizes) sizes="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --baseline) baseline_jar="$(cd "$2" && pwd)/vswitch/target/vireo.jar"; shift 2 ;;
+    --vireo-args) vireo_args="$2"; shift 2 ;;
     *) echo "vhost-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -69,14 +72,15 @@ print(f"{sum(pps[-2:]) / 1e6:.2f} Mpps, tx-dropped {sum(drops[-2:]) if drops els
 PY
 }
 
-# Vireo as the switch, from the jar $2 (default: this checkout's).
+# Vireo as the switch, from the jar $2 (default: this checkout's, with --vireo-args).
 vireo_round() {
-  local size="$1" jar="${2:-$VIREO_JAR}" run="$work/vireo-run"
+  local size="$1" jar="${2:-$VIREO_JAR}" run="$work/vireo-run" extra=()
+  [ -n "${2:-}" ] || read -r -a extra <<<"$vireo_args"
   mkdir -p "$run"
   printf 'bridges:\n  - name: br0\n    ports:\n      - {name: v0, type: vhost-user, socket: %s}\n      - {name: v1, type: vhost-user, socket: %s}\n' \
     "$work/v0.sock" "$work/v1.sock" >"$work/vireo.yaml"
   taskset -c 0 "$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" "${VIREO_DAEMON_JVM_FLAGS[@]}" -cp "$jar" io.vireo.vswitch.cli.Vireod \
-    --run-dir "$run" --config "$work/vireo.yaml" --idle busy --metrics off >"$work/vireod.log" 2>&1 &
+    --run-dir "$run" --config "$work/vireo.yaml" --idle busy --metrics off "${extra[@]}" >"$work/vireod.log" 2>&1 &
   local vpid=$!; pids+=("$vpid")
   for _ in $(seq 1 100); do grep -q 'vireod: ready' "$work/vireod.log" && break; sleep 0.1; done
   frontend "$size" "$work/v0.sock" "$work/v1.sock"

@@ -74,6 +74,10 @@ public final class Vireod implements Callable<Integer>
         description = "forwarding threads; with more than one every TAP is multi-queue, a queue per thread (default: ${DEFAULT-VALUE})")
     int threads = 1;
 
+    @Option(names = "--burst", paramLabel = "N",
+        description = "most frames a forwarding thread takes from a port at once, 1 to 256 (default: ${DEFAULT-VALUE})")
+    int burst = new VireoContext().burstSize();
+
     @Option(names = "--conntrack-capacity", paramLabel = "N",
         description = "connections the routers' NAT tracks at once; beyond, new ones are refused (default: ${DEFAULT-VALUE})")
     int conntrackCapacity = new VireoContext().connectionCapacity();
@@ -243,6 +247,7 @@ public final class Vireod implements Callable<Integer>
         final VireoContext context = new VireoContext()
             .idleMode(idle)
             .forwardingThreads(threads)
+            .burstSize(burst)
             .forwardingCpus(null == cpus ? null : cpuList(cpus))
             .connectionCapacity(conntrackCapacity)
             .fdbCapacity(null != fdbCapacity ? fdbCapacity : null != clusterConfig ? CLUSTER_FDB_CAPACITY :

@@ -13,6 +13,8 @@ public final class VireoContext
 {
     /** The kernel's limit of queues per TAP. */
     public static final int MAX_FORWARDING_THREADS = 256;
+    /** Most frames a forwarding thread takes from a port in one receive call: 256 slots are 32 MiB with TAP offloads. */
+    public static final int MAX_BURST_SIZE = 256;
     private ThreadingMode threadingMode = ThreadingMode.DEDICATED;
     private IdleMode idleMode = IdleMode.ADAPTIVE;
     private int forwardingThreads = 1;
@@ -166,6 +168,11 @@ public final class VireoContext
         return burstSize;
     }
 
+    /**
+     * Most frames a forwarding thread takes from one port in a receive call, and so carries through the
+     * pipeline at once: 1 to {@link #MAX_BURST_SIZE}, 32 by default. More spreads each burst's fixed cost
+     * (polling the ring indexes, the fences of a vhost-user call) over more frames.
+     */
     public VireoContext burstSize(final int burstSize)
     {
         this.burstSize = burstSize;
@@ -314,6 +321,10 @@ public final class VireoContext
 
     void validate()
     {
+        if (burstSize < 1 || burstSize > MAX_BURST_SIZE)
+        {
+            throw VireoException.invalid("burst size must be 1.." + MAX_BURST_SIZE + " frames, got " + burstSize);
+        }
         if (warmUpBursts < 0)
         {
             throw VireoException.invalid("warm-up bursts must be 0 or more, got " + warmUpBursts);

@@ -13,6 +13,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vireo.vswitch.cli.Vireoctl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A {@code vireod} process started through {@code scripts/vireod}, and {@code vireoctl} against it. */
 final class Daemon
@@ -51,6 +53,18 @@ final class Daemon
      * Starts {@code scripts/vireod --run-dir runDir --metrics 127.0.0.1:0 [extra...]} (metrics on a free
      * port, so daemons run side by side) and waits until it is ready.
      */
+    /** Asserts that {@code scripts/vireod} with these options exits non-zero, saying {@code message} in one line. */
+    static void refusesToStart(final Sandbox sandbox, final String message, final String... options) throws IOException
+    {
+        final List<String> command = new ArrayList<>(List.of(ROOT.resolve("scripts/vireod").toString(),
+            "--run-dir", sandbox.tempDir("run").toString(), "--metrics", "off"));
+        command.addAll(List.of(options));
+        final Sandbox.Result result = sandbox.run(command.toArray(String[]::new));
+        assertNotEquals(0, result.exit(), result::all);
+        assertTrue(result.err().contains(message), () -> "wanted '" + message + "': " + result.all());
+        assertEquals(1, result.err().strip().lines().count(), result::all);
+    }
+
     static Daemon start(final Sandbox sandbox, final Path runDir, final String... extra) throws IOException
     {
         return startIn(sandbox, null, runDir, extra);

@@ -109,12 +109,12 @@ class PlacementIT
     @Test
     void badCpuListsStopTheDaemonWithOneLine() throws Exception
     {
-        badStart("give one CPU per forwarding thread: 2 thread(s), 1 CPU(s)", "--threads", "2", "--cpus", "0");
-        badStart("CPU 0 appears twice in '0,0'", "--threads", "2", "--cpus", "0,0");
-        badStart("CPU range '1-0' runs backwards", "--cpus", "1-0");
-        badStart("bad CPU 'x' in 'x'", "--cpus", "x");
+        Daemon.refusesToStart(sandbox, "give one CPU per forwarding thread: 2 thread(s), 1 CPU(s)", "--threads", "2", "--cpus", "0");
+        Daemon.refusesToStart(sandbox, "CPU 0 appears twice in '0,0'", "--threads", "2", "--cpus", "0,0");
+        Daemon.refusesToStart(sandbox, "CPU range '1-0' runs backwards", "--cpus", "1-0");
+        Daemon.refusesToStart(sandbox, "bad CPU 'x' in 'x'", "--cpus", "x");
         final int outside = Runtime.getRuntime().availableProcessors() + 8;
-        badStart("CPU " + outside + " is not one this process may run on", "--cpus", Integer.toString(outside));
+        Daemon.refusesToStart(sandbox, "CPU " + outside + " is not one this process may run on", "--cpus", Integer.toString(outside));
     }
 
     @Test
@@ -156,17 +156,6 @@ class PlacementIT
             assertEquals(null, first.cpu(), "not pinned");
             assertThrows(VireoException.class, () -> vireo.movePort(sandbox.ifname("tA"), 0));
         }
-    }
-
-    private void badStart(final String message, final String... options) throws IOException
-    {
-        final List<String> command = new ArrayList<>(List.of(Daemon.ROOT.resolve("scripts/vireod").toString(),
-            "--run-dir", sandbox.tempDir("run").toString(), "--metrics", "off"));
-        command.addAll(List.of(options));
-        final Sandbox.Result result = sandbox.run(command.toArray(String[]::new));
-        assertNotEquals(0, result.exit(), result::all);
-        assertTrue(result.err().contains(message), () -> "wanted '" + message + "': " + result.all());
-        assertEquals(1, result.err().strip().lines().count(), result::all);
     }
 
     private static void refused(final Daemon daemon, final String message, final String... args)
