@@ -73,8 +73,8 @@ final class DescriptorChain
      */
     boolean start(final int head)
     {
-        // Fields are written only when they change: the fewer stores a frame makes, the more frames'
-        // misses on the frontend's lines overlap (Virtqueue's deliver says why).
+        // Fields are written only when they change: the fewer stores a frame makes, the faster (see
+        // Virtqueue's deliver).
         if (indirect)
         {
             table = ring;

@@ -355,8 +355,9 @@ final class Virtqueue
         if (chain.writable() && chain.bufferLength() >= HEADER_LENGTH + length)
         {
             // What nearly every frame meets: one buffer holds header and frame. Written in place, with
-            // no cursor kept: every store waits in the store buffer behind the misses on the lines the
-            // frontend last wrote, so the fewer a frame makes, the more frames' misses overlap.
+            // no cursor kept. With fewer stores a frame (this, DescriptorChain's, one per used entry) the
+            // switch carried 1.12-1.27x the 64-byte frames it did with the scatter for all (benches/README.md,
+            // 2026-12-05): stores queue behind the misses on the lines the frontend last wrote.
             final MappedMemory memory = chain.bufferMemory();
             final long offset = chain.bufferOffset();
             memory.putLong(offset, headerStart);
