@@ -101,23 +101,29 @@ dpdk_round() {
   rm -f "$work"/*.sock
 }
 
+# One switch's turn: runs "$2 ..." into $work/result, times the round trip after it and prints the turn's line
+# with the round trip before it ($before, which the next turn takes from this one's after).
+turn() {
+  local name="$1" after; shift
+  "$@" >"$work/result"
+  after="$(pingpong)"
+  printf '%-10s %s B round %s: %s; cache line round trip CPU 0 <-> 1 before it %s ns, after %s ns\n' \
+    "$name" "$size" "$round" "$(cat "$work/result")" "$before" "$after"
+  before="$after"
+}
+
 for size in $sizes; do
   : >"$work/rounds.$size"
   for round in $(seq 1 "$rounds"); do
     # Not in $(...): the switch's pid must reach the cleanup trap if the run is interrupted.
     bench_lock
     before="$(pingpong)"
-    vireo_round "$size" >"$work/result"; v="$(cat "$work/result")"
-    after="$(pingpong)"; echo "vireo      ${size} B round $round: $v; cache line round trip CPU 0 <-> 1 before it $before ns, after $after ns"
+    turn vireo vireo_round "$size"; v="$(cat "$work/result")"
     b=""
     if [ -n "$baseline_jar" ]; then
-      before="$after"
-      vireo_round "$size" "$baseline_jar" >"$work/result"; b="$(cat "$work/result")"
-      after="$(pingpong)"; echo "baseline   ${size} B round $round: $b; cache line round trip CPU 0 <-> 1 before it $before ns, after $after ns"
+      turn baseline vireo_round "$size" "$baseline_jar"; b="$(cat "$work/result")"
     fi
-    before="$after"
-    dpdk_round "$size" >"$work/result"; d="$(cat "$work/result")"
-    after="$(pingpong)"; echo "dpdk-vhost ${size} B round $round: $d; cache line round trip CPU 0 <-> 1 before it $before ns, after $after ns"
+    turn dpdk-vhost dpdk_round "$size"; d="$(cat "$work/result")"
     bench_unlock
     echo "${v%% *} ${d%% *} ${b%% *}" >>"$work/rounds.$size"
   done
