@@ -46,6 +46,15 @@ bench_ensure_deps() {
 
 # median: the median of the numbers on stdin, one a line (of an even count, the lower middle one).
 # median_of WORDS...: the median of its arguments.
+# True if this kernel takes UDP tunnel GSO frames on a TAP (Linux 6.17 on), which a VXLAN endpoint over an
+# underlay TAP (vireod's --vtep-underlay-tap) needs.
+bench_tap_tunnel_gso() {
+  local major minor
+  IFS=. read -r major minor _ <<<"$(uname -r)"
+  minor="${minor%%[^0-9]*}"
+  [ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 17 ]; }
+}
+
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 median_of() { printf '%s\n' "$@" | grep . | median; }
 

@@ -5,6 +5,8 @@
 # the same topology with, on host 1 and host 2:
 #   kernel        the Linux kernel's vxlan device and bridge on both, the containers on veths;
 #   vireo         vireod on both (bridge with --vni/--vtep-local, one peer), the containers on TAP ports;
+#   vireo-tap     vireod on both, each endpoint over an underlay TAP (--vtep-underlay-tap, Linux 6.17 on) at
+#                 an address of its own, 10.77.1.N, that the hosts route and forward;
 #   vireo-kernel  vireod on host 1, the kernel on host 2 (Vireo sends, the kernel receives);
 #   kernel-vireo  the kernel on host 1, vireod on host 2;
 #   vireo-baseline  as vireo, with the jar of another checkout DIR (--baseline DIR, which adds it), to
@@ -14,10 +16,10 @@
 #   c-vxlanfwd-tap  benches/vxlanfwd.c --underlay-tap on both: the other design, each endpoint a guest of
 #                 its host's IP stack behind a TAP with UDP tunnel GSO (Linux 6.17 on), with an address of
 #                 its own (10.77.1.N) that the hosts route; the ceiling of that design.
-# (The c- overlays are not in the default list.)
+# (The c- overlays are not in the default list, nor vireo-tap on a kernel before 6.17.)
 # The overlays take turns (rep 1 of each, then rep 2, ...), each rep under /tmp/vireo-bench.lock.
 #   benches/vxlan-bench.sh [--seconds 10] [--reps 3] [--idle adaptive|busy|backoff]
-#                          [--overlays "kernel vireo vireo-kernel kernel-vireo"] [--baseline DIR]
+#                          [--overlays "kernel vireo vireo-tap vireo-kernel kernel-vireo"] [--baseline DIR]
 # Prints each repetition and the median per overlay.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -26,6 +28,7 @@ seconds=10
 reps=3
 idle=adaptive
 overlays="kernel vireo vireo-kernel kernel-vireo"
+! bench_tap_tunnel_gso || overlays="kernel vireo vireo-tap vireo-kernel kernel-vireo"
 baseline=0 baseline_jar=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -82,9 +85,17 @@ kernel_host() {
   ip -n "${p}c$n" addr add "10.66.0.$n/24" dev eth0
 }
 
-# vireo_host N [JAR]: vireod in host N, its container on a TAP port of a VXLAN bridge.
+# vireo_host N [JAR|tap]: vireod in host N, its container on a TAP port of a VXLAN bridge; with "tap", the
+# endpoint over the underlay TAP ${p}uN at 10.77.1.N, the host forwarding and routing the peer's via its host.
 vireo_host() {
-  local n="$1" h="${p}h$1" run="$work/run$1" jar="${2:-$VIREO_JAR}"
+  local n="$1" h="${p}h$1" run="$work/run$1" jar="$VIREO_JAR" vtep=(--vtep-local "10.77.0.$1") peer="10.77.0.$((3 - $1))"
+  if [ "${2:-}" = tap ]; then
+    vtep=(--vtep-local "10.77.1.$n" --vtep-underlay-tap "${p}u$n") peer="10.77.1.$((3 - n))"
+    ip netns exec "$h" sysctl -qw net.ipv4.ip_forward=1
+    ip -n "$h" route add "$peer/32" via "10.77.0.$((3 - n))"
+  elif [ -n "${2:-}" ]; then
+    jar="$2"
+  fi
   # A fresh run dir: vireod keeps the switch's state there (state.yaml), and the next rep's vireod on it would
   # come up with this rep's bridge. No port keeper: it would outlive the rep, holding the TAP.
   rm -rf "$run"
@@ -94,8 +105,8 @@ vireo_host() {
   pids+=($!)
   wait_until 60 grep -q 'vireod: ready' "$work/vireod$n.log"
   local ctl=("$VIREO_JAVA" "${VIREO_JVM_FLAGS[@]}" -cp "$jar" io.vireo.vswitch.cli.Vireoctl --run-dir "$run")
-  "${ctl[@]}" bridge add br1 --vni 42 --vtep-local "10.77.0.$n" >/dev/null
-  "${ctl[@]}" vxlan peer add br1 "10.77.0.$((3 - n))" >/dev/null
+  "${ctl[@]}" bridge add br1 --vni 42 "${vtep[@]}" >/dev/null
+  "${ctl[@]}" vxlan peer add br1 "$peer" >/dev/null
   "${ctl[@]}" port add br1 "${p}t$n" --netns "${p}c$n" --ip "10.66.0.$n/24" >/dev/null
 }
 
@@ -129,6 +140,7 @@ overlay() {
   case "$1" in
     kernel) kernel_host 1; kernel_host 2 ;;
     vireo) vireo_host 1; vireo_host 2 ;;
+    vireo-tap) vireo_host 1 tap; vireo_host 2 tap ;;
     vireo-baseline) [ "$baseline" = 1 ] || { echo "vxlan-bench: vireo-baseline needs --baseline DIR" >&2; exit 2; }
                     vireo_host 1 "$baseline_jar"; vireo_host 2 "$baseline_jar" ;;
     vireo-kernel) vireo_host 1; kernel_host 2 ;;

@@ -77,6 +77,40 @@ public final class Fd implements AutoCloseable
     }
 
     /**
+     * Reads into {@code count} {@code struct iovec}s at native address {@code iov} (a TAP: one frame, its first
+     * bytes into the first buffer), retrying EINTR.
+     *
+     * @return bytes read, or minus the errno ({@code -EAGAIN} when there is nothing to read).
+     */
+    public long readv(final long iov, final int count)
+    {
+        long result;
+        do
+        {
+            result = result(libc.readv(value, iov, count));
+        }
+        while (-Errno.EINTR == result);
+        return check(result);
+    }
+
+    /**
+     * Writes from {@code count} {@code struct iovec}s at native address {@code iov} (a TAP: one frame gathered from
+     * them), retrying EINTR.
+     *
+     * @return bytes written, or minus the errno ({@code -EAGAIN} when there is no room).
+     */
+    public long writev(final long iov, final int count)
+    {
+        long result;
+        do
+        {
+            result = result(libc.writev(value, iov, count));
+        }
+        while (-Errno.EINTR == result);
+        return check(result);
+    }
+
+    /**
      * Keeps {@code result}, of a call made on this descriptor by other code (a {@link MessageBatch}), as
      * the {@link #failure()} if it is fatal and none was kept before.
      *

@@ -40,6 +40,15 @@ public interface LibC
     @ssize_t
     long write(int fd, @u_int64_t long address, @size_t long length);
 
+    /** {@code iov}: the native address of {@code count} {@code struct iovec}s (address, length: 16 bytes each). */
+    @SaveError
+    @ssize_t
+    long readv(int fd, @u_int64_t long iov, int count);
+
+    @SaveError
+    @ssize_t
+    long writev(int fd, @u_int64_t long iov, int count);
+
     String strerror(int errno);
 
     /** {@code pid} 0: the calling thread. The mask is {@code size} bytes of CPU bits, CPU 0 in bit 0 of word 0. */

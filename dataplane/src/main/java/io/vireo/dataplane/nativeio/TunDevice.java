@@ -85,12 +85,33 @@ public final class TunDevice
      */
     public static int flags(final int fd)
     {
+        return interfaceRequest(fd).getShort(IFREQ_FLAGS_OFFSET) & 0xFFFF;
+    }
+
+    /**
+     * The name of a TAP descriptor's device now ({@code TUNGETIFF}).
+     *
+     * @throws NativeException EBADFD once the kernel removed the device.
+     */
+    public static String name(final int fd)
+    {
+        final UnsafeBuffer ifreq = interfaceRequest(fd);
+        int length = 0;
+        while (length < IFREQ_FLAGS_OFFSET && 0 != ifreq.getByte(length))
+        {
+            length++;
+        }
+        return ifreq.getStringWithoutLengthAscii(0, length);
+    }
+
+    private static UnsafeBuffer interfaceRequest(final int fd)
+    {
         final UnsafeBuffer ifreq = ifreq();
         if (Native.libc().ioctl(fd, TUNGETIFF, ifreq.addressOffset()) < 0)
         {
             throw new NativeException("TUNGETIFF", Native.errno());
         }
-        return ifreq.getShort(IFREQ_FLAGS_OFFSET) & 0xFFFF;
+        return ifreq;
     }
 
     /**

@@ -19,7 +19,7 @@ public enum DropReason
     NO_ROUTE("no_route", "no other port in the bridge to send to, or no peer behind a VXLAN port"),
     BAD_OFFLOAD("bad_offload", "a GSO or partial-checksum frame whose headers do not allow segmentation"),
     TX_ERROR("tx_error", "the egress port refused the frame"),
-    BAD_VXLAN("bad_vxlan", "a VXLAN datagram shorter than its header or without the I flag"),
+    BAD_VXLAN("bad_vxlan", "a VXLAN datagram shorter than its header or without the I flag, or a frame from a VXLAN endpoint's underlay TAP that is no VXLAN datagram to it"),
     UNKNOWN_VNI("unknown_vni", "a VXLAN datagram for another VNI"),
     UNKNOWN_PEER("unknown_peer", "a VXLAN datagram from an address that is not a peer"),
     BAD_IP("bad_ip", "a packet to a router with a malformed IP header or a bad header checksum"),

@@ -89,8 +89,7 @@ public final class Vtep implements Port
     private final boolean learnAnyPeer;
     private final int mtu;
     private final VtepPeers peers;
-    private final VtepReceiver receiver;
-    private final VtepTransmitter transmitter;
+    private final VtepUnderlay underlay;
 
     private Vtep(
         final String name,
@@ -100,8 +99,7 @@ public final class Vtep implements Port
         final boolean learnAnyPeer,
         final int mtu,
         final VtepPeers peers,
-        final VtepReceiver receiver,
-        final VtepTransmitter transmitter)
+        final VtepUnderlay underlay)
     {
         this.name = name;
         this.vni = vni;
@@ -110,8 +108,7 @@ public final class Vtep implements Port
         this.learnAnyPeer = learnAnyPeer;
         this.mtu = mtu;
         this.peers = peers;
-        this.receiver = receiver;
-        this.transmitter = transmitter;
+        this.underlay = underlay;
     }
 
     /**
@@ -142,22 +139,7 @@ public final class Vtep implements Port
         final PortCounters counters,
         final int burstCapacity)
     {
-        if (vni < 0 || vni > VxlanFlyweight.MAX_VNI)
-        {
-            throw new IllegalArgumentException("VNI " + vni + " is out of range 0-" + VxlanFlyweight.MAX_VNI);
-        }
-        if (udpPort < 1 || udpPort > 0xFFFF)
-        {
-            throw new IllegalArgumentException("UDP port " + udpPort + " is out of range 1-65535");
-        }
-        if (ttl < 1 || ttl > 255)
-        {
-            throw new IllegalArgumentException("TTL " + ttl + " is out of range 1-255");
-        }
-        if (mtu < MIN_MTU || mtu > MAX_MTU)
-        {
-            throw new IllegalArgumentException("overlay MTU " + mtu + " is out of range " + MIN_MTU + "-" + MAX_MTU);
-        }
+        checkSettings(vni, udpPort, ttl, mtu);
         return VtepGroup.open(localAddress, udpPort, vni, rxFd ->
         {
             int txFd = -1;
@@ -185,6 +167,75 @@ public final class Vtep implements Port
                 throw ex;
             }
         });
+    }
+
+    /**
+     * Opens an endpoint whose underlay is the TAP {@code tapName}, which this creates in the caller's network namespace
+     * with the host's route to {@code localAddress} through it ({@link VtepTapUnderlay}): whole GSO frames cross it,
+     * their outer headers in front, and the host's IP stack carries them to the peers. The parameters are
+     * {@link #open}'s; {@code localAddress} is the endpoint's own, not one of the host's, and the host forwards IPv4.
+     *
+     * @throws IllegalArgumentException on a value out of range, or saying why the host cannot have the endpoint
+     *                                  (it does not forward, the address is its own, the name is taken, the
+     *                                  kernel takes no UDP tunnel GSO on a TAP).
+     * @throws io.vireo.dataplane.nativeio.NativeException if the kernel refuses the device or the route.
+     */
+    public static Vtep openOverTap(
+        final String name,
+        final String tapName,
+        final int vni,
+        final int localAddress,
+        final int udpPort,
+        final int ttl,
+        final int mtu,
+        final boolean learnAnyPeer,
+        final PortCounters counters)
+    {
+        checkSettings(vni, udpPort, ttl, mtu);
+        final VtepPeers peers = new VtepPeers();
+        return new Vtep(name, vni, localAddress, udpPort, learnAnyPeer, mtu, peers,
+            VtepTapUnderlay.open(tapName, vni, localAddress, udpPort, ttl, mtu, learnAnyPeer, peers, counters));
+    }
+
+    private static void checkSettings(final int vni, final int udpPort, final int ttl, final int mtu)
+    {
+        if (vni < 0 || vni > VxlanFlyweight.MAX_VNI)
+        {
+            throw new IllegalArgumentException("VNI " + vni + " is out of range 0-" + VxlanFlyweight.MAX_VNI);
+        }
+        if (udpPort < 1 || udpPort > 0xFFFF)
+        {
+            throw new IllegalArgumentException("UDP port " + udpPort + " is out of range 1-65535");
+        }
+        if (ttl < 1 || ttl > 255)
+        {
+            throw new IllegalArgumentException("TTL " + ttl + " is out of range 1-255");
+        }
+        if (mtu < MIN_MTU || mtu > MAX_MTU)
+        {
+            throw new IllegalArgumentException("overlay MTU " + mtu + " is out of range " + MIN_MTU + "-" + MAX_MTU);
+        }
+    }
+
+    /**
+     * An endpoint over the TAP of another one, which an earlier process {@link #openOverTap opened} with the same
+     * settings and handed over ({@link #descriptors()}: the TAP's descriptor alone): the device, its route and the
+     * host's neighbour entry stay throughout. Takes the descriptor; it is closed if this fails.
+     */
+    public static Vtep adoptOverTap(
+        final String name,
+        final int vni,
+        final int localAddress,
+        final int udpPort,
+        final int ttl,
+        final int mtu,
+        final boolean learnAnyPeer,
+        final PortCounters counters,
+        final int tapFd)
+    {
+        final VtepPeers peers = new VtepPeers();
+        return new Vtep(name, vni, localAddress, udpPort, learnAnyPeer, mtu, peers,
+            VtepTapUnderlay.adopt(tapFd, vni, localAddress, udpPort, ttl, learnAnyPeer, peers, counters));
     }
 
     /**
@@ -241,45 +292,40 @@ public final class Vtep implements Port
         final VtepSourcePorts sourcePorts)
     {
         final VtepPeers peers = new VtepPeers();
-        return new Vtep(name, vni, localAddress, udpPort, learnAnyPeer, mtu, peers,
+        return new Vtep(name, vni, localAddress, udpPort, learnAnyPeer, mtu, peers, new VtepSockets(localAddress, udpPort,
             new VtepReceiver(rxFd, vni, mtu, learnAnyPeer, peers, counters, burstCapacity),
-            new VtepTransmitter(txFd, sourcePorts, vni, udpPort, peers, counters));
+            new VtepTransmitter(txFd, sourcePorts, vni, udpPort, peers, counters)));
     }
 
     /**
-     * The endpoint's sockets, for another process to {@link #adopt} (they stay this endpoint's too): the
-     * receiving socket, the raw sending socket, then a socket per source port, as {@link #sourcePorts()} lists them.
+     * The endpoint's descriptors, for another process to adopt (they stay this endpoint's too): over sockets
+     * ({@link #adopt}), the receiving socket, the raw sending socket, then a socket per source port, as
+     * {@link #sourcePorts()} lists them; over a TAP ({@link #adoptOverTap}), the TAP's alone.
      */
     public int[] descriptors()
     {
-        final int[] fds = new int[2 + VtepSourcePorts.COUNT];
-        fds[0] = receiver.fd().value();
-        fds[1] = transmitter.rawFd();
-        for (int flow = 0; flow < VtepSourcePorts.COUNT; flow++)
-        {
-            fds[2 + flow] = transmitter.sourcePorts().socket(flow).value();
-        }
-        return fds;
+        return underlay.descriptors();
     }
 
     /**
-     * The process that {@link #adopt adopted} this endpoint's sockets has them now: closing this endpoint closes its
-     * descriptors and leaves the group of its address and port (the other endpoints' VNIs) to that process.
+     * The process that adopted this endpoint's descriptors has them now: closing this endpoint closes its copies
+     * and leaves the group of its address and port (the other endpoints' VNIs), or its TAP, to that process.
      */
     public void handedOver()
     {
-        VtepGroup.handedOver(localAddress, udpPort, receiver.fd());
+        underlay.handedOver();
     }
 
-    /** The UDP source ports the endpoint sends from, in the order of their sockets in {@link #descriptors()}. */
+    /** The UDP source ports the endpoint sends from, in the order of their sockets in {@link #descriptors()}; none over a TAP. */
     public int[] sourcePorts()
     {
-        final int[] ports = new int[VtepSourcePorts.COUNT];
-        for (int flow = 0; flow < VtepSourcePorts.COUNT; flow++)
-        {
-            ports[flow] = transmitter.sourcePorts().port(flow);
-        }
-        return ports;
+        return underlay.sourcePorts();
+    }
+
+    /** True if the endpoint's underlay is a TAP ({@link #openOverTap}) rather than UDP sockets. */
+    public boolean overTap()
+    {
+        return underlay instanceof VtepTapUnderlay;
     }
 
     @Override
@@ -381,7 +427,7 @@ public final class Vtep implements Port
     @Override
     public int receive(final FrameBurst burst)
     {
-        return receiver.receive(burst);
+        return underlay.receive(burst);
     }
 
     /**
@@ -393,11 +439,14 @@ public final class Vtep implements Port
     @Override
     public int transmit(final FrameBurst burst, final int[] indexes, final int count)
     {
-        transmitter.transmit(burst, indexes, count);
+        underlay.transmit(burst, indexes, count);
         return count;
     }
 
-    /** Every offload: GSO frames are segmented here and sent as one train, partial checksums completed. */
+    /**
+     * Every offload: over sockets, GSO frames are segmented here and sent as one train, partial checksums completed;
+     * over a TAP, GSO frames go whole and plain frames' partial checksums are completed.
+     */
     @Override
     public int offloads()
     {
@@ -407,29 +456,30 @@ public final class Vtep implements Port
     @Override
     public int pollFd()
     {
-        return receiver.fd().value();
+        return underlay.pollFd();
     }
 
-    /** The errno that made a socket unusable (EBADF, EBADFD, ENODEV), or 0. */
+    /** The errno that made a socket or the TAP unusable (EBADF, EBADFD, ENODEV), or 0. */
     @Override
     public int failure()
     {
-        final int rxFailure = receiver.fd().failure();
-        return 0 != rxFailure ? rxFailure : transmitter.failure();
+        return underlay.failure();
     }
 
-    /** The receiving socket, a member of the group of its local address and port ({@link VtepGroup}). */
+    /** The receiving socket, a member of the group of its local address and port ({@link VtepGroup}); over sockets only. */
     Fd receiveFd()
     {
-        return receiver.fd();
+        return ((VtepSockets)underlay).receiveFd();
     }
 
-    /** Closes the sockets; the receiving one leaves its group, whose other endpoints keep their VNIs. */
+    /**
+     * Closes the sockets (the receiving one leaves its group, whose other endpoints keep their VNIs), or the TAP
+     * (which the kernel removes with its route unless another process holds it).
+     */
     @Override
     public void close()
     {
-        VtepGroup.close(localAddress, udpPort, receiver.fd());
-        transmitter.close();
+        underlay.close();
     }
 
     @Override

@@ -87,13 +87,26 @@ final class VtepSourcePorts implements AutoCloseable
      */
     static int flow(final DirectBuffer frame, final int offset, final int length)
     {
+        return (int)(hash(frame, offset, length) >>> 59);
+    }
+
+    /**
+     * A source port of the whole range for an inner frame, by the same hash as {@link #flow}: for an endpoint that
+     * writes its UDP headers itself (over a TAP) and needs no socket per port.
+     */
+    static int spreadPort(final DirectBuffer frame, final int offset, final int length)
+    {
+        return RANGE_BASE + (int)(hash(frame, offset, length) >>> 50);
+    }
+
+    private static long hash(final DirectBuffer frame, final int offset, final int length)
+    {
         long hash = frame.getLong(offset) * 0x9E3779B97F4A7C15L ^ frame.getInt(offset + 8);
         if (length >= 38)
         {
             hash = (hash ^ frame.getLong(offset + 26)) * 0x9E3779B97F4A7C15L ^ frame.getInt(offset + 34);
         }
-        hash *= 0x9E3779B97F4A7C15L;
-        return (int)(hash >>> 59);
+        return hash * 0x9E3779B97F4A7C15L;
     }
 
     /** The source port of a flow. */

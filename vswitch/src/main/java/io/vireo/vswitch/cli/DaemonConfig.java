@@ -44,7 +44,7 @@ import io.vireo.vswitch.registry.ServiceRegistry;
  * bridges:
  *   - name: br0
  *     agingSeconds: 60
- *     vxlan: {vni: 42, local: 192.0.2.1}   # a VXLAN bridge; also port, ttl, mtu, learnAnyPeer
+ *     vxlan: {vni: 42, local: 192.0.2.1}   # a VXLAN bridge; also port, ttl, mtu, learnAnyPeer, underlayTap
  *     peers: [192.0.2.2, 192.0.2.3]       # its configured VXLAN peers (learned ones are not saved)
  *     defaultPolicy: deny    # what no rule matches (default: allow)
  *     policies:              # as POST /v1/policy/{bridge} takes them, in evaluation order
@@ -224,7 +224,7 @@ record DaemonConfig(Long agingSeconds, List<BridgeConfig> bridges, List<RouterCo
             final VxlanInfo vxlan = bridge.vxlan();
             bridges.add(new BridgeConfig(bridge.name(), bridge.agingSeconds(),
                 null == vxlan ? null : new VxlanSpec(vxlan.vni(), vxlan.local(), vxlan.port(), vxlan.ttl(), vxlan.mtu(),
-                    vxlan.learnAnyPeer() ? Boolean.TRUE : null),
+                    vxlan.learnAnyPeer() ? Boolean.TRUE : null, vxlan.underlayTap()),
                 null == vxlan ? null : vxlan.peers().stream().filter(peer -> !peer.learned()).map(VxlanPeer::address).toList(),
                 vireo.defaultPolicy(bridge.name()),
                 vireo.policies(bridge.name()).stream().map(DaemonConfig::withoutId).toList(),

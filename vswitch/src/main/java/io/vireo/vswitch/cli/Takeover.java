@@ -40,7 +40,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  *                              <------   PORT type name fds [sourcePort,...]\n  + up to 16 fds
  *  NEXT\n                      ------>
  *                              <------   MORE\n + up to 16 fds                  (while fds remain)
- *  NEXT\n                      ------>   ... for each TAP (a fd per queue), VXLAN port (2 + 32 sockets) and
+ *  NEXT\n                      ------>   ... for each TAP (a fd per queue), VXLAN port (2 + 32 sockets, or its
+ *                                        underlay TAP) and
  *                                        af-packet port (its socket; state: its ring's geometry,
  *                                        blockSize,blockCount,udp), and each vhost-user port, named only (0 fds)
  *                              <------   REMOTE bridge mac peer\n                for each remote MAC, and

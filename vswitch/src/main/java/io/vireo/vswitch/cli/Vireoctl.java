@@ -113,10 +113,15 @@ public final class Vireoctl
             @Option(names = "--ttl", paramLabel = "N", description = "VXLAN: TTL of the datagrams (default 64)") final Integer ttl,
             @Option(names = "--mtu", paramLabel = "N", description = "VXLAN: the overlay's MTU, the default of the bridge's ports (default 1450)") final Integer mtu,
             @Option(names = "--learn-any-peer", description = "VXLAN: accept datagrams from any address and add it as a peer") final boolean learnAnyPeer,
+            @Option(names = "--vtep-underlay-tap", paramLabel = "IFNAME", description = "VXLAN: cross the host's IP stack " +
+                "through this TAP, GSO frames whole (Linux 6.17 on); --vtep-local is then the endpoint's own address, " +
+                "which the switch routes to the TAP, and the host must forward IPv4") final String underlayTap,
             @Option(names = "--json") final boolean json) throws JsonProcessingException
         {
-            final boolean vxlan = null != vni || null != local || null != port || null != ttl || null != mtu || learnAnyPeer;
-            final VxlanSpec spec = vxlan ? new VxlanSpec(vni, local, port, ttl, mtu, learnAnyPeer ? Boolean.TRUE : null) : null;
+            final boolean vxlan = null != vni || null != local || null != port || null != ttl || null != mtu || learnAnyPeer ||
+                null != underlayTap;
+            final VxlanSpec spec = vxlan ?
+                new VxlanSpec(vni, local, port, ttl, mtu, learnAnyPeer ? Boolean.TRUE : null, underlayTap) : null;
             return root.call("POST", "/v1/bridges", new ControlApi.BridgeRequest(name, aging, spec), json,
                 message("bridge " + name + " added"));
         }

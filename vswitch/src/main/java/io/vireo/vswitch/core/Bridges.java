@@ -156,7 +156,7 @@ final class Bridges
     private static VxlanInfo vxlan(final Bridge bridge)
     {
         return null == bridge.vxlan ? null : new VxlanInfo(bridge.vxlan.vni(), bridge.vxlan.local(), bridge.vxlan.port(),
-            bridge.vxlan.ttl(), bridge.vxlan.mtu(), bridge.vxlan.learnAnyPeer(), bridge.vxlan.portName(),
+            bridge.vxlan.ttl(), bridge.vxlan.mtu(), bridge.vxlan.learnAnyPeer(), bridge.vxlan.underlayTap(), bridge.vxlan.portName(),
             VxlanPorts.peers(bridge.vxlanPort.vtep));
     }
 }

@@ -91,7 +91,7 @@ public final class ClusterSwitch implements OverlaySwitch
             networks.add(network);
             try
             {
-                vireo.addBridge(network, null, new VxlanSpec(vni, local, vtepPort, null, null, false));
+                vireo.addBridge(network, null, new VxlanSpec(vni, local, vtepPort, null, null, false, null));
             }
             catch (final RuntimeException ex)
             {

@@ -4,8 +4,10 @@ import java.util.Collection;
 import java.util.List;
 
 import io.vireo.dataplane.nativeio.Errno;
+import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.nativeio.NativeException;
 import io.vireo.dataplane.pipeline.PortCounters;
+import io.vireo.dataplane.port.InterfaceNames;
 import io.vireo.flowtable.policy.IpPrefix;
 import io.vireo.tunnel.vxlan.Vtep;
 import org.agrona.concurrent.status.CountersManager;
@@ -14,7 +16,8 @@ import org.agrona.concurrent.status.CountersManager;
  * Opens a VXLAN bridge's port, {@code <bridge>-vxlan}: its tunnel endpoint, a UDP socket on the local
  * address and port, carrying the bridge to its peers. Bridges of different VNIs may share a local address and
  * port, each with its own endpoint and socket (the kernel hands each socket its VNI's datagrams); TTL and MTU
- * stay each bridge's own.
+ * stay each bridge's own. An endpoint over an underlay TAP ({@link VxlanSpec#underlayTap}) has its local address
+ * and its TAP to itself.
  */
 final class VxlanPorts
 {
@@ -47,6 +50,10 @@ final class VxlanPorts
         {
             throw VireoException.invalid("invalid VXLAN TTL " + ttl + ": must be 1..255");
         }
+        if (null != spec.underlayTap())
+        {
+            VireoException.checked(() -> InterfaceNames.validate(spec.underlayTap()));
+        }
         final int mtu = null == spec.mtu() ? DEFAULT_OVERLAY_MTU : spec.mtu();
         if (mtu < TapPorts.MIN_MTU || mtu > TapPorts.MAX_MTU - Vtep.OVERHEAD)
         {
@@ -62,6 +69,18 @@ final class VxlanPorts
                 throw VireoException.conflict("bridge " + other.name + " already carries VNI " + spec.vni() + " on " +
                     other.vxlan.local() + ":" + port);
             }
+            // The host routes an underlay TAP's address to that TAP alone.
+            if (null != other.vxlan && (null != spec.underlayTap() || null != other.vxlan.underlayTap()) &&
+                other.vxlan.local().equals(IpPrefix.formatIpv4(local)))
+            {
+                throw VireoException.conflict("bridge " + other.name + " has the VTEP address " + other.vxlan.local() +
+                    (null == other.vxlan.underlayTap() ? "" : " on its underlay TAP " + other.vxlan.underlayTap()) +
+                    ": an endpoint over an underlay TAP has its address to itself");
+            }
+            if (null != other.vxlan && null != spec.underlayTap() && spec.underlayTap().equals(other.vxlan.underlayTap()))
+            {
+                throw VireoException.conflict("bridge " + other.name + " has the underlay TAP " + spec.underlayTap());
+            }
         }
         final String portName = bridgeName + "-vxlan";
         if (topology.hasPort(portName))
@@ -69,7 +88,7 @@ final class VxlanPorts
             throw VireoException.conflict("port " + portName + " already exists");
         }
         return new VxlanInfo(spec.vni(), IpPrefix.formatIpv4(local), port, ttl, mtu,
-            Boolean.TRUE.equals(spec.learnAnyPeer()), portName, List.of());
+            Boolean.TRUE.equals(spec.learnAnyPeer()), spec.underlayTap(), portName, List.of());
     }
 
     /**
@@ -85,11 +104,7 @@ final class VxlanPorts
         final Vtep vtep;
         try
         {
-            vtep = null != handed ?
-                Vtep.adopt(settings.portName(), settings.vni(), local, settings.port(), settings.mtu(),
-                    settings.learnAnyPeer(), portCounters, burstSize, handed.fds(), handed.sourcePorts()) :
-                Vtep.open(settings.portName(), settings.vni(), local, settings.port(), settings.ttl(), settings.mtu(),
-                    settings.learnAnyPeer(), portCounters, burstSize);
+            vtep = open(settings, local, portCounters, burstSize, handed);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -100,7 +115,8 @@ final class VxlanPorts
         catch (final NativeException ex)
         {
             portCounters.close();
-            final String hint = ex.errno() == Errno.EADDRNOTAVAIL ? " (no interface of the daemon's namespace has that address)" :
+            final String hint = ex.errno() == Errno.EADDRNOTAVAIL && null == settings.underlayTap() ?
+                " (no interface of the daemon's namespace has that address)" :
                 ex.errno() == Errno.EADDRINUSE ? " (another socket, the kernel's vxlan say, has that port)" : "";
             throw new VireoException(VireoException.Kind.FAILED,
                 "cannot open the VXLAN endpoint of bridge " + bridge.name + ": " + ex.getMessage() + hint, ex);
@@ -115,6 +131,35 @@ final class VxlanPorts
             vtep.close();
             throw ex;
         }
+    }
+
+    private static Vtep open(
+        final VxlanInfo settings, final int local, final PortCounters counters, final int burstSize, final HandedPort handed)
+    {
+        if (null == settings.underlayTap())
+        {
+            return null != handed ?
+                Vtep.adopt(settings.portName(), settings.vni(), local, settings.port(), settings.mtu(),
+                    settings.learnAnyPeer(), counters, burstSize, handed.fds(), handed.sourcePorts()) :
+                Vtep.open(settings.portName(), settings.vni(), local, settings.port(), settings.ttl(), settings.mtu(),
+                    settings.learnAnyPeer(), counters, burstSize);
+        }
+        if (null == handed)
+        {
+            return Vtep.openOverTap(settings.portName(), settings.underlayTap(), settings.vni(), local, settings.port(),
+                settings.ttl(), settings.mtu(), settings.learnAnyPeer(), counters);
+        }
+        if (1 != handed.fds().length)
+        {
+            for (final int fd : handed.fds())
+            {
+                Native.libc().close(fd);
+            }
+            throw new IllegalArgumentException("an endpoint over an underlay TAP is handed over as one descriptor, got " +
+                handed.fds().length);
+        }
+        return Vtep.adoptOverTap(settings.portName(), settings.vni(), local, settings.port(), settings.ttl(),
+            settings.mtu(), settings.learnAnyPeer(), counters, handed.fds()[0]);
     }
 
     /** A bridge's peers as reported. */

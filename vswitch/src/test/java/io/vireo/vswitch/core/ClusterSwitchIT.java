@@ -105,8 +105,8 @@ class ClusterSwitchIT
     @Test
     void aBridgeShapedAsANetworkOnTheNodesUnderlayCountsAfterARestart()
     {
-        one.addBridge("restored", null, new VxlanSpec(9, ONE, udpPort + 1, null, null, false));
-        one.addBridge("anyPeer", null, new VxlanSpec(10, ONE, udpPort + 2, null, null, true));
+        one.addBridge("restored", null, new VxlanSpec(9, ONE, udpPort + 1, null, null, false, null));
+        one.addBridge("anyPeer", null, new VxlanSpec(10, ONE, udpPort + 2, null, null, true, null));
         assertEquals(List.of("ov1", "restored"), clusterOne.networks());
         assertEquals(List.of("ov1"), clusterTwo.networks(), "without the underlay: what it made");
         assertEquals(List.of(), new ClusterSwitch(one).networks(), "a new one without the underlay knows none");

@@ -71,7 +71,7 @@ class VxlanAllocationIT
     private static Vireo vxlanSwitch(final String local, final String peer, final int udpPort)
     {
         final Vireo vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(4096));
-        vireo.addBridge("br0", null, new VxlanSpec(42, local, udpPort, null, null, null));
+        vireo.addBridge("br0", null, new VxlanSpec(42, local, udpPort, null, null, null, null));
         vireo.overlay().addVxlanPeer("br0", peer);
         return vireo;
     }

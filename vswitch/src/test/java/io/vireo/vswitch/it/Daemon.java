@@ -234,6 +234,14 @@ final class Daemon
         return bridges;
     }
 
+    /** Runs vireoctl, which must fail; what it said. */
+    String fails(final String... args)
+    {
+        final Sandbox.Result result = ctl(args);
+        assertNotEquals(0, result.exit(), () -> "vireoctl " + String.join(" ", args) + " succeeded: " + result.all());
+        return result.all();
+    }
+
     Sandbox.Result ok(final String... args)
     {
         final Sandbox.Result result = ctl(args);

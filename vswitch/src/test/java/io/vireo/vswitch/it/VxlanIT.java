@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 
 import static io.vireo.vswitch.it.Sandbox.check;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -337,6 +339,112 @@ class VxlanIT
     }
 
     // ---- topology ----
+
+    /**
+     * Over underlay TAPs: hosts 1 and 2 run Vireo with each endpoint behind a TAP at an address of its own
+     * (10.78.0.N, which the other hosts route through 10.77.0.N, its host forwarding), host 3 the kernel's vxlan
+     * at its host's address. A TCP stream's GSO frames cross between the Vireo hosts whole (the endpoint counts
+     * one frame a write, so its frames average far above an MTU), the kernel's vxlan talks to both, a takeover
+     * hands the TAP to the new daemon (the same device after, traffic on), and the TAP and its route go with the
+     * bridge.
+     */
+    @Test
+    void overUnderlayTapsGsoFramesCrossWholeAndTheKernelsVxlanTalksToo() throws Exception
+    {
+        final VireoHost one = tapUnderlayHost(1, endpointIp(2), underlayIp(3));
+        final VireoHost two = tapUnderlayHost(2, endpointIp(1), underlayIp(3));
+        final String hostThree = host(3);
+        final String three = kernelHost(hostThree, 3);
+        for (final int vireo : new int[] {1, 2})
+        {
+            check(sandbox.run("ip", "-n", hostThree, "route", "add", endpointIp(vireo) + "/32", "via", underlayIp(vireo)));
+            check(sandbox.inNetns(hostThree, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "vx0", "dst", endpointIp(vireo)));
+        }
+        final String tap = sandbox.ifname("v1");
+        assertTrue(check(sandbox.run("ip", "-n", one.host(), "route", "get", endpointIp(1))).out().contains("dev " + tap),
+            "the host routes the endpoint's address to its underlay TAP");
+
+        ping(one.container(), overlayIp(2));
+        ping(two.container(), overlayIp(1));
+        ping(one.container(), overlayIp(3));
+        ping(three, overlayIp(2));
+
+        final JsonNode before = port(one.daemon(), "br1-vxlan").get("stats");
+        transfer(one.container(), two.container(), overlayIp(2), 104_857_600);
+        final JsonNode after = port(one.daemon(), "br1-vxlan").get("stats");
+        final long frames = after.get("txPackets").asLong() - before.get("txPackets").asLong();
+        final long bytes = after.get("txBytes").asLong() - before.get("txBytes").asLong();
+        assertTrue(bytes >= 104_857_600 && bytes / frames > 8_000,
+            () -> "GSO frames went whole: " + bytes + " bytes in " + frames + " writes");
+        transfer(two.container(), one.container(), overlayIp(1), 20_971_520);
+        transfer(one.container(), three, overlayIp(3), 20_971_520);
+        transfer(three, two.container(), overlayIp(2), 20_971_520);
+        assertEquals(0, drops(one.daemon(), "tx_error") + drops(two.daemon(), "tx_error"), "no write refused");
+
+        final int ifindex = FaultsIT.ifindex(sandbox, one.host(), tap);
+        final Daemon successor = one.daemon().takenOverBy(sandbox);
+        assertEquals(ifindex, FaultsIT.ifindex(sandbox, one.host(), tap), "the underlay TAP is the one it was");
+        ping(one.container(), overlayIp(2));
+        transfer(two.container(), one.container(), overlayIp(1), 20_971_520);
+
+        successor.ok("bridge", "del", "br1");
+        TapForwardingIT.waitFor(() -> 0 != sandbox.run("ip", "-n", one.host(), "link", "show", tap).exit(), "the underlay TAP gone");
+        assertFalse(check(sandbox.run("ip", "-n", one.host(), "route", "show")).out().contains(endpointIp(1)),
+            "its route gone with it");
+    }
+
+    /** A bridge over an underlay TAP is refused, saying why, where the host cannot carry it. */
+    @Test
+    void anUnderlayTapIsRefusedWhereTheHostCannotCarryIt() throws Exception
+    {
+        final String hostNs = host(1);
+        final Daemon daemon = Daemon.startIn(sandbox, hostNs, sandbox.tempDir("run1"));
+        check(sandbox.inNetns(hostNs, "sysctl", "-qw", "net.ipv4.ip_forward=0"));
+        final String tap = sandbox.ifname("v1");
+        assertTrue(daemon.fails("bridge", "add", "br1", "--vni", VNI, "--vtep-local", endpointIp(1), "--vtep-underlay-tap", tap)
+            .contains("does not forward IPv4"));
+        check(sandbox.inNetns(hostNs, "sysctl", "-qw", "net.ipv4.ip_forward=1"));
+        assertTrue(daemon.fails("bridge", "add", "br1", "--vni", VNI, "--vtep-local", underlayIp(1), "--vtep-underlay-tap", tap)
+            .contains("is the host's own"));
+        assertTrue(daemon.fails("bridge", "add", "br1", "--vni", VNI, "--vtep-local", endpointIp(1), "--vtep-underlay-tap", "eth0")
+            .contains("interface eth0 exists"));
+        assertNotEquals(0, sandbox.run("ip", "-n", hostNs, "link", "show", tap).exit(), "no TAP left behind");
+        daemon.ok("bridge", "add", "br1", "--vni", VNI, "--vtep-local", endpointIp(1), "--vtep-underlay-tap", tap);
+        assertTrue(daemon.fails("bridge", "add", "br2", "--vni", "43", "--vtep-local", endpointIp(1)).contains("has its address to itself"));
+    }
+
+    private static String endpointIp(final int host)
+    {
+        return "10.78.0." + host;
+    }
+
+    /**
+     * vireod in a new host {@code n}, forwarding IPv4, with bridge br1 (VNI 42) over the underlay TAP {@code v<n>} at
+     * {@link #endpointIp}, the given peers, routes to the other Vireo hosts' endpoints, container {@code c<n>}.
+     */
+    private VireoHost tapUnderlayHost(final int n, final String... peers) throws Exception
+    {
+        final String hostNs = host(n);
+        check(sandbox.inNetns(hostNs, "sysctl", "-qw", "net.ipv4.ip_forward=1"));
+        final Daemon daemon = Daemon.startIn(sandbox, hostNs, sandbox.tempDir("run" + n));
+        daemon.ok("bridge", "add", "br1", "--vni", VNI, "--vtep-local", endpointIp(n), "--vtep-underlay-tap", sandbox.ifname("v" + n));
+        for (final String peer : peers)
+        {
+            daemon.ok("vxlan", "peer", "add", "br1", peer);
+            if (peer.startsWith("10.78."))
+            {
+                check(sandbox.run("ip", "-n", hostNs, "route", "add", peer + "/32", "via", "10.77.0." + peer.substring(peer.lastIndexOf('.') + 1)));
+            }
+        }
+        final String container = sandbox.namespace("c" + n);
+        daemon.ok("port", "add", "br1", sandbox.ifname("t" + n), "--netns", container, "--ip", overlayIp(n) + "/24", "--mac", mac(n));
+        return new VireoHost(daemon, hostNs, container);
+    }
+
+    private static long drops(final Daemon daemon, final String reason)
+    {
+        return port(daemon, "br1-vxlan").get("stats").get("drops").get(reason).asLong();
+    }
 
     private static String underlayIp(final int host)
     {
