@@ -54,7 +54,7 @@ log() { echo "compare $(date +%T): $*" >&2; }
 declare -A peers_of=([vxlan]="kernel-vxlan vireo-vxlan vireo-kernel-vxlan kernel-vireo-vxlan" [vhost]="vireo-vhost dpdk-vhost"
   [router]="kernel-router vireo-router vireo-l2-router")
 # vxlan-bench's overlays by default: Vireo over underlay TAPs too, where the kernel has UDP tunnel GSO on a TAP.
-! bench_tap_tunnel_gso || peers_of[vxlan]="kernel-vxlan vireo-vxlan vireo-tap-vxlan vireo-kernel-vxlan kernel-vireo-vxlan"
+! bench_tap_tunnel_gso || peers_of[vxlan]+=" vireo-tap-vxlan vireo-tap-kernel-vxlan kernel-vireo-tap-vxlan"
 # vxlan-bench prints "kernel rep 1: TCP 12.65 Gbit/s, ping avg 0.104 ms, 4 streams 14.2 Gbit/s".
 vxlan_rows='/ rep [0-9]+: TCP / {
   printf "%s\t%s-vxlan\t%s\ttcp_gbps\t%s\n", g, $1, r, $5
@@ -93,7 +93,9 @@ versions() {
     "vxlan	vireo-vxlan	version	$vireo" "vxlan	vireo-kernel-vxlan	version	$vireo sending to kernel $(uname -r)" \
     "vxlan	kernel-vireo-vxlan	version	kernel $(uname -r) sending to $vireo" >>"$out/meta.tsv"
   [ "$vxlan" = 0 ] || ! bench_tap_tunnel_gso ||
-    printf 'vxlan\tvireo-tap-vxlan\tversion\t%s, each endpoint over an underlay TAP\n' "$vireo" >>"$out/meta.tsv"
+    printf 'vxlan\t%s\tversion\t%s\n' "vireo-tap-vxlan" "$vireo, each endpoint over an underlay TAP" \
+      "vireo-tap-kernel-vxlan" "$vireo over an underlay TAP sending to kernel $(uname -r)" \
+      "kernel-vireo-tap-vxlan" "kernel $(uname -r) sending to $vireo over an underlay TAP" >>"$out/meta.tsv"
   [ "$vhost" = 0 ] || printf 'vhost\tvireo-vhost\tversion\t%s, --idle busy\nvhost\tdpdk-vhost\tversion\tDPDK %s net_vhost, io forwarding\n' \
     "$vireo" "$(dpkg-query -W -f='${Version}' dpdk-dev)" >>"$out/meta.tsv"
   [ "$router" = 0 ] || printf 'router\t%s\tversion\t%s\n' "kernel-router" "kernel $(uname -r), a router namespace" \

@@ -7,6 +7,7 @@
 #   vireo         vireod on both (bridge with --vni/--vtep-local, one peer), the containers on TAP ports;
 #   vireo-tap     vireod on both, each endpoint over an underlay TAP (--vtep-underlay-tap, Linux 6.17 on) at
 #                 an address of its own, 10.77.1.N, that the hosts route and forward;
+#   vireo-tap-kernel, kernel-vireo-tap  one host so, the kernel's vxlan on the other;
 #   vireo-kernel  vireod on host 1, the kernel on host 2 (Vireo sends, the kernel receives);
 #   kernel-vireo  the kernel on host 1, vireod on host 2;
 #   vireo-baseline  as vireo, with the jar of another checkout DIR (--baseline DIR, which adds it), to
@@ -28,7 +29,7 @@ seconds=10
 reps=3
 idle=adaptive
 overlays="kernel vireo vireo-kernel kernel-vireo"
-! bench_tap_tunnel_gso || overlays="kernel vireo vireo-tap vireo-kernel kernel-vireo"
+! bench_tap_tunnel_gso || overlays="kernel vireo vireo-tap vireo-kernel kernel-vireo vireo-tap-kernel kernel-vireo-tap"
 baseline=0 baseline_jar=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -72,10 +73,15 @@ topology() {
   done
 }
 
-# kernel_host N: host N's kernel vxlan device and bridge, its container on a veth.
+# kernel_host N [tap]: host N's kernel vxlan device and bridge, its container on a veth; with "tap", the peer
+# is a Vireo endpoint over an underlay TAP at 10.77.1.M, routed through its host.
 kernel_host() {
-  local n="$1" h="${p}h$1" peer=$((3 - $1))
-  ip -n "$h" link add vx0 type vxlan id 42 local "10.77.0.$n" remote "10.77.0.$peer" dstport 4789 dev eth0
+  local n="$1" h="${p}h$1" peer=$((3 - $1)) remote="10.77.0.$((3 - $1))"
+  if [ "${2:-}" = tap ]; then
+    remote="10.77.1.$peer"
+    ip -n "$h" route add "$remote/32" via "10.77.0.$peer"
+  fi
+  ip -n "$h" link add vx0 type vxlan id 42 local "10.77.0.$n" remote "$remote" dstport 4789 dev eth0
   ip -n "$h" link add br0 type bridge
   ip -n "$h" link set vx0 master br0 up
   ip -n "$h" link set br0 up
@@ -85,14 +91,18 @@ kernel_host() {
   ip -n "${p}c$n" addr add "10.66.0.$n/24" dev eth0
 }
 
-# vireo_host N [JAR|tap]: vireod in host N, its container on a TAP port of a VXLAN bridge; with "tap", the
-# endpoint over the underlay TAP ${p}uN at 10.77.1.N, the host forwarding and routing the peer's via its host.
+# vireo_host N [JAR|tap|tap-to-kernel]: vireod in host N, its container on a TAP port of a VXLAN bridge; with
+# "tap", the endpoint over the underlay TAP ${p}uN at 10.77.1.N, the host forwarding and routing the peer's
+# endpoint via its host; with "tap-to-kernel", the same with the kernel's vxlan at the peer host's address.
 vireo_host() {
   local n="$1" h="${p}h$1" run="$work/run$1" jar="$VIREO_JAR" vtep=(--vtep-local "10.77.0.$1") peer="10.77.0.$((3 - $1))"
-  if [ "${2:-}" = tap ]; then
-    vtep=(--vtep-local "10.77.1.$n" --vtep-underlay-tap "${p}u$n") peer="10.77.1.$((3 - n))"
+  if [ "${2:-}" = tap ] || [ "${2:-}" = tap-to-kernel ]; then
+    vtep=(--vtep-local "10.77.1.$n" --vtep-underlay-tap "${p}u$n")
     ip netns exec "$h" sysctl -qw net.ipv4.ip_forward=1
-    ip -n "$h" route add "$peer/32" via "10.77.0.$((3 - n))"
+    if [ "$2" = tap ]; then
+      peer="10.77.1.$((3 - n))"
+      ip -n "$h" route add "$peer/32" via "10.77.0.$((3 - n))"
+    fi
   elif [ -n "${2:-}" ]; then
     jar="$2"
   fi
@@ -141,6 +151,8 @@ overlay() {
     kernel) kernel_host 1; kernel_host 2 ;;
     vireo) vireo_host 1; vireo_host 2 ;;
     vireo-tap) vireo_host 1 tap; vireo_host 2 tap ;;
+    vireo-tap-kernel) vireo_host 1 tap-to-kernel; kernel_host 2 tap ;;
+    kernel-vireo-tap) kernel_host 1 tap; vireo_host 2 tap-to-kernel ;;
     vireo-baseline) [ "$baseline" = 1 ] || { echo "vxlan-bench: vireo-baseline needs --baseline DIR" >&2; exit 2; }
                     vireo_host 1 "$baseline_jar"; vireo_host 2 "$baseline_jar" ;;
     vireo-kernel) vireo_host 1; kernel_host 2 ;;
