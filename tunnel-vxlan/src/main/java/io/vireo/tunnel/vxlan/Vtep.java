@@ -43,6 +43,10 @@ import io.vireo.dataplane.port.Port;
  *  +--------+-----------------------------------------------------------+
  *  | inner Ethernet frame (or one segment of a GSO frame) ...           |
  * </pre>
+ * That is the endpoint over UDP sockets ({@link #open}, {@link VtepSockets}); over an underlay TAP
+ * ({@link #openOverTap}, {@link VtepTapUnderlay}) the same frames cross the host's IP stack whole, their outer
+ * headers written by the endpoint, with the same checks on what comes in.
+ * <p>
  * The endpoint counts what it sends (a datagram per peer) and drops in its port's counters; its
  * {@link #mtu()} is the overlay's, the largest inner IP packet the switch sends it (for a GSO frame,
  * the largest of its segments).

@@ -254,26 +254,34 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
         }
     }
 
-    private static void checkHostForwards()
+    private static String sysctl(final String path)
     {
-        final String forwarding;
         try
         {
-            forwarding = Files.readString(Path.of("/proc/sys/net/ipv4/ip_forward")).trim();
+            return Files.readString(Path.of(path)).trim();
         }
         catch (final IOException ex)
         {
-            throw new IllegalArgumentException("cannot tell whether the host forwards IPv4: " + ex.getMessage(), ex);
+            throw new IllegalArgumentException("cannot read " + path + ": " + ex.getMessage(), ex);
         }
-        if ("0".equals(forwarding))
+    }
+
+    private static void checkHostForwards()
+    {
+        if ("0".equals(sysctl("/proc/sys/net/ipv4/ip_forward")))
         {
             throw new IllegalArgumentException("the host does not forward IPv4 (net.ipv4.ip_forward is 0): " +
                 "an underlay TAP needs the host to route between it and the underlay");
         }
     }
 
+    /** Binding to an address succeeds where the host has it; with {@code ip_nonlocal_bind} on it always does: no check. */
     private static void checkNotTheHosts(final int localAddress)
     {
+        if ("1".equals(sysctl("/proc/sys/net/ipv4/ip_nonlocal_bind")))
+        {
+            return;
+        }
         final int probe;
         try
         {
