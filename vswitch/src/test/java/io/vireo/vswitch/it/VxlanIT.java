@@ -393,12 +393,16 @@ class VxlanIT
             "its route gone with it");
     }
 
-    /** A bridge over an underlay TAP is refused, saying why, where the host cannot carry it. */
+    /**
+     * A bridge over an underlay TAP is refused, saying why, where the host cannot carry it; one that is added comes
+     * back, TAP and route, when the daemon starts again from its state.
+     */
     @Test
-    void anUnderlayTapIsRefusedWhereTheHostCannotCarryIt() throws Exception
+    void anUnderlayTapIsRefusedWhereTheHostCannotCarryItAndComesBackOnRestart() throws Exception
     {
         final String hostNs = host(1);
-        final Daemon daemon = Daemon.startIn(sandbox, hostNs, sandbox.tempDir("run1"));
+        final Path runDir = sandbox.tempDir("run1");
+        final Daemon daemon = Daemon.startIn(sandbox, hostNs, runDir);
         check(sandbox.inNetns(hostNs, "sysctl", "-qw", "net.ipv4.ip_forward=0"));
         final String tap = sandbox.ifname("v1");
         assertTrue(daemon.fails("bridge", "add", "br1", "--vni", VNI, "--vtep-local", endpointIp(1), "--vtep-underlay-tap", tap)
@@ -411,6 +415,19 @@ class VxlanIT
         assertNotEquals(0, sandbox.run("ip", "-n", hostNs, "link", "show", tap).exit(), "no TAP left behind");
         daemon.ok("bridge", "add", "br1", "--vni", VNI, "--vtep-local", endpointIp(1), "--vtep-underlay-tap", tap);
         assertTrue(daemon.fails("bridge", "add", "br2", "--vni", "43", "--vtep-local", endpointIp(1)).contains("has its address to itself"));
+
+        assertEquals(0, daemon.terminate());
+        TapForwardingIT.waitFor(() -> 0 != sandbox.run("ip", "-n", hostNs, "link", "show", tap).exit(), "the TAP gone with its daemon");
+        final Daemon restarted = Daemon.startIn(sandbox, hostNs, runDir);
+        assertTrue(check(sandbox.run("ip", "-n", hostNs, "route", "get", endpointIp(1))).out().contains("dev " + tap),
+            "the TAP and its route made again from the saved state");
+        final JsonNode bridges = json(restarted.ok("bridge", "list", "--json"));
+        String underlayTap = null;
+        for (final JsonNode bridge : bridges)
+        {
+            underlayTap = "br1".equals(bridge.get("name").asText()) ? bridge.path("vxlan").path("underlayTap").asText() : underlayTap;
+        }
+        assertEquals(tap, underlayTap, bridges::toString);
     }
 
     private static String endpointIp(final int host)
