@@ -18,6 +18,7 @@ import io.vireo.dataplane.nativeio.Fd;
 import io.vireo.dataplane.nativeio.InetSockets;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.nativeio.NativeException;
+import io.vireo.dataplane.nativeio.NetlinkException;
 import io.vireo.dataplane.nativeio.RtNetlink;
 import io.vireo.dataplane.nativeio.TunDevice;
 import io.vireo.dataplane.offload.SegmentHeaderSink;
@@ -162,7 +163,8 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
      *
      * @throws IllegalArgumentException saying why, if the host does not forward IPv4, {@code localAddress} is one of
      *                                  the host's own (the host would keep the datagrams), the name is invalid or
-     *                                  taken, or the kernel has no UDP tunnel GSO on a TAP.
+     *                                  taken, the kernel has no UDP tunnel GSO on a TAP, or refuses the link's
+     *                                  settings or the route (one to the address exists).
      * @throws NativeException          if the kernel refuses the device or the route.
      */
     static VtepTapUnderlay open(
@@ -199,6 +201,11 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
                 rtnl.addRoute(inetAddress(localAddress), 32, null, link.index());
                 hostMac = Long.parseLong(link.address().replace(":", ""), 16);
             }
+            catch (final NetlinkException ex)
+            {
+                throw new IllegalArgumentException("cannot set up " + tapName + " and the host's route to " +
+                    InetSockets.format(localAddress) + " through it: " + ex.getMessage(), ex);
+            }
             return new VtepTapUnderlay(fd, tapName, hostMac, vni, localAddress, udpPort, ttl, learnAnyPeer, peers, counters);
         }
         catch (final RuntimeException ex)
@@ -225,6 +232,10 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
             {
                 final long hostMac = Long.parseLong(rtnl.link(tapName).address().replace(":", ""), 16);
                 return new VtepTapUnderlay(fd, tapName, hostMac, vni, localAddress, udpPort, ttl, learnAnyPeer, peers, counters);
+            }
+            catch (final NetlinkException ex)
+            {
+                throw new IllegalArgumentException("cannot read the underlay TAP " + tapName + ": " + ex.getMessage(), ex);
             }
         }
         catch (final RuntimeException ex)

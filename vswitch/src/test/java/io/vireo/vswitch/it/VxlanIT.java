@@ -412,6 +412,10 @@ class VxlanIT
             .contains("is the host's own"));
         assertTrue(daemon.fails("bridge", "add", "br1", "--vni", VNI, "--vtep-local", endpointIp(1), "--vtep-underlay-tap", "eth0")
             .contains("interface eth0 exists"));
+        check(sandbox.run("ip", "-n", hostNs, "route", "add", endpointIp(1) + "/32", "dev", "eth0"));
+        assertTrue(daemon.fails("bridge", "add", "br1", "--vni", VNI, "--vtep-local", endpointIp(1), "--vtep-underlay-tap", tap)
+            .contains("the host's route to " + endpointIp(1)));
+        check(sandbox.run("ip", "-n", hostNs, "route", "del", endpointIp(1) + "/32", "dev", "eth0"));
         assertNotEquals(0, sandbox.run("ip", "-n", hostNs, "link", "show", tap).exit(), "no TAP left behind");
         daemon.ok("bridge", "add", "br1", "--vni", VNI, "--vtep-local", endpointIp(1), "--vtep-underlay-tap", tap);
         assertTrue(daemon.fails("bridge", "add", "br2", "--vni", "43", "--vtep-local", endpointIp(1)).contains("has its address to itself"));
