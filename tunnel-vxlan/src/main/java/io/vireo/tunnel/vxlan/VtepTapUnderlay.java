@@ -397,16 +397,17 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
         {
             drop = DropReason.OVERSIZE;
         }
+        else if (!innerNetHeader(burst, frameLength))
+        {
+            drop = DropReason.BAD_OFFLOAD;
+        }
         else
         {
+            // Last: a sender is learned as a peer only by a frame that goes on.
             final int peer = peer(rxPrefix.getInt(IP + 12, BIG_ENDIAN));
             if (Vtep.NO_PEER == peer)
             {
                 drop = DropReason.UNKNOWN_PEER;
-            }
-            else if (!innerNetHeader(burst, frameLength))
-            {
-                drop = DropReason.BAD_OFFLOAD;
             }
             else
             {
