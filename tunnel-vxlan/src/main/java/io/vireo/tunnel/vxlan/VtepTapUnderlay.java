@@ -566,9 +566,16 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
         }
         if (gso)
         {
-            final int innerEtherType = buffer.getShort(offset + EthernetFlyweight.ETHER_TYPE_OFFSET, BIG_ENDIAN) & 0xFFFF;
-            final int innerEthernet = EthernetFlyweight.ETHER_TYPE_VLAN == innerEtherType || EthernetFlyweight.ETHER_TYPE_QINQ == innerEtherType ?
-                EthernetFlyweight.HEADER_LENGTH + EthernetFlyweight.VLAN_TAG_LENGTH : EthernetFlyweight.HEADER_LENGTH;
+            int innerEthernet = EthernetFlyweight.HEADER_LENGTH;  // and the VLAN tags, up to two
+            for (int tags = 0; tags < EthernetFlyweight.MAX_VLAN_TAGS && innerEthernet + 2 <= length; tags++)
+            {
+                final int etherType = buffer.getShort(offset + innerEthernet - 2, BIG_ENDIAN) & 0xFFFF;
+                if (EthernetFlyweight.ETHER_TYPE_VLAN != etherType && EthernetFlyweight.ETHER_TYPE_QINQ != etherType)
+                {
+                    break;
+                }
+                innerEthernet += EthernetFlyweight.VLAN_TAG_LENGTH;
+            }
             txPrefix.putByte(VirtioNetHeaderFlyweight.GSO_TYPE_OFFSET, (byte)(netHeader.gsoType() | GSO_UDP_TUNNEL_IPV4));
             txPrefix.putShort(VirtioNetHeaderFlyweight.HDR_LEN_OFFSET, (short)(netHeader.hdrLen() + OUTER_LENGTH), ByteOrder.LITTLE_ENDIAN);
             txPrefix.putShort(VirtioNetHeaderFlyweight.GSO_SIZE_OFFSET, (short)netHeader.gsoSize(), ByteOrder.LITTLE_ENDIAN);

@@ -222,6 +222,28 @@ class VtepTapUnderlayTest
     }
 
     @Test
+    void aTaggedGsoFrameNamesItsInnerIpHeaderPastTheTag()
+    {
+        final byte[] untagged = tcpFrame(TCP_PAYLOAD);
+        final byte[] inner = new byte[untagged.length + 4];
+        System.arraycopy(untagged, 0, inner, 0, 12);
+        putShort(inner, 12, 0x8100, BIG_ENDIAN);
+        putShort(inner, 14, 7, BIG_ENDIAN);
+        System.arraycopy(untagged, 12, inner, 16, untagged.length - 12);
+        final int frame = append(inner, 0);
+        new VirtioNetHeaderFlyweight().wrap(burst.buffer(), burst.netHeaderOffset(frame), VirtioNetHeaderFlyweight.LENGTH)
+            .flags(VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM).gsoType(VirtioNetHeaderFlyweight.GSO_TCPV4).hdrLen(58)
+            .gsoSize(GSO_SIZE).csumStart(38).csumOffset(16);
+
+        underlay.transmit(burst, new int[] {frame}, 1);
+
+        assertEquals(PREFIX + inner.length, hostReads());
+        assertEquals(50 + 18, scratch.getShort(22, LITTLE_ENDIAN), "the inner IP header's offset, past the tag");
+        assertEquals(50 + 38, scratch.getShort(6, LITTLE_ENDIAN));
+        assertInner(inner);
+    }
+
+    @Test
     void aPlainFrameLeavesWithItsPartialChecksumCompleted()
     {
         final byte[] inner = tcpFrame(200);
