@@ -37,9 +37,10 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * endpoint is a guest of the host with an IPv4 address of its own, the local VTEP address, which the host routes
  * to the TAP (a /32 route this adds) and resolves to the endpoint's MAC (which this answers ARP with). A TCP
  * stream's 64 KB frame leaves whole, its outer headers in front, in one write, and the host's stack cuts it into
- * datagrams only where a device needs it (as it does for its own vxlan device); a train that reaches the host
- * whole (a veth underlay, or the NIC's GRO) comes back whole in one read. No segmenting, merging or checksum of a
- * stream's bytes in user space, and one system call per frame each way; the price is a host that forwards IPv4
+ * datagrams only where a device needs it (as it does for its own vxlan device); a frame that reaches the TAP
+ * whole (over a veth from another namespace of the machine) comes back whole in one read, datagrams from a wire
+ * one read each. No segmenting, merging or checksum of a stream's bytes in user space, and one system call per
+ * frame each way; the price is a host that forwards IPv4
  * between its underlay interface and the TAP, and a VTEP address the underlay routes to the host.
  * <pre>
  *  one frame on the TAP (read into two buffers, written from two or three):
