@@ -326,12 +326,6 @@ public final class Vtep implements Port
         return underlay.sourcePorts();
     }
 
-    /** True if the endpoint's underlay is a TAP ({@link #openOverTap}) rather than UDP sockets. */
-    public boolean overTap()
-    {
-        return underlay instanceof VtepTapUnderlay;
-    }
-
     @Override
     public String name()
     {

@@ -93,7 +93,6 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
     private static final int ARP_FRAME_LENGTH = EthernetFlyweight.HEADER_LENGTH + ArpFlyweight.LENGTH;
 
     private final Fd fd;
-    private final String tapName;
     private final int vni;
     private final int localAddress;
     private final int udpPort;
@@ -127,11 +126,10 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
      * packet socket), sending to the host's side at {@code hostMac}. Owns {@code fd}.
      */
     VtepTapUnderlay(
-        final int fd, final String tapName, final long hostMac, final int vni, final int localAddress,
+        final int fd, final long hostMac, final int vni, final int localAddress,
         final int udpPort, final int ttl, final boolean learnAnyPeer, final VtepPeers peers, final PortCounters counters)
     {
         this.fd = Fd.own(fd);
-        this.tapName = tapName;
         this.vni = vni;
         this.localAddress = localAddress;
         this.udpPort = udpPort;
@@ -200,14 +198,14 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
                 final RtNetlink.Link link = rtnl.link(tapName);
                 rtnl.changeLink(link.index(), new RtNetlink.LinkChange(null, null, mtu + Vtep.OVERHEAD, true));
                 rtnl.addRoute(inetAddress(localAddress), 32, null, link.index());
-                hostMac = Long.parseLong(link.address().replace(":", ""), 16);
+                hostMac = mac(link);
             }
             catch (final NetlinkException ex)
             {
                 throw new IllegalArgumentException("cannot set up " + tapName + " and the host's route to " +
                     InetSockets.format(localAddress) + " through it: " + ex.getMessage(), ex);
             }
-            return new VtepTapUnderlay(fd, tapName, hostMac, vni, localAddress, udpPort, ttl, learnAnyPeer, peers, counters);
+            return new VtepTapUnderlay(fd, hostMac, vni, localAddress, udpPort, ttl, learnAnyPeer, peers, counters);
         }
         catch (final RuntimeException ex)
         {
@@ -231,8 +229,7 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
             final String tapName = TunDevice.name(fd);
             try (RtNetlink rtnl = RtNetlink.open(null))
             {
-                final long hostMac = Long.parseLong(rtnl.link(tapName).address().replace(":", ""), 16);
-                return new VtepTapUnderlay(fd, tapName, hostMac, vni, localAddress, udpPort, ttl, learnAnyPeer, peers, counters);
+                return new VtepTapUnderlay(fd, mac(rtnl.link(tapName)), vni, localAddress, udpPort, ttl, learnAnyPeer, peers, counters);
             }
             catch (final NetlinkException ex)
             {
@@ -331,15 +328,16 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
         }
     }
 
+    /** The host's side of the TAP: its MAC, which the outer Ethernet header goes to. */
+    private static long mac(final RtNetlink.Link link)
+    {
+        return Long.parseLong(link.address().replace(":", ""), 16);
+    }
+
     private static void putMac(final MutableDirectBuffer buffer, final int offset, final long mac)
     {
         buffer.putInt(offset, (int)(mac >>> 16), BIG_ENDIAN);
         buffer.putShort(offset + 4, (short)mac, BIG_ENDIAN);
-    }
-
-    String tapName()
-    {
-        return tapName;
     }
 
     // ---- receive ----

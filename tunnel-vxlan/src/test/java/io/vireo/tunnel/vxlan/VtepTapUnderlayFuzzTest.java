@@ -63,7 +63,7 @@ class VtepTapUnderlayFuzzTest
         {
             final int[] pair = UnixSocket.packetPair();
             host = Fd.own(pair[1]);
-            underlay = new VtepTapUnderlay(pair[0], "vxu", 0x0200_0000_00AAL, VNI, LOCAL, 4789, 64, learnAnyPeer, peers, counters);
+            underlay = new VtepTapUnderlay(pair[0], 0x0200_0000_00AAL, VNI, LOCAL, 4789, 64, learnAnyPeer, peers, counters);
             peers.add(PEER, false);
         }
     }

@@ -57,7 +57,7 @@ class VtepTapUnderlayTest
     {
         final int[] pair = UnixSocket.packetPair();
         host = Fd.own(pair[1]);
-        underlay = new VtepTapUnderlay(pair[0], "vxu", HOST_MAC, VNI, LOCAL, 4789, 64, false, peers, counters);
+        underlay = new VtepTapUnderlay(pair[0], HOST_MAC, VNI, LOCAL, 4789, 64, false, peers, counters);
         peers.add(PEER, false);
     }
 
@@ -155,7 +155,7 @@ class VtepTapUnderlayTest
     {
         final int[] pair = UnixSocket.packetPair();
         final VtepPeers learning = new VtepPeers();
-        final VtepTapUnderlay learner = new VtepTapUnderlay(pair[0], "vxu", HOST_MAC, VNI, LOCAL, 4789, 64, true, learning, counters);
+        final VtepTapUnderlay learner = new VtepTapUnderlay(pair[0], HOST_MAC, VNI, LOCAL, 4789, 64, true, learning, counters);
         try (Fd other = Fd.own(pair[1]))
         {
             final byte[] frame = datagram(OTHER_PEER, LOCAL, 4789, VNI, tcpFrame(100));
