@@ -21,7 +21,7 @@ import io.vireo.dataplane.nativeio.NativeException;
 import io.vireo.dataplane.nativeio.NetlinkException;
 import io.vireo.dataplane.nativeio.RtNetlink;
 import io.vireo.dataplane.nativeio.TunDevice;
-import io.vireo.dataplane.offload.SegmentHeaderSink;
+import io.vireo.dataplane.offload.SegmentIovecs;
 import io.vireo.dataplane.offload.SoftwareOffload;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.dataplane.pipeline.PortCounters;
@@ -66,7 +66,7 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * port a hash of the inner flow over the whole dynamic range. A write the TAP refuses (its queue full) is a
  * {@code tx_error}. One thread receives, one at a time transmits.
  */
-final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
+final class VtepTapUnderlay implements VtepUnderlay
 {
     /** {@code VIRTIO_NET_HDR_GSO_UDP_TUNNEL_IPV4}: a GSO frame inside an IPv4 UDP tunnel. */
     static final int GSO_UDP_TUNNEL_IPV4 = 0x20;
@@ -114,12 +114,7 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
 
     /** A GSO frame too long to go whole: cut here, its segments' headers in the offload's scratch. */
     private final SoftwareOffload offload = new SoftwareOffload(SoftwareOffload.DEFAULT_MAX_SEGMENTS, 0);
-    private final long[] headerAddresses = new long[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
-    private final int[] headerLengths = new int[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
-    private final long[] payloadAddresses = new long[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
-    private final int[] payloadLengths = new int[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
-    private long frameBufferAddress;
-    private int segmentCount;
+    private final SegmentIovecs segments = new SegmentIovecs(offload, SoftwareOffload.DEFAULT_MAX_SEGMENTS);
 
     /**
      * Over {@code fd}, which keeps each write one read as a TAP does (a TAP as {@link #open} makes it; in tests, a
@@ -623,9 +618,7 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
     /** A GSO frame whose outer packet would pass 65,535 bytes: its segments, each a plain frame, one write apiece. */
     private void sendSegmented(final MutableDirectBuffer buffer, final int offset, final int length, final int peer)
     {
-        segmentCount = 0;
-        frameBufferAddress = buffer.addressOffset();
-        if (offload.segmentHeaders(buffer, offset, length, netHeader, this) < 0)
+        if (segments.cut(buffer, offset, length, netHeader) < 0)
         {
             counters.dropped(DropReason.BAD_OFFLOAD, 1);
             return;
@@ -645,31 +638,20 @@ final class VtepTapUnderlay implements VtepUnderlay, SegmentHeaderSink
         }
     }
 
-    @Override
-    public void onSegment(
-        final MutableDirectBuffer headers, final int headersOffset, final int headersLength,
-        final int payloadOffset, final int payloadLength)
-    {
-        headerAddresses[segmentCount] = headers.addressOffset() + headersOffset;
-        headerLengths[segmentCount] = headersLength;
-        payloadAddresses[segmentCount] = frameBufferAddress + payloadOffset;
-        payloadLengths[segmentCount++] = payloadLength;
-    }
-
     private void sendSegments(final int address)
     {
         if (0 == address)
         {
             return;
         }
-        for (int segment = 0; segment < segmentCount; segment++)
+        for (int segment = 0; segment < segments.count(); segment++)
         {
-            final int innerLength = headerLengths[segment] + payloadLengths[segment];
+            final int innerLength = segments.headerLength(segment) + segments.payloadLength(segment);
             destination(address, innerLength);
-            txIov.putLong(IOVEC_LENGTH, headerAddresses[segment]);
-            txIov.putLong(IOVEC_LENGTH + 8, headerLengths[segment]);
-            txIov.putLong(2 * IOVEC_LENGTH, payloadAddresses[segment]);
-            txIov.putLong(2 * IOVEC_LENGTH + 8, payloadLengths[segment]);
+            txIov.putLong(IOVEC_LENGTH, segments.headerAddress(segment));
+            txIov.putLong(IOVEC_LENGTH + 8, segments.headerLength(segment));
+            txIov.putLong(2 * IOVEC_LENGTH, segments.payloadAddress(segment));
+            txIov.putLong(2 * IOVEC_LENGTH + 8, segments.payloadLength(segment));
             sent(fd.writev(txIov.addressOffset(), 3), innerLength);
         }
     }

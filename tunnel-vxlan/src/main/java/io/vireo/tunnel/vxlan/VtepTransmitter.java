@@ -6,7 +6,7 @@ import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.headers.VxlanFlyweight;
 import io.vireo.dataplane.nativeio.Fd;
 import io.vireo.dataplane.nativeio.MessageBatch;
-import io.vireo.dataplane.offload.SegmentHeaderSink;
+import io.vireo.dataplane.offload.SegmentIovecs;
 import io.vireo.dataplane.offload.SoftwareOffload;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.dataplane.pipeline.PortCounters;
@@ -39,7 +39,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * Every socket has DF set and the endpoint's TTL. A flooded frame goes to every peer. Sends and drops
  * are counted on the port: a datagram per peer sent, its inner frame's bytes. One thread at a time.
  */
-final class VtepTransmitter implements SegmentHeaderSink
+final class VtepTransmitter
 {
     private static final int HEADER_LENGTH = UdpFlyweight.HEADER_LENGTH + VxlanFlyweight.LENGTH;
     private static final int BATCH = 64;
@@ -65,13 +65,9 @@ final class VtepTransmitter implements SegmentHeaderSink
     private final VirtioNetHeaderFlyweight netHeader = new VirtioNetHeaderFlyweight();
     private final VxlanFlyweight vxlanHeader = new VxlanFlyweight();
     private final SoftwareOffload offload = new SoftwareOffload(SoftwareOffload.DEFAULT_MAX_SEGMENTS, VxlanFlyweight.LENGTH);
-    private final long[] headerAddresses = new long[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
-    private final int[] headerLengths = new int[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
-    private final long[] payloadAddresses = new long[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
-    private final int[] payloadLengths = new int[SoftwareOffload.DEFAULT_MAX_SEGMENTS];
-    /** Native address of the buffer holding the frame being segmented. */
-    private long frameBufferAddress;
-    private int segmentCount;
+    /** A GSO frame's segments: each one's headers in the offload's scratch, its VXLAN header in the headroom. */
+    private final SegmentIovecs segments = new SegmentIovecs(offload, SoftwareOffload.DEFAULT_MAX_SEGMENTS);
+    private final UnsafeBuffer segmentVxlanHeader = new UnsafeBuffer(0, 0);
     private final MessageBatch trains = new MessageBatch(TRAIN_BATCH, 2 * MAX_TRAIN_DATAGRAMS, true);
     private final int[] trainDatagrams = new int[TRAIN_BATCH];
     private final long[] trainBytes = new long[TRAIN_BATCH];
@@ -243,12 +239,15 @@ final class VtepTransmitter implements SegmentHeaderSink
 
     private void sendSegmented(final MutableDirectBuffer buffer, final int offset, final int length, final int peer, final int flow)
     {
-        segmentCount = 0;
-        frameBufferAddress = buffer.addressOffset();
-        if (offload.segmentHeaders(buffer, offset, length, netHeader, this) < 0)
+        if (segments.cut(buffer, offset, length, netHeader) < 0)
         {
             counters.dropped(DropReason.BAD_OFFLOAD, 1);
             return;
+        }
+        for (int segment = 0; segment < segments.count(); segment++)
+        {
+            segmentVxlanHeader.wrap(segments.headerAddress(segment), VxlanFlyweight.LENGTH);
+            vxlanHeader.wrap(segmentVxlanHeader, 0, VxlanFlyweight.LENGTH).header(vni);
         }
         final Fd socket = sourcePorts.socket(flow);
         if (Vtep.ALL_PEERS == peer)
@@ -265,20 +264,6 @@ final class VtepTransmitter implements SegmentHeaderSink
         flushTrains(socket);
     }
 
-    /** A segment: its headers in the offload's scratch, its VXLAN header in the headroom in front of them. */
-    @Override
-    public void onSegment(
-        final MutableDirectBuffer headers, final int headersOffset, final int headersLength,
-        final int payloadOffset, final int payloadLength)
-    {
-        final int datagram = headersOffset - VxlanFlyweight.LENGTH;
-        vxlanHeader.wrap(headers, datagram, VxlanFlyweight.LENGTH).header(vni);
-        headerAddresses[segmentCount] = headers.addressOffset() + datagram;
-        headerLengths[segmentCount] = VxlanFlyweight.LENGTH + headersLength;
-        payloadAddresses[segmentCount] = frameBufferAddress + payloadOffset;
-        payloadLengths[segmentCount++] = payloadLength;
-    }
-
     /** Queues the segments for one peer, as few messages as the kernel's bounds allow. */
     private void queueTrains(final Fd socket, final int address)
     {
@@ -286,7 +271,8 @@ final class VtepTransmitter implements SegmentHeaderSink
         {
             return;
         }
-        final int size = headerLengths[0] + payloadLengths[0];
+        final int segmentCount = segments.count();
+        final int size = segments.headerLength(0) + segments.payloadLength(0);
         final int perTrain = Math.max(1, Math.min(MAX_TRAIN_DATAGRAMS, MAX_TRAIN_BYTES / size));
         for (int first = 0; first < segmentCount; first += perTrain)
         {
@@ -300,9 +286,9 @@ final class VtepTransmitter implements SegmentHeaderSink
             for (int i = 0; i < datagrams; i++)
             {
                 final int segment = first + i;
-                trains.iov(message, 2 * i, headerAddresses[segment], headerLengths[segment]);
-                trains.iov(message, 2 * i + 1, payloadAddresses[segment], payloadLengths[segment]);
-                bytes += headerLengths[segment] - VxlanFlyweight.LENGTH + payloadLengths[segment];
+                trains.iov(message, 2 * i, segments.headerAddress(segment), segments.headerLength(segment));
+                trains.iov(message, 2 * i + 1, segments.payloadAddress(segment), segments.payloadLength(segment));
+                bytes += segments.headerLength(segment) - VxlanFlyweight.LENGTH + segments.payloadLength(segment);
             }
             trains.iovCount(message, 2 * datagrams);
             trains.segmentSize(message, datagrams > 1 ? size : 0);
