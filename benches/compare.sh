@@ -5,7 +5,7 @@
 # Rep 1 of everything, then rep 2, ...: each rep runs benches/netns-bench.sh once over every TAP peer
 # (--peers, default all: linux-bridge ovs-userspace ovs-userspace-tso dpdk-tap c-tapfwd c-tapfwd-epoll vireo), then
 # benches/vxlan-bench.sh (kernel vxlan, Vireo), benches/vhost-bench.sh (DPDK net_vhost, Vireo) and
-# benches/router-bench.sh (a kernel router namespace, a Vireo router, Vireo's L2 path) for one rep
+# benches/router-bench.sh (a kernel router namespace, a Vireo router, Vireo's L2 path, the C forwarder) for one rep
 # each. Then benches/report.py writes DIR/results.md, DIR/results.csv and DIR/chart.svg: the median of
 # the reps, their spread, and Vireo divided by every other peer of its table.
 # DIR (default benches/target/compare-DATE) also keeps raw.tsv, meta.tsv, info.tsv and logs/.
@@ -52,7 +52,7 @@ log() { echo "compare $(date +%T): $*" >&2; }
 
 # The peers of each other benchmark, and how the result lines of its output become raw.tsv rows.
 declare -A peers_of=([vxlan]="kernel-vxlan vireo-vxlan vireo-kernel-vxlan kernel-vireo-vxlan" [vhost]="vireo-vhost dpdk-vhost"
-  [router]="kernel-router vireo-router vireo-l2-router")
+  [router]="kernel-router vireo-router vireo-l2-router c-tapfwd-router")
 # vxlan-bench's overlays by default: Vireo over underlay TAPs too, where the kernel has UDP tunnel GSO on a TAP.
 ! bench_tap_tunnel_gso || peers_of[vxlan]+=" vireo-tap-vxlan vireo-tap-kernel-vxlan kernel-vireo-tap-vxlan"
 # vxlan-bench prints "kernel rep 1: TCP 12.65 Gbit/s, ping avg 0.104 ms, 4 streams 14.2 Gbit/s".
@@ -99,7 +99,8 @@ versions() {
   [ "$vhost" = 0 ] || printf 'vhost\tvireo-vhost\tversion\t%s, --idle busy\nvhost\tdpdk-vhost\tversion\tDPDK %s net_vhost, io forwarding\n' \
     "$vireo" "$(dpkg-query -W -f='${Version}' dpdk-dev)" >>"$out/meta.tsv"
   [ "$router" = 0 ] || printf 'router\t%s\tversion\t%s\n' "kernel-router" "kernel $(uname -r), a router namespace" \
-    "vireo-router" "$vireo, a router between two bridges" "vireo-l2-router" "$vireo, one bridge (no router)" >>"$out/meta.tsv"
+    "vireo-router" "$vireo, a router between two bridges" "vireo-l2-router" "$vireo, one bridge (no router)" \
+    "c-tapfwd-router" "benches/tapfwd.c between two TAPs, one subnet (no router): the ceiling of TAP forwarding" >>"$out/meta.tsv"
 }
 
 versions

@@ -7,6 +7,9 @@
 #              router r1 attached to b1 (10.81.1.1/24) and b2 (10.81.2.1/24);
 #   vireo-l2   the reference for Vireo's own L2 path: C and S on one Vireo bridge, in one subnet (both
 #              /16, same addresses), no router;
+#   c-tapfwd   the ceiling of any switch or router that reads and writes TAPs: benches/tapfwd.c (the C
+#              forwarder of netns-bench.sh) between a TAP into C and one into S, in one subnet as on
+#              vireo-l2: one read and one write of each frame, 64 KB TCP segments whole, no parsing;
 #   kernel-masquerade  (not run by default) kernel, plus nftables masquerade on R's way to S;
 #   vireo-masquerade   (not run by default) vireo, plus `vireoctl nat masquerade r1 --out b2`.
 #              In both, S has no route beyond its own /24 (none back to C's subnet): only translation
@@ -27,10 +30,10 @@
 # counters). The topologies take turns (rep 1 of each, then rep 2, ...). As in netns-bench.sh, vireod
 # runs on --switch-cpu (1) and every tool on --tools-cpu (0) ("any": not pinned); the kernel's routing
 # runs in softirq on the sending CPU, so there it shares the tools CPU.
-#   benches/router-bench.sh [--seconds 10] [--reps 3] [--topologies "kernel vireo vireo-l2"]
+#   benches/router-bench.sh [--seconds 10] [--reps 3] [--topologies "kernel vireo vireo-l2 c-tapfwd"]
 #                           [--idle adaptive|busy|backoff] [--switch-cpu 1] [--tools-cpu 0] [--conn-clients 4]
-# Prints each rep, the median per topology and the ratios vireo / kernel, vireo / vireo-l2 and
-# vireo-masquerade / kernel-masquerade (of the pairs that ran); keeps the
+# Prints each rep, the median per topology and the ratios vireo / kernel, vireo / vireo-l2,
+# c-tapfwd / kernel, vireo-l2 / c-tapfwd and vireo-masquerade / kernel-masquerade (of the pairs that ran); keeps the
 # logs (trafgen, vireod, `vireoctl stats --json` after each Vireo rep) in a directory it names. Each rep
 # also gives the CPU that processes not started here used meanwhile (benches/othercpu.py): the noise.
 set -eEuo pipefail
@@ -38,10 +41,10 @@ shopt -s inherit_errexit
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 source "$VIREO_ROOT/benches/lib.sh"
 
-all_topologies="kernel vireo vireo-l2 kernel-masquerade vireo-masquerade"
+all_topologies="kernel vireo vireo-l2 c-tapfwd kernel-masquerade vireo-masquerade"
 # Pairs "A:B" whose ratio A / B is printed when both ran.
-ratio_pairs="vireo:kernel vireo:vireo-l2 vireo-masquerade:kernel-masquerade"
-seconds=10 reps=3 idle=adaptive topologies="kernel vireo vireo-l2" pings=20 switch_cpu=1 tools_cpu=0 conn_clients=4
+ratio_pairs="vireo:kernel vireo:vireo-l2 c-tapfwd:kernel vireo-l2:c-tapfwd vireo-masquerade:kernel-masquerade"
+seconds=10 reps=3 idle=adaptive topologies="kernel vireo vireo-l2 c-tapfwd" pings=20 switch_cpu=1 tools_cpu=0 conn_clients=4
 conn_port=6000 conn_ports=64 conn_concurrency=32   # connrate: S's first port, its port count, connections in flight per client
 die() { echo "router-bench: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
@@ -106,6 +109,7 @@ trap 'teardown; rm -rf "$bin"' EXIT
 trap 'echo "router-bench: interrupted; removing what it made" >&2; exit 130' INT TERM
 trap 'rc=$?; [ "$BASH_SUBSHELL" != 0 ] || echo "router-bench: $stage: \"$BASH_COMMAND\" failed (exit $rc); logs in $out" >&2' ERR
 gcc -O2 -Wall -o "$bin/connrate" "$VIREO_ROOT/benches/connrate.c"
+[[ " $topologies " != *" c-tapfwd "* ]] || gcc -O2 -Wall -o "$bin/tapfwd" "$VIREO_ROOT/benches/tapfwd.c"
 
 netns() {
   ip netns add "$1"
@@ -189,6 +193,24 @@ topology_vireo-l2() {
   ctl bridge add b1
   ctl port add b1 "$ifc" --netns "$nc" --ip "$ip_c/16"
   ctl port add b1 "$ifs" --netns "$ns" --ip "$ip_s/16"
+  nexthop="$ip_s"
+}
+
+# c-tapfwd: the C forwarder on the switch CPU makes the two TAPs (it prints "ready" once both exist); they
+# go into C and S, both in one /16 as on vireo-l2.
+topology_c-tapfwd() {
+  local log="$out/$topology.$rep.tapfwd.log"
+  "${on_switch[@]}" "$bin/tapfwd" "$ifc" "$ifs" >"$log" 2>&1 </dev/null 9>&- &
+  pids+=($!)
+  wait_until 10 eval "grep -q ready '$log' || ! alive $!" || true
+  grep -q ready "$log" || die "tapfwd did not start: $(tail -3 "$log")"
+  netns "$nc"; netns "$ns"
+  ip link set "$ifc" netns "$nc"
+  ip link set "$ifs" netns "$ns"
+  ip -n "$nc" addr add "$ip_c/16" dev "$ifc"
+  ip -n "$ns" addr add "$ip_s/16" dev "$ifs"
+  ip -n "$nc" link set "$ifc" up
+  ip -n "$ns" link set "$ifs" up
   nexthop="$ip_s"
 }
 
