@@ -109,6 +109,7 @@ final class VtepTapUnderlay implements VtepUnderlay
         new UnsafeBuffer(BufferUtil.allocateDirectAligned(TUNNEL_HEADER_LENGTH + ARP_FRAME_LENGTH, 64));
     private final VirtioNetHeaderFlyweight tunnelHeader = new VirtioNetHeaderFlyweight();
     private final VirtioNetHeaderFlyweight netHeader = new VirtioNetHeaderFlyweight();
+    private final EthernetFlyweight innerEthernetHeader = new EthernetFlyweight();
     private final VxlanFlyweight vxlanHeader = new VxlanFlyweight();
     private final ArpFlyweight arp = new ArpFlyweight();
 
@@ -560,16 +561,9 @@ final class VtepTapUnderlay implements VtepUnderlay
         }
         if (gso)
         {
-            int innerEthernet = EthernetFlyweight.HEADER_LENGTH;  // and the VLAN tags, up to two
-            for (int tags = 0; tags < EthernetFlyweight.MAX_VLAN_TAGS && innerEthernet + 2 <= length; tags++)
-            {
-                final int etherType = buffer.getShort(offset + innerEthernet - 2, BIG_ENDIAN) & 0xFFFF;
-                if (EthernetFlyweight.ETHER_TYPE_VLAN != etherType && EthernetFlyweight.ETHER_TYPE_QINQ != etherType)
-                {
-                    break;
-                }
-                innerEthernet += EthernetFlyweight.VLAN_TAG_LENGTH;
-            }
+            // Its VLAN tags (up to two) included; a frame too short for them is the kernel's to refuse.
+            final int innerEthernet =
+                Math.max(EthernetFlyweight.HEADER_LENGTH, innerEthernetHeader.wrap(buffer, offset, length).headerLength());
             txPrefix.putByte(VirtioNetHeaderFlyweight.GSO_TYPE_OFFSET, (byte)(netHeader.gsoType() | GSO_UDP_TUNNEL_IPV4));
             txPrefix.putShort(VirtioNetHeaderFlyweight.HDR_LEN_OFFSET, (short)(netHeader.hdrLen() + OUTER_LENGTH), ByteOrder.LITTLE_ENDIAN);
             txPrefix.putShort(VirtioNetHeaderFlyweight.GSO_SIZE_OFFSET, (short)netHeader.gsoSize(), ByteOrder.LITTLE_ENDIAN);

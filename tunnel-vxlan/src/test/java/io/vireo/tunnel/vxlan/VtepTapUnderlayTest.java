@@ -200,9 +200,7 @@ class VtepTapUnderlayTest
     {
         final byte[] inner = tcpFrame(TCP_PAYLOAD);
         final int frame = append(inner, 0);
-        new VirtioNetHeaderFlyweight().wrap(burst.buffer(), burst.netHeaderOffset(frame), VirtioNetHeaderFlyweight.LENGTH)
-            .flags(VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM).gsoType(VirtioNetHeaderFlyweight.GSO_TCPV4).hdrLen(54)
-            .gsoSize(GSO_SIZE).csumStart(34).csumOffset(16);
+        tcpGso(frame, 14);
 
         underlay.transmit(burst, new int[] {frame}, 1);
 
@@ -222,25 +220,31 @@ class VtepTapUnderlayTest
     }
 
     @Test
-    void aTaggedGsoFrameNamesItsInnerIpHeaderPastTheTag()
+    void aTaggedGsoFrameNamesItsInnerIpHeaderPastItsTags()
     {
-        final byte[] untagged = tcpFrame(TCP_PAYLOAD);
-        final byte[] inner = new byte[untagged.length + 4];
-        System.arraycopy(untagged, 0, inner, 0, 12);
-        putShort(inner, 12, 0x8100, BIG_ENDIAN);
-        putShort(inner, 14, 7, BIG_ENDIAN);
-        System.arraycopy(untagged, 12, inner, 16, untagged.length - 12);
-        final int frame = append(inner, 0);
-        new VirtioNetHeaderFlyweight().wrap(burst.buffer(), burst.netHeaderOffset(frame), VirtioNetHeaderFlyweight.LENGTH)
-            .flags(VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM).gsoType(VirtioNetHeaderFlyweight.GSO_TCPV4).hdrLen(58)
-            .gsoSize(GSO_SIZE).csumStart(38).csumOffset(16);
+        for (final int[] tpids : new int[][] {{0x8100}, {0x88A8, 0x8100}})
+        {
+            final byte[] untagged = tcpFrame(TCP_PAYLOAD);
+            final int tagsLength = 4 * tpids.length;
+            final byte[] inner = new byte[untagged.length + tagsLength];
+            System.arraycopy(untagged, 0, inner, 0, 12);
+            for (int tag = 0; tag < tpids.length; tag++)
+            {
+                putShort(inner, 12 + 4 * tag, tpids[tag], BIG_ENDIAN);
+                putShort(inner, 14 + 4 * tag, 7 + tag, BIG_ENDIAN);
+            }
+            System.arraycopy(untagged, 12, inner, 12 + tagsLength, untagged.length - 12);
+            final int frame = append(inner, 0);
+            tcpGso(frame, 14 + tagsLength);
 
-        underlay.transmit(burst, new int[] {frame}, 1);
+            underlay.transmit(burst, new int[] {frame}, 1);
 
-        assertEquals(PREFIX + inner.length, hostReads());
-        assertEquals(50 + 18, scratch.getShort(22, LITTLE_ENDIAN), "the inner IP header's offset, past the tag");
-        assertEquals(50 + 38, scratch.getShort(6, LITTLE_ENDIAN));
-        assertInner(inner);
+            assertEquals(PREFIX + inner.length, hostReads());
+            assertEquals(50 + 14 + tagsLength, scratch.getShort(22, LITTLE_ENDIAN),
+                "the inner IP header's offset, past " + tpids.length + " tags");
+            assertEquals(50 + 34 + tagsLength, scratch.getShort(6, LITTLE_ENDIAN));
+            assertInner(inner);
+        }
     }
 
     @Test
@@ -287,9 +291,7 @@ class VtepTapUnderlayTest
         final int payload = 65_500 - 54;
         final byte[] inner = tcpFrame(payload);
         final int frame = append(inner, 0);
-        new VirtioNetHeaderFlyweight().wrap(burst.buffer(), burst.netHeaderOffset(frame), VirtioNetHeaderFlyweight.LENGTH)
-            .flags(VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM).gsoType(VirtioNetHeaderFlyweight.GSO_TCPV4).hdrLen(54)
-            .gsoSize(GSO_SIZE).csumStart(34).csumOffset(16);
+        tcpGso(frame, 14);
 
         underlay.transmit(burst, new int[] {frame}, 1);
 
@@ -401,6 +403,14 @@ class VtepTapUnderlayTest
         burst.commit(inner.length);
         burst.peer(burst.size() - 1, peer);
         return burst.size() - 1;
+    }
+
+    /** A TCP over IPv4 GSO frame's virtio-net header, its IP header {@code l2Length} bytes in. */
+    private void tcpGso(final int frame, final int l2Length)
+    {
+        new VirtioNetHeaderFlyweight().wrap(burst.buffer(), burst.netHeaderOffset(frame), VirtioNetHeaderFlyweight.LENGTH)
+            .flags(VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM).gsoType(VirtioNetHeaderFlyweight.GSO_TCPV4).hdrLen(l2Length + 40)
+            .gsoSize(GSO_SIZE).csumStart(l2Length + 20).csumOffset(16);
     }
 
     private void hostWrites(final byte[] frame)
