@@ -44,12 +44,8 @@ public final class SegmentIovecs implements SegmentHeaderSink
     {
         count = 0;
         frameAddress = buffer.addressOffset();
-        final int status = offload.segmentHeaders(buffer, offset, length, header, this);
-        if (status < 0)
-        {
-            count = 0;
-        }
-        return status;
+        // The offload checks the whole frame before it hands over a segment: a refused one leaves count 0.
+        return offload.segmentHeaders(buffer, offset, length, header, this);
     }
 
     @Override
