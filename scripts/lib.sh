@@ -16,11 +16,9 @@ VIREO_JVM_FLAGS=(--add-exports java.base/jdk.internal.misc=ALL-UNNAMED --enable-
 # compile at a thousandth of the thresholds: with C2 within seconds of start. Not Agrona's AgentRunner, whose duty
 # cycle every thread shares: compiled that early from the control threads' profile, it cost the forwarding
 # thread's busy loop 3-36 % of its 64-byte frames in four reps (benches/README.md).
-VIREO_DAEMON_JVM_FLAGS=(-XX:PerMethodTrapLimit=0 -XX:CompileCommand=quiet)
-for idle_path in io.vireo.vswitch.pipeline.PortWaitSet io.vireo.dataplane.nativeio.Epoll; do
-  VIREO_DAEMON_JVM_FLAGS+=("-XX:CompileCommand=CompileThresholdScaling,$idle_path::*,0.001")
-done
-unset idle_path
+VIREO_DAEMON_JVM_FLAGS=(-XX:PerMethodTrapLimit=0 -XX:CompileCommand=quiet
+  -XX:CompileCommand=CompileThresholdScaling,io.vireo.vswitch.pipeline.PortWaitSet::*,0.001
+  -XX:CompileCommand=CompileThresholdScaling,io.vireo.dataplane.nativeio.Epoll::*,0.001)
 # vireoctl and the CNI plugin's fallback JVM are short-lived clients: C1 and serial GC start fastest.
 VIREO_CTL_JVM_FLAGS=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
 
