@@ -11,9 +11,10 @@ VIREO_JVM_FLAGS=(--add-exports java.base/jdk.internal.misc=ALL-UNNAMED --enable-
 # the interpreter by its first real frame (a new MAC, a failed write, a class the warm-up never ran) would stay
 # there for minutes.
 # The idle strategy's way back from epoll to the ports (PortWaitSet, Epoll) runs about ten times a second on an
-# idle switch and not at all in the start-up warm-up: at the JVM's usual thresholds it stays interpreted for
-# seconds and at C1's profiling tier for minutes, on the way of every frame that wakes the switch. Its methods
-# compile at a thousandth of the thresholds: with C2 within seconds of start. Not Agrona's AgentRunner, whose duty
+# idle switch, on the way of every frame that wakes it. The start-up warm-up sleeps and wakes through it between
+# its bursts, but there the compilers are busy with hotter code: at the JVM's usual thresholds it ends the warm-up
+# at C1's profiling tier, and was still there after 10 s of pings four a second (-XX:+PrintCompilation). Its
+# methods compile at a thousandth of the thresholds: with C2 during the warm-up. Not Agrona's AgentRunner, whose duty
 # cycle every thread shares: compiled that early from the control threads' profile, it cost the forwarding
 # thread's busy loop 3-36 % of its 64-byte frames in four reps (benches/README.md).
 VIREO_DAEMON_JVM_FLAGS=(-XX:PerMethodTrapLimit=0 -XX:CompileCommand=quiet

@@ -62,6 +62,12 @@ import org.agrona.concurrent.status.CountersReader;
  * size up to the switch's, so that the profile the JIT compiles from is not skewed to one kind of frame.
  * The loopback ports' bridge answers ARP for their hosts' addresses itself (ARP/ND suppression): half the
  * ARP requests are for one of them and answered, half for an address it does not know and flooded.
+ * <p>
+ * Between bursts the private agent sleeps as an idle forwarding thread does, in a {@link PortWaitSet} that goes to
+ * epoll at once, and is woken by its next frames: by the descriptor of a TAP port or VXLAN endpoint they arrive on,
+ * or by the wait set's eventfd for a loopback port (which has none), as a thread is woken for a command. That way
+ * back from epoll to the ports is on every frame's way through an idle switch; left out of the warm-up, it ran
+ * interpreted for 10-30 s after start and at C1's profiling tier for minutes (-XX:+PrintCompilation).
  */
 public final class ForwardingWarmUp
 {
@@ -150,7 +156,8 @@ public final class ForwardingWarmUp
         final Pipeline pipeline = new Pipeline(fdb, new PolicyTable(generations), generations, features, sized,
             new RouterDirectory(sized.maxBridges()), null, null, answers);
         final CachedEpochClock clock = new CachedEpochClock();
-        final ForwardingAgent agent = pipeline.newAgent("warm-up", ForwardingAgent.ANY_CPU, clock, null,
+        final PortWaitSet waitSet = new PortWaitSet(0, 0);
+        final ForwardingAgent agent = pipeline.newAgent("warm-up", ForwardingAgent.ANY_CPU, clock, waitSet,
             new ThreadCounters(counters, "warm-up"));
         final ForwardingProxy proxy = new ForwardingProxy(new ForwardingAgent[] {agent}, agent::doWork);
         final Feed[] feeds = new Feed[FEEDS];
@@ -177,7 +184,7 @@ public final class ForwardingWarmUp
                 feeds[id] = id < LOOPBACK_PORTS ? new LoopbackFeed(new LoopbackPort(name, RING_SIZE)) : new TapFeed(name);
                 attach(proxy, feeds[id].port(), id, id < LOOPBACK_PORTS ? BRIDGE : TAP_BRIDGE, counters, sized);
             }
-            final Traffic traffic = new Traffic(agent, feeds, clock);
+            final Traffic traffic = new Traffic(agent, waitSet, feeds, clock);
             traffic.betweenLocalPorts(sized.burstSize(), bursts);
             // Attached only now: every forwarding step polls every port, and the endpoints' polls are system calls.
             final int vxlanBursts = bursts / VXLAN_EVERY;
@@ -195,7 +202,7 @@ public final class ForwardingWarmUp
                 attach(proxy, endpoints[1], FAR_ENDPOINT, FAR_BRIDGE, endpointCounters[1], sized);
                 traffic.acrossVxlan(sized.burstSize(), vxlanBursts);
             }
-            return new Forwarded(traffic.sent, traffic.acrossVxlan, vxlan);
+            return new Forwarded(traffic.sent, traffic.acrossVxlan, vxlan, waitSet.wakeUps());
         }
         finally
         {
@@ -276,9 +283,10 @@ public final class ForwardingWarmUp
     /**
      * What the warm-up's ports with feeds were sent: {@code frames} in all (a flooded frame counts once per port),
      * {@code acrossVxlan} of them by the ports beside the VXLAN endpoints (datagrams still on their way when it ended
-     * not counted), false {@code vxlan} if it ran without the endpoints (too few bursts, or no loopback addresses).
+     * not counted), false {@code vxlan} if it ran without the endpoints (too few bursts, or no loopback addresses), and
+     * how many of its sleeps between bursts the next burst's frames or the wake-up ended (all, unless one timed out).
      */
-    public record Forwarded(long frames, long acrossVxlan, boolean vxlan)
+    public record Forwarded(long frames, long acrossVxlan, boolean vxlan, long wakeUps)
     {
     }
 
@@ -286,6 +294,7 @@ public final class ForwardingWarmUp
     private static final class Traffic
     {
         private final ForwardingAgent agent;
+        private final PortWaitSet waitSet;
         private final Feed[] feeds;
         private final CachedEpochClock clock;
         private final byte[][][] frames = new byte[FEEDS][][];
@@ -293,9 +302,10 @@ public final class ForwardingWarmUp
         private long sent;
         private long acrossVxlan;
 
-        Traffic(final ForwardingAgent agent, final Feed[] feeds, final CachedEpochClock clock)
+        Traffic(final ForwardingAgent agent, final PortWaitSet waitSet, final Feed[] feeds, final CachedEpochClock clock)
         {
             this.agent = agent;
+            this.waitSet = waitSet;
             this.feeds = feeds;
             this.clock = clock;
             for (int port = 0; port < FEEDS; port++)
@@ -328,7 +338,10 @@ public final class ForwardingWarmUp
             burst(VXLAN_NEAR, 0, VXLAN_NEAR, FEEDS);
         }
 
-        /** Sends {@code size} frames into {@code port}, runs one forwarding step, and takes what feeds {@code from} to {@code to} (exclusive) were sent. */
+        /**
+         * Sends {@code size} frames into {@code port}, wakes the agent from its sleep, runs one forwarding step, and takes
+         * what feeds {@code from} to {@code to} (exclusive) were sent.
+         */
         private void burst(final int port, final int size, final int from, final int to)
         {
             final byte[][] kinds = frames[port];
@@ -336,8 +349,13 @@ public final class ForwardingWarmUp
             {
                 feeds[port].inject(kinds[next++ % kinds.length]);
             }
+            if (feeds[port].port().pollFd() < 0)
+            {
+                waitSet.wake();
+            }
+            waitSet.idle(0);
             clock.advance(1);
-            agent.doWork();
+            waitSet.idle(agent.doWork());
             for (int out = from; out < to; out++)
             {
                 final int drained = feeds[out].drain();

@@ -30,13 +30,24 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
 
     private final Epoll epoll = Epoll.create(64);
     private final EventFd wakeup = EventFd.create();
+    private final long spinNanos;
+    private final long yieldUntilNanos;
     private int portsWithoutFd;
     private long wakeByNanos = Long.MAX_VALUE;
     /** When the idle calls since the last work began, or 0 while working. */
     private long idleSinceNanos;
+    private long wakeUps;
 
     public PortWaitSet()
     {
+        this(SPIN_NANOS, YIELD_UNTIL_NANOS);
+    }
+
+    /** Phases of other lengths: 0 and 0 sleeps at the first idle call (the start-up warm-up's). */
+    PortWaitSet(final long spinNanos, final long yieldUntilNanos)
+    {
+        this.spinNanos = spinNanos;
+        this.yieldUntilNanos = yieldUntilNanos;
         epoll.add(wakeup.fd());
     }
 
@@ -102,11 +113,11 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
             idleSinceNanos = now;
         }
         final long idleNanos = now - idleSinceNanos;
-        if (idleNanos < SPIN_NANOS)
+        if (idleNanos < spinNanos)
         {
             Thread.onSpinWait();
         }
-        else if (idleNanos < YIELD_UNTIL_NANOS)
+        else if (idleNanos < yieldUntilNanos)
         {
             Thread.yield();
         }
@@ -124,6 +135,10 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
             millis = (int)Math.max(0, Math.min(millis, (wakeByNanos - System.nanoTime() + 999_999) / 1_000_000));
         }
         final int ready = epoll.await(millis);
+        if (ready > 0)
+        {
+            wakeUps++;
+        }
         for (int i = 0; i < ready; i++)
         {
             if (epoll.readyFd(i) == wakeup.fd())
@@ -131,6 +146,12 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
                 wakeup.drain();
             }
         }
+    }
+
+    /** Sleeps ended by a ready descriptor (a port's or the wake-up eventfd), not by their timeout. */
+    long wakeUps()
+    {
+        return wakeUps;
     }
 
     @Override
