@@ -25,9 +25,17 @@ class ForwardingWarmUpTest
 
         // Three loopback ports on one bridge, two TAP ports over socket pairs on another: a flooded frame is sent
         // twice (or once, between the TAP ports), a known unicast one once, none dropped.
-        final long local = forwarded.frames() - forwarded.acrossVxlan();
+        final long local = forwarded.frames() - forwarded.routed() - forwarded.acrossVxlan();
         assertTrue(local > injected, "some frames flooded: " + local + " sent of " + injected);
         assertTrue(local < 2 * injected, "some frames unicast: " + local + " sent of " + injected);
+        // Then a burst for every four through the router, 1 to 8 frames, from either side in turn: each frame routed to
+        // the other side (IPv4 with its checksum right, IPv6) or, an ARP request for the router's address, answered.
+        long intoRouter = 0;
+        for (int burst = 0; burst < bursts / 4; burst++)
+        {
+            intoRouter += 1 + burst / 2 % BURST;
+        }
+        assertEquals(intoRouter, forwarded.routed(), "frames out of the routed ports, one for each sent in");
         // Then a burst for every two, 1 to 8 frames, from the loopback ports beside two VXLAN endpoints on lo in
         // turn, every frame across to the other's (the kernel may still hold the last datagrams when the warm-up
         // ends, more of them if its softirq thread lags).
@@ -42,7 +50,7 @@ class ForwardingWarmUpTest
             acrossVxlan + " frames came out of the port beside one VXLAN endpoint of " + intoVxlan + " sent into the other's");
         // Before every burst the agent slept in epoll and was woken: by a TAP port's or an endpoint's descriptor, or by
         // the eventfd for a loopback port; a sleep that ran to its timeout instead would be missing here.
-        assertEquals(bursts + bursts / 2 + 1, forwarded.wakeUps(), "sleeps ended by the next burst");
+        assertEquals(bursts + bursts / 4 + bursts / 2 + 1, forwarded.wakeUps(), "sleeps ended by the next burst");
     }
 
     @Test
@@ -52,12 +60,13 @@ class ForwardingWarmUpTest
 
         final ForwardingWarmUp.Forwarded forwarded = ForwardingWarmUp.run(small, 40);
 
-        assertTrue(forwarded.frames() > forwarded.acrossVxlan() && forwarded.acrossVxlan() > 0, forwarded::toString);
+        assertTrue(forwarded.frames() > forwarded.routed() + forwarded.acrossVxlan() && forwarded.routed() > 0 &&
+            forwarded.acrossVxlan() > 0, forwarded::toString);
     }
 
     @Test
     void noBurstsForwardNothing()
     {
-        assertEquals(new ForwardingWarmUp.Forwarded(0, 0, false, 0), ForwardingWarmUp.run(GEOMETRY, 0));
+        assertEquals(new ForwardingWarmUp.Forwarded(0, 0, 0, false, 0), ForwardingWarmUp.run(GEOMETRY, 0));
     }
 }
