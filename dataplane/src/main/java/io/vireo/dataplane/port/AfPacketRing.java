@@ -119,15 +119,15 @@ final class AfPacketRing
     }
 
     /**
-     * Copies frames into the burst until it is full or no block is ours; a block whose frames are all
-     * taken goes back to the kernel at once, a partly taken one is held for the next call.
+     * Copies frames into the burst until it has no {@link FrameBurst#hasReceiveRoom() room} or no block is ours; a
+     * block whose frames are all taken goes back to the kernel at once, a partly taken one is held for the next call.
      *
      * @return frames appended.
      */
     int receive(final FrameBurst burst)
     {
         int received = 0;
-        while (!burst.isFull())
+        while (burst.hasReceiveRoom())
         {
             final long blockOffset = (long)block * blockSize;
             if (0 == remaining)

@@ -257,7 +257,7 @@ public final class TapPort implements Port
     public int receive(final FrameBurst burst)
     {
         int received = 0;
-        while (!burst.isFull() && 0 == fd.failure())
+        while (burst.hasReceiveRoom() && 0 == fd.failure())
         {
             if (0 == netHeaderLength)
             {

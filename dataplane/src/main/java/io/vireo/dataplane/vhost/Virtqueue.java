@@ -195,7 +195,8 @@ final class Virtqueue
     }
 
     /**
-     * Appends the frames the driver has made available to {@code burst}, until it is full.
+     * Appends the frames the driver has made available to {@code burst}, while it has {@link FrameBurst#hasReceiveRoom()
+     * room}.
      *
      * @return frames appended; on a violation, those taken before it.
      */
@@ -203,7 +204,7 @@ final class Virtqueue
     {
         final int available = available();
         int taken = 0;
-        while (taken < available && !burst.isFull())
+        while (taken < available && burst.hasReceiveRoom())
         {
             final int head = head(nextAvail + taken);
             final int length = gather(head, burst);

@@ -35,6 +35,29 @@ class FrameBurstTest
     }
 
     @Test
+    void portsStopReceivingAtAFullBurstOrOnceItHoldsFourGsoFramesWorth()
+    {
+        final FrameBurst small = new FrameBurst(32, 2048, 128);
+        for (int i = 0; i < 32; i++)
+        {
+            assertTrue(small.hasReceiveRoom(), "room after " + i + " frames of 1514 bytes");
+            small.commit(1514);
+        }
+        assertFalse(small.hasReceiveRoom(), "no slot left");
+
+        final FrameBurst gso = new FrameBurst(32, 131_072, 128);
+        gso.commit(65_000);
+        gso.commit(65_000);
+        gso.commit(65_000);
+        assertTrue(gso.hasReceiveRoom(), "195,000 bytes in three frames");
+        gso.commit(65_000);
+        assertFalse(gso.hasReceiveRoom(), "260,000 bytes in four frames");
+        assertFalse(gso.isFull(), "while slots are left for frames the stages append");
+        gso.clear();
+        assertTrue(gso.hasReceiveRoom(), "a cleared burst takes frames again");
+    }
+
+    @Test
     void refusesAGeometryThatCannotWork()
     {
         assertThrows(IllegalArgumentException.class, () -> new FrameBurst(0, 2048, 128));

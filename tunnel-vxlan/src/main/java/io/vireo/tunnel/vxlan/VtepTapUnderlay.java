@@ -338,12 +338,15 @@ final class VtepTapUnderlay implements VtepUnderlay
 
     // ---- receive ----
 
-    /** Reads until the burst is full or the TAP empty, at most a burst's worth of frames, dropped ones included. */
+    /**
+     * Reads until the burst has no {@link FrameBurst#hasReceiveRoom() room} or the TAP is empty, at most a burst's worth
+     * of frames, dropped ones included.
+     */
     @Override
     public int receive(final FrameBurst burst)
     {
         int received = 0;
-        for (int reads = burst.capacity(); reads > 0 && !burst.isFull() && 0 == fd.failure(); reads--)
+        for (int reads = burst.capacity(); reads > 0 && burst.hasReceiveRoom() && 0 == fd.failure(); reads--)
         {
             rxIov.putLong(IOVEC_LENGTH, burst.nextFrameAddress());
             rxIov.putLong(IOVEC_LENGTH + 8, burst.frameCapacity());
