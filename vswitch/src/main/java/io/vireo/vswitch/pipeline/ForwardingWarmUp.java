@@ -64,8 +64,8 @@ import org.agrona.concurrent.status.CountersReader;
  * (down, in a namespace of its own).
  * <p>
  * Between the two, a router joins two more bridges, each with a loopback port whose hosts it knows as neighbours:
- * IPv4 (ICMP, TCP, UDP, checksums right) and IPv6 to its MAC from a host on one side to a host on the other are
- * routed across, and ARP requests for its addresses answered, in a quarter as many bursts as the local ports had.
+ * IPv4 (ICMP, TCP, UDP, with header checksums right) and IPv6 to its MAC from a host on one side to a host on the
+ * other are routed across, and ARP requests for its addresses answered, in a quarter as many bursts as the local ports had.
  * Without this an idle router's frames ran interpreted until hundreds had crossed it: the first 20 pings 50 ms apart
  * through the router of a vireod just started took 0.34 ms (median over seven daemons), 0.21 ms with it.
  * <pre>
@@ -112,7 +112,11 @@ public final class ForwardingWarmUp
      * C2 (a quarter as many left it at C1's profiling tier).
      */
     private static final int VXLAN_EVERY = 2;
-    /** This many fewer bursts go through the router than the local ports get: its stages come after theirs. */
+    /**
+     * This many fewer bursts go through the router than the local ports get: the stages before the router's are
+     * compiled by the local ports' bursts, and a quarter as many gets the router's compiled (by C1 at least; C2 took
+     * some of it only during the first hundreds of real frames).
+     */
     private static final int ROUTED_EVERY = 4;
     /**
      * The largest burst into a VXLAN endpoint's bridge: pings and short exchanges, the frames the warm-up is for (a
