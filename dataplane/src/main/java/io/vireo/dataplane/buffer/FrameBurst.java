@@ -41,9 +41,10 @@ public final class FrameBurst
     public static final int ALL_PEERS = -2;
     /**
      * Ports stop receiving into a burst once its frames hold this many bytes ({@link #hasReceiveRoom()}): at most four
-     * 64 KB GSO frames. A burst of 32 of them is 2 MB, a core's whole L2 here, and each frame went cold between its read and
-     * its write: with four TCP streams between two TAPs, reads of 64 KB took 10.7 us and writes 13.4 us at 32 frames a
-     * burst, 7.0 and 6.8 at four (benches/README.md, 2026-12-05). Bursts of small frames are not cut by it.
+     * 64 KB GSO frames. A burst of 32 of them is 2 MB, a core's whole L2 here, and each frame went cold between
+     * its read and its write: with four TCP streams between two TAPs, traced by hand, reads of 64 KB took 10.7 us
+     * and writes 13.4 us in a run at 32 frames a burst, 7.0 and 6.8 in one at four (benches/README.md, 2026-12-05).
+     * Bursts of small frames are not cut by it.
      */
     public static final int RECEIVE_BYTES = 3 * 65_536;
 
