@@ -17,8 +17,8 @@ public interface Port extends AutoCloseable
 
     /**
      * Appends received frames to the burst while it has {@link FrameBurst#hasReceiveRoom() room} and the port has
-     * frames left, each with its virtio-net header in front ({@link FrameBurst#NET_HEADER_LENGTH} bytes, zero when the port has
-     * no offloads).
+     * frames left, each with its virtio-net header in front ({@link FrameBurst#NET_HEADER_LENGTH} bytes, zero when
+     * the port has no offloads).
      *
      * @return frames appended.
      */

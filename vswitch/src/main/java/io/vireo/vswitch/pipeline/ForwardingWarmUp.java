@@ -65,7 +65,8 @@ import org.agrona.concurrent.status.CountersReader;
  * <p>
  * Between the two, a router joins two more bridges, each with a loopback port whose hosts it knows as neighbours:
  * IPv4 (ICMP, TCP, UDP, with header checksums right) and IPv6 to its MAC from a host on one side to a host on the
- * other are routed across, and ARP requests for its addresses answered, in a quarter as many bursts as the local ports had.
+ * other are routed across, and ARP requests for its addresses answered, in a quarter as many bursts as the local
+ * ports had.
  * Without this an idle router's frames ran interpreted until hundreds had crossed it: the first 20 pings 50 ms apart
  * through the router of a vireod just started took 0.34 ms (median over seven daemons), 0.21 ms with it.
  * <pre>
@@ -415,7 +416,8 @@ public final class ForwardingWarmUp
         private long routed;
         private long acrossVxlan;
 
-        Traffic(final ForwardingAgent agent, final PortWaitSet waitSet, final Feed[] feeds, final CachedEpochClock clock)
+        Traffic(
+            final ForwardingAgent agent, final PortWaitSet waitSet, final Feed[] feeds, final CachedEpochClock clock)
         {
             this.agent = agent;
             this.waitSet = waitSet;
@@ -455,15 +457,15 @@ public final class ForwardingWarmUp
         {
             for (int burst = 0; burst < bursts; burst++)
             {
-                acrossVxlan += burst(VXLAN_NEAR + burst % 2, 1 + burst / 2 % Math.min(VXLAN_BURST, burstSize), VXLAN_NEAR,
-                    VXLAN_FAR + 1);
+                final int size = 1 + burst / 2 % Math.min(VXLAN_BURST, burstSize);
+                acrossVxlan += burst(VXLAN_NEAR + burst % 2, size, VXLAN_NEAR, VXLAN_FAR + 1);
             }
             acrossVxlan += burst(VXLAN_NEAR, 0, VXLAN_NEAR, VXLAN_FAR + 1);
         }
 
         /**
-         * Sends {@code size} frames into {@code port}, wakes the agent from its sleep, runs one forwarding step, and takes
-         * what feeds {@code from} to {@code to} (exclusive) were sent; returns how many frames that was.
+         * Sends {@code size} frames into {@code port}, wakes the agent from its sleep, runs one forwarding step, and
+         * takes what feeds {@code from} to {@code to} (exclusive) were sent; returns how many frames that was.
          */
         private long burst(final int port, final int size, final int from, final int to)
         {
