@@ -28,14 +28,21 @@ class ForwardingWarmUpTest
         final long local = forwarded.frames() - forwarded.routed() - forwarded.acrossVxlan();
         assertTrue(local > injected, "some frames flooded: " + local + " sent of " + injected);
         assertTrue(local < 2 * injected, "some frames unicast: " + local + " sent of " + injected);
-        // Then a burst for every four through the router, 1 to 8 frames, from either side in turn: each frame routed to
-        // the other side (IPv4 with its checksum right, IPv6) or, an ARP request for the router's address, answered.
+        // Then a burst for every four through the router, 1 to 8 frames, from either side in turn, twice: without NAT
+        // and with the near side masqueraded and a port published to it. Each frame is routed to the other side (IPv4
+        // with its checksum right, IPv6) or, an ARP or echo request for the router's address, answered; the hosts'
+        // answers to what reached them translated go back through the router in bursts of their own.
         long intoRouter = 0;
         for (int burst = 0; burst < bursts / 4; burst++)
         {
-            intoRouter += 1 + burst / 2 % BURST;
+            intoRouter += 2 * (1 + burst / 2 % BURST);
         }
-        assertEquals(intoRouter, forwarded.routed(), "frames out of the routed ports, one for each sent in");
+        final long translated = forwarded.masqueraded() + forwarded.published();
+        assertEquals(intoRouter + translated, forwarded.routed(),
+            "frames out of the routed ports, one for each sent in");
+        assertTrue(forwarded.masqueraded() > 0 && forwarded.published() > 0, forwarded::toString);
+        assertEquals(translated, forwarded.translatedAnswers(),
+            "every answer to a translated request came back to its host, translated back");
         // Then a burst for every two, 1 to 8 frames, from the loopback ports beside two VXLAN endpoints on lo in
         // turn, every frame across to the other's (the kernel may still hold the last datagrams when the warm-up
         // ends, more of them if its softirq thread lags).
@@ -49,8 +56,11 @@ class ForwardingWarmUpTest
         assertTrue(acrossVxlan <= intoVxlan && acrossVxlan >= intoVxlan / 2,
             acrossVxlan + " frames came out of the port beside one VXLAN endpoint of " + intoVxlan + " sent into the other's");
         // Before every burst the agent slept in epoll and was woken: by a TAP port's or an endpoint's descriptor, or by
-        // the eventfd for a loopback port; a sleep that ran to its timeout instead would be missing here.
-        assertEquals(bursts + bursts / 4 + bursts / 2 + 1, forwarded.wakeUps(), "sleeps ended by the next burst");
+        // the eventfd for a loopback port; a sleep that ran to its timeout instead would be missing here. (The bursts
+        // are those above, one more to the VXLAN endpoints at the end, and one of answers after each routed burst that
+        // brought the hosts translated requests.)
+        assertTrue(forwarded.bursts() > bursts + 2 * (bursts / 4) + bursts / 2, forwarded::toString);
+        assertEquals(forwarded.bursts(), forwarded.wakeUps(), "sleeps ended by the next burst");
     }
 
     @Test
@@ -67,6 +77,6 @@ class ForwardingWarmUpTest
     @Test
     void noBurstsForwardNothing()
     {
-        assertEquals(new ForwardingWarmUp.Forwarded(0, 0, 0, false, 0), ForwardingWarmUp.run(GEOMETRY, 0));
+        assertEquals(new ForwardingWarmUp.Forwarded(0, 0, 0, 0, 0, 0, false, 0, 0), ForwardingWarmUp.run(GEOMETRY, 0));
     }
 }
