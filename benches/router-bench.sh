@@ -27,11 +27,15 @@
 # within SECONDS / SECONDS, the line also gives those S received whole, the failed ones, whom S saw
 # as their source, and the router's connection table afterwards (Vireo: entries of
 # r1's conntrack; kernel-masquerade: R's nf_conntrack_count and its drop, early_drop and insert_failed
-# counters). The topologies take turns (rep 1 of each, then rep 2, ...). As in netns-bench.sh, vireod
-# runs on --switch-cpu (1) and every tool on --tools-cpu (0) ("any": not pinned); the kernel's routing
-# runs in softirq on the sending CPU, so there it shares the tools CPU.
+# counters). With masquerade both tables hold --conntrack-max connections (vireod's --conntrack-capacity;
+# the kernel's nf_conntrack_max and hash size, which are global: raised for the run, put back at exit),
+# as a table that fills caps the figure at its size / SECONDS (the rep then says FULL). The topologies
+# take turns (rep 1 of each, then rep 2, ...). As in netns-bench.sh, vireod runs on --switch-cpu (1) and
+# every tool on --tools-cpu (0) ("any": not pinned); the kernel's routing runs in softirq on the sending
+# CPU, so there it shares the tools CPU.
 #   benches/router-bench.sh [--seconds 10] [--reps 3] [--topologies "kernel vireo vireo-l2 c-tapfwd"]
 #                           [--idle adaptive|busy|backoff] [--switch-cpu 1] [--tools-cpu 0] [--conn-clients 4]
+#                           [--conntrack-max 1048576]
 # Prints each rep, the median per topology and the ratios vireo / kernel, vireo / vireo-l2,
 # c-tapfwd / kernel, vireo-l2 / c-tapfwd and vireo-masquerade / kernel-masquerade (of the pairs that ran); keeps the
 # logs (trafgen, vireod, `vireoctl stats --json` after each Vireo rep) in a directory it names. Each rep
@@ -45,6 +49,7 @@ all_topologies="kernel vireo vireo-l2 c-tapfwd kernel-masquerade vireo-masquerad
 # Pairs "A:B" whose ratio A / B is printed when both ran.
 ratio_pairs="vireo:kernel vireo:vireo-l2 c-tapfwd:kernel vireo-l2:c-tapfwd vireo-masquerade:kernel-masquerade"
 seconds=10 reps=3 idle=adaptive topologies="kernel vireo vireo-l2 c-tapfwd" pings=20 switch_cpu=1 tools_cpu=0 conn_clients=4
+conntrack_max=1048576   # both routers' connection tables with masquerade (the kernel's: nf_conntrack_max, hashsize)
 conn_port=6000 conn_ports=64 conn_concurrency=32   # connrate: S's first port, its port count, connections in flight per client
 die() { echo "router-bench: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
@@ -56,12 +61,14 @@ while [ $# -gt 0 ]; do
     --switch-cpu) switch_cpu="${2:-}"; shift 2 || die "--switch-cpu takes a value" ;;
     --tools-cpu) tools_cpu="${2:-}"; shift 2 || die "--tools-cpu takes a value" ;;
     --conn-clients) conn_clients="${2:-}"; shift 2 || die "--conn-clients takes a value" ;;
-    -h | --help) sed -n '2,34p' "$0"; exit 0 ;;
+    --conntrack-max) conntrack_max="${2:-}"; shift 2 || die "--conntrack-max takes a value" ;;
+    -h | --help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "router-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[[ "$seconds" =~ ^[1-9][0-9]*$ && "$reps" =~ ^[1-9][0-9]*$ && "$conn_clients" =~ ^[1-9][0-9]*$ ]] ||
-  { echo "router-bench: --seconds, --reps and --conn-clients take a whole number above 0" >&2; exit 2; }
+[[ "$seconds" =~ ^[1-9][0-9]*$ && "$reps" =~ ^[1-9][0-9]*$ && "$conn_clients" =~ ^[1-9][0-9]*$ &&
+  "$conntrack_max" =~ ^[1-9][0-9]*$ ]] ||
+  { echo "router-bench: --seconds, --reps, --conn-clients and --conntrack-max take a whole number above 0" >&2; exit 2; }
 [[ " busy backoff adaptive " == *" $idle "* ]] || { echo "router-bench: --idle is busy, backoff or adaptive, not $idle" >&2; exit 2; }
 [ -n "${topologies// /}" ] || { echo "router-bench: --topologies is empty ($all_topologies)" >&2; exit 2; }
 for t in $topologies; do
@@ -105,10 +112,28 @@ teardown() {
   [ -z "$run" ] || rm -rf "$run"
   run=""
 }
-trap 'teardown; rm -rf "$bin"' EXIT
+# The kernel's connection table limit and hash size as they were, restored at exit ("" if not changed).
+saved_conntrack=""
+restore_conntrack() {
+  local max buckets
+  [ -n "$saved_conntrack" ] || return 0
+  read -r max buckets <<<"$saved_conntrack"
+  sysctl -qw net.netfilter.nf_conntrack_max="$max" || echo "router-bench: could not restore nf_conntrack_max $max" >&2
+  echo "$buckets" >/sys/module/nf_conntrack/parameters/hashsize ||
+    echo "router-bench: could not restore nf_conntrack hashsize $buckets" >&2
+}
+trap 'teardown; restore_conntrack; rm -rf "$bin"' EXIT
 trap 'echo "router-bench: interrupted; removing what it made" >&2; exit 130' INT TERM
 trap 'rc=$?; [ "$BASH_SUBSHELL" != 0 ] || echo "router-bench: $stage: \"$BASH_COMMAND\" failed (exit $rc); logs in $out" >&2' ERR
 gcc -O2 -Wall -o "$bin/connrate" "$VIREO_ROOT/benches/connrate.c"
+# A connection table that fills caps the new connections/s at its size / --seconds (TIME_WAIT entries stay
+# 120 s): both routers get --conntrack-max entries. The kernel's limit is global (read-only in a namespace),
+# so it is raised for the run, with the hash table to match, and put back at exit.
+if [[ " $topologies " == *" kernel-masquerade "* ]]; then
+  saved_conntrack="$(sysctl -n net.netfilter.nf_conntrack_max) $(cat /sys/module/nf_conntrack/parameters/hashsize)"
+  echo "$conntrack_max" >/sys/module/nf_conntrack/parameters/hashsize
+  sysctl -qw net.netfilter.nf_conntrack_max="$conntrack_max"
+fi
 [[ " $topologies " != *" c-tapfwd "* ]] || gcc -O2 -Wall -o "$bin/tapfwd" "$VIREO_ROOT/benches/tapfwd.c"
 
 netns() {
@@ -156,9 +181,11 @@ default_routes() {
 
 # vireod in the root namespace, its control socket and counters in $run; its TAPs go into C and S.
 vireo_up() {
+  local -a table=()
+  [[ "$topology" != *-masquerade ]] || table=(--conntrack-capacity "$conntrack_max")
   run="$(mktemp -d "$out/run.XXXXXX")"
   VIREO_NO_BUILD=1 "${on_switch[@]}" "$VIREO_ROOT/scripts/vireod" --run-dir "$run" --idle "$idle" --metrics off \
-    >"$out/$topology.$rep.vireod.log" 2>&1 </dev/null 9>&- &
+    "${table[@]}" >"$out/$topology.$rep.vireod.log" 2>&1 </dev/null 9>&- &
   pids+=($!)
   wait_until 60 eval "grep -q 'vireod: ready' '$out/$topology.$rep.vireod.log' || ! alive $!" || true
   grep -q 'vireod: ready' "$out/$topology.$rep.vireod.log" ||
@@ -312,6 +339,8 @@ measure() {
       echo "? (vireoctl conntrack list failed) -"; } | awk '{print $1 " entries (" $3 ")"}')" ;;
     kernel-masquerade) table="; R's conntrack after: $(kernel_conntrack | awk '{$1 = $1 " entries,"; print}')" ;;
   esac
+  n="$(sed -n 's/.*conntrack after: \([0-9]*\) entries.*/\1/p' <<<"$table")"
+  [ -z "$n" ] || [ "$n" -lt "$conntrack_max" ] || table+="; FULL: new connections/s capped at $conntrack_max / $seconds s"
   echo "${rtt:--} $one $four $kfps ${sent:--} $busy $cps $cbusy S completed $complete, failed $failed, S saw $peers$table"
 }
 
