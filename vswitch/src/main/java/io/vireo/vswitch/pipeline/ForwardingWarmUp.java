@@ -151,8 +151,9 @@ public final class ForwardingWarmUp
     private static final int ROUTED_PREFIX_LENGTH = 24;
     private static final int ROUTED_IPV6_PREFIX_LENGTH = 64;
     private static final int CONNECTIONS = 64;
-    /** The port of the routed hosts' TCP and UDP services, and the router's published port (the same on its target). */
+    /** The port of the routed hosts' TCP and UDP services. */
     private static final int SERVICE_PORT = 80;
+    /** The router's published port, the same on the near host it is published to. */
     private static final int PUBLISHED_PORT = 8_080;
     /** A host's TCP and UDP connections (and its echo identifier) are from this port plus its address's last byte. */
     private static final int CLIENT_PORTS = 49_152;
