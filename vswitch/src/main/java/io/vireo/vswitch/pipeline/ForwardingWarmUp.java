@@ -9,6 +9,7 @@ import java.util.List;
 
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.Checksums;
+import io.vireo.dataplane.headers.Ipv4Flyweight;
 import io.vireo.dataplane.nativeio.LibC;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.nativeio.NativeException;
@@ -40,6 +41,11 @@ import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 import org.agrona.concurrent.status.CountersReader;
+
+import static io.vireo.dataplane.headers.TcpFlyweight.FLAGS_OFFSET;
+import static io.vireo.dataplane.headers.TcpFlyweight.FLAG_ACK;
+import static io.vireo.dataplane.headers.TcpFlyweight.FLAG_PSH;
+import static io.vireo.dataplane.headers.TcpFlyweight.FLAG_SYN;
 
 /**
  * Runs the forwarding path over synthetic traffic before the switch takes real frames, so the JIT has
@@ -171,10 +177,6 @@ public final class ForwardingWarmUp
     private static final int IPPROTO_ICMPV6 = 58;
     private static final int ICMP_ECHO_REPLY = 0;
     private static final int ICMP_ECHO_REQUEST = 8;
-    private static final int TCP_FLAGS = 13;
-    private static final int TCP_SYN = 0x02;
-    private static final int TCP_PSH = 0x08;
-    private static final int TCP_ACK = 0x10;
     private static final int ETHERNET_LENGTH = 14;
     private static final int IPV4_LENGTH = 20;
     private static final int IPV6_LENGTH = 40;
@@ -687,8 +689,8 @@ public final class ForwardingWarmUp
             }
             if (IPPROTO_TCP == protocol)
             {
-                final boolean syn = 0 != (request.getByte(index + l4 + TCP_FLAGS) & TCP_SYN);
-                frame.putByte(l4 + TCP_FLAGS, (byte)(syn ? TCP_SYN | TCP_ACK : TCP_ACK));
+                final boolean syn = 0 != (request.getByte(index + l4 + FLAGS_OFFSET) & FLAG_SYN);
+                frame.putByte(l4 + FLAGS_OFFSET, (byte)(syn ? FLAG_SYN | FLAG_ACK : FLAG_ACK));
             }
             return withHeaderChecksum(frame.byteArray());
         }
@@ -740,14 +742,14 @@ public final class ForwardingWarmUp
             frames.add(arp(source, routerAddress(port)));
             frames.add(request(router, source, routerAddress(port), IPPROTO_ICMP, 0, 0));
             frames.add(request(router, source, ip(peer), IPPROTO_ICMP, 0, 0));
-            frames.add(request(router, source, ip(peer), IPPROTO_TCP, SERVICE_PORT, TCP_SYN));
-            frames.add(request(router, source, ip(peer), IPPROTO_TCP, SERVICE_PORT, TCP_PSH | TCP_ACK));
+            frames.add(request(router, source, ip(peer), IPPROTO_TCP, SERVICE_PORT, FLAG_SYN));
+            frames.add(request(router, source, ip(peer), IPPROTO_TCP, SERVICE_PORT, FLAG_PSH | FLAG_ACK));
             frames.add(request(router, source, ip(peer), IPPROTO_UDP, SERVICE_PORT, 0));
             if (published && ROUTED_FAR == port)
             {
-                frames.add(request(router, source, routerAddress(port), IPPROTO_TCP, PUBLISHED_PORT, TCP_SYN));
+                frames.add(request(router, source, routerAddress(port), IPPROTO_TCP, PUBLISHED_PORT, FLAG_SYN));
                 frames.add(
-                    request(router, source, routerAddress(port), IPPROTO_TCP, PUBLISHED_PORT, TCP_PSH | TCP_ACK));
+                    request(router, source, routerAddress(port), IPPROTO_TCP, PUBLISHED_PORT, FLAG_PSH | FLAG_ACK));
                 frames.add(request(router, source, routerAddress(port), IPPROTO_UDP, PUBLISHED_PORT, 0));
             }
             for (final int nextHeader : new int[] {IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP})
@@ -781,7 +783,7 @@ public final class ForwardingWarmUp
         }
         if (IPPROTO_TCP == protocol)
         {
-            l4.putByte(TCP_FLAGS, (byte)tcpFlags);
+            l4.putByte(FLAGS_OFFSET, (byte)tcpFlags);
         }
         return withHeaderChecksum(frame);
     }
@@ -789,9 +791,7 @@ public final class ForwardingWarmUp
     /** The frame, its IPv4 header's checksum computed. */
     private static byte[] withHeaderChecksum(final byte[] frame)
     {
-        final UnsafeBuffer ip = new UnsafeBuffer(frame, ETHERNET_LENGTH, IPV4_LENGTH);
-        ip.putShort(10, (short)0, ByteOrder.BIG_ENDIAN);
-        ip.putShort(10, (short)Checksums.checksum(ip, 0, IPV4_LENGTH), ByteOrder.BIG_ENDIAN);
+        new Ipv4Flyweight().wrap(new UnsafeBuffer(frame), ETHERNET_LENGTH, IPV4_LENGTH).updateChecksum();
         return frame;
     }
 
