@@ -9,6 +9,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -24,6 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * each finds its index bucket and its entry in memory far from the last one's. {@code original} looks
  * up the original tuple, {@code reply} the reply tuple; {@code originalAndTranslate} is what a stage
  * does per packet: the lookup, the four translated-tuple reads and the {@code isCurrent} check.
+ * {@code touchedBurstOriginalAndTranslate} does that for a burst of {@value #BURST} packets the way the
+ * router stage does with NAT: the burst's keys, {@code ConnectionTable.touch} of them, then each packet's
+ * work as in {@code originalAndTranslate}; its score is per packet.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -35,6 +39,7 @@ public class ConnectionTableBenchmark
 {
     private static final int CONNECTIONS = 1_000_000;
     private static final int NAT = 0xCB00_7101;
+    private static final int BURST = 32;
 
     private ConnectionTable table;
     private final int[] zones = new int[CONNECTIONS];
@@ -44,6 +49,7 @@ public class ConnectionTableBenchmark
     private final int[] hostPorts = new int[CONNECTIONS];
     private final int[] serverPorts = new int[CONNECTIONS];
     private final int[] natPorts = new int[CONNECTIONS];
+    private final long[] keys = new long[BURST];
     private int next;
 
     @Setup
@@ -105,7 +111,32 @@ public class ConnectionTableBenchmark
     @Benchmark
     public long originalAndTranslate()
     {
-        final int i = advance();
+        return lookUpAndTranslate(advance());
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BURST)
+    public long touchedBurstOriginalAndTranslate()
+    {
+        // CONNECTIONS is a multiple of BURST: a burst never wraps.
+        final int first = next;
+        next = first + BURST == CONNECTIONS ? 0 : first + BURST;
+        for (int k = 0; k < BURST; k++)
+        {
+            final int i = first + k;
+            keys[k] = ConnectionTable.key(zones[i], protocols[i], hosts[i], servers[i], hostPorts[i], serverPorts[i]);
+        }
+        table.touch(keys, BURST);
+        long tuples = 0;
+        for (int k = 0; k < BURST; k++)
+        {
+            tuples ^= lookUpAndTranslate(first + k);
+        }
+        return tuples;
+    }
+
+    private long lookUpAndTranslate(final int i)
+    {
         final long handle = table.lookup(zones[i], protocols[i], hosts[i], servers[i], hostPorts[i], serverPorts[i]);
         final long tuple = table.translatedSource(handle) ^ (long)table.translatedDestination(handle) << 32 ^
             table.translatedSourcePort(handle) ^ (long)table.translatedDestinationPort(handle) << 16;

@@ -1,6 +1,7 @@
 package io.vireo.benches.pipeline;
 
 import java.nio.ByteOrder;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 import io.vireo.dataplane.buffer.FrameBurst;
@@ -52,6 +53,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code policy}: {@code none}, no bridge has a policy; {@code egress}, bridge 1 (where the frames are
  * routed to) has one rule that none of them matches, so each routed frame is checked against it through
  * the thread's flow cache (one flow, every lookup a hit after the first).
+ * <p>
+ * {@code nat}: {@code none}, the router has no NAT rules; {@code masquerade-1m}, it masquerades what leaves by
+ * bridge 1, and its connection table holds {@value #CONNECTIONS} such connections, established (created as the
+ * router creates them), whose packets the bursts carry in a random order, pre-generated and cycled: each frame's
+ * connection lookup finds its index bucket and entry far from the last one's, as at a gateway with a million
+ * flows, and each frame leaves translated.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -68,9 +75,15 @@ public class RoutedPipelineBenchmark
     private static final long MAC_R1 = 0x02_00_00_00_01_01L;
     private static final int IP_A = 0x0A01_0002;
     private static final int IP_B = 0x0A02_0002;
+    private static final int IP_R1 = 0x0A02_0001;
+    private static final int CONNECTIONS = 1_000_000;
+    private static final int UDP = 17;
 
     @Param({"none", "egress"})
     String policy;
+
+    @Param({"none", "masquerade-1m"})
+    String nat;
 
     private ForwardingTable fdb;
     private NeighbourTable neighbours;
@@ -79,15 +92,23 @@ public class RoutedPipelineBenchmark
     private ConnectionTable connections;
     private ForwardingAgent agent;
 
-    /** Receives {@link #BURST} copies of one frame per call; swallows what it is sent. */
+    /**
+     * Receives {@link #BURST} copies of one UDP frame per call, each with the next of {@code ports} (source port in
+     * the high 16 bits, destination port in the low), cycled, as its ports if there are any; swallows what it is sent.
+     */
     static final class TemplatePort extends SinkPort
     {
-        private final UnsafeBuffer template;
+        private static final int PORTS_OFFSET = 34;
 
-        TemplatePort(final String name, final UnsafeBuffer template)
+        private final UnsafeBuffer template;
+        private final int[] ports;
+        private int next;
+
+        TemplatePort(final String name, final UnsafeBuffer template, final int[] ports)
         {
             super(name);
             this.template = template;
+            this.ports = ports;
         }
 
         @Override
@@ -101,6 +122,11 @@ public class RoutedPipelineBenchmark
             while (!burst.isFull())
             {
                 burst.buffer().putBytes(burst.nextFrameOffset(), template, 0, template.capacity());
+                if (ports.length > 0)
+                {
+                    burst.buffer().putInt(burst.nextFrameOffset() + PORTS_OFFSET, ports[next], ByteOrder.BIG_ENDIAN);
+                    next = next + 1 == ports.length ? 0 : next + 1;
+                }
                 burst.clearNextNetHeader();
                 burst.commit(template.capacity());
                 received++;
@@ -116,8 +142,10 @@ public class RoutedPipelineBenchmark
         neighbours = new NeighbourTable(1024);
         ipv4Routes = new Ipv4RouteTable(16);
         ipv6Routes = new Ipv6RouteTable(16);
-        connections = new ConnectionTable(1024);
+        final boolean masquerade = "masquerade-1m".equals(nat);
+        connections = new ConnectionTable(masquerade ? CONNECTIONS : 1024);
         final long now = SystemEpochClock.INSTANCE.time();
+        final int[] ports = masquerade ? masqueradedConnections(connections, now) : new int[0];
         fdb.learn(1, 0, MAC_B, 1, now);
         neighbours.learnIpv4(1, IP_B, MAC_B, now);
 
@@ -138,8 +166,8 @@ public class RoutedPipelineBenchmark
         final ForwardingProxy proxy = new ForwardingProxy(new ForwardingAgent[] {agent}, agent::doWork);
         proxy.addBridge(0);
         proxy.addBridge(1);
-        proxy.attach(new PortEntry[] {new PortEntry(new TemplatePort("a", udpToB()), 0, 0, new PortCounters(counters, "a"), BURST)});
-        proxy.attach(new PortEntry[] {new PortEntry(new TemplatePort("b", null), 1, 1, new PortCounters(counters, "b"), BURST)});
+        proxy.attach(new PortEntry[] {new PortEntry(new TemplatePort("a", udpToB(), ports), 0, 0, new PortCounters(counters, "a"), BURST)});
+        proxy.attach(new PortEntry[] {new PortEntry(new TemplatePort("b", null, new int[0]), 1, 1, new PortCounters(counters, "b"), BURST)});
 
         final RouterInterface on0 = new RouterInterface(0, 0, MAC_R0, 1500, new int[] {0x0A01_0001}, new int[] {24},
             new long[0], new long[0], new int[0]);
@@ -147,11 +175,56 @@ public class RoutedPipelineBenchmark
             new long[0], new long[0], new int[0]);
         directory.publish(new RouterDirectory.Snapshot(new RouterInterface[] {on0, on1, null, null},
             new RouterView[] {new RouterView(0, ipv4Routes, ipv6Routes,
-                new NextHop[] {NextHop.connected(0), NextHop.connected(1)}, new RouterInterface[] {on0, on1}, NatRules.NONE)}));
+                new NextHop[] {NextHop.connected(0), NextHop.connected(1)}, new RouterInterface[] {on0, on1},
+                masquerade ? masqueradeOutOf1() : NatRules.NONE)}));
         ipv4Routes.add(0x0A01_0000, 24, 0);
         ipv4Routes.add(0x0A02_0000, 24, 1);
         features.set(0, Features.ROUTER, true);
         features.set(1, Features.ROUTER, true);
+    }
+
+    /**
+     * Fills the table with {@value #CONNECTIONS} connections from A to B as the router's masquerade out of bridge 1
+     * creates them (zone 0, B's replies to the router's address there), with distinct random port pairs and NAT
+     * ports, established both ways.
+     *
+     * @return the connections' ports, {@code source << 16 | destination}, in a random order.
+     */
+    private static int[] masqueradedConnections(final ConnectionTable table, final long now)
+    {
+        final SplittableRandom random = new SplittableRandom(17);
+        final int[] ports = new int[CONNECTIONS];
+        int created = 0;
+        while (created < CONNECTIONS)
+        {
+            final int sourcePort = 1 + random.nextInt(0xFFFF);
+            final int destinationPort = 1 + random.nextInt(0xFFFF);
+            final int natPort = 1 + random.nextInt(0xFFFF);
+            final long handle = table.create(0, UDP, IP_A, IP_B, sourcePort, destinationPort, IP_B, IP_R1,
+                destinationPort, natPort, now);
+            if (handle >= 0)
+            {
+                table.seen(handle, 0, now);
+                table.seen(handle | 1, 0, now);
+                ports[created++] = sourcePort << 16 | destinationPort;
+            }
+        }
+        // Created into consecutive entries: send them in another order.
+        for (int i = CONNECTIONS - 1; i > 0; i--)
+        {
+            final int j = random.nextInt(i + 1);
+            final int swapped = ports[i];
+            ports[i] = ports[j];
+            ports[j] = swapped;
+        }
+        return ports;
+    }
+
+    /** Masquerade of whatever leaves by bridge 1. */
+    private static NatRules masqueradeOutOf1()
+    {
+        return new NatRules(new int[] {1}, new int[] {0}, new int[] {0}, new int[0], new int[0], new int[0], new int[0],
+            new int[0]);
     }
 
     /** A 64-byte frame: UDP from A to B through the router, header checksum right. */

@@ -1,5 +1,6 @@
 package io.vireo.flowtable.fdb;
 
+import io.vireo.flowtable.LoadsAhead;
 import io.vireo.flowtable.MacAddress;
 
 import static io.vireo.flowtable.fdb.SlotArray.FOREVER;
@@ -501,7 +502,7 @@ public final class ForwardingTable implements AutoCloseable
             {
                 touched ^= slots.touch(homes[i]);
             }
-            SlotArray.keep(touched);
+            LoadsAhead.keep(touched);
         }
     }
 

@@ -227,6 +227,14 @@ final class ConnectionEntries
     }
 
     /**
+     * The first word of the entry a key refers to: {@link ConnectionTable#touch}'s load, no bounds check.
+     */
+    long touch(final int ref)
+    {
+        return UnsafeApi.getLong(address + offset(ref >>> 1));
+    }
+
+    /**
      * @return the state word of the handle's connection, or {@link #STALE} if it is gone.
      */
     long stateOf(final long handle)

@@ -126,6 +126,36 @@ final class ConnectionIndex
         return MISS;
     }
 
+    /**
+     * {@link ConnectionTable#touch}'s first pass for a key: the first word of its first bucket.
+     */
+    long touchFirst(final long hash)
+    {
+        return UnsafeApi.getLong(address + (long)first(hash) * BUCKET_LENGTH);
+    }
+
+    /**
+     * {@link ConnectionTable#touch}'s second pass: the first word of each entry a slot of the key's
+     * first bucket tags for it, or of its second bucket if none does.
+     */
+    long touchFound(final long hash)
+    {
+        final long slots = address + (long)first(hash) * BUCKET_LENGTH + FIRST_SLOT;
+        final long tag = hash << 32;
+        long loaded = 0;
+        boolean tagged = false;
+        for (int i = 0; i < SLOTS; i++)
+        {
+            final long slot = UnsafeApi.getLong(slots + (long)i * SLOT_LENGTH);
+            if ((slot & ~LOW_32_MASK) == tag && 0 != (int)slot)
+            {
+                loaded ^= entries.touch((int)slot - 1);
+                tagged = true;
+            }
+        }
+        return tagged ? loaded : UnsafeApi.getLong(address + (long)second(hash) * BUCKET_LENGTH);
+    }
+
     // Writing: creates and the control thread.
 
     /**

@@ -3,6 +3,8 @@ package io.vireo.gateway.conntrack;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.vireo.flowtable.LoadsAhead;
+
 import static io.vireo.gateway.conntrack.ConnectionEntries.ADDRESSES_OFFSET;
 import static io.vireo.gateway.conntrack.ConnectionEntries.NO_ENTRY;
 import static io.vireo.gateway.conntrack.ConnectionEntries.PORTS_OFFSET;
@@ -173,6 +175,48 @@ public final class ConnectionTable implements AutoCloseable
         final long addresses = addresses(sourceIp, destinationIp);
         final int ports = ports(sourcePort, destinationPort);
         return index.find(ConnectionIndex.hash(meta, addresses, ports), meta, addresses, ports);
+    }
+
+    /**
+     * A tuple's key for {@link #touch}: the hash {@link #lookup} of the same tuple computes.
+     */
+    public static long key(
+        final int zone, final int protocol, final int sourceIp, final int destinationIp, final int sourcePort,
+        final int destinationPort)
+    {
+        return ConnectionIndex.hash(meta(zone, protocol), addresses(sourceIp, destinationIp), ports(sourcePort,
+            destinationPort));
+    }
+
+    /**
+     * A burst's lookups ahead of time: loads into the cache what {@link #lookup} of each key will read,
+     * so that the cache misses of a burst's lookups overlap instead of coming one after the other (in a
+     * large table each lookup that hits is two dependent misses, its index bucket and its entry). Two
+     * passes over the keys: the first loads each key's first bucket; the second, those buckets now in
+     * cache, loads the entries their slots tagged for the key point to, or, for a key with no such slot
+     * (a new connection, mostly), its second bucket, which a lookup that misses reads too. Each pass is
+     * a few instructions per key, so the CPU's reorder window holds the loads of many keys at once.
+     * Forwarding path: no allocation, no lock, no store; a stale key costs only its loads.
+     *
+     * @param keys  {@link #key}s; the first {@code count} are used.
+     * @param count how many.
+     */
+    public void touch(final long[] keys, final int count)
+    {
+        if (closed)
+        {
+            return;
+        }
+        long loaded = 0;
+        for (int i = 0; i < count; i++)
+        {
+            loaded ^= index.touchFirst(keys[i]);
+        }
+        for (int i = 0; i < count; i++)
+        {
+            loaded ^= index.touchFound(keys[i]);
+        }
+        LoadsAhead.keep(loaded);
     }
 
     /**

@@ -3,6 +3,7 @@ package io.vireo.gateway.nat;
 import java.nio.ByteOrder;
 
 import io.vireo.dataplane.headers.Checksums;
+import io.vireo.dataplane.headers.Ipv4Flyweight;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.router.RouterInterface;
@@ -66,6 +67,9 @@ public final class Ipv4Nat
     /** Datagrams in fragments a thread tracks at once, by default. */
     public static final int FRAGMENT_CAPACITY = 1_024;
 
+    /** Packets of a burst whose connections {@link #loadAhead} loads, at most. */
+    public static final int LOADS_AHEAD = 64;
+
     /** Ports tried for a masqueraded connection before it is refused. */
     public static final int PORT_TRIES = 64;
     /** Masqueraded connections get source ports in [FIRST_PORT, FIRST_PORT + PORTS), as Linux's ephemeral range. */
@@ -89,6 +93,8 @@ public final class Ipv4Nat
     private final ConnectionTable connections;
     private final BackendStats.ThreadCounters backends;
     private final FragmentTable fragments;
+    private final long[] aheadKeys = new long[LOADS_AHEAD];
+    private int aheadCount;
     private int fragmentSlot = NOT_A_FRAGMENT;
     private int fragmentPayload;
     private DropReason fragmentDrop;
@@ -127,6 +133,44 @@ public final class Ipv4Nat
         this.connections = connections;
         this.backends = stats.newThreadCounters();
         this.fragments = new FragmentTable(fragmentCapacity);
+    }
+
+    /**
+     * A burst's first pass, before any of its packets goes to {@link #beforeRouting}: notes the connection
+     * that step would look this IPv4 packet up by (TCP, UDP or ICMP echo, not a later fragment), for
+     * {@link #loadAhead}. Nothing else is checked: a packet that the first step will not look up costs
+     * only a few wasted loads. Beyond {@link #LOADS_AHEAD} packets, nothing is noted.
+     *
+     * @param length bytes from {@code ip} to the end of the frame.
+     */
+    public void aheadOf(final MutableDirectBuffer buffer, final int ip, final int length, final int zone)
+    {
+        if (LOADS_AHEAD == aheadCount || length < Ipv4Flyweight.MIN_HEADER_LENGTH)
+        {
+            return;
+        }
+        final int headerLength = (buffer.getByte(ip) & 0x0F) * 4;
+        final int packetProtocol = buffer.getByte(ip + 9) & 0xFF;
+        // The frame holds the first 8 bytes past the IP header: the ports, or the ICMP type and echo identifier.
+        if (length < headerLength + ICMP_HEADER || 0 != (buffer.getShort(ip + 6, NETWORK) & FRAGMENT_OFFSET) ||
+            Ipv4Rewrite.PROTOCOL_ICMP == packetProtocol && !isEcho(buffer.getByte(ip + headerLength) & 0xFF) ||
+            Ipv4Rewrite.PROTOCOL_ICMP != packetProtocol && Ipv4Rewrite.PROTOCOL_TCP != packetProtocol &&
+            Ipv4Rewrite.PROTOCOL_UDP != packetProtocol)
+        {
+            return;
+        }
+        aheadKeys[aheadCount++] = ConnectionTable.key(zone, packetProtocol, buffer.getInt(ip + 12, NETWORK),
+            buffer.getInt(ip + 16, NETWORK), Ipv4Rewrite.sourcePort(buffer, ip), Ipv4Rewrite.destinationPort(buffer, ip));
+    }
+
+    /**
+     * Loads into the cache what the lookups of the connections {@link #aheadOf} noted will read
+     * ({@link ConnectionTable#touch}), so that their cache misses overlap, and forgets them.
+     */
+    public void loadAhead()
+    {
+        connections.touch(aheadKeys, aheadCount);
+        aheadCount = 0;
     }
 
     /**

@@ -71,6 +71,27 @@ final class Ipv4Routing
         this.dns = new RouterDns(directory.dnsStats(), directory.dnsSecret());
     }
 
+    /**
+     * A burst's first pass on a router with NAT: the connections of the IPv4 frames to the router's MAC
+     * loaded into the cache at once ({@link Ipv4Nat#aheadOf}), before {@link #route} takes them one by one.
+     */
+    void loadConnectionsAhead(final BurstContext burst, final RouterView router, final RouterInterface in)
+    {
+        final FrameBurst frames = burst.frames();
+        final UnsafeBuffer buffer = frames.buffer();
+        for (int frame = 0; frame < burst.size(); frame++)
+        {
+            final int offset = frames.frameOffset(frame);
+            if (RouterStage.isCandidate(burst, frame) && burst.destination(frame) == in.mac() &&
+                EthernetFlyweight.ETHER_TYPE_IPV4 ==
+                (buffer.getShort(offset + EthernetFlyweight.ETHER_TYPE_OFFSET, NETWORK) & 0xFFFF))
+            {
+                nat.aheadOf(buffer, offset + ETHERNET, frames.frameLength(frame) - ETHERNET, router.id());
+            }
+        }
+        nat.loadAhead();
+    }
+
     /** Answers, routes or drops the IPv4 frame sent to the router's MAC on interface {@code in}. */
     void route(
         final BurstContext burst, final int frame, final RouterDirectory.Snapshot snapshot, final RouterView router,

@@ -36,7 +36,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   request or neighbour solicitation (at most one a second per neighbour) and holds the packet up
  *   to {@link #HOLD_MS} ms, re-sent once the neighbour answers.</li>
  *   <li>On a router with NAT rules or services, IPv4 connections are tracked and translated around the
- *   route lookup ({@link Ipv4Nat}; fragments by their datagram's first fragment, those that come before it
+ *   route lookup ({@link Ipv4Nat}: the connections of a whole burst first loaded into the cache together, so that
+ *   their cache misses overlap; fragments by their datagram's first fragment, those that come before it
  *   held up to {@link #FRAGMENT_HOLD_MS} ms); a new connection to a service without a healthy backend is refused
  *   with a TCP reset or an ICMP port unreachable. Answers to the router's health probes are taken
  *   ({@link HealthProbes}).</li>
@@ -115,11 +116,13 @@ public final class RouterStage implements Stage
         final int received = burst.size();
         final FrameBurst frames = burst.frames();
         final UnsafeBuffer buffer = frames.buffer();
+        if (!router.nat().isEmpty())
+        {
+            ipv4.loadConnectionsAhead(burst, router, in);
+        }
         for (int frame = 0; frame < received; frame++)
         {
-            // Not "undecided": on a bridge with a policy, the policy stage has already chosen where a frame to the
-            // router's MAC goes, by the forwarding table (flood, or a port that claimed that MAC).
-            if (burst.isDropped(frame) || 0 != burst.vlan(frame))
+            if (!isCandidate(burst, frame))
             {
                 continue;
             }
@@ -145,5 +148,15 @@ public final class RouterStage implements Stage
                 neighbourMessages.neighbourDiscovery(burst, frame, in, false);
             }
         }
+    }
+
+    /**
+     * A frame of the burst the router looks at: not dropped, untagged. Not "undecided": on a bridge with a policy,
+     * the policy stage has already chosen where a frame to the router's MAC goes, by the forwarding table (flood,
+     * or a port that claimed that MAC).
+     */
+    static boolean isCandidate(final BurstContext burst, final int frame)
+    {
+        return !burst.isDropped(frame) && 0 == burst.vlan(frame);
     }
 }

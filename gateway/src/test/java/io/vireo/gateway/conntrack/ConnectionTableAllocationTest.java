@@ -12,8 +12,8 @@ import static io.vireo.gateway.conntrack.ConnectionTableTest.TCP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The forwarding path allocates nothing: create, lookup in both directions, the translated-tuple reads
- * and their check, and seen, in {@link Allocations} windows; each window ends with a flush, which
+ * The forwarding path allocates nothing: a burst's loads ahead, create, lookup in both directions, the
+ * translated-tuple reads and their check, and seen, in {@link Allocations} windows; each window ends with a flush, which
  * allocates nothing either.
  */
 class ConnectionTableAllocationTest
@@ -26,12 +26,15 @@ class ConnectionTableAllocationTest
         try (ConnectionTable table = new ConnectionTable(4 * CONNECTIONS_PER_WINDOW))
         {
             final long[] rounds = {0};
+            final long[] keys = new long[1];
             Allocations.assertAllocatesNothing(CONNECTIONS_PER_WINDOW + " connections", () ->
             {
                 long sum = 0;
                 for (int i = 0; i < CONNECTIONS_PER_WINDOW; i++)
                 {
                     final long now = rounds[0] * 1_000 + i;
+                    keys[0] = ConnectionTable.key(1, TCP, HOST, SERVER, i, 443);
+                    table.touch(keys, 1);
                     sum += table.create(1, TCP, HOST, SERVER, i, 443, SERVER, NAT, 443, 10_000 + i, now);
                     sum += table.create(1, TCP, HOST, SERVER, i, 443, SERVER, NAT, 443, 10_000 + i, now);
                     final long original = table.lookup(1, TCP, HOST, SERVER, i, 443);

@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The table's contract, one thread: both directions, TAKEN and FULL, the state machines with their
- * timeouts, incremental expiry, flush, stale handles, listing and memory.
+ * timeouts, incremental expiry, flush, stale handles, listing, memory, and a burst's loads ahead.
  */
 class ConnectionTableTest
 {
@@ -355,6 +355,31 @@ class ConnectionTableTest
         }
         assertEquals(0, table.fullCount());
         assertEquals(FULL, snat(9, UDP, 1, 1));
+    }
+
+    @Test
+    void touchingKeysPresentAbsentOrArbitraryChangesNothingALookupFinds()
+    {
+        final long first = snat(1, TCP, 40_000, 50_000);
+        final long second = snat(2, UDP, 40_001, 50_001);
+        final long[] keys = {
+            ConnectionTable.key(1, TCP, HOST, SERVER, 40_000, 443),
+            ConnectionTable.key(1, TCP, SERVER, NAT, 443, 50_000),
+            ConnectionTable.key(2, UDP, HOST, SERVER, 40_001, 443),
+            ConnectionTable.key(3, TCP, HOST, SERVER, 40_000, 443),
+            0, -1, Long.MIN_VALUE, Long.MAX_VALUE, 0x1234_5678_9ABC_DEF0L,
+        };
+        table.touch(keys, keys.length);
+        table.touch(keys, 0);
+        assertEquals(first, table.lookup(1, TCP, HOST, SERVER, 40_000, 443));
+        assertEquals(first | 1, table.lookup(1, TCP, SERVER, NAT, 443, 50_000));
+        assertEquals(second, table.lookup(2, UDP, HOST, SERVER, 40_001, 443));
+        assertEquals(MISS, table.lookup(3, TCP, HOST, SERVER, 40_000, 443));
+        assertEquals(2, table.size());
+
+        table.close();
+        table.touch(keys, keys.length);
+        assertEquals(MISS, table.lookup(1, TCP, HOST, SERVER, 40_000, 443), "closed: nothing read");
     }
 
     private long snat(final int zone, final int protocol, final int hostPort, final int natPort)

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * leaves as the router's address, the reply comes back to A, and an ICMP error about the translated
  * datagram reaches A about A's own datagram; a full table refuses a new connection; fragments follow
  * their datagram's first fragment both ways (held before it, dropped when malformed, overlapping or
- * orphaned); a service's connections go to its backends and are counted for them.
+ * orphaned); a service's connections go to its backends and are counted for them; a burst's loads ahead
+ * read within each frame and change nothing.
  */
 class Ipv4NatTest
 {
@@ -73,6 +74,36 @@ class Ipv4NatTest
         assertEquals(0, Checksums.checksum(error, 0, 20));
         assertEquals(0, Checksums.checksum(error, 20, error.capacity() - 20), "ICMP checksum");
         assertEquals(0, Checksums.checksum(error, 28, 20), "the quoted header's checksum");
+    }
+
+    @Test
+    void aBurstsLoadsAheadReadNothingPastTheFrameAndChangeNoVerdict()
+    {
+        final UnsafeBuffer out = udp(A, X, 5000, 53);
+        assertEquals(Ipv4Nat.NEW, nat.beforeRouting(out, 0, false, ZONE, MASQUERADE, null, 1));
+        assertNull(nat.afterRouting(out, 0, false, ZONE, MASQUERADE, OUT, 0, 1));
+        final UnsafeBuffer reply = udp(X, R, 53, Ipv4Rewrite.sourcePort(out, 0));
+        final UnsafeBuffer options = udp(X, R, 53, Ipv4Rewrite.sourcePort(out, 0));
+        options.putByte(0, (byte)0x4F);
+        for (final UnsafeBuffer packet : new UnsafeBuffer[] {reply, options, echoRequest(A, X, 7)})
+        {
+            for (int length = 0; length <= packet.capacity(); length++)
+            {
+                // Bounds checked: a read past the truncated frame throws.
+                final UnsafeBuffer truncated = new UnsafeBuffer(new byte[length]);
+                truncated.putBytes(0, packet, 0, length);
+                nat.aheadOf(truncated, 0, length, ZONE);
+            }
+        }
+        for (int i = 0; i <= Ipv4Nat.LOADS_AHEAD; i++)
+        {
+            nat.aheadOf(reply, 0, reply.capacity(), ZONE);
+        }
+        nat.loadAhead();
+
+        assertEquals(Ipv4Nat.TRANSLATED, nat.beforeRouting(reply, 0, false, ZONE, MASQUERADE, OUT, 2));
+        assertEquals(A, reply.getInt(16, NETWORK), "back to A");
+        assertValid(reply);
     }
 
     @Test
@@ -288,6 +319,17 @@ class Ipv4NatTest
         packet.putStringWithoutLengthAscii(28, "hello, world");
         final int checksum = Checksums.finish(Checksums.ipv4PseudoHeaderSum(source, destination, 17, 20) + Checksums.sum(packet, 20, 20));
         packet.putShort(26, (short)checksum, NETWORK);
+        return packet;
+    }
+
+    /** An ICMP echo request with identifier {@code id} and 8 bytes of data. */
+    private static UnsafeBuffer echoRequest(final int source, final int destination, final int id)
+    {
+        final UnsafeBuffer packet = new UnsafeBuffer(new byte[36]);
+        header(packet, 0, packet.capacity(), 1, source, destination);
+        packet.putByte(20, (byte)8);
+        packet.putShort(24, (short)id, NETWORK);
+        packet.putShort(22, (short)Checksums.checksum(packet, 20, packet.capacity() - 20), NETWORK);
         return packet;
     }
 
