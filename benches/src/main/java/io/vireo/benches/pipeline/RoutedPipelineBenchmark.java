@@ -166,8 +166,10 @@ public class RoutedPipelineBenchmark
         final ForwardingProxy proxy = new ForwardingProxy(new ForwardingAgent[] {agent}, agent::doWork);
         proxy.addBridge(0);
         proxy.addBridge(1);
-        proxy.attach(new PortEntry[] {new PortEntry(new TemplatePort("a", udpToB(), ports), 0, 0, new PortCounters(counters, "a"), BURST)});
-        proxy.attach(new PortEntry[] {new PortEntry(new TemplatePort("b", null, new int[0]), 1, 1, new PortCounters(counters, "b"), BURST)});
+        proxy.attach(new PortEntry[] {
+            new PortEntry(new TemplatePort("a", udpToB(), ports), 0, 0, new PortCounters(counters, "a"), BURST)});
+        proxy.attach(new PortEntry[] {
+            new PortEntry(new TemplatePort("b", null, new int[0]), 1, 1, new PortCounters(counters, "b"), BURST)});
 
         final RouterInterface on0 = new RouterInterface(0, 0, MAC_R0, 1500, new int[] {0x0A01_0001}, new int[] {24},
             new long[0], new long[0], new int[0]);

@@ -160,7 +160,8 @@ public final class Ipv4Nat
             return;
         }
         aheadKeys[aheadCount++] = ConnectionTable.key(zone, packetProtocol, buffer.getInt(ip + 12, NETWORK),
-            buffer.getInt(ip + 16, NETWORK), Ipv4Rewrite.sourcePort(buffer, ip), Ipv4Rewrite.destinationPort(buffer, ip));
+            buffer.getInt(ip + 16, NETWORK), Ipv4Rewrite.sourcePort(buffer, ip),
+            Ipv4Rewrite.destinationPort(buffer, ip));
     }
 
     /**

@@ -13,8 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The forwarding path allocates nothing: a burst's loads ahead, create, lookup in both directions, the
- * translated-tuple reads and their check, and seen, in {@link Allocations} windows; each window ends with a flush, which
- * allocates nothing either.
+ * translated-tuple reads and their check, and seen, in {@link Allocations} windows; each window ends
+ * with a flush, which allocates nothing either.
  */
 class ConnectionTableAllocationTest
 {
