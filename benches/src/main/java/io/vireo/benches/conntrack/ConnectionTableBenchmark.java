@@ -126,8 +126,7 @@ public class ConnectionTableBenchmark
             final int i = first + k;
             keys[k] = ConnectionTable.key(zones[i], protocols[i], hosts[i], servers[i], hostPorts[i], serverPorts[i]);
         }
-        table.touch(keys, BURST);
-        long tuples = 0;
+        long tuples = table.touch(keys, BURST);
         for (int k = 0; k < BURST; k++)
         {
             tuples ^= lookUpAndTranslate(first + k);

@@ -1,6 +1,5 @@
 package io.vireo.flowtable.fdb;
 
-import io.vireo.flowtable.LoadsAhead;
 import io.vireo.flowtable.MacAddress;
 
 import static io.vireo.flowtable.fdb.SlotArray.FOREVER;
@@ -502,7 +501,7 @@ public final class ForwardingTable implements AutoCloseable
             {
                 touched ^= slots.touch(homes[i]);
             }
-            LoadsAhead.keep(touched);
+            SlotArray.keep(touched);
         }
     }
 

@@ -65,6 +65,7 @@ final class SlotArray
     private static final int ALIGNMENT = 64;
     /** How far past a slot's start {@link #touch} reads: to the end of the slot after it. */
     private static final int TOUCH_REACH = 2 * SLOT_LENGTH;
+    private static final long KEEP = 0x5DEE_CE66_D1CE_F00DL;
 
     /**
      * Receives a consistent read of a LIVE slot from {@link #read}. The forwarding path's visitors are
@@ -236,13 +237,27 @@ final class SlotArray
      * so a burst's cache misses overlap. No bounds check (the memory has room for the slot after the
      * last one), so not after {@link #close}.
      *
-     * @return the words, XORed: pass the XOR of a burst's touches to
-     * {@link io.vireo.flowtable.LoadsAhead#keep}.
+     * @return the words, XORed: pass the XOR of a burst's touches to {@link #keep}.
      */
     long touch(final int index)
     {
         final long slot = address + offset(index);
         return UnsafeApi.getLong(slot) ^ UnsafeApi.getLong(slot + TOUCH_REACH - Long.BYTES);
+    }
+
+    /**
+     * Keep a burst's {@link #touch} loads: the JIT drops a load whose value nothing uses, and a load it
+     * drops brings no cache line in. Whatever the words are, this costs a compare; in the unlikely
+     * case that they XOR to this one value, a spin-wait hint as well.
+     *
+     * @param touched the XOR of what {@link #touch} returned.
+     */
+    static void keep(final long touched)
+    {
+        if (KEEP == touched)
+        {
+            Thread.onSpinWait();
+        }
     }
 
     /**

@@ -95,6 +95,8 @@ public final class Ipv4Nat
     private final FragmentTable fragments;
     private final long[] aheadKeys = new long[LOADS_AHEAD];
     private int aheadCount;
+    /** What {@link #loadAhead} loaded, kept so that its loads are not dropped. */
+    private long loadedAhead;
     private int fragmentSlot = NOT_A_FRAGMENT;
     private int fragmentPayload;
     private DropReason fragmentDrop;
@@ -170,7 +172,7 @@ public final class Ipv4Nat
      */
     public void loadAhead()
     {
-        connections.touch(aheadKeys, aheadCount);
+        loadedAhead = connections.touch(aheadKeys, aheadCount);
         aheadCount = 0;
     }
 
