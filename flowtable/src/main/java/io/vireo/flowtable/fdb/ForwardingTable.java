@@ -87,6 +87,8 @@ public final class ForwardingTable implements AutoCloseable
      * key in {@code FdbBenchmark.lookupHitBurst}.
      */
     private static final long CACHED_BYTES = 256 * 1024;
+    /** Not an outcome: {@link #learnBurst} cannot answer a key repeated in a run without learning it again. */
+    private static final int LEARN_AGAIN = 0;
 
     private final int capacity;
     private final SlotArray slots;
@@ -142,7 +144,8 @@ public final class ForwardingTable implements AutoCloseable
      * table too large for a core's cache, loads the cache lines a probe from there mostly reads; a
      * second pass probes. The loads of the first pass do not depend on one another, so their cache
      * misses overlap instead of following one after the other, and the second pass mostly finds its
-     * slots in cache. Forwarding path: no allocation, no lock, no exception.
+     * slots in cache. A key equal to the one before it takes that one's answer without a probe: frames of one
+     * flow come in runs. Forwarding path: no allocation, no lock, no exception.
      *
      * @param bridgeIds    0..{@link #MAX_BRIDGE_ID} per key, or {@link #SKIP}.
      * @param vlans        0..{@link #MAX_VLAN} per key.
@@ -160,6 +163,11 @@ public final class ForwardingTable implements AutoCloseable
             final int bridgeId = bridgeIds[i];
             final int vlan = vlans[i];
             final long mac = macs[i];
+            if (i > 0 && sameKey(bridgeIds, vlans, macs, i, bridgeId, vlan, mac))
+            {
+                destinations[i] = destinations[i - 1];
+                continue;
+            }
             int destination = MISS;
             if (isValidKey(bridgeId, vlan, mac))
             {
@@ -197,8 +205,9 @@ public final class ForwardingTable implements AutoCloseable
     /**
      * Learn a burst of sources: {@code outcomes[i] = learn(bridgeIds[i], vlans[i], macs[i],
      * destinations[i], nowMs)} for each {@code i < count}, in that order, so a key that comes twice
-     * in a burst is learned, then refreshed, as by two calls. A key whose bridge id is {@link #SKIP}
-     * (or any negative id) gives {@link #INVALID}, changes nothing and costs no cache miss.
+     * in a burst is learned, then refreshed, as by two calls (a run of one key on one destination is learned once
+     * and its other keys answered as those calls would answer: the table is read once). A key whose bridge id is
+     * {@link #SKIP} (or any negative id) gives {@link #INVALID}, changes nothing and costs no cache miss.
      * <p>
      * A first pass computes every key's home slot and, in a table too large for a core's cache, loads
      * the cache lines a probe from there mostly reads; the loads do not depend on one another, so
@@ -229,9 +238,42 @@ public final class ForwardingTable implements AutoCloseable
             final int vlan = vlans[i];
             final long mac = macs[i];
             final int destination = destinations[i];
+            if (i > 0 && sameKey(bridgeIds, vlans, macs, i, bridgeId, vlan, mac) && destination == destinations[i - 1])
+            {
+                final int again = againOutcome(outcomes[i - 1]);
+                if (LEARN_AGAIN != again)
+                {
+                    outcomes[i] = again;
+                    continue;
+                }
+            }
             outcomes[i] = isLearnable(bridgeId, vlan, mac, destination) ?
                 learner.learn(outcomes[i], key(bridgeId, mac), vlan, destination, time) : INVALID;
         }
+    }
+
+    /**
+     * What {@link #learn} answers for a key learned on the same destination at the same time just before, where
+     * that is sure without reading the table: a source known on its destination is refreshed with no write, a
+     * static entry or an invalid key stays so. {@link #LEARN_AGAIN} where it must be learned again: a full table or a
+     * port at its limit counts every refusal.
+     */
+    private static int againOutcome(final int previous)
+    {
+        return switch (previous)
+        {
+            case LEARNED, REFRESHED, MOVED -> REFRESHED;
+            case STATIC_ENTRY, INVALID -> previous;
+            default -> LEARN_AGAIN;
+        };
+    }
+
+    /** Key {@code i} is key {@code i - 1} again: frames of one flow come in runs, and a run reads the table once. */
+    private static boolean sameKey(
+        final int[] bridgeIds, final int[] vlans, final long[] macs, final int i, final int bridgeId, final int vlan,
+        final long mac)
+    {
+        return mac == macs[i - 1] && bridgeId == bridgeIds[i - 1] && vlan == vlans[i - 1];
     }
 
     /**

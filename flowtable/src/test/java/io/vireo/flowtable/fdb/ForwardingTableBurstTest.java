@@ -49,7 +49,7 @@ class ForwardingTableBurstTest
     }
 
     /**
-     * Random bursts of refreshes, moves, new keys, duplicates within a burst, static entries, keys
+     * Random bursts of refreshes, moves, new keys, duplicates within a burst and runs of one key, static entries, keys
      * over a destination's limit, skipped and invalid keys, over a table that starts nearly full (so
      * many keys sit away from their home slot) and fills up. Between bursts the control thread ages
      * and removes, so inserts also reuse tombstones.
@@ -115,7 +115,7 @@ class ForwardingTableBurstTest
 
     /**
      * A nearly full table, so many keys sit away from their home slot, and bursts mixing hits,
-     * misses, skipped and invalid keys.
+     * misses, skipped and invalid keys, and runs of one key.
      */
     @ParameterizedTest
     @ValueSource(ints = { 4, 64, 3000, 200_000 })
@@ -136,10 +136,20 @@ class ForwardingTableBurstTest
             final int[] expected = new int[count];
             for (int i = 0; i < count; i++)
             {
-                final int entry = random.nextInt(keys);
-                bridgeIds[i] = random.nextInt(40) == 0 ? SKIP : random.nextInt(50) == 0 ? 70_000 : bridge(entry);
-                vlans[i] = random.nextInt(50) == 0 ? 4096 : vlan(entry);
-                macs[i] = ForwardingTableTest.mac(entry);
+                if (i > 0 && random.nextInt(4) == 0)
+                {
+                    // A run: the key before again, whatever it was.
+                    bridgeIds[i] = bridgeIds[i - 1];
+                    vlans[i] = vlans[i - 1];
+                    macs[i] = macs[i - 1];
+                }
+                else
+                {
+                    final int entry = random.nextInt(keys);
+                    bridgeIds[i] = random.nextInt(40) == 0 ? SKIP : random.nextInt(50) == 0 ? 70_000 : bridge(entry);
+                    vlans[i] = random.nextInt(50) == 0 ? 4096 : vlan(entry);
+                    macs[i] = ForwardingTableTest.mac(entry);
+                }
                 expected[i] = fdb.lookup(bridgeIds[i], vlans[i], macs[i]);
                 hits += MISS == expected[i] ? 0 : 1;
             }
@@ -224,6 +234,15 @@ class ForwardingTableBurstTest
     {
         for (int i = 0; i < count; i++)
         {
+            if (i > 0 && random.nextInt(4) == 0)
+            {
+                // A run: the key before again, mostly on the same destination, whatever that key was.
+                bridgeIds[i] = bridgeIds[i - 1];
+                vlans[i] = vlans[i - 1];
+                macs[i] = macs[i - 1];
+                destinations[i] = random.nextInt(4) == 0 ? destinations[i - 1] + 1 : destinations[i - 1];
+                continue;
+            }
             final int entry = i > 0 && random.nextInt(8) == 0 ? random.nextInt(keys) % 32 : random.nextInt(keys);
             bridgeIds[i] = bridge(entry);
             vlans[i] = vlan(entry);
