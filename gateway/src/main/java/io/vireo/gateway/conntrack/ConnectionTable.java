@@ -30,7 +30,7 @@ import static io.vireo.gateway.conntrack.ConnectionStates.isLive;
  *
  * <h2>Concurrency</h2>
  * Any number of forwarding threads may {@link #lookup}, {@link #create}, {@link #seen} and read handles
- * at once, while one control thread calls {@link #expire}, {@link #flush} and {@link #forEach}.
+ * at once, while one control thread calls {@link #expire}, {@link #flush} and the {@code forEach}s.
  * <ul>
  *   <li>{@link #lookup} never waits and never allocates: it reads the index without a lock and checks
  *   the entry with one seqlock read; an entry that changes under it is not its connection, so it
@@ -515,18 +515,54 @@ public final class ConnectionTable implements AutoCloseable
             final long state = entries.state(entry);
             if (isLive(state))
             {
-                final long meta = entries.metaOf(entry);
-                final long original = entries.addressesOf(entry, 0);
-                final long reply = entries.addressesOf(entry, 1);
-                final int originalPorts = entries.portsOf(entry, 0);
-                final int replyPorts = entries.portsOf(entry, 1);
-                consumer.accept(
-                    (int)meta, (int)(meta >>> 32) & 0xFF,
-                    (int)original, (int)(original >>> 32), originalPorts >>> 16, originalPorts & 0xFFFF,
-                    (int)reply, (int)(reply >>> 32), replyPorts >>> 16, replyPorts & 0xFFFF,
-                    ConnectionStates.state(state), ConnectionStates.expiresAtMs(state, entries.createdMs(entry)));
+                report(entry, state, consumer);
             }
         }
+    }
+
+    /**
+     * Reports the connections of one zone held in entries {@code from} on, at most {@code limit} of them, each a
+     * consistent copy: a page of a listing too long for one answer. Entries never move, so a listing that goes on
+     * from the returned entry reports each connection at most once, and each one that lives through the whole
+     * listing exactly once. Control thread.
+     *
+     * @param from  the first entry to look at, 0 to {@link #capacity()}.
+     * @param limit the most connections to report, at least 1.
+     * @return the entry to go on from: {@link #capacity()} once every entry has been looked at.
+     */
+    public int forEach(final int zone, final int from, final int limit, final ConnectionConsumer consumer)
+    {
+        if (from < 0 || from > entries.capacity() || limit < 1)
+        {
+            throw new IllegalArgumentException("from " + from + " of 0.." + entries.capacity() + ", limit " + limit);
+        }
+        int reported = 0;
+        int entry = from;
+        while (entry < entries.capacity() && reported < limit)
+        {
+            final long state = entries.state(entry);
+            if (isLive(state) && (int)entries.metaOf(entry) == zone)
+            {
+                report(entry, state, consumer);
+                reported++;
+            }
+            entry++;
+        }
+        return entry;
+    }
+
+    private void report(final int entry, final long state, final ConnectionConsumer consumer)
+    {
+        final long meta = entries.metaOf(entry);
+        final long original = entries.addressesOf(entry, 0);
+        final long reply = entries.addressesOf(entry, 1);
+        final int originalPorts = entries.portsOf(entry, 0);
+        final int replyPorts = entries.portsOf(entry, 1);
+        consumer.accept(
+            (int)meta, (int)(meta >>> 32) & 0xFF,
+            (int)original, (int)(original >>> 32), originalPorts >>> 16, originalPorts & 0xFFFF,
+            (int)reply, (int)(reply >>> 32), replyPorts >>> 16, replyPorts & 0xFFFF,
+            ConnectionStates.state(state), ConnectionStates.expiresAtMs(state, entries.createdMs(entry)));
     }
 
     /**

@@ -30,11 +30,13 @@ import static io.vireo.gateway.conntrack.ConnectionTable.UDP_UNREPLIED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The table's contract, one thread: both directions, TAKEN and FULL, the state machines with their
- * timeouts, incremental expiry, flush, stale handles, listing, memory, and a burst's loads ahead.
+ * timeouts, incremental expiry, flush, stale handles, listing whole and by pages, memory, and a burst's loads ahead.
  */
 class ConnectionTableTest
 {
@@ -330,6 +332,85 @@ class ConnectionTableTest
             121 * SECOND), listed);
         assertEquals("ESTABLISHED", ConnectionTable.stateName(TCP_ESTABLISHED));
         assertEquals(432_000 * SECOND, ConnectionTable.timeoutMs(TCP_ESTABLISHED));
+    }
+
+    @Test
+    void pagesOfOneZoneListItsConnectionsOnceEach()
+    {
+        final List<Integer> expected = new ArrayList<>();
+        for (int i = 0; i < 48; i++)
+        {
+            // Every fourth connection in another zone, which no page of zone 1 shows.
+            final int zone = 0 == i % 4 ? 2 : 1;
+            assertTrue(snat(zone, TCP, 1_000 + i, 2_000 + i) >= 0);
+            if (1 == zone)
+            {
+                expected.add(1_000 + i);
+            }
+        }
+        final List<Integer> listed = new ArrayList<>();
+        int from = 0;
+        int pages = 0;
+        while (from < table.capacity())
+        {
+            final int before = listed.size();
+            from = table.forEach(1, from, 5, (zone, protocol, oSrc, oDst, oSport, oDport, rSrc, rDst, rSport, rDport,
+                state, expires) ->
+            {
+                assertEquals(1, zone);
+                listed.add(oSport);
+            });
+            assertTrue(listed.size() - before <= 5, "a page holds at most its limit");
+            pages++;
+        }
+        assertEquals(expected, listed.stream().sorted().toList());
+        assertEquals(8, pages, "36 connections, 5 to a page, and a last page that finds none");
+        assertEquals(table.capacity(), table.forEach(1, table.capacity(), 1, (zone, protocol, oSrc, oDst, oSport, oDport,
+            rSrc, rDst, rSport, rDport, state, expires) -> listed.add(-1)), "nothing after the last entry");
+        assertEquals(36, listed.size());
+    }
+
+    @Test
+    void aListingThatGoesOnWhileConnectionsComeAndGoReportsEachAtMostOnce()
+    {
+        final int stays = 1;
+        final int goes = 2;
+        for (int i = 0; i < 40; i++)
+        {
+            table.create(1, TCP, HOST, SERVER, 1_000 + i, 443, SERVER, NAT, 443, 2_000 + i, i % 2 == 0 ? stays : goes, T0);
+        }
+        final List<Integer> listed = new ArrayList<>();
+        int from = table.forEach(1, 0, 10, (zone, protocol, oSrc, oDst, oSport, oDport, rSrc, rDst, rSport, rDport,
+            state, expires) -> listed.add(oSport));
+        int created = 0;
+        while (from < table.capacity())
+        {
+            // Between pages, half of the connections end and new ones take their entries, before and after the cursor.
+            assertEquals(20, table.flush(1, goes));
+            for (int i = 0; i < 20; i++)
+            {
+                table.create(1, TCP, HOST, SERVER, 10_000 + created, 443, SERVER, NAT, 443, 20_000 + created, goes, T0);
+                created++;
+            }
+            from = table.forEach(1, from, 10, (zone, protocol, oSrc, oDst, oSport, oDport, rSrc, rDst, rSport, rDport,
+                state, expires) -> listed.add(oSport));
+        }
+        assertEquals(listed.size(), listed.stream().distinct().count(), "no connection twice: " + listed);
+        for (int i = 0; i < 40; i += 2)
+        {
+            assertTrue(listed.contains(1_000 + i), "a connection that lived through the listing: " + (1_000 + i));
+        }
+    }
+
+    @Test
+    void aPageOutsideTheTableOrOfNoConnectionsIsRefused()
+    {
+        final ConnectionConsumer none = (zone, protocol, oSrc, oDst, oSport, oDport, rSrc, rDst, rSport, rDport, state,
+            expires) -> fail("nothing to report");
+        assertThrows(IllegalArgumentException.class, () -> table.forEach(1, -1, 5, none));
+        assertThrows(IllegalArgumentException.class, () -> table.forEach(1, table.capacity() + 1, 5, none));
+        assertThrows(IllegalArgumentException.class, () -> table.forEach(1, 0, 0, none));
+        assertEquals(table.capacity(), table.forEach(1, 0, 5, none), "an empty table: one page to its end");
     }
 
     @Test

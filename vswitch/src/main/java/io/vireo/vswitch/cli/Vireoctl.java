@@ -66,13 +66,9 @@ public final class Vireoctl
     int call(final String method, final String path, final Object body, final boolean json, final Renderer renderer)
         throws JsonProcessingException
     {
-        final String content = null == body ? null : JSON.writeValueAsString(body);
-        final ControlApi.Response response =
-            ControlClient.request(runDir.controlSocket(), method, path, content);
-        final JsonNode node = JSON.readTree(response.body());
-        if (response.status() >= 300)
+        final JsonNode node = request(method, path, body);
+        if (null == node)
         {
-            err.println("vireoctl: " + (node.hasNonNull("error") ? node.get("error").asText() : response.body()));
             return 1;
         }
         if (json)
@@ -84,6 +80,21 @@ public final class Vireoctl
             renderer.render(node, out);
         }
         return 0;
+    }
+
+    /** Sends a request; returns the answer, or null once the error's one line is printed. */
+    JsonNode request(final String method, final String path, final Object body) throws JsonProcessingException
+    {
+        final String content = null == body ? null : JSON.writeValueAsString(body);
+        final ControlApi.Response response =
+            ControlClient.request(runDir.controlSocket(), method, path, content);
+        final JsonNode node = JSON.readTree(response.body());
+        if (response.status() >= 300)
+        {
+            err.println("vireoctl: " + (node.hasNonNull("error") ? node.get("error").asText() : response.body()));
+            return null;
+        }
+        return node;
     }
 
     @FunctionalInterface

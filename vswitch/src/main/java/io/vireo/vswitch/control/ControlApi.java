@@ -83,7 +83,9 @@ import org.agrona.concurrent.SystemNanoClock;
  * GET    /v1/routers/{name}/dns         its DNS server's settings and the queries answered, by outcome
  * PUT    /v1/routers/{name}/dns         {"enabled": true, "domain": "svc.vireo", "ttl": 5, "upstream": "10.0.0.53:53"}
  *                                       (fields left out stay; "upstream": "" removes it)
- * GET    /v1/routers/{name}/conntrack   the connections its NAT tracks
+ * GET    /v1/routers/{name}/conntrack   the connections its NAT tracks, a page at a time: ?from=N&amp;limit=M (from 0,
+ *                                       limit 1..1,000,000, default 100,000); "next" is the next page's from, absent
+ *                                       on the last page
  * DELETE /v1/routers/{name}/conntrack   forget them
  * GET    /v1/captures            packet captures
  * POST   /v1/captures            {"port": "tapA", "file": "/tmp/a.pcap", "count": 100}   (count optional)
@@ -223,6 +225,7 @@ public final class ControlApi
     public Response handle(final String method, final String rawPath, final String body)
     {
         final String path = stripQuery(rawPath);
+        final String query = rawPath.length() > path.length() ? rawPath.substring(path.length() + 1) : "";
         if (ClusterApi.handles(path))
         {
             return answer(() -> clusterApi.handle(method, path, body));
@@ -236,7 +239,7 @@ public final class ControlApi
                     final RegistryApi.Answer answer = registryApi.handle(method, path, body);
                     return answer.savedStateChanged() ? changed(answer.response()) : answer.response();
                 }
-                final Response response = route(method, path, body);
+                final Response response = route(method, path, query, body);
                 return !"GET".equals(method) && response.status() < 300 ? changed(response) : response;
             });
         }
@@ -304,7 +307,9 @@ public final class ControlApi
         }
     }
 
-    private Response route(final String method, final String path, final String body) throws JsonProcessingException
+    /** @param query the request's query, after the '?' (empty for none): only a listing of connections takes one. */
+    private Response route(final String method, final String path, final String query, final String body)
+        throws JsonProcessingException
     {
         final String[] parts = path.split("/", -1);
         if (parts.length < 3 || !parts[0].isEmpty() || !"v1".equals(parts[1]))
@@ -319,7 +324,7 @@ public final class ControlApi
         }
         if ("routers".equals(collection) && parts.length > 4 && null != name && !name.isEmpty())
         {
-            return routerApi.items(method, name, parts, body);
+            return routerApi.items(method, name, parts, query, body);
         }
         if ("vxlan".equals(collection) && null != name && !name.isEmpty() && parts.length >= 5 && parts.length <= 6 &&
             "peers".equals(parts[4]))

@@ -35,8 +35,9 @@ public final class ControlClient
 {
     private static final long TIMEOUT_SECONDS = 60;
     /**
-     * As large as one response can be: {@code conntrack list} takes about 140 bytes a connection, 68 MB at 490,000, and
-     * a limit of 64 MB refused that ({@code benches/router-bench.sh} with a table of 1,048,576).
+     * As large as one response can be: a page of {@code conntrack list} takes about 140 bytes a connection, up to 140 MB
+     * for the largest page (1,000,000), and a limit of 64 MB refused a listing of 490,000 in one answer
+     * ({@code benches/router-bench.sh} with a table of 1,048,576).
      */
     private static final int MAX_RESPONSE_BYTES = Integer.MAX_VALUE;
 

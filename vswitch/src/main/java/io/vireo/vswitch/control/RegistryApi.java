@@ -1,6 +1,7 @@
 package io.vireo.vswitch.control;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -109,13 +110,15 @@ public final class RegistryApi
         final CompletableFuture<Long> watch;
         try
         {
-            final Map<String, String> query = query(uri.substring(mark + 1));
+            final Map<String, String> query =
+                QueryParameters.parse(uri.substring(mark + 1), "a blocking query", List.of("index", "wait"));
             if (!query.containsKey("index"))
             {
                 throw new IllegalArgumentException("a blocking query needs index=N, the index of the answer you have");
             }
-            index = number(query.get("index"), "index");
-            final long wait = query.containsKey("wait") ? number(query.get("wait"), "wait") : DEFAULT_WAIT_SECONDS;
+            index = QueryParameters.number(query.get("index"), "index");
+            final long wait =
+                query.containsKey("wait") ? QueryParameters.number(query.get("wait"), "wait") : DEFAULT_WAIT_SECONDS;
             if (wait < 1 || wait > MAX_WAIT_SECONDS)
             {
                 throw new IllegalArgumentException("wait must be 1.." + MAX_WAIT_SECONDS + " seconds, not " + wait);
@@ -201,35 +204,5 @@ public final class RegistryApi
     private static ControlApi.Response noInstance(final String service, final String id, final String hint)
     {
         return ControlApi.error(404, "service " + service + " has no instance " + id + hint);
-    }
-
-    /** {@code index=N&wait=S}: each at most once, nothing else. */
-    private static Map<String, String> query(final String text)
-    {
-        final Map<String, String> parameters = new LinkedHashMap<>();
-        for (final String pair : text.split("&", -1))
-        {
-            final int equals = pair.indexOf('=');
-            final String name = equals < 0 ? pair : pair.substring(0, equals);
-            if (!"index".equals(name) && !"wait".equals(name))
-            {
-                throw new IllegalArgumentException("unknown query parameter '" + name + "': a blocking query takes index " +
-                    "and wait");
-            }
-            if (equals < 0 || null != parameters.put(name, pair.substring(equals + 1)))
-            {
-                throw new IllegalArgumentException("give " + name + "=VALUE once");
-            }
-        }
-        return parameters;
-    }
-
-    private static long number(final String text, final String name)
-    {
-        if (text.isEmpty() || text.length() > 18 || !text.chars().allMatch(c -> c >= '0' && c <= '9'))
-        {
-            throw new IllegalArgumentException(name + " must be a whole number, not '" + text + "'");
-        }
-        return Long.parseLong(text);
     }
 }

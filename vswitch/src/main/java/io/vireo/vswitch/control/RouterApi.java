@@ -1,6 +1,7 @@
 package io.vireo.vswitch.control;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -23,6 +24,11 @@ import static io.vireo.vswitch.control.ControlApi.required;
  */
 final class RouterApi
 {
+    /** Connections in a page when the request does not say: about 14 MB of JSON. */
+    static final int DEFAULT_CONNECTIONS_PAGE = 100_000;
+    /** The most connections a page may hold: about 140 MB of JSON. */
+    static final int MAX_CONNECTIONS_PAGE = 1_000_000;
+
     private final VireoGateway gateway;
 
     RouterApi(final VireoGateway gateway)
@@ -56,8 +62,10 @@ final class RouterApi
      * {@code /v1/routers/{name}/ITEMS...}: interfaces, routes, nat, services, dns and conntrack.
      *
      * @param parts the path split at '/': {@code parts[4]} names the items.
+     * @param query the request's query, after the '?': a listing of connections takes {@code from} and {@code limit}.
      */
-    ControlApi.Response items(final String method, final String router, final String[] parts, final String body)
+    ControlApi.Response items(
+        final String method, final String router, final String[] parts, final String query, final String body)
         throws JsonProcessingException
     {
         final String item = parts.length > 5 ? String.join("/", Arrays.copyOfRange(parts, 5, parts.length)) : null;
@@ -130,7 +138,7 @@ final class RouterApi
                 }
                 if ("GET".equals(method))
                 {
-                    return ok(Map.of("router", router, "connections", gateway.connections(router)));
+                    return connections(router, query);
                 }
                 requireMethod(method, "DELETE");
                 return ok(Map.of("router", router, "flushed", gateway.flushConnections(router)));
@@ -141,6 +149,37 @@ final class RouterApi
     }
 
     /** {@code /v1/routers/{router}/services[/{name}[/backends[/{address}]]]}: {@code items} is what follows services. */
+    /** A page of a router's connections: {@code from=N&limit=M}, both optional. */
+    private ControlApi.Response connections(final String router, final String query) throws JsonProcessingException
+    {
+        final int from;
+        final int limit;
+        try
+        {
+            final Map<String, String> parameters =
+                QueryParameters.parse(query, "a listing of connections", List.of("from", "limit"));
+            final long fromValue =
+                parameters.containsKey("from") ? QueryParameters.number(parameters.get("from"), "from") : 0;
+            final long limitValue = parameters.containsKey("limit") ?
+                QueryParameters.number(parameters.get("limit"), "limit") : DEFAULT_CONNECTIONS_PAGE;
+            if (fromValue > Integer.MAX_VALUE)
+            {
+                throw new IllegalArgumentException("from must be the last page's next, not " + fromValue);
+            }
+            if (limitValue < 1 || limitValue > MAX_CONNECTIONS_PAGE)
+            {
+                throw new IllegalArgumentException("limit must be 1.." + MAX_CONNECTIONS_PAGE + ", not " + limitValue);
+            }
+            from = (int)fromValue;
+            limit = (int)limitValue;
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return error(400, ex.getMessage());
+        }
+        return ok(gateway.connections(router, from, limit));
+    }
+
     private ControlApi.Response services(final String method, final String router, final String[] items, final String body)
         throws JsonProcessingException
     {

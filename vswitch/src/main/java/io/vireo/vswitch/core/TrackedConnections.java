@@ -28,24 +28,30 @@ final class TrackedConnections
         this.clock = clock;
     }
 
-    /** A router's tracked connections (those its NAT rules made). */
-    List<ConnectionInfo> of(final String router)
+    /**
+     * A page of a router's tracked connections (those its NAT rules made): at most {@code limit}, from the
+     * connection table's entry {@code from} on.
+     *
+     * @throws VireoException (INVALID) if {@code from} is past the table or {@code limit} is below 1.
+     */
+    ConnectionPage page(final String router, final int from, final int limit)
     {
         final int zone = routers.zone(router);
+        if (from < 0 || from > connections.capacity() || limit < 1)
+        {
+            throw new VireoException(VireoException.Kind.INVALID, "a page of connections starts at 0.." +
+                connections.capacity() + " (the last page's next), not " + from + ", and holds at least 1, not " + limit);
+        }
         final long now = clock.time();
         final List<ConnectionInfo> list = new ArrayList<>();
-        connections.forEach((connectionZone, protocol, originalSource, originalDestination, originalSourcePort,
-            originalDestinationPort, replySource, replyDestination, replySourcePort, replyDestinationPort, state, expiresAtMs) ->
-        {
-            if (connectionZone == zone)
-            {
-                list.add(new ConnectionInfo(protocolName(protocol),
-                    endpoints(originalSource, originalSourcePort, originalDestination, originalDestinationPort),
-                    endpoints(replySource, replySourcePort, replyDestination, replyDestinationPort),
-                    ConnectionTable.stateName(state), Math.max(0, (expiresAtMs - now) / 1000)));
-            }
-        });
-        return list;
+        final int next = connections.forEach(zone, from, limit, (connectionZone, protocol, originalSource,
+            originalDestination, originalSourcePort, originalDestinationPort, replySource, replyDestination,
+            replySourcePort, replyDestinationPort, state, expiresAtMs) ->
+            list.add(new ConnectionInfo(protocolName(protocol),
+                endpoints(originalSource, originalSourcePort, originalDestination, originalDestinationPort),
+                endpoints(replySource, replySourcePort, replyDestination, replyDestinationPort),
+                ConnectionTable.stateName(state), Math.max(0, (expiresAtMs - now) / 1000))));
+        return new ConnectionPage(router, list, next < connections.capacity() ? Integer.valueOf(next) : null);
     }
 
     /** Every router's tracked connections counted by state: router name to state name to count. */

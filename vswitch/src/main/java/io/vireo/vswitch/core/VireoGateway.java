@@ -209,10 +209,16 @@ public final class VireoGateway
         return vireo.locked(dns::counts);
     }
 
-    /** A router's tracked connections (those its NAT rules made). */
-    public List<ConnectionInfo> connections(final String router)
+    /**
+     * A page of a router's tracked connections (those its NAT rules made): at most {@code limit} of them, from
+     * {@code from} on (0 for the first page, then the last page's {@link ConnectionPage#next()}). The switch's lock
+     * is held for one page only.
+     *
+     * @throws VireoException (INVALID) if {@code from} is not a place a listing can be at or {@code limit} is below 1.
+     */
+    public ConnectionPage connections(final String router, final int from, final int limit)
     {
-        return vireo.locked(() -> trackedConnections.of(router));
+        return vireo.locked(() -> trackedConnections.page(router, from, limit));
     }
 
     /** Every router's tracked connections counted by state, for the metrics: router name to state name to count. */

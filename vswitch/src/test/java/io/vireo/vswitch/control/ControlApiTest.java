@@ -19,7 +19,8 @@ class ControlApiTest
     @BeforeEach
     void setUp()
     {
-        vireo = Vireo.launch(new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(1024));
+        vireo = Vireo.launch(
+            new VireoContext().threadingMode(ThreadingMode.INVOKER).fdbCapacity(1024).connectionCapacity(64));
         api = new ControlApi(vireo);
     }
 
@@ -44,6 +45,32 @@ class ControlApiTest
         assertAnswer(200, "\"ports\":[]", api.handle("GET", "/v1/stats", null));
         assertAnswer(200, "deleted", api.handle("DELETE", "/v1/bridges/br0", null));
         assertAnswer(200, "[]", api.handle("GET", "/v1/bridges", null));
+    }
+
+    @Test
+    void connectionsAreListedAPageAtATimeAndABadPageIsRefused()
+    {
+        assertAnswer(201, "\"name\":\"r1\"", api.handle("POST", "/v1/routers", "{\"name\":\"r1\"}"));
+        final String empty = "{\"router\":\"r1\",\"connections\":[]}";
+        for (final String query : new String[] {"", "?", "?from=0", "?limit=1", "?from=64&limit=1000000", "?limit=7&from=3"})
+        {
+            // No connections: one page, with no next.
+            assertAnswer(200, empty, api.handle("GET", "/v1/routers/r1/conntrack" + query, null));
+        }
+        for (final String[] refused : new String[][] {
+            {"?limit=0", "limit must be 1..1000000, not 0"},
+            {"?limit=1000001", "limit must be 1..1000000, not 1000001"},
+            {"?limit=", "limit must be a whole number, not ''"},
+            {"?from=-1", "from must be a whole number, not '-1'"},
+            {"?from=65", "a page of connections starts at 0..64 (the last page's next), not 65"},
+            {"?from=2147483648", "from must be the last page's next, not 2147483648"},
+            {"?from=1&from=2", "give from=VALUE once"},
+            {"?limit", "give limit=VALUE once"},
+            {"?colour=red", "unknown query parameter 'colour': a listing of connections takes from and limit"}})
+        {
+            assertAnswer(400, refused[1], api.handle("GET", "/v1/routers/r1/conntrack" + refused[0], null));
+        }
+        assertAnswer(404, "no router nope", api.handle("GET", "/v1/routers/nope/conntrack?limit=1", null));
     }
 
     @Test

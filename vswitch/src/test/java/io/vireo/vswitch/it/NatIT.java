@@ -2,6 +2,9 @@ package io.vireo.vswitch.it;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -264,7 +267,18 @@ class NatIT
         assertTrue(Sandbox.readUtf8(sinkLog).contains("sha256 " + client.out().strip()),
             "the established connection went on: " + Sandbox.readUtf8(sinkLog) + " vs " + client.out());
 
-        assertEquals(4, JSON.readTree(daemon.ok("conntrack", "list", "r1", "--json").out()).get("connections").size());
+        final List<String> listed = tuples(daemon.ok("conntrack", "list", "r1", "--json").out());
+        assertEquals(4, listed.size(), listed::toString);
+        for (final String pageSize : new String[] {"1", "3", "4"})
+        {
+            // The same connections a page at a time: the table is full and none of them ends in this test's time
+            // (their states and timeouts may move on).
+            assertEquals(listed, tuples(daemon.ok("conntrack", "list", "r1", "--json", "--page-size", pageSize).out()),
+                "pages of " + pageSize);
+            final String table = daemon.ok("conntrack", "list", "r1", "--page-size", pageSize).out();
+            assertEquals(5, table.lines().count(), table);
+            assertEquals(1, table.lines().filter(line -> line.startsWith("PROTO")).count(), table);
+        }
         long refused = 0;
         for (final JsonNode port : JSON.readTree(daemon.ok("port", "list", "--json").out()))
         {
@@ -285,7 +299,9 @@ class NatIT
             {"nat", "publish", "r1", "--proto", "tcp", "--port", "80", "--to", "10.94.1.2"},
             {"nat", "publish", "r1", "--proto", "tcp", "--port", "80", "--to", "fd00::1:80"},
             {"nat", "del", "r1", "99"},
-            {"conntrack", "list", "nope"}})
+            {"conntrack", "list", "nope"},
+            {"conntrack", "list", "r1", "--page-size", "0"},
+            {"conntrack", "list", "r1", "--page-size", "1000001"}})
         {
             final Sandbox.Result result = daemon.ctl(args);
             assertEquals(1, result.exit(), () -> String.join(" ", args) + ": " + result.all());
@@ -293,6 +309,19 @@ class NatIT
         }
         final String rules = daemon.ok("nat", "list", "r1").out();
         assertTrue(rules.contains("masquerade") && rules.contains("publish") && rules.contains("10.94.1.2:80"), rules);
+    }
+
+    /** The connections of a {@code conntrack list --json}, each as its protocol and both tuples, sorted. */
+    private static List<String> tuples(final String json) throws Exception
+    {
+        final List<String> tuples = new ArrayList<>();
+        for (final JsonNode connection : JSON.readTree(json).get("connections"))
+        {
+            tuples.add(connection.get("protocol").asText() + " " + connection.get("original").asText() + " " +
+                connection.get("reply").asText());
+        }
+        Collections.sort(tuples);
+        return tuples;
     }
 
     /** Frames dropped under a reason, over every port. */
