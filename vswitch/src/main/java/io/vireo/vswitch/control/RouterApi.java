@@ -148,7 +148,6 @@ final class RouterApi
         }
     }
 
-    /** {@code /v1/routers/{router}/services[/{name}[/backends[/{address}]]]}: {@code items} is what follows services. */
     /** A page of a router's connections: {@code from=N&limit=M}, both optional. */
     private ControlApi.Response connections(final String router, final String query) throws JsonProcessingException
     {
@@ -180,6 +179,7 @@ final class RouterApi
         return ok(gateway.connections(router, from, limit));
     }
 
+    /** {@code /v1/routers/{router}/services[/{name}[/backends[/{address}]]]}: {@code items} is what follows services. */
     private ControlApi.Response services(final String method, final String router, final String[] items, final String body)
         throws JsonProcessingException
     {
