@@ -10,12 +10,17 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static io.vireo.vswitch.it.Sandbox.check;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The adaptive idle mode: an idle daemon costs next to no CPU and still answers the first frame at once. */
+/**
+ * The adaptive idle mode: an idle daemon costs next to no CPU and still answers the first frame at once. Alone: a
+ * test beside it loading both cores would add its own wait to the first frame's.
+ */
+@Tag("alone")
 class IdleIT
 {
     private static final long CLOCK_TICKS_PER_SECOND = 100;

@@ -30,7 +30,12 @@ final class Sandbox implements AutoCloseable
         }
     }
 
-    final String prefix = "vt" + String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000));
+    /**
+     * vt, the number of the failsafe JVM it runs in (two run at once: their prefixes never meet; 0 outside failsafe),
+     * and three random hex digits.
+     */
+    final String prefix = "vt" + Integer.toHexString(Integer.getInteger("vireo.it.fork", 0) & 0xf) +
+        String.format("%03x", ThreadLocalRandom.current().nextInt(0x1000));
     private final List<String> namespaces = new ArrayList<>();
     private final List<String> hostInterfaces = new ArrayList<>();
     private final Deque<Process> processes = new ArrayDeque<>();
