@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs Vireo's whole suite: unit tests, then the integration tests
 # that create real TAP devices in network namespaces of their own (so it must run as root), then a
-# one-minute soak (benches/soak.sh 1).
+# one-minute soak (benches/soak.sh 1). vswitch's integration tests run two at a time, in two JVMs
+# (vswitch/pom.xml says why).
 # Then, if the Temurin 25 JDK is installed, builds on it and runs every unit test and the integration tests of
 # each seam where the JDK matters (VIREO_JDK25_FULL=1: the whole suite again).
 set -euo pipefail
