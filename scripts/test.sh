@@ -13,7 +13,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 "$VIREO_ROOT/scripts/install-deps.sh"
 cd "$VIREO_ROOT"
-mvn -B -ntp verify "$@"
+# -T 2: modules that do not depend on each other build and test at once (cluster beside dataplane and gateway,
+# tunnel-vxlan beside gateway), so the unit tests before vswitch's keep both cores busy.
+mvn -B -ntp -T 2 verify "$@"
 # A one-minute soak: mixed traffic through TAP, VXLAN and vhost-user ports of one vireod; fails on a frame
 # lost below capacity, RSS or fd growth, or allocation on the forwarding threads. VIREO_SKIP_SOAK=1 skips it.
 if [ -z "${VIREO_SKIP_SOAK:-}" ]; then
@@ -35,8 +37,8 @@ temurin25=/usr/lib/jvm/temurin-25-jdk-amd64
 if [ -x "$temurin25/bin/java" ] && [ -z "${VIREO_SKIP_JDK25:-}" ]; then
   echo "test.sh: again on $("$temurin25/bin/java" -version 2>&1 | head -1)" >&2
   if [ -n "${VIREO_JDK25_FULL:-}" ]; then
-    JAVA_HOME="$temurin25" mvn -B -ntp verify "$@"
+    JAVA_HOME="$temurin25" mvn -B -ntp -T 2 verify "$@"
   else
-    JAVA_HOME="$temurin25" mvn -B -ntp verify -Dit.test="$jdk25_its" -Dfailsafe.failIfNoSpecifiedTests=false "$@"
+    JAVA_HOME="$temurin25" mvn -B -ntp -T 2 verify -Dit.test="$jdk25_its" -Dfailsafe.failIfNoSpecifiedTests=false "$@"
   fi
 fi
