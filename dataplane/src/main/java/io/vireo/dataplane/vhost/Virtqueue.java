@@ -60,6 +60,8 @@ final class Virtqueue
     private static final int NUM_BUFFERS_OFFSET = VirtioNetHeaderFlyweight.NUM_BUFFERS_OFFSET;
     /** Header flags a device may hand its driver once GUEST_CSUM is negotiated. */
     private static final int GUEST_FLAGS = VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM | VirtioNetHeaderFlyweight.FLAG_DATA_VALID;
+    /** Most frames whose chains are read before the first of them is written, or returned. */
+    private static final int RUN = 64;
     private static final int DELIVERED = 0;
     private static final int NO_ROOM = 1;
     private static final int INVALID = 2;
@@ -88,6 +90,13 @@ final class Virtqueue
     private final Events events;
     private final UnsafeBuffer header = new UnsafeBuffer(BufferUtil.allocateDirectAligned(HEADER_LENGTH, 8));
     private int nextAvail;
+
+    // The chains of a run of frames, read before any of them is written (transmit) or returned (receive): see
+    // transmit's comment. Entry i is the run's i-th frame's head, and its buffer where it fits whole.
+    private final int[] runHeads = new int[RUN];
+    private final int[] runLengths = new int[RUN];
+    private final MappedMemory[] runMemories = new MappedMemory[RUN];
+    private final long[] runOffsets = new long[RUN];
 
     // Where transmit is writing: the current buffer of the current chain, and where num_buffers landed.
     private MappedMemory buffer;
@@ -204,17 +213,29 @@ final class Virtqueue
     {
         final int available = available();
         int taken = 0;
-        while (taken < available && burst.hasReceiveRoom())
+        boolean violated = false;
+        while (!violated && taken < available && burst.hasReceiveRoom())
         {
-            final int head = head(nextAvail + taken);
-            final int length = gather(head, burst);
-            if (length < 0)
+            // The used entries of a run after its frames: they are stores to lines the driver reads, which would
+            // hold back the copies' stores behind them until their lines came.
+            int run = 0;
+            while (run < RUN && taken + run < available && burst.hasReceiveRoom())
             {
-                break;
+                final int head = head(nextAvail + taken + run);
+                final int length = gather(head, burst);
+                if (length < 0)
+                {
+                    violated = true;
+                    break;
+                }
+                burst.commit(length);
+                runHeads[run++] = head;
             }
-            writeUsed(nextAvail + taken, head, 0);
-            burst.commit(length);
-            taken++;
+            for (int i = 0; i < run; i++)
+            {
+                writeUsed(nextAvail + taken + i, runHeads[i], 0);
+            }
+            taken += run;
         }
         if (taken > 0)
         {
@@ -301,6 +322,13 @@ final class Virtqueue
         int sent = 0;
         while (sent < count)
         {
+            final int whole = deliverWhole(burst, indexes, sent, count, available - consumed, nextAvail + consumed);
+            consumed += whole;
+            sent += whole;
+            if (sent == count)
+            {
+                break;
+            }
             final int outcome = deliver(burst, indexes[sent], available - consumed, nextAvail + consumed);
             if (DELIVERED != outcome)
             {
@@ -321,9 +349,91 @@ final class Virtqueue
     }
 
     /**
-     * Writes one frame from available entry {@code slot} on, one chain without MRG_RXBUF, as many as
-     * it needs with it. Nothing is published here: a frame that does not fit leaves the entries it
-     * touched available for the next one.
+     * Writes {@code burst[indexes[from..count)]} while each frame's first chain is one buffer that holds header and
+     * frame, as nearly every frame's is, up to {@link #RUN} frames; stops at the first frame that is not so, which
+     * {@link #deliver} then writes or refuses.
+     * <p>
+     * Every chain of the run is read before the first frame is written, and every used entry is written after the
+     * last frame: the copies' stores are to lines the driver last touched, each store waits for its line, and x86
+     * makes stores visible in order, so a store to this thread's own fields behind them waits too, and with the store
+     * buffer full so do the loads of the next chains. Here the stores to the driver's lines come last and together,
+     * and their lines are fetched at once.
+     *
+     * @return frames written, each on one available entry.
+     */
+    private int deliverWhole(
+        final FrameBurst burst, final int[] indexes, final int from, final int count, final int available, final int slot)
+    {
+        final MutableDirectBuffer frames = burst.buffer();
+        final int most = Math.min(Math.min(count - from, available), RUN);
+        int run = 0;
+        while (run < most)
+        {
+            final int frame = indexes[from + run];
+            if (!Offloads.covers(guestOffloads, Offloads.required(frames, burst.netHeaderOffset(frame))))
+            {
+                break;
+            }
+            final int head = head(slot + run);
+            if (!chain.start(head) || !chain.writable() ||
+                chain.bufferLength() < HEADER_LENGTH + Math.min(burst.frameLength(frame), burst.frameCapacity()))
+            {
+                break;
+            }
+            runHeads[run] = head;
+            runMemories[run] = chain.bufferMemory();
+            runOffsets[run] = chain.bufferOffset();
+            run++;
+        }
+        for (int i = 0; i < run; i++)
+        {
+            final int frame = indexes[from + i];
+            final int length = Math.min(burst.frameLength(frame), burst.frameCapacity());
+            writeWhole(runMemories[i], runOffsets[i], burst, frame, length);
+            runLengths[i] = HEADER_LENGTH + length;
+        }
+        for (int i = 0; i < run; i++)
+        {
+            writeUsed(slot + i, runHeads[i], runLengths[i]);
+        }
+        return run;
+    }
+
+    /** The header as the driver gets it, then the frame, into one buffer. */
+    private void writeWhole(
+        final MappedMemory memory, final long offset, final FrameBurst burst, final int frame, final int length)
+    {
+        final int netHeader = burst.netHeaderOffset(frame);
+        memory.putLong(offset, headerStart(burst.buffer(), netHeader));
+        memory.putInt(offset + 8, headerEnd(burst.buffer(), netHeader));
+        memory.copyFrom(offset + HEADER_LENGTH, burst.buffer(), burst.frameOffset(frame), length);
+    }
+
+    /**
+     * The first 8 bytes of the header as the driver gets it: the frame's own, as the pipeline holds it (flags, GSO
+     * type and size, checksum start), with only the flags a driver may see; all zero for a driver that took no offload.
+     */
+    private long headerStart(final DirectBuffer frames, final int netHeader)
+    {
+        if (0 == guestOffloads)
+        {
+            return 0;
+        }
+        final long start = frames.getLong(netHeader);
+        return start & ~0xFFL | start & GUEST_FLAGS;
+    }
+
+    /** Its last 4: the checksum offset (0 without offloads) and num_buffers 1. */
+    private int headerEnd(final DirectBuffer frames, final int netHeader)
+    {
+        return 1 << 16 | (0 == guestOffloads ? 0 : frames.getShort(netHeader + 8) & 0xFFFF);
+    }
+
+    /**
+     * Writes one frame from available entry {@code slot} on, one chain without MRG_RXBUF, as many as it needs with
+     * it: a frame {@link #deliverWhole} did not take (its first buffer too small for it, or a frame the driver
+     * cannot take, or an invalid chain, which this reports). Nothing is published here: a frame that does not fit
+     * leaves the entries it touched available for the next one.
      */
     private int deliver(final FrameBurst burst, final int frame, final int available, final int slot)
     {
@@ -338,41 +448,12 @@ final class Virtqueue
         }
         final int length = Math.min(burst.frameLength(frame), burst.frameCapacity());
         chains = 0;
-        if (!startChain(slot))
+        if (!startChain(slot) || DELIVERED != takeBuffer())
         {
             return INVALID;
         }
-        // The header as the driver gets it: the frame's own, as the pipeline holds it (flags, GSO type and
-        // size, checksum offsets), with the flags a driver may see, num_buffers 1; all zero but num_buffers
-        // for a driver that took no offload.
-        long headerStart = 0;
-        int headerEnd = 1 << 16;
-        if (0 != guestOffloads)
-        {
-            final long start = burst.buffer().getLong(netHeader);
-            headerStart = start & ~0xFFL | start & GUEST_FLAGS;
-            headerEnd |= burst.buffer().getShort(netHeader + 8) & 0xFFFF;
-        }
-        if (chain.writable() && chain.bufferLength() >= HEADER_LENGTH + length)
-        {
-            // What nearly every frame meets: one buffer holds header and frame. Written in place, with
-            // no cursor kept. With fewer stores a frame (this, DescriptorChain's, one per used entry) the
-            // switch carried 1.12-1.27x the 64-byte frames it did with the scatter for all (benches/README.md,
-            // 2026-12-05): stores queue behind the misses on the lines the frontend last wrote.
-            final MappedMemory memory = chain.bufferMemory();
-            final long offset = chain.bufferOffset();
-            memory.putLong(offset, headerStart);
-            memory.putInt(offset + 8, headerEnd);
-            memory.copyFrom(offset + HEADER_LENGTH, burst.buffer(), burst.frameOffset(frame), length);
-            writeUsed(slot, chainHead, HEADER_LENGTH + length);
-            return DELIVERED;
-        }
-        if (DELIVERED != takeBuffer())
-        {
-            return INVALID;
-        }
-        header.putLong(0, headerStart);
-        header.putInt(8, headerEnd);
+        header.putLong(0, headerStart(burst.buffer(), netHeader));
+        header.putInt(8, headerEnd(burst.buffer(), netHeader));
         int outcome = scatter(header, 0, HEADER_LENGTH, true, available, slot);
         if (DELIVERED == outcome)
         {

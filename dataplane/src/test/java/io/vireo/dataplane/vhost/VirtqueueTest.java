@@ -191,6 +191,75 @@ class VirtqueueTest
             "no offloads, num_buffers 1");
     }
 
+    /**
+     * More frames than the queue reads the chains of ahead of writing (64 at a time), one of them spread over two
+     * mergeable buffers in the second run: every frame arrives whole and in order, one used entry a buffer.
+     */
+    @Test
+    void transmitKeepsFramesWholeAndInOrderOverSeveralRuns()
+    {
+        try (TestDriver ring = new TestDriver(256); GuestMemory guest = ring.guestMemory())
+        {
+            final Virtqueue queue = Virtqueue.start(0, 256, ring.descUser(0), ring.availUser(0), ring.usedUser(0), 0,
+                guest, ALL, null, events);
+            final FrameBurst many = new FrameBurst(150, 4096, 64);
+            final List<byte[]> sent = new ArrayList<>();
+            for (int i = 0; i < 150; i++)
+            {
+                final byte[] frame = frame(100 == i ? 3000 : 60 + i, i);
+                many.buffer().putBytes(many.nextFrameOffset(), frame);
+                many.commit(frame.length);
+                sent.add(frame);
+            }
+            ring.postReceiveBuffers(200, 2048);
+
+            assertEquals(150, queue.transmit(many, upTo(150), 150));
+
+            assertEquals(151, ring.usedIdx(0), "a buffer a frame, two for the 3,000-byte one");
+            final List<byte[]> received = ring.receive();
+            assertEquals(150, received.size());
+            for (int i = 0; i < 150; i++)
+            {
+                assertArrayEquals(sent.get(i), received.get(i), "frame " + i);
+            }
+        }
+    }
+
+    /**
+     * More chains than the queue gathers before returning them (64 at a time), a third of them chained, then one
+     * that loops: the frames before it are taken whole and in order, and the used ring returns their heads in order.
+     */
+    @Test
+    void receiveReturnsTheChainsItTookInOrderOverSeveralRuns()
+    {
+        try (TestDriver ring = new TestDriver(256); GuestMemory guest = ring.guestMemory())
+        {
+            final Virtqueue queue = Virtqueue.start(1, 256, ring.descUser(1), ring.availUser(1), ring.usedUser(1), 0,
+                guest, ALL, null, events);
+            final FrameBurst many = new FrameBurst(200, 2048, 64);
+            final List<Integer> heads = new ArrayList<>();
+            for (int i = 0; i < 150; i++)
+            {
+                heads.add(0 == i % 3 ? ring.sendChained(frame(80, i)) : ring.send(frame(60 + i, i)));
+            }
+            ring.descriptor(1, 252, guest(bufferOffset(1, 252)), 100, F_NEXT, 252);
+            ring.publish(1, 252);
+
+            assertEquals(150, queue.receive(many));
+
+            assertEquals(List.of(Violation.CHAIN_LOOP), events.violations);
+            assertEquals(150, ring.usedIdx(1));
+            for (int i = 0; i < 150; i++)
+            {
+                final byte[] frame = new byte[many.frameLength(i)];
+                many.buffer().getBytes(many.frameOffset(i), frame);
+                assertArrayEquals(frame(0 == i % 3 ? 80 : 60 + i, i), frame, "frame " + i);
+                assertEquals(heads.get(i), ring.usedId(1, i), "used entry " + i);
+                assertEquals(0, ring.usedLength(1, i));
+            }
+        }
+    }
+
     @Test
     void transmitSpreadsAFrameOverMergeableBuffers()
     {

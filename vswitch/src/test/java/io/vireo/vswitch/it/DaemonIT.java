@@ -38,7 +38,7 @@ class DaemonIT
     @Test
     void theCliDrivesTheDaemonEndToEnd() throws Exception
     {
-        final Daemon daemon = Daemon.start(sandbox, sandbox.tempDir("run"));
+        final Daemon daemon = Daemon.start(sandbox, sandbox.tempDir("run"), Daemon.FULL_WARM_UP);
         final String nsA = sandbox.namespace("a");
         final String nsB = sandbox.namespace("b");
         final String tapA = sandbox.ifname("tA");
@@ -150,6 +150,23 @@ class DaemonIT
         first.ok("bridge", "list");
         assertEquals(0, first.terminate());
         assertEquals(0, second.terminate());
+    }
+
+    /**
+     * {@code --warm-up 0}: the daemon starts with no warm-up and forwards, its first frames through code the JIT has
+     * not compiled yet; a negative count is refused in one line.
+     */
+    @Test
+    void aDaemonWithNoWarmUpForwardsAndANegativeWarmUpIsRefused() throws Exception
+    {
+        final Daemon daemon = Daemon.start(sandbox, sandbox.tempDir("run"), "--warm-up", "0");
+        final String nsA = sandbox.namespace("a");
+        final String nsB = sandbox.namespace("b");
+        daemon.ok("port", "add", "br0", sandbox.ifname("tA"), "--netns", nsA, "--ip", "10.94.1.1/24");
+        daemon.ok("port", "add", "br0", sandbox.ifname("tB"), "--netns", nsB, "--ip", "10.94.1.2/24");
+        check(sandbox.inNetns(nsA, "ping", "-c", "3", "-i", "0.2", "-W", "3", "10.94.1.2"));
+        assertEquals(0, daemon.terminate());
+        Daemon.refusesToStart(sandbox, "warm-up bursts must be 0 or more, got -1", "--warm-up", "-1");
     }
 
     @Test
