@@ -91,8 +91,8 @@ final class Virtqueue
     private final UnsafeBuffer header = new UnsafeBuffer(BufferUtil.allocateDirectAligned(HEADER_LENGTH, 8));
     private int nextAvail;
 
-    // The chains of a run of frames, read before any of them is written (transmit) or returned (receive): see
-    // transmit's comment. Entry i is the run's i-th frame's head, and its buffer where it fits whole.
+    // A run of frames (see deliverWhole): entry i is the run's i-th chain's head, and for transmit the frame's length
+    // and the buffer it is written into whole.
     private final int[] runHeads = new int[RUN];
     private final int[] runLengths = new int[RUN];
     private final MappedMemory[] runMemories = new MappedMemory[RUN];
@@ -213,35 +213,44 @@ final class Virtqueue
     {
         final int available = available();
         int taken = 0;
-        boolean violated = false;
-        while (!violated && taken < available && burst.hasReceiveRoom())
+        int run = 0;
+        while (taken + run < available && burst.hasReceiveRoom())
         {
-            // The used entries of a run after its frames: they are stores to lines the driver reads, which would
-            // hold back the copies' stores behind them until their lines came.
-            int run = 0;
-            while (run < RUN && taken + run < available && burst.hasReceiveRoom())
+            final int head = head(nextAvail + taken + run);
+            final int length = gather(head, burst);
+            if (length < 0)
             {
-                final int head = head(nextAvail + taken + run);
-                final int length = gather(head, burst);
-                if (length < 0)
-                {
-                    violated = true;
-                    break;
-                }
-                burst.commit(length);
-                runHeads[run++] = head;
+                break;
             }
-            for (int i = 0; i < run; i++)
+            burst.commit(length);
+            runHeads[run++] = head;
+            if (RUN == run)
             {
-                writeUsed(nextAvail + taken + i, runHeads[i], 0);
+                returnRun(taken, run);
+                taken += run;
+                run = 0;
             }
-            taken += run;
         }
+        returnRun(taken, run);
+        taken += run;
         if (taken > 0)
         {
             publish(taken);
         }
         return taken;
+    }
+
+    /**
+     * Writes the used entries of a run of chains {@link #receive} took, from its {@code from}-th on, after their
+     * frames were copied: they are stores to lines the driver reads, which would hold back the stores behind them
+     * until their lines came (see {@link #deliverWhole}).
+     */
+    private void returnRun(final int from, final int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            writeUsed(nextAvail + from + i, runHeads[i], 0);
+        }
     }
 
     /**
@@ -376,27 +385,25 @@ final class Virtqueue
             {
                 break;
             }
+            final int length = Math.min(burst.frameLength(frame), burst.frameCapacity());
             final int head = head(slot + run);
-            if (!chain.start(head) || !chain.writable() ||
-                chain.bufferLength() < HEADER_LENGTH + Math.min(burst.frameLength(frame), burst.frameCapacity()))
+            if (!chain.start(head) || !chain.writable() || chain.bufferLength() < HEADER_LENGTH + length)
             {
                 break;
             }
             runHeads[run] = head;
+            runLengths[run] = length;
             runMemories[run] = chain.bufferMemory();
             runOffsets[run] = chain.bufferOffset();
             run++;
         }
         for (int i = 0; i < run; i++)
         {
-            final int frame = indexes[from + i];
-            final int length = Math.min(burst.frameLength(frame), burst.frameCapacity());
-            writeWhole(runMemories[i], runOffsets[i], burst, frame, length);
-            runLengths[i] = HEADER_LENGTH + length;
+            writeWhole(runMemories[i], runOffsets[i], burst, indexes[from + i], runLengths[i]);
         }
         for (int i = 0; i < run; i++)
         {
-            writeUsed(slot + i, runHeads[i], runLengths[i]);
+            writeUsed(slot + i, runHeads[i], HEADER_LENGTH + runLengths[i]);
         }
         return run;
     }
