@@ -68,8 +68,15 @@ class VirtqueueTest
 
     private Virtqueue queue(final int index, final long features, final EventFd call)
     {
-        return Virtqueue.start(index, SIZE, driver.descUser(index), driver.availUser(index), driver.usedUser(index), 0,
-            memory, features, call, events);
+        return queue(driver, memory, index, features, call);
+    }
+
+    /** Queue {@code index} of {@code ring}, whose memory is {@code guest}, as large as the ring. */
+    private Virtqueue queue(
+        final TestDriver ring, final GuestMemory guest, final int index, final long features, final EventFd call)
+    {
+        return Virtqueue.start(index, ring.size, ring.descUser(index), ring.availUser(index), ring.usedUser(index), 0,
+            guest, features, call, events);
     }
 
     static byte[] frame(final int length, final int seed)
@@ -84,18 +91,28 @@ class VirtqueueTest
 
     private byte[] burstFrame(final int index)
     {
-        final byte[] bytes = new byte[burst.frameLength(index)];
-        burst.buffer().getBytes(burst.frameOffset(index), bytes);
+        return frameIn(burst, index);
+    }
+
+    private static byte[] frameIn(final FrameBurst frames, final int index)
+    {
+        final byte[] bytes = new byte[frames.frameLength(index)];
+        frames.buffer().getBytes(frames.frameOffset(index), bytes);
         return bytes;
     }
 
     private void putInBurst(final byte[]... frames)
     {
-        burst.clear();
+        putIn(burst, frames);
+    }
+
+    private static void putIn(final FrameBurst into, final byte[]... frames)
+    {
+        into.clear();
         for (final byte[] frame : frames)
         {
-            burst.buffer().putBytes(burst.nextFrameOffset(), frame);
-            burst.commit(frame.length);
+            into.buffer().putBytes(into.nextFrameOffset(), frame);
+            into.commit(frame.length);
         }
     }
 
@@ -200,17 +217,14 @@ class VirtqueueTest
     {
         try (TestDriver ring = new TestDriver(256); GuestMemory guest = ring.guestMemory())
         {
-            final Virtqueue queue = Virtqueue.start(0, 256, ring.descUser(0), ring.availUser(0), ring.usedUser(0), 0,
-                guest, ALL, null, events);
+            final Virtqueue queue = queue(ring, guest, 0, ALL, null);
             final FrameBurst many = new FrameBurst(150, 4096, 64);
-            final List<byte[]> sent = new ArrayList<>();
+            final byte[][] sent = new byte[150][];
             for (int i = 0; i < 150; i++)
             {
-                final byte[] frame = frame(100 == i ? 3000 : 60 + i, i);
-                many.buffer().putBytes(many.nextFrameOffset(), frame);
-                many.commit(frame.length);
-                sent.add(frame);
+                sent[i] = frame(100 == i ? 3000 : 60 + i, i);
             }
+            putIn(many, sent);
             ring.postReceiveBuffers(200, 2048);
 
             assertEquals(150, queue.transmit(many, upTo(150), 150));
@@ -220,7 +234,7 @@ class VirtqueueTest
             assertEquals(150, received.size());
             for (int i = 0; i < 150; i++)
             {
-                assertArrayEquals(sent.get(i), received.get(i), "frame " + i);
+                assertArrayEquals(sent[i], received.get(i), "frame " + i);
             }
         }
     }
@@ -234,8 +248,7 @@ class VirtqueueTest
     {
         try (TestDriver ring = new TestDriver(256); GuestMemory guest = ring.guestMemory())
         {
-            final Virtqueue queue = Virtqueue.start(1, 256, ring.descUser(1), ring.availUser(1), ring.usedUser(1), 0,
-                guest, ALL, null, events);
+            final Virtqueue queue = queue(ring, guest, 1, ALL, null);
             final FrameBurst many = new FrameBurst(200, 2048, 64);
             final List<Integer> heads = new ArrayList<>();
             for (int i = 0; i < 150; i++)
@@ -251,9 +264,7 @@ class VirtqueueTest
             assertEquals(150, ring.usedIdx(1));
             for (int i = 0; i < 150; i++)
             {
-                final byte[] frame = new byte[many.frameLength(i)];
-                many.buffer().getBytes(many.frameOffset(i), frame);
-                assertArrayEquals(frame(0 == i % 3 ? 80 : 60 + i, i), frame, "frame " + i);
+                assertArrayEquals(frame(0 == i % 3 ? 80 : 60 + i, i), frameIn(many, i), "frame " + i);
                 assertEquals(heads.get(i), ring.usedId(1, i), "used entry " + i);
                 assertEquals(0, ring.usedLength(1, i));
             }
