@@ -31,7 +31,8 @@ import static io.vireo.gateway.conntrack.ConnectionTable.UDP_UNREPLIED;
  * </pre>
  * <ul>
  *   <li>State: one of {@link ConnectionTable}'s state constants; {@link ConnectionTable#NONE} while the
- *   entry is not a live connection (free, being created, being removed).</li>
+ *   entry is not a live connection (free, being created, being removed); {@link #RETIRED} for a closed
+ *   connection a new one took the reply tuple of, which waits for the control thread to remove it.</li>
  *   <li>R: a packet of the reply direction was seen. C: the first FIN came from the reply direction
  *   (which side closed first decides the TCP states that follow).</li>
  *   <li>Generation: the low bits of the entry's generation ({@link ConnectionEntries}), so that a CAS
@@ -47,6 +48,8 @@ final class ConnectionStates
 
     private static final long TIME_MASK = (1L << 40) - 1;
     private static final long STATE_MASK = 0xF;
+    /** Past {@link ConnectionTable}'s states: not live, to be removed (see {@link #retired}). */
+    private static final int RETIRED = 15;
     private static final long REPLIED = 1 << 4;
     private static final long REPLY_CLOSED = 1 << 5;
     private static final int GENERATION_SHIFT = 8;
@@ -88,9 +91,32 @@ final class ConnectionStates
         return (int)(word & STATE_MASK);
     }
 
+    /** A connection lookups find: neither NONE nor {@link #RETIRED}. */
     static boolean isLive(final long word)
     {
-        return NONE != state(word);
+        final int state = state(word);
+        return NONE != state && RETIRED != state;
+    }
+
+    static boolean isRetired(final long word)
+    {
+        return RETIRED == state(word);
+    }
+
+    /** A TCP connection both sides have closed: TIME_WAIT, or CLOSE after a reset. */
+    static boolean isClosed(final long word)
+    {
+        final int state = state(word);
+        return TCP_TIME_WAIT == state || TCP_CLOSE == state;
+    }
+
+    /**
+     * @return the word with state {@link #RETIRED}, the rest kept: lookups no longer find the connection and the
+     * control thread's next expiry pass removes it, whatever its expiry.
+     */
+    static long retired(final long word)
+    {
+        return word & ~STATE_MASK | RETIRED;
     }
 
     /**

@@ -14,6 +14,7 @@ import static io.vireo.gateway.conntrack.ConnectionEntries.meta;
 import static io.vireo.gateway.conntrack.ConnectionEntries.ports;
 import static io.vireo.gateway.conntrack.ConnectionIndex.NO_SLOT;
 import static io.vireo.gateway.conntrack.ConnectionStates.isLive;
+import static io.vireo.gateway.conntrack.ConnectionStates.isRetired;
 
 /**
  * The connection table for NAT: IPv4 connections by (zone, protocol, tuple) in either direction, each
@@ -38,7 +39,9 @@ import static io.vireo.gateway.conntrack.ConnectionStates.isLive;
  *   miss it.</li>
  *   <li>{@link #create} owns the (up to four) index buckets of its two tuples for a few stores, so
  *   checking both tuples and inserting both is one atomic step: of two creates sharing a tuple, one
- *   gets {@link #TAKEN}.</li>
+ *   gets {@link #TAKEN}. A create that opens a TCP connection may retire, by CAS of its state word, a
+ *   closed connection that holds its reply tuple: lookups no longer find that one, and the control
+ *   thread removes it on its next expiry pass.</li>
  *   <li>{@link #seen} is a CAS of the entry's state word.</li>
  *   <li>Removal (timeout, flush) is the control thread's alone: it ends the connection by CAS of the
  *   state word, takes its keys out of the index, then frees the entry for reuse.</li>
@@ -70,7 +73,8 @@ import static io.vireo.gateway.conntrack.ConnectionStates.isLive;
  * and existing connections are untouched. Entries held by creates in progress (including ones that
  * will end TAKEN) count, so near capacity a create may be refused for a moment. FULL is also
  * returned, and counted, in the unlikely case that both index buckets of a tuple are full (none in a
- * million random connections at capacity, nor in churn tests).
+ * million random connections at capacity, nor in churn tests). A retired connection holds its entry and
+ * counts in {@link #size()} until the control thread's expiry pass comes to it.
  * <p>
  * {@link #close()} frees the memory; every thread must have stopped using the table and its handles.
  */
@@ -135,6 +139,7 @@ public final class ConnectionTable implements AutoCloseable
     private final ConnectionIndex index;
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicLong full = new AtomicLong();
+    private final AtomicLong retired = new AtomicLong();
     private int expiryCursor;
     private boolean closed;
     private RemovalListener removalListener = (zone, label, open) -> { };
@@ -237,18 +242,25 @@ public final class ConnectionTable implements AutoCloseable
         final long nowMs)
     {
         return create(zone, protocol, origSrc, origDst, origSport, origDport, replySrc, replyDst, replySport, replyDport,
-            NO_LABEL, nowMs);
+            NO_LABEL, false, nowMs);
     }
 
     /**
      * {@link #create} with a label: a number of the creator's that stays with the connection, read back with
      * {@link #label} and told to the {@link RemovalListener} when it ends (a load
      * balancer's backend, say).
+     *
+     * @param opening the first packet opens a TCP connection (SYN without ACK): if the reply tuple is the
+     *                reply tuple of a TCP connection in TIME_WAIT or CLOSE, that connection is retired and
+     *                this one created, as Linux lets a new connection take a closing one's tuple. A client
+     *                that connects again from the port of a closed connection to a service or published
+     *                port with the same backend makes such a clash, and the backend's port cannot be
+     *                changed as a masquerade's can.
      */
     public long create(
         final int zone, final int protocol, final int origSrc, final int origDst, final int origSport,
         final int origDport, final int replySrc, final int replyDst, final int replySport, final int replyDport,
-        final int label, final long nowMs)
+        final int label, final boolean opening, final long nowMs)
     {
         final long meta = meta(zone, protocol);
         final long original = addresses(origSrc, origDst);
@@ -279,8 +291,9 @@ public final class ConnectionTable implements AutoCloseable
 
         long result = TAKEN;
         index.lockAll(a, b, c, d);
+        final long replyHolder = index.find(replyHash, meta, reply, replyPorts);
         if (MISS == index.find(originalHash, meta, original, originalPorts) &&
-            MISS == index.find(replyHash, meta, reply, replyPorts))
+            (MISS == replyHolder || opening && retireClosed(replyHolder)))
         {
             final int originalSlot = index.freeSlot(originalHash, NO_SLOT);
             final int replySlot = NO_SLOT == originalSlot ? NO_SLOT : index.freeSlot(replyHash, originalSlot);
@@ -307,6 +320,38 @@ public final class ConnectionTable implements AutoCloseable
         }
         size.incrementAndGet();
         return result;
+    }
+
+    /**
+     * Retires the connection whose reply tuple a new connection's reply tuple clashes with, if it is a closed TCP
+     * connection. Called with the tuple's buckets owned, so the key stays while this runs.
+     *
+     * @param holder the handle the clashing tuple found.
+     * @return true if the tuple is free now.
+     */
+    private boolean retireClosed(final long holder)
+    {
+        if (1 != direction(holder))
+        {
+            return false;
+        }
+        while (true)
+        {
+            final long state = entries.stateOf(holder);
+            if (STALE == state)
+            {
+                return true;
+            }
+            if (!ConnectionStates.isClosed(state))
+            {
+                return false;
+            }
+            if (entries.compareAndSetState(entry(holder), state, ConnectionStates.retired(state)))
+            {
+                retired.incrementAndGet();
+                return true;
+            }
+        }
     }
 
     /**
@@ -444,9 +489,9 @@ public final class ConnectionTable implements AutoCloseable
     }
 
     /**
-     * Removes the connections whose timeout has passed at {@code nowMs}, looking at the next
-     * {@code maxSlots} entries from where the last call stopped (wrapping): a whole pass is
-     * {@link #capacity()} entries. Control thread.
+     * Removes the connections whose timeout has passed at {@code nowMs}, and those a new connection
+     * retired, looking at the next {@code maxSlots} entries from where the last call stopped (wrapping):
+     * a whole pass is {@link #capacity()} entries. Control thread.
      *
      * @return connections removed.
      */
@@ -459,7 +504,7 @@ public final class ConnectionTable implements AutoCloseable
             final int entry = expiryCursor;
             expiryCursor = entry + 1 == capacity ? 0 : entry + 1;
             final long state = entries.state(entry);
-            if (isLive(state) && ConnectionStates.isExpired(state, nowMs) && remove(entry, state))
+            if ((isRetired(state) || isLive(state) && ConnectionStates.isExpired(state, nowMs)) && remove(entry, state))
             {
                 removed++;
             }
@@ -490,7 +535,7 @@ public final class ConnectionTable implements AutoCloseable
         for (int entry = 0; entry < entries.capacity(); entry++)
         {
             long state = entries.state(entry);
-            while (isLive(state) && (int)entries.metaOf(entry) == zone &&
+            while ((isLive(state) || isRetired(state)) && (int)entries.metaOf(entry) == zone &&
                 (ANY_LABEL == label || entries.labelOf(entry) == label))
             {
                 if (remove(entry, state))
@@ -590,6 +635,14 @@ public final class ConnectionTable implements AutoCloseable
     }
 
     /**
+     * @return closed connections a new one took the reply tuple of (see {@link #create}'s {@code opening}).
+     */
+    public long retiredCount()
+    {
+        return retired.get();
+    }
+
+    /**
      * @return bytes of off-heap memory the entries and the index take.
      */
     public long memoryBytes()
@@ -646,7 +699,7 @@ public final class ConnectionTable implements AutoCloseable
         final int label = entries.labelOf(entry);
         entries.free(entry);
         size.decrementAndGet();
-        removalListener.removed((int)meta, label, isOpen(ConnectionStates.state(state)));
+        removalListener.removed((int)meta, label, isLive(state) && isOpen(ConnectionStates.state(state)));
         return true;
     }
 

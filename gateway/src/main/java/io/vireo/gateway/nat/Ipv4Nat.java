@@ -4,6 +4,7 @@ import java.nio.ByteOrder;
 
 import io.vireo.dataplane.headers.Checksums;
 import io.vireo.dataplane.headers.Ipv4Flyweight;
+import io.vireo.dataplane.headers.TcpFlyweight;
 import io.vireo.dataplane.pipeline.DropReason;
 import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.router.RouterInterface;
@@ -26,7 +27,10 @@ import org.agrona.MutableDirectBuffer;
  *   it came in by: hairpin) becomes a connection. A masqueraded one gets the router's address on
  *   its egress interface and a free port, tried from a hash of the connection up to
  *   {@link #PORT_TRIES} times (the table refuses a reply tuple in use, so no two connections share
- *   one).</li>
+ *   one). A published or balanced one that is not masqueraded has one reply tuple only, the target's
+ *   and the client's: a client that connects again from the port of a closed connection to the same
+ *   target would find it taken, so a SYN takes it from a TCP connection in TIME_WAIT or CLOSE
+ *   ({@link ConnectionTable#create}'s {@code opening}).</li>
  * </ol>
  * Only TCP, UDP and ICMP echo are tracked. A fragmented datagram goes through as VPP's NAT44 "virtual
  * reassembly" takes it ({@link FragmentTable}, this thread's): its first fragment (the one with the
@@ -325,8 +329,11 @@ public final class Ipv4Nat
         final int newLabel = balanced ? BackendStats.label(backendSlot) : ConnectionTable.NO_LABEL;
         if (!masqueraded)
         {
+            // The reply tuple is the target's and the client's: a SYN may take it from a closed connection (see create).
+            final boolean opening = Ipv4Rewrite.PROTOCOL_TCP == protocol &&
+                TcpFlyweight.FLAG_SYN == (tcpFlags & (TcpFlyweight.FLAG_SYN | TcpFlyweight.FLAG_ACK));
             final long handle = connections.create(zone, protocol, source, destination, sourcePort, destinationPort,
-                replySource, source, replySourcePort, sourcePort, newLabel, nowMs);
+                replySource, source, replySourcePort, sourcePort, newLabel, opening, nowMs);
             final DropReason refused = created(handle, newLabel, buffer, ip, nowMs);
             if (null == refused)
             {
@@ -341,7 +348,8 @@ public final class Ipv4Nat
         {
             final int port = FIRST_PORT + (first + attempt) % PORTS;
             final long handle = connections.create(zone, protocol, source, destination, sourcePort, destinationPort,
-                replySource, address, Ipv4Rewrite.PROTOCOL_ICMP == protocol ? port : replySourcePort, port, newLabel, nowMs);
+                replySource, address, Ipv4Rewrite.PROTOCOL_ICMP == protocol ? port : replySourcePort, port, newLabel, false,
+                nowMs);
             if (ConnectionTable.TAKEN != handle)
             {
                 final DropReason refused = created(handle, newLabel, buffer, ip, nowMs);

@@ -158,7 +158,7 @@ class ConnectionTableTest
     {
         final List<String> removed = new ArrayList<>();
         table.removalListener((zone, label, open) -> removed.add(zone + "/" + label + "/" + open));
-        final long handle = table.create(1, TCP, HOST, SERVER, 40_000, 443, SERVER, NAT, 443, 50_000, 77, T0);
+        final long handle = table.create(1, TCP, HOST, SERVER, 40_000, 443, SERVER, NAT, 443, 50_000, 77, false, T0);
         assertEquals(77, table.label(handle));
         assertEquals(77, table.label(handle | 1));
         assertEquals(TCP_SYN_SENT, table.track(handle, FLAG_SYN, T0));
@@ -168,7 +168,7 @@ class ConnectionTableTest
         assertEquals(TCP_FIN_WAIT, table.track(handle, FLAG_FIN | FLAG_ACK, T0 + 2), "a retransmitted FIN ends nothing");
         assertEquals(TCP_CLOSE, table.track(handle | 1, FLAG_RST, T0 + 3), "nor a reset after it");
 
-        final long open = table.create(2, UDP, HOST, SERVER, 40_001, 443, SERVER, NAT, 443, 50_001, 78, T0);
+        final long open = table.create(2, UDP, HOST, SERVER, 40_001, 443, SERVER, NAT, 443, 50_001, 78, false, T0);
         table.seen(open, 0, T0);
         assertEquals(1, table.flush(2, 78));
         assertEquals(0, table.flush(1, 78), "another label");
@@ -198,6 +198,63 @@ class ConnectionTableTest
         assertEquals(TCP_FIN_WAIT, table.seen(handle, FLAG_FIN | FLAG_ACK, T0 + 100));
         assertEquals(TCP_LAST_ACK, table.seen(handle | 1, FLAG_FIN | FLAG_ACK, T0 + 110));
         assertEquals(TCP_TIME_WAIT, table.seen(handle, FLAG_ACK, T0 + 120));
+    }
+
+    /**
+     * A client connects from port 40,000 to a service at VIP:80 whose backend is SERVER:443, closes, then from the
+     * same port to VIP:81 with the same backend: both connections have one reply tuple, SERVER:443 to HOST:40,000.
+     */
+    @Test
+    void anOpeningConnectionTakesTheReplyTupleOfAClosedOneAndTheControlThreadRemovesTheClosedOne()
+    {
+        final int vip = ip(10, 96, 0, 10);
+        final List<String> removed = new ArrayList<>();
+        table.removalListener((zone, label, open) -> removed.add(zone + "/" + label + "/" + open));
+        final long first = table.create(1, TCP, HOST, vip, 40_000, 80, SERVER, HOST, 443, 40_000, 7, true, T0);
+        table.seen(first, FLAG_SYN, T0);
+        assertEquals(TAKEN, table.create(1, TCP, HOST, vip, 40_000, 81, SERVER, HOST, 443, 40_000, 8, true, T0 + 1),
+            "the first is opening: its tuple is not given up");
+        table.seen(first | 1, FLAG_SYN | FLAG_ACK, T0);
+        table.seen(first, FLAG_ACK, T0);
+        table.seen(first, FLAG_FIN | FLAG_ACK, T0 + 10);
+        table.seen(first | 1, FLAG_FIN | FLAG_ACK, T0 + 11);
+        assertEquals(TCP_TIME_WAIT, table.seen(first, FLAG_ACK, T0 + 12));
+        assertEquals(TAKEN, table.create(1, TCP, HOST, vip, 40_000, 81, SERVER, HOST, 443, 40_000, 8, false, T0 + 20),
+            "a create that does not open a connection takes nothing");
+        assertEquals(0, table.retiredCount());
+
+        final long second = table.create(1, TCP, HOST, vip, 40_000, 81, SERVER, HOST, 443, 40_000, 8, true, T0 + 30);
+        assertTrue(second >= 0, "created: " + second);
+        assertEquals(1, table.retiredCount());
+        assertFalse(table.isCurrent(first), "the closed connection is gone for the forwarding threads");
+        assertEquals(NONE, table.seen(first | 1, FLAG_ACK, T0 + 31));
+        assertEquals(MISS, table.lookup(1, TCP, HOST, vip, 40_000, 80));
+        assertEquals(second | 1, table.lookup(1, TCP, SERVER, HOST, 443, 40_000), "replies belong to the new one");
+        assertEquals(81, table.translatedSourcePort(second | 1));
+        assertEquals(2, table.size(), "the retired one holds its entry until the control thread comes to it");
+        final List<Integer> listed = new ArrayList<>();
+        table.forEach((zone, protocol, oSrc, oDst, oSport, oDport, rSrc, rDst, rSport, rDport, state, expires) ->
+            listed.add(oDport));
+        assertEquals(List.of(81), listed, "a retired connection is not listed");
+
+        assertEquals(1, table.expire(T0 + 32, table.capacity()), "removed long before its TIME_WAIT ends");
+        assertEquals(List.of("1/7/false"), removed);
+        assertEquals(1, table.size());
+        assertEquals(second | 1, table.lookup(1, TCP, SERVER, HOST, 443, 40_000));
+        assertEquals(second, table.lookup(1, TCP, HOST, vip, 40_000, 81));
+
+        assertEquals(TCP_SYN_SENT, table.seen(second, FLAG_SYN, T0 + 40));
+        table.seen(second | 1, FLAG_SYN | FLAG_ACK, T0 + 40);
+        table.seen(second, FLAG_ACK, T0 + 40);
+        assertEquals(TAKEN, table.create(1, TCP, HOST, vip, 40_000, 82, SERVER, HOST, 443, 40_000, 9, true, T0 + 50),
+            "an established connection keeps its tuple");
+        table.seen(second | 1, FLAG_RST, T0 + 60);
+        final long third = table.create(1, TCP, HOST, vip, 40_000, 82, SERVER, HOST, 443, 40_000, 9, true, T0 + 70);
+        assertTrue(third >= 0, "a reset one gives it up: " + third);
+        assertEquals(1, table.flush(1, 8), "a flush removes a retired connection of its label");
+        assertEquals(List.of("1/7/false", "1/8/false"), removed);
+        assertEquals(third, table.lookup(1, TCP, HOST, vip, 40_000, 82));
+        assertEquals(1, table.size());
     }
 
     @Test
@@ -377,7 +434,7 @@ class ConnectionTableTest
         final int goes = 2;
         for (int i = 0; i < 40; i++)
         {
-            table.create(1, TCP, HOST, SERVER, 1_000 + i, 443, SERVER, NAT, 443, 2_000 + i, i % 2 == 0 ? stays : goes, T0);
+            table.create(1, TCP, HOST, SERVER, 1_000 + i, 443, SERVER, NAT, 443, 2_000 + i, i % 2 == 0 ? stays : goes, false, T0);
         }
         final List<Integer> listed = new ArrayList<>();
         int from = table.forEach(1, 0, 10, (zone, protocol, oSrc, oDst, oSport, oDport, rSrc, rDst, rSport, rDport,
@@ -389,7 +446,7 @@ class ConnectionTableTest
             assertEquals(20, table.flush(1, goes));
             for (int i = 0; i < 20; i++)
             {
-                table.create(1, TCP, HOST, SERVER, 10_000 + created, 443, SERVER, NAT, 443, 20_000 + created, goes, T0);
+                table.create(1, TCP, HOST, SERVER, 10_000 + created, 443, SERVER, NAT, 443, 20_000 + created, goes, false, T0);
                 created++;
             }
             from = table.forEach(1, from, 10, (zone, protocol, oSrc, oDst, oSport, oDport, rSrc, rDst, rSport, rDport,

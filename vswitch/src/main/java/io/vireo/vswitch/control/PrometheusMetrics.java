@@ -83,6 +83,9 @@ final class PrometheusMetrics
         family(out, "vireo_conntrack_refused_total", "counter",
             "New connections refused because the connection table was full (all routers).");
         sample(out, "vireo_conntrack_refused_total", "", vireo.gateway().connectionsRefused());
+        family(out, "vireo_conntrack_closed_taken_total", "counter",
+            "Closed TCP connections (TIME_WAIT, CLOSE) whose reply tuple a new connection took (all routers).");
+        sample(out, "vireo_conntrack_closed_taken_total", "", vireo.gateway().closedConnectionsTaken());
 
         services(out);
 

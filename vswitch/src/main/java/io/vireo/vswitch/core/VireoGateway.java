@@ -233,6 +233,12 @@ public final class VireoGateway
         return connections.fullCount();
     }
 
+    /** Closed TCP connections whose tuple a new connection took (a client's port used again soon after), all routers. */
+    public long closedConnectionsTaken()
+    {
+        return connections.retiredCount();
+    }
+
     /** Forgets a router's tracked connections; their next packets start new ones (or are refused). */
     public int flushConnections(final String router)
     {

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vireo.vswitch.cli.Vireoctl;
+import io.vireo.vswitch.core.VireoContext;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -27,10 +28,13 @@ final class Daemon
     final Process process;
     /** The network namespace it runs in; null: the test's own. */
     private final String netns;
+    /** Its {@code --warm-up} option and value, which a daemon that takes over from it is given too. */
+    private final List<String> warmUp;
 
-    private Daemon(final String netns, final Path runDir, final Path log, final Process process)
+    private Daemon(final String netns, final Path runDir, final Path log, final Process process, final List<String> warmUp)
     {
         this.netns = netns;
+        this.warmUp = warmUp;
         this.runDir = runDir;
         this.log = log;
         this.process = process;
@@ -46,13 +50,23 @@ final class Daemon
         return dir.resolve("vireo");
     }
 
+    /**
+     * The warm-up a test's daemon runs unless the test gives {@code --warm-up} itself: a hundredth of the default's
+     * bursts, enough that every phase of it runs (local ports, TAP, router, NAT, VXLAN endpoints), so its code is
+     * tried in every daemon. The default's 20,000 have the JIT compile the forwarding path before the first frame,
+     * which most tests do not look at, and took 1.5-2.5 s of every start on the 2-core AMD EPYC VM (vireod ready
+     * 3.8-5.1 s after its start with them, 1.9-2.7 with none, 2.2-2.4 with 200; two runs, the counts taking turns).
+     */
+    private static final String TEST_WARM_UP_BURSTS = "200";
+    /**
+     * The options of the warm-up users get, for the tests that time an idle daemon's first frames or a takeover's
+     * pause, which the warm-up is for.
+     */
+    static final String[] FULL_WARM_UP = {"--warm-up", Integer.toString(new VireoContext().warmUpBursts())};
+
     /** A JVM start, restoring a config's ports with `ip` commands, on a 2-core machine busy with other builds. */
     private static final int READY_SECONDS = 60;
 
-    /**
-     * Starts {@code scripts/vireod --run-dir runDir --metrics 127.0.0.1:0 [extra...]} (metrics on a free
-     * port, so daemons run side by side) and waits until it is ready.
-     */
     /** Asserts that {@code scripts/vireod} with these options exits non-zero, saying {@code message} in one line. */
     static void refusesToStart(final Sandbox sandbox, final String message, final String... options) throws IOException
     {
@@ -65,6 +79,10 @@ final class Daemon
         assertEquals(1, result.err().strip().lines().count(), result::all);
     }
 
+    /**
+     * Starts {@code scripts/vireod --run-dir runDir --metrics 127.0.0.1:0 [extra...]} (metrics on a free
+     * port, so daemons run side by side) and waits until it is ready.
+     */
     static Daemon start(final Sandbox sandbox, final Path runDir, final String... extra) throws IOException
     {
         return startIn(sandbox, null, runDir, extra);
@@ -78,7 +96,7 @@ final class Daemon
         return launch(sandbox, netns, runDir, arguments);
     }
 
-    /** {@code scripts/vireod --run-dir runDir}, nothing else, inside network namespace {@code netns}: its metrics where it puts them by default. */
+    /** {@code scripts/vireod --run-dir runDir} and the tests' warm-up, nothing else, inside network namespace {@code netns}: its metrics where it puts them by default. */
     static Daemon startWithDefaultMetricsIn(final Sandbox sandbox, final String netns, final Path runDir) throws IOException
     {
         return launch(sandbox, netns, runDir, List.of());
@@ -95,9 +113,16 @@ final class Daemon
         }
         command.addAll(List.of(ROOT.resolve("scripts/vireod").toString(), "--run-dir", runDir.toString()));
         command.addAll(arguments);
+        final int warmUpAt = arguments.indexOf("--warm-up");
+        final List<String> warmUp = warmUpAt < 0 ? List.of("--warm-up", TEST_WARM_UP_BURSTS) :
+            List.copyOf(arguments.subList(warmUpAt, warmUpAt + 2));
+        if (warmUpAt < 0)
+        {
+            command.addAll(warmUp);
+        }
         final Process process = sandbox.start(log, command.toArray(String[]::new));
         sandbox.daemonRunsIn(runDir);
-        final Daemon daemon = new Daemon(netns, runDir, log, process);
+        final Daemon daemon = new Daemon(netns, runDir, log, process, warmUp);
         try
         {
             TapForwardingIT.waitFor(() ->
@@ -141,13 +166,18 @@ final class Daemon
     }
 
     /**
-     * Starts {@code vireod --takeover [extra...]} on this daemon's run dir, in its namespace, waits until it is ready and this one
-     * has exited 0 (failing with this one's output otherwise), and returns it.
+     * Starts {@code vireod --takeover [extra...]} on this daemon's run dir, in its namespace, with this daemon's
+     * warm-up unless {@code extra} gives one, waits until it is ready and this one has exited 0 (failing with this
+     * one's output otherwise), and returns it.
      */
     Daemon takenOverBy(final Sandbox sandbox, final String... extra) throws IOException, InterruptedException
     {
         final List<String> options = new ArrayList<>(List.of("--takeover"));
         options.addAll(List.of(extra));
+        if (!options.contains("--warm-up"))
+        {
+            options.addAll(warmUp);
+        }
         final Daemon successor;
         try
         {

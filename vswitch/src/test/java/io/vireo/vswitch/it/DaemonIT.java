@@ -38,7 +38,7 @@ class DaemonIT
     @Test
     void theCliDrivesTheDaemonEndToEnd() throws Exception
     {
-        final Daemon daemon = Daemon.start(sandbox, sandbox.tempDir("run"));
+        final Daemon daemon = Daemon.start(sandbox, sandbox.tempDir("run"), Daemon.FULL_WARM_UP);
         final String nsA = sandbox.namespace("a");
         final String nsB = sandbox.namespace("b");
         final String tapA = sandbox.ifname("tA");

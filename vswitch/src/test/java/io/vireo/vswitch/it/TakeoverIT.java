@@ -59,7 +59,8 @@ class TakeoverIT
     @Test
     void aNewDaemonTakesTheRunningOnesPlaceWhileATransferAndAPingCrossTheSwitch() throws Exception
     {
-        final TwoNamespaces net = TwoNamespaces.start(sandbox, "10.89.8");
+        // The warm-up users get: the new daemon runs it between the running one's HELLO and GO, while that one forwards.
+        final TwoNamespaces net = TwoNamespaces.start(sandbox, "10.89.8", Daemon.FULL_WARM_UP);
         final Daemon first = net.daemon();
         final String vxlanPort = Integer.toString(20_000 + Integer.parseInt(sandbox.prefix.substring(2), 16) % 10_000);
         first.ok("bridge", "add", "vx", "--vni", "42", "--vtep-local", "127.0.0.1", "--vtep-port", vxlanPort);
