@@ -255,7 +255,8 @@ public final class ConnectionTable implements AutoCloseable
      *                this one created, as Linux lets a new connection take a closing one's tuple. A client
      *                that connects again from the port of a closed connection to a service or published
      *                port with the same backend makes such a clash, and the backend's port cannot be
-     *                changed as a masquerade's can.
+     *                changed as a masquerade's can; a masquerade whose ports towards one server are all
+     *                taken does so too.
      */
     public long create(
         final int zone, final int protocol, final int origSrc, final int origDst, final int origSport,

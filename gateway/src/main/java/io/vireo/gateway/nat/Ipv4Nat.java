@@ -27,7 +27,8 @@ import org.agrona.MutableDirectBuffer;
  *   it came in by: hairpin) becomes a connection. A masqueraded one gets the router's address on
  *   its egress interface and a free port, tried from a hash of the connection up to
  *   {@link #PORT_TRIES} times (the table refuses a reply tuple in use, so no two connections share
- *   one). A published or balanced one that is not masqueraded has one reply tuple only, the target's
+ *   one); a SYN that finds them all taken tries them again, taking one from a TCP connection in
+ *   TIME_WAIT or CLOSE. A published or balanced one that is not masqueraded has one reply tuple only, the target's
  *   and the client's: a client that connects again from the port of a closed connection to the same
  *   target would find it taken, so a SYN takes it from a TCP connection in TIME_WAIT or CLOSE
  *   ({@link ConnectionTable#create}'s {@code opening}).</li>
@@ -327,11 +328,11 @@ public final class Ipv4Nat
         final int replySourcePort = balanced ? backendPort :
             publishRule >= 0 ? rules.publishTargetPorts()[publishRule] : destinationPort;
         final int newLabel = balanced ? BackendStats.label(backendSlot) : ConnectionTable.NO_LABEL;
+        final boolean opening = Ipv4Rewrite.PROTOCOL_TCP == protocol &&
+            TcpFlyweight.FLAG_SYN == (tcpFlags & (TcpFlyweight.FLAG_SYN | TcpFlyweight.FLAG_ACK));
         if (!masqueraded)
         {
             // The reply tuple is the target's and the client's: a SYN may take it from a closed connection (see create).
-            final boolean opening = Ipv4Rewrite.PROTOCOL_TCP == protocol &&
-                TcpFlyweight.FLAG_SYN == (tcpFlags & (TcpFlyweight.FLAG_SYN | TcpFlyweight.FLAG_ACK));
             final long handle = connections.create(zone, protocol, source, destination, sourcePort, destinationPort,
                 replySource, source, replySourcePort, sourcePort, newLabel, opening, nowMs);
             final DropReason refused = created(handle, newLabel, buffer, ip, nowMs);
@@ -344,12 +345,16 @@ public final class Ipv4Nat
 
         final int address = out.primaryIpv4();
         final int first = Math.floorMod(mix(source, destination, sourcePort, destinationPort), PORTS);
-        for (int attempt = 0; attempt < PORT_TRIES; attempt++)
+        // A SYN that finds every port it tries taken tries them again, taking one from a closed connection (TIME_WAIT,
+        // CLOSE), as Linux does once its tries run low: a client's short connections to one server would otherwise
+        // run out of ports after 28,232 in TIME_WAIT's 120 s.
+        final int tries = opening ? 2 * PORT_TRIES : PORT_TRIES;
+        for (int attempt = 0; attempt < tries; attempt++)
         {
-            final int port = FIRST_PORT + (first + attempt) % PORTS;
+            final int port = FIRST_PORT + (first + attempt % PORT_TRIES) % PORTS;
             final long handle = connections.create(zone, protocol, source, destination, sourcePort, destinationPort,
-                replySource, address, Ipv4Rewrite.PROTOCOL_ICMP == protocol ? port : replySourcePort, port, newLabel, false,
-                nowMs);
+                replySource, address, Ipv4Rewrite.PROTOCOL_ICMP == protocol ? port : replySourcePort, port, newLabel,
+                attempt >= PORT_TRIES, nowMs);
             if (ConnectionTable.TAKEN != handle)
             {
                 final DropReason refused = created(handle, newLabel, buffer, ip, nowMs);

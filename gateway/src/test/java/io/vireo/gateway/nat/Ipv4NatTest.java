@@ -15,6 +15,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import static io.vireo.dataplane.headers.TcpFlyweight.FLAG_ACK;
+import static io.vireo.dataplane.headers.TcpFlyweight.FLAG_FIN;
+import static io.vireo.dataplane.headers.TcpFlyweight.FLAG_SYN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * datagram reaches A about A's own datagram; a full table refuses a new connection; fragments follow
  * their datagram's first fragment both ways (held before it, dropped when malformed, overlapping or
  * orphaned); a service's connections go to its backends and are counted for them; a burst's loads ahead
- * read within each frame and change nothing.
+ * read within each frame and change nothing; a SYN that finds every masquerade port taken takes one from a
+ * closed connection.
  */
 class Ipv4NatTest
 {
@@ -125,6 +129,62 @@ class Ipv4NatTest
         {
             one.close();
         }
+    }
+
+    /**
+     * Every port the masquerade hands out towards X:80 is held by a connection: a SYN takes one from a closed
+     * connection, a packet that does not open a connection and a SYN that finds them all open are refused.
+     */
+    @Test
+    void aSynThatFindsEveryPortTakenTakesOneFromAClosedConnection()
+    {
+        final ConnectionTable table = new ConnectionTable(Ipv4Nat.PORTS + 16);
+        final Ipv4Nat masquerade = new Ipv4Nat(table, new BackendStats());
+        try
+        {
+            final long[] held = new long[Ipv4Nat.PORTS];
+            for (int i = 0; i < Ipv4Nat.PORTS; i++)
+            {
+                held[i] = table.create(ZONE, 6, A + 1, X, 1_000 + i, 80, X, R, 80, Ipv4Nat.FIRST_PORT + i, 1);
+                table.seen(held[i], FLAG_SYN, 1);
+                table.seen(held[i] | 1, FLAG_SYN | FLAG_ACK, 1);
+                table.seen(held[i], FLAG_ACK, 1);
+            }
+            assertEquals(DropReason.NAT_NO_PORT, masqueradeTcp(masquerade, 40_000, FLAG_SYN), "all open: nothing to take");
+            for (final long handle : held)
+            {
+                table.seen(handle, FLAG_FIN | FLAG_ACK, 2);
+                table.seen(handle | 1, FLAG_FIN | FLAG_ACK, 2);
+                assertEquals(ConnectionTable.TCP_TIME_WAIT, table.seen(handle, FLAG_ACK, 2));
+            }
+            assertEquals(DropReason.NAT_NO_PORT, masqueradeTcp(masquerade, 40_001, FLAG_ACK), "not a SYN: nothing taken");
+            assertEquals(0, table.retiredCount());
+
+            final UnsafeBuffer syn = tcp(A, X, 40_002, 80, FLAG_SYN);
+            assertEquals(Ipv4Nat.NEW, masquerade.beforeRouting(syn, 0, false, ZONE, MASQUERADE, null, 3));
+            assertNull(masquerade.afterRouting(syn, 0, false, ZONE, MASQUERADE, OUT, 0, 3));
+            assertEquals(R, syn.getInt(12, NETWORK));
+            final int port = Ipv4Rewrite.sourcePort(syn, 0);
+            assertEquals(1, table.retiredCount());
+            assertEquals(ConnectionTable.NONE, table.state(held[port - Ipv4Nat.FIRST_PORT]), "its holder retired");
+
+            final UnsafeBuffer answer = tcp(X, R, 80, port, FLAG_SYN | FLAG_ACK);
+            assertEquals(Ipv4Nat.TRANSLATED, masquerade.beforeRouting(answer, 0, false, ZONE, MASQUERADE, null, 4));
+            assertEquals(A, answer.getInt(16, NETWORK), "the answer reaches the new connection's host");
+            assertEquals(40_002, Ipv4Rewrite.destinationPort(answer, 0));
+        }
+        finally
+        {
+            table.close();
+        }
+    }
+
+    /** A TCP segment from A:sourcePort to X:80 with these flags, through the masquerade's two steps: the drop reason. */
+    private static DropReason masqueradeTcp(final Ipv4Nat masquerade, final int sourcePort, final int flags)
+    {
+        final UnsafeBuffer segment = tcp(A, X, sourcePort, 80, flags);
+        assertEquals(Ipv4Nat.NEW, masquerade.beforeRouting(segment, 0, false, ZONE, MASQUERADE, null, 3));
+        return masquerade.afterRouting(segment, 0, false, ZONE, MASQUERADE, OUT, 0, 3);
     }
 
     @Test
@@ -319,6 +379,22 @@ class Ipv4NatTest
         packet.putStringWithoutLengthAscii(28, "hello, world");
         final int checksum = Checksums.finish(Checksums.ipv4PseudoHeaderSum(source, destination, 17, 20) + Checksums.sum(packet, 20, 20));
         packet.putShort(26, (short)checksum, NETWORK);
+        return packet;
+    }
+
+    /** An IPv4 TCP segment, a 20-byte header with these flags and no payload, right checksums, at offset 0. */
+    private static UnsafeBuffer tcp(final int source, final int destination, final int sourcePort, final int destinationPort,
+        final int flags)
+    {
+        final UnsafeBuffer packet = new UnsafeBuffer(new byte[40]);
+        header(packet, 0, 40, 6, source, destination);
+        packet.putShort(20, (short)sourcePort, NETWORK);
+        packet.putShort(22, (short)destinationPort, NETWORK);
+        packet.putByte(32, (byte)0x50);
+        packet.putByte(33, (byte)flags);
+        packet.putShort(34, (short)65_535, NETWORK);
+        final int checksum = Checksums.finish(Checksums.ipv4PseudoHeaderSum(source, destination, 6, 20) + Checksums.sum(packet, 20, 20));
+        packet.putShort(36, (short)checksum, NETWORK);
         return packet;
     }
 
