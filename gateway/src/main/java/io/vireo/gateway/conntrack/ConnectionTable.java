@@ -252,7 +252,7 @@ public final class ConnectionTable implements AutoCloseable
      *
      * @param opening the first packet opens a TCP connection (SYN without ACK): if the reply tuple is the
      *                reply tuple of a TCP connection in TIME_WAIT or CLOSE, that connection is retired and
-     *                this one created, as Linux lets a new connection take a closing one's tuple. A client
+     *                this one created, as Linux's conntrack lets a SYN reopen a tuple in TIME_WAIT. A client
      *                that connects again from the port of a closed connection to a service or published
      *                port with the same backend makes such a clash, and the backend's port cannot be
      *                changed as a masquerade's can; a masquerade whose ports towards one server are all
