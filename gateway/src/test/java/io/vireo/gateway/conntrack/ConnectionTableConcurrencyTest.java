@@ -13,10 +13,16 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 
+import static io.vireo.dataplane.headers.TcpFlyweight.FLAG_ACK;
+import static io.vireo.dataplane.headers.TcpFlyweight.FLAG_FIN;
+import static io.vireo.dataplane.headers.TcpFlyweight.FLAG_SYN;
 import static io.vireo.gateway.conntrack.ConnectionTable.FULL;
+import static io.vireo.gateway.conntrack.ConnectionTable.NONE;
 import static io.vireo.gateway.conntrack.ConnectionTable.TAKEN;
+import static io.vireo.gateway.conntrack.ConnectionTable.TCP_TIME_WAIT;
 import static io.vireo.gateway.conntrack.ConnectionTableTest.NAT;
 import static io.vireo.gateway.conntrack.ConnectionTableTest.SECOND;
+import static io.vireo.gateway.conntrack.ConnectionTableTest.TCP;
 import static io.vireo.gateway.conntrack.ConnectionTableTest.UDP;
 import static io.vireo.gateway.conntrack.ConnectionTableTest.ip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Forwarding threads look up, create and refresh source-NAT connections while the control thread
  * expires and flushes them: every handle that is still current after its reads translates to a tuple
  * created for the tuple looked up, never another connection's. And a port-allocation race: of
- * threads creating connections with one reply tuple at once, exactly one wins.
+ * threads creating connections with one reply tuple at once, exactly one wins, also when the tuple is a
+ * closed connection's that the winner retires.
  */
 class ConnectionTableConcurrencyTest
 {
@@ -200,6 +207,97 @@ class ConnectionTableConcurrencyTest
                 assertEquals(1, winners[round].get(), "winners of round " + round);
             }
             assertEquals(rounds, table.size());
+        }
+    }
+
+    /**
+     * Rounds of a connection closed to TIME_WAIT, then threads opening connections with its reply tuple at once (a
+     * client's port used again for other services on one backend), each loser also refreshing the closed one, while
+     * the control thread expires: exactly one opener wins each round, the closed connection is retired once and
+     * removed once, and the reply tuple finds the winner.
+     */
+    @Test
+    void ofThreadsOpeningConnectionsOnAClosedOnesReplyTupleExactlyOneWinsAndItIsRemovedOnce() throws Exception
+    {
+        final int threads = 3;
+        final int rounds = 2_000;
+        final int client = ip(10, 0, 2, 1);
+        final int backend = ip(10, 0, 3, 1);
+        final int service = ip(10, 96, 0, 1);
+        try (ConnectionTable table = new ConnectionTable(2 * rounds))
+        {
+            final AtomicInteger removals = new AtomicInteger();
+            table.removalListener((zone, label, open) -> removals.incrementAndGet());
+            final long[] closed = new long[rounds];
+            for (int round = 0; round < rounds; round++)
+            {
+                final int port = 1_024 + round;
+                closed[round] = table.create(1, TCP, client, service, port, 80, backend, client, 443, port, 0);
+                table.seen(closed[round], FLAG_SYN, 0);
+                table.seen(closed[round] | 1, FLAG_SYN | FLAG_ACK, 0);
+                table.seen(closed[round], FLAG_ACK, 0);
+                table.seen(closed[round], FLAG_FIN | FLAG_ACK, 0);
+                table.seen(closed[round] | 1, FLAG_FIN | FLAG_ACK, 0);
+                assertEquals(TCP_TIME_WAIT, table.seen(closed[round], FLAG_ACK, 0));
+            }
+            final CyclicBarrier start = new CyclicBarrier(threads);
+            final long[][] winners = new long[rounds][threads];
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final List<Thread> openers = new ArrayList<>();
+            for (int t = 0; t < threads; t++)
+            {
+                final int thread = t;
+                final Thread opener = new Thread(() ->
+                {
+                    try
+                    {
+                        for (int round = 0; round < rounds; round++)
+                        {
+                            start.await();
+                            final int port = 1_024 + round;
+                            final long handle = table.create(1, TCP, client, service + 1 + thread, port, 80, backend, client,
+                                443, port, ConnectionTable.NO_LABEL, true, 1);
+                            winners[round][thread] = handle;
+                            if (handle < 0)
+                            {
+                                assertEquals(TAKEN, handle);
+                                final int state = table.seen(closed[round] | 1, FLAG_ACK, 1);
+                                assertTrue(NONE == state || TCP_TIME_WAIT == state, "the closed one: " + state);
+                            }
+                        }
+                    }
+                    catch (final Throwable ex)
+                    {
+                        failure.compareAndSet(null, ex);
+                        start.reset();
+                    }
+                });
+                opener.start();
+                openers.add(opener);
+            }
+            while (openers.stream().anyMatch(Thread::isAlive))
+            {
+                table.expire(2, 256);
+                Thread.onSpinWait();
+            }
+            for (final Thread opener : openers)
+            {
+                opener.join();
+            }
+
+            assertNull(failure.get());
+            assertEquals(rounds, table.retiredCount());
+            table.expire(2, table.capacity());
+            assertEquals(rounds, removals.get(), "each closed connection removed once");
+            assertEquals(rounds, table.size());
+            for (int round = 0; round < rounds; round++)
+            {
+                final long[] handles = winners[round];
+                final long winner = Arrays.stream(handles).filter(handle -> handle >= 0).max().orElse(-1);
+                assertEquals(1, Arrays.stream(handles).filter(handle -> handle >= 0).count(), "winners of round " + round);
+                assertEquals(winner | 1, table.lookup(1, TCP, backend, client, 443, 1_024 + round));
+                assertEquals(ConnectionTable.MISS, table.lookup(1, TCP, client, service, 1_024 + round, 80));
+            }
         }
     }
 
