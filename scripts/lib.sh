@@ -62,8 +62,8 @@ vireo_ensure_jar() {
 # parsing and verifying them from the jar, which takes about 40 % off its start (5.6 -> 3.4 s to "ready" on a
 # loaded 2-core machine). One archive per jar and JDK, made by a training run the first time scripts/vireod finds
 # it missing or older than the jar (only vireod: a vireoctl or CNI call never waits for one). The JVM checks the archive against its jar and JDK and, if they differ, starts
-# without it; -Xlog:cds=off keeps its warning about that off stdout. (vireoctl gains little from one: most of
-# its start is picocli, whose classes, built for Java 5, cannot be archived.)
+# without it; -Xlog:cds=off keeps its warning about that off stdout. vireoctl maps vireod's archive when there is
+# one (of the 3,006 classes a `vireoctl bridge list` loads, 1,269 come from it, 408 from the jar).
 VIREO_CDS_ARCHIVE_DIR="$VIREO_ROOT/vswitch/target/cds"
 
 # vireod's archive for this JDK.

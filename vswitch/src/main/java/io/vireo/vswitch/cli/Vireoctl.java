@@ -28,15 +28,21 @@ import picocli.CommandLine.ParentCommand;
  * one line on stderr naming what was wrong and exit 1 (2 for a usage error).
  */
 @Command(name = "vireoctl", mixinStandardHelpOptions = true, version = "vireoctl 0.1.0",
-    description = "Control a running vireod.",
-    subcommands = {Vireoctl.BridgeCommand.class, Vireoctl.PortCommand.class, Vireoctl.FdbCommand.class,
-        Vireoctl.PolicyCommand.class, Vireoctl.VxlanCommand.class, StatsCommand.class,
-        RegistryCommand.class, NetworkCommand.class, ClusterCommand.class,
-        Vireoctl.CaptureCommand.class, Vireoctl.ThreadsCommand.class, RouterCommand.class,
-        RouteCommand.class, NatCommand.class, ConntrackCommand.class, ServiceCommand.class})
+    description = "Control a running vireod.")
 public final class Vireoctl
 {
     static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * The commands, in the usage's order. {@link #run} adds only the one its arguments name, or all of them when
+     * they name none (the usage, and the suggestions for a misspelt one): picocli builds a command's model by
+     * reflection as it is added, and the whole tree was about 1.2 of the 1.4 s a {@code vireoctl bridge list}
+     * took on a 2-core VM (README, Control API).
+     */
+    private static final List<Class<?>> COMMANDS = List.of(BridgeCommand.class, PortCommand.class, FdbCommand.class,
+        PolicyCommand.class, VxlanCommand.class, StatsCommand.class, RegistryCommand.class, NetworkCommand.class,
+        ClusterCommand.class, CaptureCommand.class, ThreadsCommand.class, RouterCommand.class, RouteCommand.class,
+        NatCommand.class, ConntrackCommand.class, ServiceCommand.class);
 
     @Option(names = "--run-dir", paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT,
         description = "the daemon's run dir (default: /run/vireo)")
@@ -59,7 +65,39 @@ public final class Vireoctl
     /** Runs one command; returns its exit code. */
     public static int run(final String[] args, final PrintStream out, final PrintStream err)
     {
-        return Commands.execute("vireoctl", new Vireoctl(out, err), args, out, err);
+        final CommandLine commandLine = new CommandLine(new Vireoctl(out, err));
+        final String named = commandName(args);
+        final boolean known = COMMANDS.stream().anyMatch(command -> name(command).equals(named));
+        for (final Class<?> command : COMMANDS)
+        {
+            if (!known || name(command).equals(named))
+            {
+                commandLine.addSubcommand(command);
+            }
+        }
+        return Commands.execute("vireoctl", commandLine, args, out, err);
+    }
+
+    /** The first argument that is neither an option nor {@code --run-dir}'s value: the command's name; or null. */
+    static String commandName(final String[] args)
+    {
+        for (int i = 0; i < args.length; i++)
+        {
+            if ("--run-dir".equals(args[i]))
+            {
+                i++;
+            }
+            else if (!args[i].startsWith("-"))
+            {
+                return args[i];
+            }
+        }
+        return null;
+    }
+
+    private static String name(final Class<?> command)
+    {
+        return command.getAnnotation(Command.class).name();
     }
 
     /** Sends a request; prints the JSON or a rendering of it; returns the exit code. */

@@ -20,7 +20,16 @@ public final class Commands
     public static int execute(
         final String name, final Object command, final String[] args, final PrintStream out, final PrintStream err)
     {
-        final CommandLine commandLine = new CommandLine(command);
+        return execute(name, new CommandLine(command), args, out, err);
+    }
+
+    /**
+     * Runs a command line on {@code args}; returns the exit code. Its subcommands must all be added: the streams,
+     * converters and handlers set here reach only those added before.
+     */
+    public static int execute(
+        final String name, final CommandLine commandLine, final String[] args, final PrintStream out, final PrintStream err)
+    {
         commandLine.registerConverter(RunDir.class, RunDir::of);
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
