@@ -28,10 +28,10 @@ import org.agrona.MutableDirectBuffer;
  *   its egress interface and a free port, tried from a hash of the connection up to
  *   {@link #PORT_TRIES} times (the table refuses a reply tuple in use, so no two connections share
  *   one); a SYN that finds them all taken tries them again, taking one from a TCP connection in
- *   TIME_WAIT or CLOSE. A published or balanced one that is not masqueraded has one reply tuple only, the target's
- *   and the client's: a client that connects again from the port of a closed connection to the same
- *   target would find it taken, so a SYN takes it from a TCP connection in TIME_WAIT or CLOSE
- *   ({@link ConnectionTable#create}'s {@code opening}).</li>
+ *   TIME_WAIT or CLOSE. A published or balanced one that is not masqueraded has one reply tuple
+ *   only, the target's and the client's: a client that connects again from the port of a closed
+ *   connection to the same target would find it taken, so a SYN takes it from a TCP connection in
+ *   TIME_WAIT or CLOSE ({@link ConnectionTable#create}'s {@code opening}).</li>
  * </ol>
  * Only TCP, UDP and ICMP echo are tracked. A fragmented datagram goes through as VPP's NAT44 "virtual
  * reassembly" takes it ({@link FragmentTable}, this thread's): its first fragment (the one with the

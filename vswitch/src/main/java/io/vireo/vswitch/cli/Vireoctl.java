@@ -35,7 +35,7 @@ public final class Vireoctl
 
     /**
      * The commands, in the usage's order. {@link #run} adds only the one its arguments name, or all of them when
-     * they name none (the usage, and the suggestions for a misspelt one): picocli builds a command's model by
+     * they name none it has (the usage, the error for an unknown name): picocli builds a command's model by
      * reflection as it is added, and the whole tree was about 1.2 of the 1.4 s a {@code vireoctl bridge list}
      * took on a 2-core VM (README, Control API).
      */
