@@ -230,7 +230,8 @@ public final class ConnectionTable implements AutoCloseable
      * tuple is R:r -> X:x, so {@code replySrc} R, {@code replyDst} X). Both tuples find the entry.
      * Atomic for the pair: if either tuple exists already, nothing is created and {@link #TAKEN} is
      * returned (also when the table is full), so a caller choosing a NAT port retries with another,
-     * and two threads never both get one reply tuple. The first state is TCP_SYN_SENT, UDP_UNREPLIED,
+     * and two threads never both get one reply tuple (the labelled create's {@code opening} makes one
+     * exception, for a reply tuple a closed connection holds). The first state is TCP_SYN_SENT, UDP_UNREPLIED,
      * ICMP or OTHER by protocol; pass the first packet to {@link #seen} as well. Forwarding path: no
      * allocation; waits only for other writers' few stores to the same buckets.
      *
