@@ -89,21 +89,11 @@ class VirtqueueTest
         return frame;
     }
 
-    private byte[] burstFrame(final int index)
-    {
-        return frameIn(burst, index);
-    }
-
     private static byte[] frameIn(final FrameBurst frames, final int index)
     {
         final byte[] bytes = new byte[frames.frameLength(index)];
         frames.buffer().getBytes(frames.frameOffset(index), bytes);
         return bytes;
-    }
-
-    private void putInBurst(final byte[]... frames)
-    {
-        putIn(burst, frames);
     }
 
     private static void putIn(final FrameBurst into, final byte[]... frames)
@@ -147,9 +137,9 @@ class VirtqueueTest
 
         assertEquals(3, queue.receive(burst));
 
-        assertArrayEquals(plain, burstFrame(0));
-        assertArrayEquals(chained, burstFrame(1));
-        assertArrayEquals(indirect, burstFrame(2));
+        assertArrayEquals(plain, frameIn(burst, 0));
+        assertArrayEquals(chained, frameIn(burst, 1));
+        assertArrayEquals(indirect, frameIn(burst, 2));
         assertEquals(3, driver.usedIdx(1));
         assertEquals(first, driver.usedId(1, 0));
         assertEquals(second, driver.usedId(1, 1));
@@ -172,7 +162,7 @@ class VirtqueueTest
         assertEquals(32, driver.usedIdx(1));
         burst.clear();
         assertEquals(8, queue.receive(burst));
-        assertArrayEquals(frame(64, 39), burstFrame(7));
+        assertArrayEquals(frame(64, 39), frameIn(burst, 7));
         assertEquals(0, queue.receive(burst));
     }
 
@@ -195,7 +185,7 @@ class VirtqueueTest
         driver.postReceiveBuffers(4, 2048);
         final byte[] first = frame(64, 9);
         final byte[] second = frame(1514, 10);
-        putInBurst(first, second);
+        putIn(burst, first, second);
 
         assertEquals(2, queue.transmit(burst, upTo(2), 2));
 
@@ -294,13 +284,13 @@ class VirtqueueTest
     {
         final Virtqueue queue = queue(0, NO_MERGE, null);
         driver.postReceiveBuffers(2, 128);
-        putInBurst(frame(64, 1), frame(200, 2), frame(64, 3));
+        putIn(burst, frame(64, 1), frame(200, 2), frame(64, 3));
 
         assertEquals(1, queue.transmit(burst, upTo(3), 3), "the second frame does not fit a 128-byte buffer");
         assertEquals(2, events.refused);
         assertEquals(1, driver.usedIdx(0));
 
-        putInBurst(frame(100, 4));
+        putIn(burst, frame(100, 4));
         assertEquals(1, queue.transmit(burst, upTo(1), 1), "the buffer the big frame touched is still usable");
         assertArrayEquals(frame(100, 4), driver.receive().get(1));
     }
@@ -326,9 +316,9 @@ class VirtqueueTest
         assertEquals(2, queue.receive(burst));
 
         assertArrayEquals(header, burstHeader(0));
-        assertArrayEquals(frame, burstFrame(0));
+        assertArrayEquals(frame, frameIn(burst, 0));
         assertArrayEquals(chainedHeader, burstHeader(1), "a header in a descriptor of its own");
-        assertArrayEquals(chained, burstFrame(1));
+        assertArrayEquals(chained, frameIn(burst, 1));
         assertTrue(events.violations.isEmpty());
     }
 
@@ -383,7 +373,7 @@ class VirtqueueTest
         final Virtqueue queue = queue(0, ALL, null);
         driver.postReceiveBuffers(2, 2048);
         final byte[] frame = frame(1000, 7);
-        putInBurst(frame);
+        putIn(burst, frame);
         final byte[] header = TestDriver.header(FLAG_NEEDS_CSUM | FLAG_DATA_VALID, GSO_TCPV4, 66, 1448, 34, 16);
         burst.buffer().putBytes(burst.netHeaderOffset(0), header);
 
@@ -400,7 +390,7 @@ class VirtqueueTest
     {
         final Virtqueue queue = queue(0, ALL & ~(Features.VIRTIO_NET_F_GUEST_TSO6 | Features.VIRTIO_NET_F_GUEST_ECN), null);
         driver.postReceiveBuffers(8, 2048);
-        putInBurst(frame(64, 1), frame(3000, 2), frame(64, 3));
+        putIn(burst, frame(64, 1), frame(3000, 2), frame(64, 3));
         burst.buffer().putBytes(burst.netHeaderOffset(1), TestDriver.header(FLAG_NEEDS_CSUM, GSO_TCPV6, 74, 1428, 54, 16));
 
         assertEquals(1, queue.transmit(burst, upTo(3), 3));
@@ -415,7 +405,7 @@ class VirtqueueTest
     {
         final Virtqueue queue = queue(0, ALL & ~Features.GUEST_OFFLOADS, null);
         driver.postReceiveBuffers(2, 2048);
-        putInBurst(frame(64, 1));
+        putIn(burst, frame(64, 1));
         burst.buffer().putBytes(burst.netHeaderOffset(0), TestDriver.header(FLAG_DATA_VALID, 0, 0, 0, 0, 0));
 
         assertEquals(1, queue.transmit(burst, upTo(1), 1));
@@ -428,7 +418,7 @@ class VirtqueueTest
     void transmitRefusesWhenTheDriverHasNoBuffers()
     {
         final Virtqueue queue = queue(0, ALL, null);
-        putInBurst(frame(64, 1), frame(64, 2));
+        putIn(burst, frame(64, 1), frame(64, 2));
 
         assertEquals(0, queue.transmit(burst, upTo(2), 2));
         assertEquals(2, events.refused);
@@ -473,7 +463,7 @@ class VirtqueueTest
         assertEquals(12, queue.receive(burst));
         assertEquals(6, queue.nextAvail());
         assertEquals(6, driver.usedIdx(1));
-        assertArrayEquals(frame(64, 11), burstFrame(11));
+        assertArrayEquals(frame(64, 11), frameIn(burst, 11));
     }
 
     @Test
@@ -573,7 +563,7 @@ class VirtqueueTest
         final Virtqueue queue = queue(0, ALL, null);
         driver.descriptor(0, 0, guest(bufferOffset(0, 0)), 2048, 0, 0);
         driver.publish(0, 0);
-        putInBurst(frame(64, 1));
+        putIn(burst, frame(64, 1));
 
         assertEquals(0, queue.transmit(burst, upTo(1), 1));
 
