@@ -44,7 +44,10 @@ public final class Vireoctl
         ClusterCommand.class, CaptureCommand.class, ThreadsCommand.class, RouterCommand.class, RouteCommand.class,
         NatCommand.class, ConntrackCommand.class, ServiceCommand.class);
 
-    @Option(names = "--run-dir", paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT,
+    /** The one option with a value that may come before the command's name (see {@link #commandName}). */
+    private static final String RUN_DIR = "--run-dir";
+
+    @Option(names = RUN_DIR, paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT,
         description = "the daemon's run dir (default: /run/vireo)")
     RunDir runDir = RunDir.DEFAULT;
 
@@ -78,12 +81,12 @@ public final class Vireoctl
         return Commands.execute("vireoctl", commandLine, args, out, err);
     }
 
-    /** The first argument that is neither an option nor {@code --run-dir}'s value: the command's name; or null. */
+    /** The first argument that is neither an option nor {@link #RUN_DIR}'s value: the command's name; or null. */
     static String commandName(final String[] args)
     {
         for (int i = 0; i < args.length; i++)
         {
-            if ("--run-dir".equals(args[i]))
+            if (RUN_DIR.equals(args[i]))
             {
                 i++;
             }
