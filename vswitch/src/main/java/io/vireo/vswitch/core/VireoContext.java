@@ -25,7 +25,7 @@ public final class VireoContext
     /** 100,000 endpoints of an overlay with an IPv4 and an IPv6 address each: 6.4 MB off heap (SuppressionTable). */
     private int neighbourAnswerCapacity = 200_000;
     private int flowCacheCapacity = 8_192;
-    private int burstSize = 32;
+    private int burstSize = 64;
     private int slotSize;
     private int headroom = 128;
     private int maxFrameLength = 9_216 + 14 + 8;
@@ -170,8 +170,10 @@ public final class VireoContext
 
     /**
      * Most frames a forwarding thread takes from one port in a receive call, and so carries through the
-     * pipeline at once: 1 to {@link #MAX_BURST_SIZE}, 32 by default. More spreads each burst's fixed cost
-     * (polling the ring indexes, the fences of a vhost-user call) over more frames.
+     * pipeline at once: 1 to {@link #MAX_BURST_SIZE}, 64 by default. More spreads each burst's fixed cost
+     * (polling the ring indexes, the fences of a vhost-user call) over more frames: between two vhost-user ports
+     * 64 carried 1.16-1.20x the 64-byte frames of 32 and 128 no more than 64 (benches/README.md, 2026-12-07). Ports stop
+     * filling a burst at {@link io.vireo.dataplane.buffer.FrameBurst#RECEIVE_BYTES} of frames whatever this is.
      */
     public VireoContext burstSize(final int burstSize)
     {
