@@ -139,7 +139,7 @@ public final class ForwardingWarmUp
     private static final int VXLAN_BURST = 8;
     /**
      * The largest burst into the local ports and the router, whatever the switch's burst size: the loops compile the
-     * same for longer bursts, and the start's time grows with the frames (the default 20,000 bursts took 0.4-0.5 s
+     * same for longer bursts, and the start's time grows with the frames (the default 20,000 bursts took 0.4-0.6 s
      * longer with sizes up to 64 than up to 32 on 2 cores).
      */
     private static final int LARGEST_BURST = 32;
