@@ -68,6 +68,13 @@ public final class MessageBatch
     private final int controlsOffset;
     private final boolean segmentation;
     private final LibC libc;
+    /**
+     * Messages 0.. whose receive fields (name length, flags, control length and message) may differ from
+     * what a receive needs: the kernel writes them back into each message it receives into, and the setters
+     * for sending and for feeding without a socket change them too. {@link #receive} resets only these, so
+     * an empty poll of a long batch touches no header.
+     */
+    private int dirty;
 
     /**
      * A batch without segmentation control messages.
@@ -115,6 +122,7 @@ public final class MessageBatch
                 memory.putInt(controlOffset(message) + CMSG_LEVEL, SOL_UDP);
             }
         }
+        this.dirty = capacity;
     }
 
     public int capacity()
@@ -148,6 +156,7 @@ public final class MessageBatch
     public void segmentSize(final int message, final int size)
     {
         checkSegmentation();
+        dirtied(message);
         final int header = message * MMSGHDR_LENGTH;
         if (0 == size)
         {
@@ -195,6 +204,7 @@ public final class MessageBatch
      */
     public void unaddressed(final int message)
     {
+        dirtied(message);
         memory.putInt(message * MMSGHDR_LENGTH + MSG_NAMELEN, 0);
     }
 
@@ -233,6 +243,7 @@ public final class MessageBatch
         final int segmentSize)
     {
         checkSegmentation();
+        dirtied(message);
         final int header = message * MMSGHDR_LENGTH;
         memory.putInt(header + MSG_LEN, length);
         memory.putInt(header + MSG_FLAGS, truncated ? MSG_TRUNC : 0);
@@ -259,7 +270,7 @@ public final class MessageBatch
      */
     public int receive(final int fd, final int count)
     {
-        for (int message = 0; message < count; message++)
+        for (int message = 0; message < dirty; message++)
         {
             final int header = message * MMSGHDR_LENGTH;
             memory.putInt(header + MSG_NAMELEN, SOCKADDR_IN_LENGTH);
@@ -271,6 +282,8 @@ public final class MessageBatch
             }
         }
         final long received = Fd.result(libc.recvmmsg(fd, base, Math.min(count, capacity), MSG_DONTWAIT, 0));
+        // The kernel writes a message's fields back only when it received into it.
+        dirty = received > 0 ? (int)received : 0;
         return Fd.isTransient(received) ? 0 : (int)received;
     }
 
@@ -284,6 +297,11 @@ public final class MessageBatch
     {
         final long sent = Fd.result(libc.sendmmsg(fd, base + (long)from * MMSGHDR_LENGTH, count, MSG_DONTWAIT));
         return Fd.isTransient(sent) ? 0 : (int)sent;
+    }
+
+    private void dirtied(final int message)
+    {
+        dirty = Math.max(dirty, message + 1);
     }
 
     private int nameOffset(final int message)
