@@ -10,7 +10,9 @@
 #   GIVE\n                    -> PORT NAME N\n + N fds, for each port, then END\n   (the keeper keeps its copies)
 # A descriptor whose TAP the kernel removed (its namespace was deleted) is closed within CHECK_SECONDS.
 # The keeper exits once it has held nothing and had no client for IDLE_SECONDS, and removes its socket
-# and pid file.
+# and pid file. It exits too, within CHECK_SECONDS, letting its TAPs go, once RUN_DIR/keeper.sock is no
+# longer the socket it bound (removed with the run dir, or replaced by a keeper started there since):
+# no vireod can reach it to take them back. It removes only a socket and pid file that are its own.
 import array
 import fcntl
 import os
@@ -42,6 +44,27 @@ def alive(fd):
         return True
     except OSError:
         return False
+
+
+def socket_identity():
+    """The device and inode of the file at socket_path, None if there is none."""
+    try:
+        status = os.stat(socket_path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def remove_own_files(identity):
+    if socket_identity() == identity:
+        os.unlink(socket_path)
+    try:
+        with open(pid_path) as pid_file:
+            own = pid_file.read().strip() == str(os.getpid())
+        if own:
+            os.unlink(pid_path)
+    except FileNotFoundError:
+        pass
 
 
 def forget(name):
@@ -95,6 +118,7 @@ def main():
     except FileNotFoundError:
         pass
     listener.bind(socket_path)
+    identity = socket_identity()
     os.chmod(socket_path, 0o600)
     listener.listen(8)
     with open(pid_path, "w") as pid_file:
@@ -113,6 +137,10 @@ def main():
                     ready.close()
             if time.monotonic() - checked >= CHECK_SECONDS:
                 checked = time.monotonic()
+                if socket_identity() != identity:
+                    log("%s is gone or another keeper's: no vireod can take back the %d ports kept here; "
+                        "letting them go and exiting" % (socket_path, len(kept)))
+                    return
                 for name in [name for name, held in kept.items() if not all(alive(fd) for fd in held)]:
                     log("the TAP of port %s is gone" % name)
                     forget(name)
@@ -122,11 +150,7 @@ def main():
                 log("nothing to keep and no vireod; exiting")
                 return
     finally:
-        for path in (socket_path, pid_path):
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
+        remove_own_files(identity)
 
 
 main()

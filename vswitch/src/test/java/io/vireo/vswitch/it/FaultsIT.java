@@ -1,6 +1,10 @@
 package io.vireo.vswitch.it;
 
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -29,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Faults while the switch carries traffic: the daemon stopped, killed, unable to save its config, a
- * container's namespace deleted while it sends, and a vhost-user frontend dying. Covered elsewhere and not
+ * container's namespace deleted while it sends, and a vhost-user frontend dying; and a port keeper left with no
+ * daemon able to reach it (its run dir removed, its socket replaced). Covered elsewhere and not
  * repeated here: a crash with containers' ports restored from the run dir's state
  * ({@code RestartIT}), VXLAN peers coming and going ({@code VxlanIT}), the control socket flooded
  * ({@code ControlSurfaceIT}). Every wait is for a condition, with a deadline made for a loaded 2-core machine.
@@ -191,6 +196,85 @@ class FaultsIT
             "(longest gap between 10 ms pings)%n", ready, out);
         assertTrue(out < ready + 10, "forwarding came back soon after the new daemon was ready: out " + out + " s");
         assertEquals(0, second.terminate());
+    }
+
+    /**
+     * The run dir removed while vireod is down: its port keeper can never be reached again, so it lets the TAPs it
+     * held go (the namespace's interface disappears) and exits, rather than holding them for ever.
+     */
+    @Test
+    void aPortKeeperWhoseRunDirIsRemovedLetsItsTapsGoAndExits() throws Exception
+    {
+        final Path runDir = sandbox.tempDir("run");
+        final String ns = sandbox.namespace("a");
+        final String tap = sandbox.ifname("tA");
+        final Daemon daemon = Daemon.start(sandbox, runDir);
+        daemon.ok("port", "add", "br0", tap, "--netns", ns, "--ip", "10.89.6.1/24");
+        final long keeper = keeperPid(runDir);
+        try
+        {
+            daemon.process.destroyForcibly();
+            assertTrue(daemon.process.waitFor(30, TimeUnit.SECONDS), "vireod was killed");
+            final int ifindex = ifindex(sandbox, ns, tap);
+
+            check(sandbox.run("rm", "-rf", runDir.toString()));
+            TapForwardingIT.waitFor(() -> !keeperRuns(keeper, runDir), "the orphaned keeper exits", 30);
+            TapForwardingIT.waitFor(() -> 0 != sandbox.inNetns(ns, "ip", "link", "show", "dev", tap).exit(),
+                "the TAP it held (ifindex " + ifindex + ") goes with it", 30);
+        }
+        finally
+        {
+            Sandbox.stopPortKeeper(keeper, runDir);
+        }
+    }
+
+    /**
+     * A port keeper whose socket was removed while vireod was down, and a new vireod on the run dir that starts a
+     * keeper of its own there: the old keeper exits, leaving the new one's socket and pid file, and the new keeper
+     * answers on its socket.
+     */
+    @Test
+    void aPortKeeperReplacedByANewDaemonsKeeperExitsAndLeavesTheNewOnesFiles() throws Exception
+    {
+        final Path runDir = sandbox.tempDir("run");
+        final Daemon first = Daemon.start(sandbox, runDir);
+        final long oldKeeper = keeperPid(runDir);
+        try
+        {
+            first.process.destroyForcibly();
+            assertTrue(first.process.waitFor(30, TimeUnit.SECONDS), "vireod was killed");
+            Files.delete(runDir.resolve("keeper.sock"));
+            final Daemon second = Daemon.start(sandbox, runDir);
+            TapForwardingIT.waitFor(() -> Files.exists(runDir.resolve("keeper.sock")), "the new daemon's keeper listens");
+
+            TapForwardingIT.waitFor(() -> !keeperRuns(oldKeeper, runDir), "the replaced keeper exits", 30);
+            final long newKeeper = keeperPid(runDir);
+            assertNotEquals(oldKeeper, newKeeper);
+            assertTrue(keeperRuns(newKeeper, runDir), "the pid file names the new keeper, which runs");
+            try (SocketChannel keeper = SocketChannel.open(UnixDomainSocketAddress.of(runDir.resolve("keeper.sock"))))
+            {
+                keeper.write(ByteBuffer.wrap("GIVE\n".getBytes(StandardCharsets.US_ASCII)));
+                final ByteBuffer answer = ByteBuffer.allocate(64);
+                keeper.read(answer);
+                assertEquals("END\n", new String(answer.array(), 0, answer.position(), StandardCharsets.US_ASCII),
+                    "the new keeper answers on the run dir's socket, holding no port");
+            }
+            assertEquals(0, second.terminate());
+        }
+        finally
+        {
+            Sandbox.stopPortKeeper(oldKeeper, runDir);
+        }
+    }
+
+    private static long keeperPid(final Path runDir) throws IOException
+    {
+        return Long.parseLong(Files.readString(runDir.resolve("keeper.pid")).strip());
+    }
+
+    private static boolean keeperRuns(final long pid, final Path runDir)
+    {
+        return ProcessHandle.of(pid).filter(process -> Sandbox.isPortKeeper(process, runDir)).isPresent();
     }
 
     /**

@@ -221,29 +221,39 @@ final class Sandbox implements AutoCloseable
         }
     }
 
-    /**
-     * Stops the port keeper of a run dir by the pid it wrote there, once its command line shows it is that
-     * keeper (a pid is reused once its process is gone), and waits until it has exited.
-     */
+    /** Stops the port keeper of a run dir by the pid it wrote there (see {@link #stopPortKeeper(long, Path)}). */
     private static void stopPortKeeper(final Path runDir)
     {
-        final Path pidFile = runDir.resolve("keeper.pid");
         try
         {
-            final long pid = Long.parseLong(Files.readString(pidFile).strip());
-            ProcessHandle.of(pid)
-                .filter(keeper -> keeper.info().commandLine().orElse("").contains(runDir.resolve("port-keeper.py").toString()))
-                .ifPresent(keeper ->
-                {
-                    keeper.destroy();
-                    keeper.onExit().orTimeout(20, TimeUnit.SECONDS).exceptionally(timeout -> keeper).join();
-                    keeper.destroyForcibly();
-                });
+            stopPortKeeper(Long.parseLong(Files.readString(runDir.resolve("keeper.pid")).strip()), runDir);
         }
         catch (final IOException | NumberFormatException ex)
         {
             // no keeper runs there (it wrote no pid file, or removed it as it exited)
         }
+    }
+
+    /**
+     * Stops process {@code pid} if it is the port keeper of {@code runDir}, as its command line shows (a pid is
+     * reused once its process is gone), and waits until it has exited.
+     */
+    static void stopPortKeeper(final long pid, final Path runDir)
+    {
+        ProcessHandle.of(pid)
+            .filter(keeper -> isPortKeeper(keeper, runDir))
+            .ifPresent(keeper ->
+            {
+                keeper.destroy();
+                keeper.onExit().orTimeout(20, TimeUnit.SECONDS).exceptionally(timeout -> keeper).join();
+                keeper.destroyForcibly();
+            });
+    }
+
+    /** True while {@code process} runs the port keeper of {@code runDir} (an exited one, a zombie, has no command line). */
+    static boolean isPortKeeper(final ProcessHandle process, final Path runDir)
+    {
+        return process.info().commandLine().orElse("").contains(runDir.resolve("port-keeper.py").toString());
     }
 
     /** SIGTERM, then SIGKILL after 20 s; descendants too (ip netns exec keeps the child's pid tree). */
