@@ -35,7 +35,8 @@
 # CPU, so there it shares the tools CPU.
 #   benches/router-bench.sh [--seconds 10] [--reps 3] [--topologies "kernel vireo vireo-l2 c-tapfwd"]
 #                           [--idle adaptive|busy|backoff] [--switch-cpu 1] [--tools-cpu 0] [--conn-clients 4]
-#                           [--conntrack-max 1048576]
+#                           [--conntrack-max 1048576] [--vireo-args "ARGS"]
+# --vireo-args adds options to every vireod, e.g. "--threads 2" (with --switch-cpu any, or a list such as 0,1).
 # Prints each rep, the median per topology and the ratios vireo / kernel, vireo / vireo-l2,
 # c-tapfwd / kernel, vireo-l2 / c-tapfwd and vireo-masquerade / kernel-masquerade (of the pairs that ran); keeps the
 # logs (trafgen, vireod, `vireoctl stats --json` after each Vireo rep) in a directory it names. Each rep
@@ -50,6 +51,7 @@ all_topologies="kernel vireo vireo-l2 c-tapfwd kernel-masquerade vireo-masquerad
 ratio_pairs="vireo:kernel vireo:vireo-l2 c-tapfwd:kernel vireo-l2:c-tapfwd vireo-masquerade:kernel-masquerade"
 seconds=10 reps=3 idle=adaptive topologies="kernel vireo vireo-l2 c-tapfwd" pings=20 switch_cpu=1 tools_cpu=0 conn_clients=4
 conntrack_max=1048576   # both routers' connection tables with masquerade (the kernel's: nf_conntrack_max, hashsize)
+vireo_args=""
 conn_port=6000 conn_ports=64 conn_concurrency=32   # connrate: S's first port, its port count, connections in flight per client
 die() { echo "router-bench: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
@@ -62,7 +64,8 @@ while [ $# -gt 0 ]; do
     --tools-cpu) tools_cpu="${2:-}"; shift 2 || die "--tools-cpu takes a value" ;;
     --conn-clients) conn_clients="${2:-}"; shift 2 || die "--conn-clients takes a value" ;;
     --conntrack-max) conntrack_max="${2:-}"; shift 2 || die "--conntrack-max takes a value" ;;
-    -h | --help) sed -n '2,38p' "$0"; exit 0 ;;
+    --vireo-args) vireo_args="${2:-}"; shift 2 || die "--vireo-args takes a value" ;;
+    -h | --help) sed -n '2,39p' "$0"; exit 0 ;;
     *) echo "router-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -181,11 +184,12 @@ default_routes() {
 
 # vireod in the root namespace, its control socket and counters in $run; its TAPs go into C and S.
 vireo_up() {
-  local -a table=()
+  local -a table=() extra=()
   [[ "$topology" != *-masquerade ]] || table=(--conntrack-capacity "$conntrack_max")
+  read -r -a extra <<<"$vireo_args"
   run="$(mktemp -d "$out/run.XXXXXX")"
   VIREO_NO_BUILD=1 "${on_switch[@]}" "$VIREO_ROOT/scripts/vireod" --run-dir "$run" --idle "$idle" --metrics off \
-    "${table[@]}" >"$out/$topology.$rep.vireod.log" 2>&1 </dev/null 9>&- &
+    "${table[@]}" "${extra[@]}" >"$out/$topology.$rep.vireod.log" 2>&1 </dev/null 9>&- &
   pids+=($!)
   wait_until 60 eval "grep -q 'vireod: ready' '$out/$topology.$rep.vireod.log' || ! alive $!" || true
   grep -q 'vireod: ready' "$out/$topology.$rep.vireod.log" ||
@@ -405,4 +409,4 @@ for pair in $ratio_pairs; do
 done
 echo "(median (min-max) of $reps; $seconds s iperf3 with 1 and 4 streams, $seconds s trafgen 64-byte frames counted at S," \
   "$pings pings at 50 ms, $seconds s of new connections from $conn_clients connrate clients x $conn_concurrency in flight;" \
-  "vireod --idle $idle on CPU $switch_cpu, tools on CPU $tools_cpu; $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r); logs in $out)"
+  "vireod --idle $idle${vireo_args:+ $vireo_args} on CPU $switch_cpu, tools on CPU $tools_cpu; $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r); logs in $out)"
