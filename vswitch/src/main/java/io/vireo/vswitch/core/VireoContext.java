@@ -171,7 +171,7 @@ public final class VireoContext
     /**
      * Most frames a forwarding thread takes from one port in a receive call, and so carries through the
      * pipeline at once: 1 to {@link #MAX_BURST_SIZE}, 64 by default. More spreads each burst's fixed cost
-     * (polling the ring indexes, the fences of a vhost-user call) over more frames: between two vhost-user ports
+     * (a vhost-user queue's ring indexes and flags, lines the driver writes) over more frames: between two vhost-user ports
      * 64 carried 1.16-1.20x the 64-byte frames of 32 and 128 no more than 64 (benches/README.md, 2026-12-06/07). Ports stop
      * filling a burst at {@link io.vireo.dataplane.buffer.FrameBurst#RECEIVE_BYTES} of frames whatever this is.
      */
