@@ -210,7 +210,7 @@ class FaultsIT
         final String tap = sandbox.ifname("tA");
         final Daemon daemon = Daemon.start(sandbox, runDir);
         daemon.ok("port", "add", "br0", tap, "--netns", ns, "--ip", "10.89.6.1/24");
-        final long keeper = keeperPid(runDir);
+        final long keeper = Sandbox.portKeeperPid(runDir);
         try
         {
             daemon.process.destroyForcibly();
@@ -238,7 +238,7 @@ class FaultsIT
     {
         final Path runDir = sandbox.tempDir("run");
         final Daemon first = Daemon.start(sandbox, runDir);
-        final long oldKeeper = keeperPid(runDir);
+        final long oldKeeper = Sandbox.portKeeperPid(runDir);
         try
         {
             first.process.destroyForcibly();
@@ -248,7 +248,7 @@ class FaultsIT
             TapForwardingIT.waitFor(() -> Files.exists(runDir.resolve("keeper.sock")), "the new daemon's keeper listens");
 
             TapForwardingIT.waitFor(() -> !keeperRuns(oldKeeper, runDir), "the replaced keeper exits", 30);
-            final long newKeeper = keeperPid(runDir);
+            final long newKeeper = Sandbox.portKeeperPid(runDir);
             assertNotEquals(oldKeeper, newKeeper);
             assertTrue(keeperRuns(newKeeper, runDir), "the pid file names the new keeper, which runs");
             try (SocketChannel keeper = SocketChannel.open(UnixDomainSocketAddress.of(runDir.resolve("keeper.sock"))))
@@ -265,11 +265,6 @@ class FaultsIT
         {
             Sandbox.stopPortKeeper(oldKeeper, runDir);
         }
-    }
-
-    private static long keeperPid(final Path runDir) throws IOException
-    {
-        return Long.parseLong(Files.readString(runDir.resolve("keeper.pid")).strip());
     }
 
     private static boolean keeperRuns(final long pid, final Path runDir)

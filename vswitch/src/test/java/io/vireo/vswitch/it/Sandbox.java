@@ -226,12 +226,18 @@ final class Sandbox implements AutoCloseable
     {
         try
         {
-            stopPortKeeper(Long.parseLong(Files.readString(runDir.resolve("keeper.pid")).strip()), runDir);
+            stopPortKeeper(portKeeperPid(runDir), runDir);
         }
         catch (final IOException | NumberFormatException ex)
         {
             // no keeper runs there (it wrote no pid file, or removed it as it exited)
         }
+    }
+
+    /** The pid the port keeper of {@code runDir} wrote there. */
+    static long portKeeperPid(final Path runDir) throws IOException
+    {
+        return Long.parseLong(Files.readString(runDir.resolve("keeper.pid")).strip());
     }
 
     /**
