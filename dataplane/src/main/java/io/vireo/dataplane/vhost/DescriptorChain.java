@@ -187,6 +187,12 @@ final class DescriptorChain
         return bufferLength;
     }
 
+    /** True if the current buffer is the chain's last. */
+    boolean last()
+    {
+        return !hasNext;
+    }
+
     /** True if the driver marked the current buffer device-writable. */
     boolean writable()
     {

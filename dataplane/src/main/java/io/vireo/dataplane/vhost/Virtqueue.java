@@ -205,7 +205,8 @@ final class Virtqueue
 
     /**
      * Appends the frames the driver has made available to {@code burst}, while it has {@link FrameBurst#hasReceiveRoom()
-     * room}.
+     * room}: runs of chains that are one buffer each ({@link #gatherWhole}), and between them a chain laid out another
+     * way, or found invalid, on its own ({@link #gather}).
      *
      * @return frames appended; on a violation, those taken before it.
      */
@@ -213,26 +214,29 @@ final class Virtqueue
     {
         final int available = available();
         int taken = 0;
-        int run = 0;
-        while (taken + run < available && burst.hasReceiveRoom())
+        while (taken < available && burst.hasReceiveRoom())
         {
-            final int head = head(nextAvail + taken + run);
-            final int length = gather(head, burst);
-            if (length < 0)
+            final int slot = nextAvail + taken;
+            int run = gatherWhole(burst, available - taken, slot);
+            boolean violated = false;
+            if (run < RUN && taken + run < available && burst.hasReceiveRoom())
+            {
+                final int head = head(slot + run);
+                final int length = gather(head, burst);
+                violated = length < 0;
+                if (!violated)
+                {
+                    burst.commit(length);
+                    runHeads[run++] = head;
+                }
+            }
+            returnRun(slot, run);
+            taken += run;
+            if (violated)
             {
                 break;
             }
-            burst.commit(length);
-            runHeads[run++] = head;
-            if (RUN == run)
-            {
-                returnRun(taken, run);
-                taken += run;
-                run = 0;
-            }
         }
-        returnRun(taken, run);
-        taken += run;
         if (taken > 0)
         {
             publish(taken);
@@ -241,15 +245,61 @@ final class Virtqueue
     }
 
     /**
-     * Writes the used entries of a run of chains {@link #receive} took, from its {@code from}-th on, after their
-     * frames were copied: they are stores to lines the driver reads, which would hold back the stores behind them
-     * until their lines came (see {@link #deliverWhole}).
+     * Appends the frames of up to {@link #RUN} chains from available entry {@code slot} on while each chain is one
+     * buffer that holds header and frame whole, as nearly every driver's are; stops, reporting nothing, at the first
+     * chain that is not so or whose header {@link #acceptHeader} refuses, which {@link #gather} then takes or
+     * reports. Leaves the run's heads in {@code runHeads}.
+     * <p>
+     * Every chain of the run is read before the first frame is copied, and the copies come one after the other, as
+     * {@link #deliverWhole} does for transmit: each frame is in lines the driver has just written, misses to its CPU,
+     * and with nothing but copies between them more of those misses can be waited for at once. Measured against a
+     * copy right after each chain's read: 1.34-1.40x the 64-byte frames in five rounds of the vhost-user loop, the
+     * copies' share of the forwarding thread's time down from 41-42 % to 21-23 % (2026-12-07, benches/README.md).
+     *
+     * @return frames appended, each on one available entry.
      */
-    private void returnRun(final int from, final int count)
+    private int gatherWhole(final FrameBurst burst, final int available, final int slot)
+    {
+        final int most = Math.min(Math.min(available, RUN), burst.capacity() - burst.size());
+        final long largest = HEADER_LENGTH + (long)burst.frameCapacity();
+        int run = 0;
+        while (run < most)
+        {
+            final int head = head(slot + run);
+            if (!chain.start(head) || !chain.last() || chain.bufferLength() < HEADER_LENGTH || chain.bufferLength() > largest)
+            {
+                break;
+            }
+            runHeads[run] = head;
+            runLengths[run] = (int)chain.bufferLength();
+            runMemories[run] = chain.bufferMemory();
+            runOffsets[run] = chain.bufferOffset();
+            run++;
+        }
+        final MutableDirectBuffer frames = burst.buffer();
+        final int first = burst.size();
+        for (int i = 0; i < run; i++)
+        {
+            runMemories[i].copyTo(runOffsets[i], frames, burst.netHeaderOffset(first + i), runLengths[i]);
+        }
+        int taken = 0;
+        while (taken < run && burst.hasReceiveRoom() && acceptHeader(burst, burst.size()))
+        {
+            burst.commit(runLengths[taken++] - HEADER_LENGTH);
+        }
+        return taken;
+    }
+
+    /**
+     * Writes the used entries of a run of chains {@link #receive} took, from available entry {@code slot} on, after
+     * their frames were copied: they are stores to lines the driver reads, which would hold back the stores behind
+     * them until their lines came (see {@link #deliverWhole}).
+     */
+    private void returnRun(final int slot, final int count)
     {
         for (int i = 0; i < count; i++)
         {
-            writeUsed(nextAvail + from + i, runHeads[i], 0);
+            writeUsed(slot + i, runHeads[i], 0);
         }
     }
 
@@ -294,22 +344,30 @@ final class Virtqueue
         {
             return violation(Violation.SHORT_FRAME, total);
         }
-        if (0 == hostOffloads)
+        if (!acceptHeader(burst, burst.size()))
         {
-            // Nothing negotiated, so nothing the header says can be meant: the frame is plain.
-            burst.clearNextNetHeader();
-        }
-        else
-        {
-            destination.putShort(headerOffset + NUM_BUFFERS_OFFSET, (short)0);
-            final int flags = destination.getByte(headerOffset);
-            if (0 != (flags & ~VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM) ||
-                !Offloads.covers(hostOffloads, Offloads.required(destination, headerOffset)))
-            {
-                return violation(Violation.NET_HEADER, destination.getShort(headerOffset) & 0xFFFF);
-            }
+            return violation(Violation.NET_HEADER, destination.getShort(headerOffset) & 0xFFFF);
         }
         return (int)(total - HEADER_LENGTH);
+    }
+
+    /**
+     * Makes the virtio-net header of frame {@code index}, as the driver wrote it, the pipeline's: all zero when no
+     * offload was negotiated (nothing it says can be meant then), else with num_buffers 0. False if it asks for an
+     * offload not negotiated, or has a flag a driver may not send.
+     */
+    private boolean acceptHeader(final FrameBurst burst, final int index)
+    {
+        if (0 == hostOffloads)
+        {
+            burst.clearNetHeader(index);
+            return true;
+        }
+        final MutableDirectBuffer frames = burst.buffer();
+        final int headerOffset = burst.netHeaderOffset(index);
+        frames.putShort(headerOffset + NUM_BUFFERS_OFFSET, (short)0);
+        return 0 == (frames.getByte(headerOffset) & ~VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM) &&
+            Offloads.covers(hostOffloads, Offloads.required(frames, headerOffset));
     }
 
     /**

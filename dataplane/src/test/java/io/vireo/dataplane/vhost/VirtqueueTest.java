@@ -6,6 +6,7 @@ import java.util.List;
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.nativeio.EventFd;
 import io.vireo.dataplane.offload.Offloads;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -345,6 +346,54 @@ class VirtqueueTest
         assertEquals(1, queue.receive(burst), "the frame before it is kept");
 
         assertEquals(List.of(Violation.NET_HEADER), events.violations);
+    }
+
+    /** Refused inside a run of chains that are one buffer each: the frames before it are kept, it is reported once. */
+    @Test
+    void receiveRefusesAHeaderInsideARunOnce()
+    {
+        final Virtqueue queue = queue(1, ALL & ~Features.VIRTIO_NET_F_HOST_USO, null);
+        driver.send(frame(64, 1));
+        driver.send(frame(70, 2));
+        driver.send(TestDriver.header(FLAG_NEEDS_CSUM, GSO_UDP_L4, 42, 1400, 34, 6), frame(100, 3));
+        driver.send(frame(64, 4));
+
+        assertEquals(2, queue.receive(burst));
+
+        assertEquals(List.of(Violation.NET_HEADER), events.violations);
+        assertEquals(2, driver.usedIdx(1));
+        assertArrayEquals(frame(64, 1), frameIn(burst, 0));
+        assertArrayEquals(frame(70, 2), frameIn(burst, 1));
+    }
+
+    /**
+     * Large frames in one buffer each: the burst stops taking them once its frames hold {@link FrameBurst#RECEIVE_BYTES},
+     * inside a run, and the chains after stay available.
+     */
+    @Test
+    void receiveStopsAtTheBurstsBytesInsideARun()
+    {
+        final Virtqueue queue = queue(1, ALL, null);
+        final FrameBurst large = new FrameBurst(8, 131_072, 64);
+        final int length = 60_000;
+        for (int d = 0; d < 6; d++)
+        {
+            final long buffer = bufferOffset(1, 0) + d * 65_536L;
+            driver.file().setMemory(TestDriver.fileOffset(buffer), HEADER, (byte)0);
+            driver.file().copyFrom(TestDriver.fileOffset(buffer) + HEADER, new UnsafeBuffer(frame(length, d)), 0, length);
+            driver.descriptor(1, d, guest(buffer), HEADER + length, 0, 0);
+            driver.publish(1, d);
+        }
+
+        assertEquals(4, queue.receive(large), "taken while the burst holds fewer than " + FrameBurst.RECEIVE_BYTES + " bytes");
+        assertEquals(4, driver.usedIdx(1));
+        large.clear();
+        assertEquals(2, queue.receive(large));
+
+        assertArrayEquals(frame(length, 4), frameIn(large, 0));
+        assertArrayEquals(frame(length, 5), frameIn(large, 1));
+        assertEquals(6, driver.usedIdx(1));
+        assertTrue(events.violations.isEmpty());
     }
 
     @Test
