@@ -62,6 +62,7 @@ public final class EthernetFlyweight extends HeaderFlyweight
     public static final int VLAN_ID_MASK = 0x0FFF;
 
     private static final int INVALID = -1;
+    private static final long MAC_MASK = 0xFFFF_FFFF_FFFFL;
 
     @Override
     public EthernetFlyweight wrap(final MutableDirectBuffer buffer, final int offset, final int length)
@@ -78,9 +79,10 @@ public final class EthernetFlyweight extends HeaderFlyweight
     }
 
 
+    /** One 8-byte read, the destination and the source's first two octets: the header is 14 bytes. */
     public long destination()
     {
-        return readMac(DESTINATION_OFFSET);
+        return readLong(DESTINATION_OFFSET) >>> 16;
     }
 
     public EthernetFlyweight destination(final long mac)
@@ -89,9 +91,10 @@ public final class EthernetFlyweight extends HeaderFlyweight
         return this;
     }
 
+    /** One 8-byte read, the destination's last two octets and the source. */
     public long source()
     {
-        return readMac(SOURCE_OFFSET);
+        return readLong(SOURCE_OFFSET - 2) & MAC_MASK;
     }
 
     public EthernetFlyweight source(final long mac)
@@ -140,7 +143,16 @@ public final class EthernetFlyweight extends HeaderFlyweight
     /** @return VLAN id of the outer tag (the S-VLAN of a QinQ frame), 0 if untagged or invalid. */
     public int vlanId()
     {
-        return vlanTagCount() >= 1 ? readUnsignedShort(VLAN_TCI_OFFSET) & VLAN_ID_MASK : 0;
+        return vlanTagCount() >= 1 ? taggedVlanId() : 0;
+    }
+
+    /**
+     * @return VLAN id of the outer tag of a frame {@link #vlanTagCount()} found tagged, read without checking again
+     * (for a caller that has the count already).
+     */
+    public int taggedVlanId()
+    {
+        return readUnsignedShort(VLAN_TCI_OFFSET) & VLAN_ID_MASK;
     }
 
     /**

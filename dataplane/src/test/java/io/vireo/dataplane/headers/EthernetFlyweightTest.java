@@ -74,6 +74,7 @@ class EthernetFlyweightTest
         assertEquals(EthernetFlyweight.ETHER_TYPE_VLAN, eth.etherType());
         assertEquals(1, eth.vlanTagCount());
         assertEquals(100, eth.vlanId());
+        assertEquals(100, eth.taggedVlanId());
         assertEquals(0, eth.innerVlanId());
         assertEquals(EthernetFlyweight.ETHER_TYPE_IPV4, eth.payloadEtherType());
         assertEquals(18, eth.headerLength());
@@ -90,6 +91,7 @@ class EthernetFlyweightTest
         assertEquals(EthernetFlyweight.ETHER_TYPE_QINQ, eth.etherType());
         assertEquals(2, eth.vlanTagCount());
         assertEquals(10, eth.vlanId());
+        assertEquals(10, eth.taggedVlanId());
         assertEquals(20, eth.innerVlanId());
         assertEquals(EthernetFlyweight.ETHER_TYPE_IPV4, eth.payloadEtherType());
         assertEquals(22, eth.headerLength());

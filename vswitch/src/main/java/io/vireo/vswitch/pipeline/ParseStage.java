@@ -40,7 +40,8 @@ final class ParseStage implements Stage
                 continue;
             }
             ethernet.wrap(frames.buffer(), frames.frameOffset(frame), length);
-            if (!ethernet.isValid())
+            final int tags = ethernet.vlanTagCount();
+            if (tags < 0)
             {
                 burst.drop(frame, DropReason.RUNT);
                 continue;
@@ -51,7 +52,7 @@ final class ParseStage implements Stage
                 burst.drop(frame, DropReason.BAD_SOURCE_MAC);
                 continue;
             }
-            burst.addresses(frame, ethernet.vlanId(), source, ethernet.destination());
+            burst.addresses(frame, 0 == tags ? 0 : ethernet.taggedVlanId(), source, ethernet.destination());
         }
     }
 
