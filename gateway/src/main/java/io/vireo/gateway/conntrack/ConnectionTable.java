@@ -499,6 +499,13 @@ public final class ConnectionTable implements AutoCloseable
      */
     public int expire(final long nowMs, final int maxSlots)
     {
+        if (0 == size.get())
+        {
+            // Nothing live or retired to remove. An idle switch's conductor read a hundredth of the entries every
+            // tick for nothing, half of its CPU (benches/README.md, 2026-12-07). The cursor stays: an entry made
+            // meanwhile is reached when its slice comes, a tick later at most.
+            return 0;
+        }
         final int capacity = entries.capacity();
         int removed = 0;
         for (int visited = 0; visited < maxSlots && visited < capacity; visited++)
