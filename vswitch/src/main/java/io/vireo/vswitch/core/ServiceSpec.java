@@ -33,8 +33,10 @@ public record ServiceSpec(
      * selection after {@code fall} failures in a row and comes back after {@code rise} successes.
      *
      * @param enabled    false: every backend is always in selection (the only choice for UDP). Default true for TCP.
-     * @param intervalMs between probes of one backend; default 2000.
-     * @param timeoutMs  how long a probe waits for its answer; default 1000, less than the interval.
+     * @param intervalMs between probes of one backend; default 2000. Probes go, and answers are taken, on the
+     *                   conductor's tick (250 ms), so less acts as a tick.
+     * @param timeoutMs  how long a probe waits for its answer; default 1000, less than the interval; a tick at least
+     *                   in effect.
      * @param rise       successes that bring a backend back; default 2.
      * @param fall       failures that take it out; default 3.
      */
