@@ -158,24 +158,31 @@ public final class ForwardingTable implements AutoCloseable
         final int[] bridgeIds, final int[] vlans, final long[] macs, final int count, final int[] destinations)
     {
         touchHomes(bridgeIds, vlans, macs, count, destinations);
+        // The key before, in locals: frames of one flow come in runs, and a run reads the table once. Its start
+        // values are a skipped key's, whose answer is MISS.
+        int lastBridgeId = SKIP;
+        int lastVlan = 0;
+        long lastMac = 0;
+        int lastDestination = MISS;
         for (int i = 0; i < count; i++)
         {
             final int bridgeId = bridgeIds[i];
             final int vlan = vlans[i];
             final long mac = macs[i];
-            if (i > 0 && sameKey(bridgeIds, vlans, macs, i, bridgeId, vlan, mac))
+            if (mac != lastMac || bridgeId != lastBridgeId || vlan != lastVlan)
             {
-                destinations[i] = destinations[i - 1];
-                continue;
+                lastDestination = MISS;
+                if (isValidKey(bridgeId, vlan, mac))
+                {
+                    final long key = key(bridgeId, mac);
+                    final long found = slots.locate(destinations[i], key, vlan, SlotArray.DESTINATION, SPIN);
+                    lastDestination = NOT_FOUND == found ? MISS : destination(found);
+                }
+                lastBridgeId = bridgeId;
+                lastVlan = vlan;
+                lastMac = mac;
             }
-            int destination = MISS;
-            if (isValidKey(bridgeId, vlan, mac))
-            {
-                final long key = key(bridgeId, mac);
-                final long found = slots.locate(destinations[i], key, vlan, SlotArray.DESTINATION, SPIN);
-                destination = NOT_FOUND == found ? MISS : destination(found);
-            }
-            destinations[i] = destination;
+            destinations[i] = lastDestination;
         }
     }
 
@@ -232,23 +239,34 @@ public final class ForwardingTable implements AutoCloseable
     {
         touchHomes(bridgeIds, vlans, macs, count, outcomes);
         final long time = SlotCodec.time(nowMs);
+        // The key before and its outcome, in locals; the start values learn the first key whatever it is.
+        int lastBridgeId = SKIP;
+        int lastVlan = 0;
+        long lastMac = 0;
+        int lastDestination = 0;
+        int lastOutcome = LEARN_AGAIN;
         for (int i = 0; i < count; i++)
         {
             final int bridgeId = bridgeIds[i];
             final int vlan = vlans[i];
             final long mac = macs[i];
             final int destination = destinations[i];
-            if (i > 0 && sameKey(bridgeIds, vlans, macs, i, bridgeId, vlan, mac) && destination == destinations[i - 1])
+            final int again = mac == lastMac && bridgeId == lastBridgeId && vlan == lastVlan &&
+                destination == lastDestination ? againOutcome(lastOutcome) : LEARN_AGAIN;
+            if (LEARN_AGAIN != again)
             {
-                final int again = againOutcome(outcomes[i - 1]);
-                if (LEARN_AGAIN != again)
-                {
-                    outcomes[i] = again;
-                    continue;
-                }
+                lastOutcome = again;
             }
-            outcomes[i] = isLearnable(bridgeId, vlan, mac, destination) ?
-                learner.learn(outcomes[i], key(bridgeId, mac), vlan, destination, time) : INVALID;
+            else
+            {
+                lastOutcome = isLearnable(bridgeId, vlan, mac, destination) ?
+                    learner.learn(outcomes[i], key(bridgeId, mac), vlan, destination, time) : INVALID;
+                lastBridgeId = bridgeId;
+                lastVlan = vlan;
+                lastMac = mac;
+                lastDestination = destination;
+            }
+            outcomes[i] = lastOutcome;
         }
     }
 
@@ -266,14 +284,6 @@ public final class ForwardingTable implements AutoCloseable
             case STATIC_ENTRY, INVALID -> previous;
             default -> LEARN_AGAIN;
         };
-    }
-
-    /** Key {@code i} is key {@code i - 1} again: frames of one flow come in runs, and a run reads the table once. */
-    private static boolean sameKey(
-        final int[] bridgeIds, final int[] vlans, final long[] macs, final int i, final int bridgeId, final int vlan,
-        final long mac)
-    {
-        return mac == macs[i - 1] && bridgeId == bridgeIds[i - 1] && vlan == vlans[i - 1];
     }
 
     /**
@@ -517,8 +527,8 @@ public final class ForwardingTable implements AutoCloseable
     }
 
     /**
-     * A burst's first pass: each key's home slot, then, in a table larger than
-     * {@link #CACHED_BYTES}, the cache lines its probe mostly reads loaded now
+     * A burst's first pass: each key's home slot (a key equal to the one before it is not hashed again), then, in
+     * a table larger than {@link #CACHED_BYTES}, the cache lines its probe mostly reads loaded now
      * ({@link SlotArray#touch}), so that the cache misses of the burst's keys overlap. The homes are
      * computed in a loop of their own: the loop of touches is then a few instructions per key, so the
      * CPU's reorder window can hold the loads of many keys, not of the few whose hashing fits in it
@@ -531,10 +541,23 @@ public final class ForwardingTable implements AutoCloseable
     private void touchHomes(
         final int[] bridgeIds, final int[] vlans, final long[] macs, final int count, final int[] homes)
     {
+        int lastBridgeId = SKIP;
+        int lastVlan = 0;
+        long lastMac = 0;
+        int lastHome = 0;
         for (int i = 0; i < count; i++)
         {
             final int bridgeId = bridgeIds[i];
-            homes[i] = bridgeId < 0 ? 0 : slots.home(key(bridgeId, macs[i]), vlans[i]);
+            final int vlan = vlans[i];
+            final long mac = macs[i];
+            if (mac != lastMac || bridgeId != lastBridgeId || vlan != lastVlan)
+            {
+                lastHome = bridgeId < 0 ? 0 : slots.home(key(bridgeId, mac), vlan);
+                lastBridgeId = bridgeId;
+                lastVlan = vlan;
+                lastMac = mac;
+            }
+            homes[i] = lastHome;
         }
         if (loadsAhead && !slots.isClosed())
         {
