@@ -71,7 +71,7 @@ public final class Vireo implements AutoCloseable
             new Pipeline.Geometry(context.burstSize(), context.slotSize(), context.headroom(), context.maxFrameLength(),
                 context.maxPorts(), context.maxBridges(), context.flowCacheCapacity()),
             tables.routerDirectory, tables.neighbours, tables.connections, tables.suppression);
-        ForwardingWarmUp.run(pipeline.geometry(), context.warmUpBursts());
+        ForwardingWarmUp.run(pipeline.geometry(), context.fdbCapacity(), context.warmUpBursts());
         this.threads = new ForwardingThreads(context, pipeline, tables.countersManager);
         this.forwarding = threads.proxy();
         final Topology topology = new Topology(context.maxBridges(), context.maxPorts(), context.burstSize(), forwarding);

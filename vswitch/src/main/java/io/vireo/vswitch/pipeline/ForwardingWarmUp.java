@@ -144,7 +144,13 @@ public final class ForwardingWarmUp
      */
     private static final int LARGEST_BURST = 32;
     private static final int HOSTS_PER_PORT = 2;
-    private static final int FDB_CAPACITY = 1_024;
+    /**
+     * The most entries of the warm-up's forwarding table, which has the switch's size up to this. A table larger than
+     * a core's cache loads a burst's lines ahead and one that fits does not ({@link ForwardingTable#lookupBurst}), so
+     * the warm-up's must be on the switch's side of that line: when it was not, its bursts compiled the loop of loads
+     * ahead as a branch never taken, with a call per key that the switch then made for every frame.
+     */
+    private static final int MAX_FDB_CAPACITY = 65_536;
     private static final int ANSWERS = LOOPBACK_PORTS * HOSTS_PER_PORT;
     private static final int RING_SIZE = 1 << 16;
     /** Room for the ports' counters (33 each) and the thread's. */
@@ -199,17 +205,18 @@ public final class ForwardingWarmUp
 
     /**
      * Forwards {@code bursts} bursts of synthetic frames through a private pipeline of this geometry (with room for
-     * the warm-up's own ports and bridges, if it has less).
+     * the warm-up's own ports and bridges, if it has less) and a forwarding table of {@code fdbCapacity} entries, the
+     * switch's (at most {@link #MAX_FDB_CAPACITY}).
      *
      * @return what the private ports with feeds were sent.
      */
-    public static Forwarded run(final Pipeline.Geometry geometry, final int bursts)
+    public static Forwarded run(final Pipeline.Geometry geometry, final int fdbCapacity, final int bursts)
     {
         final Pipeline.Geometry sized = new Pipeline.Geometry(geometry.burstSize(), geometry.slotSize(), geometry.headroom(),
             geometry.maxFrameLength(), Math.max(PORTS, geometry.maxPorts()), Math.max(BRIDGES, geometry.maxBridges()),
             geometry.flowCacheCapacity());
         final Generations generations = new Generations();
-        final ForwardingTable fdb = new ForwardingTable(FDB_CAPACITY);
+        final ForwardingTable fdb = new ForwardingTable(Math.min(fdbCapacity, MAX_FDB_CAPACITY));
         final CountersManager counters = new CountersManager(
             new UnsafeBuffer(BufferUtil.allocateDirectAligned(COUNTERS * CountersReader.METADATA_LENGTH, 64)),
             new UnsafeBuffer(BufferUtil.allocateDirectAligned(COUNTERS * CountersReader.COUNTER_LENGTH, 64)));

@@ -10,6 +10,10 @@ class ForwardingWarmUpTest
 {
     private static final int BURST = 8;
     private static final Pipeline.Geometry GEOMETRY = new Pipeline.Geometry(BURST, 4096, 128, 1518, 16, 4, 64);
+    /** The switch's default: a table that loads a burst's lines ahead. */
+    private static final int FDB_CAPACITY = 65_536;
+    /** A table that fits in a core's cache. */
+    private static final int SMALL_FDB_CAPACITY = 1_024;
 
     @Test
     void warmUpFramesAreForwardedAsUnicastAndFlooded()
@@ -21,7 +25,7 @@ class ForwardingWarmUpTest
             injected += 1 + burst % BURST;
         }
 
-        final ForwardingWarmUp.Forwarded forwarded = ForwardingWarmUp.run(GEOMETRY, bursts);
+        final ForwardingWarmUp.Forwarded forwarded = ForwardingWarmUp.run(GEOMETRY, FDB_CAPACITY, bursts);
 
         // Three loopback ports on one bridge, two TAP ports over socket pairs on another: a flooded frame is sent
         // twice (or once, between the TAP ports), a known unicast one once, none dropped.
@@ -64,7 +68,7 @@ class ForwardingWarmUpTest
     {
         final Pipeline.Geometry small = new Pipeline.Geometry(BURST, 4096, 128, 1518, 1, 1, 64);
 
-        final ForwardingWarmUp.Forwarded forwarded = ForwardingWarmUp.run(small, 40);
+        final ForwardingWarmUp.Forwarded forwarded = ForwardingWarmUp.run(small, SMALL_FDB_CAPACITY, 40);
 
         assertTrue(forwarded.frames() > forwarded.routed() + forwarded.acrossVxlan() && forwarded.routed() > 0 &&
             forwarded.acrossVxlan() > 0, forwarded::toString);
@@ -76,7 +80,7 @@ class ForwardingWarmUpTest
         final Pipeline.Geometry longBursts = new Pipeline.Geometry(64, 4096, 128, 1518, 16, 4, 64);
         final int bursts = 400;
 
-        final ForwardingWarmUp.Forwarded forwarded = ForwardingWarmUp.run(longBursts, bursts);
+        final ForwardingWarmUp.Forwarded forwarded = ForwardingWarmUp.run(longBursts, FDB_CAPACITY, bursts);
 
         // Sizes 1 to 32 through the router, as above; with sizes up to 64 it carries more (5,966 frames here, tried).
         assertEquals(framesIntoRouter(bursts, 32) + forwarded.masqueraded() + forwarded.published(), forwarded.routed(),
@@ -97,6 +101,7 @@ class ForwardingWarmUpTest
     @Test
     void noBurstsForwardNothing()
     {
-        assertEquals(new ForwardingWarmUp.Forwarded(0, 0, 0, 0, 0, 0, false, 0, 0), ForwardingWarmUp.run(GEOMETRY, 0));
+        assertEquals(new ForwardingWarmUp.Forwarded(0, 0, 0, 0, 0, 0, false, 0, 0),
+            ForwardingWarmUp.run(GEOMETRY, FDB_CAPACITY, 0));
     }
 }
