@@ -440,6 +440,15 @@ public final class ForwardingTable implements AutoCloseable
     }
 
     /**
+     * @return true if the burst calls load a burst's cache lines ahead of their probes: the slots are larger than a
+     * core's cache.
+     */
+    public boolean loadsAhead()
+    {
+        return loadsAhead;
+    }
+
+    /**
      * @return bytes of off-heap memory the slots take.
      */
     public long memoryBytes()

@@ -203,6 +203,12 @@ public final class ForwardingWarmUp
     {
     }
 
+    /** The capacity of the warm-up's forwarding table for a switch whose table holds {@code switchCapacity}. */
+    static int fdbCapacity(final int switchCapacity)
+    {
+        return Math.min(switchCapacity, MAX_FDB_CAPACITY);
+    }
+
     /**
      * Forwards {@code bursts} bursts of synthetic frames through a private pipeline of this geometry (with room for
      * the warm-up's own ports and bridges, if it has less) and a forwarding table of {@code fdbCapacity} entries, the
@@ -216,7 +222,7 @@ public final class ForwardingWarmUp
             geometry.maxFrameLength(), Math.max(PORTS, geometry.maxPorts()), Math.max(BRIDGES, geometry.maxBridges()),
             geometry.flowCacheCapacity());
         final Generations generations = new Generations();
-        final ForwardingTable fdb = new ForwardingTable(Math.min(fdbCapacity, MAX_FDB_CAPACITY));
+        final ForwardingTable fdb = new ForwardingTable(fdbCapacity(fdbCapacity));
         final CountersManager counters = new CountersManager(
             new UnsafeBuffer(BufferUtil.allocateDirectAligned(COUNTERS * CountersReader.METADATA_LENGTH, 64)),
             new UnsafeBuffer(BufferUtil.allocateDirectAligned(COUNTERS * CountersReader.COUNTER_LENGTH, 64)));

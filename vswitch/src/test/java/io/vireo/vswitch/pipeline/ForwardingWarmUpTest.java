@@ -1,8 +1,10 @@
 package io.vireo.vswitch.pipeline;
 
+import io.vireo.flowtable.fdb.ForwardingTable;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The warm-up forwards what it claims to: known unicast to one port, flooded frames to every other. */
@@ -96,6 +98,26 @@ class ForwardingWarmUpTest
             frames += 2 * (1 + burst / 2 % largest);
         }
         return frames;
+    }
+
+    /** The warm-up's table loads a burst's lines ahead exactly when the switch's does, so its loops compile alike. */
+    @Test
+    void warmUpTableLoadsAheadWhenTheSwitchsDoes()
+    {
+        for (final int capacity : new int[]{ 1, SMALL_FDB_CAPACITY, 8_192, 16_384, FDB_CAPACITY, 262_144 })
+        {
+            try (ForwardingTable switchTable = new ForwardingTable(capacity);
+                ForwardingTable warmUpTable = new ForwardingTable(ForwardingWarmUp.fdbCapacity(capacity)))
+            {
+                assertEquals(switchTable.loadsAhead(), warmUpTable.loadsAhead(), "capacity " + capacity);
+            }
+        }
+        try (ForwardingTable small = new ForwardingTable(SMALL_FDB_CAPACITY);
+            ForwardingTable large = new ForwardingTable(FDB_CAPACITY))
+        {
+            assertFalse(small.loadsAhead());
+            assertTrue(large.loadsAhead());
+        }
     }
 
     @Test
