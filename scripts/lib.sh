@@ -6,10 +6,6 @@ VIREO_JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 # Agrona 2.x reaches jdk.internal.misc.Unsafe; jnr-ffi loads native code.
 VIREO_JVM_FLAGS=(--add-exports java.base/jdk.internal.misc=ALL-UNNAMED --enable-native-access=ALL-UNNAMED)
 
-# vireod's JVM also runs with PerMethodTrapLimit=0: C2 compiles every branch instead of trapping back to the
-# interpreter on one its profile never saw taken. Idle, a switch sees a frame a second, so a path thrown back to
-# the interpreter by its first real frame (a new MAC, a failed write, a class the warm-up never ran) would stay
-# there for minutes.
 # The idle strategy's way back from epoll to the ports (PortWaitSet, Epoll) runs about ten times a second on an
 # idle switch, on the way of every frame that wakes it. The start-up warm-up sleeps and wakes through it between
 # its bursts, but there the compilers are busy with hotter code: at the JVM's usual thresholds it ends the warm-up
@@ -17,7 +13,12 @@ VIREO_JVM_FLAGS=(--add-exports java.base/jdk.internal.misc=ALL-UNNAMED --enable-
 # methods compile at a thousandth of the thresholds: with C2 during the warm-up. Not Agrona's AgentRunner, whose duty
 # cycle every thread shares: compiled that early from the control threads' profile, it cost the forwarding
 # thread's busy loop 3-36 % of its 64-byte frames in four reps (benches/README.md).
-VIREO_DAEMON_JVM_FLAGS=(-XX:PerMethodTrapLimit=0 -XX:CompileCommand=quiet
+# Not -XX:PerMethodTrapLimit=0 (used from 2026-12-03 to 12-07): C2 then compiles every branch rather than trapping
+# back to the interpreter on one its profile never saw taken, but it also gives up the loop optimizations built on
+# traps, which cost the vhost-user loop 9-13 % of its 64-byte frames. The start-up warm-up takes the rarer ways
+# instead (a MAC that moves, a new one, large TCP segments, the idle strategy's spin and yield), and
+# benches/deopt-check.sh shows what an idle switch's compiled code still throws away.
+VIREO_DAEMON_JVM_FLAGS=(-XX:CompileCommand=quiet
   -XX:CompileCommand=CompileThresholdScaling,io.vireo.vswitch.pipeline.PortWaitSet::*,0.001
   -XX:CompileCommand=CompileThresholdScaling,io.vireo.dataplane.nativeio.Epoll::*,0.001)
 # vireoctl and the CNI plugin's fallback JVM are short-lived clients: C1 and serial GC start fastest.

@@ -10,6 +10,8 @@ import java.util.List;
 import io.vireo.dataplane.buffer.FrameBurst;
 import io.vireo.dataplane.headers.Checksums;
 import io.vireo.dataplane.headers.Ipv4Flyweight;
+import io.vireo.dataplane.headers.TcpFlyweight;
+import io.vireo.dataplane.headers.VirtioNetHeaderFlyweight;
 import io.vireo.dataplane.nativeio.LibC;
 import io.vireo.dataplane.nativeio.Native;
 import io.vireo.dataplane.nativeio.NativeException;
@@ -91,13 +93,18 @@ import static io.vireo.dataplane.headers.TcpFlyweight.FLAG_SYN;
  * multicast, ICMPv6, TCP and UDP; known unicast, unknown unicast and flooded frames) in bursts of every
  * size up to the switch's, so that the profile the JIT compiles from is not skewed to one kind of frame.
  * The loopback ports' bridge answers ARP for their hosts' addresses itself (ARP/ND suppression): half the
- * ARP requests are for one of them and answered, half for an address it does not know and flooded.
+ * ARP requests are for one of them and answered, half for an address it does not know and flooded. Now and then
+ * what real traffic brings rarely comes too: a host that moves to another port, a host never seen before, TCP segments
+ * of up to 64 KB that a TAP hands over whole for segmentation, a frame flooded on a bridge with no other port. The
+ * JIT compiles a branch that its profile never saw taken as a trap back to the interpreter, and on an idle switch a
+ * method thrown back there stays interpreted, then at C1's profiling tier, for a minute or more.
  * <p>
- * Between bursts the private agent sleeps as an idle forwarding thread does, in a {@link PortWaitSet} that goes to
- * epoll at once, and is woken by its next frames: by the descriptor of a TAP port or VXLAN endpoint they arrive on,
- * or by the wait set's eventfd for a loopback port (which has none), as a thread is woken for a command. That way
- * back from epoll to the ports is on every frame's way through an idle switch; left out of the warm-up, it ran
- * interpreted for 10-30 s after start and at C1's profiling tier for minutes (-XX:+PrintCompilation).
+ * Between bursts the private agent idles as a forwarding thread does, in a {@link PortWaitSet} that spins and yields
+ * for a microsecond and then sleeps in epoll, and is woken by its next frames: by the descriptor of a TAP port or
+ * VXLAN endpoint they arrive on, or by the wait set's eventfd for a loopback port (which has none), as a thread is
+ * woken for a command. That way back from epoll to the ports is on every frame's way through an idle switch; left out
+ * of the warm-up, it ran interpreted for 10-30 s after start and at C1's profiling tier for minutes
+ * (-XX:+PrintCompilation).
  */
 public final class ForwardingWarmUp
 {
@@ -144,6 +151,36 @@ public final class ForwardingWarmUp
      */
     private static final int LARGEST_BURST = 32;
     private static final int HOSTS_PER_PORT = 2;
+    /**
+     * After one burst in this many into a loopback port, a host that moved and a host never seen before speak from
+     * there, and frames to both follow from the third loopback port. Real traffic does that now and then (a container
+     * started, a MAC that moves); if the warm-up never did, the compiled forwarding path has no code for it (its first
+     * real occurrence sends the path back to the interpreter and C1's profiling tier, where an idle switch left it for
+     * a minute, -XX:+LogCompilation), and every real burst would still look for it.
+     */
+    private static final int CHURN_EVERY = 64;
+    /** The host that moves between loopback ports 0 and 1 at every churn. */
+    private static final long MOVING_HOST = 0x02_00_00_00_FE_01L;
+    /** A churn's new host is this plus the churn's number. */
+    private static final long NEW_HOSTS = 0x06_00_00_00_00_00L;
+    /**
+     * One TAP burst in this many is followed by a burst of {@link #LARGE_SEGMENTS} TCP segments as a stream's sender
+     * hands them to its TAP (up to {@value #LARGE_SEGMENT_LENGTH} bytes, a virtio-net header asking for segmentation
+     * into {@value #MSS}-byte segments): the frames longer than the switch's largest that cross the path whole.
+     */
+    private static final int LARGE_SEGMENTS_EVERY = 16;
+    private static final int LARGE_SEGMENT_LENGTH = 65_536;
+    /** As many as a TAP port reads into one burst: their bytes then reach {@link FrameBurst#RECEIVE_BYTES}. */
+    private static final int LARGE_SEGMENTS = FrameBurst.RECEIVE_BYTES / LARGE_SEGMENT_LENGTH;
+    private static final int MSS = 1_448;
+    /**
+     * Before each burst the warm-up's agent spins for this long (once) and yields until {@link #IDLE_YIELD_UNTIL_NANOS}
+     * after its last work (once or twice), then sleeps, as a forwarding thread does between frames for hundreds of
+     * microseconds: a wait set that only ever slept had its spin and its yield compiled as branches never taken, and
+     * an idle switch's first frame threw that code back to the interpreter (-XX:+LogCompilation).
+     */
+    private static final long IDLE_SPIN_NANOS = 1;
+    private static final long IDLE_YIELD_UNTIL_NANOS = 1_000;
     /**
      * The most entries of the warm-up's forwarding table, which has the switch's size up to this. A table larger than
      * a core's cache loads a burst's lines ahead and one that fits does not ({@link ForwardingTable#lookupBurst}), so
@@ -236,7 +273,7 @@ public final class ForwardingWarmUp
         final Pipeline pipeline = new Pipeline(fdb, new PolicyTable(generations), generations, features, sized,
             routers, neighbours, connections, answers);
         final CachedEpochClock clock = new CachedEpochClock();
-        final PortWaitSet waitSet = new PortWaitSet(0, 0);
+        final PortWaitSet waitSet = new PortWaitSet(IDLE_SPIN_NANOS, IDLE_YIELD_UNTIL_NANOS);
         final ForwardingAgent agent = pipeline.newAgent("warm-up", ForwardingAgent.ANY_CPU, clock, waitSet,
             new ThreadCounters(counters, "warm-up"));
         final ForwardingProxy proxy = new ForwardingProxy(new ForwardingAgent[] {agent}, agent::doWork);
@@ -261,10 +298,11 @@ public final class ForwardingWarmUp
             for (int id = 0; id < VXLAN_NEAR; id++)
             {
                 final String name = "warm-up-" + id;
-                feeds[id] = id < LOOPBACK_PORTS ? new LoopbackFeed(new LoopbackPort(name, RING_SIZE)) : new TapFeed(name);
+                feeds[id] = id < LOOPBACK_PORTS ? new LoopbackFeed(new LoopbackPort(name, RING_SIZE)) :
+                    new TapFeed(name, largeSegmentLength(sized));
                 attach(proxy, feeds[id].port(), id, id < LOOPBACK_PORTS ? BRIDGE : TAP_BRIDGE, counters, sized);
             }
-            final Traffic traffic = new Traffic(agent, waitSet, feeds, clock);
+            final Traffic traffic = new Traffic(agent, waitSet, feeds, clock, largeSegmentLength(sized));
             final int largestBurst = Math.min(sized.burstSize(), LARGEST_BURST);
             traffic.betweenLocalPorts(largestBurst, bursts);
             for (int id = ROUTED_NEAR; id <= ROUTED_FAR; id++)
@@ -296,7 +334,8 @@ public final class ForwardingWarmUp
             }
             return new Forwarded(traffic.sent, traffic.routed, traffic.routedHosts[1].translatedRequests,
                 traffic.routedHosts[0].translatedRequests, traffic.translatedAnswers(), traffic.acrossVxlan, vxlan,
-                traffic.bursts, waitSet.wakeUps());
+                traffic.bursts, waitSet.wakeUps(), traffic.churns, traffic.toChurnedHosts(), traffic.largeSegmentsSent,
+                traffic.largeSegmentsWhole());
         }
         finally
         {
@@ -322,6 +361,16 @@ public final class ForwardingWarmUp
             ipv4Routes.close();
             ipv6Routes.close();
         }
+    }
+
+    /**
+     * How long the warm-up's large TCP segments are: {@value #LARGE_SEGMENT_LENGTH} bytes, or less where a frame slot
+     * is smaller; 0 (none) where they would be no longer than the switch's largest frame.
+     */
+    private static int largeSegmentLength(final Pipeline.Geometry geometry)
+    {
+        final int length = Math.min(LARGE_SEGMENT_LENGTH, geometry.slotSize() - geometry.headroom());
+        return length > geometry.maxFrameLength() ? length : 0;
     }
 
     /**
@@ -475,11 +524,16 @@ public final class ForwardingWarmUp
      * answers that came back translated back, {@code acrossVxlan} by the ports beside the VXLAN endpoints (datagrams
      * still on their way when it ended not counted), false {@code vxlan} if it ran without the endpoints (too few
      * bursts, or no loopback addresses), how many {@code bursts} it sent, and how many of its sleeps between bursts the
-     * next burst's frames or the wake-up ended (all, unless one timed out).
+     * next burst's frames or the wake-up ended (all, unless one timed out); how many {@code churns} there were, how
+     * many frames to a churn's two hosts reached the loopback port where each had just spoken
+     * ({@code toChurnedHosts.reached()}) and how many reached another ({@code strayed()}), and how many large TCP
+     * segments were sent into a TAP port and came out of the other with the request for segmentation and their length
+     * ({@code largeSegmentsWhole}).
      */
     public record Forwarded(
         long frames, long routed, long masqueraded, long published, long translatedAnswers, long acrossVxlan,
-        boolean vxlan, long bursts, long wakeUps)
+        boolean vxlan, long bursts, long wakeUps, long churns, ChurnedHosts toChurnedHosts, long largeSegmentsSent,
+        long largeSegmentsWhole)
     {
     }
 
@@ -489,7 +543,11 @@ public final class ForwardingWarmUp
         private final ForwardingAgent agent;
         private final PortWaitSet waitSet;
         private final Feed[] feeds;
+        private final TapFeed[] taps = new TapFeed[TAP_PORTS];
         private final CachedEpochClock clock;
+        /** A TCP segment for each TAP port to send the other's first host, or none. */
+        private final byte[][] largeSegments = new byte[TAP_PORTS][];
+        private final ChurnWatch churnWatch = new ChurnWatch();
         private final byte[][][] frames = new byte[FEEDS][][];
         private final MessageHandler[] receivers = new MessageHandler[FEEDS];
         private final RoutedHosts[] routedHosts = {new RoutedHosts(ROUTED_NEAR), new RoutedHosts(ROUTED_FAR)};
@@ -498,9 +556,12 @@ public final class ForwardingWarmUp
         private long sent;
         private long routed;
         private long acrossVxlan;
+        private long churns;
+        private long largeSegmentsSent;
 
         Traffic(
-            final ForwardingAgent agent, final PortWaitSet waitSet, final Feed[] feeds, final CachedEpochClock clock)
+            final ForwardingAgent agent, final PortWaitSet waitSet, final Feed[] feeds, final CachedEpochClock clock,
+            final int largeSegmentLength)
         {
             this.agent = agent;
             this.waitSet = waitSet;
@@ -511,21 +572,98 @@ public final class ForwardingWarmUp
                 frames[port] = framesFrom(port).toArray(new byte[0][]);
                 receivers[port] = DISCARD;
             }
+            for (int port = 0; port < LOOPBACK_PORTS; port++)
+            {
+                final int watched = port;
+                receivers[port] = (type, buffer, index, length) -> churnWatch.sent(watched, buffer, index);
+            }
+            for (int tap = 0; tap < TAP_PORTS; tap++)
+            {
+                taps[tap] = (TapFeed)feeds[LOOPBACK_PORTS + tap];
+                if (largeSegmentLength > 0)
+                {
+                    largeSegments[tap] = largeSegment(mac(LOOPBACK_PORTS + TAP_PORTS - 1 - tap, 0),
+                        mac(LOOPBACK_PORTS + tap, 0), largeSegmentLength);
+                }
+            }
             for (final RoutedHosts hosts : routedHosts)
             {
                 receivers[hosts.port] = hosts;
             }
         }
 
-        /** Loopback and TAP ports: one burst in {@link #TAP_EVERY} to a TAP port, sizes 1..largestBurst in turn. */
+        /**
+         * Loopback and TAP ports: one burst in {@link #TAP_EVERY} to a TAP port, sizes 1..largestBurst in turn; after
+         * one TAP burst in {@link #LARGE_SEGMENTS_EVERY} large TCP segments, and after one burst in
+         * {@link #CHURN_EVERY} a {@link #churn}.
+         */
         void betweenLocalPorts(final int largestBurst, final int bursts)
         {
             for (int burst = 0; burst < bursts; burst++)
             {
-                final int port = 0 == burst % TAP_EVERY ? LOOPBACK_PORTS + burst / TAP_EVERY % TAP_PORTS : burst % LOOPBACK_PORTS;
+                final boolean tap = 0 == burst % TAP_EVERY;
+                final int port = tap ? LOOPBACK_PORTS + burst / TAP_EVERY % TAP_PORTS : burst % LOOPBACK_PORTS;
                 // A ping is a burst of one, a TCP stream fills bursts.
                 burst(port, 1 + burst % largestBurst, 0, VXLAN_NEAR);
+                if (tap && 0 == burst / TAP_EVERY % LARGE_SEGMENTS_EVERY)
+                {
+                    largeSegments(port - LOOPBACK_PORTS);
+                }
+                else if (1 == burst % CHURN_EVERY)
+                {
+                    churn();
+                }
             }
+        }
+
+        /**
+         * The moving host speaks from loopback port 0 or 1, where it did not last time, and a new host beside it; then
+         * the third loopback port's first host sends each a frame, which must reach that port alone.
+         */
+        private void churn()
+        {
+            final int home = (int)(churns % 2);
+            final long newHost = NEW_HOSTS | churns;
+            final int listenerPort = LOOPBACK_PORTS - 1;
+            final long listener = mac(listenerPort, 0);
+            churnWatch.expect(home, newHost);
+            feeds[home].inject(ipv4(listener, MOVING_HOST, IPPROTO_UDP));
+            feeds[home].inject(ipv4(listener, newHost, IPPROTO_UDP));
+            forward(home, 0, VXLAN_NEAR);
+            feeds[listenerPort].inject(ipv4(MOVING_HOST, listener, IPPROTO_UDP));
+            feeds[listenerPort].inject(ipv4(newHost, listener, IPPROTO_UDP));
+            forward(listenerPort, 0, VXLAN_NEAR);
+            churns++;
+        }
+
+        /** Large TCP segments from TAP port {@code tap}'s first host to the other's, if the geometry has room. */
+        private void largeSegments(final int tap)
+        {
+            final byte[] segment = largeSegments[tap];
+            if (null != segment)
+            {
+                for (int i = 0; i < LARGE_SEGMENTS; i++)
+                {
+                    taps[tap].injectLargeSegment(segment);
+                }
+                largeSegmentsSent += LARGE_SEGMENTS;
+                forward(LOOPBACK_PORTS + tap, 0, VXLAN_NEAR);
+            }
+        }
+
+        ChurnedHosts toChurnedHosts()
+        {
+            return new ChurnedHosts(churnWatch.reached, churnWatch.strayed);
+        }
+
+        long largeSegmentsWhole()
+        {
+            long whole = 0;
+            for (final TapFeed tap : taps)
+            {
+                whole += tap.largeSegmentsWhole;
+            }
+            return whole;
         }
 
         /**
@@ -538,6 +676,10 @@ public final class ForwardingWarmUp
             frames[ROUTED_FAR] = routedFramesFrom(ROUTED_FAR, translating).toArray(new byte[0][]);
             for (int burst = 0; burst < bursts; burst++)
             {
+                if (0 == burst % CHURN_EVERY)
+                {
+                    floodToNoOne();
+                }
                 routed += burst(ROUTED_NEAR + burst % 2, 1 + burst / 2 % largestBurst, ROUTED_NEAR, ROUTED_FAR + 1);
                 for (final RoutedHosts hosts : routedHosts)
                 {
@@ -547,6 +689,16 @@ public final class ForwardingWarmUp
                     }
                 }
             }
+        }
+
+        /**
+         * A frame to a host nobody knows into the near routed port, whose bridge has no other port to flood it to (as
+         * a container's first frames, alone on its bridge): dropped.
+         */
+        private void floodToNoOne()
+        {
+            feeds[ROUTED_NEAR].inject(ipv4(UNKNOWN_HOST, routedHost(ROUTED_NEAR, 0), IPPROTO_UDP));
+            forward(ROUTED_NEAR, ROUTED_NEAR, ROUTED_FAR + 1);
         }
 
         /** Answers that came back to the host that sent the request with the request's own addresses and ports. */
@@ -590,7 +742,11 @@ public final class ForwardingWarmUp
             {
                 waitSet.wake();
             }
-            waitSet.idle(0);
+            final long sleeps = waitSet.sleeps();
+            while (sleeps == waitSet.sleeps())
+            {
+                waitSet.idle(0);
+            }
             clock.advance(1);
             waitSet.idle(agent.doWork());
             long drained = 0;
@@ -601,6 +757,42 @@ public final class ForwardingWarmUp
             bursts++;
             sent += drained;
             return drained;
+        }
+    }
+
+    /** Frames to a churn's hosts out of the loopback ports: how many out of the one where the host spoke, and others. */
+    public record ChurnedHosts(long reached, long strayed)
+    {
+    }
+
+    /** Watches what the loopback ports send for frames to the moving host and the newest host. */
+    private static final class ChurnWatch
+    {
+        private int home = -1;
+        private long newHost;
+        private long reached;
+        private long strayed;
+
+        void expect(final int home, final long newHost)
+        {
+            this.home = home;
+            this.newHost = newHost;
+        }
+
+        void sent(final int port, final MutableDirectBuffer buffer, final int index)
+        {
+            final long destination = MacAddress.read(buffer, index);
+            if (MOVING_HOST == destination || newHost == destination)
+            {
+                if (port == home)
+                {
+                    reached++;
+                }
+                else
+                {
+                    strayed++;
+                }
+            }
         }
     }
 
@@ -873,6 +1065,26 @@ public final class ForwardingWarmUp
         return frame.byteArray();
     }
 
+    /**
+     * A TCP segment of {@code length} bytes in all (a payload of zeros) from {@code source} to {@code destination}, as
+     * a stream's sender hands it to its TAP for segmentation: the TCP checksum left for the device to complete.
+     */
+    private static byte[] largeSegment(final long destination, final long source, final int length)
+    {
+        final UnsafeBuffer frame = ethernet(destination, source, ETHERTYPE_IPV4, length);
+        frame.putByte(ETHERNET_LENGTH, (byte)0x45);
+        frame.putShort(ETHERNET_LENGTH + 2, (short)(length - ETHERNET_LENGTH), ByteOrder.BIG_ENDIAN);
+        frame.putByte(ETHERNET_LENGTH + 8, (byte)64);
+        frame.putByte(ETHERNET_LENGTH + 9, (byte)IPPROTO_TCP);
+        frame.putInt(ETHERNET_LENGTH + 12, ip(source), ByteOrder.BIG_ENDIAN);
+        frame.putInt(ETHERNET_LENGTH + 16, ip(destination), ByteOrder.BIG_ENDIAN);
+        final int tcp = ETHERNET_LENGTH + IPV4_LENGTH;
+        ports(frame, tcp, source);
+        frame.putByte(tcp + 12, (byte)(L4_LENGTH / 4 << 4));
+        frame.putByte(tcp + FLAGS_OFFSET, (byte)(FLAG_PSH | FLAG_ACK));
+        return withHeaderChecksum(frame.byteArray());
+    }
+
     private static byte[] ipv6(final long destination, final long source, final int nextHeader)
     {
         return ipv6(destination, IPV6_PREFIX, source, IPV6_PREFIX, destination, nextHeader);
@@ -951,21 +1163,43 @@ public final class ForwardingWarmUp
         }
     }
 
-    /** A TAP port over one end of a packet socket pair; the warm-up writes and reads the other end, a virtio-net header before each frame. */
+    /**
+     * A TAP port over one end of a packet socket pair; the warm-up writes and reads the other end, a virtio-net header
+     * before each frame. It counts the large TCP segments (of {@code largeSegmentLength} bytes) that come out whole:
+     * the header still asks for segmentation into {@value #MSS}-byte segments.
+     */
     private static final class TapFeed implements Feed
     {
-        private static final int FRAME_CAPACITY = FrameBurst.NET_HEADER_LENGTH + 2_048;
+        private static final int SMALL_FRAMES = 2_048;
 
         private final TapPort port;
         private final int farEnd;
-        private final UnsafeBuffer frame = new UnsafeBuffer(BufferUtil.allocateDirectAligned(FRAME_CAPACITY, 64));
+        private final int largeSegmentLength;
+        private final int capacity;
+        private final UnsafeBuffer frame;
+        private final VirtioNetHeaderFlyweight netHeader = new VirtioNetHeaderFlyweight();
         private final LibC libc = Native.libc();
+        private long largeSegmentsWhole;
 
-        TapFeed(final String name)
+        TapFeed(final String name, final int largeSegmentLength)
         {
+            this.largeSegmentLength = largeSegmentLength;
+            capacity = FrameBurst.NET_HEADER_LENGTH + Math.max(SMALL_FRAMES, largeSegmentLength);
+            frame = new UnsafeBuffer(BufferUtil.allocateDirectAligned(capacity, 64));
+            netHeader.wrap(frame, 0, FrameBurst.NET_HEADER_LENGTH);
             final int[] pair = UnixSocket.packetPair();
             port = TapPort.overPacketSocket(name, pair[0]);
             farEnd = pair[1];
+        }
+
+        /** A TCP segment over IPv4 without options, to be cut into {@value #MSS}-byte segments. */
+        void injectLargeSegment(final byte[] bytes)
+        {
+            final int tcp = ETHERNET_LENGTH + IPV4_LENGTH;
+            netHeader.clear().flags(VirtioNetHeaderFlyweight.FLAG_NEEDS_CSUM)
+                .gsoType(VirtioNetHeaderFlyweight.GSO_TCPV4).hdrLen(tcp + L4_LENGTH).gsoSize(MSS).csumStart(tcp)
+                .csumOffset(TcpFlyweight.CHECKSUM_OFFSET);
+            write(bytes);
         }
 
         @Override
@@ -977,7 +1211,12 @@ public final class ForwardingWarmUp
         @Override
         public void inject(final byte[] bytes)
         {
-            frame.setMemory(0, FrameBurst.NET_HEADER_LENGTH, (byte)0);
+            netHeader.clear();
+            write(bytes);
+        }
+
+        private void write(final byte[] bytes)
+        {
             frame.putBytes(FrameBurst.NET_HEADER_LENGTH, bytes);
             libc.write(farEnd, frame.addressOffset(), FrameBurst.NET_HEADER_LENGTH + bytes.length);
         }
@@ -987,9 +1226,15 @@ public final class ForwardingWarmUp
         {
             int frames = 0;
             long length;
-            while ((length = libc.read(farEnd, frame.addressOffset(), FRAME_CAPACITY)) >= 0)
+            while ((length = libc.read(farEnd, frame.addressOffset(), capacity)) >= 0)
             {
-                handler.onMessage(0, frame, FrameBurst.NET_HEADER_LENGTH, (int)length - FrameBurst.NET_HEADER_LENGTH);
+                final int frameLength = (int)length - FrameBurst.NET_HEADER_LENGTH;
+                if (largeSegmentLength == frameLength && VirtioNetHeaderFlyweight.GSO_TCPV4 == netHeader.gsoType() &&
+                    MSS == netHeader.gsoSize())
+                {
+                    largeSegmentsWhole++;
+                }
+                handler.onMessage(0, frame, FrameBurst.NET_HEADER_LENGTH, frameLength);
                 frames++;
             }
             return frames;

@@ -37,13 +37,14 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
     /** When the idle calls since the last work began, or 0 while working. */
     private long idleSinceNanos;
     private long wakeUps;
+    private long sleeps;
 
     public PortWaitSet()
     {
         this(SPIN_NANOS, YIELD_UNTIL_NANOS);
     }
 
-    /** Phases of other lengths: 0 and 0 sleeps at the first idle call (the start-up warm-up's). */
+    /** Phases of other lengths (the start-up warm-up's last a microsecond). */
     PortWaitSet(final long spinNanos, final long yieldUntilNanos)
     {
         this.spinNanos = spinNanos;
@@ -135,6 +136,7 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
             millis = (int)Math.max(0, Math.min(millis, (wakeByNanos - System.nanoTime() + 999_999) / 1_000_000));
         }
         final int ready = epoll.await(millis);
+        sleeps++;
         if (ready > 0)
         {
             wakeUps++;
@@ -146,6 +148,12 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
                 wakeup.drain();
             }
         }
+    }
+
+    /** Sleeps in epoll, however they ended. */
+    long sleeps()
+    {
+        return sleeps;
     }
 
     /** Sleeps ended by a ready descriptor (a port's or the wake-up eventfd), not by their timeout. */

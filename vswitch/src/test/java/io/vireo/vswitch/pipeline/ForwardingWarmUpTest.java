@@ -89,6 +89,45 @@ class ForwardingWarmUpTest
             forwarded::toString);
     }
 
+    /**
+     * Now and then a host moves between two loopback ports and a new one appears beside it, and large TCP segments
+     * cross the TAP ports: frames to the hosts reach the port where they last spoke, the segments arrive whole.
+     */
+    @Test
+    void warmUpMovesAHostLearnsNewOnesAndCarriesLargeSegmentsWhole()
+    {
+        final ForwardingWarmUp.Forwarded forwarded = ForwardingWarmUp.run(GEOMETRY, FDB_CAPACITY, 300);
+
+        assertTrue(forwarded.churns() >= 4, forwarded::toString);
+        assertEquals(new ForwardingWarmUp.ChurnedHosts(2 * forwarded.churns(), 0), forwarded.toChurnedHosts());
+        assertTrue(forwarded.largeSegmentsSent() > 0, forwarded::toString);
+        assertEquals(forwarded.largeSegmentsSent(), forwarded.largeSegmentsWhole());
+    }
+
+    /** The switch's default slots (with TAP offloads): segments of 64 KB, as many in a burst as a TAP port reads. */
+    @Test
+    void aSwitchWithTheDefaultSlotsCarriesSegmentsOf64KbWhole()
+    {
+        final Pipeline.Geometry defaults = new Pipeline.Geometry(BURST, 131_072, 128, 9_238, 16, 4, 64);
+
+        final ForwardingWarmUp.Forwarded forwarded = ForwardingWarmUp.run(defaults, FDB_CAPACITY, 300);
+
+        assertTrue(forwarded.largeSegmentsSent() > 0, forwarded::toString);
+        assertEquals(forwarded.largeSegmentsSent(), forwarded.largeSegmentsWhole());
+    }
+
+    /** A slot with no room for a frame longer than the switch's largest: no large segments. */
+    @Test
+    void aSwitchWithoutRoomForLargeSegmentsWarmsUpWithoutThem()
+    {
+        final Pipeline.Geometry noRoom = new Pipeline.Geometry(BURST, 2048, 128, 1920, 16, 4, 64);
+
+        final ForwardingWarmUp.Forwarded forwarded = ForwardingWarmUp.run(noRoom, FDB_CAPACITY, 100);
+
+        assertEquals(0, forwarded.largeSegmentsSent(), forwarded::toString);
+        assertTrue(forwarded.frames() > 0 && forwarded.churns() > 0, forwarded::toString);
+    }
+
     /** Frames the warm-up sends into the router: a burst for every four, sizes 1 to {@code largest}, twice. */
     private static long framesIntoRouter(final int bursts, final int largest)
     {
@@ -123,7 +162,8 @@ class ForwardingWarmUpTest
     @Test
     void noBurstsForwardNothing()
     {
-        assertEquals(new ForwardingWarmUp.Forwarded(0, 0, 0, 0, 0, 0, false, 0, 0),
+        assertEquals(new ForwardingWarmUp.Forwarded(0, 0, 0, 0, 0, 0, false, 0, 0, 0,
+                new ForwardingWarmUp.ChurnedHosts(0, 0), 0, 0),
             ForwardingWarmUp.run(GEOMETRY, FDB_CAPACITY, 0));
     }
 }
