@@ -68,7 +68,7 @@ pings() {
 bench_lock
 rm -f "$out/marks" "$out/pings"
 JAVA_TOOL_OPTIONS="-XX:+UnlockDiagnosticVMOptions -XX:+LogCompilation -XX:LogFile=$out/compilation.log ${jvm_flags[*]}" \
-  "$VIREO_ROOT/scripts/vireod" --run-dir "$run" >"$out/vireod.log" 2>&1 9>&- &
+  "$VIREO_ROOT/scripts/vireod" --run-dir "$run" --metrics off >"$out/vireod.log" 2>&1 9>&- &
 vireod_pid=$!
 wait_until 120 grep -q 'vireod: ready' "$out/vireod.log" || { cat "$out/vireod.log"; exit 1; }
 mark ready

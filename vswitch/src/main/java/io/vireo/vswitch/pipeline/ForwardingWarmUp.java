@@ -154,9 +154,9 @@ public final class ForwardingWarmUp
     /**
      * After one burst in this many into a loopback port, a host that moved and a host never seen before speak from
      * there, and frames to both follow from the third loopback port. Real traffic does that now and then (a container
-     * started, a MAC that moves); if the warm-up never did, the compiled forwarding path has no code for it (its first
-     * real occurrence sends the path back to the interpreter and C1's profiling tier, where an idle switch left it for
-     * a minute, -XX:+LogCompilation), and every real burst would still look for it.
+     * started, a MAC that moves); when the warm-up never did, the compiled forwarding path had no code for it, and its
+     * first real occurrence sent the path back to the interpreter and C1's profiling tier, where an idle switch left it
+     * for a minute (-XX:+LogCompilation).
      */
     private static final int CHURN_EVERY = 64;
     /** The host that moves between loopback ports 0 and 1 at every churn. */
