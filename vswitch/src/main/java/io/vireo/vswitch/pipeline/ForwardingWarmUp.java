@@ -295,14 +295,15 @@ public final class ForwardingWarmUp
                     answers.putIpv4(BRIDGE, ip(mac(port, host)), mac(port, host));
                 }
             }
+            final int largeSegmentLength = largeSegmentLength(sized);
             for (int id = 0; id < VXLAN_NEAR; id++)
             {
                 final String name = "warm-up-" + id;
                 feeds[id] = id < LOOPBACK_PORTS ? new LoopbackFeed(new LoopbackPort(name, RING_SIZE)) :
-                    new TapFeed(name, largeSegmentLength(sized));
+                    new TapFeed(name, largeSegmentLength);
                 attach(proxy, feeds[id].port(), id, id < LOOPBACK_PORTS ? BRIDGE : TAP_BRIDGE, counters, sized);
             }
-            final Traffic traffic = new Traffic(agent, waitSet, feeds, clock, largeSegmentLength(sized));
+            final Traffic traffic = new Traffic(agent, waitSet, feeds, clock, largeSegmentLength);
             final int largestBurst = Math.min(sized.burstSize(), LARGEST_BURST);
             traffic.betweenLocalPorts(largestBurst, bursts);
             for (int id = ROUTED_NEAR; id <= ROUTED_FAR; id++)
@@ -1053,16 +1054,22 @@ public final class ForwardingWarmUp
     /** An IPv4 packet to {@code address}, in a frame to {@code destination}. */
     private static byte[] ipv4(final long destination, final long source, final int address, final int protocol)
     {
-        final int length = ETHERNET_LENGTH + IPV4_LENGTH + L4_LENGTH;
+        return ipv4(destination, source, address, protocol, ETHERNET_LENGTH + IPV4_LENGTH + L4_LENGTH).byteArray();
+    }
+
+    /** An IPv4 packet to {@code address} with the ports of {@link #ports}, in a frame of {@code length} bytes. */
+    private static UnsafeBuffer ipv4(
+        final long destination, final long source, final int address, final int protocol, final int length)
+    {
         final UnsafeBuffer frame = ethernet(destination, source, ETHERTYPE_IPV4, length);
         frame.putByte(ETHERNET_LENGTH, (byte)0x45);
-        frame.putShort(ETHERNET_LENGTH + 2, (short)(IPV4_LENGTH + L4_LENGTH), ByteOrder.BIG_ENDIAN);
+        frame.putShort(ETHERNET_LENGTH + 2, (short)(length - ETHERNET_LENGTH), ByteOrder.BIG_ENDIAN);
         frame.putByte(ETHERNET_LENGTH + 8, (byte)64);
         frame.putByte(ETHERNET_LENGTH + 9, (byte)protocol);
         frame.putInt(ETHERNET_LENGTH + 12, ip(source), ByteOrder.BIG_ENDIAN);
         frame.putInt(ETHERNET_LENGTH + 16, address, ByteOrder.BIG_ENDIAN);
         ports(frame, ETHERNET_LENGTH + IPV4_LENGTH, source);
-        return frame.byteArray();
+        return frame;
     }
 
     /**
@@ -1071,15 +1078,8 @@ public final class ForwardingWarmUp
      */
     private static byte[] largeSegment(final long destination, final long source, final int length)
     {
-        final UnsafeBuffer frame = ethernet(destination, source, ETHERTYPE_IPV4, length);
-        frame.putByte(ETHERNET_LENGTH, (byte)0x45);
-        frame.putShort(ETHERNET_LENGTH + 2, (short)(length - ETHERNET_LENGTH), ByteOrder.BIG_ENDIAN);
-        frame.putByte(ETHERNET_LENGTH + 8, (byte)64);
-        frame.putByte(ETHERNET_LENGTH + 9, (byte)IPPROTO_TCP);
-        frame.putInt(ETHERNET_LENGTH + 12, ip(source), ByteOrder.BIG_ENDIAN);
-        frame.putInt(ETHERNET_LENGTH + 16, ip(destination), ByteOrder.BIG_ENDIAN);
+        final UnsafeBuffer frame = ipv4(destination, source, ip(destination), IPPROTO_TCP, length);
         final int tcp = ETHERNET_LENGTH + IPV4_LENGTH;
-        ports(frame, tcp, source);
         frame.putByte(tcp + 12, (byte)(L4_LENGTH / 4 << 4));
         frame.putByte(tcp + FLAGS_OFFSET, (byte)(FLAG_PSH | FLAG_ACK));
         return withHeaderChecksum(frame.byteArray());
