@@ -13,6 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.vireo.dataplane.nativeio.Epoll;
+import io.vireo.dataplane.nativeio.EventFd;
 import io.vireo.dataplane.nativeio.NativeException;
 import io.vireo.dataplane.nativeio.UnixSocket;
 import io.vireo.vswitch.core.BridgeInfo;
@@ -134,8 +136,13 @@ final class Takeover
         private final Runnable done;
         private final PrintStream err;
         private final Thread thread;
+        /** The listener and {@link #stop}: the thread sleeps until one is readable, with no timeout to wake it. */
+        private final Epoll watched = Epoll.create(2);
+        private final EventFd stop = EventFd.create();
         private volatile boolean closed;
         private volatile long successor;
+        /** Set under the lock by the thread as it closes its descriptors, so that {@link #close} signals no closed one. */
+        private boolean finished;
 
         private Server(final Path path, final UnixSocket listener, final Vireo vireo, final Runnable pause,
             final Runnable resume, final Runnable letGo, final Runnable done, final PrintStream err)
@@ -150,6 +157,8 @@ final class Takeover
             this.err = err;
             this.thread = new Thread(this::run, "vireo-takeover");
             this.thread.setDaemon(true);
+            watched.add(listener.fd());
+            watched.add(stop.fd());
         }
 
         /**
@@ -189,11 +198,29 @@ final class Takeover
 
         private void run()
         {
+            try
+            {
+                listen();
+            }
+            finally
+            {
+                synchronized (this)
+                {
+                    finished = true;
+                    listener.close();
+                    watched.close();
+                    stop.close();
+                }
+            }
+        }
+
+        private void listen()
+        {
             while (!closed && 0 == successor)
             {
                 try
                 {
-                    if (!listener.awaitReadable(500))
+                    if (0 == watched.await(-1) || closed)
                     {
                         continue;
                     }
@@ -338,7 +365,13 @@ final class Takeover
             if (!closed)
             {
                 closed = true;
-                listener.close();
+                synchronized (this)
+                {
+                    if (!finished)
+                    {
+                        stop.signal();
+                    }
+                }
                 try
                 {
                     Files.deleteIfExists(path);

@@ -31,6 +31,7 @@ import io.vireo.vswitch.core.VireoException;
 import io.vireo.vswitch.launch.Commands;
 import io.vireo.vswitch.launch.RunDir;
 import io.vireo.vswitch.launch.StopSignal;
+import io.vireo.vswitch.registry.LeaseEvictor;
 import io.vireo.vswitch.registry.ServiceRegistry;
 import org.agrona.concurrent.SystemNanoClock;
 import picocli.CommandLine;
@@ -115,9 +116,6 @@ public final class Vireod implements Callable<Integer>
 
     /** A cluster node's default forwarding table: room for the endpoints of a cluster of 100,000 and more. */
     private static final int CLUSTER_FDB_CAPACITY = 262_144;
-
-    /** How often the registry's expired leases are evicted. */
-    private static final long EVICTION_INTERVAL_MS = 1000;
 
     static final class IdleModeConverter implements CommandLine.ITypeConverter<IdleMode>
     {
@@ -279,8 +277,7 @@ public final class Vireod implements Callable<Integer>
             .map(instance -> instance.address().contains(":") ? "[" + instance.address() + "]:" + instance.port() :
                 instance.address() + ":" + instance.port())
             .toList()));
-        registryThread.scheduleWithFixedDelay(
-            registry::evictExpired, EVICTION_INTERVAL_MS, EVICTION_INTERVAL_MS, TimeUnit.MILLISECONDS);
+        LeaseEvictor.start(registry, registryThread, SystemNanoClock.INSTANCE);
         final StateFile stateFile;
         final StateFile runStateFile;
         final ControlApi.ChangeListener changes;

@@ -1,6 +1,7 @@
 package io.vireo.vswitch.core;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import io.vireo.dataplane.nativeio.Native;
@@ -9,14 +10,17 @@ import io.vireo.flowtable.flowcache.Generations;
 import io.vireo.gateway.conntrack.ConnectionTable;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.IdleStrategy;
 
 /**
- * The control plane's own duty cycle, every {@link ForwardingThreads#CONDUCTOR_TICK_MS} ms: retire
- * ports that failed for good (their MACs are flushed), each second hand over the TAP ports whose namespace
- * went ({@link TapPorts#forEachGoneNamespace}), age the forwarding table and expire the routers'
- * connections a slice at a time, probe the services' backends ({@link HealthProber}), and publish the
- * forwarding table's figures. Runs under the switch's lock; allocates nothing, so in invoker mode the
- * invoking thread stays garbage-free.
+ * The control plane's own duty cycle, every {@link ForwardingThreads#CONDUCTOR_TICK_MS} ms while services'
+ * backends are probed or the routers track connections, else every {@link #IDLE_TICK_MS} ms: retire ports that
+ * failed for good (their MACs are flushed), each second hand over the TAP ports whose namespace went
+ * ({@link TapPorts#forEachGoneNamespace}), age the forwarding table and expire the routers' connections a slice
+ * at a time (slices sized by the time since the last tick), probe the services' backends ({@link HealthProber}),
+ * and publish the forwarding table's figures. Runs under the switch's lock; allocates nothing, so in invoker
+ * mode the invoking thread stays garbage-free. On a thread of its own it sleeps until the next tick is due
+ * ({@link #idleStrategy()}).
  */
 final class Conductor implements Agent
 {
@@ -25,20 +29,27 @@ final class Conductor implements Agent
     private static final long CONNECTION_SWEEP_MS = 10_000;
     private static final long CONDUCTOR_TICK_MS = ForwardingThreads.CONDUCTOR_TICK_MS;
     private static final long NAMESPACE_SWEEP_MS = 1_000;
+    /**
+     * The period while nothing needs a faster one. Each tick is a wake-up of an idle daemon and code run too rarely
+     * to be compiled: at four a second the conductor was the idle daemon's busiest thread (benches/README.md,
+     * 2026-12-07, fifth).
+     */
+    static final long IDLE_TICK_MS = 1_000;
 
     private final Object lock;
     private final Topology topology;
     private final ForwardingTable fdb;
     private final ConnectionTable connections;
     private final HealthProber prober;
-    private final int connectionSliceSlots;
     private final Generations generations;
     private final TableCounters tableCounters;
     private final EpochClock clock;
     private final long[] agingMsByBridge;
     private final ForwardingTable.AgingPolicy agingPolicy;
     private final Consumer<PortRecord> namespaceGone;
-    private int agingSliceSlots;
+    /** A whole pass over the forwarding table takes this long; 0 until a bridge has an aging time. */
+    private long agingSweepMs;
+    private long lastTickMs;
     private long nextTickMs;
     private long nextNamespaceSweepMs;
     private boolean closed;
@@ -60,13 +71,13 @@ final class Conductor implements Agent
         this.fdb = fdb;
         this.connections = connections;
         this.prober = prober;
-        this.connectionSliceSlots = (int)Math.max(1024, connections.capacity() * CONDUCTOR_TICK_MS / CONNECTION_SWEEP_MS);
         this.generations = generations;
         this.tableCounters = tableCounters;
         this.clock = clock;
         this.agingMsByBridge = new long[maxBridges];
         this.agingPolicy = bridgeId -> agingMsByBridge[bridgeId];
         this.namespaceGone = namespaceGone;
+        this.lastTickMs = clock.time();
     }
 
     @Override
@@ -85,9 +96,69 @@ final class Conductor implements Agent
             {
                 return 0;
             }
-            nextTickMs = now + ForwardingThreads.CONDUCTOR_TICK_MS;
-            return retireFailedPorts() + sweepNamespaces(now) + age(now) + connections.expire(now, connectionSliceSlots) +
-                prober.tick(now);
+            final long elapsedMs = Math.min(Math.max(now - lastTickMs, 1), MAX_SWEEP_MS);
+            lastTickMs = now;
+            final int connectionSlots =
+                (int)Math.max(1024, Math.min(connections.capacity(), connections.capacity() * elapsedMs / CONNECTION_SWEEP_MS));
+            final int work = retireFailedPorts() + sweepNamespaces(now) + age(now, elapsedMs) +
+                connections.expire(now, connectionSlots) + prober.tick(now);
+            nextTickMs = now + (prober.probing() || connections.size() > 0 ? CONDUCTOR_TICK_MS : IDLE_TICK_MS);
+            return work;
+        }
+    }
+
+    /**
+     * Sleeps the conductor's own thread until its next tick is due; {@link ConductorIdle#stop} ends the sleep, for
+     * a close that must not wait for it.
+     */
+    ConductorIdle idleStrategy()
+    {
+        return new ConductorIdle();
+    }
+
+    final class ConductorIdle implements IdleStrategy
+    {
+        private volatile Thread sleeper;
+        private volatile boolean stopped;
+
+        @Override
+        public void idle(final int workCount)
+        {
+            idle();
+        }
+
+        @Override
+        public void idle()
+        {
+            sleeper = Thread.currentThread();
+            if (!stopped)
+            {
+                // Read without the lock: the tick time is written by this thread (doWork), under it.
+                final long sleepMs = Math.max(1, nextTickMs - clock.time());
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(sleepMs));
+            }
+        }
+
+        @Override
+        public void reset()
+        {
+        }
+
+        @Override
+        public String alias()
+        {
+            return "conductor";
+        }
+
+        /** Ends the sleep under way and any after it: the runner is about to close. Any thread. */
+        void stop()
+        {
+            stopped = true;
+            final Thread thread = sleeper;
+            if (null != thread)
+            {
+                LockSupport.unpark(thread);
+            }
         }
     }
 
@@ -118,9 +189,10 @@ final class Conductor implements Agent
         return TapPorts.forEachGoneNamespace(topology, namespaceGone);
     }
 
-    private int age(final long now)
+    private int age(final long now, final long elapsedMs)
     {
-        final int aged = fdb.ageSlice(now, agingPolicy, agingSliceSlots);
+        final long slots = 0 == agingSweepMs ? 0 : (fdb.slotCount() * elapsedMs + agingSweepMs - 1) / agingSweepMs;
+        final int aged = fdb.ageSlice(now, agingPolicy, (int)Math.min(fdb.slotCount(), slots));
         tableCounters.publish(fdb.size(), fdb.capacity(), fdb.tableFullCount());
         if (aged > 0)
         {
@@ -143,10 +215,8 @@ final class Conductor implements Agent
         {
             shortestAgingMs = Math.min(shortestAgingMs, agingMsByBridge[bridge.id]);
         }
-        // Slots per tick so that a whole sweep takes at most half the shortest aging time (and at most 10 s).
-        final long sweepMs = Math.max(ForwardingThreads.CONDUCTOR_TICK_MS, shortestAgingMs / 2);
-        final long ticksPerSweep = Math.max(1, sweepMs / ForwardingThreads.CONDUCTOR_TICK_MS);
-        agingSliceSlots = (int)Math.min(fdb.slotCount(), (fdb.slotCount() + ticksPerSweep - 1) / ticksPerSweep);
+        // A whole sweep takes at most half the shortest aging time (and at most 10 s).
+        agingSweepMs = Math.max(CONDUCTOR_TICK_MS, shortestAgingMs / 2);
     }
 
     /** Stops ticking; under the lock. */

@@ -21,7 +21,6 @@ import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.status.CountersManager;
 
 /**
@@ -32,10 +31,11 @@ import org.agrona.concurrent.status.CountersManager;
 final class ForwardingThreads implements AutoCloseable
 {
     /**
-     * The conductor's housekeeping period. Its sweeps are sized per second, so the period sets only what each tick
-     * costs whatever it does (a wake-up, code run too rarely to be compiled): at 100 ms that was most of an idle
-     * daemon's conductor, 10-15 clock ticks in 30 s against 3-5 at 250 ms (benches/README.md, 2026-12-07). A health
-     * probe's answer is taken, and a failed port retired, within a tick.
+     * The conductor's housekeeping period while services' backends are probed or connections tracked (else
+     * {@link Conductor#IDLE_TICK_MS}). Its sweeps are sized by the time between ticks, so the period sets only what
+     * each tick costs whatever it does (a wake-up, code run too rarely to be compiled): at 100 ms that was most of
+     * an idle daemon's conductor, 10-15 clock ticks in 30 s against 3-5 at 250 ms (benches/README.md, 2026-12-07).
+     * A health probe's answer is taken, and a failed port retired, within a tick.
      */
     static final long CONDUCTOR_TICK_MS = 250;
 
@@ -45,6 +45,7 @@ final class ForwardingThreads implements AutoCloseable
     private final ForwardingProxy proxy;
     private AgentRunner[] runners;
     private AgentRunner conductorRunner;
+    private Conductor.ConductorIdle conductorIdle;
     private AgentInvoker invoker;
 
     /** Makes the forwarding agents, to be {@link #start started} with the conductor. */
@@ -71,7 +72,7 @@ final class ForwardingThreads implements AutoCloseable
     }
 
     /** Starts the forwarding agents and the conductor: on threads of their own, or under {@link #invoke()}. */
-    void start(final Agent conductor)
+    void start(final Conductor conductor)
     {
         final ErrorHandler errorHandler = ex -> System.err.println("vireo: agent error: " + ex);
         if (proxy.isInvoked())
@@ -88,7 +89,8 @@ final class ForwardingThreads implements AutoCloseable
             runners[i] = new AgentRunner(idleStrategy(idleMode, waitSets[i]), errorHandler, null, agents[i]);
             AgentRunner.startOnThread(runners[i]);
         }
-        conductorRunner = new AgentRunner(new SleepingMillisIdleStrategy(CONDUCTOR_TICK_MS), errorHandler, null, conductor);
+        conductorIdle = conductor.idleStrategy();
+        conductorRunner = new AgentRunner(conductorIdle, errorHandler, null, conductor);
         AgentRunner.startOnThread(conductorRunner);
     }
 
@@ -178,10 +180,16 @@ final class ForwardingThreads implements AutoCloseable
         }
         else if (null != runners)
         {
-            for (final AgentRunner runner : runners)
+            // Sleeps end now, and no other begins: a closing runner waits for its thread's loop to see it.
+            for (int i = 0; i < runners.length; i++)
             {
-                runner.close();
+                if (null != waitSets[i])
+                {
+                    waitSets[i].stop();
+                }
+                runners[i].close();
             }
+            conductorIdle.stop();
             conductorRunner.close();
         }
     }

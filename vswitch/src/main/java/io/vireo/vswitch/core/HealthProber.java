@@ -61,6 +61,12 @@ final class HealthProber
         return transitions;
     }
 
+    /** Whether any service's backends are probed: then the conductor ticks often, for the probes' answers. */
+    boolean probing()
+    {
+        return !routers.probed().isEmpty();
+    }
+
     /** @return work done: probes sent and results taken. Allocates nothing unless a backend's health changes. */
     int tick(final long nowMs)
     {

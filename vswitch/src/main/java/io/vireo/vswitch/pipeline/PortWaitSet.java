@@ -24,8 +24,12 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
     private static final long SPIN_NANOS = 20_000;
     /** Then yields until this long after the last work, then sleeps. */
     private static final long YIELD_UNTIL_NANOS = 200_000;
-    /** Long enough to cost nothing, short enough that a lost wake-up could never matter for long. */
-    private static final int SLEEP_MILLIS = 100;
+    /**
+     * A sleep's limit where nothing else sets one: every port that has frames, and every change submitted, ends it
+     * (level-triggered), so it only bounds a wake-up lost to a bug. Each timeout is a wake-up of an idle switch:
+     * at ten a second (100 ms) they cost 0.08-0.23 % of a core on a 2-vCPU VM (benches/README.md, 2026-12-07, fifth).
+     */
+    private static final int SLEEP_MILLIS = 1000;
     private static final int SHORT_SLEEP_MILLIS = 1;
 
     private final Epoll epoll = Epoll.create(64);
@@ -38,6 +42,7 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
     private long idleSinceNanos;
     private long wakeUps;
     private long sleeps;
+    private volatile boolean stopped;
 
     public PortWaitSet()
     {
@@ -92,6 +97,13 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
         wakeup.signal();
     }
 
+    /** Ends the sleep under way and any after it (the thread yields instead): its runner is about to close. Any thread. */
+    public void stop()
+    {
+        stopped = true;
+        wakeup.signal();
+    }
+
     @Override
     public void idle(final int workCount)
     {
@@ -122,9 +134,13 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
         {
             Thread.yield();
         }
-        else
+        else if (!stopped)
         {
             sleep();
+        }
+        else
+        {
+            Thread.yield();
         }
     }
 

@@ -2,6 +2,7 @@ package io.vireo.vswitch.registry;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -25,7 +26,7 @@ import org.agrona.concurrent.NanoClock;
  *   registered, or its lease ran out) is not found, so the client registers again, as Eureka's clients do.
  *   Renew at a third of the lease, so that two heartbeats may be lost before the instance is.</li>
  *   <li>An instance whose lease ran out is no longer listed nor renewed; {@link #evictExpired} removes it, as
- *   a change (the daemon calls it every second).</li>
+ *   a change ({@link LeaseEvictor} calls it when the first lease runs out).</li>
  * </ul>
  * Every change moves the registry's index by one; a service's index is the registry's at its last change, so
  * the two compare. A re-registration equal to the live instance it replaces changes nothing, as a heartbeat
@@ -85,6 +86,8 @@ public final class ServiceRegistry
     private final List<Watch> watches = new ArrayList<>();
     private final List<RegistryListener> listeners = new CopyOnWriteArrayList<>();
     private long index;
+    /** No later than the first live lease runs out: exact after an eviction, lowered by registrations since. */
+    private long earliestExpiryNs = NO_EXPIRY;
 
     /**
      * @param clock        the time leases are measured in.
@@ -132,7 +135,10 @@ public final class ServiceRegistry
         {
             final long now = clock.nanoTime();
             final Service entry = services.computeIfAbsent(service, name -> new Service());
-            final Lease previous = entry.leases.put(id, new Lease(instance, expiry(now, leaseSeconds)));
+            final long expiresAtNs = expiry(now, leaseSeconds);
+            // A lease that ends sooner than any other is a change (an equal instance has the lease it replaces).
+            earliestExpiryNs = Math.min(earliestExpiryNs, expiresAtNs);
+            final Lease previous = entry.leases.put(id, new Lease(instance, expiresAtNs));
             if (null == previous || !previous.isLive(now) || !previous.instance().equals(instance))
             {
                 changed(service, entry, now);
@@ -199,18 +205,43 @@ public final class ServiceRegistry
         {
             final long now = clock.nanoTime();
             int evicted = 0;
+            long earliest = NO_EXPIRY;
             for (final Map.Entry<String, Service> entry : services.entrySet())
             {
-                final TreeMap<String, Lease> leases = entry.getValue().leases;
-                final int before = leases.size();
-                leases.values().removeIf(lease -> !lease.isLive(now));
-                if (leases.size() != before)
+                final int before = entry.getValue().leases.size();
+                for (final Iterator<Lease> leases = entry.getValue().leases.values().iterator(); leases.hasNext(); )
                 {
-                    evicted += before - leases.size();
+                    final Lease lease = leases.next();
+                    if (lease.isLive(now))
+                    {
+                        earliest = Math.min(earliest, lease.expiresAtNs());
+                    }
+                    else
+                    {
+                        leases.remove();
+                    }
+                }
+                if (entry.getValue().leases.size() != before)
+                {
+                    evicted += before - entry.getValue().leases.size();
                     changed(entry.getKey(), entry.getValue(), now);
                 }
             }
+            earliestExpiryNs = earliest;
             return evicted;
+        }
+    }
+
+    /**
+     * When {@link #evictExpired} is next due: no later than the first live lease runs out ({@link NanoClock}
+     * time), and exactly then after an eviction (a heartbeat since may have moved it); Long.MAX_VALUE when no
+     * instance has a lease. Every registration that makes it earlier is a change, which listeners hear.
+     */
+    public long nextExpiryNs()
+    {
+        synchronized (lock)
+        {
+            return earliestExpiryNs;
         }
     }
 

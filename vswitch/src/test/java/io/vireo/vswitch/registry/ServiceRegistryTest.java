@@ -95,6 +95,32 @@ class ServiceRegistryTest
     }
 
     @Test
+    void theNextExpiryIsNoLaterThanTheFirstLeaseEndsAndExactAfterAnEviction()
+    {
+        final long start = clock.nanoTime();
+        assertEquals(Long.MAX_VALUE, registry.nextExpiryNs(), "no instance");
+        register("db", "db-1", 0);
+        assertEquals(Long.MAX_VALUE, registry.nextExpiryNs(), "no instance with a lease");
+        register("web", "web-1", 30);
+        assertEquals(start + TimeUnit.SECONDS.toNanos(30), registry.nextExpiryNs());
+        register("web", "web-2", 10);
+        assertEquals(start + TimeUnit.SECONDS.toNanos(10), registry.nextExpiryNs(), "a shorter lease brings it forward");
+
+        advanceMillis(5_000);
+        registry.renew("web", "web-2");
+        assertEquals(start + TimeUnit.SECONDS.toNanos(10), registry.nextExpiryNs(), "a heartbeat leaves it early");
+        assertEquals(0, registry.evictExpired());
+        assertEquals(start + TimeUnit.SECONDS.toNanos(15), registry.nextExpiryNs(), "exact after an eviction");
+
+        advanceMillis(10_000);
+        assertEquals(1, registry.evictExpired());
+        assertEquals(start + TimeUnit.SECONDS.toNanos(30), registry.nextExpiryNs());
+        registry.deregister("web", "web-1");
+        assertEquals(0, registry.evictExpired());
+        assertEquals(Long.MAX_VALUE, registry.nextExpiryNs(), "only the instance without a lease is left");
+    }
+
+    @Test
     void theIndexMovesOnceForEveryChangeAndAServicesIndexIsTheRegistrysAtItsLastChange()
     {
         assertEquals(0, registry.index());
