@@ -13,8 +13,6 @@ import java.util.concurrent.TimeUnit;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 
@@ -48,7 +46,7 @@ public final class DomainSocketHttpServer implements AutoCloseable
     public static DomainSocketHttpServer start(final Path socketPath, final HttpResponder.RequestHandler handler)
     {
         prepare(socketPath);
-        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        final EventLoopGroup group = ServerEventLoop.newGroup();
         try
         {
             final Channel channel = new ServerBootstrap()

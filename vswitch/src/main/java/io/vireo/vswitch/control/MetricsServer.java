@@ -7,8 +7,6 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
@@ -43,7 +41,7 @@ public final class MetricsServer implements AutoCloseable
     public static MetricsServer start(final Vireo vireo, final ClusterNode cluster, final InetSocketAddress address)
     {
         final PrometheusMetrics metrics = new PrometheusMetrics(vireo, cluster);
-        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        final EventLoopGroup group = ServerEventLoop.newGroup();
         try
         {
             final Channel channel = new ServerBootstrap()

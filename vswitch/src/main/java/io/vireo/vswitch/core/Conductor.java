@@ -31,8 +31,8 @@ final class Conductor implements Agent
     private static final long NAMESPACE_SWEEP_MS = 1_000;
     /**
      * The period while nothing needs a faster one. Each tick is a wake-up of an idle daemon and code run too rarely
-     * to be compiled: at four a second the conductor was the idle daemon's busiest thread (benches/README.md,
-     * 2026-12-07, fifth).
+     * to be compiled: at four a second the conductor was one of an idle daemon's two busiest threads
+     * (benches/README.md, 2026-12-07, fifth).
      */
     static final long IDLE_TICK_MS = 1_000;
 
@@ -98,8 +98,8 @@ final class Conductor implements Agent
             }
             final long elapsedMs = Math.min(Math.max(now - lastTickMs, 1), MAX_SWEEP_MS);
             lastTickMs = now;
-            final int connectionSlots =
-                (int)Math.max(1024, Math.min(connections.capacity(), connections.capacity() * elapsedMs / CONNECTION_SWEEP_MS));
+            final long capacity = connections.capacity();
+            final int connectionSlots = (int)Math.max(1024, Math.min(capacity, capacity * elapsedMs / CONNECTION_SWEEP_MS));
             final int work = retireFailedPorts() + sweepNamespaces(now) + age(now, elapsedMs) +
                 connections.expire(now, connectionSlots) + prober.tick(now);
             nextTickMs = now + (prober.probing() || connections.size() > 0 ? CONDUCTOR_TICK_MS : IDLE_TICK_MS);

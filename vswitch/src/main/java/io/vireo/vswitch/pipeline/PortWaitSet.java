@@ -27,7 +27,8 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
     /**
      * A sleep's limit where nothing else sets one: every port that has frames, and every change submitted, ends it
      * (level-triggered), so it only bounds a wake-up lost to a bug. Each timeout is a wake-up of an idle switch:
-     * at ten a second (100 ms) they cost 0.08-0.23 % of a core on a 2-vCPU VM (benches/README.md, 2026-12-07, fifth).
+     * at ten a second (100 ms) they cost 0.08-0.09 % of a core on a 2-vCPU VM, 0.23 % after other tests
+     * (benches/README.md, 2026-12-07, fourth and fifth).
      */
     private static final int SLEEP_MILLIS = 1000;
     private static final int SHORT_SLEEP_MILLIS = 1;
@@ -97,7 +98,10 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
         wakeup.signal();
     }
 
-    /** Ends the sleep under way and any after it (the thread yields instead): its runner is about to close. Any thread. */
+    /**
+     * Ends the sleep under way and any after it (the thread yields instead): its runner is about to close.
+     * Any thread.
+     */
     public void stop()
     {
         stopped = true;

@@ -10,8 +10,8 @@ import org.agrona.concurrent.NanoClock;
  * Evicts a {@link ServiceRegistry}'s expired instances when the first lease runs out
  * ({@link ServiceRegistry#nextExpiryNs}), and sleeps while no instance has a lease. It listens to the registry:
  * a registration that brings the next expiry forward is a change, and moves the eviction forward too. Polling
- * once a second instead woke an idle daemon's registry thread for nothing, 0.04-0.19 % of a core on a 2-vCPU VM
- * (benches/README.md, 2026-12-07, fifth).
+ * once a second instead woke an idle daemon's registry thread for nothing: 0.02-0.04 % of a core on a 2-vCPU VM,
+ * 0.19 % after other tests (benches/README.md, 2026-12-07, fourth and fifth).
  */
 public final class LeaseEvictor implements RegistryListener
 {
@@ -21,7 +21,8 @@ public final class LeaseEvictor implements RegistryListener
     private ScheduledFuture<?> scheduled;
     private long scheduledAtNs = Long.MAX_VALUE;
 
-    private LeaseEvictor(final ServiceRegistry registry, final ScheduledExecutorService scheduler, final NanoClock clock)
+    private LeaseEvictor(
+        final ServiceRegistry registry, final ScheduledExecutorService scheduler, final NanoClock clock)
     {
         this.registry = registry;
         this.scheduler = scheduler;
