@@ -9,9 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import io.vireo.cluster.ClusterConfig;
 import io.vireo.cluster.ClusterNode;
@@ -264,12 +262,14 @@ public final class Vireod implements Callable<Integer>
             context.defaultAgingSeconds(daemonConfig.agingSeconds());
         }
         final Vireo vireo = Vireo.launch(context);
-        final ScheduledExecutorService registryThread = Executors.newSingleThreadScheduledExecutor(task ->
+        final ScheduledThreadPoolExecutor registryThread = new ScheduledThreadPoolExecutor(1, task ->
         {
             final Thread thread = new Thread(task, "vireo-registry");
             thread.setDaemon(true);
             return thread;
         });
+        // An eviction brought forward cancels the one scheduled: out of the queue at once, not at its time.
+        registryThread.setRemoveOnCancelPolicy(true);
         final ServiceRegistry registry = new ServiceRegistry(SystemNanoClock.INSTANCE, registryThread,
             ex -> err.println("vireod: a service registry listener failed: " + ex));
         // The routers' DNS names and the services with --from-registry follow the registry's live instances.

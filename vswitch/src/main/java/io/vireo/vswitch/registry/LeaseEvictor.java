@@ -30,7 +30,9 @@ public final class LeaseEvictor implements RegistryListener
     }
 
     /**
-     * Evicts {@code registry}'s expired instances on {@code scheduler} from now on.
+     * Evicts {@code registry}'s expired instances on {@code scheduler} from now on. An eviction brought forward
+     * cancels the one scheduled; a scheduler that removes cancelled tasks
+     * ({@link java.util.concurrent.ScheduledThreadPoolExecutor#setRemoveOnCancelPolicy}) lets it go at once.
      *
      * @param clock the registry's clock.
      */
