@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where an idle switch's CPU goes, thread by thread, and how often each thread wakes.
 #
-#   benches/idle-cpu.sh [--seconds 30] [--settle 20] [--rounds 2] [--baseline DIR]
+#   benches/idle-cpu.sh [--seconds 30] [--settle 20] [--pings 20] [--rounds 2] [--baseline DIR]
 #
 # Starts vireod (this checkout, as scripts/vireod runs it, no metrics listener), puts two containers (network
 # namespaces of its own) on TAP ports, pings one from the other, lets the daemon settle for --settle seconds (the
@@ -10,17 +10,19 @@
 # another checkout DIR (its jar built there, e.g. `git worktree add DIR REV && (cd DIR && mvn -q package
 # -DskipTests)`) takes turns with this one, round by round. Prints, per round, each thread with any run time: ms
 # run, % of a core and wake-ups a second (the times the kernel put it on a CPU), then the daemon's total without
-# the JIT's compiler threads (a warm-up's tail, not idling) and with them.
+# the JIT's compiler threads (a warm-up's tail, not idling) and with them; then what idling costs the other way:
+# --pings pings a second apart from one container to the other through the idle switch (median, min, max).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 source "$VIREO_ROOT/benches/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "idle-cpu: creates network namespaces and TAP devices: run as root" >&2; exit 1; }
 
-seconds=30 settle=20 rounds=2 baseline=""
+seconds=30 settle=20 pings=20 rounds=2 baseline=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --settle) settle="$2"; shift 2 ;;
+    --pings) pings="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --baseline) baseline="$(cd "$2" && pwd)"; shift 2 ;;
     *) echo "idle-cpu: unknown option $1" >&2; exit 2 ;;
@@ -85,6 +87,11 @@ measure() {
       all += ms; if ($2 !~ /^C[12]_CompilerThre/) own += ms }
     END { printf "  %-24s %8.1f ms %7.3f %%\n  %-24s %8.1f ms %7.3f %%\n", "without the JIT compilers", own,
           own / (10 * s), "all threads", all, all / (10 * s) }'
+  if [ "$pings" -gt 0 ]; then
+    ip netns exec "${p}a" ping -n -c "$pings" -i 1 -W 2 10.95.0.2 | sed -n 's/.*time=\([0-9.]*\).*/\1/p' |
+      sort -g | awk '{t[NR] = $1 * 1000} END {printf "  %d pings a second apart: median %d us (%d-%d)\n", NR,
+        t[int((NR + 1) / 2)], t[1], t[NR]}'
+  fi
   stop_vireod
 }
 
