@@ -30,6 +30,7 @@ while [ $# -gt 0 ]; do
 done
 [ -z "$baseline" ] || [ -f "$baseline/vswitch/target/vireo.jar" ] ||
   { echo "idle-cpu: no jar in $baseline/vswitch/target: build it there first" >&2; exit 2; }
+bench_ensure_deps
 vireo_ensure_jar
 vireo_ensure_cds
 p="ic$(printf '%04x' $((RANDOM % 65536)))"
