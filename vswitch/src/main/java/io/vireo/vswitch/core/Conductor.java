@@ -96,13 +96,19 @@ final class Conductor implements Agent
             {
                 return 0;
             }
+            // Set first: a tick that throws is not tried again at once, over and over.
+            nextTickMs = now + CONDUCTOR_TICK_MS;
             final long elapsedMs = Math.min(Math.max(now - lastTickMs, 1), MAX_SWEEP_MS);
             lastTickMs = now;
             final long capacity = connections.capacity();
-            final int connectionSlots = (int)Math.max(1024, Math.min(capacity, capacity * elapsedMs / CONNECTION_SWEEP_MS));
+            final int connectionSlots =
+                (int)Math.max(1024, Math.min(capacity, capacity * elapsedMs / CONNECTION_SWEEP_MS));
             final int work = retireFailedPorts() + sweepNamespaces(now) + age(now, elapsedMs) +
                 connections.expire(now, connectionSlots) + prober.tick(now);
-            nextTickMs = now + (prober.probing() || connections.size() > 0 ? CONDUCTOR_TICK_MS : IDLE_TICK_MS);
+            if (!prober.probing() && 0 == connections.size())
+            {
+                nextTickMs = now + IDLE_TICK_MS;
+            }
             return work;
         }
     }
