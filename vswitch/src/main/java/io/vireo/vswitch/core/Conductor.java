@@ -13,7 +13,7 @@ import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
- * The control plane's own duty cycle, every {@link ForwardingThreads#CONDUCTOR_TICK_MS} ms while services'
+ * The control plane's own duty cycle, every {@link #CONDUCTOR_TICK_MS} ms while services'
  * backends are probed or the routers track connections, else every {@link #IDLE_TICK_MS} ms: retire ports that
  * failed for good (their MACs are flushed), each second hand over the TAP ports whose namespace went
  * ({@link TapPorts#forEachGoneNamespace}), age the forwarding table and expire the routers' connections a slice
@@ -27,14 +27,20 @@ final class Conductor implements Agent
     private static final long MAX_SWEEP_MS = 10_000;
     /** A whole pass over the connection table's slots takes about this long. */
     private static final long CONNECTION_SWEEP_MS = 10_000;
-    private static final long CONDUCTOR_TICK_MS = ForwardingThreads.CONDUCTOR_TICK_MS;
+    /**
+     * The period while services' backends are probed or connections tracked. The sweeps are sized by the time between
+     * ticks, so a period sets only what each tick costs whatever it does (a wake-up, code run too rarely to be
+     * compiled): at 100 ms that was most of an idle daemon's conductor, 10-15 clock ticks in 30 s against 3-5 at 250
+     * ms (benches/README.md, 2026-12-07). A health probe's answer is taken, and a failed port retired, within a tick.
+     */
+    private static final long CONDUCTOR_TICK_MS = 250;
     private static final long NAMESPACE_SWEEP_MS = 1_000;
     /**
      * The period while nothing needs a faster one. Each tick is a wake-up of an idle daemon and code run too rarely
      * to be compiled: at four a second the conductor was one of an idle daemon's two busiest threads
      * (benches/README.md, 2026-12-07, fifth).
      */
-    static final long IDLE_TICK_MS = 1_000;
+    private static final long IDLE_TICK_MS = 1_000;
 
     private final Object lock;
     private final Topology topology;
@@ -124,7 +130,6 @@ final class Conductor implements Agent
 
     final class ConductorIdle implements IdleStrategy
     {
-        private volatile Thread sleeper;
         private volatile boolean stopped;
 
         @Override
@@ -136,7 +141,6 @@ final class Conductor implements Agent
         @Override
         public void idle()
         {
-            sleeper = Thread.currentThread();
             if (!stopped)
             {
                 // Read without the lock: the tick time is written by this thread (doWork), under it.
@@ -156,15 +160,15 @@ final class Conductor implements Agent
             return "conductor";
         }
 
-        /** Ends the sleep under way and any after it: the runner is about to close. Any thread. */
-        void stop()
+        /**
+         * Ends the sleep under way and any after it: the runner is about to close. Any thread.
+         *
+         * @param runner the thread that idles here (null: not started yet, so not asleep).
+         */
+        void stop(final Thread runner)
         {
             stopped = true;
-            final Thread thread = sleeper;
-            if (null != thread)
-            {
-                LockSupport.unpark(thread);
-            }
+            LockSupport.unpark(runner);
         }
     }
 

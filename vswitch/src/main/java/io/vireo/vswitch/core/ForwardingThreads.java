@@ -30,15 +30,6 @@ import org.agrona.concurrent.status.CountersManager;
  */
 final class ForwardingThreads implements AutoCloseable
 {
-    /**
-     * The conductor's housekeeping period while services' backends are probed or connections tracked (else
-     * {@link Conductor#IDLE_TICK_MS}). Its sweeps are sized by the time between ticks, so the period sets only what
-     * each tick costs whatever it does (a wake-up, code run too rarely to be compiled): at 100 ms that was most of
-     * an idle daemon's conductor, 10-15 clock ticks in 30 s against 3-5 at 250 ms (benches/README.md, 2026-12-07).
-     * A health probe's answer is taken, and a failed port retired, within a tick.
-     */
-    static final long CONDUCTOR_TICK_MS = 250;
-
     private final ForwardingAgent[] agents;
     private final PortWaitSet[] waitSets;
     private final IdleMode idleMode;
@@ -189,7 +180,7 @@ final class ForwardingThreads implements AutoCloseable
                 }
                 runners[i].close();
             }
-            conductorIdle.stop();
+            conductorIdle.stop(conductorRunner.thread());
             conductorRunner.close();
         }
     }
