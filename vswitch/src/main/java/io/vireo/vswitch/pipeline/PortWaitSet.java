@@ -134,17 +134,13 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
         {
             Thread.onSpinWait();
         }
-        else if (idleNanos < yieldUntilNanos)
+        else if (idleNanos < yieldUntilNanos || stopped)
         {
             Thread.yield();
-        }
-        else if (!stopped)
-        {
-            sleep();
         }
         else
         {
-            Thread.yield();
+            sleep();
         }
     }
 
