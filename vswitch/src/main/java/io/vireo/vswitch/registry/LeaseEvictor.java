@@ -1,5 +1,6 @@
 package io.vireo.vswitch.registry;
 
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -64,16 +65,25 @@ public final class LeaseEvictor implements RegistryListener
         final long dueNs = registry.nextExpiryNs();
         synchronized (this)
         {
-            if (dueNs >= scheduledAtNs || scheduler.isShutdown())
+            if (dueNs >= scheduledAtNs)
             {
                 return;
+            }
+            final ScheduledFuture<?> earlier;
+            try
+            {
+                earlier = scheduler.schedule(this::evict, Math.max(0, dueNs - clock.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+            catch (final RejectedExecutionException ex)
+            {
+                return;   // the scheduler was shut down: so is the registry's daemon
             }
             if (null != scheduled)
             {
                 scheduled.cancel(false);
             }
+            scheduled = earlier;
             scheduledAtNs = dueNs;
-            scheduled = scheduler.schedule(this::evict, Math.max(0, dueNs - clock.nanoTime()), TimeUnit.NANOSECONDS);
         }
     }
 
