@@ -11,7 +11,9 @@
 #              forwarder of netns-bench.sh) between a TAP into C and one into S, in one subnet as on
 #              vireo-l2: one read and one write of each frame, 64 KB TCP segments whole, no parsing;
 #   kernel-masquerade  (not run by default) kernel, plus nftables masquerade on R's way to S;
-#   vireo-masquerade   (not run by default) vireo, plus `vireoctl nat masquerade r1 --out b2`.
+#   vireo-masquerade   (not run by default) vireo, plus `vireoctl nat masquerade r1 --out b2`;
+#   vireo-baseline     (with --baseline DIR) vireo, run by the Vireo of another checkout DIR (its jar built
+#              there, e.g. with `mvn -q package -DskipTests`), to compare a change with the code before.
 #              In both, S has no route beyond its own /24 (none back to C's subnet): only translation
 #              to the router's address 10.81.2.1 brings the answers back, and each rep checks that S's
 #              connection server saw 10.81.2.1 and nothing else (for vireo-masquerade also that
@@ -35,12 +37,12 @@
 # CPU, so there it shares the tools CPU.
 #   benches/router-bench.sh [--seconds 10] [--reps 3] [--topologies "kernel vireo vireo-l2 c-tapfwd"]
 #                           [--idle adaptive|busy|backoff] [--switch-cpu 1] [--tools-cpu 0] [--conn-clients 4]
-#                           [--conntrack-max 1048576] [--vireo-args "ARGS"]
+#                           [--conntrack-max 1048576] [--vireo-args "ARGS"] [--baseline DIR]
 # --vireo-args adds options to every vireod, e.g. "--threads 2" (with --switch-cpu any, or a list such as 0,1).
 # Prints each rep, the median per topology and the ratios vireo / kernel, vireo / vireo-l2,
-# c-tapfwd / kernel, vireo-l2 / c-tapfwd and vireo-masquerade / kernel-masquerade (of the pairs that ran); keeps the
-# logs (trafgen, vireod, `vireoctl stats --json` after each Vireo rep) in a directory it names. Each rep
-# also gives the CPU that processes not started here used meanwhile (benches/othercpu.py): the noise.
+# c-tapfwd / kernel, vireo-l2 / c-tapfwd, vireo-masquerade / kernel-masquerade and vireo / vireo-baseline (of the
+# pairs that ran); keeps the logs (trafgen, vireod, `vireoctl stats --json` after each Vireo rep) in a directory it
+# names. Each rep also gives the CPU that processes not started here used meanwhile (benches/othercpu.py): the noise.
 set -eEuo pipefail
 shopt -s inherit_errexit
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -48,10 +50,11 @@ source "$VIREO_ROOT/benches/lib.sh"
 
 all_topologies="kernel vireo vireo-l2 c-tapfwd kernel-masquerade vireo-masquerade"
 # Pairs "A:B" whose ratio A / B is printed when both ran.
-ratio_pairs="vireo:kernel vireo:vireo-l2 c-tapfwd:kernel vireo-l2:c-tapfwd vireo-masquerade:kernel-masquerade"
+ratio_pairs="vireo:kernel vireo:vireo-l2 c-tapfwd:kernel vireo-l2:c-tapfwd vireo-masquerade:kernel-masquerade
+  vireo:vireo-baseline"
 seconds=10 reps=3 idle=adaptive topologies="kernel vireo vireo-l2 c-tapfwd" pings=20 switch_cpu=1 tools_cpu=0 conn_clients=4
 conntrack_max=1048576   # both routers' connection tables with masquerade (the kernel's: nf_conntrack_max, hashsize)
-vireo_args=""
+vireo_args="" baseline=""
 conn_port=6000 conn_ports=64 conn_concurrency=32   # connrate: S's first port, its port count, connections in flight per client
 die() { echo "router-bench: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
@@ -65,7 +68,10 @@ while [ $# -gt 0 ]; do
     --conn-clients) conn_clients="${2:-}"; shift 2 || die "--conn-clients takes a value" ;;
     --conntrack-max) conntrack_max="${2:-}"; shift 2 || die "--conntrack-max takes a value" ;;
     --vireo-args) vireo_args="${2:-}"; shift 2 || die "--vireo-args takes a value" ;;
-    -h | --help) sed -n '2,39p' "$0"; exit 0 ;;
+    --baseline)
+      [ -n "${2:-}" ] && [ -d "$2" ] || die "--baseline takes a checkout's directory"
+      baseline="$(cd "$2" && pwd)"; shift 2 ;;
+    -h | --help) sed -n '2,45p' "$0"; exit 0 ;;
     *) echo "router-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -73,6 +79,10 @@ done
   "$conntrack_max" =~ ^[1-9][0-9]*$ ]] ||
   { echo "router-bench: --seconds, --reps, --conn-clients and --conntrack-max take a whole number above 0" >&2; exit 2; }
 [[ " busy backoff adaptive " == *" $idle "* ]] || { echo "router-bench: --idle is busy, backoff or adaptive, not $idle" >&2; exit 2; }
+if [ -n "$baseline" ]; then
+  all_topologies+=" vireo-baseline"
+  [[ " $topologies " == *" vireo-baseline "* ]] || topologies+=" vireo-baseline"
+fi
 [ -n "${topologies// /}" ] || { echo "router-bench: --topologies is empty ($all_topologies)" >&2; exit 2; }
 for t in $topologies; do
   [[ " $all_topologies " == *" $t "* ]] || { echo "router-bench: unknown topology $t (one of: $all_topologies)" >&2; exit 2; }
@@ -87,6 +97,8 @@ read -ra on_tools <<<"$(pinned "$tools_cpu")"
 [ "$(id -u)" -eq 0 ] || die "run as root"
 bench_ensure_deps
 [[ " $topologies " != *" vireo"* ]] || vireo_ensure_jar
+[ -z "$baseline" ] || [ -f "$baseline/vswitch/target/vireo.jar" ] ||
+  die "no $baseline/vswitch/target/vireo.jar (build it there first)"
 
 p="rb$$"                                      # prefix of every namespace and interface made here
 nc="${p}nc" ns="${p}ns" nr="${p}nr"           # namespaces: client, server, kernel router
@@ -95,6 +107,7 @@ ip_c=10.81.1.2 ip_s=10.81.2.2
 out="$(mktemp -d /tmp/router-bench.XXXXXX)"   # logs, kept
 bin="$(mktemp -d /tmp/router-bench-bin.XXXXXX)"   # connrate, removed at exit
 namespaces=() pids=() nexthop="" run="" stage="start"
+vireo_root="$VIREO_ROOT"                      # the checkout whose vireod and vireoctl the current topology runs
 
 # Stops vireod (SIGKILL after 10 s) and its port keeper, kills whatever still runs in our namespaces (by
 # pid), deletes them with their interfaces. Between reps and on exit.
@@ -188,7 +201,7 @@ vireo_up() {
   [[ "$topology" != *-masquerade ]] || table=(--conntrack-capacity "$conntrack_max")
   read -r -a extra <<<"$vireo_args"
   run="$(mktemp -d "$out/run.XXXXXX")"
-  VIREO_NO_BUILD=1 "${on_switch[@]}" "$VIREO_ROOT/scripts/vireod" --run-dir "$run" --idle "$idle" --metrics off \
+  VIREO_NO_BUILD=1 "${on_switch[@]}" "$vireo_root/scripts/vireod" --run-dir "$run" --idle "$idle" --metrics off \
     "${table[@]}" "${extra[@]}" >"$out/$topology.$rep.vireod.log" 2>&1 </dev/null 9>&- &
   pids+=($!)
   wait_until 60 eval "grep -q 'vireod: ready' '$out/$topology.$rep.vireod.log' || ! alive $!" || true
@@ -198,11 +211,22 @@ vireo_up() {
 }
 ctl() {
   local msg
-  msg="$(VIREO_NO_BUILD=1 "$VIREO_ROOT/scripts/vireoctl" --run-dir "$run" "$@" 2>&1 9>&-)" ||
+  msg="$(VIREO_NO_BUILD=1 "$vireo_root/scripts/vireoctl" --run-dir "$run" "$@" 2>&1 9>&-)" ||
     die "vireoctl $*: $msg"
 }
 
 topology_vireo() {
+  vireo_root="$VIREO_ROOT"
+  routed_vireo
+}
+
+topology_vireo-baseline() {
+  vireo_root="$baseline"
+  routed_vireo
+}
+
+# Vireo's router r1 between bridge b1 (C) and b2 (S).
+routed_vireo() {
   vireo_up
   ctl bridge add b1
   ctl bridge add b2
@@ -220,6 +244,7 @@ topology_vireo-masquerade() {
 }
 
 topology_vireo-l2() {
+  vireo_root="$VIREO_ROOT"
   vireo_up
   ctl bridge add b1
   ctl port add b1 "$ifc" --netns "$nc" --ip "$ip_c/16"
@@ -250,7 +275,7 @@ topology_c-tapfwd() {
 # <new connections/s> <% busy during them> <what S and the router's connection table saw>"
 
 # vireo_stats FILE: Vireo's counters now, as JSON (the daemon's counters file, read by vireoctl).
-vireo_stats() { VIREO_NO_BUILD=1 "$VIREO_ROOT/scripts/vireoctl" --run-dir "$run" stats --json >"$1" 2>&1 9>&-; }
+vireo_stats() { VIREO_NO_BUILD=1 "$vireo_root/scripts/vireoctl" --run-dir "$run" stats --json >"$1" 2>&1 9>&-; }
 # busy_pct BEFORE AFTER: the share of the forwarding threads' time between two snapshots spent busy.
 busy_pct() {
   python3 -c 'import json, sys
@@ -265,7 +290,7 @@ expected_peer() { if [[ "$topology" == *-masquerade ]]; then echo 10.81.2.1; els
 # vireo_conntrack FILE: r1's connections as JSON into FILE; prints "<entries> <entries whose replies
 # go to 10.81.2.1> <count per state>" (fails if vireoctl does).
 vireo_conntrack() {
-  VIREO_NO_BUILD=1 "$VIREO_ROOT/scripts/vireoctl" --run-dir "$run" conntrack list r1 --json >"$1" 2>&1 9>&- || return 1
+  VIREO_NO_BUILD=1 "$vireo_root/scripts/vireoctl" --run-dir "$run" conntrack list r1 --json >"$1" 2>&1 9>&- || return 1
   python3 -c 'import collections, json, sys
 c = json.load(open(sys.argv[1]))["connections"]
 states = collections.Counter(x["state"] for x in c)
