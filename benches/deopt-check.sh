@@ -7,8 +7,9 @@
 # -XX:PerMethodTrapLimit=0) with the JIT's compilation log, puts three containers (network namespaces of its
 # own) on TAP ports, and pings one from another once a second: before, then after a burst of rarer events
 # (a MAC that moves to another port and back, a MAC never seen before, an interface down while frames come
-# for it, a fourth container added), then after a one-second TCP stream. It prints the ping times of each
-# phase and every compiled method of Vireo's that trapped back to the interpreter after `vireod: ready`
+# for it, a fourth container added), then after a one-second TCP stream, then from the first container to
+# a fifth on another bridge through a router (`vireoctl router`) that has yet to resolve it. It prints the ping
+# times of each phase and every compiled method of Vireo's that trapped back to the interpreter after `vireod: ready`
 # (time, phase, reason, method, bytecode): each such method runs interpreted, then at C1's profiling tier,
 # until it is hot enough to compile again, which at a frame a second takes a minute or more. The compilation
 # log and vireod's output stay in DIR (default: a new directory under /tmp).
@@ -52,16 +53,18 @@ trap 'exit 130' INT TERM
 mark() { echo "$1 $(date +%s.%N)" >>"$out/marks"; }
 ctl() { "$VIREO_ROOT/scripts/vireoctl" --run-dir "$run" "$@" >/dev/null; }
 in_ns() { local ns="$p$1"; shift; ip netns exec "$ns" "$@"; }
+# container NAME HOST [BRIDGE SUBNET]: a namespace on a TAP port of BRIDGE (br0), address SUBNET.HOST/24 (10.96.0).
 container() {
   ip netns add "$p$1"
   namespaces+=("$p$1")
-  ctl port add br0 "${p}t$1" --netns "$p$1" --ip "10.96.0.$2/24"
+  ctl port add "${3:-br0}" "${p}t$1" --netns "$p$1" --ip "${4:-10.96.0}.$2/24"
 }
 mac_of() { in_ns "$1" cat "/sys/class/net/${p}t$1/address"; }
 set_mac() { in_ns "$1" ip link set "${p}t$1" address "$2"; }
-# pings PHASE COUNT: COUNT pings from a to b a second apart; their times in ms on one line of $out/pings.
+# pings PHASE COUNT [ADDRESS]: COUNT pings from a to b (or ADDRESS) a second apart; their times in ms on one line
+# of $out/pings.
 pings() {
-  echo "$1 $(in_ns a ping -n -c "$2" -i 1 -W 2 10.96.0.2 | sed -n 's/.*time=\([0-9.]*\).*/\1/p' | tr '\n' ' ')" \
+  echo "$1 $(in_ns a ping -n -c "$2" -i 1 -W 2 "${3:-10.96.0.2}" | sed -n 's/.*time=\([0-9.]*\).*/\1/p' | tr '\n' ' ')" \
     >>"$out/pings"
 }
 
@@ -106,6 +109,17 @@ wait "$iperf_pid" || true
 iperf_pid=""
 mark after-tcp
 pings after-tcp "$pings"
+
+mark router
+ctl bridge add br1
+container e 5 br1 10.96.1
+ctl router add r1
+ctl router attach r1 br0 --ip 10.96.0.254/24
+ctl router attach r1 br1 --ip 10.96.1.254/24
+in_ns a ip route add 10.96.1.0/24 via 10.96.0.254
+in_ns e ip route add default via 10.96.1.254
+mark routed
+pings routed "$pings" 10.96.1.5
 mark stop
 kill -TERM "$vireod_pid"
 wait "$vireod_pid" || true

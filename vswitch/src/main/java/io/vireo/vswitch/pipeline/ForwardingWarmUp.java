@@ -5,6 +5,7 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import io.vireo.dataplane.buffer.FrameBurst;
@@ -25,6 +26,7 @@ import io.vireo.flowtable.MacAddress;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
 import io.vireo.flowtable.policy.PolicyTable;
+import io.vireo.gateway.answer.RouterAnswers;
 import io.vireo.gateway.conntrack.ConnectionTable;
 import io.vireo.gateway.nat.NatRules;
 import io.vireo.gateway.route.Ipv4RouteTable;
@@ -159,6 +161,17 @@ public final class ForwardingWarmUp
      * for a minute (-XX:+LogCompilation).
      */
     private static final int CHURN_EVERY = 64;
+    /**
+     * After one burst in {@link #CHURN_EVERY} through the router, a near host sends an echo request over IPv4 and one
+     * over IPv6 to a far host the router has not met: it holds both, solicits the host (an ARP request, a neighbour
+     * solicitation), and sends them on when the host answers. A real router's first frame to a host meets an unknown
+     * neighbour; when the warm-up never did, that frame threw the router's delivery, its neighbour table and the output
+     * stage back to the interpreter (-XX:+LogCompilation), where a ping a second through the router still ran them ten
+     * seconds later (perf). The new neighbours are the far hosts from this number on, a new one each time.
+     */
+    private static final int FIRST_NEW_NEIGHBOUR = 0x10;
+    /** How many far hosts are new neighbours in turn: those below the router's own host number. */
+    private static final int NEW_NEIGHBOURS = 0xFE - FIRST_NEW_NEIGHBOUR;
     /** The host that moves between loopback ports 0 and 1 at every churn. */
     private static final long MOVING_HOST = 0x02_00_00_00_FE_01L;
     /** A churn's new host is this plus the churn's number. */
@@ -224,6 +237,7 @@ public final class ForwardingWarmUp
     private static final int IPPROTO_TCP = 6;
     private static final int IPPROTO_UDP = 17;
     private static final int IPPROTO_ICMPV6 = 58;
+    private static final int ICMPV6_NEIGHBOUR_SOLICITATION = 135;
     private static final int ICMP_ECHO_REPLY = 0;
     private static final int ICMP_ECHO_REQUEST = 8;
     private static final int ETHERNET_LENGTH = 14;
@@ -266,7 +280,7 @@ public final class ForwardingWarmUp
         final SuppressionTable answers = new SuppressionTable(ANSWERS);
         final Features features = new Features(sized.maxBridges());
         final RouterDirectory routers = new RouterDirectory(sized.maxBridges());
-        final NeighbourTable neighbours = new NeighbourTable(4 * HOSTS_PER_PORT);
+        final NeighbourTable neighbours = new NeighbourTable(4 * (HOSTS_PER_PORT + NEW_NEIGHBOURS));
         final ConnectionTable connections = new ConnectionTable(CONNECTIONS);
         final Ipv4RouteTable ipv4Routes = new Ipv4RouteTable(1);
         final Ipv6RouteTable ipv6Routes = new Ipv6RouteTable(2);
@@ -336,7 +350,7 @@ public final class ForwardingWarmUp
             return new Forwarded(traffic.sent, traffic.routed, traffic.routedHosts[1].translatedRequests,
                 traffic.routedHosts[0].translatedRequests, traffic.translatedAnswers(), traffic.acrossVxlan, vxlan,
                 traffic.bursts, waitSet.wakeUps(), traffic.churns, traffic.toChurnedHosts(), traffic.largeSegmentsSent,
-                traffic.largeSegmentsWhole());
+                traffic.largeSegmentsWhole(), traffic.newNeighbours, traffic.routedHosts[1].toNewNeighbours);
         }
         finally
         {
@@ -529,12 +543,14 @@ public final class ForwardingWarmUp
      * many frames to a churn's two hosts reached the loopback port where each had just spoken
      * ({@code toChurnedHosts.reached()}) and how many reached another ({@code strayed()}), and how many large TCP
      * segments were sent into a TAP port and came out of the other with the request for segmentation and their length
-     * ({@code largeSegmentsWhole}).
+     * ({@code largeSegmentsWhole}); to how many {@code newNeighbours} the router's near side sent two echo requests (IPv4
+     * and IPv6), and how many of those requests reached them ({@code toNewNeighbours}) after the router solicited them and
+     * they answered.
      */
     public record Forwarded(
         long frames, long routed, long masqueraded, long published, long translatedAnswers, long acrossVxlan,
         boolean vxlan, long bursts, long wakeUps, long churns, ChurnedHosts toChurnedHosts, long largeSegmentsSent,
-        long largeSegmentsWhole)
+        long largeSegmentsWhole, long newNeighbours, long toNewNeighbours)
     {
     }
 
@@ -559,6 +575,7 @@ public final class ForwardingWarmUp
         private long acrossVxlan;
         private long churns;
         private long largeSegmentsSent;
+        private long newNeighbours;
 
         Traffic(
             final ForwardingAgent agent, final PortWaitSet waitSet, final Feed[] feeds, final CachedEpochClock clock,
@@ -670,7 +687,8 @@ public final class ForwardingWarmUp
         /**
          * Through the router, from either side in turn, sizes 1..largestBurst; with {@code translating} (the router's NAT
          * rules published) the far port's hosts connect to the published port too, and after each burst the hosts
-         * answer what reached them translated, in a burst of their own.
+         * answer what reached them translated, in a burst of their own. After one burst in {@link #CHURN_EVERY}, frames
+         * to a host on no other port and {@link #toNewNeighbour to a new neighbour}.
          */
         void throughRouter(final int largestBurst, final int bursts, final boolean translating)
         {
@@ -680,6 +698,7 @@ public final class ForwardingWarmUp
                 if (0 == burst % CHURN_EVERY)
                 {
                     floodToNoOne();
+                    toNewNeighbour();
                 }
                 routed += burst(ROUTED_NEAR + burst % 2, 1 + burst / 2 % largestBurst, ROUTED_NEAR, ROUTED_FAR + 1);
                 for (final RoutedHosts hosts : routedHosts)
@@ -700,6 +719,27 @@ public final class ForwardingWarmUp
         {
             feeds[ROUTED_NEAR].inject(ipv4(UNKNOWN_HOST, routedHost(ROUTED_NEAR, 0), IPPROTO_UDP));
             forward(ROUTED_NEAR, ROUTED_NEAR, ROUTED_FAR + 1);
+        }
+
+        /**
+         * Echo requests, IPv4 and IPv6, from the near port's first host to the next new neighbour behind the far port
+         * (see {@link #FIRST_NEW_NEIGHBOUR}): the router holds them and solicits the host out of the far port, the far
+         * port's hosts answer for it, and the router, having heard the answers, sends the requests on to it.
+         */
+        private void toNewNeighbour()
+        {
+            final long neighbour = mac(ROUTED_FAR, FIRST_NEW_NEIGHBOUR + (int)(newNeighbours++ % NEW_NEIGHBOURS));
+            final long source = routedHost(ROUTED_NEAR, 0);
+            final long router = routerMac(ROUTED_NEAR);
+            feeds[ROUTED_NEAR].inject(request(router, source, ip(neighbour), IPPROTO_ICMP, 0, 0));
+            feeds[ROUTED_NEAR].inject(
+                ipv6(router, ipv6High(ROUTED_NEAR), source, ipv6High(ROUTED_FAR), neighbour, IPPROTO_ICMPV6));
+            routed += forward(ROUTED_NEAR, ROUTED_NEAR, ROUTED_FAR + 1);
+            final RoutedHosts far = routedHosts[1];
+            if (far.answer(feeds[ROUTED_FAR]) > 0)
+            {
+                routed += forward(ROUTED_FAR, ROUTED_NEAR, ROUTED_FAR + 1);
+            }
         }
 
         /** Answers that came back to the host that sent the request with the request's own addresses and ports. */
@@ -802,14 +842,18 @@ public final class ForwardingWarmUp
      * them translated (on the far side from the router's address: masqueraded; on the near side to the published port:
      * its destination translated) is answered, addresses and ports swapped (an echo reply for an echo request, SYN/ACK
      * for a SYN, else ACK), and {@link #answer} sends the answers into the port. An answer that comes back to the host
-     * whose request it answers with that request's own addresses and ports (translated back) is counted.
+     * whose request it answers with that request's own addresses and ports (translated back) is counted. The router's
+     * ARP requests and neighbour solicitations for a host behind the port are answered as that host would, and what
+     * reaches a {@link #FIRST_NEW_NEIGHBOUR new neighbour} is counted.
      */
     private static final class RoutedHosts implements MessageHandler
     {
         private final int port;
         private final List<byte[]> answers = new ArrayList<>();
+        private final RouterAnswers neighbourAnswers = new RouterAnswers();
         private long translatedRequests;
         private long translatedAnswers;
+        private long toNewNeighbours;
 
         RoutedHosts(final int port)
         {
@@ -819,8 +863,19 @@ public final class ForwardingWarmUp
         @Override
         public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
         {
-            if (length < ETHERNET_LENGTH + IPV4_LENGTH + L4_LENGTH ||
-                ETHERTYPE_IPV4 != (buffer.getShort(index + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF))
+            final int etherType = buffer.getShort(index + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            final long newNeighbour = MacAddress.read(buffer, index) - mac(ROUTED_FAR, FIRST_NEW_NEIGHBOUR);
+            if (ROUTED_FAR == port && newNeighbour >= 0 && newNeighbour < NEW_NEIGHBOURS)
+            {
+                toNewNeighbours++;
+                return;
+            }
+            if (isSolicitation(buffer, index, length, etherType))
+            {
+                answerSolicitation(buffer, index, length, etherType);
+                return;
+            }
+            if (length < ETHERNET_LENGTH + IPV4_LENGTH + L4_LENGTH || ETHERTYPE_IPV4 != etherType)
             {
                 return;
             }
@@ -863,6 +918,48 @@ public final class ForwardingWarmUp
             else if (translatedBack)
             {
                 translatedAnswers++;
+            }
+        }
+
+        /** An ARP request, or an ICMPv6 neighbour solicitation (the router's are without extension headers). */
+        private static boolean isSolicitation(
+            final MutableDirectBuffer buffer, final int index, final int length, final int etherType)
+        {
+            final int icmpv6 = index + ETHERNET_LENGTH + IPV6_LENGTH;
+            return ETHERTYPE_ARP == etherType ?
+                length >= ETHERNET_LENGTH + 28 && 1 == buffer.getShort(index + ETHERNET_LENGTH + 6, ByteOrder.BIG_ENDIAN) :
+                ETHERTYPE_IPV6 == etherType && length > ETHERNET_LENGTH + IPV6_LENGTH &&
+                IPPROTO_ICMPV6 == (buffer.getByte(index + ETHERNET_LENGTH + 6) & 0xFF) &&
+                ICMPV6_NEIGHBOUR_SOLICITATION == (buffer.getByte(icmpv6) & 0xFF);
+        }
+
+        /**
+         * Adds to the answers that of the host behind this port that the router's ARP request or neighbour solicitation
+         * asks for (none for an address not behind it). A host's MAC is its IPv4 address's last two bytes (see
+         * {@link #ip}); an IPv6 host's address ends in its MAC.
+         */
+        private void answerSolicitation(
+            final MutableDirectBuffer buffer, final int index, final int length, final int etherType)
+        {
+            final UnsafeBuffer frame = new UnsafeBuffer(new byte[Math.max(length, MIN_FRAME_LENGTH)]);
+            frame.putBytes(0, buffer, index, length);
+            final int answered;
+            if (ETHERTYPE_ARP == etherType)
+            {
+                final int target = frame.getInt(ETHERNET_LENGTH + 24, ByteOrder.BIG_ENDIAN);
+                answered = subnet(port) != (target & -(1 << (32 - ROUTED_PREFIX_LENGTH))) ? RouterAnswers.NONE :
+                    neighbourAnswers.arpReply(frame, 0, length, mac(target >>> 8 & 0xFF, target & 0xFF));
+            }
+            else
+            {
+                final int target = ETHERNET_LENGTH + IPV6_LENGTH + 8;
+                answered = length < target + 16 || frame.getLong(target, ByteOrder.BIG_ENDIAN) != ipv6High(port) ?
+                    RouterAnswers.NONE : neighbourAnswers.neighbourAdvertisement(
+                        frame, 0, length, frame.getLong(target + 8, ByteOrder.BIG_ENDIAN), false);
+            }
+            if (answered > 0)
+            {
+                answers.add(Arrays.copyOf(frame.byteArray(), answered));
             }
         }
 

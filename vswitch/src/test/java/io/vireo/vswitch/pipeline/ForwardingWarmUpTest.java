@@ -37,11 +37,16 @@ class ForwardingWarmUpTest
         // Then a burst for every four through the router, 1 to 8 frames, from either side in turn, twice: without NAT
         // and with the near side masqueraded and a port published to it. Each frame is routed to the other side (IPv4
         // with its checksum right, IPv6) or, an ARP or echo request for the router's address, answered; the hosts'
-        // answers to what reached them translated go back through the router in bursts of their own.
+        // answers to what reached them translated go back through the router in bursts of their own. After one burst
+        // in 64, echo requests (IPv4, IPv6) to a far host the router does not know yet: it holds them, solicits the
+        // host (ARP, neighbour solicitation: two frames out of the far port) and sends them on once the host answered.
         final long intoRouter = framesIntoRouter(bursts, BURST);
         final long translated = forwarded.masqueraded() + forwarded.published();
-        assertEquals(intoRouter + translated, forwarded.routed(),
-            "frames out of the routed ports, one for each sent in");
+        assertEquals(2 * ((bursts / 4 + 63) / 64), forwarded.newNeighbours(), "one in 64 of each pass's bursts");
+        assertEquals(2 * forwarded.newNeighbours(), forwarded.toNewNeighbours(),
+            "both echo requests reached each new neighbour once it answered the router's solicitation");
+        assertEquals(intoRouter + translated + 4 * forwarded.newNeighbours(), forwarded.routed(),
+            "frames out of the routed ports, one for each sent in, and the solicitations");
         assertTrue(forwarded.masqueraded() > 0 && forwarded.published() > 0, forwarded::toString);
         assertEquals(translated, forwarded.translatedAnswers(),
             "every answer to a translated request came back to its host, translated back");
@@ -85,8 +90,8 @@ class ForwardingWarmUpTest
         final ForwardingWarmUp.Forwarded forwarded = ForwardingWarmUp.run(longBursts, FDB_CAPACITY, bursts);
 
         // Sizes 1 to 32 through the router, as above; with sizes up to 64 it carries more (5,966 frames here, tried).
-        assertEquals(framesIntoRouter(bursts, 32) + forwarded.masqueraded() + forwarded.published(), forwarded.routed(),
-            forwarded::toString);
+        assertEquals(framesIntoRouter(bursts, 32) + forwarded.masqueraded() + forwarded.published() +
+            4 * forwarded.newNeighbours(), forwarded.routed(), forwarded::toString);
     }
 
     /**
@@ -154,7 +159,7 @@ class ForwardingWarmUpTest
     void noBurstsForwardNothing()
     {
         assertEquals(new ForwardingWarmUp.Forwarded(0, 0, 0, 0, 0, 0, false, 0, 0, 0,
-                new ForwardingWarmUp.ChurnedHosts(0, 0), 0, 0),
+                new ForwardingWarmUp.ChurnedHosts(0, 0), 0, 0, 0, 0),
             ForwardingWarmUp.run(GEOMETRY, FDB_CAPACITY, 0));
     }
 }
