@@ -42,7 +42,10 @@
 # Prints each rep, the median per topology and the ratios vireo / kernel, vireo / vireo-l2,
 # c-tapfwd / kernel, vireo-l2 / c-tapfwd, vireo-masquerade / kernel-masquerade and vireo / vireo-baseline (of the
 # pairs that ran); keeps the logs (trafgen, vireod, `vireoctl stats --json` after each Vireo rep) in a directory it
-# names. Each rep also gives the CPU that processes not started here used meanwhile (benches/othercpu.py): the noise.
+# names. Each rep also gives the CPU that processes not started here used meanwhile (benches/othercpu.py): the noise;
+# and, during the one-stream TCP, the share of the time the tools' CPU was idle (/proc/stat; with the tools pinned):
+# a stream that leaves it idle waits on the other CPU, not on its own work; for Vireo, also the share its
+# forwarding threads were busy.
 set -eEuo pipefail
 shopt -s inherit_errexit
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -71,7 +74,7 @@ while [ $# -gt 0 ]; do
     --baseline)
       [ -n "${2:-}" ] && [ -d "$2" ] || die "--baseline takes a checkout's directory"
       baseline="$(cd "$2" && pwd)"; shift 2 ;;
-    -h | --help) sed -n '2,45p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,48p' "$0"; exit 0 ;;
     *) echo "router-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -284,6 +287,17 @@ busy, idle = t[2] - t[0], t[3] - t[1]
 print(round(100 * busy / (busy + idle)) if busy + idle else "-")' "$1" "$2"
 }
 
+# cpu_ticks CPU: "<busy> <idle>" clock ticks of that CPU so far (/proc/stat; idle with iowait), nothing for "any".
+cpu_ticks() {
+  [ "$1" = any ] || awk -v c="cpu$1" '$1 == c {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat
+}
+# idle_pct BEFORE AFTER: the idle share in % between two cpu_ticks, "-" without them.
+idle_pct() {
+  [ -n "$1" ] || { echo -; return; }
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; idle = y[2] - x[2]
+    if (busy + idle > 0) printf "%.0f", 100 * idle / (busy + idle); else printf "-" }'
+}
+
 # The source address S should see: the router's on S's side with masquerade, else C's own.
 expected_peer() { if [[ "$topology" == *-masquerade ]]; then echo 10.81.2.1; else echo "$ip_c"; fi; }
 
@@ -342,9 +356,13 @@ conn_rate() {
 
 measure() {
   local rtt one four kfps sent mac busy=- log="$out/$topology.$rep.trafgen.txt" stats="$out/$topology.$rep.flood"
-  local cps complete failed peers cbusy=- table="" ct n translated
+  local cps complete failed peers cbusy=- table="" ct n translated tbusy=- tidle=- ticks
   rtt="$(ip netns exec "$nc" "${on_tools[@]}" ping -n -c "$pings" -i 0.05 -W 2 "$ip_s" | sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' | median)"
+  [ -z "$run" ] || vireo_stats "$stats.tcp-before.json"
+  ticks="$(cpu_ticks "$tools_cpu")"
   one="$(bench_tcp "$ns" "$nc" "$ip_s" "$seconds" 1 "${on_tools[@]}")"
+  tidle="$(idle_pct "$ticks" "$(cpu_ticks "$tools_cpu")")"
+  [ -z "$run" ] || { vireo_stats "$stats.tcp-after.json"; tbusy="$(busy_pct "$stats.tcp-before.json" "$stats.tcp-after.json")"; }
   four="$(bench_tcp "$ns" "$nc" "$ip_s" "$seconds" 4 "${on_tools[@]}")"
   if [ "$topology" = vireo-masquerade ]; then
     # The iperf3 connections just made, still in r1's table (TIME_WAIT): translated to 10.81.2.1?
@@ -370,7 +388,7 @@ measure() {
   esac
   n="$(sed -n 's/.*conntrack after: \([0-9]*\) entries.*/\1/p' <<<"$table")"
   [ -z "$n" ] || [ "$n" -lt "$conntrack_max" ] || table+="; FULL: new connections/s capped at $conntrack_max / $seconds s"
-  echo "${rtt:--} $one $four $kfps ${sent:--} $busy $cps $cbusy S completed $complete, failed $failed, S saw $peers$table"
+  echo "${rtt:--} $one $four $kfps ${sent:--} $busy $cps $cbusy $tbusy $tidle S completed $complete, failed $failed, S saw $peers$table"
 }
 
 # Vireo's counters after the rep: the file, and the drop counters that are not 0 ("none" if none).
@@ -395,11 +413,11 @@ for rep in $(seq 1 "$reps"); do
     stage="$topology rep $rep: measuring"
     python3 "$VIREO_ROOT/benches/othercpu.py" start $$ "$out/othercpu.json"
     result="$(measure)"
-    read -r r g g4 k s b c cb note <<<"$result"
+    read -r r g g4 k s b c cb tb ti note <<<"$result"
     o="$(python3 "$VIREO_ROOT/benches/othercpu.py" stop $$ "$out/othercpu.json")"
     line="$topology rep $rep: TCP $g Gbit/s, 4 streams $g4 Gbit/s, 64-byte $k kframes/s (of $s sent), ping p50 $r ms"
-    line+=", new connections $c/s ($note), other processes $o % of a core"
-    [ -z "$run" ] || line+=", switch busy $b % during the flood and $cb % during the connections, drops: $(vireo_drops)"
+    line+=", new connections $c/s ($note), other processes $o % of a core, tools' CPU idle $ti % during the one-stream TCP"
+    [ -z "$run" ] || line+=", switch busy $tb % during it, $b % during the flood and $cb % during the connections, drops: $(vireo_drops)"
     echo "$line"
     rtt[$topology]+="$r " tcp[$topology]+="$g " tcp4[$topology]+="$g4 " kfps[$topology]+="$k " cps[$topology]+="$c "
     noise[$topology]+="$o "
