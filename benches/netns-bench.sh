@@ -2,7 +2,7 @@
 # TAP to TAP between two network namespaces, through each switch ("peer") in turn:
 #   benches/netns-bench.sh [--peers LIST] [--reps 3] [--seconds 10] [--pings 20] [--out DIR]
 #                          [--first-rep 1] [--switch-cpu 1] [--tools-cpu 0] [--vireo-args "ARGS"]
-#                          [--baseline DIR]
+#                          [--baseline DIR] [--ping-interval 1]
 # Peers (default: all, in this order): linux-bridge ovs-userspace ovs-userspace-tso dpdk-tap c-tapfwd c-tapfwd-epoll
 # vireo (c-tapfwd-epoll: the C forwarder sleeping in epoll when idle, the wake-up floor);
 # --baseline adds vireo-baseline, the Vireo of another checkout DIR (its jar built there, e.g. with
@@ -11,7 +11,7 @@
 # up, moves its two interfaces into namespaces (10.211.0.1/24, 10.211.0.2/24), measures, and tears it
 # all down, holding /tmp/vireo-bench.lock from start to end (so a busy-polling peer never runs while
 # someone else measures). The switch is pinned to --switch-cpu, every tool to --tools-cpu.
-# Measures: ping at 1 per second on the idle switch (avg), sockperf UDP ping-pong p50/p99 (full
+# Measures: ping at 1 per second (--ping-interval, seconds) on the idle switch (avg), sockperf UDP ping-pong p50/p99 (full
 # round trip, 64-byte messages), iperf3 single-stream TCP, 64-byte frames/s with trafgen; and, as
 # noise, the CPU that processes not started by this script used meanwhile (benches/othercpu.py).
 # Appends to DIR/raw.tsv (group, peer, rep, metric, value) and DIR/meta.tsv (group, peer, key, value);
@@ -23,6 +23,7 @@ source "$here/lib.sh"
 
 all_peers="linux-bridge ovs-userspace ovs-userspace-tso dpdk-tap c-tapfwd c-tapfwd-epoll vireo"
 peers="$all_peers" reps=3 first_rep=1 seconds=10 pings=20 out="" switch_cpu=1 tools_cpu=0 vireo_args="" baseline=""
+ping_interval=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --peers) peers="${2//,/ }"; shift 2 ;;
@@ -30,6 +31,7 @@ while [ $# -gt 0 ]; do
     --first-rep) first_rep="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --pings) pings="$2"; shift 2 ;;
+    --ping-interval) ping_interval="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --switch-cpu) switch_cpu="$2"; shift 2 ;;
     --tools-cpu) tools_cpu="$2"; shift 2 ;;
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
     *) echo "netns-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
+[[ "$ping_interval" =~ ^[0-9]*\.?[0-9]+$ ]] || { echo "netns-bench: --ping-interval takes seconds, e.g. 1 or 0.05" >&2; exit 2; }
 # Each peer once, in the order given: "--peers ...,vireo-baseline --baseline DIR" names it twice.
 peers="$(printf '%s\n' $peers | awk '!seen[$0]++' | tr '\n' ' ')"
 for peer in $peers; do
@@ -187,7 +190,7 @@ version_vireo-baseline() { echo "Vireo $(git -C "$baseline" describe --always --
 
 m_ping() {
   local avg
-  avg="$(in_ns 0 ping -q -n -c "$pings" -i 1 -W 2 "$ip_b" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')" || true
+  avg="$(in_ns 0 ping -q -n -c "$pings" -i "$ping_interval" -W 2 "$ip_b" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p')" || true
   record ping_idle_us "$(python3 -c "print(round(float('$avg') * 1000, 1))")"
 }
 
@@ -283,7 +286,7 @@ run_rep() {
 }
 
 if [[ " $peers " == *" c-tapfwd"* ]]; then gcc -O2 -Wall -o "$work/tapfwd" "$here/tapfwd.c"; fi
-for peer in $peers; do meta version "$("version_$peer")"; done
+for peer in $peers; do meta version "$("version_$peer")"; meta ping_interval_s "$ping_interval"; done
 for ((rep = first_rep; rep < first_rep + reps; rep++)); do
   for peer in $peers; do
     log "$peer rep $rep: waiting for $BENCH_LOCK"

@@ -166,8 +166,8 @@ public final class ForwardingWarmUp
      * over IPv6 to a far host the router has not met: it holds both, solicits the host (an ARP request, a neighbour
      * solicitation), and sends them on when the host answers. A real router's first frame to a host meets an unknown
      * neighbour; when the warm-up never did, that frame threw the router's delivery, its neighbour table and the output
-     * stage back to the interpreter (-XX:+LogCompilation), where a ping a second through the router still ran them ten
-     * seconds later (perf). The new neighbours are the far hosts from this number on, a new one each time.
+     * stage back to the interpreter (-XX:+LogCompilation), where a ping a second through the router still found the
+     * routing seconds later (perf). The new neighbours are the far hosts from this number on, a new one each time.
      */
     private static final int FIRST_NEW_NEIGHBOUR = 0x10;
     /** How many far hosts are new neighbours in turn: those below the router's own host number. */
@@ -543,9 +543,9 @@ public final class ForwardingWarmUp
      * many frames to a churn's two hosts reached the loopback port where each had just spoken
      * ({@code toChurnedHosts.reached()}) and how many reached another ({@code strayed()}), and how many large TCP
      * segments were sent into a TAP port and came out of the other with the request for segmentation and their length
-     * ({@code largeSegmentsWhole}); to how many {@code newNeighbours} the router's near side sent two echo requests (IPv4
-     * and IPv6), and how many of those requests reached them ({@code toNewNeighbours}) after the router solicited them and
-     * they answered.
+     * ({@code largeSegmentsWhole}); to how many {@code newNeighbours} the router's near side sent two echo requests
+     * (IPv4 and IPv6), and how many of those requests reached them ({@code toNewNeighbours}) after the router solicited
+     * them and they answered.
      */
     public record Forwarded(
         long frames, long routed, long masqueraded, long published, long translatedAnswers, long acrossVxlan,
@@ -926,8 +926,9 @@ public final class ForwardingWarmUp
             final MutableDirectBuffer buffer, final int index, final int length, final int etherType)
         {
             final int icmpv6 = index + ETHERNET_LENGTH + IPV6_LENGTH;
+            final int arpOperation = index + ETHERNET_LENGTH + 6;
             return ETHERTYPE_ARP == etherType ?
-                length >= ETHERNET_LENGTH + 28 && 1 == buffer.getShort(index + ETHERNET_LENGTH + 6, ByteOrder.BIG_ENDIAN) :
+                length >= ETHERNET_LENGTH + 28 && 1 == buffer.getShort(arpOperation, ByteOrder.BIG_ENDIAN) :
                 ETHERTYPE_IPV6 == etherType && length > ETHERNET_LENGTH + IPV6_LENGTH &&
                 IPPROTO_ICMPV6 == (buffer.getByte(index + ETHERNET_LENGTH + 6) & 0xFF) &&
                 ICMPV6_NEIGHBOUR_SOLICITATION == (buffer.getByte(icmpv6) & 0xFF);
