@@ -40,8 +40,8 @@ import io.vireo.gateway.suppression.SuppressionTable;
 import io.vireo.tunnel.vxlan.Vtep;
 import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.CachedEpochClock;
 import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 import org.agrona.concurrent.status.CountersReader;
@@ -286,10 +286,14 @@ public final class ForwardingWarmUp
         final Ipv6RouteTable ipv6Routes = new Ipv6RouteTable(2);
         final Pipeline pipeline = new Pipeline(fdb, new PolicyTable(generations), generations, features, sized,
             routers, neighbours, connections, answers);
-        final CachedEpochClock clock = new CachedEpochClock();
         final PortWaitSet waitSet = new PortWaitSet(IDLE_SPIN_NANOS, IDLE_YIELD_UNTIL_NANOS);
-        final ForwardingAgent agent = pipeline.newAgent("warm-up", ForwardingAgent.ANY_CPU, clock, waitSet,
-            new ThreadCounters(counters, "warm-up"));
+        // The switch's own clock, so the bursts here are some 50 us apart in real time (a clock of the warm-up's own
+        // had them a millisecond apart). C2 compiles the agent's call to it for the class the warm-up gives it
+        // (-XX:+LogCompilation: inlined for that class alone), and with a clock of another class a forwarding
+        // thread's first steps trapped back to the interpreter (class_check in ForwardingAgent.doWork, seen once by
+        // benches/deopt-check.sh).
+        final ForwardingAgent agent = pipeline.newAgent("warm-up", ForwardingAgent.ANY_CPU, SystemEpochClock.INSTANCE,
+            waitSet, new ThreadCounters(counters, "warm-up"));
         final ForwardingProxy proxy = new ForwardingProxy(new ForwardingAgent[] {agent}, agent::doWork);
         final Feed[] feeds = new Feed[FEEDS];
         final Vtep[] endpoints = new Vtep[2];
@@ -317,7 +321,7 @@ public final class ForwardingWarmUp
                     new TapFeed(name, largeSegmentLength);
                 attach(proxy, feeds[id].port(), id, id < LOOPBACK_PORTS ? BRIDGE : TAP_BRIDGE, counters, sized);
             }
-            final Traffic traffic = new Traffic(agent, waitSet, feeds, clock, largeSegmentLength);
+            final Traffic traffic = new Traffic(agent, waitSet, feeds, largeSegmentLength);
             final int largestBurst = Math.min(sized.burstSize(), LARGEST_BURST);
             traffic.betweenLocalPorts(largestBurst, bursts);
             for (int id = ROUTED_NEAR; id <= ROUTED_FAR; id++)
@@ -326,7 +330,7 @@ public final class ForwardingWarmUp
                 attach(proxy, feeds[id].port(), id, routedBridge(id), counters, sized);
             }
             final RouterView router =
-                router(sized.maxBridges(), features, neighbours, ipv4Routes, ipv6Routes, clock.time());
+                router(sized.maxBridges(), features, neighbours, ipv4Routes, ipv6Routes, SystemEpochClock.INSTANCE.time());
             publish(routers, router, NatRules.NONE, sized.maxBridges());
             traffic.throughRouter(largestBurst, bursts / ROUTED_EVERY, false);
             publish(routers, router, translation(), sized.maxBridges());
@@ -561,7 +565,6 @@ public final class ForwardingWarmUp
         private final PortWaitSet waitSet;
         private final Feed[] feeds;
         private final TapFeed[] taps = new TapFeed[TAP_PORTS];
-        private final CachedEpochClock clock;
         /** A TCP segment for each TAP port to send the other's first host, or none. */
         private final byte[][] largeSegments = new byte[TAP_PORTS][];
         private final ChurnWatch churnWatch = new ChurnWatch();
@@ -578,13 +581,11 @@ public final class ForwardingWarmUp
         private long newNeighbours;
 
         Traffic(
-            final ForwardingAgent agent, final PortWaitSet waitSet, final Feed[] feeds, final CachedEpochClock clock,
-            final int largeSegmentLength)
+            final ForwardingAgent agent, final PortWaitSet waitSet, final Feed[] feeds, final int largeSegmentLength)
         {
             this.agent = agent;
             this.waitSet = waitSet;
             this.feeds = feeds;
-            this.clock = clock;
             for (int port = 0; port < FEEDS; port++)
             {
                 frames[port] = framesFrom(port).toArray(new byte[0][]);
@@ -788,7 +789,6 @@ public final class ForwardingWarmUp
             {
                 waitSet.idle(0);
             }
-            clock.advance(1);
             waitSet.idle(agent.doWork());
             long drained = 0;
             for (int out = from; out < to; out++)
