@@ -97,9 +97,10 @@ import static io.vireo.dataplane.headers.TcpFlyweight.FLAG_SYN;
  * The loopback ports' bridge answers ARP for their hosts' addresses itself (ARP/ND suppression): half the
  * ARP requests are for one of them and answered, half for an address it does not know and flooded. Now and then
  * what real traffic brings rarely comes too: a host that moves to another port, a host never seen before, TCP segments
- * of up to 64 KB that a TAP hands over whole for segmentation, a frame flooded on a bridge with no other port. The
- * JIT compiles a branch that its profile never saw taken as a trap back to the interpreter, and on an idle switch a
- * method thrown back there stays interpreted, then at C1's profiling tier, for a minute or more.
+ * of up to 64 KB that a TAP hands over whole for segmentation, a frame flooded on a bridge with no other port, a routed
+ * host the router has to solicit before it can send it anything. The JIT compiles a branch that its profile never saw
+ * taken as a trap back to the interpreter, and on an idle switch a method thrown back there stays interpreted, then at
+ * C1's profiling tier, for a minute or more.
  * <p>
  * Between bursts the private agent idles as a forwarding thread does, in a {@link PortWaitSet} that spins and yields
  * for a microsecond and then sleeps in epoll, and is woken by its next frames: by the descriptor of a TAP port or
