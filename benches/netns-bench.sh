@@ -11,9 +11,10 @@
 # up, moves its two interfaces into namespaces (10.211.0.1/24, 10.211.0.2/24), measures, and tears it
 # all down, holding /tmp/vireo-bench.lock from start to end (so a busy-polling peer never runs while
 # someone else measures). The switch is pinned to --switch-cpu, every tool to --tools-cpu.
-# Measures: ping at 1 per second (--ping-interval, seconds) on the idle switch (avg), sockperf UDP ping-pong p50/p99 (full
-# round trip, 64-byte messages), iperf3 single-stream TCP, 64-byte frames/s with trafgen; and, as
-# noise, the CPU that processes not started by this script used meanwhile (benches/othercpu.py).
+# Measures: ping at 1 per second (--ping-interval, seconds) on the idle switch (avg), sockperf UDP
+# ping-pong p50/p99 (full round trip, 64-byte messages), iperf3 single-stream TCP, 64-byte frames/s
+# with trafgen; and, as noise, the CPU that processes not started by this script used meanwhile
+# (benches/othercpu.py).
 # Appends to DIR/raw.tsv (group, peer, rep, metric, value) and DIR/meta.tsv (group, peer, key, value);
 # logs in DIR/logs. benches/compare.sh turns them into a report.
 set -euo pipefail
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --tools-cpu) tools_cpu="$2"; shift 2 ;;
     --vireo-args) vireo_args="$2"; shift 2 ;;
     --baseline) baseline="$(cd "$2" && pwd)"; all_peers+=" vireo-baseline"; peers+=" vireo-baseline"; shift 2 ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "netns-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done

@@ -11,13 +11,13 @@
 #              forwarder of netns-bench.sh) between a TAP into C and one into S, in one subnet as on
 #              vireo-l2: one read and one write of each frame, 64 KB TCP segments whole, no parsing;
 #   kernel-masquerade  (not run by default) kernel, plus nftables masquerade on R's way to S;
-#   vireo-masquerade   (not run by default) vireo, plus `vireoctl nat masquerade r1 --out b2`;
-#   vireo-baseline     (with --baseline DIR) vireo, run by the Vireo of another checkout DIR (its jar built
-#              there, e.g. with `mvn -q package -DskipTests`), to compare a change with the code before.
+#   vireo-masquerade   (not run by default) vireo, plus `vireoctl nat masquerade r1 --out b2`.
 #              In both, S has no route beyond its own /24 (none back to C's subnet): only translation
 #              to the router's address 10.81.2.1 brings the answers back, and each rep checks that S's
 #              connection server saw 10.81.2.1 and nothing else (for vireo-masquerade also that
 #              `vireoctl conntrack list r1` held the iperf3 connections, reply side 10.81.2.1).
+#   vireo-baseline     (with --baseline DIR) vireo, run by the Vireo of another checkout DIR (its jar built
+#              there, e.g. with `mvn -q package -DskipTests`), to compare a change with the code before.
 # Per rep and topology, holding /tmp/vireo-bench.lock from setup to teardown: 20 pings C->S at 50 ms
 # (median RTT), iperf3 TCP C->S for SECONDS with 1 stream and with 4 (the receiver's Gbit/s),
 # 64-byte frames/s: trafgen floods C's interface with one 60-byte UDP frame addressed to S's address
