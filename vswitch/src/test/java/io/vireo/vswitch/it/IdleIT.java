@@ -133,8 +133,8 @@ class IdleIT
     }
 
     /**
-     * How many times the kernel has put the daemon's own threads (vireo-*, Netty's event loops) on a CPU: the
-     * second field after the run times in /proc/PID/task/TID/schedstat.
+     * How many times the kernel has put the daemon's own threads (vireo-*, Netty's event loops) on a CPU: the third
+     * field of /proc/PID/task/TID/schedstat, after the time run and the time waited to run.
      */
     private static long ownWakeUps(final long pid) throws Exception
     {
