@@ -327,6 +327,7 @@ public final class ForwardingTable implements AutoCloseable
         final int index = (int)(found >>> 32);
         final boolean removed = learner.discard(index, key, vlan);
         sweeper.compact(index, slots.probeLimit());
+        sweeper.forgetAgingPasses();
         return removed;
     }
 
@@ -343,6 +344,7 @@ public final class ForwardingTable implements AutoCloseable
         checkDestination(destination);
 
         final int removed = sweeper.removeAll(Sweeper.ANY, destination);
+        sweeper.forgetAgingPasses();
         limits.clear(destination);
         return removed;
     }
@@ -356,7 +358,9 @@ public final class ForwardingTable implements AutoCloseable
     public int removeBridge(final int bridgeId)
     {
         checkBridge(bridgeId);
-        return sweeper.removeAll(bridgeId, Sweeper.ANY);
+        final int removed = sweeper.removeAll(bridgeId, Sweeper.ANY);
+        sweeper.forgetAgingPasses();
+        return removed;
     }
 
     /**
@@ -400,6 +404,31 @@ public final class ForwardingTable implements AutoCloseable
     {
         ensureOpen();
         return sweeper.ageSlice(nowMs, policy, maxSlots);
+    }
+
+    /**
+     * Until when {@link #ageSlice} would find nothing to remove, by what its last whole pass over the slots saw:
+     * the earliest time an entry that pass kept expires, under the policy it was given, and no later than the
+     * pass's start plus {@code shortestMaxAgeMs}, for the entries learned since. 0 until a whole pass that
+     * neither removed nor moved an entry nor met a slot it could not read, since the table was created or last
+     * changed by {@link #remove}, a flush or {@link #agingPolicyChanged}. A caller may skip {@link #ageSlice}
+     * until then: an idle switch then reads none of its slots for most of an aging time. Control thread.
+     *
+     * @param shortestMaxAgeMs the shortest maximum age of the policy; 0 or less if no bridge's entries age.
+     * @return a time of the caller's clock, as passed to {@link #ageSlice} (modulo 2<sup>52</sup>, as the
+     * table stores times); {@link Long#MAX_VALUE} if nothing can expire.
+     */
+    public long agingQuietUntil(final long shortestMaxAgeMs)
+    {
+        return sweeper.agingQuietUntil(shortestMaxAgeMs);
+    }
+
+    /**
+     * The aging policy changed: {@link #agingQuietUntil} is 0 until the next whole pass. Control thread.
+     */
+    public void agingPolicyChanged()
+    {
+        sweeper.forgetAgingPasses();
     }
 
     /**

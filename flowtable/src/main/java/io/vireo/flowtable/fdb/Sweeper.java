@@ -50,6 +50,18 @@ final class Sweeper
     private final SlotArray.Visitor<Void> shift = this::shift;
     private final SlotArray.Visitor<ForwardingTable.AgingPolicy> expire = this::expire;
     private int agingCursor;
+    /** The aging pass under way: slots visited, and when its first slot was. */
+    private int passVisited;
+    private long passStart;
+    /**
+     * The earliest time at which an entry the pass under way kept expires: MAX_VALUE while it has kept none that
+     * ages, 0 once it could not read a slot or entries were removed or moved (their slots may since hold entries
+     * it did not see).
+     */
+    private long passEarliestExpiry = Long.MAX_VALUE;
+    /** The start and the earliest expiry of the last whole pass; -1: none whole since entries were last moved. */
+    private long lastPassStart = -1;
+    private long lastPassEarliestExpiry;
 
     Sweeper(final SlotArray slots, final MacLimits limits, final MoveGate gate)
     {
@@ -73,10 +85,51 @@ final class Sweeper
             final int index = agingCursor;
             agingCursor = 0 == index ? slotCount - 1 : index - 1;
             budget--;
-            removed += (int)Math.max(0, slots.read(index, policy, expire, now, 0, ONCE));
-            budget -= compact(index, budget);
+            if (0 == passVisited)
+            {
+                passStart = now;
+                passEarliestExpiry = Long.MAX_VALUE;
+            }
+            final long read = slots.read(index, policy, expire, now, 0, ONCE);
+            final int lookedAhead = compact(index, budget);
+            budget -= lookedAhead;
+            if (read > 0 || GAVE_UP == read || lookedAhead > 0)
+            {
+                passEarliestExpiry = 0;   // removed, not read, or entries moved
+            }
+            removed += (int)Math.max(0, read);
+            if (++passVisited == slotCount)
+            {
+                lastPassStart = passStart;
+                lastPassEarliestExpiry = passEarliestExpiry;
+                passVisited = 0;
+            }
         }
         return removed;
+    }
+
+    /**
+     * See {@link ForwardingTable#agingQuietUntil}.
+     */
+    long agingQuietUntil(final long shortestMaxAgeMs)
+    {
+        if (lastPassStart < 0)
+        {
+            return 0;
+        }
+        // An entry learned or refreshed since the pass started was learned after its start.
+        final long learnedSince = shortestMaxAgeMs > 0 ? lastPassStart + shortestMaxAgeMs + 1 : Long.MAX_VALUE;
+        return Math.min(lastPassEarliestExpiry, learnedSince);
+    }
+
+    /**
+     * Entries were removed or moved outside the aging passes, or the aging policy changed: what the passes so far
+     * saw no longer bounds when the next entry expires.
+     */
+    void forgetAgingPasses()
+    {
+        passEarliestExpiry = 0;
+        lastPassStart = -1;
     }
 
     /**
@@ -241,8 +294,17 @@ final class Sweeper
             return 0;
         }
         final long maxAgeMs = policy.maxAgeMs(bridgeId(key));
-        final boolean expired = maxAgeMs > 0 && now - lastSeen(control, value) > maxAgeMs;
-        return expired && limits.remove(index, control, value) ? 1 : 0;
+        if (maxAgeMs <= 0)
+        {
+            return 0;
+        }
+        final long expiresAt = lastSeen(control, value) + maxAgeMs + 1;
+        if (now >= expiresAt && limits.remove(index, control, value))
+        {
+            return 1;
+        }
+        passEarliestExpiry = Math.min(passEarliestExpiry, expiresAt);
+        return 0;
     }
 
     private static long removeIf(

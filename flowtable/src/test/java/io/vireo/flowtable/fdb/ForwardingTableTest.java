@@ -236,6 +236,95 @@ class ForwardingTableTest
     }
 
     @Test
+    void aWholeAgingPassThatRemovesNothingTellsWhenTheFirstEntryExpires()
+    {
+        final ForwardingTable fdb = table(64);
+        final ForwardingTable.AgingPolicy policy = bridgeId -> 1 == bridgeId ? 1000 : 5000;
+        fdb.learn(1, 0, MAC_A, 5, 200);
+        fdb.learn(2, 0, MAC_B, 5, 100);
+        fdb.addStatic(1, 0, MAC_C, 5);
+        assertEquals(0, fdb.agingQuietUntil(1000), "no whole pass yet");
+
+        final int half = fdb.slotCount() / 2;
+        assertEquals(0, fdb.ageSlice(300, policy, half));
+        assertEquals(0, fdb.agingQuietUntil(1000), "half a pass");
+        assertEquals(0, fdb.ageSlice(400, policy, fdb.slotCount() - half));
+        // MAC_A first: seen at 200 on a bridge whose entries age after 1000 ms; entries learned since the pass
+        // began (at 300) would expire at 1301 at the earliest.
+        assertEquals(1201, fdb.agingQuietUntil(1000));
+        assertEquals(0, fdb.ageSlice(1200, policy, Integer.MAX_VALUE));
+        assertEquals(1, fdb.ageSlice(1201, policy, Integer.MAX_VALUE));
+        assertEquals(0, fdb.agingQuietUntil(1000), "the pass removed an entry");
+        assertEquals(0, fdb.ageSlice(1300, policy, Integer.MAX_VALUE));
+        assertEquals(Math.min(100 + 5000 + 1, 1300 + 1000 + 1), fdb.agingQuietUntil(1000));
+        assertEquals(100 + 5000 + 1, fdb.agingQuietUntil(0), "no entry learned since ages sooner than MAC_B");
+    }
+
+    @Test
+    void aRemovalOrANewPolicyForgetsWhatTheAgingPassesSaw()
+    {
+        final ForwardingTable fdb = table(64);
+        fdb.learn(1, 0, MAC_A, 5, 0);
+        fdb.learn(1, 0, MAC_B, 6, 0);
+        fdb.ageSlice(10, bridgeId -> 1000, Integer.MAX_VALUE);
+        assertEquals(1001, fdb.agingQuietUntil(1000));
+
+        assertTrue(fdb.remove(1, 0, MAC_B));
+        assertEquals(0, fdb.agingQuietUntil(1000));
+        fdb.ageSlice(20, bridgeId -> 1000, Integer.MAX_VALUE);
+        assertEquals(1001, fdb.agingQuietUntil(1000));
+
+        fdb.agingPolicyChanged();
+        assertEquals(0, fdb.agingQuietUntil(100));
+        fdb.ageSlice(30, bridgeId -> 100, Integer.MAX_VALUE);
+        assertEquals(101, fdb.agingQuietUntil(100));
+
+        fdb.removeDestination(6);
+        assertEquals(0, fdb.agingQuietUntil(100));
+        fdb.ageSlice(40, bridgeId -> 100, Integer.MAX_VALUE);
+        fdb.removeBridge(2);
+        assertEquals(0, fdb.agingQuietUntil(100));
+        fdb.ageSlice(50, bridgeId -> 0, Integer.MAX_VALUE);
+        assertEquals(Long.MAX_VALUE, fdb.agingQuietUntil(0), "nothing ages");
+    }
+
+    /** Random learning, refreshing, removal and slices: no slice before the quiet time ends ever removes an entry. */
+    @Test
+    void noEntryExpiresBeforeTheAgingQuietTimeEnds()
+    {
+        final SplittableRandom random = new SplittableRandom(7);
+        final ForwardingTable fdb = table(256);
+        final ForwardingTable.AgingPolicy policy = bridgeId -> 1 == bridgeId ? 300 : 900;
+        long now = 0;
+        long quietUntil = 0;
+        int quietSlices = 0;
+        for (int step = 0; step < 200_000; step++)
+        {
+            now += random.nextInt(3);
+            final int action = random.nextInt(100);
+            if (action < 3)
+            {
+                fdb.learn(1 + random.nextInt(2), 0, mac(random.nextInt(200)), 1 + random.nextInt(4), now);
+            }
+            else if (action < 4)
+            {
+                fdb.remove(1 + random.nextInt(2), 0, mac(random.nextInt(200)));
+            }
+            else
+            {
+                final int removed = fdb.ageSlice(now, policy, 1 + random.nextInt(64));
+                if (now < quietUntil)
+                {
+                    assertEquals(0, removed, "removed at " + now + ", quiet until " + quietUntil);
+                    quietSlices++;
+                }
+                quietUntil = fdb.agingQuietUntil(300);
+            }
+        }
+        assertTrue(quietSlices > 1000, "quiet only " + quietSlices + " times");
+    }
+
+    @Test
     void agingWorksInBoundedSlices()
     {
         final ForwardingTable fdb = table(3000);

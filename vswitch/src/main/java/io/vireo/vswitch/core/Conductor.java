@@ -1,5 +1,6 @@
 package io.vireo.vswitch.core;
 
+import java.util.BitSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -17,7 +18,7 @@ import org.agrona.concurrent.IdleStrategy;
  * backends are probed or the routers track connections, else every {@link #IDLE_TICK_MS} ms: retire ports that
  * failed for good (their MACs are flushed), each second hand over the TAP ports whose namespace went
  * ({@link TapPorts#forEachGoneNamespace}), age the forwarding table and expire the routers' connections a slice
- * at a time (slices sized by the time since the last tick), probe the services' backends ({@link HealthProber}),
+ * at a time (slices sized by the time since the last tick; no aging slice until an entry can expire), probe the services' backends ({@link HealthProber}),
  * and publish the forwarding table's figures. Runs under the switch's lock; allocates nothing, so in invoker
  * mode the invoking thread stays garbage-free. On a thread of its own it sleeps until the next tick is due
  * ({@link #idleStrategy()}).
@@ -55,6 +56,10 @@ final class Conductor implements Agent
     private final Consumer<PortRecord> namespaceGone;
     /** A whole pass over the forwarding table takes this long; 0 until a bridge has an aging time. */
     private long agingSweepMs;
+    /** The shortest aging time of a bridge whose entries age; 0: none. */
+    private long shortestAgingMs;
+    /** No entry of the forwarding table expires before this ({@link ForwardingTable#agingQuietUntil}). */
+    private long agingQuietUntilMs;
     private long lastTickMs;
     private long nextTickMs;
     private long nextNamespaceSweepMs;
@@ -109,9 +114,10 @@ final class Conductor implements Agent
             final long capacity = connections.capacity();
             final int connectionSlots =
                 (int)Math.max(1024, Math.min(capacity, capacity * elapsedMs / CONNECTION_SWEEP_MS));
+            final boolean probing = prober.probing();
             final int work = retireFailedPorts() + sweepNamespaces(now) + age(now, elapsedMs) +
-                connections.expire(now, connectionSlots) + prober.tick(now);
-            if (!prober.probing() && 0 == connections.size())
+                connections.expire(now, connectionSlots) + (probing ? prober.tick(now) : 0);
+            if (!probing && 0 == connections.size())
             {
                 nextTickMs = now + IDLE_TICK_MS;
             }
@@ -175,9 +181,11 @@ final class Conductor implements Agent
     private int retireFailedPorts()
     {
         int work = 0;
-        for (final PortRecord record : topology.portsById())
+        final BitSet portIds = topology.portIds();
+        for (int id = portIds.nextSetBit(0); id >= 0; id = portIds.nextSetBit(id + 1))
         {
-            if (null != record && 0 != record.failure() && !record.failureHandled)
+            final PortRecord record = topology.portById(id);
+            if (0 != record.failure() && !record.failureHandled)
             {
                 record.failureHandled = true;
                 work += fdb.removeDestination(record.id);
@@ -199,10 +207,20 @@ final class Conductor implements Agent
         return TapPorts.forEachGoneNamespace(topology, namespaceGone);
     }
 
+    /**
+     * Ages a slice of the forwarding table, unless its last whole pass showed that nothing expires yet and left no
+     * tombstone to close: the slices of an idle switch read a fifth of a megabyte a second of a table it does not
+     * use, pages the host of a VM may have taken back meanwhile (benches/README.md, 2026-12-07, seventh).
+     */
     private int age(final long now, final long elapsedMs)
     {
-        final long slots = 0 == agingSweepMs ? 0 : (fdb.slotCount() * elapsedMs + agingSweepMs - 1) / agingSweepMs;
-        final int aged = fdb.ageSlice(now, agingPolicy, (int)Math.min(fdb.slotCount(), slots));
+        int aged = 0;
+        if (now >= agingQuietUntilMs || fdb.tombstoneCount() > 0)
+        {
+            final long slots = 0 == agingSweepMs ? 0 : (fdb.slotCount() * elapsedMs + agingSweepMs - 1) / agingSweepMs;
+            aged = fdb.ageSlice(now, agingPolicy, (int)Math.min(fdb.slotCount(), slots));
+            agingQuietUntilMs = fdb.agingQuietUntil(shortestAgingMs);
+        }
         tableCounters.publish(fdb.size(), fdb.capacity(), fdb.tableFullCount());
         if (aged > 0)
         {
@@ -220,13 +238,20 @@ final class Conductor implements Agent
     void aging(final int bridgeId, final long agingSeconds)
     {
         agingMsByBridge[bridgeId] = TimeUnit.SECONDS.toMillis(agingSeconds);
-        long shortestAgingMs = MAX_SWEEP_MS * 2;
+        shortestAgingMs = 0;
         for (final Bridge bridge : topology.bridges())
         {
-            shortestAgingMs = Math.min(shortestAgingMs, agingMsByBridge[bridge.id]);
+            final long agingMs = agingMsByBridge[bridge.id];
+            if (agingMs > 0 && (0 == shortestAgingMs || agingMs < shortestAgingMs))
+            {
+                shortestAgingMs = agingMs;
+            }
         }
-        // A whole sweep takes at most half the shortest aging time (and at most 10 s).
-        agingSweepMs = Math.max(CONDUCTOR_TICK_MS, shortestAgingMs / 2);
+        // A whole sweep takes at most half the shortest aging time, at most 10 s; 10 s to close tombstones when no
+        // bridge's entries age.
+        agingSweepMs = Math.max(CONDUCTOR_TICK_MS, 0 == shortestAgingMs ? MAX_SWEEP_MS : Math.min(MAX_SWEEP_MS, shortestAgingMs / 2));
+        fdb.agingPolicyChanged();
+        agingQuietUntilMs = 0;
     }
 
     /** Stops ticking; under the lock. */

@@ -1,6 +1,7 @@
 package io.vireo.vswitch.core;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.ToLongFunction;
@@ -222,9 +223,11 @@ final class TapPorts
     static int forEachGoneNamespace(final Topology topology, final Consumer<PortRecord> gone)
     {
         int found = 0;
-        for (final PortRecord record : topology.portsById())
+        final BitSet portIds = topology.portIds();
+        for (int id = portIds.nextSetBit(0); id >= 0; id = portIds.nextSetBit(id + 1))
         {
-            if (null != record && record.port() instanceof TapPort tap && tap.namespaceGone())
+            final PortRecord record = topology.portById(id);
+            if (record.port() instanceof TapPort tap && tap.namespaceGone())
             {
                 gone.accept(record);
                 found++;

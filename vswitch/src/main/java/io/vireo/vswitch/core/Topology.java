@@ -108,10 +108,10 @@ final class Topology
         return id >= 0 && id < portsById.length ? portsById[id] : null;
     }
 
-    /** Every port slot by id, null where none: for the conductor's sweep, which must not allocate. */
-    PortRecord[] portsById()
+    /** The ids in use, for the conductor's sweeps, which must not allocate: read it, never change it. */
+    BitSet portIds()
     {
-        return portsById;
+        return portIds;
     }
 
     /** Adds a bridge on every forwarding thread. */
