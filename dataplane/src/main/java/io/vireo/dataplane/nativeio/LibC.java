@@ -158,6 +158,17 @@ public interface LibC
     @SaveError
     int epoll_wait(int epollFd, @u_int64_t long eventsAddress, int maxEvents, int timeoutMillis);
 
+    // inotify, for the conductor that learns a container's namespace went (see DirectoryWatch).
+
+    @SaveError
+    int inotify_init1(int flags);
+
+    @SaveError
+    int inotify_add_watch(int fd, String path, int mask);
+
+    @SaveError
+    int inotify_rm_watch(int fd, int watchDescriptor);
+
     // Network namespaces and route netlink, for interface configuration (see RtNetlink).
 
     /** Moves the calling thread into the namespace behind {@code fd}; {@code nstype} says which kind it must be. */

@@ -229,6 +229,12 @@ public final class TapPort implements Port
         return null != namespace && !namespace.isStillNamed();
     }
 
+    /** The file that named the namespace {@link #namespaceGone} watches, or null: none watched. */
+    public String namespacePath()
+    {
+        return null == namespace ? null : namespace.path();
+    }
+
     /** True if the switch created the device, false if it attached to an existing persistent TAP. */
     public boolean createdBySwitch()
     {

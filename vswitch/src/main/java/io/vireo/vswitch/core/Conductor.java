@@ -1,11 +1,17 @@
 package io.vireo.vswitch.core;
 
+import java.nio.file.Path;
 import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
+import io.vireo.dataplane.nativeio.DirectoryWatch;
 import io.vireo.dataplane.nativeio.Native;
+import io.vireo.dataplane.port.TapPort;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
 import io.vireo.gateway.conntrack.ConnectionTable;
@@ -16,12 +22,13 @@ import org.agrona.concurrent.IdleStrategy;
 /**
  * The control plane's own duty cycle, every {@link #CONDUCTOR_TICK_MS} ms while services'
  * backends are probed or the routers track connections, else every {@link #IDLE_TICK_MS} ms: retire ports that
- * failed for good (their MACs are flushed), each second hand over the TAP ports whose namespace went
- * ({@link TapPorts#forEachGoneNamespace}), age the forwarding table and expire the routers' connections a slice
- * at a time (slices sized by the time since the last tick; no aging slice until an entry can expire), probe the services' backends ({@link HealthProber}),
- * and publish the forwarding table's figures. Runs under the switch's lock; allocates nothing, so in invoker
- * mode the invoking thread stays garbage-free. On a thread of its own it sleeps until the next tick is due
- * ({@link #idleStrategy()}).
+ * failed for good (their MACs are flushed), hand over the TAP ports whose namespace went
+ * ({@link TapPorts#forEachGoneNamespace}; within a tick of a watched directory losing its file, see
+ * {@link #sweepNamespaces}), age the forwarding table and expire the routers' connections a slice at a time
+ * (slices sized by the time since the last tick; no aging slice until an entry can expire), probe the services'
+ * backends ({@link HealthProber}), and publish the forwarding table's figures. Runs under the switch's lock;
+ * allocates nothing once the ports stop changing, so in invoker mode the invoking thread stays garbage-free. On a
+ * thread of its own it sleeps until the next tick is due ({@link #idleStrategy()}).
  */
 final class Conductor implements Agent
 {
@@ -35,7 +42,18 @@ final class Conductor implements Agent
      * ms (benches/README.md, 2026-12-07). A health probe's answer is taken, and a failed port retired, within a tick.
      */
     private static final long CONDUCTOR_TICK_MS = 250;
+    /**
+     * How often the TAP ports' namespaces are looked at while one of them is named where no directory watch sees it
+     * go (under {@code /proc}, or a watch refused).
+     */
     private static final long NAMESPACE_SWEEP_MS = 1_000;
+    /**
+     * How often they are looked at while a watch of the directories that name them would tell: for a namespace
+     * whose name went without its file leaving the directory (unmounted only). Every look is an open, an fstat and
+     * a close a port, on an idle daemon the larger part of its conductor's tick (benches/README.md, 2026-12-07,
+     * seventh).
+     */
+    private static final long WATCHED_NAMESPACE_SWEEP_MS = 30_000;
     /**
      * The period while nothing needs a faster one. Each tick is a wake-up of an idle daemon and code run too rarely
      * to be compiled: at four a second the conductor was one of an idle daemon's two busiest threads
@@ -63,6 +81,14 @@ final class Conductor implements Agent
     private long lastTickMs;
     private long nextTickMs;
     private long nextNamespaceSweepMs;
+    /** The directories that name the TAP ports' namespaces; made when the first is watched. */
+    private DirectoryWatch namespaceDirectories;
+    /** The directory watched for each TAP port whose namespace has a path outside {@code /proc}. */
+    private final Map<PortRecord, String> watchedDirectories = new HashMap<>();
+    /** TAP ports whose namespace no watch sees go. */
+    private int unwatchedNamespaces;
+    /** {@link Topology#portChanges} when the watches were last made to match the ports. */
+    private long portChangesWatched = -1;
     private boolean closed;
 
     Conductor(
@@ -197,14 +223,71 @@ final class Conductor implements Agent
         return work;
     }
 
+    /**
+     * Hands over the TAP ports whose namespace went: at once when a watched directory lost an entry or the ports
+     * changed, else every {@link #NAMESPACE_SWEEP_MS} or {@link #WATCHED_NAMESPACE_SWEEP_MS}.
+     */
     private int sweepNamespaces(final long now)
     {
-        if (now < nextNamespaceSweepMs)
+        if (topology.portChanges() != portChangesWatched)
+        {
+            portChangesWatched = topology.portChanges();
+            watchNamespaces();
+            nextNamespaceSweepMs = 0;
+        }
+        final boolean changed = null != namespaceDirectories && namespaceDirectories.changed();
+        if (!changed && now < nextNamespaceSweepMs)
         {
             return 0;
         }
-        nextNamespaceSweepMs = now + NAMESPACE_SWEEP_MS;
+        nextNamespaceSweepMs = now + (0 == unwatchedNamespaces ? WATCHED_NAMESPACE_SWEEP_MS : NAMESPACE_SWEEP_MS);
         return TapPorts.forEachGoneNamespace(topology, namespaceGone);
+    }
+
+    /** Makes the directory watches match the TAP ports there are now. Allocates; only after ports changed. */
+    private void watchNamespaces()
+    {
+        final Iterator<Map.Entry<PortRecord, String>> watched = watchedDirectories.entrySet().iterator();
+        while (watched.hasNext())
+        {
+            final Map.Entry<PortRecord, String> entry = watched.next();
+            if (topology.portById(entry.getKey().id) != entry.getKey())
+            {
+                namespaceDirectories.remove(entry.getValue());
+                watched.remove();
+            }
+        }
+        unwatchedNamespaces = 0;
+        final BitSet portIds = topology.portIds();
+        for (int id = portIds.nextSetBit(0); id >= 0; id = portIds.nextSetBit(id + 1))
+        {
+            final PortRecord record = topology.portById(id);
+            if (!(record.port() instanceof TapPort tap) || null == tap.namespacePath() ||
+                watchedDirectories.containsKey(record))
+            {
+                continue;
+            }
+            final String directory = directoryNaming(tap.namespacePath());
+            if (null != directory && null == namespaceDirectories)
+            {
+                namespaceDirectories = DirectoryWatch.create();
+            }
+            if (null != directory && namespaceDirectories.add(directory))
+            {
+                watchedDirectories.put(record, directory);
+            }
+            else
+            {
+                unwatchedNamespaces++;
+            }
+        }
+    }
+
+    /** The directory whose watch sees a namespace's file go; null under /proc, where a process's end is not seen. */
+    private static String directoryNaming(final String namespacePath)
+    {
+        final Path parent = Path.of(namespacePath).getParent();
+        return null == parent || namespacePath.startsWith("/proc/") ? null : parent.toString();
     }
 
     /**
@@ -258,5 +341,9 @@ final class Conductor implements Agent
     void close()
     {
         closed = true;
+        if (null != namespaceDirectories)
+        {
+            namespaceDirectories.close();
+        }
     }
 }

@@ -25,6 +25,7 @@ final class Topology
     private final Map<String, PortRecord> ports = new LinkedHashMap<>();
     private final BitSet bridgeIds = new BitSet();
     private final BitSet portIds = new BitSet();
+    private long portChanges;
     private final PortRecord[] portsById;
     private final int maxBridges;
     private final int burstSize;
@@ -108,6 +109,12 @@ final class Topology
         return id >= 0 && id < portsById.length ? portsById[id] : null;
     }
 
+    /** Ports added and removed so far: the conductor's sign that they changed. */
+    long portChanges()
+    {
+        return portChanges;
+    }
+
     /** The ids in use, for the conductor's sweeps, which must not allocate: read it, never change it. */
     BitSet portIds()
     {
@@ -184,6 +191,7 @@ final class Topology
         final PortRecord record = new PortRecord(owner, entries, bridge, details, vtep);
         portIds.set(id);
         portsById[id] = record;
+        portChanges++;
         ports.put(record.name(), record);
         bridge.ports.add(record.name());
         return record;
@@ -221,5 +229,6 @@ final class Topology
         record.bridge.ports.remove(record.name());
         portsById[record.id] = null;
         portIds.clear(record.id);
+        portChanges++;
     }
 }

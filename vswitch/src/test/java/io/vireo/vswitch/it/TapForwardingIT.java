@@ -1,5 +1,6 @@
 package io.vireo.vswitch.it;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -151,11 +152,14 @@ class TapForwardingIT
     {
         final Process flood = sandbox.start(sandbox.tempFile(".flood"),
             "ip", "netns", "exec", nsA, "ping", "-f", "-w", "20", "10.99.0.3");
-        Thread.sleep(500);
+        // The flood under way, and the conductor's ticks after the ports were added past (one a second): the
+        // namespaces were looked at then, and the next look without the watch would come 30 s later.
+        Thread.sleep(2_500);
 
         check(sandbox.run("ip", "netns", "del", nsC));
         sandbox.namespaceDeleted(nsC);
-        // The TAP was born in nsC and holds it: the switch sees its path go and deletes the port.
+        // The TAP was born in nsC and holds it: the switch sees its path go and deletes the port. Within 15 s: the
+        // watch of /run/netns tells at once, where without it the conductor would look again only after 30 s.
         waitFor(() -> List.of(tapA, tapB).equals(vireo.ports().stream().map(PortInfo::name).toList()),
             "port C deleted with its namespace");
         assertEquals(null, portOf(MAC_C));
@@ -163,6 +167,26 @@ class TapForwardingIT
         ping(nsA, "10.99.0.2", 3);
         ping(nsB, "10.99.0.1", 3);
         Sandbox.stop(flood);
+    }
+
+    @Test
+    void aNamespaceUnmountedButLeftNamedIsFoundGoneByTheSlowerLook() throws Exception
+    {
+        // Its file stays in /run/netns, so no watch tells: the conductor's look every 30 s finds the path naming
+        // no namespace.
+        final Path named = Path.of("/run/netns", nsC);
+        check(sandbox.run("umount", named.toString()));
+        sandbox.namespaceDeleted(nsC);
+        try
+        {
+            waitFor(() -> List.of(tapA, tapB).equals(vireo.ports().stream().map(PortInfo::name).toList()),
+                "port C deleted once its namespace was unmounted", 60);
+        }
+        finally
+        {
+            Files.delete(named);
+        }
+        ping(nsA, "10.99.0.2", 1);
     }
 
     @Test
