@@ -11,6 +11,7 @@ import java.util.function.Consumer;
 
 import io.vireo.dataplane.nativeio.DirectoryWatch;
 import io.vireo.dataplane.nativeio.Native;
+import io.vireo.dataplane.nativeio.NativeException;
 import io.vireo.dataplane.port.TapPort;
 import io.vireo.flowtable.fdb.ForwardingTable;
 import io.vireo.flowtable.flowcache.Generations;
@@ -270,9 +271,9 @@ final class Conductor implements Agent
             final String directory = directoryNaming(tap.namespacePath());
             if (null != directory && null == namespaceDirectories)
             {
-                namespaceDirectories = DirectoryWatch.create();
+                namespaceDirectories = newWatch();
             }
-            if (null != directory && namespaceDirectories.add(directory))
+            if (null != directory && null != namespaceDirectories && namespaceDirectories.add(directory))
             {
                 watchedDirectories.put(record, directory);
             }
@@ -280,6 +281,21 @@ final class Conductor implements Agent
             {
                 unwatchedNamespaces++;
             }
+        }
+    }
+
+    /** A directory watch, or null if the kernel refuses one (its limit of inotify instances): the looks every second. */
+    private static DirectoryWatch newWatch()
+    {
+        try
+        {
+            return DirectoryWatch.create();
+        }
+        catch (final NativeException ex)
+        {
+            System.err.println("vireo: no watch of the namespaces' directories (" + ex.getMessage() +
+                "): looking at the namespaces every second");
+            return null;
         }
     }
 
