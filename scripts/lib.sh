@@ -22,11 +22,11 @@ VIREO_JVM_FLAGS=(--add-exports java.base/jdk.internal.misc=ALL-UNNAMED --enable-
 # every 50 ms: on an idle daemon those 20 wake-ups a second took 0.15-0.26 % of a core on a 2-core VM (0.02 % with
 # the flag), a fifth of IdleIT's 1 % (the sampler's thread alone, /proc/PID/task/*/schedstat).
 # The JVM's other timers, on the same idle daemon: the VM thread looked every second for cleanup worth a safepoint
-# (GuaranteedSafepointInterval=0, the default from JDK 21 on: the cleanup waits for the next safepoint), the
-# monitor deflation thread four times a second (AsyncDeflationInterval=1000: once), and on JDK 17 G1's service
-# thread sampled remembered sets three times a second (G1ConcRefinementServiceIntervalMillis=1000: once; the flag
-# is gone from JDK 20 on). On a VM whose host had reclaimed the pages they touch, those wake-ups cost an idle
-# daemon 0.3-0.4 % of a core (benches/README.md, 2026-12-07, seventh).
+# (GuaranteedSafepointInterval=0, JDK 25's default: the cleanup waits for the next safepoint), the monitor
+# deflation thread four times a second (AsyncDeflationInterval=1000: once), and on JDK 17 G1's service thread
+# sampled remembered sets three times a second (G1ConcRefinementServiceIntervalMillis=1000: once; JDK 25 refuses
+# the flag, so only JDK 17 gets it). On a VM whose host had reclaimed the pages they touch, those three threads
+# cost an idle daemon 0.3-0.4 % of a core (benches/README.md, 2026-12-07, seventh).
 VIREO_DAEMON_JVM_FLAGS=(-XX:PerfDataSamplingInterval=1000 -XX:+UnlockDiagnosticVMOptions
   -XX:GuaranteedSafepointInterval=0 -XX:AsyncDeflationInterval=1000 -XX:CompileCommand=quiet
   -XX:CompileCommand=CompileThresholdScaling,io.vireo.vswitch.pipeline.PortWaitSet::*,0.001
@@ -46,7 +46,7 @@ vireo_java_feature() {
 if [ "$(vireo_java_feature)" -ge 23 ] 2>/dev/null; then
   VIREO_JVM_FLAGS+=(--sun-misc-unsafe-memory-access=allow)
 fi
-if [ "$(vireo_java_feature)" -lt 20 ] 2>/dev/null; then
+if [ "$(vireo_java_feature)" -eq 17 ] 2>/dev/null; then
   VIREO_DAEMON_JVM_FLAGS+=(-XX:G1ConcRefinementServiceIntervalMillis=1000)
 fi
 
