@@ -83,12 +83,6 @@ public final class DirectoryWatch implements AutoCloseable
         }
     }
 
-    /** Directories watched. */
-    public int size()
-    {
-        return watches.size();
-    }
-
     /**
      * True if anything happened to the watched directories since the last call (or the kernel's queue of events
      * overflowed, or a watch ended); takes every event waiting.
