@@ -51,8 +51,8 @@ final class Conductor implements Agent
     /**
      * How often they are looked at while a watch of the directories that name them would tell: for a namespace
      * whose name went without its file leaving the directory (unmounted only). Every look is an open, an fstat and
-     * a close a port, on an idle daemon the larger part of its conductor's tick (benches/README.md, 2026-12-07,
-     * seventh).
+     * a close a port: 0.8-1.1 ms a tick for two ports on an idle daemon whose VM's host had taken its pages back
+     * (benches/README.md, 2026-12-07, seventh).
      */
     private static final long WATCHED_NAMESPACE_SWEEP_MS = 30_000;
     /**
@@ -284,7 +284,7 @@ final class Conductor implements Agent
         }
     }
 
-    /** A directory watch, or null if the kernel refuses one (its limit of inotify instances): the looks every second. */
+    /** A directory watch, or null if the kernel refuses one (its limit of inotify instances): looks every second. */
     private static DirectoryWatch newWatch()
     {
         try
@@ -348,7 +348,8 @@ final class Conductor implements Agent
         }
         // A whole sweep takes at most half the shortest aging time, at most 10 s; 10 s to close tombstones when no
         // bridge's entries age.
-        agingSweepMs = Math.max(CONDUCTOR_TICK_MS, 0 == shortestAgingMs ? MAX_SWEEP_MS : Math.min(MAX_SWEEP_MS, shortestAgingMs / 2));
+        agingSweepMs = Math.max(CONDUCTOR_TICK_MS,
+            0 == shortestAgingMs ? MAX_SWEEP_MS : Math.min(MAX_SWEEP_MS, shortestAgingMs / 2));
         fdb.agingPolicyChanged();
         agingQuietUntilMs = 0;
     }

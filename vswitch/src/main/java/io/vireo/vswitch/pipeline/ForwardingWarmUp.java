@@ -289,10 +289,10 @@ public final class ForwardingWarmUp
             routers, neighbours, connections, answers);
         final PortWaitSet waitSet = new PortWaitSet(IDLE_SPIN_NANOS, IDLE_YIELD_UNTIL_NANOS);
         // The switch's own clock, so the bursts here are tens of microseconds apart in real time (28 us on average in
-        // a fresh JVM, 45,837 steps in 1.29 s; a clock of the warm-up's own had them a millisecond apart). C2 compiles the agent's call to it for the class the warm-up gives it
-        // (-XX:+LogCompilation: inlined for that class alone), and with a clock of another class a forwarding
-        // thread's first steps trapped back to the interpreter (class_check in ForwardingAgent.doWork, seen once by
-        // benches/deopt-check.sh).
+        // a fresh JVM, 45,837 steps in 1.29 s; a clock of the warm-up's own had them a millisecond apart). C2 compiles
+        // the agent's call to it for the class the warm-up gives it (-XX:+LogCompilation: inlined for that class
+        // alone), and with a clock of another class a forwarding thread's first steps trapped back to the interpreter
+        // (class_check in ForwardingAgent.doWork, seen once by benches/deopt-check.sh).
         final ForwardingAgent agent = pipeline.newAgent("warm-up", ForwardingAgent.ANY_CPU, SystemEpochClock.INSTANCE,
             waitSet, new ThreadCounters(counters, "warm-up"));
         final ForwardingProxy proxy = new ForwardingProxy(new ForwardingAgent[] {agent}, agent::doWork);
