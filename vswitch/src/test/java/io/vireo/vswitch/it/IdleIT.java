@@ -4,6 +4,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,8 +18,8 @@ import static io.vireo.vswitch.it.Sandbox.check;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The adaptive idle mode: an idle daemon costs next to no CPU and still answers the first frame at once. Alone: a
- * test beside it loading both cores would add its own wait to the first frame's.
+ * The adaptive idle mode: an idle daemon costs next to no CPU and is still woken by the first frame. Alone: a test
+ * beside it loading both cores would add to the CPU measured and its own wait to the first frame's.
  */
 @Tag("alone")
 class IdleIT
@@ -86,17 +87,27 @@ class IdleIT
         System.out.printf("idle vireod: its own threads woke %.1f times a second%n", wakeUpsPerSecond);
         assertTrue(wakeUpsPerSecond <= 4.0, "the daemon's own threads woke " + wakeUpsPerSecond + " times a second");
 
-        double best = Double.MAX_VALUE;
-        for (int round = 0; round < 3; round++)
+        // The frame must wake the sleeping forwarding thread: one that slept through it would forward it at its
+        // next epoll timeout, a second at most after the last, and the ping would wait out the rest of that second.
+        // The gaps between pings vary (1.0 to 1.7 s), so that such waits fall at phases spread over the second and
+        // few of nine come under 50 ms. A thread woken by the frame answers in what the way through a cold
+        // switch costs: 0.1-0.5 ms on a kind VM, 0.24-7 ms on one whose hypervisor takes back pages left untouched
+        // for a second (benches/README.md, 2026-12-07, eighth). How fast is the benchmarks' to say (netns-bench.sh's
+        // idle ping); this test says whether the frame woke the switch.
+        final double[] rtts = new double[9];
+        for (int round = 0; round < rtts.length; round++)
         {
-            Thread.sleep(1_000);
+            Thread.sleep(1_000 + round * 233 % 700);   // an idle gap, what the test is about, not a wait for something
             final String out = check(sandbox.inNetns(nsA, "ping", "-c", "1", "-W", "2", "10.94.0.2")).out();
             final Matcher rtt = RTT.matcher(out);
             assertTrue(rtt.find(), out);
-            best = Math.min(best, Double.parseDouble(rtt.group(1)));
+            rtts[round] = Double.parseDouble(rtt.group(1));
         }
-        System.out.printf("first frame after 1 s idle: ping RTT %.3f ms (best of 3)%n", best);
-        assertTrue(best < 1.0, "the first ping after idle took " + best + " ms");
+        final double[] sorted = rtts.clone();
+        Arrays.sort(sorted);
+        final double median = sorted[rtts.length / 2];
+        System.out.printf("first frame after 1.0-1.7 s idle: ping RTT median %.3f ms of %s%n", median, Arrays.toString(rtts));
+        assertTrue(median < 50.0, "the first ping after idle took " + Arrays.toString(rtts) + " ms: woken by the epoll timeout?");
     }
 
     /** utime + stime of a process, in clock ticks, from /proc/PID/stat. */
