@@ -28,9 +28,11 @@ public final class PortWaitSet implements IdleStrategy, AutoCloseable
      * A sleep's limit where nothing else sets one: every port that has frames, and every change submitted, ends it
      * (level-triggered), so it only bounds a wake-up lost to a bug. Each timeout is a wake-up of an idle switch:
      * at ten a second (100 ms) they cost 0.08-0.09 % of a core on a 2-vCPU VM, 0.23 % after other tests
-     * (benches/README.md, 2026-12-07, fourth and fifth).
+     * (benches/README.md, 2026-12-07, fourth and fifth); once a second, 0.21-0.36 % on a VM whose hypervisor takes
+     * back pages left untouched for a second, each wake-up then 2-3 ms of first touches, against 0.09-0.15 % once in
+     * five seconds (benches/README.md, 2026-12-07, eighth).
      */
-    private static final int SLEEP_MILLIS = 1000;
+    private static final int SLEEP_MILLIS = 5000;
     private static final int SHORT_SLEEP_MILLIS = 1;
 
     private final Epoll epoll = Epoll.create(64);

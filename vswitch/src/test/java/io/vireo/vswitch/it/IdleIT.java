@@ -81,16 +81,20 @@ class IdleIT
         final double percentOfACore = 100.0 * used / (IDLE_SECONDS * CLOCK_TICKS_PER_SECOND);
         System.out.printf("idle vireod: %.2f %% of a core over %d s, and the JIT's compiler threads %.2f %%%n",
             percentOfACore, IDLE_SECONDS, 100.0 * compiling / (IDLE_SECONDS * CLOCK_TICKS_PER_SECOND));
-        assertTrue(percentOfACore < 1.0, "idle daemon used " + percentOfACore + " % of a core");
-        // The forwarding thread's epoll limit and the conductor's tick: once a second each. Timers of a second or
+        // Issue 17's target is under 1 %, which benches/idle-cpu.sh measures: 0.05 % on a kind VM, but 1.0-2.1 % on one
+        // whose hypervisor takes back pages left untouched for a second, where every wake-up of a thread costs
+        // milliseconds of first touches (benches/README.md, 2026-12-07, eighth). This bound catches a thread that
+        // works while idle; the wake-ups below catch a new timer.
+        assertTrue(percentOfACore < 3.0, "idle daemon used " + percentOfACore + " % of a core");
+        // The conductor's tick once a second, the forwarding thread's epoll limit once in five. Timers of a second or
         // less elsewhere (the registry's eviction, the takeover listener's poll, Netty's purge interval) made 19.6.
         System.out.printf("idle vireod: its own threads woke %.1f times a second%n", wakeUpsPerSecond);
         assertTrue(wakeUpsPerSecond <= 4.0, "the daemon's own threads woke " + wakeUpsPerSecond + " times a second");
 
         // The frame must wake the sleeping forwarding thread: one that slept through it would forward it at its
-        // next epoll timeout, a second at most after the last, and the ping would wait out the rest of that second.
-        // The gaps between pings vary (1.0 to 1.7 s), so that such waits fall at phases spread over the second and
-        // few of nine come under 50 ms. A thread woken by the frame answers in what the way through a cold
+        // next epoll timeout, up to five seconds after the last, and the ping would wait out the rest of that time or
+        // give up after two seconds. The gaps between pings vary (1.0 to 1.7 s), so that such waits fall at phases
+        // spread over the limit and few of nine come under 50 ms. A thread woken by the frame answers in what the way through a cold
         // switch costs: 0.1-0.5 ms on a kind VM, 0.24-7 ms on one whose hypervisor takes back pages left untouched
         // for a second (benches/README.md, 2026-12-07, eighth). How fast is the benchmarks' to say (netns-bench.sh's
         // idle ping); this test says whether the frame woke the switch.

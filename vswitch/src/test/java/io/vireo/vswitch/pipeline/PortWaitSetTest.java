@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A closing switch's forwarding thread must not sleep out its epoll limit (a second) before it sees the close. */
+/** A closing switch's forwarding thread must not sleep out its epoll limit (five seconds) before it sees the close. */
 class PortWaitSetTest
 {
     /** x86_64 system call numbers of epoll_wait, epoll_pwait and epoll_pwait2. */
