@@ -81,11 +81,11 @@ class IdleIT
         final double percentOfACore = 100.0 * used / (IDLE_SECONDS * CLOCK_TICKS_PER_SECOND);
         System.out.printf("idle vireod: %.2f %% of a core over %d s, and the JIT's compiler threads %.2f %%%n",
             percentOfACore, IDLE_SECONDS, 100.0 * compiling / (IDLE_SECONDS * CLOCK_TICKS_PER_SECOND));
-        // Issue 17's target is under 1 %, which benches/idle-cpu.sh measures: 0.05 % on a kind VM, but 1.0-2.1 % on one
+        // Issue 17's target is under 1 %, which benches/idle-cpu.sh measures: 0.05 % on a kind VM, but 0.7-2.3 % on one
         // whose hypervisor takes back pages left untouched for a second, where every wake-up of a thread costs
         // milliseconds of first touches (benches/README.md, 2026-12-07, eighth). This bound catches a thread that
         // works while idle; the wake-ups below catch a new timer.
-        assertTrue(percentOfACore < 3.0, "idle daemon used " + percentOfACore + " % of a core");
+        assertTrue(percentOfACore < 5.0, "idle daemon used " + percentOfACore + " % of a core");
         // The conductor's tick once a second, the forwarding thread's epoll limit once in five. Timers of a second or
         // less elsewhere (the registry's eviction, the takeover listener's poll, Netty's purge interval) made 19.6.
         System.out.printf("idle vireod: its own threads woke %.1f times a second%n", wakeUpsPerSecond);
