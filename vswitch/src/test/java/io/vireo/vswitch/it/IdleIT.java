@@ -94,10 +94,10 @@ class IdleIT
         // The frame must wake the sleeping forwarding thread: one that slept through it would forward it at its
         // next epoll timeout, up to five seconds after the last, and the ping would wait out the rest of that time or
         // give up after two seconds. The gaps between pings vary (1.0 to 1.7 s), so that such waits fall at phases
-        // spread over the limit and few of nine come under 50 ms. A thread woken by the frame answers in what the way through a cold
-        // switch costs: 0.1-0.5 ms on a kind VM, 0.24-7 ms on one whose hypervisor takes back pages left untouched
-        // for a second (benches/README.md, 2026-12-07, eighth). How fast is the benchmarks' to say (netns-bench.sh's
-        // idle ping); this test says whether the frame woke the switch.
+        // spread over the limit and few of nine come under 50 ms. A thread woken by the frame answers in what the way
+        // through a cold switch costs: 0.1-0.5 ms on a kind VM, 0.24-7 ms on one whose hypervisor takes back pages
+        // left untouched for a second (benches/README.md, 2026-12-07, eighth). How fast is the benchmarks' to say
+        // (netns-bench.sh's idle ping); this test says whether the frame woke the switch.
         final double[] rtts = new double[9];
         for (int round = 0; round < rtts.length; round++)
         {
@@ -110,8 +110,10 @@ class IdleIT
         final double[] sorted = rtts.clone();
         Arrays.sort(sorted);
         final double median = sorted[rtts.length / 2];
-        System.out.printf("first frame after 1.0-1.7 s idle: ping RTT median %.3f ms of %s%n", median, Arrays.toString(rtts));
-        assertTrue(median < 50.0, "the first ping after idle took " + Arrays.toString(rtts) + " ms: woken by the epoll timeout?");
+        System.out.printf("first frame after 1.0-1.7 s idle: ping RTT median %.3f ms of %s%n",
+            median, Arrays.toString(rtts));
+        assertTrue(median < 50.0,
+            "the first ping after idle took " + Arrays.toString(rtts) + " ms: woken by the epoll timeout?");
     }
 
     /** utime + stime of a process, in clock ticks, from /proc/PID/stat. */
