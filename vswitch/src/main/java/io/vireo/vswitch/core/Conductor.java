@@ -259,6 +259,7 @@ final class Conductor implements Agent
             }
         }
         unwatchedNamespaces = 0;
+        boolean refused = false;
         final BitSet portIds = topology.portIds();
         for (int id = portIds.nextSetBit(0); id >= 0; id = portIds.nextSetBit(id + 1))
         {
@@ -269,9 +270,10 @@ final class Conductor implements Agent
                 continue;
             }
             final String directory = directoryNaming(tap.namespacePath());
-            if (null != directory && null == namespaceDirectories)
+            if (null != directory && null == namespaceDirectories && !refused)
             {
                 namespaceDirectories = newWatch();
+                refused = null == namespaceDirectories;
             }
             if (null != directory && null != namespaceDirectories && namespaceDirectories.add(directory))
             {
@@ -284,7 +286,10 @@ final class Conductor implements Agent
         }
     }
 
-    /** A directory watch, or null if the kernel refuses one (its limit of inotify instances): looks every second. */
+    /**
+     * A directory watch, or null if the kernel refuses one (its limit of inotify instances): looks every second. Asked
+     * for at most once per change of ports, so the refusal is said once.
+     */
     private static DirectoryWatch newWatch()
     {
         try
